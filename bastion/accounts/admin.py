@@ -1,0 +1,62 @@
+"""Operator actions on accounts (CLI): create, describe. Never shows a secret."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bastion.accounts.passwords import check_password_policy
+from bastion.accounts.repo import find_account_by_email, normalize_email
+from bastion.audit import record_event
+from bastion.clock import rfc3339
+from bastion.errors import BastionError
+from bastion.services import Services
+from bastion.store.models import Account, Session, SignInAttempt
+
+ROLES = frozenset({"support", "admin"})
+
+
+def create_account(services: Services, email: str, password: str, roles: list[str], verified: bool) -> str:
+    email = normalize_email(email)
+    unknown = set(roles) - ROLES
+    if unknown:
+        raise BastionError("request.invalid", detail=f"Unknown role(s): {', '.join(sorted(unknown))}.")
+    check_password_policy(password, email)
+    password_hash = services.passwords.hash(password)
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        if find_account_by_email(tx, email) is not None:
+            raise BastionError("request.invalid", detail="An account with this email already exists.")
+        account = Account(email=email, password_hash=password_hash, status="active", roles=",".join(sorted(roles)),
+                          created_at=now, password_changed_at=now, email_verified_at=now if verified else None)
+        tx.add(account)
+        tx.flush()
+        record_event(tx, now, "account.created", account.id, actor_id=None, by="operator")
+        return account.id
+
+
+def describe_account(services: Services, email: str) -> dict[str, Any] | None:
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        account = find_account_by_email(tx, email)
+        if account is None:
+            return None
+        live_sessions = tx.execute(
+            select(func.count()).select_from(Session).where(
+                Session.account_id == account.id, Session.revoked_at.is_(None), Session.expires_at > now)
+        ).scalar_one()
+        last = tx.execute(
+            select(SignInAttempt).where(SignInAttempt.account_id == account.id)
+            .order_by(SignInAttempt.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        return {
+            "id": account.id,
+            "email": account.email,
+            "status": account.status,
+            "roles": account.roles or "-",
+            "email confirmed": rfc3339(account.email_verified_at) or "no",
+            "created": rfc3339(account.created_at),
+            "sessions (not expired)": live_sessions,
+            "last sign-in attempt": f"{rfc3339(last.created_at)} {last.outcome} {last.code or ''}" if last else "-",
+        }

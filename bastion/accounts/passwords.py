@@ -1,0 +1,78 @@
+"""Password hashing (argon2id) and the password policy of REQUIREMENTS 7."""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
+
+from bastion.errors import BastionError
+
+MIN_LENGTH = 12  # ASVS 4.0.3 2.1.1
+MAX_LENGTH = 128  # ASVS 4.0.3 2.1.2
+MIN_STRENGTH = 3  # zxcvbn score, 0–4
+_ZXCVBN_LIMIT = 72  # zxcvbn refuses longer input: score a prefix instead
+
+
+def normalize_password(password: str) -> str:
+    """Any Unicode, compared as NFKC so the same password typed on two keyboards matches."""
+    return unicodedata.normalize("NFKC", password)
+
+
+class Passwords:
+    """argon2id hashing with the configured parameters; unknown accounts cost the same."""
+
+    def __init__(self, time_cost: int, memory_kib: int, parallelism: int) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
+        )
+        # Verified against when the identifier has no account (REQUIREMENTS 6).
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(24))
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(normalize_password(password))
+
+    def verify(self, stored_hash: str | None, password: str) -> bool:
+        """True when the password matches; an account without a hash still costs one hash."""
+        try:
+            return self._hasher.verify(stored_hash or self._dummy_hash, normalize_password(password)) and (
+                stored_hash is not None
+            )
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def burn(self, password: str) -> None:
+        """Spend the time of one verification, to keep answers indistinguishable."""
+        self.verify(None, password)
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(stored_hash)
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    text = resources.files("bastion.accounts").joinpath("data/common-passwords.txt").read_text()
+    return frozenset(line.lower() for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def check_password_policy(password: str, email: str) -> None:
+    """Raise `password.weak` / `password.breached`, or return when the password is acceptable."""
+    candidate = normalize_password(password)
+    if len(candidate) < MIN_LENGTH:
+        raise BastionError("password.weak", detail=f"Use at least {MIN_LENGTH} characters.")
+    if len(candidate) > MAX_LENGTH:
+        raise BastionError("password.weak", detail=f"Use at most {MAX_LENGTH} characters.")
+    if candidate.lower() in common_passwords():
+        raise BastionError("password.breached")
+    local_part = email.split("@", 1)[0].lower()
+    if len(local_part) >= 3 and local_part in candidate.lower():
+        raise BastionError("password.weak", detail="Don't include your email address in the password.")
+    estimate = zxcvbn(candidate[:_ZXCVBN_LIMIT], user_inputs=[email, local_part])
+    if estimate["score"] < MIN_STRENGTH:
+        warning = estimate["feedback"].get("warning") or "That password is too easy to guess."
+        raise BastionError("password.weak", detail=warning)

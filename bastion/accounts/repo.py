@@ -1,0 +1,23 @@
+"""Account storage look-ups."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as Tx
+
+from bastion.store.models import Account
+
+
+def normalize_email(email: str) -> str:
+    """The identifier as it is stored, counted and compared: NFKC, trimmed, lower case."""
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+def find_account_by_email(tx: Tx, email: str) -> Account | None:
+    return tx.execute(select(Account).where(Account.email == normalize_email(email))).scalar_one_or_none()
+
+
+def get_account(tx: Tx, account_id: str) -> Account:
+    return tx.get_one(Account, account_id)

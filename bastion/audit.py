@@ -1,0 +1,33 @@
+"""The security event trail: who changed what on an account, and from where."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session as Tx
+
+from bastion.context import Client
+from bastion.store.models import SecurityEvent
+
+
+def record_event(
+    tx: Tx,
+    now: datetime,
+    kind: str,
+    account_id: str | None,
+    client: Client | None = None,
+    actor_id: str | None = None,
+    **data: Any,
+) -> None:
+    """Write an event in the caller's transaction. `data` must never hold a secret."""
+    tx.add(
+        SecurityEvent(
+            account_id=account_id,
+            actor_id=actor_id or account_id,
+            kind=kind,
+            created_at=now,
+            ip=client.ip if client else None,
+            data=data,
+        )
+    )

@@ -1,0 +1,192 @@
+"""The `bastion` command: serve, demo, db, worker, user, service-key."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bastion.config import ConfigError, Settings, load_settings
+from bastion.logs import configure_logging
+
+app = typer.Typer(help="Bastion: sign-in security for digital-asset platforms.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+key_app = typer.Typer(help="Service keys for the platform's own services.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(key_app, name="service-key")
+console = Console()
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        console.print(f"[red]Configuration refused:[/red] {error}")
+        raise typer.Exit(2) from error
+
+
+def _services():  # type: ignore[no-untyped-def]
+    from bastion.services import build_services
+
+    try:
+        return build_services(_settings())
+    except ConfigError as error:
+        console.print(f"[red]Configuration refused:[/red] {error}")
+        raise typer.Exit(2) from error
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema to the newest version."""
+    services = _services()
+    services.db.upgrade()
+    console.print(f"Schema up to date on {services.db.dialect}.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API and pages (the schema is upgraded first)."""
+    import uvicorn
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    _services().db.upgrade()
+    uvicorn.run("bastion.web.app:create_app_from_env", factory=True, host=host, port=port,
+                workers=workers, log_config=None, proxy_headers=False, timeout_graceful_shutdown=20)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve with demo accounts and the dev mailbox, on the embedded SQLite database."""
+    import uvicorn
+
+    from bastion.demo import seed_demo_accounts
+    from bastion.web.app import create_app
+
+    os.environ.setdefault("BASTION_PUBLIC_URL", f"http://{host}:{port}")
+    settings = _settings()
+    if not settings.is_dev:
+        console.print("[red]`bastion demo` runs in dev only.[/red]")
+        raise typer.Exit(2)
+    configure_logging("WARNING")
+    services = _services()
+    services.db.upgrade()
+    accounts = seed_demo_accounts(services)
+    base = settings.public_url
+    table = Table(title="Bastion demo", show_lines=False)
+    table.add_column("what")
+    table.add_column("where / how")
+    table.add_row("sign in", f"{base}/login")
+    table.add_row("sign up", f"{base}/signup")
+    table.add_row("dev mailbox", f"{base}/dev/mailbox")
+    table.add_row("API reference", f"{base}/docs")
+    for email, password, role in accounts:
+        table.add_row(f"{role} account", f"{email}  /  {password}")
+    console.print(table)
+    console.print(f"Data in {settings.data_dir.resolve()}. Stop with Ctrl+C.")
+    uvicorn.run(create_app(services), host=host, port=port, log_config=None, log_level="warning")
+
+
+@app.command()
+def worker() -> None:
+    """Deliver the email outbox (when not done inside `serve`)."""
+    from bastion.notify.delivery import OutboxWorker
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    services = _services()
+    outbox = OutboxWorker(services)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    outbox.start()
+    console.print("Delivering mail; Ctrl+C to stop.")
+    stop.wait()
+    outbox.stop()
+
+
+@user_app.command("create")
+def user_create(
+    email: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    role: Annotated[list[str] | None, typer.Option(help="support or admin; repeatable.")] = None,
+    verified: Annotated[bool, typer.Option(help="Mark the email as confirmed.")] = True,
+) -> None:
+    """Create an account (the password policy applies)."""
+    from bastion.accounts.admin import create_account
+    from bastion.errors import BastionError
+
+    services = _services()
+    try:
+        account_id = create_account(services, email, password, roles=role or [], verified=verified)
+    except BastionError as error:
+        console.print(f"[red]{error.reason.title}:[/red] {error.detail or error.reason.message}")
+        raise typer.Exit(1) from error
+    console.print(f"Created {email} ({account_id}).")
+
+
+@user_app.command("show")
+def user_show(email: str) -> None:
+    """Show an account: status, roles, sessions and recent sign-ins (never a secret)."""
+    from bastion.accounts.admin import describe_account
+
+    services = _services()
+    info = describe_account(services, email)
+    if info is None:
+        console.print(f"No account with {email}.")
+        raise typer.Exit(1)
+    table = Table(show_header=False)
+    for key, value in info.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+@key_app.command("create")
+def key_create(name: str) -> None:
+    """Create a service key; it is shown once."""
+    from bastion.sessions.service_keys import create_service_key
+
+    secret, view = create_service_key(_services(), name)
+    console.print(f"Service key {view.name} ({view.id}):\n{secret}\nStore it now: it is not shown again.")
+
+
+@key_app.command("list")
+def key_list() -> None:
+    """List service keys (never their secrets)."""
+    from bastion.clock import rfc3339
+    from bastion.sessions.service_keys import list_service_keys
+
+    table = Table("id", "name", "prefix", "created", "last used", "revoked")
+    for view in list_service_keys(_services()):
+        table.add_row(view.id, view.name, view.prefix + "…", rfc3339(view.created_at),
+                      rfc3339(view.last_used_at) or "-", rfc3339(view.revoked_at) or "-")
+    console.print(table)
+
+
+@key_app.command("revoke")
+def key_revoke(key_id: str) -> None:
+    """Revoke a service key at once."""
+    from bastion.sessions.service_keys import revoke_service_key
+
+    if not revoke_service_key(_services(), key_id):
+        console.print("No active key with that id.")
+        raise typer.Exit(1)
+    console.print("Revoked.")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,131 @@
+"""Settings from the environment (`BASTION_*`, and a `.env` file): one typed object.
+
+Validated at start-up; `BASTION_ENV=prod` refuses insecure combinations.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(ValueError):
+    """A setting is missing, malformed or unsafe for the chosen environment."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BASTION_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "prod"] = "dev"
+    data_dir: Path = Path(".bastion")
+    database_url: str | None = None
+    redis_url: str | None = None
+    smtp_url: SecretStr | None = None
+    mail_from: str = "security@localhost"
+    public_url: str = "http://127.0.0.1:8000"
+    secret_keys: SecretStr | None = None
+    trusted_proxies: str = ""
+    log_level: str = "INFO"
+
+    # Password hashing: argon2id (RFC 9106). Defaults are OWASP's minimum profile.
+    argon2_time_cost: int = Field(2, ge=1)
+    argon2_memory_kib: int = Field(19456, ge=8)
+    argon2_parallelism: int = Field(1, ge=1)
+
+    # Sessions (REQUIREMENTS 25).
+    session_idle_minutes: int = Field(30, ge=1)
+    session_absolute_hours: int = Field(12, ge=1)
+    remember_idle_days: int = Field(7, ge=1)
+    remember_absolute_days: int = Field(30, ge=1)
+
+    flow_ttl_minutes: int = Field(15, ge=1)
+    email_verification_hours: int = Field(24, ge=1)
+    reauth_minutes: int = Field(5, ge=1)
+
+    # Outbox delivery.
+    outbox_poll_seconds: float = Field(1.0, gt=0)
+    outbox_max_attempts: int = Field(20, ge=1)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as https://id.example.com")
+        return value.rstrip("/")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value():
+            parts = urlsplit(value.get_secret_value())
+            if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+                raise ValueError("must look like smtp://[user:pass@]host:port or smtps://…")
+            return value
+        return None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        for item in _split(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as error:
+                raise ValueError(f"{item!r} is not a CIDR") from error
+        return value
+
+    @model_validator(mode="after")
+    def _production_is_safe(self) -> Settings:
+        if self.env != "prod":
+            return self
+        problems = []
+        if not self.secret_keys or not self.secret_keys.get_secret_value():
+            problems.append("BASTION_SECRET_KEYS is required in prod")
+        if self.smtp_url is None:
+            problems.append("BASTION_SMTP_URL is required in prod (the dev mailbox is dev only)")
+        if not self.public_url.startswith("https://"):
+            problems.append("BASTION_PUBLIC_URL must be https:// in prod")
+        if self.resolved_database_url.startswith("sqlite"):
+            problems.append("BASTION_DATABASE_URL must point at PostgreSQL in prod")
+        if self.argon2_memory_kib < 19456 or self.argon2_time_cost < 2:
+            problems.append("argon2 parameters below OWASP's minimum (m=19456 KiB, t=2) in prod")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env == "dev"
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        url = self.database_url or f"sqlite:///{self.data_dir / 'bastion.db'}"
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+
+    @property
+    def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(item, strict=False) for item in _split(self.trusted_proxies)]
+
+    @property
+    def cookie_secure(self) -> bool:
+        # Browsers drop Secure cookies on plain http, so dev on http://127.0.0.1 goes without.
+        return not self.is_dev or self.public_url.startswith("https://")
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValueError as error:
+        raise ConfigError(str(error)) from error

@@ -1,0 +1,222 @@
+"""The reason-code catalogue — the one place every refusal is defined.
+
+Each reason carries its HTTP status, a plain message for a stressed person,
+ordered recovery steps, and whether it may be shown before the first factor
+succeeds (`pre_auth`: an answer that cannot reveal whether an account exists).
+A code is never reused for another meaning.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+PROBLEM_TYPE_BASE = "https://bastion.dev/problems/"
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    status: int
+    title: str
+    message: str
+    steps: tuple[str, ...]
+    pre_auth: bool = True
+
+
+_REASONS = [
+    # Sign-in: before the first factor.
+    Reason("credentials.invalid", 401, "Email or password is not right",
+           "The email or password you entered is not correct.",
+           ("Check the email address for typos.",
+            "Type the password again; check Caps Lock and the keyboard layout.",
+            "If you don't remember it, use \"Forgot password\" to set a new one.")),
+    Reason("account.locked", 429, "Sign-in paused",
+           "Too many wrong attempts for this email, so sign-in is paused for a while.",
+           ("Wait until the time shown, then try again.",
+            "Sign in from a device you used before: it is not paused.",
+            "Reset your password if you don't remember it; that also lifts the pause.")),
+    Reason("ip.throttled", 429, "Too many attempts from your network",
+           "Too many sign-in attempts came from your network, so it is paused for a while.",
+           ("Wait until the time shown, then try again.",
+            "If you use a VPN or a shared network, switch it off or use another network.")),
+    Reason("rate_limited", 429, "Too many requests",
+           "Too many requests in a short time.",
+           ("Wait a moment, then try again.",)),
+    Reason("flow.expired", 410, "This sign-in has expired",
+           "This sign-in took too long and has expired.",
+           ("Start signing in again from the beginning.",)),
+    Reason("flow.not_found", 404, "Sign-in not found",
+           "This sign-in does not exist or was already finished.",
+           ("Start signing in again from the beginning.",)),
+    Reason("service.maintenance", 503, "Down for maintenance",
+           "Sign-in is paused for scheduled maintenance.",
+           ("Try again when the maintenance ends (time shown).",
+            "Check the status page for updates.")),
+    Reason("service.unavailable", 503, "Temporarily unavailable",
+           "The service is temporarily unavailable.",
+           ("Try again in a minute.", "Check the status page for updates.")),
+    Reason("client.outdated", 426, "Update the app",
+           "This version of the app is too old to sign in.",
+           ("Update the app from the official store, then sign in again.",)),
+    Reason("browser.cookies_blocked", 400, "Cookies are blocked",
+           "Your browser did not keep the sign-in cookie, so sign-in cannot finish.",
+           ("Allow cookies for this site in your browser settings.",
+            "Leave private or incognito mode, or try another browser.")),
+    # After the first factor: safe to be specific.
+    Reason("account.email_unverified", 403, "Confirm your email first",
+           "Your email address is not confirmed yet.",
+           ("Open the confirmation email we sent you and follow its link.",
+            "Not there? Check the spam folder, then sign up again with the same "
+            "address to get a new link."), pre_auth=False),
+    Reason("account.frozen", 403, "Account frozen",
+           "This account is frozen for its protection, so nobody can sign in.",
+           ("Contact support with the reference below to unfreeze it after an identity check.",),
+           pre_auth=False),
+    Reason("account.suspended", 403, "Account suspended",
+           "This account is suspended.",
+           ("Contact support with the reference below.",), pre_auth=False),
+    Reason("account.banned", 403, "Account temporarily banned",
+           "This account is temporarily banned from signing in.",
+           ("Wait until the time shown.", "Contact support with the reference below."),
+           pre_auth=False),
+    Reason("account.ip_not_allowed", 403, "Network not on your allowlist",
+           "Your account only allows sign-in from the networks on its IP allowlist.",
+           ("Sign in from a network on your allowlist.",
+            "Lost access to those networks? Contact support with the reference below."),
+           pre_auth=False),
+    Reason("risk.denied", 403, "Sign-in blocked for your safety",
+           "This sign-in looks unusual, so it was blocked.",
+           ("Turn off any VPN or proxy and try again.",
+            "Sign in from a device you used before.",
+            "Contact support with the reference below."), pre_auth=False),
+    Reason("mfa.required", 401, "Second step needed",
+           "Finish signing in with your second factor.",
+           ("Enter the code from your authenticator app, use a passkey or a backup code.",),
+           pre_auth=False),
+    Reason("mfa.code_invalid", 401, "Code not accepted",
+           "That authenticator code is not right.",
+           ("Enter the newest code shown in your authenticator app for this account.",
+            "Check that the app entry is the one for this site and this email.",
+            "No access to the app? Use a backup code."), pre_auth=False),
+    Reason("mfa.code_reused", 401, "Code already used",
+           "That code was already used. Each code works once.",
+           ("Wait for the next code in your authenticator app and enter it.",
+            "If you did not use it, someone may know your password: change it."), pre_auth=False),
+    Reason("mfa.clock_skew", 401, "Your phone's clock is off",
+           "The code matches a different time: your phone's clock is wrong.",
+           ("Set the phone's date and time to automatic.",
+            "Then enter the newest code from the app."), pre_auth=False),
+    Reason("mfa.backup_code_invalid", 401, "Backup code not accepted",
+           "That backup code is not right or was already used.",
+           ("Check the code for typos; each backup code works once.",
+            "No codes left? Request a 2FA reset."), pre_auth=False),
+    Reason("device.verification_required", 401, "Confirm this device",
+           "This device is new, so we emailed you a code to confirm it is you.",
+           ("Open the email we sent you and enter its code here.",), pre_auth=False),
+    Reason("device.verification_expired", 410, "Device code expired",
+           "The device confirmation code expired or was replaced by a newer one.",
+           ("Start signing in again to get a new code.",), pre_auth=False),
+    # Sessions.
+    Reason("session.required", 401, "Sign in first",
+           "You need to sign in to do this.", ("Sign in, then try again.",)),
+    Reason("session.invalid", 401, "Not signed in",
+           "Your sign-in is not recognised.", ("Sign in again.",)),
+    Reason("session.expired", 401, "Signed out",
+           "You were signed out because of inactivity or after the maximum session time.",
+           ("Sign in again.",)),
+    Reason("session.revoked", 401, "Signed out",
+           "This session was ended, from your security settings or for your protection.",
+           ("Sign in again.",
+            "If you did not end it, review your sign-in activity and change your password.")),
+    Reason("reauth.required", 403, "Confirm it's you",
+           "This change needs you to confirm your password again.",
+           ("Enter your password (or second factor) to confirm, then repeat the change.",),
+           pre_auth=False),
+    Reason("csrf.invalid", 403, "Page expired",
+           "The form expired or came from another site.",
+           ("Reload the page and try again.",)),
+    Reason("permission.denied", 403, "Not allowed",
+           "Your account is not allowed to do this.", ("Ask an administrator.",)),
+    Reason("service_key.invalid", 401, "Service key not accepted",
+           "The service key is missing, unknown or revoked.",
+           ("Check the key in your platform's configuration; create a new one if needed.",)),
+    # Passwords and tokens.
+    Reason("password.weak", 422, "Choose a stronger password",
+           "That password is too easy to guess.",
+           ("Use at least 12 characters; a few unrelated words work well.",
+            "Don't include your email address or name.")),
+    Reason("password.breached", 422, "Password too common",
+           "That password is on the list of passwords attackers try first.",
+           ("Choose a password you don't use anywhere else.",)),
+    Reason("token.invalid", 400, "Link not valid",
+           "This link or code is not valid, or it was already used.",
+           ("Use the newest email we sent you.", "Request a new link if needed.")),
+    Reason("token.expired", 410, "Link expired",
+           "This link or code has expired.", ("Request a new one.",)),
+    # Requests.
+    Reason("request.invalid", 422, "Request not understood",
+           "Some of the information sent is missing or not in the right form.",
+           ("Check the fields named in the details and try again.",)),
+    Reason("request.too_large", 413, "Too large", "The request is too large.",
+           ("Send a smaller request.",)),
+    Reason("resource.not_found", 404, "Not found", "There is nothing here.",
+           ("Check the address.",)),
+    Reason("request.method_not_allowed", 405, "Not allowed here",
+           "This address does not accept that kind of request.", ("Check the API reference.",)),
+    Reason("internal.error", 500, "Something went wrong on our side",
+           "Something went wrong on our side. Nothing you did caused it.",
+           ("Try again in a minute.", "If it keeps happening, contact support with the reference.")),
+]
+
+CATALOGUE: dict[str, Reason] = {reason.code: reason for reason in _REASONS}
+assert len(CATALOGUE) == len(_REASONS), "duplicate reason code"
+
+
+def reason(code: str) -> Reason:
+    return CATALOGUE[code]
+
+
+def new_reference() -> str:
+    """A refusal's reference: 'R-' and 8 Crockford base-32 characters (40 random bits)."""
+    return "R-" + "".join(secrets.choice(_CROCKFORD) for _ in range(8))
+
+
+@dataclass
+class BastionError(Exception):
+    """The one domain exception: a reason code and what the person needs to know."""
+
+    code: str
+    detail: str | None = None
+    retry_after: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    # Set when the refusal was already recorded (e.g. with a sign-in attempt).
+    reference: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.code not in CATALOGUE:
+            raise KeyError(f"unknown reason code {self.code!r}")
+        super().__init__(self.code)
+
+    @property
+    def reason(self) -> Reason:
+        return CATALOGUE[self.code]
+
+    def problem(self, reference: str) -> dict[str, Any]:
+        """The RFC 9457 body."""
+        reason = self.reason
+        body: dict[str, Any] = {
+            "type": PROBLEM_TYPE_BASE + reason.code,
+            "title": reason.title,
+            "status": reason.status,
+            "detail": self.detail or reason.message,
+            "code": reason.code,
+            "reference": reference,
+            "help": list(reason.steps),
+        }
+        if self.retry_after is not None:
+            body["retry_after"] = self.retry_after
+        body.update(self.extra)
+        return body

@@ -1,0 +1,1 @@
+"""Notifications: templates, the outbox, delivery by SMTP (or the dev mailbox)."""

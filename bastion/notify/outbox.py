@@ -1,0 +1,90 @@
+"""Writing mail to the outbox, in the transaction of the change that caused it (REQUIREMENTS 24)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from sqlalchemy.orm import Session as Tx
+
+from bastion.crypto import KeyRing
+from bastion.services import Services
+from bastion.store.models import Account, OutboxMessage
+from bastion.store.upsert import insert_ignoring_duplicates
+
+SUBJECTS = {
+    "verify_email": "Confirm your email address",
+    "signup_existing": "Someone tried to create an account with your email",
+    "anti_phishing_changed": "Your anti-phishing code was changed",
+}
+
+_env = Environment(
+    loader=PackageLoader("bastion.notify", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+def anti_phishing_code(keys: KeyRing, account: Account) -> str | None:
+    if account.anti_phishing_code is None:
+        return None
+    return keys.decrypt(account.anti_phishing_code, anti_phishing_aad(account.id))
+
+
+def anti_phishing_aad(account_id: str) -> str:
+    return f"accounts/{account_id}/anti_phishing_code"
+
+
+def render(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of one message."""
+    subject = SUBJECTS[template]
+    full = {"subject": subject, **context}
+    text = _env.get_template(f"{template}.txt").render(full)
+    html = _env.get_template(f"{template}.html").render(full)
+    return subject, text, html
+
+
+def enqueue(
+    services: Services,
+    tx: Tx,
+    template: str,
+    account: Account,
+    dedup_key: str,
+    now: datetime,
+    **context: Any,
+) -> None:
+    """Queue one message to the account's address; a repeated dedup_key is sent only once."""
+    subject, text, html = render(
+        template,
+        {
+            "public_url": services.settings.public_url,
+            "email": account.email,
+            "anti_phishing_code": anti_phishing_code(services.keys, account),
+            **context,
+        },
+    )
+    aad = f"outbox/{dedup_key}"
+    insert_ignoring_duplicates(
+        tx,
+        OutboxMessage,
+        dict(
+            dedup_key=dedup_key,
+            account_id=account.id,
+            to_address=account.email,
+            template=template,
+            subject=subject,
+            body_text=services.keys.encrypt(text, aad),
+            body_html=services.keys.encrypt(html, aad),
+            created_at=now,
+            next_attempt_at=now,
+            attempts=0,
+        ),
+        conflict_column="dedup_key",
+    )
+
+
+def message_bodies(keys: KeyRing, message: OutboxMessage) -> tuple[str, str]:
+    aad = f"outbox/{message.dedup_key}"
+    return keys.decrypt(message.body_text, aad), keys.decrypt(message.body_html, aad)

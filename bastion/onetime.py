@@ -1,0 +1,66 @@
+"""Emailed single-use tokens: stored as hashes, newest-only, consumed atomically.
+
+Consumption is one conditional UPDATE (`… WHERE used_at IS NULL AND expires_at > now`)
+whose row count decides: under any concurrency exactly one request wins.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session as Tx
+
+from bastion.crypto import hash_token, new_token
+from bastion.errors import BastionError
+from bastion.store.models import OneTimeToken
+
+
+def issue_token(tx: Tx, now: datetime, account_id: str, purpose: str, valid_for: timedelta) -> str:
+    """A fresh token for `purpose`; every older unused one of the account stops working."""
+    tx.execute(
+        update(OneTimeToken)
+        .where(
+            OneTimeToken.account_id == account_id,
+            OneTimeToken.purpose == purpose,
+            OneTimeToken.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    token = new_token()
+    tx.add(
+        OneTimeToken(
+            account_id=account_id,
+            purpose=purpose,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=now + valid_for,
+        )
+    )
+    return token
+
+
+def consume_token(tx: Tx, now: datetime, purpose: str, token: str) -> str:
+    """Use the token once and return its account id, or raise `token.invalid` / `token.expired`."""
+    token_hash = hash_token(token)
+    account_id = tx.execute(
+        update(OneTimeToken)
+        .where(
+            OneTimeToken.token_hash == token_hash,
+            OneTimeToken.purpose == purpose,
+            OneTimeToken.used_at.is_(None),
+            OneTimeToken.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(OneTimeToken.account_id)
+    ).scalar_one_or_none()
+    if account_id is not None:
+        return account_id
+    stale = tx.execute(
+        select(OneTimeToken.id).where(
+            OneTimeToken.token_hash == token_hash,
+            OneTimeToken.purpose == purpose,
+            OneTimeToken.used_at.is_(None),
+        )
+    ).first()
+    raise BastionError("token.expired" if stale else "token.invalid")

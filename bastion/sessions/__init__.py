@@ -1,0 +1,1 @@
+"""Sessions: tokens, validation (whoami and introspection), revocation, step-up."""

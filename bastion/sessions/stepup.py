@@ -1,0 +1,35 @@
+"""Step-up: sensitive changes need a proof of identity within the last few minutes (REQUIREMENTS 13)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from bastion.accounts.repo import get_account
+from bastion.audit import record_event
+from bastion.context import Client
+from bastion.errors import BastionError
+from bastion.services import Services
+from bastion.sessions.tokens import SessionInfo
+from bastion.store.models import Session
+
+
+def require_recent_auth(services: Services, session: SessionInfo) -> None:
+    window = timedelta(minutes=services.settings.reauth_minutes)
+    if services.clock.now() - session.authenticated_at > window:
+        raise BastionError("reauth.required")
+
+
+def reauthenticate_with_password(services: Services, session: SessionInfo, password: str, client: Client) -> None:
+    with services.db.transaction() as tx:
+        password_hash = get_account(tx, session.account_id).password_hash
+    ok = services.passwords.verify(password_hash, password)
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        record_event(tx, now, "reauth.succeeded" if ok else "reauth.failed", session.account_id, client,
+                     session_id=session.id, method="password")
+        if ok:
+            tx.execute(update(Session).where(Session.id == session.id).values(authenticated_at=now))
+    if not ok:
+        raise BastionError("credentials.invalid", detail="That password is not correct.")

@@ -1,0 +1,1 @@
+"""Sign-in: the flow state machine (password → account gates → … → session) and its history."""

@@ -1,0 +1,60 @@
+"""Every sign-in step is recorded: the owner's history and support's look-up by reference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as Tx
+
+from bastion.context import Client
+from bastion.services import Services
+from bastion.store.models import SignInAttempt
+
+
+def record_attempt(
+    tx: Tx,
+    now: datetime,
+    identifier: str,
+    method: str,
+    outcome: str,
+    client: Client,
+    account_id: str | None = None,
+    code: str | None = None,
+    reference: str | None = None,
+    flow_id: str | None = None,
+) -> None:
+    tx.add(
+        SignInAttempt(
+            reference=reference,
+            account_id=account_id,
+            identifier=identifier[:320],
+            created_at=now,
+            method=method,
+            outcome=outcome,
+            code=code,
+            ip=client.ip,
+            user_agent=(client.user_agent or "")[:512] or None,
+            device_id=client.device_id,
+            flow_id=flow_id,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityPage:
+    items: list[SignInAttempt]
+    next_cursor: int | None
+
+
+def list_activity(services: Services, account_id: str, before: int | None, limit: int) -> ActivityPage:
+    """Newest first; `before` is the cursor of the previous page (keyset pagination on the index)."""
+    query = select(SignInAttempt).where(SignInAttempt.account_id == account_id)
+    if before is not None:
+        query = query.where(SignInAttempt.id < before)
+    with services.db.transaction() as tx:
+        rows = list(tx.execute(query.order_by(SignInAttempt.id.desc()).limit(limit + 1)).scalars())
+    more = len(rows) > limit
+    items = rows[:limit]
+    return ActivityPage(items, items[-1].id if more and items else None)

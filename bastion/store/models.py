@@ -1,0 +1,187 @@
+"""Tables. Each feature reaches its tables through its own repository functions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bastion.store.types import BigIntPK, JSONText, UTCDateTime, new_id
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    roles: Mapped[str] = mapped_column(String(64), default="")
+    # AES-GCM under the key ring (REQUIREMENTS 14, 22).
+    anti_phishing_code: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(role for role in self.roles.split(",") if role)
+
+
+class OneTimeToken(Base):
+    """Emailed single-use tokens (email verification now; reset, freeze links later)."""
+
+    __tablename__ = "one_time_tokens"
+    __table_args__ = (Index("ix_one_time_tokens_account_purpose", "account_id", "purpose"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInFlow(Base):
+    """A sign-in in progress: which stages are done and what is still required."""
+
+    __tablename__ = "sign_in_flows"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+
+
+class Session(Base):
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_account_created", "account_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Last time the person proved who they are (sign-in or step-up).
+    authenticated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    idle_seconds: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoke_reason: Mapped[str | None] = mapped_column(String(32))
+    aal: Mapped[int] = mapped_column(Integer, default=1)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    device_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class SignInAttempt(Base):
+    """Every sign-in step, kept for the owner's history and support's look-up by reference."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (
+        Index("ix_sign_in_attempts_account_id_id", "account_id", "id"),
+        Index("ix_sign_in_attempts_identifier_id", "identifier", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    reference: Mapped[str | None] = mapped_column(String(12), unique=True)
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    identifier: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    method: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str | None] = mapped_column(String(48))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    flow_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class Refusal(Base):
+    """Refusals outside sign-in, so every reference can be looked up."""
+
+    __tablename__ = "refusals"
+
+    reference: Mapped[str] = mapped_column(String(12), primary_key=True)
+    code: Mapped[str] = mapped_column(String(48))
+    status: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    account_id: Mapped[str | None] = mapped_column(String(36))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(200))
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+
+class SecurityEvent(Base):
+    """The account's audit trail. `data` never holds a secret, code or token."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (Index("ix_security_events_account_id_id", "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    account_id: Mapped[str | None] = mapped_column(String(36))
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(48))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+
+
+class OutboxMessage(Base):
+    """Mail written in the same transaction as its cause; delivered at least once."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    dedup_key: Mapped[str] = mapped_column(String(160), unique=True)
+    account_id: Mapped[str | None] = mapped_column(String(36))
+    to_address: Mapped[str] = mapped_column(String(320))
+    template: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(255))
+    # Bodies may carry one-time links: encrypted at rest like every other secret.
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    transport: Mapped[str | None] = mapped_column(String(16))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class ServiceKey(Base):
+    """Keys the platform's own services use to introspect sessions."""
+
+    __tablename__ = "service_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

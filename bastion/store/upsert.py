@@ -1,0 +1,15 @@
+"""INSERT … ON CONFLICT DO NOTHING on both SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+def insert_ignoring_duplicates(tx: Session, model: type, values: dict[str, Any], conflict_column: str) -> bool:
+    """Insert one row unless `conflict_column` already holds its value; True when inserted."""
+    dialect = postgresql if tx.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=[conflict_column])
+    return tx.execute(statement).rowcount == 1

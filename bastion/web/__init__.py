@@ -1,0 +1,1 @@
+"""The thin HTTP layer: FastAPI routers (JSON API) and server-rendered pages."""

@@ -1,0 +1,25 @@
+"""POST /v1/accounts, POST /v1/accounts/verify-email."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from bastion.accounts.signup import sign_up, verify_email
+from bastion.web.api.schemas import SignUpIn, StatusOut, TokenIn
+from bastion.web.deps import ClientDep, ServicesDep
+from bastion.web.openapi import problems
+
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+
+
+@router.post("", status_code=202, response_model=StatusOut, responses=problems(422, 429, 503))
+def create_account(body: SignUpIn, services: ServicesDep, client: ClientDep) -> StatusOut:
+    """Sign up. The same answer whether or not the address is taken; the address gets an email either way."""
+    sign_up(services, body.email, body.password, client)
+    return StatusOut(status="verification_sent")
+
+
+@router.post("/verify-email", response_model=StatusOut, responses=problems(400, 410, 422))
+def confirm_email(body: TokenIn, services: ServicesDep, client: ClientDep) -> StatusOut:
+    verify_email(services, body.token, client)
+    return StatusOut(status="verified")

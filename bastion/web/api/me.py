@@ -1,0 +1,98 @@
+"""The signed-in account: whoami, sessions, activity, anti-phishing code, step-up."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from bastion.accounts.settings import set_anti_phishing_code
+from bastion.errors import BastionError
+from bastion.sessions.stepup import reauthenticate_with_password
+from bastion.sessions.tokens import list_sessions, revoke_sessions
+from bastion.signin.attempts import list_activity
+from bastion.web.api.schemas import (
+    AccountOut,
+    ActivityItem,
+    ActivityOut,
+    AntiPhishingIn,
+    ReauthIn,
+    RevokedOut,
+    SessionListItem,
+    SessionListOut,
+    SessionOut,
+    StatusOut,
+    WhoAmIOut,
+)
+from bastion.web.deps import ClientDep, ServicesDep, SessionDep, csrf_token_for
+from bastion.web.openapi import problems
+
+router = APIRouter(prefix="/v1", tags=["me"], responses=problems(401, 403))
+
+
+@router.get("/session", response_model=WhoAmIOut)
+def whoami(session: SessionDep, services: ServicesDep) -> WhoAmIOut:
+    return WhoAmIOut(
+        account=AccountOut(id=session.account_id, email=session.email),
+        session=SessionOut(id=session.id, created_at=session.created_at, expires_at=session.expires_at,
+                           idle_expires_at=session.idle_expires_at, authenticated_at=session.authenticated_at,
+                           aal=session.aal),
+        restrictions=[],
+        csrf_token=csrf_token_for(services, session.id),
+    )
+
+
+@router.get("/me/sessions", response_model=SessionListOut)
+def my_sessions(session: SessionDep, services: ServicesDep) -> SessionListOut:
+    return SessionListOut(sessions=[
+        SessionListItem(id=item.id, current=item.id == session.id, created_at=item.created_at,
+                        last_seen_at=item.last_seen_at, expires_at=item.expires_at, ip=item.ip,
+                        user_agent=item.user_agent, remember=item.remember)
+        for item in list_sessions(services, session.account_id)
+    ])
+
+
+@router.delete("/me/sessions/{session_id}", status_code=204, responses=problems(404))
+def end_session(session_id: str, session: SessionDep, services: ServicesDep) -> Response:
+    with services.db.transaction() as tx:
+        ended = revoke_sessions(tx, services.clock.now(), session.account_id, "ended_by_owner", only=session_id[:64])
+    if not ended:
+        raise BastionError("resource.not_found", detail="No such active session on your account.")
+    return Response(status_code=204)
+
+
+@router.delete("/me/sessions", response_model=RevokedOut)
+def end_other_sessions(session: SessionDep, services: ServicesDep) -> RevokedOut:
+    with services.db.transaction() as tx:
+        ended = revoke_sessions(tx, services.clock.now(), session.account_id, "ended_by_owner", keep=session.id)
+    return RevokedOut(revoked=ended)
+
+
+@router.get("/me/activity", response_model=ActivityOut, responses=problems(422))
+def my_activity(
+    session: SessionDep,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    before: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]+$")] = None,
+) -> ActivityOut:
+    page = list_activity(services, session.account_id, int(before) if before else None, limit)
+    return ActivityOut(
+        items=[ActivityItem(time=item.created_at, outcome=item.outcome, code=item.code, reference=item.reference,
+                            method=item.method, ip=item.ip, location=None, device=item.user_agent)
+               for item in page.items],
+        next_cursor=str(page.next_cursor) if page.next_cursor is not None else None,
+    )
+
+
+@router.put("/me/anti-phishing-code", response_model=StatusOut, responses=problems(422))
+def put_anti_phishing_code(body: AntiPhishingIn, session: SessionDep, services: ServicesDep,
+                           client: ClientDep) -> StatusOut:
+    set_anti_phishing_code(services, session, body.code, client)
+    return StatusOut(status="updated")
+
+
+@router.post("/reauth", response_model=StatusOut, responses=problems(422))
+def reauth(body: ReauthIn, session: SessionDep, services: ServicesDep, client: ClientDep) -> StatusOut:
+    """Step-up: confirm the password again to make sensitive changes for the next few minutes."""
+    reauthenticate_with_password(services, session, body.password, client)
+    return StatusOut(status="reauthenticated")

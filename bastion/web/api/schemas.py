@@ -1,0 +1,152 @@
+"""Request and answer bodies of the JSON API (the OpenAPI schema is generated from these)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320,
+                                         pattern=r"^[^@\s]+@[^@\s]+$")]
+# Policy decides what a good password is; this only bounds the request.
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+Token = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class SignUpIn(Body):
+    email: Email
+    password: Password
+
+
+class StatusOut(BaseModel):
+    status: str
+
+
+class TokenIn(Body):
+    token: Token
+
+
+class LoginIn(Body):
+    email: Email
+    password: Password
+    remember_device: bool = False
+
+
+class SessionTokenOut(BaseModel):
+    token: str
+    expires_at: datetime
+    idle_expires_at: datetime
+
+
+class AccountOut(BaseModel):
+    id: str
+    email: str
+
+
+class FlowOut(BaseModel):
+    id: str
+    expires_at: datetime
+    methods: list[str] | None = None
+
+
+class LoginOut(BaseModel):
+    status: Literal["authenticated", "mfa_required", "device_verification_required"]
+    session: SessionTokenOut | None = None
+    account: AccountOut | None = None
+    flow: FlowOut | None = None
+
+
+class SessionOut(BaseModel):
+    id: str
+    created_at: datetime
+    expires_at: datetime
+    idle_expires_at: datetime
+    authenticated_at: datetime
+    aal: int
+
+
+class Restriction(BaseModel):
+    kind: str
+    reason: str | None = None
+    until: datetime | None = None
+
+
+class WhoAmIOut(BaseModel):
+    account: AccountOut
+    session: SessionOut
+    restrictions: list[Restriction]
+    csrf_token: str = Field(description="Send as X-CSRF-Token on unsafe requests authenticated by the cookie.")
+
+
+class SessionListItem(BaseModel):
+    id: str
+    current: bool
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ip: str | None
+    user_agent: str | None
+    remember: bool
+
+
+class SessionListOut(BaseModel):
+    sessions: list[SessionListItem]
+
+
+class RevokedOut(BaseModel):
+    revoked: int
+
+
+class ActivityItem(BaseModel):
+    time: datetime
+    outcome: str
+    code: str | None
+    reference: str | None
+    method: str
+    ip: str | None
+    location: str | None
+    device: str | None
+
+
+class ActivityOut(BaseModel):
+    items: list[ActivityItem]
+    next_cursor: str | None = Field(None, description="Pass as `before` to get the next page.")
+
+
+class AntiPhishingIn(Body):
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{4,20}$")]
+
+
+class ReauthIn(Body):
+    password: Password
+
+
+class IntrospectIn(Body):
+    token: Annotated[str, StringConstraints(max_length=256)]
+
+
+class IntrospectOut(BaseModel):
+    active: bool
+    account_id: str | None = None
+    session_id: str | None = None
+    aal: int | None = None
+    restrictions: list[Restriction] = []
+    expires_at: datetime | None = None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with Bastion's reason code, reference and help steps."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    reference: str
+    help: list[str]
+    retry_after: int | None = None

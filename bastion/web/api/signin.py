@@ -1,0 +1,47 @@
+"""POST /v1/login and POST /v1/logout."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from bastion.sessions.tokens import idle_expiry, revoke_sessions
+from bastion.signin.flow import Authenticated, SignInResult
+from bastion.signin.password import sign_in_with_password
+from bastion.web.api.schemas import AccountOut, FlowOut, LoginIn, LoginOut, SessionTokenOut
+from bastion.web.deps import SESSION_COOKIE, ClientDep, ServicesDep, SessionDep
+from bastion.web.openapi import problems
+
+router = APIRouter(prefix="/v1", tags=["sign-in"])
+
+
+def login_answer(result: SignInResult) -> LoginOut:
+    if isinstance(result, Authenticated):
+        return LoginOut(
+            status="authenticated",
+            session=SessionTokenOut(token=result.token, expires_at=result.session.expires_at,
+                                    idle_expires_at=idle_expiry(result.session)),
+            account=AccountOut(id=result.account.id, email=result.account.email),
+        )
+    flow = result.flow
+    methods = result.requirement.details.get("methods")
+    return LoginOut(
+        status=result.requirement.status,  # type: ignore[arg-type]
+        flow=FlowOut(id=flow.id, expires_at=flow.expires_at, methods=list(methods) if methods else None),  # type: ignore[call-overload]
+    )
+
+
+@router.post("/login", response_model=LoginOut, response_model_exclude_none=True,
+             responses=problems(401, 403, 422, 429, 503))
+def login(body: LoginIn, services: ServicesDep, client: ClientDep) -> LoginOut:
+    """Sign in with email and password. Answers the session, or the next step the flow requires."""
+    result = sign_in_with_password(services, body.email, body.password, client, remember=body.remember_device)
+    return login_answer(result)
+
+
+@router.post("/logout", status_code=204, responses=problems(401, 403))
+def logout(session: SessionDep, services: ServicesDep) -> Response:
+    with services.db.transaction() as tx:
+        revoke_sessions(tx, services.clock.now(), session.account_id, "logout", only=session.id)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,68 @@
+"""The FastAPI application: routers, problem handlers, security headers, background delivery."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bastion import __version__
+from bastion.errors import BastionError
+from bastion.notify.delivery import OutboxWorker
+from bastion.services import Services
+from bastion.web import problems
+from bastion.web.api import accounts, me, platform, signin
+from bastion.web.headers import SecurityHeaders
+from bastion.web.ops import router as ops_router
+from bastion.web.pages import router as pages_router
+
+STATIC = Path(__file__).with_name("static")
+
+
+def create_app(services: Services, deliver_mail: bool = True) -> FastAPI:
+    """The app over `services`; `deliver_mail` runs the outbox worker in this process."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = OutboxWorker(services) if deliver_mail else None
+        if worker:
+            worker.start()
+        app.state.outbox_worker = worker
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+
+    app = FastAPI(
+        title="Bastion",
+        version=__version__,
+        summary="Sign-in security for digital-asset platforms: every refusal has a reason, a reference and a way back in.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.add_exception_handler(BastionError, problems.on_bastion_error)
+    app.add_exception_handler(RequestValidationError, problems.on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, problems.on_http_error)
+    app.add_exception_handler(Exception, problems.on_unexpected_error)
+    app.add_middleware(SecurityHeaders)
+    for router in (accounts.router, signin.router, me.router, platform.router, ops_router, pages_router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` (used by `bastion serve --workers N`)."""
+    from bastion.config import load_settings
+    from bastion.logs import configure_logging
+    from bastion.services import build_services
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(build_services(settings))

@@ -1,0 +1,58 @@
+"""The client's address and context, from the socket or from trusted proxies only."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from fastapi import Request
+
+from bastion.context import Client
+from bastion.crypto import hash_token
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+DEVICE_COOKIE = "bastion_device"
+
+
+def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def client_ip(request: Request, trusted: list[Network]) -> str | None:
+    """The socket peer; when it is a trusted proxy, the right-most untrusted X-Forwarded-For hop."""
+    peer = request.client.host if request.client else None
+    address = _parse_ip(peer) if peer else None
+    if address is None:
+        return peer
+    if not any(address in network for network in trusted):
+        return str(address)
+    hops = [hop for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        hop_address = _parse_ip(hop)
+        if hop_address is None:
+            break
+        if not any(hop_address in network for network in trusted):
+            return str(hop_address)
+    return str(address)
+
+
+def _bounded(value: str | None, limit: int) -> str | None:
+    return value[:limit] if value else None
+
+
+def _device_key(raw: str | None) -> str | None:
+    """Devices are known by a hash of their identifier (REQUIREMENTS 18), never the identifier."""
+    return hash_token(raw[:256]) if raw else None
+
+
+def client_from(request: Request) -> Client:
+    settings = request.app.state.services.settings
+    return Client(
+        ip=client_ip(request, settings.trusted_proxy_networks),
+        user_agent=_bounded(request.headers.get("user-agent"), 512),
+        device_id=_device_key(request.headers.get("x-device-id") or request.cookies.get(DEVICE_COOKIE)),
+        platform=_bounded(request.headers.get("x-client-platform"), 16),
+        version=_bounded(request.headers.get("x-client-version"), 32),
+    )

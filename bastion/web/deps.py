@@ -1,0 +1,77 @@
+"""Request dependencies: the services, the client, the signed-in session, the service key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from bastion.context import Client
+from bastion.errors import BastionError
+from bastion.services import Services
+from bastion.sessions.service_keys import authenticate_service_key
+from bastion.sessions.tokens import SessionInfo, authenticate_session
+from bastion.web.client import client_from
+
+SESSION_COOKIE = "bastion_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def get_client(request: Request) -> Client:
+    return client_from(request)
+
+
+def csrf_token_for(services: Services, session_id: str) -> str:
+    """Tied to the session: a page of another site cannot know it (synchronizer token)."""
+    return services.keys.mac("csrf", session_id)
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise BastionError("session.invalid")
+    return token.strip()
+
+
+def session_from_request(request: Request, csrf_form_value: str | None = None) -> SessionInfo:
+    services = get_services(request)
+    token = bearer_token(request)
+    from_cookie = token is None
+    if from_cookie:
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token:
+            raise BastionError("session.required")
+    session = authenticate_session(services, token)
+    request.state.account_id = session.account_id
+    if from_cookie and request.method not in SAFE_METHODS:
+        presented = request.headers.get(CSRF_HEADER) or csrf_form_value or ""
+        if not services.keys.verify_mac("csrf", session.id, presented):
+            raise BastionError("csrf.invalid")
+    return session
+
+
+def current_session(request: Request) -> SessionInfo:
+    return session_from_request(request)
+
+
+def service_key(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise BastionError("service_key.invalid")
+    return authenticate_service_key(get_services(request), secret.strip())
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+ClientDep = Annotated[Client, Depends(get_client)]
+SessionDep = Annotated[SessionInfo, Depends(current_session)]
+ServiceKeyDep = Annotated[str, Depends(service_key)]
+
