@@ -8,6 +8,7 @@ from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.notify.outbox import anti_phishing_aad, enqueue
 from bastion.services import Services
+from bastion.store.types import new_id
 from bastion.sessions.stepup import require_recent_auth
 from bastion.sessions.tokens import SessionInfo
 
@@ -21,5 +22,5 @@ def set_anti_phishing_code(services: Services, session: SessionInfo, code: str, 
         account.anti_phishing_code = services.keys.encrypt(code, anti_phishing_aad(account.id))
         record_event(tx, now, "anti_phishing_code.changed", account.id, client)
         enqueue(services, tx, "anti_phishing_changed", account,
-                dedup_key=f"anti_phishing_changed/{account.id}/{now.timestamp():.6f}", now=now,
+                dedup_key=f"anti_phishing_changed/{new_id()}", now=now,
                 when=rfc3339(now), ip=client.ip or "unknown")

@@ -16,6 +16,7 @@ from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
 from bastion.audit import record_event
 from bastion.context import Client
+from bastion.crypto import hash_token
 from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token
 from bastion.services import Services
@@ -58,7 +59,7 @@ def send_verification_email(services: Services, tx: Tx, account: Account) -> Non
     token = issue_token(tx, now, account.id, VERIFY_EMAIL, timedelta(hours=hours))
     enqueue(
         services, tx, "verify_email", account,
-        dedup_key=f"verify_email/{account.id}/{now.timestamp():.6f}",
+        dedup_key=f"verify_email/{hash_token(token)[:32]}",
         now=now,
         link=f"{services.settings.public_url}/confirm?token={token}",
         valid_hours=hours,

@@ -36,6 +36,7 @@ def sign_in_with_password(
                            code=refusal.code, reference=refusal.reference)
         raise refusal
 
+    account_id = account.id
     new_hash = services.passwords.hash(password) if services.passwords.needs_rehash(stored_hash) else None
     try:
         with services.db.transaction() as tx:
@@ -55,5 +56,5 @@ def sign_in_with_password(
         refusal.reference = new_reference()
         with services.db.transaction() as tx:
             record_attempt(tx, services.clock.now(), identifier, "password", "failure", client,
-                           account_id=account.id, code=refusal.code, reference=refusal.reference)
+                           account_id=account_id, code=refusal.code, reference=refusal.reference)
         raise

@@ -13,7 +13,8 @@ from bastion.web.openapi import problems
 router = APIRouter(prefix="/v1", tags=["platform"])
 
 
-@router.post("/introspect", response_model=IntrospectOut, responses=problems(401, 422))
+@router.post("/introspect", response_model=IntrospectOut, response_model_exclude_none=True,
+             responses=problems(401, 422))
 def introspect(body: IntrospectIn, _key: ServiceKeyDep, services: ServicesDep) -> IntrospectOut:
     """Whether a session token is live, and what the platform must respect (restrictions)."""
     try:

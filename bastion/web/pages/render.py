@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +11,29 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from bastion.errors import BastionError
+from bastion import __version__
+from bastion.errors import BastionError, new_reference
+
+log = logging.getLogger("bastion.web")
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
+
+
+def when(moment: datetime | None) -> str:
+    """A time as people read it, in UTC: '5 Jan 2026, 09:00 UTC'."""
+    if moment is None:
+        return ""
+    moment = moment.astimezone(UTC)
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
+def iso(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+templates.env.filters["when"] = when
+templates.env.filters["iso"] = iso
+templates.env.globals["asset_version"] = __version__
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
@@ -24,4 +46,34 @@ def render_problem_page(request: Request, error: BastionError, reference: str) -
                       problem=error.problem(reference))
     if headers:
         response.headers.update(headers)
+    return response
+
+
+def problem_for(request: Request, error: BastionError) -> dict[str, Any]:
+    """The refusal's problem body, recorded under a new reference unless it already has one."""
+    from bastion.web.problems import record_refusal
+
+    reference = error.reference
+    if reference is None:
+        reference = new_reference()
+        record_refusal(request, error, reference)
+    log.info("refused", extra={"reference": reference, "reason_code": error.code,
+                               "path": request.url.path, "status": error.reason.status})
+    return error.problem(reference)
+
+
+def refusal_page(request: Request, error: BastionError) -> Response:
+    """A refusal as a whole page (pages always answer HTML, whatever the Accept header)."""
+    problem = problem_for(request, error)
+    return render_problem_page(request, error, problem["reference"])
+
+
+def form_page(request: Request, name: str, error: BastionError | None = None, **context: Any) -> Response:
+    """A form, again with the refusal shown above it when there is one."""
+    if error is None:
+        return render(request, name, **context)
+    response = render(request, name, status_code=error.reason.status,
+                      problem=problem_for(request, error), **context)
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
     return response

@@ -1,7 +1,11 @@
-"""Page routes."""
+"""Page routes: each group of pages lives in its own module."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from bastion.web.pages import home, login, mailbox, signup
+
 router = APIRouter(include_in_schema=False)
+for pages in (signup.router, login.router, home.router, mailbox.router):
+    router.include_router(pages)

@@ -1,0 +1,57 @@
+"""What the forms before sign-in share: a double-submit CSRF token and the API's own validation.
+
+Before sign-in there is no session to tie a CSRF token to, so a random value goes
+both in an HttpOnly, SameSite=Strict cookie and in a hidden field; a POST must
+carry the same value in both (OWASP CSRF cheat sheet, "double submit cookie").
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+from starlette.responses import Response
+
+from bastion.crypto import constant_time_equal
+from bastion.errors import BastionError
+
+CSRF_COOKIE = "bastion_csrf"
+CSRF_FIELD = "csrf_token"
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_urlsafe(32): 256 bits
+
+FIELD_NAMES = {"email": "email address", "password": "password", "token": "link"}
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def form_csrf_token(request: Request) -> str:
+    """The browser's token if it has a well-formed one, else a new one (set it with `set_csrf_cookie`)."""
+    current = request.cookies.get(CSRF_COOKIE, "")
+    return current if _TOKEN_SHAPE.match(current) else secrets.token_urlsafe(32)
+
+
+def set_csrf_cookie(request: Request, response: Response, token: str) -> Response:
+    secure = request.app.state.services.settings.cookie_secure
+    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure, path="/")
+    return response
+
+
+def check_form_csrf(request: Request, submitted: str) -> None:
+    """Refuse with `csrf.invalid` unless the hidden field equals the cookie."""
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not (_TOKEN_SHAPE.match(cookie) and constant_time_equal(cookie, submitted)):
+        raise BastionError("csrf.invalid")
+
+
+def parse_form(model: type[Model], **values: Any) -> Model:
+    """Validate with the JSON API's body model, so pages and API accept the same input."""
+    try:
+        return model(**values)
+    except ValidationError as error:
+        fields = sorted({FIELD_NAMES.get(str(item["loc"][0]), str(item["loc"][0]))
+                         for item in error.errors() if item.get("loc")})
+        detail = f"Check the {', '.join(fields)}." if fields else None
+        raise BastionError("request.invalid", detail=detail) from None

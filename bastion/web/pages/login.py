@@ -1,0 +1,107 @@
+"""Sign-in and sign-out pages: the session travels in the `bastion_session` cookie."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from bastion.errors import CATALOGUE, BastionError
+from bastion.sessions.tokens import authenticate_session, revoke_sessions
+from bastion.signin.flow import Authenticated, StepRequired
+from bastion.signin.password import sign_in_with_password
+from bastion.web.api.schemas import LoginIn
+from bastion.web.client import client_from
+from bastion.web.deps import SESSION_COOKIE, session_from_request
+from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, form_csrf_token, parse_form, set_csrf_cookie
+from bastion.web.pages.render import form_page, refusal_page, render
+
+router = APIRouter()
+
+FormText = Annotated[str, Form()]
+# Notices after a redirect come from this fixed list: nothing from the address is echoed.
+NOTICES = {"signed-out": "You are signed out."}
+SIGNED_OUT = frozenset({"session.required", "session.invalid", "session.expired", "session.revoked"})
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def to_login(request: Request, notice: str | None = None) -> RedirectResponse:
+    """Back to sign-in, dropping a cookie that no longer opens a session."""
+    response = see_other(f"/login?done={notice}" if notice else "/login")
+    if SESSION_COOKIE in request.cookies:
+        response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _login_form(request: Request, email: str = "", remember: bool = False,
+                error: BastionError | None = None, notice: str | None = None) -> Response:
+    token = form_csrf_token(request)
+    response = form_page(request, "login.html", error, email=email, remember=remember, csrf_token=token,
+                         notice=notice)
+    return set_csrf_cookie(request, response, token)
+
+
+def _signed_in(request: Request) -> bool:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return False
+    try:
+        authenticate_session(request.app.state.services, token)
+    except BastionError:
+        return False
+    return True
+
+
+@router.get("/login")
+def login_page(request: Request, done: str = "") -> Response:
+    if _signed_in(request):
+        return see_other("/")
+    return _login_form(request, notice=NOTICES.get(done))
+
+
+@router.post("/login")
+def login_submit(request: Request, email: FormText = "", password: FormText = "", remember: FormText = "",
+                 csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    services = request.app.state.services
+    keep = remember == "on"
+    try:
+        check_form_csrf(request, csrf_token)
+        body = parse_form(LoginIn, email=email, password=password, remember_device=keep)
+        result = sign_in_with_password(services, body.email, body.password, client_from(request), remember=keep)
+    except BastionError as error:
+        return _login_form(request, email=email.strip()[:320], remember=keep, error=error)
+    if isinstance(result, StepRequired):
+        reason = CATALOGUE.get(result.requirement.status.replace("_", ".", 1))
+        return render(request, "step.html", reason=reason)
+    return signed_in_response(request, result)
+
+
+def signed_in_response(request: Request, result: Authenticated) -> Response:
+    """303 to the home page with the session cookie; it lasts as long as the session at most."""
+    services = request.app.state.services
+    response = see_other("/")
+    max_age = None
+    if result.session.remember:
+        # "Keep me signed in": survives closing the browser, until the session's absolute expiry.
+        max_age = max(int((result.session.expires_at - services.clock.now()).total_seconds()), 0)
+    response.set_cookie(SESSION_COOKIE, result.token, max_age=max_age, path="/", httponly=True,
+                        samesite="lax", secure=services.settings.cookie_secure)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    services = request.app.state.services
+    try:
+        session = session_from_request(request, csrf_form_value=csrf_token)
+    except BastionError as error:
+        if error.code in SIGNED_OUT:
+            return to_login(request)
+        return refusal_page(request, error)
+    with services.db.transaction() as tx:
+        revoke_sessions(tx, services.clock.now(), session.account_id, "logout", only=session.id)
+    return to_login(request, "signed-out")

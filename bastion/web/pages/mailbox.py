@@ -1,0 +1,99 @@
+"""The dev mailbox: the outbox as a mail client would show it, in dev only and only without SMTP.
+
+The HTML body is shown in a sandboxed frame loaded from its own address, which
+answers with its own policy: inline styles (emails need them), nothing else —
+no scripts, no requests, a unique origin (CSP `sandbox`), framed by this site only.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+from starlette.responses import HTMLResponse, Response
+
+from bastion.config import Settings
+from bastion.errors import BastionError
+from bastion.notify.outbox import message_bodies
+from bastion.store.models import OutboxMessage
+from bastion.web.headers import PAGE_CSP
+from bastion.web.pages.render import refusal_page, render
+
+router = APIRouter(prefix="/dev/mailbox")
+
+SHOWN = 100
+# The message page frames the body from this site; everything else as on every page.
+MESSAGE_PAGE_CSP = PAGE_CSP + "; frame-src 'self'"
+BODY_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
+            "base-uri 'none'; frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox")
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def mailbox_enabled(settings: Settings) -> bool:
+    return settings.is_dev and settings.smtp_url is None
+
+
+def _messages(request: Request) -> list[OutboxMessage]:
+    services = request.app.state.services
+    with services.db.transaction() as tx:
+        query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(SHOWN)
+        return list(tx.execute(query).scalars())
+
+
+def _message(request: Request, message_id: str) -> OutboxMessage | None:
+    if not message_id.isdigit() or len(message_id) > 18:
+        return None
+    with request.app.state.services.db.transaction() as tx:
+        return tx.get(OutboxMessage, int(message_id))
+
+
+def _linked(text: str) -> list[tuple[str, bool]]:
+    """The text in pieces, each (piece, is_link): the template escapes them and links the URLs."""
+    pieces: list[tuple[str, bool]] = []
+    last = 0
+    for match in _URL.finditer(text):
+        pieces.append((text[last:match.start()], False))
+        pieces.append((match.group(0), True))
+        last = match.end()
+    pieces.append((text[last:], False))
+    return pieces
+
+
+def _not_here(request: Request) -> Response | None:
+    if mailbox_enabled(request.app.state.services.settings):
+        return None
+    return refusal_page(request, BastionError("resource.not_found"))
+
+
+@router.get("")
+def mailbox(request: Request) -> Response:
+    if (refused := _not_here(request)) is not None:
+        return refused
+    return render(request, "mailbox.html", messages=_messages(request), shown=SHOWN)
+
+
+@router.get("/{message_id}")
+def mailbox_message(request: Request, message_id: str) -> Response:
+    if (refused := _not_here(request)) is not None:
+        return refused
+    message = _message(request, message_id)
+    if message is None:
+        return refusal_page(request, BastionError("resource.not_found", detail="There is no such message."))
+    text, _ = message_bodies(request.app.state.services.keys, message)
+    response = render(request, "mailbox_message.html", message=message, text=_linked(text))
+    response.headers["content-security-policy"] = MESSAGE_PAGE_CSP
+    return response
+
+
+@router.get("/{message_id}/html")
+def mailbox_message_html(request: Request, message_id: str) -> Response:
+    if (refused := _not_here(request)) is not None:
+        return refused
+    message = _message(request, message_id)
+    if message is None:
+        return refusal_page(request, BastionError("resource.not_found", detail="There is no such message."))
+    _, html = message_bodies(request.app.state.services.keys, message)
+    # Links open in a new, unsandboxed tab: this site's pages refuse to be framed.
+    html = html.replace("<head>", '<head><base target="_blank">', 1)
+    return HTMLResponse(html, headers={"content-security-policy": BODY_CSP, "x-frame-options": "SAMEORIGIN"})

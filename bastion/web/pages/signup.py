@@ -1,0 +1,84 @@
+"""Sign-up and email confirmation pages.
+
+A GET of the confirmation link never consumes the token (mail scanners prefetch
+links): it shows a button, and the POST of that button confirms.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from bastion.accounts.passwords import MIN_LENGTH
+from bastion.accounts.signup import sign_up, verify_email
+from bastion.errors import BastionError
+from bastion.web.api.schemas import SignUpIn, TokenIn
+from bastion.web.client import client_from
+from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, form_csrf_token, parse_form, set_csrf_cookie
+from bastion.web.pages.mailbox import mailbox_enabled
+from bastion.web.pages.render import form_page, refusal_page, render
+
+router = APIRouter()
+
+FormText = Annotated[str, Form()]
+
+
+def _signup_form(request: Request, email: str = "", error: BastionError | None = None) -> Response:
+    token = form_csrf_token(request)
+    response = form_page(request, "signup.html", error, email=email, csrf_token=token, min_length=MIN_LENGTH)
+    return set_csrf_cookie(request, response, token)
+
+
+@router.get("/signup")
+def signup_page(request: Request) -> Response:
+    return _signup_form(request)
+
+
+@router.post("/signup")
+def signup_submit(request: Request, email: FormText = "", password: FormText = "",
+                  csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    services = request.app.state.services
+    try:
+        check_form_csrf(request, csrf_token)
+        body = parse_form(SignUpIn, email=email, password=password)
+        sign_up(services, body.email, body.password, client_from(request))
+    except BastionError as error:
+        # Shown above the form (with a fresh CSRF token when that was the trouble), email kept.
+        return _signup_form(request, email=email.strip()[:320], error=error)
+    # The same page whether or not the address already had an account.
+    return render(request, "signup_sent.html", email=body.email, mailbox=mailbox_enabled(services.settings))
+
+
+def _confirm_form(request: Request, token: str, error: BastionError | None = None) -> Response:
+    csrf = form_csrf_token(request)
+    response = form_page(request, "confirm.html", error, token=token, csrf_token=csrf)
+    return set_csrf_cookie(request, response, csrf)
+
+
+@router.get("/confirm")
+def confirm_page(request: Request, token: str = "") -> Response:
+    try:
+        parse_form(TokenIn, token=token)
+    except BastionError:
+        return refusal_page(request, BastionError("token.invalid"))
+    return _confirm_form(request, token)
+
+
+@router.post("/confirm")
+def confirm_submit(request: Request, token: FormText = "",
+                   csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    try:
+        body = parse_form(TokenIn, token=token)
+    except BastionError:
+        return refusal_page(request, BastionError("token.invalid"))
+    try:
+        check_form_csrf(request, csrf_token)
+    except BastionError as error:
+        return _confirm_form(request, body.token, error)
+    try:
+        verify_email(request.app.state.services, body.token, client_from(request))
+    except BastionError as error:
+        return refusal_page(request, error)
+    return render(request, "confirm_done.html")

@@ -1,0 +1,63 @@
+"""Sign-up and email verification through the JSON API."""
+
+from __future__ import annotations
+
+from tests.conftest import DEFAULT_PASSWORD, link_token
+
+
+def sign_up(client, email: str, password: str = DEFAULT_PASSWORD):  # type: ignore[no-untyped-def]
+    return client.post("/v1/accounts", json={"email": email, "password": password})
+
+
+def test_sign_up_sends_a_confirmation_link_that_confirms_once(app_client, mailbox) -> None:
+    answer = sign_up(app_client, "New.Person@Example.com")
+    assert answer.status_code == 202
+    assert answer.json() == {"status": "verification_sent"}
+    message = mailbox.last("new.person@example.com")
+    assert message["template"] == "verify_email"
+    token = link_token(message["text"])
+
+    confirmed = app_client.post("/v1/accounts/verify-email", json={"token": token})
+    assert confirmed.status_code == 200, confirmed.text
+    again = app_client.post("/v1/accounts/verify-email", json={"token": token})
+    assert again.status_code == 400
+    assert again.json()["code"] == "token.invalid"
+
+
+def test_taken_address_gets_the_same_answer_and_an_email_to_its_owner(app_client, mailbox, account_factory) -> None:
+    owner = account_factory(email="owner@example.com")
+    fresh = sign_up(app_client, "fresh@example.com")
+    taken = sign_up(app_client, owner["email"], "another pleasant 55 walrus tune")
+    assert (taken.status_code, taken.content, taken.headers["content-type"]) == (
+        fresh.status_code, fresh.content, fresh.headers["content-type"])
+    assert mailbox.last(owner["email"])["template"] == "signup_existing"
+
+
+def test_signing_up_again_before_confirming_sends_a_new_link_and_voids_the_old(app_client, mailbox) -> None:
+    sign_up(app_client, "twice@example.com")
+    first = link_token(mailbox.last("twice@example.com")["text"])
+    sign_up(app_client, "twice@example.com")
+    second = link_token(mailbox.last("twice@example.com")["text"])
+    assert first != second
+    assert app_client.post("/v1/accounts/verify-email", json={"token": first}).json()["code"] == "token.invalid"
+    assert app_client.post("/v1/accounts/verify-email", json={"token": second}).status_code == 200
+
+
+def test_confirmation_link_expires(app_client, mailbox, clock) -> None:
+    sign_up(app_client, "late@example.com")
+    token = link_token(mailbox.last("late@example.com")["text"])
+    clock.advance(hours=24, seconds=1)
+    answer = app_client.post("/v1/accounts/verify-email", json={"token": token})
+    assert answer.status_code == 410
+    assert answer.json()["code"] == "token.expired"
+
+
+def test_weak_and_common_passwords_are_refused_with_their_reason(app_client) -> None:
+    assert sign_up(app_client, "a@example.com", "short").json()["code"] == "password.weak"
+    assert sign_up(app_client, "a@example.com", "aaaaaaaaaaaaaaaa").json()["code"] == "password.weak"
+    assert sign_up(app_client, "a@example.com", "1234567890abcdef").json()["code"] in {"password.weak",
+                                                                                     "password.breached"}
+    assert sign_up(app_client, "a@example.com", "q1w2e3r4t5y6u7i8").json()["code"] == "password.breached"
+    contains = sign_up(app_client, "zebracorn@example.com", "my zebracorn is 77 purple")
+    assert contains.json()["code"] == "password.weak"
+    assert "email" in contains.json()["detail"]

@@ -1,0 +1,54 @@
+"""Configuration: typed, validated, and `prod` refuses insecure settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from bastion.config import ConfigError, load_settings
+from bastion.crypto import generate_key
+
+SAFE_PROD = dict(env="prod", secret_keys=generate_key(), smtp_url="smtps://mail.example.com:465",
+                 public_url="https://id.example.com", database_url="postgresql://db.example.com/bastion")
+
+
+def test_defaults_are_the_embedded_dev_setup(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.env == "dev"
+    assert settings.resolved_database_url == "sqlite:///.bastion/bastion.db"
+    assert settings.smtp_url is None and not settings.cookie_secure
+
+
+def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BASTION_DATABASE_URL", "postgresql://db/bastion")
+    monkeypatch.setenv("BASTION_TRUSTED_PROXIES", "10.0.0.0/8, 2001:db8::/32")
+    settings = load_settings()
+    assert settings.resolved_database_url == "postgresql+psycopg://db/bastion"
+    assert [str(net) for net in settings.trusted_proxy_networks] == ["10.0.0.0/8", "2001:db8::/32"]
+
+
+def test_a_safe_production_configuration_is_accepted() -> None:
+    settings = load_settings(**SAFE_PROD)
+    assert settings.cookie_secure
+    assert "mail.example.com" not in repr(settings)  # secrets mask themselves
+
+
+@pytest.mark.parametrize("change, complaint", [
+    ({"secret_keys": None}, "BASTION_SECRET_KEYS"),
+    ({"smtp_url": None}, "BASTION_SMTP_URL"),
+    ({"public_url": "http://id.example.com"}, "https://"),
+    ({"database_url": None}, "PostgreSQL"),
+    ({"argon2_memory_kib": 4096}, "argon2"),
+])
+def test_prod_refuses_insecure_settings(change, complaint) -> None:
+    with pytest.raises(ConfigError, match=complaint):
+        load_settings(**{**SAFE_PROD, **change})
+
+
+@pytest.mark.parametrize("field, value", [
+    ("public_url", "ftp://x"), ("smtp_url", "http://mail"), ("trusted_proxies", "not-a-cidr"),
+    ("env", "staging"), ("session_idle_minutes", 0),
+])
+def test_malformed_settings_are_refused_at_start(field, value) -> None:
+    with pytest.raises(ConfigError):
+        load_settings(**{field: value})

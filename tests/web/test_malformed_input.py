@@ -1,0 +1,91 @@
+"""No 500 for anything a client can send: malformed bodies, headers and tokens get problem+json."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bastion.errors import CATALOGUE
+
+ENDPOINTS = [
+    ("POST", "/v1/accounts"),
+    ("POST", "/v1/accounts/verify-email"),
+    ("POST", "/v1/login"),
+    ("POST", "/v1/logout"),
+    ("GET", "/v1/session"),
+    ("GET", "/v1/me/sessions"),
+    ("DELETE", "/v1/me/sessions"),
+    ("DELETE", "/v1/me/sessions/some-id"),
+    ("GET", "/v1/me/activity"),
+    ("PUT", "/v1/me/anti-phishing-code"),
+    ("POST", "/v1/reauth"),
+    ("POST", "/v1/introspect"),
+]
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12,
+)
+field_names = st.sampled_from(["email", "password", "token", "code", "remember_device", "cidrs"])
+bodies = st.one_of(
+    json_values.map(lambda value: json.dumps(value).encode()),
+    st.dictionaries(field_names, json_values, max_size=4).map(lambda value: json.dumps(value).encode()),
+    st.binary(max_size=200),
+)
+header_text = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80)
+headers = st.fixed_dictionaries({}, optional={
+    "Authorization": st.one_of(header_text, header_text.map(lambda t: "Bearer " + t),
+                               header_text.map(lambda t: "Bearer bst_" + t)),
+    "Content-Type": st.sampled_from(["application/json", "text/plain", "multipart/form-data",
+                                     "application/x-www-form-urlencoded", "application/json; charset=latin-1"]),
+    "Cookie": header_text.map(lambda t: "bastion_session=" + t),
+    "X-CSRF-Token": header_text,
+    "X-Forwarded-For": header_text,
+    "X-Device-Id": header_text,
+    "Accept": st.sampled_from(["application/json", "text/html", "*/*"]),
+})
+
+
+def assert_clear_refusal_or_success(answer) -> None:  # type: ignore[no-untyped-def]
+    assert answer.status_code < 500, answer.text
+    if answer.status_code >= 400 and answer.headers["content-type"].startswith("application/problem+json"):
+        body = answer.json()
+        assert body["code"] in CATALOGUE
+        assert body["reference"].startswith("R-") and body["help"]
+
+
+@pytest.mark.parametrize("method, path", ENDPOINTS)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=bodies, extra_headers=headers)
+def test_no_server_error_for_any_body_or_header(app_client, method, path, body, extra_headers) -> None:
+    answer = app_client.request(method, path, content=body, headers=extra_headers)
+    assert_clear_refusal_or_success(answer)
+    if path.startswith("/v1/") and answer.status_code >= 400:
+        assert answer.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("path, query", [
+    ("/v1/me/activity", "limit=0"), ("/v1/me/activity", "limit=abc"), ("/v1/me/activity", "before=-1"),
+    ("/v1/me/activity", "before=99999999999999999999999"), ("/v1/nope", ""), ("/v1/session", "x=%ff"),
+])
+def test_odd_queries_and_paths_are_refused_clearly(app_client, path, query) -> None:
+    answer = app_client.get(f"{path}?{query}", headers={"Authorization": "Bearer bst_x"})
+    assert_clear_refusal_or_success(answer)
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_validation_errors_never_echo_the_submitted_values(app_client) -> None:
+    secret = "my-secret-password-value"
+    answer = app_client.post("/v1/login", json={"email": secret, "password": ["x", secret]})
+    assert answer.status_code == 422
+    assert answer.json()["code"] == "request.invalid"
+    assert secret not in answer.text
+
+
+def test_wrong_method_and_unknown_route_are_problems(app_client) -> None:
+    assert app_client.get("/v1/login").json()["code"] == "request.method_not_allowed"
+    assert app_client.get("/v1/does-not-exist").json()["code"] == "resource.not_found"
