@@ -37,9 +37,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class DropQueryStrings(logging.Filter):
+    """Access-log lines without query strings: emailed links carry one-time tokens there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
 def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(DropQueryStrings())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -16,3 +16,12 @@ def test_log_lines_are_json_and_mask_secret_fields() -> None:
     assert line["message"] == "signed in" and line["reference"] == "R-ABCDEFGH"
     assert line["password"] == "[redacted]" and line["session_token"] == "[redacted]"
     assert line["reason_code"] == "credentials.invalid"
+
+
+def test_access_log_lines_drop_query_strings_that_may_carry_tokens() -> None:
+    from bastion.logs import DropQueryStrings
+
+    record = logging.makeLogRecord({"name": "uvicorn.access", "msg": '%s - "%s %s HTTP/%s" %d',
+                                    "args": ("127.0.0.1:5000", "GET", "/confirm?token=abc123", "1.1", 200)})
+    DropQueryStrings().filter(record)
+    assert "abc123" not in record.getMessage() and "/confirm" in record.getMessage()

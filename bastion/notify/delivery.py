@@ -25,7 +25,11 @@ from bastion.store.models import OutboxMessage
 log = logging.getLogger("bastion.outbox")
 
 CLAIM_FOR = timedelta(minutes=2)
+FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
+# Doublings after which FIRST_BACKOFF has passed MAX_BACKOFF: the exponent never grows past it,
+# so a long outage (many attempts) cannot overflow timedelta.
+_MAX_DOUBLINGS = (MAX_BACKOFF // FIRST_BACKOFF).bit_length()
 
 
 class Transport(Protocol):
@@ -74,8 +78,9 @@ def transport_for(services: Services) -> Transport:
 
 
 def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, … capped at an hour."""
-    return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    """30 s, 1 min, 2 min, … capped at an hour, however many attempts."""
+    doublings = min(max(attempts - 1, 0), _MAX_DOUBLINGS)
+    return min(FIRST_BACKOFF * 2**doublings, MAX_BACKOFF)
 
 
 def _build(services: Services, row: OutboxMessage) -> EmailMessage:
@@ -123,7 +128,6 @@ def _deliver_one(services: Services, transport: Transport, message_id: int) -> i
             .where(
                 OutboxMessage.id == message_id,
                 OutboxMessage.sent_at.is_(None),
-                or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
             )
             .values(locked_until=now + CLAIM_FOR)
         ).rowcount

@@ -22,7 +22,7 @@ from bastion.clock import MovableClock
 from bastion.config import Settings
 from bastion.context import Client
 from bastion.notify.delivery import CLAIM_FOR, SmtpTransport, backoff, deliver_due
-from bastion.notify.outbox import enqueue
+from bastion.notify.outbox import anti_phishing_aad, enqueue
 from bastion.services import Services, build_services
 from bastion.store.models import OutboxMessage
 from tests.conftest import DEFAULT_PASSWORD, link_token
@@ -265,20 +265,13 @@ def test_the_same_dedup_key_is_queued_and_sent_once(services: Services, clock: M
 
 
 def test_bodies_are_encrypted_at_rest_and_every_message_has_text_and_html(
-    services: Services, clock: MovableClock, mailbox, smtp: SmtpSink
+    services: Services, clock: MovableClock, mailbox, account_factory, smtp: SmtpSink
 ) -> None:  # type: ignore[no-untyped-def]
-    fresh = signed_up(services, "fresh@example.com")             # verify_email
-    taken = signed_up(services, "taken@example.com")
-    with services.db.transaction() as tx:                        # confirm it, so a second sign-up ...
-        tx.execute(text("UPDATE accounts SET email_verified_at = created_at WHERE email = :email"),
-                   {"email": taken})
-    signed_up(services, taken)                                   # ... tells its owner (signup_existing)
-    with services.db.transaction() as tx:                        # anti_phishing_changed, with a code set
-        from bastion.accounts.repo import find_account_by_email
-        from bastion.notify.outbox import anti_phishing_aad
-
-        account = find_account_by_email(tx, taken)
-        assert account is not None
+    fresh = signed_up(services, "fresh@example.com")                  # verify_email
+    owner = account_factory(email="taken@example.com")                # confirmed, no mail yet
+    taken = signed_up(services, owner["email"])                       # signup_existing, to its owner
+    with services.db.transaction() as tx:                             # anti_phishing_changed, code set
+        account = get_account(tx, owner["id"])
         account.anti_phishing_code = services.keys.encrypt("SECRET-KOALA", anti_phishing_aad(account.id))
         tx.flush()
         queue(services, tx, account.id, "anti_phishing_changed/1", now=clock.now())

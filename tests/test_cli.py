@@ -1,0 +1,46 @@
+"""The operator's commands: db upgrade, user create/show, service-key create/list/revoke."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from bastion.cli import app
+from tests.conftest import DEFAULT_PASSWORD, TEST_KEY
+
+
+@pytest.fixture
+def cli(database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    for name, value in {"DATABASE_URL": database_url, "SECRET_KEYS": TEST_KEY, "DATA_DIR": str(tmp_path),
+                        "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024"}.items():
+        monkeypatch.setenv(f"BASTION_{name}", value)
+    runner = CliRunner()
+    return lambda *args, **kw: runner.invoke(app, list(args), catch_exceptions=False, **kw)
+
+
+def test_user_create_and_show_never_print_a_secret(cli) -> None:
+    assert cli("db", "upgrade").exit_code == 0
+    created = cli("user", "create", "ops@example.com", "--role", "support",
+                  input=f"{DEFAULT_PASSWORD}\n{DEFAULT_PASSWORD}\n")
+    assert created.exit_code == 0, created.output
+    shown = cli("user", "show", "ops@example.com")
+    assert "support" in shown.output and "ops@example.com" in shown.output
+    assert DEFAULT_PASSWORD not in shown.output and "argon2" not in shown.output
+    assert cli("user", "show", "nobody@example.com").exit_code == 1
+
+
+def test_user_create_applies_the_password_policy(cli) -> None:
+    result = cli("user", "create", "weak@example.com", input="password123456\npassword123456\n")
+    assert result.exit_code == 1 and "common" in result.output.lower()
+
+
+def test_service_keys_are_shown_once_listed_without_secret_and_revocable(cli) -> None:
+    created = cli("service-key", "create", "trading-api")
+    secret = re.search(r"bsk_\S+", created.output).group(0)
+    key_id = re.search(r"\(([0-9a-f-]{36})\)", created.output).group(1)
+    listed = cli("service-key", "list")
+    assert "trading-api" in listed.output and secret not in listed.output
+    assert cli("service-key", "revoke", key_id).exit_code == 0
+    assert cli("service-key", "revoke", key_id).exit_code == 1
