@@ -16,12 +16,14 @@ from datetime import datetime, timedelta
 
 import httpx2 as httpx
 import pytest
+from sqlalchemy import select
 import uvicorn
 
 from bastion.clock import MovableClock
 from bastion.config import Settings
 from bastion.services import Services, build_services
 from bastion.sessions.service_keys import create_service_key
+from bastion.store.models import OutboxMessage
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, link_token
 from tests.notify import SmtpSink, free_port, parts
@@ -254,6 +256,21 @@ def test_anti_phishing_code_needs_a_recent_sign_in_and_its_email_shows_the_code_
     assert text.startswith("Anti-phishing code: GREEN-HERON-3\n"), text[:200]
     assert html.index("GREEN-HERON-3") < html.index("<h1")
     assert "BLUE-OTTER-7" not in text and "BLUE-OTTER-7" not in html
-    # Exactly the three messages: nothing sent twice by the worker.
-    time.sleep(0.2)  # a few worker passes (real I/O), to catch a duplicate send
+    # Exactly the three messages, each marked sent after one attempt: the worker will not send them again.
+    rows = wait_until_sent(live.services, email, count=3)
+    assert [row.attempts for row in rows] == [1, 1, 1]
+    assert [row.transport for row in rows] == ["smtp"] * 3
     assert len(live.smtp.messages(email)) == 3
+
+
+def wait_until_sent(services: Services, email: str, count: int, timeout: float = 10.0) -> list[OutboxMessage]:
+    """The worker marks a message sent just after the SMTP server took it: a bounded poll for that write."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with services.db.transaction() as tx:
+            rows = list(tx.execute(select(OutboxMessage).where(OutboxMessage.to_address == email)
+                                   .order_by(OutboxMessage.id)).scalars())
+        if len(rows) == count and all(row.sent_at is not None for row in rows):
+            return rows
+        assert time.monotonic() < deadline, [(row.template, row.sent_at, row.last_error) for row in rows]
+        time.sleep(0.02)

@@ -12,7 +12,7 @@ import ssl
 import threading
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -67,6 +67,15 @@ class SmtpTransport:
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         with client:
+            # Upgrade a plain connection whenever the server offers it, so credentials
+            # and one-time links never cross the network in clear when they need not.
+            if not self.tls:
+                client.ehlo()
+                if client.has_extn("starttls"):
+                    client.starttls(context=ssl.create_default_context())
+                    client.ehlo()
+                elif self.username:
+                    raise smtplib.SMTPNotSupportedError("server offers no STARTTLS; refusing to send credentials in clear")
             if self.username:
                 client.login(self.username, self.password or "")
             client.send_message(message)
@@ -90,7 +99,7 @@ def _build(services: Services, row: OutboxMessage) -> EmailMessage:
     message["To"] = row.to_address
     message["Subject"] = row.subject
     message["Date"] = formatdate(row.created_at.timestamp(), usegmt=True)
-    domain = services.settings.mail_from.rpartition("@")[2] or "localhost"
+    domain = parseaddr(services.settings.mail_from)[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = make_msgid(idstring=str(row.id), domain=domain)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
@@ -128,27 +137,26 @@ def _deliver_one(services: Services, transport: Transport, message_id: int) -> i
             .where(
                 OutboxMessage.id == message_id,
                 OutboxMessage.sent_at.is_(None),
+                or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
             )
             .values(locked_until=now + CLAIM_FOR)
         ).rowcount
         if not claimed:
             return 0
         row = tx.get_one(OutboxMessage, message_id)
-        message = _build(services, row)
         attempts = row.attempts + 1
-    try:
-        transport.send(message)
-    except Exception as error:  # any transport failure: keep the mail, try again later
-        log.warning("mail delivery failed", extra={"outbox_id": message_id, "attempt": attempts,
-                                                   "error": type(error).__name__})
-        with services.db.transaction() as tx:
-            tx.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message_id)
-                .values(attempts=attempts, locked_until=None,
-                        next_attempt_at=services.clock.now() + backoff(attempts),
-                        last_error=f"{type(error).__name__}: {error}"[:500])
-            )
+        try:
+            message: EmailMessage | None = _build(services, row)
+            failure: Exception | None = None
+        except Exception as error:  # e.g. a body under a key no longer in the ring: don't block the others
+            message, failure = None, error
+    if message is not None:
+        try:
+            transport.send(message)
+        except Exception as error:  # any transport failure: keep the mail, try again later
+            failure = error
+    if failure is not None:
+        _record_failure(services, message_id, attempts, failure)
         return 0
     with services.db.transaction() as tx:
         tx.execute(
@@ -159,6 +167,20 @@ def _deliver_one(services: Services, transport: Transport, message_id: int) -> i
         )
     log.info("mail sent", extra={"outbox_id": message_id, "transport": transport.name})
     return 1
+
+
+def _record_failure(services: Services, message_id: int, attempts: int, error: Exception) -> None:
+    """Keep the mail, release the claim, and schedule the next attempt."""
+    log.warning("mail delivery failed", extra={"outbox_id": message_id, "attempt": attempts,
+                                               "error": type(error).__name__})
+    with services.db.transaction() as tx:
+        tx.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(attempts=attempts, locked_until=None,
+                    next_attempt_at=services.clock.now() + backoff(attempts),
+                    last_error=f"{type(error).__name__}: {error}"[:500])
+        )
 
 
 class OutboxWorker:

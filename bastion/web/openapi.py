@@ -6,10 +6,12 @@ from typing import Any
 
 from bastion.web.api.schemas import Problem
 
+_PROBLEM_SCHEMA = Problem.model_json_schema()
+
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
-        status: {"model": Problem, "description": "Refused: see `code`, `reference` and `help`.",
-                 "content": {"application/problem+json": {}}}
+        status: {"description": "Refused: see `code`, `reference` and `help`.",
+                 "content": {"application/problem+json": {"schema": _PROBLEM_SCHEMA}}}
         for status in statuses
     }

@@ -35,7 +35,7 @@ def test_a_value_moved_to_another_place_or_tampered_does_not_decrypt() -> None:
         ring.decrypt(tampered, "accounts/1/anti_phishing_code")
 
 
-@pytest.mark.parametrize("bad", ["", "short", "!!!!", generate_key()[:-4]])
+@pytest.mark.parametrize("bad", ["", "short", "!!!!", "A" * 39])
 def test_malformed_keys_are_refused(bad: str) -> None:
     with pytest.raises(KeyRingError):
         KeyRing.from_setting(bad)

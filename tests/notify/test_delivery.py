@@ -21,6 +21,7 @@ from bastion.accounts.signup import sign_up
 from bastion.clock import MovableClock
 from bastion.config import Settings
 from bastion.context import Client
+from bastion.crypto import KeyRing, generate_key
 from bastion.notify.delivery import CLAIM_FOR, SmtpTransport, backoff, deliver_due
 from bastion.notify.outbox import anti_phishing_aad, enqueue
 from bastion.services import Services, build_services
@@ -163,20 +164,25 @@ def test_two_deliverers_that_both_see_the_message_due_send_it_once(
 ) -> None:
     signed_up(services, "raced@example.com")
     transport = RecordingTransport()
-    # Both deliverers must have found the message due before either claims it: each waits at the
+    # Both deliverers must have found the message due before either claims it: each waits at a
     # barrier just before its second transaction (the claim). A deliverer that found nothing due
-    # never gets there, and the barrier breaks the test instead.
-    barrier = threading.Barrier(2, timeout=10)
+    # never gets there, and the barrier breaks the test instead. Neither sends before both claim
+    # transactions are over, so the winner cannot finish (sent_at) before the loser tries.
+    found_due = threading.Barrier(2, timeout=10)
+    both_claimed = threading.Barrier(2, timeout=10)
     state = threading.local()
     original = services.db.transaction
 
     @contextmanager
     def transaction() -> Iterator[Tx]:
         state.count = getattr(state, "count", 0) + 1
-        if getattr(state, "racing", False) and state.count == 2:
-            barrier.wait()
+        claim = getattr(state, "racing", False) and state.count == 2
+        if claim:
+            found_due.wait()
         with original() as tx:
             yield tx
+        if claim:
+            both_claimed.wait()
 
     monkeypatch.setattr(services.db, "transaction", transaction)
 
@@ -338,3 +344,28 @@ def test_the_sender_may_carry_a_display_name(
         assert re.fullmatch(r"<[^<>@\s]+@bastion\.test>", message["Message-ID"]), message["Message-ID"]
     finally:
         services.close()
+
+
+def test_a_message_that_cannot_be_built_does_not_hold_up_the_others(
+    services: Services, clock: MovableClock, smtp: SmtpSink
+) -> None:
+    # Encrypted under a key that has since left the key ring (rotation done too early).
+    stuck = signed_up(services, "stuck@example.com")
+    fine = signed_up(services, "fine@example.com")
+    foreign = KeyRing.from_setting(generate_key())
+    with services.db.transaction() as tx:
+        row = tx.execute(select(OutboxMessage).where(OutboxMessage.to_address == stuck)).scalar_one()
+        row.body_text = foreign.encrypt("hello", f"outbox/{row.dedup_key}")
+
+    transport = SmtpTransport(smtp.url, timeout=5)
+    assert deliver_due(services, transport) == 1
+    assert [item.rcpt_tos for item in smtp.messages()] == [[fine]]
+    [bad] = [row for row in outbox(services) if row.to_address == stuck]
+    assert (bad.sent_at, bad.locked_until, bad.attempts) == (None, None, 1)
+    assert bad.last_error is not None and "KeyRingError" in bad.last_error
+    assert bad.next_attempt_at == clock.now() + backoff(1)
+    # It is retried on the same schedule as any failure, and stays in the outbox.
+    clock.set(bad.next_attempt_at)
+    assert deliver_due(services, transport) == 0
+    assert len(smtp.messages(fine)) == 1
+    assert [row.attempts for row in outbox(services) if row.to_address == stuck] == [2]
