@@ -24,3 +24,8 @@ def set_anti_phishing_code(services: Services, session: SessionInfo, code: str, 
         enqueue(services, tx, "anti_phishing_changed", account,
                 dedup_key=f"anti_phishing_changed/{new_id()}", now=now,
                 when=rfc3339(now), ip=client.ip or "unknown")
+
+
+def has_anti_phishing_code(services: Services, account_id: str) -> bool:
+    with services.db.transaction() as tx:
+        return get_account(tx, account_id).anti_phishing_code is not None

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.crypto import KeyRing
@@ -88,3 +89,14 @@ def enqueue(
 def message_bodies(keys: KeyRing, message: OutboxMessage) -> tuple[str, str]:
     aad = f"outbox/{message.dedup_key}"
     return keys.decrypt(message.body_text, aad), keys.decrypt(message.body_html, aad)
+
+
+def recent_messages(services: Services, limit: int) -> list[OutboxMessage]:
+    """The newest messages first (the dev mailbox)."""
+    with services.db.transaction() as tx:
+        return list(tx.execute(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)).scalars())
+
+
+def find_message(services: Services, message_id: int) -> OutboxMessage | None:
+    with services.db.transaction() as tx:
+        return tx.get(OutboxMessage, message_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -21,7 +22,10 @@ def require_recent_auth(services: Services, session: SessionInfo) -> None:
         raise BastionError("reauth.required")
 
 
-def reauthenticate_with_password(services: Services, session: SessionInfo, password: str, client: Client) -> None:
+def reauthenticate_with_password(
+    services: Services, session: SessionInfo, password: str, client: Client
+) -> SessionInfo:
+    """Refresh the step-up time with the password; returns the session as it now stands."""
     with services.db.transaction() as tx:
         password_hash = get_account(tx, session.account_id).password_hash
     ok = services.passwords.verify(password_hash, password)
@@ -33,3 +37,4 @@ def reauthenticate_with_password(services: Services, session: SessionInfo, passw
             tx.execute(update(Session).where(Session.id == session.id).values(authenticated_at=now))
     if not ok:
         raise BastionError("credentials.invalid", detail="That password is not correct.")
+    return dataclasses.replace(session, authenticated_at=now)

@@ -34,13 +34,19 @@ def record_refusal(request: Request, error: BastionError, reference: str) -> Non
         log.exception("could not record refusal", extra={"reference": reference})
 
 
-def problem_response(request: Request, error: BastionError) -> Response:
+def reference_for(request: Request, error: BastionError) -> str:
+    """The refusal's reference: recorded now unless the domain already recorded it; logged."""
     reference = error.reference
     if reference is None:
         reference = new_reference()
         record_refusal(request, error, reference)
     log.info("refused", extra={"reference": reference, "reason_code": error.code,
                                "path": request.url.path, "status": error.reason.status})
+    return reference
+
+
+def problem_response(request: Request, error: BastionError) -> Response:
+    reference = reference_for(request, error)
     if wants_html(request):
         from bastion.web.pages.render import render_problem_page
 
@@ -79,5 +85,8 @@ async def on_unexpected_error(request: Request, error: Exception) -> Response:
     reference = new_reference()
     log.error("unexpected error", exc_info=error, extra={"reference": reference, "path": request.url.path})
     problem = BastionError("internal.error", reference=reference)
-    body = problem.problem(reference)
-    return JSONResponse(body, status_code=500, media_type=PROBLEM_JSON)
+    if wants_html(request):
+        from bastion.web.pages.render import render_problem_page
+
+        return render_problem_page(request, problem, reference)
+    return JSONResponse(problem.problem(reference), status_code=500, media_type=PROBLEM_JSON)

@@ -22,7 +22,7 @@ CSRF_COOKIE = "bastion_csrf"
 CSRF_FIELD = "csrf_token"
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_urlsafe(32): 256 bits
 
-FIELD_NAMES = {"email": "email address", "password": "password", "token": "link"}
+FIELD_NAMES = {"email": "email address", "password": "password", "token": "link", "code": "anti-phishing code"}
 
 Model = TypeVar("Model", bound=BaseModel)
 

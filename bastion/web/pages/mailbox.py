@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 from starlette.responses import HTMLResponse, Response
 
 from bastion.config import Settings
 from bastion.errors import BastionError
-from bastion.notify.outbox import message_bodies
+from bastion.notify.outbox import find_message, message_bodies, recent_messages
 from bastion.store.models import OutboxMessage
 from bastion.web.headers import PAGE_CSP
 from bastion.web.pages.render import refusal_page, render
@@ -27,7 +26,8 @@ SHOWN = 100
 MESSAGE_PAGE_CSP = PAGE_CSP + "; frame-src 'self'"
 BODY_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
             "base-uri 'none'; frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox")
-_URL = re.compile(r"https?://[^\s<>\"']+")
+# A URL, without the punctuation that usually follows one in a sentence: "(see https://x/y)."
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 
 
 def mailbox_enabled(settings: Settings) -> bool:
@@ -35,17 +35,13 @@ def mailbox_enabled(settings: Settings) -> bool:
 
 
 def _messages(request: Request) -> list[OutboxMessage]:
-    services = request.app.state.services
-    with services.db.transaction() as tx:
-        query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(SHOWN)
-        return list(tx.execute(query).scalars())
+    return recent_messages(request.app.state.services, SHOWN)
 
 
 def _message(request: Request, message_id: str) -> OutboxMessage | None:
     if not message_id.isdigit() or len(message_id) > 18:
         return None
-    with request.app.state.services.db.transaction() as tx:
-        return tx.get(OutboxMessage, int(message_id))
+    return find_message(request.app.state.services, int(message_id))
 
 
 def _linked(text: str) -> list[tuple[str, bool]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,9 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from bastion import __version__
-from bastion.errors import BastionError, new_reference
-
-log = logging.getLogger("bastion.web")
+from bastion.errors import BastionError
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 
@@ -51,15 +48,9 @@ def render_problem_page(request: Request, error: BastionError, reference: str) -
 
 def problem_for(request: Request, error: BastionError) -> dict[str, Any]:
     """The refusal's problem body, recorded under a new reference unless it already has one."""
-    from bastion.web.problems import record_refusal
+    from bastion.web.problems import reference_for
 
-    reference = error.reference
-    if reference is None:
-        reference = new_reference()
-        record_refusal(request, error, reference)
-    log.info("refused", extra={"reference": reference, "reason_code": error.code,
-                               "path": request.url.path, "status": error.reason.status})
-    return error.problem(reference)
+    return error.problem(reference_for(request, error))
 
 
 def refusal_page(request: Request, error: BastionError) -> Response:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.accounts.passwords import MIN_LENGTH
+from bastion.accounts.repo import normalize_email
 from bastion.accounts.signup import sign_up, verify_email
 from bastion.errors import BastionError
 from bastion.web.api.schemas import SignUpIn, TokenIn
@@ -48,7 +49,7 @@ def signup_submit(request: Request, email: FormText = "", password: FormText = "
         # Shown above the form (with a fresh CSRF token when that was the trouble), email kept.
         return _signup_form(request, email=email.strip()[:320], error=error)
     # The same page whether or not the address already had an account.
-    return render(request, "signup_sent.html", email=body.email, mailbox=mailbox_enabled(services.settings))
+    return render(request, "signup_sent.html", email=normalize_email(body.email), mailbox=mailbox_enabled(services.settings))
 
 
 def _confirm_form(request: Request, token: str, error: BastionError | None = None) -> Response:
