@@ -240,7 +240,7 @@ def test_anti_phishing_code_needs_a_recent_sign_in_and_its_email_shows_the_code_
         403, "reauth.required")
     assert "BLUE-OTTER-7" not in str(refused) and "GREEN-HERON-3" not in str(refused)
     assert_problem(live.http.post("/v1/reauth", json={"password": "not the password at all"}, headers=bearer(token)),
-                   401, "credentials.invalid")
+                   401, "reauth.failed")
     assert_problem(
         live.http.put("/v1/me/anti-phishing-code", json={"code": "GREEN-HERON-3"}, headers=bearer(token)),
         403, "reauth.required")

@@ -36,5 +36,5 @@ def reauthenticate_with_password(
         if ok:
             tx.execute(update(Session).where(Session.id == session.id).values(authenticated_at=now))
     if not ok:
-        raise BastionError("credentials.invalid", detail="That password is not correct.")
+        raise BastionError("reauth.failed")
     return dataclasses.replace(session, authenticated_at=now)
