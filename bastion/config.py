@@ -48,6 +48,19 @@ class Settings(BaseSettings):
     email_verification_hours: int = Field(24, ge=1)
     reauth_minutes: int = Field(5, ge=1)
 
+    # Throttling (REQUIREMENTS 1–6, 10, 15). Backend "auto": Redis (with the database as
+    # fallback) when BASTION_REDIS_URL is set, else the database.
+    throttle_backend: Literal["auto", "memory", "database", "redis"] = "auto"
+    rate_limits: str = ""
+    lockout_after: int = Field(5, ge=1)
+    lockout_first_delay: str = "30s"
+    lockout_max_delay: str = "15m"
+    ip_lockout: str = "15m"
+    password_disable_after: int = Field(100, ge=2)
+    # Admission control for password hashing: hashes in flight and waiting, per process.
+    hash_concurrency: int = Field(0, ge=0, description="0: one per CPU core")
+    hash_queue: int = Field(32, ge=0)
+
     # Outbox delivery.
     outbox_poll_seconds: float = Field(1.0, gt=0)
     outbox_max_attempts: int = Field(20, ge=1)
@@ -80,6 +93,28 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not a CIDR") from error
         return value
 
+    @field_validator("rate_limits")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        from bastion.throttle.limits import parse_limits
+
+        parse_limits(value)
+        return value
+
+    @field_validator("lockout_first_delay", "lockout_max_delay", "ip_lockout")
+    @classmethod
+    def _durations(cls, value: str) -> str:
+        from bastion.throttle.limits import parse_duration
+
+        parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _redis_backend_needs_url(self) -> Settings:
+        if self.throttle_backend == "redis" and not self.redis_url:
+            raise ValueError("BASTION_THROTTLE_BACKEND=redis needs BASTION_REDIS_URL")
+        return self
+
     @model_validator(mode="after")
     def _production_is_safe(self) -> Settings:
         if self.env != "prod":
@@ -95,6 +130,8 @@ class Settings(BaseSettings):
             problems.append("BASTION_DATABASE_URL must point at PostgreSQL in prod")
         if self.argon2_memory_kib < 19456 or self.argon2_time_cost < 2:
             problems.append("argon2 parameters below OWASP's minimum (m=19456 KiB, t=2) in prod")
+        if self.throttle_backend == "memory":
+            problems.append("the memory throttle backend counts per process; use database or redis in prod")
         if problems:
             raise ValueError("; ".join(problems))
         return self

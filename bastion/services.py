@@ -11,6 +11,9 @@ from bastion.clock import Clock, SystemClock
 from bastion.config import ConfigError, Settings
 from bastion.crypto import KeyRing, KeyRingError, generate_key
 from bastion.store import Database
+from bastion.throttle.admission import HashGate
+from bastion.throttle.factory import build_store
+from bastion.throttle.rules import SignInThrottle
 
 
 @dataclass
@@ -20,6 +23,8 @@ class Services:
     db: Database
     keys: KeyRing
     passwords: Passwords
+    throttle: SignInThrottle
+    hash_gate: HashGate
 
     def close(self) -> None:
         self.db.dispose()
@@ -50,12 +55,15 @@ def _dev_key_file(data_dir: Path) -> str:
 
 
 def build_services(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
+    database = db or Database(settings.resolved_database_url)
     return Services(
         settings=settings,
         clock=clock or SystemClock(),
-        db=db or Database(settings.resolved_database_url),
+        db=database,
         keys=load_key_ring(settings),
         passwords=Passwords(
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
         ),
+        throttle=SignInThrottle(build_store(settings, database), settings),
+        hash_gate=HashGate(settings.hash_concurrency or os.cpu_count() or 1, settings.hash_queue),
     )

@@ -12,10 +12,8 @@ from bastion.context import Client
 from bastion.errors import BastionError, new_reference
 from bastion.services import Services
 from bastion.signin.attempts import record_attempt
-from bastion.signin.flow import Authenticated, SignInResult, Stage, advance_flow, start_flow
-from bastion.signin.gates import AccountGate
-
-STAGES: list[Stage] = [AccountGate()]
+from bastion.signin.flow import Authenticated, SignInResult, advance_flow, start_flow
+from bastion.signin.stages import STAGES
 
 
 def sign_in_with_password(

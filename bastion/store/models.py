@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bastion.store.types import BigIntPK, JSONText, UTCDateTime, new_id
@@ -30,7 +30,13 @@ class Account(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # active | frozen | suspended | banned (REQUIREMENTS 28, 30)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    status_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # CIDRs the owner allows sign-in from (REQUIREMENTS 29); empty: anywhere.
+    ip_allowlist: Mapped[list[str]] = mapped_column(JSONText, default=list, server_default="[]")
     roles: Mapped[str] = mapped_column(String(64), default="")
     # AES-GCM under the key ring (REQUIREMENTS 14, 22).
     anti_phishing_code: Mapped[str | None] = mapped_column(Text)
@@ -185,3 +191,31 @@ class ServiceKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ThrottleCounter(Base):
+    """Failure counters and lock holds of the database throttle backend."""
+
+    __tablename__ = "throttle_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Device(Base):
+    """A browser (device cookie) or app (X-Device-Id) that signed in to the account (REQUIREMENTS 18).
+
+    Only a hash of the device identifier is kept.
+    """
+
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("account_id", "device_hash", name="uq_devices_account_device"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    device_hash: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(512))

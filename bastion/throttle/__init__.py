@@ -1,0 +1,1 @@
+"""Throttling: failure counters and lockouts on interchangeable backends (memory, database, Redis)."""

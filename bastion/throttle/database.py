@@ -1,0 +1,79 @@
+"""Counters in the SQL database: one atomic upsert per hit (INSERT … ON CONFLICT DO UPDATE … RETURNING).
+
+Shared by every node on PostgreSQL; also the fallback when Redis is unreachable.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bastion.store import Database
+from bastion.store.models import ThrottleCounter
+
+_HOLD = "h|"
+
+
+class DatabaseStore:
+    name = "database"
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+
+    def increment(self, key: str, window: timedelta, now: datetime, sliding: bool = False) -> int:
+        table = ThrottleCounter.__table__
+        expired = table.c.expires_at <= now
+        statement = (
+            self._insert(ThrottleCounter)
+            .values(key=key, count=1, expires_at=now + window)
+            .on_conflict_do_update(
+                index_elements=["key"],
+                set_={
+                    "count": case((expired, 1), else_=table.c.count + 1),
+                    "expires_at": now + window if sliding else case((expired, now + window), else_=table.c.expires_at),
+                },
+            )
+            .returning(ThrottleCounter.count)
+        )
+        with self.db.transaction() as tx:
+            return tx.execute(statement).scalar_one()
+
+    def count(self, key: str, now: datetime) -> int:
+        with self.db.transaction() as tx:
+            value = tx.execute(
+                select(ThrottleCounter.count).where(ThrottleCounter.key == key, ThrottleCounter.expires_at > now)
+            ).scalar_one_or_none()
+        return value or 0
+
+    def reset(self, *keys: str) -> None:
+        names = [*keys, *(_HOLD + key for key in keys)]
+        with self.db.transaction() as tx:
+            tx.execute(delete(ThrottleCounter).where(ThrottleCounter.key.in_(names)))
+
+    def hold(self, key: str, until: datetime, now: datetime) -> None:
+        table = ThrottleCounter.__table__
+        statement = (
+            self._insert(ThrottleCounter)
+            .values(key=_HOLD + key, count=0, expires_at=until)
+            .on_conflict_do_update(
+                index_elements=["key"],
+                set_={"expires_at": case((table.c.expires_at > until, table.c.expires_at), else_=until)},
+            )
+        )
+        with self.db.transaction() as tx:
+            tx.execute(statement)
+
+    def held_until(self, key: str, now: datetime) -> datetime | None:
+        with self.db.transaction() as tx:
+            return tx.execute(
+                select(ThrottleCounter.expires_at).where(
+                    ThrottleCounter.key == _HOLD + key, ThrottleCounter.expires_at > now)
+            ).scalar_one_or_none()
+
+    def sweep(self, now: datetime) -> int:
+        """Delete expired rows (housekeeping; expired rows already count as zero)."""
+        with self.db.transaction() as tx:
+            return tx.execute(delete(ThrottleCounter).where(ThrottleCounter.expires_at <= now)).rowcount

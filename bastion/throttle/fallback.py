@@ -1,0 +1,94 @@
+"""Redis first, the database when Redis is unreachable: limits keep holding, never fail open.
+
+After a Redis failure the database is used for `retry_after` before Redis is tried
+again, so an outage costs one short timeout, not one per request. Counts and holds made
+during the outage live in the database; for `remember` after the last failure both are
+read (the larger wins), so a lock placed during the outage keeps holding once Redis is
+back. In steady state only Redis is read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+import redis
+
+from bastion.throttle.database import DatabaseStore
+from bastion.throttle.redis_store import RedisStore
+
+log = logging.getLogger("bastion.throttle")
+T = TypeVar("T")
+_FAILURES = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+class FallbackStore:
+    name = "redis+database"
+
+    def __init__(self, primary: RedisStore, fallback: DatabaseStore, retry_after: float = 5.0,
+                 remember: float = 24 * 3600.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.primary = primary
+        self.fallback = fallback
+        self.retry_after = retry_after
+        self.remember = remember
+        self._monotonic = monotonic
+        self._down_since: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def degraded(self) -> bool:
+        with self._lock:
+            return self._down_since is not None and self._monotonic() - self._down_since < self.retry_after
+
+    @property
+    def recently_degraded(self) -> bool:
+        with self._lock:
+            return self._down_since is not None and self._monotonic() - self._down_since < self.remember
+
+    def _run(self, primary: Callable[[], T], fallback: Callable[[], T]) -> T:
+        if self.degraded:
+            return fallback()
+        try:
+            result = primary()
+        except _FAILURES as error:
+            with self._lock:
+                self._down_since = self._monotonic()
+            log.warning("redis unreachable; counting in the database", extra={"error": type(error).__name__})
+            return fallback()
+        return result
+
+    def increment(self, key: str, window: timedelta, now: datetime, sliding: bool = False) -> int:
+        def primary() -> int:
+            value = self.primary.increment(key, window, now, sliding)
+            # Failures counted in the database during the outage still count.
+            return value + self.fallback.count(key, now) if self.recently_degraded else value
+
+        return self._run(primary, lambda: self.fallback.increment(key, window, now, sliding))
+
+    def count(self, key: str, now: datetime) -> int:
+        def primary() -> int:
+            value = self.primary.count(key, now)
+            return max(value, self.fallback.count(key, now)) if self.recently_degraded else value
+
+        return self._run(primary, lambda: self.fallback.count(key, now))
+
+    def reset(self, *keys: str) -> None:
+        self.fallback.reset(*keys)
+        self._run(lambda: self.primary.reset(*keys), lambda: None)
+
+    def hold(self, key: str, until: datetime, now: datetime) -> None:
+        self._run(lambda: self.primary.hold(key, until, now), lambda: self.fallback.hold(key, until, now))
+
+    def held_until(self, key: str, now: datetime) -> datetime | None:
+        def primary() -> datetime | None:
+            found = [self.primary.held_until(key, now)]
+            if self.recently_degraded:
+                found.append(self.fallback.held_until(key, now))
+            present = [until for until in found if until is not None]
+            return max(present) if present else None
+
+        return self._run(primary, lambda: self.fallback.held_until(key, now))

@@ -1,0 +1,50 @@
+"""Limits declared as data: "COUNT/WINDOW/SCOPE", e.g. "50/10m/ip" — parsed and checked at start-up."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+SCOPES = frozenset({"ip", "subnet", "mfa_flow", "mfa_account", "reset_identifier", "reset_ip", "signup_ip"})
+DEFAULT_LIMITS = (
+    "50/10m/ip,"  # REQUIREMENTS 3
+    "200/10m/subnet,"  # REQUIREMENTS 3
+    "5/15m/mfa_flow,"  # REQUIREMENTS 10 (per sign-in flow; a flow lives 15 min)
+    "10/15m/mfa_account,"  # REQUIREMENTS 10
+    "5/1h/reset_identifier,"  # REQUIREMENTS 15: rate-limited per identifier and IP
+    "20/1h/reset_ip,"
+    "20/1h/signup_ip"
+)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_RULE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smhd])\s*/\s*([a-z_]+)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    count: int
+    window: timedelta
+
+
+def parse_duration(text: str) -> timedelta:
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text)
+    if not match or int(match.group(1)) <= 0:
+        raise ValueError(f"{text!r} is not a duration like 30s, 15m, 1h or 7d")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def parse_limits(text: str) -> dict[str, Limit]:
+    """Every scope gets its default unless the text names it; unknown scopes are refused."""
+    limits: dict[str, Limit] = {}
+    for source in (DEFAULT_LIMITS, text):
+        for rule in filter(str.strip, source.split(",")):
+            match = _RULE.match(rule)
+            if not match:
+                raise ValueError(f"{rule.strip()!r} is not a limit like 5/15m/identifier")
+            count, amount, unit, scope = match.groups()
+            if scope not in SCOPES:
+                raise ValueError(f"unknown limit scope {scope!r} (known: {', '.join(sorted(SCOPES))})")
+            if int(count) <= 0 or int(amount) <= 0:
+                raise ValueError(f"{rule.strip()!r}: count and window must be positive")
+            limits[scope] = Limit(int(count), timedelta(seconds=int(amount) * _UNITS[unit]))
+    return limits

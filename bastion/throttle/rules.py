@@ -1,0 +1,141 @@
+"""The sign-in throttle rules of REQUIREMENTS 1–5, over any counter store.
+
+Checked before any password hash, cheapest first:
+- IP: 50 failures in 10 min holds that IP for 15 min; subnet (/24 IPv4, /56 IPv6): 200.
+- Identifier (the normalized email, existing or not): after 5 consecutive failures
+  each further failure holds it for 30 s, doubling up to 15 min; at 100 consecutive
+  failures password sign-in is disabled until a password reset.
+- Known device (one that signed in successfully for this identifier before, OWASP
+  "device cookies"): it skips the identifier's hold and has its own counter with
+  the same delays — so an attacker who locks the identifier does not lock out the owner.
+A success resets the identifier's and the device's counters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bastion.config import Settings
+from bastion.errors import BastionError
+from bastion.throttle.limits import Limit, parse_duration, parse_limits
+from bastion.throttle.store import CounterStore
+
+# Consecutive-failure counters forget after this long without a failure.
+CONSECUTIVE_MEMORY = timedelta(days=30)
+
+
+def subnet_of(ip: str) -> str | None:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    prefix = 24 if address.version == 4 else 56  # REQUIREMENTS 1
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def _key(kind: str, value: str) -> str:
+    # Identifiers are personal data: counters are keyed by a hash, never the address.
+    return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
+
+
+def _retry_after(until: datetime, now: datetime) -> int:
+    return max(1, int((until - now).total_seconds() + 0.999))
+
+
+@dataclass(frozen=True, slots=True)
+class FailureOutcome:
+    consecutive: int
+    locked_until: datetime | None
+    newly_locked: bool
+    disabled: bool
+
+
+class SignInThrottle:
+    def __init__(self, store: CounterStore, settings: Settings) -> None:
+        self.store = store
+        self.limits: dict[str, Limit] = parse_limits(settings.rate_limits)
+        self.lock_after = settings.lockout_after
+        self.first_delay = parse_duration(settings.lockout_first_delay)
+        self.max_delay = parse_duration(settings.lockout_max_delay)
+        self.ip_lockout = parse_duration(settings.ip_lockout)
+        self.disable_after = settings.password_disable_after
+
+    # Keys -------------------------------------------------------------------
+    @staticmethod
+    def identifier_key(identifier: str) -> str:
+        return _key("id", identifier)
+
+    @staticmethod
+    def device_key(identifier: str, device_id: str) -> str:
+        return _key("dev", f"{identifier}|{device_id}")
+
+    def delay_after(self, consecutive: int) -> timedelta:
+        """30 s after the 5th failure, doubling, capped at 15 min (REQUIREMENTS 2)."""
+        doublings = min(consecutive - self.lock_after, 20)
+        return min(self.first_delay * (2 ** doublings), self.max_delay)
+
+    # Checks (before any hash) -----------------------------------------------
+    def check_network(self, ip: str | None, now: datetime) -> None:
+        for kind, value in (("ip", ip), ("subnet", subnet_of(ip) if ip else None)):
+            if value is None:
+                continue
+            until = self.store.held_until(_key(kind, value), now)
+            if until is not None:
+                raise BastionError("ip.throttled", retry_after=_retry_after(until, now))
+
+    def check_identifier(self, identifier: str, device_id: str | None, known_device: bool, now: datetime) -> None:
+        if known_device and device_id:
+            until = self.store.held_until(self.device_key(identifier, device_id), now)
+        else:
+            if self.store.count(self.identifier_key(identifier), now) >= self.disable_after:
+                raise BastionError("account.password_disabled")
+            until = self.store.held_until(self.identifier_key(identifier), now)
+        if until is not None:
+            raise BastionError("account.locked", retry_after=_retry_after(until, now))
+
+    # Outcomes ---------------------------------------------------------------
+    def record_failure(self, identifier: str, ip: str | None, device_id: str | None, known_device: bool,
+                       now: datetime) -> FailureOutcome:
+        self._count_network_failure(ip, now)
+        key = self.device_key(identifier, device_id) if known_device and device_id else self.identifier_key(identifier)
+        consecutive = self.store.increment(key, CONSECUTIVE_MEMORY, now, sliding=True)
+        until = None
+        if consecutive >= self.lock_after:
+            until = now + self.delay_after(consecutive)
+            self.store.hold(key, until, now)
+        return FailureOutcome(consecutive=consecutive, locked_until=until,
+                              newly_locked=consecutive == self.lock_after,
+                              disabled=not known_device and consecutive == self.disable_after)
+
+    def _count_network_failure(self, ip: str | None, now: datetime) -> None:
+        if ip is None:
+            return
+        for kind, value in (("ip", ip), ("subnet", subnet_of(ip))):
+            if value is None:
+                continue
+            limit = self.limits[kind]
+            if self.store.increment(_key(kind, value), limit.window, now) >= limit.count:
+                self.store.hold(_key(kind, value), now + self.ip_lockout, now)
+
+    def record_success(self, identifier: str, device_id: str | None) -> None:
+        keys = [self.identifier_key(identifier)]
+        if device_id:
+            keys.append(self.device_key(identifier, device_id))
+        self.store.reset(*keys)
+
+    def clear_identifier(self, identifier: str) -> None:
+        """A completed password reset lifts the identifier's lock and the 100-failure disable (REQUIREMENTS 5)."""
+        self.store.reset(self.identifier_key(identifier))
+
+    # Windowed limits (mfa, reset, signup) -----------------------------------
+    def hit(self, scope: str, value: str, now: datetime) -> int | None:
+        """Count one event in `scope`; returns the seconds to wait when over the limit, else None."""
+        limit = self.limits[scope]
+        key = _key(scope, value)
+        count = self.store.increment(key, limit.window, now)
+        if count > limit.count:
+            return int(limit.window.total_seconds())
+        return None

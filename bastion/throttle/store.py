@@ -1,0 +1,77 @@
+"""The counter store every throttle rule is built on, and its in-process implementation.
+
+Two primitives, both atomic in every backend:
+- `increment(key, window, now, sliding)`: add one to a counter and return the new
+  value. A fixed window starts at the first hit; a sliding one restarts at each hit
+  (used for "consecutive failures", which last until a success or a long quiet spell).
+- `hold(key, until, now)` / `held_until(key, now)`: a lock that ends at a time.
+
+Time is always passed in (the injected clock), never read from the backend, so tests
+move time instead of sleeping and every backend agrees on when things expire.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from typing import Protocol
+
+
+class CounterStore(Protocol):
+    name: str
+
+    def increment(self, key: str, window: timedelta, now: datetime, sliding: bool = False) -> int: ...
+
+    def count(self, key: str, now: datetime) -> int: ...
+
+    def reset(self, *keys: str) -> None: ...
+
+    def hold(self, key: str, until: datetime, now: datetime) -> None: ...
+
+    def held_until(self, key: str, now: datetime) -> datetime | None: ...
+
+
+class MemoryStore:
+    """One process only: the embedded default without Redis."""
+
+    name = "memory"
+
+    def __init__(self) -> None:
+        self._counters: dict[str, tuple[int, datetime]] = {}
+        self._holds: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def increment(self, key: str, window: timedelta, now: datetime, sliding: bool = False) -> int:
+        with self._lock:
+            count, expires = self._counters.get(key, (0, now))
+            if expires <= now:
+                count, expires = 0, now + window
+            count += 1
+            self._counters[key] = (count, now + window if sliding else expires)
+            if len(self._counters) > 100_000:
+                self._sweep(now)
+            return count
+
+    def count(self, key: str, now: datetime) -> int:
+        with self._lock:
+            count, expires = self._counters.get(key, (0, now))
+            return count if expires > now else 0
+
+    def reset(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._counters.pop(key, None)
+                self._holds.pop(key, None)
+
+    def hold(self, key: str, until: datetime, now: datetime) -> None:
+        with self._lock:
+            self._holds[key] = max(until, self._holds.get(key, until))
+
+    def held_until(self, key: str, now: datetime) -> datetime | None:
+        with self._lock:
+            until = self._holds.get(key)
+            return until if until is not None and until > now else None
+
+    def _sweep(self, now: datetime) -> None:
+        self._counters = {key: value for key, value in self._counters.items() if value[1] > now}
+        self._holds = {key: until for key, until in self._holds.items() if until > now}
