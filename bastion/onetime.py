@@ -16,17 +16,20 @@ from bastion.errors import BastionError
 from bastion.store.models import OneTimeToken
 
 
-def issue_token(tx: Tx, now: datetime, account_id: str, purpose: str, valid_for: timedelta) -> str:
-    """A fresh token for `purpose`; every older unused one of the account stops working."""
-    tx.execute(
-        update(OneTimeToken)
-        .where(
-            OneTimeToken.account_id == account_id,
-            OneTimeToken.purpose == purpose,
-            OneTimeToken.used_at.is_(None),
+def issue_token(
+    tx: Tx, now: datetime, account_id: str, purpose: str, valid_for: timedelta, newest_only: bool = True
+) -> str:
+    """A fresh token for `purpose`; with `newest_only`, every older unused one stops working."""
+    if newest_only:
+        tx.execute(
+            update(OneTimeToken)
+            .where(
+                OneTimeToken.account_id == account_id,
+                OneTimeToken.purpose == purpose,
+                OneTimeToken.used_at.is_(None),
+            )
+            .values(used_at=now)
         )
-        .values(used_at=now)
-    )
     token = new_token()
     tx.add(
         OneTimeToken(

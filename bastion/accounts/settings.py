@@ -1,8 +1,15 @@
-"""Account settings the owner changes: the anti-phishing code (REQUIREMENTS 22)."""
+"""Account settings the owner changes: the anti-phishing code (REQUIREMENTS 22), the IP allowlist (29).
+
+Each needs step-up, is recorded, and is notified by email with a "this wasn't me" freeze link.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+
 from bastion.accounts.repo import get_account
+from bastion.accounts.status import freeze_link
+from bastion.errors import BastionError
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
@@ -23,9 +30,46 @@ def set_anti_phishing_code(services: Services, session: SessionInfo, code: str, 
         record_event(tx, now, "anti_phishing_code.changed", account.id, client)
         enqueue(services, tx, "anti_phishing_changed", account,
                 dedup_key=f"anti_phishing_changed/{new_id()}", now=now,
-                when=rfc3339(now), ip=client.ip or "unknown")
+                when=rfc3339(now), ip=client.ip or "unknown", freeze_link=freeze_link(services, tx, account.id))
 
 
 def has_anti_phishing_code(services: Services, account_id: str) -> bool:
     with services.db.transaction() as tx:
         return get_account(tx, account_id).anti_phishing_code is not None
+
+
+MAX_ALLOWLIST = 20  # REQUIREMENTS 29
+
+
+def normalize_allowlist(cidrs: list[str]) -> list[str]:
+    """Validated, canonical and de-duplicated networks; `request.invalid` names the bad entry."""
+    if len(cidrs) > MAX_ALLOWLIST:
+        raise BastionError("request.invalid", detail=f"At most {MAX_ALLOWLIST} networks.")
+    networks: list[str] = []
+    for entry in cidrs:
+        try:
+            network = str(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise BastionError("request.invalid", detail=f"{entry[:50]!r} is not an IP address or CIDR.") from None
+        if network not in networks:
+            networks.append(network)
+    return networks
+
+
+def set_ip_allowlist(services: Services, session: SessionInfo, cidrs: list[str], client: Client) -> list[str]:
+    require_recent_auth(services, session)
+    networks = normalize_allowlist(cidrs)
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        account = get_account(tx, session.account_id)
+        account.ip_allowlist = networks
+        record_event(tx, now, "ip_allowlist.changed", account.id, client, networks=networks)
+        enqueue(services, tx, "ip_allowlist_changed", account, dedup_key=f"ip_allowlist_changed/{new_id()}",
+                now=now, when=rfc3339(now), ip=client.ip or "unknown", cidrs=networks,
+                freeze_link=freeze_link(services, tx, account.id))
+    return networks
+
+
+def get_ip_allowlist(services: Services, account_id: str) -> list[str]:
+    with services.db.transaction() as tx:
+        return list(get_account(tx, account_id).ip_allowlist)

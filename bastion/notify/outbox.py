@@ -18,6 +18,10 @@ SUBJECTS = {
     "verify_email": "Confirm your email address",
     "signup_existing": "Someone tried to create an account with your email",
     "anti_phishing_changed": "Your anti-phishing code was changed",
+    "account_frozen": "Your account is frozen",
+    "account_unfrozen": "Your account is unfrozen",
+    "sign_in_locked": "Sign-in to your account is paused after wrong passwords",
+    "ip_allowlist_changed": "Your IP allowlist was changed",
 }
 
 _env = Environment(

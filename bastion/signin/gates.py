@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
@@ -11,10 +13,33 @@ from bastion.signin.flow import Requirement
 from bastion.store.models import Account, SignInFlow
 
 
+def ip_allowed(allowlist: list[str], ip: str | None) -> bool:
+    if not allowlist:
+        return True
+    try:
+        address = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in allowlist)
+
+
 class AccountGate:
+    """Frozen, suspended, banned, IP allowlist, email not confirmed — in that order."""
+
     name = "account_gate"
 
     def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, client: Client) -> Requirement | None:
+        now = services.clock.now()
+        active_restriction = account.status_until is None or account.status_until > now
+        if account.status == "frozen":
+            raise BastionError("account.frozen")
+        if account.status == "suspended" and active_restriction:
+            raise BastionError("account.suspended", detail=account.status_reason or None)
+        if account.status == "banned" and active_restriction:
+            retry = int((account.status_until - now).total_seconds()) if account.status_until else None
+            raise BastionError("account.banned", detail=account.status_reason or None, retry_after=retry)
+        if not ip_allowed(account.ip_allowlist, client.ip):
+            raise BastionError("account.ip_not_allowed", extra={"ip": client.ip})
         if account.email_verified_at is None:
             raise BastionError("account.email_unverified")
         return None

@@ -126,6 +126,13 @@ class SignInThrottle:
             keys.append(self.device_key(identifier, device_id))
         self.store.reset(*keys)
 
+    def lift_pause(self, identifier: str, now: datetime) -> bool:
+        """Support's unlock: clears the pause unless the 100-failure switch-off is reached (that needs a reset)."""
+        if self.store.count(self.identifier_key(identifier), now) >= self.disable_after:
+            return False
+        self.clear_identifier(identifier)
+        return True
+
     def clear_identifier(self, identifier: str) -> None:
         """A completed password reset lifts the identifier's lock and the 100-failure disable (REQUIREMENTS 5)."""
         self.store.reset(self.identifier_key(identifier))

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
@@ -16,7 +17,7 @@ from bastion.errors import BastionError
 from bastion.notify.delivery import OutboxWorker
 from bastion.services import Services
 from bastion.web import problems
-from bastion.web.api import accounts, me, platform, signin
+from bastion.web.api import accounts, admin, me, platform, restrictions, signin
 from bastion.web.headers import SecurityHeaders
 from bastion.web.ops import router as ops_router
 from bastion.web.pages import router as pages_router
@@ -29,6 +30,9 @@ def create_app(services: Services, deliver_mail: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in threads; requests waiting for a hashing slot hold one, so leave room
+        # for the rest (HashGate bounds how many can wait).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 100
         worker = OutboxWorker(services) if deliver_mail else None
         if worker:
             worker.start()
@@ -51,7 +55,8 @@ def create_app(services: Services, deliver_mail: bool = True) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, problems.on_http_error)
     app.add_exception_handler(Exception, problems.on_unexpected_error)
     app.add_middleware(SecurityHeaders)
-    for router in (accounts.router, signin.router, me.router, platform.router, ops_router, pages_router):
+    for router in (accounts.router, signin.router, me.router, restrictions.router, platform.router,
+                   admin.admin_router, admin.support_router, ops_router, pages_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipaddress
 
 from fastapi import Request
+from starlette.responses import Response
 
 from bastion.context import Client
-from bastion.crypto import hash_token
+from bastion.crypto import hash_token, new_token
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 DEVICE_COOKIE = "bastion_device"
@@ -47,12 +48,29 @@ def _device_key(raw: str | None) -> str | None:
     return hash_token(raw[:256]) if raw else None
 
 
-def client_from(request: Request) -> Client:
+def client_from(request: Request, new_device: str | None = None) -> Client:
+    """`new_device`: a device identifier just made for a browser that had none."""
     settings = request.app.state.services.settings
     return Client(
         ip=client_ip(request, settings.trusted_proxy_networks),
         user_agent=_bounded(request.headers.get("user-agent"), 512),
-        device_id=_device_key(request.headers.get("x-device-id") or request.cookies.get(DEVICE_COOKIE)),
+        device_id=_device_key(request.headers.get("x-device-id") or request.cookies.get(DEVICE_COOKIE) or new_device),
         platform=_bounded(request.headers.get("x-client-platform"), 16),
         version=_bounded(request.headers.get("x-client-version"), 32),
     )
+
+
+def new_device_id(request: Request) -> str | None:
+    """A fresh device-cookie value when the client has no device identifier yet (REQUIREMENTS 4, 18)."""
+    if request.headers.get("x-device-id") or request.cookies.get(DEVICE_COOKIE):
+        return None
+    return new_token()
+
+
+def set_device_cookie(request: Request, response: Response, device: str | None) -> None:
+    if device is None:
+        return
+    secure = request.app.state.services.settings.cookie_secure
+    # Long-lived on purpose (browsers cap cookies at 400 days): it is what makes a device "known".
+    response.set_cookie(DEVICE_COOKIE, device, max_age=400 * 86400, httponly=True, secure=secure,
+                        samesite="lax", path="/")

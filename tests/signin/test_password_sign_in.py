@@ -73,10 +73,11 @@ def test_every_attempt_is_recorded_in_the_owners_history_with_its_reference(app_
     assert oldest["ip"] == "testclient"
 
 
-def test_activity_is_paginated_newest_first(app_client, account_factory) -> None:
+def test_activity_is_paginated_newest_first(app_client, account_factory, clock) -> None:
     account = account_factory()
     for _ in range(5):
         login(app_client, account["email"], "wrong password for paging")
+    clock.advance(seconds=31)  # the 5th failure paused sign-in for 30 s
     token = login(app_client, account["email"]).json()["session"]["token"]
     headers = {"Authorization": f"Bearer {token}"}
     first = app_client.get("/v1/me/activity?limit=4", headers=headers).json()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from bastion.sessions.tokens import idle_expiry, revoke_sessions
 from bastion.signin.flow import Authenticated, SignInResult
 from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import AccountOut, FlowOut, LoginIn, LoginOut, SessionTokenOut
-from bastion.web.deps import SESSION_COOKIE, ClientDep, ServicesDep, SessionDep
+from bastion.web.client import client_from, new_device_id, set_device_cookie
+from bastion.web.deps import SESSION_COOKIE, ServicesDep, SessionDep
 from bastion.web.openapi import problems
 
 router = APIRouter(prefix="/v1", tags=["sign-in"])
@@ -32,9 +33,15 @@ def login_answer(result: SignInResult) -> LoginOut:
 
 @router.post("/login", response_model=LoginOut, response_model_exclude_none=True,
              responses=problems(401, 403, 422, 429, 503))
-def login(body: LoginIn, services: ServicesDep, client: ClientDep) -> LoginOut:
-    """Sign in with email and password. Answers the session, or the next step the flow requires."""
-    result = sign_in_with_password(services, body.email, body.password, client, remember=body.remember_device)
+def login(body: LoginIn, request: Request, response: Response, services: ServicesDep) -> LoginOut:
+    """Sign in with email and password. Answers the session, or the next step the flow requires.
+
+    Apps send `X-Device-Id`; a browser without a `bastion_device` cookie gets one with the answer.
+    """
+    device = new_device_id(request)
+    result = sign_in_with_password(services, body.email, body.password, client_from(request, device),
+                                   remember=body.remember_device)
+    set_device_cookie(request, response, device)
     return login_answer(result)
 
 

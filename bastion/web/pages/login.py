@@ -12,7 +12,7 @@ from bastion.sessions.tokens import authenticate_session, revoke_sessions
 from bastion.signin.flow import Authenticated, StepRequired
 from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import LoginIn
-from bastion.web.client import client_from
+from bastion.web.client import client_from, new_device_id, set_device_cookie
 from bastion.web.deps import SESSION_COOKIE, session_from_request
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, form_csrf_token, parse_form, set_csrf_cookie
 from bastion.web.pages.render import form_page, refusal_page, render
@@ -71,13 +71,17 @@ def login_submit(request: Request, email: FormText = "", password: FormText = ""
     try:
         check_form_csrf(request, csrf_token)
         body = parse_form(LoginIn, email=email, password=password, remember_device=keep)
-        result = sign_in_with_password(services, body.email, body.password, client_from(request), remember=keep)
+        device = new_device_id(request)
+        result = sign_in_with_password(services, body.email, body.password, client_from(request, device),
+                                       remember=keep)
     except BastionError as error:
         return _login_form(request, email=email.strip()[:320], remember=keep, error=error)
     if isinstance(result, StepRequired):
         reason = CATALOGUE.get(result.requirement.status.replace("_", ".", 1))
         return render(request, "step.html", reason=reason)
-    return signed_in_response(request, result)
+    response = signed_in_response(request, result)
+    set_device_cookie(request, response, device)
+    return response
 
 
 def signed_in_response(request: Request, result: Authenticated) -> Response:

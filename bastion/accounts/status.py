@@ -1,0 +1,98 @@
+"""Freeze, suspension, ban and their lifting (REQUIREMENTS 28, 30).
+
+Freezing is the account holder's emergency brake (self-service, or the "this wasn't
+me" link in security emails): immediate, every session ends, sign-in answers
+`account.frozen`. Lifting it is a support action, not before 2 h after the freeze.
+Suspension and temporary bans are admin actions with a reason and optional end.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session as Tx
+
+from bastion.accounts.repo import get_account
+from bastion.audit import record_event
+from bastion.clock import rfc3339
+from bastion.context import Client
+from bastion.errors import BastionError
+from bastion.notify.outbox import enqueue
+from bastion.onetime import consume_token, issue_token
+from bastion.services import Services
+from bastion.sessions.tokens import revoke_sessions
+from bastion.store.models import Account
+from bastion.store.types import new_id
+
+FREEZE_PURPOSE = "freeze"
+FREEZE_LINK_VALID = timedelta(days=7)
+UNFREEZE_NOT_BEFORE = timedelta(hours=2)  # REQUIREMENTS 28 (Binance)
+
+
+def freeze_link(services: Services, tx: Tx, account_id: str) -> str:
+    """A "this wasn't me" link for a security email; each email carries its own."""
+    token = issue_token(tx, services.clock.now(), account_id, FREEZE_PURPOSE, FREEZE_LINK_VALID, newest_only=False)
+    return f"{services.settings.public_url}/freeze?token={token}"
+
+
+def freeze_account(services: Services, account_id: str, client: Client, via: str) -> None:
+    with services.db.transaction() as tx:
+        _freeze(services, tx, get_account(tx, account_id), client, via)
+
+
+def freeze_with_link(services: Services, token: str, client: Client) -> None:
+    with services.db.transaction() as tx:
+        account_id = consume_token(tx, services.clock.now(), FREEZE_PURPOSE, token)
+        _freeze(services, tx, get_account(tx, account_id), client, via="email_link")
+
+
+def _freeze(services: Services, tx: Tx, account: Account, client: Client, via: str) -> None:
+    now = services.clock.now()
+    if account.status != "frozen":
+        account.status, account.status_reason, account.status_until = "frozen", f"frozen by the owner ({via})", None
+        account.status_changed_at = now
+    ended = revoke_sessions(tx, now, account.id, "frozen")
+    record_event(tx, now, "account.frozen", account.id, client, via=via, sessions_ended=ended)
+    enqueue(services, tx, "account_frozen", account, dedup_key=f"account_frozen/{new_id()}", now=now,
+            when=rfc3339(now), ip=client.ip or "unknown")
+
+
+def restrict_account(services: Services, account_id: str, status: str, reason: str, until: datetime | None,
+                     actor_id: str | None, client: Client) -> None:
+    """Suspend or ban (admin): every session ends at once (REQUIREMENTS 26)."""
+    if status not in {"suspended", "banned"}:
+        raise ValueError(status)
+    now = services.clock.now()
+    if until is not None and until <= now:
+        raise BastionError("request.invalid", detail="The end of the restriction must be in the future.")
+    with services.db.transaction() as tx:
+        account = get_account(tx, account_id)
+        if account.status == "frozen":
+            raise BastionError("request.invalid", detail="The account is frozen; unfreeze it first.")
+        account.status, account.status_reason, account.status_until = status, reason, until
+        account.status_changed_at = now
+        ended = revoke_sessions(tx, now, account.id, status)
+        record_event(tx, now, f"account.{status}", account.id, client, actor_id=actor_id, reason=reason,
+                     until=rfc3339(until), sessions_ended=ended)
+
+
+def reinstate_account(services: Services, account_id: str, actor_id: str | None, client: Client,
+                      reason: str) -> None:
+    """Lift a suspension, a ban or (not before 2 h after it) a freeze."""
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        account = get_account(tx, account_id)
+        if account.status == "active":
+            raise BastionError("request.invalid", detail="The account has no restriction to lift.")
+        if account.status == "frozen" and account.status_changed_at and now - account.status_changed_at < UNFREEZE_NOT_BEFORE:
+            raise BastionError("request.invalid",
+                               detail="A frozen account can be unfrozen 2 hours after the freeze at the earliest.")
+        previous = account.status
+        tx.execute(update(Account).where(Account.id == account.id).values(
+            status="active", status_reason=None, status_until=None, status_changed_at=now))
+        record_event(tx, now, "account.reinstated", account.id, client, actor_id=actor_id, previous=previous,
+                     reason=reason)
+        if previous == "frozen":
+            enqueue(services, tx, "account_unfrozen", account, dedup_key=f"account_unfrozen/{new_id()}", now=now,
+                    when=rfc3339(now))

@@ -1,0 +1,65 @@
+""""This wasn't me": the freeze link of security emails, and "freeze my account" on the home page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from bastion.accounts.status import freeze_account, freeze_with_link
+from bastion.errors import BastionError
+from bastion.web.api.schemas import TokenIn
+from bastion.web.client import client_from
+from bastion.web.deps import SESSION_COOKIE
+from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, form_csrf_token, parse_form, set_csrf_cookie
+from bastion.web.pages.home import _session_action
+from bastion.web.pages.render import form_page, refusal_page, render
+
+router = APIRouter()
+CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
+
+
+def _freeze_form(request: Request, token: str, error: BastionError | None = None) -> Response:
+    csrf = form_csrf_token(request)
+    response = form_page(request, "freeze.html", error, token=token, csrf_token=csrf)
+    return set_csrf_cookie(request, response, csrf)
+
+
+def _frozen(request: Request) -> Response:
+    response = render(request, "freeze_done.html")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/freeze")
+def freeze_page(request: Request, token: str = "") -> Response:
+    """A GET never freezes: mail scanners open links. The person presses the button."""
+    try:
+        parse_form(TokenIn, token=token)
+    except BastionError:
+        return refusal_page(request, BastionError("token.invalid"))
+    return _freeze_form(request, token)
+
+
+@router.post("/freeze")
+def freeze_submit(request: Request, token: Annotated[str, Form()] = "", csrf_token: CsrfField = "") -> Response:
+    try:
+        body = parse_form(TokenIn, token=token)
+        check_form_csrf(request, csrf_token)
+    except BastionError as error:
+        return _freeze_form(request, token[:256], error)
+    try:
+        freeze_with_link(request.app.state.services, body.token, client_from(request))
+    except BastionError as error:
+        return refusal_page(request, error)
+    return _frozen(request)
+
+
+@router.post("/settings/freeze")
+def freeze_me(request: Request, csrf_token: CsrfField = "") -> Response:
+    session = _session_action(request, csrf_token)
+    if isinstance(session, Response):
+        return session
+    freeze_account(request.app.state.services, session.account_id, client_from(request), via="self_service")
+    return _frozen(request)
