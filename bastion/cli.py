@@ -155,6 +155,89 @@ def user_show(email: str) -> None:
     console.print(table)
 
 
+def _account_id_for(services, email: str) -> str:  # type: ignore[no-untyped-def]
+    from bastion.accounts.repo import find_account_by_email
+
+    with services.db.transaction() as tx:
+        account = find_account_by_email(tx, email)
+    if account is None:
+        console.print(f"No account with {email}.")
+        raise typer.Exit(1)
+    return account.id
+
+
+def _until(value: str | None):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        console.print("--until must be an ISO 8601 time such as 2026-12-01T12:00:00Z.")
+        raise typer.Exit(2) from error
+    if moment.tzinfo is None:
+        console.print("--until needs a time zone, e.g. a trailing Z for UTC.")
+        raise typer.Exit(2)
+    return moment
+
+
+def _restrict(email: str, status: str, reason: str, until: str | None) -> None:
+    from bastion.accounts.status import restrict_account
+    from bastion.context import Client
+    from bastion.errors import BastionError
+
+    services = _services()
+    try:
+        restrict_account(services, _account_id_for(services, email), status, reason, _until(until), None, Client())
+    except BastionError as error:
+        console.print(f"[red]{error.detail or error.reason.message}[/red]")
+        raise typer.Exit(1) from error
+    console.print(f"{email} is {status}; every session was ended.")
+
+
+@user_app.command("suspend")
+def user_suspend(email: str, reason: Annotated[str, typer.Option(help="Shown to the person at sign-in.")],
+                 until: Annotated[str | None, typer.Option(help="ISO 8601 end; none: until reinstated.")] = None) -> None:
+    """Suspend an account (admin)."""
+    _restrict(email, "suspended", reason, until)
+
+
+@user_app.command("ban")
+def user_ban(email: str, reason: Annotated[str, typer.Option()],
+             until: Annotated[str, typer.Option(help="ISO 8601 end of the ban, e.g. 2026-12-01T00:00:00Z.")]) -> None:
+    """Ban an account temporarily (admin)."""
+    _restrict(email, "banned", reason, until)
+
+
+@user_app.command("reinstate")
+def user_reinstate(email: str, reason: Annotated[str, typer.Option()]) -> None:
+    """Lift a suspension, a ban or a freeze (a freeze not before 2 h after it)."""
+    from bastion.accounts.status import reinstate_account
+    from bastion.context import Client
+    from bastion.errors import BastionError
+
+    services = _services()
+    try:
+        reinstate_account(services, _account_id_for(services, email), None, Client(), reason)
+    except BastionError as error:
+        console.print(f"[red]{error.detail or error.reason.message}[/red]")
+        raise typer.Exit(1) from error
+    console.print(f"{email} is active again.")
+
+
+@user_app.command("unlock")
+def user_unlock(email: str) -> None:
+    """Lift the wrong-password pause on an email (not the 100-failure switch-off)."""
+    from bastion.accounts.repo import normalize_email
+
+    services = _services()
+    if not services.throttle.lift_pause(normalize_email(email), services.clock.now()):
+        console.print("Password sign-in is switched off after too many failures; the owner must reset the password.")
+        raise typer.Exit(1)
+    console.print(f"Sign-in for {email} is no longer paused.")
+
+
 @key_app.command("create")
 def key_create(name: str) -> None:
     """Create a service key; it is shown once."""

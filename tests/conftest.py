@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email import message_from_string
 from pathlib import Path
 
@@ -73,11 +74,11 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database of each kind."""
-    if request.param == "sqlite":
-        target = tmp_path / "bastion.db"
+@contextmanager
+def fresh_database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, migrated database of `kind` ("sqlite" or "postgresql"), dropped afterwards."""
+    if kind == "sqlite":
+        target = tmp_path / f"bastion-{uuid.uuid4().hex[:6]}.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
         yield f"sqlite:///{target}"
         return
@@ -85,9 +86,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     name = f"bastion_t_{uuid.uuid4().hex[:12]}"
     with _pg_admin() as admin:
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    yield _pg_url(name)
-    with _pg_admin() as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield _pg_url(name)
+    finally:
+        with _pg_admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database of each kind: every test using it runs on both."""
+    with fresh_database(request.param, request, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -178,3 +188,9 @@ def link_token(text: str, path: str = "/confirm?token=") -> str:
 
 def parse_mime(raw: str):  # type: ignore[no-untyped-def]
     return message_from_string(raw)
+
+
+@pytest.fixture
+def mailbox_for() -> Callable[[Services], Mailbox]:
+    """A mailbox over services built by the test itself."""
+    return Mailbox

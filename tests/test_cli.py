@@ -44,3 +44,15 @@ def test_service_keys_are_shown_once_listed_without_secret_and_revocable(cli) ->
     assert "trading-api" in listed.output and secret not in listed.output
     assert cli("service-key", "revoke", key_id).exit_code == 0
     assert cli("service-key", "revoke", key_id).exit_code == 1
+
+
+def test_suspend_ban_reinstate_and_unlock_from_the_command_line(cli) -> None:
+    cli("user", "create", "held@example.com", input=f"{DEFAULT_PASSWORD}\n{DEFAULT_PASSWORD}\n")
+    assert cli("user", "suspend", "held@example.com", "--reason", "review").exit_code == 0
+    assert "suspended" in cli("user", "show", "held@example.com").output
+    assert cli("user", "ban", "held@example.com", "--reason", "abuse", "--until", "2099-01-01").exit_code == 2
+    assert cli("user", "ban", "held@example.com", "--reason", "abuse", "--until", "2099-01-01T00:00:00Z").exit_code == 0
+    assert cli("user", "reinstate", "held@example.com", "--reason", "done").exit_code == 0
+    assert "active" in cli("user", "show", "held@example.com").output
+    assert cli("user", "unlock", "held@example.com").exit_code == 0
+    assert cli("user", "suspend", "nobody@example.com", "--reason", "x").exit_code == 1

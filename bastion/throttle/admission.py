@@ -45,12 +45,11 @@ class HashGate:
     def _enter(self, known: bool) -> None:
         deadline = time.monotonic() + (KNOWN_WAIT if known else UNKNOWN_WAIT)
         with self._cond:
-            if not known and self._waiting[False] + self._waiting[True] >= self.queue:
+            if not self._free(known) and not known and self._waiting[False] + self._waiting[True] >= self.queue:
                 self._refuse()
             self._waiting[known] += 1
             try:
-                # Known devices never wait behind unknown ones.
-                while not (self._in_flight < self.concurrency and (known or self._waiting[True] == 0)):
+                while not self._free(known):
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         self._refuse()
@@ -59,6 +58,10 @@ class HashGate:
                 self._waiting[known] -= 1
             self._in_flight += 1
             self.admitted += 1
+
+    def _free(self, known: bool) -> bool:
+        # Known devices never wait behind unknown ones.
+        return self._in_flight < self.concurrency and (known or self._waiting[True] == 0)
 
     def _refuse(self) -> None:
         self.refused += 1

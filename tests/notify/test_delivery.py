@@ -80,7 +80,7 @@ def signed_up(services: Services, email: str) -> str:
 
 def queue(services: Services, tx: Tx, account_id: str, dedup_key: str, now: datetime) -> None:
     enqueue(services, tx, "anti_phishing_changed", get_account(tx, account_id), dedup_key=dedup_key, now=now,
-            when="2026-01-05T09:00:00Z", ip="192.0.2.10")
+            when="2026-01-05T09:00:00Z", ip="192.0.2.10", freeze_link="http://testserver/freeze?token=t")
 
 
 def test_backoff_doubles_from_30_seconds_and_stops_at_an_hour() -> None:

@@ -1,0 +1,97 @@
+"""One contract, every backend: memory, database (SQLite and PostgreSQL), Redis."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+
+from bastion.clock import MovableClock
+from bastion.store import Database
+from bastion.throttle.database import DatabaseStore
+from bastion.throttle.redis_store import RedisStore
+from bastion.throttle.store import CounterStore, MemoryStore
+from tests.conftest import fresh_database
+
+REDIS_URL = os.environ.get("BASTION_TEST_REDIS", "redis://127.0.0.1:6379/0")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def redis_store() -> RedisStore:
+    store = RedisStore(REDIS_URL, prefix=f"test:{uuid.uuid4().hex[:8]}:", timeout=2.0)
+    try:
+        store.ping()
+    except redis.RedisError as error:
+        if IN_CI:
+            pytest.fail(f"Redis is required under CI=true and is not reachable: {error}")
+        pytest.skip(f"Redis not reachable: {error}")
+    return store
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CounterStore]:
+    if request.param == "memory":
+        yield MemoryStore()
+    elif request.param == "redis":
+        yield redis_store()
+    else:
+        with fresh_database(request.param, request, tmp_path) as url:
+            database = Database(url)
+            yield DatabaseStore(database)
+            database.dispose()
+
+
+def test_fixed_window_counts_then_restarts(store: CounterStore, clock: MovableClock) -> None:
+    window = timedelta(minutes=10)
+    assert [store.increment("k", window, clock.now()) for _ in range(3)] == [1, 2, 3]
+    clock.advance(minutes=9)
+    assert store.increment("k", window, clock.now()) == 4
+    clock.advance(minutes=1, seconds=1)  # the window started at the first hit
+    assert store.count("k", clock.now()) == 0
+    assert store.increment("k", window, clock.now()) == 1
+
+
+def test_sliding_window_restarts_at_each_hit(store: CounterStore, clock: MovableClock) -> None:
+    window = timedelta(minutes=10)
+    for expected in range(1, 5):
+        assert store.increment("s", window, clock.now(), sliding=True) == expected
+        clock.advance(minutes=9)
+    assert store.count("s", clock.now()) == 4
+    clock.advance(minutes=2)
+    assert store.count("s", clock.now()) == 0
+
+
+def test_keys_are_independent_and_reset_clears_count_and_hold(store: CounterStore, clock: MovableClock) -> None:
+    window = timedelta(minutes=1)
+    store.increment("a", window, clock.now())
+    store.increment("b", window, clock.now())
+    store.hold("a", clock.now() + window, clock.now())
+    store.reset("a")
+    assert store.count("a", clock.now()) == 0 and store.held_until("a", clock.now()) is None
+    assert store.count("b", clock.now()) == 1
+
+
+def test_a_hold_lasts_until_its_end_and_never_shortens(store: CounterStore, clock: MovableClock) -> None:
+    now = clock.now()
+    store.hold("h", now + timedelta(minutes=15), now)
+    store.hold("h", now + timedelta(seconds=30), now)  # a shorter hold does not shorten it
+    until = store.held_until("h", now)
+    assert until is not None and abs((until - (now + timedelta(minutes=15))).total_seconds()) < 0.01
+    clock.advance(minutes=14, seconds=59)
+    assert store.held_until("h", clock.now()) is not None
+    clock.advance(seconds=2)
+    assert store.held_until("h", clock.now()) is None
+
+
+def test_fifty_concurrent_increments_count_exactly_fifty(store: CounterStore, clock: MovableClock) -> None:
+    now = clock.now()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(lambda _: store.increment("race", timedelta(minutes=10), now), range(50)))
+    assert sorted(results) == list(range(1, 51))
+    assert store.count("race", now) == 50
