@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     email_verification_hours: int = Field(24, ge=1)
     reauth_minutes: int = Field(5, ge=1)
 
+    # Second factors (REQUIREMENTS 8–13).
+    totp_issuer: str = Field("Bastion", min_length=1, max_length=64, description="Issuer shown in authenticator apps")
+    totp_setup_minutes: int = Field(15, ge=1)
+    # WebAuthn relying party: the RP ID defaults to BASTION_PUBLIC_URL's host, the origins to its origin.
+    webauthn_rp_id: str | None = None
+    webauthn_origins: str = ""
+    passkey_challenge_minutes: int = Field(5, ge=1)
+
     # Throttling (REQUIREMENTS 1–6, 10, 15). Backend "auto": Redis (with the database as
     # fallback) when BASTION_REDIS_URL is set, else the database.
     throttle_backend: Literal["auto", "memory", "database", "redis"] = "auto"
@@ -110,6 +118,21 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _webauthn_relying_party(self) -> Settings:
+        rp_id = self.resolved_rp_id
+        for origin in self.resolved_webauthn_origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in {"", "/"}:
+                raise ValueError(f"BASTION_WEBAUTHN_ORIGINS: {origin!r} is not an origin like https://id.example.com")
+            host = parts.hostname
+            # WebAuthn §5.1.4: the RP ID is the origin's host or a registrable suffix of it.
+            if host != rp_id and not host.endswith("." + rp_id):
+                raise ValueError(f"BASTION_WEBAUTHN_RP_ID {rp_id!r} does not cover the origin {origin!r}")
+            if not self.is_dev and parts.scheme != "https":
+                raise ValueError(f"BASTION_WEBAUTHN_ORIGINS must be https:// in prod ({origin!r})")
+        return self
+
+    @model_validator(mode="after")
     def _redis_backend_needs_url(self) -> Settings:
         if self.throttle_backend == "redis" and not self.redis_url:
             raise ValueError("BASTION_THROTTLE_BACKEND=redis needs BASTION_REDIS_URL")
@@ -146,6 +169,18 @@ class Settings(BaseSettings):
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         return url
+
+    @property
+    def resolved_rp_id(self) -> str:
+        return (self.webauthn_rp_id or urlsplit(self.public_url).hostname or "localhost").lower()
+
+    @property
+    def resolved_webauthn_origins(self) -> list[str]:
+        origins = _split(self.webauthn_origins)
+        if not origins:
+            parts = urlsplit(self.public_url)
+            origins = [f"{parts.scheme}://{parts.netloc}"]
+        return [origin.rstrip("/") for origin in origins]
 
     @property
     def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

@@ -43,6 +43,22 @@ def issue_token(
     return token
 
 
+def peek_token(tx: Tx, now: datetime, purpose: str, token: str) -> str:
+    """The token's account id if it would be accepted now, without using it; else the same refusal."""
+    row = tx.execute(
+        select(OneTimeToken.account_id, OneTimeToken.expires_at).where(
+            OneTimeToken.token_hash == hash_token(token),
+            OneTimeToken.purpose == purpose,
+            OneTimeToken.used_at.is_(None),
+        )
+    ).first()
+    if row is None:
+        raise BastionError("token.invalid")
+    if row.expires_at <= now:
+        raise BastionError("token.expired")
+    return row.account_id
+
+
 def consume_token(tx: Tx, now: datetime, purpose: str, token: str) -> str:
     """Use the token once and return its account id, or raise `token.invalid` / `token.expired`."""
     token_hash = hash_token(token)

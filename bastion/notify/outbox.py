@@ -22,6 +22,8 @@ SUBJECTS = {
     "account_unfrozen": "Your account is unfrozen",
     "sign_in_locked": "Sign-in to your account is paused after wrong passwords",
     "ip_allowlist_changed": "Your IP allowlist was changed",
+    "password_reset": "Set a new password",
+    "password_reset_done": "Your password was changed",
 }
 
 _env = Environment(

@@ -3,17 +3,25 @@
 After the first factor a flow exists; each stage either passes, refuses (raises a
 `BastionError`), or answers with the next requirement. Adding a stage means
 adding it to `STAGES`, not editing the others.
+
+A step that satisfies a requirement (e.g. a TOTP code for "mfa_required") marks its stage done
+with `mark_done` and calls `advance_flow` again: the stages before it run again (so a freeze in
+the meantime still refuses), the done ones are skipped, the ones after it run, and the session
+gets the assurance level the flow reached (`facts["aal"]`, 1 unless a second factor raised it).
+Completing is a conditional UPDATE on the flow, so one flow yields at most one session.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
+from bastion.errors import BastionError
 from bastion.services import Services
 from bastion.sessions.tokens import issue_session
 from bastion.store.models import Account, Session, SignInFlow
@@ -81,8 +89,40 @@ def advance_flow(
             flow.state = requirement.status
             return StepRequired(flow, requirement)
         done.add(stage.name)
-    flow.facts = {**flow.facts, "done": sorted(done)}
-    flow.state = "completed"
-    flow.completed_at = services.clock.now()
-    token, session = issue_session(services, tx, account.id, client, remember=flow.remember)
+    now = services.clock.now()
+    facts = {**flow.facts, "done": sorted(done)}
+    tx.flush()
+    claimed = tx.execute(
+        update(SignInFlow)
+        .where(SignInFlow.id == flow.id, SignInFlow.completed_at.is_(None))
+        .values(state="completed", completed_at=now, facts=facts)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise BastionError("flow.not_found")
+    flow.facts, flow.state, flow.completed_at = facts, "completed", now
+    token, session = issue_session(services, tx, account.id, client, remember=flow.remember,
+                                   aal=int(flow.facts.get("aal", 1)))
     return Authenticated(token, session, account)
+
+
+def load_open_flow(tx: Tx, flow_id: str, now: datetime, state: str) -> SignInFlow:
+    """The flow waiting in `state`, or `flow.not_found` (unknown, finished, void) / `flow.expired`."""
+    flow = tx.get(SignInFlow, flow_id[:36])
+    if flow is None or flow.completed_at is not None or flow.state != state:
+        raise BastionError("flow.not_found")
+    if now >= flow.expires_at:
+        raise BastionError("flow.expired")
+    return flow
+
+
+def mark_done(flow: SignInFlow, stage: str, **facts: object) -> None:
+    """Record that `stage` is satisfied (and what the step learnt, e.g. aal=2)."""
+    done = set(flow.facts.get("done", [])) | {stage}
+    flow.facts = {**flow.facts, **facts, "done": sorted(done)}
+
+
+def void_flow(tx: Tx, flow_id: str, now: datetime) -> None:
+    """End a flow without a session (too many attempts): it can never be continued."""
+    tx.execute(update(SignInFlow).where(SignInFlow.id == flow_id, SignInFlow.completed_at.is_(None))
+               .values(state="void", completed_at=now))

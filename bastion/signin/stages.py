@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from bastion.mfa.stage import MfaStage
 from bastion.signin.flow import Stage
 from bastion.signin.gates import AccountGate
 
-STAGES: list[Stage] = [AccountGate()]
+STAGES: list[Stage] = [AccountGate(), MfaStage()]

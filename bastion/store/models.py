@@ -219,3 +219,107 @@ class Device(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(512))
+
+
+# --- Second factors (REQUIREMENTS 8–14) -------------------------------------------------------
+from sqlalchemy import BigInteger  # noqa: E402 (kept with the second-factor tables it serves)
+
+
+class TotpCredential(Base):
+    """An authenticator app (RFC 6238). `secret` is AES-GCM under the key ring, bound to the row id.
+
+    `last_step` is the highest time step ever accepted: a step is accepted only by a conditional
+    UPDATE that raises it, so no code works twice (REQUIREMENTS 8).
+    """
+
+    __tablename__ = "totp_credentials"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
+    secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TotpBurnedStep(Base):
+    """Future time steps whose code was presented early (clock-skew diagnosis): never accepted later."""
+
+    __tablename__ = "totp_burned_steps"
+
+    credential_id: Mapped[str] = mapped_column(
+        ForeignKey("totp_credentials.id", ondelete="CASCADE"), primary_key=True)
+    step: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BackupCodeSet(Base):
+    """One set of backup codes; `hash_key` (random, AES-GCM under the key ring) keys the codes' HMACs."""
+
+    __tablename__ = "backup_code_sets"
+    __table_args__ = (Index("ix_backup_code_sets_account_id", "account_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    hash_key: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BackupCode(Base):
+    __tablename__ = "backup_codes"
+    __table_args__ = (UniqueConstraint("set_id", "code_mac", name="uq_backup_codes_set_mac"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    set_id: Mapped[str] = mapped_column(ForeignKey("backup_code_sets.id", ondelete="CASCADE"))
+    code_mac: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Passkey(Base):
+    """A WebAuthn credential (REQUIREMENTS 12). The public key is public; nothing here is secret."""
+
+    __tablename__ = "passkeys"
+    __table_args__ = (Index("ix_passkeys_account_id", "account_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)  # base64url, ≤1023 raw bytes
+    public_key: Mapped[str] = mapped_column(Text)  # base64url COSE key
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    name: Mapped[str] = mapped_column(String(64))
+    aaguid: Mapped[str | None] = mapped_column(String(36))
+    transports: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    backed_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PasskeyChallenge(Base):
+    """A WebAuthn challenge, kept only as its SHA-256, used once (registration, second factor, passwordless)."""
+
+    __tablename__ = "passkey_challenges"
+
+    challenge_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    flow_id: Mapped[str | None] = mapped_column(ForeignKey("sign_in_flows.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SecurityHold(Base):
+    """A restriction the platform must respect, e.g. no withdrawals for 24 h after a password reset."""
+
+    __tablename__ = "security_holds"
+    __table_args__ = (Index("ix_security_holds_account_until", "account_id", "until"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)

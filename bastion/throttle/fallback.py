@@ -38,6 +38,9 @@ class FallbackStore:
         self._monotonic = monotonic
         self._down_since: float | None = None
         self._lock = threading.Lock()
+        # Resets made while Redis was away (a success, an unlock): applied to Redis when it is back,
+        # so a count reset during the outage does not come back with it.
+        self._pending_resets: set[str] = set()
 
     @property
     def degraded(self) -> bool:
@@ -53,6 +56,7 @@ class FallbackStore:
         if self.degraded:
             return fallback()
         try:
+            self._flush_pending_resets()
             result = primary()
         except _FAILURES as error:
             with self._lock:
@@ -78,7 +82,24 @@ class FallbackStore:
 
     def reset(self, *keys: str) -> None:
         self.fallback.reset(*keys)
-        self._run(lambda: self.primary.reset(*keys), lambda: None)
+
+        def remember() -> None:
+            with self._lock:
+                self._pending_resets.update(keys)
+
+        self._run(lambda: self.primary.reset(*keys), remember)
+
+    def _flush_pending_resets(self) -> None:
+        with self._lock:
+            pending, self._pending_resets = self._pending_resets, set()
+        if not pending:
+            return
+        try:
+            self.primary.reset(*pending)
+        except _FAILURES:
+            with self._lock:
+                self._pending_resets |= pending
+            raise
 
     def hold(self, key: str, until: datetime, now: datetime) -> None:
         self._run(lambda: self.primary.hold(key, until, now), lambda: self.fallback.hold(key, until, now))

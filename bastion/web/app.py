@@ -17,7 +17,7 @@ from bastion.errors import BastionError
 from bastion.notify.delivery import OutboxWorker
 from bastion.services import Services
 from bastion.web import problems
-from bastion.web.api import accounts, admin, me, platform, restrictions, signin
+from bastion.web.api import accounts, admin, me, platform, recovery, restrictions, signin
 from bastion.web.headers import SecurityHeaders
 from bastion.web.ops import router as ops_router
 from bastion.web.pages import router as pages_router
@@ -55,7 +55,7 @@ def create_app(services: Services, deliver_mail: bool = True) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, problems.on_http_error)
     app.add_exception_handler(Exception, problems.on_unexpected_error)
     app.add_middleware(SecurityHeaders)
-    for router in (accounts.router, signin.router, me.router, restrictions.router, platform.router,
+    for router in (accounts.router, signin.router, me.router, restrictions.router, recovery.router, platform.router,
                    admin.admin_router, admin.support_router, ops_router, pages_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -23,6 +23,7 @@ from bastion.web.api.schemas import (
     SessionOut,
     StatusOut,
     WhoAmIOut,
+    restrictions_of,
 )
 from bastion.web.deps import ClientDep, ServicesDep, SessionDep, csrf_token_for
 from bastion.web.openapi import problems
@@ -37,7 +38,7 @@ def whoami(session: SessionDep, services: ServicesDep) -> WhoAmIOut:
         session=SessionOut(id=session.id, created_at=session.created_at, expires_at=session.expires_at,
                            idle_expires_at=session.idle_expires_at, authenticated_at=session.authenticated_at,
                            aal=session.aal),
-        restrictions=[],
+        restrictions=restrictions_of(services, session.account_id),
         csrf_token=csrf_token_for(services, session.id),
     )
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from bastion.errors import BastionError
 from bastion.sessions.tokens import authenticate_session
-from bastion.web.api.schemas import IntrospectIn, IntrospectOut
+from bastion.web.api.schemas import IntrospectIn, IntrospectOut, restrictions_of
 from bastion.web.deps import ServiceKeyDep, ServicesDep
 from bastion.web.openapi import problems
 
@@ -22,4 +22,5 @@ def introspect(body: IntrospectIn, _key: ServiceKeyDep, services: ServicesDep) -
     except BastionError:
         return IntrospectOut(active=False)
     return IntrospectOut(active=True, account_id=session.account_id, session_id=session.id, aal=session.aal,
-                         restrictions=[], expires_at=session.idle_expires_at)
+                         restrictions=restrictions_of(services, session.account_id),
+                         expires_at=session.idle_expires_at)

@@ -1,0 +1,74 @@
+"""Password reset (REQUIREMENTS 5, 15).
+
+The answer to a request is the same whether or not the account exists. The emailed
+token is 256 bits, stored hashed, valid 30 min, single use, and only the newest one
+works. Completing a reset never signs in (2FA still applies at the next sign-in),
+ends every session, lifts the email's wrong-password pause and switch-off, places a
+24 h withdrawal hold, and tells the owner — with a "this wasn't me" freeze link.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bastion.accounts.passwords import check_password_policy
+from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
+from bastion.accounts.status import freeze_link
+from bastion.audit import record_event
+from bastion.clock import rfc3339
+from bastion.context import Client
+from bastion.crypto import hash_token
+from bastion.errors import BastionError
+from bastion.notify.outbox import enqueue
+from bastion.onetime import consume_token, issue_token, peek_token
+from bastion.recovery.holds import WITHDRAWAL, place_hold
+from bastion.services import Services
+from bastion.sessions.tokens import revoke_sessions
+
+PURPOSE = "password_reset"
+VALID_FOR = timedelta(minutes=30)  # OWASP Forgot Password CS
+HOLD_FOR = timedelta(hours=24)  # Bybit, HTX, KuCoin
+
+
+def request_password_reset(services: Services, email: str, client: Client) -> None:
+    identifier = normalize_email(email)
+    now = services.clock.now()
+    # Keyed by the identifier string, existing or not: the limit itself reveals nothing.
+    for scope, value in (("reset_identifier", identifier), ("reset_ip", client.ip or "unknown")):
+        wait = services.throttle.hit(scope, value, now)
+        if wait is not None:
+            raise BastionError("rate_limited", retry_after=wait)
+    with services.db.transaction() as tx:
+        account = find_account_by_email(tx, identifier)
+        if account is None:
+            return
+        token = issue_token(tx, now, account.id, PURPOSE, VALID_FOR)
+        record_event(tx, now, "password_reset.requested", account.id, client)
+        enqueue(services, tx, "password_reset", account, dedup_key=f"password_reset/{hash_token(token)[:32]}",
+                now=now, link=f"{services.settings.public_url}/password-reset/confirm?token={token}",
+                valid_minutes=int(VALID_FOR.total_seconds() // 60), ip=client.ip or "unknown", when=rfc3339(now))
+
+
+def confirm_password_reset(services: Services, token: str, new_password: str, client: Client) -> None:
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        # Check the token without using it, so a refused password does not burn it.
+        email = get_account(tx, peek_token(tx, now, PURPOSE, token)).email
+    check_password_policy(new_password, email)
+    password_hash = services.passwords.hash(new_password)
+    with services.db.transaction() as tx:
+        account_id = consume_token(tx, services.clock.now(), PURPOSE, token)
+        account = get_account(tx, account_id)
+        account.password_hash = password_hash
+        account.password_changed_at = now
+        if account.email_verified_at is None:
+            account.email_verified_at = now  # the link proved the mailbox
+        ended = revoke_sessions(tx, now, account.id, "password_reset")
+        until = place_hold(tx, now, account.id, WITHDRAWAL, "password_reset", HOLD_FOR)
+        record_event(tx, now, "password_reset.completed", account.id, client, sessions_ended=ended,
+                     hold_until=rfc3339(until))
+        enqueue(services, tx, "password_reset_done", account, dedup_key=f"password_reset_done/{hash_token(token)[:32]}",
+                now=now, when=rfc3339(now), ip=client.ip or "unknown", hold_until=rfc3339(until),
+                freeze_link=freeze_link(services, tx, account.id))
+        email = account.email
+    services.throttle.clear_identifier(email)

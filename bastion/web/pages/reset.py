@@ -1,0 +1,76 @@
+"""Forgot-password pages: ask for a link, then set the new password from it.
+
+As with every emailed link, a GET only shows the form; the POST uses the token.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from bastion.accounts.passwords import MIN_LENGTH
+from bastion.accounts.repo import normalize_email
+from bastion.errors import BastionError
+from bastion.recovery.password_reset import confirm_password_reset, request_password_reset
+from bastion.web.api.recovery import ResetConfirmIn, ResetRequestIn
+from bastion.web.api.schemas import TokenIn
+from bastion.web.client import client_from
+from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, form_csrf_token, parse_form, set_csrf_cookie
+from bastion.web.pages.mailbox import mailbox_enabled
+from bastion.web.pages.render import form_page, refusal_page, render
+
+router = APIRouter(prefix="/password-reset")
+FormText = Annotated[str, Form()]
+CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
+
+
+def _form(request: Request, name: str, error: BastionError | None = None, **context: object) -> Response:
+    csrf = form_csrf_token(request)
+    response = form_page(request, name, error, csrf_token=csrf, min_length=MIN_LENGTH, **context)
+    return set_csrf_cookie(request, response, csrf)
+
+
+@router.get("")
+def reset_request_page(request: Request) -> Response:
+    return _form(request, "reset_request.html", email="")
+
+
+@router.post("")
+def reset_request_submit(request: Request, email: FormText = "", csrf_token: CsrfField = "") -> Response:
+    services = request.app.state.services
+    try:
+        check_form_csrf(request, csrf_token)
+        body = parse_form(ResetRequestIn, email=email)
+        request_password_reset(services, body.email, client_from(request))
+    except BastionError as error:
+        return _form(request, "reset_request.html", error, email=email.strip()[:320])
+    return render(request, "reset_sent.html", email=normalize_email(body.email),
+                  mailbox=mailbox_enabled(services.settings))
+
+
+@router.get("/confirm")
+def reset_confirm_page(request: Request, token: str = "") -> Response:
+    try:
+        parse_form(TokenIn, token=token)
+    except BastionError:
+        return refusal_page(request, BastionError("token.invalid"))
+    return _form(request, "reset_confirm.html", token=token)
+
+
+@router.post("/confirm")
+def reset_confirm_submit(request: Request, token: FormText = "", new_password: FormText = "",
+                         csrf_token: CsrfField = "") -> Response:
+    try:
+        check_form_csrf(request, csrf_token)
+        body = parse_form(ResetConfirmIn, token=token, new_password=new_password)
+    except BastionError as error:
+        return _form(request, "reset_confirm.html", error, token=token[:256])
+    try:
+        confirm_password_reset(request.app.state.services, body.token, body.new_password, client_from(request))
+    except BastionError as error:
+        if error.code.startswith("password."):
+            return _form(request, "reset_confirm.html", error, token=body.token)
+        return refusal_page(request, error)
+    return render(request, "reset_done.html")
