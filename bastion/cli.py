@@ -21,6 +21,11 @@ key_app = typer.Typer(help="Service keys for the platform's own services.", no_a
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="service-key")
+maintenance_app = typer.Typer(help="Maintenance windows: sign-in and sign-up answer 503 meanwhile.",
+                              no_args_is_help=True)
+app.add_typer(maintenance_app, name="maintenance")
+keys_app = typer.Typer(help="The key ring that encrypts secrets at rest.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 console = Console()
 
 
@@ -238,6 +243,67 @@ def user_unlock(email: str) -> None:
     console.print(f"Sign-in for {email} is no longer paused.")
 
 
+def _print_window(window) -> None:  # type: ignore[no-untyped-def]
+    from bastion.clock import rfc3339
+
+    sessions = "sessions refused too" if window.block_sessions else "sessions keep working"
+    console.print(f"{window.id}  {rfc3339(window.starts_at)} → {rfc3339(window.ends_at)}  ({sessions})  {window.message}")
+
+
+@maintenance_app.command("start")
+def maintenance_start(
+    minutes: Annotated[int, typer.Option(min=1, help="How long from now.")] = 30,
+    message: Annotated[str, typer.Option(help="Shown to people who try to sign in.")] = "",
+    block_sessions: Annotated[bool, typer.Option(help="Refuse signed-in sessions too.")] = False,
+) -> None:
+    """Start a maintenance window now."""
+    from datetime import timedelta
+
+    from bastion.ops.maintenance import DEFAULT_MESSAGE, start_maintenance
+
+    _print_window(start_maintenance(_services(), timedelta(minutes=minutes), message or DEFAULT_MESSAGE,
+                                    block_sessions))
+
+
+@maintenance_app.command("schedule")
+def maintenance_schedule(
+    start: Annotated[str, typer.Option(help="ISO 8601 start, e.g. 2026-12-01T02:00:00Z.")],
+    end: Annotated[str, typer.Option(help="ISO 8601 end.")],
+    message: Annotated[str, typer.Option()] = "",
+    block_sessions: Annotated[bool, typer.Option()] = False,
+) -> None:
+    """Schedule a maintenance window (shown on the status page until it ends)."""
+    from bastion.errors import BastionError
+    from bastion.ops.maintenance import DEFAULT_MESSAGE, schedule_window
+
+    try:
+        window = schedule_window(_services(), _until(start), _until(end), message or DEFAULT_MESSAGE, block_sessions)
+    except BastionError as error:
+        console.print(f"[red]{error.detail}[/red]")
+        raise typer.Exit(1) from error
+    _print_window(window)
+
+
+@maintenance_app.command("stop")
+def maintenance_stop() -> None:
+    """End the maintenance window in progress now."""
+    from bastion.ops.maintenance import stop_maintenance
+
+    console.print(f"Ended {stop_maintenance(_services())} window(s).")
+
+
+@maintenance_app.command("list")
+def maintenance_list() -> None:
+    """The window in progress and those to come."""
+    from bastion.ops.maintenance import upcoming_windows
+
+    windows = upcoming_windows(_services())
+    for window in windows:
+        _print_window(window)
+    if not windows:
+        console.print("No maintenance window in progress or scheduled.")
+
+
 @key_app.command("create")
 def key_create(name: str) -> None:
     """Create a service key; it is shown once."""
@@ -269,6 +335,37 @@ def key_revoke(key_id: str) -> None:
         console.print("No active key with that id.")
         raise typer.Exit(1)
     console.print("Revoked.")
+
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new random key (32 bytes, base64url) for BASTION_SECRET_KEYS."""
+    from bastion.crypto import generate_key
+
+    typer.echo(generate_key())
+
+
+@keys_app.command("rotate")
+def keys_rotate(batch: Annotated[int, typer.Option(min=1, help="Rows per transaction.")] = 500) -> None:
+    """Re-encrypt every protected value under the first key of BASTION_SECRET_KEYS.
+
+    Safe while Bastion serves and resumable: run it again after an interruption. Put the new
+    key first in BASTION_SECRET_KEYS (keeping the old ones) everywhere, run this, then remove
+    the old key.
+    """
+    from bastion.crypto.rotation import remaining, rotate_keys
+
+    services = _services()
+    console.print(f"Re-encrypting under key {services.keys.current_id} …")
+    for progress in rotate_keys(services.db, services.keys, batch=batch):
+        console.print(f"  {progress.label}: {progress.rotated} re-encrypted"
+                      + (f", {progress.skipped} changed meanwhile (already current)" if progress.skipped else ""))
+    left = {label: count for label, count in remaining(services.db, services.keys).items() if count}
+    if left:
+        console.print(f"[yellow]Still under older keys:[/yellow] {left}. Run the command again.")
+        raise typer.Exit(1)
+    console.print("Everything is under the newest key; older keys can now be removed from BASTION_SECRET_KEYS.")
 
 
 if __name__ == "__main__":

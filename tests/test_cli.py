@@ -56,3 +56,14 @@ def test_suspend_ban_reinstate_and_unlock_from_the_command_line(cli) -> None:
     assert "active" in cli("user", "show", "held@example.com").output
     assert cli("user", "unlock", "held@example.com").exit_code == 0
     assert cli("user", "suspend", "nobody@example.com", "--reason", "x").exit_code == 1
+
+
+def test_maintenance_start_list_and_stop(cli) -> None:
+    assert cli("db", "upgrade").exit_code == 0
+    started = cli("maintenance", "start", "--minutes", "20", "--message", "Database upgrade")
+    assert started.exit_code == 0 and "Database upgrade" in started.output
+    assert "Database upgrade" in cli("maintenance", "list").output
+    assert "Ended 1" in cli("maintenance", "stop").output
+    assert "No maintenance window" in cli("maintenance", "list").output
+    bad = cli("maintenance", "schedule", "--start", "2099-01-01T02:00:00Z", "--end", "2099-01-01T01:00:00Z")
+    assert bad.exit_code == 1

@@ -17,8 +17,11 @@ from bastion.accounts.repo import find_account_by_email, get_account, normalize_
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.crypto import hash_token
+from bastion.errors import BastionError
 from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token
+from bastion.ops.client_versions import check_client_version
+from bastion.ops.maintenance import check_maintenance
 from bastion.services import Services
 from bastion.store.models import Account
 from bastion.store.types import new_id
@@ -28,8 +31,13 @@ VERIFY_EMAIL = "verify_email"
 
 
 def sign_up(services: Services, email: str, password: str, client: Client) -> None:
+    check_maintenance(services)
+    check_client_version(services, client)
     email = normalize_email(email)
     check_password_policy(password, email)
+    wait = services.throttle.hit("signup_ip", client.ip or "unknown", services.clock.now())
+    if wait is not None:
+        raise BastionError("rate_limited", retry_after=wait)
     password_hash = services.passwords.hash(password)
     now = services.clock.now()
     with services.db.transaction() as tx:

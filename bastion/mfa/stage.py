@@ -18,7 +18,8 @@ class MfaStage:
 
     name = MFA_STAGE
 
-    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, client: Client) -> Requirement | None:
+    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account,
+              client: Client) -> Requirement | None:
         methods = enrolled_methods(tx, account.id)
         if not methods:
             return None

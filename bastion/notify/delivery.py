@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import or_, select, update
 
 from bastion.notify.outbox import message_bodies
+from bastion.ops.metrics import EMAILS
 from bastion.services import Services
 from bastion.store.models import OutboxMessage
 
@@ -165,12 +166,14 @@ def _deliver_one(services: Services, transport: Transport, message_id: int) -> i
             .values(attempts=attempts, locked_until=None, sent_at=services.clock.now(),
                     transport=transport.name, last_error=None)
         )
+    EMAILS.labels("sent").inc()
     log.info("mail sent", extra={"outbox_id": message_id, "transport": transport.name})
     return 1
 
 
 def _record_failure(services: Services, message_id: int, attempts: int, error: Exception) -> None:
     """Keep the mail, release the claim, and schedule the next attempt."""
+    EMAILS.labels("failed").inc()
     log.warning("mail delivery failed", extra={"outbox_id": message_id, "attempt": attempts,
                                                "error": type(error).__name__})
     with services.db.transaction() as tx:

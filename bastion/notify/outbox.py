@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.crypto import KeyRing
+from bastion.ops.metrics import EMAILS
 from bastion.services import Services
 from bastion.store.models import Account, OutboxMessage
 from bastion.store.upsert import insert_ignoring_duplicates
@@ -18,6 +19,12 @@ SUBJECTS = {
     "verify_email": "Confirm your email address",
     "signup_existing": "Someone tried to create an account with your email",
     "anti_phishing_changed": "Your anti-phishing code was changed",
+    "mfa_failed": "Correct password, failed second step: was it you?",
+    "mfa_locked": "Second step of sign-in paused after wrong attempts",
+    "totp_code_reused": "An authenticator code was used twice",
+    "backup_code_used": "A backup code was used",
+    "factor_changed": "Your two-step sign-in changed",
+    "passkey_cloned": "A passkey was refused: it may have been copied",
     "account_frozen": "Your account is frozen",
     "account_unfrozen": "Your account is unfrozen",
     "sign_in_locked": "Sign-in to your account is paused after wrong passwords",
@@ -73,7 +80,7 @@ def enqueue(
         },
     )
     aad = f"outbox/{dedup_key}"
-    insert_ignoring_duplicates(
+    queued = insert_ignoring_duplicates(
         tx,
         OutboxMessage,
         dict(
@@ -90,6 +97,8 @@ def enqueue(
         ),
         conflict_column="dedup_key",
     )
+    if queued:
+        EMAILS.labels("queued").inc()
 
 
 def message_bodies(keys: KeyRing, message: OutboxMessage) -> tuple[str, str]:

@@ -1,11 +1,17 @@
-"""Step-up: sensitive changes need a proof of identity within the last few minutes (REQUIREMENTS 13)."""
+"""Step-up: sensitive changes need a proof of identity within the last few minutes (REQUIREMENTS 13).
+
+Every factor added, changed or removed calls `require_recent_auth` first (`reauth.required` when the
+session's last proof is older than BASTION_REAUTH_MINUTES, 5 by default). The proof is the password
+here, or a TOTP or backup code (`bastion.mfa.flows.step_up`).
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.repo import get_account
 from bastion.audit import record_event
@@ -34,7 +40,12 @@ def reauthenticate_with_password(
         record_event(tx, now, "reauth.succeeded" if ok else "reauth.failed", session.account_id, client,
                      session_id=session.id, method="password")
         if ok:
-            tx.execute(update(Session).where(Session.id == session.id).values(authenticated_at=now))
+            mark_reauthenticated(tx, session.id, now)
     if not ok:
         raise BastionError("reauth.failed")
     return dataclasses.replace(session, authenticated_at=now)
+
+
+def mark_reauthenticated(tx: Tx, session_id: str, now: datetime) -> None:
+    """The session proved its owner again now (password here; a second factor in `bastion.mfa.flows.step_up`)."""
+    tx.execute(update(Session).where(Session.id == session_id).values(authenticated_at=now))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.context import Client
 from bastion.crypto import hash_token, new_token
 from bastion.errors import BastionError
+from bastion.ops.maintenance import current_window, maintenance_refusal
 from bastion.services import Services
 from bastion.store.models import Account, Session
 
@@ -81,6 +82,7 @@ def authenticate_session(services: Services, token: str) -> SessionInfo:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         raise BastionError("session.invalid")
     now = services.clock.now()
+    window = current_window(services)  # outside the transaction: it may read the database itself
     with services.db.transaction() as tx:
         row = tx.execute(
             select(Session, Account.email, Account.roles)
@@ -94,6 +96,8 @@ def authenticate_session(services: Services, token: str) -> SessionInfo:
             raise BastionError("session.revoked")
         if now >= idle_expiry(session):
             raise BastionError("session.expired")
+        if window is not None and window.block_sessions and not roles:
+            raise maintenance_refusal(window, now)
         if now - session.last_seen_at >= TOUCH_EVERY:
             tx.execute(update(Session).where(Session.id == session.id).values(last_seen_at=now))
             session.last_seen_at = now

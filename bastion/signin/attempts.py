@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
+from bastion.ops.metrics import SIGN_IN_ATTEMPTS
 from bastion.services import Services
 from bastion.store.models import SignInAttempt
 
@@ -25,6 +26,7 @@ def record_attempt(
     reference: str | None = None,
     flow_id: str | None = None,
 ) -> None:
+    SIGN_IN_ATTEMPTS.labels(method, outcome, code or "").inc()
     tx.add(
         SignInAttempt(
             reference=reference,

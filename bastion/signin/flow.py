@@ -40,12 +40,14 @@ class Authenticated:
     token: str
     session: Session
     account: Account
+    update_available: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
 class StepRequired:
     flow: SignInFlow
     requirement: Requirement
+    update_available: dict[str, str] | None = None
 
 
 SignInResult = Authenticated | StepRequired

@@ -10,6 +10,7 @@ database transaction.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import NoReturn
 
@@ -22,6 +23,8 @@ from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError, new_reference
 from bastion.notify.outbox import enqueue
+from bastion.ops.client_versions import check_client_version
+from bastion.ops.maintenance import current_window, maintenance_refusal
 from bastion.services import Services
 from bastion.signin.attempts import record_attempt
 from bastion.signin.flow import Authenticated, SignInResult, advance_flow, start_flow
@@ -38,14 +41,22 @@ def sign_in_with_password(
     throttle = services.throttle
     account_id: str | None = None
     try:
+        update_hint = check_client_version(services, client)
+        window = current_window(services)
         throttle.check_network(client.ip, now)
         with services.db.transaction() as tx:
             account = find_account_by_email(tx, identifier)
             account_id = account.id if account else None
             known = account is not None and is_known_device(tx, account.id, client.device_id)
+        staff = account is not None and bool(account.role_set)
+        if window is not None and not staff:
+            raise maintenance_refusal(window, now)
         throttle.check_identifier(identifier, client.device_id, known, now)
         with services.hash_gate.admit(known):
             matched = services.passwords.verify(account.password_hash if account else None, password)
+        if window is not None and not matched:
+            # Staff may sign in during maintenance; a wrong password answers like everyone else's.
+            raise maintenance_refusal(window, now)
     except BastionError as refusal:
         _refuse(services, identifier, account_id, refusal, client)
 
@@ -75,7 +86,7 @@ def sign_in_with_password(
                            "success" if isinstance(result, Authenticated) else "challenge",
                            client, account_id=account.id, flow_id=flow.id,
                            code=None if isinstance(result, Authenticated) else result.requirement.status)
-            return result
+            return dataclasses.replace(result, update_available=update_hint) if update_hint else result
     except BastionError as refusal:
         # Refused after the first factor (e.g. frozen, email not confirmed): the flow is rolled back.
         _refuse(services, identifier, account_id, refusal, client)

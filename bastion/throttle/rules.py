@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from bastion.config import Settings
 from bastion.errors import BastionError
+from bastion.ops.metrics import LOCKOUTS
 from bastion.throttle.limits import Limit, parse_duration, parse_limits
 from bastion.throttle.store import CounterStore
 
@@ -106,6 +107,7 @@ class SignInThrottle:
         if consecutive >= self.lock_after:
             until = now + self.delay_after(consecutive)
             self.store.hold(key, until, now)
+            LOCKOUTS.labels("device" if known_device and device_id else "identifier").inc()
         return FailureOutcome(consecutive=consecutive, locked_until=until,
                               newly_locked=consecutive == self.lock_after,
                               disabled=not known_device and consecutive == self.disable_after)
@@ -119,6 +121,7 @@ class SignInThrottle:
             limit = self.limits[kind]
             if self.store.increment(_key(kind, value), limit.window, now) >= limit.count:
                 self.store.hold(_key(kind, value), now + self.ip_lockout, now)
+                LOCKOUTS.labels(kind).inc()
 
     def record_success(self, identifier: str, device_id: str | None) -> None:
         keys = [self.identifier_key(identifier)]

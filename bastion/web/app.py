@@ -17,8 +17,21 @@ from bastion.errors import BastionError
 from bastion.notify.delivery import OutboxWorker
 from bastion.services import Services
 from bastion.web import problems
-from bastion.web.api import accounts, admin, me, platform, recovery, restrictions, signin
+from bastion.web.api import (
+    accounts,
+    admin,
+    login_steps,
+    me,
+    mfa,
+    ops_admin,
+    platform,
+    recovery,
+    restrictions,
+    signin,
+    status,
+)
 from bastion.web.headers import SecurityHeaders
+from bastion.web.ops import RequestMetrics
 from bastion.web.ops import router as ops_router
 from bastion.web.pages import router as pages_router
 
@@ -53,10 +66,17 @@ def create_app(services: Services, deliver_mail: bool = True) -> FastAPI:
     app.add_exception_handler(BastionError, problems.on_bastion_error)
     app.add_exception_handler(RequestValidationError, problems.on_validation_error)
     app.add_exception_handler(StarletteHTTPException, problems.on_http_error)
+    for database_error in problems.DATABASE_DOWN:
+        app.add_exception_handler(database_error, problems.on_database_error)
     app.add_exception_handler(Exception, problems.on_unexpected_error)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestMetrics)
+    # Second factors first: its POST /v1/reauth (password, TOTP or backup code) answers before me.py's.
+    app.include_router(mfa.router)
+    app.include_router(login_steps.router)
     for router in (accounts.router, signin.router, me.router, restrictions.router, recovery.router, platform.router,
-                   admin.admin_router, admin.support_router, ops_router, pages_router):
+                   admin.admin_router, admin.support_router, ops_admin.router, status.router, ops_router,
+                   pages_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

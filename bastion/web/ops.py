@@ -1,24 +1,84 @@
-"""Operations endpoints: liveness and readiness."""
+"""Operations endpoints: liveness, readiness, metrics; and the request-latency middleware."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import ipaddress
+import time
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bastion.errors import BastionError
+from bastion.ops.metrics import REQUEST_SECONDS, render_metrics
 from bastion.web.deps import ServicesDep
 
 router = APIRouter(tags=["operations"])
+# Metrics describe traffic and attacks: served to the local machine only (scrape through it).
+_METRICS_FROM = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")]
 
 
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
+    """Alive: the process answers."""
     return {"status": "ok"}
 
 
 @router.get("/readyz")
 def readyz(services: ServicesDep) -> dict[str, str]:
+    """Ready: the database answers, and Redis too when configured."""
     try:
         services.db.ping()
     except Exception as error:
         raise BastionError("service.unavailable", detail="The database is not reachable.") from error
-    return {"status": "ready", "database": "ok"}
+    answer = {"status": "ready", "database": "ok"}
+    primary = getattr(services.throttle.store, "primary", None)
+    if primary is not None:
+        try:
+            primary.ping()
+        except Exception as error:
+            raise BastionError("service.unavailable", detail="Redis is not reachable.") from error
+        answer["redis"] = "ok"
+    return answer
+
+
+@router.get("/metrics", include_in_schema=True, response_class=Response,
+            responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
+def metrics(request: Request) -> Response:
+    """Prometheus metrics, for scrapers on this machine only."""
+    peer = request.client.host if request.client else ""
+    try:
+        allowed = any(ipaddress.ip_address(peer) in network for network in _METRICS_FROM)
+    except ValueError:
+        allowed = False
+    if not allowed:
+        raise BastionError("permission.denied", detail="Metrics are served to the local machine only.")
+    body, content_type = render_metrics()
+    return Response(body, media_type=content_type)
+
+
+class RequestMetrics:
+    """Latency by route template (never the raw path: it may hold ids or tokens)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [500]
+
+        async def record_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", None) or ("/static" if scope["path"].startswith("/static/") else "unmatched")
+            REQUEST_SECONDS.labels(scope["method"], path, f"{status[0] // 100}xx").observe(
+                time.perf_counter() - started)

@@ -6,6 +6,8 @@ import logging
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
@@ -79,6 +81,19 @@ async def on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     code = _STATUS_CODES.get(error.status_code, "request.invalid")
     return problem_response(request, BastionError(code))
+
+
+DATABASE_DOWN = (DBAPIError, PoolTimeout)
+
+
+async def on_database_error(request: Request, error: Exception) -> Response:
+    """The database is unreachable: a fast, honest 503 — the pool reconnects by itself."""
+    unreachable = isinstance(error, (OperationalError, InterfaceError, PoolTimeout)) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated)
+    if not unreachable:
+        return await on_unexpected_error(request, error)
+    log.warning("database unavailable", extra={"path": request.url.path, "error": type(error).__name__})
+    return problem_response(request, BastionError("service.unavailable", retry_after=5))
 
 
 async def on_unexpected_error(request: Request, error: Exception) -> Response:

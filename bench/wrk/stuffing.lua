@@ -10,7 +10,8 @@
 -- whose slot has passed sends at once (no catch-up bursts). When the server is slower
 -- than the offered rate every connection is busy and the achieved rate is what it serves.
 --
--- Script arguments (after `--`): RATE THREADS VICTIM_EMAIL VICTIM_SHARE
+-- Script arguments (after `--`): RATE THREADS VICTIM_EMAIL VICTIM_SHARE [IP_POOL]
+-- IP_POOL > 0: addresses drawn from that many fixed ones instead (to study held networks).
 -- At the end one line "BENCH_JSON {...}" gives answers by status and by problem code.
 
 local ffi = require("ffi")
@@ -33,7 +34,7 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local interval_ms, next_slot, victim, victim_share
+local interval_ms, next_slot, victim, victim_share, ip_pool
 statuses = {}
 codes = {}
 sent = 0
@@ -43,12 +44,11 @@ function init(args)
   local nthreads = tonumber(args[2] or "1")
   victim = args[3] or "victim@bench.example"
   victim_share = tonumber(args[4] or "0.05")
+  ip_pool = tonumber(args[5] or "0")
   interval_ms = 1000 * nthreads / rate
   next_slot = now_ms()
   math.randomseed(math.floor(now_ms()) * 7919 + id * 104729)
   wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
-  wrk.headers["User-Agent"] = "bench-stuffing/1"
 end
 
 function delay()
@@ -76,11 +76,22 @@ function request()
   else
     email = "u" .. math.random(1, 5000000) .. "@" .. word(6) .. ".example"
   end
-  local ip = math.random(11, 99) .. "." .. math.random(0, 255) .. "." .. math.random(0, 255) .. "." ..
-             math.random(1, 254)
+  local ip
+  if ip_pool > 0 then
+    local n = math.random(0, ip_pool - 1)
+    ip = "100.64." .. math.floor(n / 250) .. "." .. (n % 250 + 1)
+  else
+    ip = math.random(11, 99) .. "." .. math.random(0, 255) .. "." .. math.random(0, 255) .. "." ..
+         math.random(1, 254)
+  end
   local body = '{"email":"' .. email .. '","password":"' .. word(14) .. '"}'
   sent = sent + 1
-  return wrk.format(nil, "/v1/login", { ["X-Forwarded-For"] = ip }, body)
+  -- wrk.format replaces wrk.headers with the table given: every header goes here.
+  return wrk.format(nil, "/v1/login", {
+    ["Content-Type"] = "application/json",
+    ["User-Agent"] = "bench-stuffing/1",
+    ["X-Forwarded-For"] = ip,
+  }, body)
 end
 
 function response(status, headers, body)

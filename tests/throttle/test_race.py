@@ -28,7 +28,7 @@ def test_fifty_concurrent_wrong_attempts_are_counted_exactly_fifty(backend, data
 
     def attempt(number: int) -> str:
         try:
-            sign_in_with_password(services, f"user{number}@example.com", "wrong password entirely",
+            sign_in_with_password(services, f"user{number}-{ip}@example.com", "wrong password entirely",
                                   Client(ip=ip))
         except BastionError as error:
             return error.code

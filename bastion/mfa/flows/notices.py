@@ -31,7 +31,7 @@ CHANGES = {
     "passkey_renamed": "A passkey was renamed to “{name}”.",
     "passkey_removed": "The passkey named “{name}” was removed.",
     "mfa_disabled": "Two-step sign-in is now off: no authenticator app or passkey is left, so the backup "
-                    "codes were voided too.",
+                    "codes were voided too. For your safety, withdrawals are on hold until {hold_until}.",
 }
 
 
@@ -49,7 +49,7 @@ def record_factor_change(services: Services, tx: Tx, account_id: str, change: st
     now = services.clock.now()
     record_event(tx, now, f"mfa.{change}", account_id, client, **details)
     notify(services, tx, account_id, "factor_changed", f"factor_changed/{change}/{new_id()}", client,
-           change=CHANGES[change].format(name=details.get("name", "")))
+           change=CHANGES[change].format(name=details.get("name", ""), hold_until=details.get("hold_until", "")))
 
 
 # What a "failed second step" email says went wrong.

@@ -59,6 +59,8 @@ class FlowOut(BaseModel):
 
 class LoginOut(BaseModel):
     status: Literal["authenticated", "mfa_required", "device_verification_required"]
+    update_available: dict[str, str] | None = Field(
+        None, description="Present when the app is below the recommended version: recommended_version, update_url.")
     session: SessionTokenOut | None = None
     account: AccountOut | None = None
     flow: FlowOut | None = None

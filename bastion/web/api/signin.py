@@ -19,6 +19,7 @@ def login_answer(result: SignInResult) -> LoginOut:
     if isinstance(result, Authenticated):
         return LoginOut(
             status="authenticated",
+            update_available=result.update_available,
             session=SessionTokenOut(token=result.token, expires_at=result.session.expires_at,
                                     idle_expires_at=idle_expiry(result.session)),
             account=AccountOut(id=result.account.id, email=result.account.email),
@@ -27,6 +28,7 @@ def login_answer(result: SignInResult) -> LoginOut:
     methods = result.requirement.details.get("methods")
     return LoginOut(
         status=result.requirement.status,  # type: ignore[arg-type]
+        update_available=result.update_available,
         flow=FlowOut(id=flow.id, expires_at=flow.expires_at, methods=list(methods) if methods else None),  # type: ignore[call-overload]
     )
 

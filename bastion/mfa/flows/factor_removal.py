@@ -1,0 +1,27 @@
+"""What follows the removal of a factor: when none is left, two-step sign-in is off — the backup
+codes are voided and, as after any 2FA removal (DESIGN), withdrawals are held for 24 h."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session as Tx
+
+from bastion.clock import rfc3339
+from bastion.context import Client
+from bastion.mfa import backup_codes
+from bastion.mfa.factors import has_second_factor
+from bastion.mfa.flows.notices import record_factor_change
+from bastion.recovery.holds import WITHDRAWAL, place_hold
+from bastion.services import Services
+
+HOLD_AFTER_DISABLING = timedelta(hours=24)
+
+
+def after_factor_removed(services: Services, tx: Tx, account_id: str, client: Client) -> None:
+    if has_second_factor(tx, account_id):
+        return
+    now = services.clock.now()
+    backup_codes.void_sets(tx, account_id, now)
+    until = place_hold(tx, now, account_id, WITHDRAWAL, "mfa_disabled", HOLD_AFTER_DISABLING)
+    record_factor_change(services, tx, account_id, "mfa_disabled", client, hold_until=rfc3339(until))

@@ -1,0 +1,122 @@
+"""Maintenance windows (REQUIREMENTS 31): during one, sign-in and sign-up answer 503
+`service.maintenance` with `Retry-After` until its end; staff may still sign in;
+signed-in sessions keep working unless the window blocks them too."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+
+from bastion.audit import record_event
+from bastion.clock import rfc3339
+from bastion.errors import BastionError
+from bastion.services import Services
+from bastion.store.models import MaintenanceWindow
+
+DEFAULT_MESSAGE = "We are upgrading our systems."
+_CACHE_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    id: str
+    starts_at: datetime
+    ends_at: datetime
+    message: str
+    block_sessions: bool
+
+
+def _view(row: MaintenanceWindow) -> Window:
+    return Window(row.id, row.starts_at, row.ends_at, row.message, row.block_sessions)
+
+
+def schedule_window(services: Services, starts_at: datetime, ends_at: datetime, message: str = DEFAULT_MESSAGE,
+                    block_sessions: bool = False, actor_id: str | None = None) -> Window:
+    now = services.clock.now()
+    if ends_at <= starts_at:
+        raise BastionError("request.invalid", detail="A maintenance window must end after it starts.")
+    if ends_at <= now:
+        raise BastionError("request.invalid", detail="That maintenance window would already be over.")
+    row = MaintenanceWindow(starts_at=max(starts_at, now), ends_at=ends_at,
+                            message=message or DEFAULT_MESSAGE, block_sessions=block_sessions,
+                            created_at=now, created_by=actor_id)
+    with services.db.transaction() as tx:
+        tx.add(row)
+        tx.flush()
+        record_event(tx, now, "maintenance.scheduled", None, actor_id=actor_id, window_id=row.id,
+                     starts_at=rfc3339(row.starts_at), ends_at=rfc3339(row.ends_at))
+    _forget_cache(services)
+    return _view(row)
+
+
+def start_maintenance(services: Services, duration: timedelta, message: str = DEFAULT_MESSAGE,
+                      block_sessions: bool = False, actor_id: str | None = None) -> Window:
+    now = services.clock.now()
+    return schedule_window(services, now, now + duration, message, block_sessions, actor_id)
+
+
+def stop_maintenance(services: Services, actor_id: str | None = None) -> int:
+    """End every window in progress now; returns how many were ended."""
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        ended = tx.execute(
+            update(MaintenanceWindow)
+            .where(MaintenanceWindow.starts_at <= now, MaintenanceWindow.ends_at > now)
+            .values(ends_at=now)
+        ).rowcount
+        record_event(tx, now, "maintenance.stopped", None, actor_id=actor_id, windows=ended)
+    _forget_cache(services)
+    return ended
+
+
+def cancel_window(services: Services, window_id: str) -> bool:
+    with services.db.transaction() as tx:
+        deleted = tx.execute(delete(MaintenanceWindow).where(MaintenanceWindow.id == window_id)).rowcount == 1
+    _forget_cache(services)
+    return deleted
+
+
+def upcoming_windows(services: Services) -> list[Window]:
+    """The window in progress (if any) and those to come, soonest first.
+
+    Every sign-in and session check asks, so the list is cached for a second per
+    process (and dropped at once when this process changes it); other nodes see a
+    change within that second.
+    """
+    now = services.clock.now()
+    cached = getattr(services, "_maintenance_cache", None)
+    if cached is None or time.monotonic() - cached[0] > _CACHE_SECONDS or cached[1] > now:
+        with services.db.transaction() as tx:
+            rows = tx.execute(
+                select(MaintenanceWindow).where(MaintenanceWindow.ends_at > now)
+                .order_by(MaintenanceWindow.starts_at)
+            ).scalars()
+            cached = (time.monotonic(), now, [_view(row) for row in rows])
+        services._maintenance_cache = cached  # type: ignore[attr-defined]
+    return [window for window in cached[2] if window.ends_at > now]
+
+
+def _forget_cache(services: Services) -> None:
+    services._maintenance_cache = None  # type: ignore[attr-defined]
+
+
+def current_window(services: Services) -> Window | None:
+    now = services.clock.now()
+    return next((window for window in upcoming_windows(services) if window.starts_at <= now), None)
+
+
+def maintenance_refusal(window: Window, now: datetime) -> BastionError:
+    return BastionError("service.maintenance", detail=window.message,
+                        retry_after=max(1, int((window.ends_at - now).total_seconds() + 0.999)),
+                        extra={"maintenance": {"starts_at": rfc3339(window.starts_at),
+                                               "ends_at": rfc3339(window.ends_at)}})
+
+
+def check_maintenance(services: Services) -> None:
+    """Refuse sign-in and sign-up during a window (the caller lets staff through)."""
+    window = current_window(services)
+    if window is not None:
+        raise maintenance_refusal(window, services.clock.now())

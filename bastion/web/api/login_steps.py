@@ -1,0 +1,67 @@
+"""The sign-in steps after the password (second factor) and passwordless passkey sign-in.
+
+`flow_id` comes from the `mfa_required` answer of `POST /v1/login`. A finished, void or unknown
+flow answers `flow.not_found`; an expired one `flow.expired`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from bastion.mfa.flows.passkey_sign_in import (
+    passwordless_options,
+    second_factor_options,
+    sign_in_passwordless,
+    sign_in_with_passkey,
+)
+from bastion.mfa.flows.second_factor import sign_in_with_backup_code, sign_in_with_totp
+from bastion.web.api.mfa_schemas import CodeIn, PasskeyIn, PasskeyOptionsOut, PasswordlessIn
+from bastion.web.api.schemas import FlowOut, LoginOut
+from bastion.web.api.signin import login_answer
+from bastion.web.deps import ClientDep, ServicesDep
+from bastion.web.openapi import problems
+
+router = APIRouter(prefix="/v1/login", tags=["sign-in"])
+FlowId = Annotated[str, Path(max_length=64)]
+STEP_PROBLEMS = problems(400, 401, 403, 404, 410, 422, 429)
+
+
+@router.post("/passkey/options", response_model=PasskeyOptionsOut, response_model_exclude_none=True)
+def passwordless_passkey_options(services: ServicesDep, client: ClientDep) -> PasskeyOptionsOut:
+    """Start a passwordless sign-in: request options for a discoverable credential (user verification required)."""
+    flow, options = passwordless_options(services, client)
+    return PasskeyOptionsOut(public_key=options, flow=FlowOut(id=flow.id, expires_at=flow.expires_at))
+
+
+@router.post("/passkey", response_model=LoginOut, response_model_exclude_none=True, responses=STEP_PROBLEMS)
+def passwordless_passkey(body: PasswordlessIn, services: ServicesDep, client: ClientDep) -> LoginOut:
+    """Sign in with a passkey alone (it counts as two factors)."""
+    return login_answer(sign_in_passwordless(services, body.credential, client, remember=body.remember_device))
+
+
+@router.post("/{flow_id}/totp", response_model=LoginOut, response_model_exclude_none=True, responses=STEP_PROBLEMS)
+def second_step_totp(flow_id: FlowId, body: CodeIn, services: ServicesDep, client: ClientDep) -> LoginOut:
+    """The authenticator app's current code."""
+    return login_answer(sign_in_with_totp(services, flow_id, body.code, client))
+
+
+@router.post("/{flow_id}/backup-code", response_model=LoginOut, response_model_exclude_none=True,
+             responses=STEP_PROBLEMS)
+def second_step_backup_code(flow_id: FlowId, body: CodeIn, services: ServicesDep, client: ClientDep) -> LoginOut:
+    """One of the backup codes (each works once)."""
+    return login_answer(sign_in_with_backup_code(services, flow_id, body.code, client))
+
+
+@router.post("/{flow_id}/passkey/options", response_model=PasskeyOptionsOut, response_model_exclude_none=True,
+             responses=STEP_PROBLEMS)
+def second_step_passkey_options(flow_id: FlowId, services: ServicesDep) -> PasskeyOptionsOut:
+    """WebAuthn request options for the account's passkeys."""
+    return PasskeyOptionsOut(public_key=second_factor_options(services, flow_id))
+
+
+@router.post("/{flow_id}/passkey", response_model=LoginOut, response_model_exclude_none=True,
+             responses=STEP_PROBLEMS)
+def second_step_passkey(flow_id: FlowId, body: PasskeyIn, services: ServicesDep, client: ClientDep) -> LoginOut:
+    return login_answer(sign_in_with_passkey(services, flow_id, body.credential, client))

@@ -1,0 +1,107 @@
+"""Request and answer bodies of the second-factor endpoints (OpenAPI is generated from these)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from bastion.web.api.schemas import Body, FlowOut, Password
+
+OneTimeCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+PasskeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
+                                               pattern=r"^[^\x00-\x1f\x7f]+$")]
+Credential = Annotated[dict[str, Any], Field(description="The PublicKeyCredential as JSON (`credential.toJSON()`).")]
+
+
+class CodeIn(Body):
+    code: OneTimeCode
+
+
+class TotpSetupOut(BaseModel):
+    secret: str = Field(description="Base32; shown this once. Type it in if the QR code cannot be scanned.")
+    otpauth_uri: str
+    qr_svg: str = Field(description="The otpauth URI as a QR code, an SVG document.")
+
+
+class BackupCodesOut(BaseModel):
+    backup_codes: list[str] = Field(description="10 single-use codes, shown this once.")
+
+
+class TotpStatusOut(BaseModel):
+    enabled: bool
+    confirmed_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+class BackupCodeStatusOut(BaseModel):
+    remaining: int
+    total: int
+    created_at: datetime
+
+
+class MfaOut(BaseModel):
+    """The enrolled second factors — never a secret or a code."""
+
+    enabled: bool
+    methods: list[str]
+    totp: TotpStatusOut
+    passkeys: int
+    backup_codes: BackupCodeStatusOut | None
+
+
+class PasskeyOptionsOut(BaseModel):
+    public_key: dict[str, Any] = Field(serialization_alias="publicKey",
+                                       description="For PublicKeyCredential.parse…OptionsFromJSON.")
+    flow: FlowOut | None = None
+
+
+class PasskeyIn(Body):
+    credential: Credential
+
+
+class PasskeyRegisterIn(Body):
+    credential: Credential
+    name: PasskeyName = "Passkey"
+
+
+class PasskeyRenameIn(Body):
+    name: PasskeyName
+
+
+class PasswordlessIn(Body):
+    credential: Credential
+    remember_device: bool = False
+
+
+class PasskeyOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    backed_up: bool
+    transports: list[str]
+
+
+class PasskeyRegisteredOut(BaseModel):
+    passkey: PasskeyOut
+    backup_codes: list[str] | None = Field(None, description="Only with the account's first second factor.")
+
+
+class PasskeyListOut(BaseModel):
+    passkeys: list[PasskeyOut]
+
+
+class StepUpIn(Body):
+    """Exactly one proof: the password, a current authenticator code, or a backup code."""
+
+    password: Password | None = None
+    totp: OneTimeCode | None = None
+    backup_code: OneTimeCode | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> StepUpIn:
+        if sum(value is not None for value in (self.password, self.totp, self.backup_code)) != 1:
+            raise ValueError("send exactly one of password, totp or backup_code")
+        return self

@@ -1,0 +1,91 @@
+"""Status page and API, announcements, readiness, metrics, and a database that goes away."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
+
+from bastion.clock import rfc3339
+from bastion.web.app import create_app
+from tests.conftest import DEFAULT_PASSWORD
+
+
+def admin_headers(client, account_factory) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    token = client.post("/v1/login", json={"email": account_factory(roles=["admin"])["email"],
+                                           "password": DEFAULT_PASSWORD}).json()["session"]["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_announcements_show_between_publish_and_expiry(app_client, account_factory, clock) -> None:
+    headers = admin_headers(app_client, account_factory)
+    body = {"kind": "phishing_warning", "title": "Fake support calls",
+            "body": "We never call you to ask for codes.", "publish_at": rfc3339(clock.now() + timedelta(hours=1)),
+            "expires_at": rfc3339(clock.now() + timedelta(days=2))}
+    assert app_client.post("/v1/admin/announcements", headers=headers,
+                           json={**body, "kind": "gossip"}).status_code == 422
+    assert app_client.post("/v1/admin/announcements", headers=headers, json=body).status_code == 201
+    assert app_client.get("/v1/status").json()["announcements"] == []
+    clock.advance(hours=1)
+    live = app_client.get("/v1/status").json()["announcements"]
+    assert [item["title"] for item in live] == ["Fake support calls"]
+    page = app_client.get("/status")
+    assert page.status_code == 200 and "Fake support calls" in page.text and "Phishing warning" in page.text
+    clock.advance(days=2)
+    assert app_client.get("/v1/status").json()["announcements"] == []
+
+
+def test_readyz_reports_the_database(app_client) -> None:
+    assert app_client.get("/readyz").json() == {"status": "ready", "database": "ok"}
+    assert app_client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_metrics_count_sign_ins_lockouts_and_mail(services, account_factory) -> None:
+    with TestClient(create_app(services, deliver_mail=False), client=("127.0.0.1", 5000)) as client:
+        def value(name: str, **labels: str) -> float:
+            text = client.get("/metrics").text
+            wanted = ",".join(f'{key}="{val}"' for key, val in labels.items())
+            for line in text.splitlines():
+                if line.startswith(f"{name}{{") and all(part in line for part in wanted.split(",")):
+                    return float(line.rsplit(" ", 1)[1])
+            return 0.0
+
+        account = account_factory()
+        before = {
+            "ok": value("bastion_sign_in_attempts_total", method="password", outcome="success"),
+            "bad": value("bastion_sign_in_attempts_total", method="password", outcome="failure",
+                         code="credentials.invalid"),
+            "locks": value("bastion_lockouts_total", scope="device"),
+            "mail": value("bastion_emails_total", event="queued"),
+            "latency": value("bastion_request_seconds_count", route="/v1/login", status="2xx"),
+        }
+        client.post("/v1/login", json={"email": account["email"], "password": DEFAULT_PASSWORD})
+        for _ in range(5):
+            client.post("/v1/login", json={"email": account["email"], "password": "wrong password again"})
+        assert value("bastion_sign_in_attempts_total", method="password", outcome="success") == before["ok"] + 1
+        assert value("bastion_sign_in_attempts_total", method="password", outcome="failure",
+                     code="credentials.invalid") == before["bad"] + 5
+        # The first sign-in gave this client a device cookie: its failures pause that device.
+        assert value("bastion_lockouts_total", scope="device") == before["locks"] + 1
+        assert value("bastion_emails_total", event="queued") == before["mail"] + 1  # the lockout email
+        assert value("bastion_request_seconds_count", route="/v1/login", status="2xx") == before["latency"] + 1
+
+
+def test_metrics_are_not_served_to_other_machines(app_client) -> None:
+    answer = app_client.get("/metrics")  # the test client's peer is not loopback
+    assert answer.status_code == 403 and answer.json()["code"] == "permission.denied"
+
+
+def test_an_unreachable_database_answers_a_fast_503_not_a_500(services, monkeypatch) -> None:
+    with TestClient(create_app(services, deliver_mail=False), raise_server_exceptions=False) as client:
+        def down(*args, **kwargs):  # type: ignore[no-untyped-def]
+            raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+        monkeypatch.setattr(services.db, "transaction", down)
+        answer = client.post("/v1/login", json={"email": "a@example.com", "password": "whatever it is"})
+        assert answer.status_code == 503 and answer.json()["code"] == "service.unavailable"
+        assert answer.headers["retry-after"] == "5"
+        monkeypatch.undo()
+        assert client.post("/v1/login", json={"email": "a@example.com",
+                                              "password": "whatever it is"}).json()["code"] == "credentials.invalid"
