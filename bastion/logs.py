@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 
@@ -37,13 +38,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+_FLOW_SEGMENT = re.compile(r"^/v1/login/[^/]+/")
+
+
+def scrub_path(path: str) -> str:
+    """A path fit for a log line: no query string (emailed links carry one-time tokens
+    there) and no sign-in flow id (it stands for "password already passed")."""
+    path = path.split("?", 1)[0]
+    return path if path.startswith("/v1/login/passkey") else _FLOW_SEGMENT.sub("/v1/login/{flow}/", path)
+
+
 class DropQueryStrings(logging.Filter):
-    """Access-log lines without query strings: emailed links carry one-time tokens there."""
+    """Access-log lines with scrubbed paths."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+            record.args = (*args[:2], scrub_path(args[2]), *args[3:])
         return True
 
 

@@ -25,3 +25,10 @@ def test_access_log_lines_drop_query_strings_that_may_carry_tokens() -> None:
                                     "args": ("127.0.0.1:5000", "GET", "/confirm?token=abc123", "1.1", 200)})
     DropQueryStrings().filter(record)
     assert "abc123" not in record.getMessage() and "/confirm" in record.getMessage()
+
+
+def test_log_paths_hide_sign_in_flow_ids() -> None:
+    from bastion.logs import scrub_path
+
+    assert scrub_path("/v1/login/3f2a-flow-id/totp?x=1") == "/v1/login/{flow}/totp"
+    assert scrub_path("/v1/login/passkey/options") == "/v1/login/passkey/options"

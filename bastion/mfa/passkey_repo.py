@@ -37,10 +37,6 @@ def consume_challenge(tx: Tx, challenge_hash: str, purpose: str, now: datetime) 
     return tx.get(PasskeyChallenge, challenge_hash)
 
 
-def sweep_challenges(tx: Tx, now: datetime) -> int:
-    return tx.execute(delete(PasskeyChallenge).where(PasskeyChallenge.expires_at <= now)).rowcount
-
-
 def list_passkeys(tx: Tx, account_id: str) -> list[Passkey]:
     return list(tx.execute(select(Passkey).where(Passkey.account_id == account_id)
                            .order_by(Passkey.created_at, Passkey.id)).scalars())

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from bastion.errors import BastionError, new_reference
+from bastion.logs import scrub_path
 from bastion.store.models import Refusal
 from bastion.web.client import client_ip
 
@@ -43,7 +44,7 @@ def reference_for(request: Request, error: BastionError) -> str:
         reference = new_reference()
         record_refusal(request, error, reference)
     log.info("refused", extra={"reference": reference, "reason_code": error.code,
-                               "path": request.url.path, "status": error.reason.status})
+                               "path": scrub_path(request.url.path), "status": error.reason.status})
     return reference
 
 

@@ -84,8 +84,8 @@ def test_a_second_authenticator_needs_the_first_removed(app_client, enrolled) ->
     assert answer.status_code == 409 and answer.json()["code"] == "mfa.already_enrolled"
 
 
-def test_removing_the_only_factor_turns_2fa_off_voids_backup_codes_and_holds_withdrawals(app_client, enrolled, login, mailbox,
-                                                                       services) -> None:
+def test_removing_the_only_factor_turns_2fa_off_voids_backup_codes_and_holds_withdrawals(
+        app_client, enrolled, login, mailbox, services) -> None:
     account = enrolled()
     assert app_client.delete("/v1/me/totp", headers=account["headers"]).status_code == 204
     assert app_client.get("/v1/me/mfa", headers=account["headers"]).json() == {

@@ -124,3 +124,14 @@ def test_a_freeze_during_the_second_step_still_refuses(app_client, enrolled, mfa
 def test_accounts_without_a_second_factor_sign_in_with_the_password_alone(login, account_factory) -> None:
     answer = login(account_factory()["email"]).json()
     assert answer["status"] == "authenticated"
+
+
+def test_only_the_device_that_passed_the_password_may_finish(app_client, enrolled, clock) -> None:
+    account = enrolled()
+    flow = app_client.post("/v1/login", json={"email": account["email"], "password": account["password"]},
+                           headers={"X-Device-Id": "phone-of-the-owner"}).json()["flow"]["id"]
+    code = code_at(account["secret"], clock)
+    elsewhere = app_client.post(f"/v1/login/{flow}/totp", json={"code": code}, headers={"X-Device-Id": "another"})
+    assert elsewhere.status_code == 404 and elsewhere.json()["code"] == "flow.not_found"
+    same = app_client.post(f"/v1/login/{flow}/totp", json={"code": code}, headers={"X-Device-Id": "phone-of-the-owner"})
+    assert same.json()["status"] == "authenticated"

@@ -9,6 +9,7 @@ not move forward refuses the passkey as cloned (`passkey.cloned`) and alerts the
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from bastion.errors import BastionError, new_reference
 from bastion.mfa import passkey_repo, passkeys
 from bastion.mfa.flows import notices
 from bastion.mfa.flows.second_factor import Consume, Step, continue_sign_in
+from bastion.mfa.flows.service_gates import service_gates
 from bastion.mfa.stage import MFA_STAGE
 from bastion.services import Services
 from bastion.signin.attempts import record_attempt
@@ -101,6 +103,7 @@ def sign_in_passwordless(services: Services, credential: dict[str, Any], client:
     used: UsedPasskey | None = None
     presented = 0
     try:
+        gates = service_gates(services, client)
         used, assertion = _check_assertion(services, credential, "passwordless", now)
         presented = assertion.sign_count
         if passkeys.presented_user_handle(credential) != used.account_id:
@@ -112,6 +115,7 @@ def sign_in_passwordless(services: Services, credential: dict[str, Any], client:
         with services.db.transaction() as tx:
             flow = load_open_flow(tx, used.challenge_flow_id or "", now, PASSWORDLESS_STATE)
             account = get_account(tx, used.account_id)
+            gates.admit(services, staff=bool(account.role_set))
             _advance_counter(tx, used, presented, now)
             flow.account_id, flow.remember = account.id, remember
             mark_done(flow, "passkey", aal=2)
@@ -123,7 +127,8 @@ def sign_in_passwordless(services: Services, credential: dict[str, Any], client:
                            code=None if isinstance(result, Authenticated) else result.requirement.status)
             if authenticated:
                 remember_device(tx, now, account.id, client)
-            return result
+        return dataclasses.replace(result, update_available=gates.update_available) if gates.update_available \
+            else result
     except BastionError as refusal:
         refusal.reference = refusal.reference or new_reference()
         with services.db.transaction() as tx:

@@ -2,8 +2,10 @@
 
 Every method goes through the same steps (REQUIREMENTS 8–12):
 1. the flow waits for "mfa_required" and has not expired (`flow.not_found`, `flow.expired`),
-   and the method is one the flow offered;
-2. the account's second step is not held (`mfa.locked`);
+   comes from the device that passed the password (when that one had a device id), and the
+   method is one the flow offered;
+2. the service gates hold (an outdated app, or a maintenance window for a non-staff account, is
+   refused) and the account's second step is not held (`mfa.locked`);
 3. the attempt is counted before it is checked; over a limit the flow is void (`attempts`);
 4. the check. Whatever is single-use — the TOTP step, the backup code, the passkey's sign
    counter — is consumed in the transaction that completes the flow and issues the session
@@ -14,6 +16,7 @@ once per flow; a reused TOTP code and a cloned passkey send alerts of their own.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +30,7 @@ from bastion.errors import BastionError, new_reference
 from bastion.mfa import attempts, totp_repo
 from bastion.mfa.flows import notices
 from bastion.mfa.flows.backup_code_flows import check_backup_code, consume_backup_code, report_backup_code_used
+from bastion.mfa.flows.service_gates import service_gates
 from bastion.mfa.flows.totp_check import ValidCode, check_code
 from bastion.mfa.stage import MFA_STAGE
 from bastion.services import Services
@@ -80,13 +84,19 @@ def sign_in_with_backup_code(services: Services, flow_id: str, code: str, client
 
 def continue_sign_in(services: Services, flow_id: str, client: Client, step: Step) -> SignInResult:
     now = services.clock.now()
+    gates = service_gates(services, client)
     with services.db.transaction() as tx:
         flow = load_open_flow(tx, flow_id, now, "mfa_required")
+        if flow.device_id is not None and flow.device_id != client.device_id:
+            # The flow id stands for "password passed": only the device that passed it may go on.
+            raise BastionError("flow.not_found")
         account_id = flow.account_id
         assert account_id is not None
-        email = get_account(tx, account_id).email
+        account = get_account(tx, account_id)
+        email, staff = account.email, bool(account.role_set)
         offered = list(flow.facts.get("methods", []))
     try:
+        gates.admit(services, staff)
         if step.method not in offered:
             raise BastionError("mfa.method_unavailable")
         attempts.ensure_not_locked(services, account_id, now)
@@ -115,7 +125,7 @@ def continue_sign_in(services: Services, flow_id: str, client: Client, step: Ste
         _record_refusal(services, flow_id, account_id, email, client, step, refusal, now)
         raise
     attempts.record_success(services, account_id)
-    return result
+    return dataclasses.replace(result, update_available=gates.update_available) if gates.update_available else result
 
 
 def _record_refusal(services: Services, flow_id: str, account_id: str, email: str, client: Client, step: Step,

@@ -1,4 +1,4 @@
-"""The signed-in account: whoami, sessions, activity, anti-phishing code, step-up."""
+"""The signed-in account: whoami, sessions, activity, anti-phishing code (step-up lives with the factors)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, Response
 
 from bastion.accounts.settings import set_anti_phishing_code
 from bastion.errors import BastionError
-from bastion.sessions.stepup import reauthenticate_with_password
 from bastion.sessions.tokens import list_sessions, revoke_sessions
 from bastion.signin.attempts import list_activity
 from bastion.web.api.schemas import (
@@ -16,7 +15,6 @@ from bastion.web.api.schemas import (
     ActivityItem,
     ActivityOut,
     AntiPhishingIn,
-    ReauthIn,
     RevokedOut,
     SessionListItem,
     SessionListOut,
@@ -90,10 +88,3 @@ def put_anti_phishing_code(body: AntiPhishingIn, session: SessionDep, services: 
                            client: ClientDep) -> StatusOut:
     set_anti_phishing_code(services, session, body.code, client)
     return StatusOut(status="updated")
-
-
-@router.post("/reauth", response_model=StatusOut, responses=problems(422))
-def reauth(body: ReauthIn, session: SessionDep, services: ServicesDep, client: ClientDep) -> StatusOut:
-    """Step-up: confirm the password again to make sensitive changes for the next few minutes."""
-    reauthenticate_with_password(services, session, body.password, client)
-    return StatusOut(status="reauthenticated")

@@ -134,10 +134,6 @@ class AntiPhishingIn(Body):
     code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{4,20}$")]
 
 
-class ReauthIn(Body):
-    password: Password
-
-
 class IntrospectIn(Body):
     token: Annotated[str, StringConstraints(max_length=256)]
 
