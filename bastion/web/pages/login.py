@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from bastion.errors import CATALOGUE, BastionError
 from bastion.sessions.tokens import authenticate_session, revoke_sessions
-from bastion.signin.flow import Authenticated, StepRequired
+from bastion.signin.flow import Authenticated, SignInResult
 from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import LoginIn
 from bastion.web.client import client_from, new_device_id, set_device_cookie
@@ -76,12 +76,22 @@ def login_submit(request: Request, email: FormText = "", password: FormText = ""
                                        remember=keep)
     except BastionError as error:
         return _login_form(request, email=email.strip()[:320], remember=keep, error=error)
-    if isinstance(result, StepRequired):
-        reason = CATALOGUE.get(result.requirement.status.replace("_", ".", 1))
-        return render(request, "step.html", reason=reason)
-    response = signed_in_response(request, result)
+    response = next_step_response(request, result)
+    # The next step must come from this browser: it keeps the device identifier the flow is bound to.
     set_device_cookie(request, response, device)
     return response
+
+
+def next_step_response(request: Request, result: SignInResult) -> Response:
+    """Signed in: the cookie and home. Otherwise the page for the step the flow asks for."""
+    if isinstance(result, Authenticated):
+        return signed_in_response(request, result)
+    if result.requirement.status == "mfa_required":
+        from bastion.web.pages.second_step import second_step_page
+
+        return second_step_page(request, result.flow.id, list(result.requirement.details.get("methods", [])))
+    reason = CATALOGUE.get(result.requirement.status.replace("_", ".", 1))
+    return render(request, "step.html", reason=reason)
 
 
 def signed_in_response(request: Request, result: Authenticated) -> Response:

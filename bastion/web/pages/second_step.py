@@ -1,0 +1,53 @@
+"""The second step of a browser sign-in: the authenticator code, or a backup code.
+
+The flow id travels in a hidden field (never in the address, which reaches logs),
+and the step must come from the browser that passed the password (device cookie).
+Passkeys as a second factor need JavaScript and come with the full sign-in pages.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from bastion.errors import BastionError
+from bastion.mfa.flows.second_factor import sign_in_with_backup_code, sign_in_with_totp
+from bastion.web.client import client_from
+from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, form_csrf_token, set_csrf_cookie
+from bastion.web.pages.render import form_page, refusal_page
+
+router = APIRouter()
+FormText = Annotated[str, Form()]
+# Refusals after which this sign-in cannot go on: start again from the password.
+FLOW_OVER = frozenset({"flow.expired", "flow.not_found", "mfa.attempts_exceeded", "mfa.locked"})
+
+
+def second_step_page(request: Request, flow_id: str, methods: list[str], error: BastionError | None = None,
+                     method: str = "totp") -> Response:
+    csrf = form_csrf_token(request)
+    response = form_page(request, "second_step.html", error, flow_id=flow_id, methods=methods, csrf_token=csrf,
+                         method=method)
+    return set_csrf_cookie(request, response, csrf)
+
+
+@router.post("/login/second-step")
+def second_step_submit(request: Request, flow_id: FormText = "", method: FormText = "totp", code: FormText = "",
+                       methods: FormText = "", csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    from bastion.web.pages.login import next_step_response
+
+    services = request.app.state.services
+    offered = [item for item in methods.split(",") if item in {"totp", "backup_code", "passkey"}]
+    flow_id, code = flow_id[:64], code.strip()[:64]
+    try:
+        check_form_csrf(request, csrf_token)
+        if not code:  # switching between the code kinds
+            return second_step_page(request, flow_id, offered, method=method)
+        step = sign_in_with_backup_code if method == "backup_code" else sign_in_with_totp
+        result = step(services, flow_id, code, client_from(request))
+    except BastionError as error:
+        if error.code in FLOW_OVER:
+            return refusal_page(request, error)
+        return second_step_page(request, flow_id, offered, error, method=method)
+    return next_step_response(request, result)
