@@ -7,12 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx2 as httpx
 
 from bastion.demo import DEMO_ACCOUNTS
+from tests.live import wait_until_ready
 
 
 def _free_port() -> int:
@@ -29,16 +29,7 @@ def test_demo_serves_and_its_printed_accounts_sign_in(tmp_path: Path) -> None:
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            assert time.monotonic() < deadline, "demo did not start within 60 s"
-            time.sleep(0.2)
+        wait_until_ready(base, process, path="/healthz")
         email, password, _ = DEMO_ACCOUNTS[0]
         answer = httpx.post(f"{base}/v1/login", json={"email": email, "password": password}, timeout=10)
         assert answer.json()["status"] == "authenticated"

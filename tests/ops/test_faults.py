@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx2 as httpx
 import psycopg
-import pytest
 from fastapi.testclient import TestClient
 
 from bastion.accounts.signup import sign_up
@@ -22,6 +21,7 @@ from bastion.notify.delivery import SmtpTransport, deliver_due
 from bastion.services import build_services
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, PG_ADMIN_DSN, fresh_database
+from tests.live import wait_until_ready
 from tests.notify import SmtpSink, free_port
 
 
@@ -82,15 +82,7 @@ def test_sigterm_lets_in_flight_requests_finish(tmp_path: Path) -> None:
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
+        wait_until_ready(base, server)
         answers: list[int] = []
         started = time.monotonic()
 
