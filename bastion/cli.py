@@ -67,8 +67,15 @@ def serve(
     settings = _settings()
     configure_logging(settings.log_level)
     _services().db.upgrade()
+    # argon2 allocates its memory per hash in whichever thread runs it; without a cap glibc keeps
+    # an arena per thread and a worker's resident memory grows to hundreds of MB.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+    if settings.hash_concurrency == 0:
+        # Share the cores between the worker processes rather than give each all of them.
+        os.environ["BASTION_HASH_CONCURRENCY"] = str(max(1, (os.cpu_count() or 1) // workers))
     uvicorn.run("bastion.web.app:create_app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_config=None, proxy_headers=False, timeout_graceful_shutdown=20)
+                workers=workers, log_config=None, proxy_headers=False, timeout_graceful_shutdown=20,
+                access_log=settings.access_log)
 
 
 @app.command()

@@ -8,11 +8,14 @@ from __future__ import annotations
 import ipaddress
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from bastion.risk.policy import RiskPolicy
 
 
 class ConfigError(ValueError):
@@ -32,6 +35,8 @@ class Settings(BaseSettings):
     secret_keys: SecretStr | None = None
     trusted_proxies: str = ""
     log_level: str = "INFO"
+    # One line per request is costly under a flood and repeats what metrics and refusal logs say.
+    access_log: bool = False
 
     # Password hashing: argon2id (RFC 9106). Defaults are OWASP's minimum profile.
     argon2_time_cost: int = Field(2, ge=1)
@@ -68,6 +73,21 @@ class Settings(BaseSettings):
     # Admission control for password hashing: hashes in flight and waiting, per process.
     hash_concurrency: int = Field(0, ge=0, description="0: one per CPU core")
     hash_queue: int = Field(32, ge=0)
+    # Sign-ins from devices Bastion does not recognise allowed in flight per process before
+    # the door answers a fast 429 (0: the hash concurrency).
+    signin_admission_limit: int = Field(0, ge=0)
+
+    # Risk-based sign-in (REQUIREMENTS 18–21; bastion/risk/policy.py).
+    risk_policy: str = ("anonymizer=deny,impossible_travel=verify,new_country=verify,new_device=allow,"
+                        "failure_velocity=verify")
+    risk_anonymizer_asns: str = Field("", description="Extra AS numbers or organisation names, comma separated")
+    risk_anonymizer_cidrs: str = Field("", description="Extra CIDRs (e.g. Tor exits), comma separated")
+    risk_new_country_days: int = Field(90, ge=1)
+    risk_max_speed_kmh: int = Field(1000, ge=1)
+    risk_failure_velocity: str = Field("10/1h", description="COUNT/WINDOW of failed sign-ins on the account")
+    device_verification_minutes: int = Field(15, ge=1)
+    device_verification_attempts: int = Field(5, ge=1)
+    device_trust_days: int = Field(30, ge=1)
 
     # Outbox delivery.
     outbox_poll_seconds: float = Field(1.0, gt=0)
@@ -116,6 +136,26 @@ class Settings(BaseSettings):
 
         parse_duration(value)
         return value
+
+    @model_validator(mode="after")
+    def _risk(self) -> Settings:
+        from bastion.throttle.limits import parse_duration
+
+        try:
+            self.risk_policy_parsed  # noqa: B018 — parse now so a typo stops the start
+            count, _, window = self.risk_failure_velocity.partition("/")
+            if not count.strip().isdigit() or int(count) <= 0:
+                raise ValueError(f"{self.risk_failure_velocity!r} is not COUNT/WINDOW like 10/1h")
+            parse_duration(window)
+        except ValueError as error:
+            raise ValueError(f"BASTION_RISK_*: {error}") from error
+        return self
+
+    @cached_property
+    def risk_policy_parsed(self) -> RiskPolicy:
+        from bastion.risk.policy import RiskPolicy
+
+        return RiskPolicy.from_settings(self.risk_policy, self.risk_anonymizer_asns, self.risk_anonymizer_cidrs)
 
     @model_validator(mode="after")
     def _webauthn_relying_party(self) -> Settings:

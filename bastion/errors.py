@@ -158,6 +158,14 @@ _REASONS = [
     Reason("device.verification_expired", 410, "Device code expired",
            "The device confirmation code expired or was replaced by a newer one.",
            ("Start signing in again to get a new code.",), pre_auth=False),
+    Reason("device.code_invalid", 401, "Device code not accepted",
+           "That is not the code we emailed for this sign-in.",
+           ("Enter the 6-digit code from the newest \"Confirm it's you\" email.",
+            "Or open the link in that email on this device."), pre_auth=False),
+    Reason("device.attempts_exceeded", 429, "Too many tries for this code",
+           "There were too many wrong device codes, so this sign-in was cancelled.",
+           ("Start signing in again to get a new code.",
+            "If you did not try to sign in, someone knows your password: change it."), pre_auth=False),
     # Sessions.
     Reason("session.required", 401, "Sign in first",
            "You need to sign in to do this.", ("Sign in, then try again.",)),
@@ -237,6 +245,8 @@ class BastionError(Exception):
     extra: dict[str, Any] = field(default_factory=dict)
     # Set when the refusal was already recorded (e.g. with a sign-in attempt).
     reference: str | None = None
+    # Facts to record with the refusal (e.g. the risk signals); never part of the answer.
+    record: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.code not in CATALOGUE:

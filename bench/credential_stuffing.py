@@ -3,7 +3,7 @@
 
 Starts one `bastion serve` on 127.0.0.1 (PostgreSQL + Redis like production by default,
 production argon2 parameters m=19456 KiB, t=2, p=1), seeds a victim account and signs it
-in once from a known device (`X-Device-Id: legit-device-1`). Then `wrk` offers
+in once, keeping the device identifier Bastion issues (sent back as `X-Device-Id`). Then `wrk` offers
 `--rate` wrong-password attempts a second for `--seconds` from random client addresses
 (X-Forwarded-For, trusted from 127.0.0.1 only) across ~22,800 /24s, on random emails
 plus the victim's, while a second client signs the victim in from the known device with
@@ -51,7 +51,6 @@ from bastion.crypto import generate_key, hash_token  # noqa: E402
 BIN = Path(sys.executable).with_name("bastion")
 LUA = Path(__file__).resolve().parent / "wrk" / "stuffing.lua"
 VICTIM_PASSWORD = "violet harbor compass 93 lantern"
-LEGIT_DEVICE = "legit-device-1"
 LEGIT_IP = "192.0.2.200"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 LEGIT_TIMEOUT = 30.0  # seconds; an owner's sign-in slower than this counts as failed
@@ -79,7 +78,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ip-pool", type=int, default=0,
                         help="draw attack addresses from this many fixed ones (0: random over ~22,800 /24s)")
     parser.add_argument("--rate-limits", default=None, help="BASTION_RATE_LIMITS for the server (default: its own)")
-    parser.add_argument("--legit-interval", type=float, default=0.2, help="seconds between the owner's sign-ins")
+    parser.add_argument("--legit-interval", type=float, default=0.5, help="seconds between the owner's sign-ins")
     parser.add_argument("--log-level", default="INFO", help="server BASTION_LOG_LEVEL (INFO is the default in production)")
     parser.add_argument("--argon2-memory-kib", type=int, default=19456)
     parser.add_argument("--argon2-time-cost", type=int, default=2)
@@ -178,16 +177,21 @@ class Legit:
     latencies: list[float] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)
     stop: threading.Event = field(default_factory=threading.Event)
+    device: str | None = None  # issued by Bastion at the first sign-in, like an app keeps it
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def sign_in(self, client: httpx.Client) -> tuple[float, str]:
         started = time.perf_counter()
+        headers = {"X-Forwarded-For": LEGIT_IP}
+        if self.device:
+            headers["X-Device-Id"] = self.device
         try:
             answer = client.post(f"{self.base}/v1/login", json={"email": self.email, "password": VICTIM_PASSWORD},
-                                 headers={"X-Device-Id": LEGIT_DEVICE, "X-Forwarded-For": LEGIT_IP})
+                                 headers=headers)
             elapsed = time.perf_counter() - started
             if answer.status_code == 200:
                 outcome = "200 " + answer.json().get("status", "?")
+                self.device = self.device or answer.json().get("device_id")
             else:
                 try:
                     outcome = f"{answer.status_code} {answer.json().get('code')}"
@@ -323,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         if attack.returncode != 0 or "BENCH_JSON" not in attack.stdout:
             raise SystemExit(f"wrk failed ({attack.returncode}):\n{attack.stdout}\n{attack.stderr}")
         attack_stats = json.loads(attack.stdout.split("BENCH_JSON ", 1)[1].splitlines()[0])
-        rows = attempts_since(database_url, baseline, window_start, window_end)
+        rows = attempts_since(database_url, baseline, window_start, window_end, legit.device or "")
         server_errors = count_server_errors(log_path)
     finally:
         if server is not None:
@@ -414,7 +418,8 @@ def max_attempt_id(database_url: str) -> int:
     return int(value)
 
 
-def attempts_since(database_url: str, baseline: int, start: datetime, end: datetime) -> dict[str, dict[str, int]]:
+def attempts_since(database_url: str, baseline: int, start: datetime, end: datetime,
+                   owner_device: str) -> dict[str, dict[str, int]]:
     """Sign-in attempt rows recorded since `baseline`, by outcome and code: the attack's and the owner's
     device's, and of those the ones recorded during the attack window (the rest were answered after wrk
     stopped, while the server drained what it had accepted)."""
@@ -423,7 +428,7 @@ def attempts_since(database_url: str, baseline: int, start: datetime, end: datet
     from bastion.store import Database
     from bastion.store.models import SignInAttempt
 
-    legit_device = hash_token(LEGIT_DEVICE)
+    legit_device = hash_token(owner_device)
     database = Database(database_url)
     with database.transaction() as tx:
         found = tx.execute(select(SignInAttempt.created_at, SignInAttempt.device_id, SignInAttempt.outcome,

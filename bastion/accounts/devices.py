@@ -1,15 +1,67 @@
-"""Devices that signed in to an account (REQUIREMENTS 18), known by a hash of their identifier."""
+"""Devices that signed in to an account (REQUIREMENTS 18), known by a hash of their identifier.
+
+Each keeps its parsed user agent (ua-parser: browser, OS, device family), first and last seen,
+last IP and location (country, AS organisation), and — when the person chose "remember this
+device" — until when it is trusted (`bastion.risk.trust`). Forgetting a device deletes the row:
+it is then neither known nor trusted.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
+from bastion.risk.geo import locate
 from bastion.store.models import Device
 from bastion.store.upsert import insert_ignoring_duplicates
+
+_SYSTEM_WORDS = {"Mac OS X": "macOS", "Chrome OS": "ChromeOS"}
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedAgent:
+    browser: str | None
+    os: str | None
+    device_family: str | None
+
+    @property
+    def words(self) -> str | None:
+        """'Chrome on macOS'; None when nothing was recognised."""
+        system = _SYSTEM_WORDS.get(self.os or "", self.os)
+        if self.browser and system:
+            return f"{self.browser} on {system}"
+        return self.browser or system
+
+
+@lru_cache(maxsize=1024)
+def parse_agent(user_agent: str | None) -> ParsedAgent:
+    if not user_agent:
+        return ParsedAgent(None, None, None)
+    from ua_parser import parse
+
+    found = parse(user_agent[:512])
+
+    def known(value: str | None) -> str | None:
+        return value[:64] if value and value != "Other" else None
+
+    return ParsedAgent(known(found.user_agent.family if found.user_agent else None),
+                       known(found.os.family if found.os else None),
+                       known(found.device.family if found.device else None))
+
+
+def describe_agent(user_agent: str | None) -> str:
+    """The device in words for people ('Chrome on macOS'); the agent itself when nothing is recognised."""
+    words = parse_agent(user_agent).words
+    if words:
+        return words
+    if not user_agent:
+        return "Unknown device"
+    return user_agent[:60] + ("…" if len(user_agent) > 60 else "")
 
 
 def is_known_device(tx: Tx, account_id: str, device_hash: str | None) -> bool:
@@ -24,15 +76,28 @@ def remember_device(tx: Tx, now: datetime, account_id: str, client: Client) -> N
     """Record a successful sign-in from this device (first time: a new row; later: last seen)."""
     if not client.device_id:
         return
+    agent = parse_agent(client.user_agent)
+    location = locate(client.ip)
+    seen = dict(last_seen_at=now, last_ip=client.ip, user_agent=client.user_agent, browser=agent.browser,
+                os=agent.os, device_family=agent.device_family, last_country=location.country,
+                last_asn_name=location.asn_name)
     inserted = insert_ignoring_duplicates(
-        tx, Device,
-        dict(account_id=account_id, device_hash=client.device_id, first_seen_at=now, last_seen_at=now,
-             last_ip=client.ip, user_agent=client.user_agent),
+        tx, Device, dict(account_id=account_id, device_hash=client.device_id, first_seen_at=now, **seen),
         conflict_columns=("account_id", "device_hash"),
     )
     if not inserted:
         tx.execute(
             update(Device)
             .where(Device.account_id == account_id, Device.device_hash == client.device_id)
-            .values(last_seen_at=now, last_ip=client.ip, user_agent=client.user_agent)
+            .values(**seen)
         )
+
+
+def list_devices(tx: Tx, account_id: str) -> list[Device]:
+    return list(tx.execute(select(Device).where(Device.account_id == account_id)
+                           .order_by(Device.last_seen_at.desc(), Device.id)).scalars())
+
+
+def forget_device(tx: Tx, account_id: str, device_id: str) -> bool:
+    """Only this account's devices can match; True when one was forgotten."""
+    return tx.execute(delete(Device).where(Device.account_id == account_id, Device.id == device_id)).rowcount == 1

@@ -94,6 +94,10 @@ class KeyRing:
             hmac.compare_digest(self._mac_with(key, purpose, message), mac) for _, key in self._keys
         )
 
+    def macs(self, purpose: str, message: str) -> list[str]:
+        """The MAC under every key, newest first (for truncated MACs compared by the caller)."""
+        return [self._mac_with(key, purpose, message) for _, key in self._keys]
+
     @staticmethod
     def _mac_with(key: bytes, purpose: str, message: str) -> str:
         # Domain-separate each purpose so a MAC made for one use is worthless for another.

@@ -31,6 +31,8 @@ SUBJECTS = {
     "ip_allowlist_changed": "Your IP allowlist was changed",
     "password_reset": "Set a new password",
     "password_reset_done": "Your password was changed",
+    "device_verification": "Confirm it's you: sign-in from a new device or place",
+    "new_sign_in": "New sign-in to your account",
 }
 
 _env = Environment(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
 from bastion.ops.metrics import SIGN_IN_ATTEMPTS
+from bastion.risk.geo import locate
 from bastion.services import Services
 from bastion.store.models import SignInAttempt
 
@@ -25,7 +26,10 @@ def record_attempt(
     code: str | None = None,
     reference: str | None = None,
     flow_id: str | None = None,
+    risk: dict[str, object] | None = None,
 ) -> None:
+    """`risk`: the risk decision and its signals, when the sign-in was assessed (REQUIREMENTS 19)."""
+    location = locate(client.ip)
     SIGN_IN_ATTEMPTS.labels(method, outcome, code or "").inc()
     tx.add(
         SignInAttempt(
@@ -40,6 +44,9 @@ def record_attempt(
             user_agent=(client.user_agent or "")[:512] or None,
             device_id=client.device_id,
             flow_id=flow_id,
+            country=location.country,
+            asn_name=location.asn_name,
+            risk=risk,
         )
     )
 

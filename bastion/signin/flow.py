@@ -8,7 +8,8 @@ A step that satisfies a requirement (e.g. a TOTP code for "mfa_required") marks 
 with `mark_done` and calls `advance_flow` again: the stages before it run again (so a freeze in
 the meantime still refuses), the done ones are skipped, the ones after it run, and the session
 gets the assurance level the flow reached (`facts["aal"]`, 1 unless a second factor raised it).
-Completing is a conditional UPDATE on the flow, so one flow yields at most one session.
+Completing is a conditional UPDATE on the flow, so one flow yields at most one session; then each
+stage with a `completed` method acts on the success (in the same transaction).
 """
 
 from __future__ import annotations
@@ -60,6 +61,13 @@ class Stage(Protocol):
         """None when satisfied; a Requirement to ask for; raise BastionError to refuse."""
 
 
+class CompletingStage(Stage, Protocol):
+    """A stage that also acts once the flow has issued its session (e.g. the risk stage records the device)."""
+
+    def completed(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, client: Client) -> None:
+        """Runs in the completing transaction, after the session is issued."""
+
+
 def start_flow(services: Services, tx: Tx, account: Account, client: Client, remember: bool) -> SignInFlow:
     now = services.clock.now()
     flow = SignInFlow(
@@ -105,6 +113,10 @@ def advance_flow(
     flow.facts, flow.state, flow.completed_at = facts, "completed", now
     token, session = issue_session(services, tx, account.id, client, remember=flow.remember,
                                    aal=int(flow.facts.get("aal", 1)))
+    for stage in stages:
+        completed = getattr(stage, "completed", None)
+        if completed is not None:
+            completed(services, tx, flow, account, client)
     return Authenticated(token, session, account)
 
 

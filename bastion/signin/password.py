@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.accounts.devices import is_known_device, remember_device
 from bastion.accounts.repo import find_account_by_email, normalize_email
 from bastion.accounts.status import freeze_link
+from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError, new_reference
@@ -85,7 +86,8 @@ def sign_in_with_password(
             record_attempt(tx, now, identifier, "password",
                            "success" if isinstance(result, Authenticated) else "challenge",
                            client, account_id=account.id, flow_id=flow.id,
-                           code=None if isinstance(result, Authenticated) else result.requirement.status)
+                           code=None if isinstance(result, Authenticated) else result.requirement.status,
+                           risk=flow.facts.get("risk"))
             return dataclasses.replace(result, update_available=update_hint) if update_hint else result
     except BastionError as refusal:
         # Refused after the first factor (e.g. frozen, email not confirmed): the flow is rolled back.
@@ -96,9 +98,13 @@ def _refuse(services: Services, identifier: str, account_id: str | None, refusal
             client: Client) -> NoReturn:
     """Record the refused attempt with its reference, then raise it."""
     refusal.reference = new_reference()
+    risk = refusal.record.get("risk")
     with services.db.transaction() as tx:
         record_attempt(tx, services.clock.now(), identifier, "password", "failure", client,
-                       account_id=account_id, code=refusal.code, reference=refusal.reference)
+                       account_id=account_id, code=refusal.code, reference=refusal.reference, risk=risk)
+        if risk is not None:
+            record_event(tx, services.clock.now(), "risk.assessed", account_id, client, reference=refusal.reference,
+                         **risk)
     raise refusal
 
 

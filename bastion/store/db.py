@@ -20,8 +20,9 @@ def make_engine(url: str, **options: Any) -> Engine:
     connect_args = {"connect_timeout": 5}
     return create_engine(
         url,
-        pool_size=options.pop("pool_size", 10),
-        max_overflow=options.pop("max_overflow", 20),
+        # A pool large enough that connections are kept, not opened and closed under load.
+        pool_size=options.pop("pool_size", 30),
+        max_overflow=options.pop("max_overflow", 10),
         pool_pre_ping=True,
         pool_timeout=5,
         connect_args=connect_args,

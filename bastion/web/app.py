@@ -30,6 +30,7 @@ from bastion.web.api import (
     signin,
     status,
 )
+from bastion.web.admission import SignInAdmission
 from bastion.web.headers import SecurityHeaders
 from bastion.web.ops import RequestMetrics
 from bastion.web.ops import router as ops_router
@@ -71,6 +72,9 @@ def create_app(services: Services, deliver_mail: bool = True) -> FastAPI:
     app.add_exception_handler(Exception, problems.on_unexpected_error)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics)
+    # Outermost, so a flood is turned away before anything else spends time on it.
+    app.add_middleware(SignInAdmission, services=services,
+                       limit=services.settings.signin_admission_limit or services.hash_gate.concurrency)
     # Second factors first: its POST /v1/reauth (password, TOTP or backup code) answers before me.py's.
     app.include_router(mfa.router)
     app.include_router(login_steps.router)

@@ -8,7 +8,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from bastion.context import Client
-from bastion.crypto import hash_token, new_token
+from bastion.crypto import KeyRing, constant_time_equal, hash_token, new_token
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 DEVICE_COOKIE = "bastion_device"
@@ -39,6 +39,23 @@ def client_ip(request: Request, trusted: list[Network]) -> str | None:
     return str(address)
 
 
+DEVICE_PREFIX = "d1."
+
+
+def sign_device_id(keys: KeyRing, random_part: str) -> str:
+    """`d1.<random>.<mac>`: a device identifier Bastion issued, recognisable without the database
+    (the sign-in admission gate lets such devices through first under a flood)."""
+    return f"{DEVICE_PREFIX}{random_part}.{keys.mac('device', random_part)[:32]}"
+
+
+def is_signed_device_id(keys: KeyRing, value: str) -> bool:
+    if not value.startswith(DEVICE_PREFIX) or len(value) > 120:
+        return False
+    random_part, _, mac = value[len(DEVICE_PREFIX):].rpartition(".")
+    return bool(random_part) and len(mac) == 32 and any(
+        constant_time_equal(mac, candidate[:32]) for candidate in keys.macs("device", random_part))
+
+
 def _bounded(value: str | None, limit: int) -> str | None:
     return value[:limit] if value else None
 
@@ -61,10 +78,10 @@ def client_from(request: Request, new_device: str | None = None) -> Client:
 
 
 def new_device_id(request: Request) -> str | None:
-    """A fresh device-cookie value when the client has no device identifier yet (REQUIREMENTS 4, 18)."""
+    """A fresh, signed device identifier when the client has none yet (REQUIREMENTS 4, 18)."""
     if request.headers.get("x-device-id") or request.cookies.get(DEVICE_COOKIE):
         return None
-    return new_token()
+    return sign_device_id(request.app.state.services.keys, new_token())
 
 
 def set_device_cookie(request: Request, response: Response, device: str | None) -> None:

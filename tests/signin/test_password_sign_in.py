@@ -27,7 +27,8 @@ def test_correct_password_answers_a_session(app_client, account_factory) -> None
     assert body["status"] == "authenticated"
     assert body["account"] == {"id": account["id"], "email": account["email"]}
     assert body["session"]["token"].startswith("bst_")
-    assert set(body) == {"status", "session", "account"}
+    assert set(body) == {"status", "session", "account", "device_id"}  # a new device is issued an id
+    assert body["device_id"].startswith("d1.")
 
 
 def test_email_is_matched_case_and_space_insensitively(app_client, account_factory) -> None:

@@ -17,6 +17,7 @@ from bastion.mfa.flows.passkey_sign_in import (
     sign_in_with_passkey,
 )
 from bastion.mfa.flows.second_factor import sign_in_with_backup_code, sign_in_with_totp
+from bastion.risk.verification import verify_device_code
 from bastion.web.api.mfa_schemas import CodeIn, PasskeyIn, PasskeyOptionsOut, PasswordlessIn
 from bastion.web.api.schemas import FlowOut, LoginOut
 from bastion.web.api.signin import login_answer
@@ -65,3 +66,14 @@ def second_step_passkey_options(flow_id: FlowId, services: ServicesDep) -> Passk
              responses=STEP_PROBLEMS)
 def second_step_passkey(flow_id: FlowId, body: PasskeyIn, services: ServicesDep, client: ClientDep) -> LoginOut:
     return login_answer(sign_in_with_passkey(services, flow_id, body.credential, client))
+
+
+@router.post("/{flow_id}/device", response_model=LoginOut, response_model_exclude_none=True,
+             responses=STEP_PROBLEMS)
+def device_verification(flow_id: FlowId, body: CodeIn, services: ServicesDep, client: ClientDep) -> LoginOut:
+    """The 6-digit code from the "Confirm it's you" email (device verification, `device_verification_required`).
+
+    15 minutes, only the newest email's code, 5 attempts: the 5th wrong code cancels the sign-in
+    (`device.attempts_exceeded`). Send it from the device that started the sign-in.
+    """
+    return login_answer(verify_device_code(services, flow_id, body.code, client))

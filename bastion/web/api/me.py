@@ -6,7 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from bastion.accounts.devices import describe_agent, forget_device, list_devices
 from bastion.accounts.settings import set_anti_phishing_code
+from bastion.risk.geo import locate
+from bastion.risk.history import find_device
+from bastion.risk.trust import fingerprint, is_trusted
+from bastion.risk.words import place_words
+from bastion.accounts.repo import get_account
+from bastion.audit import record_event
 from bastion.errors import BastionError
 from bastion.sessions.tokens import list_sessions, revoke_sessions
 from bastion.signin.attempts import list_activity
@@ -15,6 +22,8 @@ from bastion.web.api.schemas import (
     ActivityItem,
     ActivityOut,
     AntiPhishingIn,
+    DeviceListOut,
+    DeviceOut,
     RevokedOut,
     SessionListItem,
     SessionListOut,
@@ -46,7 +55,8 @@ def my_sessions(session: SessionDep, services: ServicesDep) -> SessionListOut:
     return SessionListOut(sessions=[
         SessionListItem(id=item.id, current=item.id == session.id, created_at=item.created_at,
                         last_seen_at=item.last_seen_at, expires_at=item.expires_at, ip=item.ip,
-                        user_agent=item.user_agent, remember=item.remember)
+                        user_agent=item.user_agent, remember=item.remember, device=describe_agent(item.user_agent),
+                        location=place_words(locate(item.ip).country))
         for item in list_sessions(services, session.account_id)
     ])
 
@@ -77,10 +87,47 @@ def my_activity(
     page = list_activity(services, session.account_id, int(before) if before else None, limit)
     return ActivityOut(
         items=[ActivityItem(time=item.created_at, outcome=item.outcome, code=item.code, reference=item.reference,
-                            method=item.method, ip=item.ip, location=None, device=item.user_agent)
+                            method=item.method, ip=item.ip, location=place_words(item.country),
+                            device=describe_agent(item.user_agent))
                for item in page.items],
         next_cursor=str(page.next_cursor) if page.next_cursor is not None else None,
     )
+
+
+@router.get("/me/devices", response_model=DeviceListOut)
+def my_devices(session: SessionDep, services: ServicesDep, client: ClientDep) -> DeviceListOut:
+    """Known devices: the device in words, first and last seen, last IP and place, trusted until.
+
+    `trusted_until` is null once trust lapsed or was revoked (password or second factors changed).
+    """
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        account = get_account(tx, session.account_id)
+        current_fingerprint = fingerprint(tx, account)
+        current = find_device(tx, session.account_id, client.device_id)
+        devices = list_devices(tx, session.account_id)
+    return DeviceListOut(devices=[
+        DeviceOut(id=item.id, device=describe_agent(item.user_agent), browser=item.browser, os=item.os,
+                  device_family=item.device_family, first_seen_at=item.first_seen_at,
+                  last_seen_at=item.last_seen_at, last_ip=item.last_ip, location=place_words(item.last_country),
+                  country=item.last_country,
+                  trusted_until=item.trusted_until if is_trusted(item, current_fingerprint, now) else None,
+                  current=current is not None and current.id == item.id)
+        for item in devices
+    ])
+
+
+@router.delete("/me/devices/{device_id}", status_code=204, responses=problems(404))
+def forget_my_device(device_id: str, session: SessionDep, services: ServicesDep, client: ClientDep) -> Response:
+    """Forget a device: it is no longer known nor trusted (its next sign-in is a new device's)."""
+    with services.db.transaction() as tx:
+        forgotten = forget_device(tx, session.account_id, device_id[:64])
+        if forgotten:
+            record_event(tx, services.clock.now(), "device.forgotten", session.account_id, client,
+                         device=device_id[:64])
+    if not forgotten:
+        raise BastionError("resource.not_found", detail="No such device on your account.")
+    return Response(status_code=204)
 
 
 @router.put("/me/anti-phishing-code", response_model=StatusOut, responses=problems(422))

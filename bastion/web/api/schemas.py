@@ -59,6 +59,8 @@ class FlowOut(BaseModel):
 
 class LoginOut(BaseModel):
     status: Literal["authenticated", "mfa_required", "device_verification_required"]
+    device_id: str | None = Field(
+        None, description="A device identifier issued now: apps store it and send it as X-Device-Id.")
     update_available: dict[str, str] | None = Field(
         None, description="Present when the app is below the recommended version: recommended_version, update_url.")
     session: SessionTokenOut | None = None
@@ -104,6 +106,8 @@ class SessionListItem(BaseModel):
     ip: str | None
     user_agent: str | None
     remember: bool
+    device: str = Field(description="In words, e.g. 'Chrome on macOS'")
+    location: str = Field(description="Approximate location of the IP in words, e.g. 'Germany'")
 
 
 class SessionListOut(BaseModel):
@@ -123,6 +127,25 @@ class ActivityItem(BaseModel):
     ip: str | None
     location: str | None
     device: str | None
+
+
+class DeviceOut(BaseModel):
+    id: str
+    device: str = Field(description="In words, e.g. 'Chrome on macOS'")
+    browser: str | None
+    os: str | None
+    device_family: str | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    last_ip: str | None
+    location: str = Field(description="Last approximate location in words, e.g. 'Germany'")
+    country: str | None = Field(description="ISO 3166-1 alpha-2 of the last location")
+    trusted_until: datetime | None = Field(description="Set while the device is remembered (trusted)")
+    current: bool
+
+
+class DeviceListOut(BaseModel):
+    devices: list[DeviceOut]
 
 
 class ActivityOut(BaseModel):

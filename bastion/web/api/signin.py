@@ -44,7 +44,9 @@ def login(body: LoginIn, request: Request, response: Response, services: Service
     result = sign_in_with_password(services, body.email, body.password, client_from(request, device),
                                    remember=body.remember_device)
     set_device_cookie(request, response, device)
-    return login_answer(result)
+    answer = login_answer(result)
+    answer.device_id = device
+    return answer
 
 
 @router.post("/logout", status_code=204, responses=problems(401, 403))

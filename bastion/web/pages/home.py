@@ -7,8 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
+from bastion.accounts.devices import describe_agent
 from bastion.accounts.settings import has_anti_phishing_code, set_anti_phishing_code
 from bastion.errors import BastionError
+from bastion.risk.geo import locate
+from bastion.risk.words import place_words
 from bastion.sessions.stepup import reauthenticate_with_password
 from bastion.sessions.tokens import SessionInfo, list_sessions, revoke_sessions
 from bastion.signin.attempts import list_activity
@@ -52,6 +55,7 @@ def _home_page(request: Request, current: SessionInfo, notice: str | None = None
     services = request.app.state.services
     sessions = [
         dict(id=item.id, current=item.id == current.id, device=describe_device(item.user_agent),
+             location=place_words(locate(item.ip).country),
              user_agent=item.user_agent or "", ip=item.ip or "unknown", created_at=item.created_at,
              last_seen_at=item.last_seen_at, remember=item.remember)
         for item in list_sessions(services, current.account_id)
@@ -60,7 +64,8 @@ def _home_page(request: Request, current: SessionInfo, notice: str | None = None
     activity = [
         dict(time=item.created_at, outcome=item.outcome, outcome_words=outcome_words(item.outcome),
              reason=reason_words(item.code), reference=item.reference, ip=item.ip or "unknown",
-             device=describe_device(item.user_agent), user_agent=item.user_agent or "")
+             device=describe_agent(item.user_agent), location=place_words(item.country),
+             user_agent=item.user_agent or "")
         for item in list_activity(services, current.account_id, None, ACTIVITY_SHOWN).items
     ]
     problem = problem_for(request, anti_phishing_error) if anti_phishing_error else None

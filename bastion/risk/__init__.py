@@ -1,0 +1,1 @@
+"""Risk-based sign-in (REQUIREMENTS 18–21): devices, offline geolocation, signals, policy, device verification."""

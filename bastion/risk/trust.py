@@ -1,0 +1,38 @@
+"""Trusted devices ("remember this device", REQUIREMENTS 20) expire with the security state.
+
+Like allauth's `mfa/internal/flows/trust.py`, trust is granted over a fingerprint of the password
+hash and the ids of the enrolled second factors (authenticator app, passkeys, backup-code set):
+a password reset or any factor added or removed changes the fingerprint, and every trust granted
+before it stops counting — no flow has to remember to clear it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session as Tx
+
+from bastion.store.models import Account, BackupCodeSet, Device, Passkey, TotpCredential
+
+
+def fingerprint(tx: Tx, account: Account) -> str:
+    factors = [f"totp:{row}" for row in tx.execute(select(TotpCredential.id).where(
+        TotpCredential.account_id == account.id, TotpCredential.confirmed_at.is_not(None))).scalars()]
+    factors += [f"passkey:{row}" for row in tx.execute(
+        select(Passkey.id).where(Passkey.account_id == account.id)).scalars()]
+    factors += [f"backup:{row}" for row in tx.execute(select(BackupCodeSet.id).where(
+        BackupCodeSet.account_id == account.id, BackupCodeSet.voided_at.is_(None))).scalars()]
+    material = "\n".join([account.password_hash or "", *sorted(factors)])
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def is_trusted(device: Device | None, current_fingerprint: str, now: datetime) -> bool:
+    return (device is not None and device.trusted_until is not None and device.trusted_until > now
+            and device.trust_fingerprint == current_fingerprint)
+
+
+def trust_device(tx: Tx, account: Account, device_hash: str, now: datetime, days: int) -> None:
+    tx.execute(update(Device).where(Device.account_id == account.id, Device.device_hash == device_hash)
+               .values(trusted_until=now + timedelta(days=days), trust_fingerprint=fingerprint(tx, account)))
