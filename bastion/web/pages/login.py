@@ -90,6 +90,10 @@ def next_step_response(request: Request, result: SignInResult) -> Response:
         from bastion.web.pages.second_step import second_step_page
 
         return second_step_page(request, result.flow.id, list(result.requirement.details.get("methods", [])))
+    if result.requirement.status == "device_verification_required":
+        from bastion.web.pages.second_step import device_code_page
+
+        return device_code_page(request, result.flow.id)
     reason = CATALOGUE.get(result.requirement.status.replace("_", ".", 1))
     return render(request, "step.html", reason=reason)
 

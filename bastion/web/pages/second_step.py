@@ -1,4 +1,5 @@
-"""The second step of a browser sign-in: the authenticator code, or a backup code.
+"""The steps of a browser sign-in after the password: the authenticator code or a backup code,
+and the emailed code that confirms a new device or place.
 
 The flow id travels in a hidden field (never in the address, which reaches logs),
 and the step must come from the browser that passed the password (device cookie).
@@ -14,6 +15,7 @@ from starlette.responses import Response
 
 from bastion.errors import BastionError
 from bastion.mfa.flows.second_factor import sign_in_with_backup_code, sign_in_with_totp
+from bastion.risk.verification import verify_device_code
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, form_csrf_token, set_csrf_cookie
 from bastion.web.pages.render import form_page, refusal_page
@@ -21,7 +23,8 @@ from bastion.web.pages.render import form_page, refusal_page
 router = APIRouter()
 FormText = Annotated[str, Form()]
 # Refusals after which this sign-in cannot go on: start again from the password.
-FLOW_OVER = frozenset({"flow.expired", "flow.not_found", "mfa.attempts_exceeded", "mfa.locked"})
+FLOW_OVER = frozenset({"flow.expired", "flow.not_found", "mfa.attempts_exceeded", "mfa.locked",
+                       "device.attempts_exceeded", "device.verification_expired"})
 
 
 def second_step_page(request: Request, flow_id: str, methods: list[str], error: BastionError | None = None,
@@ -50,4 +53,26 @@ def second_step_submit(request: Request, flow_id: FormText = "", method: FormTex
         if error.code in FLOW_OVER:
             return refusal_page(request, error)
         return second_step_page(request, flow_id, offered, error, method=method)
+    return next_step_response(request, result)
+
+
+def device_code_page(request: Request, flow_id: str, error: BastionError | None = None) -> Response:
+    csrf = form_csrf_token(request)
+    response = form_page(request, "device_code.html", error, flow_id=flow_id, csrf_token=csrf)
+    return set_csrf_cookie(request, response, csrf)
+
+
+@router.post("/login/device-code")
+def device_code_submit(request: Request, flow_id: FormText = "", code: FormText = "",
+                       csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    from bastion.web.pages.login import next_step_response
+
+    flow_id = flow_id[:64]
+    try:
+        check_form_csrf(request, csrf_token)
+        result = verify_device_code(request.app.state.services, flow_id, code.strip()[:16], client_from(request))
+    except BastionError as error:
+        if error.code in FLOW_OVER:
+            return refusal_page(request, error)
+        return device_code_page(request, flow_id, error)
     return next_step_response(request, result)
