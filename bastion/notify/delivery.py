@@ -10,6 +10,7 @@ import logging
 import smtplib
 import ssl
 import threading
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -26,6 +27,7 @@ from bastion.store.models import OutboxMessage
 log = logging.getLogger("bastion.outbox")
 
 CLAIM_FOR = timedelta(minutes=2)
+SWEEP_EVERY_SECONDS = 600.0
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
 # Doublings after which FIRST_BACKOFF has passed MAX_BACKOFF: the exponent never grows past it,
@@ -208,9 +210,16 @@ class OutboxWorker:
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        from bastion.ops.housekeeping import sweep_expired
+
+        last_sweep = float("-inf")
         while not self._stop.is_set():
             try:
                 deliver_due(self.services, self.transport)
+                # The same background thread keeps the tables tidy, every few minutes.
+                if time.monotonic() - last_sweep >= SWEEP_EVERY_SECONDS:
+                    last_sweep = time.monotonic()
+                    sweep_expired(self.services)
             except Exception:  # database down, etc.: keep the loop alive and retry
                 log.exception("outbox pass failed")
             self._wake.wait(self.services.settings.outbox_poll_seconds)

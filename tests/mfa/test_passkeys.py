@@ -155,3 +155,9 @@ def test_registration_needs_a_recent_sign_in(app_client, signed_in, clock) -> No
     clock.advance(minutes=5, seconds=1)
     answer = app_client.post("/v1/me/passkeys/options", headers=account["headers"])
     assert answer.status_code == 403 and answer.json()["code"] == "reauth.required"
+
+
+def test_passwordless_options_are_limited_per_ip(app_client) -> None:
+    answers = [app_client.post("/v1/login/passkey/options").status_code for _ in range(61)]
+    assert answers[:60] == [200] * 60
+    assert answers[60] == 429

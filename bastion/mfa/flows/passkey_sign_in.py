@@ -82,8 +82,14 @@ def sign_in_with_passkey(services: Services, flow_id: str, credential: dict[str,
 
 
 def passwordless_options(services: Services, client: Client) -> tuple[SignInFlow, dict[str, Any]]:
-    """A persisted flow waiting for a discoverable credential, and the options for the browser."""
+    """A persisted flow waiting for a discoverable credential, and the options for the browser.
+
+    Each call writes a flow and a challenge before anyone is known, so it is limited per IP.
+    """
     now = services.clock.now()
+    wait = services.throttle.hit("passkey_ip", client.ip or "unknown", now)
+    if wait is not None:
+        raise BastionError("rate_limited", retry_after=wait)
     challenge = passkeys.new_challenge()
     with services.db.transaction() as tx:
         flow = SignInFlow(account_id=None, state=PASSWORDLESS_STATE, created_at=now,
