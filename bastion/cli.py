@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 import signal
 import threading
 from typing import Annotated
@@ -35,6 +37,18 @@ def _settings() -> Settings:
     except ConfigError as error:
         console.print(f"[red]Configuration refused:[/red] {error}")
         raise typer.Exit(2) from error
+
+
+@contextmanager
+def _refusals_exit() -> Iterator[None]:
+    """A refusal from the domain: its title and message on the console, exit status 1."""
+    from bastion.errors import BastionError
+
+    try:
+        yield
+    except BastionError as error:
+        console.print(f"[red]{error.reason.title}:[/red] {error.detail or error.reason.message}")
+        raise typer.Exit(1) from error
 
 
 def _services():  # type: ignore[no-untyped-def]
@@ -140,14 +154,10 @@ def user_create(
 ) -> None:
     """Create an account (the password policy applies)."""
     from bastion.accounts.admin import create_account
-    from bastion.errors import BastionError
 
     services = _services()
-    try:
+    with _refusals_exit():
         account_id = create_account(services, email, password, roles=role or [], verified=verified)
-    except BastionError as error:
-        console.print(f"[red]{error.reason.title}:[/red] {error.detail or error.reason.message}")
-        raise typer.Exit(1) from error
     console.print(f"Created {email} ({account_id}).")
 
 
@@ -197,14 +207,10 @@ def _until(value: str | None):  # type: ignore[no-untyped-def]
 def _restrict(email: str, status: str, reason: str, until: str | None) -> None:
     from bastion.accounts.status import restrict_account
     from bastion.context import Client
-    from bastion.errors import BastionError
 
     services = _services()
-    try:
+    with _refusals_exit():
         restrict_account(services, _account_id_for(services, email), status, reason, _until(until), None, Client())
-    except BastionError as error:
-        console.print(f"[red]{error.detail or error.reason.message}[/red]")
-        raise typer.Exit(1) from error
     console.print(f"{email} is {status}; every session was ended.")
 
 
@@ -227,14 +233,10 @@ def user_reinstate(email: str, reason: Annotated[str, typer.Option()]) -> None:
     """Lift a suspension, a ban or a freeze (a freeze not before 2 h after it)."""
     from bastion.accounts.status import reinstate_account
     from bastion.context import Client
-    from bastion.errors import BastionError
 
     services = _services()
-    try:
+    with _refusals_exit():
         reinstate_account(services, _account_id_for(services, email), None, Client(), reason)
-    except BastionError as error:
-        console.print(f"[red]{error.detail or error.reason.message}[/red]")
-        raise typer.Exit(1) from error
     console.print(f"{email} is active again.")
 
 
@@ -280,14 +282,10 @@ def maintenance_schedule(
     block_sessions: Annotated[bool, typer.Option()] = False,
 ) -> None:
     """Schedule a maintenance window (shown on the status page until it ends)."""
-    from bastion.errors import BastionError
     from bastion.ops.maintenance import DEFAULT_MESSAGE, schedule_window
 
-    try:
+    with _refusals_exit():
         window = schedule_window(_services(), _until(start), _until(end), message or DEFAULT_MESSAGE, block_sessions)
-    except BastionError as error:
-        console.print(f"[red]{error.detail}[/red]")
-        raise typer.Exit(1) from error
     _print_window(window)
 
 

@@ -78,11 +78,13 @@ def restrict_account(services: Services, account_id: str, status: str, reason: s
 
 
 def reinstate_account(services: Services, account_id: str, actor_id: str | None, client: Client,
-                      reason: str) -> None:
-    """Lift a suspension, a ban or (not before 2 h after it) a freeze."""
+                      reason: str, only: str | None = None) -> None:
+    """Lift a suspension, a ban or (not before 2 h after it) a freeze; `only` lifts just that kind."""
     now = services.clock.now()
     with services.db.transaction() as tx:
         account = get_account(tx, account_id)
+        if only is not None and account.status != only:
+            raise BastionError("request.invalid", detail=f"The account is not {only}.")
         if account.status == "active":
             raise BastionError("request.invalid", detail="The account has no restriction to lift.")
         if account.status == "frozen" and account.status_changed_at and now - account.status_changed_at < UNFREEZE_NOT_BEFORE:

@@ -79,13 +79,8 @@ def reinstate(account_id: str, body: ReasonIn, staff: Admin, services: ServicesD
 @support_router.post("/accounts/{account_id}/unfreeze", response_model=StatusOut)
 def unfreeze(account_id: str, body: ReasonIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
     """Lift a freeze (not before 2 h after it)."""
-    from bastion.accounts.repo import get_account
-
-    account_id = _account_id(services, account_id)
-    with services.db.transaction() as tx:
-        if get_account(tx, account_id).status != "frozen":
-            raise BastionError("request.invalid", detail="The account is not frozen.")
-    reinstate_account(services, account_id, staff.account_id, client, body.reason)
+    reinstate_account(services, _account_id(services, account_id), staff.account_id, client, body.reason,
+                      only="frozen")
     return StatusOut(status="active")
 
 

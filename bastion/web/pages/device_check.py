@@ -16,16 +16,14 @@ from bastion.errors import BastionError
 from bastion.risk.verification import LINK_PATH, peek_device_link, verify_device_link
 from bastion.web.api.schemas import TokenIn
 from bastion.web.client import client_from
-from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, form_csrf_token, parse_form, set_csrf_cookie
-from bastion.web.pages.render import form_page, refusal_page
+from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
+from bastion.web.pages.render import refusal_page
 
 router = APIRouter()
 
 
 def _confirm_form(request: Request, token: str, error: BastionError | None = None) -> Response:
-    csrf = form_csrf_token(request)
-    response = form_page(request, "device_confirm.html", error, token=token, csrf_token=csrf)
-    return set_csrf_cookie(request, response, csrf)
+    return public_form_page(request, "device_confirm.html", error, token=token)
 
 
 @router.get(LINK_PATH)

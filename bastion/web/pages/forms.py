@@ -39,6 +39,14 @@ def set_csrf_cookie(request: Request, response: Response, token: str) -> Respons
     return response
 
 
+def public_form_page(request: Request, name: str, error: BastionError | None = None, **context: Any) -> Response:
+    """A form shown before sign-in (refusal above it, if any), with its double-submit CSRF token."""
+    from bastion.web.pages.render import form_page
+
+    token = form_csrf_token(request)
+    return set_csrf_cookie(request, form_page(request, name, error, csrf_token=token, **context), token)
+
+
 def check_form_csrf(request: Request, submitted: str) -> None:
     """Refuse with `csrf.invalid` unless the hidden field equals the cookie."""
     cookie = request.cookies.get(CSRF_COOKIE, "")

@@ -12,18 +12,16 @@ from bastion.errors import BastionError
 from bastion.web.api.schemas import TokenIn
 from bastion.web.client import client_from
 from bastion.web.deps import SESSION_COOKIE
-from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, form_csrf_token, parse_form, set_csrf_cookie
+from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
 from bastion.web.pages.home import _session_action
-from bastion.web.pages.render import form_page, refusal_page, render
+from bastion.web.pages.render import refusal_page, render
 
 router = APIRouter()
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 
 
 def _freeze_form(request: Request, token: str, error: BastionError | None = None) -> Response:
-    csrf = form_csrf_token(request)
-    response = form_page(request, "freeze.html", error, token=token, csrf_token=csrf)
-    return set_csrf_cookie(request, response, csrf)
+    return public_form_page(request, "freeze.html", error, token=token)
 
 
 def _frozen(request: Request) -> Response:

@@ -14,8 +14,8 @@ from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import LoginIn
 from bastion.web.client import client_from, new_device_id, set_device_cookie
 from bastion.web.deps import SESSION_COOKIE, session_from_request
-from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, form_csrf_token, parse_form, set_csrf_cookie
-from bastion.web.pages.render import form_page, refusal_page, render
+from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
+from bastion.web.pages.render import refusal_page, render
 
 router = APIRouter()
 
@@ -39,10 +39,7 @@ def to_login(request: Request, notice: str | None = None) -> RedirectResponse:
 
 def _login_form(request: Request, email: str = "", remember: bool = False,
                 error: BastionError | None = None, notice: str | None = None) -> Response:
-    token = form_csrf_token(request)
-    response = form_page(request, "login.html", error, email=email, remember=remember, csrf_token=token,
-                         notice=notice)
-    return set_csrf_cookie(request, response, token)
+    return public_form_page(request, "login.html", error, email=email, remember=remember, notice=notice)
 
 
 def _signed_in(request: Request) -> bool:

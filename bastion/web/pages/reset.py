@@ -17,9 +17,9 @@ from bastion.recovery.password_reset import confirm_password_reset, request_pass
 from bastion.web.api.recovery import ResetConfirmIn, ResetRequestIn
 from bastion.web.api.schemas import TokenIn
 from bastion.web.client import client_from
-from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, form_csrf_token, parse_form, set_csrf_cookie
+from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
 from bastion.web.pages.mailbox import mailbox_enabled
-from bastion.web.pages.render import form_page, refusal_page, render
+from bastion.web.pages.render import refusal_page, render
 
 router = APIRouter(prefix="/password-reset")
 FormText = Annotated[str, Form()]
@@ -27,9 +27,7 @@ CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 
 
 def _form(request: Request, name: str, error: BastionError | None = None, **context: object) -> Response:
-    csrf = form_csrf_token(request)
-    response = form_page(request, name, error, csrf_token=csrf, min_length=MIN_LENGTH, **context)
-    return set_csrf_cookie(request, response, csrf)
+    return public_form_page(request, name, error, min_length=MIN_LENGTH, **context)
 
 
 @router.get("")

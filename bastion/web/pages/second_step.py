@@ -17,8 +17,8 @@ from bastion.errors import BastionError
 from bastion.mfa.flows.second_factor import sign_in_with_backup_code, sign_in_with_totp
 from bastion.risk.verification import verify_device_code
 from bastion.web.client import client_from
-from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, form_csrf_token, set_csrf_cookie
-from bastion.web.pages.render import form_page, refusal_page
+from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, public_form_page
+from bastion.web.pages.render import refusal_page
 
 router = APIRouter()
 FormText = Annotated[str, Form()]
@@ -29,10 +29,7 @@ FLOW_OVER = frozenset({"flow.expired", "flow.not_found", "mfa.attempts_exceeded"
 
 def second_step_page(request: Request, flow_id: str, methods: list[str], error: BastionError | None = None,
                      method: str = "totp") -> Response:
-    csrf = form_csrf_token(request)
-    response = form_page(request, "second_step.html", error, flow_id=flow_id, methods=methods, csrf_token=csrf,
-                         method=method)
-    return set_csrf_cookie(request, response, csrf)
+    return public_form_page(request, "second_step.html", error, flow_id=flow_id, methods=methods, method=method)
 
 
 @router.post("/login/second-step")
@@ -57,9 +54,7 @@ def second_step_submit(request: Request, flow_id: FormText = "", method: FormTex
 
 
 def device_code_page(request: Request, flow_id: str, error: BastionError | None = None) -> Response:
-    csrf = form_csrf_token(request)
-    response = form_page(request, "device_code.html", error, flow_id=flow_id, csrf_token=csrf)
-    return set_csrf_cookie(request, response, csrf)
+    return public_form_page(request, "device_code.html", error, flow_id=flow_id)
 
 
 @router.post("/login/device-code")

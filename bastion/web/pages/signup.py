@@ -17,9 +17,9 @@ from bastion.accounts.signup import sign_up, verify_email
 from bastion.errors import BastionError
 from bastion.web.api.schemas import SignUpIn, TokenIn
 from bastion.web.client import client_from
-from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, form_csrf_token, parse_form, set_csrf_cookie
+from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
 from bastion.web.pages.mailbox import mailbox_enabled
-from bastion.web.pages.render import form_page, refusal_page, render
+from bastion.web.pages.render import refusal_page, render
 
 router = APIRouter()
 
@@ -27,9 +27,7 @@ FormText = Annotated[str, Form()]
 
 
 def _signup_form(request: Request, email: str = "", error: BastionError | None = None) -> Response:
-    token = form_csrf_token(request)
-    response = form_page(request, "signup.html", error, email=email, csrf_token=token, min_length=MIN_LENGTH)
-    return set_csrf_cookie(request, response, token)
+    return public_form_page(request, "signup.html", error, email=email, min_length=MIN_LENGTH)
 
 
 @router.get("/signup")
@@ -53,9 +51,7 @@ def signup_submit(request: Request, email: FormText = "", password: FormText = "
 
 
 def _confirm_form(request: Request, token: str, error: BastionError | None = None) -> Response:
-    csrf = form_csrf_token(request)
-    response = form_page(request, "confirm.html", error, token=token, csrf_token=csrf)
-    return set_csrf_cookie(request, response, csrf)
+    return public_form_page(request, "confirm.html", error, token=token)
 
 
 @router.get("/confirm")
