@@ -100,7 +100,7 @@ def demo(
     """Serve with demo accounts and the dev mailbox, on the embedded SQLite database."""
     import uvicorn
 
-    from bastion.demo import seed_demo_accounts
+    from bastion.demo import DEMO_TOTP_KEYS, seed_demo_accounts
     from bastion.web.app import create_app
 
     os.environ.setdefault("BASTION_PUBLIC_URL", f"http://{host}:{port}")
@@ -121,26 +121,35 @@ def demo(
     table.add_row("dev mailbox", f"{base}/dev/mailbox")
     table.add_row("API reference", f"{base}/docs")
     for email, password, role in accounts:
-        table.add_row(f"{role} account", f"{email}  /  {password}")
+        key = DEMO_TOTP_KEYS.get(email) if role in {"support", "admin"} else None  # Bob lost his phone
+        second = f"\n  authenticator key {key}  (codes: oathtool --totp -b {key})" if key else ""
+        table.add_row(f"{role} account", f"{email}  /  {password}{second}")
     console.print(table)
     console.print(f"Data in {settings.data_dir.resolve()}. Stop with Ctrl+C.")
     uvicorn.run(create_app(services), host=host, port=port, log_config=None, log_level="warning")
 
 
 @app.command()
-def worker() -> None:
-    """Deliver the email outbox (when not done inside `serve`)."""
-    from bastion.notify.delivery import OutboxWorker
+def worker(
+    once: Annotated[bool, typer.Option(help="Run one pass (due cases, outbox, tidying) and exit.")] = False,
+) -> None:
+    """Background work when not done inside `serve`: email outbox, recovery cases coming due, purges.
+
+    Any number of workers may run next to the serving nodes; each piece of work is done once."""
+    from bastion.notify.delivery import OutboxWorker, run_pass, transport_for
 
     settings = _settings()
     configure_logging(settings.log_level)
     services = _services()
+    if once:
+        run_pass(services, transport_for(services), sweep=True)
+        return
     outbox = OutboxWorker(services)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     outbox.start()
-    console.print("Delivering mail; Ctrl+C to stop.")
+    console.print("Working (mail, recovery cases, tidying); Ctrl+C to stop.")
     stop.wait()
     outbox.stop()
 
@@ -230,7 +239,7 @@ def user_ban(email: str, reason: Annotated[str, typer.Option()],
 
 @user_app.command("reinstate")
 def user_reinstate(email: str, reason: Annotated[str, typer.Option()]) -> None:
-    """Lift a suspension, a ban or a freeze (a freeze not before 2 h after it)."""
+    """Lift a suspension or a ban (a freeze is lifted only by an approved unfreeze request)."""
     from bastion.accounts.status import reinstate_account
     from bastion.context import Client
 

@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     device_verification_attempts: int = Field(5, ge=1)
     device_trust_days: int = Field(30, ge=1)
 
+    # Recovery cases (2FA reset, unfreeze): REQUIREMENTS 16-17, 28.
+    mfa_reset_wait_hours: int = Field(48, ge=0, description="Waiting period after approval (Coinbase: 48-72 h)")
+    case_approvals_required: int = Field(1, ge=1, le=3, description="Different agents who must approve a case")
+    case_documents_days: int = Field(14, ge=1, description="How long a case waits for its documents")
+    evidence_retention_days: int = Field(30, ge=0, description="Documents are purged this long after a case closes")
+
     # Outbox delivery.
     outbox_poll_seconds: float = Field(1.0, gt=0)
     outbox_max_attempts: int = Field(20, ge=1)

@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 from contextlib import contextmanager
 from email import message_from_string
 from pathlib import Path
@@ -194,3 +195,29 @@ def parse_mime(raw: str):  # type: ignore[no-untyped-def]
 def mailbox_for() -> Callable[[Services], Mailbox]:
     """A mailbox over services built by the test itself."""
     return Mailbox
+
+
+def make_staff(client: TestClient, services: Services, clock: MovableClock, role: str, email: str) -> dict[str, Any]:
+    """A support or admin account with an authenticator app, signed in with both steps (staff need 2FA)."""
+    from bastion.mfa import totp, totp_repo
+
+    account_id = create_account(services, email, DEFAULT_PASSWORD, roles=[role], verified=True)
+    secret = totp.new_secret()
+    with services.db.transaction() as tx:
+        totp_repo.enrol_confirmed(tx, services.keys, account_id, secret, clock.now())
+    flow = client.post("/v1/login", json={"email": email, "password": DEFAULT_PASSWORD}).json()["flow"]
+    answer = client.post(f"/v1/login/{flow['id']}/totp", json={"code": totp.code_at_time(secret, clock.now().timestamp())})
+    assert answer.status_code == 200, answer.text
+    token = answer.json()["session"]["token"]
+    return {"id": account_id, "email": email, "password": DEFAULT_PASSWORD, "secret": secret,
+            "token": token, "headers": {"Authorization": f"Bearer {token}"}}
+
+
+@pytest.fixture
+def staff(app_client: TestClient, services: Services, clock: MovableClock) -> Callable[..., dict[str, Any]]:
+    counter = iter(range(1, 1000))
+
+    def make(role: str = "support") -> dict[str, Any]:
+        return make_staff(app_client, services, clock, role, f"{role}{next(counter)}@staff.example.com")
+
+    return make

@@ -2,8 +2,9 @@
 
 Freezing is the account holder's emergency brake (self-service, or the "this wasn't
 me" link in security emails): immediate, every session ends, sign-in answers
-`account.frozen`. Lifting it is a support action, not before 2 h after the freeze.
+`account.frozen`. Lifting it needs an identity check, not before 2 h after the freeze.
 Suspension and temporary bans are admin actions with a reason and optional end.
+Lifting a freeze goes through a recovery case (bastion.recovery.cases).
 """
 
 from __future__ import annotations
@@ -38,16 +39,16 @@ def freeze_link(services: Services, tx: Tx, account_id: str) -> str:
 
 def freeze_account(services: Services, account_id: str, client: Client, via: str) -> None:
     with services.db.transaction() as tx:
-        _freeze(services, tx, get_account(tx, account_id), client, via)
+        freeze_in(services, tx, get_account(tx, account_id), client, via)
 
 
 def freeze_with_link(services: Services, token: str, client: Client) -> None:
     with services.db.transaction() as tx:
         account_id = consume_token(tx, services.clock.now(), FREEZE_PURPOSE, token)
-        _freeze(services, tx, get_account(tx, account_id), client, via="email_link")
+        freeze_in(services, tx, get_account(tx, account_id), client, via="email_link")
 
 
-def _freeze(services: Services, tx: Tx, account: Account, client: Client, via: str) -> None:
+def freeze_in(services: Services, tx: Tx, account: Account, client: Client, via: str) -> None:
     now = services.clock.now()
     if account.status != "frozen":
         account.status, account.status_reason, account.status_until = "frozen", f"frozen by the owner ({via})", None
@@ -78,23 +79,18 @@ def restrict_account(services: Services, account_id: str, status: str, reason: s
 
 
 def reinstate_account(services: Services, account_id: str, actor_id: str | None, client: Client,
-                      reason: str, only: str | None = None) -> None:
-    """Lift a suspension, a ban or (not before 2 h after it) a freeze; `only` lifts just that kind."""
+                      reason: str) -> None:
+    """Lift a suspension or a ban. A freeze is the owner's: only an unfreeze case lifts it (REQUIREMENTS 28)."""
     now = services.clock.now()
     with services.db.transaction() as tx:
         account = get_account(tx, account_id)
-        if only is not None and account.status != only:
-            raise BastionError("request.invalid", detail=f"The account is not {only}.")
+        if account.status == "frozen":
+            raise BastionError("request.invalid", detail="A freeze is lifted only through the owner's unfreeze "
+                               "request with an identity check, which support approves.")
         if account.status == "active":
             raise BastionError("request.invalid", detail="The account has no restriction to lift.")
-        if account.status == "frozen" and account.status_changed_at and now - account.status_changed_at < UNFREEZE_NOT_BEFORE:
-            raise BastionError("request.invalid",
-                               detail="A frozen account can be unfrozen 2 hours after the freeze at the earliest.")
         previous = account.status
-        tx.execute(update(Account).where(Account.id == account.id).values(
+        tx.execute(update(Account).where(Account.id == account.id, Account.status == previous).values(
             status="active", status_reason=None, status_until=None, status_changed_at=now))
         record_event(tx, now, "account.reinstated", account.id, client, actor_id=actor_id, previous=previous,
                      reason=reason)
-        if previous == "frozen":
-            enqueue(services, tx, "account_unfrozen", account, dedup_key=f"account_unfrozen/{new_id()}", now=now,
-                    when=rfc3339(now))

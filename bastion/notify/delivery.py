@@ -210,17 +210,27 @@ class OutboxWorker:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        from bastion.ops.housekeeping import sweep_expired
-
         last_sweep = float("-inf")
         while not self._stop.is_set():
             try:
-                deliver_due(self.services, self.transport)
-                # The same background thread keeps the tables tidy, every few minutes.
-                if time.monotonic() - last_sweep >= SWEEP_EVERY_SECONDS:
+                sweep = time.monotonic() - last_sweep >= SWEEP_EVERY_SECONDS
+                if sweep:
                     last_sweep = time.monotonic()
-                    sweep_expired(self.services)
+                run_pass(self.services, self.transport, sweep=sweep)
             except Exception:  # database down, etc.: keep the loop alive and retry
-                log.exception("outbox pass failed")
+                log.exception("background pass failed")
             self._wake.wait(self.services.settings.outbox_poll_seconds)
             self._wake.clear()
+
+
+def run_pass(services: Services, transport: Transport, sweep: bool) -> None:
+    """One pass of the background work: due recovery cases, the outbox, and (every few minutes) tidying."""
+    from bastion.ops.housekeeping import sweep_expired
+    from bastion.recovery.completion import complete_due_cases, expire_stale_cases, purge_documents
+
+    complete_due_cases(services)  # before delivery, so its emails go out in this pass
+    deliver_due(services, transport)
+    if sweep:
+        sweep_expired(services)
+        expire_stale_cases(services)
+        purge_documents(services)

@@ -26,13 +26,17 @@ SUBJECTS = {
     "factor_changed": "Your two-step sign-in changed",
     "passkey_cloned": "A passkey was refused: it may have been copied",
     "account_frozen": "Your account is frozen",
-    "account_unfrozen": "Your account is unfrozen",
     "sign_in_locked": "Sign-in to your account is paused after wrong passwords",
     "ip_allowlist_changed": "Your IP allowlist was changed",
     "password_reset": "Set a new password",
     "password_reset_done": "Your password was changed",
     "device_verification": "Confirm it's you: sign-in from a new device or place",
     "new_sign_in": "New sign-in to your account",
+    "case_opened": "Your recovery request: upload your identity documents",
+    "case_submitted": "Your recovery request is being reviewed",
+    "case_approved": "Your recovery request was approved: waiting period started",
+    "case_rejected": "Your recovery request was not approved",
+    "case_completed": "Your recovery request is complete",
 }
 
 _env = Environment(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy.orm import Session as Tx
+
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
 from bastion.accounts.status import freeze_link
@@ -23,6 +25,7 @@ from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token, peek_token
 from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.services import Services
+from bastion.store.models import Account
 from bastion.sessions.tokens import revoke_sessions
 
 PURPOSE = "password_reset"
@@ -40,13 +43,23 @@ def request_password_reset(services: Services, email: str, client: Client) -> No
             raise BastionError("rate_limited", retry_after=wait)
     with services.db.transaction() as tx:
         account = find_account_by_email(tx, identifier)
-        if account is None:
-            return
-        token = issue_token(tx, now, account.id, PURPOSE, VALID_FOR)
-        record_event(tx, now, "password_reset.requested", account.id, client)
-        enqueue(services, tx, "password_reset", account, dedup_key=f"password_reset/{hash_token(token)[:32]}",
-                now=now, link=f"{services.settings.public_url}/password-reset/confirm?token={token}",
-                valid_minutes=int(VALID_FOR.total_seconds() // 60), ip=client.ip or "unknown", when=rfc3339(now))
+        if account is not None:
+            _send_reset_link(services, tx, account, client)
+
+
+def send_reset_for_support(services: Services, account_id: str, agent_id: str, reason: str, client: Client) -> None:
+    """Support may start a reset — the link goes to the owner's mailbox — but never set a password (ASVS 6.4.6)."""
+    with services.db.transaction() as tx:
+        _send_reset_link(services, tx, get_account(tx, account_id), client, actor_id=agent_id, reason=reason)
+
+
+def _send_reset_link(services: Services, tx: Tx, account: Account, client: Client, **audit: str) -> None:
+    now = services.clock.now()
+    token = issue_token(tx, now, account.id, PURPOSE, VALID_FOR)
+    record_event(tx, now, "password_reset.requested", account.id, client, **audit)
+    enqueue(services, tx, "password_reset", account, dedup_key=f"password_reset/{hash_token(token)[:32]}",
+            now=now, link=f"{services.settings.public_url}/password-reset/confirm?token={token}",
+            valid_minutes=int(VALID_FOR.total_seconds() // 60), ip=client.ip or "unknown", when=rfc3339(now))
 
 
 def confirm_password_reset(services: Services, token: str, new_password: str, client: Client) -> None:

@@ -20,6 +20,7 @@ from bastion.web import problems
 from bastion.web.api import (
     accounts,
     admin,
+    cases,
     login_steps,
     me,
     mfa,
@@ -29,8 +30,10 @@ from bastion.web.api import (
     restrictions,
     signin,
     status,
+    support,
 )
 from bastion.web.admission import SignInAdmission
+from bastion.web.body_limit import BodyLimit
 from bastion.web.headers import SecurityHeaders
 from bastion.web.ops import RequestMetrics
 from bastion.web.ops import router as ops_router
@@ -70,6 +73,7 @@ def create_app(services: Services, deliver_mail: bool = True) -> FastAPI:
     for database_error in problems.DATABASE_DOWN:
         app.add_exception_handler(database_error, problems.on_database_error)
     app.add_exception_handler(Exception, problems.on_unexpected_error)
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics)
     # Outermost, so a flood is turned away before anything else spends time on it.
@@ -79,7 +83,7 @@ def create_app(services: Services, deliver_mail: bool = True) -> FastAPI:
     app.include_router(mfa.router)
     app.include_router(login_steps.router)
     for router in (accounts.router, signin.router, me.router, restrictions.router, recovery.router, platform.router,
-                   admin.admin_router, admin.support_router, ops_admin.router, status.router, ops_router,
+                   admin.admin_router, support.router, cases.router, ops_admin.router, status.router, ops_router,
                    pages_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -80,7 +80,7 @@ async def on_validation_error(request: Request, error: Exception) -> Response:
 
 async def on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
-    code = _STATUS_CODES.get(error.status_code, "request.invalid")
+    code = getattr(error, "reason_code", None) or _STATUS_CODES.get(error.status_code, "request.invalid")
     return problem_response(request, BastionError(code))
 
 

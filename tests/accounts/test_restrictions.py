@@ -47,31 +47,32 @@ def test_the_freeze_link_in_a_security_email_freezes_once(app_client, account_fa
     assert app_client.post("/v1/freeze", json={"token": link}).json()["code"] == "token.invalid"
 
 
-def test_unfreeze_is_for_support_and_not_before_two_hours(app_client, account_factory, clock) -> None:
+def test_a_freeze_is_lifted_only_through_an_unfreeze_case(app_client, account_factory, staff) -> None:
     account = account_factory()
-    agent = account_factory(roles=["support"])
     app_client.post("/v1/me/freeze", headers=bearer(sign_in(app_client, account["email"])))
-    agent_token = sign_in(app_client, agent["email"])
     owner_try = app_client.post(f"/v1/support/accounts/{account['id']}/unfreeze", json={"reason": "me"},
                                 headers=bearer(sign_in(app_client, account_factory()["email"])))
     assert owner_try.json()["code"] == "permission.denied"
-    early = app_client.post(f"/v1/support/accounts/{account['id']}/unfreeze", json={"reason": "identity checked"},
-                            headers=bearer(agent_token))
-    assert early.status_code == 422 and "2 hours" in early.json()["detail"]
-    clock.advance(hours=2)
-    agent_token = sign_in(app_client, agent["email"])
-    done = app_client.post(f"/v1/support/accounts/{account['id']}/unfreeze", json={"reason": "identity checked"},
-                           headers=bearer(agent_token))
-    assert done.json() == {"status": "active"}
-    assert login_code(app_client, account["email"]) == "ok"
+    without_case = app_client.post(f"/v1/support/accounts/{account['id']}/unfreeze",
+                                   json={"reason": "identity checked"}, headers=staff("support")["headers"])
+    assert without_case.status_code == 409 and without_case.json()["code"] == "case.not_ready"
+    by_admin = app_client.post(f"/v1/admin/accounts/{account['id']}/reinstate", json={"reason": "asked by phone"},
+                               headers=staff("admin")["headers"])
+    assert by_admin.status_code == 422 and "unfreeze request" in by_admin.json()["detail"]
+    assert login_code(app_client, account["email"]) == "account.frozen"
+
+
+def test_staff_routes_need_a_session_signed_in_with_a_second_factor(app_client, account_factory) -> None:
+    agent = account_factory(roles=["support"])
+    refused = app_client.get("/v1/support/accounts?q=example", headers=bearer(sign_in(app_client, agent["email"])))
+    assert refused.status_code == 403 and refused.json()["code"] == "permission.mfa_required"
 
 
 def test_suspension_and_ban_need_an_admin_end_sessions_and_show_only_after_the_password(
-    app_client, account_factory, clock
+    app_client, account_factory, clock, staff
 ) -> None:
     account = account_factory()
-    admin = sign_in(app_client, account_factory(roles=["admin"])["email"])
-    support = sign_in(app_client, account_factory(roles=["support"])["email"])
+    admin, support = staff("admin")["token"], staff("support")["token"]
     session = sign_in(app_client, account["email"])
     path = f"/v1/admin/accounts/{account['id']}"
     assert app_client.post(f"{path}/suspend", json={"reason": "chargeback review"},
@@ -93,9 +94,9 @@ def test_suspension_and_ban_need_an_admin_end_sessions_and_show_only_after_the_p
     assert login_code(app_client, account["email"]) == "ok"  # the ban ended by itself
 
 
-def test_reinstating_lifts_a_suspension(app_client, account_factory) -> None:
+def test_reinstating_lifts_a_suspension(app_client, account_factory, staff) -> None:
     account = account_factory()
-    admin = sign_in(app_client, account_factory(roles=["admin"])["email"])
+    admin = staff("admin")["token"]
     path = f"/v1/admin/accounts/{account['id']}"
     app_client.post(f"{path}/suspend", json={"reason": "review"}, headers=bearer(admin))
     assert app_client.post(f"{path}/reinstate", json={"reason": "review done"},

@@ -38,10 +38,8 @@ def test_below_minimum_is_426_with_the_update_url_and_below_recommended_is_a_hin
     assert login(app_client, account["email"], "ios", "banana").json()["code"] == "client.outdated"
 
 
-def test_the_policy_is_set_by_admins_and_shown_on_the_status(app_client, account_factory) -> None:
-    admin = app_client.post("/v1/login", json={"email": account_factory(roles=["admin"])["email"],
-                                               "password": DEFAULT_PASSWORD}).json()["session"]["token"]
-    headers = {"Authorization": f"Bearer {admin}"}
+def test_the_policy_is_set_by_admins_and_shown_on_the_status(app_client, staff) -> None:
+    headers = staff("admin")["headers"]
     saved = app_client.put("/v1/admin/client-versions/android", headers=headers,
                            json={"minimum": "2.0.0", "recommended": "2.5.1", "update_url": "https://x.example/app"})
     assert saved.status_code == 200

@@ -17,9 +17,9 @@ def login(client, email: str, password: str = DEFAULT_PASSWORD):  # type: ignore
 
 
 def test_a_scheduled_window_pauses_sign_in_and_sign_up_only_while_it_lasts(app_client, account_factory,
-                                                                           clock) -> None:
+                                                                           clock, staff) -> None:
     trader = account_factory()
-    admin = login(app_client, account_factory(roles=["admin"])["email"]).json()["session"]["token"]
+    admin = staff("admin")["token"]
     starts, ends = clock.now() + timedelta(hours=1), clock.now() + timedelta(hours=2)
     created = app_client.post("/v1/admin/maintenance", headers=bearer(admin),
                               json={"starts_at": rfc3339(starts), "ends_at": rfc3339(ends), "message": "Upgrade"})
@@ -42,12 +42,13 @@ def test_a_scheduled_window_pauses_sign_in_and_sign_up_only_while_it_lasts(app_c
     assert app_client.get("/v1/status").json()["maintenance"] == {"current": None, "next": None}
 
 
-def test_staff_may_sign_in_during_maintenance_and_sessions_keep_working(app_client, account_factory) -> None:
-    trader, admin_account = account_factory(), account_factory(roles=["admin"])
+def test_staff_may_sign_in_during_maintenance_and_sessions_keep_working(app_client, account_factory,
+                                                                        staff) -> None:
+    trader, admin_account = account_factory(), staff("admin")
     session = login(app_client, trader["email"]).json()["session"]["token"]
-    admin = login(app_client, admin_account["email"]).json()["session"]["token"]
+    admin = admin_account["token"]
     app_client.post("/v1/admin/maintenance/start", headers=bearer(admin), json={"minutes": 30})
-    assert login(app_client, admin_account["email"]).json()["status"] == "authenticated"
+    assert login(app_client, admin_account["email"]).json()["status"] == "mfa_required"  # not refused
     # A wrong staff password answers like everyone's: nothing tells staff accounts apart.
     assert login(app_client, admin_account["email"], "wrong password here now").json()["code"] == \
         "service.maintenance"
@@ -56,19 +57,18 @@ def test_staff_may_sign_in_during_maintenance_and_sessions_keep_working(app_clie
     assert login(app_client, trader["email"]).json()["status"] == "authenticated"
 
 
-def test_a_window_may_pause_signed_in_sessions_too(app_client, account_factory, services) -> None:
-    trader, admin_account = account_factory(), account_factory(roles=["admin"])
+def test_a_window_may_pause_signed_in_sessions_too(app_client, account_factory, services, staff) -> None:
+    trader = account_factory()
     session = login(app_client, trader["email"]).json()["session"]["token"]
-    admin = login(app_client, admin_account["email"]).json()["session"]["token"]
+    admin = staff("admin")["token"]
     app_client.post("/v1/admin/maintenance/start", headers=bearer(admin), json={"minutes": 30, "block_sessions": True})
     paused = app_client.get("/v1/session", headers=bearer(session))
     assert paused.status_code == 503 and paused.json()["code"] == "service.maintenance"
     assert app_client.get("/v1/session", headers=bearer(admin)).status_code == 200
 
 
-def test_only_admins_manage_windows_and_bad_windows_are_refused(app_client, account_factory, clock) -> None:
-    support = login(app_client, account_factory(roles=["support"])["email"]).json()["session"]["token"]
-    admin = login(app_client, account_factory(roles=["admin"])["email"]).json()["session"]["token"]
+def test_only_admins_manage_windows_and_bad_windows_are_refused(app_client, clock, staff) -> None:
+    support, admin = staff("support")["token"], staff("admin")["token"]
     assert app_client.post("/v1/admin/maintenance/start", headers=bearer(support),
                            json={"minutes": 5}).json()["code"] == "permission.denied"
     backwards = {"starts_at": rfc3339(clock.now() + timedelta(hours=2)),

@@ -12,14 +12,8 @@ from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD
 
 
-def admin_headers(client, account_factory) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    token = client.post("/v1/login", json={"email": account_factory(roles=["admin"])["email"],
-                                           "password": DEFAULT_PASSWORD}).json()["session"]["token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
-def test_announcements_show_between_publish_and_expiry(app_client, account_factory, clock) -> None:
-    headers = admin_headers(app_client, account_factory)
+def test_announcements_show_between_publish_and_expiry(app_client, staff, clock) -> None:
+    headers = staff("admin")["headers"]
     body = {"kind": "phishing_warning", "title": "Fake support calls",
             "body": "We never call you to ask for codes.", "publish_at": rfc3339(clock.now() + timedelta(hours=1)),
             "expires_at": rfc3339(clock.now() + timedelta(days=2))}

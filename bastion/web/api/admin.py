@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends
 from pydantic import StringConstraints
 
 from bastion.accounts.status import reinstate_account, restrict_account
-from bastion.audit import record_event
 from bastion.errors import BastionError
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
@@ -23,9 +22,13 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, m
 
 
 def require_role(*roles: str) -> Callable[[SessionInfo], SessionInfo]:
+    """Staff work needs the role and a session signed in with a second factor (REQUIREMENTS 33)."""
+
     def check(session: Annotated[SessionInfo, Depends(current_session)]) -> SessionInfo:
         if not session.roles & set(roles):
             raise BastionError("permission.denied")
+        if session.aal < 2:
+            raise BastionError("permission.mfa_required")
         return session
 
     return check
@@ -34,7 +37,6 @@ def require_role(*roles: str) -> Callable[[SessionInfo], SessionInfo]:
 Admin = Annotated[SessionInfo, Depends(require_role("admin"))]
 Staff = Annotated[SessionInfo, Depends(require_role("support", "admin"))]
 admin_router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=problems(401, 403, 404, 422))
-support_router = APIRouter(prefix="/v1/support", tags=["support"], responses=problems(401, 403, 404, 422))
 
 
 class RestrictIn(Body):
@@ -46,7 +48,7 @@ class ReasonIn(Body):
     reason: Reason
 
 
-def _account_id(services: Services, account_id: str) -> str:
+def existing_account_id(services: Services, account_id: str) -> str:
     with services.db.transaction() as tx:
         if len(account_id) > 64 or tx.get(Account, account_id) is None:
             raise BastionError("resource.not_found", detail="No account with this id.")
@@ -55,7 +57,7 @@ def _account_id(services: Services, account_id: str) -> str:
 
 @admin_router.post("/accounts/{account_id}/suspend", response_model=StatusOut)
 def suspend(account_id: str, body: RestrictIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
-    restrict_account(services, _account_id(services, account_id), "suspended", body.reason, body.until,
+    restrict_account(services, existing_account_id(services, account_id), "suspended", body.reason, body.until,
                      staff.account_id, client)
     return StatusOut(status="suspended")
 
@@ -65,36 +67,12 @@ def ban(account_id: str, body: RestrictIn, staff: Admin, services: ServicesDep, 
     """A temporary ban: `until` is required."""
     if body.until is None:
         raise BastionError("request.invalid", detail="A ban needs an end time (`until`); use suspend otherwise.")
-    restrict_account(services, _account_id(services, account_id), "banned", body.reason, body.until,
+    restrict_account(services, existing_account_id(services, account_id), "banned", body.reason, body.until,
                      staff.account_id, client)
     return StatusOut(status="banned")
 
 
 @admin_router.post("/accounts/{account_id}/reinstate", response_model=StatusOut)
 def reinstate(account_id: str, body: ReasonIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
-    reinstate_account(services, _account_id(services, account_id), staff.account_id, client, body.reason)
+    reinstate_account(services, existing_account_id(services, account_id), staff.account_id, client, body.reason)
     return StatusOut(status="active")
-
-
-@support_router.post("/accounts/{account_id}/unfreeze", response_model=StatusOut)
-def unfreeze(account_id: str, body: ReasonIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
-    """Lift a freeze (not before 2 h after it)."""
-    reinstate_account(services, _account_id(services, account_id), staff.account_id, client, body.reason,
-                      only="frozen")
-    return StatusOut(status="active")
-
-
-@support_router.post("/accounts/{account_id}/unlock", response_model=StatusOut)
-def unlock(account_id: str, body: ReasonIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
-    """Lift the wrong-password pause on the account's email (not the 100-failure switch-off: that needs a reset)."""
-    from bastion.accounts.repo import get_account
-
-    with services.db.transaction() as tx:
-        account = get_account(tx, _account_id(services, account_id))
-        email = account.email
-        record_event(tx, services.clock.now(), "account.unlocked", account.id, client, actor_id=staff.account_id,
-                     reason=body.reason)
-    if not services.throttle.lift_pause(email, services.clock.now()):
-        raise BastionError("request.invalid", detail="Password sign-in is switched off after too many wrong "
-                           "passwords; only a password reset by the owner switches it back on.")
-    return StatusOut(status="unlocked")

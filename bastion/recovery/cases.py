@@ -1,0 +1,251 @@
+"""Recovery cases, the account holder's side: start, upload evidence, follow, cancel (REQUIREMENTS 16-17, 28).
+
+A case (a 2FA reset, or lifting a freeze) starts with the password. The answer is the same
+202 with a case id whether the account exists, the password is right or a case is already
+open (REQUIREMENTS 17); only the account's mailbox learns more: it gets the link that
+uploads evidence and shows the case, and at every step a link that cancels the case and
+freezes the account. A wrong password counts against the email like a failed sign-in, so
+this door is no way around the lockout.
+
+States: awaiting_documents → in_review → waiting (approved; `due_at`) → completed,
+or rejected / cancelled / expired. Support decides (bastion.support.decisions); the
+scheduler completes (bastion.recovery.completion).
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as Tx
+
+from bastion.accounts.devices import is_known_device
+from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
+from bastion.accounts.status import freeze_in
+from bastion.audit import record_event
+from bastion.clock import rfc3339
+from bastion.context import Client
+from bastion.crypto import hash_token, new_token
+from bastion.errors import BastionError
+from bastion.mfa.factors import has_second_factor
+from bastion.notify.outbox import enqueue
+from bastion.onetime import consume_token, issue_token
+from bastion.recovery.evidence import DOCUMENT_KINDS, check_evidence, seal
+from bastion.services import Services
+from bastion.store.models import Account, CaseDocument, RecoveryCase
+from bastion.store.types import new_id
+
+KINDS = {"mfa_reset": "2FA reset", "unfreeze": "unfreeze request"}
+OPEN_STATES = ("awaiting_documents", "in_review", "waiting")
+CANCEL_PURPOSE = "case_cancel"
+CANCEL_LINK_VALID = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseStatus:
+    """What the holder sees of a case: never who decided it, never the documents themselves."""
+
+    id: str
+    kind: str
+    status: str
+    created_at: datetime
+    documents: list[str]
+    missing: list[str]
+    due_at: datetime | None = None
+    decision_reason: str | None = None
+    steps: list[str] = field(default_factory=list)
+
+
+def request_case(services: Services, kind: str, email: str, password: str, client: Client) -> str:
+    """Open a case (or re-send the open one's link). Returns a case id, a decoy when nothing was opened."""
+    decoy = new_id()
+    identifier = normalize_email(email)
+    now = services.clock.now()
+    for scope, value in (("case_identifier", identifier), ("case_ip", client.ip or "unknown")):
+        wait = services.throttle.hit(scope, value, now)
+        if wait is not None:
+            raise BastionError("rate_limited", retry_after=wait)
+    account = _password_matches(services, identifier, password, client, now)
+    if account is None:
+        return decoy
+    token = new_token()
+    with services.db.transaction() as tx:
+        account = get_account(tx, account.id)
+        if not _case_applies(tx, kind, account):
+            return decoy
+        case, opened = _open_or_refresh(tx, kind, account.id, hash_token(token), now, client)
+        record_event(tx, now, "case.opened" if opened else "case.link_resent", account.id, client,
+                     case_id=case.id, case_kind=kind)
+        notify_case(services, tx, case, account, "case_opened", case_link=case_link(services, case.id, token))
+        return case.id
+
+
+def _password_matches(services: Services, identifier: str, password: str, client: Client,
+                      now: datetime) -> Account | None:
+    """The sign-in's own throttles and one hash: a wrong password is a failure on the email."""
+    throttle = services.throttle
+    throttle.check_network(client.ip, now)
+    with services.db.transaction() as tx:
+        account = find_account_by_email(tx, identifier)
+        known = account is not None and is_known_device(tx, account.id, client.device_id)
+    throttle.check_identifier(identifier, client.device_id, known, now)
+    with services.hash_gate.admit(known):
+        matched = services.passwords.verify(account.password_hash if account else None, password)
+    if not matched or account is None or account.password_hash is None:
+        throttle.record_failure(identifier, client.ip, client.device_id, known, now)
+        return None
+    throttle.record_success(identifier, client.device_id)
+    return account
+
+
+def _case_applies(tx: Tx, kind: str, account: Account) -> bool:
+    if kind == "unfreeze":
+        return account.status == "frozen"
+    return has_second_factor(tx, account.id)
+
+
+def _open_or_refresh(tx: Tx, kind: str, account_id: str, access_hash: str, now: datetime,
+                     client: Client) -> tuple[RecoveryCase, bool]:
+    """One open case per kind and account (a unique index decides races); a new link replaces the old."""
+    existing = _open_case(tx, account_id, kind)
+    if existing is None:
+        case = RecoveryCase(account_id=account_id, kind=kind, status="awaiting_documents", access_hash=access_hash,
+                            created_at=now, ip=client.ip)
+        try:
+            with tx.begin_nested():
+                tx.add(case)
+            return case, True
+        except IntegrityError:
+            existing = _open_case(tx, account_id, kind)
+            if existing is None:
+                raise
+    existing.access_hash = access_hash  # only the newest emailed link works
+    return existing, False
+
+
+def _open_case(tx: Tx, account_id: str, kind: str) -> RecoveryCase | None:
+    return tx.execute(select(RecoveryCase).where(
+        RecoveryCase.account_id == account_id, RecoveryCase.kind == kind, RecoveryCase.closed_at.is_(None))
+    ).scalar_one_or_none()
+
+
+def case_link(services: Services, case_id: str, token: str) -> str:
+    return f"{services.settings.public_url}/recovery/case?case={case_id}&token={token}"
+
+
+def cancel_link(services: Services, tx: Tx, account_id: str) -> str:
+    token = issue_token(tx, services.clock.now(), account_id, CANCEL_PURPOSE, CANCEL_LINK_VALID, newest_only=False)
+    return f"{services.settings.public_url}/recovery/cancel?token={token}"
+
+
+def notify_case(services: Services, tx: Tx, case: RecoveryCase, account: Account, template: str,
+                **context: object) -> None:
+    """Every case email names the step and carries its own cancel link."""
+    now = services.clock.now()
+    enqueue(services, tx, template, account, dedup_key=f"{template}/{case.id}/{new_id()}", now=now,
+            what=KINDS[case.kind], kind=case.kind, when=rfc3339(now), case_id=case.id,
+            wait_hours=services.settings.mfa_reset_wait_hours,
+            cancel_link=cancel_link(services, tx, account.id), **context)
+
+
+def _case_for_access(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:
+    case = tx.execute(select(RecoveryCase).where(RecoveryCase.access_hash == hash_token(access_token))
+                      ).scalar_one_or_none()
+    if case is None or not hmac.compare_digest(case.id.encode(), case_id.encode()):
+        raise BastionError("token.invalid", detail="This case link is not valid; use the newest email about it.")
+    return case
+
+
+def add_document(services: Services, case_id: str, access_token: str, kind: str, content: bytes,
+                 client: Client) -> CaseStatus:
+    """Store one piece of evidence (replacing an earlier one of that kind); all three → in review."""
+    if kind not in DOCUMENT_KINDS:
+        raise BastionError("request.invalid", detail=f"`kind` must be one of: {', '.join(DOCUMENT_KINDS)}.")
+    evidence = check_evidence(content)
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        case = _case_for_access(tx, case_id, access_token)
+        if case.closed_at is not None:
+            raise BastionError("case.closed")
+        if case.status not in ("awaiting_documents", "in_review"):
+            raise BastionError("case.not_ready", detail="The case was approved; its documents can no longer change.")
+        for old in tx.execute(select(CaseDocument).where(CaseDocument.case_id == case.id,
+                                                         CaseDocument.kind == kind)).scalars():
+            tx.delete(old)
+        tx.flush()
+        tx.add(CaseDocument(case_id=case.id, kind=kind, content_type=evidence.content_type, size=evidence.size,
+                            sha256=evidence.sha256, data=seal(services.keys, case.id, kind, content), created_at=now))
+        tx.flush()
+        record_event(tx, now, "case.document_added", case.account_id, client, case_id=case.id, document=kind,
+                     content_type=evidence.content_type, size=evidence.size)
+        if case.status == "awaiting_documents" and not _missing(tx, case.id):
+            case.status, case.submitted_at = "in_review", now
+            record_event(tx, now, "case.submitted", case.account_id, client, case_id=case.id)
+            notify_case(services, tx, case, get_account(tx, case.account_id), "case_submitted")
+        return _status_of(tx, case)
+
+
+def case_status(services: Services, case_id: str, access_token: str) -> CaseStatus:
+    with services.db.transaction() as tx:
+        return _status_of(tx, _case_for_access(tx, case_id, access_token))
+
+
+def _missing(tx: Tx, case_id: str) -> list[str]:
+    present = set(tx.execute(select(CaseDocument.kind).where(CaseDocument.case_id == case_id)).scalars())
+    return [kind for kind in DOCUMENT_KINDS if kind not in present]
+
+
+_NEXT_STEPS = {
+    "awaiting_documents": ["Upload the missing documents below.",
+                           "Support reviews the case once all three are in, usually within two working days."],
+    "in_review": ["Support is reviewing your documents; we will email you the decision."],
+    "waiting": ["Your request was approved. For your safety it takes effect when the waiting period ends.",
+                "Didn't ask for this? Use the cancel link in our email: it stops the request and freezes the "
+                "account."],
+    "completed": ["Done. Sign in with your password."],
+    "rejected": ["Read the reason below. You can start a new request with better documents."],
+    "cancelled": ["The request was cancelled and the account frozen. Contact support if that was not you."],
+    "expired": ["The request closed because the documents did not arrive in time. Start a new one."],
+}
+
+
+def _status_of(tx: Tx, case: RecoveryCase) -> CaseStatus:
+    missing = _missing(tx, case.id) if case.closed_at is None else []
+    return CaseStatus(
+        id=case.id, kind=case.kind, status=case.status, created_at=case.created_at,
+        documents=[kind for kind in DOCUMENT_KINDS if kind not in missing] if case.purged_at is None else [],
+        missing=missing, due_at=case.due_at,
+        decision_reason=case.decision_reason if case.status == "rejected" else None,
+        steps=_NEXT_STEPS[case.status],
+    )
+
+
+def cancel_with_link(services: Services, token: str, client: Client) -> int:
+    """The owner's "this wasn't me": every open case ends and the account is frozen. Returns cases cancelled."""
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        account = get_account(tx, consume_token(tx, now, CANCEL_PURPOSE, token))
+        cancelled = list(tx.execute(
+            update(RecoveryCase)
+            .where(RecoveryCase.account_id == account.id, RecoveryCase.closed_at.is_(None))
+            .values(status="cancelled", closed_at=now)
+            .returning(RecoveryCase.id, RecoveryCase.kind)
+        ))
+        for case_id, kind in cancelled:
+            record_event(tx, now, "case.cancelled", account.id, client, case_id=case_id, case_kind=kind, via="email_link")
+        if account.status != "frozen":
+            freeze_in(services, tx, account, client, via="case_cancel_link")
+        return len(cancelled)
+
+
+def close_case(tx: Tx, case_id: str, now: datetime, status: str, from_states: tuple[str, ...],
+               **values: object) -> bool:
+    """Move a case to a closed state once: the conditional UPDATE decides between racing callers."""
+    return tx.execute(
+        update(RecoveryCase)
+        .where(RecoveryCase.id == case_id, RecoveryCase.status.in_(from_states), RecoveryCase.closed_at.is_(None))
+        .values(status=status, closed_at=now, **values)
+    ).rowcount == 1

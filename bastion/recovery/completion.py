@@ -1,0 +1,126 @@
+"""Scheduled recovery work: approved cases take effect when their wait ends; stale cases expire;
+documents of closed cases are purged (REQUIREMENTS 16, 28).
+
+Any number of workers may run this at once. Due cases are picked with `FOR UPDATE SKIP LOCKED`
+on PostgreSQL so workers share them out, and each case takes effect in the same transaction as
+the conditional UPDATE that closes it — a case whose UPDATE matched no row was done by
+someone else. Exactly once, whatever the timing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session as Tx
+
+from bastion.accounts.repo import get_account
+from bastion.accounts.status import UNFREEZE_NOT_BEFORE
+from bastion.audit import record_event
+from bastion.clock import rfc3339
+from bastion.mfa import backup_codes, totp_repo
+from bastion.recovery.cases import close_case, notify_case
+from bastion.recovery.holds import WITHDRAWAL, place_hold
+from bastion.services import Services
+from bastion.sessions.tokens import revoke_sessions
+from bastion.store.models import Account, CaseDocument, Passkey, RecoveryCase
+
+log = logging.getLogger("bastion.recovery")
+
+HOLD_AFTER = {"mfa_reset": timedelta(hours=48), "unfreeze": timedelta(hours=24)}  # Binance; REQUIREMENTS 28
+
+
+def run_scheduled(services: Services, batch: int = 20) -> dict[str, int]:
+    """One pass of everything due; returns how many of each were handled by this caller."""
+    return {
+        "completed": complete_due_cases(services, batch),
+        "expired": expire_stale_cases(services),
+        "purged": purge_documents(services),
+    }
+
+
+def complete_due_cases(services: Services, batch: int = 20) -> int:
+    """Complete up to `batch` due cases, one transaction each; returns how many this caller completed."""
+    completed = 0
+    for _ in range(batch):
+        outcome = _complete_next(services)
+        if outcome is None:
+            break
+        completed += outcome
+    return completed
+
+
+def _complete_next(services: Services) -> int | None:
+    """1 if this caller completed a case, 0 if another worker got there first, None if none is due."""
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        query = (select(RecoveryCase).where(RecoveryCase.status == "waiting", RecoveryCase.due_at <= now)
+                 .order_by(RecoveryCase.due_at).limit(1))
+        if tx.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)  # other workers take the next case meanwhile
+        case = tx.execute(query).scalar_one_or_none()
+        if case is None:
+            return None
+        if not close_case(tx, case.id, now, "completed", ("waiting",)):
+            return 0
+        account = get_account(tx, case.account_id)
+        effect = (_remove_second_factors(services, tx, account) if case.kind == "mfa_reset"
+                  else _unfreeze(tx, account, now))
+        until = place_hold(tx, now, account.id, WITHDRAWAL, f"{case.kind}_completed", HOLD_AFTER[case.kind])
+        record_event(tx, now, "case.completed", account.id, case_id=case.id, case_kind=case.kind,
+                     hold_until=rfc3339(until), **effect)
+        notify_case(services, tx, case, account, "case_completed", hold_until=rfc3339(until), **effect)
+        return 1
+
+
+def _remove_second_factors(services: Services, tx: Tx, account: Account) -> dict[str, int]:
+    now = services.clock.now()
+    totp_removed = totp_repo.remove(tx, account.id)
+    passkeys = tx.execute(delete(Passkey).where(Passkey.account_id == account.id)).rowcount
+    backup_codes.void_sets(tx, account.id, now)
+    # Trusted devices lose their trust with the factors (their fingerprint changes); sessions end now.
+    ended = revoke_sessions(tx, now, account.id, "mfa_reset")
+    return {"totp_removed": int(totp_removed), "passkeys_removed": passkeys, "sessions_ended": ended}
+
+
+def _unfreeze(tx: Tx, account: Account, now: datetime) -> dict[str, int]:
+    lifted = tx.execute(update(Account).where(Account.id == account.id, Account.status == "frozen").values(
+        status="active", status_reason=None, status_until=None, status_changed_at=now
+    )).rowcount
+    return {"unfrozen": lifted}
+
+
+def unfreeze_due_at(account: Account, approved_at: datetime) -> datetime:
+    """Not before 2 h after the freeze (REQUIREMENTS 28)."""
+    earliest = (account.status_changed_at or approved_at) + UNFREEZE_NOT_BEFORE
+    return max(approved_at, earliest)
+
+
+def expire_stale_cases(services: Services) -> int:
+    """Cases still without their documents after `case_documents_days` close as expired."""
+    now = services.clock.now()
+    cutoff = now - timedelta(days=services.settings.case_documents_days)
+    with services.db.transaction() as tx:
+        stale = list(tx.execute(select(RecoveryCase.id, RecoveryCase.account_id).where(
+            RecoveryCase.status == "awaiting_documents", RecoveryCase.created_at < cutoff)))
+        expired = 0
+        for case_id, account_id in stale:
+            if close_case(tx, case_id, now, "expired", ("awaiting_documents",)):
+                record_event(tx, now, "case.expired", account_id, case_id=case_id)
+                expired += 1
+        return expired
+
+
+def purge_documents(services: Services) -> int:
+    """Evidence is kept `evidence_retention_days` after its case closes, then deleted for good."""
+    now = services.clock.now()
+    cutoff = now - timedelta(days=services.settings.evidence_retention_days)
+    with services.db.transaction() as tx:
+        closed = list(tx.execute(select(RecoveryCase.id, RecoveryCase.account_id).where(
+            RecoveryCase.closed_at.is_not(None), RecoveryCase.closed_at <= cutoff, RecoveryCase.purged_at.is_(None))))
+        for case_id, account_id in closed:
+            removed = tx.execute(delete(CaseDocument).where(CaseDocument.case_id == case_id)).rowcount
+            tx.execute(update(RecoveryCase).where(RecoveryCase.id == case_id).values(purged_at=now))
+            record_event(tx, now, "case.documents_purged", account_id, case_id=case_id, documents=removed)
+        return len(closed)

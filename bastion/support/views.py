@@ -1,0 +1,195 @@
+"""What support agents see (REQUIREMENTS 33-34): accounts, attempts, references, cases, documents.
+
+Plain dictionaries of facts an agent needs — status, factors by type and date, devices,
+attempts with reasons, cases — and never a password hash, code, secret, token or encrypted
+column. Reading an identity document is itself an audited action.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session as Tx
+
+from bastion.accounts.devices import describe_agent, list_devices
+from bastion.audit import record_event
+from bastion.clock import rfc3339
+from bastion.context import Client
+from bastion.errors import CATALOGUE, BastionError
+from bastion.mfa import backup_codes, totp_repo
+from bastion.mfa.passkey_repo import list_passkeys
+from bastion.recovery.evidence import DOCUMENT_KINDS, unseal
+from bastion.recovery.holds import active_restrictions
+from bastion.risk.words import device_and_place, place_words
+from bastion.services import Services
+from bastion.store.models import (
+    Account, CaseApproval, CaseDocument, RecoveryCase, Refusal, Session, SignInAttempt,
+)
+
+SEARCH_LIMIT = 20
+
+
+def _not_found(what: str) -> BastionError:
+    return BastionError("resource.not_found", detail=f"No {what} with this id.")
+
+
+def search_accounts(services: Services, query: str) -> list[dict[str, Any]]:
+    """By exact id, or by a part of the email address (newest accounts first)."""
+    text = query.strip().lower()
+    if not text:
+        return []
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    with services.db.transaction() as tx:
+        accounts = tx.execute(
+            select(Account).where(or_(Account.id == text, Account.email.like(pattern, escape="\\")))
+            .order_by(Account.created_at.desc()).limit(SEARCH_LIMIT)
+        ).scalars()
+        return [_summary(account) for account in accounts]
+
+
+def _summary(account: Account) -> dict[str, Any]:
+    return {"id": account.id, "email": account.email, "status": account.status,
+            "roles": sorted(account.role_set), "created_at": rfc3339(account.created_at)}
+
+
+def account_view(services: Services, account_id: str) -> dict[str, Any]:
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        account = tx.get(Account, account_id) if len(account_id) <= 64 else None
+        if account is None:
+            raise _not_found("account")
+        sessions = tx.execute(select(func.count()).select_from(Session).where(
+            Session.account_id == account.id, Session.revoked_at.is_(None), Session.expires_at > now)).scalar_one()
+        view = {
+            **_summary(account),
+            "status_reason": account.status_reason,
+            "status_until": rfc3339(account.status_until),
+            "status_changed_at": rfc3339(account.status_changed_at),
+            "email_confirmed_at": rfc3339(account.email_verified_at),
+            "password_changed_at": rfc3339(account.password_changed_at),
+            "anti_phishing_code_set": account.anti_phishing_code is not None,
+            "ip_allowlist": list(account.ip_allowlist),
+            "factors": _factors(tx, account.id),
+            "live_sessions": sessions,
+            "devices": [{"id": device.id, "device": device_and_place(device.user_agent, device.last_country),
+                         "first_seen_at": rfc3339(device.first_seen_at), "last_seen_at": rfc3339(device.last_seen_at),
+                         "last_ip": device.last_ip, "trusted_until": rfc3339(device.trusted_until)}
+                        for device in list_devices(tx, account.id)],
+            "attempts": [attempt_view(attempt) for attempt in tx.execute(
+                select(SignInAttempt).where(SignInAttempt.account_id == account.id)
+                .order_by(SignInAttempt.id.desc()).limit(20)).scalars()],
+            "cases": [_case_summary(case) for case in tx.execute(
+                select(RecoveryCase).where(RecoveryCase.account_id == account.id)
+                .order_by(RecoveryCase.created_at.desc()).limit(20)).scalars()],
+        }
+    view["restrictions"] = [{"kind": hold.kind, "reason": hold.reason, "until": rfc3339(hold.until)}
+                            for hold in active_restrictions(services, account_id)]
+    return view
+
+
+def _factors(tx: Tx, account_id: str) -> list[dict[str, Any]]:
+    """Factors by type and date — which exist, never what they are."""
+    factors: list[dict[str, Any]] = []
+    credential = totp_repo.confirmed_credential(tx, account_id)
+    if credential is not None:
+        factors.append({"type": "totp", "added_at": rfc3339(credential.confirmed_at),
+                        "last_used_at": rfc3339(credential.last_used_at)})
+    for passkey in list_passkeys(tx, account_id):
+        factors.append({"type": "passkey", "name": passkey.name, "added_at": rfc3339(passkey.created_at),
+                        "last_used_at": rfc3339(passkey.last_used_at)})
+    codes = backup_codes.status(tx, account_id)
+    if codes is not None:
+        factors.append({"type": "backup_codes", "added_at": rfc3339(codes.created_at), "remaining": codes.remaining})
+    return factors
+
+
+def attempt_view(attempt: SignInAttempt) -> dict[str, Any]:
+    return {"reference": attempt.reference, "at": rfc3339(attempt.created_at), "identifier": attempt.identifier,
+            "account_id": attempt.account_id, "method": attempt.method, "outcome": attempt.outcome,
+            "code": attempt.code, "ip": attempt.ip, "place": place_words(attempt.country),
+            "network": attempt.asn_name, "device": describe_agent(attempt.user_agent),
+            "risk": attempt.risk}
+
+
+def find_reference(services: Services, reference: str) -> dict[str, Any]:
+    """A refusal's reference → what happened, why, and what the person was told to do."""
+    reference = reference.strip().upper()
+    with services.db.transaction() as tx:
+        attempt = tx.execute(select(SignInAttempt).where(SignInAttempt.reference == reference)).scalar_one_or_none()
+        refusal = tx.get(Refusal, reference) if len(reference) <= 12 else None
+        if attempt is None and refusal is None:
+            raise BastionError("resource.not_found", detail="No refusal with this reference.")
+        code = attempt.code if attempt is not None else refusal.code  # type: ignore[union-attr]
+        explained = CATALOGUE.get(code or "")
+        found: dict[str, Any] = {
+            "reference": reference, "code": code,
+            "title": explained.title if explained else None,
+            "message": explained.message if explained else None,
+            "steps": list(explained.steps) if explained else [],
+        }
+        if attempt is not None:
+            found["attempt"] = attempt_view(attempt)
+        if refusal is not None:
+            found["request"] = {"at": rfc3339(refusal.created_at), "method": refusal.method, "path": refusal.path,
+                                "status": refusal.status, "ip": refusal.ip, "account_id": refusal.account_id}
+        return found
+
+
+def _case_summary(case: RecoveryCase) -> dict[str, Any]:
+    return {"id": case.id, "account_id": case.account_id, "kind": case.kind, "status": case.status,
+            "created_at": rfc3339(case.created_at), "submitted_at": rfc3339(case.submitted_at),
+            "due_at": rfc3339(case.due_at), "closed_at": rfc3339(case.closed_at)}
+
+
+def list_cases(services: Services, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """The queue: cases to review first (oldest submitted first), then the rest, newest first."""
+    with services.db.transaction() as tx:
+        query = select(RecoveryCase, Account.email).join(Account, Account.id == RecoveryCase.account_id)
+        if status is not None:
+            query = query.where(RecoveryCase.status == status)
+        rows = tx.execute(query.order_by(RecoveryCase.submitted_at.is_(None), RecoveryCase.submitted_at,
+                                         RecoveryCase.created_at.desc()).limit(limit))
+        return [{**_case_summary(case), "email": email} for case, email in rows]
+
+
+def case_view(services: Services, case_id: str) -> dict[str, Any]:
+    with services.db.transaction() as tx:
+        case = tx.get(RecoveryCase, case_id) if len(case_id) <= 64 else None
+        if case is None:
+            raise _not_found("case")
+        account = tx.get(Account, case.account_id)
+        documents = tx.execute(select(CaseDocument).where(CaseDocument.case_id == case.id)).scalars()
+        approvals = tx.execute(select(CaseApproval).where(CaseApproval.case_id == case.id)
+                               .order_by(CaseApproval.created_at)).scalars()
+        return {
+            **_case_summary(case),
+            "email": account.email if account else None,
+            "account_status": account.status if account else None,
+            "ip": case.ip,
+            "decided_at": rfc3339(case.decided_at), "decided_by": case.decided_by,
+            "decision_reason": case.decision_reason,
+            "approvals": [{"agent_id": a.agent_id, "reason": a.reason, "at": rfc3339(a.created_at)} for a in approvals],
+            "approvals_required": services.settings.case_approvals_required,
+            "documents": [{"id": d.id, "kind": d.kind, "label": DOCUMENT_KINDS[d.kind], "content_type": d.content_type,
+                           "size": d.size, "sha256": d.sha256, "uploaded_at": rfc3339(d.created_at)}
+                          for d in documents],
+            "documents_purged_at": rfc3339(case.purged_at),
+        }
+
+
+def read_document(services: Services, case_id: str, document_id: str, agent_id: str,
+                  client: Client) -> tuple[str, bytes]:
+    """The decrypted file for an agent's eyes; who looked, and when, is recorded."""
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        document = tx.get(CaseDocument, document_id) if len(document_id) <= 64 else None
+        if document is None or document.case_id != case_id or document.data is None:
+            raise _not_found("document")
+        case = tx.get(RecoveryCase, case_id)
+        assert case is not None
+        if case.account_id == agent_id:
+            raise BastionError("case.own_account")
+        record_event(tx, now, "case.document_viewed", case.account_id, client, actor_id=agent_id, case_id=case_id,
+                     document=document.kind)
+        return document.content_type, unseal(services.keys, case_id, document.kind, document.data)

@@ -1,0 +1,109 @@
+"""Recovery cases for the account holder: 2FA reset and unfreeze requests, evidence, cancel.
+
+Starting a case answers the same 202 whatever happened; the rest needs the case link emailed
+to the account (its token goes in `X-Case-Token`, or the `token` form field of an upload).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Header, UploadFile
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from bastion.errors import BastionError
+from bastion.recovery.cases import CaseStatus, add_document, cancel_with_link, case_status, request_case
+from bastion.recovery.evidence import MAX_BYTES
+from bastion.web.api.schemas import Body, Email, Password, Token, TokenIn
+from bastion.web.deps import ClientDep, ServicesDep
+from bastion.web.openapi import problems
+
+router = APIRouter(tags=["recovery"])
+
+
+class CaseRequestIn(Body):
+    email: Email
+    password: Password
+
+
+class CaseAcceptedOut(BaseModel):
+    case_id: str
+    status: str = "received"
+    next: str = "If the details were right, we emailed the account a link to upload identity documents."
+
+
+class CaseStatusOut(BaseModel):
+    id: str
+    kind: str
+    status: str
+    created_at: datetime
+    documents: list[str]
+    missing: list[str]
+    due_at: datetime | None = None
+    decision_reason: str | None = None
+    steps: list[str]
+
+
+class CancelOut(BaseModel):
+    status: str = "cancelled"
+    cases_cancelled: int
+    account: str = "frozen"
+
+
+def _out(status: CaseStatus) -> CaseStatusOut:
+    return CaseStatusOut(id=status.id, kind=status.kind, status=status.status, created_at=status.created_at,
+                         documents=status.documents, missing=status.missing, due_at=status.due_at,
+                         decision_reason=status.decision_reason, steps=status.steps)
+
+
+@router.post("/v1/mfa-reset", status_code=202, response_model=CaseAcceptedOut, responses=problems(422, 429))
+def start_mfa_reset(body: CaseRequestIn, services: ServicesDep, client: ClientDep) -> CaseAcceptedOut:
+    """Lost authenticator and no backup codes: start a 2FA reset (REQUIREMENTS 16-17).
+
+    The same answer for an unknown email, a wrong password or an already open case."""
+    return CaseAcceptedOut(case_id=request_case(services, "mfa_reset", body.email, body.password, client))
+
+
+@router.post("/v1/unfreeze-request", status_code=202, response_model=CaseAcceptedOut,
+             responses=problems(422, 429))
+def start_unfreeze(body: CaseRequestIn, services: ServicesDep, client: ClientDep) -> CaseAcceptedOut:
+    """Ask for a frozen account to be unfrozen after an identity check (REQUIREMENTS 28)."""
+    return CaseAcceptedOut(case_id=request_case(services, "unfreeze", body.email, body.password, client))
+
+
+@router.get("/v1/recovery-cases/{case_id}", response_model=CaseStatusOut, responses=problems(400, 422))
+def get_case(case_id: str, services: ServicesDep,
+             x_case_token: Annotated[Token, Header(description="The token of the emailed case link")]
+             ) -> CaseStatusOut:
+    """Where the case stands and what comes next."""
+    return _out(case_status(services, case_id, x_case_token))
+
+
+@router.post("/v1/mfa-reset/{case_id}/documents", status_code=201, response_model=CaseStatusOut,
+             responses=problems(400, 409, 413, 415, 422))
+@router.post("/v1/recovery-cases/{case_id}/documents", status_code=201, response_model=CaseStatusOut,
+             responses=problems(400, 409, 413, 415, 422), include_in_schema=False)
+async def upload_document(
+    case_id: str,
+    services: ServicesDep,
+    client: ClientDep,
+    kind: Annotated[str, Form(description="id_front, id_back or selfie")],
+    file: Annotated[UploadFile, File(description="JPEG, PNG or PDF, at most 10 MB")],
+    token: Annotated[Token | None, Form(description="The token of the emailed case link")] = None,
+    x_case_token: Annotated[Token | None, Header()] = None,
+) -> CaseStatusOut:
+    """Upload one identity document; uploading a kind again replaces it."""
+    access = x_case_token or token
+    if not access:
+        raise BastionError("token.invalid", detail="Send the token of the emailed case link.")
+    content = await file.read(MAX_BYTES + 1)
+    status = await run_in_threadpool(add_document, services, case_id, access, kind, content, client)
+    return _out(status)
+
+
+@router.post("/v1/mfa-reset/cancel", response_model=CancelOut, responses=problems(400, 410, 422))
+def cancel_case(body: TokenIn, services: ServicesDep, client: ClientDep) -> CancelOut:
+    """The "this wasn't me" link of a case email: ends every open case and freezes the account."""
+    return CancelOut(cases_cancelled=cancel_with_link(services, body.token, client))
