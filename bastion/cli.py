@@ -121,10 +121,13 @@ def demo(
     table.add_row("dev mailbox", f"{base}/dev/mailbox")
     table.add_row("API reference", f"{base}/docs")
     for email, password, role in accounts:
-        key = DEMO_TOTP_KEYS.get(email) if role in {"support", "admin"} else None  # Bob lost his phone
-        second = f"\n  authenticator key {key}  (codes: oathtool --totp -b {key})" if key else ""
-        table.add_row(f"{role} account", f"{email}  /  {password}{second}")
+        table.add_row(f"{role} account", f"{email}  /  {password}")
     console.print(table)
+    for email, _, role in accounts:
+        if role in {"support", "admin"}:  # staff sign in with 2FA; Bob lost his phone
+            key = DEMO_TOTP_KEYS[email]
+            console.print(f"{email} authenticator key: {key} (codes: oathtool --totp -b {key})", soft_wrap=True)
+    console.print("bob@example.com lost his phone: his 2FA reset waits in the support queue.", soft_wrap=True)
     console.print(f"Data in {settings.data_dir.resolve()}. Stop with Ctrl+C.")
     uvicorn.run(create_app(services), host=host, port=port, log_config=None, log_level="warning")
 

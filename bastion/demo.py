@@ -24,7 +24,7 @@ DEMO_ACCOUNTS = [
     ("alice@example.com", "amber kettle mosaic 58 sunrise", "trader"),
     ("support@example.com", "quiet lantern meadow 42 harbor", "support"),
     ("admin@example.com", "river orchard compass 17 maple", "admin"),
-    ("bob@example.com", "copper willow lantern 93 brook", "trader (lost phone; 2FA reset in review)"),
+    ("bob@example.com", "copper willow lantern 93 brook", "trader"),  # lost his phone: 2FA reset in review
 ]
 # Authenticator keys of the demo staff (and of Bob's lost phone): demo data only.
 DEMO_TOTP_KEYS = {
