@@ -8,6 +8,7 @@ import zlib
 import pytest
 from sqlalchemy import select
 
+from bastion.crypto.keyring import KeyRingError
 from bastion.recovery.evidence import MAX_BYTES, unseal
 from bastion.store.models import CaseDocument
 from tests.conftest import DEFAULT_PASSWORD
@@ -85,7 +86,7 @@ def test_documents_are_encrypted_at_rest_and_a_kind_uploaded_again_replaces_the_
     assert row.content_type == "image/jpeg" and row.size == len(second)
     assert row.data is not None and row.data.startswith("v1.") and second[:16].hex() not in row.data
     assert unseal(services.keys, case_id, "id_front", row.data) == second
-    with pytest.raises(Exception):
+    with pytest.raises(KeyRingError):
         unseal(services.keys, case_id, "id_back", row.data)  # bound to its case and kind
 
 
