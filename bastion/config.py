@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     secret_keys: SecretStr | None = None
     trusted_proxies: str = ""
     log_level: str = "INFO"
+    # Where people reach the platform's support (a page or mailto: link), shown by the troubleshooter.
+    support_url: str | None = None
     # One line per request is costly under a flood and repeats what metrics and refusal logs say.
     access_log: bool = False
 
@@ -106,6 +108,13 @@ class Settings(BaseSettings):
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError("must be an http(s) URL such as https://id.example.com")
         return value.rstrip("/")
+
+    @field_validator("support_url")
+    @classmethod
+    def _support_url(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in {"http", "https", "mailto"}:
+            raise ValueError("must be an http(s) or mailto: URL")
+        return value or None
 
     @field_validator("smtp_url")
     @classmethod

@@ -32,8 +32,13 @@ def _seconds_until(until: datetime, now: datetime) -> int:
     return max(1, int((until - now).total_seconds() + 0.999))
 
 
+def locked_until(services: Services, account_id: str, now: datetime) -> datetime | None:
+    """When the account's second-step pause ends, if it is paused now."""
+    return services.throttle.store.held_until(_key("mfa_lock", account_id), now)
+
+
 def ensure_not_locked(services: Services, account_id: str, now: datetime) -> None:
-    until = services.throttle.store.held_until(_key("mfa_lock", account_id), now)
+    until = locked_until(services, account_id, now)
     if until is not None:
         raise BastionError("mfa.locked", retry_after=_seconds_until(until, now))
 

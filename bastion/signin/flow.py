@@ -120,13 +120,20 @@ def advance_flow(
     return Authenticated(token, session, account)
 
 
+# A step sent to a flow that waits for another one is told which (`mfa.required`, ...).
+WAITING_FOR = {"mfa_required": "mfa.required", "device_verification_required": "device.verification_required"}
+
+
 def load_open_flow(tx: Tx, flow_id: str, now: datetime, state: str) -> SignInFlow:
-    """The flow waiting in `state`, or `flow.not_found` (unknown, finished, void) / `flow.expired`."""
+    """The flow waiting in `state`, or `flow.not_found` (unknown, finished, void) / `flow.expired`,
+    or the reason of the step it waits for instead."""
     flow = tx.get(SignInFlow, flow_id[:36])
-    if flow is None or flow.completed_at is not None or flow.state != state:
+    if flow is None or flow.completed_at is not None:
         raise BastionError("flow.not_found")
     if now >= flow.expires_at:
         raise BastionError("flow.expired")
+    if flow.state != state:
+        raise BastionError(WAITING_FOR.get(flow.state, "flow.not_found"))
     return flow
 
 

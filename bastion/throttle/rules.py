@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,6 +45,10 @@ def _key(kind: str, value: str) -> str:
 
 def _retry_after(until: datetime, now: datetime) -> int:
     return max(1, int((until - now).total_seconds() + 0.999))
+
+
+def _latest(moments: Iterable[datetime | None]) -> datetime | None:
+    return max((moment for moment in moments if moment is not None), default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +101,18 @@ class SignInThrottle:
             until = self.store.held_until(self.identifier_key(identifier), now)
         if until is not None:
             raise BastionError("account.locked", retry_after=_retry_after(until, now))
+
+    # When pauses end (support and the troubleshooter) -----------------------
+    def network_held_until(self, ip: str | None, now: datetime) -> datetime | None:
+        """The end of the later of the IP's and the subnet's holds, if either is held now."""
+        keys = [_key(kind, value) for kind, value in (("ip", ip), ("subnet", subnet_of(ip) if ip else None))
+                if value is not None]
+        return _latest(self.store.held_until(key, now) for key in keys)
+
+    def identifier_held_until(self, identifier: str, device_id: str | None, now: datetime) -> datetime | None:
+        """The end of the identifier's pause, or of its known device's own one, if either is held now."""
+        keys = [self.identifier_key(identifier)] + ([self.device_key(identifier, device_id)] if device_id else [])
+        return _latest(self.store.held_until(key, now) for key in keys)
 
     # Outcomes ---------------------------------------------------------------
     def record_failure(self, identifier: str, ip: str | None, device_id: str | None, known_device: bool,

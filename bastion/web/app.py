@@ -21,6 +21,7 @@ from bastion.web.api import (
     accounts,
     admin,
     cases,
+    help,
     login_steps,
     me,
     mfa,
@@ -82,8 +83,9 @@ def create_app(services: Services, deliver_mail: bool = True) -> FastAPI:
     # Second factors first: its POST /v1/reauth (password, TOTP or backup code) answers before me.py's.
     app.include_router(mfa.router)
     app.include_router(login_steps.router)
-    for router in (accounts.router, signin.router, me.router, restrictions.router, recovery.router, platform.router,
-                   admin.admin_router, support.router, cases.router, ops_admin.router, status.router, ops_router,
+    for router in (help.router, accounts.router, signin.router, me.router, restrictions.router, recovery.router,
+                   platform.router, admin.admin_router, support.router, cases.router, ops_admin.router, status.router,
+                   ops_router,
                    pages_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -101,6 +101,8 @@ async def on_unexpected_error(request: Request, error: Exception) -> Response:
     reference = new_reference()
     log.error("unexpected error", exc_info=error, extra={"reference": reference, "path": request.url.path})
     problem = BastionError("internal.error", reference=reference)
+    # Recorded too, so the reference the person quotes finds the moment (the trace is in the log).
+    record_refusal(request, problem, reference)
     if wants_html(request):
         from bastion.web.pages.render import render_problem_page
 

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from bastion.crypto import constant_time_equal
 from bastion.errors import BastionError
+from bastion.web.cookie_round_trip import cookies_refused
 
 CSRF_COOKIE = "bastion_csrf"
 CSRF_FIELD = "csrf_token"
@@ -48,9 +49,12 @@ def public_form_page(request: Request, name: str, error: BastionError | None = N
 
 
 def check_form_csrf(request: Request, submitted: str) -> None:
-    """Refuse with `csrf.invalid` unless the hidden field equals the cookie."""
+    """Refuse with `csrf.invalid` unless the hidden field equals the cookie — or with
+    `browser.cookies_blocked` when our own page came back without any cookie."""
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if not (_TOKEN_SHAPE.match(cookie) and constant_time_equal(cookie, submitted)):
+        if cookies_refused(request, bool(_TOKEN_SHAPE.match(submitted))):
+            raise BastionError("browser.cookies_blocked")
         raise BastionError("csrf.invalid")
 
 

@@ -1,0 +1,287 @@
+"""The guided troubleshooter (/help/sign-in) as data: the problems people actually meet, each
+with its causes, the ordered steps for each, and the action that ends the path.
+
+A section's `live` names what the page fills in from the service itself: a form that acts
+right there (reset, resend), or a diagnosis (maintenance now, the browser's cookies and
+version, the time for a phone's clock, when a pause ends for a reference). Every section ends
+in an action or a live form, so no path ends in reading alone (tests/help/test_guide.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bastion.errors import HELP_PATH, RESET, SECURITY, SIGN_IN, STATUS, SUPPORT, Action
+
+LIVE_PARTS = frozenset({"reset_form", "resend_verification", "resend_reset", "reference", "clock", "cookies",
+                        "browser", "maintenance", "app_versions", "announcements", "contact", "mail_from"})
+# Live parts that are themselves the action (a form or a check the person runs right there).
+ACTING_PARTS = frozenset({"reset_form", "resend_verification", "resend_reset", "reference", "cookies", "contact"})
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    anchor: str
+    title: str
+    steps: tuple[str, ...]
+    action: Action | None = None
+    live: str | None = None
+    see: tuple[str, ...] = ()  # other topics worth a look from here
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    slug: str
+    question: str
+    sections: tuple[Section, ...]
+
+    @property
+    def url(self) -> str:
+        return f"{HELP_PATH}/{self.slug}"
+
+
+def _topic(slug: str) -> Action:
+    return Action(TOPIC_TITLES[slug], f"{HELP_PATH}/{slug}")
+
+
+TOPIC_TITLES = {
+    "forgot-password": "I forgot my password",
+    "locked": "Sign-in is paused after too many attempts",
+    "authenticator": "My authenticator code is rejected",
+    "lost-phone": "I lost my phone or my authenticator app",
+    "new-device": "A new device or place is blocked or asks for a code",
+    "email": "I didn't receive the email",
+    "phishing": "An email looks like phishing",
+    "browser": "The sign-in page doesn't work in my browser",
+    "app-update": "The app says I must update",
+    "maintenance": "Sign-in is down or something went wrong",
+    "restricted": "My account is frozen, suspended or restricted",
+    "someone-else": "Someone else got into my account",
+    "signed-out": "I keep getting signed out",
+    "contact": "Contact support",
+}
+MFA_RESET = Action("Request a 2FA reset", "/mfa-reset", "POST /v1/mfa-reset")
+FREEZE = Action("Freeze my account now", "/security", "POST /v1/me/freeze")
+ANTI_PHISHING = Action("Set your anti-phishing code", "/security", "PUT /v1/me/anti-phishing-code")
+
+TOPICS: tuple[Topic, ...] = (
+    Topic("forgot-password", TOPIC_TITLES["forgot-password"], (
+        Section("reset", "Set a new password", (
+            "Enter your email address below: we email you a link, valid for 30 minutes (only the newest works).",
+            "Open the link and choose a new password.",
+            "Sign in with it. Your second step (authenticator, passkey) is still asked.",
+            "For your protection every device is signed out and withdrawals are held for 24 hours.",
+        ), RESET, live="reset_form", see=("email",)),
+        Section("strong", "Choosing a good password", (
+            "Use at least 12 characters: a few unrelated words work well.",
+            "Use it nowhere else; a password manager remembers it for you.",
+            "Leave out your email address and name.",
+        ), RESET),
+    )),
+    Topic("locked", TOPIC_TITLES["locked"], (
+        Section("when", "See when you can try again", (
+            "After 5 wrong passwords, sign-in for that email pauses for 30 seconds, doubling up to 15 minutes.",
+            "Enter the reference shown with the message: this page tells you when the pause ends.",
+            "Wait until then; every wrong try during a pause does not count, so nothing gets worse.",
+        ), live="reference"),
+        Section("known-device", "Sign in from a device you used before", (
+            "A phone or computer you signed in with before has its own count, so it is not paused.",
+        ), SIGN_IN),
+        Section("reset", "Lift the pause now with a new password", (
+            "A completed password reset lifts the pause at once.",
+            "After 100 wrong passwords signing in with the password is switched off; only a reset switches it on.",
+        ), RESET, live="reset_form"),
+        Section("network", "Too many attempts from your network", (
+            "Many sign-ins from one network (a VPN, an office, a café) pause that network for 15 minutes.",
+            "Switch off the VPN or use another network, or wait.",
+        ), SIGN_IN),
+        Section("not-me", "These attempts were not yours", (
+            "Someone may be guessing your password: the pause protects you.",
+            "Turn on an authenticator app or a passkey, and change the password if you use it elsewhere.",
+        ), _topic("someone-else")),
+    )),
+    Topic("authenticator", TOPIC_TITLES["authenticator"], (
+        Section("clock", "Your phone's clock is off", (
+            "Codes depend on the time: a phone clock more than a minute off gives codes we cannot accept.",
+            "We tell you when this is the cause, with how far off the clock is.",
+            "iPhone: Settings → General → Date & Time → Set Automatically. "
+            "Android: Settings → System → Date & time → Set time automatically.",
+            "Google Authenticator on Android: ⋮ → Settings → Time correction for codes → Sync now.",
+            "Then enter the newest code.",
+        ), SIGN_IN, live="clock"),
+        Section("wrong-entry", "The code is from another entry in the app", (
+            "Authenticator apps hold many accounts: use the entry named for this site and your email.",
+            "If you set up the authenticator again, the old entry no longer works: delete it from the app.",
+        ), SIGN_IN),
+        Section("reused", "The code was already used", (
+            "Each code works once. Wait for the next one (at most 30 seconds) and enter it.",
+            "If you did not use it, someone may know your password: set a new one.",
+        ), SIGN_IN, see=("someone-else",)),
+        Section("too-many", "Too many wrong codes", (
+            "5 wrong codes cancel a sign-in; 10 in 15 minutes pause the second step for a while.",
+            "Start again, or see when the pause ends.",
+        ), _topic("locked"), see=("lost-phone",)),
+    )),
+    Topic("lost-phone", TOPIC_TITLES["lost-phone"], (
+        Section("backup", "Use a backup code", (
+            "Sign in with your email and password.",
+            "On the second step choose \"Use a backup code\" and type one of the codes you saved.",
+            "Each code works once. Then set up the authenticator on your new phone in security settings.",
+        ), SIGN_IN),
+        Section("passkey", "Use a passkey", (
+            "Added a passkey on another device (a laptop, a security key)? Choose it on the second step.",
+        ), SIGN_IN),
+        Section("reset", "No backup codes: request a 2FA reset", (
+            "Start with your email and password.",
+            "Upload your ID (front and back) and a photo of you holding it with a handwritten note of "
+            "today's date and \"2FA reset\".",
+            "Support checks them. After approval a 48-hour wait starts; we email you a link that cancels it "
+            "if the request was not yours.",
+            "Then the old 2FA is removed, every device signed out and withdrawals held for 48 hours.",
+        ), MFA_RESET),
+    )),
+    Topic("new-device", TOPIC_TITLES["new-device"], (
+        Section("code", "Enter the emailed code", (
+            "A sign-in from a new device or place can ask you to confirm: we email a 6-digit code and a link.",
+            "Type the code on the sign-in page, or open the link on the same device. It is valid 15 minutes.",
+            "Only the newest email works. No email? Sign in again on the same device for a new one.",
+        ), SIGN_IN, see=("email",)),
+        Section("vpn", "Using a VPN, proxy or cloud server", (
+            "Sign-ins through hosting and anonymising networks are blocked for your protection.",
+            "Switch off the VPN or proxy, then sign in again.",
+        ), SIGN_IN),
+        Section("travel", "Travelling", (
+            "A new country, or a jump faster than a plane could fly, asks for the emailed code.",
+            "Tick \"Keep me signed in\" on your own device: a trusted device is not asked again for 30 days.",
+        ), SIGN_IN),
+        Section("not-me", "A code you did not ask for", (
+            "Someone has your password. Never give the code to anyone.",
+            "Use the email's \"This wasn't me\" link to freeze your account, then set a new password.",
+        ), _topic("someone-else")),
+    )),
+    Topic("email", TOPIC_TITLES["email"], (
+        Section("check", "Check these first", (
+            "Give it a few minutes.",
+            "Look in the spam, junk and promotions folders, and search for the sender shown below.",
+            "Check the address you typed for typos.",
+            "Genuine emails show your anti-phishing code at the top.",
+        ), live="mail_from", see=("phishing",)),
+        Section("verification", "Send the confirmation email again", (
+            "Enter the address you signed up with. If it waits for confirmation, a new link is sent "
+            "and the older ones stop working.",
+        ), Action("Send the confirmation email again", f"{HELP_PATH}/email#verification",
+                  "POST /v1/accounts/resend-verification"), live="resend_verification"),
+        Section("reset", "Send the password-reset email again", (
+            "Enter your address: a new link is sent and the older ones stop working.",
+        ), Action("Send the reset email again", f"{HELP_PATH}/email#reset", "POST /v1/password-reset/resend"),
+            live="resend_reset"),
+        Section("device", "Send the device code again", (
+            "On the \"Confirm it's you\" page choose \"Send a new code\", or sign in again on the same device.",
+            "The older code stops working.",
+        ), Action("Sign in again", "/login", "POST /v1/login/{flow_id}/device/resend")),
+    )),
+    Topic("phishing", TOPIC_TITLES["phishing"], (
+        Section("code", "Check the anti-phishing code", (
+            "Every email we send shows your anti-phishing code at the very top.",
+            "Missing or wrong? The email is not from us: don't click, don't reply, delete it.",
+            "We never ask for your password, authenticator codes or backup codes — by email, phone or chat.",
+        ), ANTI_PHISHING, live="announcements"),
+        Section("clicked", "Already clicked or typed your password?", (
+            "Set a new password now: it signs out every device.",
+            "Then review your sign-in activity.",
+        ), RESET, live="reset_form", see=("someone-else",)),
+    )),
+    Topic("browser", TOPIC_TITLES["browser"], (
+        Section("cookies", "Cookies are blocked", (
+            "Sign-in needs cookies for this site. Check your browser now: we set a cookie and see if it comes back.",
+            "Blocked? Allow cookies for this site, leave private or incognito mode, or pause privacy extensions.",
+        ), live="cookies"),
+        Section("outdated", "An outdated browser", (
+            "Old browsers lack what sign-in needs (safe cookies, passkeys).",
+            "Update the browser, or use another one.",
+        ), SIGN_IN, live="browser"),
+        Section("expired", "\"Page expired\"", (
+            "The form was open too long or came from another site. Open the sign-in page again.",
+        ), SIGN_IN),
+    )),
+    Topic("app-update", TOPIC_TITLES["app-update"], (
+        Section("update", "Update the app", (
+            "Update from the official app store, then sign in again.",
+            "Installed it from somewhere else? Remove it and install it from the store.",
+            "Never install an app from a link in an email or message.",
+        ), STATUS, live="app_versions"),
+    )),
+    Topic("maintenance", TOPIC_TITLES["maintenance"], (
+        Section("now", "Maintenance", (
+            "During maintenance sign-in and sign-up pause until the time shown.",
+            "If you are already signed in you can usually keep going.",
+        ), STATUS, live="maintenance"),
+        Section("error", "Something went wrong on our side", (
+            "Try again in a minute.",
+            "If it keeps happening, contact support with the reference shown.",
+        ), STATUS, see=("contact",)),
+    )),
+    Topic("restricted", TOPIC_TITLES["restricted"], (
+        Section("frozen", "Frozen", (
+            "You (or the \"This wasn't me\" link in one of our emails) froze the account: every device was "
+            "signed out.",
+            "To lift it, contact support with the reference; they check your identity.",
+            "A freeze can be lifted 2 hours after it at the earliest.",
+        ), SUPPORT),
+        Section("suspended", "Suspended or temporarily banned", (
+            "An administrator restricted the account. A temporary ban ends at the time shown.",
+            "Enter the reference to see when it ends, or contact support.",
+        ), SUPPORT, live="reference"),
+        Section("allowlist", "Network not on your IP allowlist", (
+            "Your account only accepts sign-ins from the networks you listed.",
+            "Sign in from one of them; lost access to all of them? Contact support.",
+        ), SUPPORT),
+        Section("holds", "Withdrawals on hold", (
+            "After a password reset (24 hours) or a 2FA reset (48 hours), withdrawals are held for your "
+            "protection.",
+            "The hold ends on its own; your security settings show when.",
+        ), SECURITY),
+    )),
+    Topic("someone-else", TOPIC_TITLES["someone-else"], (
+        Section("freeze", "Freeze your account now", (
+            "Signed in: choose \"Freeze my account\" in security settings — every device is signed out at once.",
+            "Not signed in: open the \"This wasn't me\" link in any security email from us.",
+        ), FREEZE),
+        Section("reset", "Set a new password", (
+            "It signs out every device. Use a password you use nowhere else.",
+        ), RESET, live="reset_form"),
+        Section("review", "Review what happened", (
+            "In security settings: sign-in history, sessions, devices, 2FA and passkeys.",
+            "End sessions and forget devices you don't know; replace your backup codes.",
+        ), SECURITY),
+        Section("support", "Tell support", (
+            "Contact support with the references and times of anything you saw.",
+        ), SUPPORT),
+    )),
+    Topic("signed-out", TOPIC_TITLES["signed-out"], (
+        Section("timeouts", "Sessions end on their own", (
+            "After 30 minutes without activity, or 12 hours at most.",
+            "On a device that is yours alone tick \"Keep me signed in\": 7 days without activity, 30 days at most.",
+        ), SIGN_IN),
+        Section("ended", "Ended for your protection", (
+            "A password reset, a freeze, or ending sessions in security settings signs devices out.",
+            "If you did none of these, someone else may have.",
+        ), SIGN_IN, see=("someone-else", "browser")),
+    )),
+    Topic("contact", TOPIC_TITLES["contact"], (
+        Section("reference", "Have the reference ready", (
+            "Every refusal shows a reference like R-7F3K9Q2M: enter it here to see what it was.",
+            "Give it to support with the time; they see what happened without asking for your password.",
+            "Support never asks for your password, authenticator codes or backup codes.",
+        ), live="reference"),
+        Section("reach", "Reach support", (
+            "Use the support channel of the platform you are signing in to.",
+        ), live="contact"),
+    )),
+)
+
+BY_SLUG = {topic.slug: topic for topic in TOPICS}
+
+
+def topic(slug: str) -> Topic | None:
+    return BY_SLUG.get(slug)

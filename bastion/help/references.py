@@ -1,0 +1,137 @@
+"""What a refusal was, found by its reference (REQUIREMENTS 34).
+
+Every refusal carries a reference: sign-in refusals are recorded with their attempt
+(`sign_in_attempts`), every other one in `refusals`. The person who was refused sees
+its reason, when it happened, the steps and — live — when what refused them ends
+(a pause, a maintenance window, a temporary ban). Never who it was: no email, IP,
+device or account id. Support sees the same explanation plus the attempt's details.
+
+References are 40 random bits: guessing one that exists is hopeless, and even then
+it names no account.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as Tx
+
+from bastion.accounts.devices import describe_agent
+from bastion.errors import CATALOGUE, BastionError, Reason
+from bastion.mfa.attempts import locked_until as second_step_locked_until
+from bastion.ops.maintenance import current_window
+from bastion.services import Services
+from bastion.store.models import Account, Refusal, SignInAttempt
+
+_SHAPE = re.compile(r"^R-[0-9A-HJKMNP-TV-Z]{8}$")
+# Crockford base 32 reads I and L as 1 and O as 0: what people copy by hand.
+_MISREAD = str.maketrans({"I": "1", "L": "1", "O": "0"})
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One refusal as stored, from either table."""
+
+    code: str
+    occurred_at: datetime
+    account_id: str | None
+    ip: str | None
+    identifier: str | None = None
+    device_id: str | None = None
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    reference: str
+    reason: Reason
+    occurred_at: datetime
+    # When what refused it ends, while it is still in effect (a pause, maintenance, a ban).
+    in_effect_until: datetime | None
+    # Support only: the attempt's details (who, from where, how). Never a secret: none is stored.
+    details: dict[str, Any] | None = None
+
+    @property
+    def timed(self) -> bool:
+        """Whether what refused it ends by itself (then `in_effect_until` is None once it has)."""
+        return self.reason.code in TIMED
+
+
+# Refusals caused by something that ends at a known time, told live by `_in_effect_until`.
+TIMED = frozenset({"account.locked", "ip.throttled", "mfa.locked", "service.maintenance", "account.banned"})
+
+
+def normalize_reference(text: str) -> str | None:
+    """'r-7f3k9q2m', 'R 7F3K 9Q2M' or '7F3K9Q2M' → 'R-7F3K9Q2M'; None when it cannot be one."""
+    compact = re.sub(r"[\s-]", "", text.strip().upper()[:32])
+    if len(compact) == 9 and compact.startswith("R"):
+        compact = compact[1:]
+    candidate = "R-" + compact.translate(_MISREAD)
+    return candidate if _SHAPE.match(candidate) else None
+
+
+def explain_reference(services: Services, reference: str, staff: bool = False) -> Explanation:
+    """The refusal behind `reference`, or `help.reference_not_found`. `staff` adds the attempt's details."""
+    normalized = normalize_reference(reference)
+    if normalized is None:
+        raise BastionError("help.reference_not_found")
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        recorded = _find(tx, normalized)
+        if recorded is None:
+            raise BastionError("help.reference_not_found")
+        reason = CATALOGUE[recorded.code]
+        until = _in_effect_until(services, tx, recorded, now)
+        details = _staff_details(tx, recorded) if staff else None
+    return Explanation(normalized, reason, recorded.occurred_at, until, details)
+
+
+def _find(tx: Tx, reference: str) -> Recorded | None:
+    attempt = tx.execute(select(SignInAttempt).where(SignInAttempt.reference == reference)).scalar_one_or_none()
+    if attempt is not None:
+        return Recorded(
+            attempt.code or "internal.error", attempt.created_at, attempt.account_id, attempt.ip,
+            identifier=attempt.identifier, device_id=attempt.device_id,
+            details={"kind": "sign_in_attempt", "identifier": attempt.identifier, "method": attempt.method,
+                     "outcome": attempt.outcome, "ip": attempt.ip, "country": attempt.country,
+                     "network": attempt.asn_name, "device": describe_agent(attempt.user_agent),
+                     "user_agent": attempt.user_agent, "device_known_as": attempt.device_id,
+                     "flow_id": attempt.flow_id, "risk": attempt.risk})
+    refusal = tx.get(Refusal, reference)
+    if refusal is None:
+        return None
+    return Recorded(refusal.code, refusal.created_at, refusal.account_id, refusal.ip,
+                    details={"kind": "request", "method": refusal.method, "path": refusal.path, "ip": refusal.ip})
+
+
+def _in_effect_until(services: Services, tx: Tx, recorded: Recorded, now: datetime) -> datetime | None:
+    """Live: when the pause, window or ban that caused the refusal ends, if it has not yet."""
+    throttle = services.throttle
+    if recorded.code == "account.locked" and recorded.identifier:
+        return throttle.identifier_held_until(recorded.identifier, recorded.device_id, now)
+    if recorded.code == "ip.throttled" and recorded.ip:
+        return throttle.network_held_until(recorded.ip, now)
+    if recorded.code == "mfa.locked" and recorded.account_id:
+        return second_step_locked_until(services, recorded.account_id, now)
+    if recorded.code == "service.maintenance":
+        window = current_window(services)
+        return window.ends_at if window is not None else None
+    if recorded.code == "account.banned" and recorded.account_id:
+        account = tx.get(Account, recorded.account_id)
+        if account is not None and account.status == "banned" and account.status_until and account.status_until > now:
+            return account.status_until
+    return None
+
+
+def _staff_details(tx: Tx, recorded: Recorded) -> dict[str, Any]:
+    details = {**(recorded.details or {}), "account_id": recorded.account_id}
+    if recorded.account_id:
+        account = tx.get(Account, recorded.account_id)
+        if account is not None:
+            details["account"] = {"id": account.id, "email": account.email, "status": account.status,
+                                  "status_until": account.status_until}
+    return {key: value for key, value in details.items() if value is not None}

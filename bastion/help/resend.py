@@ -1,0 +1,87 @@
+""""Didn't receive the email": send the sign-up confirmation, the password-reset link or the
+device code again.
+
+Each resend waits out a cooldown per address and kind of email (`resend_identifier`, one a
+minute by default) and a limit per IP (`resend_ip`), both keyed before any look-up, so the
+cooldown answers the same whether or not an account has the address. The answer never tells
+either: an unknown address, a confirmed one and an unconfirmed one all get the same 202. Each
+new email makes the older ones stop working (only the newest link or code is valid).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
+from bastion.accounts.signup import send_verification_email
+from bastion.audit import record_event
+from bastion.context import Client
+from bastion.errors import BastionError
+from bastion.recovery.password_reset import request_password_reset
+from bastion.risk.geo import locate
+from bastion.risk.verification import STATE as DEVICE_STEP
+from bastion.risk.verification import issue_challenge
+from bastion.services import Services
+from bastion.signin.flow import load_open_flow
+
+KINDS = ("verification", "password_reset", "device_code")
+
+
+def cooldown(services: Services, kind: str, identifier: str, client: Client, now: datetime) -> None:
+    """Count this resend; refuse with `rate_limited` (and when to try again) during the cooldown."""
+    for scope, value in (("resend_identifier", f"{kind}|{identifier}"), ("resend_ip", client.ip or "unknown")):
+        wait = services.throttle.hit(scope, value, now)
+        if wait is not None:
+            raise BastionError("rate_limited", retry_after=wait,
+                               detail="An email was sent a moment ago. Give it a few minutes and check the spam "
+                                      "folder before asking for another.")
+
+
+def resend_verification(services: Services, email: str, client: Client) -> None:
+    """A new confirmation link, if the address has an account that is not confirmed yet."""
+    identifier = normalize_email(email)
+    now = services.clock.now()
+    cooldown(services, "verification", identifier, client, now)
+    with services.db.transaction() as tx:
+        account = find_account_by_email(tx, identifier)
+        if account is None or account.email_verified_at is not None:
+            return
+        send_verification_email(services, tx, account)
+        record_event(tx, now, "account.verification_resent", account.id, client)
+
+
+def resend_password_reset(services: Services, email: str, client: Client) -> None:
+    """A new reset link (the request's own limits apply too)."""
+    identifier = normalize_email(email)
+    cooldown(services, "password_reset", identifier, client, services.clock.now())
+    request_password_reset(services, identifier, client)
+
+
+@dataclass(frozen=True, slots=True)
+class ResentCode:
+    flow_id: str
+    flow_expires_at: datetime
+    code_expires_at: datetime
+
+
+def resend_device_code(services: Services, flow_id: str, client: Client) -> ResentCode:
+    """A new "Confirm it's you" email for a sign-in waiting for one.
+
+    Only the device that passed the password may ask, as only it may enter the code.
+    """
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        flow = load_open_flow(tx, flow_id, now, DEVICE_STEP)
+        if flow.device_id is not None and flow.device_id != client.device_id:
+            raise BastionError("flow.not_found")
+        email = get_account(tx, flow.account_id or "").email
+    cooldown(services, "device_code", email, client, now)
+    with services.db.transaction() as tx:
+        flow = load_open_flow(tx, flow_id, now, DEVICE_STEP)
+        account = get_account(tx, flow.account_id or "")
+        issue_challenge(services, tx, flow, account, client, locate(client.ip), now)
+        record_event(tx, now, "device.code_resent", account.id, client, flow_id=flow.id)
+        # The code lives 15 minutes, but never longer than the sign-in it belongs to.
+        code_expires = min(flow.expires_at, now + timedelta(minutes=services.settings.device_verification_minutes))
+        return ResentCode(flow.id, flow.expires_at, code_expires)

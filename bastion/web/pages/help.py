@@ -1,0 +1,151 @@
+"""The guided troubleshooter, /help/sign-in: one page per problem, each path ending in an action
+the person can take right there (a form that acts, a link, a check the service runs).
+
+Everything works with plain links and forms: a reference is looked up with a GET form, the
+cookie check is a link, the resend and reset forms are POST forms with the pre-sign-in CSRF
+token. Live parts come from the service: maintenance now, when a pause ends (by reference),
+the browser's cookies and version, the time to set a phone's clock by.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from bastion.errors import BastionError, reason
+from bastion.help import diagnoses
+from bastion.help.guide import BY_SLUG, TOPIC_TITLES, TOPICS, Topic
+from bastion.help.references import Explanation, explain_reference
+from bastion.help.resend import resend_device_code, resend_password_reset, resend_verification
+from bastion.ops.announcements import live_announcements
+from bastion.ops.client_versions import all_policies
+from bastion.web.api.help import EmailIn
+from bastion.web.client import client_from
+from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
+from bastion.web.pages.render import refusal_page, render
+
+router = APIRouter(prefix="/help/sign-in")
+FormText = Annotated[str, Form()]
+COOKIE_CHECK = "bastion_cookie_check"
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{22}$")  # token_urlsafe(16)
+SENT = {
+    "verification": ("Check your inbox", "If this address has an account waiting for confirmation, a new "
+                     "confirmation link is on its way. Older links no longer work."),
+    "password_reset": ("Check your inbox", "If this address has an account, a new link to set a password is on "
+                       "its way. It is valid for 30 minutes; older links no longer work."),
+}
+
+
+def _lookup(request: Request, reference: str) -> tuple[Explanation | None, BastionError | None]:
+    if not reference.strip():
+        return None, None
+    try:
+        return explain_reference(request.app.state.services, reference), None
+    except BastionError as error:
+        return None, error
+
+
+def _live(request: Request, topic: Topic | None) -> dict[str, Any]:
+    """What the topic's live parts show, read from the service now."""
+    services = request.app.state.services
+    wanted = {section.live for section in topic.sections} if topic else set()
+    live: dict[str, Any] = {"maintenance": diagnoses.maintenance(services)}
+    if "clock" in wanted:
+        live["server_time"] = diagnoses.server_time(services)
+    if "browser" in wanted:
+        live["browser"] = diagnoses.check_browser(request.headers.get("user-agent"))
+    if "app_versions" in wanted:
+        live["app"] = diagnoses.check_app(services, client_from(request))
+        live["policies"] = all_policies(services)
+    if "announcements" in wanted:
+        live["announcements"] = [item for item in live_announcements(services) if item.kind != "notice"]
+    live["mail_from"] = services.settings.mail_from
+    live["support_url"] = services.settings.support_url
+    return live
+
+
+@router.get("")
+def help_index(request: Request, reference: str = "") -> Response:
+    explanation, not_found = _lookup(request, reference[:64])
+    return render(request, "help_index.html", topics=TOPICS, live=_live(request, None), explanation=explanation,
+                  lookup_problem=not_found, reference=reference[:64])
+
+
+def topic_page(request: Request, slug: str, error: BastionError | None = None, **context: Any) -> Response:
+    topic = BY_SLUG[slug]
+    reference = str(context.pop("reference", request.query_params.get("reference", "")))[:64]
+    explanation, not_found = _lookup(request, reference)
+    context.setdefault("email", "")
+    context.setdefault("failed", None)
+    return public_form_page(request, "help_topic.html", error, topic=topic, live=_live(request, topic),
+                            explanation=explanation, lookup_problem=not_found, reference=reference,
+                            titles=TOPIC_TITLES, **context)
+
+
+@router.get("/browser")
+def browser_page(request: Request, check: str = "") -> Response:
+    """The cookie round trip: this page sets a cookie; the check link reports whether it came back."""
+    cookies: str | None = None
+    if _NONCE.match(check):
+        returned = request.cookies.get(COOKIE_CHECK, "")
+        cookies = "kept" if secrets.compare_digest(returned, check) else ("stale" if returned else "blocked")
+    nonce = secrets.token_urlsafe(16)
+    response = topic_page(request, "browser", cookies=cookies, check_nonce=nonce,
+                          cookies_reason=reason("browser.cookies_blocked") if cookies == "blocked" else None)
+    secure = request.app.state.services.settings.cookie_secure
+    # The same kind of cookie the sign-in forms need: HttpOnly, SameSite=Strict, no expiry.
+    response.set_cookie(COOKIE_CHECK, nonce, httponly=True, samesite="strict", secure=secure, path="/help")
+    return response
+
+
+@router.get("/{slug}")
+def help_topic(request: Request, slug: str) -> Response:
+    if slug not in BY_SLUG:
+        raise BastionError("resource.not_found", detail="There is no help page with this name.")
+    return topic_page(request, slug)
+
+
+@router.post("/resend-verification")
+def resend_verification_submit(request: Request, email: FormText = "",
+                               csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    return _resend(request, "verification", email, csrf_token)
+
+
+@router.post("/resend-reset")
+def resend_reset_submit(request: Request, email: FormText = "",
+                        csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    return _resend(request, "password_reset", email, csrf_token)
+
+
+def _resend(request: Request, kind: str, email: str, csrf_token: str) -> Response:
+    services = request.app.state.services
+    send = resend_verification if kind == "verification" else resend_password_reset
+    try:
+        check_form_csrf(request, csrf_token)
+        body = parse_form(EmailIn, email=email)
+        send(services, body.email, client_from(request))
+    except BastionError as error:
+        return topic_page(request, "email", error, email=email.strip()[:320], failed=kind)
+    title, message = SENT[kind]
+    return render(request, "help_sent.html", title=title, message=message)
+
+
+@router.post("/resend-device-code")
+def resend_device_code_submit(request: Request, flow_id: FormText = "",
+                              csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    """"Send a new code" from the "Confirm it's you" page (the flow id travels in a hidden field)."""
+    from bastion.web.pages.second_step import FLOW_OVER, device_code_page
+
+    flow_id = flow_id[:64]
+    try:
+        check_form_csrf(request, csrf_token)
+        resend_device_code(request.app.state.services, flow_id, client_from(request))
+    except BastionError as error:
+        if error.code in FLOW_OVER:
+            return refusal_page(request, error)
+        return device_code_page(request, flow_id, error)
+    return device_code_page(request, flow_id)
