@@ -89,7 +89,7 @@ _REASONS = [
            action=Action("Check whether an email is already on its way", f"{HELP_PATH}/email"), topic="email"),
     Reason("flow.expired", 410, "This sign-in has expired",
            "This sign-in took too long and has expired.",
-           ("Start signing in again from the beginning.",), action=SIGN_IN),
+           ("Start signing in again from the beginning.",), pre_auth=False, action=SIGN_IN),
     Reason("flow.not_found", 404, "Sign-in not found",
            "This sign-in does not exist or was already finished.",
            ("Start signing in again from the beginning, on this device.",), action=SIGN_IN),

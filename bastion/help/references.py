@@ -67,8 +67,10 @@ TIMED = frozenset({"account.locked", "ip.throttled", "mfa.locked", "service.main
 
 def normalize_reference(text: str) -> str | None:
     """'r-7f3k9q2m', 'R 7F3K 9Q2M' or '7F3K9Q2M' → 'R-7F3K9Q2M'; None when it cannot be one."""
-    compact = re.sub(r"[\s-]", "", text.strip().upper()[:32])
-    if len(compact) == 9 and compact.startswith("R"):
+    typed = text.strip().upper()[:32]
+    explicit = re.match(r"^R[\s-]+", typed)
+    compact = re.sub(r"[\s-]", "", typed[explicit.end():] if explicit else typed)
+    if not explicit and len(compact) == 9 and compact.startswith("R"):
         compact = compact[1:]
     candidate = "R-" + compact.translate(_MISREAD)
     return candidate if _SHAPE.match(candidate) else None
@@ -84,10 +86,10 @@ def explain_reference(services: Services, reference: str, staff: bool = False) -
         recorded = _find(tx, normalized)
         if recorded is None:
             raise BastionError("help.reference_not_found")
-        reason = CATALOGUE[recorded.code]
-        until = _in_effect_until(services, tx, recorded, now)
         details = _staff_details(tx, recorded) if staff else None
-    return Explanation(normalized, reason, recorded.occurred_at, until, details)
+    # Outside the transaction: the throttle's counters may live in the same database.
+    until = _in_effect_until(services, recorded, now)
+    return Explanation(normalized, CATALOGUE[recorded.code], recorded.occurred_at, until, details)
 
 
 def _find(tx: Tx, reference: str) -> Recorded | None:
@@ -108,7 +110,7 @@ def _find(tx: Tx, reference: str) -> Recorded | None:
                     details={"kind": "request", "method": refusal.method, "path": refusal.path, "ip": refusal.ip})
 
 
-def _in_effect_until(services: Services, tx: Tx, recorded: Recorded, now: datetime) -> datetime | None:
+def _in_effect_until(services: Services, recorded: Recorded, now: datetime) -> datetime | None:
     """Live: when the pause, window or ban that caused the refusal ends, if it has not yet."""
     throttle = services.throttle
     if recorded.code == "account.locked" and recorded.identifier:
@@ -121,9 +123,11 @@ def _in_effect_until(services: Services, tx: Tx, recorded: Recorded, now: dateti
         window = current_window(services)
         return window.ends_at if window is not None else None
     if recorded.code == "account.banned" and recorded.account_id:
-        account = tx.get(Account, recorded.account_id)
-        if account is not None and account.status == "banned" and account.status_until and account.status_until > now:
-            return account.status_until
+        with services.db.transaction() as tx:
+            account = tx.get(Account, recorded.account_id)
+            if account is not None and account.status == "banned" and account.status_until and \
+                    account.status_until > now:
+                return account.status_until
     return None
 
 

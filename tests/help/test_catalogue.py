@@ -1,0 +1,112 @@
+"""The catalogue is complete, published, and the only source of refusals in the code base."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from bastion.errors import CATALOGUE, HELP_PATH
+from bastion.help.guide import BY_SLUG
+from bastion.signin.flow import WAITING_FOR
+from bastion.web.problems import _STATUS_CODES
+
+ROOT = Path(__file__).resolve().parents[2] / "bastion"
+# Modules that pass a code held in a variable, and the tables those codes come from.
+CODE_TABLES = {"web/problems.py": _STATUS_CODES.values(), "signin/flow.py": WAITING_FOR.values()}
+
+
+def test_every_reason_is_complete() -> None:
+    for code, reason in CATALOGUE.items():
+        assert reason.title and reason.message.endswith("."), code
+        assert reason.steps and all(step.strip().endswith(".") for step in reason.steps), code
+        assert reason.action is not None and reason.action.label and reason.action.href.startswith("/"), code
+        assert isinstance(reason.pre_auth, bool)
+        assert reason.topic is None or reason.topic in BY_SLUG, f"{code}: no help page {reason.topic!r}"
+        if reason.action.href.startswith(HELP_PATH + "/"):
+            assert reason.action.href.removeprefix(HELP_PATH + "/").split("#")[0] in BY_SLUG, code
+
+
+def test_what_only_the_account_holder_may_learn_is_never_answered_before_the_first_factor() -> None:
+    after_first_factor = {"account.frozen", "account.suspended", "account.banned", "account.ip_not_allowed",
+                          "account.email_unverified", "risk.denied", "mfa.required", "mfa.code_invalid",
+                          "mfa.clock_skew", "device.verification_required", "flow.expired"}
+    assert not [code for code in after_first_factor if CATALOGUE[code].pre_auth]
+
+
+def test_the_catalogue_is_published_whole(app_client) -> None:
+    reasons = app_client.get("/v1/help/reasons").json()["reasons"]
+    assert [item["code"] for item in reasons] == list(CATALOGUE)
+    locked = next(item for item in reasons if item["code"] == "account.locked")
+    assert locked["status"] == 429 and locked["steps"] == list(CATALOGUE["account.locked"].steps)
+    assert locked["action"]["href"] == "/password-reset" and locked["help_url"] == "/help/sign-in/locked"
+    assert locked["pre_auth"] is True and locked["type"].endswith("/account.locked")
+
+
+def _sources() -> list[tuple[str, ast.Module]]:
+    return [(str(path.relative_to(ROOT)), ast.parse(path.read_text(), str(path))) for path in ROOT.rglob("*.py")]
+
+
+def _called(node: ast.Call) -> str:
+    return node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+
+
+def _literals(expression: ast.expr) -> list[str] | None:
+    """The codes an argument can be: a literal, or either literal of `a if test else b`; None otherwise."""
+    if isinstance(expression, ast.Constant) and isinstance(expression.value, str):
+        return [expression.value]
+    if isinstance(expression, ast.IfExp):
+        body, orelse = _literals(expression.body), _literals(expression.orelse)
+        return None if body is None or orelse is None else body + orelse
+    return None
+
+
+def test_every_refusal_in_the_code_base_names_a_catalogued_code() -> None:
+    for name, tree in _sources():
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and _called(node) == "BastionError" and node.args):
+                continue
+            literals = _literals(node.args[0])
+            if literals is None:
+                assert name in CODE_TABLES, f"{name}:{node.lineno}: a code from a variable outside a known table"
+            for code in literals or ():
+                assert code in CATALOGUE, f"{name}:{node.lineno}: {code!r} is not catalogued"
+    for table in CODE_TABLES.values():
+        assert set(table) <= set(CATALOGUE)
+
+
+def test_codes_compared_in_the_code_base_are_catalogued() -> None:
+    """`error.code == "mfa.code_reused"` and the like: a typo there would silently never match."""
+    for name, tree in _sources():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Compare):
+                continue
+            sides = [node.left, *node.comparators]
+            if not any(isinstance(side, ast.Attribute) and side.attr == "code" for side in sides):
+                continue
+            for side in sides:
+                values = side.elts if isinstance(side, (ast.Set, ast.Tuple, ast.List)) else [side]
+                for value in values:
+                    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                        assert value.value in CATALOGUE, f"{name}:{node.lineno}: {value.value!r}"
+
+
+def test_no_refusal_bypasses_the_problem_renderer() -> None:
+    """Error answers are built in web/problems.py from a BastionError; nowhere else makes one by hand."""
+    for name, tree in _sources():
+        if name == "web/problems.py":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                called = _called(node)
+                assert called != "HTTPException", f"{name}:{node.lineno}: raise a BastionError instead"
+                if called in {"JSONResponse", "PlainTextResponse", "Response", "HTMLResponse"}:
+                    status = next((kw.value for kw in node.keywords if kw.arg == "status_code"), None)
+                    assert not (isinstance(status, ast.Constant) and status.value >= 400), \
+                        f"{name}:{node.lineno}: an error answer outside problems.py"
+            if isinstance(node, ast.Dict):  # a raw ASGI start message with an error status
+                entries = {key.value: value for key, value in zip(node.keys, node.values, strict=True)
+                           if isinstance(key, ast.Constant)}
+                status = entries.get("status")
+                if entries.get("type") and isinstance(status, ast.Constant) and status.value >= 400:
+                    source = ast.unparse(tree)
+                    assert ".problem(" in source, f"{name}:{node.lineno}: an error body not from the catalogue"
