@@ -165,7 +165,8 @@ TOPICS: tuple[Topic, ...] = (
             "Look in the spam, junk and promotions folders, and search for the sender shown below.",
             "Check the address you typed for typos.",
             "Genuine emails show your anti-phishing code at the top.",
-        ), live="mail_from", see=("phishing",)),
+        ), Action("Still nothing? Send it again", f"{HELP_PATH}/email#verification"), live="mail_from",
+            see=("phishing",)),
         Section("verification", "Send the confirmation email again", (
             "Enter the address you signed up with. If it waits for confirmation, a new link is sent "
             "and the older ones stop working.",

@@ -56,9 +56,11 @@ def issue_challenge(services: Services, tx: Tx, flow: SignInFlow, account: Accou
 
 
 def _open_challenge(tx: Tx, flow_id: str, now: datetime) -> DeviceChallenge:
-    challenge = tx.execute(select(DeviceChallenge).where(DeviceChallenge.flow_id == flow_id)
+    # The open one: issuing a code closes the older ones, which may share its timestamp.
+    challenge = tx.execute(select(DeviceChallenge).where(DeviceChallenge.flow_id == flow_id,
+                                                         DeviceChallenge.used_at.is_(None))
                            .order_by(DeviceChallenge.created_at.desc()).limit(1)).scalar_one_or_none()
-    if challenge is None or challenge.used_at is not None or challenge.expires_at <= now:
+    if challenge is None or challenge.expires_at <= now:
         raise BastionError("device.verification_expired")
     return challenge
 
