@@ -40,8 +40,12 @@ class Topic:
         return f"{HELP_PATH}/{self.slug}"
 
 
-def _topic(slug: str) -> Action:
-    return Action(TOPIC_TITLES[slug], f"{HELP_PATH}/{slug}")
+def _topic(slug: str, label: str) -> Action:
+    return Action(label, f"{HELP_PATH}/{slug}")
+
+
+def _sign_in(label: str) -> Action:
+    return Action(label, SIGN_IN.href, SIGN_IN.endpoint)
 
 
 TOPIC_TITLES = {
@@ -86,7 +90,7 @@ TOPICS: tuple[Topic, ...] = (
         ), live="reference"),
         Section("known-device", "Sign in from a device you used before", (
             "A phone or computer you signed in with before has its own count, so it is not paused.",
-        ), SIGN_IN),
+        ), _sign_in("Sign in from that device")),
         Section("reset", "Lift the pause now with a new password", (
             "A completed password reset lifts the pause at once.",
             "After 100 wrong passwords signing in with the password is switched off; only a reset switches it on.",
@@ -94,11 +98,11 @@ TOPICS: tuple[Topic, ...] = (
         Section("network", "Too many attempts from your network", (
             "Many sign-ins from one network (a VPN, an office, a café) pause that network for 15 minutes.",
             "Switch off the VPN or use another network, or wait.",
-        ), SIGN_IN),
+        ), _sign_in("Try again")),
         Section("not-me", "These attempts were not yours", (
             "Someone may be guessing your password: the pause protects you.",
             "Turn on an authenticator app or a passkey, and change the password if you use it elsewhere.",
-        ), _topic("someone-else")),
+        ), _topic("someone-else", "Secure your account")),
     )),
     Topic("authenticator", TOPIC_TITLES["authenticator"], (
         Section("clock", "Your phone's clock is off", (
@@ -108,29 +112,29 @@ TOPICS: tuple[Topic, ...] = (
             "Android: Settings → System → Date & time → Set time automatically.",
             "Google Authenticator on Android: ⋮ → Settings → Time correction for codes → Sync now.",
             "Then enter the newest code.",
-        ), SIGN_IN, live="clock"),
+        ), _sign_in("Sign in with the new code"), live="clock"),
         Section("wrong-entry", "The code is from another entry in the app", (
             "Authenticator apps hold many accounts: use the entry named for this site and your email.",
             "If you set up the authenticator again, the old entry no longer works: delete it from the app.",
-        ), SIGN_IN),
+        ), _sign_in("Sign in again")),
         Section("reused", "The code was already used", (
             "Each code works once. Wait for the next one (at most 30 seconds) and enter it.",
             "If you did not use it, someone may know your password: set a new one.",
-        ), SIGN_IN, see=("someone-else",)),
+        ), _sign_in("Sign in with the next code"), see=("someone-else",)),
         Section("too-many", "Too many wrong codes", (
             "5 wrong codes cancel a sign-in; 10 in 15 minutes pause the second step for a while.",
             "Start again, or see when the pause ends.",
-        ), _topic("locked"), see=("lost-phone",)),
+        ), _topic("locked", "See when the pause ends"), see=("lost-phone",)),
     )),
     Topic("lost-phone", TOPIC_TITLES["lost-phone"], (
         Section("backup", "Use a backup code", (
             "Sign in with your email and password.",
             "On the second step choose \"Use a backup code\" and type one of the codes you saved.",
             "Each code works once. Then set up the authenticator on your new phone in security settings.",
-        ), SIGN_IN),
+        ), _sign_in("Sign in with a backup code")),
         Section("passkey", "Use a passkey", (
             "Added a passkey on another device (a laptop, a security key)? Choose it on the second step.",
-        ), SIGN_IN),
+        ), _sign_in("Sign in with a passkey")),
         Section("reset", "No backup codes: request a 2FA reset", (
             "Start with your email and password.",
             "Upload your ID (front and back) and a photo of you holding it with a handwritten note of "
@@ -145,19 +149,19 @@ TOPICS: tuple[Topic, ...] = (
             "A sign-in from a new device or place can ask you to confirm: we email a 6-digit code and a link.",
             "Type the code on the sign-in page, or open the link on the same device. It is valid 15 minutes.",
             "Only the newest email works. No email? Sign in again on the same device for a new one.",
-        ), SIGN_IN, see=("email",)),
+        ), _sign_in("Sign in again for a new code"), see=("email",)),
         Section("vpn", "Using a VPN, proxy or cloud server", (
             "Sign-ins through hosting and anonymising networks are blocked for your protection.",
             "Switch off the VPN or proxy, then sign in again.",
-        ), SIGN_IN),
+        ), _sign_in("Sign in without the VPN")),
         Section("travel", "Travelling", (
             "A new country, or a jump faster than a plane could fly, asks for the emailed code.",
             "Tick \"Keep me signed in\" on your own device: a trusted device is not asked again for 30 days.",
-        ), SIGN_IN),
+        ), _sign_in("Sign in and confirm it's you")),
         Section("not-me", "A code you did not ask for", (
             "Someone has your password. Never give the code to anyone.",
             "Use the email's \"This wasn't me\" link to freeze your account, then set a new password.",
-        ), _topic("someone-else")),
+        ), _topic("someone-else", "Secure your account")),
     )),
     Topic("email", TOPIC_TITLES["email"], (
         Section("check", "Check these first", (
@@ -200,10 +204,10 @@ TOPICS: tuple[Topic, ...] = (
         Section("outdated", "An outdated browser", (
             "Old browsers lack what sign-in needs (safe cookies, passkeys).",
             "Update the browser, or use another one.",
-        ), SIGN_IN, live="browser"),
+        ), _sign_in("Try signing in again"), live="browser"),
         Section("expired", "\"Page expired\"", (
             "The form was open too long or came from another site. Open the sign-in page again.",
-        ), SIGN_IN),
+        ), _sign_in("Open the sign-in page again")),
     )),
     Topic("app-update", TOPIC_TITLES["app-update"], (
         Section("update", "Update the app", (
@@ -263,11 +267,11 @@ TOPICS: tuple[Topic, ...] = (
         Section("timeouts", "Sessions end on their own", (
             "After 30 minutes without activity, or 12 hours at most.",
             "On a device that is yours alone tick \"Keep me signed in\": 7 days without activity, 30 days at most.",
-        ), SIGN_IN),
+        ), _sign_in("Sign in again")),
         Section("ended", "Ended for your protection", (
             "A password reset, a freeze, or ending sessions in security settings signs devices out.",
             "If you did none of these, someone else may have.",
-        ), SIGN_IN, see=("someone-else", "browser")),
+        ), _sign_in("Sign in again"), see=("someone-else", "browser")),
     )),
     Topic("contact", TOPIC_TITLES["contact"], (
         Section("reference", "Have the reference ready", (
