@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bastion.errors import HELP_PATH, RESET, SECURITY, SIGN_IN, STATUS, SUPPORT, Action
+from bastion.errors import CASE_REQUEST, HELP_PATH, RESET, SECURITY, SIGN_IN, STATUS, SUPPORT, Action
 
-LIVE_PARTS = frozenset({"reset_form", "resend_verification", "resend_reset", "reference", "clock", "cookies",
-                        "browser", "maintenance", "app_versions", "announcements", "contact", "mail_from"})
-# Live parts that are themselves the action (a form or a check the person runs right there).
-ACTING_PARTS = frozenset({"reset_form", "resend_verification", "resend_reset", "reference", "cookies", "contact"})
+LIVE_PARTS = frozenset({"reset_form", "resend_verification", "resend_reset", "mfa_reset_form", "unfreeze_form",
+                        "reference", "clock", "cookies", "browser", "maintenance", "app_versions", "announcements",
+                        "contact", "mail_from"})
+# Live parts that are forms acting right there: the section's action is what they do.
+FORMS = frozenset({"reset_form", "resend_verification", "resend_reset", "mfa_reset_form", "unfreeze_form"})
+# Live parts that are themselves the action (a form, or a check the person runs right there).
+ACTING_PARTS = FORMS | {"reference", "cookies", "contact"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +67,7 @@ TOPIC_TITLES = {
     "signed-out": "I keep getting signed out",
     "contact": "Contact support",
 }
-MFA_RESET = Action("Request a 2FA reset", "/mfa-reset", "POST /v1/mfa-reset")
+UNFREEZE = Action("Ask to unfreeze the account", f"{HELP_PATH}/restricted#frozen", "POST /v1/unfreeze-request")
 FREEZE = Action("Freeze my account now", "/security", "POST /v1/me/freeze")
 ANTI_PHISHING = Action("Set your anti-phishing code", "/security", "PUT /v1/me/anti-phishing-code")
 
@@ -136,13 +139,13 @@ TOPICS: tuple[Topic, ...] = (
             "Added a passkey on another device (a laptop, a security key)? Choose it on the second step.",
         ), _sign_in("Sign in with a passkey")),
         Section("reset", "No backup codes: request a 2FA reset", (
-            "Start with your email and password.",
+            "Start below with your email and password: we email you a link to upload your documents.",
             "Upload your ID (front and back) and a photo of you holding it with a handwritten note of "
             "today's date and \"2FA reset\".",
-            "Support checks them. After approval a 48-hour wait starts; we email you a link that cancels it "
-            "if the request was not yours.",
+            "Support checks them. After approval a 48-hour wait starts; every email about it has a link that "
+            "cancels it if the request was not yours.",
             "Then the old 2FA is removed, every device signed out and withdrawals held for 48 hours.",
-        ), MFA_RESET),
+        ), CASE_REQUEST, live="mfa_reset_form"),
     )),
     Topic("new-device", TOPIC_TITLES["new-device"], (
         Section("code", "Enter the emailed code", (
@@ -230,9 +233,10 @@ TOPICS: tuple[Topic, ...] = (
         Section("frozen", "Frozen", (
             "You (or the \"This wasn't me\" link in one of our emails) froze the account: every device was "
             "signed out.",
-            "To lift it, contact support with the reference; they check your identity.",
+            "To lift it, ask below with your email and password: we email you a link to upload your ID, and "
+            "support checks it.",
             "A freeze can be lifted 2 hours after it at the earliest.",
-        ), SUPPORT),
+        ), UNFREEZE, live="unfreeze_form"),
         Section("suspended", "Suspended or temporarily banned", (
             "An administrator restricted the account. A temporary ban ends at the time shown.",
             "Enter the reference to see when it ends, or contact support.",

@@ -20,12 +20,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.devices import describe_agent
+from bastion.clock import rfc3339
 from bastion.errors import CATALOGUE, BastionError, Reason
 from bastion.mfa.attempts import locked_until as second_step_locked_until
 from bastion.ops.maintenance import current_window
 from bastion.services import Services
 from bastion.store.models import Account, Refusal, SignInAttempt
+from bastion.support.views import attempt_view, request_view
 
 _SHAPE = re.compile(r"^R-[0-9A-HJKMNP-TV-Z]{8}$")
 # Crockford base 32 reads I and L as 1 and O as 0: what people copy by hand.
@@ -95,19 +96,14 @@ def explain_reference(services: Services, reference: str, staff: bool = False) -
 def _find(tx: Tx, reference: str) -> Recorded | None:
     attempt = tx.execute(select(SignInAttempt).where(SignInAttempt.reference == reference)).scalar_one_or_none()
     if attempt is not None:
-        return Recorded(
-            attempt.code or "internal.error", attempt.created_at, attempt.account_id, attempt.ip,
-            identifier=attempt.identifier, device_id=attempt.device_id,
-            details={"kind": "sign_in_attempt", "identifier": attempt.identifier, "method": attempt.method,
-                     "outcome": attempt.outcome, "ip": attempt.ip, "country": attempt.country,
-                     "network": attempt.asn_name, "device": describe_agent(attempt.user_agent),
-                     "user_agent": attempt.user_agent, "device_known_as": attempt.device_id,
-                     "flow_id": attempt.flow_id, "risk": attempt.risk})
+        return Recorded(attempt.code or "internal.error", attempt.created_at, attempt.account_id, attempt.ip,
+                        identifier=attempt.identifier, device_id=attempt.device_id,
+                        details={"attempt": attempt_view(attempt)})
     refusal = tx.get(Refusal, reference)
     if refusal is None:
         return None
     return Recorded(refusal.code, refusal.created_at, refusal.account_id, refusal.ip,
-                    details={"kind": "request", "method": refusal.method, "path": refusal.path, "ip": refusal.ip})
+                    details={"request": request_view(refusal)})
 
 
 def _in_effect_until(services: Services, recorded: Recorded, now: datetime) -> datetime | None:
@@ -132,10 +128,10 @@ def _in_effect_until(services: Services, recorded: Recorded, now: datetime) -> d
 
 
 def _staff_details(tx: Tx, recorded: Recorded) -> dict[str, Any]:
-    details = {**(recorded.details or {}), "account_id": recorded.account_id}
+    details = dict(recorded.details or {})
     if recorded.account_id:
         account = tx.get(Account, recorded.account_id)
         if account is not None:
             details["account"] = {"id": account.id, "email": account.email, "status": account.status,
-                                  "status_until": account.status_until}
-    return {key: value for key, value in details.items() if value is not None}
+                                  "status_until": rfc3339(account.status_until)}
+    return details

@@ -16,7 +16,7 @@ from bastion.accounts.devices import describe_agent, list_devices
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.errors import CATALOGUE, BastionError
+from bastion.errors import BastionError
 from bastion.mfa import backup_codes, totp_repo
 from bastion.mfa.passkey_repo import list_passkeys
 from bastion.recovery.evidence import DOCUMENT_KINDS, unseal
@@ -112,28 +112,22 @@ def attempt_view(attempt: SignInAttempt) -> dict[str, Any]:
             "risk": attempt.risk}
 
 
+def request_view(refusal: Refusal) -> dict[str, Any]:
+    return {"at": rfc3339(refusal.created_at), "method": refusal.method, "path": refusal.path,
+            "status": refusal.status, "ip": refusal.ip, "account_id": refusal.account_id}
+
+
 def find_reference(services: Services, reference: str) -> dict[str, Any]:
-    """A refusal's reference → what happened, why, and what the person was told to do."""
-    reference = reference.strip().upper()
-    with services.db.transaction() as tx:
-        attempt = tx.execute(select(SignInAttempt).where(SignInAttempt.reference == reference)).scalar_one_or_none()
-        refusal = tx.get(Refusal, reference) if len(reference) <= 12 else None
-        if attempt is None and refusal is None:
-            raise BastionError("resource.not_found", detail="No refusal with this reference.")
-        code = attempt.code if attempt is not None else refusal.code  # type: ignore[union-attr]
-        explained = CATALOGUE.get(code or "")
-        found: dict[str, Any] = {
-            "reference": reference, "code": code,
-            "title": explained.title if explained else None,
-            "message": explained.message if explained else None,
-            "steps": list(explained.steps) if explained else [],
-        }
-        if attempt is not None:
-            found["attempt"] = attempt_view(attempt)
-        if refusal is not None:
-            found["request"] = {"at": rfc3339(refusal.created_at), "method": refusal.method, "path": refusal.path,
-                                "status": refusal.status, "ip": refusal.ip, "account_id": refusal.account_id}
-        return found
+    """A refusal's reference → what the person was told (the troubleshooter's explanation, live) and
+    the attempt or request behind it."""
+    from bastion.help.references import explain_reference
+
+    explained = explain_reference(services, reference, staff=True)
+    reason = explained.reason
+    return {"reference": explained.reference, "code": reason.code, "title": reason.title, "message": reason.message,
+            "steps": list(reason.steps), "help_url": reason.help_url,
+            "occurred_at": rfc3339(explained.occurred_at), "in_effect_until": rfc3339(explained.in_effect_until),
+            **(explained.details or {})}
 
 
 def _case_summary(case: RecoveryCase) -> dict[str, Any]:

@@ -22,7 +22,8 @@ from bastion.clock import MovableClock
 from bastion.mfa import totp
 from bastion.services import Services, build_services
 from bastion.web.app import create_app
-from tests.conftest import DEFAULT_PASSWORD, Mailbox, fresh_database
+from tests.conftest import DEFAULT_PASSWORD, Mailbox, fresh_database, make_staff
+from tests.recovery.conftest import case_link
 
 LAB_SETTINGS: dict[str, object] = dict(
     trusted_proxies="127.0.0.1/32",
@@ -74,6 +75,16 @@ class Lab:
         assert confirmed.status_code == 200, confirmed.text
         self.clock.advance(seconds=30)
         return {**account, "secret": setup["secret"], "backup_codes": confirmed.json()["backup_codes"]}
+
+    def staff(self, role: str = "support") -> dict[str, Any]:
+        """A support or admin account signed in with both steps (staff work needs 2FA)."""
+        return make_staff(self.client, self.services, self.clock, role, f"{role}{next(self._numbers)}@staff.example.com")
+
+    def open_case(self, account: dict[str, Any], kind: str = "mfa-reset") -> tuple[str, str]:
+        """A 2FA reset (or unfreeze) request of the account: the case id and the emailed link's token."""
+        assert self.client.post(f"/v1/{kind}" if kind == "mfa-reset" else "/v1/unfreeze-request",
+                                json={"email": account["email"], "password": DEFAULT_PASSWORD}).status_code == 202
+        return case_link(self.mailbox, account["email"])
 
     def code(self, secret: str, offset_seconds: float = 0) -> str:
         return totp.code_at_time(secret, self.clock.now().timestamp() + offset_seconds)

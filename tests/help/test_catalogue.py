@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from bastion.errors import CATALOGUE, HELP_PATH
@@ -110,3 +111,18 @@ def test_no_refusal_bypasses_the_problem_renderer() -> None:
                 if entries.get("type") and isinstance(status, ast.Constant) and status.value >= 400:
                     source = ast.unparse(tree)
                     assert ".problem(" in source, f"{name}:{node.lineno}: an error body not from the catalogue"
+
+
+def test_http_exceptions_outside_problems_py_carry_a_catalogued_code() -> None:
+    """A middleware may raise an HTTPException subclass (the body cap does) only with a `reason_code`."""
+    code_shape = re.compile(r"^[a-z_]+\.[a-z_]+$")
+    for name, tree in _sources():
+        subclasses = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
+                      and any(ast.unparse(base).endswith("HTTPException") for base in node.bases)]
+        if not subclasses:
+            continue
+        assert all("reason_code" in ast.unparse(node) for node in subclasses), name
+        literals = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+                    and isinstance(node.value, str) and code_shape.match(node.value)
+                    and not node.value.startswith(("http.", "websocket.", "lifespan."))}  # ASGI message types
+        assert literals and literals <= set(CATALOGUE), f"{name}: {sorted(literals - set(CATALOGUE))}"

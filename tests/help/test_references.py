@@ -112,24 +112,33 @@ def test_support_sees_the_attempt_the_person_does_not(any_lab: Lab) -> None:
     person = any_lab.signed_in()
     refused = any_lab.client.get(f"/v1/support/references/{reference}", headers=person["headers"])
     assert refused.status_code == 403 and refused.json()["code"] == "permission.denied"
-    agent = any_lab.signed_in(roles=["support"])
-    seen = any_lab.client.get(f"/v1/support/references/{reference}", headers=agent["headers"])
+    agent = any_lab.staff("support")
+    seen = any_lab.client.get(f"/v1/support/references/{reference.lower()}", headers=agent["headers"])
     assert seen.status_code == 200, seen.text
-    details = seen.json()["details"]
-    assert seen.json()["code"] == "credentials.invalid" and seen.json()["steps"]
-    assert details["identifier"] == account["email"] and details["ip"] == HOME_IP
-    assert details["account"]["id"] == account["id"] and details["method"] == "password"
-    assert details["outcome"] == "failure" and details["device"] == "Firefox on Linux"
+    body = seen.json()
+    assert body["code"] == "credentials.invalid" and body["steps"] and body["help_url"] == "/help/sign-in/forgot-password"
+    assert body["occurred_at"] == "2026-01-05T09:00:00Z" and body["in_effect_until"] is None
+    attempt = body["attempt"]
+    assert attempt["identifier"] == account["email"] and attempt["ip"] == HOME_IP
+    assert attempt["account_id"] == account["id"] and attempt["method"] == "password"
+    assert attempt["outcome"] == "failure" and attempt["device"] == "Firefox on Linux"
+    assert body["account"]["id"] == account["id"] and body["account"]["status"] == "active"
     assert WRONG not in seen.text
+
+
+def test_support_sees_live_when_a_pause_ends(lab: Lab) -> None:
+    reference = _locked(lab, lab.account()["email"])
+    body = lab.client.get(f"/v1/support/references/{reference}", headers=lab.staff("admin")["headers"]).json()
+    assert body["code"] == "account.locked" and body["in_effect_until"] == "2026-01-05T09:00:30Z"
 
 
 def test_refusals_outside_sign_in_are_found_too_with_their_request_for_support(any_lab: Lab) -> None:
     refused = any_lab.client.post("/v1/accounts/verify-email", json={"token": "nope"}).json()
-    agent = any_lab.signed_in(roles=["admin"])
+    agent = any_lab.staff("admin")
     seen = any_lab.client.get(f"/v1/support/references/{refused['reference']}", headers=agent["headers"]).json()
     assert seen["code"] == "token.invalid"
-    assert seen["details"] == {"kind": "request", "method": "POST", "path": "/v1/accounts/verify-email",
-                               "ip": "127.0.0.1"}
+    assert seen["request"] == {"at": "2026-01-05T09:00:00Z", "method": "POST", "path": "/v1/accounts/verify-email",
+                               "status": 400, "ip": "127.0.0.1", "account_id": None}
 
 
 def test_an_unknown_reference_answers_its_own_reason(lab: Lab) -> None:

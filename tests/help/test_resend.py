@@ -145,3 +145,29 @@ def test_the_device_code_page_can_ask_for_a_new_code(lab: Lab) -> None:
     assert len(_templates(lab, account["email"], "device_verification")) == 2
     gone = lab.client.post("/help/sign-in/resend-device-code", data={"flow_id": "nope", "csrf_token": token})
     assert gone.status_code == 404 and "Sign-in not found" in gone.text
+
+
+def test_the_lost_phone_and_frozen_pages_open_recovery_requests_with_the_same_answer_for_everyone(lab: Lab) -> None:
+    account = lab.enrolled()
+    token = _form_token(lab, "/help/sign-in/lost-phone")
+    answers = [lab.client.post("/help/sign-in/mfa-reset", data={"email": email, "password": password,
+                                                                "csrf_token": token})
+               for email, password in ((account["email"], DEFAULT_PASSWORD), ("nobody@example.com", DEFAULT_PASSWORD),
+                                       (account["email"], "not the password at all"))]
+    assert {answer.status_code for answer in answers} == {200}
+    assert len({answer.text for answer in answers}) == 1 and "upload your identity documents" in answers[0].text
+    assert [mail["template"] for mail in lab.mailbox.messages(account["email"])].count("case_opened") == 1
+
+    frozen = lab.signed_in()
+    assert lab.client.post("/v1/me/freeze", headers=frozen["headers"]).status_code == 200
+    lab.clock.advance(hours=3)
+    asked = lab.client.post("/help/sign-in/unfreeze-request", data={"email": frozen["email"],
+                                                                     "password": DEFAULT_PASSWORD, "csrf_token": token})
+    assert asked.status_code == 200 and "the account is frozen" in asked.text
+    assert "case_opened" in [mail["template"] for mail in lab.mailbox.messages(frozen["email"])]
+    for _ in range(5):
+        lab.client.post("/help/sign-in/mfa-reset", data={"email": "flood@example.com", "password": "x",
+                                                          "csrf_token": token})
+    held = lab.client.post("/help/sign-in/mfa-reset", data={"email": "flood@example.com", "password": "x",
+                                                            "csrf_token": token})
+    assert held.status_code == 429 and "Too many requests" in held.text and 'value="flood@example.com"' in held.text

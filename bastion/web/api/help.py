@@ -6,15 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from bastion.errors import CATALOGUE, PROBLEM_TYPE_BASE, Reason, action_body
 from bastion.help import diagnoses
 from bastion.help.references import Explanation, explain_reference
 from bastion.help.resend import resend_device_code, resend_password_reset, resend_verification
-from bastion.sessions.tokens import SessionInfo
-from bastion.web.api.admin import require_role
 from bastion.web.api.schemas import ActionOut, Body, Email, FlowOut, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep
 from bastion.web.openapi import problems
@@ -46,10 +44,6 @@ class ReferenceOut(ReasonOut):
         None, description="Live: when the pause, maintenance or ban that caused it ends, while it lasts")
 
 
-class StaffReferenceOut(ReferenceOut):
-    details: dict[str, Any] = Field(description="The attempt: account, identifier, method, IP, place, device, risk")
-
-
 def reason_out(reason: Reason) -> dict[str, Any]:
     return dict(code=reason.code, type=PROBLEM_TYPE_BASE + reason.code, status=reason.status, title=reason.title,
                 message=reason.message, steps=list(reason.steps),
@@ -75,17 +69,6 @@ def reference(reference: ReferenceText, services: ServicesDep) -> ReferenceOut:
     Nothing about the account: no email, IP or device.
     """
     return ReferenceOut(**reference_out(explain_reference(services, reference)))
-
-
-Staff = Annotated[SessionInfo, Depends(require_role("support", "admin"))]
-
-
-@router.get("/support/references/{reference}", response_model=StaffReferenceOut, tags=["support"],
-            responses=problems(401, 403, 404, 422))
-def staff_reference(reference: ReferenceText, staff: Staff, services: ServicesDep) -> StaffReferenceOut:
-    """The same explanation for support, with the attempt's details (never a password, code or token)."""
-    explanation = explain_reference(services, reference, staff=True)
-    return StaffReferenceOut(**reference_out(explanation), details=explanation.details or {})
 
 
 class MaintenanceWindowOut(BaseModel):

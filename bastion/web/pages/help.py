@@ -18,11 +18,13 @@ from starlette.responses import Response
 
 from bastion.errors import BastionError, reason
 from bastion.help import diagnoses
-from bastion.help.guide import BY_SLUG, TOPIC_TITLES, TOPICS, Topic
+from bastion.help.guide import BY_SLUG, FORMS, TOPIC_TITLES, TOPICS, Topic
 from bastion.help.references import Explanation, explain_reference
 from bastion.help.resend import resend_device_code, resend_password_reset, resend_verification
 from bastion.ops.announcements import live_announcements
+from bastion.recovery.cases import request_case
 from bastion.ops.client_versions import all_policies
+from bastion.web.api.cases import CaseRequestIn
 from bastion.web.api.help import EmailIn
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
@@ -37,7 +39,13 @@ SENT = {
                      "confirmation link is on its way. Older links no longer work."),
     "password_reset": ("Check your inbox", "If this address has an account, a new link to set a password is on "
                        "its way. It is valid for 30 minutes; older links no longer work."),
+    "mfa_reset": ("Check your inbox", "If the email and password were right, we emailed the account a link to "
+                  "upload your identity documents. Only the newest link works."),
+    "unfreeze": ("Check your inbox", "If the email and password were right and the account is frozen, we emailed "
+                 "it a link to upload your identity documents. Only the newest link works."),
 }
+# Recovery requests from the troubleshooter: the case kind, and the page and section their form is on.
+CASE_FORMS = {"mfa_reset": ("lost-phone", "mfa_reset_form"), "unfreeze": ("restricted", "unfreeze_form")}
 
 
 def _lookup(request: Request, reference: str) -> tuple[Explanation | None, BastionError | None]:
@@ -83,7 +91,7 @@ def topic_page(request: Request, slug: str, error: BastionError | None = None, *
     context.setdefault("failed", None)
     return public_form_page(request, "help_topic.html", error, topic=topic, live=_live(request, topic),
                             explanation=explanation, lookup_problem=not_found, reference=reference,
-                            titles=TOPIC_TITLES, **context)
+                            titles=TOPIC_TITLES, forms=FORMS, **context)
 
 
 @router.get("/browser")
@@ -130,6 +138,31 @@ def _resend(request: Request, kind: str, email: str, csrf_token: str) -> Respons
         send(services, body.email, client_from(request))
     except BastionError as error:
         return topic_page(request, "email", error, email=email.strip()[:320], failed=kind)
+    title, message = SENT[kind]
+    return render(request, "help_sent.html", title=title, message=message)
+
+
+@router.post("/mfa-reset")
+def mfa_reset_submit(request: Request, email: FormText = "", password: FormText = "",
+                     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    return _request_case(request, "mfa_reset", email, password, csrf_token)
+
+
+@router.post("/unfreeze-request")
+def unfreeze_submit(request: Request, email: FormText = "", password: FormText = "",
+                    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    return _request_case(request, "unfreeze", email, password, csrf_token)
+
+
+def _request_case(request: Request, kind: str, email: str, password: str, csrf_token: str) -> Response:
+    """The same answer whatever happened (REQUIREMENTS 17): only the account's mailbox learns more."""
+    slug, form = CASE_FORMS[kind]
+    try:
+        check_form_csrf(request, csrf_token)
+        body = parse_form(CaseRequestIn, email=email, password=password)
+        request_case(request.app.state.services, kind, body.email, body.password, client_from(request))
+    except BastionError as error:
+        return topic_page(request, slug, error, email=email.strip()[:320], failed=form)
     title, message = SENT[kind]
     return render(request, "help_sent.html", title=title, message=message)
 
