@@ -28,6 +28,8 @@ maintenance_app = typer.Typer(help="Maintenance windows: sign-in and sign-up ans
 app.add_typer(maintenance_app, name="maintenance")
 keys_app = typer.Typer(help="The key ring that encrypts secrets at rest.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+audit_app = typer.Typer(help="The tamper-evident audit log of security events.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 console = Console()
 
 
@@ -378,11 +380,36 @@ def keys_rotate(batch: Annotated[int, typer.Option(min=1, help="Rows per transac
     for progress in rotate_keys(services.db, services.keys, batch=batch):
         console.print(f"  {progress.label}: {progress.rotated} re-encrypted"
                       + (f", {progress.skipped} changed meanwhile (already current)" if progress.skipped else ""))
+    from bastion.audit.chain import remac_under_current_key
+
+    console.print(f"  audit seals: {remac_under_current_key(services)} re-signed")
     left = {label: count for label, count in remaining(services.db, services.keys).items() if count}
     if left:
         console.print(f"[yellow]Still under older keys:[/yellow] {left}. Run the command again.")
         raise typer.Exit(1)
     console.print("Everything is under the newest key; older keys can now be removed from BASTION_SECRET_KEYS.")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    seal: Annotated[bool, typer.Option(help="Seal events written since the last pass first.")] = True,
+) -> None:
+    """Check the audit chain; name every event changed, removed or moved since it was sealed (exit 1)."""
+    from bastion.audit.chain import seal_pending
+    from bastion.audit.verify import verify_chain
+
+    services = _services()
+    if seal:
+        seal_pending(services)
+    report = verify_chain(services)
+    for finding in report.findings:
+        console.print(f"[red]{finding.kind}:[/red] {finding.detail}", soft_wrap=True)
+    console.print(f"Checked {report.checked} sealed events; {report.unsealed} not yet sealed. "
+                  f"Head: position {report.head_seq}, hash {report.head_hash}.", soft_wrap=True)
+    if not report.intact:
+        console.print(f"[red]The audit log was tampered with: {len(report.findings)} finding(s).[/red]")
+        raise typer.Exit(1)
+    console.print("The audit chain is intact.")
 
 
 if __name__ == "__main__":

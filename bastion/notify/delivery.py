@@ -225,11 +225,14 @@ class OutboxWorker:
 
 def run_pass(services: Services, transport: Transport, sweep: bool) -> None:
     """One pass of the background work: due recovery cases, the outbox, and (every few minutes) tidying."""
+    from bastion.audit.chain import seal_pending
     from bastion.ops.housekeeping import sweep_expired
     from bastion.recovery.completion import complete_due_cases, expire_stale_cases, purge_documents
 
     complete_due_cases(services)  # before delivery, so its emails go out in this pass
     deliver_due(services, transport)
+    # Link new security events into the audit chain within a pass of their commit.
+    seal_pending(services)
     if sweep:
         sweep_expired(services)
         expire_stale_cases(services)

@@ -21,6 +21,7 @@ from typing import Protocol
 from sqlalchemy import update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.audit import record_event
 from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.services import Services
@@ -113,6 +114,8 @@ def advance_flow(
     flow.facts, flow.state, flow.completed_at = facts, "completed", now
     token, session = issue_session(services, tx, account.id, client, remember=flow.remember,
                                    aal=int(flow.facts.get("aal", 1)))
+    record_event(tx, now, "signin.succeeded", account.id, client, session_id=session.id, flow_id=flow.id,
+                 aal=session.aal, steps=facts["done"])
     for stage in stages:
         completed = getattr(stage, "completed", None)
         if completed is not None:

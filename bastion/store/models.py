@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bastion.store.types import BigIntPK, JSONText, UTCDateTime, new_id
@@ -147,10 +147,18 @@ class Refusal(Base):
 
 
 class SecurityEvent(Base):
-    """The account's audit trail. `data` never holds a secret, code or token."""
+    """The audit trail: append-only and hash-chained (bastion/audit.py). `data` never holds a secret.
+
+    A row is written unsealed in its cause's transaction; the sealer then gives it the next
+    `chain_seq`, the previous row's hash (`chain_prev`), its own hash over both, and a MAC of
+    that hash under the key ring. Database triggers refuse deletes and any change but sealing.
+    """
 
     __tablename__ = "security_events"
-    __table_args__ = (Index("ix_security_events_account_id_id", "account_id", "id"),)
+    __table_args__ = (
+        Index("ix_security_events_account_id_id", "account_id", "id"),
+        Index("ix_security_events_actor_id_id", "actor_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     account_id: Mapped[str | None] = mapped_column(String(36))
@@ -159,6 +167,22 @@ class SecurityEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ip: Mapped[str | None] = mapped_column(String(45))
     data: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chain_prev: Mapped[str | None] = mapped_column(String(64))
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
+    chain_mac: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The one row naming the chain's last sealed event, so removing events at the end shows too."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str | None] = mapped_column(String(64))
+    sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class OutboxMessage(Base):
@@ -257,7 +281,6 @@ class DeviceChallenge(Base):
 
 
 # --- Second factors (REQUIREMENTS 8–14) -------------------------------------------------------
-from sqlalchemy import BigInteger  # noqa: E402 (kept with the second-factor tables it serves)
 
 
 class TotpCredential(Base):

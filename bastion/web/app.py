@@ -20,6 +20,7 @@ from bastion.web import problems
 from bastion.web.api import (
     accounts,
     admin,
+    audit,
     cases,
     help,
     login_steps,
@@ -84,9 +85,8 @@ def create_app(services: Services, deliver_mail: bool = True) -> FastAPI:
     app.include_router(mfa.router)
     app.include_router(login_steps.router)
     for router in (help.router, accounts.router, signin.router, me.router, restrictions.router, recovery.router,
-                   platform.router, admin.admin_router, support.router, cases.router, ops_admin.router, status.router,
-                   ops_router,
-                   pages_router):
+                   platform.router, admin.admin_router, support.router, cases.router, audit.router, ops_admin.router,
+                   status.router, ops_router, pages_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

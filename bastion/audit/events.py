@@ -20,7 +20,11 @@ def record_event(
     actor_id: str | None = None,
     **data: Any,
 ) -> None:
-    """Write an event in the caller's transaction. `data` must never hold a secret."""
+    """Write an event in the caller's transaction. `data` must never hold a secret.
+
+    The row is written unsealed: the sealer (chain.py) links it into the chain shortly after
+    it commits, so concurrent transactions never contend for the chain's end here.
+    """
     tx.add(
         SecurityEvent(
             account_id=account_id,

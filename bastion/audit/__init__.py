@@ -1,0 +1,10 @@
+"""The audit log: security events, sealed into a tamper-evident hash chain.
+
+`record_event` writes an event in its cause's transaction (events.py); the sealer links
+events into the chain in order (chain.py); `verify_chain` names any sealed event that was
+changed, removed or moved (verify.py); support and admin read events through queries.py.
+"""
+
+from bastion.audit.events import record_event
+
+__all__ = ["record_event"]

@@ -1,0 +1,49 @@
+"""Security verification fixtures: the operator's command line, staff sessions, hand edits of the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from bastion.cli import app
+from bastion.services import Services
+from tests.conftest import DEFAULT_PASSWORD, TEST_KEY
+
+
+@pytest.fixture
+def cli(database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
+    """`bastion …` against the test's database, with the test's key ring."""
+    for name, value in {"DATABASE_URL": database_url, "SECRET_KEYS": TEST_KEY, "DATA_DIR": str(tmp_path),
+                        "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024"}.items():
+        monkeypatch.setenv(f"BASTION_{name}", value)
+    runner = CliRunner()
+    return lambda *args, **kw: runner.invoke(app, list(args), catch_exceptions=False, **kw)
+
+
+@pytest.fixture
+def staff_headers(app_client, account_factory) -> Callable[[str], dict[str, str]]:  # type: ignore[no-untyped-def]
+    """Bearer headers of a fresh account with `role` ("support", "admin" or "" for none)."""
+
+    def make(role: str) -> dict[str, str]:
+        account = account_factory(roles=[role] if role else [])
+        answer = app_client.post("/v1/login", json={"email": account["email"], "password": DEFAULT_PASSWORD})
+        assert answer.json()["status"] == "authenticated", answer.text
+        return {"Authorization": f"Bearer {answer.json()['session']['token']}"}
+
+    return make
+
+
+def edit_by_hand(services: Services, *statements: str) -> None:
+    """What someone with the database owner's rights can do: switch off the append-only triggers, edit."""
+    with services.db.engine.begin() as connection:
+        if services.db.dialect == "postgresql":
+            connection.execute(text("ALTER TABLE security_events DISABLE TRIGGER USER"))
+        else:
+            connection.execute(text("DROP TRIGGER IF EXISTS security_events_append_only_update"))
+            connection.execute(text("DROP TRIGGER IF EXISTS security_events_append_only_delete"))
+        for statement in statements:
+            connection.execute(text(statement))
