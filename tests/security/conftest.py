@@ -47,3 +47,17 @@ def edit_by_hand(services: Services, *statements: str) -> None:
             connection.execute(text("DROP TRIGGER IF EXISTS security_events_append_only_delete"))
         for statement in statements:
             connection.execute(text(statement))
+
+
+def app_routes(app: Any) -> list[Any]:
+    """Every route of the app, flattened out of included routers."""
+
+    def walk(routes: list[Any]) -> Any:
+        for route in routes:
+            original = getattr(route, "original_router", None)
+            if original is not None:
+                yield from walk(original.routes)
+            else:
+                yield route
+
+    return list(walk(app.routes))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bastion.audit.chain import seal_pending
-from tests.security.conftest import edit_by_hand
+from tests.security.conftest import app_routes, edit_by_hand
 from tests.security.test_audit_chain import write_events
 
 
@@ -51,5 +51,5 @@ def test_only_admin_checks_the_chain_and_nothing_edits_it_over_http(services, ap
     edit_by_hand(services, f"UPDATE security_events SET kind = 'nothing' WHERE id = {ids[0]}")
     check = app_client.get("/v1/admin/audit/verify", headers=staff_headers("admin")).json()
     assert not check["intact"] and check["findings"][0]["event_id"] == ids[0]
-    audit_routes = [route for route in app_client.app.routes if "/audit" in getattr(route, "path", "")]
+    audit_routes = [route for route in app_routes(app_client.app) if "/audit" in getattr(route, "path", "")]
     assert audit_routes and all(route.methods == {"GET"} for route in audit_routes)
