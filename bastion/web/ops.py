@@ -4,27 +4,40 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from typing import Literal
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bastion.errors import BastionError
 from bastion.ops.metrics import REQUEST_SECONDS, render_metrics
 from bastion.web.deps import ServicesDep
+from bastion.web.openapi import problems
 
 router = APIRouter(tags=["operations"])
 # Metrics describe traffic and attacks: served to the local machine only (scrape through it).
 _METRICS_FROM = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")]
 
 
-@router.get("/healthz")
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ready"]
+    database: Literal["ok"]
+    redis: Literal["ok"] | None = Field(None, description="Present when Redis is configured")
+
+
+@router.get("/healthz", response_model=HealthOut)
 def healthz() -> dict[str, str]:
     """Alive: the process answers."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", response_model=ReadyOut, response_model_exclude_none=True, responses=problems(503))
 def readyz(services: ServicesDep) -> dict[str, str]:
     """Ready: the database answers, and Redis too when configured."""
     try:
@@ -43,7 +56,8 @@ def readyz(services: ServicesDep) -> dict[str, str]:
 
 
 @router.get("/metrics", include_in_schema=True, response_class=Response,
-            responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
+            responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
+                       **problems(403)})
 def metrics(request: Request) -> Response:
     """Prometheus metrics, for scrapers on this machine only."""
     peer = request.client.host if request.client else ""

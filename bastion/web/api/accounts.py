@@ -12,7 +12,7 @@ from bastion.web.openapi import problems
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
 
-@router.post("", status_code=202, response_model=StatusOut, responses=problems(422, 429, 503))
+@router.post("", status_code=202, response_model=StatusOut, responses=problems(422, 426, 429, 503))
 def create_account(body: SignUpIn, services: ServicesDep, client: ClientDep) -> StatusOut:
     """Sign up. The same answer whether or not the address is taken; the address gets an email either way."""
     sign_up(services, body.email, body.password, client)

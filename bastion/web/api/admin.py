@@ -36,7 +36,7 @@ def require_role(*roles: str) -> Callable[[SessionInfo], SessionInfo]:
 
 Admin = Annotated[SessionInfo, Depends(require_role("admin"))]
 Staff = Annotated[SessionInfo, Depends(require_role("support", "admin"))]
-admin_router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=problems(401, 403, 404, 422))
+admin_router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=problems(401, 403, 404, 422, 503))
 
 
 class RestrictIn(Body):

@@ -14,7 +14,7 @@ from bastion.web.api.admin import Admin, Staff
 from bastion.web.deps import ServicesDep
 from bastion.web.openapi import problems
 
-router = APIRouter(prefix="/v1", tags=["audit"], responses=problems(401, 403, 422))
+router = APIRouter(prefix="/v1", tags=["audit"], responses=problems(401, 403, 422, 503))
 
 
 class AuditEventOut(BaseModel):

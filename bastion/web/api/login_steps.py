@@ -26,10 +26,12 @@ from bastion.web.openapi import problems
 
 router = APIRouter(prefix="/v1/login", tags=["sign-in"])
 FlowId = Annotated[str, Path(max_length=64)]
-STEP_PROBLEMS = problems(400, 401, 403, 404, 410, 422, 429)
+# 426 below the minimum app version, 503 during maintenance (REQUIREMENTS 31–32).
+STEP_PROBLEMS = problems(400, 401, 403, 404, 410, 422, 426, 429, 503)
 
 
-@router.post("/passkey/options", response_model=PasskeyOptionsOut, response_model_exclude_none=True)
+@router.post("/passkey/options", response_model=PasskeyOptionsOut, response_model_exclude_none=True,
+             responses=problems(426, 429, 503))
 def passwordless_passkey_options(services: ServicesDep, client: ClientDep) -> PasskeyOptionsOut:
     """Start a passwordless sign-in: request options for a discoverable credential (user verification required)."""
     flow, options = passwordless_options(services, client)

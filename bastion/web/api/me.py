@@ -35,7 +35,7 @@ from bastion.web.api.schemas import (
 from bastion.web.deps import ClientDep, ServicesDep, SessionDep, csrf_token_for
 from bastion.web.openapi import problems
 
-router = APIRouter(prefix="/v1", tags=["me"], responses=problems(401, 403))
+router = APIRouter(prefix="/v1", tags=["me"], responses=problems(401, 403, 503))
 
 
 @router.get("/session", response_model=WhoAmIOut)

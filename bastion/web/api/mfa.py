@@ -39,7 +39,7 @@ from bastion.web.api.schemas import StatusOut
 from bastion.web.deps import ClientDep, ServicesDep, SessionDep
 from bastion.web.openapi import problems
 
-router = APIRouter(prefix="/v1", tags=["second factors"], responses=problems(401, 403))
+router = APIRouter(prefix="/v1", tags=["second factors"], responses=problems(401, 403, 503))
 PASSKEY_ID = r"^[0-9a-f-]{36}$"
 
 
@@ -118,7 +118,7 @@ def delete_passkey(passkey_id: str, session: SessionDep, services: ServicesDep, 
     return Response(status_code=204)
 
 
-@router.post("/reauth", response_model=StatusOut, responses=problems(422, 429))
+@router.post("/reauth", response_model=StatusOut, responses=problems(400, 422, 429))
 def reauthenticate(body: StepUpIn, session: SessionDep, services: ServicesDep, client: ClientDep) -> StatusOut:
     """Step-up: prove it's you again (password, authenticator code or backup code) to make
     sensitive changes for the next few minutes."""

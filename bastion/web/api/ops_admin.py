@@ -16,7 +16,7 @@ from bastion.web.api.status import AnnouncementOut, ClientVersionOut, WindowOut
 from bastion.web.deps import ServicesDep
 from bastion.web.openapi import problems
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=problems(401, 403, 404, 422))
+router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=problems(401, 403, 404, 422, 503))
 Message = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Version = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 

@@ -27,7 +27,7 @@ class AllowlistOut(BaseModel):
     current_ip_allowed: bool = Field(description="Whether the network of this request is on the list.")
 
 
-@router.post("/me/freeze", response_model=StatusOut, responses=problems(401, 403))
+@router.post("/me/freeze", response_model=StatusOut, responses=problems(401, 403, 503))
 def freeze_me(session: SessionDep, services: ServicesDep, client: ClientDep) -> StatusOut:
     """Freeze the account now: every session ends (this one too) and nobody can sign in."""
     freeze_account(services, session.account_id, client, via="self_service")
@@ -41,7 +41,7 @@ def freeze_from_email(body: TokenIn, services: ServicesDep, client: ClientDep) -
     return StatusOut(status="frozen")
 
 
-@router.get("/me/ip-allowlist", response_model=AllowlistOut, responses=problems(401))
+@router.get("/me/ip-allowlist", response_model=AllowlistOut, responses=problems(401, 403, 503))
 def read_allowlist(session: SessionDep, services: ServicesDep, client: ClientDep) -> AllowlistOut:
     from bastion.signin.gates import ip_allowed
 
@@ -49,7 +49,7 @@ def read_allowlist(session: SessionDep, services: ServicesDep, client: ClientDep
     return AllowlistOut(cidrs=cidrs, current_ip_allowed=ip_allowed(cidrs, client.ip))
 
 
-@router.put("/me/ip-allowlist", response_model=AllowlistOut, responses=problems(401, 403, 422))
+@router.put("/me/ip-allowlist", response_model=AllowlistOut, responses=problems(401, 403, 422, 503))
 def replace_allowlist(body: AllowlistIn, session: SessionDep, services: ServicesDep,
                       client: ClientDep) -> AllowlistOut:
     """Sign-in only from these networks (at most 20). Needs a recent sign-in or re-authentication."""

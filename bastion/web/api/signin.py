@@ -34,7 +34,7 @@ def login_answer(result: SignInResult) -> LoginOut:
 
 
 @router.post("/login", response_model=LoginOut, response_model_exclude_none=True,
-             responses=problems(401, 403, 422, 429, 503))
+             responses=problems(401, 403, 422, 426, 429, 503))
 def login(body: LoginIn, request: Request, response: Response, services: ServicesDep) -> LoginOut:
     """Sign in with email and password. Answers the session, or the next step the flow requires.
 
@@ -49,7 +49,7 @@ def login(body: LoginIn, request: Request, response: Response, services: Service
     return answer
 
 
-@router.post("/logout", status_code=204, responses=problems(401, 403))
+@router.post("/logout", status_code=204, responses=problems(401, 403, 503))
 def logout(session: SessionDep, services: ServicesDep) -> Response:
     with services.db.transaction() as tx:
         revoke_sessions(tx, services.clock.now(), session.account_id, "logout", only=session.id)
