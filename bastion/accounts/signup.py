@@ -3,11 +3,16 @@
 Sign-up answers the same way whether or not the address is taken (REQUIREMENTS 6
 spirit, API.md): a new address gets a confirmation link, a taken one gets an
 email telling its owner, and both cost one password hash.
+
+The answer must not take longer for one than the other either (ASVS 5.0 V6.3.8): the
+web layer answers after `start_sign_up`'s checks and runs the work it returns afterwards.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session as Tx
@@ -31,6 +36,12 @@ VERIFY_EMAIL = "verify_email"
 
 
 def sign_up(services: Services, email: str, password: str, client: Client) -> None:
+    start_sign_up(services, email, password, client)()
+
+
+def start_sign_up(services: Services, email: str, password: str, client: Client) -> Callable[[], None]:
+    """Every check that may refuse, now; the work that depends on whether the address is taken
+    (the account or the owner's email) is returned, to run once the answer has gone."""
     check_maintenance(services)
     check_client_version(services, client)
     email = normalize_email(email)
@@ -38,6 +49,10 @@ def sign_up(services: Services, email: str, password: str, client: Client) -> No
     wait = services.throttle.hit("signup_ip", client.ip or "unknown", services.clock.now())
     if wait is not None:
         raise BastionError("rate_limited", retry_after=wait)
+    return partial(_create_or_tell_the_owner, services, email, password, client)
+
+
+def _create_or_tell_the_owner(services: Services, email: str, password: str, client: Client) -> None:
     password_hash = services.passwords.hash(password)
     now = services.clock.now()
     with services.db.transaction() as tx:

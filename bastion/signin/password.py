@@ -48,7 +48,8 @@ def sign_in_with_password(
         with services.db.transaction() as tx:
             account = find_account_by_email(tx, identifier)
             account_id = account.id if account else None
-            known = account is not None and is_known_device(tx, account.id, client.device_id)
+            # The device look-up runs for unknown emails too, so it cannot tell them apart by time.
+            known = is_known_device(tx, account.id if account else "", client.device_id) and account is not None
         staff = account is not None and bool(account.role_set)
         if window is not None and not staff:
             raise maintenance_refusal(window, now)

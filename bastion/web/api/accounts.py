@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks
 
-from bastion.accounts.signup import sign_up, verify_email
+from bastion.accounts.signup import start_sign_up, verify_email
 from bastion.web.api.schemas import SignUpIn, StatusOut, TokenIn
 from bastion.web.deps import ClientDep, ServicesDep
 from bastion.web.openapi import problems
@@ -13,9 +13,10 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
 
 @router.post("", status_code=202, response_model=StatusOut, responses=problems(422, 426, 429, 503))
-def create_account(body: SignUpIn, services: ServicesDep, client: ClientDep) -> StatusOut:
+def create_account(body: SignUpIn, services: ServicesDep, client: ClientDep, after: BackgroundTasks) -> StatusOut:
     """Sign up. The same answer whether or not the address is taken; the address gets an email either way."""
-    sign_up(services, body.email, body.password, client)
+    # Answered before the account or the owner's email is written: both take the same time to answer.
+    after.add_task(start_sign_up(services, body.email, body.password, client))
     return StatusOut(status="verification_sent")
 
 

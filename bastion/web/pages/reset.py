@@ -8,12 +8,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from bastion.accounts.passwords import MIN_LENGTH
 from bastion.accounts.repo import normalize_email
 from bastion.errors import BastionError
-from bastion.recovery.password_reset import confirm_password_reset, request_password_reset
+from bastion.recovery.password_reset import confirm_password_reset, start_password_reset
 from bastion.web.api.recovery import ResetConfirmIn, ResetRequestIn
 from bastion.web.api.schemas import TokenIn
 from bastion.web.client import client_from
@@ -41,11 +42,13 @@ def reset_request_submit(request: Request, email: FormText = "", csrf_token: Csr
     try:
         check_form_csrf(request, csrf_token)
         body = parse_form(ResetRequestIn, email=email)
-        request_password_reset(services, body.email, client_from(request))
+        work = start_password_reset(services, body.email, client_from(request))
     except BastionError as error:
         return _form(request, "reset_request.html", error, email=email.strip()[:320])
-    return render(request, "reset_sent.html", email=normalize_email(body.email),
+    page = render(request, "reset_sent.html", email=normalize_email(body.email),
                   mailbox=mailbox_enabled(services.settings))
+    page.background = BackgroundTask(work)  # after the answer: an existing address takes no longer
+    return page
 
 
 @router.get("/confirm")

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from bastion.accounts.passwords import MIN_LENGTH
 from bastion.accounts.repo import normalize_email
-from bastion.accounts.signup import sign_up, verify_email
+from bastion.accounts.signup import start_sign_up, verify_email
 from bastion.errors import BastionError
 from bastion.web.api.schemas import SignUpIn, TokenIn
 from bastion.web.client import client_from
@@ -42,12 +43,14 @@ def signup_submit(request: Request, email: FormText = "", password: FormText = "
     try:
         check_form_csrf(request, csrf_token)
         body = parse_form(SignUpIn, email=email, password=password)
-        sign_up(services, body.email, body.password, client_from(request))
+        work = start_sign_up(services, body.email, body.password, client_from(request))
     except BastionError as error:
         # Shown above the form (with a fresh CSRF token when that was the trouble), email kept.
         return _signup_form(request, email=email.strip()[:320], error=error)
-    # The same page whether or not the address already had an account.
-    return render(request, "signup_sent.html", email=normalize_email(body.email), mailbox=mailbox_enabled(services.settings))
+    # The same page whether or not the address already had an account, as fast: the work runs after it.
+    page = render(request, "signup_sent.html", email=normalize_email(body.email), mailbox=mailbox_enabled(services.settings))
+    page.background = BackgroundTask(work)
+    return page
 
 
 def _confirm_form(request: Request, token: str, error: BastionError | None = None) -> Response:

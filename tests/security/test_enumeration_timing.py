@@ -1,0 +1,89 @@
+"""Existing and unknown accounts are indistinguishable at sign-in, sign-up and password reset
+(REQUIREMENTS 6, 15; ASVS 5.0 V6.3.8): same status, same body but the reference, and — over
+SAMPLES interleaved requests of each kind, in random order — no difference in time that a
+Mann-Whitney U test (or Welch's t-test) finds at the 0.001 level.
+
+Slow (a few thousand requests), so kept out of the default run: `pytest -m timing`
+(.ci/run runs it on its own, without xdist, after the suite). PostgreSQL, as in production.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from scipy import stats
+
+from bastion.accounts.admin import create_account
+from bastion.clock import MovableClock
+from bastion.config import load_settings
+from bastion.services import build_services
+from bastion.web.app import create_app
+from tests.conftest import DEFAULT_PASSWORD, TEST_KEY, fresh_database
+from tests.security.timing import AsgiTimer, Timed
+
+pytestmark = pytest.mark.timing
+
+SAMPLES = 300
+WARM_UP = 10
+ALPHA = 0.001
+# Rate limits out of the way: each sample is a new identifier, all from one address.
+NO_LIMITS = ",".join(f"1000000/1h/{scope}" for scope in ("ip", "subnet", "reset_ip", "signup_ip",
+                                                          "reset_identifier"))
+
+
+@pytest.fixture(scope="module")
+def timer(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsgiTimer]:
+    tmp_path: Path = tmp_path_factory.mktemp("timing")
+    with fresh_database("postgresql", request, tmp_path) as url:
+        settings = load_settings(env="dev", data_dir=tmp_path / "data", secret_keys=TEST_KEY, database_url=url,
+                                 argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1,
+                                 public_url="http://testserver", rate_limits=NO_LIMITS)
+        services = build_services(settings, clock=MovableClock())
+        for number in range(SAMPLES + WARM_UP):
+            create_account(services, f"known{number}@example.com", DEFAULT_PASSWORD, roles=[], verified=True)
+        yield AsgiTimer(create_app(services, deliver_mail=False))
+        services.close()
+
+
+def compare(name: str, ask: Callable[[bool, int], Timed]) -> None:
+    """Ask for existing (True) and unknown (False) accounts in random order; compare what comes back."""
+    for number in range(WARM_UP):
+        ask(True, SAMPLES + number)
+        ask(False, SAMPLES + number)
+    order = [(exists, number) for exists in (True, False) for number in range(SAMPLES)]
+    random.shuffle(order)
+    times: dict[bool, list[float]] = {True: [], False: []}
+    answers: dict[bool, set[str]] = {True: set(), False: set()}
+    for exists, number in order:
+        timed = ask(exists, number)
+        times[exists].append(timed.milliseconds)
+        body = {key: value for key, value in timed.body.items() if key not in ("reference", "device_id")}
+        answers[exists].add(f"{timed.status} {sorted(body.items())}")
+    assert len(answers[True]) == 1 and answers[True] == answers[False], answers
+    mann_whitney = stats.mannwhitneyu(times[True], times[False], alternative="two-sided").pvalue
+    welch = stats.ttest_ind(times[True], times[False], equal_var=False).pvalue
+    print(f"\n{name}: {SAMPLES}+{SAMPLES} samples, median existing {statistics.median(times[True]):.2f} ms, "
+          f"unknown {statistics.median(times[False]):.2f} ms; Mann-Whitney p={mann_whitney:.3f}, "
+          f"Welch p={welch:.3f}")
+    assert mann_whitney > ALPHA and welch > ALPHA, f"{name}: the time tells existing accounts apart"
+
+
+def test_sign_in_with_a_wrong_password_or_an_unknown_email(timer: AsgiTimer) -> None:
+    compare("sign-in", lambda exists, number: timer.post("/v1/login", {
+        "email": f"{'known' if exists else 'unknown'}{number}@example.com", "password": "not the password 4 sure"}))
+
+
+def test_sign_up_with_a_taken_or_a_new_address(timer: AsgiTimer) -> None:
+    compare("sign-up", lambda exists, number: timer.post("/v1/accounts", {
+        "email": f"known{number}@example.com" if exists else f"new{number}-{uuid.uuid4().hex[:8]}@example.com",
+        "password": DEFAULT_PASSWORD}))
+
+
+def test_password_reset_for_an_existing_or_an_unknown_address(timer: AsgiTimer) -> None:
+    compare("password reset", lambda exists, number: timer.post("/v1/password-reset", {
+        "email": f"{'known' if exists else 'unknown'}{number}@example.com"}))
