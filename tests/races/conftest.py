@@ -1,0 +1,9 @@
+"""The race suite: every one-time thing and every counter attacked by concurrent requests, each
+thread with its own database connection; exactly-once holds. Runs on SQLite and on PostgreSQL
+(READ COMMITTED, where lost updates happen if a check and its write are not one statement).
+
+The fixtures are the features' own, shared from their packages.
+"""
+
+from tests.mfa.conftest import enrolled, login, mfa_flow, signed_in  # noqa: F401
+from tests.risk.conftest import risky, risky_factory, smtp  # noqa: F401

@@ -1,0 +1,73 @@
+"""Emailed one-time links and service keys under concurrency: a reset token, an email-verification
+token and a "this wasn't me" freeze link each act exactly once however many use them at once;
+concurrently created service keys are all distinct and a key is revoked once."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bastion.accounts.signup import sign_up, verify_email
+from bastion.accounts.status import freeze_link, freeze_with_link
+from bastion.context import Client
+from bastion.recovery.password_reset import confirm_password_reset, request_password_reset
+from bastion.sessions.service_keys import authenticate_service_key, create_service_key, revoke_service_key
+from bastion.store.models import Account, SecurityEvent, SecurityHold, ServiceKey
+from tests.conftest import DEFAULT_PASSWORD, link_token
+from tests.races.racing import race
+
+RACERS = 20
+
+
+def events(services, kind: str, account_id: str) -> int:  # type: ignore[no-untyped-def]
+    with services.db.transaction() as tx:
+        return tx.execute(select(func.count()).where(SecurityEvent.kind == kind,
+                                                     SecurityEvent.account_id == account_id)).scalar_one()
+
+
+def test_a_reset_token_sets_one_password_however_many_use_it_at_once(services, account_factory, mailbox) -> None:
+    account = account_factory()
+    request_password_reset(services, account["email"], Client(ip="192.0.2.1"))
+    token = link_token(mailbox.last(account["email"])["text"], "/password-reset/confirm?token=")
+    passwords = [f"river lantern {number} quietly orbiting" for number in range(RACERS)]
+    outcomes = race(lambda password: confirm_password_reset(services, token, password, Client()), passwords)
+    assert outcomes == {"ok": 1, "token.invalid": RACERS - 1}, outcomes
+    assert events(services, "password_reset.completed", account["id"]) == 1
+    with services.db.transaction() as tx:
+        stored = tx.get_one(Account, account["id"]).password_hash
+        holds = tx.execute(select(func.count()).where(SecurityHold.account_id == account["id"])).scalar_one()
+    assert holds == 1
+    assert sum(services.passwords.verify(stored, password) for password in passwords) == 1
+
+
+def test_an_email_verification_token_confirms_once(services, mailbox) -> None:
+    sign_up(services, "new@example.com", DEFAULT_PASSWORD, Client(ip="192.0.2.1"))
+    token = link_token(mailbox.last("new@example.com")["text"])
+    outcomes = race(lambda _: verify_email(services, token, Client()) and None, range(RACERS))
+    assert outcomes == {"ok": 1, "token.invalid": RACERS - 1}, outcomes
+    with services.db.transaction() as tx:
+        account_id = tx.execute(select(Account.id).where(Account.email == "new@example.com")).scalar_one()
+    assert events(services, "account.email_verified", account_id) == 1
+
+
+def test_a_freeze_link_freezes_once(services, account_factory, mailbox) -> None:
+    account = account_factory()
+    with services.db.transaction() as tx:
+        token = link_token(freeze_link(services, tx, account["id"]), "/freeze?token=")
+    outcomes = race(lambda _: freeze_with_link(services, token, Client()), range(RACERS))
+    assert outcomes == {"ok": 1, "token.invalid": RACERS - 1}, outcomes
+    assert events(services, "account.frozen", account["id"]) == 1
+    assert [mail["template"] for mail in mailbox.messages(account["email"])].count("account_frozen") == 1
+
+
+def test_service_keys_created_at_once_are_distinct_and_each_revoked_once(services) -> None:
+    created: list[tuple[str, str]] = []
+    outcomes = race(lambda number: created.append(
+        (lambda secret, view: (secret, view.id))(*create_service_key(services, f"svc-{number}"))), range(RACERS))
+    assert outcomes == {"ok": RACERS}
+    assert len({secret for secret, _ in created}) == RACERS and len({key for _, key in created}) == RACERS
+    assert {authenticate_service_key(services, secret) for secret, _ in created} == {key for _, key in created}
+    with services.db.transaction() as tx:
+        assert tx.execute(select(func.count(func.distinct(ServiceKey.key_hash)))).scalar_one() == RACERS
+    revoked = race(lambda _: "revoked" if revoke_service_key(services, created[0][1]) else "not active",
+                   range(RACERS))
+    assert revoked == {"revoked": 1, "not active": RACERS - 1}, revoked
