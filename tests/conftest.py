@@ -30,6 +30,16 @@ from bastion.services import Services, build_services
 from bastion.store import Database
 from bastion.store.models import OutboxMessage
 from bastion.web.app import create_app
+from tests.security import secret_watch
+
+secret_watch.install()
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs() -> Iterator[None]:
+    """Every test: no password, token, TOTP secret or code it made appears in a log line."""
+    yield from secret_watch.watch_test()
+
 
 PG_ADMIN_DSN = os.environ.get("BASTION_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
