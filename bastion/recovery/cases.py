@@ -90,7 +90,8 @@ def _password_matches(services: Services, identifier: str, password: str, client
     throttle.check_network(client.ip, now)
     with services.db.transaction() as tx:
         account = find_account_by_email(tx, identifier)
-        known = account is not None and is_known_device(tx, account.id, client.device_id)
+        # The device look-up runs for unknown emails too, so it cannot tell them apart by time.
+        known = is_known_device(tx, account.id if account else "", client.device_id) and account is not None
     throttle.check_identifier(identifier, client.device_id, known, now)
     with services.hash_gate.admit(known):
         matched = services.passwords.verify(account.password_hash if account else None, password)

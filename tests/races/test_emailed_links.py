@@ -71,3 +71,18 @@ def test_service_keys_created_at_once_are_distinct_and_each_revoked_once(service
     revoked = race(lambda _: "revoked" if revoke_service_key(services, created[0][1]) else "not active",
                    range(RACERS))
     assert revoked == {"revoked": 1, "not active": RACERS - 1}, revoked
+
+
+def test_a_two_factor_reset_cancel_link_cancels_and_freezes_once(services, account_factory, mailbox) -> None:
+    from datetime import timedelta
+
+    from bastion.onetime import issue_token
+    from bastion.recovery.cases import CANCEL_PURPOSE, cancel_with_link
+
+    account = account_factory()
+    with services.db.transaction() as tx:
+        token = issue_token(tx, services.clock.now(), account["id"], CANCEL_PURPOSE, timedelta(days=3),
+                            newest_only=False)
+    outcomes = race(lambda _: cancel_with_link(services, token, Client()) and None, range(RACERS))
+    assert outcomes == {"ok": 1, "token.invalid": RACERS - 1}, outcomes
+    assert events(services, "account.frozen", account["id"]) == 1

@@ -10,8 +10,10 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from bastion.cli import app
+from bastion.context import Client
 from bastion.services import Services
-from tests.conftest import DEFAULT_PASSWORD, TEST_KEY
+from bastion.sessions.tokens import issue_session
+from tests.conftest import TEST_KEY
 
 
 @pytest.fixture
@@ -25,14 +27,15 @@ def cli(database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> Callabl
 
 
 @pytest.fixture
-def staff_headers(app_client, account_factory) -> Callable[[str], dict[str, str]]:  # type: ignore[no-untyped-def]
-    """Bearer headers of a fresh account with `role` ("support", "admin" or "" for none)."""
+def staff_headers(services, account_factory) -> Callable[[str], dict[str, str]]:  # type: ignore[no-untyped-def]
+    """Bearer headers of a fresh account with `role` ("support", "admin" or "" for none), signed in
+    with two factors as staff must be (the sign-in itself is tested with the second factors)."""
 
     def make(role: str) -> dict[str, str]:
         account = account_factory(roles=[role] if role else [])
-        answer = app_client.post("/v1/login", json={"email": account["email"], "password": DEFAULT_PASSWORD})
-        assert answer.json()["status"] == "authenticated", answer.text
-        return {"Authorization": f"Bearer {answer.json()['session']['token']}"}
+        with services.db.transaction() as tx:
+            token, _ = issue_session(services, tx, account["id"], Client(ip="192.0.2.1"), remember=False, aal=2)
+        return {"Authorization": f"Bearer {token}"}
 
     return make
 

@@ -37,7 +37,7 @@ from bastion.store.models import Account
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, fresh_database
 
-FUZZ_EXAMPLES = int(os.environ.get("BASTION_FUZZ_EXAMPLES", "20"))
+FUZZ_EXAMPLES = int(os.environ.get("BASTION_FUZZ_EXAMPLES", "12"))
 # Deliberate 5xx answers: both are problem+json with Retry-After (REQUIREMENTS 31).
 EXPECTED_5XX = {"service.maintenance", "service.unavailable"}
 CASES = itertools.count()
@@ -65,7 +65,8 @@ class Fuzzed:
                 self.services, f"fuzz{next(self.counter)}@example.com", DEFAULT_PASSWORD,
                 roles=[role] if role else [], verified=True)
         with self.services.db.transaction() as tx:
-            token, _ = issue_session(self.services, tx, account_id, Client(ip="192.0.2.1"), remember=False)
+            token, _ = issue_session(self.services, tx, account_id, Client(ip="192.0.2.1"), remember=False,
+                                     aal=2 if role else 1)  # staff sign in with two factors
         return {"Authorization": f"Bearer {token}"}
 
     def prepare(self, number: int) -> dict[str, str] | None:

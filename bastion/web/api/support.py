@@ -26,7 +26,7 @@ from bastion.web.api.schemas import StatusOut
 from bastion.web.deps import ClientDep, ServicesDep
 from bastion.web.openapi import problems
 
-router = APIRouter(prefix="/v1/support", tags=["support"], responses=problems(401, 403, 404, 422))
+router = APIRouter(prefix="/v1/support", tags=["support"], responses=problems(401, 403, 404, 422, 503))
 
 CASE_STATES = ("awaiting_documents", "in_review", "waiting", "completed", "rejected", "cancelled", "expired")
 
