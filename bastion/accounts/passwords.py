@@ -17,6 +17,10 @@ MIN_LENGTH = 12  # ASVS 4.0.3 2.1.1
 MAX_LENGTH = 128  # ASVS 4.0.3 2.1.2
 MIN_STRENGTH = 3  # zxcvbn score, 0–4
 _ZXCVBN_LIMIT = 72  # zxcvbn refuses longer input: score a prefix instead
+# Context-specific words (ASVS 5.0 V6.1.2, V6.2.11): scored by the strength estimate as the
+# first words an attacker tries against this service; documented in docs/security/asvs.md.
+CONTEXT_WORDS = ("bastion", "exchange", "wallet", "crypto", "bitcoin", "ethereum", "trading", "broker",
+                 "password", "passwort", "login", "signin", "security", "withdraw", "deposit", "account")
 
 
 def normalize_password(password: str) -> str:
@@ -72,7 +76,13 @@ def check_password_policy(password: str, email: str) -> None:
     local_part = email.split("@", 1)[0].lower()
     if len(local_part) >= 3 and local_part in candidate.lower():
         raise BastionError("password.weak", detail="Don't include your email address in the password.")
-    estimate = zxcvbn(candidate[:_ZXCVBN_LIMIT], user_inputs=[email, local_part])
+    estimate = zxcvbn(candidate[:_ZXCVBN_LIMIT], user_inputs=[email, local_part, *CONTEXT_WORDS])
+    lowered = candidate.lower()
+    leans_on = next((word for word in CONTEXT_WORDS if word in lowered), None)
+    if leans_on is not None and estimate["score"] < 4:
+        # Built on a word about this service: only a very strong password may do that.
+        raise BastionError("password.weak", detail=f"Words like \"{leans_on}\" are the first an attacker tries "
+                           "here: choose other words, or make it longer.")
     if estimate["score"] < MIN_STRENGTH:
         warning = estimate["feedback"].get("warning") or "That password is too easy to guess."
         raise BastionError("password.weak", detail=warning)
