@@ -77,12 +77,12 @@ def check_password_policy(password: str, email: str) -> None:
     if len(local_part) >= 3 and local_part in candidate.lower():
         raise BastionError("password.weak", detail="Don't include your email address in the password.")
     estimate = zxcvbn(candidate[:_ZXCVBN_LIMIT], user_inputs=[email, local_part, *CONTEXT_WORDS])
+    if estimate["score"] < MIN_STRENGTH:
+        warning = estimate["feedback"].get("warning") or "That password is too easy to guess."
+        raise BastionError("password.weak", detail=warning)
     lowered = candidate.lower()
     leans_on = next((word for word in CONTEXT_WORDS if word in lowered), None)
     if leans_on is not None and estimate["score"] < 4:
         # Built on a word about this service: only a very strong password may do that.
         raise BastionError("password.weak", detail=f"Words like \"{leans_on}\" are the first an attacker tries "
                            "here: choose other words, or make it longer.")
-    if estimate["score"] < MIN_STRENGTH:
-        warning = estimate["feedback"].get("warning") or "That password is too easy to guess."
-        raise BastionError("password.weak", detail=warning)
