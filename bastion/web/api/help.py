@@ -153,7 +153,7 @@ def resend_reset(body: EmailIn, services: ServicesDep, client: ClientDep) -> Sta
 
 
 @router.post("/login/{flow_id}/device/resend", status_code=202, response_model=ResentFlowOut, tags=["sign-in"],
-             responses=problems(401, 404, 410, 429))
+             responses=problems(401, 404, 410, 422, 429))
 def resend_device(flow_id: Annotated[str, Path(max_length=64)], services: ServicesDep,
                   client: ClientDep) -> ResentFlowOut:
     """Send the "Confirm it's you" code again for a sign-in waiting for it (one a minute), from the device
