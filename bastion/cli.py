@@ -78,17 +78,30 @@ def serve(
     """Serve the API and pages (the schema is upgraded first)."""
     import uvicorn
 
-    settings = _settings()
-    configure_logging(settings.log_level)
+    options = serve_options(workers)
     _services().db.upgrade()
     # argon2 allocates its memory per hash in whichever thread runs it; without a cap glibc keeps
     # an arena per thread and a worker's resident memory grows to hundreds of MB.
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+    uvicorn.run("bastion.web.app:create_app_from_env", factory=True, host=host, port=port, **options)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (taskset and cgroup pinning included), not all the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def serve_options(workers: int) -> dict[str, object]:
+    """uvicorn's options and the environment of `bastion serve` (the benchmarks serve the same way)."""
+    settings = _settings()
+    configure_logging(settings.log_level)
     if settings.hash_concurrency == 0:
         # Share the cores between the worker processes rather than give each all of them.
-        os.environ["BASTION_HASH_CONCURRENCY"] = str(max(1, (os.cpu_count() or 1) // workers))
-    uvicorn.run("bastion.web.app:create_app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_config=None, proxy_headers=False, timeout_graceful_shutdown=20,
+        os.environ["BASTION_HASH_CONCURRENCY"] = str(max(1, usable_cores() // workers))
+    return dict(workers=workers, log_config=None, proxy_headers=False, timeout_graceful_shutdown=20,
                 access_log=settings.access_log)
 
 

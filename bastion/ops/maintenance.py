@@ -99,6 +99,12 @@ def upcoming_windows(services: Services) -> list[Window]:
     return [window for window in cached[2] if window.ends_at > now]
 
 
+def windows_cached(services: Services) -> bool:
+    """Whether `upcoming_windows` would answer from memory, without the database."""
+    cached = getattr(services, "_maintenance_cache", None)
+    return cached is not None and time.monotonic() - cached[0] <= _CACHE_SECONDS and cached[1] <= services.clock.now()
+
+
 def _forget_cache(services: Services) -> None:
     services._maintenance_cache = None  # type: ignore[attr-defined]
 

@@ -26,9 +26,9 @@ from bastion.web.api import (
     me,
     mfa,
     ops_admin,
-    platform,
     recovery,
     restrictions,
+    session_checks,
     signin,
     status,
     support,
@@ -80,12 +80,13 @@ def create_app(services: Services, deliver_mail: bool = True) -> FastAPI:
     # Outermost, so a flood is turned away before anything else spends time on it.
     app.add_middleware(SignInAdmission, services=services,
                        limit=services.settings.signin_admission_limit or services.hash_gate.concurrency)
-    # Second factors first: its POST /v1/reauth (password, TOTP or backup code) answers before me.py's.
+    # The session checks first: every platform request leads to one, so they are matched first.
+    app.include_router(session_checks.router)
+    # Second factors next: its POST /v1/reauth (password, TOTP or backup code) answers before me.py's.
     app.include_router(mfa.router)
     app.include_router(login_steps.router)
     for router in (help.router, accounts.router, signin.router, me.router, restrictions.router, recovery.router,
-                   platform.router, admin.admin_router, support.router, cases.router, ops_admin.router, status.router,
-                   ops_router,
+                   admin.admin_router, support.router, cases.router, ops_admin.router, status.router, ops_router,
                    pages_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
