@@ -159,6 +159,16 @@ def run_wrk(url: str, request_file: Path, seconds: float, connections: int, thre
     return result
 
 
+def start_profile(pid: int, seconds: float, output: Path) -> subprocess.Popen:  # type: ignore[type-arg]
+    """py-spy sampling the server for `seconds` (collapsed stacks: speedscope and flamegraph.pl read them)."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(py_spy).exists():
+        raise SystemExit("profiling needs py-spy: .venv/bin/pip install py-spy")
+    return subprocess.Popen([py_spy, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "250",
+                             "--format", "raw", "--output", str(output), "--nonblocking"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def median(values: Sequence[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2

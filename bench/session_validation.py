@@ -111,7 +111,8 @@ def measure(args: argparse.Namespace, base: str, files: dict[str, Path], tokens:
     for round_number in range(args.runs):
         for target in TARGETS:
             before = server_counters(base)["statements"]
-            profiler = start_profile(args, server_pid) if target == "session" and round_number == 0 else None
+            profiler = (common.start_profile(server_pid, args.seconds, args.profile)
+                        if args.profile and target == "session" and round_number == 0 else None)
             meter = common.BusyMeter().start()
             result = common.run_wrk(base, files[target], args.seconds, args.connections, cpu=args.load_cpu)
             result["machine_busy"] = meter.stop()
@@ -125,20 +126,6 @@ def measure(args: argparse.Namespace, base: str, files: dict[str, Path], tokens:
                   f"p99 {result['latency_ms']['p99']:.2f} ms, non-2xx {result['errors']['status']}, "
                   f"db statements {result['db_statements']}, cache {result['session_cache']}", flush=True)
     return runs
-
-
-def start_profile(args: argparse.Namespace, pid: int):  # type: ignore[no-untyped-def]
-    import shutil
-    import subprocess
-
-    if args.profile is None:
-        return None
-    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    if not Path(py_spy).exists():
-        raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
-    return subprocess.Popen([py_spy, "record", "--pid", str(pid), "--duration", str(args.seconds), "--rate", "250",
-                             "--format", "raw", "--output", str(args.profile), "--nonblocking"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def summarize(runs: dict[str, list[dict]]) -> dict:  # type: ignore[type-arg]
