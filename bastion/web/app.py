@@ -66,6 +66,8 @@ def create_app(services: Services, deliver_mail: bool = True) -> FastAPI:
         version=__version__,
         summary="Sign-in security for digital-asset platforms: every refusal has a reason, a reference and a way back in.",
         lifespan=lifespan,
+        # Bastion exports its own Prometheus metrics; FastAPI's OpenTelemetry hooks cost every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.services = services
     app.add_exception_handler(BastionError, problems.on_bastion_error)
@@ -80,8 +82,9 @@ def create_app(services: Services, deliver_mail: bool = True) -> FastAPI:
     # Outermost, so a flood is turned away before anything else spends time on it.
     app.add_middleware(SignInAdmission, services=services,
                        limit=services.settings.signin_admission_limit or services.hash_gate.concurrency)
-    # The session checks first: every platform request leads to one, so they are matched first.
-    app.include_router(session_checks.router)
+    # The session checks first, as routes of the app itself (no included router to pass through):
+    # every request a platform serves leads to one.
+    app.router.routes[:0] = session_checks.router.routes
     # Second factors next: its POST /v1/reauth (password, TOTP or backup code) answers before me.py's.
     app.include_router(mfa.router)
     app.include_router(login_steps.router)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from bastion.context import Client
+from bastion.crypto import KeyRing
 from bastion.errors import BastionError
 from bastion.services import Services
 from bastion.sessions.service_keys import authenticate_service_key
@@ -28,7 +30,13 @@ def get_client(request: Request) -> Client:
 
 def csrf_token_for(services: Services, session_id: str) -> str:
     """Tied to the session: a page of another site cannot know it (synchronizer token)."""
-    return services.keys.mac("csrf", session_id)
+    return _csrf_token(services.keys, session_id)
+
+
+@lru_cache(maxsize=65536)
+def _csrf_token(keys: KeyRing, session_id: str) -> str:
+    # GET /v1/session answers it on every call: one HMAC per session, not per request.
+    return keys.mac("csrf", session_id)
 
 
 def bearer_token(request: Request) -> str | None:

@@ -19,13 +19,33 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import request_response
+
+from bastion.errors import BastionError
 
 Model = TypeVar("Model", bound=BaseModel)
 
 
 class DirectRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **documentation: Any) -> None:
+        super().__init__(path, endpoint, **documentation)
+        self.app = request_response(self.endpoint)  # Starlette's: the app's exception handlers still apply
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         return self.endpoint
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with `request.too_large` past `limit` bytes (before reading it all)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BastionError("request.too_large")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BastionError("request.too_large")
+    return body
 
 
 def json_answer(content: Any, status_code: int = 200) -> Response:
