@@ -40,21 +40,26 @@ def create():  # type: ignore[no-untyped-def]
     statements = count_statements(services.db.engine)
 
     async def db_statements(_request):  # type: ignore[no-untyped-def]
-        return JSONResponse({"statements": statements[0], "session_cache": services.session_cache.status()})
+        return JSONResponse({"statements": statements[0], "by_kind": dict(statements[1]),
+                             "session_cache": services.session_cache.status()})
 
     app.router.routes[:0] = [Route("/bench/hello", hello), fastapi_route, Route("/bench/db-statements", db_statements)]
     return app
 
 
-def count_statements(engine) -> list[int]:  # type: ignore[no-untyped-def]
-    """SQL statements this process sends (its database round trips), background work included."""
+def count_statements(engine) -> list:  # type: ignore[no-untyped-def, type-arg]
+    """SQL statements this process sends (its database round trips), background work included,
+    and how many of each kind (the first words of the statement)."""
+    from collections import Counter
+
     from sqlalchemy import event
 
-    statements = [0]
+    statements: list = [0, Counter()]  # type: ignore[type-arg]
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _count(*_args) -> None:  # type: ignore[no-untyped-def]
+    def _count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
         statements[0] += 1
+        statements[1][" ".join(statement.split()[:4])[:60]] += 1
 
     return statements
 

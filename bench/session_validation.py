@@ -110,7 +110,8 @@ def measure(args: argparse.Namespace, base: str, files: dict[str, Path], tokens:
         common.run_wrk(base, files[target], 2, args.connections, cpu=args.load_cpu)
     for round_number in range(args.runs):
         for target in TARGETS:
-            before = server_counters(base)["statements"]
+            counters = server_counters(base)
+            before, kinds_before = counters["statements"], counters["by_kind"]
             profiler = (common.start_profile(server_pid, args.seconds, args.profile)
                         if args.profile and target == "session" and round_number == 0 else None)
             meter = common.BusyMeter().start()
@@ -121,10 +122,14 @@ def measure(args: argparse.Namespace, base: str, files: dict[str, Path], tokens:
             after = server_counters(base)
             result["db_statements"] = after["statements"] - before
             result["session_cache"] = after["session_cache"]
+            result["statements_by_kind"] = {kind: count - kinds_before.get(kind, 0)
+                                            for kind, count in after["by_kind"].items()
+                                            if count != kinds_before.get(kind, 0)}
             runs[target].append(result)
             print(f"round {round_number + 1} {ROUTES[target]}: {result['rps']:.0f} req/s, "
                   f"p99 {result['latency_ms']['p99']:.2f} ms, non-2xx {result['errors']['status']}, "
-                  f"db statements {result['db_statements']}, cache {result['session_cache']}", flush=True)
+                  f"db statements {result['db_statements']} {result['statements_by_kind']}, "
+                  f"cache {result['session_cache']}", flush=True)
     return runs
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.context import Client
 from bastion.crypto import hash_token, new_token
 from bastion.errors import BastionError
-from bastion.ops.maintenance import Window, current_window, maintenance_refusal, windows_cached
+from bastion.ops.maintenance import Window, current_window, maintenance_refusal, refresh_windows
 from bastion.recovery.holds import Restriction, restrictions_in
 from bastion.services import Services
 from bastion.sessions.invalidation import sessions_changed
@@ -115,12 +115,11 @@ def authenticate_session(services: Services, token: str) -> SessionInfo:
 async def authenticate_session_async(services: Services, token: str) -> SessionInfo:
     """The same answer; the event loop hands over to a thread only when the database must be asked."""
     token_hash = _token_hash(token)
-    if not windows_cached(services):
-        await anyio.to_thread.run_sync(current_window, services)  # refreshed about once a second
+    await refresh_windows(services)  # about once a second
     known, now = _cached(services, token_hash)
     if known is None:
         return await anyio.to_thread.run_sync(_from_database, services, token_hash)
-    return _admit(services, known, now)
+    return _admit(services, known, now, on_event_loop=True)
 
 
 def _token_hash(token: str) -> str:
@@ -142,9 +141,10 @@ def _cached(services: Services, token_hash: str) -> tuple[_Known | None, datetim
     return known, now
 
 
-def _admit(services: Services, known: _Known, now: datetime) -> SessionInfo:
+def _admit(services: Services, known: _Known, now: datetime, on_event_loop: bool = False) -> SessionInfo:
     """The session as it stands now (maintenance permitting), its use noted."""
-    _refuse_during_blocking_maintenance(current_window(services), known.session.roles, now)
+    window = current_window(services, allow_stale=on_event_loop)
+    _refuse_during_blocking_maintenance(window, known.session.roles, now)
     if now > known.last_seen:
         known.last_seen = now
     if now - known.noted_last_seen >= timedelta(seconds=services.settings.session_touch_seconds):
