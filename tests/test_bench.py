@@ -10,7 +10,7 @@ import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 SCRIPTS = ["session_validation.py", "password_signin.py", "credential_stuffing.py", "scale.py",
-           "peer_fastapi_users.py", "risk_eval.py", "hello_server.py"]
+           "peer_fastapi_users.py", "risk_eval.py", "hello_server.py", "profile_summary.py"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
