@@ -21,8 +21,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import request_response
 
-from bastion.errors import BastionError
-
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -33,19 +31,6 @@ class DirectRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         return self.endpoint
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refused with `request.too_large` past `limit` bytes (before reading it all)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BastionError("request.too_large")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BastionError("request.too_large")
-    return body
 
 
 def json_answer(content: Any, status_code: int = 200) -> Response:
