@@ -9,7 +9,8 @@ whose database read overlapped a change is not kept (the `generation` check), so
 that raced a revocation cannot outlive it.
 
 Entries are grouped (account id, session id, or `SERVICE_KEYS`) so a change drops exactly
-what it concerns. The oldest entries go first when `capacity` is reached.
+what it concerns. The oldest entries go first when `capacity` is reached. The cache also
+owns the writer that records sessions' `last_seen_at` behind the requests (`last_seen`).
 """
 
 from __future__ import annotations
