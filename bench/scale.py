@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -170,6 +171,8 @@ def run_scale(args: argparse.Namespace, accounts: int, attempts: int, with_plans
         with common.server_process(command, env, f"{base}/bench/hello", workdir / "server.log"):
             latencies = measure(base, args.requests)
         plans = explain(database_url, workdir, secret_keys) if with_plans else []
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
     return {"accounts": accounts, "attempts": attempts, "generation_seconds": round(generated, 1),
             "generation_by_table": {k: round(v, 1) for k, v in timings.items()},
             "latency_ms": {name: {"p50": round(percentile(values, 50), 2), "p99": round(percentile(values, 99), 2)}
