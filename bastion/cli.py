@@ -1,4 +1,4 @@
-"""The `bastion` command: serve, demo, db, worker, user, service-key."""
+"""The `bastion` command: serve, calibrate, demo, db, worker, user, service-key."""
 
 from __future__ import annotations
 
@@ -80,18 +80,61 @@ def serve(
     """Serve the API and pages (the schema is upgraded first)."""
     import uvicorn
 
-    settings = _settings()
-    configure_logging(settings.log_level)
+    options = serve_options(workers)
     _services().db.upgrade()
     # argon2 allocates its memory per hash in whichever thread runs it; without a cap glibc keeps
     # an arena per thread and a worker's resident memory grows to hundreds of MB.
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+    uvicorn.run("bastion.web.app:create_app_from_env", factory=True, host=host, port=port, **options)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (taskset and cgroup pinning included), not all the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def serve_options(workers: int) -> dict[str, object]:
+    """uvicorn's options and the environment of `bastion serve` (the benchmarks serve the same way)."""
+    settings = _settings()
+    configure_logging(settings.log_level)
     if settings.hash_concurrency == 0:
         # Share the cores between the worker processes rather than give each all of them.
-        os.environ["BASTION_HASH_CONCURRENCY"] = str(max(1, (os.cpu_count() or 1) // workers))
-    uvicorn.run("bastion.web.app:create_app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_config=None, proxy_headers=False, timeout_graceful_shutdown=20,
+        os.environ["BASTION_HASH_CONCURRENCY"] = str(max(1, usable_cores() // workers))
+    return dict(workers=workers, log_config=None, proxy_headers=False, timeout_graceful_shutdown=20,
                 access_log=settings.access_log)
+
+
+@app.command()
+def calibrate(
+    target_ms: Annotated[float, typer.Option(min=1, help="Time one verification should take on one core.")] = 75,
+    memory_kib: Annotated[int, typer.Option(min=8, help="argon2 memory (KiB); OWASP's minimum is 19456.")] = 19456,
+    parallelism: Annotated[int, typer.Option(min=1, help="argon2 lanes.")] = 1,
+    samples: Annotated[int, typer.Option(min=1, max=50, help="Verifications timed per setting (median).")] = 5,
+) -> None:
+    """Print argon2id parameters that cost about TARGET_MS a hash on this machine."""
+    from bastion.accounts.calibration import OWASP_MEMORY_KIB, calibrate as measure_rising
+
+    tried = measure_rising(target_ms, memory_kib, parallelism, samples)
+    table = Table(title=f"argon2id on this machine (one core, median of {samples})")
+    for column in ("time cost", "memory KiB", "lanes", "ms a hash", "hashes/s a core"):
+        table.add_column(column, justify="right")
+    for item in tried:
+        table.add_row(str(item.time_cost), str(item.memory_kib), str(item.parallelism), f"{item.median_ms:.1f}",
+                      f"{item.per_second:.1f}")
+    console.print(table)
+    chosen = tried[-1]
+    if chosen.median_ms < target_ms:
+        console.print(f"[yellow]Even time cost {chosen.time_cost} stays under {target_ms:g} ms: raise "
+                      "--memory-kib.[/yellow]")
+    if memory_kib < OWASP_MEMORY_KIB:
+        console.print(f"[yellow]{memory_kib} KiB is below OWASP's minimum ({OWASP_MEMORY_KIB} KiB).[/yellow]")
+    if chosen.median_ms > 300:
+        console.print("[yellow]Over 300 ms a hash: sign-in will feel slow and cost a core each.[/yellow]")
+    console.print(f"BASTION_ARGON2_TIME_COST={chosen.time_cost}\nBASTION_ARGON2_MEMORY_KIB={chosen.memory_kib}\n"
+                  f"BASTION_ARGON2_PARALLELISM={chosen.parallelism}", highlight=False)
 
 
 @app.command()

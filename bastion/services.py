@@ -10,6 +10,7 @@ from bastion.accounts.passwords import Passwords
 from bastion.clock import Clock, SystemClock
 from bastion.config import ConfigError, Settings
 from bastion.crypto import KeyRing, KeyRingError, generate_key
+from bastion.sessions.cache import SessionCache
 from bastion.store import Database
 from bastion.throttle.admission import HashGate
 from bastion.throttle.factory import build_store
@@ -25,8 +26,10 @@ class Services:
     passwords: Passwords
     throttle: SignInThrottle
     hash_gate: HashGate
+    session_cache: SessionCache
 
     def close(self) -> None:
+        self.session_cache.close()
         self.db.dispose()
 
 
@@ -66,4 +69,6 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         ),
         throttle=SignInThrottle(build_store(settings, database), settings),
         hash_gate=HashGate(settings.hash_concurrency or os.cpu_count() or 1, settings.hash_queue),
+        session_cache=SessionCache(database, settings.session_cache_seconds, settings.session_cache_size,
+                                   settings.redis_url),
     )

@@ -2,7 +2,7 @@
 """Credential-stuffing benchmark: does the owner still sign in while an attack runs? (issue 3)
 
 Starts one `bastion serve` on 127.0.0.1 (PostgreSQL + Redis like production by default,
-production argon2 parameters m=19456 KiB, t=2, p=1), seeds a victim account and signs it
+the default argon2 parameters m=19456 KiB, t=4, p=1), seeds a victim account and signs it
 in once, keeping the device identifier Bastion issues (sent back as `X-Device-Id`). Then `wrk` offers
 `--rate` wrong-password attempts a second for `--seconds` from random client addresses
 (X-Forwarded-For, trusted from 127.0.0.1 only) across ~22,800 /24s, on random emails
@@ -24,8 +24,6 @@ import json
 import os
 import resource
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,22 +35,30 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx2 as httpx
 import psycopg
 import redis
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import (
+    BIN,
+    free_port,
+    machine,
+    machine_busy,
+    percentile,
+    require_loopback,
+    run_cli,
+    stop_group,
+    wait_for_quiet,
+    wait_ready,
+)
 
-from bastion.crypto import generate_key, hash_token  # noqa: E402
+from bastion.config import Settings
+from bastion.crypto import generate_key, hash_token
 
-BIN = Path(sys.executable).with_name("bastion")
 LUA = Path(__file__).resolve().parent / "wrk" / "stuffing.lua"
 VICTIM_PASSWORD = "violet harbor compass 93 lantern"
 LEGIT_IP = "192.0.2.200"
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 LEGIT_TIMEOUT = 30.0  # seconds; an owner's sign-in slower than this counts as failed
 
 
@@ -80,8 +86,9 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate-limits", default=None, help="BASTION_RATE_LIMITS for the server (default: its own)")
     parser.add_argument("--legit-interval", type=float, default=0.5, help="seconds between the owner's sign-ins")
     parser.add_argument("--log-level", default="INFO", help="server BASTION_LOG_LEVEL (INFO is the default in production)")
-    parser.add_argument("--argon2-memory-kib", type=int, default=19456)
-    parser.add_argument("--argon2-time-cost", type=int, default=2)
+    defaults = Settings.model_fields
+    parser.add_argument("--argon2-memory-kib", type=int, default=defaults["argon2_memory_kib"].default)
+    parser.add_argument("--argon2-time-cost", type=int, default=defaults["argon2_time_cost"].default)
     parser.add_argument("--hash-concurrency", type=int, default=None, help="BASTION_HASH_CONCURRENCY (default: the server's)")
     parser.add_argument("--hash-queue", type=int, default=None, help="BASTION_HASH_QUEUE (default: the server's)")
     parser.add_argument("--quiet-wait", type=float, default=60.0,
@@ -93,39 +100,11 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--seconds must be 1..600")
     if not (1 <= args.rate <= 20000):
         parser.error("--rate must be 1..20000")
-    for url in (args.pg_admin_dsn, args.redis_url):
-        if url != "none" and urlsplit(url).hostname not in LOOPBACK:
-            parser.error(f"{url}: loopback only")
+    require_loopback(args.pg_admin_dsn, args.redis_url)
     return args
 
 
 # Processes ---------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def run_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
-    done = subprocess.run([str(BIN), *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        raise SystemExit(f"bastion {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-
-
-def stop_group(process: subprocess.Popen, grace: float = 25.0) -> None:  # type: ignore[type-arg]
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=grace)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait()
-
 
 def cpu_seconds_by_group(server_pgid: int | None) -> dict[str, float]:
     """CPU time (user+system) so far, summed for the server, PostgreSQL, Redis and wrk."""
@@ -155,12 +134,6 @@ def cpu_seconds_by_group(server_pgid: int | None) -> dict[str, float]:
             continue
         totals[group] = totals.get(group, 0.0) + (utime + stime) / tick
     return totals
-
-
-def machine_busy() -> tuple[int, int]:
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
 
 
 # The owner ---------------------------------------------------------------------------------
@@ -223,14 +196,6 @@ class Legit:
         return self.outcomes.get("200 authenticated", 0)
 
 
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
-
-
 # The run -----------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             server = subprocess.Popen([str(BIN), "serve", "--host", "127.0.0.1", "--port", str(port),
                                        "--workers", str(args.workers)], env=env, cwd=workdir,
                                       stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_ready(base, server, log_path)
+        wait_ready(f"{base}/readyz", server, log_path)
 
         legit = Legit(base, victim, args.legit_interval)
         quiet: list[float] = []
@@ -356,50 +321,6 @@ def main(argv: list[str] | None = None) -> int:
     else:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0 if results["target_met"] else 1
-
-
-def wait_for_quiet(limit: float) -> None:
-    """Other work on the machine skews every figure: wait (bounded) for it to be mostly idle."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        busy_before = machine_busy()
-        time.sleep(2)
-        busy_after = machine_busy()
-        idle = 1 - (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1])
-        if idle >= 0.85:
-            return
-        print(f"machine only {100 * idle:.0f} % idle; waiting for it to quieten", flush=True)
-    if limit > 0:
-        print("machine still busy: measuring anyway (see 'rest of the machine' below)", flush=True)
-
-
-def machine() -> dict[str, object]:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "?")
-    versions = {}
-    for package in ("bastion", "uvicorn", "fastapi", "argon2-cffi", "SQLAlchemy", "psycopg", "redis"):
-        try:
-            from importlib.metadata import version
-
-            versions[package] = version(package)
-        except Exception:
-            versions[package] = "?"
-    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("[")[0].strip()
-    return {"nproc": os.cpu_count(), "cpu": model, "python": sys.version.split()[0], "wrk": wrk, **versions}
-
-
-def wait_ready(base: str, server: subprocess.Popen, log_path: Path) -> None:  # type: ignore[type-arg]
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"bastion serve exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"bastion serve not ready in 90 s:\n{log_path.read_text()[-3000:]}")
 
 
 def _engine(database_url: str):  # type: ignore[no-untyped-def]

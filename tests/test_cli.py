@@ -67,3 +67,21 @@ def test_maintenance_start_list_and_stop(cli) -> None:
     assert "No maintenance window" in cli("maintenance", "list").output
     bad = cli("maintenance", "schedule", "--start", "2099-01-01T02:00:00Z", "--end", "2099-01-01T01:00:00Z")
     assert bad.exit_code == 1
+
+
+def test_calibrate_prints_parameters_that_reach_the_target_time() -> None:
+    result = CliRunner().invoke(app, ["calibrate", "--target-ms", "1", "--memory-kib", "64", "--samples", "1"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "BASTION_ARGON2_TIME_COST=" in result.output and "BASTION_ARGON2_MEMORY_KIB=64" in result.output
+    assert "below OWASP's minimum" in result.output
+
+
+def test_the_default_argon2_parameters_are_at_least_owasps_minimum() -> None:
+    from bastion.accounts.calibration import OWASP_MEMORY_KIB, OWASP_MIN_TIME_COST
+    from bastion.config import Settings
+
+    fields = Settings.model_fields
+    assert fields["argon2_memory_kib"].default >= OWASP_MEMORY_KIB
+    assert fields["argon2_time_cost"].default >= OWASP_MIN_TIME_COST
+    assert fields["argon2_parallelism"].default >= 1

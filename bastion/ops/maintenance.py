@@ -4,10 +4,12 @@ signed-in sessions keep working unless the window blocks them too."""
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import anyio.to_thread
 from sqlalchemy import delete, select, update
 
 from bastion.audit import record_event
@@ -79,16 +81,17 @@ def cancel_window(services: Services, window_id: str) -> bool:
     return deleted
 
 
-def upcoming_windows(services: Services) -> list[Window]:
+def upcoming_windows(services: Services, allow_stale: bool = False) -> list[Window]:
     """The window in progress (if any) and those to come, soonest first.
 
     Every sign-in and session check asks, so the list is cached for a second per
     process (and dropped at once when this process changes it); other nodes see a
-    change within that second.
+    change within that second. `allow_stale`: answer from an expired list rather than
+    read the database (the event loop's callers; `refresh_windows` renews it).
     """
     now = services.clock.now()
     cached = getattr(services, "_maintenance_cache", None)
-    if cached is None or time.monotonic() - cached[0] > _CACHE_SECONDS or cached[1] > now:
+    if cached is None or (not allow_stale and not _fresh(cached, now)):
         with services.db.transaction() as tx:
             rows = tx.execute(
                 select(MaintenanceWindow).where(MaintenanceWindow.ends_at > now)
@@ -99,13 +102,39 @@ def upcoming_windows(services: Services) -> list[Window]:
     return [window for window in cached[2] if window.ends_at > now]
 
 
+def _fresh(cached: tuple[float, datetime, list[Window]], now: datetime) -> bool:
+    return time.monotonic() - cached[0] <= _CACHE_SECONDS and cached[1] <= now
+
+
+def windows_cached(services: Services) -> bool:
+    """Whether `upcoming_windows` would answer from memory, without the database."""
+    cached = getattr(services, "_maintenance_cache", None)
+    return cached is not None and _fresh(cached, services.clock.now())
+
+
+async def refresh_windows(services: Services) -> None:
+    """On the event loop: renew an expired list in a thread, one renewal at a time; meanwhile
+    the other requests use the expired list (`allow_stale`), at most one renewal late."""
+    if windows_cached(services):
+        return
+    first = getattr(services, "_maintenance_cache", None) is None
+    lock: threading.Lock = services.__dict__.setdefault("_maintenance_renewal", threading.Lock())
+    if lock.acquire(blocking=False):
+        try:
+            await anyio.to_thread.run_sync(upcoming_windows, services)
+        finally:
+            lock.release()
+    elif first:
+        await anyio.to_thread.run_sync(upcoming_windows, services)
+
+
 def _forget_cache(services: Services) -> None:
     services._maintenance_cache = None  # type: ignore[attr-defined]
 
 
-def current_window(services: Services) -> Window | None:
+def current_window(services: Services, allow_stale: bool = False) -> Window | None:
     now = services.clock.now()
-    return next((window for window in upcoming_windows(services) if window.starts_at <= now), None)
+    return next((window for window in upcoming_windows(services, allow_stale) if window.starts_at <= now), None)
 
 
 def maintenance_refusal(window: Window, now: datetime) -> BastionError:

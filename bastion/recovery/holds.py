@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.services import Services
+from bastion.sessions.invalidation import sessions_changed
 from bastion.store.models import SecurityHold
 
 WITHDRAWAL = "withdrawal"
@@ -28,14 +29,20 @@ class Restriction:
 def place_hold(tx: Tx, now: datetime, account_id: str, kind: str, reason: str, duration: timedelta) -> datetime:
     until = now + duration
     tx.add(SecurityHold(account_id=account_id, kind=kind, reason=reason, created_at=now, until=until))
+    # Validated sessions carry their restrictions: the platform must see the new one at once.
+    sessions_changed(tx, account_id)
     return until
 
 
 def active_restrictions(services: Services, account_id: str) -> list[Restriction]:
-    now = services.clock.now()
     with services.db.transaction() as tx:
-        holds = tx.execute(
-            select(SecurityHold).where(SecurityHold.account_id == account_id, SecurityHold.until > now)
-            .order_by(SecurityHold.until.desc())
-        ).scalars()
-        return [Restriction(hold.kind, hold.reason, hold.until) for hold in holds]
+        return restrictions_in(tx, account_id, services.clock.now())
+
+
+def restrictions_in(tx: Tx, account_id: str, now: datetime) -> list[Restriction]:
+    """The account's holds still running at `now`, the longest first."""
+    holds = tx.execute(
+        select(SecurityHold).where(SecurityHold.account_id == account_id, SecurityHold.until > now)
+        .order_by(SecurityHold.until.desc())
+    ).scalars()
+    return [Restriction(hold.kind, hold.reason, hold.until) for hold in holds]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,6 +11,7 @@ from sqlalchemy import select, update
 from bastion.crypto import hash_token, new_token
 from bastion.errors import BastionError
 from bastion.services import Services
+from bastion.sessions.invalidation import SERVICE_KEYS, service_keys_changed
 from bastion.store.models import ServiceKey
 
 KEY_PREFIX = "bsk_"
@@ -51,13 +53,39 @@ def revoke_service_key(services: Services, key_id: str) -> bool:
             .where(ServiceKey.id == key_id, ServiceKey.revoked_at.is_(None))
             .values(revoked_at=services.clock.now())
         )
+        service_keys_changed(tx)
         return result.rowcount == 1
 
 
 def authenticate_service_key(services: Services, secret: str) -> str:
     """The key's id, or `service_key.invalid`."""
+    return cached_service_key(services, secret) or _service_key_from_database(services, secret)
+
+
+def cached_service_key(services: Services, secret: str) -> str | None:
+    """The key's id from memory (`service_key.invalid` if malformed), or None when the database must be asked."""
+    known: _KnownKey | None = services.session_cache.get(_cache_key(secret))
+    if known is None or services.clock.now() - known.last_used_at > _MARK_USED_EVERY:
+        return None
+    return known.id
+
+
+@dataclass(frozen=True, slots=True)
+class _KnownKey:
+    id: str
+    last_used_at: datetime
+
+
+def _cache_key(secret: str) -> str:
     if not secret.startswith(KEY_PREFIX) or len(secret) > 128:
         raise BastionError("service_key.invalid")
+    return "service-key:" + hash_token(secret)
+
+
+def _service_key_from_database(services: Services, secret: str) -> str:
+    cache_key = _cache_key(secret)
+    cache = services.session_cache
+    generation, loaded_at = cache.generation, time.monotonic()
     now = services.clock.now()
     with services.db.transaction() as tx:
         key = tx.execute(select(ServiceKey).where(ServiceKey.key_hash == hash_token(secret))).scalar_one_or_none()
@@ -65,4 +93,6 @@ def authenticate_service_key(services: Services, secret: str) -> str:
             raise BastionError("service_key.invalid")
         if key.last_used_at is None or now - key.last_used_at > _MARK_USED_EVERY:
             key.last_used_at = now
-        return key.id
+        known = _KnownKey(key.id, key.last_used_at)
+    cache.put(cache_key, known, (SERVICE_KEYS,), generation, loaded_at)
+    return known.id

@@ -18,6 +18,7 @@ from bastion.audit import record_event
 from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.services import Services
+from bastion.sessions.invalidation import sessions_changed
 from bastion.sessions.tokens import SessionInfo
 from bastion.store.models import Session
 
@@ -49,3 +50,4 @@ def reauthenticate_with_password(
 def mark_reauthenticated(tx: Tx, session_id: str, now: datetime) -> None:
     """The session proved its owner again now (password here; a second factor in `bastion.mfa.flows.step_up`)."""
     tx.execute(update(Session).where(Session.id == session_id).values(authenticated_at=now))
+    sessions_changed(tx, session_id)

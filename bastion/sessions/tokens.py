@@ -1,28 +1,35 @@
 """Session issue, validation and revocation (REQUIREMENTS 25–27).
 
-A session token is 256 random bits; only its SHA-256 is stored. A session ends
-at the earlier of its absolute expiry and `idle_seconds` after it was last seen.
+A session token is 256 random bits; only its SHA-256 is stored. A session ends at the
+earlier of its absolute expiry and `idle_seconds` after it was last seen.
+
+Validation is answered from the process's cache (`bastion.sessions.cache`) in the steady
+state: no database round trip. The database is read when the session is not cached (or no
+longer trusted) and when this node believes it idle-expired (another node may have seen it
+since); `last_seen_at` is written behind the requests at most every
+BASTION_SESSION_TOUCH_SECONDS (bastion.sessions.last_seen).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import anyio.to_thread
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
 from bastion.crypto import hash_token, new_token
 from bastion.errors import BastionError
-from bastion.ops.maintenance import current_window, maintenance_refusal
+from bastion.ops.maintenance import Window, current_window, maintenance_refusal, refresh_windows
+from bastion.recovery.holds import Restriction, restrictions_in
 from bastion.services import Services
+from bastion.sessions.invalidation import sessions_changed
 from bastion.store.models import Account, Session
 
 TOKEN_PREFIX = "bst_"
-# last_seen_at is written at most this often: a validation is then a read, not a write.
-# The idle timeout can only end a session earlier by this much, never later.
-TOUCH_EVERY = timedelta(seconds=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +45,25 @@ class SessionInfo:
     idle_expires_at: datetime
     aal: int
     remember: bool
+    # Security holds running now, e.g. no withdrawals for 24 h after a password reset.
+    restrictions: tuple[Restriction, ...] = ()
+
+
+@dataclass(slots=True)
+class _Known:
+    """What this node knows of a live session: the row as read, and the latest use it has seen."""
+
+    session: SessionInfo
+    idle: timedelta
+    noted_last_seen: datetime  # written to the database, or queued to be (bastion.sessions.last_seen)
+    last_seen: datetime
+    holds: tuple[Restriction, ...]
+
+    def view(self, now: datetime) -> SessionInfo:
+        s = self.session
+        return SessionInfo(s.id, s.account_id, s.email, s.roles, s.created_at, s.authenticated_at, self.last_seen,
+                           s.expires_at, min(s.expires_at, self.last_seen + self.idle), s.aal, s.remember,
+                           tuple(hold for hold in self.holds if hold.until > now))
 
 
 def _lifetimes(services: Services, remember: bool) -> tuple[timedelta, timedelta]:
@@ -79,41 +105,90 @@ def idle_expiry(session: Session) -> datetime:
 
 def authenticate_session(services: Services, token: str) -> SessionInfo:
     """The live session behind a token, or `session.invalid` / `.expired` / `.revoked`."""
+    token_hash = _token_hash(token)
+    known, now = _cached(services, token_hash)
+    if known is None:
+        return _from_database(services, token_hash)
+    return _admit(services, known, now)
+
+
+async def authenticate_session_async(services: Services, token: str) -> SessionInfo:
+    """The same answer; the event loop hands over to a thread only when the database must be asked."""
+    token_hash = _token_hash(token)
+    await refresh_windows(services)  # about once a second
+    known, now = _cached(services, token_hash)
+    if known is None:
+        return await anyio.to_thread.run_sync(_from_database, services, token_hash)
+    return _admit(services, known, now, on_event_loop=True)
+
+
+def _token_hash(token: str) -> str:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         raise BastionError("session.invalid")
+    return hash_token(token)
+
+
+def _cached(services: Services, token_hash: str) -> tuple[_Known | None, datetime]:
+    """The session as this node knows it, or None when the database must be read."""
     now = services.clock.now()
-    window = current_window(services)  # outside the transaction: it may read the database itself
+    known: _Known | None = services.session_cache.get(token_hash)
+    if known is None:
+        return None, now
+    if now >= known.session.expires_at:
+        raise BastionError("session.expired")  # the absolute limit never moves
+    if now >= known.last_seen + known.idle:
+        return None, now  # idle here, but another node may have seen it since
+    return known, now
+
+
+def _admit(services: Services, known: _Known, now: datetime, on_event_loop: bool = False) -> SessionInfo:
+    """The session as it stands now (maintenance permitting), its use noted."""
+    window = current_window(services, allow_stale=on_event_loop)
+    _refuse_during_blocking_maintenance(window, known.session.roles, now)
+    if now > known.last_seen:
+        known.last_seen = now
+    if now - known.noted_last_seen >= timedelta(seconds=services.settings.session_touch_seconds):
+        known.noted_last_seen = now
+        services.session_cache.last_seen.note(known.session.id, now)
+    return known.view(now)
+
+
+def _from_database(services: Services, token_hash: str) -> SessionInfo:
+    cache = services.session_cache
+    generation, loaded_at = cache.generation, time.monotonic()
+    now = services.clock.now()
     with services.db.transaction() as tx:
         row = tx.execute(
             select(Session, Account.email, Account.roles)
             .join(Account, Account.id == Session.account_id)
-            .where(Session.token_hash == hash_token(token))
+            .where(Session.token_hash == token_hash)
         ).first()
         if row is None:
             raise BastionError("session.invalid")
         session, email, roles = row
         if session.revoked_at is not None:
+            cache.forget(token_hash)
             raise BastionError("session.revoked")
-        if now >= idle_expiry(session):
-            raise BastionError("session.expired")
-        if window is not None and window.block_sessions and not roles:
-            raise maintenance_refusal(window, now)
-        if now - session.last_seen_at >= TOUCH_EVERY:
-            tx.execute(update(Session).where(Session.id == session.id).values(last_seen_at=now))
-            session.last_seen_at = now
-        return SessionInfo(
-            id=session.id,
-            account_id=session.account_id,
-            email=email,
-            roles=frozenset(role for role in roles.split(",") if role),
-            created_at=session.created_at,
-            authenticated_at=session.authenticated_at,
-            last_seen_at=session.last_seen_at,
-            expires_at=session.expires_at,
-            idle_expires_at=idle_expiry(session),
-            aal=session.aal,
-            remember=session.remember,
-        )
+        holds = tuple(restrictions_in(tx, session.account_id, now))
+    # The latest use known here: written, noted but not yet written, or seen by a cached entry.
+    noted = max(session.last_seen_at, cache.last_seen.pending(session.id) or session.last_seen_at)
+    seen_here: _Known | None = cache.peek(token_hash)
+    last_seen = max(noted, seen_here.last_seen) if seen_here is not None else noted
+    idle = timedelta(seconds=session.idle_seconds)
+    if now >= min(session.expires_at, last_seen + idle):
+        cache.forget(token_hash)
+        raise BastionError("session.expired")
+    info = SessionInfo(session.id, session.account_id, email, frozenset(role for role in roles.split(",") if role),
+                       session.created_at, session.authenticated_at, noted, session.expires_at,
+                       session.expires_at, session.aal, session.remember)
+    known = _Known(info, idle, noted, last_seen, holds)
+    cache.put(token_hash, known, (session.account_id, session.id), generation, loaded_at)
+    return _admit(services, known, now)
+
+
+def _refuse_during_blocking_maintenance(window: Window | None, roles: frozenset[str], now: datetime) -> None:
+    if window is not None and window.block_sessions and not roles:
+        raise maintenance_refusal(window, now)
 
 
 def list_sessions(services: Services, account_id: str) -> list[Session]:
@@ -137,4 +212,5 @@ def revoke_sessions(
         statement = statement.where(Session.id == only)
     if keep is not None:
         statement = statement.where(Session.id != keep)
+    sessions_changed(tx, account_id)
     return tx.execute(statement.values(revoked_at=now, revoke_reason=reason)).rowcount

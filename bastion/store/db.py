@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,10 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def after_commit(self, callback: Callable[[Session], None]) -> None:
+        """Call `callback(tx)` once each transaction of this handle has committed."""
+        event.listen(self._sessions, "after_commit", callback)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from bastion.context import Client
+from bastion.crypto import KeyRing
 from bastion.errors import BastionError
 from bastion.services import Services
 from bastion.sessions.service_keys import authenticate_service_key
-from bastion.sessions.tokens import SessionInfo, authenticate_session
+from bastion.sessions.tokens import SessionInfo, authenticate_session, authenticate_session_async
 from bastion.web.client import client_from
 
 SESSION_COOKIE = "bastion_session"
@@ -28,7 +30,13 @@ def get_client(request: Request) -> Client:
 
 def csrf_token_for(services: Services, session_id: str) -> str:
     """Tied to the session: a page of another site cannot know it (synchronizer token)."""
-    return services.keys.mac("csrf", session_id)
+    return _csrf_token(services.keys, session_id)
+
+
+@lru_cache(maxsize=65536)
+def _csrf_token(keys: KeyRing, session_id: str) -> str:
+    # GET /v1/session answers it on every call: one HMAC per session, not per request.
+    return keys.mac("csrf", session_id)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -41,14 +49,20 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
+def presented_token(request: Request) -> tuple[str, bool]:
+    """The session token of the request, and whether it came in the cookie (then unsafe methods need CSRF)."""
+    token = bearer_token(request)
+    if token is not None:
+        return token, False
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise BastionError("session.required")
+    return token, True
+
+
 def session_from_request(request: Request, csrf_form_value: str | None = None) -> SessionInfo:
     services = get_services(request)
-    token = bearer_token(request)
-    from_cookie = token is None
-    if from_cookie:
-        token = request.cookies.get(SESSION_COOKIE)
-        if not token:
-            raise BastionError("session.required")
+    token, from_cookie = presented_token(request)
     session = authenticate_session(services, token)
     request.state.account_id = session.account_id
     if from_cookie and request.method not in SAFE_METHODS:
@@ -58,16 +72,28 @@ def session_from_request(request: Request, csrf_form_value: str | None = None) -
     return session
 
 
+async def safe_session_from_request(request: Request) -> SessionInfo:
+    """For safe methods (no CSRF to check), on the event loop: a thread only when the database must be asked."""
+    token, _ = presented_token(request)
+    session = await authenticate_session_async(get_services(request), token)
+    request.state.account_id = session.account_id
+    return session
+
+
 def current_session(request: Request) -> SessionInfo:
     return session_from_request(request)
 
 
-def service_key(request: Request) -> str:
+def service_key_secret(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise BastionError("service_key.invalid")
-    return authenticate_service_key(get_services(request), secret.strip())
+    return secret.strip()
+
+
+def service_key(request: Request) -> str:
+    return authenticate_service_key(get_services(request), service_key_secret(request))
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

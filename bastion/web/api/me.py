@@ -1,4 +1,5 @@
-"""The signed-in account: whoami, sessions, activity, anti-phishing code (step-up lives with the factors)."""
+"""The signed-in account: sessions, activity, anti-phishing code (step-up lives with the factors; whoami
+in session_checks.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from bastion.errors import BastionError
 from bastion.sessions.tokens import list_sessions, revoke_sessions
 from bastion.signin.attempts import list_activity
 from bastion.web.api.schemas import (
-    AccountOut,
     ActivityItem,
     ActivityOut,
     AntiPhishingIn,
@@ -27,27 +27,12 @@ from bastion.web.api.schemas import (
     RevokedOut,
     SessionListItem,
     SessionListOut,
-    SessionOut,
     StatusOut,
-    WhoAmIOut,
-    restrictions_of,
 )
-from bastion.web.deps import ClientDep, ServicesDep, SessionDep, csrf_token_for
+from bastion.web.deps import ClientDep, ServicesDep, SessionDep
 from bastion.web.openapi import problems
 
 router = APIRouter(prefix="/v1", tags=["me"], responses=problems(401, 403, 503))
-
-
-@router.get("/session", response_model=WhoAmIOut)
-def whoami(session: SessionDep, services: ServicesDep) -> WhoAmIOut:
-    return WhoAmIOut(
-        account=AccountOut(id=session.account_id, email=session.email),
-        session=SessionOut(id=session.id, created_at=session.created_at, expires_at=session.expires_at,
-                           idle_expires_at=session.idle_expires_at, authenticated_at=session.authenticated_at,
-                           aal=session.aal),
-        restrictions=restrictions_of(services, session.account_id),
-        csrf_token=csrf_token_for(services, session.id),
-    )
 
 
 @router.get("/me/sessions", response_model=SessionListOut)

@@ -7,8 +7,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from bastion.recovery.holds import active_restrictions
-from bastion.services import Services
 
 Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320,
                                          pattern=r"^[^@\s]+@[^@\s]+$")]
@@ -83,11 +81,6 @@ class Restriction(BaseModel):
     kind: str
     reason: str | None = None
     until: datetime | None = None
-
-
-def restrictions_of(services: Services, account_id: str) -> list[Restriction]:
-    return [Restriction(kind=item.kind, reason=item.reason, until=item.until)
-            for item in active_restrictions(services, account_id)]
 
 
 class WhoAmIOut(BaseModel):

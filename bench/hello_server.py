@@ -1,0 +1,81 @@
+#!/usr/bin/env python
+"""Bastion served as `bastion serve --workers 1` serves it, plus two hello-world JSON routes.
+
+The baselines of the session benchmark live in the same process, behind the same middleware:
+`GET /bench/hello` is a plain Starlette route (the speed of the stack) and
+`GET /bench/hello-fastapi` a FastAPI route. Both are matched first, so they pay the least
+routing. `GET /bench/db-statements` tells how many SQL statements the process has sent.
+Settings come from the environment (`BASTION_*`), as for `bastion serve`.
+
+    python bench/hello_server.py --port 8000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def create():  # type: ignore[no-untyped-def]
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from bastion.web.app import create_app_from_env
+
+    app = create_app_from_env()
+
+    async def hello(_request):  # type: ignore[no-untyped-def]
+        return JSONResponse({"hello": "world"})
+
+    @app.get("/bench/hello-fastapi", include_in_schema=False)
+    async def hello_fastapi() -> dict[str, str]:
+        return {"hello": "world"}
+
+    fastapi_route = app.router.routes.pop()
+    services = app.state.services
+    statements = count_statements(services.db.engine)
+
+    async def db_statements(_request):  # type: ignore[no-untyped-def]
+        return JSONResponse({"statements": statements[0], "by_kind": dict(statements[1]),
+                             "session_cache": services.session_cache.status()})
+
+    app.router.routes[:0] = [Route("/bench/hello", hello), fastapi_route, Route("/bench/db-statements", db_statements)]
+    return app
+
+
+def count_statements(engine) -> list:  # type: ignore[no-untyped-def, type-arg]
+    """SQL statements this process sends (its database round trips), background work included,
+    and how many of each kind (the first words of the statement)."""
+    from collections import Counter
+
+    from sqlalchemy import event
+
+    statements: list = [0, Counter()]  # type: ignore[type-arg]
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements[0] += 1
+        statements[1][" ".join(statement.split()[:4])[:60]] += 1
+
+    return statements
+
+
+def main() -> None:
+    import uvicorn
+
+    from bastion.cli import serve_options
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args()
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+    uvicorn.run(create, factory=True, host=args.host, port=args.port, **serve_options(workers=1))
+
+
+if __name__ == "__main__":
+    main()

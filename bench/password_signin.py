@@ -1,0 +1,232 @@
+#!/usr/bin/env python
+"""Password sign-ins a second vs raw argon2 verifications a second (issue 10, benchmark 2).
+
+Both in one process pinned to one core, at the configured argon2 parameters (Bastion's
+defaults unless `--argon2-*` say otherwise), in `--runs` interleaved rounds (medians):
+1. raw: a process on that core verifies the password for `--seconds` — verifications/s;
+2. sign-in: the server (`bench/hello_server.py`, i.e. `bastion serve --workers 1`, PostgreSQL
+   and Redis) on that core, wrk on the other signing `--accounts` accounts in from their known
+   devices with the right password over `--connections` connections — authenticated sign-ins/s.
+While wrk runs, a probe asks `GET /bench/hello` (served on the event loop) every 20 ms: if a
+hash ever blocked the event loop, the probe would wait for a whole hash.
+
+    .venv/bin/python bench/password_signin.py               # 3 rounds of 10 s + 10 s
+    .venv/bin/python bench/password_signin.py --seconds 5 --runs 1
+
+Targets: sign-ins/s >= 0.9x verifications/s; the probe's worst latency below one hash.
+Exit status 0 when both are met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import common
+import httpx2 as httpx
+from common import ROOT, markdown_table, median, percentile, verdict
+
+from bastion.config import Settings
+
+PROBE_EVERY = 0.02
+
+
+def options(argv: list[str] | None = None) -> argparse.Namespace:
+    defaults = Settings.model_fields
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10, help="length of each raw run and each sign-in run")
+    parser.add_argument("--runs", type=int, default=3, help="interleaved rounds; medians are reported")
+    parser.add_argument("--connections", type=int, default=4, help="wrk connections (sign-ins in flight)")
+    parser.add_argument("--accounts", type=int, default=32)
+    parser.add_argument("--argon2-time-cost", type=int, default=defaults["argon2_time_cost"].default)
+    parser.add_argument("--argon2-memory-kib", type=int, default=defaults["argon2_memory_kib"].default)
+    parser.add_argument("--argon2-parallelism", type=int, default=defaults["argon2_parallelism"].default)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/4", help="'none': counters in the database")
+    parser.add_argument("--pg-admin-dsn", default=common.DEFAULT_PG_ADMIN)
+    parser.add_argument("--server-cpu", type=int, default=0)
+    parser.add_argument("--load-cpu", type=int, default=1)
+    parser.add_argument("--quiet-wait", type=float, default=30.0)
+    parser.add_argument("--profile", type=Path, help="also record a py-spy profile of the server during the sign-ins")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args(argv)
+    if not (1 <= args.seconds <= 300 and 1 <= args.runs <= 9 and 1 <= args.accounts <= 1000
+            and 1 <= args.connections <= 256):
+        parser.error("--seconds 1..300, --runs 1..9, --accounts 1..1000, --connections 1..256")
+    common.require_loopback(args.pg_admin_dsn, args.redis_url)
+    return args
+
+
+RAW = """
+import sys, time
+from argon2 import PasswordHasher, Type
+t, m, p, seconds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+hasher = PasswordHasher(time_cost=t, memory_cost=m, parallelism=p, type=Type.ID)
+stored = hasher.hash("violet harbor compass 93 lantern")
+done, started = 0, time.perf_counter()
+while time.perf_counter() - started < seconds:
+    hasher.verify(stored, "violet harbor compass 93 lantern")
+    done += 1
+print(done / (time.perf_counter() - started))
+"""
+
+
+def raw_verifications(args: argparse.Namespace) -> float:
+    command = common.pinned([sys.executable, "-c", RAW, str(args.argon2_time_cost), str(args.argon2_memory_kib),
+                             str(args.argon2_parallelism), str(args.seconds)], args.server_cpu)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=args.seconds + 60, check=True)
+    return float(done.stdout.strip())
+
+
+class Probe:
+    """GET /bench/hello every PROBE_EVERY seconds; latencies in ms."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.latencies: list[float] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(base_url=self.base, timeout=30) as client:
+            while not self.stop.is_set():
+                started = time.perf_counter()
+                client.get("/bench/hello").raise_for_status()
+                self.latencies.append((time.perf_counter() - started) * 1000)
+                self.stop.wait(PROBE_EVERY)
+
+
+def devices_for(base: str, emails: list[str], password: str) -> list[str]:
+    """One sign-in per account without a device: Bastion issues the device identifier it will recognise."""
+    devices = []
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for email in emails:
+            client.cookies.clear()  # each account on a device of its own
+            answer = client.post("/v1/login", json={"email": email, "password": password})
+            if answer.status_code != 200 or answer.json().get("status") != "authenticated":
+                raise SystemExit(f"the first sign-in of {email} failed: {answer.status_code} {answer.text[:300]}")
+            devices.append(answer.json()["device_id"])
+    return devices
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = options(argv)
+    common.require_wrk()
+    common.wait_for_quiet(args.quiet_wait)
+    from argon2 import PasswordHasher, Type
+    from seed import PASSWORD, bench_services, seed_sessions
+
+    from bastion.crypto import generate_key
+
+    workdir = Path(tempfile.mkdtemp(prefix="bastion-bench-signin-"))
+    secret_keys = generate_key()
+    stored = PasswordHasher(time_cost=args.argon2_time_cost, memory_cost=args.argon2_memory_kib,
+                            parallelism=args.argon2_parallelism, type=Type.ID).hash(PASSWORD)
+    raws, rounds, probe_latencies = [], [], []
+    with common.scratch_database(args.pg_admin_dsn, keep=args.keep) as database_url:
+        env = {**os.environ, "BASTION_ENV": "dev", "BASTION_DATA_DIR": str(workdir / "data"),
+               "BASTION_DATABASE_URL": database_url, "BASTION_SECRET_KEYS": secret_keys,
+               "BASTION_LOG_LEVEL": "WARNING", "BASTION_ARGON2_TIME_COST": str(args.argon2_time_cost),
+               "BASTION_ARGON2_MEMORY_KIB": str(args.argon2_memory_kib),
+               "BASTION_ARGON2_PARALLELISM": str(args.argon2_parallelism)}
+        env.pop("BASTION_REDIS_URL", None)
+        if args.redis_url != "none":
+            env["BASTION_REDIS_URL"] = args.redis_url
+        common.run_cli(env, "db", "upgrade")
+        services = bench_services(database_url, str(workdir / "data"), secret_keys)
+        seeded = seed_sessions(services, args.accounts, uuid.uuid4().hex[:6], password_hash=stored)
+        services.close()
+        port = common.free_port()
+        base = f"http://127.0.0.1:{port}"
+        command = common.pinned([sys.executable, str(ROOT / "bench" / "hello_server.py"), "--port", str(port)],
+                                args.server_cpu)
+        with common.server_process(command, env, f"{base}/bench/hello", workdir / "server.log") as server:
+            devices = devices_for(base, seeded.emails, PASSWORD)
+            requests = common.write_requests(workdir / "signin.txt", [
+                ("POST", "/v1/login", {"Content-Type": "application/json", "X-Device-Id": device},
+                 json.dumps({"email": email, "password": PASSWORD})) for email, device in zip(seeded.emails, devices, strict=True)])
+            common.run_wrk(base, requests, 3, args.connections, cpu=args.load_cpu, timeout_s=30)  # warm-up
+            meter = common.BusyMeter().start()
+            for round_number in range(args.runs):
+                raws.append(raw_verifications(args))  # the server idles meanwhile
+                probe = Probe(base)
+                probe.thread.start()
+                profiler = (common.start_profile(server.pid, args.seconds, args.profile)
+                            if args.profile and round_number == 0 else None)
+                result = common.run_wrk(base, requests, args.seconds, args.connections, cpu=args.load_cpu,
+                                        timeout_s=30)
+                probe.stop.set()
+                probe.thread.join(timeout=30)
+                if profiler is not None:
+                    profiler.wait(timeout=60)
+                rounds.append(result)
+                probe_latencies += probe.latencies
+                print(f"round {round_number + 1}: raw {raws[-1]:.2f} verifications/s, sign-ins {result['rps']:.2f}/s, "
+                      f"non-2xx {result['errors']['status']}", flush=True)
+            busy = meter.stop()
+    raw = median(raws)
+    result = {"rps": median([r["rps"] for r in rounds]),
+              "errors": {"status": sum(r["errors"]["status"] for r in rounds)},
+              "latency_ms": {key: median([r["latency_ms"][key] for r in rounds]) for key in ("p50", "p99")}}
+    hash_ms = 1000 / raw
+    summary = {
+        "argon2": {"time_cost": args.argon2_time_cost, "memory_kib": args.argon2_memory_kib,
+                   "parallelism": args.argon2_parallelism},
+        "raw_verifications_per_s": round(raw, 2),
+        "hash_ms": round(hash_ms, 1),
+        "sign_ins_per_s": round(result["rps"], 2),
+        "non_2xx": result["errors"]["status"],
+        "ratio": round(result["rps"] / raw, 3),
+        "sign_in_latency_ms": result["latency_ms"],
+        "probe_ms": {"count": len(probe_latencies), "p50": round(percentile(probe_latencies, 50), 2),
+                     "p99": round(percentile(probe_latencies, 99), 2),
+                     "max": round(max(probe_latencies, default=float("nan")), 2)},
+        "machine_busy": round(busy, 2),
+        "raw_runs": raws,
+        "sign_in_runs": [r["rps"] for r in rounds],
+    }
+    summary["throughput_met"] = summary["ratio"] >= 0.9 and summary["non_2xx"] == 0
+    summary["loop_met"] = summary["probe_ms"]["max"] < hash_ms
+    print(render(summary, args))
+    if args.json:
+        args.json.write_text(json.dumps({"summary": summary, "machine": common.machine(),
+                                         "options": {k: str(v) for k, v in vars(args).items()}}, indent=2) + "\n")
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if summary["throughput_met"] and summary["loop_met"] else 1
+
+
+def render(summary: dict, args: argparse.Namespace) -> str:  # type: ignore[type-arg]
+    probe = summary["probe_ms"]
+    rows = [
+        ["raw argon2id verifications/s (1 process, 1 core)", summary["raw_verifications_per_s"], ""],
+        ["authenticated sign-ins/s (1 worker, same core)", summary["sign_ins_per_s"],
+         f"non-2xx {summary['non_2xx']}"],
+        ["sign-ins / verifications", summary["ratio"], f"target >= 0.9: {verdict(summary['throughput_met'])}"],
+        ["sign-in latency p50 / p99", f"{summary['sign_in_latency_ms']['p50']:.0f} / "
+         f"{summary['sign_in_latency_ms']['p99']:.0f} ms", f"{args.connections} in flight"],
+        ["event loop probe during sign-ins p50 / p99 / max", f"{probe['p50']} / {probe['p99']} / {probe['max']} ms",
+         f"{probe['count']} probes; one hash: {summary['hash_ms']} ms: {verdict(summary['loop_met'])}"],
+        ["raw runs / sign-in runs", " / ".join(str(round(x, 2)) for x in summary["raw_runs"]),
+         " / ".join(str(round(x, 2)) for x in summary["sign_in_runs"])],
+    ]
+    argon2 = summary["argon2"]
+    return (markdown_table(["measure", "value", "note"], rows)
+            + f"\nargon2id t={argon2['time_cost']} m={argon2['memory_kib']} KiB p={argon2['parallelism']}, "
+              f"medians of {args.runs} interleaved rounds of {args.seconds} s + {args.seconds} s, machine busy "
+              f"{100 * summary['machine_busy']:.0f} %")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
