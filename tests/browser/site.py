@@ -97,12 +97,24 @@ class Site:
         self.clock.advance(seconds=30)
 
 
-def virtual_authenticator(page: Any) -> tuple[Any, str]:
-    """A platform authenticator with user verification (Chromium's WebAuthn testing API)."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable", {"enableUI": False})
-    added = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
-        "isUserVerified": True, "automaticPresenceSimulation": True,
-    }})
-    return cdp, added["authenticatorId"]
+class VirtualAuthenticator:
+    """A platform authenticator with user verification, through Chromium's WebAuthn testing API.
+
+    With presence simulated, it answers every request at once — including the autofill request
+    of conditional UI, the way a person picking their passkey from the email field would.
+    """
+
+    def __init__(self, page: Any) -> None:
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("WebAuthn.enable", {"enableUI": False})
+        self.id = self.cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+            "protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
+            "isUserVerified": True, "automaticPresenceSimulation": True,
+        }})["authenticatorId"]
+
+    def present(self, present: bool) -> None:
+        """Off: requests wait (a person who has not touched anything yet); on: the next one is answered."""
+        self.cdp.send("WebAuthn.setAutomaticPresenceSimulation", {"authenticatorId": self.id, "enabled": present})
+
+    def credentials(self) -> list[dict[str, Any]]:
+        return list(self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.id})["credentials"])

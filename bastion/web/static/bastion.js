@@ -117,7 +117,8 @@
   });
 
   // Passkeys in the email field's autofill: started once, quietly; a refusal here shows nothing.
-  var signIn = document.querySelector('form[data-passkey="sign-in"]');
+  // Not offered again on a page that shows a refusal: the person chooses what to try next.
+  var signIn = document.querySelector('form[data-passkey="sign-in"][data-conditional]');
   if (signIn && supported && PKC.isConditionalMediationAvailable) {
     PKC.isConditionalMediationAvailable().then(function (available) {
       if (!available) return;
