@@ -11,6 +11,7 @@ from bastion.web.pages import (
     login,
     mailbox,
     passkey_login,
+    recovery,
     reset,
     second_step,
     security,
@@ -20,5 +21,6 @@ from bastion.web.pages import (
 
 router = APIRouter(include_in_schema=False)
 for pages in (signup.router, login.router, passkey_login.router, second_step.router, device_check.router,
-              reset.router, security.router, freeze.router, status.router, mailbox.router, help.router):
+              reset.router, recovery.router, security.router, freeze.router, 
+              status.router, mailbox.router, help.router):
     router.include_router(pages)
