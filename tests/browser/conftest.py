@@ -111,13 +111,32 @@ def page(browser: Any, live_site: Site) -> Iterator[Any]:
 
 
 @pytest.fixture
+def other_page(browser: Any, live_site: Site) -> Iterator[Any]:
+    """A second person at another browser, at the same time (e.g. a support agent)."""
+    context = browser.new_context(base_url=live_site.base_url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    live_site.watch(page)
+    yield page
+    try:
+        live_site.assert_no_page_errors(page)
+    finally:
+        live_site.problems.pop(id(page), None)
+        context.close()
+
+
+@pytest.fixture
 def person(live_site: Site) -> Callable[..., dict[str, str]]:
     """An account made directly (email confirmed), for tests whose subject is not sign-up."""
     counter = iter(range(1, 100_000))
 
-    def make(roles: list[str] | None = None, password: str = DEFAULT_PASSWORD) -> dict[str, str]:
+    def make(roles: list[str] | None = None, password: str = DEFAULT_PASSWORD, totp: bool = False) -> dict[str, str]:
+        """`totp`: with an authenticator app (staff need one); its secret is returned as `secret`."""
         email = f"b{os.getpid()}-{next(counter)}-{time.monotonic_ns() % 100_000}@example.com"
         account_id = create_account(live_site.services, email, password, roles=roles or [], verified=True)
-        return {"id": account_id, "email": email, "password": password}
+        account = {"id": account_id, "email": email, "password": password}
+        if totp:
+            account["secret"] = live_site.enrol_totp(email, password)
+        return account
 
     return make

@@ -4,9 +4,12 @@ every page goes through (accessibility, Content-Security-Policy, screenshots).""
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import httpx2 as httpx
 
 from bastion.clock import MovableClock
 from bastion.mfa import totp
@@ -75,13 +78,18 @@ class Site:
         text, _ = parts(message)
         return str(message["subject"]), text
 
-    def link(self, to: str, path: str, count: int = 1) -> str:
-        """The first link to `path` in the `count`-th message to `to`, as a path on this site."""
-        _, text = self.mail(to, count)
-        for url in _LINK.findall(text):
-            if url.startswith(self.base_url + path):
-                return url[len(self.base_url):]
-        raise AssertionError(f"no link to {path} in mail {count} to {to}:\n{text}")
+    def link(self, to: str, path: str, timeout: float = 10.0) -> str:
+        """The first link to `path` in the newest message to `to` that has one (waiting for it to arrive),
+        as a path on this site."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for received in reversed(self.smtp.messages(to)):
+                text, _ = parts(received.message)
+                for url in _LINK.findall(text):
+                    if url.startswith(self.base_url + path):
+                        return url[len(self.base_url):]
+            assert time.monotonic() < deadline, f"no mail to {to} with a link to {path} within {timeout} s"
+            time.sleep(0.02)
 
     def mails_to(self, to: str) -> int:
         return len(self.smtp.messages(to))
@@ -91,6 +99,18 @@ class Site:
     def totp_code(self, secret: str) -> str:
         """What an authenticator app shows at the server's time."""
         return totp.code_at_time(secret, self.clock.now().timestamp())
+
+    def enrol_totp(self, email: str, password: str) -> str:
+        """An authenticator app set up through the API, as an app would; returns its secret."""
+        with httpx.Client(base_url=self.base_url, timeout=10) as http:
+            token = http.post("/v1/login", json={"email": email, "password": password}).json()["session"]["token"]
+            headers = {"authorization": f"Bearer {token}"}
+            secret = http.post("/v1/me/totp/setup", headers=headers).json()["secret"]
+            confirmed = http.post("/v1/me/totp/confirm", headers=headers, json={"code": self.totp_code(secret)})
+            assert confirmed.status_code == 200, confirmed.text
+            http.post("/v1/logout", headers=headers)
+        self.next_totp_step()
+        return str(secret)
 
     def next_totp_step(self) -> None:
         """A TOTP step is accepted once: move the server's clock to the next one."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from bastion.web.pages import (
+    admin,
     device_check,
     freeze,
     help,
@@ -17,10 +18,11 @@ from bastion.web.pages import (
     security,
     signup,
     status,
+    support,
 )
 
 router = APIRouter(include_in_schema=False)
 for pages in (signup.router, login.router, passkey_login.router, second_step.router, device_check.router,
-              reset.router, recovery.router, security.router, freeze.router, 
+              reset.router, recovery.router, security.router, freeze.router, support.router, admin.router,
               status.router, mailbox.router, help.router):
     router.include_router(pages)

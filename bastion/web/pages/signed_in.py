@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from bastion.errors import BastionError
 from bastion.sessions.tokens import SessionInfo
+from bastion.web.api.admin import ensure_staff
 from bastion.web.deps import csrf_token_for, session_from_request
 from bastion.web.pages.login import SIGNED_OUT, to_login
 from bastion.web.pages.render import problem_for, refusal_page, render
@@ -31,7 +32,17 @@ SECURITY_PAGES = (
     ("/security/emails", "Emails"),
     ("/security/allowlist", "IP allowlist"),
 )
-STAFF_AREAS = (("admin", "/admin", "Admin"),)
+STAFF_AREAS = (("support", "/support", "Support"), ("admin", "/admin", "Admin"))
+SUPPORT_PAGES = (("/support", "Cases"), ("/support/accounts", "Accounts"), ("/support/references", "References"))
+ADMIN_PAGES = (
+    ("/admin/maintenance", "Maintenance"),
+    ("/admin/client-versions", "App versions"),
+    ("/admin/accounts", "Suspensions and bans"),
+    ("/admin/announcements", "Announcements"),
+    ("/admin/service-keys", "Service keys"),
+)
+SUPPORT = ("support", "admin")
+ADMIN = ("admin",)
 # Notices after a redirect come from fixed lists: nothing from the address is echoed.
 COMMON_NOTICES = {"confirmed": "Thanks, that's confirmed: you can change your security settings for the next few minutes."}
 
@@ -40,14 +51,24 @@ def notice_for(done: str, notices: dict[str, str]) -> str | None:
     return notices.get(done) or COMMON_NOTICES.get(done)
 
 
-def page_session(request: Request, csrf_token: str | None = None) -> SessionInfo | Response:
-    """The cookie session (after the CSRF check for a POST), or the answer to give instead."""
+def page_session(request: Request, csrf_token: str | None = None,
+                 roles: tuple[str, ...] = ()) -> SessionInfo | Response:
+    """The cookie session (after the CSRF check for a POST), or the answer to give instead.
+
+    With `roles`, staff pages: the role and a session signed in with a second factor, or a 403 page.
+    """
     try:
-        return session_from_request(request, csrf_form_value=csrf_token)
+        session = session_from_request(request, csrf_form_value=csrf_token)
     except BastionError as error:
         if error.code in SIGNED_OUT:
             return to_login(request)
         return refusal_page(request, error)
+    if roles:
+        try:
+            ensure_staff(session, roles)
+        except BastionError as error:
+            return account_page(request, session, "problem.html", error)
+    return session
 
 
 def needs_step_up(request: Request, session: SessionInfo) -> bool:
@@ -63,8 +84,9 @@ def account_page(request: Request, session: SessionInfo, name: str, error: Basti
         request, name, status_code=error.reason.status if error else 200,
         problem=problem_for(request, error) if error else None, notice=notice, signed_in=True,
         email=session.email, csrf_token=csrf_token_for(services, session.id), path=request.url.path,
-        security_pages=SECURITY_PAGES, staff_areas=[(path, label) for role, path, label in STAFF_AREAS
-                                                    if role in session.roles or "admin" in session.roles],
+        security_pages=SECURITY_PAGES, support_pages=SUPPORT_PAGES, admin_pages=ADMIN_PAGES,
+        staff_areas=[(path, label) for role, path, label in STAFF_AREAS
+                     if role in session.roles or "admin" in session.roles],
         stale=needs_step_up(request, session), **context)
     if error is not None and error.retry_after is not None:
         response.headers["Retry-After"] = str(error.retry_after)
@@ -72,9 +94,9 @@ def account_page(request: Request, session: SessionInfo, name: str, error: Basti
 
 
 def act(request: Request, csrf_token: str, back: str, action: Callable[[SessionInfo], Response],
-        refused: Callable[[SessionInfo, BastionError], Response]) -> Response:
+        refused: Callable[[SessionInfo, BastionError], Response], roles: tuple[str, ...] = ()) -> Response:
     """Run a signed-in change: step-up when it needs one, its page with the refusal otherwise."""
-    session = page_session(request, csrf_token)
+    session = page_session(request, csrf_token, roles)
     if isinstance(session, Response):
         return session
     try:

@@ -18,8 +18,8 @@ HOLD_KINDS = {"withdrawal": "Withdrawals paused"}
 HOLD_REASONS = {
     "password_reset": "because your password was reset",
     "mfa_disabled": "because two-step sign-in was turned off",
-    "mfa_reset": "because two-step sign-in was reset",
-    "unfreeze": "because your account was unfrozen",
+    "mfa_reset_completed": "because two-step sign-in was reset through support",
+    "unfreeze_completed": "because your account was unfrozen",
 }
 NOTICES = {"password": "Your password is changed. We emailed you about it."}
 
