@@ -111,6 +111,16 @@ def page(browser: Any, live_site: Site) -> Iterator[Any]:
 
 
 @pytest.fixture
+def page_without_script(browser: Any, live_site: Site) -> Iterator[Any]:
+    """A browser with JavaScript switched off: the basic flows must still work."""
+    context = browser.new_context(base_url=live_site.base_url, java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
 def other_page(browser: Any, live_site: Site) -> Iterator[Any]:
     """A second person at another browser, at the same time (e.g. a support agent)."""
     context = browser.new_context(base_url=live_site.base_url, viewport={"width": 1280, "height": 900})
