@@ -104,6 +104,13 @@ def cancel_submit(request: Request, token: FormText = "", csrf_token: CsrfField 
     return render(request, "recovery/cancelled.html", cancelled=cancelled)
 
 
+@router.get("")
+def recovery_home() -> Response:
+    from bastion.web.pages.login import see_other
+
+    return see_other("/recovery/mfa-reset")
+
+
 # Last: the request pages' path would otherwise take /recovery/case and /recovery/cancel.
 @router.get("/{which}")
 def request_page(request: Request, which: str) -> Response:
