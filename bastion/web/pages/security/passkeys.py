@@ -7,14 +7,12 @@ again, or the first backup codes — is a page like any other.
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-from bastion.errors import BastionError
 from bastion.mfa.flows.passkey_management import register_passkey, registration_options, remove_passkey, rename_passkey
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.mfa_schemas import PasskeyRegisterIn, PasskeyRenameIn
@@ -22,23 +20,13 @@ from bastion.web.client import client_from
 from bastion.web.deps import session_from_request
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.login import see_other
+from bastion.web.pages.passkey_login import credential_from
 from bastion.web.pages.security.two_factor import PAGE, backup_codes_page, two_factor_page
 from bastion.web.pages.signed_in import act
 
 router = APIRouter(prefix="/security/passkeys")
 FormText = Annotated[str, Form()]
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
-
-
-def credential_from(text: str) -> dict[str, Any]:
-    """The browser's answer, as the script put it in the form."""
-    try:
-        credential = json.loads(text[:20_000])
-    except ValueError:
-        credential = None
-    if not isinstance(credential, dict):
-        raise BastionError("passkey.registration_failed")
-    return credential
 
 
 @router.post("/options")
@@ -52,7 +40,7 @@ def creation_options(request: Request) -> Response:
 @router.post("/add")
 def add(request: Request, name: FormText = "", credential: FormText = "", csrf_token: CsrfField = "") -> Response:
     def register(session: SessionInfo) -> Response:
-        body = parse_form(PasskeyRegisterIn, name=name or "Passkey", credential=credential_from(credential))
+        body = parse_form(PasskeyRegisterIn, name=name or "Passkey", credential=credential_from(credential, "passkey.registration_failed"))
         registered = register_passkey(request.app.state.services, session, body.credential, body.name,
                                       client_from(request))
         if registered.backup_codes:
