@@ -67,6 +67,8 @@ def live_site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -
         env="dev", data_dir=folder / "data", secret_keys=TEST_KEY, database_url=f"sqlite:///{database}",
         argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1,
         public_url=base_url, smtp_url=smtp.url, outbox_poll_seconds=0.05, mail_from="security@bastion.test",
+        # Tests that sign in "from" another country send X-Forwarded-For through this trusted hop.
+        trusted_proxies="127.0.0.1/32",
         # Every test signs up and signs in from 127.0.0.1: the per-IP limits are not under test here.
         rate_limits="1000/10m/ip,1000/10m/subnet,1000/1h/signup_ip,1000/1h/reset_ip,1000/10m/passkey_ip",
     )
