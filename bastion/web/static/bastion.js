@@ -30,6 +30,16 @@
       steps.className = "steps";
       problem.help.forEach(function (step) { steps.appendChild(element("li", step)); });
     }
+    if (problem.action && problem.action.href || problem.help_url) {
+      var links = box.appendChild(element("p"));
+      links.className = "problem-links";
+      if (problem.action && problem.action.href) {
+        var fix = links.appendChild(element("a", problem.action.label));
+        fix.href = problem.action.href;
+        fix.className = "button secondary";
+      }
+      if (problem.help_url) links.appendChild(element("a", "More help with this")).href = problem.help_url;
+    }
     if (problem.reference) {
       var reference = box.appendChild(element("p", "Reference "));
       reference.className = "reference";
