@@ -1,7 +1,10 @@
 """The browser suite: Playwright driving Debian's Chromium against Bastion served by uvicorn.
 
-One server (SQLite, mail over SMTP to a real sink) and one browser per test session; a fresh
-browser context — no cookies, a new device — per test. Every page a test visits can be checked
+One server (SQLite, mail over SMTP to a real sink) and one browser for the whole suite; a fresh
+browser context — no cookies, a new device — per test. They live as long as this package's tests
+run, no longer: Playwright's synchronous API keeps an event loop running on the main thread, which
+other tests' `asyncio.run()` would trip over. The suite runs as one xdist group (`--dist
+loadgroup`), so a worker runs it in one go and starts the browser once. Every page a test visits can be checked
 with `site.audit(page, name)`: axe-core finds no serious or critical accessibility violation,
 the Content-Security-Policy was never violated, and screenshots at desktop (1280) and phone (390)
 width are saved under artifacts/screenshots/ for people to look at.
@@ -41,7 +44,7 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
@@ -53,7 +56,7 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Site]:
     """Bastion on http://localhost:PORT (a secure context for passkeys, RP ID `localhost`)."""
     folder = tmp_path_factory.mktemp("browser")
@@ -152,3 +155,9 @@ def person(live_site: Site) -> Callable[..., dict[str, str]]:
         return account
 
     return make
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.path)).is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.xdist_group("browser"))

@@ -27,14 +27,14 @@ FormText = Annotated[str, Form()]
 CSRF_HEADER = "x-csrf-token"
 
 
-def credential_from(text: str, refusal: str = "passkey.invalid") -> dict[str, Any]:
+def credential_from(text: str, registering: bool = False) -> dict[str, Any]:
     """The browser's answer as the page's script put it in the form; anything else is refused."""
     try:
         credential = json.loads(text[:20_000])
     except ValueError:
         credential = None
     if not isinstance(credential, dict):
-        raise BastionError(refusal)
+        raise BastionError("passkey.registration_failed" if registering else "passkey.invalid")
     return credential
 
 

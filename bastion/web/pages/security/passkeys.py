@@ -40,7 +40,7 @@ def creation_options(request: Request) -> Response:
 @router.post("/add")
 def add(request: Request, name: FormText = "", credential: FormText = "", csrf_token: CsrfField = "") -> Response:
     def register(session: SessionInfo) -> Response:
-        body = parse_form(PasskeyRegisterIn, name=name or "Passkey", credential=credential_from(credential, "passkey.registration_failed"))
+        body = parse_form(PasskeyRegisterIn, name=name or "Passkey", credential=credential_from(credential, registering=True))
         registered = register_passkey(request.app.state.services, session, body.credential, body.name,
                                       client_from(request))
         if registered.backup_codes:
