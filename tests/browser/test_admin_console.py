@@ -103,6 +103,8 @@ def test_suspend_and_reinstate_an_account(page, site, person) -> None:
     page.get_by_role("button", name="Restrict the account").click()
     page.get_by_role("heading", name="Request not understood").wait_for()  # a ban needs an end
     assert "needs an end" in page.locator(".alert").inner_text()
+    assert page.get_by_label("Temporary ban (needs an end)").is_checked()  # what was typed is kept
+    assert page.get_by_label("Reason (kept in the audit log)").input_value() == "Abusive messages to support"
     site.audit(page, "admin-account-refused")
 
 

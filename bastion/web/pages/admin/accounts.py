@@ -40,12 +40,13 @@ def find(request: Request, q: str = "") -> Response:
 
 
 def account_page(request: Request, session: SessionInfo, account_id: str, error: BastionError | None = None,
-                 notice: str | None = None) -> Response:
+                 notice: str | None = None, typed: dict[str, str] | None = None) -> Response:
     try:
         account = account_view(request.app.state.services, account_id[:64])
     except BastionError as missing:
         return staff_page(request, session, "problem.html", PAGE, missing)
-    return staff_page(request, session, "admin/account.html", PAGE, error, notice, account=account)
+    return staff_page(request, session, "admin/account.html", PAGE, error, notice, account=account,
+                      typed=typed or {})
 
 
 @router.get("/{account_id}")
@@ -70,8 +71,9 @@ def restrict(request: Request, account_id: str, kind: FormText = "", reason: For
                          session.account_id, client_from(request))
         return see_other(f"{PAGE}/{account_id}?done={kind}")
 
+    typed = {"kind": kind[:16], "reason": reason[:500], "until": until[:32]}
     return act(request, csrf_token, PAGE, restrict_it,
-               lambda session, error: account_page(request, session, account_id, error), ADMIN)
+               lambda session, error: account_page(request, session, account_id, error, typed=typed), ADMIN)
 
 
 @router.post("/{account_id}/reinstate")
