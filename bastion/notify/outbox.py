@@ -30,6 +30,7 @@ SUBJECTS = {
     "ip_allowlist_changed": "Your IP allowlist was changed",
     "password_reset": "Set a new password",
     "password_reset_done": "Your password was changed",
+    "password_changed": "Your password was changed",
     "device_verification": "Confirm it's you: sign-in from a new device or place",
     "new_sign_in": "New sign-in to your account",
     "case_opened": "Your recovery request: upload your identity documents",

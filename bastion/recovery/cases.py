@@ -127,6 +127,11 @@ def _open_or_refresh(tx: Tx, kind: str, account_id: str, access_hash: str, now: 
     return existing, False
 
 
+def open_case_id(tx: Tx, account_id: str, kind: str) -> str | None:
+    case = _open_case(tx, account_id, kind)
+    return case.id if case is not None else None
+
+
 def _open_case(tx: Tx, account_id: str, kind: str) -> RecoveryCase | None:
     return tx.execute(select(RecoveryCase).where(
         RecoveryCase.account_id == account_id, RecoveryCase.kind == kind, RecoveryCase.closed_at.is_(None))

@@ -18,7 +18,7 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError
-from bastion.recovery.cases import close_case, notify_case
+from bastion.recovery.cases import close_case, notify_case, open_case_id
 from bastion.recovery.completion import unfreeze_due_at
 from bastion.services import Services
 from bastion.store.models import CaseApproval, RecoveryCase
@@ -77,3 +77,25 @@ def reject_case(services: Services, case_id: str, agent_id: str, reason: str, cl
         record_event(tx, now, "case.rejected", case.account_id, client, actor_id=agent_id, case_id=case.id,
                      case_kind=case.kind, reason=reason)
         notify_case(services, tx, case, get_account(tx, case.account_id), "case_rejected", reason=reason)
+
+
+def approve_unfreeze(services: Services, account_id: str, agent_id: str, reason: str, client: Client) -> str:
+    """Approve the account's open unfreeze request (its documents must be in); returns the case's status."""
+    with services.db.transaction() as tx:
+        case_id = open_case_id(tx, account_id, "unfreeze")
+    if case_id is None:
+        raise BastionError("case.not_ready", detail="The owner has not asked for this yet: they start an unfreeze "
+                           "request (with their password) and upload identity documents first.")
+    return approve_case(services, case_id, agent_id, reason, client)
+
+
+def unlock_account(services: Services, account_id: str, agent_id: str, reason: str, client: Client) -> None:
+    """Lift the wrong-password pause on the account's email (not the 100-failure switch-off: that needs a reset)."""
+    with services.db.transaction() as tx:
+        account = get_account(tx, account_id)
+        email = account.email
+        record_event(tx, services.clock.now(), "account.unlocked", account.id, client, actor_id=agent_id,
+                     reason=reason)
+    if not services.throttle.lift_pause(email, services.clock.now()):
+        raise BastionError("request.invalid", detail="Password sign-in is switched off after too many wrong "
+                           "passwords; only a password reset by the owner switches it back on.")

@@ -85,7 +85,7 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
         app.add_exception_handler(database_error, problems.on_database_error)
     app.add_exception_handler(Exception, problems.on_unexpected_error)
     app.add_middleware(BodyLimit)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, https=services.settings.public_url.startswith("https://"))
     app.add_middleware(RequestMetrics)
     # Outermost, so a flood is turned away before anything else spends time on it.
     app.add_middleware(SignInAdmission, services=services,

@@ -151,8 +151,8 @@ def test_activity_shows_device_and_location_in_words(risky: Risky) -> None:
     items = risky.client.get("/v1/me/activity", headers={"Authorization": f"Bearer {token}"}).json()["items"]
     assert items[0]["device"] == "Chrome on macOS" and items[0]["location"] == "Germany"
     risky.client.cookies.set("bastion_session", token)
-    home = risky.client.get("/", headers={"X-Forwarded-For": DE})
-    assert "Chrome on macOS, Germany" in home.text
+    activity = risky.client.get("/security/activity", headers={"X-Forwarded-For": DE})
+    assert "Chrome on macOS, Germany" in activity.text
 
 
 def test_device_verification_comes_before_the_second_factor(risky: Risky, clock) -> None:  # type: ignore[no-untyped-def]

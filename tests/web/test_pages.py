@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from bastion import __version__
 from bastion.services import build_services
 from bastion.store.models import SignInAttempt
 from bastion.web.app import create_app
@@ -47,7 +48,7 @@ def sign_in(client: TestClient, email: str, password: str = DEFAULT_PASSWORD, re
 
 
 def session_ids_to_end(page: str) -> list[str]:
-    return re.findall(r'action="/sessions/([^/"]+)/end"', page)
+    return re.findall(r'action="/security/sessions/([^/"]+)/end"', page)
 
 
 def test_sign_up_confirm_sign_in_and_manage_sessions(app_client, mailbox) -> None:
@@ -78,11 +79,14 @@ def test_sign_up_confirm_sign_in_and_manage_sessions(app_client, mailbox) -> Non
 
     home = app_client.get("/")
     assert home.status_code == 200
-    assert "dana@example.com" in home.text and "This device" in home.text
-    assert "Safari on iPhone" in home.text and "Signed in" in home.text
+    assert "dana@example.com" in home.text and "Signed in on 1 other session" in home.text
+    home = app_client.get("/security/sessions")
+    assert "This device" in home.text and "Mobile Safari on iOS" in home.text
     assert len(session_ids_to_end(home.text)) == 1
+    assert "Signed in" in app_client.get("/security/activity").text
 
-    ended = app_client.post("/sessions/end-others", data={"csrf_token": hidden(home.text)}, follow_redirects=False)
+    ended = app_client.post("/security/sessions/end-others", data={"csrf_token": hidden(home.text)},
+                            follow_redirects=False)
     assert ended.status_code == 303
     home = app_client.get(ended.headers["location"])
     assert "All your other sessions have been ended." in home.text
@@ -108,10 +112,10 @@ def test_ending_one_session_leaves_the_others(app_client, account_factory) -> No
     other = app_client.post("/v1/login", json={"email": account["email"], "password": DEFAULT_PASSWORD})
     other_token = other.json()["session"]["token"]
     sign_in(app_client, account["email"])
-    home = app_client.get("/")
+    home = app_client.get("/security/sessions")
     [other_id] = session_ids_to_end(home.text)
 
-    ended = app_client.post(f"/sessions/{other_id}/end", data={"csrf_token": hidden(home.text)},
+    ended = app_client.post(f"/security/sessions/{other_id}/end", data={"csrf_token": hidden(home.text)},
                             follow_redirects=False)
     assert ended.status_code == 303
     assert app_client.get("/v1/session", headers={"authorization": f"Bearer {other_token}"}).status_code == 401
@@ -205,7 +209,8 @@ def test_a_cross_site_form_without_the_cookie_is_refused(app_client, account_fac
 def test_signed_in_forms_refuse_a_post_without_the_csrf_value(app_client, account_factory) -> None:
     account = account_factory()
     sign_in(app_client, account["email"])
-    for path in ("/logout", "/sessions/end-others"):
+    for path in ("/logout", "/security/sessions/end-others", "/security/freeze", "/security/password",
+                 "/security/totp/setup", "/security/anti-phishing-code"):
         refused = app_client.post(path, data={}, follow_redirects=False)
         assert refused.status_code == 403 and "Page expired" in refused.text
     assert app_client.get("/", follow_redirects=False).status_code == 200  # still signed in
@@ -227,13 +232,18 @@ def test_pages_keep_to_the_content_security_policy(app_client) -> None:
         page = app_client.get(path)
         assert "default-src 'none'" in page.headers["content-security-policy"]
         assert page.headers["content-type"].startswith("text/html")
-        assert "<script" not in page.text and "style=" not in page.text
-        assert 'autocomplete="username"' in page.text
+        # One script, served by Bastion: nothing inline, nothing from elsewhere.
+        assert re.findall(r"<script[^>]*>", page.text) == [
+            '<script src="/static/bastion.js?v=0.1.0" defer>'.replace("0.1.0", __version__)]
+        assert "style=" not in page.text and "on" + "click" not in page.text
+    assert 'autocomplete="username"' in app_client.get("/signup").text
+    assert 'autocomplete="username webauthn"' in app_client.get("/login").text
     assert 'autocomplete="current-password"' in app_client.get("/login").text
     assert 'autocomplete="new-password"' in app_client.get("/signup").text
     csrf_cookie = cookie_named(app_client.get("/login"), "bastion_csrf")
     assert "HttpOnly" in csrf_cookie and "samesite=strict" in csrf_cookie.lower()
-    assert app_client.get("/static/bastion.css").status_code == 200
+    for asset in ("/static/bastion.css", "/static/bastion.js"):
+        assert app_client.get(asset).status_code == 200
 
 
 def test_dev_mailbox_lists_the_outbox_and_shows_a_message(app_client, mailbox) -> None:
@@ -272,27 +282,3 @@ def test_dev_mailbox_is_not_there_when_smtp_is_configured(database_url, settings
                                  "csrf_token": csrf_for(client, "/signup")}).text
     finally:
         services.close()
-
-
-def test_anti_phishing_code_is_set_from_the_home_page_with_the_password(app_client, account_factory, mailbox) -> None:
-    account = account_factory()
-    page = app_client.get("/login")
-    csrf = page.cookies.get("bastion_csrf") or app_client.cookies.get("bastion_csrf")
-    signed_in = app_client.post("/login", data={"email": account["email"], "password": account["password"],
-                                               "csrf_token": csrf}, follow_redirects=False)
-    assert signed_in.status_code == 303
-    home = app_client.get("/")
-    assert "Anti-phishing code" in home.text
-    session_csrf = home.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    wrong = app_client.post("/settings/anti-phishing-code",
-                            data={"code": "Blue-Otter", "password": "not my password at all", "csrf_token": session_csrf})
-    assert wrong.status_code == 401 and "Reference" in wrong.text and "Your code is set" not in wrong.text
-    saved = app_client.post("/settings/anti-phishing-code",
-                            data={"code": "Blue-Otter", "password": account["password"], "csrf_token": session_csrf},
-                            follow_redirects=False)
-    assert saved.status_code == 303
-    assert "Your code is set" in app_client.get("/").text
-    assert mailbox.last(account["email"])["text"].startswith("Anti-phishing code: Blue-Otter")
-    invalid = app_client.post("/settings/anti-phishing-code",
-                              data={"code": "<b>", "password": account["password"], "csrf_token": session_csrf})
-    assert invalid.status_code == 422 and "anti-phishing code" in invalid.text

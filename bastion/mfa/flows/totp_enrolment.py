@@ -47,6 +47,28 @@ def begin_totp_setup(services: Services, session: SessionInfo) -> TotpSetup:
             raise BastionError("mfa.already_enrolled")
         totp_repo.replace_pending(tx, services.keys, session.account_id, secret, now)
         email = get_account(tx, session.account_id).email
+    return _present(services, secret, email)
+
+
+def resume_totp_setup(services: Services, session: SessionInfo) -> TotpSetup:
+    """The setup in progress, shown again: a mistyped code should not mean scanning a new QR code."""
+    require_recent_auth(services, session)
+    with services.db.transaction() as tx:
+        pending = totp_repo.find_credential(tx, session.account_id)
+        if pending is not None and pending.confirmed_at is not None:
+            raise BastionError("mfa.already_enrolled")
+        if pending is None or services.clock.now() - pending.created_at > _setup_window(services):
+            raise BastionError("mfa.setup_required")
+        secret = totp_repo.decrypt_secret(services.keys, pending)
+        email = get_account(tx, session.account_id).email
+    return _present(services, secret, email)
+
+
+def _setup_window(services: Services) -> timedelta:
+    return timedelta(minutes=services.settings.totp_setup_minutes)
+
+
+def _present(services: Services, secret: str, email: str) -> TotpSetup:
     uri = totp.provisioning_uri(secret, email, services.settings.totp_issuer)
     buffer = io.BytesIO()
     qr_code(uri).save(buffer, kind="svg", xmldecl=False, scale=5, dark="#000", light="#fff",
@@ -62,8 +84,7 @@ def confirm_totp(services: Services, session: SessionInfo, code: str, client: Cl
         pending = totp_repo.find_credential(tx, session.account_id)
         if pending is not None and pending.confirmed_at is not None:
             raise BastionError("mfa.already_enrolled")
-        window = timedelta(minutes=services.settings.totp_setup_minutes)
-        if pending is None or now - pending.created_at > window:
+        if pending is None or now - pending.created_at > _setup_window(services):
             raise BastionError("mfa.setup_required")
         credential_id = pending.id
         secret = totp_repo.decrypt_secret(services.keys, pending)

@@ -21,15 +21,18 @@ from bastion.web.openapi import problems
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 
 
-def require_role(*roles: str) -> Callable[[SessionInfo], SessionInfo]:
+def ensure_staff(session: SessionInfo, roles: tuple[str, ...]) -> SessionInfo:
     """Staff work needs the role and a session signed in with a second factor (REQUIREMENTS 33)."""
+    if not session.roles & set(roles):
+        raise BastionError("permission.denied")
+    if session.aal < 2:
+        raise BastionError("permission.mfa_required")
+    return session
 
+
+def require_role(*roles: str) -> Callable[[SessionInfo], SessionInfo]:
     def check(session: Annotated[SessionInfo, Depends(current_session)]) -> SessionInfo:
-        if not session.roles & set(roles):
-            raise BastionError("permission.denied")
-        if session.aal < 2:
-            raise BastionError("permission.mfa_required")
-        return session
+        return ensure_staff(session, roles)
 
     return check
 

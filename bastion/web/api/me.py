@@ -7,14 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from bastion.accounts.devices import describe_agent, forget_device, list_devices
+from bastion.accounts.device_list import forget_known_device, known_devices
+from bastion.accounts.devices import describe_agent
+from bastion.accounts.password_change import change_password
 from bastion.accounts.settings import set_anti_phishing_code
 from bastion.risk.geo import locate
-from bastion.risk.history import find_device
-from bastion.risk.trust import fingerprint, is_trusted
 from bastion.risk.words import place_words
-from bastion.accounts.repo import get_account
-from bastion.audit import record_event
 from bastion.errors import BastionError
 from bastion.sessions.tokens import list_sessions, revoke_sessions
 from bastion.signin.attempts import list_activity
@@ -22,6 +20,7 @@ from bastion.web.api.schemas import (
     ActivityItem,
     ActivityOut,
     AntiPhishingIn,
+    PasswordChangeIn,
     DeviceListOut,
     DeviceOut,
     RevokedOut,
@@ -85,32 +84,19 @@ def my_devices(session: SessionDep, services: ServicesDep, client: ClientDep) ->
 
     `trusted_until` is null once trust lapsed or was revoked (password or second factors changed).
     """
-    now = services.clock.now()
-    with services.db.transaction() as tx:
-        account = get_account(tx, session.account_id)
-        current_fingerprint = fingerprint(tx, account)
-        current = find_device(tx, session.account_id, client.device_id)
-        devices = list_devices(tx, session.account_id)
     return DeviceListOut(devices=[
-        DeviceOut(id=item.id, device=describe_agent(item.user_agent), browser=item.browser, os=item.os,
+        DeviceOut(id=item.id, device=item.device, browser=item.browser, os=item.os,
                   device_family=item.device_family, first_seen_at=item.first_seen_at,
-                  last_seen_at=item.last_seen_at, last_ip=item.last_ip, location=place_words(item.last_country),
-                  country=item.last_country,
-                  trusted_until=item.trusted_until if is_trusted(item, current_fingerprint, now) else None,
-                  current=current is not None and current.id == item.id)
-        for item in devices
+                  last_seen_at=item.last_seen_at, last_ip=item.last_ip, location=item.location,
+                  country=item.country, trusted_until=item.trusted_until, current=item.current)
+        for item in known_devices(services, session.account_id, client.device_id)
     ])
 
 
 @router.delete("/me/devices/{device_id}", status_code=204, responses=problems(404))
 def forget_my_device(device_id: str, session: SessionDep, services: ServicesDep, client: ClientDep) -> Response:
     """Forget a device: it is no longer known nor trusted (its next sign-in is a new device's)."""
-    with services.db.transaction() as tx:
-        forgotten = forget_device(tx, session.account_id, device_id[:64])
-        if forgotten:
-            record_event(tx, services.clock.now(), "device.forgotten", session.account_id, client,
-                         device=device_id[:64])
-    if not forgotten:
+    if not forget_known_device(services, session.account_id, device_id, client):
         raise BastionError("resource.not_found", detail="No such device on your account.")
     return Response(status_code=204)
 
@@ -120,3 +106,10 @@ def put_anti_phishing_code(body: AntiPhishingIn, session: SessionDep, services: 
                            client: ClientDep) -> StatusOut:
     set_anti_phishing_code(services, session, body.code, client)
     return StatusOut(status="updated")
+
+
+@router.put("/me/password", response_model=RevokedOut, responses=problems(422))
+def put_password(body: PasswordChangeIn, session: SessionDep, services: ServicesDep, client: ClientDep) -> RevokedOut:
+    """Change the password with the current one; other sessions end unless `end_other_sessions` is false."""
+    return RevokedOut(revoked=change_password(services, session, body.current_password, body.new_password, client,
+                                              body.end_other_sessions))

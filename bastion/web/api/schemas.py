@@ -32,6 +32,12 @@ class TokenIn(Body):
     token: Token
 
 
+class PasswordChangeIn(Body):
+    current_password: Password
+    new_password: Password
+    end_other_sessions: bool = True
+
+
 class LoginIn(Body):
     email: Email
     password: Password

@@ -12,12 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from bastion.audit import record_event
 from bastion.errors import BastionError
 from bastion.recovery.password_reset import send_reset_for_support
-from bastion.services import Services
-from bastion.store.models import RecoveryCase
-from bastion.support.decisions import approve_case, reject_case
+from bastion.support.decisions import approve_case, approve_unfreeze, reject_case, unlock_account
 from bastion.support.views import (
     account_view, case_view, find_reference, list_cases, read_document, search_accounts,
 )
@@ -92,23 +89,14 @@ def reject(case_id: str, body: ReasonIn, staff: Staff, services: ServicesDep, cl
 def unfreeze(account_id: str, body: ReasonIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
     """Approve the account's unfreeze request (its documents must be in). It takes effect 2 h after the
     freeze at the earliest, and a 24 h withdrawal hold follows."""
-    case_id = _open_case_id(services, existing_account_id(services, account_id), "unfreeze")
-    return StatusOut(status=approve_case(services, case_id, staff.account_id, body.reason, client))
+    return StatusOut(status=approve_unfreeze(services, existing_account_id(services, account_id), staff.account_id,
+                                             body.reason, client))
 
 
 @router.post("/accounts/{account_id}/unlock", response_model=StatusOut)
 def unlock(account_id: str, body: ReasonIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
     """Lift the wrong-password pause on the account's email (not the 100-failure switch-off: that needs a reset)."""
-    from bastion.accounts.repo import get_account
-
-    with services.db.transaction() as tx:
-        account = get_account(tx, existing_account_id(services, account_id))
-        email = account.email
-        record_event(tx, services.clock.now(), "account.unlocked", account.id, client, actor_id=staff.account_id,
-                     reason=body.reason)
-    if not services.throttle.lift_pause(email, services.clock.now()):
-        raise BastionError("request.invalid", detail="Password sign-in is switched off after too many wrong "
-                           "passwords; only a password reset by the owner switches it back on.")
+    unlock_account(services, existing_account_id(services, account_id), staff.account_id, body.reason, client)
     return StatusOut(status="unlocked")
 
 
@@ -118,16 +106,3 @@ def start_password_reset(account_id: str, body: ReasonIn, staff: Staff, services
     """Email the owner a reset link. Support never sets or sees a password."""
     send_reset_for_support(services, existing_account_id(services, account_id), staff.account_id, body.reason, client)
     return StatusOut(status="reset_email_sent")
-
-
-def _open_case_id(services: Services, account_id: str, kind: str) -> str:
-    from sqlalchemy import select
-
-    with services.db.transaction() as tx:
-        case_id = tx.execute(select(RecoveryCase.id).where(
-            RecoveryCase.account_id == account_id, RecoveryCase.kind == kind, RecoveryCase.closed_at.is_(None))
-        ).scalar_one_or_none()
-    if case_id is None:
-        raise BastionError("case.not_ready", detail="The owner has not asked for this yet: they start an unfreeze "
-                           "request (with their password) and upload identity documents first.")
-    return case_id

@@ -23,7 +23,12 @@ CSRF_COOKIE = "bastion_csrf"
 CSRF_FIELD = "csrf_token"
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_urlsafe(32): 256 bits
 
-FIELD_NAMES = {"email": "email address", "password": "password", "token": "link", "code": "anti-phishing code"}
+FIELD_NAMES = {"email": "email address", "password": "password", "token": "link", "code": "code",
+               "current_password": "current password", "new_password": "new password", "cidrs": "networks",
+               "name": "name", "reason": "reason (at least 3 characters)", "minutes": "duration",
+               "starts_at": "start", "ends_at": "end", "until": "end", "update_url": "update address (https://…)",
+               "minimum": "oldest version", "recommended": "recommended version", "kind": "kind",
+               "title": "title", "body": "text", "publish_at": "publication time", "expires_at": "expiry"}
 
 Model = TypeVar("Model", bound=BaseModel)
 

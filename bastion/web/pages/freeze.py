@@ -1,4 +1,4 @@
-""""This wasn't me": the freeze link of security emails, and "freeze my account" on the home page."""
+""""This wasn't me": the freeze link of security emails, and "freeze my account" in the security center."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from bastion.web.api.schemas import TokenIn
 from bastion.web.client import client_from
 from bastion.web.deps import SESSION_COOKIE
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
-from bastion.web.pages.home import _session_action
+from bastion.web.pages.signed_in import page_session
 from bastion.web.pages.render import refusal_page, render
 
 router = APIRouter()
@@ -54,9 +54,9 @@ def freeze_submit(request: Request, token: Annotated[str, Form()] = "", csrf_tok
     return _frozen(request)
 
 
-@router.post("/settings/freeze")
+@router.post("/security/freeze")
 def freeze_me(request: Request, csrf_token: CsrfField = "") -> Response:
-    session = _session_action(request, csrf_token)
+    session = page_session(request, csrf_token)
     if isinstance(session, Response):
         return session
     freeze_account(request.app.state.services, session.account_id, client_from(request), via="self_service")

@@ -16,10 +16,15 @@ from bastion.errors import BastionError
 templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 
 
-def when(moment: datetime | None) -> str:
-    """A time as people read it, in UTC: '5 Jan 2026, 09:00 UTC'."""
-    if moment is None:
+def when(moment: datetime | str | None) -> str:
+    """A time as people read it, in UTC: '5 Jan 2026, 09:00 UTC' (also from an RFC 3339 string)."""
+    if not moment:
         return ""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        except ValueError:
+            return moment
     moment = moment.astimezone(UTC)
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 

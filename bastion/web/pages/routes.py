@@ -4,8 +4,25 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bastion.web.pages import device_check, freeze, help, home, login, mailbox, reset, second_step, signup, status
+from bastion.web.pages import (
+    admin,
+    device_check,
+    freeze,
+    help,
+    login,
+    mailbox,
+    passkey_login,
+    recovery,
+    reset,
+    second_step,
+    security,
+    signup,
+    status,
+    support,
+)
 
 router = APIRouter(include_in_schema=False)
-for pages in (signup.router, login.router, second_step.router, device_check.router, reset.router, home.router, freeze.router, status.router, mailbox.router, help.router):
+for pages in (signup.router, login.router, passkey_login.router, second_step.router, device_check.router,
+              reset.router, recovery.router, security.router, freeze.router, support.router, admin.router,
+              status.router, mailbox.router, help.router):
     router.include_router(pages)

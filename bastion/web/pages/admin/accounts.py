@@ -1,0 +1,89 @@
+"""Suspensions and temporary bans (REQUIREMENTS 30): find an account, restrict it with a reason and
+an end, or lift the restriction. Every action is audited with the admin's id."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from bastion.accounts.status import reinstate_account, restrict_account
+from bastion.errors import BastionError
+from bastion.sessions.tokens import SessionInfo
+from bastion.support.views import account_view, search_accounts
+from bastion.web.api.admin import ReasonIn, RestrictIn, existing_account_id
+from bastion.web.client import client_from
+from bastion.web.pages.forms import CSRF_FIELD, parse_form
+from bastion.web.pages.login import see_other
+from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
+from bastion.web.pages.staff import staff_page, typed_time
+
+router = APIRouter(prefix="/admin/accounts")
+PAGE = "/admin/accounts"
+FormText = Annotated[str, Form()]
+CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
+NOTICES = {"suspended": "The account is suspended and every session has ended.",
+           "banned": "The account is banned until the time shown, and every session has ended.",
+           "reinstated": "The restriction is lifted."}
+
+
+@router.get("")
+def find(request: Request, q: str = "") -> Response:
+    session = page_session(request, roles=ADMIN)
+    if isinstance(session, Response):
+        return session
+    query = q.strip()[:320]
+    found = search_accounts(request.app.state.services, query) if query else None
+    return staff_page(request, session, "admin/accounts.html", PAGE, query=query, found=found,
+                      base="/admin/accounts")
+
+
+def account_page(request: Request, session: SessionInfo, account_id: str, error: BastionError | None = None,
+                 notice: str | None = None, typed: dict[str, str] | None = None) -> Response:
+    try:
+        account = account_view(request.app.state.services, account_id[:64])
+    except BastionError as missing:
+        return staff_page(request, session, "problem.html", PAGE, missing)
+    return staff_page(request, session, "admin/account.html", PAGE, error, notice, account=account,
+                      typed=typed or {})
+
+
+@router.get("/{account_id}")
+def show(request: Request, account_id: str, done: str = "") -> Response:
+    session = page_session(request, roles=ADMIN)
+    if isinstance(session, Response):
+        return session
+    return account_page(request, session, account_id, notice=notice_for(done, NOTICES))
+
+
+@router.post("/{account_id}/restrict")
+def restrict(request: Request, account_id: str, kind: FormText = "", reason: FormText = "", until: FormText = "",
+             csrf_token: CsrfField = "") -> Response:
+    def restrict_it(session: SessionInfo) -> Response:
+        body = parse_form(RestrictIn, reason=reason, until=typed_time(until, "end"))
+        if kind not in ("suspended", "banned"):
+            raise BastionError("request.invalid", detail="Choose a suspension or a temporary ban.")
+        if kind == "banned" and body.until is None:
+            raise BastionError("request.invalid", detail="A temporary ban needs an end; suspend otherwise.")
+        services = request.app.state.services
+        restrict_account(services, existing_account_id(services, account_id), kind, body.reason, body.until,
+                         session.account_id, client_from(request))
+        return see_other(f"{PAGE}/{account_id}?done={kind}")
+
+    typed = {"kind": kind[:16], "reason": reason[:500], "until": until[:32]}
+    return act(request, csrf_token, PAGE, restrict_it,
+               lambda session, error: account_page(request, session, account_id, error, typed=typed), ADMIN)
+
+
+@router.post("/{account_id}/reinstate")
+def reinstate(request: Request, account_id: str, reason: FormText = "", csrf_token: CsrfField = "") -> Response:
+    def reinstate_it(session: SessionInfo) -> Response:
+        body = parse_form(ReasonIn, reason=reason)
+        services = request.app.state.services
+        reinstate_account(services, existing_account_id(services, account_id), session.account_id,
+                          client_from(request), body.reason)
+        return see_other(f"{PAGE}/{account_id}?done=reinstated")
+
+    return act(request, csrf_token, PAGE, reinstate_it,
+               lambda session, error: account_page(request, session, account_id, error), ADMIN)

@@ -1,0 +1,99 @@
+"""Maintenance windows (REQUIREMENTS 31): start one now, schedule one, end or cancel them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from bastion.errors import BastionError
+from bastion.ops import maintenance
+from bastion.sessions.tokens import SessionInfo
+from bastion.web.api.ops_admin import ScheduleIn, StartIn
+from bastion.web.pages.forms import CSRF_FIELD, parse_form
+from bastion.web.pages.login import see_other
+from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
+from bastion.web.pages.staff import staff_page, time_field, typed_time
+
+router = APIRouter(prefix="/admin")
+PAGE = "/admin/maintenance"
+FormText = Annotated[str, Form()]
+CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
+NOTICES = {"started": "Maintenance has started: sign-in and sign-up answer 503 until it ends.",
+           "scheduled": "The maintenance window is scheduled; the status page shows it.",
+           "stopped": "Maintenance has ended.", "cancelled": "The maintenance window is cancelled."}
+
+
+def maintenance_page(request: Request, session: SessionInfo, error: BastionError | None = None,
+                     notice: str | None = None) -> Response:
+    services = request.app.state.services
+    now = services.clock.now()
+    windows = maintenance.upcoming_windows(services)
+    return staff_page(request, session, "admin/maintenance.html", PAGE, error, notice, windows=windows, now=now,
+                      current=any(window.starts_at <= now for window in windows),
+                      default_start=time_field(now + timedelta(days=1)),
+                      default_end=time_field(now + timedelta(days=1, hours=1)), default_message=maintenance.DEFAULT_MESSAGE)
+
+
+@router.get("")
+def admin_home() -> Response:
+    return see_other(PAGE)
+
+
+@router.get("/maintenance")
+def maintenance_windows(request: Request, done: str = "") -> Response:
+    session = page_session(request, roles=ADMIN)
+    if isinstance(session, Response):
+        return session
+    return maintenance_page(request, session, notice=notice_for(done, NOTICES))
+
+
+def _refused(request: Request):  # type: ignore[no-untyped-def]
+    return lambda session, error: maintenance_page(request, session, error)
+
+
+@router.post("/maintenance/start")
+def start(request: Request, minutes: FormText = "", message: FormText = "", block_sessions: FormText = "",
+          csrf_token: CsrfField = "") -> Response:
+    def start_now(session: SessionInfo) -> Response:
+        body = parse_form(StartIn, minutes=minutes or "0", message=message or maintenance.DEFAULT_MESSAGE,
+                          block_sessions=block_sessions == "on")
+        maintenance.start_maintenance(request.app.state.services, timedelta(minutes=body.minutes), body.message,
+                                      body.block_sessions, session.account_id)
+        return see_other(f"{PAGE}?done=started")
+
+    return act(request, csrf_token, PAGE, start_now, _refused(request), ADMIN)
+
+
+@router.post("/maintenance/schedule")
+def schedule(request: Request, starts_at: FormText = "", ends_at: FormText = "", message: FormText = "",
+             block_sessions: FormText = "", csrf_token: CsrfField = "") -> Response:
+    def schedule_it(session: SessionInfo) -> Response:
+        body = parse_form(ScheduleIn, starts_at=typed_time(starts_at, "start"), ends_at=typed_time(ends_at, "end"),
+                          message=message or maintenance.DEFAULT_MESSAGE, block_sessions=block_sessions == "on")
+        maintenance.schedule_window(request.app.state.services, body.starts_at, body.ends_at, body.message,
+                                    body.block_sessions, session.account_id)
+        return see_other(f"{PAGE}?done=scheduled")
+
+    return act(request, csrf_token, PAGE, schedule_it, _refused(request), ADMIN)
+
+
+@router.post("/maintenance/stop")
+def stop(request: Request, csrf_token: CsrfField = "") -> Response:
+    def stop_now(session: SessionInfo) -> Response:
+        maintenance.stop_maintenance(request.app.state.services, session.account_id)
+        return see_other(f"{PAGE}?done=stopped")
+
+    return act(request, csrf_token, PAGE, stop_now, _refused(request), ADMIN)
+
+
+@router.post("/maintenance/{window_id}/cancel")
+def cancel(request: Request, window_id: str, csrf_token: CsrfField = "") -> Response:
+    def cancel_it(session: SessionInfo) -> Response:
+        if not maintenance.cancel_window(request.app.state.services, window_id[:64]):
+            raise BastionError("resource.not_found", detail="No such maintenance window.")
+        return see_other(f"{PAGE}?done=cancelled")
+
+    return act(request, csrf_token, PAGE, cancel_it, _refused(request), ADMIN)

@@ -1,0 +1,136 @@
+"""The account holder's recovery cases in the browser (REQUIREMENTS 16-17, 28): ask for a 2FA reset
+or an unfreeze with the password, upload the identity documents from the emailed link, follow the
+case, and cancel it from any case email ("this wasn't me", which also freezes the account).
+
+Asking answers the same page whatever happened; only the account's mailbox learns more. As with
+every emailed link, a GET only shows; a POST with the token acts.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from bastion.errors import BastionError
+from bastion.recovery.cases import CaseStatus, add_document, cancel_with_link, case_status, request_case
+from bastion.recovery.evidence import DOCUMENT_KINDS, MAX_BYTES
+from bastion.web.api.cases import CaseRequestIn
+from bastion.web.api.schemas import TokenIn
+from bastion.web.client import client_from
+from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
+from bastion.web.pages.mailbox import mailbox_enabled
+from bastion.web.pages.render import refusal_page, render
+
+router = APIRouter(prefix="/recovery")
+FormText = Annotated[str, Form()]
+CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
+REQUESTS = {
+    "mfa-reset": ("mfa_reset", "Reset two-step sign-in"),
+    "unfreeze": ("unfreeze", "Unfreeze your account"),
+}
+STATUS_WORDS = {
+    "awaiting_documents": "Waiting for your documents", "in_review": "Support is reviewing it",
+    "waiting": "Approved — waiting period", "completed": "Done", "rejected": "Not approved",
+    "cancelled": "Cancelled", "expired": "Closed: documents did not arrive in time",
+}
+NOTICES = {"uploaded": "Thanks, that document is in."}
+
+
+def _request_form(request: Request, which: str, error: BastionError | None = None, email: str = "") -> Response:
+    kind, title = REQUESTS[which]
+    return public_form_page(request, "recovery/request.html", error, which=which, kind=kind, title=title, email=email)
+
+
+def case_page(request: Request, case_id: str, token: str, status: CaseStatus | None = None,
+              error: BastionError | None = None, notice: str | None = None) -> Response:
+    if status is None:
+        status = case_status(request.app.state.services, case_id, token)
+    return public_form_page(request, "recovery/case.html", error, case=status, case_id=case_id, token=token,
+                            status_words=STATUS_WORDS, kinds=DOCUMENT_KINDS, notice=notice,
+                            max_mb=MAX_BYTES // (1024 * 1024))
+
+
+@router.get("/case")
+def case(request: Request, case: str = "", token: str = "", done: str = "") -> Response:
+    try:
+        return case_page(request, case[:64], parse_form(TokenIn, token=token).token, notice=NOTICES.get(done))
+    except BastionError as error:
+        return refusal_page(request, error)
+
+
+@router.post("/case/documents")
+async def upload(request: Request, case: FormText = "", token: FormText = "", kind: FormText = "",
+                 file: Annotated[UploadFile | None, File()] = None, csrf_token: CsrfField = "") -> Response:
+    services, case_id = request.app.state.services, case[:64]
+    try:
+        check_form_csrf(request, csrf_token)
+        access = parse_form(TokenIn, token=token).token
+        content = await file.read(MAX_BYTES + 1) if file is not None else b""
+        await run_in_threadpool(add_document, services, case_id, access, kind[:16], content, client_from(request))
+    except BastionError as error:
+        try:
+            return await run_in_threadpool(case_page, request, case_id, token[:256], None, error)
+        except BastionError:
+            return refusal_page(request, error)
+    from bastion.web.pages.login import see_other
+
+    # Back to the case by its link (POST-redirect-GET), so a reload does not upload again.
+    return see_other(f"/recovery/case?case={case_id}&token={access}&done=uploaded")
+
+
+@router.get("/cancel")
+def cancel_page(request: Request, token: str = "") -> Response:
+    try:
+        body = parse_form(TokenIn, token=token)
+    except BastionError:
+        return refusal_page(request, BastionError("token.invalid"))
+    return public_form_page(request, "recovery/cancel.html", token=body.token)
+
+
+@router.post("/cancel")
+def cancel_submit(request: Request, token: FormText = "", csrf_token: CsrfField = "") -> Response:
+    try:
+        body = parse_form(TokenIn, token=token)
+        check_form_csrf(request, csrf_token)
+    except BastionError as error:
+        return public_form_page(request, "recovery/cancel.html", error, token=token[:256])
+    try:
+        cancelled = cancel_with_link(request.app.state.services, body.token, client_from(request))
+    except BastionError as error:
+        return refusal_page(request, error)
+    return render(request, "recovery/cancelled.html", cancelled=cancelled)
+
+
+@router.get("")
+def recovery_home() -> Response:
+    from bastion.web.pages.login import see_other
+
+    return see_other("/recovery/mfa-reset")
+
+
+# Last: the request pages' path would otherwise take /recovery/case and /recovery/cancel.
+@router.get("/{which}")
+def request_page(request: Request, which: str) -> Response:
+    if which not in REQUESTS:
+        return refusal_page(request, BastionError("resource.not_found"))
+    return _request_form(request, which)
+
+
+@router.post("/{which}")
+def request_submit(request: Request, which: str, email: FormText = "", password: FormText = "",
+                   csrf_token: CsrfField = "") -> Response:
+    if which not in REQUESTS:
+        return refusal_page(request, BastionError("resource.not_found"))
+    services = request.app.state.services
+    try:
+        check_form_csrf(request, csrf_token)
+        body = parse_form(CaseRequestIn, email=email, password=password)
+        request_case(services, REQUESTS[which][0], body.email, body.password, client_from(request))
+    except BastionError as error:
+        return _request_form(request, which, error, email=email.strip()[:320])
+    # The same page whoever asked: only the account's mailbox learns whether a case was opened.
+    return render(request, "recovery/requested.html", title=REQUESTS[which][1],
+                  mailbox=mailbox_enabled(services.settings))

@@ -1,0 +1,35 @@
+"""Sign-in history: every attempt, newest first, with its device and place in words."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from bastion.accounts.devices import describe_agent
+from bastion.risk.words import place_words
+from bastion.signin.attempts import list_activity
+from bastion.web.pages.display import outcome_words, reason_words
+from bastion.web.pages.signed_in import account_page, page_session
+
+router = APIRouter(prefix="/security")
+PER_PAGE = 20
+METHODS = {"password": "Password", "passkey": "Passkey", "totp": "Authenticator code",
+           "backup_code": "Backup code", "device": "Emailed code"}
+
+
+@router.get("/activity")
+def activity(request: Request, before: str = "") -> Response:
+    session = page_session(request)
+    if isinstance(session, Response):
+        return session
+    cursor = int(before) if before.isdigit() and len(before) < 19 else None
+    page = list_activity(request.app.state.services, session.account_id, cursor, PER_PAGE)
+    items = [
+        dict(time=item.created_at, outcome=item.outcome, outcome_words=outcome_words(item.outcome),
+             reason=reason_words(item.code), reference=item.reference, ip=item.ip or "unknown",
+             device=describe_agent(item.user_agent), location=place_words(item.country),
+             method=METHODS.get(item.method or "", ""))
+        for item in page.items
+    ]
+    return account_page(request, session, "security/activity.html", activity=items, next_cursor=page.next_cursor,
+                        first_page=cursor is None)

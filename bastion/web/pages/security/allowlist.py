@@ -1,0 +1,58 @@
+"""The IP allowlist (REQUIREMENTS 29): sign-in only from these networks."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from bastion.accounts.settings import MAX_ALLOWLIST, get_ip_allowlist, set_ip_allowlist
+from bastion.errors import BastionError
+from bastion.sessions.tokens import SessionInfo
+from bastion.signin.gates import ip_allowed
+from bastion.web.api.restrictions import AllowlistIn
+from bastion.web.client import client_from
+from bastion.web.pages.forms import CSRF_FIELD, parse_form
+from bastion.web.pages.login import see_other
+from bastion.web.pages.signed_in import account_page, act, notice_for, page_session
+
+router = APIRouter(prefix="/security")
+PAGE = "/security/allowlist"
+NOTICES = {"saved": "Your IP allowlist is saved. We emailed you about the change."}
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def allowlist_page(request: Request, session: SessionInfo, error: BastionError | None = None,
+                   notice: str | None = None, typed: str | None = None) -> Response:
+    cidrs = get_ip_allowlist(request.app.state.services, session.account_id)
+    ip = client_from(request).ip
+    return account_page(request, session, "security/allowlist.html", error, notice, cidrs=cidrs, ip=ip or "unknown",
+                        here_allowed=ip_allowed(cidrs, ip), typed="\n".join(cidrs) if typed is None else typed,
+                        limit=MAX_ALLOWLIST)
+
+
+@router.get("/allowlist")
+def allowlist(request: Request, done: str = "") -> Response:
+    session = page_session(request)
+    if isinstance(session, Response):
+        return session
+    return allowlist_page(request, session, notice=notice_for(done, NOTICES))
+
+
+@router.post("/allowlist")
+def save(request: Request, cidrs: Annotated[str, Form()] = "",
+         csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    typed = cidrs[:4000]
+
+    def save_it(session: SessionInfo) -> Response:
+        entries = [entry for entry in _SEPARATORS.split(typed) if entry]
+        if len(entries) > MAX_ALLOWLIST:
+            raise BastionError("request.invalid", detail=f"At most {MAX_ALLOWLIST} networks.")
+        body = parse_form(AllowlistIn, cidrs=entries)
+        set_ip_allowlist(request.app.state.services, session, body.cidrs, client_from(request))
+        return see_other(f"{PAGE}?done=saved")
+
+    return act(request, csrf_token, PAGE, save_it,
+               lambda session, error: allowlist_page(request, session, error, typed=typed))

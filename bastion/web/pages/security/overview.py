@@ -1,0 +1,47 @@
+"""The security center's overview: who is signed in, holds on the account, what protects it,
+and the emergency brake (freeze)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from bastion.accounts.settings import has_anti_phishing_code
+from bastion.mfa.factors import summary
+from bastion.recovery.holds import active_restrictions
+from bastion.sessions.tokens import list_sessions
+from bastion.web.pages.login import see_other
+from bastion.web.pages.signed_in import account_page, notice_for, page_session
+
+router = APIRouter()
+HOLD_KINDS = {"withdrawal": "Withdrawals paused"}
+HOLD_REASONS = {
+    "password_reset": "because your password was reset",
+    "mfa_disabled": "because two-step sign-in was turned off",
+    "mfa_reset_completed": "because two-step sign-in was reset through support",
+    "unfreeze_completed": "because your account was unfrozen",
+}
+NOTICES = {"password": "Your password is changed. We emailed you about it."}
+
+
+@router.get("/")
+def overview(request: Request, done: str = "") -> Response:
+    session = page_session(request)
+    if isinstance(session, Response):
+        return session
+    services = request.app.state.services
+    with services.db.transaction() as tx:
+        factors = summary(tx, session.account_id)
+    holds = [dict(kind=HOLD_KINDS.get(item.kind, item.kind.replace("_", " ").capitalize()),
+                  reason=HOLD_REASONS.get(item.reason, ""), until=item.until)
+             for item in active_restrictions(services, session.account_id)]
+    sessions = len(list_sessions(services, session.account_id))
+    return account_page(request, session, "security/overview.html", notice=notice_for(done, NOTICES),
+                        factors=factors, holds=holds, other_sessions=sessions - 1,
+                        anti_phishing_set=has_anti_phishing_code(services, session.account_id))
+
+
+@router.get("/security")
+def security() -> Response:
+    """Where emails send people to review their security settings."""
+    return see_other("/")

@@ -1,0 +1,109 @@
+"""What every signed-in page shares: the cookie session, its CSRF token, step-up as a page.
+
+A signed-out browser is sent to sign-in; any other refusal (a maintenance window that pauses
+sessions, a missing CSRF value) is a page with its message, reference and steps. Every change
+that needs a recent proof of identity answers the "Confirm it's you" page instead of an error,
+and comes back to the page it was made from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from fastapi import Request
+from starlette.responses import Response
+
+from bastion.errors import BastionError
+from bastion.sessions.tokens import SessionInfo
+from bastion.web.api.admin import ensure_staff
+from bastion.web.deps import csrf_token_for, session_from_request
+from bastion.web.pages.login import SIGNED_OUT, to_login
+from bastion.web.pages.render import problem_for, refusal_page, render
+
+# The signed-in areas and their pages, in the order their navigation shows them.
+SECURITY_PAGES = (
+    ("/", "Overview"),
+    ("/security/two-factor", "Two-step sign-in"),
+    ("/security/sessions", "Sessions and devices"),
+    ("/security/activity", "Activity"),
+    ("/security/password", "Password"),
+    ("/security/emails", "Emails"),
+    ("/security/allowlist", "IP allowlist"),
+)
+STAFF_AREAS = (("support", "/support", "Support"), ("admin", "/admin", "Admin"))
+SUPPORT_PAGES = (("/support", "Cases"), ("/support/accounts", "Accounts"), ("/support/references", "References"))
+ADMIN_PAGES = (
+    ("/admin/maintenance", "Maintenance"),
+    ("/admin/client-versions", "App versions"),
+    ("/admin/accounts", "Suspensions and bans"),
+    ("/admin/announcements", "Announcements"),
+    ("/admin/service-keys", "Service keys"),
+)
+SUPPORT = ("support", "admin")
+ADMIN = ("admin",)
+# Notices after a redirect come from fixed lists: nothing from the address is echoed.
+COMMON_NOTICES = {"confirmed": "Thanks, that's confirmed: you can change your security settings for the next few minutes."}
+
+
+def notice_for(done: str, notices: dict[str, str]) -> str | None:
+    return notices.get(done) or COMMON_NOTICES.get(done)
+
+
+def page_session(request: Request, csrf_token: str | None = None,
+                 roles: tuple[str, ...] = ()) -> SessionInfo | Response:
+    """The cookie session (after the CSRF check for a POST), or the answer to give instead.
+
+    With `roles`, staff pages: the role and a session signed in with a second factor, or a 403 page.
+    """
+    try:
+        session = session_from_request(request, csrf_form_value=csrf_token)
+    except BastionError as error:
+        if error.code in SIGNED_OUT:
+            return to_login(request)
+        return refusal_page(request, error)
+    if roles:
+        try:
+            ensure_staff(session, roles)
+        except BastionError as error:
+            return account_page(request, session, "problem.html", error)
+    return session
+
+
+def needs_step_up(request: Request, session: SessionInfo) -> bool:
+    services = request.app.state.services
+    return services.clock.now() - session.authenticated_at > timedelta(minutes=services.settings.reauth_minutes)
+
+
+def account_page(request: Request, session: SessionInfo, name: str, error: BastionError | None = None,
+                 notice: str | None = None, **context: Any) -> Response:
+    """A signed-in page: its refusal (if any) shown on it, the session's CSRF token in its forms."""
+    services = request.app.state.services
+    response = render(
+        request, name, status_code=error.reason.status if error else 200,
+        problem=problem_for(request, error) if error else None, notice=notice, signed_in=True,
+        email=session.email, csrf_token=csrf_token_for(services, session.id), path=request.url.path,
+        security_pages=SECURITY_PAGES, support_pages=SUPPORT_PAGES, admin_pages=ADMIN_PAGES,
+        staff_areas=[(path, label) for role, path, label in STAFF_AREAS
+                     if role in session.roles or "admin" in session.roles],
+        stale=needs_step_up(request, session), **context)
+    if error is not None and error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def act(request: Request, csrf_token: str, back: str, action: Callable[[SessionInfo], Response],
+        refused: Callable[[SessionInfo, BastionError], Response], roles: tuple[str, ...] = ()) -> Response:
+    """Run a signed-in change: step-up when it needs one, its page with the refusal otherwise."""
+    session = page_session(request, csrf_token, roles)
+    if isinstance(session, Response):
+        return session
+    try:
+        return action(session)
+    except BastionError as error:
+        if error.code == "reauth.required":
+            from bastion.web.pages.security.step_up import step_up_page
+
+            return step_up_page(request, session, back)
+        return refused(session, error)

@@ -1,0 +1,141 @@
+// Bastion pages work without this script; it adds what only a script can do: passkeys (the
+// browser's WebAuthn API), including offering them in the email field's autofill (conditional UI).
+// Forms marked data-passkey ask their data-options URL for the WebAuthn options, let the browser
+// sign, put the answer in the form's "credential" field and submit the form as usual.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  var PKC = window.PublicKeyCredential;
+  var supported = !!(PKC && PKC.parseCreationOptionsFromJSON && PKC.parseRequestOptionsFromJSON &&
+                     navigator.credentials);
+  var conditional = null;  // the pending autofill request, cancelled when a button is pressed
+
+  function element(tag, text) {
+    var node = document.createElement(tag);
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  // A refusal rendered like the server's own: title, detail, steps, reference (never a raw code).
+  function showProblem(form, problem) {
+    var box = form.querySelector(".js-problem");
+    box.textContent = "";
+    box.className = "js-problem alert";
+    box.appendChild(element("h2", problem.title));
+    if (problem.detail) box.appendChild(element("p", problem.detail));
+    if (problem.help && problem.help.length) {
+      box.appendChild(element("p", "What you can do:")).className = "steps-intro";
+      var steps = box.appendChild(element("ol"));
+      steps.className = "steps";
+      problem.help.forEach(function (step) { steps.appendChild(element("li", step)); });
+    }
+    if (problem.action && problem.action.href || problem.help_url) {
+      var links = box.appendChild(element("p"));
+      links.className = "problem-links";
+      if (problem.action && problem.action.href) {
+        var fix = links.appendChild(element("a", problem.action.label));
+        fix.href = problem.action.href;
+        fix.className = "button secondary";
+      }
+      if (problem.help_url) links.appendChild(element("a", "More help with this")).href = problem.help_url;
+    }
+    if (problem.reference) {
+      var reference = box.appendChild(element("p", "Reference "));
+      reference.className = "reference";
+      reference.appendChild(element("code", problem.reference));
+      reference.appendChild(document.createTextNode(" — quote it if you contact support."));
+    }
+    box.hidden = false;
+    box.tabIndex = -1;
+    box.focus();
+  }
+
+  function clearProblem(form) {
+    var box = form.querySelector(".js-problem");
+    if (box) box.hidden = true;
+  }
+
+  function requestOptions(form) {
+    var body = {};
+    if (form.elements.flow_id) body.flow_id = form.elements.flow_id.value;
+    return fetch(form.dataset.options, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json",
+                "X-CSRF-Token": form.elements.csrf_token.value},
+      body: JSON.stringify(body)
+    }).then(function (answer) {
+      return answer.json().then(function (data) {
+        if (!answer.ok) throw {problem: data};
+        return data.publicKey;
+      });
+    });
+  }
+
+  function ceremony(form, mediation, signal) {
+    return requestOptions(form).then(function (publicKey) {
+      if (form.dataset.passkey === "register") {
+        return navigator.credentials.create({publicKey: PKC.parseCreationOptionsFromJSON(publicKey)});
+      }
+      var request = {publicKey: PKC.parseRequestOptionsFromJSON(publicKey), mediation: mediation};
+      if (signal) request.signal = signal;
+      return navigator.credentials.get(request);
+    });
+  }
+
+  function finish(form, credential) {
+    form.elements.credential.value = JSON.stringify(credential.toJSON());
+    if (form.dataset.remember) {
+      var box = document.getElementById(form.dataset.remember);
+      form.elements.remember.value = box && box.checked ? "on" : "";
+    }
+    form.submit();  // an ordinary post: the server answers with the next page
+  }
+
+  function failed(form, error) {
+    if (error && error.problem) {
+      if (error.problem.code === "reauth.required") {
+        window.location.assign("/security/confirm?back=" + encodeURIComponent(window.location.pathname));
+        return;
+      }
+      showProblem(form, error.problem);
+    } else if (error && (error.name === "NotAllowedError" || error.name === "AbortError")) {
+      showProblem(form, {title: "Passkey not used",
+                         detail: "The request was cancelled or took too long.",
+                         help: ["Try again and follow what your device asks.", "Or use another way."]});
+    } else if (error && error.name === "InvalidStateError") {
+      showProblem(form, {title: "Already added", detail: "This device already holds a passkey for your account."});
+    } else {
+      showProblem(form, {title: "Passkey not available",
+                         detail: "This browser or device could not use a passkey here.",
+                         help: ["Try another browser or device.", "Or use another way."]});
+    }
+  }
+
+  document.querySelectorAll("form[data-passkey]").forEach(function (form) {
+    if (!supported) return;  // the form stays as the server rendered it, with its no-JavaScript hint
+    form.hidden = false;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (conditional) conditional.abort();
+      clearProblem(form);
+      ceremony(form, "optional").then(function (credential) {
+        if (credential) finish(form, credential);
+      }).catch(function (error) { failed(form, error); });
+    });
+  });
+
+  // Passkeys in the email field's autofill: started once, quietly; a refusal here shows nothing.
+  // Not offered again on a page that shows a refusal: the person chooses what to try next.
+  var signIn = document.querySelector('form[data-passkey="sign-in"][data-conditional]');
+  if (signIn && supported && PKC.isConditionalMediationAvailable) {
+    PKC.isConditionalMediationAvailable().then(function (available) {
+      if (!available) return;
+      conditional = new AbortController();
+      return ceremony(signIn, "conditional", conditional.signal).then(function (credential) {
+        if (credential) finish(signIn, credential);
+      });
+    }).catch(function () {});
+  }
+})();
