@@ -42,6 +42,8 @@ FUZZ_EXAMPLES = int(os.environ.get("BASTION_FUZZ_EXAMPLES", "12"))
 EXPECTED_5XX = {"service.maintenance", "service.unavailable"}
 CASES = itertools.count()
 
+pytestmark = pytest.mark.fuzz
+
 
 class Fuzzed:
     """The app under test, and sessions made fresh for the cases that need one."""

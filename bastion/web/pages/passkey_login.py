@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse
 from pydantic import StringConstraints
 from starlette.responses import Response
@@ -68,8 +68,12 @@ class FlowRef(Body):
     flow_id: Annotated[str, StringConstraints(max_length=64)] = ""
 
 
-@router.post("/second-step/passkey/options")
+def _header_csrf(request: Request) -> None:
+    """Checked before the body is read: a cross-site request is refused as such, whatever it sent."""
+    check_form_csrf(request, request.headers.get(CSRF_HEADER, ""))
+
+
+@router.post("/second-step/passkey/options", dependencies=[Depends(_header_csrf)])
 def second_step_request_options(request: Request, body: FlowRef) -> Response:
     """The flow id comes in the body, never in the address (which reaches logs)."""
-    check_form_csrf(request, request.headers.get(CSRF_HEADER, ""))
     return JSONResponse({"publicKey": second_factor_options(request.app.state.services, body.flow_id)})

@@ -93,8 +93,8 @@ def cancel_page(request: Request, token: str = "") -> Response:
 @router.post("/cancel")
 def cancel_submit(request: Request, token: FormText = "", csrf_token: CsrfField = "") -> Response:
     try:
+        check_form_csrf(request, csrf_token)  # first: a cross-site post is refused as such
         body = parse_form(TokenIn, token=token)
-        check_form_csrf(request, csrf_token)
     except BastionError as error:
         return public_form_page(request, "recovery/cancel.html", error, token=token[:256])
     try:
@@ -122,11 +122,14 @@ def request_page(request: Request, which: str) -> Response:
 @router.post("/{which}")
 def request_submit(request: Request, which: str, email: FormText = "", password: FormText = "",
                    csrf_token: CsrfField = "") -> Response:
+    try:
+        check_form_csrf(request, csrf_token)  # first: a cross-site post is refused as such
+    except BastionError as error:
+        return refusal_page(request, error)
     if which not in REQUESTS:
         return refusal_page(request, BastionError("resource.not_found"))
     services = request.app.state.services
     try:
-        check_form_csrf(request, csrf_token)
         body = parse_form(CaseRequestIn, email=email, password=password)
         request_case(services, REQUESTS[which][0], body.email, body.password, client_from(request))
     except BastionError as error:
