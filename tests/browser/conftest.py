@@ -99,11 +99,9 @@ def site(live_site: Site) -> Site:
     return live_site
 
 
-@pytest.fixture
-def page(browser: Any, live_site: Site) -> Iterator[Any]:
-    """A page in a fresh context: no cookies, so a new device to Bastion."""
-    context = browser.new_context(base_url=live_site.base_url, viewport={"width": 1280, "height": 900},
-                                  accept_downloads=True)
+def _watched_page(browser: Any, live_site: Site, **options: Any) -> Iterator[Any]:
+    """A page in its own fresh context, failing the test on a script error or CSP violation."""
+    context = browser.new_context(base_url=live_site.base_url, viewport={"width": 1280, "height": 900}, **options)
     context.set_default_timeout(10_000)
     page = context.new_page()
     live_site.watch(page)
@@ -113,6 +111,12 @@ def page(browser: Any, live_site: Site) -> Iterator[Any]:
     finally:
         live_site.problems.pop(id(page), None)
         context.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_site: Site) -> Iterator[Any]:
+    """A page in a fresh context: no cookies, so a new device to Bastion."""
+    yield from _watched_page(browser, live_site, accept_downloads=True)
 
 
 @pytest.fixture
@@ -128,16 +132,7 @@ def page_without_script(browser: Any, live_site: Site) -> Iterator[Any]:
 @pytest.fixture
 def other_page(browser: Any, live_site: Site) -> Iterator[Any]:
     """A second person at another browser, at the same time (e.g. a support agent)."""
-    context = browser.new_context(base_url=live_site.base_url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    live_site.watch(page)
-    yield page
-    try:
-        live_site.assert_no_page_errors(page)
-    finally:
-        live_site.problems.pop(id(page), None)
-        context.close()
+    yield from _watched_page(browser, live_site)
 
 
 @pytest.fixture
