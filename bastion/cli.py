@@ -109,7 +109,7 @@ def serve_options(workers: int) -> dict[str, object]:
 
 @app.command()
 def calibrate(
-    target_ms: Annotated[float, typer.Option(min=1, help="Time one verification should take on one core.")] = 75,
+    target_ms: Annotated[float, typer.Option(min=1, help="Time one verification should take on one core.")] = 100,
     memory_kib: Annotated[int, typer.Option(min=8, help="argon2 memory (KiB); OWASP's minimum is 19456.")] = 19456,
     parallelism: Annotated[int, typer.Option(min=1, help="argon2 lanes.")] = 1,
     samples: Annotated[int, typer.Option(min=1, max=50, help="Verifications timed per setting (median).")] = 5,

@@ -206,6 +206,25 @@ def wait_for_quiet(limit: float) -> None:
         print("machine still busy: measuring anyway", flush=True)
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU a process (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def processes_cpu_seconds(name: str) -> float:
+    """The same, summed over every process of that name (e.g. all of PostgreSQL's backends)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    total += process_cpu_seconds(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError):
+                continue  # ended meanwhile
+    return total
+
+
 class BusyMeter:
     """How busy the whole machine was between start() and stop(), 0..1 (other work skews figures)."""
 

@@ -2,7 +2,7 @@
 """Credential-stuffing benchmark: does the owner still sign in while an attack runs? (issue 3)
 
 Starts one `bastion serve` on 127.0.0.1 (PostgreSQL + Redis like production by default,
-the default argon2 parameters m=19456 KiB, t=4, p=1), seeds a victim account and signs it
+the default argon2 parameters m=19456 KiB, t=8, p=1), seeds a victim account and signs it
 in once, keeping the device identifier Bastion issues (sent back as `X-Device-Id`). Then `wrk` offers
 `--rate` wrong-password attempts a second for `--seconds` from random client addresses
 (X-Forwarded-For, trusted from 127.0.0.1 only) across ~22,800 /24s, on random emails

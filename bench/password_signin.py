@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     stored = PasswordHasher(time_cost=args.argon2_time_cost, memory_cost=args.argon2_memory_kib,
                             parallelism=args.argon2_parallelism, type=Type.ID).hash(PASSWORD)
     raws, rounds, probe_latencies = [], [], []
+    cpu_ms: list[list[float]] = []  # per sign-in: [server process, PostgreSQL]
     with common.scratch_database(args.pg_admin_dsn, keep=args.keep) as database_url:
         env = {**os.environ, "BASTION_ENV": "dev", "BASTION_DATA_DIR": str(workdir / "data"),
                "BASTION_DATABASE_URL": database_url, "BASTION_SECRET_KEYS": secret_keys,
@@ -162,8 +163,13 @@ def main(argv: list[str] | None = None) -> int:
                 probe.thread.start()
                 profiler = (common.start_profile(server.pid, args.seconds, args.profile)
                             if args.profile and round_number == 0 else None)
+                cpu_before = common.process_cpu_seconds(server.pid), common.processes_cpu_seconds("postgres")
                 result = common.run_wrk(base, requests, args.seconds, args.connections, cpu=args.load_cpu,
                                         timeout_s=30)
+                signed_in = result["rps"] * args.seconds
+                cpu_ms.append([1000 * (after - before) / max(1.0, signed_in) for before, after in zip(
+                    cpu_before, (common.process_cpu_seconds(server.pid), common.processes_cpu_seconds("postgres")),
+                    strict=True)])
                 probe.stop.set()
                 probe.thread.join(timeout=30)
                 if profiler is not None:
@@ -171,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
                 rounds.append(result)
                 probe_latencies += probe.latencies
                 print(f"round {round_number + 1}: raw {raws[-1]:.2f} verifications/s, sign-ins {result['rps']:.2f}/s, "
-                      f"non-2xx {result['errors']['status']}", flush=True)
+                      f"non-2xx {result['errors']['status']}, CPU per sign-in: server {cpu_ms[-1][0]:.1f} ms, "
+                      f"PostgreSQL {cpu_ms[-1][1]:.1f} ms", flush=True)
             busy = meter.stop()
     raw = median(raws)
     result = {"rps": median([r["rps"] for r in rounds]),
@@ -190,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         "probe_ms": {"count": len(probe_latencies), "p50": round(percentile(probe_latencies, 50), 2),
                      "p99": round(percentile(probe_latencies, 99), 2),
                      "max": round(max(probe_latencies, default=float("nan")), 2)},
+        # CPU per sign-in, the hash included (its share: hash_ms), and what PostgreSQL spent on it.
+        "cpu_ms_per_sign_in": {"server": round(median([c[0] for c in cpu_ms]), 1),
+                               "postgres": round(median([c[1] for c in cpu_ms]), 1)},
         "machine_busy": round(busy, 2),
         "raw_runs": raws,
         "sign_in_runs": [r["rps"] for r in rounds],
@@ -218,6 +228,8 @@ def render(summary: dict, args: argparse.Namespace) -> str:  # type: ignore[type
          f"{summary['sign_in_latency_ms']['p99']:.0f} ms", f"{args.connections} in flight"],
         ["event loop probe during sign-ins p50 / p99 / max", f"{probe['p50']} / {probe['p99']} / {probe['max']} ms",
          f"{probe['count']} probes; one hash: {summary['hash_ms']} ms: {verdict(summary['loop_met'])}"],
+        ["CPU per sign-in: server process / PostgreSQL", f"{summary['cpu_ms_per_sign_in']['server']} / "
+         f"{summary['cpu_ms_per_sign_in']['postgres']} ms", f"one hash: {summary['hash_ms']} ms"],
         ["raw runs / sign-in runs", " / ".join(str(round(x, 2)) for x in summary["raw_runs"]),
          " / ".join(str(round(x, 2)) for x in summary["sign_in_runs"])],
     ]

@@ -1,10 +1,12 @@
 """Choosing argon2id parameters for this machine (`bastion calibrate`).
 
-The memory and parallelism are chosen by the operator (19 MiB and 1 lane by default, OWASP's
-minimum memory); the time cost rises from OWASP's minimum until one verification takes at
-least the target on one core. Bastion's defaults (m=19456 KiB, t=4, p=1) came out of this at
-a 75 ms target on a 2-vCPU cloud VM: about 80–95 ms a verification there, so within 50–300 ms
-on cores up to 1.6x faster or 3x slower.
+The memory and parallelism are chosen by the operator (19 MiB and 1 lane by default: OWASP's
+minimum memory, one lane because each request's hash gets one core); the time cost rises from
+OWASP's minimum until one verification takes at least the target on one core. Bastion's
+defaults (m=19456 KiB, t=8, p=1) came out of this at a 100 ms target on a quiet 2-vCPU cloud
+VM: about 90–105 ms a verification there, so within 50–300 ms on cores up to 1.8x faster or 2.9x
+slower. Why not more memory at fewer passes: at 64 MiB each hash maps fresh memory, which cost
+the server twice the non-hash work per sign-in of 19 MiB (docs/benchmarks.md, benchmark 2).
 """
 
 from __future__ import annotations

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
 from bastion.risk.geo import locate
 from bastion.store.models import Device
-from bastion.store.upsert import insert_ignoring_duplicates
+from bastion.store.upsert import insert_or_update
 
 _SYSTEM_WORDS = {"Mac OS X": "macOS", "Chrome OS": "ChromeOS"}
 
@@ -64,12 +64,14 @@ def describe_agent(user_agent: str | None) -> str:
     return user_agent[:60] + ("…" if len(user_agent) > 60 else "")
 
 
+_KNOWN = select(Device.id).where(Device.account_id == bindparam("account_id"),
+                                 Device.device_hash == bindparam("device_hash"))  # built once: sign-in path
+
+
 def is_known_device(tx: Tx, account_id: str, device_hash: str | None) -> bool:
     if not device_hash:
         return False
-    return tx.execute(
-        select(Device.id).where(Device.account_id == account_id, Device.device_hash == device_hash)
-    ).first() is not None
+    return tx.execute(_KNOWN, {"account_id": account_id, "device_hash": device_hash}).first() is not None
 
 
 def remember_device(tx: Tx, now: datetime, account_id: str, client: Client) -> None:
@@ -81,16 +83,8 @@ def remember_device(tx: Tx, now: datetime, account_id: str, client: Client) -> N
     seen = dict(last_seen_at=now, last_ip=client.ip, user_agent=client.user_agent, browser=agent.browser,
                 os=agent.os, device_family=agent.device_family, last_country=location.country,
                 last_asn_name=location.asn_name)
-    inserted = insert_ignoring_duplicates(
-        tx, Device, dict(account_id=account_id, device_hash=client.device_id, first_seen_at=now, **seen),
-        conflict_columns=("account_id", "device_hash"),
-    )
-    if not inserted:
-        tx.execute(
-            update(Device)
-            .where(Device.account_id == account_id, Device.device_hash == client.device_id)
-            .values(**seen)
-        )
+    insert_or_update(tx, Device, dict(account_id=account_id, device_hash=client.device_id, first_seen_at=now, **seen),
+                     conflict_columns=("account_id", "device_hash"), updates=seen)
 
 
 def list_devices(tx: Tx, account_id: str) -> list[Device]:

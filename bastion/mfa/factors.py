@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.mfa import backup_codes, totp_repo
@@ -20,16 +20,26 @@ def passkey_count(tx: Tx, account_id: str) -> int:
     return tx.execute(select(func.count()).select_from(Passkey).where(Passkey.account_id == account_id)).scalar_one()
 
 
+# Whether there is a confirmed authenticator and a passkey, in one round trip (built once: sign-in path).
+_REAL_FACTORS = select(
+    select(TotpCredential.id).where(TotpCredential.account_id == bindparam("account_id"),
+                                    TotpCredential.confirmed_at.is_not(None)).exists(),
+    select(Passkey.id).where(Passkey.account_id == bindparam("account_id")).exists(),
+)
+
+
+def _real_factors(tx: Tx, account_id: str) -> tuple[bool, bool]:
+    has_totp, has_passkey = tx.execute(_REAL_FACTORS, {"account_id": account_id}).one()
+    return bool(has_totp), bool(has_passkey)
+
+
 def enrolled_methods(tx: Tx, account_id: str) -> list[str]:
     """The second-step methods a sign-in of this account may use; empty when 2FA is off.
 
     Backup codes only stand in for a real factor: alone they do not turn 2FA on.
     """
-    methods = []
-    if totp_repo.confirmed_credential(tx, account_id) is not None:
-        methods.append("totp")
-    if passkey_count(tx, account_id):
-        methods.append("passkey")
+    has_totp, has_passkey = _real_factors(tx, account_id)
+    methods = [method for method, enrolled in (("totp", has_totp), ("passkey", has_passkey)) if enrolled]
     if methods:
         code_set = backup_codes.status(tx, account_id)
         if code_set is not None and code_set.remaining:
@@ -38,7 +48,7 @@ def enrolled_methods(tx: Tx, account_id: str) -> list[str]:
 
 
 def has_second_factor(tx: Tx, account_id: str) -> bool:
-    return totp_repo.confirmed_credential(tx, account_id) is not None or passkey_count(tx, account_id) > 0
+    return any(_real_factors(tx, account_id))
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.risk.assess import History
@@ -12,11 +13,36 @@ from bastion.risk.trust import fingerprint, is_trusted
 from bastion.store.models import Account, Device, SignInAttempt
 
 
+# Built once (the sign-in path): building a statement costs more than running it from the compiled cache.
+_DEVICE = select(Device).where(Device.account_id == bindparam("account_id"),
+                               Device.device_hash == bindparam("device_hash"))
+_ANY_DEVICE = select(Device.id).where(Device.account_id == bindparam("account_id")).limit(1)
+_LOCATED_SUCCESS = (SignInAttempt.account_id == bindparam("account_id"), SignInAttempt.outcome == "success",
+                    SignInAttempt.country.is_not(None))
+
+
+def _latest_located(column: ColumnElement[Any]) -> ScalarSelect[Any]:
+    return select(column).where(*_LOCATED_SUCCESS).order_by(SignInAttempt.id.desc()).limit(1).scalar_subquery()
+
+
+# One round trip: the last located success, and the wrong passwords since `failures_since`.
+_PAST = select(
+    _latest_located(SignInAttempt.country),
+    _latest_located(SignInAttempt.created_at),
+    select(func.count()).select_from(SignInAttempt).where(
+        # Wrong passwords only: second-step failures have their own limits (REQUIREMENTS 10).
+        SignInAttempt.account_id == bindparam("account_id"), SignInAttempt.outcome == "failure",
+        SignInAttempt.code == "credentials.invalid", SignInAttempt.created_at >= bindparam("failures_since"),
+    ).scalar_subquery(),
+)
+_COUNTRIES = select(SignInAttempt.country).distinct().where(*_LOCATED_SUCCESS,
+                                                            SignInAttempt.created_at >= bindparam("since"))
+
+
 def find_device(tx: Tx, account_id: str, device_hash: str | None) -> Device | None:
     if not device_hash:
         return None
-    return tx.execute(select(Device).where(Device.account_id == account_id, Device.device_hash == device_hash)
-                      ).scalar_one_or_none()
+    return tx.execute(_DEVICE, {"account_id": account_id, "device_hash": device_hash}).scalar_one_or_none()
 
 
 def last_success(tx: Tx, account_id: str, located: bool = False) -> SignInAttempt | None:
@@ -29,22 +55,16 @@ def last_success(tx: Tx, account_id: str, located: bool = False) -> SignInAttemp
 def load_history(tx: Tx, account: Account, device_hash: str | None, now: datetime, country_days: int,
                  failure_window: timedelta) -> History:
     device = find_device(tx, account.id, device_hash)
-    has_devices = device is not None or tx.execute(
-        select(Device.id).where(Device.account_id == account.id).limit(1)).first() is not None
-    previous = last_success(tx, account.id, located=True)
+    has_devices = device is not None or tx.execute(_ANY_DEVICE, {"account_id": account.id}).first() is not None
+    previous_country, previous_at, recent_failures = tx.execute(
+        _PAST, {"account_id": account.id, "failures_since": now - failure_window}).one()
     countries: frozenset[str] = frozenset()
-    if previous is not None:
-        countries = frozenset(tx.execute(select(SignInAttempt.country).distinct().where(
-            SignInAttempt.account_id == account.id, SignInAttempt.outcome == "success",
-            SignInAttempt.country.is_not(None), SignInAttempt.created_at >= now - timedelta(days=country_days),
-        )).scalars())
-    failures = tx.execute(select(func.count()).select_from(SignInAttempt).where(
-        # Wrong passwords only: second-step failures have their own limits (REQUIREMENTS 10).
-        SignInAttempt.account_id == account.id, SignInAttempt.outcome == "failure",
-        SignInAttempt.code == "credentials.invalid", SignInAttempt.created_at >= now - failure_window)).scalar_one()
+    if previous_country is not None:
+        countries = frozenset(tx.execute(
+            _COUNTRIES, {"account_id": account.id, "since": now - timedelta(days=country_days)}).scalars())
     trusted = device is not None and device.trusted_until is not None and is_trusted(
         device, fingerprint(tx, account), now)
     return History(has_devices=has_devices, device_known=device is not None, device_trusted=trusted,
                    recent_countries=countries,
-                   previous=(previous.country, previous.created_at) if previous and previous.country else None,
-                   recent_failures=failures)
+                   previous=(previous_country, previous_at) if previous_country is not None else None,
+                   recent_failures=recent_failures)

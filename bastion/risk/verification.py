@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.devices import remember_device
 from bastion.accounts.repo import get_account
 from bastion.audit import record_event
 from bastion.context import Client
@@ -48,6 +47,7 @@ def issue_challenge(services: Services, tx: Tx, flow: SignInFlow, account: Accou
                                              DeviceChallenge.used_at.is_(None)).values(used_at=now))
     minutes = services.settings.device_verification_minutes
     challenge_id, code, token = new_id(), f"{secrets.randbelow(10**6):06d}", new_token()
+    tx.flush()  # a flow started in this transaction is written before the challenge that refers to it
     tx.add(DeviceChallenge(id=challenge_id, account_id=account.id, flow_id=flow.id,
                            code_mac=_code_mac(challenge_id, code), link_hash=hash_token(token), attempts=0,
                            created_at=now, expires_at=now + timedelta(minutes=minutes)))
@@ -151,8 +151,6 @@ def _complete(services: Services, flow_id: str, challenge_id: str, client: Clien
         record_attempt(tx, now, account.email, "device", "success" if authenticated else "challenge", client,
                        account_id=account.id, flow_id=flow.id,
                        code=None if isinstance(result, Authenticated) else result.requirement.status)
-        if authenticated:
-            remember_device(tx, now, account.id, client)
         return result
 
 

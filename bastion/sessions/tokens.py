@@ -28,6 +28,7 @@ from bastion.recovery.holds import Restriction, restrictions_in
 from bastion.services import Services
 from bastion.sessions.invalidation import sessions_changed
 from bastion.store.models import Account, Session
+from bastion.store.types import new_id
 
 TOKEN_PREFIX = "bst_"
 
@@ -81,6 +82,7 @@ def issue_session(
     idle, absolute = _lifetimes(services, remember)
     token = new_token(TOKEN_PREFIX)
     session = Session(
+        id=new_id(),
         account_id=account_id,
         token_hash=hash_token(token),
         created_at=now,
@@ -94,8 +96,7 @@ def issue_session(
         user_agent=(client.user_agent or "")[:512] or None,
         device_id=client.device_id,
     )
-    tx.add(session)
-    tx.flush()
+    tx.add(session)  # written with the rest of the transaction
     return token, session
 
 

@@ -8,18 +8,21 @@ A step that satisfies a requirement (e.g. a TOTP code for "mfa_required") marks 
 with `mark_done` and calls `advance_flow` again: the stages before it run again (so a freeze in
 the meantime still refuses), the done ones are skipped, the ones after it run, and the session
 gets the assurance level the flow reached (`facts["aal"]`, 1 unless a second factor raised it).
-Completing is a conditional UPDATE on the flow, so one flow yields at most one session; then each
-stage with a `completed` method acts on the success (in the same transaction).
+A flow that continues in a later request is completed by a conditional UPDATE, so one flow yields
+at most one session; then each stage with a `completed` method acts on the success (in the same
+transaction).
 """
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import update
+from sqlalchemy import inspect, update
 from sqlalchemy.orm import Session as Tx
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bastion.audit import record_event
 from bastion.context import Client
@@ -27,6 +30,7 @@ from bastion.errors import BastionError
 from bastion.services import Services
 from bastion.sessions.tokens import issue_session
 from bastion.store.models import Account, Session, SignInFlow
+from bastion.store.types import new_id
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class CompletingStage(Stage, Protocol):
 def start_flow(services: Services, tx: Tx, account: Account, client: Client, remember: bool) -> SignInFlow:
     now = services.clock.now()
     flow = SignInFlow(
+        id=new_id(),
         account_id=account.id,
         state="first_factor_passed",
         created_at=now,
@@ -82,36 +87,47 @@ def start_flow(services: Services, tx: Tx, account: Account, client: Client, rem
         device_id=client.device_id,
         facts={"done": ["password"]},
     )
-    tx.add(flow)
-    tx.flush()
+    tx.add(flow)  # written once, when the transaction flushes: see advance_flow
     return flow
 
 
 def advance_flow(
     services: Services, tx: Tx, flow: SignInFlow, account: Account, client: Client, stages: list[Stage]
 ) -> SignInResult:
-    """Run the stages not yet done; issue the session when all pass."""
+    """Run the stages not yet done; issue the session when all pass.
+
+    A flow started in this transaction (`start_flow`) is still unwritten: nobody else can see or
+    complete it, so its stages run without flushing it and it is written once, in its final state.
+    A flow read back for a later step is completed by the conditional UPDATE (one session per flow).
+    """
+    fresh = inspect(flow).pending
     done = set(flow.facts.get("done", []))
-    for stage in stages:
-        if stage.name in done:
-            continue
-        requirement = stage.check(services, tx, flow, account, client)
-        if requirement is not None:
-            flow.state = requirement.status
-            return StepRequired(flow, requirement)
-        done.add(stage.name)
+    with tx.no_autoflush if fresh else nullcontext():
+        for stage in stages:
+            if stage.name in done:
+                continue
+            requirement = stage.check(services, tx, flow, account, client)
+            if requirement is not None:
+                flow.state = requirement.status
+                return StepRequired(flow, requirement)
+            done.add(stage.name)
     now = services.clock.now()
     facts = {**flow.facts, "done": sorted(done)}
-    tx.flush()
-    claimed = tx.execute(
-        update(SignInFlow)
-        .where(SignInFlow.id == flow.id, SignInFlow.completed_at.is_(None))
-        .values(state="completed", completed_at=now, facts=facts)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        raise BastionError("flow.not_found")
-    flow.facts, flow.state, flow.completed_at = facts, "completed", now
+    if fresh:
+        flow.facts, flow.state, flow.completed_at = facts, "completed", now
+    else:
+        tx.flush()
+        claimed = tx.execute(
+            update(SignInFlow)
+            .where(SignInFlow.id == flow.id, SignInFlow.completed_at.is_(None))
+            .values(state="completed", completed_at=now, facts=facts)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            raise BastionError("flow.not_found")
+        # What the UPDATE wrote, without writing it again.
+        for name, value in (("facts", facts), ("state", "completed"), ("completed_at", now)):
+            set_committed_value(flow, name, value)
     token, session = issue_session(services, tx, account.id, client, remember=flow.remember,
                                    aal=int(flow.facts.get("aal", 1)))
     record_event(tx, now, "signin.succeeded", account.id, client, session_id=session.id, flow_id=flow.id,

@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.devices import is_known_device, remember_device
+from bastion.accounts.devices import is_known_device
 from bastion.accounts.repo import find_account_by_email, normalize_email
 from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
@@ -77,13 +77,11 @@ def sign_in_with_password(
     new_hash = services.passwords.hash(password) if services.passwords.needs_rehash(stored_hash) else None
     try:
         with services.db.transaction() as tx:
-            account = tx.merge(account)
+            tx.add(account)  # read just before the hash, unchanged since: no need to read it again
             if new_hash is not None:
                 account.password_hash = new_hash
             flow = start_flow(services, tx, account, client, remember)
             result = advance_flow(services, tx, flow, account, client, STAGES)
-            if isinstance(result, Authenticated):
-                remember_device(tx, now, account.id, client)
             record_attempt(tx, now, identifier, "password",
                            "success" if isinstance(result, Authenticated) else "challenge",
                            client, account_id=account.id, flow_id=flow.id,

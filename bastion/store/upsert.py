@@ -1,4 +1,4 @@
-"""INSERT … ON CONFLICT DO NOTHING on both SQLite and PostgreSQL."""
+"""INSERT … ON CONFLICT on both SQLite and PostgreSQL: one statement, atomic, no read first."""
 
 from __future__ import annotations
 
@@ -9,15 +9,26 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
+def _insert(tx: Session, model: type, values: dict[str, Any]) -> Any:
+    dialect = postgresql if tx.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model).values(**values)
+
+
 def insert_ignoring_duplicates(
     tx: Session, model: type, values: dict[str, Any], conflict_column: str | None = None,
     conflict_columns: tuple[str, ...] = (),
 ) -> bool:
     """Insert one row unless the unique column(s) already hold its values; True when inserted."""
     columns = [conflict_column] if conflict_column else list(conflict_columns)
-    dialect = postgresql if tx.get_bind().dialect.name == "postgresql" else sqlite
     key = inspect(model).primary_key[0]
-    statement = (dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=columns)
-                 .returning(key))
+    statement = _insert(tx, model, values).on_conflict_do_nothing(index_elements=columns).returning(key)
     # RETURNING, not rowcount: psycopg reports no usable rowcount for ON CONFLICT DO NOTHING here.
     return tx.execute(statement).first() is not None
+
+
+def insert_or_update(tx: Session, model: type, values: dict[str, Any], conflict_columns: tuple[str, ...],
+                     updates: dict[str, Any]) -> None:
+    """Insert one row, or set `updates` on the row that already holds its unique column(s)."""
+    statement = _insert(tx, model, values).on_conflict_do_update(index_elements=list(conflict_columns),
+                                                                   set_=updates)
+    tx.execute(statement)

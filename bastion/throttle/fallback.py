@@ -4,7 +4,12 @@ After a Redis failure the database is used for `retry_after` before Redis is tri
 again, so an outage costs one short timeout, not one per request. Counts and holds made
 during the outage live in the database; for `remember` after the last failure both are
 read (the larger wins), so a lock placed during the outage keeps holding once Redis is
-back. In steady state only Redis is read.
+back. In steady state only Redis is read and written.
+
+A reset (a success, an unlock) must clear the database's counts too, if any node counted there:
+a node back from an outage sets a mark in Redis for `remember`, and while the mark is up every
+node's reset also deletes in the database. (A node cut off from Redis while the others reach it
+can keep a stale count of its own until it reconnects: it errs towards a pause, never an opening.)
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from bastion.throttle.redis_store import RedisStore
 log = logging.getLogger("bastion.throttle")
 T = TypeVar("T")
 _FAILURES = (redis.ConnectionError, redis.TimeoutError, OSError)
+# Set in Redis while some node may hold counts in the database (see the module's docstring).
+FALLBACK_MARK = "fallback-used"
 
 
 class FallbackStore:
@@ -41,6 +48,7 @@ class FallbackStore:
         # Resets made while Redis was away (a success, an unlock): applied to Redis when it is back,
         # so a count reset during the outage does not come back with it.
         self._pending_resets: set[str] = set()
+        self._owes_mark = False
 
     @property
     def degraded(self) -> bool:
@@ -56,11 +64,12 @@ class FallbackStore:
         if self.degraded:
             return fallback()
         try:
-            self._flush_pending_resets()
+            self._catch_up()
             result = primary()
         except _FAILURES as error:
             with self._lock:
                 self._down_since = self._monotonic()
+                self._owes_mark = True
             log.warning("redis unreachable; counting in the database", extra={"error": type(error).__name__})
             return fallback()
         return result
@@ -81,23 +90,30 @@ class FallbackStore:
         return self._run(primary, lambda: self.fallback.count(key, now))
 
     def reset(self, *keys: str) -> None:
-        self.fallback.reset(*keys)
+        def primary() -> None:
+            if self.primary.reset_and_check_mark(FALLBACK_MARK, *keys) or self.recently_degraded:
+                self.fallback.reset(*keys)
 
         def remember() -> None:
+            self.fallback.reset(*keys)
             with self._lock:
                 self._pending_resets.update(keys)
 
-        self._run(lambda: self.primary.reset(*keys), remember)
+        self._run(primary, remember)
 
-    def _flush_pending_resets(self) -> None:
+    def _catch_up(self) -> None:
+        """Back from an outage: set the mark, then apply the resets Redis missed."""
         with self._lock:
+            owes_mark, self._owes_mark = self._owes_mark, False
             pending, self._pending_resets = self._pending_resets, set()
-        if not pending:
-            return
         try:
-            self.primary.reset(*pending)
+            if owes_mark:
+                self.primary.set_mark(FALLBACK_MARK, self.remember)
+            if pending:
+                self.primary.reset(*pending)
         except _FAILURES:
             with self._lock:
+                self._owes_mark |= owes_mark
                 self._pending_resets |= pending
             raise
 

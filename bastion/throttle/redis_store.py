@@ -71,6 +71,17 @@ class RedisStore:
         if keys:
             self.client.delete(*(self.prefix + kind + key for key in keys for kind in ("c:", "h:")))
 
+    def reset_and_check_mark(self, mark: str, *keys: str) -> bool:
+        """Delete the counters of `keys` and tell whether `mark` is set, in one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        if keys:
+            pipe.delete(*(self.prefix + kind + key for key in keys for kind in ("c:", "h:")))
+        pipe.exists(self.prefix + "m:" + mark)
+        return bool(pipe.execute()[-1])
+
+    def set_mark(self, mark: str, seconds: float) -> None:
+        self.client.set(self.prefix + "m:" + mark, 1, px=max(1, int(seconds * 1000)))
+
     def hold(self, key: str, until: datetime, now: datetime) -> None:
         self._hold(keys=[self.prefix + "h:" + key], args=[_ms(until), _ms(now), _GC_MARGIN_MS])
 

@@ -278,6 +278,7 @@ class FlakyRedis(MemoryStore):
         super().__init__()
         self.up = True
         self.calls = 0
+        self.marks: set[str] = set()
 
     def _check(self) -> None:
         self.calls += 1
@@ -295,6 +296,15 @@ class FlakyRedis(MemoryStore):
     def reset(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         self._check()
         return super().reset(*args, **kwargs)
+
+    def reset_and_check_mark(self, mark: str, *keys: str) -> bool:
+        self._check()
+        super().reset(*keys)
+        return mark in self.marks
+
+    def set_mark(self, mark: str, seconds: float) -> None:
+        self._check()
+        self.marks.add(mark)
 
     def hold(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         self._check()
@@ -368,7 +378,7 @@ def test_fallback_uses_the_database_while_degraded_and_redis_again_after_retry_a
     assert not store.recently_degraded
     calls = primary.calls
     assert store.held_until(lock, now) is None and store.count(key, now) == 2
-    assert primary.calls == calls + 2
+    assert primary.calls == calls + 3  # the two reads, after the mark owed for the second outage
 
 
 def test_a_success_during_the_outage_resets_the_count_for_good(fallback, clock) -> None:  # type: ignore[no-untyped-def]
@@ -384,3 +394,32 @@ def test_a_success_during_the_outage_resets_the_count_for_good(fallback, clock) 
     monotonic.value += 6  # Redis is tried again
     # One more typo after the outage is the first of a new run, not the fifth.
     assert store.increment(throttle_key, timedelta(days=30), now, sliding=True) == 1
+
+
+def test_in_steady_state_a_reset_touches_only_redis(fallback, clock, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    store, primary, secondary, _ = fallback
+    deleted: list[tuple[str, ...]] = []
+    monkeypatch.setattr(secondary, "reset", lambda *keys: deleted.append(keys))
+    key = SignInThrottle.identifier_key(f"steady-{uuid.uuid4().hex[:6]}@example.com")
+    store.increment(key, timedelta(days=30), clock.now(), sliding=True)
+    store.reset(key)
+    assert deleted == [] and primary.count(key, clock.now()) == 0
+
+
+def test_after_one_nodes_outage_every_nodes_reset_clears_the_database_too(fallback, clock) -> None:  # type: ignore[no-untyped-def]
+    """Node B counted failures in the database while Redis was away; the owner then signs in through
+    node A, which never lost Redis: B must not keep the old count."""
+    node_b, shared_redis, database, monotonic = fallback
+    node_a = FallbackStore(shared_redis, database, retry_after=5.0, remember=3600.0, monotonic=monotonic)  # type: ignore[arg-type]
+    now = clock.now()
+    key = SignInThrottle.identifier_key(f"two-nodes-{uuid.uuid4().hex[:6]}@example.com")
+    shared_redis.up = False
+    for _ in range(4):
+        node_b.increment(key, timedelta(days=30), now, sliding=True)
+    assert database.count(key, now) == 4
+    shared_redis.up = True
+    monotonic.value += 6
+    assert node_b.count(key, now) == 4  # back on Redis; still reads the database's counts, and sets the mark
+    node_a.reset(key)  # the owner's success, through the other node
+    assert database.count(key, now) == 0
+    assert node_b.increment(key, timedelta(days=30), now, sliding=True) == 1

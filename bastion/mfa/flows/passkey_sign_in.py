@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bastion.accounts.devices import remember_device
 from bastion.accounts.repo import get_account
 from bastion.context import Client
 from bastion.errors import BastionError, new_reference
@@ -131,8 +130,6 @@ def sign_in_passwordless(services: Services, credential: dict[str, Any], client:
             record_attempt(tx, now, account.email, "passkey", "success" if authenticated else "challenge", client,
                            account_id=account.id, flow_id=flow.id,
                            code=None if isinstance(result, Authenticated) else result.requirement.status)
-            if authenticated:
-                remember_device(tx, now, account.id, client)
         return dataclasses.replace(result, update_available=gates.update_available) if gates.update_available \
             else result
     except BastionError as refusal:

@@ -23,7 +23,6 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.devices import remember_device
 from bastion.accounts.repo import get_account
 from bastion.context import Client
 from bastion.errors import BastionError, new_reference
@@ -118,8 +117,6 @@ def continue_sign_in(services: Services, flow_id: str, client: Client, step: Ste
             record_attempt(tx, now, email, step.method, "success" if authenticated else "challenge", client,
                            account_id=account_id, flow_id=flow_id,
                            code=None if isinstance(result, Authenticated) else result.requirement.status)
-            if authenticated:
-                remember_device(tx, now, account_id, client)
             step.succeeded(tx, account_id)
     except BastionError as refusal:
         _record_refusal(services, flow_id, account_id, email, client, step, refusal, now)

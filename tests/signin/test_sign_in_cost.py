@@ -1,0 +1,54 @@
+"""What one password sign-in asks of the database: each row written once, nothing read twice.
+
+The sign-in's own work sits beside the password hash on the same core (issue 10, benchmark 2):
+these counts are what keeps it small, and they do not depend on the machine's speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from bastion.services import Services
+from tests.conftest import DEFAULT_PASSWORD
+
+
+@contextmanager
+def statements_sent(services: Services) -> Iterator[list[str]]:
+    sent: list[str] = []
+
+    def note(_connection, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        words = " ".join(statement.split())
+        if words.upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
+            sent.append(words)
+
+    event.listen(services.db.engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", note)
+
+
+def test_a_known_device_password_sign_in_writes_each_row_once(app_client, account_factory, services) -> None:
+    account = account_factory()
+    first = app_client.post("/v1/login", json={"email": account["email"], "password": DEFAULT_PASSWORD})
+    assert first.json()["status"] == "authenticated"  # the browser's device is known from now on
+
+    with statements_sent(services) as sent:
+        again = app_client.post("/v1/login", json={"email": account["email"], "password": DEFAULT_PASSWORD})
+    assert again.json()["status"] == "authenticated"
+
+    # The throttle's own counters live in Redis in production; here they may be in the database.
+    sign_in = [words for words in sent if "throttle_counters" not in words]
+
+    def count(prefix: str) -> int:
+        return sum(words.startswith(prefix) for words in sign_in)
+
+    for table in ("sign_in_flows", "sessions", "devices", "sign_in_attempts"):
+        assert count(f"INSERT INTO {table} ") == 1, table
+        assert count(f"UPDATE {table} ") == 0, table  # written in its final state, not written twice
+    assert count("INSERT INTO security_events ") <= 2  # risk assessed, signed in (one statement or two)
+    assert count("SELECT accounts.") == 1  # read once, before the hash
+    assert len(sign_in) <= 11, "\n".join(sign_in)
