@@ -30,6 +30,7 @@ class Services:
 
     def close(self) -> None:
         self.session_cache.close()
+        self.hash_gate.close()
         self.db.dispose()
 
 

@@ -93,8 +93,8 @@ def _password_matches(services: Services, identifier: str, password: str, client
         # The device look-up runs for unknown emails too, so it cannot tell them apart by time.
         known = is_known_device(tx, account.id if account else "", client.device_id) and account is not None
     throttle.check_identifier(identifier, client.device_id, known, now)
-    with services.hash_gate.admit(known):
-        matched = services.passwords.verify(account.password_hash if account else None, password)
+    stored = account.password_hash if account else None
+    matched = services.hash_gate.run(known, lambda: services.passwords.verify(stored, password))
     if not matched or account is None or account.password_hash is None:
         throttle.record_failure(identifier, client.ip, client.device_id, known, now)
         return None

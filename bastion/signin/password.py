@@ -54,8 +54,8 @@ def sign_in_with_password(
         if window is not None and not staff:
             raise maintenance_refusal(window, now)
         throttle.check_identifier(identifier, client.device_id, known, now)
-        with services.hash_gate.admit(known):
-            matched = services.passwords.verify(account.password_hash if account else None, password)
+        stored = account.password_hash if account else None
+        matched = services.hash_gate.run(known, lambda: services.passwords.verify(stored, password))
         if window is not None and not matched:
             # Staff may sign in during maintenance; a wrong password answers like everyone else's.
             raise maintenance_refusal(window, now)

@@ -82,3 +82,35 @@ def test_never_more_hashes_in_flight_than_the_concurrency() -> None:
     for thread in threads:
         thread.join(5)
     assert peak[0] == 2 and gate.admitted == 20
+
+
+def test_a_known_device_does_not_wait_for_an_unknown_devices_hash_in_progress() -> None:
+    gate = HashGate(concurrency=1, queue=0)
+    release, entered = threading.Event(), threading.Event()
+    attacker = hold_slot(gate, False, release, entered)
+    entered.wait(2)
+    started = time.monotonic()
+    with gate.admit(True):  # the owner's own slot
+        assert time.monotonic() - started < 0.5
+    with pytest.raises(BastionError):  # another unknown device still finds the slot taken
+        with gate.admit(False):
+            pass
+    release.set()
+    attacker.join()
+
+
+def test_unknown_devices_hash_on_lower_priority_threads_and_known_ones_on_their_own() -> None:
+    import os
+
+    gate = HashGate(concurrency=1, queue=10)
+    caller = threading.get_native_id()
+
+    def where() -> tuple[int, int]:
+        native = threading.get_native_id()
+        return native, os.getpriority(os.PRIO_PROCESS, native)
+
+    own_thread, own_nice = gate.run(True, where)
+    other_thread, other_nice = gate.run(False, where)
+    assert own_thread == caller and other_thread != caller
+    assert other_nice > own_nice  # Linux: the nice value of that one thread
+    gate.close()
