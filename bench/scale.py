@@ -2,8 +2,11 @@
 """Latency at 1,000,000 accounts and 10,000,000 sign-in records vs at 1,000 (issue 10, benchmark 4).
 
 For each scale, a separate PostgreSQL database (dropped afterwards) is migrated and filled
-with COPY (`bench/scale_data.py`), then one server process (`bench/hello_server.py`, pinned
-to one core) answers a sequential client on the other core, interleaving:
+with COPY (`bench/scale_data.py`). Then one server process per database
+(`bench/hello_server.py`, both pinned to one core, only one busy at a time) answers a
+sequential client on the other core, in `--rounds` rounds alternating between the scales —
+the VM's speed drifts over minutes, and both scales must see the same drift. Each round
+interleaves:
 - `POST /v1/login` from a known device — argon2 at t=1, m=8 KiB, so the latency is the
   sign-in minus its hash;
 - `GET /v1/session` with the session cache off (BASTION_SESSION_CACHE_SECONDS=0): the
@@ -28,7 +31,9 @@ import shutil
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import common
 import httpx2 as httpx
@@ -46,7 +51,8 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--attempts", type=int, default=10_000_000)
     parser.add_argument("--small-accounts", type=int, default=1_000)
     parser.add_argument("--small-attempts", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=300, help="of each kind, per scale")
+    parser.add_argument("--requests", type=int, default=600, help="of each kind, per scale")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds the requests are spread over")
     parser.add_argument("--pg-admin-dsn", default=common.DEFAULT_PG_ADMIN)
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--load-cpu", type=int, default=1)
@@ -56,8 +62,8 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not (MEASURED <= args.small_accounts <= args.accounts <= 5_000_000
             and MEASURED * HISTORY <= args.small_attempts <= args.attempts <= 50_000_000
-            and 10 <= args.requests <= 5000):
-        parser.error("accounts 20..5M, attempts 4000..50M (small <= large), --requests 10..5000")
+            and 10 <= args.requests <= 5000 and 1 <= args.rounds <= 20):
+        parser.error("accounts 20..5M, attempts 4000..50M (small <= large), --requests 10..5000, --rounds 1..20")
     common.require_loopback(args.pg_admin_dsn)
     return args
 
@@ -151,30 +157,55 @@ def explain(database_url: str, workdir: Path, secret_keys: str) -> list[dict[str
     return plans
 
 
-def run_scale(args: argparse.Namespace, accounts: int, attempts: int, with_plans: bool) -> dict[str, object]:
+def prepare(args: argparse.Namespace, stack: ExitStack, accounts: int, attempts: int) -> dict[str, Any]:
+    """A scratch database at that scale (dropped when `stack` closes) and the server's environment."""
     from bastion.crypto import generate_key
 
     workdir = Path(tempfile.mkdtemp(prefix="bastion-bench-scale-"))
+    if not args.keep:
+        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
     secret_keys = generate_key()
-    with common.scratch_database(args.pg_admin_dsn, prefix="bastion_scale", keep=args.keep) as database_url:
-        env = server_env(database_url, workdir, secret_keys)
-        common.run_cli(env, "db", "upgrade")
-        print(f"generating {accounts:,} accounts and {attempts:,} sign-in records with COPY ...", flush=True)
-        started = time.monotonic()
-        timings = generate(common.plain_dsn(database_url), accounts, attempts, cheap_hash())
-        generated = time.monotonic() - started
-        print(f"  done in {generated:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())})", flush=True)
+    database_url = stack.enter_context(common.scratch_database(args.pg_admin_dsn, prefix="bastion_scale",
+                                                               keep=args.keep))
+    env = server_env(database_url, workdir, secret_keys)
+    common.run_cli(env, "db", "upgrade")
+    print(f"generating {accounts:,} accounts and {attempts:,} sign-in records with COPY ...", flush=True)
+    started = time.monotonic()
+    timings = generate(common.plain_dsn(database_url), accounts, attempts, cheap_hash())
+    generated = time.monotonic() - started
+    print(f"  done in {generated:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())})", flush=True)
+    return {"accounts": accounts, "attempts": attempts, "generation_seconds": round(generated, 1),
+            "generation_by_table": {k: round(v, 1) for k, v in timings.items()},
+            "database_url": database_url, "env": env, "workdir": workdir, "secret_keys": secret_keys}
+
+
+def measure_interleaved(args: argparse.Namespace, stack: ExitStack,
+                        scales: list[dict[str, Any]]) -> list[dict[str, list[float]]]:
+    """Both servers up (each alone busy in its turn), measured in alternating rounds, so that the
+    machine's speed drifting over minutes weighs on both scales alike."""
+    bases = []
+    for scale in scales:
         port = common.free_port()
         base = f"http://127.0.0.1:{port}"
         command = common.pinned([sys.executable, str(ROOT / "bench" / "hello_server.py"), "--port", str(port)],
                                 args.server_cpu)
-        with common.server_process(command, env, f"{base}/bench/hello", workdir / "server.log"):
-            latencies = measure(base, args.requests)
-        plans = explain(database_url, workdir, secret_keys) if with_plans else []
-    if not args.keep:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return {"accounts": accounts, "attempts": attempts, "generation_seconds": round(generated, 1),
-            "generation_by_table": {k: round(v, 1) for k, v in timings.items()},
+        stack.enter_context(common.server_process(command, scale["env"], f"{base}/bench/hello",
+                                                  scale["workdir"] / "server.log"))
+        bases.append(base)
+    latencies: list[dict[str, list[float]]] = [{} for _ in scales]
+    per_round = max(1, args.requests // args.rounds)
+    for round_number in range(args.rounds):
+        order = range(len(scales)) if round_number % 2 == 0 else reversed(range(len(scales)))
+        for index in order:
+            for name, values in measure(bases[index], per_round).items():
+                latencies[index].setdefault(name, []).extend(values)
+        print(f"round {round_number + 1} of {args.rounds} measured", flush=True)
+    return latencies
+
+
+def summary(scale: dict[str, Any], latencies: dict[str, list[float]], plans: list[dict[str, object]]) -> dict[str, object]:
+    return {"accounts": scale["accounts"], "attempts": scale["attempts"],
+            "generation_seconds": scale["generation_seconds"], "generation_by_table": scale["generation_by_table"],
             "latency_ms": {name: {"p50": round(percentile(values, 50), 2), "p99": round(percentile(values, 99), 2)}
                            for name, values in latencies.items()},
             "plans": plans}
@@ -185,8 +216,13 @@ def main(argv: list[str] | None = None) -> int:
     common.wait_for_quiet(args.quiet_wait)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.load_cpu})  # the client on the other core
-    small = run_scale(args, args.small_accounts, args.small_attempts, with_plans=False)
-    large = run_scale(args, args.accounts, args.attempts, with_plans=True)
+    with ExitStack() as stack:
+        scales = [prepare(args, stack, args.small_accounts, args.small_attempts),
+                  prepare(args, stack, args.accounts, args.attempts)]
+        latencies = measure_interleaved(args, stack, scales)
+        large_scale = scales[1]
+        plans = explain(large_scale["database_url"], large_scale["workdir"], large_scale["secret_keys"])
+        small, large = summary(scales[0], latencies[0], []), summary(large_scale, latencies[1], plans)
     rows, met = [], True
     for name, small_latency in small["latency_ms"].items():  # type: ignore[attr-defined]
         large_latency = large["latency_ms"][name]  # type: ignore[index]
@@ -205,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
                           f"{args.accounts:,} accounts, {args.attempts:,} records p50 / p99 ms",
                           "ratio p50 / p99 (target <= 1.2)", "target"], rows))
     print(f"\nlarge database generated with COPY in {large['generation_seconds']} s "
-          f"({large['generation_by_table']}); {args.requests} requests of each kind, sequential")
+          f"({large['generation_by_table']}); {args.requests} requests of each kind per scale, sequential, "
+          f"in {args.rounds} rounds alternating between the scales")
     print(f"\n{len(large['plans'])} statements EXPLAINed on the large database; "  # type: ignore[arg-type]
           f"sequential scans of large tables: {len(scans)}")
     for plan in large["plans"]:  # type: ignore[attr-defined]

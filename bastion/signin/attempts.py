@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
@@ -51,19 +52,31 @@ def record_attempt(
     )
 
 
+# What a history page shows, not whole rows (no risk record to parse): built once, with and without
+# the cursor (keyset pagination on ix_sign_in_attempts_account_id_id).
+_SHOWN = (SignInAttempt.id, SignInAttempt.created_at, SignInAttempt.outcome, SignInAttempt.code,
+          SignInAttempt.reference, SignInAttempt.method, SignInAttempt.ip, SignInAttempt.country,
+          SignInAttempt.user_agent)
+_NEWEST = (select(*_SHOWN).where(SignInAttempt.account_id == bindparam("account_id"))
+           .order_by(SignInAttempt.id.desc()).limit(bindparam("limit")))
+_OLDER = (select(*_SHOWN).where(SignInAttempt.account_id == bindparam("account_id"),
+                                SignInAttempt.id < bindparam("before"))
+          .order_by(SignInAttempt.id.desc()).limit(bindparam("limit")))
+
+
 @dataclass(frozen=True, slots=True)
 class ActivityPage:
-    items: list[SignInAttempt]
+    items: list[Row[Any]]  # the attempt's shown columns, by name (created_at, outcome, code, ...)
     next_cursor: int | None
 
 
 def list_activity(services: Services, account_id: str, before: int | None, limit: int) -> ActivityPage:
-    """Newest first; `before` is the cursor of the previous page (keyset pagination on the index)."""
-    query = select(SignInAttempt).where(SignInAttempt.account_id == account_id)
+    """Newest first; `before` is the cursor of the previous page."""
+    parameters: dict[str, object] = {"account_id": account_id, "limit": limit + 1}
     if before is not None:
-        query = query.where(SignInAttempt.id < before)
+        parameters["before"] = before
     with services.db.transaction() as tx:
-        rows = list(tx.execute(query.order_by(SignInAttempt.id.desc()).limit(limit + 1)).scalars())
+        rows = list(tx.execute(_NEWEST if before is None else _OLDER, parameters))
     more = len(rows) > limit
     items = rows[:limit]
     return ActivityPage(items, items[-1].id if more and items else None)
