@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+from playwright.sync_api import Error as PlaywrightError
 
 from bastion.clock import MovableClock
 from bastion.mfa import totp
@@ -57,11 +58,7 @@ class Site:
 
     def audit(self, page: Any, name: str) -> None:
         """axe-core on the page as it stands, then a screenshot at each width."""
-        page.wait_for_load_state("load")
-        if not page.evaluate("() => typeof window.axe === 'object'"):
-            # evaluate() runs through the DevTools protocol, which the page's CSP does not govern.
-            page.evaluate(self.axe)
-        violations = blocking_violations(page.evaluate(AXE_RUN, RULE_TAGS))
+        violations = blocking_violations(self._run_axe(page))
         assert not violations, f"accessibility of {name} ({page.url}):\n" + "\n".join(violations)
         self.screenshots.mkdir(parents=True, exist_ok=True)
         for label, (width, height) in WIDTHS.items():
@@ -69,6 +66,21 @@ class Site:
             page.screenshot(path=str(self.screenshots / f"{name}-{label}.png"), full_page=True)
         page.set_viewport_size({"width": WIDTHS["desktop"][0], "height": WIDTHS["desktop"][1]})
         self.assert_no_page_errors(page)
+
+    def _run_axe(self, page: Any) -> Any:
+        """axe's results for the page once it has settled: a page that navigates once more (a form a
+        script submits as the page loads) is audited where it lands."""
+        for _ in range(3):
+            page.wait_for_load_state("load")
+            try:
+                if not page.evaluate("() => typeof window.axe === 'object'"):
+                    # evaluate() runs through the DevTools protocol, which the page's CSP does not govern.
+                    page.evaluate(self.axe)
+                return page.evaluate(AXE_RUN, RULE_TAGS)
+            except PlaywrightError as error:
+                if "Execution context was destroyed" not in str(error):
+                    raise
+        raise AssertionError(f"{page.url} kept navigating")
 
     # Mail
 
