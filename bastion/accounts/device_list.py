@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bastion.accounts.devices import describe_agent, forget_device, list_devices
+from bastion.accounts.devices import describe_agent, find_device, forget_device, list_devices
 from bastion.accounts.repo import get_account
 from bastion.audit import record_event
 from bastion.context import Client
-from bastion.risk.history import find_device
 from bastion.risk.trust import fingerprint, is_trusted
 from bastion.risk.words import place_words
 from bastion.services import Services

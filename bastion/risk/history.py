@@ -8,14 +8,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, select
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.devices import find_device
 from bastion.risk.assess import History
 from bastion.risk.trust import fingerprint, is_trusted
 from bastion.store.models import Account, Device, SignInAttempt
 
 
 # Built once (the sign-in path): building a statement costs more than running it from the compiled cache.
-_DEVICE = select(Device).where(Device.account_id == bindparam("account_id"),
-                               Device.device_hash == bindparam("device_hash"))
 _ANY_DEVICE = select(Device.id).where(Device.account_id == bindparam("account_id")).limit(1)
 _LOCATED_SUCCESS = (SignInAttempt.account_id == bindparam("account_id"), SignInAttempt.outcome == "success",
                     SignInAttempt.country.is_not(None))
@@ -39,17 +38,10 @@ _COUNTRIES = select(SignInAttempt.country).distinct().where(*_LOCATED_SUCCESS,
                                                             SignInAttempt.created_at >= bindparam("since"))
 
 
-def find_device(tx: Tx, account_id: str, device_hash: str | None) -> Device | None:
-    if not device_hash:
-        return None
-    return tx.execute(_DEVICE, {"account_id": account_id, "device_hash": device_hash}).scalar_one_or_none()
-
-
-def last_success(tx: Tx, account_id: str, located: bool = False) -> SignInAttempt | None:
-    query = select(SignInAttempt).where(SignInAttempt.account_id == account_id, SignInAttempt.outcome == "success")
-    if located:
-        query = query.where(SignInAttempt.country.is_not(None))
-    return tx.execute(query.order_by(SignInAttempt.id.desc()).limit(1)).scalar_one_or_none()
+def last_success(tx: Tx, account_id: str) -> SignInAttempt | None:
+    return tx.execute(select(SignInAttempt).where(SignInAttempt.account_id == account_id,
+                                                  SignInAttempt.outcome == "success")
+                      .order_by(SignInAttempt.id.desc()).limit(1)).scalar_one_or_none()
 
 
 def load_history(tx: Tx, account: Account, device_hash: str | None, now: datetime, country_days: int,

@@ -59,9 +59,7 @@ _SHOWN = (SignInAttempt.id, SignInAttempt.created_at, SignInAttempt.outcome, Sig
           SignInAttempt.user_agent)
 _NEWEST = (select(*_SHOWN).where(SignInAttempt.account_id == bindparam("account_id"))
            .order_by(SignInAttempt.id.desc()).limit(bindparam("limit")))
-_OLDER = (select(*_SHOWN).where(SignInAttempt.account_id == bindparam("account_id"),
-                                SignInAttempt.id < bindparam("before"))
-          .order_by(SignInAttempt.id.desc()).limit(bindparam("limit")))
+_OLDER = _NEWEST.where(SignInAttempt.id < bindparam("before"))
 
 
 @dataclass(frozen=True, slots=True)
