@@ -164,8 +164,10 @@ def start_profile(pid: int, seconds: float, output: Path) -> subprocess.Popen:  
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(py_spy).exists():
         raise SystemExit("profiling needs py-spy: .venv/bin/pip install py-spy")
+    # BENCH_PROFILE_GIL=1: only the thread holding the GIL is sampled, so waits drop out (Python CPU time).
+    gil = ["--gil"] if os.environ.get("BENCH_PROFILE_GIL") else []
     return subprocess.Popen([py_spy, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "250",
-                             "--format", "raw", "--output", str(output), "--nonblocking"],
+                             "--format", "raw", "--output", str(output), "--nonblocking", *gil],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -204,6 +206,21 @@ def wait_for_quiet(limit: float) -> None:
         print(f"machine only {100 * idle:.0f} % idle; waiting for it to quieten", flush=True)
     if limit > 0:
         print("machine still busy: measuring anyway", flush=True)
+
+
+def wait_for_server_idle(pid: int, quiet: float = 0.5, limit: float = 30) -> None:
+    """Let the server finish what a load run left in flight before the next measurement starts.
+
+    wrk stops with its last requests still in the server: at a slow endpoint (a sign-in is one
+    hash, ~0.1 s) those few requests are ~0.4 s of CPU that would otherwise be charged to
+    whatever runs next on the core, sign-ins or raw hashes alike.
+    """
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = process_cpu_seconds(pid)
+        time.sleep(quiet)
+        if process_cpu_seconds(pid) - before < 0.1 * quiet:  # background work only
+            return
 
 
 def process_cpu_seconds(pid: int) -> float:

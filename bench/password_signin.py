@@ -132,6 +132,7 @@ def sign_in_run(args: argparse.Namespace, base: str, requests: Path, server_pid:
     before = common.process_cpu_seconds(server_pid), common.processes_cpu_seconds("postgres")
     result = common.run_wrk(base, requests, args.seconds, args.connections, cpu=args.load_cpu, timeout_s=30)
     after = common.process_cpu_seconds(server_pid), common.processes_cpu_seconds("postgres")
+    common.wait_for_server_idle(server_pid)  # the sign-ins wrk left in flight are nobody's measurement
     signed_in = max(1.0, result["rps"] * args.seconds)
     probe.stop.set()
     probe.thread.join(timeout=30)
@@ -178,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
                 ("POST", "/v1/login", {"Content-Type": "application/json", "X-Device-Id": device},
                  json.dumps({"email": email, "password": PASSWORD})) for email, device in zip(seeded.emails, devices, strict=True)])
             common.run_wrk(base, requests, 3, args.connections, cpu=args.load_cpu, timeout_s=30)  # warm-up
+            common.wait_for_server_idle(server.pid)
             meter = common.BusyMeter().start()
             for round_number in range(args.runs):
                 # The core's speed drifts over tens of seconds on a VM: each round pairs a raw run with a
