@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import select
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,25 +11,67 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def make_engine(url: str, **options: Any) -> Engine:
+# A pooled connection idle longer than this is pinged (one round trip) before it is handed out.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def make_engine(url: str, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, **options: Any) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **options)
     connect_args = {"connect_timeout": 5}
-    return create_engine(
+    engine = create_engine(
         url,
         # A pool large enough that connections are kept, not opened and closed under load.
         pool_size=options.pop("pool_size", 30),
         max_overflow=options.pop("max_overflow", 10),
-        pool_pre_ping=True,
         pool_timeout=5,
         connect_args=connect_args,
         **options,
     )
+    _hand_out_live_connections(engine, ping_after_idle)
+    return engine
+
+
+def _hand_out_live_connections(engine: Engine, ping_after_idle: float) -> None:
+    """Never hand out a connection the server has closed, without a round trip per checkout.
+
+    SQLAlchemy's `pool_pre_ping` pings on every checkout: two of a sign-in's round trips. Instead,
+    a connection the server closed (restart, failover, `pg_terminate_backend`) has its farewell
+    or the end of the stream waiting on its socket, which a zero-timeout poll sees at once; only a
+    connection idle long enough for a silent network drop gets the real ping. Either failing
+    raises `DisconnectionError`, and the pool replaces the connection before anyone uses it.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None:  # opened just now
+            return
+        try:
+            alive = not _has_input(dbapi_connection.fileno())
+            if alive and time.monotonic() - idle_since >= ping_after_idle:
+                engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # closed, or the ping failed: replace it
+            raise DisconnectionError(str(error)) from error
+        if not alive:
+            raise DisconnectionError("the server closed the connection while it was idle")
+
+
+def _has_input(fileno: int) -> bool:
+    """An idle connection has nothing to read unless the server said goodbye (or closed it)."""
+    poller = select.poll()
+    poller.register(fileno, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
 
 
 def _sqlite_engine(url: str, **options: Any) -> Engine:
