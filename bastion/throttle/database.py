@@ -5,9 +5,10 @@ Shared by every node on PostgreSQL; also the fallback when Redis is unreachable.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bastion.store import Database
@@ -66,12 +67,12 @@ class DatabaseStore:
         with self.db.transaction() as tx:
             tx.execute(statement)
 
-    def held_until(self, key: str, now: datetime) -> datetime | None:
+    def held_until(self, key: str, now: datetime, *, also: Sequence[str] = ()) -> datetime | None:
         with self.db.transaction() as tx:
             return tx.execute(
-                select(ThrottleCounter.expires_at).where(
-                    ThrottleCounter.key == _HOLD + key, ThrottleCounter.expires_at > now)
-            ).scalar_one_or_none()
+                select(func.max(ThrottleCounter.expires_at)).where(
+                    ThrottleCounter.key.in_([_HOLD + one for one in (key, *also)]), ThrottleCounter.expires_at > now)
+            ).scalar_one()
 
     def sweep(self, now: datetime) -> int:
         """Delete expired rows (housekeeping; expired rows already count as zero)."""

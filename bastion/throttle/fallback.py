@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -120,12 +120,12 @@ class FallbackStore:
     def hold(self, key: str, until: datetime, now: datetime) -> None:
         self._run(lambda: self.primary.hold(key, until, now), lambda: self.fallback.hold(key, until, now))
 
-    def held_until(self, key: str, now: datetime) -> datetime | None:
+    def held_until(self, key: str, now: datetime, *, also: Sequence[str] = ()) -> datetime | None:
         def primary() -> datetime | None:
-            found = [self.primary.held_until(key, now)]
+            found = [self.primary.held_until(key, now, also=also)]
             if self.recently_degraded:
-                found.append(self.fallback.held_until(key, now))
+                found.append(self.fallback.held_until(key, now, also=also))
             present = [until for until in found if until is not None]
             return max(present) if present else None
 
-        return self._run(primary, lambda: self.fallback.held_until(key, now))
+        return self._run(primary, lambda: self.fallback.held_until(key, now, also=also))

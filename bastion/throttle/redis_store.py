@@ -6,6 +6,7 @@ hash beside the count; Redis's own TTL only collects garbage, with a margin.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import redis
@@ -85,11 +86,11 @@ class RedisStore:
     def hold(self, key: str, until: datetime, now: datetime) -> None:
         self._hold(keys=[self.prefix + "h:" + key], args=[_ms(until), _ms(now), _GC_MARGIN_MS])
 
-    def held_until(self, key: str, now: datetime) -> datetime | None:
-        value = self.client.get(self.prefix + "h:" + key)
-        if value is None or int(value) <= _ms(now):
-            return None
-        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    def held_until(self, key: str, now: datetime, *, also: Sequence[str] = ()) -> datetime | None:
+        ends = [int(value) for value in self.client.mget([self.prefix + "h:" + one for one in (key, *also)])
+                if value is not None]
+        latest = max(ends, default=0)
+        return datetime.fromtimestamp(latest / 1000, UTC) if latest > _ms(now) else None
 
     def ping(self) -> None:
         self.client.ping()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -45,10 +44,6 @@ def _key(kind: str, value: str) -> str:
 
 def _retry_after(until: datetime, now: datetime) -> int:
     return max(1, int((until - now).total_seconds() + 0.999))
-
-
-def _latest(moments: Iterable[datetime | None]) -> datetime | None:
-    return max((moment for moment in moments if moment is not None), default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +80,9 @@ class SignInThrottle:
 
     # Checks (before any hash) -----------------------------------------------
     def check_network(self, ip: str | None, now: datetime) -> None:
-        for kind, value in (("ip", ip), ("subnet", subnet_of(ip) if ip else None)):
-            if value is None:
-                continue
-            until = self.store.held_until(_key(kind, value), now)
-            if until is not None:
-                raise BastionError("ip.throttled", retry_after=_retry_after(until, now))
+        until = self.network_held_until(ip, now)
+        if until is not None:
+            raise BastionError("ip.throttled", retry_after=_retry_after(until, now))
 
     def check_identifier(self, identifier: str, device_id: str | None, known_device: bool, now: datetime) -> None:
         if known_device and device_id:
@@ -104,15 +96,16 @@ class SignInThrottle:
 
     # When pauses end (support and the troubleshooter) -----------------------
     def network_held_until(self, ip: str | None, now: datetime) -> datetime | None:
-        """The end of the later of the IP's and the subnet's holds, if either is held now."""
-        keys = [_key(kind, value) for kind, value in (("ip", ip), ("subnet", subnet_of(ip) if ip else None))
-                if value is not None]
-        return _latest(self.store.held_until(key, now) for key in keys)
+        """The end of the later of the IP's and the subnet's holds, if either is held now (one look-up)."""
+        if not ip:
+            return None
+        subnet = subnet_of(ip)
+        return self.store.held_until(_key("ip", ip), now, also=(_key("subnet", subnet),) if subnet else ())
 
     def identifier_held_until(self, identifier: str, device_id: str | None, now: datetime) -> datetime | None:
         """The end of the identifier's pause, or of its known device's own one, if either is held now."""
-        keys = [self.identifier_key(identifier)] + ([self.device_key(identifier, device_id)] if device_id else [])
-        return _latest(self.store.held_until(key, now) for key in keys)
+        also = (self.device_key(identifier, device_id),) if device_id else ()
+        return self.store.held_until(self.identifier_key(identifier), now, also=also)
 
     # Outcomes ---------------------------------------------------------------
     def record_failure(self, identifier: str, ip: str | None, device_id: str | None, known_device: bool,

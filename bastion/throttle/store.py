@@ -4,7 +4,8 @@ Two primitives, both atomic in every backend:
 - `increment(key, window, now, sliding)`: add one to a counter and return the new
   value. A fixed window starts at the first hit; a sliding one restarts at each hit
   (used for "consecutive failures", which last until a success or a long quiet spell).
-- `hold(key, until, now)` / `held_until(key, now)`: a lock that ends at a time.
+- `hold(key, until, now)` / `held_until(key, now, also=...)`: a lock that ends at a time (the
+  latest end of those on several keys, in one look-up: one round trip for the IP and its subnet).
 
 Time is always passed in (the injected clock), never read from the backend, so tests
 move time instead of sleeping and every backend agrees on when things expire.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
+from collections.abc import Sequence
 from typing import Protocol
 
 
@@ -28,7 +30,7 @@ class CounterStore(Protocol):
 
     def hold(self, key: str, until: datetime, now: datetime) -> None: ...
 
-    def held_until(self, key: str, now: datetime) -> datetime | None: ...
+    def held_until(self, key: str, now: datetime, *, also: Sequence[str] = ()) -> datetime | None: ...
 
 
 class MemoryStore:
@@ -67,10 +69,10 @@ class MemoryStore:
         with self._lock:
             self._holds[key] = max(until, self._holds.get(key, until))
 
-    def held_until(self, key: str, now: datetime) -> datetime | None:
+    def held_until(self, key: str, now: datetime, *, also: Sequence[str] = ()) -> datetime | None:
         with self._lock:
-            until = self._holds.get(key)
-            return until if until is not None and until > now else None
+            ends = [self._holds.get(one) for one in (key, *also)]
+        return max((until for until in ends if until is not None and until > now), default=None)
 
     def _sweep(self, now: datetime) -> None:
         self._counters = {key: value for key, value in self._counters.items() if value[1] > now}

@@ -89,6 +89,24 @@ def test_a_hold_lasts_until_its_end_and_never_shortens(store: CounterStore, cloc
     assert store.held_until("h", clock.now()) is None
 
 
+def test_one_look_up_answers_the_latest_hold_of_several_keys(store: CounterStore, clock: MovableClock) -> None:
+    now = clock.now()
+
+    def close_to(until, expected) -> bool:  # type: ignore[no-untyped-def]
+        return until is not None and abs((until - expected).total_seconds()) < 0.01
+
+    assert store.held_until("ip", now, also=("subnet",)) is None
+    store.hold("ip", now + timedelta(minutes=5), now)
+    store.hold("subnet", now + timedelta(minutes=15), now)
+    assert close_to(store.held_until("ip", now, also=("subnet", "elsewhere")), now + timedelta(minutes=15))
+    assert close_to(store.held_until("ip", now), now + timedelta(minutes=5))
+    clock.advance(minutes=10)  # the IP's hold is over, the subnet's is not
+    assert close_to(store.held_until("ip", clock.now(), also=("subnet",)), now + timedelta(minutes=15))
+    assert store.held_until("ip", clock.now()) is None
+    clock.advance(minutes=6)
+    assert store.held_until("ip", clock.now(), also=("subnet",)) is None
+
+
 def test_fifty_concurrent_increments_count_exactly_fifty(store: CounterStore, clock: MovableClock) -> None:
     now = clock.now()
     with ThreadPoolExecutor(max_workers=16) as pool:
