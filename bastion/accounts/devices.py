@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import String, bindparam, delete, func, select
 from sqlalchemy.orm import Session as Tx
+from sqlalchemy.orm import make_transient_to_detached
 
 from bastion.context import Client
 from bastion.risk.geo import locate
-from bastion.store.models import Device
+from bastion.store.models import Account, Device
 from bastion.store.upsert import insert_or_update
 
 _SYSTEM_WORDS = {"Mac OS X": "macOS", "Chrome OS": "ChromeOS"}
@@ -66,14 +67,32 @@ def describe_agent(user_agent: str | None) -> str:
 
 # Built once (the sign-in path): building a statement costs more than running it from the compiled cache.
 _THIS_DEVICE = (Device.account_id == bindparam("account_id"), Device.device_hash == bindparam("device_hash"))
-_KNOWN = select(Device.id).where(*_THIS_DEVICE)
 _DEVICE = select(Device).where(*_THIS_DEVICE)
+# The email is looked up from a one-row probe, so an unknown email still gets its row (of NULLs) and
+# its device look-up (under account id ''): the same work either way.
+_PROBE = select(bindparam("email", type_=String).label("email")).subquery("probe")
+_ACCOUNT_COLUMNS = tuple(Account.__table__.c)
+_ACCOUNT_AND_DEVICE = select(
+    *_ACCOUNT_COLUMNS,
+    select(Device.id).where(Device.account_id == func.coalesce(Account.id, ""),
+                            Device.device_hash == bindparam("device_hash")).exists().label("known_device"),
+).select_from(_PROBE).outerjoin(Account, Account.email == _PROBE.c.email)
 
 
-def is_known_device(tx: Tx, account_id: str, device_hash: str | None) -> bool:
-    if not device_hash:
-        return False
-    return tx.execute(_KNOWN, {"account_id": account_id, "device_hash": device_hash}).first() is not None
+def account_and_known_device(tx: Tx, email: str, device_hash: str | None) -> tuple[Account | None, bool]:
+    """The account behind a normalised email, and whether this device signed in to it before.
+
+    One statement and one object built from its row whether the email is known or not, so time
+    cannot tell the two apart (REQUIREMENTS 6). The account comes back detached, as if read in a
+    finished transaction: add it to another to change it.
+    """
+    row = tx.execute(_ACCOUNT_AND_DEVICE, {"email": email, "device_hash": device_hash or ""}).one()
+    account = Account(**{column.key: row[index] for index, column in enumerate(_ACCOUNT_COLUMNS)})
+    found = account.id is not None
+    if not found:
+        account.id = ""  # a stand-in key, so an unknown email takes the same steps
+    make_transient_to_detached(account)
+    return (account, bool(row.known_device)) if found else (None, False)
 
 
 def find_device(tx: Tx, account_id: str, device_hash: str | None) -> Device | None:
@@ -82,17 +101,20 @@ def find_device(tx: Tx, account_id: str, device_hash: str | None) -> Device | No
     return tx.execute(_DEVICE, {"account_id": account_id, "device_hash": device_hash}).scalar_one_or_none()
 
 
+_SEEN = ("last_seen_at", "last_ip", "user_agent", "browser", "os", "device_family", "last_country", "last_asn_name")
+
+
 def remember_device(tx: Tx, now: datetime, account_id: str, client: Client) -> None:
     """Record a successful sign-in from this device (first time: a new row; later: last seen)."""
     if not client.device_id:
         return
     agent = parse_agent(client.user_agent)
     location = locate(client.ip)
-    seen = dict(last_seen_at=now, last_ip=client.ip, user_agent=client.user_agent, browser=agent.browser,
-                os=agent.os, device_family=agent.device_family, last_country=location.country,
-                last_asn_name=location.asn_name)
-    insert_or_update(tx, Device, dict(account_id=account_id, device_hash=client.device_id, first_seen_at=now, **seen),
-                     conflict_columns=("account_id", "device_hash"), updates=seen)
+    values = dict(account_id=account_id, device_hash=client.device_id, first_seen_at=now,
+                  last_seen_at=now, last_ip=client.ip, user_agent=client.user_agent, browser=agent.browser,
+                  os=agent.os, device_family=agent.device_family, last_country=location.country,
+                  last_asn_name=location.asn_name)
+    insert_or_update(tx, Device.__table__, values, conflict_columns=("account_id", "device_hash"), update_columns=_SEEN)
 
 
 def list_devices(tx: Tx, account_id: str) -> list[Device]:

@@ -9,6 +9,9 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
 from bastion.store.models import SecurityEvent
+from bastion.store.rows import append_row
+
+_EVENTS = SecurityEvent.__table__
 
 
 def record_event(
@@ -23,15 +26,8 @@ def record_event(
     """Write an event in the caller's transaction. `data` must never hold a secret.
 
     The row is written unsealed: the sealer (chain.py) links it into the chain shortly after
-    it commits, so concurrent transactions never contend for the chain's end here.
+    it commits, so concurrent transactions never contend for the chain's end here. It is
+    written at once (one INSERT, no object): nothing reads an event back in its own transaction.
     """
-    tx.add(
-        SecurityEvent(
-            account_id=account_id,
-            actor_id=actor_id or account_id,
-            kind=kind,
-            created_at=now,
-            ip=client.ip if client else None,
-            data=data,
-        )
-    )
+    append_row(tx, _EVENTS, {"account_id": account_id, "actor_id": actor_id or account_id, "kind": kind,
+                             "created_at": now, "ip": client.ip if client else None, "data": data})

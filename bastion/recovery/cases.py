@@ -22,8 +22,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.devices import is_known_device
-from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
+from bastion.accounts.devices import account_and_known_device
+from bastion.accounts.repo import get_account, normalize_email
 from bastion.accounts.status import freeze_in
 from bastion.audit import record_event
 from bastion.clock import rfc3339
@@ -89,9 +89,7 @@ def _password_matches(services: Services, identifier: str, password: str, client
     throttle = services.throttle
     throttle.check_network(client.ip, now)
     with services.db.transaction() as tx:
-        account = find_account_by_email(tx, identifier)
-        # The device look-up runs for unknown emails too, so it cannot tell them apart by time.
-        known = is_known_device(tx, account.id if account else "", client.device_id) and account is not None
+        account, known = account_and_known_device(tx, identifier, client.device_id)
     throttle.check_identifier(identifier, client.device_id, known, now)
     stored = account.password_hash if account else None
     matched = services.hash_gate.run(known, lambda: services.passwords.verify(stored, password))

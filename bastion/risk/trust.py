@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.store.models import Account, BackupCodeSet, Device, Passkey, TotpCredential
@@ -28,7 +29,8 @@ def fingerprint(tx: Tx, account: Account) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-def is_trusted(device: Device | None, current_fingerprint: str, now: datetime) -> bool:
+def is_trusted(device: Device | Row[Any] | None, current_fingerprint: str, now: datetime) -> bool:
+    """`device`: its row, or any row with its `trusted_until` and `trust_fingerprint`."""
     return (device is not None and device.trusted_until is not None and device.trusted_until > now
             and device.trust_fingerprint == current_fingerprint)
 

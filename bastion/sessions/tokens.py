@@ -28,6 +28,7 @@ from bastion.recovery.holds import Restriction, restrictions_in
 from bastion.services import Services
 from bastion.sessions.invalidation import sessions_changed
 from bastion.store.models import Account, Session
+from bastion.store.rows import add_now
 from bastion.store.types import new_id
 
 TOKEN_PREFIX = "bst_"
@@ -96,7 +97,7 @@ def issue_session(
         user_agent=(client.user_agent or "")[:512] or None,
         device_id=client.device_id,
     )
-    tx.add(session)  # written with the rest of the transaction
+    add_now(tx, session)
     return token, session
 
 

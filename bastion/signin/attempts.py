@@ -14,6 +14,9 @@ from bastion.ops.metrics import SIGN_IN_ATTEMPTS
 from bastion.risk.geo import locate
 from bastion.services import Services
 from bastion.store.models import SignInAttempt
+from bastion.store.rows import append_row
+
+_ATTEMPTS = SignInAttempt.__table__
 
 
 def record_attempt(
@@ -32,24 +35,12 @@ def record_attempt(
     """`risk`: the risk decision and its signals, when the sign-in was assessed (REQUIREMENTS 19)."""
     location = locate(client.ip)
     SIGN_IN_ATTEMPTS.labels(method, outcome, code or "").inc()
-    tx.add(
-        SignInAttempt(
-            reference=reference,
-            account_id=account_id,
-            identifier=identifier[:320],
-            created_at=now,
-            method=method,
-            outcome=outcome,
-            code=code,
-            ip=client.ip,
-            user_agent=(client.user_agent or "")[:512] or None,
-            device_id=client.device_id,
-            flow_id=flow_id,
-            country=location.country,
-            asn_name=location.asn_name,
-            risk=risk,
-        )
-    )
+    append_row(tx, _ATTEMPTS, {
+        "reference": reference, "account_id": account_id, "identifier": identifier[:320], "created_at": now,
+        "method": method, "outcome": outcome, "code": code, "ip": client.ip,
+        "user_agent": (client.user_agent or "")[:512] or None, "device_id": client.device_id, "flow_id": flow_id,
+        "country": location.country, "asn_name": location.asn_name, "risk": risk,
+    })
 
 
 # What a history page shows, not whole rows (no risk record to parse): built once, with and without

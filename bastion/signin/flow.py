@@ -30,6 +30,7 @@ from bastion.errors import BastionError
 from bastion.services import Services
 from bastion.sessions.tokens import issue_session
 from bastion.store.models import Account, Session, SignInFlow
+from bastion.store.rows import add_now
 from bastion.store.types import new_id
 
 
@@ -87,8 +88,7 @@ def start_flow(services: Services, tx: Tx, account: Account, client: Client, rem
         device_id=client.device_id,
         facts={"done": ["password"]},
     )
-    tx.add(flow)  # written once, when the transaction flushes: see advance_flow
-    return flow
+    return flow  # written once, in its final state: see advance_flow
 
 
 def advance_flow(
@@ -97,11 +97,12 @@ def advance_flow(
     """Run the stages not yet done; issue the session when all pass.
 
     A flow started in this transaction (`start_flow`) is still unwritten: nobody else can see or
-    complete it, so its stages run without flushing it and it is written once, in its final state.
+    complete it, so its stages run before it is written, and it is written once, in its final state.
     A flow read back for a later step is completed by the conditional UPDATE (one session per flow).
     """
-    fresh = inspect(flow).pending
+    fresh = inspect(flow).transient
     done = set(flow.facts.get("done", []))
+    # Rows a stage adds that name a fresh flow (a device challenge) must wait for it: no autoflush.
     with tx.no_autoflush if fresh else nullcontext():
         for stage in stages:
             if stage.name in done:
@@ -109,12 +110,15 @@ def advance_flow(
             requirement = stage.check(services, tx, flow, account, client)
             if requirement is not None:
                 flow.state = requirement.status
+                if fresh:
+                    add_now(tx, flow)
                 return StepRequired(flow, requirement)
             done.add(stage.name)
     now = services.clock.now()
     facts = {**flow.facts, "done": sorted(done)}
     if fresh:
         flow.facts, flow.state, flow.completed_at = facts, "completed", now
+        add_now(tx, flow)
     else:
         tx.flush()
         claimed = tx.execute(

@@ -16,8 +16,8 @@ from typing import NoReturn
 
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.devices import is_known_device
-from bastion.accounts.repo import find_account_by_email, normalize_email
+from bastion.accounts.devices import account_and_known_device
+from bastion.accounts.repo import normalize_email
 from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
 from bastion.clock import rfc3339
@@ -46,10 +46,8 @@ def sign_in_with_password(
         window = current_window(services)
         throttle.check_network(client.ip, now)
         with services.db.transaction() as tx:
-            account = find_account_by_email(tx, identifier)
-            account_id = account.id if account else None
-            # The device look-up runs for unknown emails too, so it cannot tell them apart by time.
-            known = is_known_device(tx, account.id if account else "", client.device_id) and account is not None
+            account, known = account_and_known_device(tx, identifier, client.device_id)
+        account_id = account.id if account else None
         staff = account is not None and bool(account.role_set)
         if window is not None and not staff:
             raise maintenance_refusal(window, now)

@@ -114,7 +114,8 @@ class SignInAttempt(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     reference: Mapped[str | None] = mapped_column(String(12), unique=True)
-    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    # No foreign key: an attempt is a log row, and one would lock the account's row (migration 0009).
+    account_id: Mapped[str | None] = mapped_column(String(36))
     identifier: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     method: Mapped[str] = mapped_column(String(16))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import Insert, Table, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,9 +27,17 @@ def insert_ignoring_duplicates(
     return tx.execute(statement).first() is not None
 
 
-def insert_or_update(tx: Session, model: type, values: dict[str, Any], conflict_columns: tuple[str, ...],
-                     updates: dict[str, Any]) -> None:
-    """Insert one row, or set `updates` on the row that already holds its unique column(s)."""
-    statement = _insert(tx, model, values).on_conflict_do_update(index_elements=list(conflict_columns),
-                                                                   set_=updates)
-    tx.execute(statement)
+def insert_or_update(tx: Session, table: Table, values: dict[str, Any], conflict_columns: tuple[str, ...],
+                     update_columns: tuple[str, ...]) -> None:
+    """Insert one row, or copy its `update_columns` onto the row that already holds its unique column(s)."""
+    statement = _upsert(tx.get_bind().dialect.name, table, conflict_columns, update_columns)
+    tx.execute(statement, values)
+
+
+@cache
+def _upsert(dialect_name: str, table: Table, conflict_columns: tuple[str, ...],
+            update_columns: tuple[str, ...]) -> Insert:
+    """Built once per table and dialect: the values come as parameters (the sign-in path)."""
+    statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+    return statement.on_conflict_do_update(index_elements=list(conflict_columns),
+                                           set_={column: statement.excluded[column] for column in update_columns})

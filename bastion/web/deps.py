@@ -24,7 +24,14 @@ def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
-def get_client(request: Request) -> Client:
+# As dependencies they are coroutines: FastAPI runs a plain function dependency on a worker thread
+# of its own, one more thread hop per request (and, while the threads wait for a hashing slot, one
+# more thread) just to read the app's state.
+async def _services(request: Request) -> Services:
+    return get_services(request)
+
+
+async def _client(request: Request) -> Client:
     return client_from(request)
 
 
@@ -96,8 +103,8 @@ def service_key(request: Request) -> str:
     return authenticate_service_key(get_services(request), service_key_secret(request))
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
-ClientDep = Annotated[Client, Depends(get_client)]
+ServicesDep = Annotated[Services, Depends(_services)]
+ClientDep = Annotated[Client, Depends(_client)]
 SessionDep = Annotated[SessionInfo, Depends(current_session)]
 ServiceKeyDep = Annotated[str, Depends(service_key)]
 
