@@ -82,9 +82,6 @@ def serve(
 
     options = serve_options(workers)
     _services().db.upgrade()
-    # argon2 allocates its memory per hash in whichever thread runs it; without a cap glibc keeps
-    # an arena per thread and a worker's resident memory grows to hundreds of MB.
-    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     uvicorn.run("bastion.web.app:create_app_from_env", factory=True, host=host, port=port, **options)
 
 

@@ -13,7 +13,6 @@ Settings come from the environment (`BASTION_*`), as for `bastion serve`.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -73,7 +72,6 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
-    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     uvicorn.run(create, factory=True, host=args.host, port=args.port, **serve_options(workers=1))
 
 
