@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, bindparam, select, update
 
 from bastion.crypto import KeyRing
 from bastion.services import Services
@@ -31,8 +32,9 @@ EVENT_MAC = "audit.event"
 HEAD_MAC = "audit.head"
 
 
-def canonical_content(event: SecurityEvent) -> str:
-    """Everything an event says, as one canonical JSON text (what its hash covers)."""
+def canonical_content(event: SecurityEvent | Row[Any]) -> str:
+    """Everything an event says, as one canonical JSON text (what its hash covers); `event` may
+    also be a row of its content columns."""
     return json.dumps(
         {
             "id": event.id,
@@ -47,7 +49,7 @@ def canonical_content(event: SecurityEvent) -> str:
     )
 
 
-def event_hash(previous_hash: str, event: SecurityEvent) -> str:
+def event_hash(previous_hash: str, event: SecurityEvent | Row[Any]) -> str:
     return hashlib.sha256(f"{previous_hash}\n{canonical_content(event)}".encode()).hexdigest()
 
 
@@ -65,22 +67,31 @@ def seal_pending(services: Services, batch: int = 500) -> int:
             return sealed
 
 
+# Built once: the sealer runs every pass of the background worker, two events for each sign-in.
+_EVENTS = SecurityEvent.__table__
+_UNSEALED = (select(_EVENTS.c.id, _EVENTS.c.account_id, _EVENTS.c.actor_id, _EVENTS.c.kind, _EVENTS.c.created_at,
+                    _EVENTS.c.ip, _EVENTS.c.data)
+             .where(_EVENTS.c.chain_seq.is_(None)).order_by(_EVENTS.c.id).limit(bindparam("batch")))
+_SEAL = (update(_EVENTS).where(_EVENTS.c.id == bindparam("event_id"))
+         .values(chain_seq=bindparam("seq"), chain_prev=bindparam("prev"), chain_hash=bindparam("digest"),
+                 chain_mac=bindparam("mac")))
+
+
 def _seal_batch(services: Services, batch: int) -> int:
     keys = services.keys
     with services.db.transaction() as tx:
         head = tx.execute(select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).with_for_update()).scalar_one()
-        events = list(tx.execute(
-            select(SecurityEvent).where(SecurityEvent.chain_seq.is_(None)).order_by(SecurityEvent.id).limit(batch)
-        ).scalars())
-        for event in events:
+        seals = []
+        for event in tx.execute(_UNSEALED, {"batch": batch}):  # rows with what an event says, nothing more
             seq, digest = head.seq + 1, event_hash(head.hash, event)
-            event.chain_seq, event.chain_prev, event.chain_hash = seq, head.hash, digest
-            event.chain_mac = keys.mac(EVENT_MAC, digest)
+            seals.append({"event_id": event.id, "seq": seq, "prev": head.hash, "digest": digest,
+                          "mac": keys.mac(EVENT_MAC, digest)})
             head.seq, head.hash = seq, digest
-        if events:
+        if seals:
+            tx.execute(_SEAL, seals)  # one executemany, not an object flushed per event
             head.mac = keys.mac(HEAD_MAC, head_message(head.seq, head.hash))
             head.sealed_at = services.clock.now()
-        return len(events)
+        return len(seals)
 
 
 def remac_under_current_key(services: Services, batch: int = 1000) -> int:
