@@ -9,10 +9,11 @@ it is then neither known nor trusted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import String, bindparam, delete, func, select
+from sqlalchemy import Column, ColumnElement, String, bindparam, case, delete, func, literal, select
 from sqlalchemy.orm import Session as Tx
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -68,12 +69,29 @@ def describe_agent(user_agent: str | None) -> str:
 # Built once (the sign-in path): building a statement costs more than running it from the compiled cache.
 _THIS_DEVICE = (Device.account_id == bindparam("account_id"), Device.device_hash == bindparam("device_hash"))
 _DEVICE = select(Device).where(*_THIS_DEVICE)
-# The email is looked up from a one-row probe, so an unknown email still gets its row (of NULLs) and
-# its device look-up (under account id ''): the same work either way.
+# The email is looked up from a one-row probe LEFT JOIN accounts, so an unknown email still gets a
+# row and its device look-up (under account id ''). Its row holds stand-in values shaped like an
+# account's (an id, a hash, the usual dates), so decoding it and building the object cost the same.
 _PROBE = select(bindparam("email", type_=String).label("email")).subquery("probe")
+_WHEN = datetime(2000, 1, 1, tzinfo=UTC)
+_STAND_IN: dict[str, object] = {
+    "id": "00000000-0000-4000-8000-000000000000", "email_verified_at": _WHEN, "status": "active",
+    "password_hash": "$argon2id$v=19$m=19456,t=8,p=1$" + "A" * 22 + "$" + "A" * 43,
+    "ip_allowlist": [], "roles": "", "created_at": _WHEN, "password_changed_at": _WHEN,
+}
+_UNKNOWN = Account.id.is_(None)
 _ACCOUNT_COLUMNS = tuple(Account.__table__.c)
+
+
+def _shown(column: Column[Any]) -> ColumnElement[Any]:
+    stand_in = _PROBE.c.email if column.key == "email" else (
+        literal(_STAND_IN[column.key], column.type) if column.key in _STAND_IN else None)
+    return column if stand_in is None else case((_UNKNOWN, stand_in), else_=column).label(column.key)
+
+
 _ACCOUNT_AND_DEVICE = select(
-    *_ACCOUNT_COLUMNS,
+    *(_shown(column) for column in _ACCOUNT_COLUMNS),
+    _UNKNOWN.label("unknown"),
     select(Device.id).where(Device.account_id == func.coalesce(Account.id, ""),
                             Device.device_hash == bindparam("device_hash")).exists().label("known_device"),
 ).select_from(_PROBE).outerjoin(Account, Account.email == _PROBE.c.email)
@@ -82,17 +100,14 @@ _ACCOUNT_AND_DEVICE = select(
 def account_and_known_device(tx: Tx, email: str, device_hash: str | None) -> tuple[Account | None, bool]:
     """The account behind a normalised email, and whether this device signed in to it before.
 
-    One statement and one object built from its row whether the email is known or not, so time
-    cannot tell the two apart (REQUIREMENTS 6). The account comes back detached, as if read in a
-    finished transaction: add it to another to change it.
+    One statement, one row and one object built from it whether the email is known or not, so
+    time cannot tell the two apart (REQUIREMENTS 6). The account comes back detached, as if read
+    in a finished transaction: add it to another to change it.
     """
     row = tx.execute(_ACCOUNT_AND_DEVICE, {"email": email, "device_hash": device_hash or ""}).one()
     account = Account(**{column.key: row[index] for index, column in enumerate(_ACCOUNT_COLUMNS)})
-    found = account.id is not None
-    if not found:
-        account.id = ""  # a stand-in key, so an unknown email takes the same steps
     make_transient_to_detached(account)
-    return (account, bool(row.known_device)) if found else (None, False)
+    return (None, False) if row.unknown else (account, bool(row.known_device))
 
 
 def find_device(tx: Tx, account_id: str, device_hash: str | None) -> Device | None:
