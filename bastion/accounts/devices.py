@@ -67,8 +67,9 @@ def describe_agent(user_agent: str | None) -> str:
 
 
 # Built once (the sign-in path): building a statement costs more than running it from the compiled cache.
-_THIS_DEVICE = (Device.account_id == bindparam("account_id"), Device.device_hash == bindparam("device_hash"))
-_DEVICE = select(Device).where(*_THIS_DEVICE)
+# THIS_DEVICE: the one condition for "this account's device with this hash" (the risk history uses it too).
+THIS_DEVICE = (Device.account_id == bindparam("account_id"), Device.device_hash == bindparam("device_hash"))
+_DEVICE = select(Device).where(*THIS_DEVICE)
 # The email is looked up from a one-row probe LEFT JOIN accounts, so an unknown email still gets a
 # row and its device look-up (under account id ''). Its row holds stand-in values shaped like an
 # account's (an id, a hash, the usual dates), so decoding it and building the object cost the same.

@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, ScalarSelect, bindparam, exists, func, select
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.devices import THIS_DEVICE
 from bastion.risk.assess import History
 from bastion.risk.trust import fingerprint, is_trusted
 from bastion.store.models import Account, Device, SignInAttempt
 
 
 # Built once (the sign-in path): building a statement costs more than running it from the compiled cache.
-_THIS_DEVICE = (Device.account_id == bindparam("account_id"), Device.device_hash == bindparam("device_hash"))
 _LOCATED_SUCCESS = (SignInAttempt.account_id == bindparam("account_id"), SignInAttempt.outcome == "success",
                     SignInAttempt.country.is_not(None))
 
@@ -26,9 +26,9 @@ def _latest_located(column: ColumnElement[Any]) -> ScalarSelect[Any]:
 # One round trip: this device (known? trusted until, for which factors?), whether the account has
 # any device, the last located success, and the wrong passwords since `failures_since`.
 _PAST = select(
-    select(Device.id).where(*_THIS_DEVICE).scalar_subquery().label("device_id"),
-    select(Device.trusted_until).where(*_THIS_DEVICE).scalar_subquery().label("trusted_until"),
-    select(Device.trust_fingerprint).where(*_THIS_DEVICE).scalar_subquery().label("trust_fingerprint"),
+    select(Device.id).where(*THIS_DEVICE).scalar_subquery().label("device_id"),
+    select(Device.trusted_until).where(*THIS_DEVICE).scalar_subquery().label("trusted_until"),
+    select(Device.trust_fingerprint).where(*THIS_DEVICE).scalar_subquery().label("trust_fingerprint"),
     exists().where(Device.account_id == bindparam("account_id")).label("has_devices"),
     _latest_located(SignInAttempt.country).label("previous_country"),
     _latest_located(SignInAttempt.created_at).label("previous_at"),

@@ -14,8 +14,8 @@ move time instead of sleeping and every backend agrees on when things expire.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
 
 
