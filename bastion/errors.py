@@ -232,6 +232,13 @@ _REASONS = [
            ("Start signing in again to get a new code.",
             "If you did not try to sign in, someone knows your password: change it."), pre_auth=False,
            action=SIGN_IN, topic="new-device"),
+    Reason("device.locked", 429, "Device confirmation paused",
+           "There were too many wrong codes from our \"Confirm it's you\" emails on this account, so confirming a "
+           "new device is paused for a while.",
+           ("Wait until the time shown, then sign in again and use the code from the newest email.",
+            "Sign in from a device you used before: it needs no code.",
+            "If you did not try to sign in, someone knows your password: change it."), pre_auth=False,
+           action=Action("See when the pause ends", f"{HELP_PATH}/locked"), topic="locked"),
     # Sessions.
     Reason("session.required", 401, "Sign in first",
            "You need to sign in to do this.", ("Sign in, then try again.",), action=SIGN_IN),

@@ -11,6 +11,7 @@ from bastion.accounts.repo import find_account_by_email, normalize_email
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.errors import BastionError
+from bastion.guard.passwords import hash_password
 from bastion.services import Services
 from bastion.store.models import Account, Session, SignInAttempt
 
@@ -23,7 +24,7 @@ def create_account(services: Services, email: str, password: str, roles: list[st
     if unknown:
         raise BastionError("request.invalid", detail=f"Unknown role(s): {', '.join(sorted(unknown))}.")
     check_password_policy(password, email)
-    password_hash = services.passwords.hash(password)
+    password_hash = hash_password(services, password, known_device=True)
     now = services.clock.now()
     with services.db.transaction() as tx:
         if find_account_by_email(tx, email) is not None:

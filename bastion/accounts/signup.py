@@ -23,6 +23,8 @@ from bastion.audit import record_event
 from bastion.context import Client
 from bastion.crypto import hash_token
 from bastion.errors import BastionError
+from bastion.guard.passwords import hash_password
+from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token
 from bastion.ops.client_versions import check_client_version
@@ -53,7 +55,8 @@ def start_sign_up(services: Services, email: str, password: str, client: Client)
 
 
 def _create_or_tell_the_owner(services: Services, email: str, password: str, client: Client) -> None:
-    password_hash = services.passwords.hash(password)
+    # After the answer: a refusal for a busy gate would lose the sign-up, so it may wait like an owner's.
+    password_hash = hash_password(services, password, known_device=True)
     now = services.clock.now()
     with services.db.transaction() as tx:
         account_id = new_id()
@@ -92,7 +95,7 @@ def send_verification_email(services: Services, tx: Tx, account: Account) -> Non
 def verify_email(services: Services, token: str, client: Client) -> str:
     """Confirm the address the token was sent to; returns the account id."""
     now = services.clock.now()
-    with services.db.transaction() as tx:
+    with guarded_token(services, client), services.db.transaction() as tx:
         account_id = consume_token(tx, now, VERIFY_EMAIL, token)
         tx.execute(
             update(Account)

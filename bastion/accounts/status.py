@@ -19,6 +19,7 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError
+from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token
 from bastion.services import Services
@@ -43,7 +44,7 @@ def freeze_account(services: Services, account_id: str, client: Client, via: str
 
 
 def freeze_with_link(services: Services, token: str, client: Client) -> None:
-    with services.db.transaction() as tx:
+    with guarded_token(services, client), services.db.transaction() as tx:
         account_id = consume_token(tx, services.clock.now(), FREEZE_PURPOSE, token)
         freeze_in(services, tx, get_account(tx, account_id), client, via="email_link")
 

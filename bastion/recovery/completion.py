@@ -19,12 +19,13 @@ from bastion.accounts.repo import get_account
 from bastion.accounts.status import UNFREEZE_NOT_BEFORE
 from bastion.audit import record_event
 from bastion.clock import rfc3339
-from bastion.mfa import backup_codes, totp_repo
+from bastion.mfa.registry import METHODS
 from bastion.recovery.cases import close_case, notify_case
 from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.services import Services
 from bastion.sessions.tokens import revoke_sessions
-from bastion.store.models import Account, CaseDocument, Passkey, RecoveryCase
+from bastion.signin.flow import void_open_flows
+from bastion.store.models import Account, CaseDocument, RecoveryCase
 
 log = logging.getLogger("bastion.recovery")
 
@@ -75,13 +76,13 @@ def _complete_next(services: Services) -> int | None:
 
 
 def _remove_second_factors(services: Services, tx: Tx, account: Account) -> dict[str, int]:
+    """Every registered method's credentials go; trusted devices lose their trust with them (their
+    fingerprint changes); sessions and sign-ins in progress end now."""
     now = services.clock.now()
-    totp_removed = totp_repo.remove(tx, account.id)
-    passkeys = tx.execute(delete(Passkey).where(Passkey.account_id == account.id)).rowcount
-    backup_codes.void_sets(tx, account.id, now)
-    # Trusted devices lose their trust with the factors (their fingerprint changes); sessions end now.
+    removed = {f"{method.name}_removed": method.remove_all(tx, account.id, now) for method in METHODS}
     ended = revoke_sessions(tx, now, account.id, "mfa_reset")
-    return {"totp_removed": int(totp_removed), "passkeys_removed": passkeys, "sessions_ended": ended}
+    void_open_flows(tx, account.id, now)
+    return {**removed, "sessions_ended": ended}
 
 
 def _unfreeze(tx: Tx, account: Account, now: datetime) -> dict[str, int]:

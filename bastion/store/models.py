@@ -42,6 +42,8 @@ class Account(Base):
     anti_phishing_code: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last password reset or change, or 2FA reset: sign-ins started before it never finish.
+    security_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def role_set(self) -> frozenset[str]:
@@ -67,6 +69,7 @@ class SignInFlow(Base):
     """A sign-in in progress: which stages are done and what is still required."""
 
     __tablename__ = "sign_in_flows"
+    __table_args__ = (Index("ix_sign_in_flows_account_id", "account_id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))

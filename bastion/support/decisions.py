@@ -18,6 +18,7 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError
+from bastion.guard.passwords import lift_pause
 from bastion.recovery.cases import close_case, notify_case, open_case_id
 from bastion.recovery.completion import unfreeze_due_at
 from bastion.services import Services
@@ -90,12 +91,13 @@ def approve_unfreeze(services: Services, account_id: str, agent_id: str, reason:
 
 
 def unlock_account(services: Services, account_id: str, agent_id: str, reason: str, client: Client) -> None:
-    """Lift the wrong-password pause on the account's email (not the 100-failure switch-off: that needs a reset)."""
+    """Lift the wrong-password pauses on the account's email and devices (not the 100-failure
+    switch-off: that needs a reset)."""
     with services.db.transaction() as tx:
         account = get_account(tx, account_id)
         email = account.email
         record_event(tx, services.clock.now(), "account.unlocked", account.id, client, actor_id=agent_id,
                      reason=reason)
-    if not services.throttle.lift_pause(email, services.clock.now()):
+    if not lift_pause(services, email):
         raise BastionError("request.invalid", detail="Password sign-in is switched off after too many wrong "
                            "passwords; only a password reset by the owner switches it back on.")

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 SCOPES = frozenset({"ip", "subnet", "mfa_flow", "mfa_account", "reset_identifier", "reset_ip", "signup_ip",
-                    "passkey_ip", "case_identifier", "case_ip", "resend_identifier", "resend_ip"})
+                    "passkey_ip", "case_identifier", "case_ip", "resend_identifier", "resend_ip", "device_account"})
 DEFAULT_LIMITS = (
     "50/10m/ip,"  # REQUIREMENTS 3
     "200/10m/subnet,"  # REQUIREMENTS 3
     "5/15m/mfa_flow,"  # REQUIREMENTS 10 (per sign-in flow; a flow lives 15 min)
     "10/15m/mfa_account,"  # REQUIREMENTS 10
+    "10/1h/device_account,"  # wrong emailed device codes per account, across sign-ins and resends (REQUIREMENTS 20)
     "5/1h/reset_identifier,"  # REQUIREMENTS 15: rate-limited per identifier and IP
     "20/1h/reset_ip,"
     "20/1h/signup_ip,"

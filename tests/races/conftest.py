@@ -7,3 +7,4 @@ The fixtures are the features' own, shared from their packages.
 
 from tests.mfa.conftest import enrolled, login, mfa_flow, signed_in  # noqa: F401
 from tests.risk.conftest import risky, risky_factory, smtp  # noqa: F401
+from tests.help.conftest import any_lab, lab, lab_factory  # noqa: F401

@@ -20,7 +20,7 @@ def create_account(body: SignUpIn, services: ServicesDep, client: ClientDep, aft
     return StatusOut(status="verification_sent")
 
 
-@router.post("/verify-email", response_model=StatusOut, responses=problems(400, 410, 422))
+@router.post("/verify-email", response_model=StatusOut, responses=problems(400, 410, 422, 429))
 def confirm_email(body: TokenIn, services: ServicesDep, client: ClientDep) -> StatusOut:
     verify_email(services, body.token, client)
     return StatusOut(status="verified")

@@ -73,18 +73,18 @@ def start_unfreeze(body: CaseRequestIn, services: ServicesDep, client: ClientDep
     return CaseAcceptedOut(case_id=request_case(services, "unfreeze", body.email, body.password, client))
 
 
-@router.get("/v1/recovery-cases/{case_id}", response_model=CaseStatusOut, responses=problems(400, 422))
-def get_case(case_id: str, services: ServicesDep,
+@router.get("/v1/recovery-cases/{case_id}", response_model=CaseStatusOut, responses=problems(400, 422, 429))
+def get_case(case_id: str, services: ServicesDep, client: ClientDep,
              x_case_token: Annotated[Token, Header(description="The token of the emailed case link")]
              ) -> CaseStatusOut:
     """Where the case stands and what comes next."""
-    return _out(case_status(services, case_id, x_case_token))
+    return _out(case_status(services, case_id, x_case_token, client))
 
 
 @router.post("/v1/mfa-reset/{case_id}/documents", status_code=201, response_model=CaseStatusOut,
-             responses=problems(400, 409, 413, 415, 422))
+             responses=problems(400, 409, 413, 415, 422, 429))
 @router.post("/v1/recovery-cases/{case_id}/documents", status_code=201, response_model=CaseStatusOut,
-             responses=problems(400, 409, 413, 415, 422), include_in_schema=False)
+             responses=problems(400, 409, 413, 415, 422, 429), include_in_schema=False)
 async def upload_document(
     case_id: str,
     services: ServicesDep,
@@ -103,7 +103,7 @@ async def upload_document(
     return _out(status)
 
 
-@router.post("/v1/mfa-reset/cancel", response_model=CancelOut, responses=problems(400, 410, 422))
+@router.post("/v1/mfa-reset/cancel", response_model=CancelOut, responses=problems(400, 410, 422, 429))
 def cancel_case(body: TokenIn, services: ServicesDep, client: ClientDep) -> CancelOut:
     """The "this wasn't me" link of a case email: ends every open case and freezes the account."""
     return CancelOut(cases_cancelled=cancel_with_link(services, body.token, client))

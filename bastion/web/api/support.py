@@ -16,7 +16,12 @@ from bastion.errors import BastionError
 from bastion.recovery.password_reset import send_reset_for_support
 from bastion.support.decisions import approve_case, approve_unfreeze, reject_case, unlock_account
 from bastion.support.views import (
-    account_view, case_view, find_reference, list_cases, read_document, search_accounts,
+    account_view,
+    case_view,
+    find_reference,
+    list_cases,
+    read_document,
+    search_accounts,
 )
 from bastion.web.api.admin import ReasonIn, Staff, existing_account_id
 from bastion.web.api.schemas import StatusOut

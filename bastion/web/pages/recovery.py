@@ -47,7 +47,7 @@ def _request_form(request: Request, which: str, error: BastionError | None = Non
 def case_page(request: Request, case_id: str, token: str, status: CaseStatus | None = None,
               error: BastionError | None = None, notice: str | None = None) -> Response:
     if status is None:
-        status = case_status(request.app.state.services, case_id, token)
+        status = case_status(request.app.state.services, case_id, token, client_from(request))
     return public_form_page(request, "recovery/case.html", error, case=status, case_id=case_id, token=token,
                             status_words=STATUS_WORDS, kinds=DOCUMENT_KINDS, notice=notice,
                             max_mb=MAX_BYTES // (1024 * 1024))

@@ -19,7 +19,7 @@ from bastion.errors import BastionError
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.admin import ensure_staff
 from bastion.web.deps import csrf_token_for, session_from_request
-from bastion.web.pages.login import SIGNED_OUT, to_login
+from bastion.web.pages.redirects import SIGNED_OUT, to_login
 from bastion.web.pages.render import problem_for, refusal_page, render
 
 # The signed-in areas and their pages, in the order their navigation shows them.

@@ -15,7 +15,7 @@ from bastion.support.views import account_view, search_accounts
 from bastion.web.api.admin import ReasonIn, RestrictIn, existing_account_id
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
 from bastion.web.pages.staff import staff_page, typed_time
 

@@ -18,7 +18,7 @@ from bastion.web.api.admin import ReasonIn, existing_account_id
 from bastion.web.client import client_from
 from bastion.web.pages.display import reason_words
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import SUPPORT, act, notice_for, page_session
 from bastion.web.pages.staff import staff_page
 from bastion.web.pages.support.cases import KIND_WORDS, STATE_WORDS

@@ -16,7 +16,7 @@ from bastion.web.api.admin import ReasonIn
 from bastion.web.api.support import CASE_STATES
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import SUPPORT, act, notice_for, page_session
 from bastion.web.pages.staff import staff_page
 

@@ -18,10 +18,12 @@ import segno
 from bastion.accounts.repo import get_account
 from bastion.context import Client
 from bastion.errors import BastionError
-from bastion.mfa import backup_codes, totp, totp_repo
+from bastion.mfa.backup_codes import codes as backup_codes
 from bastion.mfa.flows.factor_removal import after_factor_removed
 from bastion.mfa.flows.notices import record_factor_change
-from bastion.mfa.flows.totp_check import match_code
+from bastion.mfa.totp import otp as totp
+from bastion.mfa.totp import repo as totp_repo
+from bastion.mfa.totp.check import match_code
 from bastion.services import Services
 from bastion.sessions.stepup import require_recent_auth
 from bastion.sessions.tokens import SessionInfo

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session as Tx
 
-from bastion.mfa.passkeys import NewPasskey
+from bastion.mfa.passkeys.webauthn import NewPasskey
 from bastion.store.models import Passkey, PasskeyChallenge
 
 

@@ -99,7 +99,7 @@ def remove(tx: Tx, account_id: str) -> bool:
 
 def enrol_confirmed(tx: Tx, keys: KeyRing, account_id: str, secret: str, now: datetime) -> None:
     """An authenticator set up by an operator (demo and test staff accounts): confirmed, no code used yet."""
-    from bastion.mfa.totp import time_step
+    from bastion.mfa.totp.otp import time_step
 
     credential = replace_pending(tx, keys, account_id, secret, now)
     confirm(tx, credential.id, time_step(now.timestamp()) - 1, now)

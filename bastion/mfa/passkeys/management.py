@@ -14,10 +14,12 @@ from typing import Any
 from bastion.accounts.repo import get_account
 from bastion.context import Client
 from bastion.errors import BastionError
-from bastion.mfa import backup_codes, passkey_repo, passkeys
-from bastion.mfa.factors import has_second_factor
+from bastion.mfa.backup_codes import codes as backup_codes
 from bastion.mfa.flows.factor_removal import after_factor_removed
 from bastion.mfa.flows.notices import record_factor_change
+from bastion.mfa.passkeys import repo as passkey_repo
+from bastion.mfa.passkeys import webauthn as passkeys
+from bastion.mfa.registry import METHODS
 from bastion.services import Services
 from bastion.sessions.stepup import require_recent_auth
 from bastion.sessions.tokens import SessionInfo
@@ -58,7 +60,7 @@ def register_passkey(services: Services, session: SessionInfo, credential: dict[
         raise BastionError("passkey.registration_failed")
     new = passkeys.verify_registration(passkeys.relying_party(services.settings), credential, challenge)
     with services.db.transaction() as tx:
-        first_factor = not has_second_factor(tx, session.account_id)
+        first_factor = not METHODS.has_second_factor(tx, session.account_id)
         passkey = passkey_repo.add_passkey(tx, session.account_id, new, name, now)
         if passkey is None:
             raise BastionError("passkey.registration_failed", detail="This passkey is already registered.")

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bastion.errors import BastionError
-from bastion.mfa import totp, totp_repo
+from bastion.mfa.totp import otp as totp
+from bastion.mfa.totp import repo as totp_repo
 from bastion.services import Services
 
 
