@@ -103,6 +103,8 @@ class Settings(BaseSettings):
 
     # Recovery cases (2FA reset, unfreeze): REQUIREMENTS 16-17, 28.
     mfa_reset_wait_hours: int = Field(48, ge=0, description="Waiting period after approval (Coinbase: 48-72 h)")
+    unfreeze_min_hours: int = Field(2, ge=0, description="An unfreeze takes effect this long after the freeze at "
+                                    "the earliest (Binance: 2 h)")
     case_approvals_required: int = Field(1, ge=1, le=3, description="Different agents who must approve a case")
     case_documents_days: int = Field(14, ge=1, description="How long a case waits for its documents")
     evidence_retention_days: int = Field(30, ge=0, description="Documents are purged this long after a case closes")

@@ -121,7 +121,8 @@ _REASONS = [
     Reason("account.frozen", 403, "Account frozen",
            "This account is frozen for its protection, so nobody can sign in.",
            ("Ask to unfreeze it: we email you a link to upload your ID.",
-            "Support checks your identity, then lifts the freeze (not sooner than 2 hours after it)."),
+            "Support checks your identity, then lifts the freeze (for your safety, not in the first hours "
+            "after it)."),
            pre_auth=False, action=Action("Ask to unfreeze your account", f"{HELP_PATH}/restricted#frozen",
                                          "POST /v1/unfreeze-request"), topic="restricted"),
     Reason("account.suspended", 403, "Account suspended",

@@ -235,7 +235,7 @@ TOPICS: tuple[Topic, ...] = (
             "signed out.",
             "To lift it, ask below with your email and password: we email you a link to upload your ID, and "
             "support checks it.",
-            "A freeze can be lifted 2 hours after it at the earliest.",
+            "For your safety a freeze is not lifted in the first hours after it.",
         ), UNFREEZE, live="unfreeze_form"),
         Section("suspended", "Suspended or temporarily banned", (
             "An administrator restricted the account. A temporary ban ends at the time shown.",

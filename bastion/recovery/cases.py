@@ -34,11 +34,11 @@ from bastion.mfa.factors import has_second_factor
 from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token
 from bastion.recovery.evidence import DOCUMENT_KINDS, check_evidence, seal
+from bastion.recovery.kinds import KINDS, hold_hours, wait_hours
 from bastion.services import Services
 from bastion.store.models import Account, CaseDocument, RecoveryCase
 from bastion.store.types import new_id
 
-KINDS = {"mfa_reset": "2FA reset", "unfreeze": "unfreeze request"}
 OPEN_STATES = ("awaiting_documents", "in_review", "waiting")
 CANCEL_PURPOSE = "case_cancel"
 CANCEL_LINK_VALID = timedelta(days=30)
@@ -151,7 +151,7 @@ def notify_case(services: Services, tx: Tx, case: RecoveryCase, account: Account
     now = services.clock.now()
     enqueue(services, tx, template, account, dedup_key=f"{template}/{case.id}/{new_id()}", now=now,
             what=KINDS[case.kind], kind=case.kind, when=rfc3339(now), case_id=case.id,
-            wait_hours=services.settings.mfa_reset_wait_hours,
+            wait_hours=wait_hours(services.settings, case.kind), hold_hours=hold_hours(services.settings, case.kind),
             cancel_link=cancel_link(services, tx, account.id), **context)
 
 

@@ -87,8 +87,8 @@ def reject(case_id: str, body: ReasonIn, staff: Staff, services: ServicesDep, cl
 
 @router.post("/accounts/{account_id}/unfreeze", response_model=StatusOut)
 def unfreeze(account_id: str, body: ReasonIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
-    """Approve the account's unfreeze request (its documents must be in). It takes effect 2 h after the
-    freeze at the earliest, and a 24 h withdrawal hold follows."""
+    """Approve the account's unfreeze request (its documents must be in). It takes effect
+    `BASTION_UNFREEZE_MIN_HOURS` (2) after the freeze at the earliest, and a 24 h withdrawal hold follows."""
     return StatusOut(status=approve_unfreeze(services, existing_account_id(services, account_id), staff.account_id,
                                              body.reason, client))
 

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from bastion.errors import BastionError
 from bastion.recovery.cases import CaseStatus, add_document, cancel_with_link, case_status, request_case
 from bastion.recovery.evidence import DOCUMENT_KINDS, MAX_BYTES
+from bastion.recovery.kinds import hold_hours, wait_hours
 from bastion.web.api.cases import CaseRequestIn
 from bastion.web.api.schemas import TokenIn
 from bastion.web.client import client_from
@@ -41,7 +42,10 @@ NOTICES = {"uploaded": "Thanks, that document is in."}
 
 def _request_form(request: Request, which: str, error: BastionError | None = None, email: str = "") -> Response:
     kind, title = REQUESTS[which]
-    return public_form_page(request, "recovery/request.html", error, which=which, kind=kind, title=title, email=email)
+    settings = request.app.state.services.settings
+    return public_form_page(request, "recovery/request.html", error, which=which, kind=kind, title=title, email=email,
+                            wait_hours=wait_hours(settings, kind), hold_hours=hold_hours(settings, kind),
+                            unfreeze_min_hours=settings.unfreeze_min_hours)
 
 
 def case_page(request: Request, case_id: str, token: str, status: CaseStatus | None = None,

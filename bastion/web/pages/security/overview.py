@@ -38,7 +38,8 @@ def overview(request: Request, done: str = "") -> Response:
     sessions = len(list_sessions(services, session.account_id))
     return account_page(request, session, "security/overview.html", notice=notice_for(done, NOTICES),
                         factors=factors, holds=holds, other_sessions=sessions - 1,
-                        anti_phishing_set=has_anti_phishing_code(services, session.account_id))
+                        anti_phishing_set=has_anti_phishing_code(services, session.account_id),
+                        unfreeze_min_hours=services.settings.unfreeze_min_hours)
 
 
 @router.get("/security")
