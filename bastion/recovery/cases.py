@@ -1,6 +1,6 @@
-"""Recovery cases, the account holder's side: start, upload evidence, follow, cancel (REQUIREMENTS 16-17, 28).
+"""Recovery cases, the account holder's side: start, upload evidence, follow, cancel (REQUIREMENTS 16-17, 28-29).
 
-A case (a 2FA reset, or lifting a freeze) starts with the password. The answer is the same
+A case (a 2FA reset, lifting a freeze, or clearing an IP allowlist whose networks are all lost) starts with the password. The answer is the same
 202 with a case id whether the account exists, the password is right or a case is already
 open (REQUIREMENTS 17); only the account's mailbox learns more: it gets the link that
 uploads evidence and shows the case, and at every step a link that cancels the case and
@@ -103,6 +103,8 @@ def _password_matches(services: Services, identifier: str, password: str, client
 def _case_applies(tx: Tx, kind: str, account: Account) -> bool:
     if kind == "unfreeze":
         return account.status == "frozen"
+    if kind == "allowlist_reset":
+        return bool(account.ip_allowlist)
     return has_second_factor(tx, account.id)
 
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.allowlist_reset import clear_allowlist_in
 from bastion.accounts.repo import get_account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
@@ -89,7 +90,12 @@ def _unfreeze(services: Services, tx: Tx, account: Account, case: RecoveryCase) 
     return {"unfrozen": lifted}
 
 
-_EFFECTS = {"mfa_reset": _remove_second_factors, "unfreeze": _unfreeze}
+def _clear_allowlist(services: Services, tx: Tx, account: Account, case: RecoveryCase) -> dict[str, int]:
+    removed = clear_allowlist_in(tx, services.clock.now(), account, None, via="recovery_case", case_id=case.id)
+    return {"networks_removed": len(removed)}
+
+
+_EFFECTS = {"mfa_reset": _remove_second_factors, "unfreeze": _unfreeze, "allowlist_reset": _clear_allowlist}
 
 
 def expire_stale_cases(services: Services) -> int:

@@ -2,7 +2,8 @@
 
 Approval needs the documents in and, when `case_approvals_required` is 2 or more, that many
 different agents. The last approval starts the waiting period (bastion.recovery.kinds: 2FA reset
-`mfa_reset_wait_hours`; an unfreeze `unfreeze_min_hours` after the freeze at the earliest). Nobody decides their own account's case.
+`mfa_reset_wait_hours`, IP allowlist reset `allowlist_reset_wait_hours`; an unfreeze
+`unfreeze_min_hours` after the freeze at the earliest). Nobody decides their own account's case.
 Every decision is audited with the agent's id and emailed to the account, with a cancel link.
 """
 

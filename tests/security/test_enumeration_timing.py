@@ -93,3 +93,8 @@ def test_password_reset_for_an_existing_or_an_unknown_address(timer: AsgiTimer) 
 def test_two_factor_reset_for_an_existing_address_with_a_wrong_password_or_an_unknown_one(timer: AsgiTimer) -> None:
     compare("2FA reset", lambda exists, number: timer.post("/v1/mfa-reset", {
         "email": f"{'known' if exists else 'unknown'}{number}@example.com", "password": "not the password 4 sure"}))
+
+
+def test_allowlist_reset_for_an_existing_address_with_a_wrong_password_or_an_unknown_one(timer: AsgiTimer) -> None:
+    compare("IP allowlist reset", lambda exists, number: timer.post("/v1/allowlist-reset-request", {
+        "email": f"{'known' if exists else 'unknown'}{number}@example.com", "password": "not the password 4 sure"}))

@@ -20,6 +20,8 @@ HOLD_REASONS = {
     "mfa_disabled": "because two-step sign-in was turned off",
     "mfa_reset_completed": "because two-step sign-in was reset through support",
     "unfreeze_completed": "because your account was unfrozen",
+    "allowlist_reset_completed": "because your IP allowlist was cleared at your request",
+    "allowlist_cleared": "because support cleared your IP allowlist",
 }
 NOTICES = {"password": "Your password is changed. We emailed you about it."}
 
