@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.repo import get_account
 from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
 from bastion.clock import rfc3339
@@ -52,7 +51,8 @@ def clear_allowlist_by_staff(services: Services, account_id: str, actor_id: str 
         raise BastionError("case.own_account", detail="Staff cannot clear their own account's allowlist: change "
                            "it in your security settings, or ask another agent.")
     with services.db.transaction() as tx:
-        account = get_account(tx, account_id)
+        # Locked: of agents clearing at once, one clears (one email, one hold), the others find nothing.
+        account = tx.get_one(Account, account_id, with_for_update=True)
         if not account.ip_allowlist:
             raise BastionError("request.invalid", detail="This account has no IP allowlist: sign-in is already "
                                "allowed from any network.")
