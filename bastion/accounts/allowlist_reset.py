@@ -20,7 +20,7 @@ from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.notify.outbox import enqueue
-from bastion.recovery.cases import close_case, open_case_id
+from bastion.recovery.cases import OPEN_STATES, close_case, open_case_id
 from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.services import Services
 from bastion.store.models import Account
@@ -71,6 +71,6 @@ def close_open_request(tx: Tx, now: datetime, account_id: str, client: Client, v
     """The owner's pending request is done once staff cleared the allowlist or the owner, back in,
     set it themselves: left open, it would clear the allowlist again later, perhaps a new one."""
     case_id = open_case_id(tx, account_id, "allowlist_reset")
-    if case_id is not None and close_case(tx, case_id, now, "completed", ("awaiting_documents", "in_review", "waiting")):
+    if case_id is not None and close_case(tx, case_id, now, "completed", OPEN_STATES):
         record_event(tx, now, "case.completed", account_id, client, actor_id=actor_id, case_id=case_id,
                      case_kind="allowlist_reset", via=via)
