@@ -295,6 +295,23 @@ def user_reinstate(email: str, reason: Annotated[str, typer.Option()]) -> None:
     console.print(f"{email} is active again.")
 
 
+@user_app.command("clear-allowlist")
+def user_clear_allowlist(email: str, reason: Annotated[str, typer.Option(help="Kept in the audit log.")]) -> None:
+    """Clear the IP allowlist of an owner who lost every network on it (check their identity first).
+
+    The owner is emailed with a "this wasn't me" link and withdrawals are held."""
+    import getpass
+
+    from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
+    from bastion.context import Client
+
+    services = _services()
+    with _refusals_exit():
+        removed = clear_allowlist_by_staff(services, _account_id_for(services, email), None, reason, Client(),
+                                           via="cli", operator=getpass.getuser()[:64])
+    console.print(f"The IP allowlist of {email} is cleared (it listed {', '.join(removed)}); the owner is emailed.")
+
+
 @user_app.command("unlock")
 def user_unlock(email: str) -> None:
     """Lift the wrong-password pause on an email and its devices (not the 100-failure switch-off)."""

@@ -56,6 +56,7 @@ API_REFERENCE = Action("Read the API reference", "/openapi.json", "GET /openapi.
 SECOND_STEP = "POST /v1/login/{flow_id}/totp"
 CASE_REQUEST = Action("Request a 2FA reset", f"{HELP_PATH}/lost-phone#reset", "POST /v1/mfa-reset")
 CASE_QUEUE = Action("Back to the case queue", "/", "GET /v1/support/cases")
+ALLOWLIST_RESET = Action("Ask to clear your IP allowlist", "/recovery/allowlist", "POST /v1/allowlist-reset-request")
 UPLOAD = Action("Upload the file again", f"{HELP_PATH}/lost-phone#reset", "POST /v1/recovery-cases/{case_id}/documents")
 
 _REASONS = [
@@ -121,7 +122,8 @@ _REASONS = [
     Reason("account.frozen", 403, "Account frozen",
            "This account is frozen for its protection, so nobody can sign in.",
            ("Ask to unfreeze it: we email you a link to upload your ID.",
-            "Support checks your identity, then lifts the freeze (not sooner than 2 hours after it)."),
+            "Support checks your identity, then lifts the freeze (for your safety, not in the first hours "
+            "after it)."),
            pre_auth=False, action=Action("Ask to unfreeze your account", f"{HELP_PATH}/restricted#frozen",
                                          "POST /v1/unfreeze-request"), topic="restricted"),
     Reason("account.suspended", 403, "Account suspended",
@@ -135,8 +137,9 @@ _REASONS = [
     Reason("account.ip_not_allowed", 403, "Network not on your allowlist",
            "Your account only allows sign-in from the networks on its IP allowlist.",
            ("Sign in from a network on your allowlist (switch off any VPN).",
-            "Lost access to those networks? Contact support with the reference below."),
-           pre_auth=False, action=SUPPORT, topic="restricted"),
+            "Can't reach any of them any more? Ask to clear the allowlist with your email and password: "
+            "it works from here, and support clears it after checking your identity."),
+           pre_auth=False, action=ALLOWLIST_RESET, topic="restricted"),
     Reason("risk.denied", 403, "Sign-in blocked for your safety",
            "This sign-in looks unusual, so it was blocked.",
            ("Turn off any VPN or proxy and try again.",

@@ -28,6 +28,7 @@ SUBJECTS = {
     "account_frozen": "Your account is frozen",
     "sign_in_locked": "Sign-in to your account is paused after wrong passwords",
     "ip_allowlist_changed": "Your IP allowlist was changed",
+    "ip_allowlist_cleared": "Support cleared your IP allowlist",
     "password_reset": "Set a new password",
     "password_reset_done": "Your password was changed",
     "password_changed": "Your password was changed",

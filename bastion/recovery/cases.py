@@ -1,11 +1,11 @@
-"""Recovery cases, the account holder's side: start, upload evidence, follow, cancel (REQUIREMENTS 16-17, 28).
+"""Recovery cases, the account holder's side: start, upload evidence, follow, cancel (REQUIREMENTS 16-17, 28-29).
 
-A case (a 2FA reset, or lifting a freeze) starts with the password. The answer is the same
-202 with a case id whether the account exists, the password is right or a case is already
-open (REQUIREMENTS 17); only the account's mailbox learns more: it gets the link that
-uploads evidence and shows the case, and at every step a link that cancels the case and
-freezes the account. A wrong password counts against the email like a failed sign-in, so
-this door is no way around the lockout (`bastion.guard.passwords`).
+A case (a 2FA reset, lifting a freeze, or clearing an IP allowlist whose networks are all lost)
+starts with the password. The answer is the same 202 with a case id whether the account exists,
+the password is right or a case is already open (REQUIREMENTS 17); only the account's mailbox
+learns more: it gets the link that uploads evidence and shows the case, and at every step a
+link that cancels the case and freezes the account. A wrong password counts against the email
+like a failed sign-in, so this door is no way around the lockout (`bastion.guard.passwords`).
 
 States: awaiting_documents → in_review → waiting (approved; `due_at`) → completed,
 or rejected / cancelled / expired. Support decides (bastion.support.decisions); the
@@ -35,11 +35,11 @@ from bastion.mfa.registry import METHODS
 from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token
 from bastion.recovery.evidence import DOCUMENT_KINDS, check_evidence, seal
+from bastion.recovery.kinds import KINDS, hold_hours, wait_hours
 from bastion.services import Services
 from bastion.store.models import Account, CaseDocument, RecoveryCase
 from bastion.store.types import new_id
 
-KINDS = {"mfa_reset": "2FA reset", "unfreeze": "unfreeze request"}
 OPEN_STATES = ("awaiting_documents", "in_review", "waiting")
 CANCEL_PURPOSE = "case_cancel"
 CANCEL_LINK_VALID = timedelta(days=30)
@@ -96,6 +96,8 @@ def _within_budget(services: Services, scope: str, value: str, now: datetime) ->
 def _case_applies(tx: Tx, kind: str, account: Account) -> bool:
     if kind == "unfreeze":
         return account.status == "frozen"
+    if kind == "allowlist_reset":
+        return bool(account.ip_allowlist)
     return METHODS.has_second_factor(tx, account.id)
 
 
@@ -144,7 +146,7 @@ def notify_case(services: Services, tx: Tx, case: RecoveryCase, account: Account
     now = services.clock.now()
     enqueue(services, tx, template, account, dedup_key=f"{template}/{case.id}/{new_id()}", now=now,
             what=KINDS[case.kind], kind=case.kind, when=rfc3339(now), case_id=case.id,
-            wait_hours=services.settings.mfa_reset_wait_hours,
+            wait_hours=wait_hours(services.settings, case.kind), hold_hours=hold_hours(services.settings, case.kind),
             cancel_link=cancel_link(services, tx, account.id), **context)
 
 

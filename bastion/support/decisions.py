@@ -1,14 +1,13 @@
 """Support decisions on recovery cases (REQUIREMENTS 16, 28, 33): approve or reject, with a reason.
 
 Approval needs the documents in and, when `case_approvals_required` is 2 or more, that many
-different agents. The last approval starts the waiting period (2FA reset: `mfa_reset_wait_hours`;
-unfreeze: until 2 h after the freeze at the earliest). Nobody decides their own account's case.
+different agents. The last approval starts the waiting period (bastion.recovery.kinds: 2FA reset
+`mfa_reset_wait_hours`, IP allowlist reset `allowlist_reset_wait_hours`; an unfreeze
+`unfreeze_min_hours` after the freeze at the earliest). Nobody decides their own account's case.
 Every decision is audited with the agent's id and emailed to the account, with a cancel link.
 """
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +19,7 @@ from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.guard.passwords import lift_pause
 from bastion.recovery.cases import close_case, notify_case, open_case_id
-from bastion.recovery.completion import unfreeze_due_at
+from bastion.recovery.kinds import due_at as case_due_at
 from bastion.services import Services
 from bastion.store.models import CaseApproval, RecoveryCase
 
@@ -56,8 +55,7 @@ def approve_case(services: Services, case_id: str, agent_id: str, reason: str, c
         if approvals < required:
             return "in_review"
         account = get_account(tx, case.account_id)
-        due_at = (now + timedelta(hours=services.settings.mfa_reset_wait_hours) if case.kind == "mfa_reset"
-                  else unfreeze_due_at(account, now))
+        due_at = case_due_at(services.settings, case.kind, account, now)
         started = tx.execute(update(RecoveryCase).where(RecoveryCase.id == case.id,
                                                         RecoveryCase.status == "in_review").values(
             status="waiting", due_at=due_at, decided_at=now, decided_by=agent_id, decision_reason=reason)).rowcount

@@ -17,7 +17,8 @@ from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.mfa.registry import METHODS
-from bastion.recovery.evidence import DOCUMENT_KINDS, unseal
+from bastion.recovery.evidence import unseal
+from bastion.recovery.kinds import document_labels
 from bastion.recovery.holds import active_restrictions
 from bastion.risk.words import device_and_place, place_words
 from bastion.services import Services
@@ -142,18 +143,20 @@ def case_view(services: Services, case_id: str) -> dict[str, Any]:
             raise _not_found("case")
         account = tx.get(Account, case.account_id)
         documents = tx.execute(select(CaseDocument).where(CaseDocument.case_id == case.id)).scalars()
+        labels = document_labels(case.kind)
         approvals = tx.execute(select(CaseApproval).where(CaseApproval.case_id == case.id)
                                .order_by(CaseApproval.created_at)).scalars()
         return {
             **_case_summary(case),
             "email": account.email if account else None,
             "account_status": account.status if account else None,
+            "account_ip_allowlist": list(account.ip_allowlist) if account else [],
             "ip": case.ip,
             "decided_at": rfc3339(case.decided_at), "decided_by": case.decided_by,
             "decision_reason": case.decision_reason,
             "approvals": [{"agent_id": a.agent_id, "reason": a.reason, "at": rfc3339(a.created_at)} for a in approvals],
             "approvals_required": services.settings.case_approvals_required,
-            "documents": [{"id": d.id, "kind": d.kind, "label": DOCUMENT_KINDS[d.kind], "content_type": d.content_type,
+            "documents": [{"id": d.id, "kind": d.kind, "label": labels[d.kind], "content_type": d.content_type,
                            "size": d.size, "sha256": d.sha256, "uploaded_at": rfc3339(d.created_at)}
                           for d in documents],
             "documents_purged_at": rfc3339(case.purged_at),

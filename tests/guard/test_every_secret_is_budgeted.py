@@ -176,6 +176,10 @@ PROBES: dict[tuple[str, str], Probe] = {
                                             "new_password": "a brand new passphrase 42 kites"}), signed_in=True),
     ("POST", "/v1/mfa-reset"): Probe("password", case_request("/v1/mfa-reset")),
     ("POST", "/v1/unfreeze-request"): Probe("password", case_request("/v1/unfreeze-request")),
+    ("POST", "/v1/allowlist-reset-request"): Probe("password", case_request("/v1/allowlist-reset-request")),
+    ("POST", "/help/sign-in/allowlist-reset"): Probe("password", lambda lab, victim: form(
+        lab, "/help/sign-in/allowlist-reset", {"email": victim["email"], "password": WRONG},
+        page="/help/sign-in/restricted")),
     ("POST", "/recovery/{which}"): Probe("password", lambda lab, victim: form(
         lab, "/recovery/mfa-reset", {"email": victim["email"], "password": WRONG})),
     ("POST", "/help/sign-in/mfa-reset"): Probe("password", lambda lab, victim: form(

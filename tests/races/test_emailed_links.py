@@ -86,3 +86,16 @@ def test_a_two_factor_reset_cancel_link_cancels_and_freezes_once(services, accou
     outcomes = race(lambda _: cancel_with_link(services, token, Client()) and None, range(RACERS))
     assert outcomes == {"ok": 1, "token.invalid": RACERS - 1}, outcomes
     assert events(services, "account.frozen", account["id"]) == 1
+
+
+def test_agents_clearing_one_allowlist_at_once_clear_it_once(services, account_factory, mailbox) -> None:
+    from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
+
+    account = account_factory()
+    with services.db.transaction() as tx:
+        tx.get_one(Account, account["id"]).ip_allowlist = ["198.51.100.0/24"]
+    outcomes = race(lambda agent: clear_allowlist_by_staff(services, account["id"], f"agent-{agent}", "ID checked",
+                                                           Client(), via="support_api") and None, range(RACERS))
+    assert outcomes == {"ok": 1, "request.invalid": RACERS - 1}, outcomes
+    assert events(services, "ip_allowlist.cleared", account["id"]) == 1
+    assert [mail["template"] for mail in mailbox.messages(account["email"])].count("ip_allowlist_cleared") == 1

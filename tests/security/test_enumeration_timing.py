@@ -107,6 +107,11 @@ def test_two_factor_reset_for_an_existing_address_with_a_wrong_password_or_an_un
         "email": f"{'known' if exists else 'unknown'}{number}@example.com", "password": "not the password 4 sure"}))
 
 
+def test_allowlist_reset_for_an_existing_address_with_a_wrong_password_or_an_unknown_one(timer: AsgiTimer) -> None:
+    compare("IP allowlist reset", lambda exists, number: timer.post("/v1/allowlist-reset-request", {
+        "email": f"{'known' if exists else 'unknown'}{number}@example.com", "password": "not the password 4 sure"}))
+
+
 @pytest.fixture(scope="module")
 def maintenance_timer(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsgiTimer]:
     """During a maintenance window: staff accounts (who may sign in), other accounts, unknown emails."""

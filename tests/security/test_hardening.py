@@ -37,6 +37,7 @@ NO_COOKIE_AUTHORITY = {
     "/v1/introspect": "a service key in the Authorization header, never a cookie",
     "/v1/mfa-reset": "before sign-in: the email and password are in the body",
     "/v1/unfreeze-request": "before sign-in: the email and password are in the body",
+    "/v1/allowlist-reset-request": "before sign-in: the email and password are in the body",
     "/v1/mfa-reset/cancel": "the emailed token is the credential",
     "/v1/mfa-reset/{case_id}/documents": "the emailed case link's token is the credential",
     "/v1/recovery-cases/{case_id}/documents": "the emailed case link's token is the credential",

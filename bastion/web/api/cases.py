@@ -1,4 +1,4 @@
-"""Recovery cases for the account holder: 2FA reset and unfreeze requests, evidence, cancel.
+"""Recovery cases for the account holder: 2FA reset, unfreeze and IP allowlist reset requests, evidence, cancel.
 
 Starting a case answers the same 202 whatever happened; the rest needs the case link emailed
 to the account (its token goes in `X-Case-Token`, or the `token` form field of an upload).
@@ -71,6 +71,16 @@ def start_mfa_reset(body: CaseRequestIn, services: ServicesDep, client: ClientDe
 def start_unfreeze(body: CaseRequestIn, services: ServicesDep, client: ClientDep) -> CaseAcceptedOut:
     """Ask for a frozen account to be unfrozen after an identity check (REQUIREMENTS 28)."""
     return CaseAcceptedOut(case_id=request_case(services, "unfreeze", body.email, body.password, client))
+
+
+@router.post("/v1/allowlist-reset-request", status_code=202, response_model=CaseAcceptedOut,
+             responses=problems(422, 429))
+def start_allowlist_reset(body: CaseRequestIn, services: ServicesDep, client: ClientDep) -> CaseAcceptedOut:
+    """Lost every network on the IP allowlist: ask for it to be cleared after an identity check (REQUIREMENTS 29).
+
+    Works from any network (sign-in from here is what the allowlist refuses); the same answer for an
+    unknown email, a wrong password, an account without an allowlist or an already open case."""
+    return CaseAcceptedOut(case_id=request_case(services, "allowlist_reset", body.email, body.password, client))
 
 
 @router.get("/v1/recovery-cases/{case_id}", response_model=CaseStatusOut, responses=problems(400, 422, 429))

@@ -1,5 +1,5 @@
-"""The account holder's recovery cases in the browser (REQUIREMENTS 16-17, 28): ask for a 2FA reset
-or an unfreeze with the password, upload the identity documents from the emailed link, follow the
+"""The account holder's recovery cases in the browser (REQUIREMENTS 16-17, 28-29): ask for a 2FA reset,
+an unfreeze or a cleared IP allowlist with the password, upload the identity documents from the emailed link, follow the
 case, and cancel it from any case email ("this wasn't me", which also freezes the account).
 
 Asking answers the same page whatever happened; only the account's mailbox learns more. As with
@@ -16,7 +16,8 @@ from starlette.responses import Response
 
 from bastion.errors import BastionError
 from bastion.recovery.cases import CaseStatus, add_document, cancel_with_link, case_status, request_case
-from bastion.recovery.evidence import DOCUMENT_KINDS, MAX_BYTES
+from bastion.recovery.evidence import MAX_BYTES
+from bastion.recovery.kinds import document_labels, hold_hours, wait_hours
 from bastion.web.api.cases import CaseRequestIn
 from bastion.web.api.schemas import TokenIn
 from bastion.web.client import client_from
@@ -30,6 +31,7 @@ CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 REQUESTS = {
     "mfa-reset": ("mfa_reset", "Reset two-step sign-in"),
     "unfreeze": ("unfreeze", "Unfreeze your account"),
+    "allowlist": ("allowlist_reset", "Clear your IP allowlist"),
 }
 STATUS_WORDS = {
     "awaiting_documents": "Waiting for your documents", "in_review": "Support is reviewing it",
@@ -41,7 +43,10 @@ NOTICES = {"uploaded": "Thanks, that document is in."}
 
 def _request_form(request: Request, which: str, error: BastionError | None = None, email: str = "") -> Response:
     kind, title = REQUESTS[which]
-    return public_form_page(request, "recovery/request.html", error, which=which, kind=kind, title=title, email=email)
+    settings = request.app.state.services.settings
+    return public_form_page(request, "recovery/request.html", error, which=which, kind=kind, title=title, email=email,
+                            wait_hours=wait_hours(settings, kind), hold_hours=hold_hours(settings, kind),
+                            unfreeze_min_hours=settings.unfreeze_min_hours)
 
 
 def case_page(request: Request, case_id: str, token: str, status: CaseStatus | None = None,
@@ -49,7 +54,7 @@ def case_page(request: Request, case_id: str, token: str, status: CaseStatus | N
     if status is None:
         status = case_status(request.app.state.services, case_id, token, client_from(request))
     return public_form_page(request, "recovery/case.html", error, case=status, case_id=case_id, token=token,
-                            status_words=STATUS_WORDS, kinds=DOCUMENT_KINDS, notice=notice,
+                            status_words=STATUS_WORDS, kinds=document_labels(status.kind), notice=notice,
                             max_mb=MAX_BYTES // (1024 * 1024))
 
 

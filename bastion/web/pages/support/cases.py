@@ -24,7 +24,7 @@ router = APIRouter(prefix="/support")
 PAGE = "/support"
 FormText = Annotated[str, Form()]
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
-KIND_WORDS = {"mfa_reset": "2FA reset", "unfreeze": "Unfreeze"}
+KIND_WORDS = {"mfa_reset": "2FA reset", "unfreeze": "Unfreeze", "allowlist_reset": "IP allowlist reset"}
 STATE_WORDS = {"awaiting_documents": "Waiting for documents", "in_review": "To review", "waiting": "Approved, waiting",
                "completed": "Completed", "rejected": "Rejected", "cancelled": "Cancelled by the owner",
                "expired": "Expired"}
