@@ -22,6 +22,7 @@ from bastion.crypto.keyring import KeyRing
 from bastion.mfa.backup_codes import key_aad
 from bastion.mfa.totp_repo import secret_aad
 from bastion.notify.outbox import anti_phishing_aad
+from bastion.oidc.models import OidcSigningKey
 from bastion.store import Database
 from bastion.store.models import Account, BackupCodeSet, OutboxMessage, TotpCredential
 
@@ -40,6 +41,7 @@ PROTECTED = (
     Protected("anti-phishing codes", Account, ("anti_phishing_code",), lambda row: anti_phishing_aad(row.id)),
     Protected("email bodies (outbox)", OutboxMessage, ("body_text", "body_html"),
               lambda row: f"outbox/{row.dedup_key}"),
+    Protected("OpenID signing keys", OidcSigningKey, ("private_jwk",), lambda row: f"oidc_signing_keys/{row.kid}"),
 )
 
 

@@ -14,6 +14,7 @@ from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import LoginIn
 from bastion.web.client import client_from, new_device_id, set_device_cookie
 from bastion.web.deps import SESSION_COOKIE, session_from_request
+from bastion.web.oidc.return_to import after_sign_in
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
 from bastion.web.pages.render import refusal_page, render
 
@@ -56,7 +57,7 @@ def _signed_in(request: Request) -> bool:
 @router.get("/login")
 def login_page(request: Request, done: str = "") -> Response:
     if _signed_in(request):
-        return see_other("/")
+        return see_other(after_sign_in(request))
     return _login_form(request, notice=NOTICES.get(done))
 
 
@@ -98,7 +99,7 @@ def next_step_response(request: Request, result: SignInResult) -> Response:
 def signed_in_response(request: Request, result: Authenticated) -> Response:
     """303 to the home page with the session cookie; it lasts as long as the session at most."""
     services = request.app.state.services
-    response = see_other("/")
+    response = see_other(after_sign_in(request))  # home, or the app the sign-in was for
     max_age = None
     if result.session.remember:
         # "Keep me signed in": survives closing the browser, until the session's absolute expiry.

@@ -1,0 +1,40 @@
+"""A budget of failed client authentications at the token, revocation and introspection endpoints.
+
+A client secret is guessed only as fast as the budget allows: failures are counted per client id
+and per IP (`oidc_client`, `oidc_client_ip` in BASTION_RATE_LIMITS); once either is spent, that
+client id (or IP) is paused for the window, and checked *before* any secret is compared, so a
+paused guess learns nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from bastion.services import Services
+
+SCOPES = ("oidc_client", "oidc_client_ip")
+
+
+def _hold_key(scope: str, value: str) -> str:
+    return f"hold-{scope}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
+
+
+def _subjects(client_id: str | None, ip: str | None) -> list[tuple[str, str]]:
+    return [(scope, value) for scope, value in zip(SCOPES, (client_id or "-", ip or "unknown"), strict=True)]
+
+
+def paused_for(services: Services, client_id: str | None, ip: str | None, now: datetime) -> int | None:
+    """Seconds to wait when this client id or IP is paused, else None."""
+    store = services.throttle.store
+    keys = [_hold_key(scope, value) for scope, value in _subjects(client_id, ip)]
+    until = store.held_until(keys[0], now, also=keys[1:])
+    return None if until is None else max(1, int((until - now).total_seconds() + 0.999))
+
+
+def count_failure(services: Services, client_id: str | None, ip: str | None, now: datetime) -> None:
+    throttle = services.throttle
+    for scope, value in _subjects(client_id, ip):
+        wait = throttle.hit(scope, value, now)
+        if wait is not None:
+            throttle.store.hold(_hold_key(scope, value), now + timedelta(seconds=wait), now)
