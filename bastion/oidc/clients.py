@@ -9,7 +9,7 @@ are matched exactly (RFC 9700 §4.1.1), and must be https, http on the loopback 
 from __future__ import annotations
 
 import ipaddress
-import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -131,7 +131,7 @@ def create_client(services: Services, new: NewClient) -> tuple[OidcClient, str |
     """The new client and, for a confidential one, its secret (shown once, never stored in clear)."""
     new = _clean(new)
     secret = None if new.public else new_token(SECRET_PREFIX)
-    row = OidcClient(id=CLIENT_PREFIX + secrets.token_urlsafe(12), name=new.name,
+    row = OidcClient(id=CLIENT_PREFIX + uuid.uuid4().hex[:20], name=new.name,  # public: not a secret
                      secret_hash=hash_token(secret) if secret else None, first_party=new.first_party,
                      allow_offline=new.allow_offline, redirect_uris=list(new.redirect_uris),
                      post_logout_redirect_uris=list(new.post_logout_redirect_uris),
