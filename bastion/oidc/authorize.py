@@ -16,7 +16,12 @@ from datetime import timedelta
 from typing import Any
 
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
-from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from authlib.oidc.core.errors import (
+    ConsentRequiredError,
+    LoginRequiredError,
+    RequestNotSupportedError,
+    RequestURINotSupportedError,
+)
 from sqlalchemy import update
 
 from bastion.context import Client
@@ -89,8 +94,10 @@ def _decide(provider: Provider, request: ProviderRequest, session: SessionInfo |
     try:
         mode = _response_mode(data, redirect_uri)
         max_age = _max_age(data)
-        if "request" in data or "request_uri" in data:
-            raise InvalidRequestError("Request objects are not supported.")
+        if "request" in data:
+            raise RequestNotSupportedError()
+        if "request_uri" in data:
+            raise RequestURINotSupportedError()
         if session is None or person is None:
             return Interaction("sign_in", _keep(provider, request, browser, pending))
         requested_at = pending.created_at if pending is not None else services.clock.now()
