@@ -94,17 +94,22 @@ def _refresh_expiry(services: Services, grant: OidcGrant, now: datetime) -> date
 
 def exchange_code(services: Services, grant: OidcGrant, tokens: list[dict[str, Any]], client: Client) -> None:
     """Consume the code and store its tokens, atomically; `Refused` when another exchange won."""
-    now = services.clock.now()
+    claim = (update(OidcGrant).where(OidcGrant.id == grant.id, OidcGrant.code_used_at.is_(None),
+                                     OidcGrant.revoked_at.is_(None)).values(code_used_at=services.clock.now()))
+    _use_once(services, claim, tokens, grant, "code_reused", client)
+
+
+def _use_once(services: Services, claim: Any, tokens: list[dict[str, Any]], grant: OidcGrant, reuse: str,
+              client: Client) -> None:
+    """The conditional UPDATE `claim` and, only if it changed a row, the new tokens, in one transaction.
+    A claim that changed nothing was a second use: the family is revoked and `Refused` raised."""
     with services.db.transaction() as tx:
-        claimed = tx.execute(update(OidcGrant)
-                             .where(OidcGrant.id == grant.id, OidcGrant.code_used_at.is_(None),
-                                    OidcGrant.revoked_at.is_(None))
-                             .values(code_used_at=now)).rowcount
+        claimed = tx.execute(claim).rowcount
         if claimed:
             tx.execute(OidcToken.__table__.insert(), tokens)
     if not claimed:
         with services.db.transaction() as tx:
-            revoke_family(tx, grant, now, "code_reused", client)
+            revoke_family(tx, grant, services.clock.now(), reuse, client)
         raise Refused()
 
 
@@ -150,18 +155,9 @@ def _still_entitled(tx: Tx, grant: OidcGrant, now: datetime) -> bool:
 
 def rotate_refresh(services: Services, live: LiveRefresh, tokens: list[dict[str, Any]], client: Client) -> None:
     """Use the refresh token up and store its successors, atomically; `Refused` when another rotation won."""
-    now = services.clock.now()
-    with services.db.transaction() as tx:
-        claimed = tx.execute(update(OidcToken)
-                             .where(OidcToken.id == live.token_id, OidcToken.used_at.is_(None),
-                                    OidcToken.revoked_at.is_(None))
-                             .values(used_at=now)).rowcount
-        if claimed:
-            tx.execute(OidcToken.__table__.insert(), tokens)
-    if not claimed:
-        with services.db.transaction() as tx:
-            revoke_family(tx, live.grant, now, "refresh_reused", client)
-        raise Refused()
+    claim = (update(OidcToken).where(OidcToken.id == live.token_id, OidcToken.used_at.is_(None),
+                                     OidcToken.revoked_at.is_(None)).values(used_at=services.clock.now()))
+    _use_once(services, claim, tokens, live.grant, "refresh_reused", client)
 
 
 def revoke_family(tx: Tx, grant: OidcGrant, now: datetime, reason: str, client: Client | None = None) -> bool:

@@ -108,3 +108,18 @@ def test_failed_client_authentication_is_paused_before_the_secret_is_checked(
     paused = rp.refresh(token["refresh_token"])  # even the right secret waits now
     assert paused.status_code == 429 and paused.json()["error"] == "temporarily_unavailable"
     assert int(paused.headers["retry-after"]) > 0
+
+
+def test_housekeeping_removes_what_expired_a_day_ago(register: Callable[..., RelyingParty],
+                                                     signed_in_flow: Browser, services: Services,
+                                                     clock: MovableClock) -> None:
+    from bastion.oidc.housekeeping import sweep_oidc
+
+    rp = register()
+    _tokens(rp, signed_in_flow)
+    clock.advance(seconds=5)
+    assert signed_in_flow.go(rp.start(prompt="login").url).status_code == 200  # waits for a confirmation
+    assert sum(sweep_oidc(services).values()) == 0
+    clock.advance(days=32)
+    gone = sweep_oidc(services)
+    assert gone["oidc_tokens"] == 2 and gone["oidc_authorization_requests"] == 1

@@ -91,10 +91,13 @@ def resume(request: Request, request_id: str) -> Response:
 def _continue(request: Request, request_id: str, consent: bool | None = None) -> Response:
     services = request.app.state.services
     browser, _ = _browser(request)
+    session = browser_session(request)
     try:
-        outcome = flow.resume(provider_for(services), request_id, browser_session(request), browser, client_from(request),
+        outcome = flow.resume(provider_for(services), request_id, session, browser, client_from(request),
                               consent=consent)
     except BastionError as error:
+        if error.code == "oauth.request_expired" and session is not None and consent is None:
+            return forget_return(see_other("/"))  # an app sign-in given up earlier: sign-in goes home
         return forget_return(refusal_page(request, error))
     return _answer(request, outcome)
 

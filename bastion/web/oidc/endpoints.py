@@ -108,28 +108,31 @@ def _with_cors(response: Response) -> Response:
     return response
 
 
-@router.post("/oauth2/token")
-async def token(request: Request) -> Response:
+async def _answer(request: Request, call: str, cors: bool = True) -> Response:
+    """authlib's token endpoint, or one of its other endpoints by name, on a worker thread."""
     provider = provider_for(request.app.state.services)
     oauth_request = await _form_request(request)
-    answer = await anyio.to_thread.run_sync(provider.create_token_response, oauth_request)
-    return _with_cors(http_answer(answer))
+    if call == "token":
+        answer = await anyio.to_thread.run_sync(provider.create_token_response, oauth_request)
+    else:
+        answer = await anyio.to_thread.run_sync(provider.create_endpoint_response, call, oauth_request)
+    response = http_answer(answer)
+    return _with_cors(response) if cors else response
+
+
+@router.post("/oauth2/token")
+async def token(request: Request) -> Response:
+    return await _answer(request, "token")
 
 
 @router.post("/oauth2/revoke")
 async def revoke(request: Request) -> Response:
-    provider = provider_for(request.app.state.services)
-    oauth_request = await _form_request(request)
-    answer = await anyio.to_thread.run_sync(provider.create_endpoint_response, "revocation", oauth_request)
-    return _with_cors(http_answer(answer))
+    return await _answer(request, "revocation")
 
 
 @router.post("/oauth2/introspect")
 async def introspect(request: Request) -> Response:
-    provider = provider_for(request.app.state.services)
-    oauth_request = await _form_request(request)
-    answer = await anyio.to_thread.run_sync(provider.create_endpoint_response, "introspection", oauth_request)
-    return http_answer(answer)
+    return await _answer(request, "introspection", cors=False)
 
 
 class _AccessTokens(BearerTokenValidator):
