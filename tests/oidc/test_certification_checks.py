@@ -31,7 +31,8 @@ def test_authorization_request_by_post_and_client_secret_post(register: Callable
 
     posted = signed_in_flow.client.post("/oauth2/authorize", data={k: unquote_plus(v) for k, v in fields.items()},
                                         follow_redirects=False)
-    code = params_of(callback_of(posted))["code"]
+    assert posted.headers["location"] == "/login"  # a post is not taken as the signed-in person's word
+    code = params_of(callback_of(signed_in_flow.follow(signed_in_flow.go("/login"))))["code"]
     answer = rp.http.post("/oauth2/token", data={"grant_type": "authorization_code", "code": code,
                                                  "redirect_uri": rp.redirect_uri, "code_verifier": start.verifier,
                                                  "client_id": rp.client_id, "client_secret": rp.secret})

@@ -71,8 +71,11 @@ async def authorize(request: Request) -> Response:
     oauth_request = ProviderRequest(request.method, request.url.path, request.headers, await request_params(request),
                                     client_from(request), provider.issuer)
     browser, new = _browser(request)
+    # A POST comes from another site (the app's page): the session cookie is not taken as the person's
+    # word for it without a CSRF token, so they sign in (SameSite=Lax keeps it off such posts anyway).
+    session = browser_session(request) if request.method == "GET" else None
     try:
-        outcome = await anyio.to_thread.run_sync(flow.authorize, provider, oauth_request, browser_session(request), browser)
+        outcome = await anyio.to_thread.run_sync(flow.authorize, provider, oauth_request, session, browser)
     except BastionError as error:
         return refusal_page(request, error)
     response = await anyio.to_thread.run_sync(_answer, request, outcome)
