@@ -74,7 +74,7 @@ def seed(env: dict[str, str], count: int) -> dict[str, object]:
     from bastion.sessions.tokens import issue_session
 
     services = build_services(load_settings())
-    account_id = create_account(services, "bench@example.com", "bench passphrase 42 orbit", roles=[], verified=True)
+    account_id = create_account(services, "trader@example.com", "violet harbor compass 93 lantern", roles=[], verified=True)
     with services.db.transaction() as tx:
         _, session = issue_session(services, tx, account_id, Client(ip="127.0.0.1"), remember=True)
     client, secret = create_client(services, NewClient(name="Bench", redirect_uris=(REDIRECT,), first_party=True))

@@ -189,23 +189,28 @@ class TokenInfo:
     expires_at: datetime
     live: bool
     grant: OidcGrant
+    email: str = ""
+    email_verified: bool = False
 
 
 def token_info(services: Services, token: str, hint: str | None = None) -> TokenInfo | None:
-    """What a token is, for userinfo, introspection and revocation; None when unknown."""
+    """What a token is (with its account's email), for userinfo, introspection and revocation; None
+    when unknown. One query."""
     if not token.startswith((ACCESS_PREFIX, REFRESH_PREFIX)) or len(token) > 128:
         return None
     now = services.clock.now()
     with services.db.transaction() as tx:
-        row = tx.execute(select(OidcToken, OidcGrant).join(OidcGrant, OidcGrant.id == OidcToken.grant_id)
+        row = tx.execute(select(OidcToken, OidcGrant, Account.status, Account.email, Account.email_verified_at)
+                         .join(OidcGrant, OidcGrant.id == OidcToken.grant_id)
+                         .join(Account, Account.id == OidcGrant.account_id)
                          .where(OidcToken.token_hash == hash_token(token))).first()
-        if row is None:
-            return None
-        token_row, grant = row
-        status = tx.execute(select(Account.status).where(Account.id == grant.account_id)).scalar_one_or_none()
+    if row is None:
+        return None
+    token_row, grant, status, email, verified_at = row
     live = (token_row.revoked_at is None and token_row.used_at is None and grant.revoked_at is None
             and now < token_row.expires_at and status == "active")
-    return TokenInfo(token_row.kind, token_row.scope, token_row.created_at, token_row.expires_at, live, grant)
+    return TokenInfo(token_row.kind, token_row.scope, token_row.created_at, token_row.expires_at, live, grant,
+                     email, verified_at is not None)
 
 
 def revoke_token(services: Services, info: TokenInfo) -> None:

@@ -31,6 +31,7 @@ from bastion.oidc.protocol import Answer, ProviderRequest, TooManyAttempts
 from bastion.services import Services
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+CLIENT_CACHE_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +276,7 @@ class Provider(AuthorizationServer):
     def __init__(self, services: Services) -> None:
         super().__init__()
         self.services = services
+        self._clients: dict[str, tuple[float, RegisteredClient | None]] = {}
         self.issuer = services.settings.public_url
         self.keys = keys_of(services)
         self.id_tokens = IdTokens(self)
@@ -288,10 +290,20 @@ class Provider(AuthorizationServer):
         self.register_extension(lambda server: self.issuer_parameter(server))
 
     def query_client(self, client_id: str) -> RegisteredClient | None:
+        """authlib asks several times per request: the answer is kept a second (a new secret or a
+        deleted client takes effect within that second)."""
         if not isinstance(client_id, str) or not client_id or len(client_id) > 64:
             return None
+        now = self.services.clock.now().timestamp()
+        known = self._clients.get(client_id)
+        if known is not None and now - known[0] < CLIENT_CACHE_SECONDS:
+            return known[1]
         row = find_client(self.services, client_id)
-        return RegisteredClient(row) if row is not None else None
+        client = RegisteredClient(row) if row is not None else None
+        if len(self._clients) > 10_000:
+            self._clients.clear()
+        self._clients[client_id] = (now, client)
+        return client
 
     def authenticate_client(self, request: ProviderRequest, methods: list[str], endpoint: str = "token") -> Any:
         """authlib's client authentication, within the budget of failures (budget.py)."""

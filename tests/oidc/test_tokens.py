@@ -123,3 +123,24 @@ def test_housekeeping_removes_what_expired_a_day_ago(register: Callable[..., Rel
     clock.advance(days=32)
     gone = sweep_oidc(services)
     assert gone["oidc_tokens"] == 2 and gone["oidc_authorization_requests"] == 1
+
+
+def test_a_new_secret_replaces_the_old_and_a_deleted_app_loses_its_tokens(
+        register: Callable[..., RelyingParty], signed_in_flow: Browser, services: Services,
+        clock: MovableClock) -> None:
+    from bastion.oidc.clients import delete_client, rotate_client_secret
+
+    rp = register()
+    token, _ = _tokens(rp, signed_in_flow)
+    old = rp.secret
+    rp.secret = rotate_client_secret(services, rp.client_id)
+    clock.advance(seconds=2)  # the provider keeps what it read of a client for a second
+    stale = rp.session.post(f"{BASE}/oauth2/token", data={"grant_type": "refresh_token",
+                            "refresh_token": token["refresh_token"]}, auth=(rp.client_id, old), withhold_token=True)
+    assert stale.status_code == 401 and stale.json()["error"] == "invalid_client"
+    fresh = rp.session.post(f"{BASE}/oauth2/token", data={"grant_type": "refresh_token",
+                            "refresh_token": token["refresh_token"]}, auth=(rp.client_id, rp.secret),
+                            withhold_token=True)
+    assert fresh.status_code == 200
+    assert delete_client(services, rp.client_id)
+    assert rp.userinfo(fresh.json()["access_token"]).status_code == 401
