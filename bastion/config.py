@@ -114,6 +114,12 @@ class Settings(BaseSettings):
     case_documents_days: int = Field(14, ge=1, description="How long a case waits for its documents")
     evidence_retention_days: int = Field(30, ge=0, description="Documents are purged this long after a case closes")
 
+    # OpenID provider (bastion/oidc): lifetimes of what it issues.
+    oidc_access_token_seconds: int = Field(300, ge=30, le=3600)
+    oidc_id_token_seconds: int = Field(300, ge=30, le=3600)
+    oidc_code_seconds: int = Field(60, ge=10, le=600, description="authorization codes")
+    oidc_offline_days: int = Field(30, ge=1, description="refresh tokens of offline_access grants")
+
     # Outbox delivery.
     outbox_poll_seconds: float = Field(1.0, gt=0)
     outbox_max_attempts: int = Field(20, ge=1)

@@ -329,6 +329,15 @@ _REASONS = [
            ("Use the newest email we sent you.", "Request a new link if needed."), action=RESEND, topic="email"),
     Reason("token.expired", 410, "Link expired",
            "This link or code has expired.", ("Request a new one.",), action=RESEND, topic="email"),
+    # Signing in to the platform's apps (OpenID Connect).
+    Reason("oauth.invalid_request", 400, "The app's sign-in link is not valid",
+           "The app that sent you here asked for something Bastion cannot do, so you were not sent back to it.",
+           ("Go back to the app and start signing in again.",
+            "If it keeps happening, tell the app's support: the app's setup needs fixing (reference below)."),
+           action=Action("Get help signing in", HELP_PATH)),
+    Reason("oauth.request_expired", 410, "This sign-in to the app has expired",
+           "This sign-in for an app took too long, was already finished, or was started in another browser.",
+           ("Go back to the app and start signing in again.",), action=Action("Get help signing in", HELP_PATH)),
     # Help.
     Reason("help.reference_not_found", 404, "Reference not found",
            "There is no refusal with this reference.",

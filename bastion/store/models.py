@@ -485,3 +485,7 @@ class CaseDocument(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     data: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The OpenID provider keeps its own tables in its package, on this Base.
+import bastion.oidc.models  # noqa: E402, F401

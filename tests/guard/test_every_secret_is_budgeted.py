@@ -10,6 +10,8 @@ network's `ip.throttled` for tokens), and that the owner was emailed once about 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from bastion.help.references import explain_reference
+from bastion.oidc.clients import NewClient, create_client
 from tests.conftest import DEFAULT_PASSWORD
 from tests.help.conftest import HOME_IP, Lab, bearer
 from tests.recovery.conftest import png
@@ -27,6 +30,7 @@ SECRET_NAMES = {"password", "current_password", "code", "totp", "backup_code", "
                 "x-case-token"}
 WRONG = "not the password at all 1"
 FAKE_TOKEN = "t" * 43
+APP_CALLBACK = "https://app.example/callback"
 CHECKS_NO_SECRET = {
     ("POST", "/v1/accounts"): "sign-up sets a password, checks none",
     ("POST", "/signup"): "sign-up sets a password, checks none",
@@ -62,9 +66,15 @@ def _names(dependant: Any) -> set[str]:
     return found
 
 
+# Endpoints whose protocol library reads the form itself (no declared parameter to find): an app's
+# client secret in the Authorization header or the body (RFC 6749 §2.3.1).
+READ_BY_THE_PROTOCOL = {("POST", "/oauth2/token"), ("POST", "/oauth2/introspect"), ("POST", "/oauth2/revoke")}
+
+
 def secret_routes(app: Any) -> set[tuple[str, str]]:
-    return {(method, route.path) for route in _walk(app.routes) if _names(route.dependant) & SECRET_NAMES
-            for method in route.methods}
+    declared = {(method, route.path) for route in _walk(app.routes) if _names(route.dependant) & SECRET_NAMES
+                for method in route.methods}
+    return declared | READ_BY_THE_PROTOCOL
 
 
 # Probes ---------------------------------------------------------------------------------------
@@ -76,7 +86,7 @@ class Probe:
 
 
 PAUSES = {"password": "account.locked", "second_factor": "mfa.locked", "device_code": "device.locked",
-          "token": "ip.throttled"}
+          "token": "ip.throttled", "client_secret": "temporarily_unavailable"}
 PAUSE_EMAILS = {"password": "sign_in_locked", "second_factor": "mfa_locked", "device_code": "mfa_locked"}
 
 
@@ -136,6 +146,44 @@ def device_step(lab: Lab, victim: dict[str, Any], page: bool = False) -> Any:
     return answer
 
 
+def app_client(lab: Lab) -> tuple[str, str]:
+    """An app registered to sign people in through Bastion: its id and secret."""
+    row, secret = create_client(lab.services, NewClient(name="Trading app", redirect_uris=(APP_CALLBACK,),
+                                                        first_party=True))
+    assert secret is not None
+    return row.id, secret
+
+
+def oidc_confirm(lab: Lab, victim: dict[str, Any]) -> Any:
+    """An app asks the signed-in person to confirm it's them (`prompt=login`); a wrong password."""
+    lab.client.cookies.set("bastion_session", victim["token"])
+    if "oidc_confirm" not in victim:
+        client_id, _ = app_client(lab)
+        lab.clock.advance(seconds=2)  # the sign-in is older than the request: `prompt=login` asks again
+        verifier = "v" * 64
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        asked = lab.client.get("/oauth2/authorize", params={
+            "client_id": client_id, "redirect_uri": APP_CALLBACK, "response_type": "code", "scope": "openid",
+            "state": "s" * 16, "nonce": "n" * 16, "code_challenge": challenge, "code_challenge_method": "S256",
+            "prompt": "login"}, follow_redirects=False)
+        found = re.search(r'action="(/oauth2/confirm/[^"]+)"', asked.text)
+        assert found, asked.text[:500]
+        victim["oidc_confirm"] = found.group(1)
+    path = victim["oidc_confirm"]
+    return form(lab, path, {"method": "password", "secret": WRONG}, page=path)
+
+
+def client_secret_guess(path: str) -> Callable[[Lab, dict[str, Any]], Any]:
+    def send(lab: Lab, victim: dict[str, Any]) -> Any:
+        if "app" not in victim:
+            victim["app"] = app_client(lab)
+        client_id, secret = victim["app"]
+        return lab.client.post(path, data={"grant_type": "refresh_token", "refresh_token": "r" * 43,
+                                           "token": "a" * 43},
+                               auth=(client_id, secret[:-4] + "xxxx"), headers={"X-Forwarded-For": HOME_IP})
+    return send
+
+
 def case_request(kind: str) -> Callable[[Lab, dict[str, Any]], Any]:
     def send(lab: Lab, victim: dict[str, Any]) -> Any:
         return lab.client.post(kind, json={"email": victim["email"], "password": WRONG},
@@ -187,6 +235,11 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/help/sign-in/unfreeze-request"): Probe("password", lambda lab, victim: form(
         lab, "/help/sign-in/unfreeze-request", {"email": victim["email"], "password": WRONG},
         page="/help/sign-in/restricted")),
+    ("POST", "/oauth2/confirm/{request_id}"): Probe("password", oidc_confirm, signed_in=True),
+    # Apps' client secrets at the OpenID endpoints (in OAuth's own error format).
+    ("POST", "/oauth2/token"): Probe("client_secret", client_secret_guess("/oauth2/token")),
+    ("POST", "/oauth2/introspect"): Probe("client_secret", client_secret_guess("/oauth2/introspect")),
+    ("POST", "/oauth2/revoke"): Probe("client_secret", client_secret_guess("/oauth2/revoke")),
     # Second factors: the account's second-step budget, at sign-in and at step-up alike.
     ("POST", "/v1/login/{flow_id}/{method}"): Probe("second_factor", mfa_step, signed_in=True),
     ("POST", "/login/second-step"): Probe("second_factor", mfa_page_step, signed_in=True),
@@ -235,6 +288,8 @@ def code_of(lab: Lab, answer: Any) -> str | None:
         return None
     if answer.headers.get("content-type", "").startswith("application/problem+json"):
         return str(answer.json()["code"])
+    if answer.headers.get("content-type", "").startswith("application/json"):
+        return str(answer.json()["error"])  # OAuth's error format (RFC 6749 §5.2)
     found = re.search(r"\bR-[0-9A-Z]{8}\b", answer.text)
     assert found, answer.text[:1000]
     return explain_reference(lab.services, found.group(0), staff=True).reason.code

@@ -44,6 +44,12 @@ NO_COOKIE_AUTHORITY = {
     "/confirm": "the emailed token is the credential",
     "/login/device": "the emailed link's token is the credential",
     "/freeze": "the emailed token is the credential",
+    "/oauth2/authorize": "an app's request posted to Bastion: the session cookie is not read (the person signs in)",
+    "/oauth2/token": "client credentials and the code or refresh token, never a cookie",
+    "/oauth2/revoke": "client credentials, never a cookie",
+    "/oauth2/introspect": "client credentials, never a cookie",
+    "/oauth2/userinfo": "a Bearer access token, never a cookie",
+    "/oauth2/logout": "the id_token_hint is the credential; without one the person confirms on a page (CSRF token)",
 }
 ANY_ID = "00000000-0000-0000-0000-000000000000"
 DOUBLE_SUBMIT = "A" * 43  # the shape of a form token (token_urlsafe(32))

@@ -13,6 +13,7 @@ from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import LoginIn
 from bastion.web.client import client_from, new_device_id, set_device_cookie
 from bastion.web.deps import SESSION_COOKIE, session_from_request
+from bastion.web.oidc.return_to import after_sign_in
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
 from bastion.web.pages.next_step import next_step_response
 from bastion.web.pages.redirects import SIGNED_OUT, see_other, to_login
@@ -44,7 +45,7 @@ def _signed_in(request: Request) -> bool:
 @router.get("/login")
 def login_page(request: Request, done: str = "") -> Response:
     if _signed_in(request):
-        return see_other("/")
+        return see_other(after_sign_in(request))
     return _login_form(request, notice=NOTICES.get(done))
 
 

@@ -12,6 +12,7 @@ from bastion.errors import BastionError
 from bastion.mfa.registry import METHODS
 from bastion.signin.flow import Authenticated, SignInResult, StepRequired
 from bastion.web.deps import SESSION_COOKIE
+from bastion.web.oidc.return_to import after_sign_in
 from bastion.web.pages.forms import public_form_page
 from bastion.web.pages.redirects import see_other
 
@@ -46,7 +47,7 @@ def next_step_response(request: Request, result: SignInResult) -> Response:
 def signed_in_response(request: Request, result: Authenticated) -> Response:
     """303 to the home page with the session cookie; it lasts as long as the session at most."""
     services = request.app.state.services
-    response = see_other("/")
+    response = see_other(after_sign_in(request))  # home, or the app the sign-in was for
     max_age = None
     if result.session.remember:
         # "Keep me signed in": survives closing the browser, until the session's absolute expiry.

@@ -31,6 +31,7 @@ SECURITY_PAGES = (
     ("/security/password", "Password"),
     ("/security/emails", "Emails"),
     ("/security/allowlist", "IP allowlist"),
+    ("/security/apps", "Connected apps"),
 )
 STAFF_AREAS = (("support", "/support", "Support"), ("admin", "/admin", "Admin"))
 SUPPORT_PAGES = (("/support", "Cases"), ("/support/accounts", "Accounts"), ("/support/references", "References"))
@@ -40,6 +41,7 @@ ADMIN_PAGES = (
     ("/admin/accounts", "Suspensions and bans"),
     ("/admin/announcements", "Announcements"),
     ("/admin/service-keys", "Service keys"),
+    ("/admin/apps", "Apps (OpenID)"),
 )
 SUPPORT = ("support", "admin")
 ADMIN = ("admin",)
