@@ -312,6 +312,11 @@ _REASONS = [
            "The file is damaged, or it expands to far more than its size (such files are refused for safety).",
            ("Open the file on your device to check it shows correctly.",
             "Take a new photo or scan and upload that instead."), action=UPLOAD, topic="lost-phone"),
+    Reason("evidence.too_complex", 422, "File too complex to check",
+           "This file has far more parts than a photo or a scan of a document, so it can't be checked safely.",
+           ("Take a photo of the document with your phone's camera app and upload that.",
+            "For a scan, save just the pages needed as a new PDF or as a JPEG image."),
+           action=UPLOAD, topic="lost-phone"),
     # Passwords and tokens.
     Reason("password.weak", 422, "Choose a stronger password",
            "That password is too easy to guess.",

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, normalize_email
+from bastion.accounts.signup import open_sign_up, sign_up_origin
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.errors import BastionError
@@ -34,6 +35,9 @@ def create_account(services: Services, email: str, password: str, roles: list[st
         tx.add(account)
         tx.flush()
         record_event(tx, now, "account.created", account.id, actor_id=None, by="operator")
+        if not verified:
+            # Its confirmation, once asked for ("send it again"), carries the password set here.
+            open_sign_up(services, tx, account, password_hash, sign_up_origin(None, now), send=False)
         return account.id
 
 

@@ -7,8 +7,8 @@ count, in this order: the network's hold; the account's pause; the account's bud
 
 - Over the flow's budget (second factors: 5 per sign-in): the flow is void; start again.
 - Over the account's budget (second factors: 10 per 15 min, in sign-in and step-up alike; device
-  codes: 10 an hour across sign-ins and resends): the flow is void and the account's step is
-  paused like rule 2 — 30 s, doubling with each further tripped attempt, up to 15 min — and the
+  codes: 10 an hour across sign-ins and resends): the account's step is paused like rule 2 (and a
+  second factor's flow is void) — 30 s, doubling with each further tripped attempt, up to 15 min — and the
   owner is emailed as the pause starts. While paused, attempts are refused before any check.
 A failed check counts against the network's budgets too, and the owner hears of failures once per
 burst (`alerts`). A success ends the doubling (the streak), as a success does in rule 2.
@@ -37,13 +37,18 @@ class StepBudget:
     flow_scope: str | None  # the windowed limit per flow, if any
     paused: str  # the refusal while the account's step is paused
     flow_over: str  # the refusal when the flow's budget is spent
+    # Whether tripping the account's budget also ends the flow. A device code's flow has one live code
+    # whose own five tries are counted atomically, so it may outlive a pause (and a right code sent
+    # many times at once still finishes it once).
+    ends_flow: bool = True
 
 
 SECOND_FACTOR = StepBudget("mfa", "mfa_account", "mfa_flow", "mfa.locked", "mfa.attempts_exceeded")
 # Refusals of a checked proof (not of a budget): each is a failure from the client's network.
 CHECK_FAILURES = frozenset(alerts.FAILED_SECOND_STEP) | {"mfa.code_reused", "passkey.cloned", "device.attempts_exceeded"}
 # A device code's own 5 tries are counted on its row (bastion.risk.device_step); this is the account's.
-DEVICE_CODE = StepBudget("device", "device_account", None, "device.locked", "device.attempts_exceeded")
+DEVICE_CODE = StepBudget("device", "device_account", None, "device.locked", "device.attempts_exceeded",
+                         ends_flow=False)
 
 
 def paused_until(services: Services, budget: StepBudget, account_id: str, now: datetime) -> datetime | None:
@@ -72,7 +77,7 @@ def admit(services: Services, budget: StepBudget, account_id: str, flow_id: str 
         throttle.store.hold(counter_key(f"{budget.name}_lock", account_id), until, now)
         refusal, newly_paused = BastionError(budget.paused, retry_after=seconds_until(until, now)), streak == 1
     with services.db.transaction() as tx:
-        if flow_id:
+        if flow_id and (budget.ends_flow or over_flow is not None):
             void_flow(tx, flow_id, now)
         if newly_paused:
             alerts.second_step_paused(services, tx, account_id, budget.paused, refusal.retry_after, client)

@@ -17,6 +17,7 @@ from bastion.store.upsert import insert_ignoring_duplicates
 
 SUBJECTS = {
     "verify_email": "Confirm your email address",
+    "verify_email_expired": "Your sign-up link has expired",
     "signup_existing": "Someone tried to create an account with your email",
     "anti_phishing_changed": "Your anti-phishing code was changed",
     "mfa_failed": "Correct password, failed second step: was it you?",

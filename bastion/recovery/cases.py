@@ -158,19 +158,38 @@ def _case_for_access(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:
     return case
 
 
-def add_document(services: Services, case_id: str, access_token: str, kind: str, content: bytes,
-                 client: Client) -> CaseStatus:
-    """Store one piece of evidence (replacing an earlier one of that kind); all three → in review."""
+def admit_upload(services: Services, case_id: str, access_token: str, client: Client,
+                 kind: str | None = None) -> None:
+    """Whether an upload may be read at all — before a byte of its file is (issue 18): the IP's upload
+    budget, the case link, the case's state and the case's upload budget, cheapest first."""
+    now = services.clock.now()
+    _within_budget(services, "upload_ip", client.ip or "unknown", now)
+    if kind is not None:
+        check_document_kind(kind)
+    with guarded_token(services, client), services.db.transaction() as tx:
+        case = _case_open_for_documents(tx, case_id, access_token)
+        case_id = case.id
+    _within_budget(services, "upload_case", case_id, now)
+
+
+def check_document_kind(kind: str) -> None:
     if kind not in DOCUMENT_KINDS:
         raise BastionError("request.invalid", detail=f"`kind` must be one of: {', '.join(DOCUMENT_KINDS)}.")
+
+
+def add_document(services: Services, case_id: str, access_token: str, kind: str, content: bytes,
+                 client: Client) -> CaseStatus:
+    """Store one piece of evidence (replacing an earlier one of that kind); all three → in review.
+
+    The web layer calls `admit_upload` before it reads the file; the link and the case's state are
+    checked again here, before the file's check and in the transaction that stores it."""
+    check_document_kind(kind)
+    with guarded_token(services, client), services.db.transaction() as tx:
+        _case_open_for_documents(tx, case_id, access_token)
     evidence = check_evidence(content)
     now = services.clock.now()
-    with guarded_token(services, client), services.db.transaction() as tx:
-        case = _case_for_access(tx, case_id, access_token)
-        if case.closed_at is not None:
-            raise BastionError("case.closed")
-        if case.status not in ("awaiting_documents", "in_review"):
-            raise BastionError("case.not_ready", detail="The case was approved; its documents can no longer change.")
+    with services.db.transaction() as tx:
+        case = _case_open_for_documents(tx, case_id, access_token)
         for old in tx.execute(select(CaseDocument).where(CaseDocument.case_id == case.id,
                                                          CaseDocument.kind == kind)).scalars():
             tx.delete(old)
@@ -185,6 +204,15 @@ def add_document(services: Services, case_id: str, access_token: str, kind: str,
             record_event(tx, now, "case.submitted", case.account_id, client, case_id=case.id)
             notify_case(services, tx, case, get_account(tx, case.account_id), "case_submitted")
         return _status_of(tx, case)
+
+
+def _case_open_for_documents(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:
+    case = _case_for_access(tx, case_id, access_token)
+    if case.closed_at is not None:
+        raise BastionError("case.closed")
+    if case.status not in ("awaiting_documents", "in_review"):
+        raise BastionError("case.not_ready", detail="The case was approved; its documents can no longer change.")
+    return case
 
 
 def case_status(services: Services, case_id: str, access_token: str, client: Client) -> CaseStatus:

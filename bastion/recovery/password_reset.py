@@ -16,6 +16,7 @@ from functools import partial
 
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.confirmation import claim_first_confirmation, clear_before_confirmation
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
 from bastion.accounts.status import freeze_link
@@ -92,10 +93,10 @@ def confirm_password_reset(services: Services, token: str, new_password: str, cl
     with services.db.transaction() as tx:
         account_id = consume_token(tx, services.clock.now(), PURPOSE, token)
         account = get_account(tx, account_id)
+        if claim_first_confirmation(tx, account.id, now):  # the link proved the mailbox: its first owner
+            clear_before_confirmation(tx, account, now, client, via="password_reset")
         account.password_hash = password_hash
         account.password_changed_at = now
-        if account.email_verified_at is None:
-            account.email_verified_at = now  # the link proved the mailbox
         ended = revoke_sessions(tx, now, account.id, "password_reset")
         void_open_flows(tx, account.id, now)
         until = place_hold(tx, now, account.id, WITHDRAWAL, "password_reset", HOLD_FOR)

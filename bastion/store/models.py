@@ -51,7 +51,11 @@ class Account(Base):
 
 
 class OneTimeToken(Base):
-    """Emailed single-use tokens (email verification now; reset, freeze links later)."""
+    """Emailed single-use tokens: email confirmation, password reset, freeze and cancel links.
+
+    A sign-up's confirmation link carries the password hash that sign-up chose (applied when the
+    link is confirmed, then cleared) and its `origin` in words, for the email.
+    """
 
     __tablename__ = "one_time_tokens"
     __table_args__ = (Index("ix_one_time_tokens_account_purpose", "account_id", "purpose"),)
@@ -63,6 +67,8 @@ class OneTimeToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    origin: Mapped[dict[str, str] | None] = mapped_column(JSONText)
 
 
 class SignInFlow(Base):

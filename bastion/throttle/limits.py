@@ -8,7 +8,7 @@ from datetime import timedelta
 
 SCOPES = frozenset({"ip", "subnet", "mfa_flow", "mfa_account", "reset_identifier", "reset_ip", "signup_ip",
                     "passkey_ip", "case_identifier", "case_ip", "resend_identifier", "resend_ip", "device_account",
-                    "oidc_client", "oidc_client_ip"})
+                    "oidc_client", "oidc_client_ip", "upload_case", "upload_ip"})
 DEFAULT_LIMITS = (
     "50/10m/ip,"  # REQUIREMENTS 3
     "200/10m/subnet,"  # REQUIREMENTS 3
@@ -24,7 +24,9 @@ DEFAULT_LIMITS = (
     "1/1m/resend_identifier,"  # "send the email again": a cooldown per address and kind of email
     "20/1h/resend_ip,"
     "20/10m/oidc_client,"  # failed client authentications at the token endpoint, per client id
-    "50/10m/oidc_client_ip"  # ... and per IP, whatever client id it names
+    "50/10m/oidc_client_ip,"  # ... and per IP, whatever client id it names
+    "30/1d/upload_case,"  # identity documents: three per case, each may be sent again a few times
+    "60/1h/upload_ip"  # every upload attempt, before its case link is checked or its body read
 )
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RULE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smhd])\s*/\s*([a-z_]+)\s*$")

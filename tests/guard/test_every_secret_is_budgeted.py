@@ -66,15 +66,16 @@ def _names(dependant: Any) -> set[str]:
     return found
 
 
-# Endpoints whose protocol library reads the form itself (no declared parameter to find): an app's
-# client secret in the Authorization header or the body (RFC 6749 §2.3.1).
-READ_BY_THE_PROTOCOL = {("POST", "/oauth2/token"), ("POST", "/oauth2/introspect"), ("POST", "/oauth2/revoke")}
+# Routes that read their body by hand (no declared parameter to find): an app's client secret in the
+# Authorization header or the body (RFC 6749 §2.3.1), and the upload page's streamed form (its case link).
+READ_BY_HAND = {("POST", "/oauth2/token"), ("POST", "/oauth2/introspect"), ("POST", "/oauth2/revoke"),
+                ("POST", "/recovery/case/documents")}
 
 
 def secret_routes(app: Any) -> set[tuple[str, str]]:
     declared = {(method, route.path) for route in _walk(app.routes) if _names(route.dependant) & SECRET_NAMES
                 for method in route.methods}
-    return declared | READ_BY_THE_PROTOCOL
+    return declared | READ_BY_HAND
 
 
 # Probes ---------------------------------------------------------------------------------------

@@ -99,3 +99,38 @@ def test_agents_clearing_one_allowlist_at_once_clear_it_once(services, account_f
     assert outcomes == {"ok": 1, "request.invalid": RACERS - 1}, outcomes
     assert events(services, "ip_allowlist.cleared", account["id"]) == 1
     assert [mail["template"] for mail in mailbox.messages(account["email"])].count("ip_allowlist_cleared") == 1
+
+
+def test_links_of_different_sign_ups_confirmed_at_once_give_one_owner_and_the_winners_password(
+        services, mailbox) -> None:
+    """Issue 18: each sign-up's link carries its own password; when several are used at once exactly one
+    confirms, and the account's password is the one of the sign-up whose link won."""
+    passwords = [f"harbor kestrel {number} softly drifting" for number in range(8)]
+    for password in passwords:
+        sign_up(services, "contested@example.com", password, Client(ip="192.0.2.1"))
+    tokens = [link_token(mail["text"]) for mail in mailbox.messages("contested@example.com")]
+    by_token = dict(zip(tokens, passwords, strict=True))
+    outcomes = race(lambda token: verify_email(services, token, Client()) and token, tokens)
+    (winner,) = [token for token in outcomes if token in by_token]
+    assert outcomes[winner] == 1 and outcomes["token.invalid"] == len(tokens) - 1, outcomes
+    with services.db.transaction() as tx:
+        account = tx.execute(select(Account).where(Account.email == "contested@example.com")).scalar_one()
+    assert services.passwords.verify(account.password_hash, by_token[winner])
+    assert events(services, "account.email_verified", account.id) == 1
+
+
+def test_sign_ups_racing_the_confirmation_never_change_the_confirmed_password(services, mailbox) -> None:
+    sign_up(services, "late@example.com", DEFAULT_PASSWORD, Client(ip="192.0.2.1"))
+    token = link_token(mailbox.last("late@example.com")["text"])
+    latecomers = [f"meadow falcon {number} gently humming" for number in range(RACERS - 1)]
+
+    def attempt(value: str) -> object:
+        if value == token:
+            return verify_email(services, token, Client()) and None
+        return sign_up(services, "late@example.com", value, Client(ip="192.0.2.1"))
+
+    assert race(attempt, [token, *latecomers]) == {"ok": RACERS}
+    with services.db.transaction() as tx:
+        account = tx.execute(select(Account).where(Account.email == "late@example.com")).scalar_one()
+    assert account.email_verified_at is not None
+    assert services.passwords.verify(account.password_hash, DEFAULT_PASSWORD)

@@ -6,7 +6,7 @@ finished; a flow started before `security_changed_at` can never finish, even one
 transaction that raced the change.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-06 12:00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import bastion.store.types
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
