@@ -61,10 +61,14 @@ def start_sign_up(services: Services, email: str, password: str, client: Client)
     check_maintenance(services)
     check_client_version(services, client)
     email = normalize_email(email)
+    # Counted before the password's strength is estimated, the costliest check here; per address too
+    # (existing or not, so the limit tells nothing), as each sign-up emails the address.
+    now = services.clock.now()
+    for scope, value in (("signup_ip", client.ip or "unknown"), ("signup_identifier", email)):
+        wait = services.throttle.hit(scope, value, now)
+        if wait is not None:
+            raise BastionError("rate_limited", retry_after=wait)
     check_password_policy(password, email)
-    wait = services.throttle.hit("signup_ip", client.ip or "unknown", services.clock.now())
-    if wait is not None:
-        raise BastionError("rate_limited", retry_after=wait)
     return partial(_create_or_tell_the_owner, services, email, password, client)
 
 

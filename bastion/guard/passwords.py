@@ -2,7 +2,9 @@
 
 Order, cheapest first: the network's holds; the identifier's hold (or, on a device that signed
 in to the account before, that device's own); then one argon2 verification through the hash
-gate — never a hash for a held request. A wrong password counts against the same budgets on
+gate — never a hash for a held request. A device that signed in to the account before skips the
+network's holds as it skips the email's: someone flooding the owner's network (an office, a
+carrier's NAT) with made-up secrets cannot lock the owner out of their own device. A wrong password counts against the same budgets on
 every route, so a signed-in session (step-up, password change) or a recovery request buys no
 more guesses than the sign-in page, and a pause answers the same `account.locked` everywhere.
 An unknown email costs the same one verification (against a stand-in hash) and counts the same.
@@ -18,6 +20,7 @@ from sqlalchemy import select
 
 from bastion.accounts.devices import account_and_known_device
 from bastion.context import Client
+from bastion.errors import BastionError
 from bastion.guard import alerts
 from bastion.services import Services
 from bastion.store.models import Account, Device
@@ -38,16 +41,24 @@ def check_password(services: Services, identifier: str, password: str, client: C
     """
     now = services.clock.now()
     throttle = services.throttle
-    throttle.check_network(client.ip, now)
+    if client.device_id is None:
+        throttle.check_network(client.ip, now)  # no device that could be known: refused before any look-up
     with services.db.transaction() as tx:
         account, known = account_and_known_device(tx, identifier, client.device_id)
+    if client.device_id is not None and not known:
+        throttle.check_network(client.ip, now)
     throttle.check_identifier(identifier, client.device_id, known, now)
+    attempt = throttle.begin_attempt(identifier, client.device_id, known, now)  # counted before the hash
     stored = account.password_hash if account else None
-    matched = services.hash_gate.run(known, lambda: services.passwords.verify(stored, password))
+    try:
+        matched = services.hash_gate.run(known, lambda: services.passwords.verify(stored, password))
+    except BastionError:
+        services.throttle.store.decrement(attempt.key, now)  # turned away unchecked (a busy hash gate)
+        raise
     if matched and account is not None and stored is not None:
         throttle.record_success(identifier, client.device_id)
         return PasswordCheck(account, known, True)
-    outcome = throttle.record_failure(identifier, client.ip, client.device_id, known, now)
+    outcome = throttle.record_failure(attempt, client.ip, now)
     if account is not None and (outcome.newly_locked or outcome.disabled):
         with services.db.transaction() as tx:
             alerts.password_paused(services, tx, account, outcome, client, known)

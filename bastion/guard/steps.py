@@ -56,11 +56,14 @@ def paused_until(services: Services, budget: StepBudget, account_id: str, now: d
     return services.throttle.store.held_until(counter_key(f"{budget.name}_lock", account_id), now)
 
 
-def admit(services: Services, budget: StepBudget, account_id: str, flow_id: str | None, client: Client) -> None:
-    """Refuse, or count this attempt before it is checked."""
+def admit(services: Services, budget: StepBudget, account_id: str, flow_id: str | None, client: Client,
+          known_device: bool = False) -> None:
+    """Refuse, or count this attempt before it is checked. A device that signed in to the account
+    before skips the network's holds (as it does at the password)."""
     now = services.clock.now()
     throttle = services.throttle
-    throttle.check_network(client.ip, now)
+    if not known_device:
+        throttle.check_network(client.ip, now)
     until = paused_until(services, budget, account_id, now)
     if until is not None:
         raise BastionError(budget.paused, retry_after=seconds_until(until, now))

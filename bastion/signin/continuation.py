@@ -26,7 +26,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.repo import get_account
+from bastion.accounts.devices import find_device
+from bastion.accounts.repo import get_account, lock_account
 from bastion.context import Client
 from bastion.errors import BastionError, new_reference
 from bastion.guard import steps as guard
@@ -51,6 +52,7 @@ class OpenFlow:
     account_id: str
     email: str
     facts: dict[str, Any]
+    known_device: bool  # the step comes from a device that signed in to the account before
 
     @property
     def new_place(self) -> bool:
@@ -94,14 +96,14 @@ def continue_flow(services: Services, flow_id: str, client: Client, step: Step) 
     with services.db.transaction() as tx:
         flow = open_flow(tx, flow_id, now, state, client)
         opened = OpenFlow(flow.id, flow.account_id or "", get_account(tx, flow.account_id or "").email,
-                          dict(flow.facts))
+                          dict(flow.facts), find_device(tx, flow.account_id or "", client.device_id) is not None)
     try:
         if step.budget is not None:
-            guard.admit(services, step.budget, opened.account_id, opened.id, client)
+            guard.admit(services, step.budget, opened.account_id, opened.id, client, opened.known_device)
         consume = step.check(services, opened, client, now)
         with services.db.transaction() as tx:
+            account = lock_account(tx, opened.account_id)  # a freeze or reset meanwhile is seen, or waits
             flow = open_flow(tx, flow_id, now, state, client)
-            account = get_account(tx, opened.account_id)
             result = finish_flow(services, tx, flow, account, visit, step.stage, step.done_facts(), consume,
                                  step.method)
             step.succeeded(services, tx, opened, client)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from bastion.accounts.repo import normalize_email
+from bastion.accounts.repo import lock_account, normalize_email
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.errors import BastionError, new_reference
@@ -57,7 +57,10 @@ def sign_in_with_password(
                 if services.passwords.needs_rehash(stored_hash) else None)
     try:
         with services.db.transaction() as tx:
-            tx.add(account)  # read just before the hash, unchanged since: no need to read it again
+            # Read again, locked: a freeze, reset or restriction since the hash is seen, or waits.
+            account = lock_account(tx, account.id)
+            if account.password_hash != stored_hash:
+                raise BastionError("credentials.invalid")  # the password changed while it was checked
             if new_hash is not None:
                 account.password_hash = new_hash
             flow = start_flow(services, account, visit, remember, "password")

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 SCOPES = frozenset({"ip", "subnet", "mfa_flow", "mfa_account", "reset_identifier", "reset_ip", "signup_ip",
                     "passkey_ip", "case_identifier", "case_ip", "resend_identifier", "resend_ip", "device_account",
-                    "oidc_client", "oidc_client_ip", "upload_case", "upload_ip"})
+                    "oidc_client", "oidc_client_ip", "upload_case", "upload_ip", "signup_identifier"})
 DEFAULT_LIMITS = (
     "50/10m/ip,"  # REQUIREMENTS 3
     "200/10m/subnet,"  # REQUIREMENTS 3
@@ -18,6 +18,7 @@ DEFAULT_LIMITS = (
     "5/1h/reset_identifier,"  # REQUIREMENTS 15: rate-limited per identifier and IP
     "20/1h/reset_ip,"
     "20/1h/signup_ip,"
+    "5/1h/signup_identifier,"  # each sign-up emails the address: no mailbox is flooded through it
     "60/10m/passkey_ip,"  # passwordless options: a flow and a challenge written per call
     "5/1d/case_identifier,"  # 2FA reset and unfreeze requests: each may email the owner
     "20/1d/case_ip,"

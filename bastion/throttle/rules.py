@@ -9,6 +9,11 @@ Checked before any password hash, cheapest first:
   "device cookies"): it skips the identifier's hold and has its own counter with
   the same delays — so an attacker who locks the identifier does not lock out the owner.
 A success resets the identifier's and the device's counters.
+
+An attempt is counted before its hash (`begin_attempt`), atomically, and a success takes the count
+back: parallel guesses cannot all slip past the pause while the first ones are still being hashed.
+From the pause's threshold on, an attempt must also claim the pause (`claim_hold`) before it is
+checked: of concurrent attempts one is checked and the others are refused, uncounted.
 """
 
 from __future__ import annotations
@@ -46,6 +51,15 @@ def counter_key(kind: str, value: str) -> str:
 def seconds_until(until: datetime, now: datetime) -> int:
     """Whole seconds to wait (at least one): what `Retry-After` says."""
     return max(1, int((until - now).total_seconds() + 0.999))
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAttempt:
+    """A password attempt counted before its check: the counter it went to, and its place in the run."""
+
+    key: str
+    consecutive: int
+    known_device: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,19 +124,31 @@ class SignInThrottle:
         return self.store.held_until(self.identifier_key(identifier), now, also=also)
 
     # Outcomes ---------------------------------------------------------------
-    def record_failure(self, identifier: str, ip: str | None, device_id: str | None, known_device: bool,
-                       now: datetime) -> FailureOutcome:
-        self.count_network_failure(ip, now)
-        key = self.device_key(identifier, device_id) if known_device and device_id else self.identifier_key(identifier)
+    def begin_attempt(self, identifier: str, device_id: str | None, known_device: bool,
+                      now: datetime) -> PendingAttempt:
+        """After `check_identifier`, before the hash: count the attempt as if it failed (a success takes it
+        back). From the threshold on, the attempt holds the pause while it is checked — or, when another
+        attempt holds it, is refused and not counted."""
+        known = known_device and device_id is not None
+        key = self.device_key(identifier, device_id) if known and device_id else self.identifier_key(identifier)
         consecutive = self.store.increment(key, CONSECUTIVE_MEMORY, now, sliding=True)
-        until = None
-        if consecutive >= self.lock_after:
-            until = now + self.delay_after(consecutive)
-            self.store.hold(key, until, now)
-            LOCKOUTS.labels("device" if known_device and device_id else "identifier").inc()
-        return FailureOutcome(consecutive=consecutive, locked_until=until,
-                              newly_locked=consecutive == self.lock_after,
-                              disabled=not known_device and consecutive == self.disable_after)
+        if consecutive >= self.lock_after and not self.store.claim_hold(key, now + self.delay_after(consecutive),
+                                                                        now):
+            self.store.decrement(key, now)
+            until = self.store.held_until(key, now)
+            raise BastionError("account.locked", retry_after=seconds_until(until, now) if until else 1)
+        return PendingAttempt(key, consecutive, known)
+
+    def record_failure(self, attempt: PendingAttempt, ip: str | None, now: datetime) -> FailureOutcome:
+        """The attempt's password was wrong: it stays counted, and so does the network's failure."""
+        self.count_network_failure(ip, now)
+        locked = attempt.consecutive >= self.lock_after
+        if locked:
+            LOCKOUTS.labels("device" if attempt.known_device else "identifier").inc()
+        return FailureOutcome(consecutive=attempt.consecutive,
+                              locked_until=now + self.delay_after(attempt.consecutive) if locked else None,
+                              newly_locked=attempt.consecutive == self.lock_after,
+                              disabled=not attempt.known_device and attempt.consecutive == self.disable_after)
 
     def count_network_failure(self, ip: str | None, now: datetime) -> None:
         """One failed secret of any kind from this address: the IP's and the subnet's budgets (REQUIREMENTS 3)."""

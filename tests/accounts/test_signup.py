@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from bastion.errors import BastionError
 from tests.conftest import DEFAULT_PASSWORD, link_token
 
 
@@ -63,3 +66,27 @@ def test_weak_and_common_passwords_are_refused_with_their_reason(app_client) -> 
     contains = sign_up(app_client, "zebracorn@example.com", "my zebracorn is 77 purple")
     assert contains.json()["code"] == "password.weak"
     assert "email" in contains.json()["detail"]
+
+
+def test_look_alike_symbols_cannot_make_the_strength_check_costly() -> None:
+    """One sign-up request once cost seconds of CPU: zxcvbn tried every combination of look-alike
+    substitutions (hundreds for twenty symbols). It tries a bounded few; look-alike passwords are still
+    recognised for what they are."""
+    from zxcvbn import matching
+
+    from bastion.accounts.passwords import check_password_policy
+
+    crafted = "4@8({[<369!|17+0$5%2" * 3
+    table = matching.relevant_l33t_subtable(crafted, matching.L33T_TABLE)
+    assert len(matching.enumerate_l33t_subs(table)) <= 16
+    with pytest.raises(BastionError) as refused:
+        check_password_policy("P@55w0rd!P@55w0rd!", "someone@example.com")
+    assert refused.value.code in {"password.weak", "password.breached"}
+
+
+def test_the_sign_up_limit_is_counted_before_the_strength_check(app_client) -> None:
+    """A flood of sign-ups with costly passwords is refused before their strength is estimated."""
+    answers = [app_client.post("/v1/accounts", json={"email": f"flood{n}@example.com", "password": "short"})
+               for n in range(21)]
+    assert [answer.status_code for answer in answers[:20]] == [422] * 20
+    assert answers[20].status_code == 429 and answers[20].json()["code"] == "rate_limited"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from bastion.accounts.devices import find_device
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.errors import BastionError
@@ -30,8 +31,10 @@ def reauthenticate_with_factor(services: Services, session: SessionInfo, method:
         raise BastionError("mfa.method_unavailable")
     now = services.clock.now()
     check = factor.start_check(ProofContext(services, session.account_id, client, "reauth"), proof)
+    with services.db.transaction() as tx:
+        known = find_device(tx, session.account_id, client.device_id) is not None
     try:
-        guard.admit(services, guard.SECOND_FACTOR, session.account_id, None, client)
+        guard.admit(services, guard.SECOND_FACTOR, session.account_id, None, client, known)
         consume = check.check(now)
         with services.db.transaction() as tx:
             consume(tx)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bastion.accounts.repo import get_account
+from bastion.accounts.repo import get_account, lock_account
 from bastion.context import Client
 from bastion.errors import BastionError, new_reference
 from bastion.mfa.passkeys import repo as passkey_repo
@@ -88,8 +88,8 @@ def sign_in_passwordless(services: Services, credential: dict[str, Any], client:
             raise BastionError("passkey.cloned")
         owner = used
         with services.db.transaction() as tx:
+            account = lock_account(tx, used.account_id)  # a freeze or reset meanwhile is seen, or waits
             flow = load_open_flow(tx, used.challenge_flow_id or "", now, PASSWORDLESS_STATE, STAGES)
-            account = get_account(tx, used.account_id)
             flow.account_id, flow.remember = account.id, remember
             mark_done(flow, "passkey", aal=2)  # the first factor, and the second with it
             return finish_flow(services, tx, flow, account, visit, MFA_STAGE, {"mfa_method": "passkey"},
