@@ -334,6 +334,19 @@ _REASONS = [
            ("Use the newest email we sent you.", "Request a new link if needed."), action=RESEND, topic="email"),
     Reason("token.expired", 410, "Link expired",
            "This link or code has expired.", ("Request a new one.",), action=RESEND, topic="email"),
+    Reason("signup.password_required", 401, "Type your password to confirm",
+           "This email address was signed up more than once, so confirming it needs the password chosen at "
+           "sign-up.",
+           ("Type the password you chose when you signed up, then confirm.",
+            "Signed up only once? Someone else tried to sign up with your address: your password decides that "
+            "the account is yours."), pre_auth=False, action=RESEND, topic="email"),
+    Reason("signup.password_mismatch", 401, "This link is for another sign-up",
+           "This link belongs to a sign-up of your address made with a different password, so it was not "
+           "confirmed.",
+           ("Use the link in our other email: each email says when and from where its sign-up came.",
+            "Or type the password of the sign-up this link belongs to.",
+            "Signed up only once? The other sign-up was not yours: don't use its link."),
+           pre_auth=False, action=RESEND, topic="email"),
     # Signing in to the platform's apps (OpenID Connect).
     Reason("oauth.invalid_request", 400, "The app's sign-in link is not valid",
            "The app that sent you here asked for something Bastion cannot do, so you were not sent back to it.",

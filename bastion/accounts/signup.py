@@ -33,7 +33,7 @@ from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.crypto import hash_token
 from bastion.errors import BastionError
-from bastion.guard.passwords import hash_password
+from bastion.guard.passwords import check_password, hash_password
 from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
 from bastion.onetime import issue_token
@@ -163,10 +163,38 @@ def send_verification_email(services: Services, tx: Tx, account: Account) -> Non
             open_sign_up(services, tx, account, row.password_hash, row.origin or {"at": rfc3339(row.created_at)})
 
 
-def verify_email(services: Services, token: str, client: Client) -> str:
+def confirmation_needs_password(services: Services, token: str, client: Client) -> bool:
+    """Whether the link's address was signed up more than once and not yet confirmed: then whoever
+    confirms must type the password of the sign-up the link belongs to (refuses a dead link)."""
+    with guarded_token(services, client), services.db.transaction() as tx:
+        carried = _open_link(tx, token, services.clock.now())
+        return _contested(tx, carried, services.clock.now())
+
+
+def _contested(tx: Tx, carried: OneTimeToken, now: datetime) -> bool:
+    return tx.execute(select(OneTimeToken.id).where(
+        OneTimeToken.account_id == carried.account_id, OneTimeToken.purpose == VERIFY_EMAIL,
+        OneTimeToken.id != carried.id, OneTimeToken.used_at.is_(None), OneTimeToken.expires_at > now,
+        OneTimeToken.password_hash.is_not(None)).limit(1)).first() is not None
+
+
+def verify_email(services: Services, token: str, client: Client, password: str | None = None) -> str:
     """Confirm the address the token was sent to, with the password of the sign-up it belongs to;
-    returns the account id."""
+    returns the account id.
+
+    An address signed up more than once (an attacker may have signed it up first, and the two
+    emails may arrive in either order) is confirmed only with the password of the link's own
+    sign-up, checked by the guard: clicking the other sign-up's link confirms nothing."""
     now = services.clock.now()
+    with guarded_token(services, client), services.db.transaction() as tx:
+        carried = _open_link(tx, token, now)
+        contested, chosen = _contested(tx, carried, now), carried.password_hash
+        email = get_account(tx, carried.account_id).email
+    if contested and chosen is not None:
+        if not password:
+            raise BastionError("signup.password_required")
+        if not check_password(services, email, password, client, against=chosen).matched:
+            raise BastionError("signup.password_mismatch")
     with guarded_token(services, client), services.db.transaction() as tx:
         carried = _open_link(tx, token, now)
         if not claim_first_confirmation(tx, carried.account_id, now):

@@ -33,8 +33,11 @@ class PasswordCheck:
     matched: bool
 
 
-def check_password(services: Services, identifier: str, password: str, client: Client) -> PasswordCheck:
-    """One guarded verification of `password` for the normalised email `identifier`.
+def check_password(services: Services, identifier: str, password: str, client: Client,
+                   against: str | None = None) -> PasswordCheck:
+    """One guarded verification of `password` for the normalised email `identifier` — against the
+    account's password, or `against` (a hash the person chose for something else of this account,
+    such as one sign-up of an address signed up twice).
 
     Raises `ip.throttled`, `account.locked` or `account.password_disabled` before any hash when
     a budget is spent; otherwise answers whether it matched, having counted the outcome.
@@ -49,7 +52,7 @@ def check_password(services: Services, identifier: str, password: str, client: C
         throttle.check_network(client.ip, now)
     throttle.check_identifier(identifier, client.device_id, known, now)
     attempt = throttle.begin_attempt(identifier, client.device_id, known, now)  # counted before the hash
-    stored = account.password_hash if account else None
+    stored = against if against is not None else account.password_hash if account else None
     try:
         matched = services.hash_gate.run(known, lambda: services.passwords.verify(stored, password))
     except BastionError:

@@ -55,8 +55,9 @@ def sign_up(client, email: str, password: str, ip: str = "198.51.100.7"):  # typ
     return answer
 
 
-def confirm(client, token: str):  # type: ignore[no-untyped-def]
-    return client.post("/v1/accounts/verify-email", json={"token": token})
+def confirm(client, token: str, password: str | None = None):  # type: ignore[no-untyped-def]
+    """An address signed up more than once is confirmed with the password of the link's sign-up."""
+    return client.post("/v1/accounts/verify-email", json={"token": token, "password": password})
 
 
 def login(client, email: str, password: str):  # type: ignore[no-untyped-def]
@@ -113,7 +114,7 @@ def test_the_attacker_signs_up_first_the_victim_confirms_the_newest_link(app_cli
     sign_up(app_client, VICTIM, VICTIMS)
     attackers_link, victims_link = links(mailbox, VICTIM)
 
-    assert confirm(app_client, victims_link).status_code == 200
+    assert confirm(app_client, victims_link, VICTIMS).status_code == 200
     assert login(app_client, VICTIM, VICTIMS).json()["status"] == "authenticated"
     refused = login(app_client, VICTIM, ATTACKERS)
     assert refused.status_code == 401 and refused.json()["code"] == "credentials.invalid"
@@ -129,7 +130,7 @@ def test_the_victims_older_link_still_gives_the_victims_password(app_client, mai
     planted = plant_attackers_state(services, VICTIM)
     victims_link, attackers_link = links(mailbox, VICTIM)
 
-    assert confirm(app_client, victims_link).status_code == 200
+    assert confirm(app_client, victims_link, VICTIMS).status_code == 200
     assert login(app_client, VICTIM, VICTIMS).json()["status"] == "authenticated"
     assert login(app_client, VICTIM, ATTACKERS).json()["code"] == "credentials.invalid"
     assert_nothing_of_the_attacker_is_left(app_client, services, VICTIM, planted)
@@ -150,7 +151,7 @@ def test_signing_up_again_keeps_each_link_for_its_own_password(app_client, mailb
     sign_up(app_client, "twice@example.com", VICTIMS)
     sign_up(app_client, "twice@example.com", ATTACKERS)
     first, second = links(mailbox, "twice@example.com")
-    assert confirm(app_client, second).status_code == 200
+    assert confirm(app_client, second, ATTACKERS).status_code == 200
     assert login(app_client, "twice@example.com", ATTACKERS).json()["status"] == "authenticated"
     assert confirm(app_client, first).json()["code"] == "token.invalid"
     assert login(app_client, "twice@example.com", VICTIMS).json()["code"] == "credentials.invalid"
@@ -194,7 +195,7 @@ def test_resending_sends_each_open_sign_up_its_own_link(app_client, mailbox) -> 
     resent = {re.search(r"\d+\.\d+\.\d+\.\d+", text).group(): link_token(text) for text in mails[2:]}
     for token in old:  # the resend replaced them
         assert confirm(app_client, token).json()["code"] == "token.invalid"
-    assert confirm(app_client, resent["198.51.100.7"]).status_code == 200
+    assert confirm(app_client, resent["198.51.100.7"], VICTIMS).status_code == 200
     assert login(app_client, VICTIM, VICTIMS).json()["status"] == "authenticated"
     assert confirm(app_client, resent["203.0.113.9"]).json()["code"] == "token.invalid"
 
@@ -216,3 +217,39 @@ def test_an_operators_unconfirmed_account_confirms_with_the_operators_password(a
     assert "operator" in mailbox.last(account["email"])["text"]
     assert confirm(app_client, links(mailbox, account["email"])[-1]).status_code == 200
     assert login(app_client, account["email"], account["password"]).json()["status"] == "authenticated"
+
+
+def test_an_address_signed_up_twice_is_confirmed_only_with_the_links_own_password(app_client, mailbox) -> None:
+    """Emails may arrive in either order: whichever link the owner clicks, only the password they chose
+    confirms the address — the attacker's link with the owner's password confirms nothing."""
+    attacker, owner = "attacker chosen cobalt 4417", "owner picked marble 9023 tulip"
+    for password in (attacker, owner):
+        assert app_client.post("/v1/accounts", json={"email": "newcomer@example.net",
+                                                     "password": password}).status_code == 202
+    attackers_link, owners_link = (link_token(mail["text"]) for mail in mailbox.messages("newcomer@example.net"))
+    asked = app_client.post("/v1/accounts/verify-email", json={"token": attackers_link})
+    assert asked.status_code == 401 and asked.json()["code"] == "signup.password_required"
+    wrong = app_client.post("/v1/accounts/verify-email", json={"token": attackers_link, "password": owner})
+    assert wrong.json()["code"] == "signup.password_mismatch"
+    assert app_client.post("/v1/accounts/verify-email", json={"token": owners_link,
+                                                              "password": owner}).json() == {"status": "verified"}
+    signed_in = app_client.post("/v1/login", json={"email": "newcomer@example.net", "password": owner})
+    assert signed_in.json()["status"] == "authenticated"
+    assert app_client.post("/v1/login", json={"email": "newcomer@example.net",
+                                              "password": attacker}).json()["code"] == "credentials.invalid"
+
+
+def test_the_confirmation_page_asks_for_the_password_when_the_address_was_signed_up_twice(app_client,
+                                                                                        mailbox) -> None:
+    for password in ("attacker chosen cobalt 4417", "owner picked marble 9023 tulip"):
+        app_client.post("/v1/accounts", json={"email": "page@example.net", "password": password})
+    token = link_token(mailbox.last("page@example.net")["text"])
+    page = app_client.get(f"/confirm?token={token}")
+    assert page.status_code == 200 and 'name="password"' in page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    wrong = app_client.post("/confirm", data={"token": token, "password": "attacker chosen cobalt 4417",
+                                              "csrf_token": csrf})
+    assert wrong.status_code == 401 and "This link is for another sign-up" in wrong.text
+    done = app_client.post("/confirm", data={"token": token, "password": "owner picked marble 9023 tulip",
+                                             "csrf_token": csrf})
+    assert done.status_code == 200

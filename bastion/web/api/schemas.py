@@ -33,6 +33,10 @@ class TokenIn(Body):
     token: Token
 
 
+class VerifyEmailIn(TokenIn):
+    password: Password | None = None
+
+
 class PasswordChangeIn(Body):
     current_password: Password
     new_password: Password
