@@ -14,6 +14,7 @@ from bastion.signin.flow import Authenticated, SignInResult, StepRequired
 from bastion.web.deps import SESSION_COOKIE
 from bastion.web.pages.forms import public_form_page
 from bastion.web.pages.redirects import see_other
+from bastion.web.pages.staff import console_home
 
 
 def second_step_page(request: Request, flow_id: str, methods: list[str], error: BastionError | None = None,
@@ -46,7 +47,7 @@ def next_step_response(request: Request, result: SignInResult) -> Response:
 def signed_in_response(request: Request, result: Authenticated) -> Response:
     """303 to the home page with the session cookie; it lasts as long as the session at most."""
     services = request.app.state.services
-    response = see_other("/")
+    response = see_other(console_home(result.account.role_set, result.session.aal))  # staff: their console
     max_age = None
     if result.session.remember:
         # "Keep me signed in": survives closing the browser, until the session's absolute expiry.
