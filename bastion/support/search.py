@@ -77,30 +77,28 @@ def _by_reference(services: Services, query: str) -> Found:
 
 
 def _by_id(services: Services, value: str) -> Found:
+    found = Found("id", value)
+    matches: dict[str, list[dict[str, Any]]] = defaultdict(list)
     with services.db.transaction() as tx:
         if tx.get(Account, value) is not None:
-            matches = {value: [{"what": "account_id"}]}
+            matches[value].append({"what": "account_id"})
         elif (case := tx.get(RecoveryCase, value)) is not None:
-            found = Found("id", value, case_id=case.id)
-            found.accounts = _accounts(services, {case.account_id: [{"what": "case", "case_id": case.id}]})
-            return found
+            found.case_id = case.id
+            matches[case.account_id].append({"what": "case", "case_id": case.id, "kind": case.kind, "ip": case.ip,
+                                             "last_at": rfc3339(case.created_at)})
         elif (device := tx.get(Device, value)) is not None:
-            return _by_device(services, tx, value, device.device_hash)
-        else:
-            matches = {}
-    return Found("id", value, _accounts(services, matches))
+            found.kind = "device"
+            _by_device(tx, device.device_hash, matches, found)
+    found.accounts = _accounts(services, matches)
+    return found
 
 
-def _by_device(services: Services, tx: Tx, value: str, device_hash: str) -> Found:
+def _by_device(tx: Tx, device_hash: str, matches: dict[str, list[dict[str, Any]]], found: Found) -> None:
     """Every account this browser or app signed in to (the same device cookie), and its attempts."""
-    matches: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for device in tx.execute(select(Device).where(Device.device_hash == device_hash)).scalars():
         matches[device.account_id].append({"what": "device", "last_at": rfc3339(device.last_seen_at),
                                            "ip": device.last_ip})
-    found = Found("device", value)
     _attempts_into(tx, matches, found, SignInAttempt.device_id == device_hash, "device_sign_in")
-    found.accounts = _accounts(services, matches)
-    return found
 
 
 def _by_address(services: Services, query: str, network: Network) -> Found:

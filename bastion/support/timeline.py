@@ -25,6 +25,7 @@ from bastion.support.words import (
     ACTORS,
     CASE_KINDS,
     DOCUMENTS,
+    DOCUMENTS_SHORT,
     EVENTS,
     SEALS,
     SYSTEM_EVENTS,
@@ -34,6 +35,7 @@ from bastion.support.words import (
 )
 
 PER_PAGE = 50
+SEAL_ORDER = ("verified", "pending", "unlinked", "forged", "changed")  # from best to worst
 CASE_EVENTS_MAX = 500
 
 
@@ -72,8 +74,26 @@ def _told(services: Services, events: list[SecurityEvent]) -> Timeline:
     checked = check_events(services, events)
     with services.db.transaction() as tx:
         names = emails_of(tx, (event.actor_id for event in events if event.actor_id != event.account_id))
-    entries = [_entry(event, names, checked.seals[event.id]) for event in events]
+    entries = _viewings_together([_entry(event, names, checked.seals[event.id]) for event in events])
     return Timeline(entries, checked.summary())
+
+
+def _viewings_together(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An agent opening a case sees its documents at once: one entry for them, not one per picture.
+    The entry keeps the worst seal of those it stands for."""
+    told: list[dict[str, Any]] = []
+    for entry in entries:
+        last = told[-1] if told else None
+        if (last is not None and entry["kind"] == last["kind"] == "case.document_viewed"
+                and entry["actor"]["id"] == last["actor"]["id"] and entry["case_id"] == last["case_id"]):
+            last["documents"].append(entry["documents"][0])
+            last["what"] = fill(EVENTS["case.documents_viewed"], documents=", ".join(last["documents"]))
+            last["events"].append(entry["id"])
+            if SEAL_ORDER.index(entry["seal"]) > SEAL_ORDER.index(last["seal"]):
+                last["seal"], last["seal_words"] = entry["seal"], entry["seal_words"]
+            continue
+        told.append(entry)
+    return told
 
 
 def actor_of(event: SecurityEvent, names: dict[str, str]) -> dict[str, Any]:
@@ -111,4 +131,6 @@ def _entry(event: SecurityEvent, names: dict[str, str], seal: str) -> dict[str, 
             "what": event_words(event.kind, event.data or {}), "actor": actor_of(event, names),
             "ip": event.ip, "place": place_words(location.country) if event.ip else None,
             "case_id": (event.data or {}).get("case_id"), "chain_position": event.chain_seq,
-            "seal": seal, "seal_words": SEALS[seal]}
+            "seal": seal, "seal_words": SEALS[seal], "events": [event.id],
+            **({"documents": [DOCUMENTS_SHORT.get(str(event.data.get("document")), "a document")]}
+               if event.kind == "case.document_viewed" else {})}

@@ -32,7 +32,9 @@ SIGN_IN_STEPS = {"password": "password", "passkey": "passkey", "totp": "authenti
                  "backup_code": "backup code", "device": "emailed code"}
 ACTORS = {"owner": "the account holder", "system": "Bastion (automatic)", "staff": "{email}",
           "unknown": "a staff account no longer present"}
-DOCUMENTS = {"id_front": "ID front", "id_back": "ID back", "selfie": "photo with the ID"}
+DOCUMENTS = {"id_front": "ID document, front", "id_back": "ID document, back",
+             "selfie": "Photo of the owner holding the ID and a dated note"}
+DOCUMENTS_SHORT = {"id_front": "ID front", "id_back": "ID back", "selfie": "photo with the ID"}
 VIA = {"support_api": "through the support API", "support_console": "in the support console",
        "admin_console": "in the admin console", "cli": "with the command line", "email_link": "from an email's link",
        "self_service": "in the security settings", "recovery_case": "by a recovery request",
@@ -56,6 +58,7 @@ EVENTS = {
     "case.document_added": "Document uploaded: {document}",
     "case.submitted": "All documents in: ready for review",
     "case.document_viewed": "Document viewed: {document}",
+    "case.documents_viewed": "Documents viewed: {documents}",
     "case.claimed": "Case claimed",
     "case.released": "Case released",
     "case.note_added": "Internal note added",
