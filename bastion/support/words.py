@@ -112,7 +112,9 @@ MATCHES = {
     "case": "Recovery request ({kind}) from {ip}, {last_at}",
     "device": "Device last seen at {ip}, {last_at}",
     "sign_in": "{count} sign-in attempts from {ip} ({refused} refused), the last {last_at}",
+    "sign_in_one": "One sign-in attempt from {ip} ({refused} refused), {last_at}",
     "device_sign_in": "{count} sign-in attempts from this device ({refused} refused), the last {last_at}",
+    "device_sign_in_one": "One sign-in attempt from this device ({refused} refused), {last_at}",
 }
 AGES = {24: "over a day", 72: "over 3 days", 168: "over a week"}
 
@@ -198,7 +200,10 @@ def match_words(match: dict[str, Any]) -> str:
         if fields.get(key):
             fields[key] = when_words(datetime.fromisoformat(str(fields[key]).replace("Z", "+00:00")))
     fields["kind"] = CASE_KINDS.get(str(match.get("kind", "")), "recovery request")
-    return fill(MATCHES.get(str(match["what"]), "Matches"), **fields)
+    what = str(match["what"])
+    if match.get("count") == 1 and f"{what}_one" in MATCHES:
+        what = f"{what}_one"
+    return fill(MATCHES.get(what, "Matches"), **fields)
 
 
 def age_words(seconds: int) -> str:

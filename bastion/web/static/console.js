@@ -8,7 +8,7 @@
 
   function setUp(item) {
     var image = item.querySelector("[data-image]");
-    if (!image) return;
+    if (!image) return null;
     var frame = image.parentNode;
     var state = item.querySelector(".view-state");
     var zoom = 0, turn = 0;
@@ -43,23 +43,31 @@
       });
     });
     image.addEventListener("dblclick", function () { zoom = zoom ? 0 : 2; apply(); });
+    return apply;
   }
 
   var viewer = document.querySelector("[data-viewer]");
   if (viewer) {
     viewer.querySelectorAll("[data-tools]").forEach(function (tools) { tools.hidden = false; });
-    viewer.querySelectorAll("[data-document]").forEach(setUp);
+    var views = [];
+    viewer.querySelectorAll("[data-document]").forEach(function (item) {
+      var apply = setUp(item);
+      if (apply) views.push(apply);
+    });
+    var refit = function () { views.forEach(function (apply) { apply(); }); };
+    window.addEventListener("resize", refit);
     var list = viewer.querySelector(".evidence");
     viewer.querySelectorAll("[data-layout]").forEach(function (button) {
       button.addEventListener("click", function () {
         var layout = button.dataset.layout;
         if (list) {
-          list.classList.toggle("side", layout === "side");
-          list.classList.toggle("stack", layout === "stack");
+          list.classList.toggle("layout-side", layout === "side");
+          list.classList.toggle("layout-stack", layout === "stack");
         }
         viewer.querySelectorAll("[data-layout]").forEach(function (other) {
           other.setAttribute("aria-pressed", String(other === button));
         });
+        refit();  // a zoomed picture keeps its zoom in the new frame's width
       });
     });
   }
