@@ -43,7 +43,7 @@ def test_the_owner_asks_to_clear_the_allowlist_from_the_refused_network_and_supp
     sign_in_with_totp(other_page, site, agent)
     other_page.get_by_role("navigation", name="Account").get_by_role("link", name="Support").click()
     other_page.get_by_role("link", name=f"IP allowlist reset for {owner['email']}").click()
-    assert OFFICE in other_page.locator(".facts").inner_text()
+    assert OFFICE in other_page.locator(".case-head .facts").inner_text()
     site.audit(other_page, "support-allowlist-reset-case")
     other_page.get_by_label("Why you approve (kept in the audit log)").fill("ID matches; the office network is gone.")
     other_page.get_by_role("button", name="Approve").click()
