@@ -57,7 +57,7 @@ def case_view(services: Services, case_id: str, agent_id: str, admin: bool = Fal
             "documents_purged_at": rfc3339(case.purged_at),
             "own_account": case.account_id == agent_id,
             "actions": actions,
-            "notes": [{**note, "at": rfc3339(note["at"])} for note in case_notes(tx, case.id)],  # type: ignore[arg-type]
+            "notes": case_notes(tx, case.id),
             "risk_signals": risk_signals(tx, services.settings, case, account, now),
             "prepared_reasons": reasons_in(tx, case.kind),
         }

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.audit import record_event
+from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.recovery.evidence import DOCUMENT_KINDS
@@ -128,7 +129,7 @@ def case_notes(tx: Tx, case_id: str) -> list[dict[str, object]]:
     notes = list(tx.execute(select(CaseNote).where(CaseNote.case_id == case_id).order_by(CaseNote.id)).scalars())
     authors = emails_of(tx, (note.author_id for note in notes))
     return [{"id": note.id, "author_id": note.author_id, "author": authors.get(note.author_id), "text": note.body,
-             "at": note.created_at} for note in notes]
+             "at": rfc3339(note.created_at)} for note in notes]
 
 
 def approvals_of(tx: Tx, case_id: str) -> list[tuple[str, str, datetime]]:

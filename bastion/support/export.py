@@ -64,7 +64,7 @@ def _case(tx: Any, case: RecoveryCase) -> dict[str, Any]:
             "decided_by": case.decided_by, "decided_by_email": names.get(case.decided_by or ""),
             "approvals": [{"agent_id": agent, "agent_email": names.get(agent), "reason": reason, "at": rfc3339(at)}
                           for agent, reason, at in approvals],
-            "internal_notes": [{**note, "at": rfc3339(note["at"])} for note in case_notes(tx, case.id)],
+            "internal_notes": case_notes(tx, case.id),
             "documents": [{"kind": document.kind, "content_type": document.content_type, "size": document.size,
                            "sha256": document.sha256, "uploaded_at": rfc3339(document.created_at)}
                           for document in documents]}

@@ -163,8 +163,6 @@ AGENT_REFUSALS = {
                      ("Pick another case, or ask them (or an admin) to release it.",)),
     "case.already_approved": ("You approved it already", ("Another agent must make the next approval.",)),
     "case.own_account": ("This is your own account's case", ("Another agent must handle it.",)),
-    "request.invalid": ("Check what you typed", ()),
-    "resource.not_found": ("Not found", ("It may have been removed; go back and look again.",)),
 }
 
 

@@ -183,3 +183,18 @@ def test_an_approved_case_is_stopped_when_the_owner_says_it_was_not_them(app_cli
         kinds = [event.kind for event in tx.execute(select(SecurityEvent).where(
             SecurityEvent.actor_id == other["id"])).scalars()]
     assert "case.stopped" in kinds
+
+
+def test_an_agent_never_sees_a_password_code_secret_or_token(app_client, ready_case, staff, services) -> None:
+    owner, case_id = ready_case()
+    agent = staff("support")
+    act(app_client, agent, case_id, "claim")
+    seal_pending(services)
+    seen = [app_client.get(path, headers=agent["headers"]).text for path in (
+        f"/v1/support/cases/{case_id}", f"/v1/support/cases/{case_id}/timeline",
+        f"/v1/support/accounts/{owner['id']}", f"/v1/support/accounts/{owner['id']}/timeline",
+        f"/v1/support/search?q={owner['email']}", "/v1/support/cases")]
+    for text in seen:
+        for secret in (owner["secret"], *owner["backup_codes"], owner["token"], DEFAULT_PASSWORD):
+            assert secret not in text
+        assert "argon2" not in text and "access_hash" not in text and "password_hash" not in text

@@ -40,8 +40,11 @@ ACTIONS = ("unlock", "reset", "clear-allowlist")
 
 
 @router.get("/accounts")
-def find(q: str = "") -> Response:
+def find(request: Request, q: str = "") -> Response:
     """The account search is the console's one search now."""
+    session = page_session(request, roles=SUPPORT)
+    if isinstance(session, Response):
+        return session
     return see_other(f"/support/search?q={quote(q.strip()[:320])}" if q.strip() else "/support/search")
 
 
