@@ -14,6 +14,8 @@ from sqlalchemy import select
 from bastion.clock import rfc3339
 from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.recovery.kinds import document_labels
+from bastion.risk.geo import locate
+from bastion.risk.words import place_words
 from bastion.services import Services
 from bastion.store.models import Account, CaseDocument
 from bastion.support.casework import approvals_of, case_facts, case_notes, emails_of, explain, load_case
@@ -41,7 +43,7 @@ def case_view(services: Services, case_id: str, agent_id: str, admin: bool = Fal
         view = {
             **case_summary(case),
             "email": account.email,
-            "ip": case.ip,
+            "ip": case.ip, "place": place_words(locate(case.ip).country) if case.ip else None,
             "age_seconds": int((now - case.created_at).total_seconds()),
             "deadline": deadline(services, case),
             "claimed_by": case.claimed_by, "claimed_by_email": names.get(case.claimed_by or ""),

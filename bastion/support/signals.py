@@ -60,8 +60,9 @@ def _request_signals(tx: Tx, settings: Settings, case: RecoveryCase, account: Ac
 def _history_signals(tx: Tx, case: RecoveryCase, account: Account, now: datetime) -> list[dict[str, Any]]:
     signals = []
     before = case.created_at
-    if account.password_changed_at and before - RECENT <= account.password_changed_at <= before:
-        signals.append(_signal("recent_password_change", "warning", when=rfc3339(account.password_changed_at)))
+    changed = account.password_changed_at
+    if changed and changed - account.created_at > timedelta(minutes=1) and before - RECENT <= changed <= before:
+        signals.append(_signal("recent_password_change", "warning", when=rfc3339(changed)))
     factor_change = tx.execute(select(func.max(SecurityEvent.created_at)).where(
         SecurityEvent.account_id == account.id, SecurityEvent.kind.in_(("mfa.totp_enabled", "mfa.totp_removed", "mfa.passkey_added", "mfa.passkey_removed",
                                 "mfa.mfa_disabled", "mfa.backup_codes_regenerated")),

@@ -131,8 +131,11 @@ SIGNALS = {
     "recent_password_change": "Password changed {when}, shortly before the request",
     "recent_factor_change": "Second factors changed {when}, shortly before the request",
     "recent_failures": "{count} refused sign-ins in the last 7 days",
+    "recent_failures_one": "A refused sign-in in the last 7 days",
     "risky_sign_ins": "{count} sign-ins with risk signals in the last 30 days: {kinds}",
+    "risky_sign_ins_one": "A sign-in with risk signals in the last 30 days: {kinds}",
     "previous_refusals": "{count} earlier requests rejected or cancelled by the owner",
+    "previous_refusals_one": "An earlier request was rejected or cancelled by the owner",
     "new_account": "Account created {when}",
     "no_sign_in": "The account never signed in",
 }
@@ -189,7 +192,10 @@ def signal_words(item: dict[str, Any]) -> str:
         fields["when"] = when_words(datetime.fromisoformat(str(fields["when"]).replace("Z", "+00:00")))
     if fields.get("signals"):
         fields["kinds"] = ", ".join(RISK_SIGNALS.get(name, "other") for name in fields["signals"])
-    return fill(SIGNALS.get(str(item["signal"]), "Other signal"), **fields)
+    name = str(item["signal"])
+    if item.get("count") == 1 and f"{name}_one" in SIGNALS:
+        name = f"{name}_one"
+    return fill(SIGNALS.get(name, "Other signal"), **fields)
 
 
 def match_words(match: dict[str, Any]) -> str:
