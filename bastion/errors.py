@@ -55,7 +55,7 @@ RESEND = Action("Get a new email", f"{HELP_PATH}/email")
 API_REFERENCE = Action("Read the API reference", "/openapi.json", "GET /openapi.json")
 SECOND_STEP = "POST /v1/login/{flow_id}/totp"
 CASE_REQUEST = Action("Request a 2FA reset", f"{HELP_PATH}/lost-phone#reset", "POST /v1/mfa-reset")
-CASE_QUEUE = Action("Back to the case queue", "/", "GET /v1/support/cases")
+CASE_QUEUE = Action("Back to the case queue", "/support", "GET /v1/support/cases")
 ALLOWLIST_RESET = Action("Ask to clear your IP allowlist", "/recovery/allowlist", "POST /v1/allowlist-reset-request")
 UPLOAD = Action("Upload the file again", f"{HELP_PATH}/lost-phone#reset", "POST /v1/recovery-cases/{case_id}/documents")
 
@@ -298,6 +298,10 @@ _REASONS = [
     Reason("case.own_account", 403, "Not your own request",
            "Staff cannot decide recovery requests for their own account.",
            ("Ask another agent to review it.",), pre_auth=False, action=CASE_QUEUE),
+    Reason("case.claimed", 409, "Another agent is working on this case",
+           "Another agent claimed this case: only they decide it until it is released.",
+           ("Pick another case from the queue.", "Ask the agent, or an admin, to release it if it is stuck."),
+           pre_auth=False, action=CASE_QUEUE),
     Reason("evidence.unsupported_type", 415, "File type not accepted",
            "Upload a photo (JPEG or PNG) or a PDF. The file's content is checked, not its name.",
            ("Take a photo with your phone's camera app and upload that file.",

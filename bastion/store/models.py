@@ -119,6 +119,8 @@ class SignInAttempt(Base):
     __table_args__ = (
         Index("ix_sign_in_attempts_account_id_id", "account_id", "id"),
         Index("ix_sign_in_attempts_identifier_id", "identifier", "id"),
+        # Support's search by address or network: equality, and LIKE on a prefix with PostgreSQL's pattern ops.
+        Index("ix_sign_in_attempts_ip", "ip", postgresql_ops={"ip": "text_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -445,6 +447,7 @@ class RecoveryCase(Base):
     __table_args__ = (
         Index("ix_recovery_cases_account_id", "account_id"),
         Index("ix_recovery_cases_status_due_at", "status", "due_at"),
+        Index("ix_recovery_cases_status_created_at", "status", "created_at"),  # the queue, oldest first
         # At most one open case of each kind per account, even under concurrent requests.
         Index("uq_recovery_cases_open", "account_id", "kind", unique=True,
               sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),
@@ -464,6 +467,9 @@ class RecoveryCase(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The agent working on it (bastion.support.claims): one at a time, taken by a conditional UPDATE.
+    claimed_by: Mapped[str | None] = mapped_column(String(36))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CaseApproval(Base):
@@ -475,6 +481,41 @@ class CaseApproval(Base):
     agent_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     reason: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseNote(Base):
+    """An agent's internal note on a case: staff read it, the account holder never does."""
+
+    __tablename__ = "case_notes"
+    __table_args__ = (Index("ix_case_notes_case_id_id", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("recovery_cases.id", ondelete="CASCADE"))
+    author_id: Mapped[str] = mapped_column(String(36))
+    body: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RejectionReason(Base):
+    """A prepared reason for rejecting a case, written by an admin; agents may edit it before sending.
+
+    `kinds` lists the case kinds it fits (comma-separated; empty: every kind). A retired reason is
+    kept, so the audit log's references to it keep their meaning.
+    """
+
+    __tablename__ = "rejection_reasons"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(String(500))
+    kinds: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def kind_list(self) -> list[str]:
+        return [kind for kind in self.kinds.split(",") if kind]
 
 
 class CaseDocument(Base):

@@ -1,16 +1,25 @@
-"""Support decisions on recovery cases (REQUIREMENTS 16, 28, 33): approve or reject, with a reason.
+"""Support decisions on recovery cases (REQUIREMENTS 16, 28, 33): approve, reject or stop, with a reason.
 
 Approval needs the documents in and, when `case_approvals_required` is 2 or more, that many
-different agents. The last approval starts the waiting period (bastion.recovery.kinds: 2FA reset
-`mfa_reset_wait_hours`, IP allowlist reset `allowlist_reset_wait_hours`; an unfreeze
-`unfreeze_min_hours` after the freeze at the earliest). Nobody decides their own account's case.
+different agents (four eyes); nobody decides a case about their own account. The rules of what
+is possible when are in bastion.support.rules; here each decision is made race-safe:
+
+- the case is taken by one conditional UPDATE (in review, not closed, unclaimed or claimed by
+  this agent), which also locks its row, so decisions on one case happen one after another and
+  each sees the approvals committed before it;
+- an approval releases the claim, so the next approval is another agent's; the last one needed
+  moves the case to `waiting` and starts its waiting period (bastion.recovery.kinds);
+- rejecting (before approval) and stopping (after it, before it takes effect: the owner says it
+  was not them) close the case once, whoever comes first.
+
 Every decision is audited with the agent's id and emailed to the account, with a cancel link.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.repo import get_account
 from bastion.audit import record_event
@@ -18,21 +27,30 @@ from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.guard.passwords import lift_pause
-from bastion.recovery.cases import close_case, notify_case, open_case_id
+from bastion.recovery.cases import notify_case, open_case_id
 from bastion.recovery.kinds import due_at as case_due_at
 from bastion.services import Services
 from bastion.store.models import CaseApproval, RecoveryCase
+from bastion.support.casework import check, load_case
+from bastion.support.rejection_reasons import prepared_text
+
+RACED = "Another decision on this case came first; reload it."
 
 
-def _case(tx, case_id: str, agent_id: str) -> RecoveryCase:  # type: ignore[no-untyped-def]
-    case = tx.get(RecoveryCase, case_id) if len(case_id) <= 64 else None
-    if case is None:
-        raise BastionError("resource.not_found", detail="No case with this id.")
-    if case.account_id == agent_id:
-        raise BastionError("case.own_account")
-    if case.closed_at is not None:
-        raise BastionError("case.closed")
-    return case
+def _take(tx: Tx, case: RecoveryCase, agent_id: str, states: tuple[str, ...], **values: object) -> bool:
+    """The one statement that decides between agents: the case still in `states`, open, and free
+    or held by this agent. It locks the row until the transaction ends."""
+    return tx.execute(update(RecoveryCase).where(
+        RecoveryCase.id == case.id, RecoveryCase.status.in_(states), RecoveryCase.closed_at.is_(None),
+        or_(RecoveryCase.claimed_by.is_(None), RecoveryCase.claimed_by == agent_id),
+    ).values(claimed_by=None, claimed_at=None, **values)).rowcount == 1
+
+
+def _refuse_raced(tx: Tx, action: str, case: RecoveryCase, agent_id: str) -> BastionError:
+    """After a lost race: the rules' reason as things stand now, or a plain "came first"."""
+    tx.refresh(case)
+    check(tx, action, case, agent_id)
+    return BastionError("case.not_ready", detail=RACED)
 
 
 def approve_case(services: Services, case_id: str, agent_id: str, reason: str, client: Client) -> str:
@@ -40,9 +58,10 @@ def approve_case(services: Services, case_id: str, agent_id: str, reason: str, c
     now = services.clock.now()
     required = services.settings.case_approvals_required
     with services.db.transaction() as tx:
-        case = _case(tx, case_id, agent_id)
-        if case.status != "in_review":
-            raise BastionError("case.not_ready", detail="Only a case with all its documents can be approved.")
+        case = load_case(tx, case_id)
+        check(tx, "approve", case, agent_id)
+        if not _take(tx, case, agent_id, ("in_review",)):
+            raise _refuse_raced(tx, "approve", case, agent_id)
         try:
             with tx.begin_nested():
                 tx.add(CaseApproval(case_id=case.id, agent_id=agent_id, reason=reason, created_at=now))
@@ -56,26 +75,41 @@ def approve_case(services: Services, case_id: str, agent_id: str, reason: str, c
             return "in_review"
         account = get_account(tx, case.account_id)
         due_at = case_due_at(services.settings, case.kind, account, now)
-        started = tx.execute(update(RecoveryCase).where(RecoveryCase.id == case.id,
-                                                        RecoveryCase.status == "in_review").values(
-            status="waiting", due_at=due_at, decided_at=now, decided_by=agent_id, decision_reason=reason)).rowcount
-        if not started:
-            raise BastionError("case.not_ready", detail="Another decision on this case came first.")
+        tx.execute(update(RecoveryCase).where(RecoveryCase.id == case.id).values(
+            status="waiting", due_at=due_at, decided_at=now, decided_by=agent_id, decision_reason=reason))
         notify_case(services, tx, case, account, "case_approved", due_at=rfc3339(due_at))
         return "waiting"
 
 
-def reject_case(services: Services, case_id: str, agent_id: str, reason: str, client: Client) -> None:
-    """Close an open case (also during the waiting period); the reason is sent to the account."""
+def reject_case(services: Services, case_id: str, agent_id: str, reason: str | None, client: Client,
+                prepared_reason: str | None = None, stop: bool = False) -> str:
+    """Close the case with a reason the account holder reads — the agent's text, or else the prepared
+    reason's (bastion.support.rejection_reasons): "rejected" before approval, or, asked for as such
+    (`stop`), "stopped" during the waiting period. Returns which. A rejection of a case approved
+    meanwhile is refused, never turned into a stop the agent did not ask for."""
     now = services.clock.now()
     with services.db.transaction() as tx:
-        case = _case(tx, case_id, agent_id)
-        if not close_case(tx, case.id, now, "rejected", ("awaiting_documents", "in_review", "waiting"),
-                          decided_at=now, decided_by=agent_id, decision_reason=reason):
-            raise BastionError("case.closed")
-        record_event(tx, now, "case.rejected", case.account_id, client, actor_id=agent_id, case_id=case.id,
-                     case_kind=case.kind, reason=reason)
+        case = load_case(tx, case_id)
+        action = "stop" if stop and case.status == "waiting" else "reject"
+        check(tx, action, case, agent_id)
+        if not reason:
+            if not prepared_reason:
+                raise BastionError("request.invalid", detail="Write the reason the owner will read.")
+            reason = prepared_text(tx, prepared_reason, case.kind)
+        closed = dict(status="rejected", closed_at=now, decided_at=now, decided_by=agent_id, decision_reason=reason)
+        if action == "stop":  # never blocked by a claim: the owner's word comes first
+            taken = tx.execute(update(RecoveryCase).where(
+                RecoveryCase.id == case.id, RecoveryCase.status == "waiting", RecoveryCase.closed_at.is_(None)
+            ).values(claimed_by=None, claimed_at=None, **closed)).rowcount == 1
+        else:
+            taken = _take(tx, case, agent_id, ("awaiting_documents", "in_review"), **closed)
+        if not taken:
+            raise _refuse_raced(tx, action, case, agent_id)
+        extra = {"prepared_reason": prepared_reason} if prepared_reason else {}
+        record_event(tx, now, "case.stopped" if action == "stop" else "case.rejected", case.account_id, client,
+                     actor_id=agent_id, case_id=case.id, case_kind=case.kind, reason=reason, **extra)
         notify_case(services, tx, case, get_account(tx, case.account_id), "case_rejected", reason=reason)
+        return "stopped" if action == "stop" else "rejected"
 
 
 def approve_unfreeze(services: Services, account_id: str, agent_id: str, reason: str, client: Client) -> str:

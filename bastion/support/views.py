@@ -18,19 +18,10 @@ from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.mfa.registry import METHODS
 from bastion.recovery.evidence import unseal
-from bastion.recovery.kinds import document_labels
 from bastion.recovery.holds import active_restrictions
 from bastion.risk.words import device_and_place, place_words
 from bastion.services import Services
-from bastion.store.models import (
-    Account,
-    CaseApproval,
-    CaseDocument,
-    RecoveryCase,
-    Refusal,
-    Session,
-    SignInAttempt,
-)
+from bastion.store.models import Account, CaseDocument, RecoveryCase, Refusal, Session, SignInAttempt
 
 SEARCH_LIMIT = 20
 
@@ -75,7 +66,9 @@ def account_view(services: Services, account_id: str) -> dict[str, Any]:
             "password_changed_at": rfc3339(account.password_changed_at),
             "anti_phishing_code_set": account.anti_phishing_code is not None,
             "ip_allowlist": list(account.ip_allowlist),
-            "factors": METHODS.support_view(tx, account.id),  # which exist, never what they are
+            # Which exist, never what they are; each with its method's name for people.
+            "factors": [{**entry, "label": method.label} for method in METHODS
+                        for entry in method.support_view(tx, account.id)],
             "live_sessions": sessions,
             "devices": [{"id": device.id, "device": device_and_place(device.user_agent, device.last_country),
                          "first_seen_at": rfc3339(device.first_seen_at), "last_seen_at": rfc3339(device.last_seen_at),
@@ -84,7 +77,7 @@ def account_view(services: Services, account_id: str) -> dict[str, Any]:
             "attempts": [attempt_view(attempt) for attempt in tx.execute(
                 select(SignInAttempt).where(SignInAttempt.account_id == account.id)
                 .order_by(SignInAttempt.id.desc()).limit(20)).scalars()],
-            "cases": [_case_summary(case) for case in tx.execute(
+            "cases": [case_summary(case) for case in tx.execute(
                 select(RecoveryCase).where(RecoveryCase.account_id == account.id)
                 .order_by(RecoveryCase.created_at.desc()).limit(20)).scalars()],
         }
@@ -119,48 +112,11 @@ def find_reference(services: Services, reference: str) -> dict[str, Any]:
             **(explained.details or {})}
 
 
-def _case_summary(case: RecoveryCase) -> dict[str, Any]:
+def case_summary(case: RecoveryCase) -> dict[str, Any]:
     return {"id": case.id, "account_id": case.account_id, "kind": case.kind, "status": case.status,
             "created_at": rfc3339(case.created_at), "submitted_at": rfc3339(case.submitted_at),
-            "due_at": rfc3339(case.due_at), "closed_at": rfc3339(case.closed_at)}
-
-
-def list_cases(services: Services, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    """The queue: cases to review first (oldest submitted first), then the rest, newest first."""
-    with services.db.transaction() as tx:
-        query = select(RecoveryCase, Account.email).join(Account, Account.id == RecoveryCase.account_id)
-        if status is not None:
-            query = query.where(RecoveryCase.status == status)
-        rows = tx.execute(query.order_by(RecoveryCase.submitted_at.is_(None), RecoveryCase.submitted_at,
-                                         RecoveryCase.created_at.desc()).limit(limit))
-        return [{**_case_summary(case), "email": email} for case, email in rows]
-
-
-def case_view(services: Services, case_id: str) -> dict[str, Any]:
-    with services.db.transaction() as tx:
-        case = tx.get(RecoveryCase, case_id) if len(case_id) <= 64 else None
-        if case is None:
-            raise _not_found("case")
-        account = tx.get(Account, case.account_id)
-        documents = tx.execute(select(CaseDocument).where(CaseDocument.case_id == case.id)).scalars()
-        labels = document_labels(case.kind)
-        approvals = tx.execute(select(CaseApproval).where(CaseApproval.case_id == case.id)
-                               .order_by(CaseApproval.created_at)).scalars()
-        return {
-            **_case_summary(case),
-            "email": account.email if account else None,
-            "account_status": account.status if account else None,
-            "account_ip_allowlist": list(account.ip_allowlist) if account else [],
-            "ip": case.ip,
-            "decided_at": rfc3339(case.decided_at), "decided_by": case.decided_by,
-            "decision_reason": case.decision_reason,
-            "approvals": [{"agent_id": a.agent_id, "reason": a.reason, "at": rfc3339(a.created_at)} for a in approvals],
-            "approvals_required": services.settings.case_approvals_required,
-            "documents": [{"id": d.id, "kind": d.kind, "label": labels[d.kind], "content_type": d.content_type,
-                           "size": d.size, "sha256": d.sha256, "uploaded_at": rfc3339(d.created_at)}
-                          for d in documents],
-            "documents_purged_at": rfc3339(case.purged_at),
-        }
+            "due_at": rfc3339(case.due_at), "closed_at": rfc3339(case.closed_at),
+            "decided_at": rfc3339(case.decided_at), "decision_reason": case.decision_reason}
 
 
 def read_document(services: Services, case_id: str, document_id: str, agent_id: str,

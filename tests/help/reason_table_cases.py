@@ -51,6 +51,16 @@ def _(lab: Lab, email: str) -> Any:
     return _decide(lab, case_id, agent)
 
 
+@row("case.claimed")
+def _(lab: Lab, email: str) -> Any:
+    case_id, token = lab.open_case(lab.enrolled())
+    upload_all(lab.client, case_id, token)
+    holder, other = lab.staff(), lab.staff()
+    claimed = lab.client.post(f"/v1/support/cases/{case_id}/claim", headers=holder["headers"])
+    assert claimed.json() == {"status": "claimed"}
+    return _decide(lab, case_id, other)
+
+
 def _upload(lab: Lab, content: bytes, name: str, content_type: str) -> Any:
     case_id, token = lab.open_case(lab.enrolled())
     return upload(lab.client, case_id, token, "id_front", content, name, content_type)

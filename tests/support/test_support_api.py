@@ -54,7 +54,7 @@ def test_the_case_queue_documents_and_every_agent_action_are_audited(app_client,
     upload_all(app_client, case_id, token)
     agent = staff("support")
     queue = app_client.get("/v1/support/cases", params={"status": "in_review"}, headers=agent["headers"]).json()
-    assert [c["id"] for c in queue] == [case_id] and queue[0]["email"] == account["email"]
+    assert [c["id"] for c in queue["cases"]] == [case_id] and queue["cases"][0]["email"] == account["email"]
     view = app_client.get(f"/v1/support/cases/{case_id}", headers=agent["headers"]).json()
     front = next(d for d in view["documents"] if d["kind"] == "id_front")
     document = app_client.get(f"/v1/support/cases/{case_id}/documents/{front['id']}", headers=agent["headers"])

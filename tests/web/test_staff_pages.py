@@ -27,13 +27,15 @@ ADMIN_PAGES = [path for path in console_pages(pages_router.routes, "/admin") if 
 SUPPORT_PAGES = console_pages(pages_router.routes, "/support")
 
 
-def sign_in_with_code(app_client, account, clock) -> None:  # type: ignore[no-untyped-def]
+def sign_in_with_code(app_client, account, clock) -> str:  # type: ignore[no-untyped-def]
+    """Both steps through the pages; returns where the sign-in lands."""
     app_client.cookies.clear()
     step = sign_in(app_client, account["email"])
     form = {name: hidden(step.text, name) for name in ("csrf_token", "flow_id", "methods")}
     done = app_client.post("/login/second-step", data={**form, "method": "totp", "code": code_at(account["secret"], clock)},
                            follow_redirects=False)
     assert done.status_code == 303, done.text
+    return str(done.headers["location"])
 
 
 def test_the_consoles_have_pages(app_client) -> None:

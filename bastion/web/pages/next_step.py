@@ -15,6 +15,7 @@ from bastion.web.deps import SESSION_COOKIE
 from bastion.web.oidc.return_to import after_sign_in
 from bastion.web.pages.forms import public_form_page
 from bastion.web.pages.redirects import see_other
+from bastion.web.pages.staff import console_home
 
 
 def second_step_page(request: Request, flow_id: str, methods: list[str], error: BastionError | None = None,
@@ -47,7 +48,11 @@ def next_step_response(request: Request, result: SignInResult) -> Response:
 def signed_in_response(request: Request, result: Authenticated) -> Response:
     """303 to the home page with the session cookie; it lasts as long as the session at most."""
     services = request.app.state.services
-    response = see_other(after_sign_in(request))  # home, or the app the sign-in was for
+    # The app the sign-in was for, if any; else staff land in their console, everyone else at home.
+    destination = after_sign_in(request)
+    if destination == "/":
+        destination = console_home(result.account.role_set, result.session.aal)
+    response = see_other(destination)
     max_age = None
     if result.session.remember:
         # "Keep me signed in": survives closing the browser, until the session's absolute expiry.

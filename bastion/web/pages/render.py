@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from bastion import __version__
 from bastion.errors import BastionError
+from bastion.support.words import when_words
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 
@@ -25,8 +26,7 @@ def when(moment: datetime | str | None) -> str:
             moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
         except ValueError:
             return moment
-    moment = moment.astimezone(UTC)
-    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+    return when_words(moment)
 
 
 def iso(moment: datetime | None) -> str:

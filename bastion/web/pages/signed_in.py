@@ -34,11 +34,12 @@ SECURITY_PAGES = (
     ("/security/apps", "Connected apps"),
 )
 STAFF_AREAS = (("support", "/support", "Support"), ("admin", "/admin", "Admin"))
-SUPPORT_PAGES = (("/support", "Cases"), ("/support/accounts", "Accounts"), ("/support/references", "References"))
+SUPPORT_PAGES = (("/support", "Cases"), ("/support/search", "Search"), ("/support/references", "References"))
 ADMIN_PAGES = (
     ("/admin/maintenance", "Maintenance"),
     ("/admin/client-versions", "App versions"),
     ("/admin/accounts", "Suspensions and bans"),
+    ("/admin/rejection-reasons", "Rejection reasons"),
     ("/admin/announcements", "Announcements"),
     ("/admin/service-keys", "Service keys"),
     ("/admin/apps", "Apps (OpenID)"),

@@ -1,4 +1,5 @@
-"""What the support and admin consoles share: their navigation, and times typed into their forms."""
+"""What the support and admin consoles share: their navigation, refusals told to the agent, where
+staff land after signing in, and times typed into their forms."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from starlette.responses import Response
 
 from bastion.errors import BastionError
 from bastion.sessions.tokens import SessionInfo
+from bastion.support import words
+from bastion.support.words import AGENT_REFUSALS
+from bastion.web.pages.display import reason_words
 from bastion.web.pages.signed_in import ADMIN_PAGES, SUPPORT_PAGES, account_page
 
 AREAS = {"admin": (ADMIN_PAGES, "Admin console"), "support": (SUPPORT_PAGES, "Support console")}
@@ -17,10 +21,34 @@ AREAS = {"admin": (ADMIN_PAGES, "Admin console"), "support": (SUPPORT_PAGES, "Su
 
 def staff_page(request: Request, session: SessionInfo, name: str, section: str, error: BastionError | None = None,
                notice: str | None = None, **context: Any) -> Response:
-    """A console page; `section` is its entry in the console's navigation."""
+    """A console page; `section` is its entry in the console's navigation. A refusal on it is told to
+    the agent (staff/_problem.html), not as the account holder's page would tell it."""
     pages, label = AREAS[section.split("/")[1]]
     return account_page(request, session, name, error, notice, area_pages=pages, area_label=label, section=section,
-                        **context)
+                        agent_problem=agent_refusal(error), words=words, reason_words=reason_words,
+                        me=session.account_id, **context)
+
+
+def agent_refusal(error: BastionError | None) -> dict[str, Any] | None:
+    if error is None:
+        return None
+    title, steps = AGENT_REFUSALS.get(error.code, (error.reason.title, ()))
+    return {"title": title, "detail": error.detail or error.reason.message, "steps": list(steps)}
+
+
+def staff_missing(request: Request, session: SessionInfo, section: str, error: BastionError) -> Response:
+    """A console page for something that is not there (or a refusal before anything could be shown)."""
+    return staff_page(request, session, "staff/problem.html", section, error)
+
+
+def console_home(roles: frozenset[str], aal: int) -> str:
+    """Where a sign-in lands: staff signed in with a second factor go straight to their console;
+    everyone else (staff without one included: they set it up first) to their security page."""
+    if aal < 2:
+        return "/"
+    if "support" in roles:
+        return "/support"
+    return "/admin" if "admin" in roles else "/"
 
 
 def typed_time(value: str, label: str) -> datetime | None:

@@ -3,9 +3,16 @@ versions, suspensions and bans, announcements, service keys."""
 
 from fastapi import APIRouter
 
-from bastion.web.pages.admin import accounts, announcements, client_versions, maintenance, service_keys
+from bastion.web.pages.admin import (
+    accounts,
+    announcements,
+    client_versions,
+    maintenance,
+    rejection_reasons,
+    service_keys,
+)
 
 router = APIRouter()
-for pages in (maintenance.router, client_versions.router, accounts.router, announcements.router,
-              service_keys.router):
+for pages in (maintenance.router, client_versions.router, accounts.router, rejection_reasons.router,
+              announcements.router, service_keys.router):
     router.include_router(pages)

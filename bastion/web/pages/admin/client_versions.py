@@ -28,7 +28,7 @@ def versions_page(request: Request, session: SessionInfo, error: BastionError | 
                   notice: str | None = None, failed: str | None = None) -> Response:
     policies = {policy.platform: policy for policy in all_policies(request.app.state.services)}
     return staff_page(request, session, "admin/client_versions.html", PAGE, error, notice, platforms=PLATFORMS,
-                      policies=policies, words=PLATFORM_WORDS, failed=failed)
+                      policies=policies, platform_words=PLATFORM_WORDS, failed=failed)
 
 
 @router.get("")

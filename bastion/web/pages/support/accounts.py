@@ -1,11 +1,13 @@
-"""Accounts as support sees them (status, factors by type and date, devices, attempts, cases, holds)
-and what support may do: lift the wrong-password pause, unfreeze after a case, send a reset link,
-clear an IP allowlist whose networks the owner lost.
-And any refusal by its reference."""
+"""Accounts as support sees them (status, factors, devices, places, sign-ins, cases, holds), their
+timeline from the audit log and their record as JSON for a compliance request, and what support
+may do: lift the wrong-password pause, send a reset link, clear an IP allowlist whose networks the
+owner lost. And any refusal by its reference."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
@@ -14,38 +16,36 @@ from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
 from bastion.errors import BastionError
 from bastion.recovery.password_reset import send_reset_for_support
 from bastion.sessions.tokens import SessionInfo
-from bastion.support.decisions import approve_unfreeze, unlock_account
-from bastion.support.views import account_view, find_reference, search_accounts
+from bastion.support.decisions import unlock_account
+from bastion.support.export import export_account
+from bastion.support.timeline import account_timeline
+from bastion.support.views import account_view, find_reference
 from bastion.web.api.admin import ReasonIn, existing_account_id
 from bastion.web.client import client_from
-from bastion.web.pages.display import reason_words
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import SUPPORT, act, notice_for, page_session
-from bastion.web.pages.staff import staff_page
-from bastion.web.pages.support.cases import KIND_WORDS, STATE_WORDS
+from bastion.web.pages.staff import staff_missing, staff_page
 
 router = APIRouter(prefix="/support")
-ACCOUNTS = "/support/accounts"
+ACCOUNTS = "/support/search"
 REFERENCES = "/support/references"
 FormText = Annotated[str, Form()]
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 NOTICES = {"unlock": "The wrong-password pause on this email is lifted.",
-           "unfreeze": "The unfreeze is approved: it takes effect at the time shown on the case.",
            "reset": "A password reset link is on its way to the account's email. Support never sets a password.",
            "clear-allowlist": "The IP allowlist is cleared: sign-in is allowed from any network. We emailed the "
                               "owner, and withdrawals are held."}
-ACTIONS = ("unlock", "unfreeze", "reset", "clear-allowlist")
+ACTIONS = ("unlock", "reset", "clear-allowlist")
 
 
 @router.get("/accounts")
 def find(request: Request, q: str = "") -> Response:
+    """The account search is the console's one search now."""
     session = page_session(request, roles=SUPPORT)
     if isinstance(session, Response):
         return session
-    query = q.strip()[:320]
-    found = search_accounts(request.app.state.services, query) if query else None
-    return staff_page(request, session, "admin/accounts.html", ACCOUNTS, query=query, found=found, base=ACCOUNTS)
+    return see_other(f"/support/search?q={quote(q.strip()[:320])}" if q.strip() else "/support/search")
 
 
 def account_page(request: Request, session: SessionInfo, account_id: str, error: BastionError | None = None,
@@ -53,9 +53,8 @@ def account_page(request: Request, session: SessionInfo, account_id: str, error:
     try:
         account = account_view(request.app.state.services, account_id[:64])
     except BastionError as missing:
-        return staff_page(request, session, "problem.html", ACCOUNTS, missing)
-    return staff_page(request, session, "support/account.html", ACCOUNTS, error, notice, account=account,
-                      reason_words=reason_words, kind_words=KIND_WORDS, state_words=STATE_WORDS)
+        return staff_missing(request, session, ACCOUNTS, missing)
+    return staff_page(request, session, "support/account.html", ACCOUNTS, error, notice, account=account)
 
 
 @router.get("/accounts/{account_id}")
@@ -64,6 +63,36 @@ def show(request: Request, account_id: str, done: str = "") -> Response:
     if isinstance(session, Response):
         return session
     return account_page(request, session, account_id, notice=notice_for(done, NOTICES))
+
+
+@router.get("/accounts/{account_id}/timeline")
+def timeline(request: Request, account_id: str, before: str = "") -> Response:
+    session = page_session(request, roles=SUPPORT)
+    if isinstance(session, Response):
+        return session
+    services = request.app.state.services
+    try:
+        account = account_view(services, account_id[:64])
+    except BastionError as missing:
+        return staff_missing(request, session, ACCOUNTS, missing)
+    cursor = int(before) if before.isdigit() and len(before) < 19 else None
+    return staff_page(request, session, "support/timeline.html", ACCOUNTS, account=account,
+                      timeline=account_timeline(services, account["id"], cursor), first_page=cursor is None)
+
+
+@router.post("/accounts/{account_id}/export")
+def export(request: Request, account_id: str, reason: FormText = "", csrf_token: CsrfField = "") -> Response:
+    """The record as a JSON download (audited with the reason)."""
+    def export_it(session: SessionInfo) -> Response:
+        body = parse_form(ReasonIn, reason=reason)
+        services = request.app.state.services
+        target = existing_account_id(services, account_id[:64])
+        record = export_account(services, target, session.account_id, body.reason, client_from(request))
+        return Response(json.dumps(record, indent=2, ensure_ascii=False), media_type="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="account-{target}.json"'})
+
+    return act(request, csrf_token, ACCOUNTS, export_it,
+               lambda session, error: account_page(request, session, account_id, error), SUPPORT)
 
 
 @router.post("/accounts/{account_id}/{action}")
@@ -77,13 +106,11 @@ def account_action(request: Request, account_id: str, action: str, reason: FormT
         target = existing_account_id(services, account_id[:64])
         if action == "unlock":
             unlock_account(services, target, session.account_id, body.reason, client)
-        elif action == "unfreeze":
-            approve_unfreeze(services, target, session.account_id, body.reason, client)
         elif action == "clear-allowlist":
             clear_allowlist_by_staff(services, target, session.account_id, body.reason, client, via="support_console")
         else:
             send_reset_for_support(services, target, session.account_id, body.reason, client)
-        return see_other(f"{ACCOUNTS}/{target}?done={action}")
+        return see_other(f"/support/accounts/{target}?done={action}")
 
     return act(request, csrf_token, ACCOUNTS, do,
                lambda session, error: account_page(request, session, account_id, error), SUPPORT)
@@ -101,5 +128,4 @@ def reference(request: Request, reference: str = "") -> Response:
             found = find_reference(request.app.state.services, typed)
         except BastionError as missing:
             error = missing
-    return staff_page(request, session, "support/reference.html", REFERENCES, error, typed=typed, found=found,
-                      reason_words=reason_words)
+    return staff_page(request, session, "support/reference.html", REFERENCES, error, typed=typed, found=found)

@@ -1,4 +1,5 @@
-"""The case queue and one case: its identity documents side by side, approve or reject with a reason."""
+"""One case, as an agent works it: the evidence viewer, the account's facts and risk signals, earlier
+cases, internal notes, the case's timeline, and the actions valid now (the others with why not)."""
 
 from __future__ import annotations
 
@@ -8,56 +9,43 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
-from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.sessions.tokens import SessionInfo
+from bastion.support.case_view import case_view
+from bastion.support.casework import add_note, release_case
 from bastion.support.decisions import approve_case, reject_case
-from bastion.support.views import case_view, list_cases
+from bastion.support.timeline import case_timeline
 from bastion.web.api.admin import ReasonIn
-from bastion.web.api.support import CASE_STATES
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import SUPPORT, act, notice_for, page_session
-from bastion.web.pages.staff import staff_page
+from bastion.web.pages.staff import staff_missing, staff_page
 
-router = APIRouter(prefix="/support")
+router = APIRouter(prefix="/support/cases")
 PAGE = "/support"
 FormText = Annotated[str, Form()]
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
-KIND_WORDS = {"mfa_reset": "2FA reset", "unfreeze": "Unfreeze", "allowlist_reset": "IP allowlist reset"}
-STATE_WORDS = {"awaiting_documents": "Waiting for documents", "in_review": "To review", "waiting": "Approved, waiting",
-               "completed": "Completed", "rejected": "Rejected", "cancelled": "Cancelled by the owner",
-               "expired": "Expired"}
-NOTICES = {"in_review": "Your approval is recorded; the case needs another agent's approval too.",
+NOTICES = {"claimed": "You are working on this case: nobody else decides it until you release it.",
+           "released": "The case is back in the queue for anyone to take.",
+           "noted": "Your note is added. Only staff can read it.",
+           "in_review": "Your approval is recorded. The case is back in the queue for another agent's approval.",
            "waiting": "Approved: the waiting period has started and the owner is emailed.",
-           "rejected": "Rejected: the owner is emailed the reason."}
-
-
-@router.get("")
-def queue(request: Request, status: str = "") -> Response:
-    session = page_session(request, roles=SUPPORT)
-    if isinstance(session, Response):
-        return session
-    state = status if status in CASE_STATES else None
-    return staff_page(request, session, "support/queue.html", PAGE, cases=list_cases(request.app.state.services, state),
-                      state=state, states=CASE_STATES, state_words=STATE_WORDS, kind_words=KIND_WORDS)
+           "rejected": "Rejected: the owner is emailed the reason.",
+           "stopped": "Stopped: it will not take effect, and the owner is emailed the reason."}
 
 
 def case_page(request: Request, session: SessionInfo, case_id: str, error: BastionError | None = None,
-              notice: str | None = None) -> Response:
+              notice: str | None = None, typed: dict[str, str] | None = None) -> Response:
+    services = request.app.state.services
     try:
-        case = case_view(request.app.state.services, case_id[:64])
+        case = case_view(services, case_id[:64], session.account_id, "admin" in session.roles)
     except BastionError as missing:
-        return staff_page(request, session, "problem.html", PAGE, missing)
-    order = list(DOCUMENT_KINDS)
-    case["documents"].sort(key=lambda document: order.index(document["kind"]))  # front, back, then the photo
-    approved_by_me = any(item["agent_id"] == session.account_id for item in case["approvals"])
+        return staff_missing(request, session, PAGE, missing)
     return staff_page(request, session, "support/case.html", PAGE, error, notice, case=case,
-                      state_words=STATE_WORDS, kind_words=KIND_WORDS, approved_by_me=approved_by_me,
-                      own=case["account_id"] == session.account_id)
+                      timeline=case_timeline(services, case["id"]), typed=typed or {})
 
 
-@router.get("/cases/{case_id}")
+@router.get("/{case_id}")
 def case(request: Request, case_id: str, done: str = "") -> Response:
     session = page_session(request, roles=SUPPORT)
     if isinstance(session, Response):
@@ -65,20 +53,54 @@ def case(request: Request, case_id: str, done: str = "") -> Response:
     return case_page(request, session, case_id, notice=notice_for(done, NOTICES))
 
 
-@router.post("/cases/{case_id}/decide")
-def decide(request: Request, case_id: str, decision: FormText = "", reason: FormText = "",
-           csrf_token: CsrfField = "") -> Response:
-    def decide_it(session: SessionInfo) -> Response:
-        body = parse_form(ReasonIn, reason=reason)
-        services, client = request.app.state.services, client_from(request)
-        if decision == "approve":
-            outcome = approve_case(services, case_id[:64], session.account_id, body.reason, client)
-        elif decision == "reject":
-            reject_case(services, case_id[:64], session.account_id, body.reason, client)
-            outcome = "rejected"
-        else:
-            raise BastionError("request.invalid", detail="Choose approve or reject.")
-        return see_other(f"/support/cases/{case_id[:64]}?done={outcome}")
+def _on_case(request: Request, case_id: str, csrf_token: str, work: object,
+             typed: dict[str, str] | None = None) -> Response:
+    """Run a piece of work on the case, then back to it with its notice (or its refusal, what was typed kept)."""
+    def do(session: SessionInfo) -> Response:
+        done = work(session)  # type: ignore[operator]
+        return see_other(f"/support/cases/{case_id[:64]}?done={done}")
 
-    return act(request, csrf_token, PAGE, decide_it, lambda session, error: case_page(request, session, case_id, error),
-               SUPPORT)
+    return act(request, csrf_token, PAGE, do,
+               lambda session, error: case_page(request, session, case_id, error, typed=typed), SUPPORT)
+
+
+@router.post("/{case_id}/release")
+def release(request: Request, case_id: str, csrf_token: CsrfField = "") -> Response:
+    def release_it(session: SessionInfo) -> str:
+        release_case(request.app.state.services, case_id[:64], session.account_id, client_from(request),
+                     admin="admin" in session.roles)
+        return "released"
+
+    return _on_case(request, case_id, csrf_token, release_it)
+
+
+@router.post("/{case_id}/notes")
+def note(request: Request, case_id: str, text: FormText = "", csrf_token: CsrfField = "") -> Response:
+    def write_it(session: SessionInfo) -> str:
+        add_note(request.app.state.services, case_id[:64], session.account_id, text[:4000], client_from(request))
+        return "noted"
+
+    return _on_case(request, case_id, csrf_token, write_it, {"note": text[:2000]})
+
+
+@router.post("/{case_id}/approve")
+def approve(request: Request, case_id: str, reason: FormText = "", csrf_token: CsrfField = "") -> Response:
+    def approve_it(session: SessionInfo) -> str:
+        body = parse_form(ReasonIn, reason=reason)
+        return approve_case(request.app.state.services, case_id[:64], session.account_id, body.reason,
+                            client_from(request))
+
+    return _on_case(request, case_id, csrf_token, approve_it, {"approve": reason[:500]})
+
+
+@router.post("/{case_id}/reject")
+def reject(request: Request, case_id: str, reason: FormText = "", prepared_reason: FormText = "", stop: FormText = "",
+           csrf_token: CsrfField = "") -> Response:
+    """Reject (before approval) or stop (approved, not yet in effect): the typed text, or the prepared one's."""
+    def reject_it(session: SessionInfo) -> str:
+        typed = parse_form(ReasonIn, reason=reason).reason if reason.strip() else None
+        return reject_case(request.app.state.services, case_id[:64], session.account_id, typed,
+                           client_from(request), prepared_reason=prepared_reason[:64] or None, stop=stop == "1")
+
+    return _on_case(request, case_id, csrf_token, reject_it,
+                    {"reject": reason[:500], "prepared_reason": prepared_reason[:64]})

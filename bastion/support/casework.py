@@ -1,0 +1,137 @@
+"""Working a case: claiming and releasing it, internal notes, and the facts the rules judge by.
+
+A claim says "I am working on this case": one agent at a time, taken by a conditional UPDATE
+(`claimed_by IS NULL`), so of two agents claiming at once exactly one wins. Deciding a case takes
+its claim in the same statement (bastion.support.decisions), and an approval releases it, so the
+next approval is another agent's. Notes are internal: staff read them in the console and the
+support API; the account holder's views, emails and the case page never carry them.
+Every step is audited with the agent's id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session as Tx
+
+from bastion.audit import record_event
+from bastion.clock import rfc3339
+from bastion.context import Client
+from bastion.errors import BastionError
+from bastion.recovery.evidence import DOCUMENT_KINDS
+from bastion.services import Services
+from bastion.store.models import Account, CaseApproval, CaseDocument, CaseNote, RecoveryCase
+from bastion.support.rules import CaseFacts, NotNow, ensure_allowed, why_not
+from bastion.support.words import CASE_STATES, DOCUMENTS, WHY_NOT, fill, when_words
+
+NOTE_MAX = 2000
+
+
+def load_case(tx: Tx, case_id: str) -> RecoveryCase:
+    case = tx.get(RecoveryCase, case_id) if len(case_id) <= 64 else None
+    if case is None:
+        raise BastionError("resource.not_found", detail="No case with this id.")
+    return case
+
+
+def case_facts(tx: Tx, case: RecoveryCase, agent_id: str, admin: bool = False) -> CaseFacts:
+    approved_by = frozenset(tx.execute(select(CaseApproval.agent_id).where(CaseApproval.case_id == case.id)).scalars())
+    present = set(tx.execute(select(CaseDocument.kind).where(CaseDocument.case_id == case.id)).scalars())
+    return CaseFacts(status=case.status, closed=case.closed_at is not None, agent_id=agent_id,
+                     agent_is_admin=admin, account_id=case.account_id, claimed_by=case.claimed_by,
+                     approved_by=approved_by, missing=tuple(kind for kind in DOCUMENT_KINDS if kind not in present))
+
+
+def emails_of(tx: Tx, ids: Iterable[str | None]) -> dict[str, str]:
+    """Account ids → email addresses (how agents are named in the console)."""
+    wanted = {one for one in ids if one}
+    if not wanted:
+        return {}
+    return dict(tx.execute(select(Account.id, Account.email).where(Account.id.in_(wanted))).all())
+
+
+def explain(tx: Tx, blocked: NotNow, case: RecoveryCase) -> str:
+    """The agent-facing sentence for a reason an action is not available."""
+    fields = dict(blocked.fields)
+    if "agent" in fields:
+        fields["agent"] = emails_of(tx, [fields["agent"]]).get(fields["agent"], "Another agent")
+    if "missing" in fields:
+        fields["missing"] = ", ".join(DOCUMENTS.get(kind, kind) for kind in fields["missing"]) or "nothing"
+    fields["state"] = CASE_STATES.get(case.status, case.status).lower()
+    fields["due"] = f"on {when_words(case.due_at)}" if case.due_at else "when its waiting period ends"
+    return fill(WHY_NOT[blocked.why], **fields)
+
+
+def check(tx: Tx, action: str, case: RecoveryCase, agent_id: str, admin: bool = False) -> CaseFacts:
+    """The facts, after refusing `action` with the agent's words when the rules say not now."""
+    facts = case_facts(tx, case, agent_id, admin)
+    blocked = why_not(action, facts)
+    if blocked is not None:
+        ensure_allowed(action, facts, detail=explain(tx, blocked, case))
+    return facts
+
+
+def claim_case(services: Services, case_id: str, agent_id: str, client: Client) -> None:
+    """Take the case; claiming one's own claim again is a no-op."""
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        case = load_case(tx, case_id)
+        if case.claimed_by == agent_id and case.closed_at is None:
+            return
+        check(tx, "claim", case, agent_id)
+        taken = tx.execute(update(RecoveryCase).where(
+            RecoveryCase.id == case.id, RecoveryCase.claimed_by.is_(None), RecoveryCase.closed_at.is_(None),
+            RecoveryCase.status.in_(("awaiting_documents", "in_review"))
+        ).values(claimed_by=agent_id, claimed_at=now)).rowcount
+        if not taken:
+            tx.refresh(case)
+            check(tx, "claim", case, agent_id)
+            raise BastionError("case.claimed", detail="Another agent claimed it a moment ago.")
+        record_event(tx, now, "case.claimed", case.account_id, client, actor_id=agent_id, case_id=case.id,
+                     case_kind=case.kind)
+
+
+def release_case(services: Services, case_id: str, agent_id: str, client: Client, admin: bool = False) -> None:
+    """Give the case back to the queue: the holder, or an admin for anyone's claim."""
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        case = load_case(tx, case_id)
+        check(tx, "release", case, agent_id, admin)
+        holder = case.claimed_by
+        released = tx.execute(update(RecoveryCase).where(RecoveryCase.id == case.id, RecoveryCase.claimed_by == holder)
+                              .values(claimed_by=None, claimed_at=None)).rowcount
+        if not released:
+            raise BastionError("case.claimed", detail="The claim changed a moment ago; reload the case.")
+        record_event(tx, now, "case.released", case.account_id, client, actor_id=agent_id, case_id=case.id,
+                     case_kind=case.kind, **({"holder": holder} if holder != agent_id else {}))
+
+
+def add_note(services: Services, case_id: str, agent_id: str, text: str, client: Client) -> int:
+    """An internal note; the audit event records that it was written, not what it says."""
+    body = text.strip()
+    if not 1 <= len(body) <= NOTE_MAX:
+        raise BastionError("request.invalid", detail=f"A note is 1 to {NOTE_MAX} characters.")
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        case = load_case(tx, case_id)
+        check(tx, "note", case, agent_id)
+        note = CaseNote(case_id=case.id, author_id=agent_id, body=body, created_at=now)
+        tx.add(note)
+        tx.flush()
+        record_event(tx, now, "case.note_added", case.account_id, client, actor_id=agent_id,
+                     case_id=case.id, note_id=note.id)
+        return note.id
+
+
+def case_notes(tx: Tx, case_id: str) -> list[dict[str, object]]:
+    notes = list(tx.execute(select(CaseNote).where(CaseNote.case_id == case_id).order_by(CaseNote.id)).scalars())
+    authors = emails_of(tx, (note.author_id for note in notes))
+    return [{"id": note.id, "author_id": note.author_id, "author": authors.get(note.author_id), "text": note.body,
+             "at": rfc3339(note.created_at)} for note in notes]
+
+
+def approvals_of(tx: Tx, case_id: str) -> list[tuple[str, str, datetime]]:
+    return [(row.agent_id, row.reason, row.created_at) for row in tx.execute(
+        select(CaseApproval).where(CaseApproval.case_id == case_id).order_by(CaseApproval.created_at)).scalars()]

@@ -1,0 +1,93 @@
+"""Risk signals beside a case: what in the account's recent past should make an agent look twice
+before handing the account to whoever asked (a wrong 2FA reset gives an impostor the funds).
+
+Facts only, each with its evidence, from the request's address, the sign-in history, the audit
+log and earlier cases; the agent judges. `level` is "warning" for what is typical of account
+takeover (a new country, an anonymising network, a password changed just before), "info" for
+context.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session as Tx
+
+from bastion.clock import rfc3339
+from bastion.config import Settings
+from bastion.risk.geo import locate
+from bastion.risk.words import place_words
+from bastion.store.models import Account, RecoveryCase, SecurityEvent, SignInAttempt
+
+RECENT = timedelta(days=7)
+RISKY_WINDOW = timedelta(days=30)
+HISTORY = timedelta(days=180)
+NEW_ACCOUNT = timedelta(days=14)
+TAKEOVER_SIGNALS = ("new_country", "impossible_travel", "anonymizer", "failure_velocity")
+
+
+def _signal(name: str, level: str, **fields: Any) -> dict[str, Any]:
+    return {"signal": name, "level": level, **fields}
+
+
+def risk_signals(tx: Tx, settings: Settings, case: RecoveryCase, account: Account, now: datetime) -> list[dict[str, Any]]:
+    signals = _request_signals(tx, settings, case, account)
+    signals += _history_signals(tx, case, account, now)
+    return sorted(signals, key=lambda item: item["level"] != "warning")
+
+
+def _request_signals(tx: Tx, settings: Settings, case: RecoveryCase, account: Account) -> list[dict[str, Any]]:
+    """Where the request came from, against where the account signs in."""
+    signals = []
+    location = locate(case.ip)
+    successes = select(SignInAttempt.country, SignInAttempt.ip).where(
+        SignInAttempt.account_id == account.id, SignInAttempt.outcome == "success")
+    seen = tx.execute(successes.order_by(SignInAttempt.id.desc()).limit(500)).all()
+    countries = {country for country, _ in seen if country}
+    if location.country and countries and location.country not in countries:
+        signals.append(_signal("case_new_country", "warning", place=place_words(location.country), ip=case.ip))
+    if settings.risk_policy_parsed.is_anonymizer(case.ip, location.asn_name):
+        signals.append(_signal("case_anonymizer", "warning", network=location.asn_name or case.ip, ip=case.ip))
+    if case.ip and seen and case.ip not in {ip for _, ip in seen}:
+        signals.append(_signal("case_new_address", "info", ip=case.ip))
+    if not seen:
+        signals.append(_signal("no_sign_in", "info"))
+    return signals
+
+
+def _history_signals(tx: Tx, case: RecoveryCase, account: Account, now: datetime) -> list[dict[str, Any]]:
+    signals = []
+    before = case.created_at
+    changed = account.password_changed_at
+    if changed and changed - account.created_at > timedelta(minutes=1) and before - RECENT <= changed <= before:
+        signals.append(_signal("recent_password_change", "warning", when=rfc3339(changed)))
+    factor_change = tx.execute(select(func.max(SecurityEvent.created_at)).where(
+        SecurityEvent.account_id == account.id, SecurityEvent.kind.in_(("mfa.totp_enabled", "mfa.totp_removed", "mfa.passkey_added", "mfa.passkey_removed",
+                                "mfa.mfa_disabled", "mfa.backup_codes_regenerated")),
+        SecurityEvent.created_at >= before - RECENT, SecurityEvent.created_at <= before)).scalar_one()
+    if factor_change is not None:
+        signals.append(_signal("recent_factor_change", "warning", when=rfc3339(factor_change)))
+    attempts = select(func.count()).select_from(SignInAttempt).where(SignInAttempt.account_id == account.id)
+    failures = tx.execute(attempts.where(SignInAttempt.outcome == "failure",
+                                         SignInAttempt.created_at >= now - RECENT)).scalar_one()
+    if failures >= 5:
+        signals.append(_signal("recent_failures", "warning", count=failures))
+    risky = [attempt for attempt in tx.execute(
+        select(SignInAttempt.risk).where(SignInAttempt.account_id == account.id, SignInAttempt.risk.is_not(None),
+                                         SignInAttempt.created_at >= now - RISKY_WINDOW)
+        .order_by(SignInAttempt.id.desc()).limit(200)).scalars()
+        if set((attempt or {}).get("signals") or ()) & set(TAKEOVER_SIGNALS)]
+    if risky:
+        seen_signals = sorted({signal for attempt in risky for signal in attempt.get("signals", ())
+                               if signal in TAKEOVER_SIGNALS})
+        signals.append(_signal("risky_sign_ins", "warning", count=len(risky), signals=seen_signals))
+    refused = tx.execute(select(func.count()).select_from(RecoveryCase).where(
+        RecoveryCase.account_id == account.id, RecoveryCase.id != case.id,
+        RecoveryCase.status.in_(("rejected", "cancelled")), RecoveryCase.created_at >= now - HISTORY)).scalar_one()
+    if refused:
+        signals.append(_signal("previous_refusals", "warning", count=refused))
+    if account.created_at >= before - NEW_ACCOUNT:
+        signals.append(_signal("new_account", "warning", when=rfc3339(account.created_at)))
+    return signals

@@ -1,0 +1,136 @@
+"""An account's and a case's story, read from the hash-chained audit log: who did what, when and from
+where, each entry with its seal checked (bastion.audit.spot_check).
+
+Who: the account holder, a staff member (by email), or Bastion itself (its scheduler). What: the
+event's sentence (bastion.support.words.EVENTS) with its details in words — never a raw code, and
+never a secret (none is recorded). Where: the address and its country.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from bastion.audit.spot_check import check_events
+from bastion.clock import rfc3339
+from bastion.risk.geo import locate
+from bastion.risk.words import place_words
+from bastion.services import Services
+from bastion.store.models import SecurityEvent
+from bastion.support.casework import emails_of, load_case
+from bastion.support.words import (
+    ACTORS,
+    CASE_KINDS,
+    DOCUMENTS,
+    DOCUMENTS_SHORT,
+    EVENTS,
+    SEALS,
+    SYSTEM_EVENTS,
+    VIA,
+    fill,
+    when_words,
+)
+
+PER_PAGE = 50
+SEAL_ORDER = ("verified", "pending", "unlinked", "forged", "changed")  # from best to worst
+CASE_EVENTS_MAX = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    entries: list[dict[str, Any]]
+    chain: dict[str, Any]
+    next_before: int | None = None
+
+
+def account_timeline(services: Services, account_id: str, before: int | None = None,
+                     limit: int = PER_PAGE) -> Timeline:
+    """The account's events, newest first, a page at a time (`before`: the last id of the page before)."""
+    query = select(SecurityEvent).where(SecurityEvent.account_id == account_id)
+    if before is not None:
+        query = query.where(SecurityEvent.id < before)
+    with services.db.transaction() as tx:
+        events = list(tx.execute(query.order_by(SecurityEvent.id.desc()).limit(limit)).scalars())
+    timeline = _told(services, events)
+    return Timeline(timeline.entries, timeline.chain, events[-1].id if len(events) == limit else None)
+
+
+def case_timeline(services: Services, case_id: str) -> Timeline:
+    """Everything that happened to one case, oldest first."""
+    with services.db.transaction() as tx:
+        case = load_case(tx, case_id)
+        rows = tx.execute(select(SecurityEvent).where(SecurityEvent.account_id == case.account_id,
+                                                      SecurityEvent.kind.like("case.%"),
+                                                      SecurityEvent.created_at >= case.created_at)
+                          .order_by(SecurityEvent.id).limit(CASE_EVENTS_MAX * 4)).scalars()
+        events = [event for event in rows if (event.data or {}).get("case_id") == case.id][:CASE_EVENTS_MAX]
+    return _told(services, events)
+
+
+def _told(services: Services, events: list[SecurityEvent]) -> Timeline:
+    checked = check_events(services, events)
+    with services.db.transaction() as tx:
+        names = emails_of(tx, (event.actor_id for event in events if event.actor_id != event.account_id))
+    entries = _viewings_together([_entry(event, names, checked.seals[event.id]) for event in events])
+    return Timeline(entries, checked.summary())
+
+
+def _viewings_together(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An agent opening a case sees its documents at once: one entry for them, not one per picture.
+    The entry keeps the worst seal of those it stands for."""
+    told: list[dict[str, Any]] = []
+    for entry in entries:
+        last = told[-1] if told else None
+        if (last is not None and entry["kind"] == last["kind"] == "case.document_viewed"
+                and entry["actor"]["id"] == last["actor"]["id"] and entry["case_id"] == last["case_id"]):
+            last["documents"].append(entry["documents"][0])
+            last["what"] = fill(EVENTS["case.documents_viewed"], documents=", ".join(last["documents"]))
+            last["events"].append(entry["id"])
+            if SEAL_ORDER.index(entry["seal"]) > SEAL_ORDER.index(last["seal"]):
+                last["seal"], last["seal_words"] = entry["seal"], entry["seal_words"]
+            continue
+        told.append(entry)
+    return told
+
+
+def actor_of(event: SecurityEvent, names: dict[str, str]) -> dict[str, Any]:
+    if event.actor_id and event.actor_id != event.account_id:
+        email = names.get(event.actor_id)
+        kind = "staff" if email else "unknown"
+        return {"kind": kind, "id": event.actor_id, "email": email, "words": fill(ACTORS[kind], email=email)}
+    if event.kind in SYSTEM_EVENTS or event.account_id is None:
+        return {"kind": "system", "id": None, "email": None, "words": ACTORS["system"]}
+    return {"kind": "owner", "id": event.account_id, "email": None, "words": ACTORS["owner"]}
+
+
+def event_words(kind: str, data: dict[str, Any]) -> str:
+    """The event's sentence, with its details in words."""
+    fields = dict(data)
+    fields["case_kind"] = CASE_KINDS.get(str(data.get("case_kind", "")), "Recovery request")
+    fields["document"] = DOCUMENTS.get(str(data.get("document", "")), "a document")
+    fields["via"] = VIA.get(str(data.get("via", "")), "")
+    fields["until"] = _when(data.get("until")) or "further notice"
+    return fill(EVENTS.get(kind, "Other security event"), **fields)
+
+
+def _when(value: Any) -> str:
+    if not value:
+        return ""
+    try:
+        return when_words(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+    except ValueError:
+        return ""
+
+
+def _entry(event: SecurityEvent, names: dict[str, str], seal: str) -> dict[str, Any]:
+    location = locate(event.ip)
+    return {"id": event.id, "at": rfc3339(event.created_at), "kind": event.kind,
+            "what": event_words(event.kind, event.data or {}), "actor": actor_of(event, names),
+            "ip": event.ip, "place": place_words(location.country) if event.ip else None,
+            "case_id": (event.data or {}).get("case_id"), "chain_position": event.chain_seq,
+            "seal": seal, "seal_words": SEALS[seal], "events": [event.id],
+            **({"documents": [DOCUMENTS_SHORT.get(str(event.data.get("document")), "a document")]}
+               if event.kind == "case.document_viewed" else {})}
