@@ -51,14 +51,17 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Sync routes run in threads; requests waiting for a hashing slot hold one, so leave room
-        # for the rest (HashGate bounds how many can wait).
+        # Sync routes run in threads; requests waiting for their hash hold one, so leave room for
+        # the rest (the admission queue bounds how long they wait).
         anyio.to_thread.current_default_thread_limiter().total_tokens = 100
         worker = OutboxWorker(services) if deliver_mail else None
         if worker:
             worker.start()
         app.state.outbox_worker = worker
         if serving:
+            # One hash timed now: the admission queue's first estimates are this machine's.
+            await anyio.to_thread.run_sync(services.hash_gate.measure,
+                                           lambda: services.passwords.hash("hash-time-measure"))
             # A full collection walks every object start-up made (~170,000: 50-100 ms, a pause in
             # some request's answer); frozen, they are never walked again.
             gc.collect()
@@ -88,8 +91,7 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
     app.add_middleware(SecurityHeaders, https=services.settings.public_url.startswith("https://"))
     app.add_middleware(RequestMetrics)
     # Outermost, so a flood is turned away before anything else spends time on it.
-    app.add_middleware(SignInAdmission, services=services,
-                       limit=services.settings.signin_admission_limit or services.hash_gate.concurrency)
+    app.add_middleware(SignInAdmission, services=services)
     # The session checks first, as routes of the app itself (no included router to pass through):
     # every request a platform serves leads to one.
     app.router.routes[:0] = session_checks.router.routes

@@ -58,7 +58,7 @@ def readyz(services: ServicesDep) -> dict[str, str]:
 @router.get("/metrics", include_in_schema=True, response_class=Response,
             responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
                        **problems(403)})
-def metrics(request: Request) -> Response:
+def metrics(request: Request, services: ServicesDep) -> Response:
     """Prometheus metrics, for scrapers on this machine only."""
     peer = request.client.host if request.client else ""
     try:
@@ -67,6 +67,7 @@ def metrics(request: Request) -> Response:
         allowed = False
     if not allowed:
         raise BastionError("permission.denied", detail="Metrics are served to the local machine only.")
+    services.hash_gate.publish()
     body, content_type = render_metrics()
     return Response(body, media_type=content_type)
 
