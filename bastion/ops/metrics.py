@@ -7,6 +7,7 @@ multiprocess mode) so a scrape sees all of them.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -17,6 +18,19 @@ EMAILS = Counter("bastion_emails", "Outbox mail by event (queued, sent, failed)"
 REQUEST_SECONDS = Histogram("bastion_request_seconds", "Request latency by route and status class",
                             ["method", "route", "status"],
                             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_request_series: dict[tuple[str, str, int], Any] = {}
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    """One request's latency, by route template (never the raw path: it may hold ids or tokens).
+    Each series is looked up once: `labels()` costs more than the observation."""
+    key = (method, route, status // 100)
+    series = _request_series.get(key)
+    if series is None:
+        known = method if method in _METHODS else "other"  # any token is a method: keep the series few
+        series = _request_series.setdefault(key, REQUEST_SECONDS.labels(known, route, f"{status // 100}xx"))
+    series.observe(seconds)
 
 # Password hashing admission (bastion/throttle/admission.py), per process: set on every change.
 ADMISSION_QUEUED = Gauge("bastion_admission_queued", "Password hashes admitted and waiting to start",

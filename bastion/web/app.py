@@ -35,10 +35,7 @@ from bastion.web.api import (
     status,
     support,
 )
-from bastion.web.admission import SignInAdmission
-from bastion.web.body_limit import BodyLimit
-from bastion.web.headers import SecurityHeaders
-from bastion.web.ops import RequestMetrics
+from bastion.web.edge import Edge
 from bastion.web.ops import router as ops_router
 from bastion.web.pages import router as pages_router
 
@@ -87,11 +84,8 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
     for database_error in problems.DATABASE_DOWN:
         app.add_exception_handler(database_error, problems.on_database_error)
     app.add_exception_handler(Exception, problems.on_unexpected_error)
-    app.add_middleware(BodyLimit)
-    app.add_middleware(SecurityHeaders, https=services.settings.public_url.startswith("https://"))
-    app.add_middleware(RequestMetrics)
-    # Outermost, so a flood is turned away before anything else spends time on it.
-    app.add_middleware(SignInAdmission, services=services)
+    # The door, the body cap, security headers and metrics: one pure-ASGI layer every request pays.
+    app.add_middleware(Edge, services=services)
     # The session checks first, as routes of the app itself (no included router to pass through):
     # every request a platform serves leads to one.
     app.router.routes[:0] = session_checks.router.routes

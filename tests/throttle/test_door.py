@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from bastion.throttle.admission import HashGate, HashTime
-from bastion.web.admission import PER_DEVICE_PER_MINUTE, SignInAdmission
+from bastion.web.admission import PER_DEVICE_PER_MINUTE
+from bastion.web.edge import Edge
 from bastion.web.client import is_signed_device_id, sign_device_id
 
 
@@ -27,7 +29,7 @@ def scope(headers: list[tuple[bytes, bytes]] | None = None, path: str = "/v1/log
     return {"type": "http", "method": "POST", "path": path, "headers": headers or []}
 
 
-async def call(door: SignInAdmission, request_scope) -> int:  # type: ignore[no-untyped-def]
+async def call(door: Edge, request_scope) -> int:  # type: ignore[no-untyped-def]
     status: list[int] = []
 
     async def send(message) -> None:  # type: ignore[no-untyped-def]
@@ -41,11 +43,11 @@ async def call(door: SignInAdmission, request_scope) -> int:  # type: ignore[no-
     return status[0]
 
 
-def door_over(app, services, places: int) -> SignInAdmission:  # type: ignore[no-untyped-def]
-    """A door whose queue (one core, 1 s a hash, 2 s of budget) holds `places` requests before refusing."""
+def door_over(app, services, places: int) -> Edge:  # type: ignore[no-untyped-def]
+    """The edge in front of `app`, its door's queue (one core, 1 s a hash) holding `places` requests."""
     services.hash_gate.close()
     services.hash_gate = HashGate(concurrency=1, budget_seconds=places - 1, hash_time=HashTime(1.0, weight=0.0))
-    return SignInAdmission(app, services=services)
+    return Edge(app, services=services)
 
 
 def test_unknown_devices_beyond_the_budget_get_a_fast_429_and_signed_devices_pass(services) -> None:
@@ -79,6 +81,32 @@ def test_sign_ups_take_places_in_the_same_queue(services) -> None:
         app.release.set()
         assert [await task for task in waiting] == [200, 200]
         assert await call(door, scope()) == 200
+
+    asyncio.run(run())
+
+
+def test_the_doors_fast_refusal_is_a_problem_with_the_security_headers(services) -> None:
+    async def run() -> None:
+        app = SlowApp()
+        door = door_over(app, services, places=1)
+        holder = asyncio.create_task(call(door, scope()))
+        await asyncio.sleep(0)
+        messages: list[dict] = []  # type: ignore[type-arg]
+
+        async def send(message) -> None:  # type: ignore[no-untyped-def]
+            messages.append(message)
+
+        async def receive():  # type: ignore[no-untyped-def]
+            raise AssertionError("the body of a refused request is never read")
+
+        await door(scope(), receive, send)
+        headers = dict(messages[0]["headers"])
+        assert messages[0]["status"] == 429 and headers[b"retry-after"] == b"2"
+        assert headers[b"content-type"] == b"application/problem+json" and headers[b"cache-control"] == b"no-store"
+        assert headers[b"x-frame-options"] == b"DENY" and b"content-security-policy" in headers
+        assert json.loads(messages[1]["body"])["code"] == "rate_limited"
+        app.release.set()
+        assert await holder == 200
 
     asyncio.run(run())
 

@@ -53,7 +53,7 @@ async def introspect(request: Request) -> Response:
     secret = service_key_secret(request)
     if cached_service_key(services, secret) is None:
         await anyio.to_thread.run_sync(authenticate_service_key, services, secret)
-    body = parse_body(IntrospectIn, await request.body())  # bounded by the BodyLimit middleware
+    body = parse_body(IntrospectIn, await request.body())  # bounded by the edge (body_limit.py)
     try:
         session = await authenticate_session_async(services, body.token)
     except BastionError:
