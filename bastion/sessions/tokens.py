@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 import anyio.to_thread
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.context import Client
 from bastion.crypto import hash_token, new_token
 from bastion.errors import BastionError
-from bastion.ops.maintenance import Window, current_window, maintenance_refusal, refresh_windows
+from bastion.ops.maintenance import Window, current_window, maintenance_refusal, refresh_windows, windows_cached
 from bastion.recovery.holds import Restriction, restrictions_of
 from bastion.services import Services
 from bastion.sessions.cache import SessionCache
@@ -69,7 +69,7 @@ class _Known:
         s = self.session
         return SessionInfo(s.id, s.account_id, s.email, s.roles, s.created_at, s.authenticated_at, self.last_seen,
                            s.expires_at, min(s.expires_at, self.last_seen + self.idle), s.aal, s.remember,
-                           tuple(hold for hold in self.holds if hold.until > now))
+                           tuple(hold for hold in self.holds if hold.until > now) if self.holds else ())
 
 
 def _lifetimes(services: Services, remember: bool) -> tuple[timedelta, timedelta]:
@@ -121,7 +121,8 @@ def authenticate_session(services: Services, token: str) -> SessionInfo:
 async def authenticate_session_async(services: Services, token: str) -> SessionInfo:
     """The same answer; the event loop hands over to a thread only when the database must be asked."""
     token_hash = _token_hash(token)
-    await refresh_windows(services)  # about once a second
+    if not windows_cached(services):
+        await refresh_windows(services)  # about once a second
     known, now = _cached(services, token_hash)
     if known is None:
         return await anyio.to_thread.run_sync(_from_database, services, token_hash)
@@ -153,10 +154,15 @@ def _admit(services: Services, known: _Known, now: datetime, on_event_loop: bool
     _refuse_during_blocking_maintenance(window, known.session.roles, now)
     if now > known.last_seen:
         known.last_seen = now
-    if now - known.noted_last_seen >= timedelta(seconds=services.settings.session_touch_seconds):
+    if now - known.noted_last_seen >= _seconds(services.settings.session_touch_seconds):
         known.noted_last_seen = now
         services.session_cache.last_seen.note(known.session.id, now)
     return known.view(now)
+
+
+@lru_cache(maxsize=16)
+def _seconds(seconds: int) -> timedelta:
+    return timedelta(seconds=seconds)
 
 
 def _from_database(services: Services, token_hash: str) -> SessionInfo:

@@ -35,7 +35,19 @@ class DirectRoute(APIRoute):
 
 def json_answer(content: Any, status_code: int = 200) -> Response:
     """JSON serialized as the response models would serialize it (pydantic-core), without building them."""
-    return Response(to_json(content), status_code=status_code, media_type="application/json")
+    return _JSONAnswer(to_json(content), status_code)
+
+
+class _JSONAnswer(Response):
+    """A JSON body and its two headers, nothing to work out (Response.__init__ decides them per answer)."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status_code: int) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
 
 
 def parse_body(model: type[Model], raw: bytes) -> Model:
