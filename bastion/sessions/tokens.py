@@ -167,8 +167,8 @@ def _seconds(seconds: int) -> timedelta:
 
 def _from_database(services: Services, token_hash: str) -> SessionInfo:
     known = _load(services, [token_hash])[token_hash]
-    if isinstance(known, str):
-        raise BastionError(known)
+    if isinstance(known, BastionError):
+        raise known
     services.session_cache.mark_used(token_hash)
     return _admit(services, known, services.clock.now())
 
@@ -223,8 +223,8 @@ def _confirm_unchanged(services: Services, token_hashes: list[str]) -> list[str]
     return [token_hash for token_hash in token_hashes if token_hash not in kept]
 
 
-def _load(services: Services, token_hashes: list[str]) -> dict[str, _Known | str]:
-    """Each session as the database has it, kept in the cache — or the code it is refused with.
+def _load(services: Services, token_hashes: list[str]) -> dict[str, _Known | BastionError]:
+    """Each session as the database has it, kept in the cache — or the refusal it meets.
     Two statements however many sessions, in a read-only transaction. Rows are unpacked, never
     read by attribute name: that costs more than the rest of a row's work (~2 µs a field)."""
     cache = services.session_cache
@@ -234,13 +234,13 @@ def _load(services: Services, token_hashes: list[str]) -> dict[str, _Known | str
         rows = {row[0]: tuple(row) for row in reader.execute(_READ, {"token_hashes": token_hashes})}
         accounts = {row[2] for row in rows.values() if row[8] is None}
         holds = restrictions_of(reader, accounts, now) if accounts else {}
-    found: dict[str, _Known | str] = {}
+    found: dict[str, _Known | BastionError] = {}
     live = []
     for token_hash in token_hashes:
         row = rows.get(token_hash)
-        known = _known(cache, row, holds, now) if row is not None else "session.invalid"
+        known = _known(cache, row, holds, now) if row is not None else BastionError("session.invalid")
         found[token_hash] = known
-        if isinstance(known, str):
+        if isinstance(known, BastionError):
             cache.forget(token_hash)
         else:
             live.append((token_hash, known, (known.session.account_id, known.session.id)))
@@ -249,18 +249,18 @@ def _load(services: Services, token_hashes: list[str]) -> dict[str, _Known | str
 
 
 def _known(cache: SessionCache, row: tuple[Any, ...], holds: dict[str, list[Restriction]],
-           now: datetime) -> _Known | str:
+           now: datetime) -> _Known | BastionError:
     (token_hash, session_id, account_id, created_at, authenticated_at, last_seen_at, idle_seconds, expires_at,
      revoked_at, aal, remember, email, roles) = row
     if revoked_at is not None:
-        return "session.revoked"
+        return BastionError("session.revoked")
     # The latest use known here: written, noted but not yet written, or seen by a cached entry.
     noted = max(last_seen_at, cache.last_seen.pending(session_id) or last_seen_at)
     seen_here: _Known | None = cache.peek(token_hash)
     last_seen = max(noted, seen_here.last_seen) if seen_here is not None else noted
     idle = timedelta(seconds=idle_seconds)
     if now >= min(expires_at, last_seen + idle):
-        return "session.expired"
+        return BastionError("session.expired")
     info = SessionInfo(session_id, account_id, email, frozenset(role for role in roles.split(",") if role),
                        created_at, authenticated_at, noted, expires_at, expires_at, aal, remember)
     return _Known(info, idle, noted, last_seen, tuple(holds.get(account_id, ())), roles)
