@@ -2,7 +2,7 @@
 """The ceiling: a bare Starlette hello-world in a process of its own, served by the same uvicorn
 with the same options as `bastion serve --workers 1` (`bastion.cli.serve_options`).
 
-Nothing of Bastion is loaded: no middleware, no database, no background thread. What Bastion
+Nothing of Bastion is in a request's path: no middleware, no database, no background thread. What Bastion
 answers on the same core is compared with this (bench/session_validation.py).
 
     python bench/bare_hello.py --port 8001      # GET /hello -> {"hello": "world"}
@@ -10,7 +10,6 @@ answers on the same core is compared with this (bench/session_validation.py).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -29,15 +28,9 @@ def create():  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    import uvicorn
+    from common import serve_as_bastion_serves
 
-    from bastion.cli import serve_options
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
-    args = parser.parse_args()
-    uvicorn.run(create, factory=True, host=args.host, port=args.port, **serve_options(workers=1))
+    serve_as_bastion_serves(create, __doc__, 8001)
 
 
 if __name__ == "__main__":

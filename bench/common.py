@@ -6,6 +6,7 @@ step has a deadline. Scripts import this as `common` (they put bench/ on sys.pat
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -130,6 +131,20 @@ def scratch_database(admin_dsn: str, prefix: str = "bastion_bench", keep: bool =
 
 def plain_dsn(database_url: str) -> str:
     return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def serve_as_bastion_serves(factory: Callable[[], object], description: str, default_port: int) -> None:
+    """Serve the app `factory` makes with uvicorn and the options of `bastion serve --workers 1`
+    (`--host`, `--port` from the command line): the benchmarks' servers all serve alike."""
+    import uvicorn
+
+    from bastion.cli import serve_options
+
+    parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=default_port)
+    args = parser.parse_args()
+    uvicorn.run(factory, factory=True, host=args.host, port=args.port, **serve_options(workers=1))
 
 
 # Load -------------------------------------------------------------------------------------

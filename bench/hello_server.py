@@ -13,7 +13,6 @@ statements the process has sent. Settings come from the environment (`BASTION_*`
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -68,15 +67,9 @@ def count_statements(engine) -> list:  # type: ignore[no-untyped-def, type-arg]
 
 
 def main() -> None:
-    import uvicorn
+    from common import serve_as_bastion_serves
 
-    from bastion.cli import serve_options
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args()
-    uvicorn.run(create, factory=True, host=args.host, port=args.port, **serve_options(workers=1))
+    serve_as_bastion_serves(create, __doc__, 8000)
 
 
 if __name__ == "__main__":
