@@ -4,9 +4,9 @@
 For each setup of `--setups` (`embedded`: SQLite, no Redis; `production`: PostgreSQL + Redis)
 and each worker count of `--workers`: a fresh database holding `--accounts` verified accounts,
 and `bastion serve --workers N` pinned to N cores (0..N-1) at the default argon2 parameters.
-On those same cores, N processes verify a password for `--raw-seconds`: the raw argon2 rate R.
-Then people arrive at random (Poisson arrivals) at each fraction of R in `--levels`, for
-`--seconds` each: sign-ins from new devices (no device identifier, no cookie, each from an
+Before each level, on those same cores (the server idle), N processes verify a password for
+`--raw-seconds`: the raw argon2 rate R (measured anew each time: a VM's speed drifts). Then
+people arrive at random (Poisson arrivals) at the level's fraction of R, for `--seconds`: sign-ins from new devices (no device identifier, no cookie, each from an
 address of its own, to one of the accounts) and, for `--signup-share` of the arrivals, sign-ups
 of new addresses. Every arrival costs the server one hash (a sign-up's after its answer).
 Between levels the server finishes what it accepted. The client runs on `--load-cpu`.
@@ -59,7 +59,8 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", default="1,2", help="worker counts, comma separated (each on as many cores)")
     parser.add_argument("--levels", default="25,50,75,90", help="arrival rates, percent of the raw argon2 rate")
     parser.add_argument("--seconds", type=float, default=45, help="arrivals at each level for this long")
-    parser.add_argument("--raw-seconds", type=float, default=10, help="length of the raw argon2 measurement")
+    parser.add_argument("--raw-seconds", type=float, default=5,
+                        help="length of the raw argon2 measurement before each level")
     parser.add_argument("--signup-share", type=float, default=0.2, help="share of arrivals that are sign-ups")
     parser.add_argument("--accounts", type=int, default=300, help="accounts the sign-ins are spread over")
     parser.add_argument("--argon2-time-cost", type=int, default=defaults["argon2_time_cost"].default)
@@ -240,30 +241,43 @@ def measure(args: argparse.Namespace, setup: str, workers: int, workdir: Path) -
             common.run_cli(env, "db", "upgrade")
             emails = seed_accounts_hashed_at(database_url, str(here / "seed"), args.accounts, tag,
                                              args.argon2_time_cost, args.argon2_memory_kib)
-            raw = common.raw_verifications(args.argon2_time_cost, args.argon2_memory_kib, 1, args.raw_seconds, cpus)
-            print(f"{setup}, {workers} worker(s) on cores {cpus}: raw argon2 {raw:.2f} verifications/s", flush=True)
+            print(f"{setup}, {workers} worker(s) on cores {cpus}", flush=True)
             port = common.free_port()
             base = f"http://127.0.0.1:{port}"
             command = common.pinned([str(BIN), "serve", "--host", "127.0.0.1", "--port", str(port),
                                      "--workers", str(workers)], ",".join(map(str, cpus)))
+            (here / "metrics").mkdir()
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(here / "metrics")  # /metrics sums every worker's queue
             with common.server_process(command, env, f"{base}/readyz", here / "server.log", cwd=here) as server:
                 people = People(base, emails, PASSWORD, args.signup_share, tag, rng=random.Random(args.seed))
-                asyncio.run(offer(people, max(1.0, raw / 4), 3, args.seed))  # warm-up: every worker, every cache
+                asyncio.run(offer(people, 2.0 * workers, 3, args.seed))  # warm-up: every worker, every cache
                 common.wait_for_group_idle(server.pid)
                 levels = []
                 for number, level in enumerate(args.levels):
+                    raw = common.raw_verifications(args.argon2_time_cost, args.argon2_memory_kib, 1,
+                                                   args.raw_seconds, cpus)
                     rate = raw * level / 100
-                    busy = common.BusyMeter().start()
+                    busy, before = common.BusyMeter().start(), admission_metrics(base)
                     answers = asyncio.run(offer(people, rate, args.seconds, args.seed + number))
                     entry = summarize_level(level, rate, args.seconds, answers)
                     entry["machine_busy"] = round(busy.stop(), 2)
+                    after = admission_metrics(base)
+                    # What the server's queue saw: its measured hash time, and why it refused.
+                    entry["server_hash_ms"] = round(1000 * after.get("bastion_admission_hash_seconds", 0.0), 1)
+                    entry["server_refusals"] = {name.split('"')[1]: int(value - before.get(name, 0.0))
+                                                for name, value in after.items()
+                                                if name.startswith("bastion_admission_refused_total{")
+                                                and value != before.get(name, 0.0)}
+                    entry["raw_per_s"] = round(raw, 2)
                     entry["met"] = level_met(entry)
                     levels.append(entry)
                     print(f"  {level} % ({rate:.2f}/s): {entry['arrivals']} arrivals, {entry['refused']} refused, "
                           f"{entry['failed']} failed, sign-in p50/p99 {entry['sign_in_ms']['p50']}/"
-                          f"{entry['sign_in_ms']['p99']} ms, {entry['outcomes']}", flush=True)
+                          f"{entry['sign_in_ms']['p99']} ms, {entry['outcomes']}; server: a hash "
+                          f"{entry['server_hash_ms']} ms (raw {1000 / raw * len(cpus):.0f}), refusals "
+                          f"{entry['server_refusals']}", flush=True)
                     common.wait_for_group_idle(server.pid)  # the sign-ups' hashes, run after their answers
-            return {"setup": setup, "workers": workers, "cpus": cpus, "raw_per_s": round(raw, 2), "levels": levels,
+            return {"setup": setup, "workers": workers, "cpus": cpus, "levels": levels,
                     "met": all(entry["met"] for entry in levels)}
     finally:
         if store is not None:
@@ -272,18 +286,30 @@ def measure(args: argparse.Namespace, setup: str, workers: int, workdir: Path) -
             store.close()
 
 
+def admission_metrics(base: str) -> dict[str, float]:
+    """The `bastion_admission_*` lines of the server's /metrics (all workers: multiprocess mode)."""
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    found = {}
+    for line in text.splitlines():
+        if line.startswith("bastion_admission"):
+            name, _, value = line.rpartition(" ")
+            found[name] = float(value)
+    return found
+
+
 def render(results: list[dict]) -> str:  # type: ignore[type-arg]
     rows = []
     for result in results:
         for entry in result["levels"]:
-            rows.append([f"{result['setup']}, {result['workers']} w", result["raw_per_s"],
+            rows.append([f"{result['setup']}, {result['workers']} w", entry["raw_per_s"],
                          f"{entry['level_percent']} %", entry["offered_per_s"], entry["arrivals"],
                          f"{entry['refused']} ({100 * entry['refused_share']:.1f} %)", entry["failed"],
                          entry["sign_in_ms"]["p50"], entry["sign_in_ms"]["p99"], entry["sign_in_ms"]["max"],
-                         entry["sign_up_p99_ms"], f"{100 * entry['machine_busy']:.0f} %", verdict(entry["met"])])
+                         entry["sign_up_p99_ms"], entry["server_hash_ms"], f"{100 * entry['machine_busy']:.0f} %",
+                         verdict(entry["met"])])
     return markdown_table(["setup", "raw hashes/s", "load", "arrivals/s", "arrivals", "refused", "failed",
-                           "sign-in p50 ms", "sign-in p99 ms", "sign-in max ms", "sign-up p99 ms", "machine busy",
-                           "target"], rows)
+                           "sign-in p50 ms", "sign-in p99 ms", "sign-in max ms", "sign-up p99 ms",
+                           "server's hash ms", "machine busy", "target"], rows)
 
 
 def main(argv: list[str] | None = None) -> int:
