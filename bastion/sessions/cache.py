@@ -68,6 +68,7 @@ class SessionCache:
         self._stop = threading.Event()
         self._refresher: threading.Thread | None = None
         self._refresh_in_background = refresh_in_background
+        self._refresh_failing = False
         # Publish even with the cache off here: other nodes may keep one.
         self._invalidation = RedisInvalidation(redis_url, self.drop) if redis_url else None
         self._listening = False
@@ -181,7 +182,11 @@ class SessionCache:
             try:
                 self._refreshers[kind](keys)
             except Exception as error:  # they expire and are read on demand, as without a refresher
-                log.warning("could not refresh cached sessions", extra={"kind": kind, "error": str(error)})
+                if not self._refresh_failing:  # once, not four times a second while the database is away
+                    log.warning("could not refresh cached sessions", extra={"kind": kind, "error": str(error)})
+                self._refresh_failing = True
+            else:
+                self._refresh_failing = False
 
     def close(self) -> None:
         self._stop.set()
