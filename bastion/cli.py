@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -112,7 +112,8 @@ def calibrate(
     samples: Annotated[int, typer.Option(min=1, max=50, help="Verifications timed per setting (median).")] = 5,
 ) -> None:
     """Print argon2id parameters that cost about TARGET_MS a hash on this machine."""
-    from bastion.accounts.calibration import OWASP_MEMORY_KIB, calibrate as measure_rising
+    from bastion.accounts.calibration import OWASP_MEMORY_KIB
+    from bastion.accounts.calibration import calibrate as measure_rising
 
     tried = measure_rising(target_ms, memory_kib, parallelism, samples)
     table = Table(title=f"argon2id on this machine (one core, median of {samples})")
@@ -294,13 +295,31 @@ def user_reinstate(email: str, reason: Annotated[str, typer.Option()]) -> None:
     console.print(f"{email} is active again.")
 
 
-@user_app.command("unlock")
-def user_unlock(email: str) -> None:
-    """Lift the wrong-password pause on an email (not the 100-failure switch-off)."""
-    from bastion.accounts.repo import normalize_email
+@user_app.command("clear-allowlist")
+def user_clear_allowlist(email: str, reason: Annotated[str, typer.Option(help="Kept in the audit log.")]) -> None:
+    """Clear the IP allowlist of an owner who lost every network on it (check their identity first).
+
+    The owner is emailed with a "this wasn't me" link and withdrawals are held."""
+    import getpass
+
+    from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
+    from bastion.context import Client
 
     services = _services()
-    if not services.throttle.lift_pause(normalize_email(email), services.clock.now()):
+    with _refusals_exit():
+        removed = clear_allowlist_by_staff(services, _account_id_for(services, email), None, reason, Client(),
+                                           via="cli", operator=getpass.getuser()[:64])
+    console.print(f"The IP allowlist of {email} is cleared (it listed {', '.join(removed)}); the owner is emailed.")
+
+
+@user_app.command("unlock")
+def user_unlock(email: str) -> None:
+    """Lift the wrong-password pause on an email and its devices (not the 100-failure switch-off)."""
+    from bastion.accounts.repo import normalize_email
+    from bastion.guard.passwords import lift_pause
+
+    services = _services()
+    if not lift_pause(services, normalize_email(email)):
         console.print("Password sign-in is switched off after too many failures; the owner must reset the password.")
         raise typer.Exit(1)
     console.print(f"Sign-in for {email} is no longer paused.")
@@ -414,16 +433,17 @@ def keys_rotate(batch: Annotated[int, typer.Option(min=1, help="Rows per transac
     the old key.
     """
     from bastion.crypto.rotation import remaining, rotate_keys
+    from bastion.protected import protected_values
 
     services = _services()
     console.print(f"Re-encrypting under key {services.keys.current_id} …")
-    for progress in rotate_keys(services.db, services.keys, batch=batch):
+    for progress in rotate_keys(services.db, services.keys, protected_values(), batch=batch):
         console.print(f"  {progress.label}: {progress.rotated} re-encrypted"
                       + (f", {progress.skipped} changed meanwhile (already current)" if progress.skipped else ""))
     from bastion.audit.chain import remac_under_current_key
 
     console.print(f"  audit seals: {remac_under_current_key(services)} re-signed")
-    left = {label: count for label, count in remaining(services.db, services.keys).items() if count}
+    left = {label: count for label, count in remaining(services.db, services.keys, protected_values()).items() if count}
     if left:
         console.print(f"[yellow]Still under older keys:[/yellow] {left}. Run the command again.")
         raise typer.Exit(1)
@@ -451,6 +471,10 @@ def audit_verify(
         raise typer.Exit(1)
     console.print("The audit chain is intact.")
 
+
+from bastion.cli_oidc import oidc_app  # noqa: E402 — the provider's commands live in their own module
+
+app.add_typer(oidc_app, name="oidc")
 
 if __name__ == "__main__":
     app()

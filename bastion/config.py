@@ -101,11 +101,24 @@ class Settings(BaseSettings):
     device_verification_attempts: int = Field(5, ge=1)
     device_trust_days: int = Field(30, ge=1)
 
-    # Recovery cases (2FA reset, unfreeze): REQUIREMENTS 16-17, 28.
+    # Recovery cases (2FA reset, unfreeze, IP allowlist reset): REQUIREMENTS 16-17, 28-29.
     mfa_reset_wait_hours: int = Field(48, ge=0, description="Waiting period after approval (Coinbase: 48-72 h)")
+    unfreeze_min_hours: int = Field(2, ge=0, description="An unfreeze takes effect this long after the freeze at "
+                                    "the earliest (Binance: 2 h)")
+    # Clearing the IP allowlist of someone who lost every network on it: a lesser control than a
+    # second factor, so a shorter wait than a 2FA reset; withdrawals held after, as after any
+    # recovery (also when staff clear it directly).
+    allowlist_reset_wait_hours: int = Field(24, ge=0, description="Waiting period after approval")
+    allowlist_reset_hold_hours: int = Field(24, ge=0, description="Withdrawal hold once the allowlist is cleared")
     case_approvals_required: int = Field(1, ge=1, le=3, description="Different agents who must approve a case")
     case_documents_days: int = Field(14, ge=1, description="How long a case waits for its documents")
     evidence_retention_days: int = Field(30, ge=0, description="Documents are purged this long after a case closes")
+
+    # OpenID provider (bastion/oidc): lifetimes of what it issues.
+    oidc_access_token_seconds: int = Field(300, ge=30, le=3600)
+    oidc_id_token_seconds: int = Field(300, ge=30, le=3600)
+    oidc_code_seconds: int = Field(60, ge=10, le=600, description="authorization codes")
+    oidc_offline_days: int = Field(30, ge=1, description="refresh tokens of offline_access grants")
 
     # Outbox delivery.
     outbox_poll_seconds: float = Field(1.0, gt=0)

@@ -15,7 +15,7 @@ from bastion.accounts.admin import create_account
 from bastion.accounts.repo import find_account_by_email
 from bastion.context import Client
 from bastion.crypto import new_token
-from bastion.mfa import totp_repo
+from bastion.mfa.totp import repo as totp_repo
 from bastion.recovery.cases import add_document, request_case
 from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.services import Services

@@ -56,6 +56,7 @@ API_REFERENCE = Action("Read the API reference", "/openapi.json", "GET /openapi.
 SECOND_STEP = "POST /v1/login/{flow_id}/totp"
 CASE_REQUEST = Action("Request a 2FA reset", f"{HELP_PATH}/lost-phone#reset", "POST /v1/mfa-reset")
 CASE_QUEUE = Action("Back to the case queue", "/", "GET /v1/support/cases")
+ALLOWLIST_RESET = Action("Ask to clear your IP allowlist", "/recovery/allowlist", "POST /v1/allowlist-reset-request")
 UPLOAD = Action("Upload the file again", f"{HELP_PATH}/lost-phone#reset", "POST /v1/recovery-cases/{case_id}/documents")
 
 _REASONS = [
@@ -121,7 +122,8 @@ _REASONS = [
     Reason("account.frozen", 403, "Account frozen",
            "This account is frozen for its protection, so nobody can sign in.",
            ("Ask to unfreeze it: we email you a link to upload your ID.",
-            "Support checks your identity, then lifts the freeze (not sooner than 2 hours after it)."),
+            "Support checks your identity, then lifts the freeze (for your safety, not in the first hours "
+            "after it)."),
            pre_auth=False, action=Action("Ask to unfreeze your account", f"{HELP_PATH}/restricted#frozen",
                                          "POST /v1/unfreeze-request"), topic="restricted"),
     Reason("account.suspended", 403, "Account suspended",
@@ -135,8 +137,9 @@ _REASONS = [
     Reason("account.ip_not_allowed", 403, "Network not on your allowlist",
            "Your account only allows sign-in from the networks on its IP allowlist.",
            ("Sign in from a network on your allowlist (switch off any VPN).",
-            "Lost access to those networks? Contact support with the reference below."),
-           pre_auth=False, action=SUPPORT, topic="restricted"),
+            "Can't reach any of them any more? Ask to clear the allowlist with your email and password: "
+            "it works from here, and support clears it after checking your identity."),
+           pre_auth=False, action=ALLOWLIST_RESET, topic="restricted"),
     Reason("risk.denied", 403, "Sign-in blocked for your safety",
            "This sign-in looks unusual, so it was blocked.",
            ("Turn off any VPN or proxy and try again.",
@@ -232,6 +235,13 @@ _REASONS = [
            ("Start signing in again to get a new code.",
             "If you did not try to sign in, someone knows your password: change it."), pre_auth=False,
            action=SIGN_IN, topic="new-device"),
+    Reason("device.locked", 429, "Device confirmation paused",
+           "There were too many wrong codes from our \"Confirm it's you\" emails on this account, so confirming a "
+           "new device is paused for a while.",
+           ("Wait until the time shown, then sign in again and use the code from the newest email.",
+            "Sign in from a device you used before: it needs no code.",
+            "If you did not try to sign in, someone knows your password: change it."), pre_auth=False,
+           action=Action("See when the pause ends", f"{HELP_PATH}/locked"), topic="locked"),
     # Sessions.
     Reason("session.required", 401, "Sign in first",
            "You need to sign in to do this.", ("Sign in, then try again.",), action=SIGN_IN),
@@ -302,6 +312,11 @@ _REASONS = [
            "The file is damaged, or it expands to far more than its size (such files are refused for safety).",
            ("Open the file on your device to check it shows correctly.",
             "Take a new photo or scan and upload that instead."), action=UPLOAD, topic="lost-phone"),
+    Reason("evidence.too_complex", 422, "File too complex to check",
+           "This file has far more parts than a photo or a scan of a document, so it can't be checked safely.",
+           ("Take a photo of the document with your phone's camera app and upload that.",
+            "For a scan, save just the pages needed as a new PDF or as a JPEG image."),
+           action=UPLOAD, topic="lost-phone"),
     # Passwords and tokens.
     Reason("password.weak", 422, "Choose a stronger password",
            "That password is too easy to guess.",
@@ -319,6 +334,28 @@ _REASONS = [
            ("Use the newest email we sent you.", "Request a new link if needed."), action=RESEND, topic="email"),
     Reason("token.expired", 410, "Link expired",
            "This link or code has expired.", ("Request a new one.",), action=RESEND, topic="email"),
+    Reason("signup.password_required", 401, "Type your password to confirm",
+           "This email address was signed up more than once, so confirming it needs the password chosen at "
+           "sign-up.",
+           ("Type the password you chose when you signed up, then confirm.",
+            "Signed up only once? Someone else tried to sign up with your address: your password decides that "
+            "the account is yours."), pre_auth=False, action=RESEND, topic="email"),
+    Reason("signup.password_mismatch", 401, "This link is for another sign-up",
+           "This link belongs to a sign-up of your address made with a different password, so it was not "
+           "confirmed.",
+           ("Use the link in our other email: each email says when and from where its sign-up came.",
+            "Or type the password of the sign-up this link belongs to.",
+            "Signed up only once? The other sign-up was not yours: don't use its link."),
+           pre_auth=False, action=RESEND, topic="email"),
+    # Signing in to the platform's apps (OpenID Connect).
+    Reason("oauth.invalid_request", 400, "The app's sign-in link is not valid",
+           "The app that sent you here asked for something Bastion cannot do, so you were not sent back to it.",
+           ("Go back to the app and start signing in again.",
+            "If it keeps happening, tell the app's support: the app's setup needs fixing (reference below)."),
+           action=Action("Get help signing in", HELP_PATH)),
+    Reason("oauth.request_expired", 410, "This sign-in to the app has expired",
+           "This sign-in for an app took too long, was already finished, or was started in another browser.",
+           ("Go back to the app and start signing in again.",), action=Action("Get help signing in", HELP_PATH)),
     # Help.
     Reason("help.reference_not_found", 404, "Reference not found",
            "There is no refusal with this reference.",

@@ -39,12 +39,14 @@ class JsonFormatter(logging.Formatter):
 
 
 _FLOW_SEGMENT = re.compile(r"^/v1/login/[^/]+/")
+# An app's authorization waiting for the person (bastion.web.oidc): its id, like a flow's.
+_WAITING_AUTHORIZATION = re.compile(r"^(/oauth2/(?:authorize/resume|confirm|consent))/[^/]+")
 
 
 def scrub_path(path: str) -> str:
     """A path fit for a log line: no query string (emailed links carry one-time tokens
     there) and no sign-in flow id (it stands for "password already passed")."""
-    path = path.split("?", 1)[0]
+    path = _WAITING_AUTHORIZATION.sub(r"\1/{request}", path.split("?", 1)[0])
     return path if path.startswith("/v1/login/passkey") else _FLOW_SEGMENT.sub("/v1/login/{flow}/", path)
 
 

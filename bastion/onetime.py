@@ -7,6 +7,7 @@ whose row count decides: under any concurrency exactly one request wins.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
@@ -17,9 +18,12 @@ from bastion.store.models import OneTimeToken
 
 
 def issue_token(
-    tx: Tx, now: datetime, account_id: str, purpose: str, valid_for: timedelta, newest_only: bool = True
+    tx: Tx, now: datetime, account_id: str, purpose: str, valid_for: timedelta, newest_only: bool = True,
+    password_hash: str | None = None, origin: dict[str, Any] | None = None,
 ) -> str:
-    """A fresh token for `purpose`; with `newest_only`, every older unused one stops working."""
+    """A fresh token for `purpose`; with `newest_only`, every older unused one stops working.
+
+    A sign-up's confirmation link carries the password it chose and where it came from."""
     if newest_only:
         tx.execute(
             update(OneTimeToken)
@@ -38,6 +42,8 @@ def issue_token(
             token_hash=hash_token(token),
             created_at=now,
             expires_at=now + valid_for,
+            password_hash=password_hash,
+            origin=origin,
         )
     )
     return token

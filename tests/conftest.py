@@ -11,10 +11,10 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
 from contextlib import contextmanager
 from email import message_from_string
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -215,7 +215,8 @@ def mailbox_for() -> Callable[[Services], Mailbox]:
 
 def make_staff(client: TestClient, services: Services, clock: MovableClock, role: str, email: str) -> dict[str, Any]:
     """A support or admin account with an authenticator app, signed in with both steps (staff need 2FA)."""
-    from bastion.mfa import totp, totp_repo
+    from bastion.mfa.totp import otp as totp
+    from bastion.mfa.totp import repo as totp_repo
 
     account_id = create_account(services, email, DEFAULT_PASSWORD, roles=[role], verified=True)
     secret = totp.new_secret()

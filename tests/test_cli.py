@@ -85,3 +85,33 @@ def test_the_default_argon2_parameters_are_at_least_owasps_minimum() -> None:
     assert fields["argon2_memory_kib"].default >= OWASP_MEMORY_KIB
     assert fields["argon2_time_cost"].default >= OWASP_MIN_TIME_COST
     assert fields["argon2_parallelism"].default >= 1
+
+
+def test_clear_allowlist_from_the_command_line_is_audited_and_emailed(cli) -> None:
+    from sqlalchemy import select
+
+    from bastion.accounts.repo import find_account_by_email
+    from bastion.config import load_settings
+    from bastion.services import build_services
+    from bastion.store.models import OutboxMessage, SecurityEvent
+
+    cli("user", "create", "far@example.com", input=f"{DEFAULT_PASSWORD}\n{DEFAULT_PASSWORD}\n")
+    services = build_services(load_settings())
+    with services.db.transaction() as tx:
+        account = find_account_by_email(tx, "far@example.com")
+        account.ip_allowlist = ["198.51.100.0/24"]
+        account_id = account.id
+    cleared = cli("user", "clear-allowlist", "far@example.com", "--reason", "owner verified on a video call")
+    assert cleared.exit_code == 0, cleared.output
+    assert "198.51.100.0/24" in cleared.output
+    again = cli("user", "clear-allowlist", "far@example.com", "--reason", "owner verified on a video call")
+    assert again.exit_code == 1 and "no IP allowlist" in again.output
+    assert cli("user", "clear-allowlist", "nobody@example.com", "--reason", "whatever").exit_code == 1
+    with services.db.transaction() as tx:
+        assert find_account_by_email(tx, "far@example.com").ip_allowlist == []
+        event = tx.execute(select(SecurityEvent).where(SecurityEvent.kind == "ip_allowlist.cleared")).scalar_one()
+        mail = tx.execute(select(OutboxMessage).where(OutboxMessage.account_id == account_id)
+                          .order_by(OutboxMessage.id.desc())).scalars().first()
+    assert event.data["via"] == "cli" and event.data["reason"] == "owner verified on a video call"
+    assert event.data["operator"] and mail.template == "ip_allowlist_cleared"
+    services.close()

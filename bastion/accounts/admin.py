@@ -8,9 +8,11 @@ from sqlalchemy import func, select
 
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, normalize_email
+from bastion.accounts.signup import open_sign_up, sign_up_origin
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.errors import BastionError
+from bastion.guard.passwords import hash_password
 from bastion.services import Services
 from bastion.store.models import Account, Session, SignInAttempt
 
@@ -23,7 +25,7 @@ def create_account(services: Services, email: str, password: str, roles: list[st
     if unknown:
         raise BastionError("request.invalid", detail=f"Unknown role(s): {', '.join(sorted(unknown))}.")
     check_password_policy(password, email)
-    password_hash = services.passwords.hash(password)
+    password_hash = hash_password(services, password, known_device=True)
     now = services.clock.now()
     with services.db.transaction() as tx:
         if find_account_by_email(tx, email) is not None:
@@ -33,6 +35,9 @@ def create_account(services: Services, email: str, password: str, roles: list[st
         tx.add(account)
         tx.flush()
         record_event(tx, now, "account.created", account.id, actor_id=None, by="operator")
+        if not verified:
+            # Its confirmation, once asked for ("send it again"), carries the password set here.
+            open_sign_up(services, tx, account, password_hash, sign_up_origin(None, now), send=False)
         return account.id
 
 

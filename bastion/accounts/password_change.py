@@ -1,7 +1,7 @@
 """Changing the password while signed in (API.md `PUT /v1/me/password`; REQUIREMENTS 7, 23, 26).
 
-The current password is the proof (step-up in itself): a wrong one is `reauth.failed` and changes
-nothing. The new one meets the same policy as at sign-up. Other sessions end unless the owner
+The current password is the proof (step-up in itself), checked by the guard against the sign-in's
+budgets: a wrong one is `reauth.failed` and changes nothing, and a pause answers `account.locked`. The new one meets the same policy as at sign-up. Other sessions end unless the owner
 keeps them (this one stays signed in); trusted devices lose their trust, because trust is granted
 over the password hash (`bastion.risk.trust`). The owner is emailed with a freeze link.
 """
@@ -15,30 +15,30 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError
+from bastion.guard.passwords import hash_password
 from bastion.notify.outbox import enqueue
 from bastion.services import Services
-from bastion.sessions.stepup import mark_reauthenticated
+from bastion.sessions.stepup import mark_reauthenticated, password_proves
 from bastion.sessions.tokens import SessionInfo, revoke_sessions
+from bastion.signin.flow import void_open_flows
 from bastion.store.types import new_id
 
 
 def change_password(services: Services, session: SessionInfo, current_password: str, new_password: str,
                     client: Client, end_other_sessions: bool = True) -> int:
     """Returns how many other sessions were ended."""
-    with services.db.transaction() as tx:
-        account = get_account(tx, session.account_id)
-        password_hash, email = account.password_hash, account.email
-    if not services.passwords.verify(password_hash, current_password):
+    if not password_proves(services, session, current_password, client):
         with services.db.transaction() as tx:
             record_event(tx, services.clock.now(), "password.change_refused", session.account_id, client,
                          session_id=session.id)
         raise BastionError("reauth.failed")
-    check_password_policy(new_password, email)
-    new_hash = services.passwords.hash(new_password)
+    check_password_policy(new_password, session.email)
+    new_hash = hash_password(services, new_password, known_device=True)
     now = services.clock.now()
     with services.db.transaction() as tx:
         account = get_account(tx, session.account_id)
         account.password_hash, account.password_changed_at = new_hash, now
+        void_open_flows(tx, account.id, now)
         mark_reauthenticated(tx, session.id, now)
         ended = revoke_sessions(tx, now, account.id, "password_changed", keep=session.id) if end_other_sessions else 0
         record_event(tx, now, "password.changed", account.id, client, session_id=session.id, sessions_ended=ended)

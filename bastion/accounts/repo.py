@@ -26,3 +26,17 @@ def find_account_by_email(tx: Tx, email: str) -> Account | None:
 
 def get_account(tx: Tx, account_id: str) -> Account:
     return tx.get_one(Account, account_id)
+
+
+_LOCKED = select(Account).where(Account.id == bindparam("account_id")).with_for_update() \
+    .execution_options(populate_existing=True)
+
+
+def lock_account(tx: Tx, account_id: str) -> Account:
+    """The account as it stands now, its row locked until the transaction ends.
+
+    A sign-in completes under this lock: a freeze, reset or restriction (each of which writes the
+    account's row) either happened before — and the sign-in sees it — or waits for the sign-in to
+    commit and then ends the session it made. (SQLite's transactions are serial anyway.)
+    """
+    return tx.execute(_LOCKED, {"account_id": account_id}).scalar_one()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from bastion.accounts.allowlist_reset import close_open_request
 from bastion.accounts.repo import get_account
 from bastion.accounts.status import freeze_link
 from bastion.errors import BastionError
@@ -64,6 +65,7 @@ def set_ip_allowlist(services: Services, session: SessionInfo, cidrs: list[str],
         account = get_account(tx, session.account_id)
         account.ip_allowlist = networks
         record_event(tx, now, "ip_allowlist.changed", account.id, client, networks=networks)
+        close_open_request(tx, now, account.id, client, via="changed_by_owner")
         enqueue(services, tx, "ip_allowlist_changed", account, dedup_key=f"ip_allowlist_changed/{new_id()}",
                 now=now, when=rfc3339(now), ip=client.ip or "unknown", cidrs=networks,
                 freeze_link=freeze_link(services, tx, account.id))

@@ -6,33 +6,49 @@ email telling its owner, and both cost one password hash.
 
 The answer must not take longer for one than the other either (ASVS 5.0 V6.3.8): the
 web layer answers after `start_sign_up`'s checks and runs the work it returns afterwards.
+
+Until the address is confirmed anyone may sign up with it, so each sign-up keeps the password
+it chose with its own link, and the link that is confirmed decides the password (issue 18):
+an attacker who signs up first or last with someone else's address never gets the account.
+Every link says when and from where its sign-up came. Confirming one voids the others and
+clears whatever was attached to the account before (confirmation.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.confirmation import VERIFY_EMAIL, claim_first_confirmation, clear_before_confirmation
+from bastion.accounts.devices import describe_agent
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
 from bastion.audit import record_event
+from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.crypto import hash_token
 from bastion.errors import BastionError
+from bastion.guard.passwords import check_password, hash_password
+from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
-from bastion.onetime import consume_token, issue_token
+from bastion.onetime import issue_token
 from bastion.ops.client_versions import check_client_version
 from bastion.ops.maintenance import check_maintenance
+from bastion.risk.geo import locate
+from bastion.risk.words import place_words
 from bastion.services import Services
-from bastion.store.models import Account
+from bastion.store.models import Account, OneTimeToken
 from bastion.store.types import new_id
 from bastion.store.upsert import insert_ignoring_duplicates
 
-VERIFY_EMAIL = "verify_email"
+RESENT_AT_MOST = 3  # open sign-ups whose links one "send it again" renews, newest first
+
+__all__ = ["VERIFY_EMAIL", "open_sign_up", "send_verification_email", "sign_up", "start_sign_up", "verify_email"]
 
 
 def sign_up(services: Services, email: str, password: str, client: Client) -> None:
@@ -45,17 +61,22 @@ def start_sign_up(services: Services, email: str, password: str, client: Client)
     check_maintenance(services)
     check_client_version(services, client)
     email = normalize_email(email)
+    # Counted before the password's strength is estimated, the costliest check here; per address too
+    # (existing or not, so the limit tells nothing), as each sign-up emails the address.
+    now = services.clock.now()
+    for scope, value in (("signup_ip", client.ip or "unknown"), ("signup_identifier", email)):
+        wait = services.throttle.hit(scope, value, now)
+        if wait is not None:
+            raise BastionError("rate_limited", retry_after=wait)
     check_password_policy(password, email)
-    wait = services.throttle.hit("signup_ip", client.ip or "unknown", services.clock.now())
-    if wait is not None:
-        raise BastionError("rate_limited", retry_after=wait)
     return partial(_create_or_tell_the_owner, services, email, password, client)
 
 
 def _create_or_tell_the_owner(services: Services, email: str, password: str, client: Client) -> None:
-    # In the process's hash queue like a sign-in's, but never refused: the answer has gone.
-    password_hash = services.hash_gate.run(False, lambda: services.passwords.hash(password), after_answer=True)
+    # After the answer: a refusal for a busy gate would lose the sign-up, so it may wait like an owner's.
+    password_hash = hash_password(services, password, known_device=True)
     now = services.clock.now()
+    origin = sign_up_origin(client, now)
     with services.db.transaction() as tx:
         account_id = new_id()
         created = insert_ignoring_duplicates(
@@ -69,36 +90,138 @@ def _create_or_tell_the_owner(services: Services, email: str, password: str, cli
         assert account is not None
         if created:
             record_event(tx, now, "account.created", account.id, client)
-        if account.email_verified_at is None:
-            # New, or signed up before without confirming: a fresh link (the old one stops working).
-            send_verification_email(services, tx, account)
+        # Conditional: a confirmation that commits first wins, and then this is a taken address.
+        unconfirmed = tx.execute(
+            update(Account).where(Account.id == account.id, Account.email_verified_at.is_(None))
+            .values(password_hash=password_hash)  # the newest sign-up is told to confirm when it signs in
+        ).rowcount == 1
+        if unconfirmed:
+            open_sign_up(services, tx, account, password_hash, origin)
         else:
             enqueue(services, tx, "signup_existing", account,
                     dedup_key=f"signup_existing/{account.id}/{now:%Y-%m-%d}", now=now)
 
 
-def send_verification_email(services: Services, tx: Tx, account: Account) -> None:
+def sign_up_origin(client: Client | None, now: datetime) -> dict[str, Any]:
+    """When and from where, in words, for the email: the person can tell their own sign-up from another."""
+    if client is None:
+        return {"at": rfc3339(now)}
+    return {"at": rfc3339(now), "ip": client.ip or "unknown", "device": describe_agent(client.user_agent),
+            "place": place_words(locate(client.ip).country)}
+
+
+def open_sign_up(services: Services, tx: Tx, account: Account, password_hash: str | None,
+                 origin: dict[str, Any], send: bool = True) -> None:
+    """A sign-up waiting for its confirmation: its own link, carrying its own password.
+
+    Older sign-ups' links keep working (the person who confirms chooses which password);
+    `send=False` opens it without an email (an operator's account, confirmed through a resend)."""
     now = services.clock.now()
     hours = services.settings.email_verification_hours
-    token = issue_token(tx, now, account.id, VERIFY_EMAIL, timedelta(hours=hours))
+    token = issue_token(tx, now, account.id, VERIFY_EMAIL, timedelta(hours=hours), newest_only=False,
+                        password_hash=password_hash, origin=origin)
+    if send:
+        _email_link(services, tx, account, token, origin)
+
+
+def _email_link(services: Services, tx: Tx, account: Account, token: str, origin: dict[str, Any]) -> None:
+    hours = services.settings.email_verification_hours
     enqueue(
         services, tx, "verify_email", account,
         dedup_key=f"verify_email/{hash_token(token)[:32]}",
-        now=now,
+        now=services.clock.now(),
         link=f"{services.settings.public_url}/confirm?token={token}",
         valid_hours=hours,
+        origin={"at": origin.get("at", ""), "ip": origin.get("ip"), "device": origin.get("device", ""),
+                "place": origin.get("place", "")},
     )
 
 
-def verify_email(services: Services, token: str, client: Client) -> str:
-    """Confirm the address the token was sent to; returns the account id."""
+def send_verification_email(services: Services, tx: Tx, account: Account) -> None:
+    """"Send it again": each open sign-up (the newest few) gets a new link for its own password; the old
+    ones stop working. With none open (they expired), the email says how to get a new one."""
     now = services.clock.now()
-    with services.db.transaction() as tx:
-        account_id = consume_token(tx, now, VERIFY_EMAIL, token)
-        tx.execute(
-            update(Account)
-            .where(Account.id == account_id, Account.email_verified_at.is_(None))
-            .values(email_verified_at=now)
-        )
-        record_event(tx, now, "account.email_verified", account_id, client)
-    return account_id
+    open_ones = list(tx.execute(
+        select(OneTimeToken)
+        .where(OneTimeToken.account_id == account.id, OneTimeToken.purpose == VERIFY_EMAIL,
+               OneTimeToken.used_at.is_(None), OneTimeToken.expires_at > now)
+        .order_by(OneTimeToken.created_at.desc(), OneTimeToken.id)
+        .limit(RESENT_AT_MOST)
+    ).scalars())
+    if not open_ones:
+        enqueue(services, tx, "verify_email_expired", account,
+                dedup_key=f"verify_email_expired/{account.id}/{now:%Y-%m-%dT%H:%M}", now=now,
+                signup_link=f"{services.settings.public_url}/signup",
+                reset_link=f"{services.settings.public_url}/password-reset")
+        return
+    for row in reversed(open_ones):  # oldest first, so the mailbox's newest email is the newest sign-up
+        renewed = tx.execute(
+            update(OneTimeToken).where(OneTimeToken.id == row.id, OneTimeToken.used_at.is_(None))
+            .values(used_at=now)
+        ).rowcount == 1
+        if renewed:  # a concurrent confirmation or resend did not get there first
+            open_sign_up(services, tx, account, row.password_hash, row.origin or {"at": rfc3339(row.created_at)})
+
+
+def confirmation_needs_password(services: Services, token: str, client: Client) -> bool:
+    """Whether the link's address was signed up more than once and not yet confirmed: then whoever
+    confirms must type the password of the sign-up the link belongs to (refuses a dead link)."""
+    with guarded_token(services, client), services.db.transaction() as tx:
+        carried = _open_link(tx, token, services.clock.now())
+        return _contested(tx, carried, services.clock.now())
+
+
+def _contested(tx: Tx, carried: OneTimeToken, now: datetime) -> bool:
+    return tx.execute(select(OneTimeToken.id).where(
+        OneTimeToken.account_id == carried.account_id, OneTimeToken.purpose == VERIFY_EMAIL,
+        OneTimeToken.id != carried.id, OneTimeToken.used_at.is_(None), OneTimeToken.expires_at > now,
+        OneTimeToken.password_hash.is_not(None)).limit(1)).first() is not None
+
+
+def verify_email(services: Services, token: str, client: Client, password: str | None = None) -> str:
+    """Confirm the address the token was sent to, with the password of the sign-up it belongs to;
+    returns the account id.
+
+    An address signed up more than once (an attacker may have signed it up first, and the two
+    emails may arrive in either order) is confirmed only with the password of the link's own
+    sign-up, checked by the guard: clicking the other sign-up's link confirms nothing."""
+    now = services.clock.now()
+    with guarded_token(services, client), services.db.transaction() as tx:
+        carried = _open_link(tx, token, now)
+        contested, chosen = _contested(tx, carried, now), carried.password_hash
+        email = get_account(tx, carried.account_id).email
+    if contested and chosen is not None:
+        if not password:
+            raise BastionError("signup.password_required")
+        if not check_password(services, email, password, client, against=chosen).matched:
+            raise BastionError("signup.password_mismatch")
+    with guarded_token(services, client), services.db.transaction() as tx:
+        carried = _open_link(tx, token, now)
+        if not claim_first_confirmation(tx, carried.account_id, now):
+            # Another link or a password reset confirmed the address first: this one is void.
+            raise BastionError("token.invalid")
+        used = tx.execute(
+            update(OneTimeToken).where(OneTimeToken.id == carried.id, OneTimeToken.used_at.is_(None))
+            .values(used_at=now)
+        ).rowcount == 1
+        if not used:
+            raise BastionError("token.invalid")
+        account = get_account(tx, carried.account_id)
+        if carried.password_hash is not None:
+            account.password_hash = carried.password_hash
+            account.password_changed_at = now
+        clear_before_confirmation(tx, account, now, client, via="link")
+        return account.id
+
+
+def _open_link(tx: Tx, token: str, now: datetime) -> OneTimeToken:
+    """The link's row if it would be accepted now; else `token.invalid` or `token.expired`."""
+    row = tx.execute(
+        select(OneTimeToken).where(OneTimeToken.token_hash == hash_token(token), OneTimeToken.purpose == VERIFY_EMAIL,
+                                   OneTimeToken.used_at.is_(None))
+    ).scalar_one_or_none()
+    if row is None:
+        raise BastionError("token.invalid")
+    if row.expires_at <= now:
+        raise BastionError("token.expired")
+    return row

@@ -2,7 +2,8 @@
 
 Freezing is the account holder's emergency brake (self-service, or the "this wasn't
 me" link in security emails): immediate, every session ends, sign-in answers
-`account.frozen`. Lifting it needs an identity check, not before 2 h after the freeze.
+`account.frozen`. Lifting it needs an identity check, and takes effect not before
+`unfreeze_min_hours` (2 by default) after the freeze.
 Suspension and temporary bans are admin actions with a reason and optional end.
 Lifting a freeze goes through a recovery case (bastion.recovery.cases).
 """
@@ -19,6 +20,7 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError
+from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token
 from bastion.services import Services
@@ -28,7 +30,6 @@ from bastion.store.types import new_id
 
 FREEZE_PURPOSE = "freeze"
 FREEZE_LINK_VALID = timedelta(days=7)
-UNFREEZE_NOT_BEFORE = timedelta(hours=2)  # REQUIREMENTS 28 (Binance)
 
 
 def freeze_link(services: Services, tx: Tx, account_id: str) -> str:
@@ -43,7 +44,7 @@ def freeze_account(services: Services, account_id: str, client: Client, via: str
 
 
 def freeze_with_link(services: Services, token: str, client: Client) -> None:
-    with services.db.transaction() as tx:
+    with guarded_token(services, client), services.db.transaction() as tx:
         account_id = consume_token(tx, services.clock.now(), FREEZE_PURPOSE, token)
         freeze_in(services, tx, get_account(tx, account_id), client, via="email_link")
 
@@ -56,7 +57,7 @@ def freeze_in(services: Services, tx: Tx, account: Account, client: Client, via:
     ended = revoke_sessions(tx, now, account.id, "frozen")
     record_event(tx, now, "account.frozen", account.id, client, via=via, sessions_ended=ended)
     enqueue(services, tx, "account_frozen", account, dedup_key=f"account_frozen/{new_id()}", now=now,
-            when=rfc3339(now), ip=client.ip or "unknown")
+            when=rfc3339(now), ip=client.ip or "unknown", unfreeze_min_hours=services.settings.unfreeze_min_hours)
 
 
 def restrict_account(services: Services, account_id: str, status: str, reason: str, until: datetime | None,

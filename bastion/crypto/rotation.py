@@ -7,23 +7,20 @@ running service changed meanwhile (and so already wrote under the newest key) is
 It is safe while serving, resumable (run it again after an interruption: it picks up what is
 left) and idempotent. When it reports nothing left, the old key can leave BASTION_SECRET_KEYS.
 
-A feature that adds an encrypted column adds it to `PROTECTED`.
+A feature that adds an encrypted column lists it in `bastion.protected` (a second-factor method, in
+its own `protected`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
 from bastion.crypto.keyring import KeyRing
-from bastion.mfa.backup_codes import key_aad
-from bastion.mfa.totp_repo import secret_aad
-from bastion.notify.outbox import anti_phishing_aad
 from bastion.store import Database
-from bastion.store.models import Account, BackupCodeSet, OutboxMessage, TotpCredential
 
 
 @dataclass(frozen=True)
@@ -34,15 +31,6 @@ class Protected:
     aad: Callable[[Any], str]  # from the row (its id or dedup key): where the value belongs
 
 
-PROTECTED = (
-    Protected("TOTP secrets", TotpCredential, ("secret",), lambda row: secret_aad(row.id)),
-    Protected("backup code keys", BackupCodeSet, ("hash_key",), lambda row: key_aad(row.id)),
-    Protected("anti-phishing codes", Account, ("anti_phishing_code",), lambda row: anti_phishing_aad(row.id)),
-    Protected("email bodies (outbox)", OutboxMessage, ("body_text", "body_html"),
-              lambda row: f"outbox/{row.dedup_key}"),
-)
-
-
 @dataclass
 class Progress:
     label: str
@@ -50,22 +38,22 @@ class Progress:
     skipped: int = 0  # changed by the service meanwhile: already under the newest key
 
 
-def rotate_keys(db: Database, keys: KeyRing, batch: int = 500,
+def rotate_keys(db: Database, keys: KeyRing, protected_values: Sequence[Protected], batch: int = 500,
                 report: Callable[[Progress], None] | None = None) -> list[Progress]:
     """Re-encrypt everything not yet under the newest key; one transaction per batch."""
     results = []
-    for protected in PROTECTED:
+    for protected in protected_values:
         progress = Progress(protected.label)
         _rotate(db, keys, protected, batch, progress, report)
         results.append(progress)
     return results
 
 
-def remaining(db: Database, keys: KeyRing) -> dict[str, int]:
+def remaining(db: Database, keys: KeyRing, protected_values: Sequence[Protected]) -> dict[str, int]:
     """How many values of each kind are not yet under the newest key."""
     counts = {}
     with db.transaction() as tx:
-        for protected in PROTECTED:
+        for protected in protected_values:
             counts[protected.label] = len(tx.execute(
                 select(protected.model.__mapper__.primary_key[0]).where(_stale(protected, keys))).all())
     return counts

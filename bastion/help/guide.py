@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bastion.errors import CASE_REQUEST, HELP_PATH, RESET, SECURITY, SIGN_IN, STATUS, SUPPORT, Action
+from bastion.errors import ALLOWLIST_RESET, CASE_REQUEST, HELP_PATH, RESET, SECURITY, SIGN_IN, STATUS, SUPPORT, Action
 
-LIVE_PARTS = frozenset({"reset_form", "resend_verification", "resend_reset", "mfa_reset_form", "unfreeze_form",
+# Live parts that are recovery-case requests (email and password), and the form's path under /help/sign-in.
+CASE_REQUEST_FORMS = {"mfa_reset_form": "mfa-reset", "unfreeze_form": "unfreeze-request",
+                      "allowlist_reset_form": "allowlist-reset"}
+LIVE_PARTS = frozenset({"reset_form", "resend_verification", "resend_reset", *CASE_REQUEST_FORMS,
                         "reference", "clock", "cookies", "browser", "maintenance", "app_versions", "announcements",
                         "contact", "mail_from"})
 # Live parts that are forms acting right there: the section's action is what they do.
-FORMS = frozenset({"reset_form", "resend_verification", "resend_reset", "mfa_reset_form", "unfreeze_form"})
+FORMS = frozenset({"reset_form", "resend_verification", "resend_reset", *CASE_REQUEST_FORMS})
 # Live parts that are themselves the action (a form, or a check the person runs right there).
 ACTING_PARTS = FORMS | {"reference", "cookies", "contact"}
 
@@ -235,19 +238,24 @@ TOPICS: tuple[Topic, ...] = (
             "signed out.",
             "To lift it, ask below with your email and password: we email you a link to upload your ID, and "
             "support checks it.",
-            "A freeze can be lifted 2 hours after it at the earliest.",
+            "For your safety a freeze is not lifted in the first hours after it.",
         ), UNFREEZE, live="unfreeze_form"),
         Section("suspended", "Suspended or temporarily banned", (
             "An administrator restricted the account. A temporary ban ends at the time shown.",
             "Enter the reference to see when it ends, or contact support.",
         ), SUPPORT, live="reference"),
         Section("allowlist", "Network not on your IP allowlist", (
-            "Your account only accepts sign-ins from the networks you listed.",
-            "Sign in from one of them; lost access to all of them? Contact support.",
-        ), SUPPORT),
+            "Your account only accepts sign-ins from the networks you listed. Sign in from one of them "
+            "(switch off any VPN).",
+            "Can't reach any of them any more? Ask below with your email and password — it works from any "
+            "network: we email you a link to upload your ID, and support checks it.",
+            "Once approved, the allowlist is cleared after a waiting period; every email about it has a link "
+            "that stops it if it wasn't you. Withdrawals are held for a while after.",
+            "Forgot the password too? Set a new one first: that works from any network.",
+        ), ALLOWLIST_RESET, live="allowlist_reset_form"),
         Section("holds", "Withdrawals on hold", (
-            "After a password reset (24 hours) or a 2FA reset (48 hours), withdrawals are held for your "
-            "protection.",
+            "After a password reset (24 hours), a 2FA reset (48 hours) or a cleared IP allowlist (24 hours), "
+            "withdrawals are held for your protection.",
             "The hold ends on its own; your security settings show when.",
         ), SECURITY),
     )),

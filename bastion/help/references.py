@@ -22,12 +22,13 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.clock import rfc3339
 from bastion.errors import CATALOGUE, BastionError, Reason
-from bastion.mfa.attempts import locked_until as second_step_locked_until
+from bastion.guard.steps import DEVICE_CODE, SECOND_FACTOR, paused_until
 from bastion.ops.maintenance import current_window
 from bastion.services import Services
 from bastion.store.models import Account, Refusal, SignInAttempt
 from bastion.support.views import attempt_view, request_view
 
+STEP_PAUSES = {budget.paused: budget for budget in (SECOND_FACTOR, DEVICE_CODE)}
 _SHAPE = re.compile(r"^R-[0-9A-HJKMNP-TV-Z]{8}$")
 # Crockford base 32 reads I and L as 1 and O as 0: what people copy by hand.
 _MISREAD = str.maketrans({"I": "1", "L": "1", "O": "0"})
@@ -113,8 +114,9 @@ def _in_effect_until(services: Services, recorded: Recorded, now: datetime) -> d
         return throttle.identifier_held_until(recorded.identifier, recorded.device_id, now)
     if recorded.code == "ip.throttled" and recorded.ip:
         return throttle.network_held_until(recorded.ip, now)
-    if recorded.code == "mfa.locked" and recorded.account_id:
-        return second_step_locked_until(services, recorded.account_id, now)
+    budget = STEP_PAUSES.get(recorded.code)
+    if budget is not None and recorded.account_id:
+        return paused_until(services, budget, recorded.account_id, now)
     if recorded.code == "service.maintenance":
         window = current_window(services)
         return window.ends_at if window is not None else None

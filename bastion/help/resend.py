@@ -19,11 +19,11 @@ from bastion.audit import record_event
 from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.recovery.password_reset import request_password_reset
+from bastion.risk.challenge import STATE as DEVICE_STEP
+from bastion.risk.challenge import issue_challenge
 from bastion.risk.geo import locate
-from bastion.risk.verification import STATE as DEVICE_STEP
-from bastion.risk.verification import issue_challenge
 from bastion.services import Services
-from bastion.signin.flow import load_open_flow
+from bastion.signin.continuation import open_flow
 
 KINDS = ("verification", "password_reset", "device_code")
 
@@ -72,13 +72,11 @@ def resend_device_code(services: Services, flow_id: str, client: Client) -> Rese
     """
     now = services.clock.now()
     with services.db.transaction() as tx:
-        flow = load_open_flow(tx, flow_id, now, DEVICE_STEP)
-        if flow.device_id is not None and flow.device_id != client.device_id:
-            raise BastionError("flow.not_found")
+        flow = open_flow(tx, flow_id, now, DEVICE_STEP, client)
         email = get_account(tx, flow.account_id or "").email
     cooldown(services, "device_code", email, client, now)
     with services.db.transaction() as tx:
-        flow = load_open_flow(tx, flow_id, now, DEVICE_STEP)
+        flow = open_flow(tx, flow_id, now, DEVICE_STEP, client)
         account = get_account(tx, flow.account_id or "")
         issue_challenge(services, tx, flow, account, client, locate(client.ip), now)
         record_event(tx, now, "device.code_resent", account.id, client, flow_id=flow.id)

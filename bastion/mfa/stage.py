@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session as Tx
 
-from bastion.context import Client
-from bastion.mfa.factors import enrolled_methods
+from bastion.mfa.registry import METHODS
 from bastion.services import Services
 from bastion.signin.flow import Requirement
+from bastion.signin.visit import Visit
 from bastion.store.models import Account, SignInFlow
 
 MFA_STAGE = "mfa"
 
 
 class MfaStage:
-    """Satisfied by a TOTP code, a backup code or a passkey (`bastion.mfa.flows.second_factor`)."""
+    """Satisfied by any registered method the account has (`bastion.mfa.flows.second_factor`)."""
 
     name = MFA_STAGE
+    requirement = "mfa_required"
+    waiting_reason = "mfa.required"
 
-    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account,
-              client: Client) -> Requirement | None:
-        methods = enrolled_methods(tx, account.id)
+    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
+        methods = METHODS.enrolled(tx, account.id)
         if not methods:
             return None
         flow.facts = {**flow.facts, "methods": methods}
-        return Requirement("mfa_required", {"methods": methods})
+        return Requirement(self.requirement, {"methods": methods})

@@ -17,6 +17,7 @@ from bastion.store.upsert import insert_ignoring_duplicates
 
 SUBJECTS = {
     "verify_email": "Confirm your email address",
+    "verify_email_expired": "Your sign-up link has expired",
     "signup_existing": "Someone tried to create an account with your email",
     "anti_phishing_changed": "Your anti-phishing code was changed",
     "mfa_failed": "Correct password, failed second step: was it you?",
@@ -28,6 +29,7 @@ SUBJECTS = {
     "account_frozen": "Your account is frozen",
     "sign_in_locked": "Sign-in to your account is paused after wrong passwords",
     "ip_allowlist_changed": "Your IP allowlist was changed",
+    "ip_allowlist_cleared": "Support cleared your IP allowlist",
     "password_reset": "Set a new password",
     "password_reset_done": "Your password was changed",
     "password_changed": "Your password was changed",

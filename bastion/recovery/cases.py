@@ -1,11 +1,11 @@
-"""Recovery cases, the account holder's side: start, upload evidence, follow, cancel (REQUIREMENTS 16-17, 28).
+"""Recovery cases, the account holder's side: start, upload evidence, follow, cancel (REQUIREMENTS 16-17, 28-29).
 
-A case (a 2FA reset, or lifting a freeze) starts with the password. The answer is the same
-202 with a case id whether the account exists, the password is right or a case is already
-open (REQUIREMENTS 17); only the account's mailbox learns more: it gets the link that
-uploads evidence and shows the case, and at every step a link that cancels the case and
-freezes the account. A wrong password counts against the email like a failed sign-in, so
-this door is no way around the lockout.
+A case (a 2FA reset, lifting a freeze, or clearing an IP allowlist whose networks are all lost)
+starts with the password. The answer is the same 202 with a case id whether the account exists,
+the password is right or a case is already open (REQUIREMENTS 17); only the account's mailbox
+learns more: it gets the link that uploads evidence and shows the case, and at every step a
+link that cancels the case and freezes the account. A wrong password counts against the email
+like a failed sign-in, so this door is no way around the lockout (`bastion.guard.passwords`).
 
 States: awaiting_documents → in_review → waiting (approved; `due_at`) → completed,
 or rejected / cancelled / expired. Support decides (bastion.support.decisions); the
@@ -22,7 +22,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.devices import account_and_known_device
 from bastion.accounts.repo import get_account, normalize_email
 from bastion.accounts.status import freeze_in
 from bastion.audit import record_event
@@ -30,15 +29,17 @@ from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.crypto import hash_token, new_token
 from bastion.errors import BastionError
-from bastion.mfa.factors import has_second_factor
+from bastion.guard.passwords import check_password
+from bastion.guard.tokens import guarded_token
+from bastion.mfa.registry import METHODS
 from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token
 from bastion.recovery.evidence import DOCUMENT_KINDS, check_evidence, seal
+from bastion.recovery.kinds import KINDS, hold_hours, wait_hours
 from bastion.services import Services
 from bastion.store.models import Account, CaseDocument, RecoveryCase
 from bastion.store.types import new_id
 
-KINDS = {"mfa_reset": "2FA reset", "unfreeze": "unfreeze request"}
 OPEN_STATES = ("awaiting_documents", "in_review", "waiting")
 CANCEL_PURPOSE = "case_cancel"
 CANCEL_LINK_VALID = timedelta(days=30)
@@ -60,20 +61,23 @@ class CaseStatus:
 
 
 def request_case(services: Services, kind: str, email: str, password: str, client: Client) -> str:
-    """Open a case (or re-send the open one's link). Returns a case id, a decoy when nothing was opened."""
+    """Open a case (or re-send the open one's link). Returns a case id, a decoy when nothing was opened.
+
+    The password is checked by the guard against the sign-in's budgets (a wrong one is a failure on
+    the email, as at sign-in); only requests whose password matched spend the email's daily case
+    budget, so wrong guesses by someone else never block the owner's own request.
+    """
     decoy = new_id()
     identifier = normalize_email(email)
     now = services.clock.now()
-    for scope, value in (("case_identifier", identifier), ("case_ip", client.ip or "unknown")):
-        wait = services.throttle.hit(scope, value, now)
-        if wait is not None:
-            raise BastionError("rate_limited", retry_after=wait)
-    account = _password_matches(services, identifier, password, client, now)
-    if account is None:
+    _within_budget(services, "case_ip", client.ip or "unknown", now)
+    checked = check_password(services, identifier, password, client)
+    if not checked.matched or checked.account is None:
         return decoy
+    _within_budget(services, "case_identifier", identifier, now)
     token = new_token()
     with services.db.transaction() as tx:
-        account = get_account(tx, account.id)
+        account = get_account(tx, checked.account.id)
         if not _case_applies(tx, kind, account):
             return decoy
         case, opened = _open_or_refresh(tx, kind, account.id, hash_token(token), now, client)
@@ -83,27 +87,18 @@ def request_case(services: Services, kind: str, email: str, password: str, clien
         return case.id
 
 
-def _password_matches(services: Services, identifier: str, password: str, client: Client,
-                      now: datetime) -> Account | None:
-    """The sign-in's own throttles and one hash: a wrong password is a failure on the email."""
-    throttle = services.throttle
-    throttle.check_network(client.ip, now)
-    with services.db.transaction() as tx:
-        account, known = account_and_known_device(tx, identifier, client.device_id)
-    throttle.check_identifier(identifier, client.device_id, known, now)
-    stored = account.password_hash if account else None
-    matched = services.hash_gate.run(known, lambda: services.passwords.verify(stored, password))
-    if not matched or account is None or account.password_hash is None:
-        throttle.record_failure(identifier, client.ip, client.device_id, known, now)
-        return None
-    throttle.record_success(identifier, client.device_id)
-    return account
+def _within_budget(services: Services, scope: str, value: str, now: datetime) -> None:
+    wait = services.throttle.hit(scope, value, now)
+    if wait is not None:
+        raise BastionError("rate_limited", retry_after=wait)
 
 
 def _case_applies(tx: Tx, kind: str, account: Account) -> bool:
     if kind == "unfreeze":
         return account.status == "frozen"
-    return has_second_factor(tx, account.id)
+    if kind == "allowlist_reset":
+        return bool(account.ip_allowlist)
+    return METHODS.has_second_factor(tx, account.id)
 
 
 def _open_or_refresh(tx: Tx, kind: str, account_id: str, access_hash: str, now: datetime,
@@ -151,7 +146,7 @@ def notify_case(services: Services, tx: Tx, case: RecoveryCase, account: Account
     now = services.clock.now()
     enqueue(services, tx, template, account, dedup_key=f"{template}/{case.id}/{new_id()}", now=now,
             what=KINDS[case.kind], kind=case.kind, when=rfc3339(now), case_id=case.id,
-            wait_hours=services.settings.mfa_reset_wait_hours,
+            wait_hours=wait_hours(services.settings, case.kind), hold_hours=hold_hours(services.settings, case.kind),
             cancel_link=cancel_link(services, tx, account.id), **context)
 
 
@@ -163,19 +158,38 @@ def _case_for_access(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:
     return case
 
 
-def add_document(services: Services, case_id: str, access_token: str, kind: str, content: bytes,
-                 client: Client) -> CaseStatus:
-    """Store one piece of evidence (replacing an earlier one of that kind); all three → in review."""
+def admit_upload(services: Services, case_id: str, access_token: str, client: Client,
+                 kind: str | None = None) -> None:
+    """Whether an upload may be read at all — before a byte of its file is (issue 18): the IP's upload
+    budget, the case link, the case's state and the case's upload budget, cheapest first."""
+    now = services.clock.now()
+    _within_budget(services, "upload_ip", client.ip or "unknown", now)
+    if kind is not None:
+        check_document_kind(kind)
+    with guarded_token(services, client), services.db.transaction() as tx:
+        case = _case_open_for_documents(tx, case_id, access_token)
+        case_id = case.id
+    _within_budget(services, "upload_case", case_id, now)
+
+
+def check_document_kind(kind: str) -> None:
     if kind not in DOCUMENT_KINDS:
         raise BastionError("request.invalid", detail=f"`kind` must be one of: {', '.join(DOCUMENT_KINDS)}.")
+
+
+def add_document(services: Services, case_id: str, access_token: str, kind: str, content: bytes,
+                 client: Client) -> CaseStatus:
+    """Store one piece of evidence (replacing an earlier one of that kind); all three → in review.
+
+    The web layer calls `admit_upload` before it reads the file; the link and the case's state are
+    checked again here, before the file's check and in the transaction that stores it."""
+    check_document_kind(kind)
+    with guarded_token(services, client), services.db.transaction() as tx:
+        _case_open_for_documents(tx, case_id, access_token)
     evidence = check_evidence(content)
     now = services.clock.now()
     with services.db.transaction() as tx:
-        case = _case_for_access(tx, case_id, access_token)
-        if case.closed_at is not None:
-            raise BastionError("case.closed")
-        if case.status not in ("awaiting_documents", "in_review"):
-            raise BastionError("case.not_ready", detail="The case was approved; its documents can no longer change.")
+        case = _case_open_for_documents(tx, case_id, access_token)
         for old in tx.execute(select(CaseDocument).where(CaseDocument.case_id == case.id,
                                                          CaseDocument.kind == kind)).scalars():
             tx.delete(old)
@@ -192,8 +206,17 @@ def add_document(services: Services, case_id: str, access_token: str, kind: str,
         return _status_of(tx, case)
 
 
-def case_status(services: Services, case_id: str, access_token: str) -> CaseStatus:
-    with services.db.transaction() as tx:
+def _case_open_for_documents(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:
+    case = _case_for_access(tx, case_id, access_token)
+    if case.closed_at is not None:
+        raise BastionError("case.closed")
+    if case.status not in ("awaiting_documents", "in_review"):
+        raise BastionError("case.not_ready", detail="The case was approved; its documents can no longer change.")
+    return case
+
+
+def case_status(services: Services, case_id: str, access_token: str, client: Client) -> CaseStatus:
+    with guarded_token(services, client), services.db.transaction() as tx:
         return _status_of(tx, _case_for_access(tx, case_id, access_token))
 
 
@@ -230,7 +253,7 @@ def _status_of(tx: Tx, case: RecoveryCase) -> CaseStatus:
 def cancel_with_link(services: Services, token: str, client: Client) -> int:
     """The owner's "this wasn't me": every open case ends and the account is frozen. Returns cases cancelled."""
     now = services.clock.now()
-    with services.db.transaction() as tx:
+    with guarded_token(services, client), services.db.transaction() as tx:
         account = get_account(tx, consume_token(tx, now, CANCEL_PURPOSE, token))
         cancelled = list(tx.execute(
             update(RecoveryCase)

@@ -10,25 +10,25 @@ someone else. Exactly once, whatever the timing.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.allowlist_reset import clear_allowlist_in
 from bastion.accounts.repo import get_account
-from bastion.accounts.status import UNFREEZE_NOT_BEFORE
 from bastion.audit import record_event
 from bastion.clock import rfc3339
-from bastion.mfa import backup_codes, totp_repo
+from bastion.mfa.registry import METHODS
 from bastion.recovery.cases import close_case, notify_case
 from bastion.recovery.holds import WITHDRAWAL, place_hold
+from bastion.recovery.kinds import hold_hours
 from bastion.services import Services
 from bastion.sessions.tokens import revoke_sessions
-from bastion.store.models import Account, CaseDocument, Passkey, RecoveryCase
+from bastion.signin.flow import void_open_flows
+from bastion.store.models import Account, CaseDocument, RecoveryCase
 
 log = logging.getLogger("bastion.recovery")
-
-HOLD_AFTER = {"mfa_reset": timedelta(hours=48), "unfreeze": timedelta(hours=24)}  # Binance; REQUIREMENTS 28
 
 
 def run_scheduled(services: Services, batch: int = 20) -> dict[str, int]:
@@ -65,36 +65,38 @@ def _complete_next(services: Services) -> int | None:
         if not close_case(tx, case.id, now, "completed", ("waiting",)):
             return 0
         account = get_account(tx, case.account_id)
-        effect = (_remove_second_factors(services, tx, account) if case.kind == "mfa_reset"
-                  else _unfreeze(tx, account, now))
-        until = place_hold(tx, now, account.id, WITHDRAWAL, f"{case.kind}_completed", HOLD_AFTER[case.kind])
+        effect = _EFFECTS[case.kind](services, tx, account, case)
+        until = place_hold(tx, now, account.id, WITHDRAWAL, f"{case.kind}_completed",
+                           timedelta(hours=hold_hours(services.settings, case.kind)))
         record_event(tx, now, "case.completed", account.id, case_id=case.id, case_kind=case.kind,
                      hold_until=rfc3339(until), **effect)
         notify_case(services, tx, case, account, "case_completed", hold_until=rfc3339(until), **effect)
         return 1
 
 
-def _remove_second_factors(services: Services, tx: Tx, account: Account) -> dict[str, int]:
+def _remove_second_factors(services: Services, tx: Tx, account: Account, case: RecoveryCase) -> dict[str, int]:
+    """Every registered method's credentials go; trusted devices lose their trust with them (their
+    fingerprint changes); sessions and sign-ins in progress end now."""
     now = services.clock.now()
-    totp_removed = totp_repo.remove(tx, account.id)
-    passkeys = tx.execute(delete(Passkey).where(Passkey.account_id == account.id)).rowcount
-    backup_codes.void_sets(tx, account.id, now)
-    # Trusted devices lose their trust with the factors (their fingerprint changes); sessions end now.
+    removed = {f"{method.name}_removed": method.remove_all(tx, account.id, now) for method in METHODS}
     ended = revoke_sessions(tx, now, account.id, "mfa_reset")
-    return {"totp_removed": int(totp_removed), "passkeys_removed": passkeys, "sessions_ended": ended}
+    void_open_flows(tx, account.id, now)
+    return {**removed, "sessions_ended": ended}
 
 
-def _unfreeze(tx: Tx, account: Account, now: datetime) -> dict[str, int]:
+def _unfreeze(services: Services, tx: Tx, account: Account, case: RecoveryCase) -> dict[str, int]:
     lifted = tx.execute(update(Account).where(Account.id == account.id, Account.status == "frozen").values(
-        status="active", status_reason=None, status_until=None, status_changed_at=now
+        status="active", status_reason=None, status_until=None, status_changed_at=services.clock.now()
     )).rowcount
     return {"unfrozen": lifted}
 
 
-def unfreeze_due_at(account: Account, approved_at: datetime) -> datetime:
-    """Not before 2 h after the freeze (REQUIREMENTS 28)."""
-    earliest = (account.status_changed_at or approved_at) + UNFREEZE_NOT_BEFORE
-    return max(approved_at, earliest)
+def _clear_allowlist(services: Services, tx: Tx, account: Account, case: RecoveryCase) -> dict[str, int]:
+    removed = clear_allowlist_in(tx, services.clock.now(), account, None, via="recovery_case", case_id=case.id)
+    return {"networks_removed": len(removed)}
+
+
+_EFFECTS = {"mfa_reset": _remove_second_factors, "unfreeze": _unfreeze, "allowlist_reset": _clear_allowlist}
 
 
 def expire_stale_cases(services: Services) -> int:

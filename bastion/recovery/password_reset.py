@@ -3,8 +3,9 @@
 The answer to a request is the same whether or not the account exists. The emailed
 token is 256 bits, stored hashed, valid 30 min, single use, and only the newest one
 works. Completing a reset never signs in (2FA still applies at the next sign-in),
-ends every session, lifts the email's wrong-password pause and switch-off, places a
-24 h withdrawal hold, and tells the owner — with a "this wasn't me" freeze link.
+ends every session and every sign-in in progress, lifts the wrong-password pauses and
+switch-off of the email and of the owner's devices, places a 24 h withdrawal hold, and
+tells the owner — with a "this wasn't me" freeze link.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from functools import partial
 
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.confirmation import claim_first_confirmation, clear_before_confirmation
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
 from bastion.accounts.status import freeze_link
@@ -23,12 +25,15 @@ from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.crypto import hash_token
 from bastion.errors import BastionError
+from bastion.guard.passwords import clear_pauses, hash_password
+from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token, peek_token
 from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.services import Services
-from bastion.store.models import Account
 from bastion.sessions.tokens import revoke_sessions
+from bastion.signin.flow import void_open_flows
+from bastion.store.models import Account
 
 PURPOSE = "password_reset"
 VALID_FOR = timedelta(minutes=30)  # OWASP Forgot Password CS
@@ -74,21 +79,26 @@ def _send_reset_link(services: Services, tx: Tx, account: Account, client: Clien
             valid_minutes=int(VALID_FOR.total_seconds() // 60), ip=client.ip or "unknown", when=rfc3339(now))
 
 
+def check_reset_link(services: Services, token: str, client: Client) -> str:
+    """The email the link resets, without using it (so a refused password does not burn it)."""
+    with guarded_token(services, client), services.db.transaction() as tx:
+        return get_account(tx, peek_token(tx, services.clock.now(), PURPOSE, token)).email
+
+
 def confirm_password_reset(services: Services, token: str, new_password: str, client: Client) -> None:
     now = services.clock.now()
-    with services.db.transaction() as tx:
-        # Check the token without using it, so a refused password does not burn it.
-        email = get_account(tx, peek_token(tx, now, PURPOSE, token)).email
+    email = check_reset_link(services, token, client)
     check_password_policy(new_password, email)
-    password_hash = services.passwords.hash(new_password)
+    password_hash = hash_password(services, new_password, known_device=True)
     with services.db.transaction() as tx:
         account_id = consume_token(tx, services.clock.now(), PURPOSE, token)
         account = get_account(tx, account_id)
+        if claim_first_confirmation(tx, account.id, now):  # the link proved the mailbox: its first owner
+            clear_before_confirmation(tx, account, now, client, via="password_reset")
         account.password_hash = password_hash
         account.password_changed_at = now
-        if account.email_verified_at is None:
-            account.email_verified_at = now  # the link proved the mailbox
         ended = revoke_sessions(tx, now, account.id, "password_reset")
+        void_open_flows(tx, account.id, now)
         until = place_hold(tx, now, account.id, WITHDRAWAL, "password_reset", HOLD_FOR)
         record_event(tx, now, "password_reset.completed", account.id, client, sessions_ended=ended,
                      hold_until=rfc3339(until))
@@ -96,4 +106,4 @@ def confirm_password_reset(services: Services, token: str, new_password: str, cl
                 now=now, when=rfc3339(now), ip=client.ip or "unknown", hold_until=rfc3339(until),
                 freeze_link=freeze_link(services, tx, account.id))
         email = account.email
-    services.throttle.clear_identifier(email)
+    clear_pauses(services, email)

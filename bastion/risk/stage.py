@@ -1,29 +1,10 @@
 """The risk stage of sign-in (REQUIREMENTS 19–21): after the account gates, before the second factor.
 
-Why before the second factor: DESIGN orders sign-in password → risk → 2FA. A denied sign-in (an
-anonymizing network) then never reaches the 2FA step, so it can neither spend the account's 2FA
-attempts (REQUIREMENTS 10, which lock the owner out) nor learn which factors are enrolled; and a
-new device proves the mailbox before it may try a single TOTP code. The assessment is made once
-per flow and kept in `flow.facts["risk"]`: when a later step runs the stages again, the stage
-does not re-assess (the 2FA failures of this very flow would otherwise count against it).
-
-Baseline and the default policy: a new device raises its signal only when the account already
-has a known device — the first device to sign in (right after the email is confirmed) establishes
-the baseline — and new country / impossible travel only when there is a located successful
-sign-in to compare with. So a brand-new account's first sign-in is never asked to verify, and
-clients without an address we can place (private, loopback, documentation ranges, the test
-client) raise no location signal.
-
-A new device *alone* is "allow" in the default policy (`new_device=allow`), with the new-device
-email (REQUIREMENTS 21, "this wasn't me" → freeze) always sent: a new browser, a cleared cookie
-jar or an app reinstall is the commonest thing a real person does, and asking each time trains
-people to approve codes without reading; apps that send no `X-Device-Id` would be asked on every
-sign-in. The signals that do point at someone else — a new country, impossible travel, an
-anonymizing network, a burst of wrong passwords — verify or deny. Operators who want every new
-device verified set `new_device=verify` (the tests run that policy too).
-
-A trusted device ("remember this device", 30 days, fingerprinted over the password hash and the
-factors: `trust.py`) skips "verify" — never "deny".
+The assessment is made once per flow and kept in `flow.facts["risk"]`: when a later step runs the
+stages again, the stage does not re-assess (the 2FA failures of this very flow would otherwise
+count against it). A denied sign-in never reaches the second step; "verify" asks for the emailed
+code (`challenge.py`), unless the device is trusted (`trust.py`). Why this order and this default
+policy: docs/design/risk-before-second-factor.md.
 """
 
 from __future__ import annotations
@@ -34,16 +15,16 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import remember_device
 from bastion.audit import record_event
-from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.risk.assess import assess
+from bastion.risk.challenge import STATE, issue_challenge
 from bastion.risk.geo import locate
 from bastion.risk.history import load_history
 from bastion.risk.notices import send_new_sign_in
 from bastion.risk.trust import trust_device
-from bastion.risk.verification import issue_challenge
 from bastion.services import Services
 from bastion.signin.flow import Requirement
+from bastion.signin.visit import Visit
 from bastion.store.models import Account, SignInFlow
 from bastion.throttle.limits import parse_duration
 
@@ -58,9 +39,11 @@ def failure_velocity(setting: str) -> tuple[int, timedelta]:
 
 class RiskStage:
     name = RISK_STAGE
+    requirement = STATE
+    waiting_reason = "device.verification_required"
 
-    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account,
-              client: Client) -> Requirement | None:
+    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
+        client = visit.client
         earlier = flow.facts.get("risk")
         if earlier is not None and earlier.get("passed"):
             return None
@@ -80,11 +63,22 @@ class RiskStage:
         if not verify:
             return None
         issue_challenge(services, tx, flow, account, client, location, now)
-        return Requirement("device_verification_required")
+        return Requirement(STATE)
 
-    def completed(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, client: Client) -> None:
-        """The flow issued a session: record the device, trust it if asked, tell the owner if it is new."""
-        now = services.clock.now()
+
+class DeviceTrustStage:
+    """The last stage: once the flow issued its session, the device is recorded (and trusted, when
+    the person asked to be remembered), and the owner told of a new device or country."""
+
+    name = "device_trust"
+    requirement = None
+    waiting_reason = None
+
+    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
+        return None
+
+    def completed(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> None:
+        now, client = services.clock.now(), visit.client
         remember_device(tx, now, account.id, client)
         if flow.remember and client.device_id:
             trust_device(tx, account, client.device_id, now, services.settings.device_trust_days)

@@ -1,7 +1,8 @@
 """Trusted devices ("remember this device", REQUIREMENTS 20) expire with the security state.
 
 Like allauth's `mfa/internal/flows/trust.py`, trust is granted over a fingerprint of the password
-hash and the ids of the enrolled second factors (authenticator app, passkeys, backup-code set):
+hash and the ids every registered second-factor method names (authenticator app, passkeys,
+backup-code set):
 a password reset or any factor added or removed changes the fingerprint, and every trust granted
 before it stops counting — no flow has to remember to clear it.
 """
@@ -12,19 +13,15 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, update
 from sqlalchemy.orm import Session as Tx
 
-from bastion.store.models import Account, BackupCodeSet, Device, Passkey, TotpCredential
+from bastion.mfa.registry import METHODS
+from bastion.store.models import Account, Device
 
 
 def fingerprint(tx: Tx, account: Account) -> str:
-    factors = [f"totp:{row}" for row in tx.execute(select(TotpCredential.id).where(
-        TotpCredential.account_id == account.id, TotpCredential.confirmed_at.is_not(None))).scalars()]
-    factors += [f"passkey:{row}" for row in tx.execute(
-        select(Passkey.id).where(Passkey.account_id == account.id)).scalars()]
-    factors += [f"backup:{row}" for row in tx.execute(select(BackupCodeSet.id).where(
-        BackupCodeSet.account_id == account.id, BackupCodeSet.voided_at.is_(None))).scalars()]
+    factors = METHODS.trust_ids(tx, account.id)
     material = "\n".join([account.password_hash or "", *sorted(factors)])
     return hashlib.sha256(material.encode()).hexdigest()
 

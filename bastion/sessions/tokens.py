@@ -293,4 +293,9 @@ def revoke_sessions(
     if keep is not None:
         statement = statement.where(Session.id != keep)
     sessions_changed(tx, account_id)
-    return tx.execute(statement.values(revoked_at=now, revoke_reason=reason)).rowcount
+    ended = list(tx.execute(statement.values(revoked_at=now, revoke_reason=reason).returning(Session.id)).scalars())
+    # The apps signed in through these sessions hear of it (OpenID back-channel logout), in this transaction.
+    from bastion.oidc.logout import sessions_ended
+
+    sessions_ended(tx, now, account_id, ended, reason, keep)
+    return len(ended)

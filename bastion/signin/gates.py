@@ -1,4 +1,4 @@
-"""Account gates, checked once the first factor has succeeded (safe to be specific then)."""
+"""The gates every sign-in passes once its first factor has succeeded (safe to be specific then)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import ipaddress
 
 from sqlalchemy.orm import Session as Tx
 
-from bastion.context import Client
 from bastion.errors import BastionError
+from bastion.ops.maintenance import maintenance_refusal
 from bastion.services import Services
 from bastion.signin.flow import Requirement
+from bastion.signin.visit import Visit
 from bastion.store.models import Account, SignInFlow
 
 
@@ -23,12 +24,28 @@ def ip_allowed(allowlist: list[str], ip: str | None) -> bool:
     return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in allowlist)
 
 
+class ServiceGate:
+    """During a maintenance window only staff finish signing in (REQUIREMENTS 31). Runs again at
+    every later step, so a window that starts mid-sign-in stops it too."""
+
+    name = "service_gate"
+    requirement = None
+    waiting_reason = None
+
+    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
+        if visit.window is not None and not account.role_set:
+            raise maintenance_refusal(visit.window, services.clock.now())
+        return None
+
+
 class AccountGate:
     """Frozen, suspended, banned, IP allowlist, email not confirmed — in that order."""
 
     name = "account_gate"
+    requirement = None
+    waiting_reason = None
 
-    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, client: Client) -> Requirement | None:
+    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
         now = services.clock.now()
         active_restriction = account.status_until is None or account.status_until > now
         if account.status == "frozen":
@@ -38,8 +55,8 @@ class AccountGate:
         if account.status == "banned" and active_restriction:
             retry = int((account.status_until - now).total_seconds()) if account.status_until else None
             raise BastionError("account.banned", detail=account.status_reason or None, retry_after=retry)
-        if not ip_allowed(account.ip_allowlist, client.ip):
-            raise BastionError("account.ip_not_allowed", extra={"ip": client.ip})
+        if not ip_allowed(account.ip_allowlist, visit.client.ip):
+            raise BastionError("account.ip_not_allowed", extra={"ip": visit.client.ip})
         if account.email_verified_at is None:
             raise BastionError("account.email_unverified")
         return None

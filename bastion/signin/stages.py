@@ -1,13 +1,14 @@
-"""The ordered stages every sign-in passes after its first factor. Add a stage here.
+"""The ordered stages every sign-in passes after its first factor: the one place they are listed.
 
-password → account gates → risk → second factor (DESIGN; why risk before 2FA: bastion/risk/stage.py).
+service gates (maintenance) → account gates → risk → second factor → device trust (DESIGN; why
+risk before the second factor: docs/design/risk-before-second-factor.md).
 """
 
 from __future__ import annotations
 
 from bastion.mfa.stage import MfaStage
-from bastion.risk.stage import RiskStage
+from bastion.risk.stage import DeviceTrustStage, RiskStage
 from bastion.signin.flow import Stage
-from bastion.signin.gates import AccountGate
+from bastion.signin.gates import AccountGate, ServiceGate
 
-STAGES: list[Stage] = [AccountGate(), RiskStage(), MfaStage()]
+STAGES: tuple[Stage, ...] = (ServiceGate(), AccountGate(), RiskStage(), MfaStage(), DeviceTrustStage())

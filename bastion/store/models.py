@@ -42,6 +42,8 @@ class Account(Base):
     anti_phishing_code: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last password reset or change, or 2FA reset: sign-ins started before it never finish.
+    security_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def role_set(self) -> frozenset[str]:
@@ -49,7 +51,11 @@ class Account(Base):
 
 
 class OneTimeToken(Base):
-    """Emailed single-use tokens (email verification now; reset, freeze links later)."""
+    """Emailed single-use tokens: email confirmation, password reset, freeze and cancel links.
+
+    A sign-up's confirmation link carries the password hash that sign-up chose (applied when the
+    link is confirmed, then cleared) and its `origin` in words, for the email.
+    """
 
     __tablename__ = "one_time_tokens"
     __table_args__ = (Index("ix_one_time_tokens_account_purpose", "account_id", "purpose"),)
@@ -61,12 +67,15 @@ class OneTimeToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    origin: Mapped[dict[str, str] | None] = mapped_column(JSONText)
 
 
 class SignInFlow(Base):
     """A sign-in in progress: which stages are done and what is still required."""
 
     __tablename__ = "sign_in_flows"
+    __table_args__ = (Index("ix_sign_in_flows_account_id", "account_id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
@@ -482,3 +491,7 @@ class CaseDocument(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     data: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The OpenID provider keeps its own tables in its package, on this Base.
+import bastion.oidc.models  # noqa: E402, F401

@@ -1,14 +1,13 @@
 """Support decisions on recovery cases (REQUIREMENTS 16, 28, 33): approve or reject, with a reason.
 
 Approval needs the documents in and, when `case_approvals_required` is 2 or more, that many
-different agents. The last approval starts the waiting period (2FA reset: `mfa_reset_wait_hours`;
-unfreeze: until 2 h after the freeze at the earliest). Nobody decides their own account's case.
+different agents. The last approval starts the waiting period (bastion.recovery.kinds: 2FA reset
+`mfa_reset_wait_hours`, IP allowlist reset `allowlist_reset_wait_hours`; an unfreeze
+`unfreeze_min_hours` after the freeze at the earliest). Nobody decides their own account's case.
 Every decision is audited with the agent's id and emailed to the account, with a cancel link.
 """
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,8 +17,9 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError
+from bastion.guard.passwords import lift_pause
 from bastion.recovery.cases import close_case, notify_case, open_case_id
-from bastion.recovery.completion import unfreeze_due_at
+from bastion.recovery.kinds import due_at as case_due_at
 from bastion.services import Services
 from bastion.store.models import CaseApproval, RecoveryCase
 
@@ -55,8 +55,7 @@ def approve_case(services: Services, case_id: str, agent_id: str, reason: str, c
         if approvals < required:
             return "in_review"
         account = get_account(tx, case.account_id)
-        due_at = (now + timedelta(hours=services.settings.mfa_reset_wait_hours) if case.kind == "mfa_reset"
-                  else unfreeze_due_at(account, now))
+        due_at = case_due_at(services.settings, case.kind, account, now)
         started = tx.execute(update(RecoveryCase).where(RecoveryCase.id == case.id,
                                                         RecoveryCase.status == "in_review").values(
             status="waiting", due_at=due_at, decided_at=now, decided_by=agent_id, decision_reason=reason)).rowcount
@@ -90,12 +89,13 @@ def approve_unfreeze(services: Services, account_id: str, agent_id: str, reason:
 
 
 def unlock_account(services: Services, account_id: str, agent_id: str, reason: str, client: Client) -> None:
-    """Lift the wrong-password pause on the account's email (not the 100-failure switch-off: that needs a reset)."""
+    """Lift the wrong-password pauses on the account's email and devices (not the 100-failure
+    switch-off: that needs a reset)."""
     with services.db.transaction() as tx:
         account = get_account(tx, account_id)
         email = account.email
         record_event(tx, services.clock.now(), "account.unlocked", account.id, client, actor_id=agent_id,
                      reason=reason)
-    if not services.throttle.lift_pause(email, services.clock.now()):
+    if not lift_pause(services, email):
         raise BastionError("request.invalid", detail="Password sign-in is switched off after too many wrong "
                            "passwords; only a password reset by the owner switches it back on.")

@@ -10,21 +10,26 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import describe_agent, list_devices
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError
-from bastion.mfa import backup_codes, totp_repo
-from bastion.mfa.passkey_repo import list_passkeys
-from bastion.recovery.evidence import DOCUMENT_KINDS, unseal
+from bastion.mfa.registry import METHODS
+from bastion.recovery.evidence import unseal
+from bastion.recovery.kinds import document_labels
 from bastion.recovery.holds import active_restrictions
 from bastion.risk.words import device_and_place, place_words
 from bastion.services import Services
 from bastion.store.models import (
-    Account, CaseApproval, CaseDocument, RecoveryCase, Refusal, Session, SignInAttempt,
+    Account,
+    CaseApproval,
+    CaseDocument,
+    RecoveryCase,
+    Refusal,
+    Session,
+    SignInAttempt,
 )
 
 SEARCH_LIMIT = 20
@@ -70,7 +75,7 @@ def account_view(services: Services, account_id: str) -> dict[str, Any]:
             "password_changed_at": rfc3339(account.password_changed_at),
             "anti_phishing_code_set": account.anti_phishing_code is not None,
             "ip_allowlist": list(account.ip_allowlist),
-            "factors": _factors(tx, account.id),
+            "factors": METHODS.support_view(tx, account.id),  # which exist, never what they are
             "live_sessions": sessions,
             "devices": [{"id": device.id, "device": device_and_place(device.user_agent, device.last_country),
                          "first_seen_at": rfc3339(device.first_seen_at), "last_seen_at": rfc3339(device.last_seen_at),
@@ -86,22 +91,6 @@ def account_view(services: Services, account_id: str) -> dict[str, Any]:
     view["restrictions"] = [{"kind": hold.kind, "reason": hold.reason, "until": rfc3339(hold.until)}
                             for hold in active_restrictions(services, account_id)]
     return view
-
-
-def _factors(tx: Tx, account_id: str) -> list[dict[str, Any]]:
-    """Factors by type and date — which exist, never what they are."""
-    factors: list[dict[str, Any]] = []
-    credential = totp_repo.confirmed_credential(tx, account_id)
-    if credential is not None:
-        factors.append({"type": "totp", "added_at": rfc3339(credential.confirmed_at),
-                        "last_used_at": rfc3339(credential.last_used_at)})
-    for passkey in list_passkeys(tx, account_id):
-        factors.append({"type": "passkey", "name": passkey.name, "added_at": rfc3339(passkey.created_at),
-                        "last_used_at": rfc3339(passkey.last_used_at)})
-    codes = backup_codes.status(tx, account_id)
-    if codes is not None:
-        factors.append({"type": "backup_codes", "added_at": rfc3339(codes.created_at), "remaining": codes.remaining})
-    return factors
 
 
 def attempt_view(attempt: SignInAttempt) -> dict[str, Any]:
@@ -154,18 +143,20 @@ def case_view(services: Services, case_id: str) -> dict[str, Any]:
             raise _not_found("case")
         account = tx.get(Account, case.account_id)
         documents = tx.execute(select(CaseDocument).where(CaseDocument.case_id == case.id)).scalars()
+        labels = document_labels(case.kind)
         approvals = tx.execute(select(CaseApproval).where(CaseApproval.case_id == case.id)
                                .order_by(CaseApproval.created_at)).scalars()
         return {
             **_case_summary(case),
             "email": account.email if account else None,
             "account_status": account.status if account else None,
+            "account_ip_allowlist": list(account.ip_allowlist) if account else [],
             "ip": case.ip,
             "decided_at": rfc3339(case.decided_at), "decided_by": case.decided_by,
             "decision_reason": case.decision_reason,
             "approvals": [{"agent_id": a.agent_id, "reason": a.reason, "at": rfc3339(a.created_at)} for a in approvals],
             "approvals_required": services.settings.case_approvals_required,
-            "documents": [{"id": d.id, "kind": d.kind, "label": DOCUMENT_KINDS[d.kind], "content_type": d.content_type,
+            "documents": [{"id": d.id, "kind": d.kind, "label": labels[d.kind], "content_type": d.content_type,
                            "size": d.size, "sha256": d.sha256, "uploaded_at": rfc3339(d.created_at)}
                           for d in documents],
             "documents_purged_at": rfc3339(case.purged_at),

@@ -137,15 +137,17 @@ class HashGate:
 
     def run(self, known_device: bool, hash_work: Callable[[], T], after_answer: bool = False) -> T:
         """`hash_work` once its turn comes: on the calling thread for a known device, else on a
-        low-priority one. `after_answer`: the answer has gone already, so never refuse it."""
-        self._enter(known_device, after_answer)
+        low-priority one. `after_answer`: the answer has gone already, so never refuse it. A
+        request the door placed as a sign-up waits in the queue, never refused, whatever the
+        caller says of the device: the door let it in as an unrecognised visitor's."""
+        known = self._enter(known_device, after_answer)
         try:
-            if known_device:
+            if known:
                 return self._timed(hash_work)
             return self._unknown_threads.submit(self._timed, hash_work).result()
         finally:
             with self._cond:
-                self._running[known_device] -= 1
+                self._running[known] -= 1
                 self._publish()
                 self._cond.notify_all()
 
@@ -169,12 +171,14 @@ class HashGate:
     def close(self) -> None:
         self._unknown_threads.shutdown(wait=False)
 
-    def _enter(self, known: bool, after_answer: bool) -> None:
+    def _enter(self, known: bool, after_answer: bool) -> bool:
+        """Admitted to run (the lane it runs in: known or not), or refused."""
         place = _place.get()
         with self._cond:
             if place is not None:
                 self._take(place)  # admitted at the door: judged once
-                after_answer = after_answer or place.after_answer
+                if place.after_answer:
+                    known, after_answer = False, True
             elif not known and not after_answer and self._expected_wait() > self.budget:
                 self._count_refusal("wait_over_budget")
                 raise _busy()
@@ -185,6 +189,7 @@ class HashGate:
             self._running[known] += 1
             self.admitted += 1
             self._publish()
+            return known
 
     def _wait_for_own_slot(self) -> None:
         deadline = self._clock() + KNOWN_WAIT

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bastion.store import Database
@@ -49,6 +49,12 @@ class DatabaseStore:
             ).scalar_one_or_none()
         return value or 0
 
+    def decrement(self, key: str, now: datetime) -> None:
+        table = ThrottleCounter.__table__
+        with self.db.transaction() as tx:
+            tx.execute(update(table).where(table.c.key == key, table.c.expires_at > now, table.c.count > 0)
+                       .values(count=table.c.count - 1))
+
     def reset(self, *keys: str) -> None:
         names = [*keys, *(_HOLD + key for key in keys)]
         with self.db.transaction() as tx:
@@ -66,6 +72,19 @@ class DatabaseStore:
         )
         with self.db.transaction() as tx:
             tx.execute(statement)
+
+    def claim_hold(self, key: str, until: datetime, now: datetime) -> bool:
+        """One statement: the row is taken over only where its hold has ended (the upsert's WHERE)."""
+        table = ThrottleCounter.__table__
+        statement = (
+            self._insert(ThrottleCounter)
+            .values(key=_HOLD + key, count=0, expires_at=until)
+            .on_conflict_do_update(index_elements=["key"], set_={"expires_at": until},
+                                   where=table.c.expires_at <= now)
+            .returning(table.c.key)
+        )
+        with self.db.transaction() as tx:
+            return tx.execute(statement).first() is not None
 
     def held_until(self, key: str, now: datetime, *, also: Sequence[str] = ()) -> datetime | None:
         with self.db.transaction() as tx:

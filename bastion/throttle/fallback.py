@@ -117,6 +117,23 @@ class FallbackStore:
                 self._pending_resets |= pending
             raise
 
+    def decrement(self, key: str, now: datetime) -> None:
+        def primary() -> None:
+            self.primary.decrement(key, now)
+            if self.recently_degraded:
+                self.fallback.decrement(key, now)
+
+        self._run(primary, lambda: self.fallback.decrement(key, now))
+
+    def claim_hold(self, key: str, until: datetime, now: datetime) -> bool:
+        def primary() -> bool:
+            # A hold placed in the database during an outage still counts.
+            if self.recently_degraded and self.fallback.held_until(key, now) is not None:
+                return False
+            return self.primary.claim_hold(key, until, now)
+
+        return self._run(primary, lambda: self.fallback.claim_hold(key, until, now))
+
     def hold(self, key: str, until: datetime, now: datetime) -> None:
         self._run(lambda: self.primary.hold(key, until, now), lambda: self.fallback.hold(key, until, now))
 

@@ -7,20 +7,27 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 SCOPES = frozenset({"ip", "subnet", "mfa_flow", "mfa_account", "reset_identifier", "reset_ip", "signup_ip",
-                    "passkey_ip", "case_identifier", "case_ip", "resend_identifier", "resend_ip"})
+                    "passkey_ip", "case_identifier", "case_ip", "resend_identifier", "resend_ip", "device_account",
+                    "oidc_client", "oidc_client_ip", "upload_case", "upload_ip", "signup_identifier"})
 DEFAULT_LIMITS = (
     "50/10m/ip,"  # REQUIREMENTS 3
     "200/10m/subnet,"  # REQUIREMENTS 3
     "5/15m/mfa_flow,"  # REQUIREMENTS 10 (per sign-in flow; a flow lives 15 min)
     "10/15m/mfa_account,"  # REQUIREMENTS 10
+    "10/1h/device_account,"  # wrong emailed device codes per account, across sign-ins and resends (REQUIREMENTS 20)
     "5/1h/reset_identifier,"  # REQUIREMENTS 15: rate-limited per identifier and IP
     "20/1h/reset_ip,"
     "20/1h/signup_ip,"
+    "5/1h/signup_identifier,"  # each sign-up emails the address: no mailbox is flooded through it
     "60/10m/passkey_ip,"  # passwordless options: a flow and a challenge written per call
     "5/1d/case_identifier,"  # 2FA reset and unfreeze requests: each may email the owner
     "20/1d/case_ip,"
     "1/1m/resend_identifier,"  # "send the email again": a cooldown per address and kind of email
-    "20/1h/resend_ip"
+    "20/1h/resend_ip,"
+    "20/10m/oidc_client,"  # failed client authentications at the token endpoint, per client id
+    "50/10m/oidc_client_ip,"  # ... and per IP, whatever client id it names
+    "30/1d/upload_case,"  # identity documents: three per case, each may be sent again a few times
+    "60/1h/upload_ip"  # every upload attempt, before its case link is checked or its body read
 )
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RULE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smhd])\s*/\s*([a-z_]+)\s*$")

@@ -35,6 +35,21 @@ if expires <= tonumber(ARGV[1]) then return 0 end
 return tonumber(redis.call('HGET', KEYS[1], 'c') or '0')
 """
 
+_DECREMENT = """
+local expires = tonumber(redis.call('HGET', KEYS[1], 'e') or '0')
+if expires > tonumber(ARGV[1]) and tonumber(redis.call('HGET', KEYS[1], 'c') or '0') > 0 then
+  redis.call('HINCRBY', KEYS[1], 'c', -1)
+end
+return 1
+"""
+
+_CLAIM = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current > tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', math.max(tonumber(ARGV[1]) - tonumber(ARGV[2]), 1) + tonumber(ARGV[3]))
+return 1
+"""
+
 _HOLD = """
 local until_ms = tonumber(ARGV[1])
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -59,6 +74,8 @@ class RedisStore:
         self._increment = self.client.register_script(_INCREMENT)
         self._count = self.client.register_script(_COUNT)
         self._hold = self.client.register_script(_HOLD)
+        self._decrement = self.client.register_script(_DECREMENT)
+        self._claim = self.client.register_script(_CLAIM)
 
     def increment(self, key: str, window: timedelta, now: datetime, sliding: bool = False) -> int:
         window_ms = int(window.total_seconds() * 1000)
@@ -67,6 +84,12 @@ class RedisStore:
 
     def count(self, key: str, now: datetime) -> int:
         return int(self._count(keys=[self.prefix + "c:" + key], args=[_ms(now)]))
+
+    def decrement(self, key: str, now: datetime) -> None:
+        self._decrement(keys=[self.prefix + "c:" + key], args=[_ms(now)])
+
+    def claim_hold(self, key: str, until: datetime, now: datetime) -> bool:
+        return bool(self._claim(keys=[self.prefix + "h:" + key], args=[_ms(until), _ms(now), _GC_MARGIN_MS]))
 
     def reset(self, *keys: str) -> None:
         if keys:

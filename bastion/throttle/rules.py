@@ -9,12 +9,18 @@ Checked before any password hash, cheapest first:
   "device cookies"): it skips the identifier's hold and has its own counter with
   the same delays — so an attacker who locks the identifier does not lock out the owner.
 A success resets the identifier's and the device's counters.
+
+An attempt is counted before its hash (`begin_attempt`), atomically, and a success takes the count
+back: parallel guesses cannot all slip past the pause while the first ones are still being hashed.
+From the pause's threshold on, an attempt must also claim the pause (`claim_hold`) before it is
+checked: of concurrent attempts one is checked and the others are refused, uncounted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,13 +43,23 @@ def subnet_of(ip: str) -> str | None:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
-def _key(kind: str, value: str) -> str:
+def counter_key(kind: str, value: str) -> str:
     # Identifiers are personal data: counters are keyed by a hash, never the address.
     return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
 
 
-def _retry_after(until: datetime, now: datetime) -> int:
+def seconds_until(until: datetime, now: datetime) -> int:
+    """Whole seconds to wait (at least one): what `Retry-After` says."""
     return max(1, int((until - now).total_seconds() + 0.999))
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAttempt:
+    """A password attempt counted before its check: the counter it went to, and its place in the run."""
+
+    key: str
+    consecutive: int
+    known_device: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +83,11 @@ class SignInThrottle:
     # Keys -------------------------------------------------------------------
     @staticmethod
     def identifier_key(identifier: str) -> str:
-        return _key("id", identifier)
+        return counter_key("id", identifier)
 
     @staticmethod
     def device_key(identifier: str, device_id: str) -> str:
-        return _key("dev", f"{identifier}|{device_id}")
+        return counter_key("dev", f"{identifier}|{device_id}")
 
     def delay_after(self, consecutive: int) -> timedelta:
         """30 s after the 5th failure, doubling, capped at 15 min (REQUIREMENTS 2)."""
@@ -82,7 +98,7 @@ class SignInThrottle:
     def check_network(self, ip: str | None, now: datetime) -> None:
         until = self.network_held_until(ip, now)
         if until is not None:
-            raise BastionError("ip.throttled", retry_after=_retry_after(until, now))
+            raise BastionError("ip.throttled", retry_after=seconds_until(until, now))
 
     def check_identifier(self, identifier: str, device_id: str | None, known_device: bool, now: datetime) -> None:
         if known_device and device_id:
@@ -92,7 +108,7 @@ class SignInThrottle:
                 raise BastionError("account.password_disabled")
             until = self.store.held_until(self.identifier_key(identifier), now)
         if until is not None:
-            raise BastionError("account.locked", retry_after=_retry_after(until, now))
+            raise BastionError("account.locked", retry_after=seconds_until(until, now))
 
     # When pauses end (support and the troubleshooter) -----------------------
     def network_held_until(self, ip: str | None, now: datetime) -> datetime | None:
@@ -100,7 +116,7 @@ class SignInThrottle:
         if not ip:
             return None
         subnet = subnet_of(ip)
-        return self.store.held_until(_key("ip", ip), now, also=(_key("subnet", subnet),) if subnet else ())
+        return self.store.held_until(counter_key("ip", ip), now, also=(counter_key("subnet", subnet),) if subnet else ())
 
     def identifier_held_until(self, identifier: str, device_id: str | None, now: datetime) -> datetime | None:
         """The end of the identifier's pause, or of its known device's own one, if either is held now."""
@@ -108,29 +124,42 @@ class SignInThrottle:
         return self.store.held_until(self.identifier_key(identifier), now, also=also)
 
     # Outcomes ---------------------------------------------------------------
-    def record_failure(self, identifier: str, ip: str | None, device_id: str | None, known_device: bool,
-                       now: datetime) -> FailureOutcome:
-        self._count_network_failure(ip, now)
-        key = self.device_key(identifier, device_id) if known_device and device_id else self.identifier_key(identifier)
+    def begin_attempt(self, identifier: str, device_id: str | None, known_device: bool,
+                      now: datetime) -> PendingAttempt:
+        """After `check_identifier`, before the hash: count the attempt as if it failed (a success takes it
+        back). From the threshold on, the attempt holds the pause while it is checked — or, when another
+        attempt holds it, is refused and not counted."""
+        known = known_device and device_id is not None
+        key = self.device_key(identifier, device_id) if known and device_id else self.identifier_key(identifier)
         consecutive = self.store.increment(key, CONSECUTIVE_MEMORY, now, sliding=True)
-        until = None
-        if consecutive >= self.lock_after:
-            until = now + self.delay_after(consecutive)
-            self.store.hold(key, until, now)
-            LOCKOUTS.labels("device" if known_device and device_id else "identifier").inc()
-        return FailureOutcome(consecutive=consecutive, locked_until=until,
-                              newly_locked=consecutive == self.lock_after,
-                              disabled=not known_device and consecutive == self.disable_after)
+        if consecutive >= self.lock_after and not self.store.claim_hold(key, now + self.delay_after(consecutive),
+                                                                        now):
+            self.store.decrement(key, now)
+            until = self.store.held_until(key, now)
+            raise BastionError("account.locked", retry_after=seconds_until(until, now) if until else 1)
+        return PendingAttempt(key, consecutive, known)
 
-    def _count_network_failure(self, ip: str | None, now: datetime) -> None:
+    def record_failure(self, attempt: PendingAttempt, ip: str | None, now: datetime) -> FailureOutcome:
+        """The attempt's password was wrong: it stays counted, and so does the network's failure."""
+        self.count_network_failure(ip, now)
+        locked = attempt.consecutive >= self.lock_after
+        if locked:
+            LOCKOUTS.labels("device" if attempt.known_device else "identifier").inc()
+        return FailureOutcome(consecutive=attempt.consecutive,
+                              locked_until=now + self.delay_after(attempt.consecutive) if locked else None,
+                              newly_locked=attempt.consecutive == self.lock_after,
+                              disabled=not attempt.known_device and attempt.consecutive == self.disable_after)
+
+    def count_network_failure(self, ip: str | None, now: datetime) -> None:
+        """One failed secret of any kind from this address: the IP's and the subnet's budgets (REQUIREMENTS 3)."""
         if ip is None:
             return
         for kind, value in (("ip", ip), ("subnet", subnet_of(ip))):
             if value is None:
                 continue
             limit = self.limits[kind]
-            if self.store.increment(_key(kind, value), limit.window, now) >= limit.count:
-                self.store.hold(_key(kind, value), now + self.ip_lockout, now)
+            if self.store.increment(counter_key(kind, value), limit.window, now) >= limit.count:
+                self.store.hold(counter_key(kind, value), now + self.ip_lockout, now)
                 LOCKOUTS.labels(kind).inc()
 
     def record_success(self, identifier: str, device_id: str | None) -> None:
@@ -139,22 +168,23 @@ class SignInThrottle:
             keys.append(self.device_key(identifier, device_id))
         self.store.reset(*keys)
 
-    def lift_pause(self, identifier: str, now: datetime) -> bool:
+    def lift_pause(self, identifier: str, now: datetime, device_ids: Sequence[str] = ()) -> bool:
         """Support's unlock: clears the pause unless the 100-failure switch-off is reached (that needs a reset)."""
         if self.store.count(self.identifier_key(identifier), now) >= self.disable_after:
             return False
-        self.clear_identifier(identifier)
+        self.clear_identifier(identifier, device_ids)
         return True
 
-    def clear_identifier(self, identifier: str) -> None:
-        """A completed password reset lifts the identifier's lock and the 100-failure disable (REQUIREMENTS 5)."""
-        self.store.reset(self.identifier_key(identifier))
+    def clear_identifier(self, identifier: str, device_ids: Sequence[str] = ()) -> None:
+        """Lift the identifier's lock and the 100-failure switch-off (a completed password reset,
+        REQUIREMENTS 5), and the pauses of the owner's own known devices with it."""
+        self.store.reset(self.identifier_key(identifier), *(self.device_key(identifier, one) for one in device_ids))
 
     # Windowed limits (mfa, reset, signup) -----------------------------------
     def hit(self, scope: str, value: str, now: datetime) -> int | None:
         """Count one event in `scope`; returns the seconds to wait when over the limit, else None."""
         limit = self.limits[scope]
-        key = _key(scope, value)
+        key = counter_key(scope, value)
         count = self.store.increment(key, limit.window, now)
         if count > limit.count:
             return int(limit.window.total_seconds())

@@ -1,11 +1,14 @@
 """The counter store every throttle rule is built on, and its in-process implementation.
 
-Two primitives, both atomic in every backend:
+Primitives, each atomic in every backend:
 - `increment(key, window, now, sliding)`: add one to a counter and return the new
   value. A fixed window starts at the first hit; a sliding one restarts at each hit
   (used for "consecutive failures", which last until a success or a long quiet spell).
+  `decrement(key, now)` takes one back (an attempt counted, then refused unchecked).
 - `hold(key, until, now)` / `held_until(key, now, also=...)`: a lock that ends at a time (the
   latest end of those on several keys, in one look-up: one round trip for the IP and its subnet).
+  `claim_hold(key, until, now)` places one only where none is in force, and says whether it did:
+  of concurrent claimants exactly one wins.
 
 Time is always passed in (the injected clock), never read from the backend, so tests
 move time instead of sleeping and every backend agrees on when things expire.
@@ -26,9 +29,13 @@ class CounterStore(Protocol):
 
     def count(self, key: str, now: datetime) -> int: ...
 
+    def decrement(self, key: str, now: datetime) -> None: ...
+
     def reset(self, *keys: str) -> None: ...
 
     def hold(self, key: str, until: datetime, now: datetime) -> None: ...
+
+    def claim_hold(self, key: str, until: datetime, now: datetime) -> bool: ...
 
     def held_until(self, key: str, now: datetime, *, also: Sequence[str] = ()) -> datetime | None: ...
 
@@ -59,6 +66,12 @@ class MemoryStore:
             count, expires = self._counters.get(key, (0, now))
             return count if expires > now else 0
 
+    def decrement(self, key: str, now: datetime) -> None:
+        with self._lock:
+            count, expires = self._counters.get(key, (0, now))
+            if count > 0 and expires > now:
+                self._counters[key] = (count - 1, expires)
+
     def reset(self, *keys: str) -> None:
         with self._lock:
             for key in keys:
@@ -68,6 +81,14 @@ class MemoryStore:
     def hold(self, key: str, until: datetime, now: datetime) -> None:
         with self._lock:
             self._holds[key] = max(until, self._holds.get(key, until))
+
+    def claim_hold(self, key: str, until: datetime, now: datetime) -> bool:
+        with self._lock:
+            current = self._holds.get(key)
+            if current is not None and current > now:
+                return False
+            self._holds[key] = until
+            return True
 
     def held_until(self, key: str, now: datetime, *, also: Sequence[str] = ()) -> datetime | None:
         with self._lock:

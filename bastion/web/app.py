@@ -36,6 +36,7 @@ from bastion.web.api import (
     support,
 )
 from bastion.web.edge import Edge
+from bastion.web.oidc.routes import router as oidc_router
 from bastion.web.ops import router as ops_router
 from bastion.web.pages import router as pages_router
 
@@ -94,7 +95,7 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
     app.include_router(login_steps.router)
     for router in (help.router, accounts.router, signin.router, me.router, restrictions.router, recovery.router,
                    admin.admin_router, support.router, cases.router, audit.router, ops_admin.router, status.router,
-                   ops_router, pages_router):
+                   ops_router, oidc_router, pages_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from bastion.errors import BastionError
 from tests.conftest import DEFAULT_PASSWORD, link_token
 
 
@@ -33,14 +36,18 @@ def test_taken_address_gets_the_same_answer_and_an_email_to_its_owner(app_client
     assert mailbox.last(owner["email"])["template"] == "signup_existing"
 
 
-def test_signing_up_again_before_confirming_sends_a_new_link_and_voids_the_old(app_client, mailbox) -> None:
+def test_signing_up_again_before_confirming_sends_another_link_and_the_confirmed_one_voids_the_rest(
+        app_client, mailbox) -> None:
+    # Each link confirms its own sign-up's password (tests/accounts/test_pre_confirmation.py).
     sign_up(app_client, "twice@example.com")
     first = link_token(mailbox.last("twice@example.com")["text"])
     sign_up(app_client, "twice@example.com")
     second = link_token(mailbox.last("twice@example.com")["text"])
     assert first != second
+    # Signed up twice: confirming takes that sign-up's password (issue 17's review).
+    assert app_client.post("/v1/accounts/verify-email",
+                           json={"token": second, "password": DEFAULT_PASSWORD}).status_code == 200
     assert app_client.post("/v1/accounts/verify-email", json={"token": first}).json()["code"] == "token.invalid"
-    assert app_client.post("/v1/accounts/verify-email", json={"token": second}).status_code == 200
 
 
 def test_confirmation_link_expires(app_client, mailbox, clock) -> None:
@@ -61,3 +68,27 @@ def test_weak_and_common_passwords_are_refused_with_their_reason(app_client) -> 
     contains = sign_up(app_client, "zebracorn@example.com", "my zebracorn is 77 purple")
     assert contains.json()["code"] == "password.weak"
     assert "email" in contains.json()["detail"]
+
+
+def test_look_alike_symbols_cannot_make_the_strength_check_costly() -> None:
+    """One sign-up request once cost seconds of CPU: zxcvbn tried every combination of look-alike
+    substitutions (hundreds for twenty symbols). It tries a bounded few; look-alike passwords are still
+    recognised for what they are."""
+    from zxcvbn import matching
+
+    from bastion.accounts.passwords import check_password_policy
+
+    crafted = "4@8({[<369!|17+0$5%2" * 3
+    table = matching.relevant_l33t_subtable(crafted, matching.L33T_TABLE)
+    assert len(matching.enumerate_l33t_subs(table)) <= 16
+    with pytest.raises(BastionError) as refused:
+        check_password_policy("P@55w0rd!P@55w0rd!", "someone@example.com")
+    assert refused.value.code in {"password.weak", "password.breached"}
+
+
+def test_the_sign_up_limit_is_counted_before_the_strength_check(app_client) -> None:
+    """A flood of sign-ups with costly passwords is refused before their strength is estimated."""
+    answers = [app_client.post("/v1/accounts", json={"email": f"flood{n}@example.com", "password": "short"})
+               for n in range(21)]
+    assert [answer.status_code for answer in answers[:20]] == [422] * 20
+    assert answers[20].status_code == 429 and answers[20].json()["code"] == "rate_limited"

@@ -13,7 +13,7 @@ import httpx2 as httpx
 from playwright.sync_api import Error as PlaywrightError
 
 from bastion.clock import MovableClock
-from bastion.mfa import totp
+from bastion.mfa.totp import otp as totp
 from bastion.services import Services
 from tests.browser.axe import RULE_TAGS, blocking_violations
 from tests.notify import SmtpSink, parts

@@ -4,7 +4,7 @@ ends in the action that gets the person back in."""
 
 from __future__ import annotations
 
-from bastion.mfa import totp
+from bastion.mfa.totp import otp as totp
 from tests.browser.test_journey import sign_in_with_password
 
 

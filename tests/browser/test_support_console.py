@@ -28,6 +28,19 @@ def upload(page, label: str, name: str, mime: str, content: bytes) -> None:  # t
     page.get_by_text("Thanks, that document is in.").wait_for()
 
 
+def start_the_request(page, site, owner, requested: str, awaiting: str) -> None:  # type: ignore[no-untyped-def]
+    """On a recovery request page: email and password, then the emailed case link, waiting for the documents
+    (each step photographed under the names given)."""
+    page.get_by_label("Email address").fill(owner["email"])
+    page.get_by_label("Password").fill(owner["password"])
+    page.get_by_role("button", name="Start the request").click()
+    page.get_by_role("heading", name="Check your email").wait_for()
+    site.audit(page, requested)
+    page.goto(site.link(owner["email"], "/recovery/case?"))
+    page.get_by_text("Waiting for your documents").wait_for()
+    site.audit(page, awaiting)
+
+
 def test_support_approves_a_2fa_reset(page, other_page, site, person) -> None:
     owner = person(totp=True)
     page.goto("/login")
@@ -35,15 +48,7 @@ def test_support_approves_a_2fa_reset(page, other_page, site, person) -> None:
     page.get_by_role("heading", name="One more step").wait_for()
     page.get_by_role("link", name="Ask to reset two-step sign-in").click()
     site.audit(page, "mfa-reset-request")
-    page.get_by_label("Email address").fill(owner["email"])
-    page.get_by_label("Password").fill(owner["password"])
-    page.get_by_role("button", name="Start the request").click()
-    page.get_by_role("heading", name="Check your email").wait_for()
-    site.audit(page, "mfa-reset-requested")
-
-    page.goto(site.link(owner["email"], "/recovery/case?"))
-    page.get_by_text("Waiting for your documents").wait_for()
-    site.audit(page, "case-awaiting-documents")
+    start_the_request(page, site, owner, "mfa-reset-requested", "case-awaiting-documents")
     upload(page, "ID document, front", "front.png", "image/png", image("PNG"))
     # A file is judged by its content, not its name.
     upload_refused = page.locator(".row.document", has_text="ID document, back")

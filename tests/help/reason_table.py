@@ -225,6 +225,25 @@ def _(lab: Lab, email: str) -> Any:
     return lab.client.post("/v1/accounts/verify-email", json={"token": token})
 
 
+def _signed_up_twice(lab: Lab) -> str:
+    """The address signed up by someone else first, then by its owner: the owner's link (the newest)."""
+    for password in ("someone else's passphrase 7 cobalt", "violet harbor compass 93 lantern"):
+        assert lab.client.post("/v1/accounts", json={"email": "twice@example.com", "password": password},
+                               headers={"X-Forwarded-For": HOME_IP}).status_code == 202
+    return link_token(lab.mailbox.last("twice@example.com")["text"])
+
+
+@row("signup.password_required", f"{NO_ACCOUNT}: an emailed token")
+def _(lab: Lab, email: str) -> Any:
+    return lab.client.post("/v1/accounts/verify-email", json={"token": _signed_up_twice(lab)})
+
+
+@row("signup.password_mismatch", f"{NO_ACCOUNT}: an emailed token")
+def _(lab: Lab, email: str) -> Any:
+    return lab.client.post("/v1/accounts/verify-email", json={"token": _signed_up_twice(lab),
+                                                              "password": "someone else's passphrase 7 cobalt"})
+
+
 @row("help.reference_not_found", f"{NO_ACCOUNT}: a reference")
 def _(lab: Lab, email: str) -> Any:
     return lab.client.get("/v1/help/references/R-00000000")

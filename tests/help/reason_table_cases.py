@@ -74,3 +74,9 @@ def _(lab: Lab, email: str) -> Any:
 @row("evidence.unreadable", f"{NO_ACCOUNT}: a case link")
 def _(lab: Lab, email: str) -> Any:
     return _upload(lab, b"%PDF-1.4\n1 0 obj\n<< /Length 400 >>\nstream\ncut short", "scan.pdf", "application/pdf")
+
+
+@row("evidence.too_complex", f"{NO_ACCOUNT}: a case link")
+def _(lab: Lab, email: str) -> Any:
+    # Issue 18's file: 340 KB of empty streams, far more than any scan has.
+    return _upload(lab, b"%PDF-1.4\n" + b"stream\nendstream\n" * 20_000 + b"%%EOF\n", "scan.pdf", "application/pdf")

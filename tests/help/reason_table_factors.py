@@ -103,6 +103,22 @@ def _(lab: Lab, email: str) -> Any:
     return lab.step(flow, "device", wrong, device="phone")
 
 
+@row("device.locked")
+def _(lab: Lab, email: str) -> Any:
+    """Wrong codes across sign-ins: the account's budget (10 an hour), not only each code's five."""
+    account = lab.account()
+    answers: list[str] = []
+    while "device.locked" not in answers and len(answers) < 20:
+        flow = lab.device_flow(account)
+        wrong = "000000" if lab.device_code(account["email"]) != "000000" else "111111"
+        for _ in range(4):
+            answers.append(lab.step(flow, "device", wrong, device="phone").json()["code"])
+            if answers[-1] == "device.locked":
+                break
+    assert answers.count("device.code_invalid") == 10 and answers[-1] == "device.locked", answers
+    return lab.step(lab.device_flow(account), "device", "123456", device="phone")
+
+
 @row("device.verification_expired")
 def _(lab: Lab, email: str) -> Any:
     """The first email's code after a second sign-in sent a newer one."""

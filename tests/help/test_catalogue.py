@@ -8,12 +8,13 @@ from pathlib import Path
 
 from bastion.errors import CATALOGUE, HELP_PATH
 from bastion.help.guide import BY_SLUG
-from bastion.signin.flow import WAITING_FOR
+from bastion.signin.stages import STAGES
 from bastion.web.problems import _STATUS_CODES
 
 ROOT = Path(__file__).resolve().parents[2] / "bastion"
 # Modules that pass a code held in a variable, and the tables those codes come from.
-CODE_TABLES = {"web/problems.py": _STATUS_CODES.values(), "signin/flow.py": WAITING_FOR.values()}
+CODE_TABLES = {"web/problems.py": _STATUS_CODES.values(), "signin/flow.py": [stage.waiting_reason for stage in STAGES if stage.waiting_reason],
+               "guard/steps.py": ["mfa.locked", "mfa.attempts_exceeded", "device.locked", "device.attempts_exceeded"]}
 
 
 def test_every_reason_is_complete() -> None:

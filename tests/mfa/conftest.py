@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bastion.mfa import totp
+from bastion.mfa.totp import otp as totp
 from tests.conftest import DEFAULT_PASSWORD
 
 

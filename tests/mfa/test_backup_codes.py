@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from bastion.mfa import backup_codes
+from bastion.mfa.backup_codes import codes as backup_codes
 from bastion.store.models import BackupCode
 from tests.mfa.conftest import bearer, code_at
 

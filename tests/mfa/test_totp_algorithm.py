@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from bastion.mfa import totp
+from bastion.mfa.totp import otp as totp
 
 SEEDS = {
     "sha1": b"12345678901234567890",

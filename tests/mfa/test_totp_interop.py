@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bastion.mfa.flows.totp_enrolment import qr_code
+from bastion.mfa.totp.enrolment import qr_code
 from tests.conftest import IN_CI
 from tests.mfa.conftest import code_at
 from tests.mfa.qr import svg_modules, write_png

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bastion.errors import BastionError
-from bastion.mfa.flows.totp_enrolment import resume_totp_setup
+from bastion.mfa.totp.enrolment import resume_totp_setup
 from bastion.sessions.tokens import authenticate_session
 from tests.mfa.conftest import code_at
 

@@ -4,14 +4,18 @@ concurrently created service keys are all distinct and a key is revoked once."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from bastion.accounts.signup import sign_up, verify_email
 from bastion.accounts.status import freeze_link, freeze_with_link
 from bastion.context import Client
 from bastion.recovery.password_reset import confirm_password_reset, request_password_reset
+from bastion.services import Services
 from bastion.sessions.service_keys import authenticate_service_key, create_service_key, revoke_service_key
 from bastion.store.models import Account, SecurityEvent, SecurityHold, ServiceKey
+from bastion.throttle.limits import Limit
 from tests.conftest import DEFAULT_PASSWORD, link_token
 from tests.races.racing import race
 
@@ -86,3 +90,61 @@ def test_a_two_factor_reset_cancel_link_cancels_and_freezes_once(services, accou
     outcomes = race(lambda _: cancel_with_link(services, token, Client()) and None, range(RACERS))
     assert outcomes == {"ok": 1, "token.invalid": RACERS - 1}, outcomes
     assert events(services, "account.frozen", account["id"]) == 1
+
+
+def test_agents_clearing_one_allowlist_at_once_clear_it_once(services, account_factory, mailbox) -> None:
+    from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
+
+    account = account_factory()
+    with services.db.transaction() as tx:
+        tx.get_one(Account, account["id"]).ip_allowlist = ["198.51.100.0/24"]
+    outcomes = race(lambda agent: clear_allowlist_by_staff(services, account["id"], f"agent-{agent}", "ID checked",
+                                                           Client(), via="support_api") and None, range(RACERS))
+    assert outcomes == {"ok": 1, "request.invalid": RACERS - 1}, outcomes
+    assert events(services, "ip_allowlist.cleared", account["id"]) == 1
+    assert [mail["template"] for mail in mailbox.messages(account["email"])].count("ip_allowlist_cleared") == 1
+
+
+def roomy_sign_ups(services: Services) -> None:
+    """Many sign-ups of one address at once (the per-address limit would turn most away)."""
+    services.throttle.limits["signup_identifier"] = Limit(1000, timedelta(hours=1))
+
+
+def test_links_of_different_sign_ups_confirmed_at_once_give_one_owner_and_the_winners_password(
+        services, mailbox) -> None:
+    """Issue 18: each sign-up's link carries its own password; when several are used at once exactly one
+    confirms, and the account's password is the one of the sign-up whose link won."""
+    roomy_sign_ups(services)
+    passwords = [f"harbor kestrel {number} softly drifting" for number in range(8)]
+    for password in passwords:
+        sign_up(services, "contested@example.com", password, Client(ip="192.0.2.1"))
+    tokens = [link_token(mail["text"]) for mail in mailbox.messages("contested@example.com")]
+    by_token = dict(zip(tokens, passwords, strict=True))
+    # Each with its own sign-up's password (the address was signed up more than once). Some may find the
+    # email paused by the others' password checks running at once: they confirm nothing either.
+    outcomes = race(lambda token: verify_email(services, token, Client(), by_token[token]) and token, tokens)
+    (winner,) = [token for token in outcomes if token in by_token]
+    assert outcomes[winner] == 1, outcomes
+    assert outcomes["token.invalid"] + outcomes["account.locked"] == len(tokens) - 1, outcomes
+    with services.db.transaction() as tx:
+        account = tx.execute(select(Account).where(Account.email == "contested@example.com")).scalar_one()
+    assert services.passwords.verify(account.password_hash, by_token[winner])
+    assert events(services, "account.email_verified", account.id) == 1
+
+
+def test_sign_ups_racing_the_confirmation_never_change_the_confirmed_password(services, mailbox) -> None:
+    roomy_sign_ups(services)
+    sign_up(services, "late@example.com", DEFAULT_PASSWORD, Client(ip="192.0.2.1"))
+    token = link_token(mailbox.last("late@example.com")["text"])
+    latecomers = [f"meadow falcon {number} gently humming" for number in range(RACERS - 1)]
+
+    def attempt(value: str) -> object:
+        if value == token:
+            return verify_email(services, token, Client(), DEFAULT_PASSWORD) and None
+        return sign_up(services, "late@example.com", value, Client(ip="192.0.2.1"))
+
+    assert race(attempt, [token, *latecomers]) == {"ok": RACERS}
+    with services.db.transaction() as tx:
+        account = tx.execute(select(Account).where(Account.email == "late@example.com")).scalar_one()
+    assert account.email_verified_at is not None
+    assert services.passwords.verify(account.password_hash, DEFAULT_PASSWORD)

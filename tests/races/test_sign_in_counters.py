@@ -11,7 +11,7 @@ from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.services import build_services
 from bastion.signin.password import sign_in_with_password
-from bastion.throttle.rules import _key
+from bastion.throttle.rules import counter_key
 from tests.throttle.test_store_contract import REDIS_URL, redis_store
 
 
@@ -39,6 +39,6 @@ def test_fifty_concurrent_wrong_attempts_are_counted_exactly_fifty(backend, data
     with ThreadPoolExecutor(max_workers=25) as pool:
         codes = list(pool.map(attempt, range(50)))
     assert codes == ["credentials.invalid"] * 50
-    assert services.throttle.store.count(_key("ip", ip), clock.now()) == 50
+    assert services.throttle.store.count(counter_key("ip", ip), clock.now()) == 50
     assert attempt(51) == "ip.throttled"  # the 50th failure placed the hold
     services.close()

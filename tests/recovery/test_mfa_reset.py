@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bastion.mfa.factors import has_second_factor
+from bastion.mfa.registry import METHODS
 from bastion.recovery.completion import complete_due_cases, run_scheduled
 from bastion.store.models import SecurityEvent
 from tests.conftest import DEFAULT_PASSWORD
@@ -50,7 +50,7 @@ def test_the_wait_elapses_then_factors_go_sessions_end_and_withdrawals_are_held(
 
     assert app_client.get("/v1/session", headers=laptop_headers).json()["code"] == "session.revoked"
     with services.db.transaction() as tx:
-        assert not has_second_factor(tx, account["id"])
+        assert not METHODS.has_second_factor(tx, account["id"])
         completed = tx.execute(select(SecurityEvent).where(SecurityEvent.kind == "case.completed")).scalar_one()
         approved = tx.execute(select(SecurityEvent).where(SecurityEvent.kind == "case.approved")).scalar_one()
     assert completed.data["totp_removed"] == 1 and completed.data["sessions_ended"] >= 1
@@ -76,7 +76,7 @@ def test_the_cancel_link_during_the_wait_stops_the_reset_and_freezes_the_account
     clock.advance(hours=49)
     assert complete_due_cases(services) == 0
     with services.db.transaction() as tx:
-        assert has_second_factor(tx, account["id"])
+        assert METHODS.has_second_factor(tx, account["id"])
     refused = app_client.post("/v1/login", json={"email": account["email"], "password": DEFAULT_PASSWORD})
     assert refused.json()["code"] == "account.frozen"
     assert app_client.get(f"/v1/recovery-cases/{case_id}", headers={"X-Case-Token": token}).json()["status"] == \
@@ -175,7 +175,8 @@ def test_two_different_agents_must_approve_when_configured(database_url, setting
     with TestClient(create_app(services, deliver_mail=False)) as client:
         first, second = (make_staff(client, services, clock, "support", f"agent{n}@staff.example.com") for n in (1, 2))
         from bastion.accounts.admin import create_account
-        from bastion.mfa import totp, totp_repo
+        from bastion.mfa.totp import otp as totp
+        from bastion.mfa.totp import repo as totp_repo
 
         account_id = create_account(services, "owner@example.com", DEFAULT_PASSWORD, roles=[], verified=True)
         with services.db.transaction() as tx:

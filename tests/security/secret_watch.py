@@ -19,7 +19,8 @@ from typing import Any
 
 from bastion.accounts.passwords import Passwords
 from bastion.logs import DropQueryStrings, JsonFormatter
-from bastion.mfa import backup_codes, totp
+from bastion.mfa.backup_codes import codes as backup_codes
+from bastion.mfa.totp import otp as totp
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 TEST_CLIENT_LOGGERS = ("httpx", "httpcore")

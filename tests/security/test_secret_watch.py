@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bastion.crypto import new_token
-from bastion.mfa import totp
+from bastion.mfa.totp import otp as totp
 from tests.security.secret_watch import WATCH
 
 

@@ -50,7 +50,8 @@ def test_a_known_device_password_sign_in_writes_each_row_once(app_client, accoun
         assert count(f"INSERT INTO {table} ") == 1, table
         assert count(f"UPDATE {table} ") == 0, table  # written in its final state, not written twice
     assert count("INSERT INTO security_events ") <= 2  # risk assessed, signed in (one statement or two)
-    # The account is read once, before the hash, with whether the device is known.
-    assert sum("accounts.password_hash" in words for words in sign_in) == 1
+    # The account is read before the hash, with whether the device is known, and again, locked, in the
+    # transaction that signs in (a freeze or reset meanwhile is seen, or waits: issue 17's review).
+    assert sum("accounts.password_hash" in words for words in sign_in) == 2
     assert count("SELECT devices.") == 0  # the risk history reads the device in its own statement
-    assert len(sign_in) <= 9, "\n".join(sign_in)
+    assert len(sign_in) <= 10, "\n".join(sign_in)

@@ -113,3 +113,34 @@ def test_fifty_concurrent_increments_count_exactly_fifty(store: CounterStore, cl
         results = list(pool.map(lambda _: store.increment("race", timedelta(minutes=10), now), range(50)))
     assert sorted(results) == list(range(1, 51))
     assert store.count("race", now) == 50
+
+
+def test_a_decrement_takes_one_attempt_back_and_never_goes_below_zero(store: CounterStore,
+                                                                       clock: MovableClock) -> None:
+    now = clock.now()
+    for _ in range(3):
+        store.increment("d", timedelta(days=1), now, sliding=True)
+    store.decrement("d", now)
+    assert store.count("d", now) == 2
+    for _ in range(3):
+        store.decrement("d", now)
+    assert store.count("d", now) == 0
+    store.decrement("never-counted", now)
+    assert store.count("never-counted", now) == 0
+
+
+def test_a_hold_is_claimed_only_where_none_is_in_force(store: CounterStore, clock: MovableClock) -> None:
+    now = clock.now()
+    assert store.claim_hold("c", now + timedelta(seconds=30), now)
+    assert not store.claim_hold("c", now + timedelta(seconds=60), now)
+    held = store.held_until("c", now)
+    assert held is not None and abs((held - (now + timedelta(seconds=30))).total_seconds()) < 0.01
+    clock.advance(seconds=31)
+    assert store.claim_hold("c", clock.now() + timedelta(seconds=60), clock.now())
+
+
+def test_of_fifty_concurrent_claims_exactly_one_wins(store: CounterStore, clock: MovableClock) -> None:
+    now = clock.now()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        won = list(pool.map(lambda _: store.claim_hold("claim", now + timedelta(seconds=30), now), range(50)))
+    assert won.count(True) == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.mfa.conftest import enrolled, login, signed_in  # noqa: F401 (fixtures)
-from tests.recovery.conftest import case_link, cancel_token, jpeg, pdf, png
+from tests.recovery.conftest import cancel_token, case_link, jpeg, pdf, png
 from tests.web.test_pages import REFERENCE, csrf_for, hidden
 
 

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.mfa import backup_codes
-from bastion.mfa.factors import has_second_factor
+from bastion.mfa.backup_codes import codes as backup_codes
 from bastion.mfa.flows.notices import record_factor_change
+from bastion.mfa.registry import METHODS
 from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.services import Services
 
@@ -19,7 +19,7 @@ HOLD_AFTER_DISABLING = timedelta(hours=24)
 
 
 def after_factor_removed(services: Services, tx: Tx, account_id: str, client: Client) -> None:
-    if has_second_factor(tx, account_id):
+    if METHODS.has_second_factor(tx, account_id):
         return
     now = services.clock.now()
     backup_codes.void_sets(tx, account_id, now)

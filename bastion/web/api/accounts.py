@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks
 
 from bastion.accounts.signup import start_sign_up, verify_email
-from bastion.web.api.schemas import SignUpIn, StatusOut, TokenIn
+from bastion.web.api.schemas import SignUpIn, StatusOut, VerifyEmailIn
 from bastion.web.deps import ClientDep, ServicesDep
 from bastion.web.openapi import problems
 
@@ -20,7 +20,9 @@ def create_account(body: SignUpIn, services: ServicesDep, client: ClientDep, aft
     return StatusOut(status="verification_sent")
 
 
-@router.post("/verify-email", response_model=StatusOut, responses=problems(400, 410, 422))
-def confirm_email(body: TokenIn, services: ServicesDep, client: ClientDep) -> StatusOut:
-    verify_email(services, body.token, client)
+@router.post("/verify-email", response_model=StatusOut, responses=problems(400, 401, 410, 422, 429))
+def confirm_email(body: VerifyEmailIn, services: ServicesDep, client: ClientDep) -> StatusOut:
+    """Confirm the address with the emailed link's token. An address signed up more than once also
+    needs the `password` of the sign-up the link belongs to (`signup.password_required`)."""
+    verify_email(services, body.token, client, body.password)
     return StatusOut(status="verified")

@@ -10,15 +10,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from bastion.mfa.flows.passkey_sign_in import (
-    passwordless_options,
-    second_factor_options,
-    sign_in_passwordless,
-    sign_in_with_passkey,
-)
-from bastion.mfa.flows.second_factor import sign_in_with_backup_code, sign_in_with_totp
-from bastion.risk.verification import verify_device_code
-from bastion.web.api.mfa_schemas import CodeIn, PasskeyIn, PasskeyOptionsOut, PasswordlessIn
+from bastion.errors import BastionError
+from bastion.mfa.flows.second_factor import sign_in_with_factor
+from bastion.mfa.passkeys.sign_in import passwordless_options, second_factor_options, sign_in_passwordless
+from bastion.mfa.registry import METHODS
+from bastion.risk.device_step import verify_device_code
+from bastion.web.api.mfa_schemas import CodeIn, PasskeyOptionsOut, PasswordlessIn, SecondStepIn
 from bastion.web.api.schemas import FlowOut, LoginOut
 from bastion.web.api.signin import login_answer
 from bastion.web.deps import ClientDep, ServicesDep
@@ -26,6 +23,7 @@ from bastion.web.openapi import problems
 
 router = APIRouter(prefix="/v1/login", tags=["sign-in"])
 FlowId = Annotated[str, Path(max_length=64)]
+MethodPath = Annotated[str, Path(max_length=32, description="`totp`, `backup-code` or `passkey`")]
 # 426 below the minimum app version, 503 during maintenance (REQUIREMENTS 31–32).
 STEP_PROBLEMS = problems(400, 401, 403, 404, 410, 422, 426, 429, 503)
 
@@ -44,30 +42,11 @@ def passwordless_passkey(body: PasswordlessIn, services: ServicesDep, client: Cl
     return login_answer(sign_in_passwordless(services, body.credential, client, remember=body.remember_device))
 
 
-@router.post("/{flow_id}/totp", response_model=LoginOut, response_model_exclude_none=True, responses=STEP_PROBLEMS)
-def second_step_totp(flow_id: FlowId, body: CodeIn, services: ServicesDep, client: ClientDep) -> LoginOut:
-    """The authenticator app's current code."""
-    return login_answer(sign_in_with_totp(services, flow_id, body.code, client))
-
-
-@router.post("/{flow_id}/backup-code", response_model=LoginOut, response_model_exclude_none=True,
-             responses=STEP_PROBLEMS)
-def second_step_backup_code(flow_id: FlowId, body: CodeIn, services: ServicesDep, client: ClientDep) -> LoginOut:
-    """One of the backup codes (each works once)."""
-    return login_answer(sign_in_with_backup_code(services, flow_id, body.code, client))
-
-
 @router.post("/{flow_id}/passkey/options", response_model=PasskeyOptionsOut, response_model_exclude_none=True,
              responses=STEP_PROBLEMS)
 def second_step_passkey_options(flow_id: FlowId, services: ServicesDep) -> PasskeyOptionsOut:
     """WebAuthn request options for the account's passkeys."""
     return PasskeyOptionsOut(public_key=second_factor_options(services, flow_id))
-
-
-@router.post("/{flow_id}/passkey", response_model=LoginOut, response_model_exclude_none=True,
-             responses=STEP_PROBLEMS)
-def second_step_passkey(flow_id: FlowId, body: PasskeyIn, services: ServicesDep, client: ClientDep) -> LoginOut:
-    return login_answer(sign_in_with_passkey(services, flow_id, body.credential, client))
 
 
 @router.post("/{flow_id}/device", response_model=LoginOut, response_model_exclude_none=True,
@@ -79,3 +58,19 @@ def device_verification(flow_id: FlowId, body: CodeIn, services: ServicesDep, cl
     (`device.attempts_exceeded`). Send it from the device that started the sign-in.
     """
     return login_answer(verify_device_code(services, flow_id, body.code, client))
+
+
+@router.post("/{flow_id}/{method}", response_model=LoginOut, response_model_exclude_none=True,
+             responses=STEP_PROBLEMS)
+def second_step(flow_id: FlowId, method: MethodPath, body: SecondStepIn, services: ServicesDep,
+                client: ClientDep) -> LoginOut:
+    """The second step with one of the methods `POST /v1/login` offered: `totp` and `backup-code`
+    take `{code}` (the authenticator's current code; a backup code, each works once), `passkey`
+    takes `{credential}` (the answer to `…/passkey/options`)."""
+    factor = METHODS.at_path(method)
+    if factor is None:
+        raise BastionError("mfa.method_unavailable")
+    proof = body.credential if factor.proof == "credential" else body.code
+    if proof is None:
+        raise BastionError("request.invalid", detail=f"This step takes `{factor.proof}`.")
+    return login_answer(sign_in_with_factor(services, flow_id, factor.name, proof, client))

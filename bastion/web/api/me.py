@@ -108,7 +108,7 @@ def put_anti_phishing_code(body: AntiPhishingIn, session: SessionDep, services: 
     return StatusOut(status="updated")
 
 
-@router.put("/me/password", response_model=RevokedOut, responses=problems(422))
+@router.put("/me/password", response_model=RevokedOut, responses=problems(422, 429))
 def put_password(body: PasswordChangeIn, session: SessionDep, services: ServicesDep, client: ClientDep) -> RevokedOut:
     """Change the password with the current one; other sessions end unless `end_other_sessions` is false."""
     return RevokedOut(revoked=change_password(services, session, body.current_password, body.new_password, client,

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from bastion.mfa.backup_codes.flows import regenerate_backup_codes
 from bastion.mfa.factors import summary
-from bastion.mfa.flows.backup_code_flows import regenerate_backup_codes
-from bastion.mfa.flows.passkey_management import (
+from bastion.mfa.flows.step_up import reauthenticate_with_factor
+from bastion.mfa.passkeys.management import (
     list_passkeys,
     register_passkey,
     registration_options,
     remove_passkey,
     rename_passkey,
 )
-from bastion.mfa.flows.step_up import reauthenticate_with_backup_code, reauthenticate_with_totp
-from bastion.mfa.flows.totp_enrolment import begin_totp_setup, confirm_totp, remove_totp
+from bastion.mfa.totp.enrolment import begin_totp_setup, confirm_totp, remove_totp
 from bastion.sessions.stepup import reauthenticate_with_password
 from bastion.store.models import Passkey
 from bastion.web.api.mfa_schemas import (
@@ -124,9 +124,6 @@ def reauthenticate(body: StepUpIn, session: SessionDep, services: ServicesDep, c
     sensitive changes for the next few minutes."""
     if body.password is not None:
         reauthenticate_with_password(services, session, body.password, client)
-    elif body.totp is not None:
-        reauthenticate_with_totp(services, session, body.totp, client)
     else:
-        assert body.backup_code is not None
-        reauthenticate_with_backup_code(services, session, body.backup_code, client)
+        reauthenticate_with_factor(services, session, *body.factor_proof(), client)
     return StatusOut(status="reauthenticated")

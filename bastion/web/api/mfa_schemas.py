@@ -57,8 +57,11 @@ class PasskeyOptionsOut(BaseModel):
     flow: FlowOut | None = None
 
 
-class PasskeyIn(Body):
-    credential: Credential
+class SecondStepIn(Body):
+    """The proof of the method the path names: `code`, or the passkey's `credential`."""
+
+    code: OneTimeCode | None = None
+    credential: Credential | None = None
 
 
 class PasskeyRegisterIn(Body):
@@ -94,14 +97,27 @@ class PasskeyListOut(BaseModel):
 
 
 class StepUpIn(Body):
-    """Exactly one proof: the password, a current authenticator code, or a backup code."""
+    """Exactly one proof: the password, a current authenticator code, a backup code — or, for any
+    second-factor method, `method` with its `code`."""
 
     password: Password | None = None
     totp: OneTimeCode | None = None
     backup_code: OneTimeCode | None = None
+    method: Annotated[str, StringConstraints(max_length=32)] | None = None
+    code: OneTimeCode | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> StepUpIn:
-        if sum(value is not None for value in (self.password, self.totp, self.backup_code)) != 1:
-            raise ValueError("send exactly one of password, totp or backup_code")
+        proofs = (self.password, self.totp, self.backup_code, self.method)
+        if sum(value is not None for value in proofs) != 1 or (self.method is None) != (self.code is None):
+            raise ValueError("send exactly one of password, totp, backup_code, or method with code")
         return self
+
+    def factor_proof(self) -> tuple[str, str]:
+        """The second-factor method and its code (when the proof is not the password)."""
+        if self.totp is not None:
+            return "totp", self.totp
+        if self.backup_code is not None:
+            return "backup_code", self.backup_code
+        assert self.method is not None and self.code is not None
+        return self.method, self.code

@@ -29,7 +29,7 @@ def request_reset(body: ResetRequestIn, services: ServicesDep, client: ClientDep
     return StatusOut(status="reset_email_sent")
 
 
-@router.post("/confirm", response_model=StatusOut, responses=problems(400, 410, 422))
+@router.post("/confirm", response_model=StatusOut, responses=problems(400, 410, 422, 429))
 def confirm_reset(body: ResetConfirmIn, services: ServicesDep, client: ClientDep) -> StatusOut:
     """Set the new password. Every session ends; nobody is signed in by this."""
     confirm_password_reset(services, body.token, body.new_password, client)

@@ -34,7 +34,7 @@ def freeze_me(session: SessionDep, services: ServicesDep, client: ClientDep) -> 
     return StatusOut(status="frozen")
 
 
-@router.post("/freeze", response_model=StatusOut, responses=problems(400, 410, 422))
+@router.post("/freeze", response_model=StatusOut, responses=problems(400, 410, 422, 429))
 def freeze_from_email(body: TokenIn, services: ServicesDep, client: ClientDep) -> StatusOut:
     """"This wasn't me": the link in a security email freezes the account."""
     freeze_with_link(services, body.token, client)

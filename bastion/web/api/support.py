@@ -12,11 +12,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
 from bastion.errors import BastionError
 from bastion.recovery.password_reset import send_reset_for_support
 from bastion.support.decisions import approve_case, approve_unfreeze, reject_case, unlock_account
 from bastion.support.views import (
-    account_view, case_view, find_reference, list_cases, read_document, search_accounts,
+    account_view,
+    case_view,
+    find_reference,
+    list_cases,
+    read_document,
+    search_accounts,
 )
 from bastion.web.api.admin import ReasonIn, Staff, existing_account_id
 from bastion.web.api.schemas import StatusOut
@@ -87,8 +93,8 @@ def reject(case_id: str, body: ReasonIn, staff: Staff, services: ServicesDep, cl
 
 @router.post("/accounts/{account_id}/unfreeze", response_model=StatusOut)
 def unfreeze(account_id: str, body: ReasonIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
-    """Approve the account's unfreeze request (its documents must be in). It takes effect 2 h after the
-    freeze at the earliest, and a 24 h withdrawal hold follows."""
+    """Approve the account's unfreeze request (its documents must be in). It takes effect
+    `BASTION_UNFREEZE_MIN_HOURS` (2) after the freeze at the earliest, and a 24 h withdrawal hold follows."""
     return StatusOut(status=approve_unfreeze(services, existing_account_id(services, account_id), staff.account_id,
                                              body.reason, client))
 
@@ -98,6 +104,16 @@ def unlock(account_id: str, body: ReasonIn, staff: Staff, services: ServicesDep,
     """Lift the wrong-password pause on the account's email (not the 100-failure switch-off: that needs a reset)."""
     unlock_account(services, existing_account_id(services, account_id), staff.account_id, body.reason, client)
     return StatusOut(status="unlocked")
+
+
+@router.post("/accounts/{account_id}/clear-allowlist", response_model=StatusOut)
+def clear_allowlist(account_id: str, body: ReasonIn, staff: Staff, services: ServicesDep,
+                    client: ClientDep) -> StatusOut:
+    """Clear the IP allowlist of an owner who lost every network on it (check their identity first):
+    sign-in is allowed from any network again, withdrawals are held, and the owner is emailed."""
+    clear_allowlist_by_staff(services, existing_account_id(services, account_id), staff.account_id, body.reason,
+                             client, via="support_api")
+    return StatusOut(status="allowlist_cleared")
 
 
 @router.post("/accounts/{account_id}/password-reset", response_model=StatusOut)

@@ -13,10 +13,12 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
-from bastion.risk.verification import LINK_PATH, peek_device_link, verify_device_link
+from bastion.risk.challenge import LINK_PATH
+from bastion.risk.device_step import peek_device_link, verify_device_link
 from bastion.web.api.schemas import TokenIn
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
+from bastion.web.pages.next_step import next_step_response
 from bastion.web.pages.render import refusal_page
 
 router = APIRouter()
@@ -30,7 +32,7 @@ def _confirm_form(request: Request, token: str, error: BastionError | None = Non
 def device_confirm_page(request: Request, token: str = "") -> Response:
     try:
         body = parse_form(TokenIn, token=token)
-        peek_device_link(request.app.state.services, body.token)
+        peek_device_link(request.app.state.services, body.token, client_from(request))
     except BastionError as error:
         return refusal_page(request, error)
     return _confirm_form(request, body.token)
@@ -39,8 +41,6 @@ def device_confirm_page(request: Request, token: str = "") -> Response:
 @router.post(LINK_PATH)
 def device_confirm_submit(request: Request, token: Annotated[str, Form()] = "",
                           csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
-    from bastion.web.pages.login import next_step_response
-
     try:
         body = parse_form(TokenIn, token=token)
         check_form_csrf(request, csrf_token)

@@ -25,7 +25,8 @@ def _freeze_form(request: Request, token: str, error: BastionError | None = None
 
 
 def _frozen(request: Request) -> Response:
-    response = render(request, "freeze_done.html")
+    response = render(request, "freeze_done.html",
+                      unfreeze_min_hours=request.app.state.services.settings.unfreeze_min_hours)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 

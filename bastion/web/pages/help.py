@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from bastion.errors import BastionError, reason
 from bastion.help import diagnoses
-from bastion.help.guide import BY_SLUG, FORMS, TOPIC_TITLES, TOPICS, Topic
+from bastion.help.guide import BY_SLUG, CASE_REQUEST_FORMS, FORMS, TOPIC_TITLES, TOPICS, Topic
 from bastion.help.references import Explanation, explain_reference
 from bastion.help.resend import resend_device_code, resend_password_reset, resend_verification
 from bastion.ops.announcements import live_announcements
@@ -43,9 +43,13 @@ SENT = {
                   "upload your identity documents. Only the newest link works."),
     "unfreeze": ("Check your inbox", "If the email and password were right and the account is frozen, we emailed "
                  "it a link to upload your identity documents. Only the newest link works."),
+    "allowlist_reset": ("Check your inbox", "If the email and password were right and the account has an IP "
+                        "allowlist, we emailed it a link to upload your identity documents. Only the newest link "
+                        "works."),
 }
 # Recovery requests from the troubleshooter: the case kind, and the page and section their form is on.
-CASE_FORMS = {"mfa_reset": ("lost-phone", "mfa_reset_form"), "unfreeze": ("restricted", "unfreeze_form")}
+CASE_FORMS = {"mfa_reset": ("lost-phone", "mfa_reset_form"), "unfreeze": ("restricted", "unfreeze_form"),
+              "allowlist_reset": ("restricted", "allowlist_reset_form")}
 
 
 def _lookup(request: Request, reference: str) -> tuple[Explanation | None, BastionError | None]:
@@ -91,7 +95,7 @@ def topic_page(request: Request, slug: str, error: BastionError | None = None, *
     context.setdefault("failed", None)
     return public_form_page(request, "help_topic.html", error, topic=topic, live=_live(request, topic),
                             explanation=explanation, lookup_problem=not_found, reference=reference,
-                            titles=TOPIC_TITLES, forms=FORMS, **context)
+                            titles=TOPIC_TITLES, forms=FORMS, case_request_forms=CASE_REQUEST_FORMS, **context)
 
 
 @router.get("/browser")
@@ -152,6 +156,12 @@ def mfa_reset_submit(request: Request, email: FormText = "", password: FormText 
 def unfreeze_submit(request: Request, email: FormText = "", password: FormText = "",
                     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     return _request_case(request, "unfreeze", email, password, csrf_token)
+
+
+@router.post("/allowlist-reset")
+def allowlist_reset_submit(request: Request, email: FormText = "", password: FormText = "",
+                           csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    return _request_case(request, "allowlist_reset", email, password, csrf_token)
 
 
 def _request_case(request: Request, kind: str, email: str, password: str, csrf_token: str) -> Response:

@@ -5,36 +5,25 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from bastion.errors import CATALOGUE, BastionError
+from bastion.errors import BastionError
 from bastion.sessions.tokens import authenticate_session, revoke_sessions
-from bastion.signin.flow import Authenticated, SignInResult
 from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import LoginIn
 from bastion.web.client import client_from, new_device_id, set_device_cookie
 from bastion.web.deps import SESSION_COOKIE, session_from_request
+from bastion.web.oidc.return_to import after_sign_in
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
-from bastion.web.pages.render import refusal_page, render
+from bastion.web.pages.next_step import next_step_response
+from bastion.web.pages.redirects import SIGNED_OUT, see_other, to_login
+from bastion.web.pages.render import refusal_page
 
 router = APIRouter()
 
 FormText = Annotated[str, Form()]
 # Notices after a redirect come from this fixed list: nothing from the address is echoed.
 NOTICES = {"signed-out": "You are signed out."}
-SIGNED_OUT = frozenset({"session.required", "session.invalid", "session.expired", "session.revoked"})
-
-
-def see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def to_login(request: Request, notice: str | None = None) -> RedirectResponse:
-    """Back to sign-in, dropping a cookie that no longer opens a session."""
-    response = see_other(f"/login?done={notice}" if notice else "/login")
-    if SESSION_COOKIE in request.cookies:
-        response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
 
 
 def _login_form(request: Request, email: str = "", remember: bool = False,
@@ -56,7 +45,7 @@ def _signed_in(request: Request) -> bool:
 @router.get("/login")
 def login_page(request: Request, done: str = "") -> Response:
     if _signed_in(request):
-        return see_other("/")
+        return see_other(after_sign_in(request))
     return _login_form(request, notice=NOTICES.get(done))
 
 
@@ -76,35 +65,6 @@ def login_submit(request: Request, email: FormText = "", password: FormText = ""
     response = next_step_response(request, result)
     # The next step must come from this browser: it keeps the device identifier the flow is bound to.
     set_device_cookie(request, response, device)
-    return response
-
-
-def next_step_response(request: Request, result: SignInResult) -> Response:
-    """Signed in: the cookie and home. Otherwise the page for the step the flow asks for."""
-    if isinstance(result, Authenticated):
-        return signed_in_response(request, result)
-    if result.requirement.status == "mfa_required":
-        from bastion.web.pages.second_step import second_step_page
-
-        return second_step_page(request, result.flow.id, list(result.requirement.details.get("methods", [])))
-    if result.requirement.status == "device_verification_required":
-        from bastion.web.pages.second_step import device_code_page
-
-        return device_code_page(request, result.flow.id)
-    reason = CATALOGUE.get(result.requirement.status.replace("_", ".", 1))
-    return render(request, "step.html", reason=reason)
-
-
-def signed_in_response(request: Request, result: Authenticated) -> Response:
-    """303 to the home page with the session cookie; it lasts as long as the session at most."""
-    services = request.app.state.services
-    response = see_other("/")
-    max_age = None
-    if result.session.remember:
-        # "Keep me signed in": survives closing the browser, until the session's absolute expiry.
-        max_age = max(int((result.session.expires_at - services.clock.now()).total_seconds()), 0)
-    response.set_cookie(SESSION_COOKIE, result.token, max_age=max_age, path="/", httponly=True,
-                        samesite="lax", secure=services.settings.cookie_secure)
     return response
 
 

@@ -17,10 +17,11 @@ from pydantic import StringConstraints
 from starlette.responses import Response
 
 from bastion.errors import BastionError
-from bastion.mfa.flows.passkey_sign_in import passwordless_options, second_factor_options, sign_in_passwordless
+from bastion.mfa.passkeys.sign_in import passwordless_options, second_factor_options, sign_in_passwordless
 from bastion.web.api.schemas import Body
 from bastion.web.client import client_from, new_device_id, set_device_cookie
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, public_form_page
+from bastion.web.pages.next_step import next_step_response
 
 router = APIRouter(prefix="/login")
 FormText = Annotated[str, Form()]
@@ -52,8 +53,6 @@ def passwordless_request_options(request: Request) -> Response:
 @router.post("/passkey")
 def passwordless_submit(request: Request, credential: FormText = "", remember: FormText = "",
                         csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
-    from bastion.web.pages.login import next_step_response
-
     keep = remember == "on"
     try:
         check_form_csrf(request, csrf_token)

@@ -1,5 +1,5 @@
-"""The account holder's recovery cases in the browser (REQUIREMENTS 16-17, 28): ask for a 2FA reset
-or an unfreeze with the password, upload the identity documents from the emailed link, follow the
+"""The account holder's recovery cases in the browser (REQUIREMENTS 16-17, 28-29): ask for a 2FA reset,
+an unfreeze or a cleared IP allowlist with the password, upload the identity documents from the emailed link, follow the
 case, and cancel it from any case email ("this wasn't me", which also freezes the account).
 
 Asking answers the same page whatever happened; only the account's mailbox learns more. As with
@@ -10,19 +10,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from bastion.errors import BastionError
-from bastion.recovery.cases import CaseStatus, add_document, cancel_with_link, case_status, request_case
-from bastion.recovery.evidence import DOCUMENT_KINDS, MAX_BYTES
+from bastion.recovery.cases import (CaseStatus, add_document, admit_upload, cancel_with_link, case_status,
+                                    request_case)
+from bastion.recovery.evidence import MAX_BYTES
+from bastion.recovery.kinds import document_labels, hold_hours, wait_hours
 from bastion.web.api.cases import CaseRequestIn
 from bastion.web.api.schemas import TokenIn
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
 from bastion.web.pages.mailbox import mailbox_enabled
 from bastion.web.pages.render import refusal_page, render
+from bastion.web.uploads import multipart_boundary, read_upload, small_urlencoded_form
 
 router = APIRouter(prefix="/recovery")
 FormText = Annotated[str, Form()]
@@ -30,6 +33,7 @@ CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 REQUESTS = {
     "mfa-reset": ("mfa_reset", "Reset two-step sign-in"),
     "unfreeze": ("unfreeze", "Unfreeze your account"),
+    "allowlist": ("allowlist_reset", "Clear your IP allowlist"),
 }
 STATUS_WORDS = {
     "awaiting_documents": "Waiting for your documents", "in_review": "Support is reviewing it",
@@ -41,15 +45,18 @@ NOTICES = {"uploaded": "Thanks, that document is in."}
 
 def _request_form(request: Request, which: str, error: BastionError | None = None, email: str = "") -> Response:
     kind, title = REQUESTS[which]
-    return public_form_page(request, "recovery/request.html", error, which=which, kind=kind, title=title, email=email)
+    settings = request.app.state.services.settings
+    return public_form_page(request, "recovery/request.html", error, which=which, kind=kind, title=title, email=email,
+                            wait_hours=wait_hours(settings, kind), hold_hours=hold_hours(settings, kind),
+                            unfreeze_min_hours=settings.unfreeze_min_hours)
 
 
 def case_page(request: Request, case_id: str, token: str, status: CaseStatus | None = None,
               error: BastionError | None = None, notice: str | None = None) -> Response:
     if status is None:
-        status = case_status(request.app.state.services, case_id, token)
+        status = case_status(request.app.state.services, case_id, token, client_from(request))
     return public_form_page(request, "recovery/case.html", error, case=status, case_id=case_id, token=token,
-                            status_words=STATUS_WORDS, kinds=DOCUMENT_KINDS, notice=notice,
+                            status_words=STATUS_WORDS, kinds=document_labels(status.kind), notice=notice,
                             max_mb=MAX_BYTES // (1024 * 1024))
 
 
@@ -62,17 +69,31 @@ def case(request: Request, case: str = "", token: str = "", done: str = "") -> R
 
 
 @router.post("/case/documents")
-async def upload(request: Request, case: FormText = "", token: FormText = "", kind: FormText = "",
-                 file: Annotated[UploadFile | None, File()] = None, csrf_token: CsrfField = "") -> Response:
-    services, case_id = request.app.state.services, case[:64]
+async def upload(request: Request) -> Response:
+    """The form carries the case, its token and the CSRF token before the file: all are checked, with the
+    case's state and the upload limits, when the file's part begins — before the file is read (issue 18)."""
+    services, client = request.app.state.services, client_from(request)
+    seen: dict[str, str] = {}
+
+    async def admit(fields: dict[str, str]) -> None:
+        seen.update(fields)
+        check_form_csrf(request, fields.get(CSRF_FIELD, ""))
+        access = parse_form(TokenIn, token=fields.get("token", "")).token
+        await run_in_threadpool(admit_upload, services, fields.get("case", "")[:64], access, client,
+                                fields.get("kind", "")[:16])
+
     try:
-        check_form_csrf(request, csrf_token)
-        access = parse_form(TokenIn, token=token).token
-        content = await file.read(MAX_BYTES + 1) if file is not None else b""
-        await run_in_threadpool(add_document, services, case_id, access, kind[:16], content, client_from(request))
+        if multipart_boundary(request) is None:  # not our form, which is multipart: a small form at most
+            check_form_csrf(request, (await small_urlencoded_form(request)).get(CSRF_FIELD, ""))
+            raise BastionError("request.invalid", detail="Send the file with the upload form.")
+        form = await read_upload(request, admit, MAX_BYTES)
+        case_id, access = form.fields["case"][:64], form.fields["token"]
+        await run_in_threadpool(add_document, services, case_id, access, form.fields.get("kind", "")[:16],
+                                form.file, client)
     except BastionError as error:
         try:
-            return await run_in_threadpool(case_page, request, case_id, token[:256], None, error)
+            return await run_in_threadpool(case_page, request, seen.get("case", "")[:64],
+                                           seen.get("token", "")[:256], None, error)
         except BastionError:
             return refusal_page(request, error)
     from bastion.web.pages.login import see_other

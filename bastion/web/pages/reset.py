@@ -14,7 +14,7 @@ from starlette.responses import Response
 from bastion.accounts.passwords import MIN_LENGTH
 from bastion.accounts.repo import normalize_email
 from bastion.errors import BastionError
-from bastion.recovery.password_reset import confirm_password_reset, start_password_reset
+from bastion.recovery.password_reset import check_reset_link, confirm_password_reset, start_password_reset
 from bastion.web.api.recovery import ResetConfirmIn, ResetRequestIn
 from bastion.web.api.schemas import TokenIn
 from bastion.web.client import client_from
@@ -53,11 +53,13 @@ def reset_request_submit(request: Request, email: FormText = "", csrf_token: Csr
 
 @router.get("/confirm")
 def reset_confirm_page(request: Request, token: str = "") -> Response:
+    """A used, replaced or expired link says so before a new password is typed."""
     try:
-        parse_form(TokenIn, token=token)
-    except BastionError:
-        return refusal_page(request, BastionError("token.invalid"))
-    return _form(request, "reset_confirm.html", token=token)
+        body = parse_form(TokenIn, token=token)
+        check_reset_link(request.app.state.services, body.token, client_from(request))
+    except BastionError as error:
+        return refusal_page(request, BastionError("token.invalid") if error.code == "request.invalid" else error)
+    return _form(request, "reset_confirm.html", token=body.token)
 
 
 @router.post("/confirm")

@@ -15,47 +15,38 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
-from bastion.mfa.flows.passkey_sign_in import sign_in_with_passkey
-from bastion.mfa.flows.second_factor import sign_in_with_backup_code, sign_in_with_totp
-from bastion.risk.verification import verify_device_code
+from bastion.mfa.flows.second_factor import sign_in_with_factor
+from bastion.mfa.registry import METHODS
+from bastion.risk.device_step import verify_device_code
 from bastion.web.client import client_from
-from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, public_form_page
+from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf
+from bastion.web.pages.next_step import device_code_page, next_step_response, second_step_page
+from bastion.web.pages.passkey_login import credential_from
 from bastion.web.pages.render import refusal_page
 
 router = APIRouter()
 FormText = Annotated[str, Form()]
 # Refusals after which this sign-in cannot go on: start again from the password.
 FLOW_OVER = frozenset({"flow.expired", "flow.not_found", "mfa.attempts_exceeded", "mfa.locked",
-                       "device.attempts_exceeded", "device.verification_expired"})
-
-
-def second_step_page(request: Request, flow_id: str, methods: list[str], error: BastionError | None = None,
-                     method: str = "") -> Response:
-    """The page for one way of taking the step (the first offered unless chosen), with links to the others."""
-    if method not in methods:
-        method = methods[0] if methods else "totp"
-    return public_form_page(request, "second_step.html", error, flow_id=flow_id, methods=methods, method=method)
+                       "device.attempts_exceeded", "device.locked", "device.verification_expired"})
 
 
 @router.post("/login/second-step")
 def second_step_submit(request: Request, flow_id: FormText = "", method: FormText = "totp", code: FormText = "",
                        methods: FormText = "", credential: FormText = "",
                        csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
-    from bastion.web.pages.login import next_step_response
-    from bastion.web.pages.passkey_login import credential_from
-
     services = request.app.state.services
-    offered = [item for item in methods.split(",") if item in {"totp", "backup_code", "passkey"}]
+    offered = [factor.name for factor in METHODS if factor.name in methods.split(",")]
+    factor = METHODS.get(method)
     flow_id, code = flow_id[:64], code.strip()[:64]
     try:
         check_form_csrf(request, csrf_token)
-        if method == "passkey" and credential:
-            result = sign_in_with_passkey(services, flow_id, credential_from(credential), client_from(request))
-        elif method == "passkey" or not code:  # switching between the ways of taking the step
+        proof = None
+        if factor is not None:
+            proof = (credential_from(credential) if credential else None) if factor.proof == "credential" else code
+        if factor is None or not proof:  # switching between the ways of taking the step
             return second_step_page(request, flow_id, offered, method=method)
-        else:
-            step = sign_in_with_backup_code if method == "backup_code" else sign_in_with_totp
-            result = step(services, flow_id, code, client_from(request))
+        result = sign_in_with_factor(services, flow_id, factor.name, proof, client_from(request))
     except BastionError as error:
         if error.code in FLOW_OVER:
             return refusal_page(request, error)
@@ -63,15 +54,9 @@ def second_step_submit(request: Request, flow_id: FormText = "", method: FormTex
     return next_step_response(request, result)
 
 
-def device_code_page(request: Request, flow_id: str, error: BastionError | None = None) -> Response:
-    return public_form_page(request, "device_code.html", error, flow_id=flow_id)
-
-
 @router.post("/login/device-code")
 def device_code_submit(request: Request, flow_id: FormText = "", code: FormText = "",
                        csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
-    from bastion.web.pages.login import next_step_response
-
     flow_id = flow_id[:64]
     try:
         check_form_csrf(request, csrf_token)

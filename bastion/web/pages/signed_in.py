@@ -19,7 +19,7 @@ from bastion.errors import BastionError
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.admin import ensure_staff
 from bastion.web.deps import csrf_token_for, session_from_request
-from bastion.web.pages.login import SIGNED_OUT, to_login
+from bastion.web.pages.redirects import SIGNED_OUT, to_login
 from bastion.web.pages.render import problem_for, refusal_page, render
 
 # The signed-in areas and their pages, in the order their navigation shows them.
@@ -31,6 +31,7 @@ SECURITY_PAGES = (
     ("/security/password", "Password"),
     ("/security/emails", "Emails"),
     ("/security/allowlist", "IP allowlist"),
+    ("/security/apps", "Connected apps"),
 )
 STAFF_AREAS = (("support", "/support", "Support"), ("admin", "/admin", "Admin"))
 SUPPORT_PAGES = (("/support", "Cases"), ("/support/accounts", "Accounts"), ("/support/references", "References"))
@@ -40,6 +41,7 @@ ADMIN_PAGES = (
     ("/admin/accounts", "Suspensions and bans"),
     ("/admin/announcements", "Announcements"),
     ("/admin/service-keys", "Service keys"),
+    ("/admin/apps", "Apps (OpenID)"),
 )
 SUPPORT = ("support", "admin")
 ADMIN = ("admin",)

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from bastion.accounts.passwords import MIN_LENGTH
 from bastion.accounts.repo import normalize_email
-from bastion.accounts.signup import start_sign_up, verify_email
+from bastion.accounts.signup import confirmation_needs_password, start_sign_up, verify_email
 from bastion.errors import BastionError
 from bastion.web.api.schemas import SignUpIn, TokenIn
 from bastion.web.client import client_from
@@ -53,21 +53,23 @@ def signup_submit(request: Request, email: FormText = "", password: FormText = "
     return page
 
 
-def _confirm_form(request: Request, token: str, error: BastionError | None = None) -> Response:
-    return public_form_page(request, "confirm.html", error, token=token)
+def _confirm_form(request: Request, token: str, needs_password: bool, error: BastionError | None = None) -> Response:
+    return public_form_page(request, "confirm.html", error, token=token, needs_password=needs_password)
 
 
 @router.get("/confirm")
 def confirm_page(request: Request, token: str = "") -> Response:
+    """A dead link says so before anything is pressed; an address signed up twice asks for the password."""
     try:
-        parse_form(TokenIn, token=token)
-    except BastionError:
-        return refusal_page(request, BastionError("token.invalid"))
-    return _confirm_form(request, token)
+        body = parse_form(TokenIn, token=token)
+        needs_password = confirmation_needs_password(request.app.state.services, body.token, client_from(request))
+    except BastionError as error:
+        return refusal_page(request, BastionError("token.invalid") if error.code == "request.invalid" else error)
+    return _confirm_form(request, body.token, needs_password)
 
 
 @router.post("/confirm")
-def confirm_submit(request: Request, token: FormText = "",
+def confirm_submit(request: Request, token: FormText = "", password: FormText = "",
                    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     try:
         body = parse_form(TokenIn, token=token)
@@ -76,9 +78,11 @@ def confirm_submit(request: Request, token: FormText = "",
     try:
         check_form_csrf(request, csrf_token)
     except BastionError as error:
-        return _confirm_form(request, body.token, error)
+        return _confirm_form(request, body.token, bool(password), error)
     try:
-        verify_email(request.app.state.services, body.token, client_from(request))
+        verify_email(request.app.state.services, body.token, client_from(request), password[:1024] or None)
     except BastionError as error:
+        if error.code.startswith("signup.password"):
+            return _confirm_form(request, body.token, True, error)
         return refusal_page(request, error)
     return render(request, "confirm_done.html")

@@ -1,21 +1,26 @@
 """Suspensions and temporary bans (REQUIREMENTS 30): find an account, restrict it with a reason and
-an end, or lift the restriction. Every action is audited with the admin's id."""
+an end, or lift the restriction; clear an IP allowlist whose networks the owner lost (29). Every
+action is audited with the admin's id."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
+from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
 from bastion.accounts.status import reinstate_account, restrict_account
+from bastion.context import Client
 from bastion.errors import BastionError
+from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
 from bastion.support.views import account_view, search_accounts
 from bastion.web.api.admin import ReasonIn, RestrictIn, existing_account_id
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
 from bastion.web.pages.staff import staff_page, typed_time
 
@@ -25,7 +30,9 @@ FormText = Annotated[str, Form()]
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 NOTICES = {"suspended": "The account is suspended and every session has ended.",
            "banned": "The account is banned until the time shown, and every session has ended.",
-           "reinstated": "The restriction is lifted."}
+           "reinstated": "The restriction is lifted.",
+           "allowlist-cleared": "The IP allowlist is cleared: sign-in is allowed from any network. We emailed the "
+                                "owner, and withdrawals are held."}
 
 
 @router.get("")
@@ -78,12 +85,27 @@ def restrict(request: Request, account_id: str, kind: FormText = "", reason: For
 
 @router.post("/{account_id}/reinstate")
 def reinstate(request: Request, account_id: str, reason: FormText = "", csrf_token: CsrfField = "") -> Response:
-    def reinstate_it(session: SessionInfo) -> Response:
+    return _with_reason(request, account_id, reason, csrf_token, "reinstated",
+                        lambda services, target, actor, why, client: reinstate_account(services, target, actor,
+                                                                                       client, why))
+
+
+@router.post("/{account_id}/clear-allowlist")
+def clear_allowlist(request: Request, account_id: str, reason: FormText = "", csrf_token: CsrfField = "") -> Response:
+    return _with_reason(request, account_id, reason, csrf_token, "allowlist-cleared",
+                        lambda services, target, actor, why, client: clear_allowlist_by_staff(
+                            services, target, actor, why, client, via="admin_console"))
+
+
+def _with_reason(request: Request, account_id: str, reason: str, csrf_token: str, done: str,
+                 perform: Callable[[Services, str, str, str, Client], object]) -> Response:
+    """An admin action on an account that needs only a reason: done, then back to the account with its notice."""
+    def perform_it(session: SessionInfo) -> Response:
         body = parse_form(ReasonIn, reason=reason)
         services = request.app.state.services
-        reinstate_account(services, existing_account_id(services, account_id), session.account_id,
-                          client_from(request), body.reason)
-        return see_other(f"{PAGE}/{account_id}?done=reinstated")
+        perform(services, existing_account_id(services, account_id), session.account_id, body.reason,
+                client_from(request))
+        return see_other(f"{PAGE}/{account_id}?done={done}")
 
-    return act(request, csrf_token, PAGE, reinstate_it,
+    return act(request, csrf_token, PAGE, perform_it,
                lambda session, error: account_page(request, session, account_id, error), ADMIN)

@@ -12,7 +12,7 @@ from bastion.ops.announcements import KINDS, live_announcements, publish, withdr
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.ops_admin import AnnouncementIn
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
 from bastion.web.pages.staff import staff_page, typed_time
 from bastion.web.pages.status import KIND_WORDS

@@ -13,7 +13,7 @@ from bastion.ops.client_versions import PLATFORMS, all_policies, set_policy
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.ops_admin import PolicyIn
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
 from bastion.web.pages.staff import staff_page
 

@@ -13,7 +13,7 @@ from bastion.ops import maintenance
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.ops_admin import ScheduleIn, StartIn
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
 from bastion.web.pages.staff import staff_page, time_field, typed_time
 

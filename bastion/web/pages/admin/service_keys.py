@@ -13,7 +13,7 @@ from bastion.sessions.service_keys import create_service_key, list_service_keys,
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.schemas import Body
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
 from bastion.web.pages.staff import staff_page
 

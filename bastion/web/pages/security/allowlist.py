@@ -15,7 +15,7 @@ from bastion.signin.gates import ip_allowed
 from bastion.web.api.restrictions import AllowlistIn
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import account_page, act, notice_for, page_session
 
 router = APIRouter(prefix="/security")

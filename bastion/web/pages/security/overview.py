@@ -10,7 +10,7 @@ from bastion.accounts.settings import has_anti_phishing_code
 from bastion.mfa.factors import summary
 from bastion.recovery.holds import active_restrictions
 from bastion.sessions.tokens import list_sessions
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import account_page, notice_for, page_session
 
 router = APIRouter()
@@ -20,6 +20,8 @@ HOLD_REASONS = {
     "mfa_disabled": "because two-step sign-in was turned off",
     "mfa_reset_completed": "because two-step sign-in was reset through support",
     "unfreeze_completed": "because your account was unfrozen",
+    "allowlist_reset_completed": "because your IP allowlist was cleared at your request",
+    "allowlist_cleared": "because support cleared your IP allowlist",
 }
 NOTICES = {"password": "Your password is changed. We emailed you about it."}
 
@@ -38,7 +40,8 @@ def overview(request: Request, done: str = "") -> Response:
     sessions = len(list_sessions(services, session.account_id))
     return account_page(request, session, "security/overview.html", notice=notice_for(done, NOTICES),
                         factors=factors, holds=holds, other_sessions=sessions - 1,
-                        anti_phishing_set=has_anti_phishing_code(services, session.account_id))
+                        anti_phishing_set=has_anti_phishing_code(services, session.account_id),
+                        unfreeze_min_hours=services.settings.unfreeze_min_hours)
 
 
 @router.get("/security")

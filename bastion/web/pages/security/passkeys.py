@@ -13,14 +13,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-from bastion.mfa.flows.passkey_management import register_passkey, registration_options, remove_passkey, rename_passkey
+from bastion.mfa.passkeys.management import register_passkey, registration_options, remove_passkey, rename_passkey
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.mfa_schemas import PasskeyRegisterIn, PasskeyRenameIn
 from bastion.web.client import client_from
 from bastion.web.deps import session_from_request
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
-from bastion.web.pages.login import see_other
 from bastion.web.pages.passkey_login import credential_from
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.security.two_factor import PAGE, backup_codes_page, two_factor_page
 from bastion.web.pages.signed_in import act
 

@@ -15,7 +15,7 @@ from bastion.risk.words import place_words
 from bastion.sessions.tokens import SessionInfo, list_sessions, revoke_sessions
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD
-from bastion.web.pages.login import see_other, to_login
+from bastion.web.pages.redirects import see_other, to_login
 from bastion.web.pages.signed_in import account_page, act, notice_for, page_session
 
 router = APIRouter(prefix="/security")

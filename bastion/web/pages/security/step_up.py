@@ -1,5 +1,6 @@
-""""Confirm it's you": step-up as a page (REQUIREMENTS 13), with the password, an authenticator
-code or a backup code, then back to the page the change was made from."""
+""""Confirm it's you": step-up as a page (REQUIREMENTS 13), with the password or a code of any
+second-factor method that may confirm it (authenticator app, backup code), then back to the page
+the change was made from."""
 
 from __future__ import annotations
 
@@ -9,18 +10,17 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
-from bastion.mfa.factors import enrolled_methods
-from bastion.mfa.flows.step_up import reauthenticate_with_backup_code, reauthenticate_with_totp
+from bastion.mfa.flows.step_up import reauthenticate_with_factor
+from bastion.mfa.registry import METHODS
 from bastion.sessions.stepup import reauthenticate_with_password
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import SECURITY_PAGES, account_page, page_session
 
 router = APIRouter(prefix="/security/confirm")
 FormText = Annotated[str, Form()]
-STEP_UP_METHODS = ("password", "totp", "backup_code")
 _PAGES = frozenset(path for path, _ in SECURITY_PAGES)
 
 
@@ -33,11 +33,11 @@ def step_up_page(request: Request, session: SessionInfo, back: str, error: Basti
                  method: str = "password") -> Response:
     services = request.app.state.services
     with services.db.transaction() as tx:
-        methods = ["password", *enrolled_methods(tx, session.account_id)]
-    methods = [item for item in STEP_UP_METHODS if item in methods]
-    return account_page(request, session, "security/step_up.html", error, back=safe_back(back),
-                        methods=methods, method=method if method in methods else "password",
-                        minutes=services.settings.reauth_minutes)
+        enrolled = METHODS.enrolled(tx, session.account_id)
+    factors = [factor for factor in METHODS if factor.step_up and factor.name in enrolled]
+    chosen = next((factor for factor in factors if factor.name == method), None)
+    return account_page(request, session, "security/step_up.html", error, back=safe_back(back), factors=factors,
+                        chosen=chosen, minutes=services.settings.reauth_minutes)
 
 
 @router.get("")
@@ -55,10 +55,11 @@ def step_up_submit(request: Request, back: FormText = "/", method: FormText = "p
     if isinstance(session, Response):
         return session
     services, client = request.app.state.services, client_from(request)
-    prove = {"totp": reauthenticate_with_totp, "backup_code": reauthenticate_with_backup_code}.get(
-        method, reauthenticate_with_password)
     try:
-        prove(services, session, secret[:1024], client)
+        if METHODS.get(method) is None:
+            reauthenticate_with_password(services, session, secret[:1024], client)
+        else:
+            reauthenticate_with_factor(services, session, method, secret[:1024], client)
     except BastionError as error:
         return step_up_page(request, session, back, error, method=method)
     return see_other(f"{safe_back(back)}?done=confirmed")

@@ -10,15 +10,15 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
+from bastion.mfa.backup_codes.flows import regenerate_backup_codes
 from bastion.mfa.factors import summary
-from bastion.mfa.flows.backup_code_flows import regenerate_backup_codes
-from bastion.mfa.flows.passkey_management import list_passkeys
-from bastion.mfa.flows.totp_enrolment import TotpSetup, begin_totp_setup, confirm_totp, remove_totp, resume_totp_setup
+from bastion.mfa.passkeys.management import list_passkeys
+from bastion.mfa.totp.enrolment import TotpSetup, begin_totp_setup, confirm_totp, remove_totp, resume_totp_setup
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.mfa_schemas import CodeIn
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import account_page, act, notice_for, page_session
 
 router = APIRouter(prefix="/security")

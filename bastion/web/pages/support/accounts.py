@@ -1,5 +1,6 @@
 """Accounts as support sees them (status, factors by type and date, devices, attempts, cases, holds)
-and what support may do: lift the wrong-password pause, unfreeze after a case, send a reset link.
+and what support may do: lift the wrong-password pause, unfreeze after a case, send a reset link,
+clear an IP allowlist whose networks the owner lost.
 And any refusal by its reference."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
+from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
 from bastion.errors import BastionError
 from bastion.recovery.password_reset import send_reset_for_support
 from bastion.sessions.tokens import SessionInfo
@@ -18,7 +20,7 @@ from bastion.web.api.admin import ReasonIn, existing_account_id
 from bastion.web.client import client_from
 from bastion.web.pages.display import reason_words
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import SUPPORT, act, notice_for, page_session
 from bastion.web.pages.staff import staff_page
 from bastion.web.pages.support.cases import KIND_WORDS, STATE_WORDS
@@ -30,8 +32,10 @@ FormText = Annotated[str, Form()]
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 NOTICES = {"unlock": "The wrong-password pause on this email is lifted.",
            "unfreeze": "The unfreeze is approved: it takes effect at the time shown on the case.",
-           "reset": "A password reset link is on its way to the account's email. Support never sets a password."}
-ACTIONS = ("unlock", "unfreeze", "reset")
+           "reset": "A password reset link is on its way to the account's email. Support never sets a password.",
+           "clear-allowlist": "The IP allowlist is cleared: sign-in is allowed from any network. We emailed the "
+                              "owner, and withdrawals are held."}
+ACTIONS = ("unlock", "unfreeze", "reset", "clear-allowlist")
 
 
 @router.get("/accounts")
@@ -75,6 +79,8 @@ def account_action(request: Request, account_id: str, action: str, reason: FormT
             unlock_account(services, target, session.account_id, body.reason, client)
         elif action == "unfreeze":
             approve_unfreeze(services, target, session.account_id, body.reason, client)
+        elif action == "clear-allowlist":
+            clear_allowlist_by_staff(services, target, session.account_id, body.reason, client, via="support_console")
         else:
             send_reset_for_support(services, target, session.account_id, body.reason, client)
         return see_other(f"{ACCOUNTS}/{target}?done={action}")

@@ -16,7 +16,7 @@ from bastion.web.api.admin import ReasonIn
 from bastion.web.api.support import CASE_STATES
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import SUPPORT, act, notice_for, page_session
 from bastion.web.pages.staff import staff_page
 
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/support")
 PAGE = "/support"
 FormText = Annotated[str, Form()]
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
-KIND_WORDS = {"mfa_reset": "2FA reset", "unfreeze": "Unfreeze"}
+KIND_WORDS = {"mfa_reset": "2FA reset", "unfreeze": "Unfreeze", "allowlist_reset": "IP allowlist reset"}
 STATE_WORDS = {"awaiting_documents": "Waiting for documents", "in_review": "To review", "waiting": "Approved, waiting",
                "completed": "Completed", "rejected": "Rejected", "cancelled": "Cancelled by the owner",
                "expired": "Expired"}

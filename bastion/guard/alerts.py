@@ -1,0 +1,76 @@
+"""Telling the owner about failed secrets: once per burst, with the count (REQUIREMENTS 10, 23).
+
+A single wrong password is never emailed (OWASP Credential Stuffing cheat sheet); the pause it
+leads to is, once. A failed second step after the correct password is emailed (OWASP MFA cheat
+sheet) — but one typo followed by the right code is not news: within a burst (an hour) the owner
+gets one email, when the failures reach `ALERT_AFTER`, or at once when they came from a device or
+place the account has not used. Counting and the "sent" mark are atomic counters of the throttle
+store, so concurrent failures send one email, never one each.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session as Tx
+
+from bastion.accounts.security_emails import send_security_email
+from bastion.audit import record_event
+from bastion.context import Client
+from bastion.services import Services
+from bastion.store.models import Account
+from bastion.throttle.rules import FailureOutcome, counter_key
+
+BURST = timedelta(hours=1)
+ALERT_AFTER = 3
+
+# What a "failed second step" email says went wrong.
+FAILED_SECOND_STEP = {
+    "mfa.code_invalid": "a wrong authenticator code",
+    "mfa.clock_skew": "an authenticator code for a different time (a phone clock that is off)",
+    "mfa.backup_code_invalid": "a wrong or already used backup code",
+    "passkey.invalid": "a passkey that could not be checked",
+    "passkey.user_not_verified": "a passkey without confirming it on the device",
+    "device.code_invalid": "a wrong code from the \"Confirm it's you\" email",
+}
+
+
+def password_paused(services: Services, tx: Tx, account: Account, outcome: FailureOutcome, client: Client,
+                    known_device: bool) -> None:
+    """The pause starts (or the password is switched off): one email and one event, never one per guess."""
+    now = services.clock.now()
+    record_event(tx, now, "signin.paused", account.id, client, consecutive=outcome.consecutive,
+                 disabled=outcome.disabled, scope="device" if known_device else "identifier")
+    send_security_email(services, tx, account.id, "sign_in_locked",
+                        f"sign_in_locked/{account.id}/{outcome.consecutive}/{now:%Y%m%d%H}", client,
+                        count=outcome.consecutive, disabled=outcome.disabled,
+                        reset_link=f"{services.settings.public_url}/password-reset")
+
+
+def second_step_failed(services: Services, account_id: str, code: str, client: Client, new_place: bool) -> bool:
+    """Count a failed second step in the owner's burst; email once per burst. True when emailed.
+
+    Outside any transaction: the counters may live in the same database."""
+    if code not in FAILED_SECOND_STEP:
+        return False
+    now = services.clock.now()
+    store = services.throttle.store
+    count = store.increment(counter_key("alert_burst", account_id), BURST, now)
+    if not (new_place or count >= ALERT_AFTER):
+        return False
+    if store.increment(counter_key("alert_sent", account_id), BURST, now) != 1:
+        return False
+    with services.db.transaction() as tx:
+        record_event(tx, now, "mfa.failed_alert_sent", account_id, client, failures=count, new_place=new_place)
+        send_security_email(services, tx, account_id, "mfa_failed", f"mfa_failed/{account_id}/{now:%Y%m%d%H%M%S}",
+                            client, reason=FAILED_SECOND_STEP[code], count=count, new_place=new_place)
+    return True
+
+
+def second_step_paused(services: Services, tx: Tx, account_id: str, code: str, retry_after: int | None,
+                       client: Client) -> None:
+    """The account's second step (or its emailed device code) is paused: one email as the pause starts."""
+    now = services.clock.now()
+    record_event(tx, now, code, account_id, client, seconds=retry_after)
+    send_security_email(services, tx, account_id, "mfa_locked", f"{code}/{account_id}/{now:%Y%m%d%H%M}", client,
+                        seconds=retry_after or 0, device_code=code == "device.locked")

@@ -1,0 +1,93 @@
+"""What a second-factor method is (REQUIREMENTS 8–13): one protocol every method package implements.
+
+A method (the authenticator app, backup codes, passkeys) says whether an account has it, which
+of its ids make up a trusted device's fingerprint, how a proof is checked and what it uses up,
+how a 2FA reset removes it, what support may see of it, and which of its columns the key ring
+encrypts. Sign-in, step-up, device trust, 2FA-reset completion, support views, key rotation and
+the pages loop over the registered methods (`bastion.mfa.registry`) instead of naming them, so a
+new method is one package, one registration line and its migration.
+
+A proof is checked in two parts, so that whatever it uses once is used in the transaction that
+acts on it: `check` (outside any transaction; it may raise, and may persist what a failure must
+not undo, like a burned TOTP step) returns the `Consume` to run in the completing transaction.
+Budgets and owner alerts are not the method's business: the guard (`bastion.guard.steps`)
+counts every attempt before `check` runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Session as Tx
+
+from bastion.context import Client
+from bastion.crypto.rotation import Protected
+from bastion.errors import BastionError
+from bastion.services import Services
+
+Consume = Callable[[Tx], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ProofContext:
+    services: Services
+    account_id: str
+    client: Client
+    during: str  # "sign_in" or "reauth": where the proof is used (audit, alerts)
+    flow_id: str | None = None  # the sign-in flow a proof must belong to (a passkey's challenge)
+
+
+class ProofCheck(Protocol):
+    """One attempt at a proof; keeps what a refusal's alert needs to know about it."""
+
+    def check(self, now: datetime) -> Consume:
+        """Check the proof (raise the method's refusal); return what to consume once it is acted on."""
+
+    def refused(self, tx: Tx, refusal: BastionError) -> bool:
+        """The method's own alert for a refusal (a reused code, a cloned passkey); True when it sent one."""
+
+    def succeeded(self, tx: Tx) -> None:
+        """After the proof was used (e.g. the "backup code used" email)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MethodWords:
+    """How the sign-in page asks for this method's proof."""
+
+    lead: str
+    switch: str  # the link that switches to this method
+    field_label: str = ""
+    hint: str = ""
+    input: dict[str, str] = field(default_factory=dict)  # the code field's HTML attributes
+
+
+class SecondFactorMethod(Protocol):
+    name: str  # in a flow's `methods`, the API's answers and the audit log: "totp", "passkey", "backup_code"
+    path: str  # the API's step: POST /v1/login/{flow_id}/{path}
+    label: str  # for people: "Authenticator app"
+    proof: str  # what a step's body carries: "code" or "credential"
+    stands_alone: bool  # turns two-step sign-in on by itself (backup codes only stand in for one that does)
+    step_up: bool  # may confirm it's you (POST /v1/reauth)
+    amr: str  # the authentication method reference (RFC 8176) of a sign-in that used it
+    words: MethodWords
+    protected: tuple[Protected, ...]  # its columns encrypted under the key ring (`bastion keys rotate`)
+    # Optional: `enrolled` as an EXISTS on the `account_id` bind parameter, so that the registry asks
+    # every method at once in one round trip (every sign-in asks). None: `enrolled` is called.
+    enrolled_clause: ColumnElement[bool] | None
+
+    def enrolled(self, tx: Tx, account_id: str) -> bool: ...
+
+    def trust_ids(self, tx: Tx, account_id: str) -> list[str]:
+        """Ids whose change revokes trusted devices (they are part of the trust fingerprint)."""
+
+    def start_check(self, context: ProofContext, proof: Any) -> ProofCheck: ...
+
+    def remove_all(self, tx: Tx, account_id: str, now: datetime) -> int:
+        """A completed 2FA reset: remove (or void) every credential of this kind; how many."""
+
+    def support_view(self, tx: Tx, account_id: str) -> list[dict[str, Any]]:
+        """What an agent may see: which exist, added and last used — never a secret."""

@@ -1,0 +1,99 @@
+"""Adding, listing, renaming and removing passkeys (REQUIREMENTS 12, 13).
+
+Adding, renaming and removing need a recent sign-in or step-up, and are audited and emailed. The
+registration challenge is stored (as its hash) for the signed-in account and used once. The first
+second factor of an account comes with a set of backup codes; removing the last one voids them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bastion.accounts.repo import get_account
+from bastion.context import Client
+from bastion.errors import BastionError
+from bastion.mfa.backup_codes import codes as backup_codes
+from bastion.mfa.flows.factor_removal import after_factor_removed
+from bastion.mfa.flows.notices import record_factor_change
+from bastion.mfa.passkeys import repo as passkey_repo
+from bastion.mfa.passkeys import webauthn as passkeys
+from bastion.mfa.registry import METHODS
+from bastion.services import Services
+from bastion.sessions.stepup import require_recent_auth
+from bastion.sessions.tokens import SessionInfo
+from bastion.store.models import Passkey
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    passkey: Passkey
+    backup_codes: list[str] | None  # the first factor's codes, shown once
+
+
+def registration_options(services: Services, session: SessionInfo) -> dict[str, Any]:
+    require_recent_auth(services, session)
+    now = services.clock.now()
+    challenge = passkeys.new_challenge()
+    with services.db.transaction() as tx:
+        account = get_account(tx, session.account_id)
+        existing = [item.credential_id for item in passkey_repo.list_passkeys(tx, account.id)]
+        passkey_repo.store_challenge(tx, passkeys.challenge_hash(challenge), "register", now,
+                                     timedelta(minutes=services.settings.passkey_challenge_minutes),
+                                     account_id=account.id)
+        email = account.email
+    return passkeys.registration_options(passkeys.relying_party(services.settings), session.account_id, email,
+                                         challenge, existing)
+
+
+def register_passkey(services: Services, session: SessionInfo, credential: dict[str, Any], name: str,
+                     client: Client) -> Registered:
+    require_recent_auth(services, session)
+    now = services.clock.now()
+    challenge = passkeys.presented_challenge(credential)
+    if challenge is None:
+        raise BastionError("passkey.registration_failed")
+    with services.db.transaction() as tx:
+        row = passkey_repo.consume_challenge(tx, passkeys.challenge_hash(challenge), "register", now)
+    if row is None or row.account_id != session.account_id:
+        raise BastionError("passkey.registration_failed")
+    new = passkeys.verify_registration(passkeys.relying_party(services.settings), credential, challenge)
+    with services.db.transaction() as tx:
+        first_factor = not METHODS.has_second_factor(tx, session.account_id)
+        passkey = passkey_repo.add_passkey(tx, session.account_id, new, name, now)
+        if passkey is None:
+            raise BastionError("passkey.registration_failed", detail="This passkey is already registered.")
+        codes = None
+        if first_factor or backup_codes.active_set(tx, session.account_id) is None:
+            codes = backup_codes.issue_set(tx, services.keys, session.account_id, now)
+        record_factor_change(services, tx, session.account_id, "passkey_added", client, name=name)
+    return Registered(passkey, codes)
+
+
+def list_passkeys(services: Services, account_id: str) -> list[Passkey]:
+    with services.db.transaction() as tx:
+        return passkey_repo.list_passkeys(tx, account_id)
+
+
+def rename_passkey(services: Services, session: SessionInfo, passkey_id: str, name: str, client: Client) -> Passkey:
+    require_recent_auth(services, session)
+    with services.db.transaction() as tx:
+        if not passkey_repo.rename_passkey(tx, session.account_id, passkey_id, name):
+            raise BastionError("resource.not_found", detail="No such passkey on your account.")
+        record_factor_change(services, tx, session.account_id, "passkey_renamed", client, name=name)
+        passkey = passkey_repo.get_passkey(tx, session.account_id, passkey_id)
+        assert passkey is not None
+        return passkey
+
+
+def remove_passkey(services: Services, session: SessionInfo, passkey_id: str, client: Client) -> None:
+    require_recent_auth(services, session)
+    with services.db.transaction() as tx:
+        passkey = passkey_repo.get_passkey(tx, session.account_id, passkey_id)
+        if passkey is None:
+            raise BastionError("resource.not_found", detail="No such passkey on your account.")
+        name = passkey.name
+        passkey_repo.remove_passkey(tx, session.account_id, passkey_id)
+        record_factor_change(services, tx, session.account_id, "passkey_removed", client, name=name)
+        after_factor_removed(services, tx, session.account_id, client)

@@ -1,0 +1,73 @@
+"""Passkeys as a second-factor method (WebAuthn level 2; REQUIREMENTS 12)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.orm import Session as Tx
+
+from bastion.clock import rfc3339
+from bastion.errors import BastionError
+from bastion.mfa.method import Consume, MethodWords, ProofContext
+from bastion.mfa.passkeys import repo, webauthn
+from bastion.mfa.passkeys.assertion import UsedPasskey, advance_counter, alert_cloned, check_assertion
+from bastion.store.models import Passkey
+
+
+class PasskeyCheck:
+    def __init__(self, context: ProofContext, credential: Any) -> None:
+        self.context = context
+        self.credential = credential if isinstance(credential, dict) else {}
+        self.seen: tuple[UsedPasskey, int] | None = None
+
+    def check(self, now: datetime) -> Consume:
+        context = self.context
+        used, assertion = check_assertion(context.services, self.credential, "second_factor", now)
+        if used.account_id != context.account_id or used.challenge_flow_id != context.flow_id:
+            raise BastionError("passkey.invalid")
+        self.seen = (used, assertion.sign_count)
+        if not webauthn.counter_is_fresh(used.sign_count, assertion.sign_count):
+            raise BastionError("passkey.cloned")
+        return lambda tx: advance_counter(tx, used, assertion.sign_count, now)
+
+    def refused(self, tx: Tx, refusal: BastionError) -> bool:
+        if refusal.code != "passkey.cloned" or self.seen is None:
+            return False
+        used, presented = self.seen
+        alert_cloned(self.context.services, tx, used, presented, self.context.client)
+        return True
+
+    def succeeded(self, tx: Tx) -> None:
+        return None
+
+
+class PasskeyMethod:
+    name = "passkey"
+    path = "passkey"
+    label = "Passkeys"
+    proof = "credential"
+    stands_alone = True
+    step_up = False
+    amr = "hwk"
+    words = MethodWords(lead="Use your passkey: your device asks for its screen lock, fingerprint or face.",
+                        switch="Use a passkey")
+    protected = ()  # public keys: nothing secret to encrypt
+    enrolled_clause = select(Passkey.id).where(Passkey.account_id == bindparam("account_id")).exists()
+
+    def enrolled(self, tx: Tx, account_id: str) -> bool:
+        return tx.execute(select(Passkey.id).where(Passkey.account_id == account_id).limit(1)).first() is not None
+
+    def trust_ids(self, tx: Tx, account_id: str) -> list[str]:
+        return list(tx.execute(select(Passkey.id).where(Passkey.account_id == account_id)).scalars())
+
+    def start_check(self, context: ProofContext, proof: Any) -> PasskeyCheck:
+        return PasskeyCheck(context, proof)
+
+    def remove_all(self, tx: Tx, account_id: str, now: datetime) -> int:
+        return tx.execute(delete(Passkey).where(Passkey.account_id == account_id)).rowcount
+
+    def support_view(self, tx: Tx, account_id: str) -> list[dict[str, Any]]:
+        return [{"type": "passkey", "name": passkey.name, "added_at": rfc3339(passkey.created_at),
+                 "last_used_at": rfc3339(passkey.last_used_at)} for passkey in repo.list_passkeys(tx, account_id)]

@@ -1,0 +1,188 @@
+"""The client registry: the platform's apps that sign people in through Bastion.
+
+A confidential client (a server-side app) gets a secret, shown once and stored as its SHA-256;
+a public client (a mobile or single-page app) has none and must use PKCE. Redirect addresses
+are matched exactly (RFC 9700 §4.1.1), and must be https, http on the loopback interface
+(RFC 8252 §7.3), or, for public clients, an app's own reverse-domain scheme (RFC 8252 §7.1).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, select, update
+
+from bastion.crypto import constant_time_equal, hash_token, new_token
+from bastion.errors import BastionError
+from bastion.oidc.models import OidcClient
+from bastion.services import Services
+
+CLIENT_PREFIX = "app_"
+SECRET_PREFIX = "bcs_"
+SCOPES = ("openid", "email", "restrictions", "offline_access")
+MAX_URIS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class NewClient:
+    name: str
+    redirect_uris: tuple[str, ...]
+    public: bool = False
+    first_party: bool = False
+    allow_offline: bool = False
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    backchannel_logout_uri: str | None = None
+
+
+class RegisteredClient:
+    """A client as authlib's grants and endpoints ask about it (authlib.oauth2.rfc6749.ClientMixin)."""
+
+    def __init__(self, row: OidcClient) -> None:
+        self.row = row
+        self.client_id = row.id
+        self.name = row.name
+        self.public = row.secret_hash is None
+        self.client_metadata = {"post_logout_redirect_uris": list(row.post_logout_redirect_uris)}
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        return None  # OIDC Core §3.1.2.1: redirect_uri is required in every request
+
+    def get_allowed_scope(self, scope: str) -> str:
+        allowed = [item for item in (scope or "").split() if item in SCOPES]
+        if "offline_access" in allowed and not self.row.allow_offline:
+            allowed.remove("offline_access")  # OIDC Core §11: ignored unless the client may have it
+        return " ".join(dict.fromkeys(allowed))
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri in self.row.redirect_uris  # exact string match, nothing normalised
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        stored = self.row.secret_hash
+        return stored is not None and constant_time_equal(stored, hash_token(client_secret))
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if self.public:
+            return method == "none"
+        return method in ("client_secret_basic", "client_secret_post")
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in ("authorization_code", "refresh_token")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_uri(uri: str, public: bool = False, label: str = "redirect address") -> str:
+    """`request.invalid` unless the address is one a client may register."""
+    uri = uri.strip()
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        parts = None
+    fine = parts is not None and len(uri) <= 500 and not parts.fragment and not any(c.isspace() for c in uri)
+    if fine and parts is not None:
+        if parts.scheme == "https":
+            fine = bool(parts.hostname)
+        elif parts.scheme == "http":
+            fine = bool(parts.hostname) and _loopback(parts.hostname or "")
+        else:  # an installed app's own scheme, e.g. com.example.app:/callback
+            fine = public and "." in parts.scheme and label == "redirect address"
+    if not fine:
+        raise BastionError("request.invalid", detail=f"The {label} {uri[:80]!r} is not allowed: use https://, "
+                           "http:// on the loopback interface, or (for a public app) its own reverse-domain scheme.")
+    return uri
+
+
+def _clean(new: NewClient) -> NewClient:
+    name = new.name.strip()
+    if not 1 <= len(name) <= 100:
+        raise BastionError("request.invalid", detail="The name must be 1 to 100 characters.")
+    if not new.redirect_uris or len(new.redirect_uris) > MAX_URIS or len(new.post_logout_redirect_uris) > MAX_URIS:
+        raise BastionError("request.invalid", detail=f"Give 1 to {MAX_URIS} redirect addresses.")
+    backchannel = new.backchannel_logout_uri.strip() if new.backchannel_logout_uri else None
+    return NewClient(
+        name=name,
+        redirect_uris=tuple(dict.fromkeys(check_uri(uri, new.public) for uri in new.redirect_uris)),
+        public=new.public, first_party=new.first_party, allow_offline=new.allow_offline,
+        post_logout_redirect_uris=tuple(dict.fromkeys(
+            check_uri(uri, new.public, "post-logout address") for uri in new.post_logout_redirect_uris)),
+        backchannel_logout_uri=check_uri(backchannel, label="back-channel logout address") if backchannel else None,
+    )
+
+
+def create_client(services: Services, new: NewClient) -> tuple[OidcClient, str | None]:
+    """The new client and, for a confidential one, its secret (shown once, never stored in clear)."""
+    new = _clean(new)
+    secret = None if new.public else new_token(SECRET_PREFIX)
+    row = OidcClient(id=CLIENT_PREFIX + uuid.uuid4().hex[:20], name=new.name,  # public: not a secret
+                     secret_hash=hash_token(secret) if secret else None, first_party=new.first_party,
+                     allow_offline=new.allow_offline, redirect_uris=list(new.redirect_uris),
+                     post_logout_redirect_uris=list(new.post_logout_redirect_uris),
+                     backchannel_logout_uri=new.backchannel_logout_uri, created_at=services.clock.now())
+    with services.db.transaction() as tx:
+        tx.add(row)
+    return row, secret
+
+
+def list_clients(services: Services) -> list[OidcClient]:
+    with services.db.transaction() as tx:
+        return list(tx.execute(select(OidcClient).order_by(OidcClient.created_at)).scalars())
+
+
+def find_client(services: Services, client_id: str) -> OidcClient | None:
+    with services.db.transaction() as tx:
+        return tx.get(OidcClient, client_id[:64])
+
+
+def get_client(services: Services, client_id: str) -> OidcClient:
+    row = find_client(services, client_id)
+    if row is None:
+        raise BastionError("resource.not_found", detail="No such app.")
+    return row
+
+
+def rotate_client_secret(services: Services, client_id: str) -> str:
+    """A new secret for a confidential client; the old one stops working at once."""
+    secret = new_token(SECRET_PREFIX)
+    with services.db.transaction() as tx:
+        changed = tx.execute(update(OidcClient)
+                             .where(OidcClient.id == client_id[:64], OidcClient.secret_hash.is_not(None))
+                             .values(secret_hash=hash_token(secret), secret_rotated_at=services.clock.now())).rowcount
+    if not changed:
+        raise BastionError("resource.not_found", detail="No such confidential app (public apps have no secret).")
+    return secret
+
+
+def delete_client(services: Services, client_id: str) -> bool:
+    """The client and, with it, every grant, token and consent it had (ON DELETE CASCADE)."""
+    with services.db.transaction() as tx:
+        return tx.execute(delete(OidcClient).where(OidcClient.id == client_id[:64])).rowcount == 1
+
+
+def client_view(row: OidcClient) -> dict[str, Any]:
+    """What the CLI's --json and the console show: never a secret."""
+    return {"client_id": row.id, "name": row.name, "type": "public" if row.secret_hash is None else "confidential",
+            "first_party": row.first_party, "offline_access": row.allow_offline,
+            "redirect_uris": list(row.redirect_uris), "post_logout_redirect_uris": list(row.post_logout_redirect_uris),
+            "backchannel_logout_uri": row.backchannel_logout_uri, "created_at": _iso(row.created_at)}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat()

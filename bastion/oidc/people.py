@@ -1,0 +1,38 @@
+"""The account as the provider describes it to apps: `sub` (the account's id: random, stable and
+meaningless outside Bastion), email, and the restrictions a withdrawal service must respect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bastion.recovery.holds import active_restrictions
+from bastion.services import Services
+from bastion.store.models import Account
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: str
+    email: str
+    email_verified: bool
+    status: str
+
+
+def load_person(services: Services, account_id: str) -> Person | None:
+    """The account, while it may still sign in (a frozen, suspended or banned account gets nothing)."""
+    with services.db.transaction() as tx:
+        account = tx.get(Account, account_id)
+        if account is None or account.status != "active":
+            return None
+        return Person(account.id, account.email, account.email_verified_at is not None, account.status)
+
+
+def restrictions_claim(services: Services, person: Person) -> dict[str, Any]:
+    """The `bastion` claim: the account's status and its security holds running now, e.g.
+    `{"kind": "withdrawal", "reason": "password_reset", "until": 1767225600}`."""
+    holds = active_restrictions(services, person.id)
+    return {"status": person.status,
+            "restrictions": [{"kind": hold.kind, "reason": hold.reason, "until": int(hold.until.timestamp())}
+                             for hold in holds],
+            "withdrawals_allowed": not any(hold.kind == "withdrawal" for hold in holds)}

@@ -1,0 +1,69 @@
+"""The emailed device-verification challenge: a 6-digit code and a link (REQUIREMENTS 20).
+
+Valid 15 min; issuing one voids every older open one of the account (only the newest works). The
+code is kept only as a MAC under the key ring (a database dump alone cannot test a guess), the
+link only as its hash.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session as Tx
+
+from bastion.context import Client
+from bastion.crypto import KeyRing, hash_token, new_token
+from bastion.errors import BastionError
+from bastion.risk.geo import Location
+from bastion.risk.notices import send_device_verification
+from bastion.services import Services
+from bastion.store.models import Account, DeviceChallenge, SignInFlow
+from bastion.store.types import new_id
+
+STATE = "device_verification_required"
+LINK_PATH = "/login/device"
+
+
+def code_mac(keys: KeyRing, challenge_id: str, code: str) -> str:
+    return keys.mac("device_code", f"{challenge_id}:{code}")
+
+
+def code_matches(keys: KeyRing, challenge_id: str, code: str, stored: str) -> bool:
+    """Constant time, under every key of the ring (a code issued before a rotation still works)."""
+    return keys.verify_mac("device_code", f"{challenge_id}:{code}", stored)
+
+
+def issue_challenge(services: Services, tx: Tx, flow: SignInFlow, account: Account, client: Client,
+                    location: Location, now: datetime) -> None:
+    tx.execute(update(DeviceChallenge).where(DeviceChallenge.account_id == account.id,
+                                             DeviceChallenge.used_at.is_(None)).values(used_at=now))
+    minutes = services.settings.device_verification_minutes
+    challenge_id, code, token = new_id(), f"{secrets.randbelow(10**6):06d}", new_token()
+    tx.flush()  # a flow started in this transaction is written before the challenge that refers to it
+    tx.add(DeviceChallenge(id=challenge_id, account_id=account.id, flow_id=flow.id,
+                           code_mac=code_mac(services.keys, challenge_id, code), link_hash=hash_token(token),
+                           attempts=0, created_at=now, expires_at=now + timedelta(minutes=minutes)))
+    send_device_verification(services, tx, account, client, location, now, challenge_id, code,
+                             f"{services.settings.public_url}{LINK_PATH}?token={token}", minutes)
+
+
+def open_challenge(tx: Tx, flow_id: str, now: datetime) -> DeviceChallenge:
+    # The open one: issuing a code closes the older ones, which may share its timestamp.
+    challenge = tx.execute(select(DeviceChallenge).where(DeviceChallenge.flow_id == flow_id,
+                                                         DeviceChallenge.used_at.is_(None))
+                           .order_by(DeviceChallenge.created_at.desc()).limit(1)).scalar_one_or_none()
+    if challenge is None or challenge.expires_at <= now:
+        raise BastionError("device.verification_expired")
+    return challenge
+
+
+def challenge_by_link(tx: Tx, token: str, now: datetime) -> DeviceChallenge:
+    challenge = tx.execute(select(DeviceChallenge).where(DeviceChallenge.link_hash == hash_token(token))
+                           ).scalar_one_or_none()
+    if challenge is None:
+        raise BastionError("token.invalid")
+    if challenge.used_at is not None or challenge.expires_at <= now:
+        raise BastionError("device.verification_expired")
+    return challenge

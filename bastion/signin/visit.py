@@ -1,0 +1,28 @@
+"""One request's part in a sign-in: who sent it, and the service's gates as they stood when it came.
+
+Read once per request, outside any transaction (both may read the database): a client below the
+minimum app version is refused here (`client.outdated`, REQUIREMENTS 32), before anything else;
+the maintenance window is judged by the service gate stage once the account is known
+(REQUIREMENTS 31: staff may still sign in).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bastion.context import Client
+from bastion.ops.client_versions import check_client_version
+from bastion.ops.maintenance import Window, current_window
+from bastion.services import Services
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    client: Client
+    window: Window | None  # the maintenance window in progress, if any
+    update_available: dict[str, str] | None  # below the recommended app version
+
+
+def arrive(services: Services, client: Client) -> Visit:
+    update = check_client_version(services, client)
+    return Visit(client, current_window(services), update)

@@ -1,0 +1,84 @@
+"""The admin console's app registry: the platform's apps that sign people in through Bastion
+(the same as `bastion oidc client …`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from bastion.errors import BastionError
+from bastion.oidc.clients import NewClient, client_view, create_client, delete_client, list_clients, rotate_client_secret
+from bastion.sessions.tokens import SessionInfo
+from bastion.web.pages.forms import CSRF_FIELD
+from bastion.web.pages.login import see_other
+from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
+from bastion.web.pages.staff import staff_page
+
+router = APIRouter(prefix="/admin/apps")
+PAGE = "/admin/apps"
+CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
+FormText = Annotated[str, Form()]
+NOTICES = {"deleted": "The app is deleted: its tokens, consents and sign-ins through it ended with it."}
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    return tuple(line.strip() for line in text.replace(",", "\n").splitlines() if line.strip())
+
+
+def apps_page(request: Request, session: SessionInfo, error: BastionError | None = None, notice: str | None = None,
+              created: tuple[str, str, str | None] | None = None, typed: dict[str, str] | None = None) -> Response:
+    services = request.app.state.services
+    return staff_page(request, session, "oidc/admin_apps.html", PAGE, error, notice,
+                      apps=[client_view(row) for row in list_clients(services)], created=created,
+                      typed=typed or {}, issuer=services.settings.public_url)
+
+
+@router.get("")
+def apps(request: Request, done: str = "") -> Response:
+    session = page_session(request, roles=ADMIN)
+    if isinstance(session, Response):
+        return session
+    return apps_page(request, session, notice=notice_for(done, NOTICES))
+
+
+@router.post("")
+def create(request: Request, name: FormText = "", redirect_uris: FormText = "", post_logout_redirect_uris: FormText = "",
+           backchannel_logout_uri: FormText = "", kind: FormText = "confidential", first_party: FormText = "",
+           offline: FormText = "", csrf_token: CsrfField = "") -> Response:
+    typed = dict(name=name[:100], redirect_uris=redirect_uris[:4000], post_logout_redirect_uris=post_logout_redirect_uris[:4000],
+                 backchannel_logout_uri=backchannel_logout_uri[:500], kind=kind, first_party=first_party, offline=offline)
+
+    def create_it(session: SessionInfo) -> Response:
+        row, secret = create_client(request.app.state.services, NewClient(
+            name=name[:200], redirect_uris=_lines(redirect_uris[:4000]), public=kind == "public",
+            first_party=first_party == "on", allow_offline=offline == "on",
+            post_logout_redirect_uris=_lines(post_logout_redirect_uris[:4000]),
+            backchannel_logout_uri=backchannel_logout_uri[:500] or None))
+        # The secret is shown on this answer only: it is stored as a hash.
+        return apps_page(request, session, created=(row.name, row.id, secret))
+
+    return act(request, csrf_token, PAGE, create_it,
+               lambda session, error: apps_page(request, session, error, typed=typed), ADMIN)
+
+
+@router.post("/{client_id}/rotate-secret")
+def rotate(request: Request, client_id: str, csrf_token: CsrfField = "") -> Response:
+    def rotate_it(session: SessionInfo) -> Response:
+        services = request.app.state.services
+        secret = rotate_client_secret(services, client_id)
+        name = next((row.name for row in list_clients(services) if row.id == client_id), client_id)
+        return apps_page(request, session, created=(name, client_id, secret))
+
+    return act(request, csrf_token, PAGE, rotate_it, lambda session, error: apps_page(request, session, error), ADMIN)
+
+
+@router.post("/{client_id}/delete")
+def delete(request: Request, client_id: str, csrf_token: CsrfField = "") -> Response:
+    def delete_it(session: SessionInfo) -> Response:
+        if not delete_client(request.app.state.services, client_id):
+            raise BastionError("resource.not_found", detail="No such app, or it is already deleted.")
+        return see_other(f"{PAGE}?done=deleted")
+
+    return act(request, csrf_token, PAGE, delete_it, lambda session, error: apps_page(request, session, error), ADMIN)

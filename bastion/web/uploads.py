@@ -1,0 +1,171 @@
+"""A multipart upload read as it arrives, so that a refusal comes before the file does.
+
+FastAPI reads a whole form before the endpoint runs: an upload with a made-up case token cost
+its full 10 MB, and the file's check, before being refused (issue 18). Here the body is parsed
+as it streams in, with python-multipart (the parser FastAPI itself uses): the small fields that
+come before the file are collected, `admit` runs on them when the file's part begins — before
+any of its bytes are kept — and a refusal there answers at once, leaving the rest of the body
+unread (the server discards it). Past `max_bytes` the file is refused without reading further.
+
+Browsers send a form's fields in document order, so the page's form puts the file last;
+API clients may send the case token in a header and be admitted before the body is read at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect, Request
+
+from bastion.errors import BastionError
+
+MAX_FIELDS = 8
+MAX_FIELD_BYTES = 1024  # a case id, a token, a kind, a CSRF token
+
+
+@dataclass
+class Upload:
+    fields: dict[str, str]
+    file: bytes
+    has_file: bool
+
+
+@dataclass
+class _Part:
+    headers: dict[bytes, bytes] = field(default_factory=dict)
+    name: str = ""
+    is_file: bool = False
+    data: bytearray = field(default_factory=bytearray)
+
+
+class _Reader:
+    """python-multipart's callbacks, keeping the fields and (once admitted) the one file."""
+
+    def __init__(self, file_field: str, max_bytes: int) -> None:
+        self.file_field, self.max_bytes = file_field, max_bytes
+        self.fields: dict[str, str] = {}
+        self.part = _Part()
+        self.header_name = bytearray()
+        self.header_value = bytearray()
+        self.file = bytearray()
+        self.file_started = self.file_done = False
+        self.before_file: dict[str, str] = {}  # the fields sent before the file: what `admit` sees
+        self.too_large = False
+        self.problem: BastionError | None = None
+
+    def callbacks(self) -> dict[str, Callable[..., None]]:
+        return {
+            "on_part_begin": self.on_part_begin, "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value, "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished, "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+        }
+
+    def refuse(self, detail: str) -> None:
+        self.problem = self.problem or BastionError("request.invalid", detail=detail)
+
+    def on_part_begin(self) -> None:
+        self.part = _Part()
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.header_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self.part.headers[bytes(self.header_name).lower()] = bytes(self.header_value)
+        self.header_name, self.header_value = bytearray(), bytearray()
+
+    def on_headers_finished(self) -> None:
+        disposition, options = parse_options_header(self.part.headers.get(b"content-disposition", b""))
+        name = options.get(b"name")
+        if disposition != b"form-data" or name is None:
+            self.refuse("Each part of the form needs a Content-Disposition with its name.")
+            return
+        self.part.name = name.decode("utf-8", "replace")
+        self.part.is_file = self.part.name == self.file_field
+        if self.part.is_file:
+            if self.file_started:
+                self.refuse("Send one file per upload.")
+            self.file_started = True
+            self.before_file = dict(self.fields)
+        elif len(self.fields) >= MAX_FIELDS:
+            self.refuse("The form has too many fields.")
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.problem is not None:
+            return
+        if self.part.is_file:
+            if len(self.file) + (end - start) > self.max_bytes:
+                self.too_large = True
+                return
+            self.file += data[start:end]
+        else:
+            if len(self.part.data) + (end - start) > MAX_FIELD_BYTES:
+                self.refuse(f"The field `{self.part.name[:32]}` is too long.")
+                return
+            self.part.data += data[start:end]
+
+    def on_part_end(self) -> None:
+        if self.part.is_file:
+            self.file_done = True
+        elif self.part.name and self.problem is None:
+            self.fields[self.part.name] = self.part.data.decode("utf-8", "replace")
+
+
+async def small_urlencoded_form(request: Request, limit: int = 8192) -> dict[str, str]:
+    """A form posted urlencoded (not our upload form): its fields, reading at most `limit` bytes."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BastionError("request.invalid", detail="Send the file with the upload form.")
+    return {key: values[0] for key, values in parse_qs(body.decode("latin-1"), max_num_fields=MAX_FIELDS).items()}
+
+
+def multipart_boundary(request: Request) -> bytes | None:
+    content_type, options = parse_options_header(request.headers.get("content-type", ""))
+    return options.get(b"boundary") if content_type == b"multipart/form-data" else None
+
+
+async def read_upload(request: Request, admit: Callable[[dict[str, str]], Awaitable[None]], max_bytes: int,
+                      file_field: str = "file") -> Upload:
+    """The form's fields and its one file. `admit(fields)` runs once, on the fields before the file
+    (or on all of them when there is no file), before the file's bytes are kept; its refusal ends
+    the request. A file over `max_bytes` is refused (`evidence.too_large`) as soon as it gets there."""
+    boundary = multipart_boundary(request)
+    if not boundary:
+        raise BastionError("request.invalid", detail="Send the file as multipart/form-data.")
+    reader = _Reader(file_field, max_bytes)
+    try:
+        parser = MultipartParser(boundary, reader.callbacks())
+    except (MultipartParseError, ValueError) as error:
+        raise BastionError("request.invalid", detail="The multipart boundary is not valid.") from error
+    admitted = False
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+            if reader.problem is not None:
+                raise reader.problem
+            if reader.file_started and not admitted:
+                await admit(reader.before_file)
+                admitted = True
+            if reader.too_large:
+                raise BastionError("evidence.too_large")
+        parser.finalize()
+    except MultipartParseError as error:
+        raise BastionError("request.invalid", detail="The multipart body is malformed.") from error
+    except ClientDisconnect as error:
+        raise BastionError("request.invalid", detail="The upload was cut short.") from error
+    if reader.problem is not None:
+        raise reader.problem
+    if not admitted:
+        await admit(dict(reader.fields))
+    if reader.file_started and not reader.file_done:
+        raise BastionError("request.invalid", detail="The upload was cut short.")
+    return Upload(reader.fields, bytes(reader.file), reader.file_started)

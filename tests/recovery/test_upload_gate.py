@@ -1,0 +1,214 @@
+"""Issue 18, finding 2: an upload's case link, its case's state and the upload limits are checked
+before its file is read — over the API (`X-Case-Token`: before any of the body) and from the page
+(the form's fields come first: before the file's part) — and a live server answers a wrong link
+while the 10 MB it announced are still to come."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tests.conftest import DEFAULT_PASSWORD
+from tests.help.conftest import lab_factory  # noqa: F401 (fixture)
+from tests.notify import free_port
+from tests.recovery.conftest import case_link, png, upload, upload_all
+from tests.web.test_pages import hidden
+
+WRONG = "w" * 43
+BOUNDARY = "boundary7MA4YWxkTrZu0gW"
+
+
+class BodyWatch:
+    """An ASGI wrapper that serves the body in the given chunks and counts how many were asked for."""
+
+    def __init__(self, app: ASGIApp, chunks: list[bytes] | None = None) -> None:
+        self.app, self.chunks, self.asked = app, chunks, 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def watched() -> Message:
+            self.asked += 1
+            if self.chunks is None:
+                return await receive()
+            index = self.asked - 1
+            return {"type": "http.request", "body": self.chunks[index] if index < len(self.chunks) else b"",
+                    "more_body": index + 1 < len(self.chunks)}
+
+        await self.app(scope, watched, send)
+
+
+def multipart(fields: dict[str, str], file: bytes | None = None, name: str = "file") -> bytes:
+    parts = [f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{key}\"\r\n\r\n{value}\r\n".encode()
+             for key, value in fields.items()]
+    if file is not None:
+        parts.append(f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"id.png\"\r\n"
+                     f"Content-Type: image/png\r\n\r\n".encode() + file + b"\r\n")
+    return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
+
+
+FORM = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+
+
+@pytest.fixture
+def open_case(app_client, enrolled, mailbox):  # type: ignore[no-untyped-def]
+    account = enrolled()
+    app_client.post("/v1/mfa-reset", json={"email": account["email"], "password": DEFAULT_PASSWORD})
+    return case_link(mailbox, account["email"])
+
+
+def test_a_wrong_case_token_is_refused_before_any_of_the_body_is_read(app_client, open_case) -> None:
+    case_id, token = open_case
+    watch = BodyWatch(app_client.app)
+    client = TestClient(watch, raise_server_exceptions=False)
+    answer = client.post(f"/v1/mfa-reset/{case_id}/documents", headers={**FORM, "X-Case-Token": WRONG},
+                         content=multipart({"kind": "id_front"}, png()))
+    assert answer.status_code == 400 and answer.json()["code"] == "token.invalid", answer.text
+    assert watch.asked == 0
+    # The right token reads it.
+    answer = client.post(f"/v1/mfa-reset/{case_id}/documents", headers={**FORM, "X-Case-Token": token},
+                         content=multipart({"kind": "id_front"}, png()))
+    assert answer.status_code == 201 and watch.asked > 0
+
+
+def test_a_closed_case_is_refused_before_the_body_is_read(app_client, open_case, staff) -> None:
+    case_id, token = open_case
+    upload_all(app_client, case_id, token)
+    agent = staff()
+    app_client.post(f"/v1/support/cases/{case_id}/reject", headers=agent["headers"], json={"reason": "blurred photos"})
+    watch = BodyWatch(app_client.app)
+    answer = TestClient(watch, raise_server_exceptions=False).post(
+        f"/v1/mfa-reset/{case_id}/documents", headers={**FORM, "X-Case-Token": token},
+        content=multipart({"kind": "id_front"}, png()))
+    assert answer.status_code == 409 and answer.json()["code"] == "case.closed"
+    assert watch.asked == 0
+
+
+def test_a_token_in_the_form_is_checked_before_the_file_part_is_read(app_client, open_case) -> None:
+    case_id, _ = open_case
+    head, file_part = multipart({"token": WRONG, "kind": "id_front"}, png()).split(b"\x89PNG", 1)
+    watch = BodyWatch(app_client.app, [head + b"\x89PNG", file_part])
+    answer = TestClient(watch, raise_server_exceptions=False).post(
+        f"/v1/mfa-reset/{case_id}/documents", headers=FORM, content=b"served by the watch")
+    assert answer.json()["code"] == "token.invalid"
+    assert watch.asked == 1  # the first chunk only: the file's bytes were never asked for
+
+
+def test_a_token_sent_after_the_file_is_refused(app_client, open_case) -> None:
+    case_id, token = open_case
+    body = multipart({"kind": "id_front"}, png()).replace(f"--{BOUNDARY}--".encode(), multipart({"token": token}))
+    answer = app_client.post(f"/v1/mfa-reset/{case_id}/documents", headers=FORM, content=body)
+    assert answer.status_code == 400 and answer.json()["code"] == "token.invalid"
+    assert "before the file" in answer.json()["detail"]
+
+
+def test_the_page_checks_the_case_link_before_the_file_arrives(app_client, open_case) -> None:
+    case_id, token = open_case
+    page = app_client.get(f"/recovery/case?case={case_id}&token={token}")
+    fields = {"csrf_token": hidden(page.text), "case": case_id, "token": WRONG, "kind": "id_front"}
+    head, file_part = multipart(fields, png()).split(b"\x89PNG", 1)
+    watch = BodyWatch(app_client.app, [head + b"\x89PNG", file_part])
+    client = TestClient(watch, raise_server_exceptions=False, cookies=app_client.cookies)
+    answer = client.post("/recovery/case/documents", headers=FORM, content=b"served by the watch")
+    assert answer.status_code == 400 and "Link not valid" in answer.text
+    assert watch.asked == 1
+    # With the right link, the same form uploads.
+    fields["token"] = token
+    done = app_client.post("/recovery/case/documents", headers=FORM, content=multipart(fields, png()),
+                           follow_redirects=False)
+    assert done.status_code == 303 and "done=uploaded" in done.headers["location"]
+
+
+def test_malformed_forms_are_refused_with_a_reason(app_client, open_case) -> None:
+    case_id, token = open_case
+    path, headers = f"/v1/mfa-reset/{case_id}/documents", {"X-Case-Token": token}
+    for content, content_type in (
+        (b"kind=id_front", "application/x-www-form-urlencoded"),
+        (b"--x\r\nno headers at all", "multipart/form-data; boundary=x"),
+        (multipart({"kind": "id_front"}, png()) + b"", f"multipart/form-data; boundary={'b' * 300}"),
+        (multipart({"kind": "id_front"}, png())[:-40], FORM["Content-Type"]),  # cut short
+        (multipart({"kind": "id_front", "f1": "1", "f2": "2", "f3": "3", "f4": "4", "f5": "5", "f6": "6", "f7": "7",
+                    "f8": "8"}, png()), FORM["Content-Type"]),
+        (multipart({"kind": "x" * 5000}, png()), FORM["Content-Type"]),
+        (multipart({"kind": "id_front"}), FORM["Content-Type"]),  # no file
+    ):
+        answer = app_client.post(path, headers={**headers, "Content-Type": content_type}, content=content)
+        assert answer.status_code in (400, 422), (content[:60], answer.text)
+        assert answer.json()["code"] == "request.invalid", answer.text
+    two_files = multipart({"kind": "id_front"}, png()).replace(f"--{BOUNDARY}--\r\n".encode(),
+                                                              multipart({}, png())[:-len(BOUNDARY) - 6] +
+                                                              f"--{BOUNDARY}--\r\n".encode())
+    assert app_client.post(path, headers={**headers, **FORM}, content=two_files).json()["code"] == "request.invalid"
+
+
+def test_uploads_are_limited_per_case_and_per_ip(lab_factory) -> None:  # noqa: F811
+    lab = lab_factory(rate_limits="2/1h/upload_case,4/1h/upload_ip")
+    case_id, token = lab.open_case(lab.enrolled())
+    assert [upload(lab.client, case_id, token, "id_front", png()).status_code for _ in range(3)] == [201, 201, 429]
+    # Wrong links count against the IP before they are even looked up.
+    assert upload(lab.client, case_id, WRONG, "id_front", png()).json()["code"] == "token.invalid"
+    refused = upload(lab.client, case_id, WRONG, "id_front", png())
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited" and refused.headers["retry-after"]
+
+
+# --- A live server -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_server(services) -> Iterator[int]:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    from bastion.web.app import create_app
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(services, deliver_mail=False), host="127.0.0.1", port=port,
+                                           log_level="warning", ws="none", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="uvicorn-uploads", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield port
+    server.should_exit = True
+    thread.join(10)
+
+
+def answer_before_the_body(port: int, head: bytes, first_part: bytes = b"") -> bytes:
+    """Send the request's head (announcing 10 MB) and at most the form's first part, then read the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(head + first_part)
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}") and b"</html>" not in answer:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        return answer
+
+
+def test_a_live_server_answers_a_wrong_link_while_the_10_mb_are_still_to_come(live_server, app_client,
+                                                                            open_case) -> None:
+    case_id, _ = open_case
+    announced = 10 * 1024 * 1024
+    head = (f"POST /v1/mfa-reset/{case_id}/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Case-Token: {WRONG}\r\n"
+            f"Content-Type: {FORM['Content-Type']}\r\nContent-Length: {announced}\r\n\r\n").encode()
+    answer = answer_before_the_body(live_server, head)
+    assert answer.startswith(b"HTTP/1.1 400") and b'"code":"token.invalid"' in answer, answer[:400]
+
+    page = app_client.get(f"/recovery/case?case={case_id}&token={open_case[1]}")
+    fields = {"csrf_token": hidden(page.text), "case": case_id, "token": WRONG, "kind": "id_front"}
+    first_part = multipart(fields, b"")[: -len(f"\r\n--{BOUNDARY}--\r\n")]
+    cookie = "; ".join(f"{name}={value}" for name, value in app_client.cookies.items())
+    head = (f"POST /recovery/case/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
+            f"Content-Type: {FORM['Content-Type']}\r\nContent-Length: {announced}\r\n\r\n").encode()
+    answer = answer_before_the_body(live_server, head, first_part)
+    assert answer.startswith(b"HTTP/1.1 400") and b"Link not valid" in answer, answer[:400]
