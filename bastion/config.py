@@ -6,6 +6,7 @@ Validated at start-up; `BASTION_ENV=prod` refuses insecure combinations.
 from __future__ import annotations
 
 import ipaddress
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -82,12 +83,11 @@ class Settings(BaseSettings):
     lockout_max_delay: str = "15m"
     ip_lockout: str = "15m"
     password_disable_after: int = Field(100, ge=2)
-    # Admission control for password hashing: hashes in flight and waiting, per process.
+    # Admission control for password hashing (bastion/throttle/admission.py): hashes run at once
+    # per process, and the longest a device Bastion does not recognise is asked to wait for its
+    # turn (the queue's expected wait, from the measured hash time) before the door answers 429.
     hash_concurrency: int = Field(0, ge=0, description="0: one per CPU core")
-    hash_queue: int = Field(32, ge=0)
-    # Sign-ins from devices Bastion does not recognise allowed in flight per process before
-    # the door answers a fast 429 (0: the hash concurrency).
-    signin_admission_limit: int = Field(0, ge=0)
+    signin_queue_seconds: float = Field(2.0, gt=0, le=30)
 
     # Risk-based sign-in (REQUIREMENTS 18–21; bastion/risk/policy.py).
     risk_policy: str = ("anonymizer=deny,impossible_travel=verify,new_country=verify,new_device=allow,"
@@ -274,7 +274,22 @@ def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+# Settings that were replaced: refused at start rather than silently ignored, so nobody believes
+# a limit holds that no longer exists.
+REPLACED = {
+    "BASTION_HASH_QUEUE": "the hash queue is bounded by time now: set BASTION_SIGNIN_QUEUE_SECONDS",
+    "BASTION_SIGNIN_ADMISSION_LIMIT": "the door admits by the queue's expected wait now: set "
+                                      "BASTION_SIGNIN_QUEUE_SECONDS",
+}
+
+
 def load_settings(**overrides: object) -> Settings:
+    from dotenv import dotenv_values
+
+    present = {**dotenv_values(".env"), **os.environ}
+    stale = [f"{name} is no longer used ({why})" for name, why in REPLACED.items() if name in present]
+    if stale:
+        raise ConfigError("; ".join(stale))
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValueError as error:

@@ -69,7 +69,7 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
         ),
         throttle=SignInThrottle(build_store(settings, database), settings),
-        hash_gate=HashGate(settings.hash_concurrency or os.cpu_count() or 1, settings.hash_queue),
+        hash_gate=HashGate(settings.hash_concurrency or os.cpu_count() or 1, settings.signin_queue_seconds),
         session_cache=SessionCache(database, settings.session_cache_seconds, settings.session_cache_size,
                                    settings.redis_url),
     )

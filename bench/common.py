@@ -6,6 +6,7 @@ step has a deadline. Scripts import this as `common` (they put bench/ on sys.pat
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -74,8 +75,9 @@ def stop_group(process: subprocess.Popen, grace: float = 25.0) -> None:  # type:
         process.wait()
 
 
-def pinned(command: Sequence[str], cpu: int | None) -> list[str]:
-    """`command` run on one core (taskset), so server and load generator do not share one."""
+def pinned(command: Sequence[str], cpu: int | str | None) -> list[str]:
+    """`command` run on one core (taskset; or a list such as "0,1"), so server and load generator do
+    not share one."""
     if cpu is None or shutil.which("taskset") is None:
         return list(command)
     return ["taskset", "-c", str(cpu), *command]
@@ -131,6 +133,20 @@ def plain_dsn(database_url: str) -> str:
     return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+def serve_as_bastion_serves(factory: Callable[[], object], description: str, default_port: int) -> None:
+    """Serve the app `factory` makes with uvicorn and the options of `bastion serve --workers 1`
+    (`--host`, `--port` from the command line): the benchmarks' servers all serve alike."""
+    import uvicorn
+
+    from bastion.cli import serve_options
+
+    parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=default_port)
+    args = parser.parse_args()
+    uvicorn.run(factory, factory=True, host=args.host, port=args.port, **serve_options(workers=1))
+
+
 # Load -------------------------------------------------------------------------------------
 
 def write_requests(path: Path, requests: Sequence[tuple[str, str, dict[str, str], str]]) -> Path:
@@ -157,6 +173,35 @@ def run_wrk(url: str, request_file: Path, seconds: float, connections: int, thre
     result = json.loads(done.stdout.split("BENCH_JSON ", 1)[1].splitlines()[0])
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     return result
+
+
+RAW_HASHING = """
+import sys, time
+from argon2 import PasswordHasher, Type
+t, m, p, seconds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+hasher = PasswordHasher(time_cost=t, memory_cost=m, parallelism=p, type=Type.ID)
+stored = hasher.hash("violet harbor compass 93 lantern")
+done, started = 0, time.perf_counter()
+while time.perf_counter() - started < seconds:
+    hasher.verify(stored, "violet harbor compass 93 lantern")
+    done += 1
+print(done / (time.perf_counter() - started))
+"""
+
+
+def raw_verifications(time_cost: int, memory_kib: int, parallelism: int, seconds: float, cpus: Sequence[int]) -> float:
+    """argon2id verifications a second with nothing else running: one process per core of `cpus`,
+    each pinned to its core, all at once; their rates summed."""
+    processes = [subprocess.Popen(pinned([sys.executable, "-c", RAW_HASHING, str(time_cost), str(memory_kib),
+                                          str(parallelism), str(seconds)], cpu),
+                                  stdout=subprocess.PIPE, text=True) for cpu in cpus]
+    rates = []
+    for process in processes:
+        out, _ = process.communicate(timeout=seconds + 60)
+        if process.returncode != 0:
+            raise SystemExit("the raw argon2 measurement failed")
+        rates.append(float(out.strip()))
+    return sum(rates)
 
 
 def start_profile(pid: int, seconds: float, output: Path) -> subprocess.Popen:  # type: ignore[type-arg]
@@ -221,6 +266,30 @@ def wait_for_server_idle(pid: int, quiet: float = 0.5, limit: float = 30) -> Non
         time.sleep(quiet)
         if process_cpu_seconds(pid) - before < 0.1 * quiet:  # background work only
             return
+
+
+def wait_for_group_idle(pgid: int, quiet: float = 0.5, limit: float = 60) -> None:
+    """`wait_for_server_idle` for a server of several processes (`--workers`): its process group."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = group_cpu_seconds(pgid)
+        time.sleep(quiet)
+        if group_cpu_seconds(pgid) - before < 0.1 * quiet:
+            return
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU the processes of a process group have used so far."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(fields[2]) == pgid:
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def process_cpu_seconds(pid: int) -> float:

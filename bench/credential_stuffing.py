@@ -7,7 +7,11 @@ in once, keeping the device identifier Bastion issues (sent back as `X-Device-Id
 `--rate` wrong-password attempts a second for `--seconds` from random client addresses
 (X-Forwarded-For, trusted from 127.0.0.1 only) across ~22,800 /24s, on random emails
 plus the victim's, while a second client signs the victim in from the known device with
-the right password every `--legit-interval` seconds and times it.
+the right password every `--legit-interval` seconds and times it. A third client is new
+people meanwhile: every `--newcomer-interval` seconds a sign-in with the right password to one
+of `--newcomers` other accounts, from a device and an address never seen before — reported as
+the share who got in during the attack (no target: under a flood an unknown device competes
+with the attack for the hash queue's places).
 
 Loopback only: the server, PostgreSQL and Redis must all be on this machine. Bounded in
 time: every step has a deadline and everything started is stopped at the end.
@@ -34,6 +38,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 
 import httpx2 as httpx
@@ -52,6 +57,8 @@ from common import (
     wait_for_quiet,
     wait_ready,
 )
+
+from seed import seed_accounts_hashed_at
 
 from bastion.config import Settings
 from bastion.crypto import generate_key, hash_token
@@ -90,7 +97,11 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--argon2-memory-kib", type=int, default=defaults["argon2_memory_kib"].default)
     parser.add_argument("--argon2-time-cost", type=int, default=defaults["argon2_time_cost"].default)
     parser.add_argument("--hash-concurrency", type=int, default=None, help="BASTION_HASH_CONCURRENCY (default: the server's)")
-    parser.add_argument("--hash-queue", type=int, default=None, help="BASTION_HASH_QUEUE (default: the server's)")
+    parser.add_argument("--queue-seconds", type=float, default=None,
+                        help="BASTION_SIGNIN_QUEUE_SECONDS (default: the server's)")
+    parser.add_argument("--newcomers", type=int, default=100, help="accounts the new people sign in to")
+    parser.add_argument("--newcomer-interval", type=float, default=0.5,
+                        help="seconds between new people's sign-ins (new device, new address, right password)")
     parser.add_argument("--quiet-wait", type=float, default=60.0,
                         help="first wait up to this many seconds for the machine to be >= 85 %% idle (shared machines)")
     parser.add_argument("--json", type=Path, help="also write the results here")
@@ -153,13 +164,21 @@ class Legit:
     device: str | None = None  # issued by Bastion at the first sign-in, like an app keeps it
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def sign_in(self, client: httpx.Client) -> tuple[float, str]:
-        started = time.perf_counter()
+    def who(self) -> tuple[str, dict[str, str]]:
+        """The email signing in, and the request's headers."""
         headers = {"X-Forwarded-For": LEGIT_IP}
         if self.device:
             headers["X-Device-Id"] = self.device
+        return self.email, headers
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(timeout=LEGIT_TIMEOUT, limits=httpx.Limits(max_connections=256, max_keepalive_connections=16))
+
+    def sign_in(self, client: httpx.Client) -> tuple[float, str]:
+        started = time.perf_counter()
+        email, headers = self.who()
         try:
-            answer = client.post(f"{self.base}/v1/login", json={"email": self.email, "password": VICTIM_PASSWORD},
+            answer = client.post(f"{self.base}/v1/login", json={"email": email, "password": VICTIM_PASSWORD},
                                  headers=headers)
             elapsed = time.perf_counter() - started
             if answer.status_code == 200:
@@ -181,9 +200,7 @@ class Legit:
             self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
     def run(self) -> None:
-        limits = httpx.Limits(max_connections=256, max_keepalive_connections=16)
-        with httpx.Client(timeout=LEGIT_TIMEOUT, limits=limits) as client, \
-                ThreadPoolExecutor(max_workers=256, thread_name_prefix="owner") as pool:
+        with self.client() as client, ThreadPoolExecutor(max_workers=256, thread_name_prefix="owner") as pool:
             tick = time.monotonic()
             while not self.stop.is_set():
                 pool.submit(self._one, client)
@@ -194,6 +211,27 @@ class Legit:
     @property
     def succeeded(self) -> int:
         return self.outcomes.get("200 authenticated", 0)
+
+
+@dataclass
+class Newcomers(Legit):
+    """New people during the attack: each sign-in to the next of `emails`, with the right password,
+    from a device and an address never seen before (TEST-NET 198.18.0.0/15, never the attack's)."""
+
+    emails: list[str] = field(default_factory=list)
+    _count: int = 0
+
+    def who(self) -> tuple[str, dict[str, str]]:
+        with self._lock:
+            self._count += 1
+            number = self._count
+        return self.emails[number % len(self.emails)], {"X-Forwarded-For": f"198.{18 + (number >> 16) % 2}."
+                                                                           f"{(number >> 8) & 255}.{number & 255}"}
+
+    def client(self) -> httpx.Client:
+        # Nothing kept between people: the device cookie of one answer must not reach the next request.
+        return httpx.Client(timeout=LEGIT_TIMEOUT, cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+                            limits=httpx.Limits(max_connections=256, max_keepalive_connections=16))
 
 
 # The run -----------------------------------------------------------------------------------
@@ -237,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         env["BASTION_REDIS_URL"] = args.redis_url
     else:
         env.pop("BASTION_REDIS_URL", None)
-    for name, value in (("HASH_CONCURRENCY", args.hash_concurrency), ("HASH_QUEUE", args.hash_queue),
+    for name, value in (("HASH_CONCURRENCY", args.hash_concurrency), ("SIGNIN_QUEUE_SECONDS", args.queue_seconds),
                         ("RATE_LIMITS", args.rate_limits)):
         if value is not None:
             env[f"BASTION_{name}"] = str(value)
@@ -247,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run_cli(env, "db", "upgrade")
         run_cli(env, "user", "create", victim, stdin=f"{VICTIM_PASSWORD}\n{VICTIM_PASSWORD}\n")
+        newcomer_emails = seed_accounts_hashed_at(database_url, str(workdir / "seed"), args.newcomers, run_id,
+                                                  args.argon2_time_cost, args.argon2_memory_kib)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         with log_path.open("wb") as sink:
@@ -256,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_ready(f"{base}/readyz", server, log_path)
 
         legit = Legit(base, victim, args.legit_interval)
+        newcomers = Newcomers(base, "", args.newcomer_interval, emails=newcomer_emails)
         quiet: list[float] = []
         with httpx.Client(timeout=30.0) as client:
             # The device becomes known; more sign-ins warm every worker up and time a quiet server.
@@ -273,16 +314,20 @@ def main(argv: list[str] | None = None) -> int:
         load_before = Path("/proc/loadavg").read_text().split()[0]
         cpu_before, busy_before = cpu_seconds_by_group(server.pid), machine_busy()
         owner = threading.Thread(target=legit.run, daemon=True)
+        people = threading.Thread(target=newcomers.run, daemon=True)
         command = [wrk, "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.seconds}s",
                    "--timeout", "10s", "--latency", "-s", str(LUA), f"{base}/v1/login", "--",
                    str(args.rate), str(args.threads), victim, str(args.victim_share), str(args.ip_pool)]
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started, window_start = time.monotonic(), datetime.now(UTC)
         owner.start()
+        people.start()
         attack = subprocess.run(command, capture_output=True, text=True, timeout=args.seconds + 60)
         window_end = datetime.now(UTC)
         legit.stop.set()
+        newcomers.stop.set()
         owner.join(timeout=LEGIT_TIMEOUT + 15)
+        people.join(timeout=LEGIT_TIMEOUT + 15)
         wall = time.monotonic() - started
         cpu_after, busy_after = cpu_seconds_by_group(server.pid), machine_busy()
         children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -292,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         if attack.returncode != 0 or "BENCH_JSON" not in attack.stdout:
             raise SystemExit(f"wrk failed ({attack.returncode}):\n{attack.stdout}\n{attack.stderr}")
         attack_stats = json.loads(attack.stdout.split("BENCH_JSON ", 1)[1].splitlines()[0])
-        rows = attempts_since(database_url, baseline, window_start, window_end, legit.device or "")
+        rows = attempts_since(database_url, baseline, window_start, window_end, legit.device or "",
+                              set(newcomer_emails))
         server_errors = count_server_errors(log_path)
     finally:
         if server is not None:
@@ -309,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     cpu = {k: round(cpu_after.get(k, 0) - cpu_before.get(k, 0), 1) for k in cpu_after}
     busy_seconds = (busy_after[0] - busy_before[0]) / os.sysconf("SC_CLK_TCK")
     cpu["rest of the machine"] = round(busy_seconds - sum(cpu.values()), 1)
-    results = summarize(args, attack_stats, legit, rows, server_errors, wall, cpu,
+    results = summarize(args, attack_stats, legit, newcomers, rows, server_errors, wall, cpu,
                         (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1]), quiet)
     results["loadavg_1min_before"] = float(load_before)
     results["machine"] = machine()
@@ -340,10 +386,10 @@ def max_attempt_id(database_url: str) -> int:
 
 
 def attempts_since(database_url: str, baseline: int, start: datetime, end: datetime,
-                   owner_device: str) -> dict[str, dict[str, int]]:
-    """Sign-in attempt rows recorded since `baseline`, by outcome and code: the attack's and the owner's
-    device's, and of those the ones recorded during the attack window (the rest were answered after wrk
-    stopped, while the server drained what it had accepted)."""
+                   owner_device: str, newcomer_emails: set[str]) -> dict[str, dict[str, int]]:
+    """Sign-in attempt rows recorded since `baseline`, by outcome and code: the attack's, the owner's
+    device's and the new people's, and of those the ones recorded during the attack window (the rest were
+    answered after wrk stopped, while the server drained what it had accepted)."""
     from sqlalchemy import select
 
     from bastion.store import Database
@@ -352,12 +398,13 @@ def attempts_since(database_url: str, baseline: int, start: datetime, end: datet
     legit_device = hash_token(owner_device)
     database = Database(database_url)
     with database.transaction() as tx:
-        found = tx.execute(select(SignInAttempt.created_at, SignInAttempt.device_id, SignInAttempt.outcome,
-                                  SignInAttempt.code).where(SignInAttempt.id > baseline)).all()
+        found = tx.execute(select(SignInAttempt.created_at, SignInAttempt.device_id, SignInAttempt.identifier,
+                                  SignInAttempt.outcome, SignInAttempt.code).where(SignInAttempt.id > baseline)).all()
     database.dispose()
-    rows: dict[str, dict[str, int]] = {"attack": {}, "legit": {}, "attack_in_window": {}, "legit_in_window": {}}
-    for created_at, device_id, outcome, code in found:
-        who = "legit" if device_id == legit_device else "attack"
+    rows: dict[str, dict[str, int]] = {f"{who}{window}": {} for who in ("attack", "legit", "newcomers")
+                                       for window in ("", "_in_window")}
+    for created_at, device_id, identifier, outcome, code in found:
+        who = "legit" if device_id == legit_device else "newcomers" if identifier in newcomer_emails else "attack"
         key = f"{outcome} {code or ''}".strip()
         rows[who][key] = rows[who].get(key, 0) + 1
         if start <= created_at <= end:
@@ -374,7 +421,8 @@ def count_server_errors(log_path: Path) -> int:
     return errors
 
 
-def summarize(args: argparse.Namespace, attack: dict, legit: Legit, rows: dict[str, dict[str, int]],  # type: ignore[type-arg]
+def summarize(args: argparse.Namespace, attack: dict, legit: Legit, newcomers: Newcomers,  # type: ignore[type-arg]
+              rows: dict[str, dict[str, int]],
               server_errors: int, wall: float, cpu: dict[str, float], busy: float,
               quiet: list[float]) -> dict:  # type: ignore[type-arg]
     statuses = {k: int(v) for k, v in sorted(attack["statuses"].items())}
@@ -385,7 +433,8 @@ def summarize(args: argparse.Namespace, attack: dict, legit: Legit, rows: dict[s
         return sum(v for k, v in counts.items() if k.startswith(("success", "challenge")) or k.endswith("credentials.invalid"))
 
     hashes_attack, hashes_legit = hashes(rows["attack_in_window"]), hashes(rows["legit_in_window"])
-    hashes_total = hashes(rows["attack"]) + hashes(rows["legit"])
+    hashes_newcomers = hashes(rows["newcomers_in_window"])
+    hashes_total = hashes(rows["attack"]) + hashes(rows["legit"]) + hashes(rows["newcomers"])
     latencies = legit.latencies
     p99 = percentile(latencies, 99)
     success_rate = legit.succeeded / len(latencies) if latencies else 0.0
@@ -410,8 +459,9 @@ def summarize(args: argparse.Namespace, attack: dict, legit: Legit, rows: dict[s
         "attempt_rows_legit": dict(sorted(rows["legit"].items())),
         "attempt_rows_attack_in_window": dict(sorted(rows["attack_in_window"].items())),
         "quiet_owner_p50_ms": round(percentile(quiet, 50) * 1000, 1),
-        "argon2_hashes": {"attack": hashes_attack, "legit": hashes_legit,
-                          "per_s": round((hashes_attack + hashes_legit) / duration, 1) if duration else 0.0,
+        "argon2_hashes": {"attack": hashes_attack, "legit": hashes_legit, "newcomers": hashes_newcomers,
+                          "per_s": round((hashes_attack + hashes_legit + hashes_newcomers) / duration, 1)
+                          if duration else 0.0,
                           "including_drain": hashes_total,
                           "method": "sign_in_attempts rows recorded during the attack window: each "
                                     "credentials.invalid, success or challenge cost exactly one argon2 "
@@ -427,7 +477,16 @@ def summarize(args: argparse.Namespace, attack: dict, legit: Legit, rows: dict[s
             "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
             "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
         },
-        "5xx": {"attack": fivexx, "legit": legit_5xx},
+        "newcomers": {
+            "attempts": len(newcomers.latencies),
+            "got_in": newcomers.succeeded,
+            "share_got_in": round(newcomers.succeeded / len(newcomers.latencies), 4) if newcomers.latencies else 0.0,
+            "outcomes": dict(sorted(newcomers.outcomes.items())),
+            "p50_ms": round(percentile(newcomers.latencies, 50) * 1000, 1),
+            "p99_ms": round(percentile(newcomers.latencies, 99) * 1000, 1),
+        },
+        "5xx": {"attack": fivexx, "legit": legit_5xx,
+                "newcomers": sum(v for k, v in newcomers.outcomes.items() if k.startswith("5"))},
         "server_error_log_lines": server_errors,
         "cpu_seconds": cpu,
         "machine_busy": round(busy, 3),
@@ -451,14 +510,20 @@ def render(r: dict) -> str:  # type: ignore[type-arg]
         f" / {r['attack_latency_ms']['max']:.0f} ms |",
         f"| attack answers recorded by the server (attack window) | "
         f"{', '.join(f'{k}: {v}' for k, v in r['attempt_rows_attack_in_window'].items())} |",
-        f"| argon2 hashes computed | {r['argon2_hashes']['attack']} attack + {r['argon2_hashes']['legit']} owner "
+        f"| argon2 hashes computed | {r['argon2_hashes']['attack']} attack + {r['argon2_hashes']['legit']} owner + "
+        f"{r['argon2_hashes']['newcomers']} new people "
         f"= {r['argon2_hashes']['per_s']}/s during the attack ({r['argon2_hashes']['including_drain']} "
         f"including the drain after it; from sign_in_attempts rows) |",
         f"| owner (known device) sign-ins | {legit['succeeded']}/{legit['attempts']} succeeded "
         f"({100 * legit['success_rate']:.1f} %); {', '.join(f'{k}: {v}' for k, v in legit['outcomes'].items())} |",
         f"| owner latency p50 / p90 / p99 / max | {legit['p50_ms']} / {legit['p90_ms']} / {legit['p99_ms']} / "
         f"{legit['max_ms']} ms (quiet server p50: {r['quiet_owner_p50_ms']} ms) |",
-        f"| 5xx | attack {r['5xx']['attack']}, owner {r['5xx']['legit']}; error log lines {r['server_error_log_lines']} |",
+        f"| new people (new device, right password) who got in during the attack | {r['newcomers']['got_in']}/"
+        f"{r['newcomers']['attempts']} ({100 * r['newcomers']['share_got_in']:.1f} %); "
+        f"{', '.join(f'{k}: {v}' for k, v in r['newcomers']['outcomes'].items())}; p50 / p99 "
+        f"{r['newcomers']['p50_ms']} / {r['newcomers']['p99_ms']} ms |",
+        f"| 5xx | attack {r['5xx']['attack']}, owner {r['5xx']['legit']}, new people {r['5xx']['newcomers']}; "
+        f"error log lines {r['server_error_log_lines']} |",
         f"| CPU seconds during the attack | {', '.join(f'{k}: {v}' for k, v in sorted(r['cpu_seconds'].items()))}"
         f" (machine busy {100 * r['machine_busy']:.0f} %) |",
         f"| target met | {'yes' if r['target_met'] else 'no'} ({r['target']}) |",

@@ -1,18 +1,18 @@
 #!/usr/bin/env python
 """Bastion served as `bastion serve --workers 1` serves it, plus two hello-world JSON routes.
 
-The baselines of the session benchmark live in the same process, behind the same middleware:
-`GET /bench/hello` is a plain Starlette route (the speed of the stack) and
-`GET /bench/hello-fastapi` a FastAPI route. Both are matched first, so they pay the least
-routing. `GET /bench/db-statements` tells how many SQL statements the process has sent.
-Settings come from the environment (`BASTION_*`), as for `bastion serve`.
+For context beside the ceiling (a bare Starlette process, bench/bare_hello.py), hello-worlds
+behind Bastion's own middleware: `GET /bench/hello` is a plain Starlette route (what Bastion's
+stack costs) and `GET /bench/hello-fastapi` a FastAPI route. They are matched right after the
+session checks, which keep their place (first). `GET /bench/db-statements` tells how many SQL
+statements the process has sent. Settings come from the environment (`BASTION_*`), as for
+`bastion serve`.
 
     python bench/hello_server.py --port 8000
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -23,6 +23,7 @@ def create():  # type: ignore[no-untyped-def]
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
+    from bastion.web.api import session_checks
     from bastion.web.app import create_app_from_env
 
     app = create_app_from_env()
@@ -42,7 +43,9 @@ def create():  # type: ignore[no-untyped-def]
         return JSONResponse({"statements": statements[0], "by_kind": dict(statements[1]),
                              "session_cache": services.session_cache.status()})
 
-    app.router.routes[:0] = [Route("/bench/hello", hello), fastapi_route, Route("/bench/db-statements", db_statements)]
+    after_session_checks = len(session_checks.router.routes)
+    app.router.routes[after_session_checks:after_session_checks] = [
+        Route("/bench/hello", hello), fastapi_route, Route("/bench/db-statements", db_statements)]
     return app
 
 
@@ -64,15 +67,9 @@ def count_statements(engine) -> list:  # type: ignore[no-untyped-def, type-arg]
 
 
 def main() -> None:
-    import uvicorn
+    from common import serve_as_bastion_serves
 
-    from bastion.cli import serve_options
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args()
-    uvicorn.run(create, factory=True, host=args.host, port=args.port, **serve_options(workers=1))
+    serve_as_bastion_serves(create, __doc__, 8000)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -70,25 +69,9 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-RAW = """
-import sys, time
-from argon2 import PasswordHasher, Type
-t, m, p, seconds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-hasher = PasswordHasher(time_cost=t, memory_cost=m, parallelism=p, type=Type.ID)
-stored = hasher.hash("violet harbor compass 93 lantern")
-done, started = 0, time.perf_counter()
-while time.perf_counter() - started < seconds:
-    hasher.verify(stored, "violet harbor compass 93 lantern")
-    done += 1
-print(done / (time.perf_counter() - started))
-"""
-
-
 def raw_verifications(args: argparse.Namespace) -> float:
-    command = common.pinned([sys.executable, "-c", RAW, str(args.argon2_time_cost), str(args.argon2_memory_kib),
-                             str(args.argon2_parallelism), str(args.seconds)], args.server_cpu)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=args.seconds + 60, check=True)
-    return float(done.stdout.strip())
+    return common.raw_verifications(args.argon2_time_cost, args.argon2_memory_kib, args.argon2_parallelism,
+                                    args.seconds, [args.server_cpu])
 
 
 class Probe:

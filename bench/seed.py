@@ -35,8 +35,10 @@ def bench_services(database_url: str, data_dir: str, secret_keys: str | None = N
     return build_services(settings)
 
 
-def seed_sessions(services: Services, count: int, tag: str, password_hash: str | None = None) -> Seeded:
-    """`count` verified accounts with one live session each, and a service key for introspection.
+def seed_accounts(services: Services, count: int, tag: str, password_hash: str | None = None,
+                  sessions: bool = False) -> Seeded:
+    """`count` verified accounts (all with the password PASSWORD, hashed once: `password_hash`, or
+    at `services`' parameters) and, with `sessions`, one live session each and a service key.
 
     Each session was last seen at a random moment of the last touch interval, as in steady
     traffic: their `last_seen_at` writes then come spread out, not all in the same second.
@@ -54,10 +56,31 @@ def seed_sessions(services: Services, count: int, tag: str, password_hash: str |
             tx.add_all(accounts)
             tx.flush()
             for account in accounts:
-                token, session = issue_session(services, tx, account.id, client, remember=False)
-                session.last_seen_at = now - timedelta(seconds=random.uniform(0, touch))
                 seeded.account_ids.append(account.id)
                 seeded.emails.append(account.email)
-                seeded.tokens.append(token)
-    seeded.service_key, _ = create_service_key(services, "bench")
+                if sessions:
+                    token, session = issue_session(services, tx, account.id, client, remember=False)
+                    session.last_seen_at = now - timedelta(seconds=random.uniform(0, touch))
+                    seeded.tokens.append(token)
+    if sessions:
+        seeded.service_key, _ = create_service_key(services, "bench")
     return seeded
+
+
+def seed_sessions(services: Services, count: int, tag: str, password_hash: str | None = None) -> Seeded:
+    """`count` verified accounts with one live session each, and a service key for introspection."""
+    return seed_accounts(services, count, tag, password_hash, sessions=True)
+
+
+def seed_accounts_hashed_at(database_url: str, data_dir: str, count: int, tag: str, time_cost: int,
+                            memory_kib: int) -> list[str]:
+    """`count` accounts for a server hashing at these argon2 parameters (the password hashed once, at
+    them, so a sign-in costs the server exactly one verification and no rehash); their emails."""
+    from argon2 import PasswordHasher, Type
+
+    stored = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1, type=Type.ID).hash(PASSWORD)
+    services = bench_services(database_url, data_dir)
+    try:
+        return seed_accounts(services, count, tag, password_hash=stored).emails
+    finally:
+        services.close()

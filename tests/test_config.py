@@ -52,3 +52,16 @@ def test_prod_refuses_insecure_settings(change, complaint) -> None:
 def test_malformed_settings_are_refused_at_start(field, value) -> None:
     with pytest.raises(ConfigError):
         load_settings(**{field: value})
+
+
+@pytest.mark.parametrize("name", ["BASTION_HASH_QUEUE", "BASTION_SIGNIN_ADMISSION_LIMIT"])
+def test_a_replaced_setting_is_refused_not_silently_ignored(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv(name, "32")
+    with pytest.raises(ConfigError, match=f"{name} is no longer used.*BASTION_SIGNIN_QUEUE_SECONDS"):
+        load_settings()
+
+
+@pytest.mark.parametrize("value", [0, -1, 31])
+def test_the_sign_in_queue_budget_is_positive_and_bounded(value: float) -> None:
+    with pytest.raises(ConfigError):
+        load_settings(signin_queue_seconds=value)

@@ -73,8 +73,8 @@ def start_sign_up(services: Services, email: str, password: str, client: Client)
 
 
 def _create_or_tell_the_owner(services: Services, email: str, password: str, client: Client) -> None:
-    # After the answer: a refusal for a busy gate would lose the sign-up, so it may wait like an owner's.
-    password_hash = hash_password(services, password, known_device=True)
+    # After the answer: in the shared line, behind owners' known devices, never refused (nothing lost).
+    password_hash = hash_password(services, password, known_device=False, after_answer=True)
     now = services.clock.now()
     origin = sign_up_origin(client, now)
     with services.db.transaction() as tx:

@@ -68,13 +68,14 @@ def check_password(services: Services, identifier: str, password: str, client: C
     return PasswordCheck(account, known, False)
 
 
-def hash_password(services: Services, password: str, *, known_device: bool) -> str:
+def hash_password(services: Services, password: str, *, known_device: bool, after_answer: bool = False) -> str:
     """A new password's hash, computed in the hash gate like every verification.
 
     `known_device`: the person already proved who they are (a session, a reset link, the right
-    password): their hash goes first under a flood; a sign-up's waits behind them.
+    password): their hash goes first under a flood. `after_answer`: a sign-up's, once its answer
+    has gone — it waits behind the owners' in the shared line, and is never refused (nothing lost).
     """
-    return services.hash_gate.run(known_device, lambda: services.passwords.hash(password))
+    return services.hash_gate.run(known_device, lambda: services.passwords.hash(password), after_answer=after_answer)
 
 
 def _known_devices(services: Services, identifier: str) -> list[str]:

@@ -133,6 +133,9 @@ def _forget_cache(services: Services) -> None:
 
 
 def current_window(services: Services, allow_stale: bool = False) -> Window | None:
+    cached = getattr(services, "_maintenance_cache", None)
+    if allow_stale and cached is not None and not cached[2]:
+        return None  # nothing scheduled: what every session check finds, answered at once
     now = services.clock.now()
     return next((window for window in upcoming_windows(services, allow_stale) if window.starts_at <= now), None)
 

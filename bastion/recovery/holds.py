@@ -6,10 +6,11 @@ A hold has a kind (e.g. "withdrawal"), a reason (e.g. "password_reset") and an e
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.services import Services
@@ -41,8 +42,19 @@ def active_restrictions(services: Services, account_id: str) -> list[Restriction
 
 def restrictions_in(tx: Tx, account_id: str, now: datetime) -> list[Restriction]:
     """The account's holds still running at `now`, the longest first."""
-    holds = tx.execute(
-        select(SecurityHold).where(SecurityHold.account_id == account_id, SecurityHold.until > now)
-        .order_by(SecurityHold.until.desc())
-    ).scalars()
-    return [Restriction(hold.kind, hold.reason, hold.until) for hold in holds]
+    return restrictions_of(tx, [account_id], now).get(account_id, [])
+
+
+_HOLDS = SecurityHold.__table__
+_RUNNING = (select(_HOLDS.c.account_id, _HOLDS.c.kind, _HOLDS.c.reason, _HOLDS.c.until)
+            .where(_HOLDS.c.account_id.in_(bindparam("account_ids", expanding=True)), _HOLDS.c.until > bindparam("now"))
+            .order_by(_HOLDS.c.account_id, _HOLDS.c.until.desc()))
+
+
+def restrictions_of(reader: Tx | Connection, account_ids: Collection[str], now: datetime) -> dict[str, list[Restriction]]:
+    """Each account's holds still running at `now`, the longest first, in one statement."""
+    rows = reader.execute(_RUNNING, {"account_ids": list(account_ids), "now": now})
+    found: dict[str, list[Restriction]] = {}
+    for account_id, kind, reason, until in rows:
+        found.setdefault(account_id, []).append(Restriction(kind, reason, until))
+    return found

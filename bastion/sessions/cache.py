@@ -11,13 +11,23 @@ that raced a revocation cannot outlive it.
 Entries are grouped (account id, session id, or `SERVICE_KEYS`) so a change drops exactly
 what it concerns. The oldest entries go first when `capacity` is reached. The cache also
 owns the writer that records sessions' `last_seen_at` behind the requests (`last_seen`).
+
+Trusted for the TTL only, every entry would run out each second and the next request for it
+would wait for a database read: on the embedded default (no Redis) a session asked less than
+once a second missed every time, and the misses fed on each other. So an entry used in the
+last `KEEP_FRESH_FOR` seconds is read again behind the requests once it is half its TTL old —
+in batches, a statement for many, by the function given with it (`refresh`) — and requests
+keep finding it trusted. Reading a session again costs a few microseconds of a batch; a miss
+costs a thread and a round trip.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,22 +37,38 @@ from bastion.sessions.invalidation import EVERYTHING, RedisInvalidation, changes
 from bastion.sessions.last_seen import LastSeenWriter
 from bastion.store import Database
 
+log = logging.getLogger("bastion.sessions")
+
+KEEP_FRESH_FOR = 30.0  # seconds after its last use an entry is still read again behind the requests
+DROPS_KEPT = 256  # recent changes remembered, so a read that overlapped an unrelated one is still kept
+Refresh = Callable[[list[str]], None]  # reads these keys again and puts (or forgets) them
+
 
 @dataclass(slots=True)
 class _Entry:
     value: Any
     groups: tuple[str, ...]
     loaded_at: float  # monotonic, taken before the database read
+    kind: str
 
 
 class SessionCache:
-    def __init__(self, db: Database, ttl: float, capacity: int, redis_url: str | None = None) -> None:
+    def __init__(self, db: Database, ttl: float, capacity: int, redis_url: str | None = None,
+                 refresh_in_background: bool = True) -> None:
         self.ttl = ttl
         self.capacity = capacity if ttl > 0 else 0
         self.generation = 0
         self._entries: dict[str, _Entry] = {}
         self._groups: dict[str, set[str]] = {}
+        self._drops: deque[tuple[int, frozenset[str]]] = deque(maxlen=DROPS_KEPT)
         self._lock = threading.Lock()
+        self._used: set[str] = set()  # entries asked for since the refresher last looked
+        self._active: dict[str, float] = {}  # the refresher's own: entries by when last asked for
+        self._refreshers: dict[str, Refresh] = {}
+        self._stop = threading.Event()
+        self._refresher: threading.Thread | None = None
+        self._refresh_in_background = refresh_in_background
+        self._refresh_failing = False
         # Publish even with the cache off here: other nodes may keep one.
         self._invalidation = RedisInvalidation(redis_url, self.drop) if redis_url else None
         self._listening = False
@@ -61,8 +87,8 @@ class SessionCache:
                 self._start_listening()
             return None
         now = time.monotonic()
-        if now - entry.loaded_at < self.ttl or (
-                self._invalidation is not None and self._invalidation.covers(entry.loaded_at, now)):
+        if now - entry.loaded_at < self.ttl or self._covered(entry, now):
+            self._used.add(key)
             return entry.value
         return None
 
@@ -71,19 +97,29 @@ class SessionCache:
         entry = self._entries.get(key)
         return None if entry is None else entry.value
 
-    def put(self, key: str, value: Any, groups: tuple[str, ...], generation: int, loaded_at: float) -> None:
+    def put(self, key: str, value: Any, groups: tuple[str, ...], generation: int, loaded_at: float,
+            kind: str = "", refresh: Refresh | None = None) -> None:
         """Keep `value`, read from the database since `loaded_at`, unless a change arrived meanwhile."""
+        self.put_many([(key, value, groups)], generation, loaded_at, kind, refresh)
+
+    def put_many(self, items: Iterable[tuple[str, Any, tuple[str, ...]]], generation: int, loaded_at: float,
+                 kind: str = "", refresh: Refresh | None = None) -> None:
+        """`put` for values read together; `refresh` reads entries of this `kind` again in batches."""
         if not self.capacity:
             return
         with self._lock:
-            if generation != self.generation:
-                return
-            self._remove(key)
-            while len(self._entries) >= self.capacity:
-                self._remove(next(iter(self._entries)))
-            self._entries[key] = _Entry(value, groups, loaded_at)
-            for group in groups:
-                self._groups.setdefault(group, set()).add(key)
+            for key, value, groups in items:
+                if self._changed_since(generation, groups):
+                    continue
+                self._remove(key)
+                while len(self._entries) >= self.capacity:
+                    self._remove(next(iter(self._entries)))
+                self._entries[key] = _Entry(value, groups, loaded_at, kind)
+                for group in groups:
+                    self._groups.setdefault(group, set()).add(key)
+            if refresh is not None and self.ttl > 0:
+                self._refreshers[kind] = refresh
+                self._start_refreshing()
 
     def forget(self, key: str) -> None:
         with self._lock:
@@ -93,6 +129,7 @@ class SessionCache:
         """Forget every entry of these groups (`EVERYTHING`: all of them)."""
         with self._lock:
             self.generation += 1
+            self._drops.append((self.generation, frozenset(groups)))
             for group in groups:
                 if group == EVERYTHING:
                     self._entries.clear()
@@ -123,10 +160,67 @@ class SessionCache:
         if self._invalidation is not None and self.capacity:
             self._invalidation.start()
 
+    def mark_used(self, key: str) -> None:
+        """A request used the entry it just read (a trusted `get` marks it itself)."""
+        self._used.add(key)
+
+    def refresh_due(self) -> None:
+        """Read again, in batches, the entries in use that are half their TTL old (the refresher's tick)."""
+        now = time.monotonic()
+        used, self._used = self._used, set()
+        for key in list(used):
+            self._active[key] = now
+        due: dict[str, list[str]] = {}
+        for key, used_at in list(self._active.items()):
+            entry = self._entries.get(key)
+            if entry is None or now - used_at > KEEP_FRESH_FOR:
+                del self._active[key]
+            elif entry.kind in self._refreshers and not self._covered(entry, now) and \
+                    now - entry.loaded_at >= self.ttl / 2:
+                due.setdefault(entry.kind, []).append(key)
+        for kind, keys in due.items():
+            try:
+                self._refreshers[kind](keys)
+            except Exception as error:  # they expire and are read on demand, as without a refresher
+                if not self._refresh_failing:  # once, not four times a second while the database is away
+                    log.warning("could not refresh cached sessions", extra={"kind": kind, "error": str(error)})
+                self._refresh_failing = True
+            else:
+                self._refresh_failing = False
+
     def close(self) -> None:
+        self._stop.set()
+        if self._refresher is not None:
+            self._refresher.join(timeout=5)
         self.last_seen.close()
         if self._invalidation is not None:
             self._invalidation.close()
+
+    def _covered(self, entry: _Entry, now: float) -> bool:
+        return self._invalidation is not None and self._invalidation.covers(entry.loaded_at, now)
+
+    def _changed_since(self, generation: int, groups: tuple[str, ...]) -> bool:
+        """Whether a change to any of `groups` (or to everything) was dropped after `generation`."""
+        if generation == self.generation:
+            return False
+        if not self._drops or self._drops[0][0] > generation + 1:
+            return True  # older than what is remembered: assume it was
+        for dropped_at, dropped in reversed(self._drops):
+            if dropped_at <= generation:
+                return False
+            if EVERYTHING in dropped or not dropped.isdisjoint(groups):
+                return True
+        return False
+
+    def _start_refreshing(self) -> None:
+        if self._refresher is None and self._refresh_in_background and not self._stop.is_set():
+            self._refresher = threading.Thread(target=self._refresh_loop, name="bastion-session-refresh", daemon=True)
+            self._refresher.start()
+
+    def _refresh_loop(self) -> None:
+        # Four looks per TTL: an entry is read again between half and three quarters of its TTL.
+        while not self._stop.wait(max(0.01, self.ttl / 4)):
+            self.refresh_due()
 
     def _remove(self, key: str) -> None:
         entry = self._entries.pop(key, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select, update
 
@@ -76,10 +77,13 @@ class _KnownKey:
     last_used_at: datetime
 
 
+_CACHED = "service-key:"
+
+
 def _cache_key(secret: str) -> str:
     if not secret.startswith(KEY_PREFIX) or len(secret) > 128:
         raise BastionError("service_key.invalid")
-    return "service-key:" + hash_token(secret)
+    return _CACHED + hash_token(secret)
 
 
 def _service_key_from_database(services: Services, secret: str) -> str:
@@ -94,5 +98,24 @@ def _service_key_from_database(services: Services, secret: str) -> str:
         if key.last_used_at is None or now - key.last_used_at > _MARK_USED_EVERY:
             key.last_used_at = now
         known = _KnownKey(key.id, key.last_used_at)
-    cache.put(cache_key, known, (SERVICE_KEYS,), generation, loaded_at)
+    cache.put(cache_key, known, (SERVICE_KEYS,), generation, loaded_at, kind=SERVICE_KEYS,
+              refresh=partial(refresh_service_keys, services))
+    cache.mark_used(cache_key)
     return known.id
+
+
+def refresh_service_keys(services: Services, cache_keys: list[str]) -> None:
+    """Read cached service keys again (the cache's refresher, behind the requests); revoked ones go."""
+    cache = services.session_cache
+    generation, loaded_at = cache.generation, time.monotonic()
+    hashes = {cache_key.removeprefix(_CACHED): cache_key for cache_key in cache_keys}
+    keys = ServiceKey.__table__
+    with services.db.reading() as reader:
+        rows = reader.execute(select(keys.c.key_hash, keys.c.id, keys.c.last_used_at)
+                              .where(keys.c.key_hash.in_(hashes), keys.c.revoked_at.is_(None))).all()
+    live = {key_hash: (key_id, last_used_at) for key_hash, key_id, last_used_at in rows}
+    for key_hash, cache_key in hashes.items():
+        if key_hash not in live:
+            cache.forget(cache_key)
+    cache.put_many([(hashes[key_hash], _KnownKey(key_id, last_used_at), (SERVICE_KEYS,))
+                    for key_hash, (key_id, last_used_at) in live.items()], generation, loaded_at, kind=SERVICE_KEYS)

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_READ_ONLY = "bastion_read_only"
 
 
 # A pooled connection idle longer than this is pinged (one round trip) before it is handed out.
@@ -93,6 +94,10 @@ def _sqlite_engine(url: str, **options: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(_READ_ONLY):
+            # Reads only: with WAL they run beside the writer, so they need not wait for it.
+            connection.exec_driver_sql("BEGIN")
+            return
         # One writer at a time, taken up front: a deferred transaction that later
         # writes can fail with "database is locked" instead of waiting its turn.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -119,6 +124,13 @@ class Database:
         """One unit of work: committed when the block ends, rolled back if it raises."""
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A unit of work that only reads (SQLAlchemy Core): on SQLite it never queues for the one
+        writer's lock, which every `transaction()` takes up front."""
+        with self.engine.connect().execution_options(**{_READ_ONLY: True}) as connection, connection.begin():
+            yield connection
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration."""

@@ -1,15 +1,25 @@
-"""Admission control for password hashing, per process.
+"""Admission control for password hashing: one queue per process, judged by its expected wait.
 
-Per-IP limits do not protect the CPU from a distributed attack: 1,000 addresses ×
-50 tries per 10 min is ~80 hashes/s, more than two cores compute at sound argon2
-parameters. So at most `concurrency` hashes for unknown devices run at once and at
-most `queue` wait; an unknown device that finds the queue full (or waits too long)
-gets a fast 429 `rate_limited` instead of waiting behind the attack.
+A hash costs a core ~0.1 s, so a process computes about `concurrency` hashes per hash time.
+Work beyond that waits its turn. Work from a device Bastion does not recognise is admitted
+while the wait it can expect — the hashes ahead of it beyond the free cores, at the measured
+hash time (an EWMA of the hashes done), shared by the cores — fits in the budget
+(BASTION_SIGNIN_QUEUE_SECONDS); beyond it, and only then, it gets a fast 429 `rate_limited`.
+Below the machine's capacity nobody is refused; under a flood the queue stays within the
+budget and the flood gets the refusals.
 
-Devices that signed in before have `concurrency` slots of their own, so an owner
-never waits for an attacker's hash to finish, and the attacker's hashes run on
-threads of lower scheduling priority (Linux: per-thread nice), so while both run
-the owner's gets the core (issue 3's benchmark: the owner signs in under a flood).
+Three kinds of work share the cores:
+- devices that signed in before (`known`) have `concurrency` slots of their own and go before
+  everything waiting: an owner never waits behind an attacker's hash, queued or running;
+- other devices queue in arrival order, and their hashes run on threads of lower scheduling
+  priority (Linux per-thread nice), so while both run the owner's gets the core;
+- work done after its answer has gone (a sign-up's hash) queues with them and is never
+  refused: the person has already been told to look for the email.
+
+The door (bastion/web/admission.py) judges a request before it is even read: it reserves the
+request's place (`reserve`, counted as queued work from then on, so a burst is judged as a
+burst), and the hash the request asks for later (`run`) takes that place without being judged
+again. Work that did not come through the door is judged when it asks for its hash.
 """
 
 from __future__ import annotations
@@ -18,20 +28,27 @@ import logging
 import os
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TypeVar
 
 from bastion.errors import BastionError
+from bastion.ops.metrics import ADMISSION_REFUSED, publish_admission
 
 log = logging.getLogger("bastion.throttle")
 T = TypeVar("T")
 
-UNKNOWN_WAIT = 1.0  # seconds an unknown device may wait for a hashing slot
-KNOWN_WAIT = 10.0
+KNOWN_WAIT = 10.0  # seconds a known device may wait for one of its own slots
+# An admitted request whose estimate proved wrong (e.g. a burst of known devices went first)
+# gives up after this many budgets rather than hold its thread indefinitely.
+PATIENCE_BUDGETS = 3
 RETRY_AFTER = 2
-# Nice value of the threads that hash for unknown devices: a tenth of the CPU weight of an owner's.
+BUSY = "Sign-in is very busy right now. Please try again in a moment."
+# Nice value of the threads that hash for unrecognised devices: a tenth of the CPU weight of an owner's.
 UNKNOWN_NICENESS = 10
 
 
@@ -42,61 +59,195 @@ def _lower_priority() -> None:
         log.info("hash threads for unknown devices keep the normal priority", extra={"error": str(error)})
 
 
+def expected_wait(ahead: int, concurrency: int, hash_seconds: float) -> float:
+    """Seconds before work arriving now starts hashing: the hashes ahead of it (running, waiting or
+    admitted on their way) beyond the free cores, `concurrency` at a time."""
+    return max(0, ahead + 1 - concurrency) * hash_seconds / concurrency
+
+
+class HashTime:
+    """The measured time of one hash: an exponentially weighted moving average of those done."""
+
+    def __init__(self, initial: float = 0.1, weight: float = 0.2) -> None:
+        self.seconds = initial
+        self.weight = weight
+
+    def observe(self, seconds: float) -> None:
+        self.seconds += self.weight * (seconds - self.seconds)
+
+
+@dataclass(eq=False)
+class Place:
+    """A request's place in the queue, reserved at the door."""
+
+    after_answer: bool  # its hash runs once the answer has gone: never refused
+    pending: bool = True  # counted as queued until its first hash starts or the request ends
+
+
+_place: ContextVar[Place | None] = ContextVar("bastion_hash_place", default=None)
+
+
 class HashGate:
-    def __init__(self, concurrency: int, queue: int) -> None:
+    def __init__(self, concurrency: int, budget_seconds: float, hash_time: HashTime | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.concurrency = max(1, concurrency)
-        self.queue = queue
+        self.budget = budget_seconds
+        self.hash_time = hash_time or HashTime()
+        self._clock = clock
         self._cond = threading.Condition()
-        self._in_flight = {True: 0, False: 0}
-        self._waiting = {True: 0, False: 0}
-        self.refused = 0
+        self._running = {True: 0, False: 0}
+        self._known_waiting = 0
+        self._line: deque[object] = deque()  # unrecognised devices' and after-answer work, in arrival order
+        self._reserved = 0
         self.admitted = 0
+        self.refused: Counter[str] = Counter()
         self._unknown_threads = ThreadPoolExecutor(self.concurrency, thread_name_prefix="hash-unknown-device",
                                                    initializer=_lower_priority)
 
-    def run(self, known_device: bool, hash_work: Callable[[], T]) -> T:
-        """`hash_work` once admitted: on the calling thread for a known device, else on a low-priority one."""
-        with self.admit(known_device):
-            if known_device:
-                return hash_work()
-            return self._unknown_threads.submit(hash_work).result()
+    # The door ----------------------------------------------------------------------------------
+
+    def reserve(self, after_answer: bool = False) -> Place | None:
+        """A place for a request from an unrecognised device, or None (counted as refused) when
+        the wait it can expect is over the budget."""
+        with self._cond:
+            if self._expected_wait() > self.budget:
+                self._count_refusal("wait_over_budget")
+                return None
+            self._reserved += 1
+            self._publish()
+            return Place(after_answer)
 
     @contextmanager
-    def admit(self, known_device: bool) -> Iterator[None]:
-        self._enter(known_device)
+    def holding(self, place: Place) -> Iterator[None]:
+        """While the request runs, its hash takes `place`; the place is given back at the end
+        if the request never hashed (refused before, or answered from elsewhere)."""
+        token = _place.set(place)
         try:
             yield
         finally:
+            _place.reset(token)
             with self._cond:
-                self._in_flight[known_device] -= 1
+                self._take(place)
+
+    def count_refusal(self, reason: str) -> None:
+        with self._cond:
+            self._count_refusal(reason)
+
+    # The hash ----------------------------------------------------------------------------------
+
+    def run(self, known_device: bool, hash_work: Callable[[], T], after_answer: bool = False) -> T:
+        """`hash_work` once its turn comes: on the calling thread for a known device, else on a
+        low-priority one. `after_answer`: the answer has gone already, so never refuse it. A
+        request the door placed as a sign-up waits in the queue, never refused, whatever the
+        caller says of the device: the door let it in as an unrecognised visitor's."""
+        known = self._enter(known_device, after_answer)
+        try:
+            if known:
+                return self._timed(hash_work)
+            return self._unknown_threads.submit(self._timed, hash_work).result()
+        finally:
+            with self._cond:
+                self._running[known] -= 1
+                self._publish()
                 self._cond.notify_all()
+
+    def measure(self, hash_work: Callable[[], object]) -> None:
+        """Time one hash outside the queue (at start-up), so the first estimates are this machine's."""
+        self._timed(hash_work)
+
+    def state(self) -> dict[str, float]:
+        """For operators: what waits, what runs, and what an unrecognised device would wait now."""
+        with self._cond:
+            return {"queued": self._reserved + self._known_waiting + len(self._line),
+                    "running": self._running[True] + self._running[False],
+                    "expected_wait_seconds": round(self._expected_wait(), 4),
+                    "hash_seconds": round(self.hash_time.seconds, 4), "budget_seconds": self.budget}
+
+    def publish(self) -> None:
+        """This queue's state into the process's metrics (they follow every change; a scrape asks too)."""
+        with self._cond:
+            self._publish()
 
     def close(self) -> None:
         self._unknown_threads.shutdown(wait=False)
 
-    def _enter(self, known: bool) -> None:
-        deadline = time.monotonic() + (KNOWN_WAIT if known else UNKNOWN_WAIT)
+    def _enter(self, known: bool, after_answer: bool) -> bool:
+        """Admitted to run (the lane it runs in: known or not), or refused."""
+        place = _place.get()
         with self._cond:
-            if not self._free(known) and not known and self._waiting[False] + self._waiting[True] >= self.queue:
-                self._refuse()
-            self._waiting[known] += 1
-            try:
-                while not self._free(known):
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        self._refuse()
-                    self._cond.wait(remaining)
-            finally:
-                self._waiting[known] -= 1
-            self._in_flight[known] += 1
+            if place is not None:
+                self._take(place)  # admitted at the door: judged once
+                if place.after_answer:
+                    known, after_answer = False, True
+            elif not known and not after_answer and self._expected_wait() > self.budget:
+                self._count_refusal("wait_over_budget")
+                raise _busy()
+            if known:
+                self._wait_for_own_slot()
+            else:
+                self._wait_in_line(None if after_answer else self._clock() + PATIENCE_BUDGETS * self.budget)
+            self._running[known] += 1
             self.admitted += 1
+            self._publish()
+            return known
 
-    def _free(self, known: bool) -> bool:
-        if known:  # slots of their own: never behind an unknown device's hash, running or waiting
-            return self._in_flight[True] < self.concurrency
-        return self._in_flight[True] + self._in_flight[False] < self.concurrency and self._waiting[True] == 0
+    def _wait_for_own_slot(self) -> None:
+        deadline = self._clock() + KNOWN_WAIT
+        self._known_waiting += 1
+        try:
+            while self._running[True] >= self.concurrency:
+                self._wait_until(deadline, "known_wait_exceeded")
+        finally:
+            self._known_waiting -= 1
 
-    def _refuse(self) -> None:
-        self.refused += 1
-        raise BastionError("rate_limited", detail="Sign-in is very busy right now. Please try again in a moment.",
-                           retry_after=RETRY_AFTER)
+    def _wait_in_line(self, deadline: float | None) -> None:
+        turn = object()
+        self._line.append(turn)
+        self._publish()
+        try:
+            while not (self._line[0] is turn and self._known_waiting == 0
+                       and self._running[True] + self._running[False] < self.concurrency):
+                self._wait_until(deadline, "wait_exceeded")
+        finally:
+            self._line.remove(turn)
+            self._cond.notify_all()  # the next in line may be free to go
+
+    def _wait_until(self, deadline: float | None, reason: str) -> None:
+        if deadline is None:
+            self._cond.wait()
+            return
+        remaining = deadline - self._clock()
+        if remaining <= 0:
+            self._count_refusal(reason)
+            raise _busy()
+        self._cond.wait(remaining)
+
+    def _timed(self, hash_work: Callable[[], T]) -> T:
+        started = self._clock()
+        result = hash_work()
+        with self._cond:
+            self.hash_time.observe(self._clock() - started)
+        return result
+
+    def _take(self, place: Place) -> None:
+        if place.pending:
+            place.pending = False
+            self._reserved -= 1
+            self._publish()
+
+    def _expected_wait(self) -> float:
+        ahead = (self._reserved + self._known_waiting + len(self._line)
+                 + self._running[True] + self._running[False])
+        return expected_wait(ahead, self.concurrency, self.hash_time.seconds)
+
+    def _count_refusal(self, reason: str) -> None:
+        self.refused[reason] += 1
+        ADMISSION_REFUSED.labels(reason).inc()
+
+    def _publish(self) -> None:
+        publish_admission(self._reserved + self._known_waiting + len(self._line),
+                          self._running[True] + self._running[False], self._expected_wait(), self.hash_time.seconds)
+
+
+def _busy() -> BastionError:
+    return BastionError("rate_limited", detail=BUSY, retry_after=RETRY_AFTER)

@@ -1,17 +1,18 @@
-"""Sign-in admission at the door: under a flood, devices Bastion recognises go first.
+"""Sign-in admission at the door: nobody waits past the queue's budget, and devices Bastion
+recognises go first.
 
-Per-IP limits and the hash gate work inside the application, after a request has been
-read, routed and handed to a thread — by then an owner's sign-in has already waited
-behind every attack request in flight. This pure-ASGI layer runs first. A password
-request carrying a device identifier Bastion signed (the `bastion_device` cookie, or
-`X-Device-Id` with a value from a previous answer) always passes — at most
-`PER_DEVICE_PER_MINUTE` times a minute per device, so one stolen identifier buys
-nothing. Any other one passes only while fewer than `limit` such requests are in
-flight in this process; beyond that it gets a prebuilt 429 `rate_limited` at once —
-no body read, no thread, no database row.
+Per-IP limits and the hash queue work inside the application, after a request has been read,
+routed and handed to a thread. The door is the first thing the edge runs (pure ASGI), on the
+password endpoints (sign-in and sign-up). A request carrying a device identifier Bastion signed
+(the `bastion_device` cookie, or `X-Device-Id` with a value from a previous answer) always passes
+— at most `PER_DEVICE_PER_MINUTE` times a minute per device, so one stolen identifier buys
+nothing — to the known devices' own slots. Any other one takes a place in the process's hash
+queue (bastion/throttle/admission.py) if the wait it can expect fits in the budget, and waits
+its turn; otherwise it gets a prebuilt 429 `rate_limited` at once — no body read, no thread,
+no database row. A sign-up's place covers its hash, run after the answer.
 
-Those fast refusals of one second share one reference, recorded once, so support can
-still look it up.
+Those fast refusals of one second share one reference, recorded once, so support can still
+look it up.
 """
 
 from __future__ import annotations
@@ -21,46 +22,42 @@ import json
 import logging
 import time
 from collections import OrderedDict
+from contextlib import AbstractContextManager, nullcontext
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope, Send
 
 from bastion.errors import BastionError, new_reference
 from bastion.services import Services
 from bastion.store.models import Refusal
+from bastion.throttle.admission import BUSY, RETRY_AFTER
 from bastion.web.client import DEVICE_COOKIE, is_signed_device_id
 
 log = logging.getLogger("bastion.admission")
 
-GATED = frozenset({("POST", "/v1/login"), ("POST", "/login"), ("POST", "/v1/accounts"), ("POST", "/signup")})
+SIGN_IN = frozenset({"/v1/login", "/login"})
+SIGN_UP = frozenset({"/v1/accounts", "/signup"})  # the hash runs after the answer
 PER_DEVICE_PER_MINUTE = 120
-RETRY_AFTER = 2
+_HEADERS = [(b"content-type", b"application/problem+json"), (b"retry-after", str(RETRY_AFTER).encode())]
+_NOTHING = nullcontext()
 
 
-class SignInAdmission:
-    def __init__(self, app: ASGIApp, services: Services, limit: int) -> None:
-        self.app = app
+class Door:
+    """Run by the edge (bastion/web/edge.py) for every request, before anything else."""
+
+    def __init__(self, services: Services) -> None:
         self.services = services
-        self.limit = max(1, limit)
-        self.unknown_in_flight = 0
-        self.refused = 0
+        self.gate = services.hash_gate
         self._device_uses: OrderedDict[str, tuple[int, int]] = OrderedDict()
         self._bucket: tuple[int, bytes] | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (scope["method"], scope["path"]) not in GATED:
-            await self.app(scope, receive, send)
-            return
-        if self._recognised(scope):
-            await self.app(scope, receive, send)
-            return
-        if self.unknown_in_flight >= self.limit:
-            await self._refuse(scope, send)
-            return
-        self.unknown_in_flight += 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.unknown_in_flight -= 1
+    def enter(self, scope: Scope) -> AbstractContextManager[None] | None:
+        """What the request holds while it runs — its place in the hash queue, or nothing — or
+        None when it is to be refused."""
+        path = scope["path"]
+        if scope["method"] != "POST" or (path not in SIGN_IN and path not in SIGN_UP) or self._recognised(scope):
+            return _NOTHING
+        place = self.gate.reserve(after_answer=path in SIGN_UP)
+        return None if place is None else self.gate.holding(place)
 
     def _recognised(self, scope: Scope) -> bool:
         device = _device_from(scope)
@@ -73,22 +70,22 @@ class SignInAdmission:
         self._device_uses.move_to_end(device)
         while len(self._device_uses) > 50_000:
             self._device_uses.popitem(last=False)
-        return count <= PER_DEVICE_PER_MINUTE
+        if count > PER_DEVICE_PER_MINUTE:
+            self.gate.count_refusal("device_over_limit")  # it queues with the unrecognised ones
+            return False
+        return True
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        self.refused += 1
+    async def refuse(self, path: str, send: Send) -> None:
+        """A prebuilt 429: no body read, no thread, no database row (one a second, for the reference)."""
         second = int(time.time())
         if self._bucket is None or self._bucket[0] != second:
             reference = new_reference()
-            error = BastionError("rate_limited", retry_after=RETRY_AFTER,
-                                 detail="Sign-in is very busy right now. Please try again in a moment.")
+            error = BastionError("rate_limited", retry_after=RETRY_AFTER, detail=BUSY)
             self._bucket = (second, json.dumps(error.problem(reference)).encode())
-            asyncio.get_running_loop().run_in_executor(None, self._record, reference, scope["path"])
+            asyncio.get_running_loop().run_in_executor(None, self._record, reference, path)
         body = self._bucket[1]
-        await send({"type": "http.response.start", "status": 429, "headers": [
-            (b"content-type", b"application/problem+json"), (b"retry-after", str(RETRY_AFTER).encode()),
-            (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"),
-            (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.start", "status": 429,
+                    "headers": [*_HEADERS, (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
     def _record(self, reference: str, path: str) -> None:

@@ -35,10 +35,7 @@ from bastion.web.api import (
     status,
     support,
 )
-from bastion.web.admission import SignInAdmission
-from bastion.web.body_limit import BodyLimit
-from bastion.web.headers import SecurityHeaders
-from bastion.web.ops import RequestMetrics
+from bastion.web.edge import Edge
 from bastion.web.oidc.routes import router as oidc_router
 from bastion.web.ops import router as ops_router
 from bastion.web.pages import router as pages_router
@@ -52,14 +49,17 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Sync routes run in threads; requests waiting for a hashing slot hold one, so leave room
-        # for the rest (HashGate bounds how many can wait).
+        # Sync routes run in threads; requests waiting for their hash hold one, so leave room for
+        # the rest (the admission queue bounds how long they wait).
         anyio.to_thread.current_default_thread_limiter().total_tokens = 100
         worker = OutboxWorker(services) if deliver_mail else None
         if worker:
             worker.start()
         app.state.outbox_worker = worker
         if serving:
+            # One hash timed now: the admission queue's first estimates are this machine's.
+            await anyio.to_thread.run_sync(services.hash_gate.measure,
+                                           lambda: services.passwords.hash("hash-time-measure"))
             # A full collection walks every object start-up made (~170,000: 50-100 ms, a pause in
             # some request's answer); frozen, they are never walked again.
             gc.collect()
@@ -85,12 +85,8 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
     for database_error in problems.DATABASE_DOWN:
         app.add_exception_handler(database_error, problems.on_database_error)
     app.add_exception_handler(Exception, problems.on_unexpected_error)
-    app.add_middleware(BodyLimit)
-    app.add_middleware(SecurityHeaders, https=services.settings.public_url.startswith("https://"))
-    app.add_middleware(RequestMetrics)
-    # Outermost, so a flood is turned away before anything else spends time on it.
-    app.add_middleware(SignInAdmission, services=services,
-                       limit=services.settings.signin_admission_limit or services.hash_gate.concurrency)
+    # The door, the body cap, security headers and metrics: one pure-ASGI layer every request pays.
+    app.add_middleware(Edge, services=services)
     # The session checks first, as routes of the app itself (no included router to pass through):
     # every request a platform serves leads to one.
     app.router.routes[:0] = session_checks.router.routes

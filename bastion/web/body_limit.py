@@ -1,15 +1,16 @@
-"""A cap on request bodies, enforced while they arrive (pure ASGI).
+"""A cap on request bodies, enforced while they arrive.
 
 JSON requests are small; only evidence uploads may be large. The cap is checked against
 `Content-Length` on the first read and against the bytes actually received, so a chunked
 body without a length cannot grow past it either. Going over raises an HTTPException that
 the app answers as problem+json (`request.too_large`, or `evidence.too_large` for uploads).
+The edge (bastion/web/edge.py) hands the application `limited_receive(scope, receive)`.
 """
 
 from __future__ import annotations
 
 from fastapi import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope
 
 DEFAULT_LIMIT = 1024 * 1024
 UPLOAD_LIMIT = 10 * 1024 * 1024 + 64 * 1024  # one 10 MB file and its form fields
@@ -27,27 +28,30 @@ def _limit_for(path: str) -> tuple[int, str]:
     return DEFAULT_LIMIT, "request.too_large"
 
 
-class BodyLimit:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+def limited_receive(scope: Scope, receive: Receive) -> Receive:
+    """`receive`, capped. A request with neither `Content-Length` nor `Transfer-Encoding` has no
+    body (RFC 9112 §6.3): it is handed on as it is, at no cost."""
+    declared: bytes | None = None
+    has_body = False
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            declared, has_body = value, True
+        elif name == b"transfer-encoding":
+            has_body = True
+    if not has_body:
+        return receive
+    limit, code = _limit_for(scope["path"])
+    received = 0
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit, code = _limit_for(scope["path"])
-        declared = dict(scope["headers"]).get(b"content-length")
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            if declared is not None and declared.isdigit() and int(declared) > limit:
+    async def limited() -> Message:
+        nonlocal received
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(code)
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
                 raise BodyTooLarge(code)
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge(code)
-            return message
+        return message
 
-        await self.app(scope, limited_receive, send)
+    return limited

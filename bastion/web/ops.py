@@ -1,18 +1,16 @@
-"""Operations endpoints: liveness, readiness, metrics; and the request-latency middleware."""
+"""Operations endpoints: liveness, readiness, metrics."""
 
 from __future__ import annotations
 
 import ipaddress
-import time
 from typing import Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bastion.errors import BastionError
-from bastion.ops.metrics import REQUEST_SECONDS, render_metrics
+from bastion.ops.metrics import render_metrics
 from bastion.web.deps import ServicesDep
 from bastion.web.openapi import problems
 
@@ -58,7 +56,7 @@ def readyz(services: ServicesDep) -> dict[str, str]:
 @router.get("/metrics", include_in_schema=True, response_class=Response,
             responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
                        **problems(403)})
-def metrics(request: Request) -> Response:
+def metrics(request: Request, services: ServicesDep) -> Response:
     """Prometheus metrics, for scrapers on this machine only."""
     peer = request.client.host if request.client else ""
     try:
@@ -67,32 +65,6 @@ def metrics(request: Request) -> Response:
         allowed = False
     if not allowed:
         raise BastionError("permission.denied", detail="Metrics are served to the local machine only.")
+    services.hash_gate.publish()
     body, content_type = render_metrics()
     return Response(body, media_type=content_type)
-
-
-class RequestMetrics:
-    """Latency by route template (never the raw path: it may hold ids or tokens)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = [500]
-
-        async def record_status(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, record_status)
-        finally:
-            route = scope.get("route")
-            path = getattr(route, "path", None) or ("/static" if scope["path"].startswith("/static/") else "unmatched")
-            REQUEST_SECONDS.labels(scope["method"], path, f"{status[0] // 100}xx").observe(
-                time.perf_counter() - started)

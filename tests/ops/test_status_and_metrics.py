@@ -66,6 +66,22 @@ def test_metrics_count_sign_ins_lockouts_and_mail(services, account_factory) -> 
         assert value("bastion_request_seconds_count", route="/v1/login", status="2xx") == before["latency"] + 1
 
 
+def test_metrics_show_the_hash_queue(services) -> None:
+    services.hash_gate.hash_time.weight = 0.0  # the estimate stays as set
+    services.hash_gate.hash_time.seconds = 0.25
+    with TestClient(create_app(services, deliver_mail=False), client=("127.0.0.1", 5000)) as client:
+        while services.hash_gate.reserve() is not None:  # sign-ins on their way fill it past the budget
+            pass
+        text = client.get("/metrics").text
+    lines = dict(line.rsplit(" ", 1) for line in text.splitlines() if line.startswith("bastion_admission"))
+    queued = float(lines["bastion_admission_queued"])
+    assert queued >= 3 and float(lines["bastion_admission_running"]) == 0
+    assert float(lines["bastion_admission_hash_seconds"]) == 0.25
+    concurrency = services.hash_gate.concurrency
+    assert float(lines["bastion_admission_expected_wait_seconds"]) == (queued + 1 - concurrency) * 0.25 / concurrency
+    assert float(lines['bastion_admission_refused_total{reason="wait_over_budget"}']) >= 1
+
+
 def test_metrics_are_not_served_to_other_machines(app_client) -> None:
     answer = app_client.get("/metrics")  # the test client's peer is not loopback
     assert answer.status_code == 403 and answer.json()["code"] == "permission.denied"

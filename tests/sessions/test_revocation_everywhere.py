@@ -10,9 +10,11 @@ Waits are polls with a deadline; nothing sleeps a fixed time.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 import redis
@@ -20,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from bastion.accounts.status import restrict_account
+from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.context import Client
 from bastion.services import Services, build_services
 from bastion.web.app import create_app
@@ -187,3 +190,43 @@ def test_a_new_hold_reaches_the_other_nodes_cached_sessions(node_factory, redis_
         place_hold(tx, clock.now(), account["id"], WITHDRAWAL, "mfa_disabled", timedelta(hours=24))
     wait_until(lambda: b.whoami(token).json()["restrictions"] != [], REVOCATION_LIMIT)
     assert [item["reason"] for item in b.whoami(token).json()["restrictions"]] == ["mfa_disabled"]
+
+
+def test_without_redis_a_session_in_use_is_read_again_behind_the_requests(node_factory, account_factory) -> None:
+    a, b = node_factory(), node_factory()
+    token = sign_in(a, account_factory()["email"])
+    assert b.whoami(token).status_code == 200  # read once, on demand
+    readers: list[str] = []
+
+    @event.listens_for(b.services.db.engine, "before_cursor_execute")
+    def _record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "FROM sessions" in statement:
+            readers.append(threading.current_thread().name)
+
+    started = time.monotonic()
+    while time.monotonic() - started < 2.5:  # past two TTLs of steady use
+        assert b.whoami(token).status_code == 200
+        time.sleep(0.01)
+    # The entry never ran out: the refresher read it again, no request waited for the database.
+    assert readers and set(readers) == {"bastion-session-refresh"}
+    assert a.client.post("/v1/logout", headers=bearer(token)).status_code == 204
+    wait_until(lambda: b.whoami(token).status_code == 401, REVOCATION_LIMIT)
+    assert b.whoami(token).json()["code"] == "session.revoked"
+
+
+def test_without_redis_a_hold_or_step_up_on_another_node_shows_here_within_a_second(node_factory, account_factory,
+                                                                                     clock) -> None:
+    a, b = node_factory(), node_factory()
+    account = account_factory()
+    token = sign_in(a, account["email"])
+    assert b.whoami(token).json()["restrictions"] == []
+    with a.services.db.transaction() as tx:
+        place_hold(tx, clock.now(), account["id"], WITHDRAWAL, "password_reset", timedelta(hours=24))
+    clock.advance(seconds=5)  # the step-up comes later than the sign-in
+    assert a.client.post("/v1/reauth", json={"password": DEFAULT_PASSWORD}, headers=bearer(token)).status_code == 200
+
+    def changed_here() -> bool:
+        body = b.whoami(token).json()
+        return bool(body["restrictions"]) and body["session"]["authenticated_at"] != body["session"]["created_at"]
+
+    wait_until(changed_here, REVOCATION_LIMIT)

@@ -85,6 +85,37 @@ def test_a_read_that_overlapped_a_change_is_not_kept(services) -> None:
     assert cache.get("token-hash") is None
 
 
+def test_a_read_that_overlapped_an_unrelated_change_is_kept(services) -> None:
+    cache = SessionCache(services.db, ttl=1.0, capacity=10)
+    generation, loaded_at = cache.generation, time.monotonic()
+    cache.drop({"account-2"})  # someone else's logout while this read was in flight
+    cache.put("token-hash", "fresh", ("account-1", "session-1"), generation, loaded_at)
+    assert cache.get("token-hash") == "fresh"
+
+
+def test_entries_in_use_are_read_again_in_a_batch_once_half_their_ttl_old(services) -> None:
+    cache = SessionCache(services.db, ttl=1.0, capacity=10, refresh_in_background=False)
+    refreshed: list[list[str]] = []
+
+    def refresh(keys: list[str]) -> None:
+        refreshed.append(sorted(keys))
+        cache.put_many([(key, "new", ("a",)) for key in keys], cache.generation, time.monotonic(), kind="k")
+
+    half_old = time.monotonic() - 0.6
+    for key in ("used-1", "used-2", "unused"):
+        cache.put(key, "old", ("a",), cache.generation, half_old, kind="k", refresh=refresh)
+    cache.put("fresh", "old", ("a",), cache.generation, time.monotonic(), kind="k")
+    assert [cache.get(key) for key in ("used-1", "used-2", "fresh")] == ["old"] * 3
+    cache.refresh_due()
+    assert refreshed == [["used-1", "used-2"]]  # one batch; not the fresh one yet, nor the one nobody asked for
+    assert cache.get("used-1") == "new"
+    cache.refresh_due()
+    assert refreshed == [["used-1", "used-2"]]  # just read again: not due
+    cache.put("used-1", "old", ("a",), cache.generation, half_old, kind="k")
+    cache.refresh_due()
+    assert refreshed[-1] == ["used-1"]  # still in use (asked for within KEEP_FRESH_FOR): read again
+
+
 def test_without_a_live_subscription_an_entry_is_trusted_for_the_ttl_only(services) -> None:
     cache = SessionCache(services.db, ttl=1.0, capacity=10, redis_url="redis://127.0.0.1:1/0")
     cache.put("recent", "value", ("a",), cache.generation, time.monotonic())

@@ -1,55 +1,124 @@
-"""The hash admission gate: bounded hashing, known devices first, a fast 429 for the rest."""
+"""The hash admission queue: judged by its expected wait, known devices first, after-answer work never refused."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
 import pytest
 
 from bastion.errors import BastionError
-from bastion.throttle.admission import HashGate
+from bastion.throttle.admission import HashGate, HashTime, expected_wait
 
 
-def hold_slot(gate: HashGate, known: bool, release: threading.Event, entered: threading.Event) -> threading.Thread:
+def fixed(seconds: float) -> HashTime:
+    """A hash-time estimate that measurements cannot move (the decision is under test, not the EWMA)."""
+    return HashTime(initial=seconds, weight=0.0)
+
+
+def hold_hash(gate: HashGate, known: bool, release: threading.Event, entered: threading.Event) -> threading.Thread:
     def run() -> None:
-        with gate.admit(known):
-            entered.set()
-            release.wait(5)
+        gate.run(known, lambda: (entered.set(), release.wait(5)))
 
     thread = threading.Thread(target=run)
     thread.start()
     return thread
 
 
-def test_unknown_devices_get_a_fast_rate_limited_when_the_queue_is_full() -> None:
-    gate = HashGate(concurrency=1, queue=0)
+@pytest.mark.parametrize("ahead, concurrency, seconds, wait", [
+    (0, 1, 0.1, 0.0),   # an idle core: no wait
+    (1, 2, 0.1, 0.0),   # one of two cores free
+    (1, 1, 0.1, 0.1),   # one hash running: one hash time
+    (5, 1, 0.1, 0.5),
+    (5, 2, 0.1, 0.2),   # two cores share the four beyond the free one
+    (20, 1, 0.1, 2.0),
+])
+def test_the_expected_wait_is_the_work_ahead_beyond_the_free_cores(ahead, concurrency, seconds, wait) -> None:
+    assert expected_wait(ahead, concurrency, seconds) == pytest.approx(wait)
+
+
+def test_the_door_admits_while_the_expected_wait_fits_the_budget_and_refuses_beyond() -> None:
+    gate = HashGate(concurrency=1, budget_seconds=2.0, hash_time=fixed(0.5))
+    places = [gate.reserve() for _ in range(5)]  # expected waits 0, 0.5, 1, 1.5, 2: all within 2 s
+    assert all(place is not None for place in places)
+    assert gate.state()["expected_wait_seconds"] == pytest.approx(2.5)
+    assert gate.reserve() is None and gate.reserve(after_answer=True) is None  # 2.5 s: over the budget
+    assert gate.refused["wait_over_budget"] == 2
+    with gate.holding(places[0]):
+        pass  # that request ended without hashing: its place is free again
+    assert gate.reserve() is not None
+    gate.close()
+
+
+def test_a_slower_hash_shortens_the_queue_a_faster_one_lengthens_it() -> None:
+    slow = HashGate(concurrency=1, budget_seconds=2.0, hash_time=fixed(1.0))
+    fast = HashGate(concurrency=2, budget_seconds=2.0, hash_time=fixed(0.1))
+    assert sum(slow.reserve() is not None for _ in range(100)) == 3   # waits 0, 1, 2
+    assert sum(fast.reserve() is not None for _ in range(100)) == 42  # 40 beyond the 2 free cores, at 0.05 s
+    slow.close()
+    fast.close()
+
+
+def test_the_hash_time_is_measured_with_the_injected_clock() -> None:
+    now = [100.0]
+    gate = HashGate(concurrency=1, budget_seconds=2.0, hash_time=HashTime(initial=0.1, weight=0.5),
+                    clock=lambda: now[0])
+
+    def hash_taking(seconds: float):  # type: ignore[no-untyped-def]
+        def work() -> str:
+            now[0] += seconds
+            return "hashed"
+        return work
+
+    assert gate.run(True, hash_taking(0.5)) == "hashed"
+    assert gate.hash_time.seconds == pytest.approx(0.3)  # halfway from 0.1 to 0.5
+    gate.measure(hash_taking(0.3))
+    assert gate.hash_time.seconds == pytest.approx(0.3)
+    assert gate.state()["hash_seconds"] == pytest.approx(0.3)
+    gate.close()
+
+
+def test_an_unrecognised_device_without_a_place_is_refused_at_once_when_over_budget() -> None:
+    gate = HashGate(concurrency=1, budget_seconds=0.5, hash_time=fixed(1.0))
     release, entered = threading.Event(), threading.Event()
-    busy = hold_slot(gate, False, release, entered)
+    busy = hold_hash(gate, False, release, entered)
     entered.wait(2)
     started = time.monotonic()
     with pytest.raises(BastionError) as refused:
-        with gate.admit(False):
-            pass
+        gate.run(False, lambda: None)
     assert refused.value.code == "rate_limited" and refused.value.retry_after
     assert time.monotonic() - started < 0.5  # no waiting behind the attack
+    assert gate.run(True, lambda: "owner") == "owner"  # a known device has its own slot
     release.set()
     busy.join()
+    gate.close()
+
+
+def test_a_place_taken_at_the_door_is_not_judged_again_and_after_answer_work_is_never_refused() -> None:
+    gate = HashGate(concurrency=1, budget_seconds=1.0, hash_time=fixed(1.0))
+    place = gate.reserve(after_answer=True)
+    assert place is not None
+    while gate.reserve() is not None:  # others fill the queue past the budget
+        pass
+    with pytest.raises(BastionError):
+        gate.run(False, lambda: None)  # judged: over the budget
+    assert gate.run(False, lambda: "emailed", after_answer=True) == "emailed"
+    with gate.holding(place):
+        # A sign-up's hash, however its caller names the device, waits in the queue on a low-priority thread.
+        assert gate.run(True, threading.get_native_id) != threading.get_native_id()
+    gate.close()
 
 
 def test_known_devices_are_admitted_before_waiting_unknown_ones() -> None:
-    gate = HashGate(concurrency=1, queue=10)
+    gate = HashGate(concurrency=1, budget_seconds=10.0, hash_time=fixed(0.01))
     release, entered = threading.Event(), threading.Event()
-    busy = hold_slot(gate, False, release, entered)
+    busy = hold_hash(gate, False, release, entered)
     entered.wait(2)
     order: list[str] = []
 
     def waiter(name: str, known: bool) -> None:
-        try:
-            with gate.admit(known):
-                order.append(name)
-        except BastionError:
-            order.append(f"{name}-refused")
+        gate.run(known, lambda: order.append(name))
 
     unknown = threading.Thread(target=waiter, args=("unknown", False))
     unknown.start()
@@ -60,49 +129,53 @@ def test_known_devices_are_admitted_before_waiting_unknown_ones() -> None:
     release.set()
     for thread in (busy, unknown, known):
         thread.join(5)
-    assert order[0] == "known"  # …but the known device goes first
+    assert order == ["known", "unknown"]  # …but the known device goes first
+    gate.close()
+
+
+def test_unrecognised_devices_are_served_in_arrival_order() -> None:
+    gate = HashGate(concurrency=1, budget_seconds=10.0, hash_time=fixed(0.01))
+    release, entered = threading.Event(), threading.Event()
+    busy = hold_hash(gate, False, release, entered)
+    entered.wait(2)
+    order: list[int] = []
+    waiters = []
+    for number in range(5):
+        waiter = threading.Thread(target=gate.run, args=(False, lambda n=number: order.append(n)))
+        waiter.start()
+        waiters.append(waiter)
+        time.sleep(0.03)
+    release.set()
+    for thread in (busy, *waiters):
+        thread.join(5)
+    assert order == [0, 1, 2, 3, 4]
+    gate.close()
 
 
 def test_never_more_hashes_in_flight_than_the_concurrency() -> None:
-    gate = HashGate(concurrency=2, queue=100)
+    gate = HashGate(concurrency=2, budget_seconds=10.0, hash_time=fixed(0.01))
     in_flight, peak, lock = [0], [0], threading.Lock()
 
     def work() -> None:
-        with gate.admit(True):
-            with lock:
-                in_flight[0] += 1
-                peak[0] = max(peak[0], in_flight[0])
-            time.sleep(0.01)
-            with lock:
-                in_flight[0] -= 1
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.01)
+        with lock:
+            in_flight[0] -= 1
 
-    threads = [threading.Thread(target=work) for _ in range(20)]
+    threads = [threading.Thread(target=gate.run, args=(False, work)) for _ in range(20)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(5)
     assert peak[0] == 2 and gate.admitted == 20
-
-
-def test_a_known_device_does_not_wait_for_an_unknown_devices_hash_in_progress() -> None:
-    gate = HashGate(concurrency=1, queue=0)
-    release, entered = threading.Event(), threading.Event()
-    attacker = hold_slot(gate, False, release, entered)
-    entered.wait(2)
-    started = time.monotonic()
-    with gate.admit(True):  # the owner's own slot
-        assert time.monotonic() - started < 0.5
-    with pytest.raises(BastionError):  # another unknown device still finds the slot taken
-        with gate.admit(False):
-            pass
-    release.set()
-    attacker.join()
+    assert gate.state()["queued"] == 0 and gate.state()["running"] == 0
+    gate.close()
 
 
 def test_unknown_devices_hash_on_lower_priority_threads_and_known_ones_on_their_own() -> None:
-    import os
-
-    gate = HashGate(concurrency=1, queue=10)
+    gate = HashGate(concurrency=1, budget_seconds=2.0)
     caller = threading.get_native_id()
 
     def where() -> tuple[int, int]:

@@ -1,10 +1,13 @@
-"""The sign-in admission door: a flood of unknown devices gets a fast 429, recognised devices pass."""
+"""The sign-in admission door: beyond the queue's budget unknown devices get a fast 429, recognised devices pass."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 
-from bastion.web.admission import PER_DEVICE_PER_MINUTE, SignInAdmission
+from bastion.throttle.admission import HashGate, HashTime
+from bastion.web.admission import PER_DEVICE_PER_MINUTE
+from bastion.web.edge import Edge
 from bastion.web.client import is_signed_device_id, sign_device_id
 
 
@@ -26,7 +29,7 @@ def scope(headers: list[tuple[bytes, bytes]] | None = None, path: str = "/v1/log
     return {"type": "http", "method": "POST", "path": path, "headers": headers or []}
 
 
-async def call(door: SignInAdmission, request_scope) -> int:  # type: ignore[no-untyped-def]
+async def call(door: Edge, request_scope) -> int:  # type: ignore[no-untyped-def]
     status: list[int] = []
 
     async def send(message) -> None:  # type: ignore[no-untyped-def]
@@ -40,22 +43,70 @@ async def call(door: SignInAdmission, request_scope) -> int:  # type: ignore[no-
     return status[0]
 
 
-def test_unknown_devices_beyond_the_limit_get_a_fast_429_and_signed_devices_pass(services) -> None:
+def door_over(app, services, places: int) -> Edge:  # type: ignore[no-untyped-def]
+    """The edge in front of `app`, its door's queue (one core, 1 s a hash) holding `places` requests."""
+    services.hash_gate.close()
+    services.hash_gate = HashGate(concurrency=1, budget_seconds=places - 1, hash_time=HashTime(1.0, weight=0.0))
+    return Edge(app, services=services)
+
+
+def test_unknown_devices_beyond_the_budget_get_a_fast_429_and_signed_devices_pass(services) -> None:
     async def run() -> None:
         app = SlowApp()
-        door = SignInAdmission(app, services=services, limit=2)
-        waiting = [asyncio.create_task(call(door, scope())) for _ in range(2)]
+        door = door_over(app, services, places=3)
+        waiting = [asyncio.create_task(call(door, scope())) for _ in range(3)]
         await asyncio.sleep(0)
-        assert await call(door, scope()) == 429  # the third unknown one, at once
+        assert await call(door, scope()) == 429  # the fourth unknown one would wait 3 s: at once
         assert await call(door, scope([(b"x-device-id", b"d1.forged.0123456789abcdef0123456789abcdef")])) == 429
         owner = sign_device_id(services.keys, "owner-device-random-part")
         recognised = asyncio.create_task(call(door, scope([(b"cookie", f"a=b; bastion_device={owner}".encode())])))
         await asyncio.sleep(0)
-        assert app.entered == 3  # the owner's request went in beside the two unknown ones
+        assert app.entered == 4  # the owner's request went in beside the three unknown ones
         app.release.set()
-        assert await recognised == 200 and [await task for task in waiting] == [200, 200]
+        assert await recognised == 200 and [await task for task in waiting] == [200, 200, 200]
         assert await call(door, scope(path="/v1/session")) == 200  # other paths are never gated
-        assert door.refused == 2
+        assert services.hash_gate.refused["wait_over_budget"] == 2
+        assert services.hash_gate.state()["queued"] == 0  # every place given back
+
+    asyncio.run(run())
+
+
+def test_sign_ups_take_places_in_the_same_queue(services) -> None:
+    async def run() -> None:
+        app = SlowApp()
+        door = door_over(app, services, places=2)
+        waiting = [asyncio.create_task(call(door, scope(path=path))) for path in ("/v1/accounts", "/signup")]
+        await asyncio.sleep(0)
+        assert await call(door, scope()) == 429
+        app.release.set()
+        assert [await task for task in waiting] == [200, 200]
+        assert await call(door, scope()) == 200
+
+    asyncio.run(run())
+
+
+def test_the_doors_fast_refusal_is_a_problem_with_the_security_headers(services) -> None:
+    async def run() -> None:
+        app = SlowApp()
+        door = door_over(app, services, places=1)
+        holder = asyncio.create_task(call(door, scope()))
+        await asyncio.sleep(0)
+        messages: list[dict] = []  # type: ignore[type-arg]
+
+        async def send(message) -> None:  # type: ignore[no-untyped-def]
+            messages.append(message)
+
+        async def receive():  # type: ignore[no-untyped-def]
+            raise AssertionError("the body of a refused request is never read")
+
+        await door(scope(), receive, send)
+        headers = dict(messages[0]["headers"])
+        assert messages[0]["status"] == 429 and headers[b"retry-after"] == b"2"
+        assert headers[b"content-type"] == b"application/problem+json" and headers[b"cache-control"] == b"no-store"
+        assert headers[b"x-frame-options"] == b"DENY" and b"content-security-policy" in headers
+        assert json.loads(messages[1]["body"])["code"] == "rate_limited"
+        app.release.set()
+        assert await holder == 200
 
     asyncio.run(run())
 
@@ -64,12 +115,13 @@ def test_one_device_identifier_cannot_be_used_to_flood(services) -> None:
     async def run() -> None:
         app = SlowApp()
         app.release.set()
-        door = SignInAdmission(app, services=services, limit=1)
+        door = door_over(app, services, places=1)
+        assert services.hash_gate.reserve() is not None  # the queue is full for unknown devices
         device = sign_device_id(services.keys, "shared-device")
-        door.unknown_in_flight = 1  # the door is full for unknown devices
         answers = [await call(door, scope([(b"x-device-id", device.encode())]))
                    for _ in range(PER_DEVICE_PER_MINUTE + 1)]
         assert answers[:-1] == [200] * PER_DEVICE_PER_MINUTE and answers[-1] == 429
+        assert services.hash_gate.refused["device_over_limit"] == 1
 
     asyncio.run(run())
 

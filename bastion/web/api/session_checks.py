@@ -20,7 +20,7 @@ from bastion.sessions.service_keys import authenticate_service_key, cached_servi
 from bastion.sessions.tokens import authenticate_session_async
 from bastion.web.api.schemas import IntrospectIn, IntrospectOut, WhoAmIOut
 from bastion.web.deps import csrf_token_for, get_services, safe_session_from_request, service_key_secret
-from bastion.web.direct import DirectRoute, json_answer, parse_body, request_body_schema
+from bastion.web.direct import DirectRoute, json_answer, parse_body, read_body, request_body_schema
 from bastion.web.openapi import problems
 
 router = APIRouter(prefix="/v1", route_class=DirectRoute)
@@ -53,7 +53,7 @@ async def introspect(request: Request) -> Response:
     secret = service_key_secret(request)
     if cached_service_key(services, secret) is None:
         await anyio.to_thread.run_sync(authenticate_service_key, services, secret)
-    body = parse_body(IntrospectIn, await request.body())  # bounded by the BodyLimit middleware
+    body = parse_body(IntrospectIn, await read_body(request))  # bounded by the edge (body_limit.py)
     try:
         session = await authenticate_session_async(services, body.token)
     except BastionError:

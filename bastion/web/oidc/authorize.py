@@ -58,7 +58,7 @@ def browser_session(request: Request) -> SessionInfo | None:
 async def request_params(request: Request) -> list[tuple[str, str]]:
     params = list(request.query_params.multi_items())
     if request.method == "POST":
-        form = await request.form()  # bounded by the BodyLimit middleware
+        form = await request.form()  # bounded by the edge (bastion/web/body_limit.py)
         params += [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
     return params
 

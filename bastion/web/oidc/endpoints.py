@@ -97,7 +97,7 @@ for _path in CORS_PATHS:
 
 async def _form_request(request: Request) -> ProviderRequest:
     services = request.app.state.services
-    form = await request.form()  # bounded by the BodyLimit middleware
+    form = await request.form()  # bounded by the edge (bastion/web/body_limit.py)
     params = [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
     return ProviderRequest(request.method, request.url.path, request.headers, params, client_from(request),
                            services.settings.public_url)

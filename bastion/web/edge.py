@@ -1,0 +1,66 @@
+"""What every request passes through before the application, in one pure-ASGI layer.
+
+In order: the sign-in door (bastion/web/admission.py: the hash queue's place, or a fast 429),
+the cap on the request body (body_limit.py), the security headers on the answer
+(headers.py) and its latency in the metrics, by route template. One layer rather than four:
+every request pays for each layer's call and for each wrapper of `send`, and the session
+checks a platform makes on every request are answered in tens of microseconds.
+"""
+
+from __future__ import annotations
+
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bastion.ops.metrics import observe_request
+from bastion.services import Services
+from bastion.web.admission import SIGN_IN, SIGN_UP, Door
+from bastion.web.body_limit import limited_receive
+from bastion.web.headers import security_headers, with_security_headers
+
+
+class Edge:
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.door = Door(services)
+        self.https = services.settings.public_url.startswith("https://")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        ours = security_headers(scope["path"], self.https)
+        status = 500
+
+        async def answer(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = with_security_headers(message.get("headers", []), ours)
+            await send(message)
+
+        try:
+            held = self.door.enter(scope)
+            if held is None:
+                await self.door.refuse(scope["path"], answer)
+                return
+            with held:
+                await self.app(scope, limited_receive(scope, receive), answer)
+        finally:
+            observe_request(scope["method"], _route_of(scope), status, time.perf_counter() - started)
+
+
+def _route_of(scope: Scope) -> str:
+    """The route's template (never the raw path: it may hold ids or tokens)."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if path:
+        return path
+    if scope["path"].startswith("/static/"):
+        return "/static"
+    return scope["path"] if scope["path"] in _DOOR_PATHS else "unmatched"  # the door answered it
+
+
+_DOOR_PATHS = SIGN_IN | SIGN_UP
