@@ -1,7 +1,7 @@
 """Sign-up and email verification.
 
-Sign-up answers the same way whether or not the address is taken (REQUIREMENTS 6
-spirit, API.md): a new address gets a confirmation link, a taken one gets an
+Sign-up answers the same way whether or not the address is taken (requirements §6
+spirit, docs/api.md): a new address gets a confirmation link, a taken one gets an
 email telling its owner, and both cost one password hash.
 
 The answer must not take longer for one than the other either (ASVS 5.0 V6.3.8): the

@@ -1,4 +1,4 @@
-"""Every second step after the password (REQUIREMENTS 10, 20): an authenticator code, a backup code,
+"""Every second step after the password (requirements §10, §20): an authenticator code, a backup code,
 a passkey, and the emailed code that confirms a new device.
 
 Each attempt is counted *before* it is checked, with the throttle store's atomic windowed

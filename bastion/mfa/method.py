@@ -1,4 +1,4 @@
-"""What a second-factor method is (REQUIREMENTS 8–13): one protocol every method package implements.
+"""What a second-factor method is (requirements §8-13): one protocol every method package implements.
 
 A method (the authenticator app, backup codes, passkeys) says whether an account has it, which
 of its ids make up a trusted device's fingerprint, how a proof is checked and what it uses up,

@@ -1,6 +1,6 @@
 """Validated sessions and service keys kept in memory: no database round trip per request.
 
-What a node may trust (REQUIREMENTS 27, revocation on every node within 1 s):
+What a node may trust (requirements §27, revocation on every node within 1 s):
 - an entry loaded less than `ttl` seconds ago (BASTION_SESSION_CACHE_SECONDS, at most 1 s);
 - with Redis, any entry loaded while the invalidation subscription is live
   (`RedisInvalidation.covers`): other nodes' changes arrive as messages.

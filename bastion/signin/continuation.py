@@ -1,6 +1,6 @@
 """Continuing a sign-in that waits for a step: a second factor, or the emailed device code.
 
-Every step goes the same way (REQUIREMENTS 8–12, 20):
+Every step goes the same way (requirements §8-12, §20):
 1. the flow waits for the requirement of the stage the step satisfies and has not expired
    (`flow.not_found`, `flow.expired`, or the reason of what it waits for instead), and the step
    comes from the device that passed the password (when that one had a device id);

@@ -1,4 +1,4 @@
-"""Support decisions on recovery cases (REQUIREMENTS 16, 28, 33): approve, reject or stop, with a reason.
+"""Support decisions on recovery cases (requirements §16, §28, §33): approve, reject or stop, with a reason.
 
 Approval needs the documents in and, when `case_approvals_required` is 2 or more, that many
 different agents (four eyes); nobody decides a case about their own account. The rules of what

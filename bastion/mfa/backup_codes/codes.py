@@ -1,4 +1,4 @@
-"""Backup codes (REQUIREMENTS 11): 10 a set, 80 random bits each, single use, stored as keyed hashes.
+"""Backup codes (requirements §11): 10 a set, 80 random bits each, single use, stored as keyed hashes.
 
 A code is 16 Crockford base-32 characters (16 × 5 = 80 bits), shown once as four groups of four.
 Typing is forgiving the Crockford way: case, spaces and dashes do not matter, I and L read as 1,

@@ -1,4 +1,4 @@
-"""Checking a TOTP code, with the clock-skew diagnosis (REQUIREMENTS 8, 9).
+"""Checking a TOTP code, with the clock-skew diagnosis (requirements §8, §9).
 
 A code is looked for in the steps T−10..T+10. A match in T−1..T+1 is *valid* and the caller
 consumes its step (`totp_repo.accept_step`) in the transaction that acts on it. A match further
