@@ -1,19 +1,8 @@
 """The sign-in throttle rules of requirements §1-5, over any counter store.
 
-Checked before any password hash, cheapest first:
-- IP: 50 failures in 10 min holds that IP for 15 min; subnet (/24 IPv4, /56 IPv6): 200.
-- Identifier (the normalized email, existing or not): after 5 consecutive failures
-  each further failure holds it for 30 s, doubling up to 15 min; at 100 consecutive
-  failures password sign-in is disabled until a password reset.
-- Known device (one that signed in successfully for this identifier before, OWASP
-  "device cookies"): it skips the identifier's hold and has its own counter with
-  the same delays — so an attacker who locks the identifier does not lock out the owner.
-A success resets the identifier's and the device's counters.
-
-An attempt is counted before its hash (`begin_attempt`), atomically, and a success takes the count
-back: parallel guesses cannot all slip past the pause while the first ones are still being hashed.
-From the pause's threshold on, an attempt must also claim the pause (`claim_hold`) before it is
-checked: of concurrent attempts one is checked and the others are refused, uncounted.
+Checked before any password hash, cheapest first: the IP and its subnet, then the identifier, or
+the known device's own counter, so an attacker who pauses the identifier does not lock out the
+owner. Attempts are counted before their hash and claim the pause (docs/design/guard.md).
 """
 
 from __future__ import annotations

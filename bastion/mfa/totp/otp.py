@@ -5,8 +5,8 @@ Bastion's profile (requirements §8): HMAC-SHA-1, 6 digits, 30-second steps from
 transmission delay each way). The counter is 64-bit (§4.2), so nothing wraps in 2038 or 2106.
 
 `find_step` also looks ±10 steps (±5 min) further, only to *diagnose* a phone whose clock is off
-(requirements §9); the caller refuses those matches (see `bastion.mfa.flows.totp_check`, which also says why
-that diagnosis gives an attacker nothing).
+(requirements §9); the caller refuses those matches (`bastion.mfa.totp.check`; why that diagnosis
+gives an attacker nothing: docs/design/clock-skew-diagnosis.md).
 """
 
 from __future__ import annotations
