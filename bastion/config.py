@@ -48,12 +48,12 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(19456, ge=8)
     argon2_parallelism: int = Field(1, ge=1)
 
-    # Sessions (REQUIREMENTS 25).
+    # Sessions (requirements §25).
     session_idle_minutes: int = Field(30, ge=1)
     session_absolute_hours: int = Field(12, ge=1)
     remember_idle_days: int = Field(7, ge=1)
     remember_absolute_days: int = Field(30, ge=1)
-    # Validated sessions are kept in memory (REQUIREMENTS 27: revocation reaches every node within
+    # Validated sessions are kept in memory (requirements §27: revocation reaches every node within
     # 1 s). Without Redis a node trusts an entry this long; with Redis, while its invalidation
     # subscription is live. 0 turns the cache off: every validation reads the database.
     session_cache_seconds: float = Field(1.0, ge=0, le=1)
@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     email_verification_hours: int = Field(24, ge=1)
     reauth_minutes: int = Field(5, ge=1)
 
-    # Second factors (REQUIREMENTS 8–13).
+    # Second factors (requirements §8-13).
     totp_issuer: str = Field("Bastion", min_length=1, max_length=64, description="Issuer shown in authenticator apps")
     totp_setup_minutes: int = Field(15, ge=1)
     # WebAuthn relying party: the RP ID defaults to BASTION_PUBLIC_URL's host, the origins to its origin.
@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     webauthn_origins: str = ""
     passkey_challenge_minutes: int = Field(5, ge=1)
 
-    # Throttling (REQUIREMENTS 1–6, 10, 15). Backend "auto": Redis (with the database as
+    # Throttling (requirements §1-6, §10, §15). Backend "auto": Redis (with the database as
     # fallback) when BASTION_REDIS_URL is set, else the database.
     throttle_backend: Literal["auto", "memory", "database", "redis"] = "auto"
     rate_limits: str = ""
@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     hash_concurrency: int = Field(0, ge=0, description="0: one per CPU core")
     signin_queue_seconds: float = Field(2.0, gt=0, le=30)
 
-    # Risk-based sign-in (REQUIREMENTS 18–21; bastion/risk/policy.py).
+    # Risk-based sign-in (requirements §18-21; bastion/risk/policy.py).
     risk_policy: str = ("anonymizer=deny,impossible_travel=verify,new_country=verify,new_device=allow,"
                         "failure_velocity=verify")
     risk_anonymizer_asns: str = Field("", description="Extra AS numbers or organisation names, comma separated")
@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     device_verification_attempts: int = Field(5, ge=1)
     device_trust_days: int = Field(30, ge=1)
 
-    # Recovery cases (2FA reset, unfreeze, IP allowlist reset): REQUIREMENTS 16-17, 28-29.
+    # Recovery cases (2FA reset, unfreeze, IP allowlist reset): requirements §16-17, §28-29.
     mfa_reset_wait_hours: int = Field(48, ge=0, description="Waiting period after approval (Coinbase: 48-72 h)")
     unfreeze_min_hours: int = Field(2, ge=0, description="An unfreeze takes effect this long after the freeze at "
                                     "the earliest (Binance: 2 h)")

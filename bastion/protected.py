@@ -1,4 +1,4 @@
-"""Every value encrypted under the key ring, for `bastion keys rotate` (REQUIREMENTS 14)."""
+"""Every value encrypted under the key ring, for `bastion keys rotate` (requirements §14)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Clearing the IP allowlist of someone who lost every network on it (REQUIREMENTS 29).
+"""Clearing the IP allowlist of someone who lost every network on it (requirements §29).
 
 Sign-in from elsewhere answers `account.ip_not_allowed`, and a password reset does not touch
 the allowlist, so without this there is no way back in. Two ways clear it: staff (support or

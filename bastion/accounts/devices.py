@@ -1,4 +1,4 @@
-"""Devices that signed in to an account (REQUIREMENTS 18), known by a hash of their identifier.
+"""Devices that signed in to an account (requirements §18), known by a hash of their identifier.
 
 Each keeps its parsed user agent (ua-parser: browser, OS, device family), first and last seen,
 last IP and location (country, AS organisation), and — when the person chose "remember this
@@ -102,7 +102,7 @@ def account_and_known_device(tx: Tx, email: str, device_hash: str | None) -> tup
     """The account behind a normalised email, and whether this device signed in to it before.
 
     One statement, one row and one object built from it whether the email is known or not, so
-    time cannot tell the two apart (REQUIREMENTS 6). The account comes back detached, as if read
+    time cannot tell the two apart (requirements §6). The account comes back detached, as if read
     in a finished transaction: add it to another to change it.
     """
     row = tx.execute(_ACCOUNT_AND_DEVICE, {"email": email, "device_hash": device_hash or ""}).one()

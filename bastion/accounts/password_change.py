@@ -1,4 +1,4 @@
-"""Changing the password while signed in (API.md `PUT /v1/me/password`; REQUIREMENTS 7, 23, 26).
+"""Changing the password while signed in (docs/api.md `PUT /v1/me/password`; requirements §7, §23, §26).
 
 The current password is the proof (step-up in itself), checked by the guard against the sign-in's
 budgets: a wrong one is `reauth.failed` and changes nothing, and a pause answers `account.locked`. The new one meets the same policy as at sign-up. Other sessions end unless the owner

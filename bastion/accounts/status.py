@@ -1,4 +1,4 @@
-"""Freeze, suspension, ban and their lifting (REQUIREMENTS 28, 30).
+"""Freeze, suspension, ban and their lifting (requirements §28, §30).
 
 Freezing is the account holder's emergency brake (self-service, or the "this wasn't
 me" link in security emails): immediate, every session ends, sign-in answers
@@ -62,7 +62,7 @@ def freeze_in(services: Services, tx: Tx, account: Account, client: Client, via:
 
 def restrict_account(services: Services, account_id: str, status: str, reason: str, until: datetime | None,
                      actor_id: str | None, client: Client) -> None:
-    """Suspend or ban (admin): every session ends at once (REQUIREMENTS 26)."""
+    """Suspend or ban (admin): every session ends at once (requirements §26)."""
     if status not in {"suspended", "banned"}:
         raise ValueError(status)
     now = services.clock.now()
@@ -81,7 +81,7 @@ def restrict_account(services: Services, account_id: str, status: str, reason: s
 
 def reinstate_account(services: Services, account_id: str, actor_id: str | None, client: Client,
                       reason: str) -> None:
-    """Lift a suspension or a ban. A freeze is the owner's: only an unfreeze case lifts it (REQUIREMENTS 28)."""
+    """Lift a suspension or a ban. A freeze is the owner's: only an unfreeze case lifts it (requirements §28)."""
     now = services.clock.now()
     with services.db.transaction() as tx:
         account = get_account(tx, account_id)

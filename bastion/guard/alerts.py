@@ -1,4 +1,4 @@
-"""Telling the owner about failed secrets: once per burst, with the count (REQUIREMENTS 10, 23).
+"""Telling the owner about failed secrets: once per burst, with the count (requirements §10, §23).
 
 A single wrong password is never emailed (OWASP Credential Stuffing cheat sheet); the pause it
 leads to is, once. A failed second step after the correct password is emailed (OWASP MFA cheat

@@ -1,4 +1,4 @@
-"""Every check of a password (REQUIREMENTS 1–7), whichever route it comes through.
+"""Every check of a password (requirements §1-7), whichever route it comes through.
 
 Order, cheapest first: the network's holds; the identifier's hold (or, on a device that signed
 in to the account before, that device's own); then one argon2 verification through the hash
@@ -87,7 +87,7 @@ def _known_devices(services: Services, identifier: str) -> list[str]:
 
 def clear_pauses(services: Services, identifier: str) -> None:
     """A completed password reset: the email's pause and switch-off end, and so do the pauses of
-    every device the owner signed in with (REQUIREMENTS 5) — the reset's own help says so."""
+    every device the owner signed in with (requirements §5) — the reset's own help says so."""
     services.throttle.clear_identifier(identifier, _known_devices(services, identifier))
 
 

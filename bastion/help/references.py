@@ -1,4 +1,4 @@
-"""What a refusal was, found by its reference (REQUIREMENTS 34).
+"""What a refusal was, found by its reference (requirements §34).
 
 Every refusal carries a reference: sign-in refusals are recorded with their attempt
 (`sign_in_attempts`), every other one in `refusals`. The person who was refused sees

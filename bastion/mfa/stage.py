@@ -1,4 +1,4 @@
-"""The sign-in stage that asks for a second factor when the account has one (REQUIREMENTS 8–12)."""
+"""The sign-in stage that asks for a second factor when the account has one (requirements §8-12)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Writing mail to the outbox, in the transaction of the change that caused it (REQUIREMENTS 24)."""
+"""Writing mail to the outbox, in the transaction of the change that caused it (requirements §24)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Client-version policy (REQUIREMENTS 32): per platform, a minimum and a recommended version.
+"""Client-version policy (requirements §32): per platform, a minimum and a recommended version.
 
 Apps send `X-Client-Platform` (web, ios, android) and `X-Client-Version` (semver).
 Below the minimum: 426 `client.outdated` with the update URL. Below the recommended:

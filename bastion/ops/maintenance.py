@@ -1,4 +1,4 @@
-"""Maintenance windows (REQUIREMENTS 31): during one, sign-in and sign-up answer 503
+"""Maintenance windows (requirements §31): during one, sign-in and sign-up answer 503
 `service.maintenance` with `Retry-After` until its end; staff may still sign in;
 signed-in sessions keep working unless the window blocks them too."""
 

@@ -1,8 +1,8 @@
-"""Recovery cases, the account holder's side: start, upload evidence, follow, cancel (REQUIREMENTS 16-17, 28-29).
+"""Recovery cases, the account holder's side: start, upload evidence, follow, cancel (requirements §16-17, §28-29).
 
 A case (a 2FA reset, lifting a freeze, or clearing an IP allowlist whose networks are all lost)
 starts with the password. The answer is the same 202 with a case id whether the account exists,
-the password is right or a case is already open (REQUIREMENTS 17); only the account's mailbox
+the password is right or a case is already open (requirements §17); only the account's mailbox
 learns more: it gets the link that uploads evidence and shows the case, and at every step a
 link that cancels the case and freezes the account. A wrong password counts against the email
 like a failed sign-in, so this door is no way around the lockout (`bastion.guard.passwords`).

@@ -1,5 +1,5 @@
 """Scheduled recovery work: approved cases take effect when their wait ends; stale cases expire;
-documents of closed cases are purged (REQUIREMENTS 16, 28).
+documents of closed cases are purged (requirements §16, §28).
 
 Any number of workers may run this at once. Due cases are picked with `FOR UPDATE SKIP LOCKED`
 on PostgreSQL so workers share them out, and each case takes effect in the same transaction as

@@ -1,4 +1,4 @@
-"""Password reset (REQUIREMENTS 5, 15).
+"""Password reset (requirements §5, §15).
 
 The answer to a request is the same whether or not the account exists. The emailed
 token is 256 bits, stored hashed, valid 30 min, single use, and only the newest one

@@ -1,4 +1,4 @@
-"""The emailed device-verification challenge: a 6-digit code and a link (REQUIREMENTS 20).
+"""The emailed device-verification challenge: a 6-digit code and a link (requirements §20).
 
 Valid 15 min; issuing one voids every older open one of the account (only the newest works). The
 code is kept only as a MAC under the key ring (a database dump alone cannot test a guess), the

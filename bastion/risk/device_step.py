@@ -1,4 +1,4 @@
-"""Confirming a new device or place with the emailed code or link (REQUIREMENTS 20).
+"""Confirming a new device or place with the emailed code or link (requirements §20).
 
 The code goes to `POST /v1/login/{flow_id}/device`: 5 attempts per code, counted before the check
 with one conditional UPDATE (`attempts = attempts + 1 WHERE attempts < 5 AND used_at IS NULL`), so

@@ -33,7 +33,7 @@ _PAST = select(
     _latest_located(SignInAttempt.country).label("previous_country"),
     _latest_located(SignInAttempt.created_at).label("previous_at"),
     select(func.count()).select_from(SignInAttempt).where(
-        # Wrong passwords only: second-step failures have their own limits (REQUIREMENTS 10).
+        # Wrong passwords only: second-step failures have their own limits (requirements §10).
         SignInAttempt.account_id == bindparam("account_id"), SignInAttempt.outcome == "failure",
         SignInAttempt.code == "credentials.invalid", SignInAttempt.created_at >= bindparam("failures_since"),
     ).scalar_subquery().label("recent_failures"),

@@ -1,4 +1,4 @@
-"""The risk emails: device verification (REQUIREMENTS 20) and new device / location sign-in (21).
+"""The risk emails: device verification (requirements §20) and new device / location sign-in (requirements §21).
 
 Both carry the time, the device, the approximate location, the IP and a "this wasn't me" link
 that freezes the account; neither is sent for the first sign-in of an account (nothing to compare).

@@ -1,4 +1,4 @@
-"""The risk stage of sign-in (REQUIREMENTS 19–21): after the account gates, before the second factor.
+"""The risk stage of sign-in (requirements §19-21): after the account gates, before the second factor.
 
 The assessment is made once per flow and kept in `flow.facts["risk"]`: when a later step runs the
 stages again, the stage does not re-assess (the 2FA failures of this very flow would otherwise

@@ -1,4 +1,4 @@
-"""Trusted devices ("remember this device", REQUIREMENTS 20) expire with the security state.
+"""Trusted devices ("remember this device", requirements §20) expire with the security state.
 
 Like allauth's `mfa/internal/flows/trust.py`, trust is granted over a fingerprint of the password
 hash and the ids every registered second-factor method names (authenticator app, passkeys,

@@ -1,4 +1,4 @@
-"""Step-up: sensitive changes need a proof of identity within the last few minutes (REQUIREMENTS 13).
+"""Step-up: sensitive changes need a proof of identity within the last few minutes (requirements §13).
 
 Every factor added, changed or removed calls `require_recent_auth` first (`reauth.required` when the
 session's last proof is older than BASTION_REAUTH_MINUTES, 5 by default). The proof is the password

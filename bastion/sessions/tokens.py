@@ -1,4 +1,4 @@
-"""Session issue, validation and revocation (REQUIREMENTS 25–27).
+"""Session issue, validation and revocation (requirements §25-27).
 
 A session token is 256 random bits; only its SHA-256 is stored. A session ends at the
 earlier of its absolute expiry and `idle_seconds` after it was last seen.

@@ -32,7 +32,7 @@ def record_attempt(
     flow_id: str | None = None,
     risk: dict[str, object] | None = None,
 ) -> None:
-    """`risk`: the risk decision and its signals, when the sign-in was assessed (REQUIREMENTS 19)."""
+    """`risk`: the risk decision and its signals, when the sign-in was assessed (requirements §19)."""
     location = locate(client.ip)
     SIGN_IN_ATTEMPTS.labels(method, outcome, code or "").inc()
     append_row(tx, _ATTEMPTS, {

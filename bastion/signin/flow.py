@@ -1,22 +1,8 @@
 """The sign-in flow: a persisted state object with an expiry, advanced by ordered stages.
 
-After the first factor a flow exists; each stage either passes, refuses (raises a
-`BastionError`), or answers with its requirement — what the person must do next. A stage
-declares that requirement (`requirement`, e.g. "mfa_required") and the reason a step sent to a
-flow waiting for something else is told (`waiting_reason`, e.g. "mfa.required"), so the API and
-the pages answer a requirement by looking it up. The stage list is built in one place
-(`bastion.signin.stages`); adding a stage means adding it there, not editing the others.
-
-A step that satisfies a requirement (e.g. a TOTP code for "mfa_required") marks its stage done
-with `mark_done` and calls `advance_flow` again (`bastion.signin.continuation`): the stages before
-it run again (so a freeze or a maintenance window in the meantime still refuses), the done ones
-are skipped, the ones after it run, and the session gets the assurance level the flow reached
-(`facts["aal"]`, 1 unless a second factor raised it). A flow that continues in a later request is
-completed by a conditional UPDATE, so one flow yields at most one session; then each stage with a
-`completed` method acts on the success (in the same transaction).
-
-A security change (password reset or change, 2FA reset) voids the account's open flows
-(`void_open_flows`), and a flow started before the account's last one never completes.
+A stage passes, refuses, or answers with its requirement; a step that meets one marks its stage
+done and advances the flow, which one conditional UPDATE completes once. How and why:
+docs/design/sign-in-flow.md.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ def ip_allowed(allowlist: list[str], ip: str | None) -> bool:
 
 
 class ServiceGate:
-    """During a maintenance window only staff finish signing in (REQUIREMENTS 31). Runs again at
+    """During a maintenance window only staff finish signing in (requirements §31). Runs again at
     every later step, so a window that starts mid-sign-in stops it too."""
 
     name = "service_gate"

@@ -30,15 +30,15 @@ class Account(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # active | frozen | suspended | banned (REQUIREMENTS 28, 30)
+    # active | frozen | suspended | banned (requirements §28, §30)
     status: Mapped[str] = mapped_column(String(16), default="active")
     status_reason: Mapped[str | None] = mapped_column(String(500))
     status_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # CIDRs the owner allows sign-in from (REQUIREMENTS 29); empty: anywhere.
+    # CIDRs the owner allows sign-in from (requirements §29); empty: anywhere.
     ip_allowlist: Mapped[list[str]] = mapped_column(JSONText, default=list, server_default="[]")
     roles: Mapped[str] = mapped_column(String(64), default="")
-    # AES-GCM under the key ring (REQUIREMENTS 14, 22).
+    # AES-GCM under the key ring (requirements §14, §22).
     anti_phishing_code: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -136,7 +136,7 @@ class SignInAttempt(Base):
     user_agent: Mapped[str | None] = mapped_column(String(512))
     device_id: Mapped[str | None] = mapped_column(String(64))
     flow_id: Mapped[str | None] = mapped_column(String(36))
-    # Where the address was (REQUIREMENTS 18–19): ISO country code and AS organisation, offline lookup.
+    # Where the address was (requirements §18-19): ISO country code and AS organisation, offline lookup.
     country: Mapped[str | None] = mapped_column(String(2))
     asn_name: Mapped[str | None] = mapped_column(String(100))
     # The risk decision and its signals, when the sign-in was assessed.
@@ -245,7 +245,7 @@ class ThrottleCounter(Base):
 
 
 class Device(Base):
-    """A browser (device cookie) or app (X-Device-Id) that signed in to the account (REQUIREMENTS 18).
+    """A browser (device cookie) or app (X-Device-Id) that signed in to the account (requirements §18).
 
     Only a hash of the device identifier is kept.
     """
@@ -266,13 +266,13 @@ class Device(Base):
     device_family: Mapped[str | None] = mapped_column(String(64))
     last_country: Mapped[str | None] = mapped_column(String(2))
     last_asn_name: Mapped[str | None] = mapped_column(String(100))
-    # "Remember this device" (REQUIREMENTS 20): trusted until, and over which security state.
+    # "Remember this device" (requirements §20): trusted until, and over which security state.
     trusted_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     trust_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
 class DeviceChallenge(Base):
-    """An emailed device-verification code and link for one sign-in flow (REQUIREMENTS 20).
+    """An emailed device-verification code and link for one sign-in flow (requirements §20).
 
     Only keyed hashes are kept; `attempts` is raised by a conditional UPDATE before a code is checked.
     Issuing a new one voids the account's older open ones (only the newest works).
@@ -292,14 +292,14 @@ class DeviceChallenge(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-# --- Second factors (REQUIREMENTS 8–14) -------------------------------------------------------
+# --- Second factors (requirements §8-14) -------------------------------------------------------
 
 
 class TotpCredential(Base):
     """An authenticator app (RFC 6238). `secret` is AES-GCM under the key ring, bound to the row id.
 
     `last_step` is the highest time step ever accepted: a step is accepted only by a conditional
-    UPDATE that raises it, so no code works twice (REQUIREMENTS 8).
+    UPDATE that raises it, so no code works twice (requirements §8).
     """
 
     __tablename__ = "totp_credentials"
@@ -349,7 +349,7 @@ class BackupCode(Base):
 
 
 class Passkey(Base):
-    """A WebAuthn credential (REQUIREMENTS 12). The public key is public; nothing here is secret."""
+    """A WebAuthn credential (requirements §12). The public key is public; nothing here is secret."""
 
     __tablename__ = "passkeys"
     __table_args__ = (Index("ix_passkeys_account_id", "account_id"),)
@@ -396,7 +396,7 @@ class SecurityHold(Base):
 
 
 class MaintenanceWindow(Base):
-    """A scheduled or immediate maintenance window (REQUIREMENTS 31)."""
+    """A scheduled or immediate maintenance window (requirements §31)."""
 
     __tablename__ = "maintenance_windows"
 
@@ -411,7 +411,7 @@ class MaintenanceWindow(Base):
 
 
 class ClientVersionPolicy(Base):
-    """Minimum and recommended app versions per platform (REQUIREMENTS 32)."""
+    """Minimum and recommended app versions per platform (requirements §32)."""
 
     __tablename__ = "client_version_policies"
 
@@ -437,7 +437,7 @@ class Announcement(Base):
 
 
 class RecoveryCase(Base):
-    """A support-reviewed way back in: a 2FA reset or the lifting of a freeze (REQUIREMENTS 16-17, 28).
+    """A support-reviewed way back in: a 2FA reset or the lifting of a freeze (requirements §16-17, §28).
 
     `access_hash` is the hash of the link emailed to the account (uploads and status need it);
     `due_at` is when an approved case takes effect, unless the owner cancels it first.

@@ -1,4 +1,4 @@
-"""What support agents see (REQUIREMENTS 33-34): accounts, attempts, references, cases, documents.
+"""What support agents see (requirements §33-34): accounts, attempts, references, cases, documents.
 
 Plain dictionaries of facts an agent needs — status, factors by type and date, devices,
 attempts with reasons, cases — and never a password hash, code, secret, token or encrypted

@@ -1,4 +1,4 @@
-"""Backup codes (REQUIREMENTS 11): 10 of 80 bits, shown once, keyed hashes, single use, regenerable."""
+"""Backup codes (requirements §11): 10 of 80 bits, shown once, keyed hashes, single use, regenerable."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Secrets at rest (REQUIREMENTS 14): nothing readable in a dump; `bastion keys rotate` re-encrypts
+"""Secrets at rest (requirements §14): nothing readable in a dump; `bastion keys rotate` re-encrypts
 everything under the newest key, after which the old key can go and everything still works."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Outbox delivery (REQUIREMENTS 24): kept while SMTP is down, retried with backoff on the injected clock,
+"""Outbox delivery (requirements §24): kept while SMTP is down, retried with backoff on the injected clock,
 sent exactly once when it is back — even with two deliverers racing — and stored encrypted.
 """
 

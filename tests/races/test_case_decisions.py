@@ -1,4 +1,4 @@
-"""Agents working one case at the same moment (REQUIREMENTS 16, 33): of agents claiming it at once exactly
+"""Agents working one case at the same moment (requirements §16, §33): of agents claiming it at once exactly
 one holds it; four-eyes approvals made at once are each counted and move the case on once; a case is
 decided once whatever races it — on SQLite and on PostgreSQL (READ COMMITTED)."""
 

@@ -1,5 +1,5 @@
 """Under concurrency the device code's 5 attempts are 5, and a code completes its sign-in once
-(STYLE "race tests"; REQUIREMENTS 20) — on SQLite and on PostgreSQL (READ COMMITTED)."""
+(docs/style.md, "Race tests"; requirements §20) — on SQLite and on PostgreSQL (READ COMMITTED)."""
 
 from __future__ import annotations
 

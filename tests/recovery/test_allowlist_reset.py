@@ -1,4 +1,4 @@
-"""An IP allowlist whose every network is lost (REQUIREMENTS 29): the refusal leads to a request
+"""An IP allowlist whose every network is lost (requirements §29): the refusal leads to a request
 that works from the refused network, an identity-checked case clears the allowlist after its
 waiting period; support and admin can clear it at once with a reason. Each way is audited, the
 owner emailed, and withdrawals held after."""

@@ -1,4 +1,4 @@
-"""Identity documents (REQUIREMENTS 14, 16): checked by content, refused clearly, encrypted at rest."""
+"""Identity documents (requirements §14, §16): checked by content, refused clearly, encrypted at rest."""
 
 from __future__ import annotations
 

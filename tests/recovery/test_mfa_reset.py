@@ -1,4 +1,4 @@
-"""2FA reset through the HTTP app (REQUIREMENTS 16-17): request, evidence, support decision,
+"""2FA reset through the HTTP app (requirements §16-17): request, evidence, support decision,
 waiting period with a cancel link, then factors removed, sessions ended and a 48 h hold."""
 
 from __future__ import annotations

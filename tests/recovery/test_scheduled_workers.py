@@ -1,5 +1,5 @@
 """Two worker processes against one PostgreSQL database complete each due case exactly once
-(DESIGN: background work is safe with many nodes; SKIP LOCKED shares the cases out and the
+(docs/design.md: background work is safe with many nodes; SKIP LOCKED shares the cases out and the
 conditional UPDATE in the completing transaction decides)."""
 
 from __future__ import annotations

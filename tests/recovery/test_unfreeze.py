@@ -1,4 +1,4 @@
-"""Lifting a freeze (REQUIREMENTS 28): an unfreeze case with identity evidence, approved by
+"""Lifting a freeze (requirements §28): an unfreeze case with identity evidence, approved by
 support, taking effect not before `unfreeze_min_hours` (2) after the freeze, then a 24 h withdrawal hold."""
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ def test_failure_velocity_raises_its_signal_at_the_limit_for_unknown_devices_onl
                    previous=("GB", NOW - timedelta(days=1)), recent_failures=10)
     assert run(GB, busy) == (["new_device", "failure_velocity"], "verify")
     assert run(GB, dataclasses.replace(busy, recent_failures=9)) == (["new_device"], "allow")
-    # The owner's known device is not slowed by an attack on the account (REQUIREMENTS 4).
+    # The owner's known device is not slowed by an attack on the account (requirements §4).
     assert run(GB, dataclasses.replace(busy, device_known=True)) == ([], "allow")
 
 

@@ -1,4 +1,4 @@
-"""Trust is fingerprinted over the password hash and the enrolled factors (REQUIREMENTS 20):
+"""Trust is fingerprinted over the password hash and the enrolled factors (requirements §20):
 changing either revokes every trusted device without any flow having to remember it."""
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, fresh_database
 
 FUZZ_EXAMPLES = int(os.environ.get("BASTION_FUZZ_EXAMPLES", "12"))
-# Deliberate 5xx answers: both are problem+json with Retry-After (REQUIREMENTS 31).
+# Deliberate 5xx answers: both are problem+json with Retry-After (requirements §31).
 EXPECTED_5XX = {"service.maintenance", "service.unavailable"}
 CASES = itertools.count()
 

@@ -1,4 +1,4 @@
-"""Two app instances over one database (and one Redis): revocation reaches the other within 1 s (REQUIREMENTS 27).
+"""Two app instances over one database (and one Redis): revocation reaches the other within 1 s (requirements §27).
 
 Each node keeps validated sessions in memory. With Redis, a change committed on one node is
 published and the other drops its entries on the message — no request needed. Without
@@ -30,7 +30,7 @@ from tests.conftest import DEFAULT_PASSWORD, link_token
 
 REDIS_URL = os.environ.get("BASTION_TEST_REDIS", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-REVOCATION_LIMIT = 1.0  # seconds (REQUIREMENTS 27)
+REVOCATION_LIMIT = 1.0  # seconds (requirements §27)
 
 
 @dataclass

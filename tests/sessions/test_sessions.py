@@ -1,4 +1,4 @@
-"""Sessions (REQUIREMENTS 25–27): expiry by the clock, revocation, cookies and CSRF, introspection."""
+"""Sessions (requirements §25-27): expiry by the clock, revocation, cookies and CSRF, introspection."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The support API (REQUIREMENTS 33-34): views without secrets, references, audited actions."""
+"""The support API (requirements §33-34): views without secrets, references, audited actions."""
 
 from __future__ import annotations
 

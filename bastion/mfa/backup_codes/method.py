@@ -1,4 +1,4 @@
-"""Backup codes as a second-factor method (REQUIREMENTS 11): they stand in for a real factor and
+"""Backup codes as a second-factor method (requirements §11): they stand in for a real factor and
 never turn two-step sign-in on by themselves."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Adding, listing, renaming and removing passkeys (REQUIREMENTS 12, 13).
+"""Adding, listing, renaming and removing passkeys (requirements §12, §13).
 
 Adding, renaming and removing need a recent sign-in or step-up, and are audited and emailed. The
 registration challenge is stored (as its hash) for the signed-in account and used once. The first

@@ -1,4 +1,4 @@
-"""Passkeys as a second-factor method (WebAuthn level 2; REQUIREMENTS 12)."""
+"""Passkeys as a second-factor method (WebAuthn level 2; requirements §12)."""
 
 from __future__ import annotations
 

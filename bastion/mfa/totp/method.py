@@ -1,4 +1,4 @@
-"""The authenticator app as a second-factor method (RFC 6238; REQUIREMENTS 8, 9, 14)."""
+"""The authenticator app as a second-factor method (RFC 6238; requirements §8, §9, §14)."""
 
 from __future__ import annotations
 

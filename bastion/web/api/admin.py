@@ -22,7 +22,7 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, m
 
 
 def ensure_staff(session: SessionInfo, roles: tuple[str, ...]) -> SessionInfo:
-    """Staff work needs the role and a session signed in with a second factor (REQUIREMENTS 33)."""
+    """Staff work needs the role and a session signed in with a second factor (requirements §33)."""
     if not session.roles & set(roles):
         raise BastionError("permission.denied")
     if session.aal < 2:

@@ -1,6 +1,6 @@
 """The signed-in account's second factors: TOTP, backup codes, passkeys; and step-up (`POST /v1/reauth`).
 
-Every change needs a recent sign-in or step-up (`reauth.required` otherwise, REQUIREMENTS 13).
+Every change needs a recent sign-in or step-up (`reauth.required` otherwise, requirements §13).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The support API's accounts (REQUIREMENTS 33-34): search, an account's facts, its timeline and its
+"""The support API's accounts (requirements §33-34): search, an account's facts, its timeline and its
 record for a compliance request, refusals by reference, and what support may do to an account.
 
 Every route needs the support or admin role and a session signed in with a second factor;

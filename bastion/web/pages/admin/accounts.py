@@ -1,4 +1,4 @@
-"""Suspensions and temporary bans (REQUIREMENTS 30): find an account, restrict it with a reason and
+"""Suspensions and temporary bans (requirements §30): find an account, restrict it with a reason and
 an end, or lift the restriction; clear an IP allowlist whose networks the owner lost (29). Every
 action is audited with the admin's id."""
 

@@ -1,4 +1,4 @@
-""""Confirm it's you": step-up as a page (REQUIREMENTS 13), with the password or a code of any
+""""Confirm it's you": step-up as a page (requirements §13), with the password or a code of any
 second-factor method that may confirm it (authenticator app, backup code), then back to the page
 the change was made from."""
 
