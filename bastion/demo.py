@@ -60,7 +60,7 @@ def _open_sample_case(services: Services, email: str, password: str) -> None:
     from sqlalchemy import update
 
     from bastion.crypto import hash_token
-    from bastion.store.models import RecoveryCase
+    from bastion.recovery.models import RecoveryCase
 
     client = Client(ip="127.0.0.1")
     case_id = request_case(services, "mfa_reset", email, password, client)

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bastion.accounts.models import Account
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, normalize_email
 from bastion.accounts.signup import open_sign_up, sign_up_origin
@@ -14,7 +15,8 @@ from bastion.clock import rfc3339
 from bastion.errors import BastionError
 from bastion.guard.passwords import hash_password
 from bastion.services import Services
-from bastion.store.models import Account, Session, SignInAttempt
+from bastion.sessions.models import Session
+from bastion.signin.models import SignInAttempt
 
 ROLES = frozenset({"support", "admin"})
 

@@ -17,9 +17,10 @@ from sqlalchemy import Column, ColumnElement, String, bindparam, case, delete, f
 from sqlalchemy.orm import Session as Tx
 from sqlalchemy.orm import make_transient_to_detached
 
+from bastion.accounts.models import Account
 from bastion.context import Client
 from bastion.risk.geo import locate
-from bastion.store.models import Account, Device
+from bastion.risk.models import Device
 from bastion.store.upsert import insert_or_update
 
 _SYSTEM_WORDS = {"Mac OS X": "macOS", "Chrome OS": "ChromeOS"}

@@ -7,7 +7,7 @@ import unicodedata
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session as Tx
 
-from bastion.store.models import Account
+from bastion.accounts.models import Account
 
 
 def normalize_email(email: str) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bastion.audit.models import SecurityEvent
 from bastion.services import Services
-from bastion.store.models import SecurityEvent
 
 
 @dataclass(frozen=True)

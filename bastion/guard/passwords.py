@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from bastion.accounts.devices import account_and_known_device
+from bastion.accounts.models import Account
 from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.guard import alerts
+from bastion.risk.models import Device
 from bastion.services import Services
-from bastion.store.models import Account, Device
 
 
 @dataclass(frozen=True, slots=True)

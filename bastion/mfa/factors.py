@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.mfa.backup_codes import codes as backup_codes
 from bastion.mfa.backup_codes.codes import CodeSetStatus
+from bastion.mfa.passkeys.models import Passkey
 from bastion.mfa.registry import METHODS
 from bastion.mfa.totp import repo as totp_repo
-from bastion.store.models import Passkey, TotpCredential
+from bastion.mfa.totp.models import TotpCredential
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.crypto import KeyRing
+from bastion.notify.models import OutboxMessage
 from bastion.ops.metrics import EMAILS
 from bastion.services import Services
-from bastion.store.models import Account, OutboxMessage
 from bastion.store.upsert import insert_ignoring_duplicates
 
 SUBJECTS = {

@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
+from bastion.audit.models import SecurityEvent
+from bastion.mfa.passkeys.models import Passkey
 from bastion.mfa.registry import METHODS
 from bastion.sessions.tokens import SessionInfo
-from bastion.store.models import Passkey, SecurityEvent, SignInFlow
+from bastion.signin.models import SignInFlow
 
 AAL1, AAL2 = "aal1", "aal2"
 ACR_VALUES = (AAL1, AAL2)

@@ -10,8 +10,12 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 
+from bastion.accounts.models import OneTimeToken
+from bastion.mfa.passkeys.models import PasskeyChallenge
 from bastion.services import Services
-from bastion.store.models import OneTimeToken, PasskeyChallenge, Session, SignInFlow, ThrottleCounter
+from bastion.sessions.models import Session
+from bastion.signin.models import SignInFlow
+from bastion.throttle.models import ThrottleCounter
 
 KEEP_AFTER_EXPIRY = {
     "throttle_counters": timedelta(0),

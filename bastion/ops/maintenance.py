@@ -15,8 +15,8 @@ from sqlalchemy import delete, select, update
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.errors import BastionError
+from bastion.ops.models import MaintenanceWindow
 from bastion.services import Services
-from bastion.store.models import MaintenanceWindow
 
 DEFAULT_MESSAGE = "We are upgrading our systems."
 _CACHE_SECONDS = 1.0

@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account, normalize_email
 from bastion.accounts.status import freeze_in
 from bastion.audit import record_event
@@ -36,8 +37,8 @@ from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token
 from bastion.recovery.evidence import DOCUMENT_KINDS, check_evidence, seal
 from bastion.recovery.kinds import KINDS, hold_hours, wait_hours
+from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.services import Services
-from bastion.store.models import Account, CaseDocument, RecoveryCase
 from bastion.store.types import new_id
 
 OPEN_STATES = ("awaiting_documents", "in_review", "waiting")

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import Row, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.mfa.registry import METHODS
-from bastion.store.models import Account, Device
+from bastion.risk.models import Device
 
 
 def fingerprint(tx: Tx, account: Account) -> str:

@@ -13,7 +13,7 @@ from bastion.context import Client
 from bastion.ops.metrics import SIGN_IN_ATTEMPTS
 from bastion.risk.geo import locate
 from bastion.services import Services
-from bastion.store.models import SignInAttempt
+from bastion.signin.models import SignInAttempt
 from bastion.store.rows import append_row
 
 _ATTEMPTS = SignInAttempt.__table__

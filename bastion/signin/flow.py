@@ -31,12 +31,14 @@ from sqlalchemy import inspect, update
 from sqlalchemy.orm import Session as Tx
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.errors import BastionError
 from bastion.services import Services
+from bastion.sessions.models import Session
 from bastion.sessions.tokens import issue_session
+from bastion.signin.models import SignInFlow
 from bastion.signin.visit import Visit
-from bastion.store.models import Account, Session, SignInFlow
 from bastion.store.rows import add_now
 from bastion.store.types import new_id
 

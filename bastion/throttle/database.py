@@ -12,7 +12,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bastion.store import Database
-from bastion.store.models import ThrottleCounter
+from bastion.throttle.models import ThrottleCounter
 
 _HOLD = "h|"
 

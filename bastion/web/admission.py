@@ -27,8 +27,8 @@ from contextlib import AbstractContextManager, nullcontext
 from starlette.types import Scope, Send
 
 from bastion.errors import BastionError, new_reference
+from bastion.help.models import Refusal
 from bastion.services import Services
-from bastion.store.models import Refusal
 from bastion.throttle.admission import BUSY, RETRY_AFTER
 from bastion.web.client import DEVICE_COOKIE, is_signed_device_id
 

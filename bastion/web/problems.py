@@ -12,8 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from bastion.errors import BastionError, new_reference
+from bastion.help.models import Refusal
 from bastion.logs import scrub_path
-from bastion.store.models import Refusal
 from bastion.web.client import client_ip
 
 log = logging.getLogger("bastion.web")

@@ -19,11 +19,11 @@ from bastion.mfa.flows.factor_removal import after_factor_removed
 from bastion.mfa.flows.notices import record_factor_change
 from bastion.mfa.passkeys import repo as passkey_repo
 from bastion.mfa.passkeys import webauthn as passkeys
+from bastion.mfa.passkeys.models import Passkey
 from bastion.mfa.registry import METHODS
 from bastion.services import Services
 from bastion.sessions.stepup import require_recent_auth
 from bastion.sessions.tokens import SessionInfo
-from bastion.store.models import Passkey
 
 
 @dataclass(frozen=True, slots=True)

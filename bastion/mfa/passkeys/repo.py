@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.mfa.passkeys.models import Passkey, PasskeyChallenge
 from bastion.mfa.passkeys.webauthn import NewPasskey
-from bastion.store.models import Passkey, PasskeyChallenge
 
 
 def store_challenge(tx: Tx, challenge_hash: str, purpose: str, now: datetime, valid_for: timedelta,

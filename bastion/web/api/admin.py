@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import StringConstraints
 
+from bastion.accounts.models import Account
 from bastion.accounts.status import reinstate_account, restrict_account
 from bastion.errors import BastionError
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
-from bastion.store.models import Account
 from bastion.web.api.schemas import Body, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep, current_session
 from bastion.web.openapi import problems

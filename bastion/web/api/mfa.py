@@ -17,9 +17,9 @@ from bastion.mfa.passkeys.management import (
     remove_passkey,
     rename_passkey,
 )
+from bastion.mfa.passkeys.models import Passkey
 from bastion.mfa.totp.enrolment import begin_totp_setup, confirm_totp, remove_totp
 from bastion.sessions.stepup import reauthenticate_with_password
-from bastion.store.models import Passkey
 from bastion.web.api.mfa_schemas import (
     BackupCodesOut,
     BackupCodeStatusOut,

@@ -14,8 +14,8 @@ from starlette.responses import HTMLResponse, Response
 
 from bastion.config import Settings
 from bastion.errors import BastionError
+from bastion.notify.models import OutboxMessage
 from bastion.notify.outbox import find_message, message_bodies, recent_messages
-from bastion.store.models import OutboxMessage
 from bastion.web.headers import PAGE_CSP
 from bastion.web.pages.render import refusal_page, render
 
