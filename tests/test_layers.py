@@ -46,8 +46,6 @@ KNOWN_CROSS_FEATURE: dict[str, set[str]] = {
     "bastion.accounts.admin": {"bastion.sessions.models", "bastion.signin.models"},
     "bastion.mfa.passkeys.sign_in": {"bastion.signin.models"},
     "bastion.help.references": {"bastion.accounts.models", "bastion.signin.models"},
-    "bastion.oidc.authn": {"bastion.audit.models", "bastion.mfa.passkeys.models", "bastion.signin.models"},
-    "bastion.mfa.factors": {"bastion.mfa.passkeys.models", "bastion.mfa.totp.models"},
     "bastion.ops.housekeeping": {"bastion.accounts.models", "bastion.mfa.passkeys.models", "bastion.sessions.models",
                                  "bastion.signin.models", "bastion.throttle.models"},
     "bastion.demo": {"bastion.recovery.models"},

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import inspect, update
 from sqlalchemy.orm import Session as Tx
@@ -162,6 +162,12 @@ def load_open_flow(tx: Tx, flow_id: str, now: datetime, state: str, stages: Sequ
         waiting = {stage.requirement: stage.waiting_reason for stage in stages if stage.requirement}
         raise BastionError(waiting.get(flow.state) or "flow.not_found")
     return flow
+
+
+def flow_facts(tx: Tx, flow_id: str) -> dict[str, Any] | None:
+    """What a sign-in flow learnt (finished or not, kept a day after it expires); None when it is gone."""
+    flow = tx.get(SignInFlow, flow_id)
+    return None if flow is None else flow.facts
 
 
 def mark_done(flow: SignInFlow, stage: str, **facts: object) -> None:
