@@ -46,8 +46,6 @@ KNOWN_CROSS_FEATURE: dict[str, set[str]] = {
     "bastion.accounts.admin": {"bastion.sessions.models", "bastion.signin.models"},
     "bastion.mfa.passkeys.sign_in": {"bastion.signin.models"},
     "bastion.help.references": {"bastion.accounts.models", "bastion.signin.models"},
-    "bastion.ops.housekeeping": {"bastion.accounts.models", "bastion.mfa.passkeys.models", "bastion.sessions.models",
-                                 "bastion.signin.models", "bastion.throttle.models"},
     "bastion.demo": {"bastion.recovery.models"},
     # The support console reads across features by design: cases, attempts, events, devices, refusals.
     "bastion.support.case_view": {"bastion.accounts.models", "bastion.recovery.models"},

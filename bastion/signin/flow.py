@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import inspect, update
+from sqlalchemy import delete, inspect, update
 from sqlalchemy.orm import Session as Tx
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -190,3 +190,8 @@ def void_open_flows(tx: Tx, account_id: str, now: datetime) -> int:
     return tx.execute(update(SignInFlow).where(SignInFlow.account_id == account_id,
                                                SignInFlow.completed_at.is_(None))
                       .values(state="void", completed_at=now)).rowcount
+
+
+def delete_expired_flows(tx: Tx, before: datetime) -> int:
+    """Housekeeping: flows that expired before `before` (their device challenges go with them)."""
+    return tx.execute(delete(SignInFlow).where(SignInFlow.expires_at < before)).rowcount

@@ -94,3 +94,8 @@ def rename_passkey(tx: Tx, account_id: str, passkey_id: str, name: str) -> bool:
 def remove_passkey(tx: Tx, account_id: str, passkey_id: str) -> bool:
     return tx.execute(delete(Passkey).where(Passkey.id == passkey_id, Passkey.account_id == account_id)
                       ).rowcount == 1
+
+
+def delete_expired_challenges(tx: Tx, before: datetime) -> int:
+    """Housekeeping: challenges that expired before `before`."""
+    return tx.execute(delete(PasskeyChallenge).where(PasskeyChallenge.expires_at < before)).rowcount
