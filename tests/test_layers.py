@@ -20,7 +20,7 @@ GATHERER = "bastion.schema"
 KNOWN_CROSS_FEATURE: dict[str, set[str]] = {
     # The account row (status, roles, security state) is read directly by the features that act on an account.
     "bastion.guard.alerts": {"bastion.accounts.models"},
-    "bastion.guard.passwords": {"bastion.accounts.models", "bastion.risk.models"},
+    "bastion.guard.passwords": {"bastion.accounts.models"},
     "bastion.mfa.stage": {"bastion.accounts.models", "bastion.signin.models"},
     "bastion.notify.outbox": {"bastion.accounts.models"},
     "bastion.oidc.grants": {"bastion.accounts.models", "bastion.sessions.models"},
@@ -40,9 +40,6 @@ KNOWN_CROSS_FEATURE: dict[str, set[str]] = {
     "bastion.signin.continuation": {"bastion.accounts.models"},
     "bastion.signin.flow": {"bastion.accounts.models", "bastion.sessions.models"},
     "bastion.signin.gates": {"bastion.accounts.models"},
-    # Devices are the risk feature's; the account owner's device list and sign-up confirmation write them.
-    "bastion.accounts.confirmation": {"bastion.risk.models"},
-    "bastion.accounts.devices": {"bastion.risk.models"},
     "bastion.accounts.admin": {"bastion.sessions.models", "bastion.signin.models"},
     "bastion.mfa.passkeys.sign_in": {"bastion.signin.models"},
     "bastion.help.references": {"bastion.accounts.models", "bastion.signin.models"},
@@ -53,8 +50,7 @@ KNOWN_CROSS_FEATURE: dict[str, set[str]] = {
     "bastion.support.decisions": {"bastion.recovery.models"},
     "bastion.support.export": {"bastion.audit.models", "bastion.recovery.models", "bastion.signin.models"},
     "bastion.support.queue": {"bastion.accounts.models", "bastion.recovery.models"},
-    "bastion.support.search": {"bastion.accounts.models", "bastion.recovery.models", "bastion.risk.models",
-                               "bastion.signin.models"},
+    "bastion.support.search": {"bastion.accounts.models", "bastion.recovery.models", "bastion.signin.models"},
     "bastion.support.signals": {"bastion.accounts.models", "bastion.audit.models", "bastion.recovery.models",
                                 "bastion.signin.models"},
     "bastion.support.timeline": {"bastion.audit.models"},

@@ -1,10 +1,10 @@
-"""The accounts feature's tables: the account itself and its emailed single-use tokens."""
+"""The accounts feature's tables: the account, its emailed single-use tokens and the devices that signed in to it."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.store.base import Base
@@ -57,3 +57,30 @@ class OneTimeToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     origin: Mapped[dict[str, str] | None] = mapped_column(JSONText)
+
+
+class Device(Base):
+    """A browser (device cookie) or app (X-Device-Id) that signed in to the account (REQUIREMENTS 18).
+
+    Only a hash of the device identifier is kept.
+    """
+
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("account_id", "device_hash", name="uq_devices_account_device"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    device_hash: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    # Parsed user agent (ua-parser) and last location (geoip2fast: country, AS organisation).
+    browser: Mapped[str | None] = mapped_column(String(64))
+    os: Mapped[str | None] = mapped_column(String(64))
+    device_family: Mapped[str | None] = mapped_column(String(64))
+    last_country: Mapped[str | None] = mapped_column(String(2))
+    last_asn_name: Mapped[str | None] = mapped_column(String(100))
+    # "Remember this device" (REQUIREMENTS 20): trusted until, and over which security state.
+    trusted_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    trust_fingerprint: Mapped[str | None] = mapped_column(String(64))

@@ -9,9 +9,8 @@ from sqlalchemy import ColumnElement, ScalarSelect, bindparam, exists, func, sel
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import THIS_DEVICE
-from bastion.accounts.models import Account
+from bastion.accounts.models import Account, Device
 from bastion.risk.assess import History
-from bastion.risk.models import Device
 from bastion.risk.trust import fingerprint, is_trusted
 from bastion.signin.models import SignInAttempt
 

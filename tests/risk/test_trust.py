@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bastion.accounts.models import Device
 from bastion.accounts.repo import get_account
 from bastion.mfa.passkeys.models import Passkey
 from bastion.mfa.totp.models import TotpCredential
-from bastion.risk.models import Device
 from bastion.risk.trust import fingerprint, is_trusted
 
 
