@@ -277,3 +277,11 @@ def close_case(tx: Tx, case_id: str, now: datetime, status: str, from_states: tu
         .where(RecoveryCase.id == case_id, RecoveryCase.status.in_(from_states), RecoveryCase.closed_at.is_(None))
         .values(status=status, closed_at=now, **values)
     ).rowcount == 1
+
+
+def replace_case_link(services: Services, case_id: str) -> str:
+    """A new token for the case's link (the emailed one is kept only as a hash): the demo's sample case."""
+    token = new_token()
+    with services.db.transaction() as tx:
+        tx.execute(update(RecoveryCase).where(RecoveryCase.id == case_id).values(access_hash=hash_token(token)))
+    return token

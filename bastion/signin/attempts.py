@@ -69,3 +69,8 @@ def list_activity(services: Services, account_id: str, before: int | None, limit
     more = len(rows) > limit
     items = rows[:limit]
     return ActivityPage(items, items[-1].id if more and items else None)
+
+
+def latest_attempt(tx: Tx, account_id: str) -> SignInAttempt | None:
+    return tx.execute(select(SignInAttempt).where(SignInAttempt.account_id == account_id)
+                      .order_by(SignInAttempt.id.desc()).limit(1)).scalar_one_or_none()
