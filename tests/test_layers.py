@@ -41,7 +41,6 @@ KNOWN_CROSS_FEATURE: dict[str, set[str]] = {
     "bastion.signin.flow": {"bastion.accounts.models", "bastion.sessions.models"},
     "bastion.signin.gates": {"bastion.accounts.models"},
     "bastion.mfa.passkeys.sign_in": {"bastion.signin.models"},
-    "bastion.help.references": {"bastion.accounts.models", "bastion.signin.models"},
     # The support console reads across features by design: cases, attempts, events, devices, refusals.
     "bastion.support.case_view": {"bastion.accounts.models", "bastion.recovery.models"},
     "bastion.support.casework": {"bastion.accounts.models", "bastion.recovery.models"},

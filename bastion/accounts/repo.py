@@ -25,6 +25,10 @@ def find_account_by_email(tx: Tx, email: str) -> Account | None:
     return tx.execute(_BY_EMAIL, {"email": normalize_email(email)}).scalar_one_or_none()
 
 
+def find_account(tx: Tx, account_id: str) -> Account | None:
+    return tx.get(Account, account_id)
+
+
 def get_account(tx: Tx, account_id: str) -> Account:
     return tx.get_one(Account, account_id)
 

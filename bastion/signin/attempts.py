@@ -74,3 +74,7 @@ def list_activity(services: Services, account_id: str, before: int | None, limit
 def latest_attempt(tx: Tx, account_id: str) -> SignInAttempt | None:
     return tx.execute(select(SignInAttempt).where(SignInAttempt.account_id == account_id)
                       .order_by(SignInAttempt.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def find_attempt_by_reference(tx: Tx, reference: str) -> SignInAttempt | None:
+    return tx.execute(select(SignInAttempt).where(SignInAttempt.reference == reference)).scalar_one_or_none()
