@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
 from bastion.clock import rfc3339
@@ -23,7 +24,6 @@ from bastion.notify.outbox import enqueue
 from bastion.recovery.cases import OPEN_STATES, close_case, open_case_id
 from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.services import Services
-from bastion.store.models import Account
 from bastion.store.types import new_id
 
 STAFF_HOLD_REASON = "allowlist_cleared"

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.confirmation import VERIFY_EMAIL, claim_first_confirmation, clear_before_confirmation
 from bastion.accounts.devices import describe_agent
+from bastion.accounts.models import Account, OneTimeToken
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
 from bastion.audit import record_event
@@ -33,7 +34,6 @@ from bastion.ops.maintenance import check_maintenance
 from bastion.risk.geo import locate
 from bastion.risk.words import place_words
 from bastion.services import Services
-from bastion.store.models import Account, OneTimeToken
 from bastion.store.types import new_id
 from bastion.store.upsert import insert_ignoring_duplicates
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
@@ -25,7 +26,6 @@ from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token
 from bastion.services import Services
 from bastion.sessions.tokens import revoke_sessions
-from bastion.store.models import Account
 from bastion.store.types import new_id
 
 FREEZE_PURPOSE = "freeze"

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from bastion.audit.chain import EVENT_MAC, GENESIS, HEAD_ID, HEAD_MAC, event_hash, head_message
+from bastion.audit.models import AuditChainHead, SecurityEvent
 from bastion.clock import rfc3339
 from bastion.services import Services
-from bastion.store.models import AuditChainHead, SecurityEvent
 
 
 @dataclass(frozen=True)

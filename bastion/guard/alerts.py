@@ -14,11 +14,11 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.accounts.security_emails import send_security_email
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.services import Services
-from bastion.store.models import Account
 from bastion.throttle.rules import FailureOutcome, counter_key
 
 BURST = timedelta(hours=1)

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from bastion.accounts.devices import account_and_known_device
+from bastion.accounts.devices import account_and_known_device, device_hashes_for_email
+from bastion.accounts.models import Account
 from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.guard import alerts
 from bastion.services import Services
-from bastion.store.models import Account, Device
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +79,7 @@ def hash_password(services: Services, password: str, *, known_device: bool, afte
 def _known_devices(services: Services, identifier: str) -> list[str]:
     """The devices that signed in to the account with this email (none for an unknown email)."""
     with services.db.transaction() as tx:
-        return list(tx.execute(select(Device.device_hash).join(Account, Account.id == Device.account_id)
-                               .where(Account.email == identifier)).scalars())
+        return device_hashes_for_email(tx, identifier)
 
 
 def clear_pauses(services: Services, identifier: str) -> None:

@@ -17,15 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.repo import find_account
 from bastion.clock import rfc3339
 from bastion.errors import CATALOGUE, BastionError, Reason
 from bastion.guard.steps import DEVICE_CODE, SECOND_FACTOR, paused_until
+from bastion.help.models import Refusal
 from bastion.ops.maintenance import current_window
 from bastion.services import Services
-from bastion.store.models import Account, Refusal, SignInAttempt
+from bastion.signin.attempts import find_attempt_by_reference
 from bastion.support.views import attempt_view, request_view
 
 STEP_PAUSES = {budget.paused: budget for budget in (SECOND_FACTOR, DEVICE_CODE)}
@@ -95,7 +96,7 @@ def explain_reference(services: Services, reference: str, staff: bool = False) -
 
 
 def _find(tx: Tx, reference: str) -> Recorded | None:
-    attempt = tx.execute(select(SignInAttempt).where(SignInAttempt.reference == reference)).scalar_one_or_none()
+    attempt = find_attempt_by_reference(tx, reference)
     if attempt is not None:
         return Recorded(attempt.code or "internal.error", attempt.created_at, attempt.account_id, attempt.ip,
                         identifier=attempt.identifier, device_id=attempt.device_id,
@@ -122,7 +123,7 @@ def _in_effect_until(services: Services, recorded: Recorded, now: datetime) -> d
         return window.ends_at if window is not None else None
     if recorded.code == "account.banned" and recorded.account_id:
         with services.db.transaction() as tx:
-            account = tx.get(Account, recorded.account_id)
+            account = find_account(tx, recorded.account_id)
             if account is not None and account.status == "banned" and account.status_until and \
                     account.status_until > now:
                 return account.status_until
@@ -132,7 +133,7 @@ def _in_effect_until(services: Services, recorded: Recorded, now: datetime) -> d
 def _staff_details(tx: Tx, recorded: Recorded) -> dict[str, Any]:
     details = dict(recorded.details or {})
     if recorded.account_id:
-        account = tx.get(Account, recorded.account_id)
+        account = find_account(tx, recorded.account_id)
         if account is not None:
             details["account"] = {"id": account.id, "email": account.email, "status": account.status,
                                   "status_until": rfc3339(account.status_until)}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.mfa.registry import METHODS
 from bastion.services import Services
 from bastion.signin.flow import Requirement
+from bastion.signin.models import SignInFlow
 from bastion.signin.visit import Visit
-from bastion.store.models import Account, SignInFlow
 
 MFA_STAGE = "mfa"
 

@@ -19,10 +19,10 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import or_, select, update
 
+from bastion.notify.models import OutboxMessage
 from bastion.notify.outbox import message_bodies
 from bastion.ops.metrics import EMAILS
 from bastion.services import Services
-from bastion.store.models import OutboxMessage
 
 log = logging.getLogger("bastion.outbox")
 

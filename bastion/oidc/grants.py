@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.crypto import hash_token
 from bastion.oidc.authn import Authentication
 from bastion.oidc.models import OidcGrant, OidcToken
 from bastion.services import Services
-from bastion.store.models import Account, Session
+from bastion.sessions.models import Session
 from bastion.store.types import new_id
 
 ACCESS_PREFIX, REFRESH_PREFIX = "bat_", "brt_"

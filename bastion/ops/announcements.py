@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select
 
 from bastion.errors import BastionError
+from bastion.ops.models import Announcement
 from bastion.services import Services
-from bastion.store.models import Announcement
 
 KINDS = ("security_advisory", "phishing_warning", "notice")
 

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from bastion.context import Client
 from bastion.errors import BastionError
+from bastion.ops.models import ClientVersionPolicy
 from bastion.services import Services
-from bastion.store.models import ClientVersionPolicy
 from bastion.store.upsert import insert_ignoring_duplicates
 
 PLATFORMS = ("web", "ios", "android")

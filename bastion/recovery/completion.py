@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.allowlist_reset import clear_allowlist_in
+from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
@@ -23,10 +24,10 @@ from bastion.mfa.registry import METHODS
 from bastion.recovery.cases import close_case, notify_case
 from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.recovery.kinds import hold_hours
+from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.services import Services
 from bastion.sessions.tokens import revoke_sessions
 from bastion.signin.flow import void_open_flows
-from bastion.store.models import Account, CaseDocument, RecoveryCase
 
 log = logging.getLogger("bastion.recovery")
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bastion.accounts.models import Account
 from bastion.config import Settings
 from bastion.recovery.evidence import DOCUMENT_KINDS
-from bastion.store.models import Account
 
 KINDS = {"mfa_reset": "2FA reset", "unfreeze": "unfreeze request", "allowlist_reset": "IP allowlist reset"}
 # Binance and Coinbase hold withdrawals 24-48 h after a recovery (requirements §28).

@@ -17,6 +17,7 @@ from functools import partial
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.confirmation import claim_first_confirmation, clear_before_confirmation
+from bastion.accounts.models import Account
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
 from bastion.accounts.status import freeze_link
@@ -33,7 +34,6 @@ from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.services import Services
 from bastion.sessions.tokens import revoke_sessions
 from bastion.signin.flow import void_open_flows
-from bastion.store.models import Account
 
 PURPOSE = "password_reset"
 VALID_FOR = timedelta(minutes=30)  # OWASP Forgot Password CS

@@ -23,11 +23,11 @@ from bastion.errors import BastionError
 from bastion.guard.steps import DEVICE_CODE, StepBudget
 from bastion.guard.tokens import guarded_token
 from bastion.risk.challenge import STATE, challenge_by_link, code_matches, open_challenge
+from bastion.risk.models import DeviceChallenge
 from bastion.risk.stage import RISK_STAGE
 from bastion.services import Services
 from bastion.signin.continuation import Consume, OpenFlow, continue_flow, open_flow
 from bastion.signin.flow import SignInResult, void_flow
-from bastion.store.models import DeviceChallenge
 
 
 def _use(challenge_id: str, now: datetime) -> Consume:

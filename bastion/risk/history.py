@@ -9,10 +9,10 @@ from sqlalchemy import ColumnElement, ScalarSelect, bindparam, exists, func, sel
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import THIS_DEVICE
+from bastion.accounts.models import Account, Device
 from bastion.risk.assess import History
 from bastion.risk.trust import fingerprint, is_trusted
-from bastion.store.models import Account, Device, SignInAttempt
-
+from bastion.signin.models import SignInAttempt
 
 # Built once (the sign-in path): building a statement costs more than running it from the compiled cache.
 _LOCATED_SUCCESS = (SignInAttempt.account_id == bindparam("account_id"), SignInAttempt.outcome == "success",

@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import remember_device
+from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.errors import BastionError
 from bastion.risk.assess import assess
@@ -24,8 +25,8 @@ from bastion.risk.notices import send_new_sign_in
 from bastion.risk.trust import trust_device
 from bastion.services import Services
 from bastion.signin.flow import Requirement
+from bastion.signin.models import SignInFlow
 from bastion.signin.visit import Visit
-from bastion.store.models import Account, SignInFlow
 from bastion.throttle.limits import parse_duration
 
 RISK_STAGE = "risk"

@@ -13,7 +13,7 @@ from bastion.crypto import hash_token, new_token
 from bastion.errors import BastionError
 from bastion.services import Services
 from bastion.sessions.invalidation import SERVICE_KEYS, service_keys_changed
-from bastion.store.models import ServiceKey
+from bastion.sessions.models import ServiceKey
 
 KEY_PREFIX = "bsk_"
 _MARK_USED_EVERY = timedelta(minutes=5)

@@ -22,8 +22,8 @@ from bastion.errors import BastionError
 from bastion.guard.passwords import check_password
 from bastion.services import Services
 from bastion.sessions.invalidation import sessions_changed
+from bastion.sessions.models import Session
 from bastion.sessions.tokens import SessionInfo
-from bastion.store.models import Session
 
 
 def require_recent_auth(services: Services, session: SessionInfo) -> None:

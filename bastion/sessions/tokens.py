@@ -22,6 +22,7 @@ import anyio.to_thread
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.context import Client
 from bastion.crypto import hash_token, new_token
 from bastion.errors import BastionError
@@ -30,7 +31,7 @@ from bastion.recovery.holds import Restriction, restrictions_of
 from bastion.services import Services
 from bastion.sessions.cache import SessionCache
 from bastion.sessions.invalidation import sessions_changed
-from bastion.store.models import Account, Session
+from bastion.sessions.models import Session
 from bastion.store.rows import add_now
 from bastion.store.types import new_id
 

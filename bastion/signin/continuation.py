@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import find_device
+from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account, lock_account
 from bastion.context import Client
 from bastion.errors import BastionError, new_reference
@@ -23,9 +24,9 @@ from bastion.guard.steps import StepBudget
 from bastion.services import Services
 from bastion.signin.attempts import record_attempt
 from bastion.signin.flow import Authenticated, SignInResult, advance_flow, load_open_flow, mark_done
+from bastion.signin.models import SignInFlow
 from bastion.signin.stages import STAGES
 from bastion.signin.visit import Visit, arrive
-from bastion.store.models import Account, SignInFlow
 
 Consume = Callable[[Tx], None]
 # Risk signals that make a failed second step worth an email at once (a device or place not seen).

@@ -11,18 +11,20 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import inspect, update
+from sqlalchemy import delete, inspect, update
 from sqlalchemy.orm import Session as Tx
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.errors import BastionError
 from bastion.services import Services
+from bastion.sessions.models import Session
 from bastion.sessions.tokens import issue_session
+from bastion.signin.models import SignInFlow
 from bastion.signin.visit import Visit
-from bastion.store.models import Account, Session, SignInFlow
 from bastion.store.rows import add_now
 from bastion.store.types import new_id
 
@@ -148,6 +150,12 @@ def load_open_flow(tx: Tx, flow_id: str, now: datetime, state: str, stages: Sequ
     return flow
 
 
+def flow_facts(tx: Tx, flow_id: str) -> dict[str, Any] | None:
+    """What a sign-in flow learnt (finished or not, kept a day after it expires); None when it is gone."""
+    flow = tx.get(SignInFlow, flow_id)
+    return None if flow is None else flow.facts
+
+
 def mark_done(flow: SignInFlow, stage: str, **facts: object) -> None:
     """Record that `stage` is satisfied (and what the step learnt, e.g. aal=2)."""
     done = set(flow.facts.get("done", [])) | {stage}
@@ -168,3 +176,8 @@ def void_open_flows(tx: Tx, account_id: str, now: datetime) -> int:
     return tx.execute(update(SignInFlow).where(SignInFlow.account_id == account_id,
                                                SignInFlow.completed_at.is_(None))
                       .values(state="void", completed_at=now)).rowcount
+
+
+def delete_expired_flows(tx: Tx, before: datetime) -> int:
+    """Housekeeping: flows that expired before `before` (their device challenges go with them)."""
+    return tx.execute(delete(SignInFlow).where(SignInFlow.expires_at < before)).rowcount

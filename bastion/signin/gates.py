@@ -6,12 +6,13 @@ import ipaddress
 
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.errors import BastionError
 from bastion.ops.maintenance import maintenance_refusal
 from bastion.services import Services
 from bastion.signin.flow import Requirement
+from bastion.signin.models import SignInFlow
 from bastion.signin.visit import Visit
-from bastion.store.models import Account, SignInFlow
 
 
 def ip_allowed(allowlist: list[str], ip: str | None) -> bool:

@@ -18,9 +18,10 @@ from bastion.errors import BastionError
 from bastion.guard.passwords import lift_pause
 from bastion.recovery.cases import notify_case, open_case_id
 from bastion.recovery.kinds import due_at as case_due_at
+from bastion.recovery.models import RecoveryCase
 from bastion.services import Services
-from bastion.store.models import CaseApproval, RecoveryCase
 from bastion.support.casework import check, load_case
+from bastion.support.models import CaseApproval
 from bastion.support.rejection_reasons import prepared_text
 
 RACED = "Another decision on this case came first; reload it."

@@ -15,11 +15,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
+from bastion.audit.models import SecurityEvent
 from bastion.clock import rfc3339
 from bastion.config import Settings
+from bastion.recovery.models import RecoveryCase
 from bastion.risk.geo import locate
 from bastion.risk.words import place_words
-from bastion.store.models import Account, RecoveryCase, SecurityEvent, SignInAttempt
+from bastion.signin.models import SignInAttempt
 
 RECENT = timedelta(days=7)
 RISKY_WINDOW = timedelta(days=30)

@@ -12,16 +12,20 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from bastion.accounts.devices import describe_agent, list_devices
+from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError
+from bastion.help.models import Refusal
 from bastion.mfa.registry import METHODS
 from bastion.recovery.evidence import unseal
 from bastion.recovery.holds import active_restrictions
+from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.risk.words import device_and_place, place_words
 from bastion.services import Services
-from bastion.store.models import Account, CaseDocument, RecoveryCase, Refusal, Session, SignInAttempt
+from bastion.sessions.models import Session
+from bastion.signin.models import SignInAttempt
 
 SEARCH_LIMIT = 20
 

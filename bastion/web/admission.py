@@ -18,8 +18,8 @@ from contextlib import AbstractContextManager, nullcontext
 from starlette.types import Scope, Send
 
 from bastion.errors import BastionError, new_reference
+from bastion.help import refusals
 from bastion.services import Services
-from bastion.store.models import Refusal
 from bastion.throttle.admission import BUSY, RETRY_AFTER
 from bastion.web.client import DEVICE_COOKIE, is_signed_device_id
 
@@ -81,9 +81,8 @@ class Door:
 
     def _record(self, reference: str, path: str) -> None:
         try:
-            with self.services.db.transaction() as tx:
-                tx.add(Refusal(reference=reference, code="rate_limited", status=429, created_at=self.services.clock.now(),
-                               account_id=None, method="POST", path=path, ip=None))
+            refusals.record_refusal(self.services, reference=reference, code="rate_limited", status=429,
+                                    account_id=None, method="POST", path=path, ip=None)
         except Exception:
             log.exception("could not record the overload refusal", extra={"reference": reference})
 

@@ -6,14 +6,13 @@ import logging
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from bastion.errors import BastionError, new_reference
+from bastion.help import refusals
 from bastion.logs import scrub_path
-from bastion.store.models import Refusal
+from bastion.store.errors import DATABASE_ERRORS, is_unreachable
 from bastion.web.client import client_ip
 
 log = logging.getLogger("bastion.web")
@@ -26,13 +25,12 @@ def record_refusal(request: Request, error: BastionError, reference: str) -> Non
     """Best effort: a refusal must still be answered when the database is down."""
     services = request.app.state.services
     try:
-        with services.db.transaction() as tx:
-            tx.add(Refusal(
-                reference=reference, code=error.code, status=error.reason.status,
-                created_at=services.clock.now(), account_id=getattr(request.state, "account_id", None),
-                method=request.method[:8], path=request.url.path[:200],
-                ip=client_ip(request, services.settings.trusted_proxy_networks),
-            ))
+        refusals.record_refusal(
+            services, reference=reference, code=error.code, status=error.reason.status,
+            account_id=getattr(request.state, "account_id", None),
+            method=request.method[:8], path=request.url.path[:200],
+            ip=client_ip(request, services.settings.trusted_proxy_networks),
+        )
     except Exception:
         log.exception("could not record refusal", extra={"reference": reference})
 
@@ -84,14 +82,12 @@ async def on_http_error(request: Request, error: Exception) -> Response:
     return problem_response(request, BastionError(code))
 
 
-DATABASE_DOWN = (DBAPIError, PoolTimeout)
+DATABASE_DOWN = DATABASE_ERRORS
 
 
 async def on_database_error(request: Request, error: Exception) -> Response:
     """The database is unreachable: a fast, honest 503 — the pool reconnects by itself."""
-    unreachable = isinstance(error, (OperationalError, InterfaceError, PoolTimeout)) or (
-        isinstance(error, DBAPIError) and error.connection_invalidated)
-    if not unreachable:
+    if not is_unreachable(error):
         return await on_unexpected_error(request, error)
     log.warning("database unavailable", extra={"path": request.url.path, "error": type(error).__name__})
     return problem_response(request, BastionError("service.unavailable", retry_after=5))

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from bastion.mfa.backup_codes import codes as backup_codes
-from bastion.store.models import BackupCode
+from bastion.mfa.backup_codes.models import BackupCode
 from tests.mfa.conftest import bearer, code_at
 
 CROCKFORD_GROUPS = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")

@@ -13,8 +13,8 @@ from bastion.context import Client
 from bastion.crypto import hash_token
 from bastion.errors import BastionError
 from bastion.risk.device_step import verify_device_code
+from bastion.risk.models import DeviceChallenge
 from bastion.signin.flow import Authenticated
-from bastion.store.models import DeviceChallenge
 from tests.risk.conftest import DE, MAC_CHROME, Risky
 from tests.risk.test_device_verification import ask_from_germany
 

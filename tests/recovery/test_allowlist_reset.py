@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bastion.accounts.repo import get_account
+from bastion.audit.models import SecurityEvent
 from bastion.recovery.completion import complete_due_cases
-from bastion.store.models import SecurityEvent
 from tests.conftest import DEFAULT_PASSWORD
 from tests.help.conftest import HOME_IP, Lab, bearer, lab_factory  # noqa: F401 (fixture)
 from tests.recovery.conftest import case_link, upload_all

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from bastion.accounts.admin import create_account
-from bastion.store.models import SecurityEvent, SignInAttempt
+from bastion.audit.models import SecurityEvent
+from bastion.signin.models import SignInAttempt
 from tests.conftest import DEFAULT_PASSWORD
 from tests.risk.conftest import AWS, DE, GB, JP, Risky
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bastion.accounts.models import Device
 from bastion.accounts.repo import get_account
+from bastion.mfa.passkeys.models import Passkey
+from bastion.mfa.totp.models import TotpCredential
 from bastion.risk.trust import fingerprint, is_trusted
-from bastion.store.models import Device, Passkey, TotpCredential
 
 
 def test_password_and_factor_changes_change_the_fingerprint(services, account_factory) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
 from bastion.errors import CATALOGUE, BastionError, new_reference
-from bastion.store.models import Refusal
+from bastion.help.models import Refusal
 from bastion.web.app import create_app
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.crypto import KeyRing
-from bastion.store.models import BackupCode, BackupCodeSet
+from bastion.mfa.backup_codes.models import BackupCode, BackupCodeSet
 from bastion.store.types import new_id
 
 CODES_PER_SET = 10

@@ -16,9 +16,9 @@ from bastion.clock import rfc3339
 from bastion.crypto.rotation import Protected
 from bastion.errors import BastionError
 from bastion.mfa.backup_codes import codes
+from bastion.mfa.backup_codes.models import BackupCodeSet
 from bastion.mfa.method import Consume, MethodWords, ProofContext
 from bastion.services import Services
-from bastion.store.models import BackupCodeSet
 from bastion.store.types import new_id
 
 

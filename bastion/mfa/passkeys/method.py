@@ -13,7 +13,7 @@ from bastion.errors import BastionError
 from bastion.mfa.method import Consume, MethodWords, ProofContext
 from bastion.mfa.passkeys import repo, webauthn
 from bastion.mfa.passkeys.assertion import UsedPasskey, advance_counter, alert_cloned, check_assertion
-from bastion.store.models import Passkey
+from bastion.mfa.passkeys.models import Passkey
 
 
 class PasskeyCheck:

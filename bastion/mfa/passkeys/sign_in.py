@@ -15,18 +15,18 @@ from typing import Any
 from bastion.accounts.repo import get_account, lock_account
 from bastion.context import Client
 from bastion.errors import BastionError, new_reference
+from bastion.guard.tokens import guarded_token
 from bastion.mfa.passkeys import repo as passkey_repo
 from bastion.mfa.passkeys import webauthn as passkeys
 from bastion.mfa.passkeys.assertion import UsedPasskey, advance_counter, alert_cloned, check_assertion
-from bastion.guard.tokens import guarded_token
 from bastion.mfa.stage import MFA_STAGE
 from bastion.services import Services
 from bastion.signin.attempts import record_attempt
 from bastion.signin.continuation import finish_flow
 from bastion.signin.flow import SignInResult, load_open_flow, mark_done
+from bastion.signin.models import SignInFlow
 from bastion.signin.stages import STAGES
 from bastion.signin.visit import arrive
-from bastion.store.models import SignInFlow
 
 PASSWORDLESS_STATE = "passkey"
 

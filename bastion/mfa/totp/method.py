@@ -17,7 +17,7 @@ from bastion.errors import BastionError
 from bastion.mfa.method import Consume, MethodWords, ProofContext
 from bastion.mfa.totp import repo
 from bastion.mfa.totp.check import ValidCode, check_code
-from bastion.store.models import TotpCredential
+from bastion.mfa.totp.models import TotpCredential
 
 log = logging.getLogger("bastion.mfa")
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.crypto import KeyRing
 from bastion.errors import BastionError
-from bastion.store.models import TotpBurnedStep, TotpCredential
+from bastion.mfa.totp.models import TotpBurnedStep, TotpCredential
 from bastion.store.types import new_id
 
 

@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import StringConstraints
 
+from bastion.accounts.admin import existing_account
 from bastion.accounts.status import reinstate_account, restrict_account
 from bastion.errors import BastionError
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
-from bastion.store.models import Account
 from bastion.web.api.schemas import Body, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep, current_session
 from bastion.web.openapi import problems
@@ -52,10 +52,7 @@ class ReasonIn(Body):
 
 
 def existing_account_id(services: Services, account_id: str) -> str:
-    with services.db.transaction() as tx:
-        if len(account_id) > 64 or tx.get(Account, account_id) is None:
-            raise BastionError("resource.not_found", detail="No account with this id.")
-    return account_id
+    return existing_account(services, account_id)
 
 
 @admin_router.post("/accounts/{account_id}/suspend", response_model=StatusOut)
