@@ -18,15 +18,15 @@ class Account(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # active | frozen | suspended | banned (REQUIREMENTS 28, 30)
+    # active | frozen | suspended | banned (requirements §28, §30)
     status: Mapped[str] = mapped_column(String(16), default="active")
     status_reason: Mapped[str | None] = mapped_column(String(500))
     status_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # CIDRs the owner allows sign-in from (REQUIREMENTS 29); empty: anywhere.
+    # CIDRs the owner allows sign-in from (requirements §29); empty: anywhere.
     ip_allowlist: Mapped[list[str]] = mapped_column(JSONText, default=list, server_default="[]")
     roles: Mapped[str] = mapped_column(String(64), default="")
-    # AES-GCM under the key ring (REQUIREMENTS 14, 22).
+    # AES-GCM under the key ring (requirements §14, §22).
     anti_phishing_code: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -60,7 +60,7 @@ class OneTimeToken(Base):
 
 
 class Device(Base):
-    """A browser (device cookie) or app (X-Device-Id) that signed in to the account (REQUIREMENTS 18).
+    """A browser (device cookie) or app (X-Device-Id) that signed in to the account (requirements §18).
 
     Only a hash of the device identifier is kept.
     """
@@ -81,6 +81,6 @@ class Device(Base):
     device_family: Mapped[str | None] = mapped_column(String(64))
     last_country: Mapped[str | None] = mapped_column(String(2))
     last_asn_name: Mapped[str | None] = mapped_column(String(100))
-    # "Remember this device" (REQUIREMENTS 20): trusted until, and over which security state.
+    # "Remember this device" (requirements §20): trusted until, and over which security state.
     trusted_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     trust_fingerprint: Mapped[str | None] = mapped_column(String(64))

@@ -1,4 +1,4 @@
-"""A maintenance window as the rest of Bastion sees it (REQUIREMENTS 31)."""
+"""A maintenance window as the rest of Bastion sees it (requirements §31)."""
 
 from __future__ import annotations
 

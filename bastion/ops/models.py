@@ -12,7 +12,7 @@ from bastion.store.types import UTCDateTime, new_id
 
 
 class MaintenanceWindow(Base):
-    """A scheduled or immediate maintenance window (REQUIREMENTS 31)."""
+    """A scheduled or immediate maintenance window (requirements §31)."""
 
     __tablename__ = "maintenance_windows"
 
@@ -27,7 +27,7 @@ class MaintenanceWindow(Base):
 
 
 class ClientVersionPolicy(Base):
-    """Minimum and recommended app versions per platform (REQUIREMENTS 32)."""
+    """Minimum and recommended app versions per platform (requirements §32)."""
 
     __tablename__ = "client_version_policies"
 

@@ -26,7 +26,7 @@ class SecurityHold(Base):
 
 
 class RecoveryCase(Base):
-    """A support-reviewed way back in: a 2FA reset or the lifting of a freeze (REQUIREMENTS 16-17, 28).
+    """A support-reviewed way back in: a 2FA reset or the lifting of a freeze (requirements §16-17, §28).
 
     `access_hash` is the hash of the link emailed to the account (uploads and status need it);
     `due_at` is when an approved case takes effect, unless the owner cancels it first.

@@ -12,7 +12,7 @@ from bastion.store.types import UTCDateTime, new_id
 
 
 class DeviceChallenge(Base):
-    """An emailed device-verification code and link for one sign-in flow (REQUIREMENTS 20).
+    """An emailed device-verification code and link for one sign-in flow (requirements §20).
 
     Only keyed hashes are kept; `attempts` is raised by a conditional UPDATE before a code is checked.
     Issuing a new one voids the account's older open ones (only the newest works).

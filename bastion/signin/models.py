@@ -55,7 +55,7 @@ class SignInAttempt(Base):
     user_agent: Mapped[str | None] = mapped_column(String(512))
     device_id: Mapped[str | None] = mapped_column(String(64))
     flow_id: Mapped[str | None] = mapped_column(String(36))
-    # Where the address was (REQUIREMENTS 18–19): ISO country code and AS organisation, offline lookup.
+    # Where the address was (requirements §18-19): ISO country code and AS organisation, offline lookup.
     country: Mapped[str | None] = mapped_column(String(2))
     asn_name: Mapped[str | None] = mapped_column(String(100))
     # The risk decision and its signals, when the sign-in was assessed.

@@ -1,4 +1,4 @@
-"""The passkeys' tables (REQUIREMENTS 12)."""
+"""The passkeys' tables (requirements §12)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from bastion.store.types import JSONText, UTCDateTime, new_id
 
 
 class Passkey(Base):
-    """A WebAuthn credential (REQUIREMENTS 12). The public key is public; nothing here is secret."""
+    """A WebAuthn credential (requirements §12). The public key is public; nothing here is secret."""
 
     __tablename__ = "passkeys"
     __table_args__ = (Index("ix_passkeys_account_id", "account_id"),)

@@ -1,4 +1,4 @@
-"""The authenticator app's tables (REQUIREMENTS 8)."""
+"""The authenticator app's tables (requirements §8)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ class TotpCredential(Base):
     """An authenticator app (RFC 6238). `secret` is AES-GCM under the key ring, bound to the row id.
 
     `last_step` is the highest time step ever accepted: a step is accepted only by a conditional
-    UPDATE that raises it, so no code works twice (REQUIREMENTS 8).
+    UPDATE that raises it, so no code works twice (requirements §8).
     """
 
     __tablename__ = "totp_credentials"
