@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session as Tx
 from bastion.clock import rfc3339
 from bastion.errors import CATALOGUE, BastionError, Reason
 from bastion.guard.steps import DEVICE_CODE, SECOND_FACTOR, paused_until
+from bastion.help.records import attempt_view, request_view
 from bastion.ops.maintenance import current_window
 from bastion.services import Services
 from bastion.store.models import Account, Refusal, SignInAttempt
-from bastion.support.views import attempt_view, request_view
 
 STEP_PAUSES = {budget.paused: budget for budget in (SECOND_FACTOR, DEVICE_CODE)}
 _SHAPE = re.compile(r"^R-[0-9A-HJKMNP-TV-Z]{8}$")
