@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.mfa.registry import METHODS
-from bastion.sessions.tokens import revoke_sessions
+from bastion.sessions.revocation import revoke_sessions
 from bastion.signin.flow import void_open_flows
 from bastion.store.models import Account, Device, OneTimeToken
 

@@ -18,8 +18,9 @@ from bastion.errors import BastionError
 from bastion.guard.passwords import hash_password
 from bastion.notify.outbox import enqueue
 from bastion.services import Services
+from bastion.sessions.revocation import revoke_sessions
 from bastion.sessions.stepup import mark_reauthenticated, password_proves
-from bastion.sessions.tokens import SessionInfo, revoke_sessions
+from bastion.sessions.tokens import SessionInfo
 from bastion.signin.flow import void_open_flows
 from bastion.store.types import new_id
 

@@ -24,7 +24,7 @@ from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token
 from bastion.services import Services
-from bastion.sessions.tokens import revoke_sessions
+from bastion.sessions.revocation import revoke_sessions
 from bastion.store.models import Account
 from bastion.store.types import new_id
 

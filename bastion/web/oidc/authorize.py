@@ -23,7 +23,8 @@ from bastion.oidc.consent import SCOPE_WORDS
 from bastion.oidc.protocol import ProviderRequest
 from bastion.oidc.server import provider_for
 from bastion.sessions.stepup import reauthenticate_with_password
-from bastion.sessions.tokens import SessionInfo, authenticate_session
+from bastion.sessions.tokens import SessionInfo
+from bastion.sessions.validation import authenticate_session
 from bastion.web.client import client_from
 from bastion.web.deps import SESSION_COOKIE, csrf_token_for, session_from_request
 from bastion.web.oidc.delivery import to_client

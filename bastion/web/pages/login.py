@@ -8,7 +8,8 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
-from bastion.sessions.tokens import authenticate_session, revoke_sessions
+from bastion.sessions.revocation import revoke_sessions
+from bastion.sessions.validation import authenticate_session
 from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import LoginIn
 from bastion.web.client import client_from, new_device_id, set_device_cookie
