@@ -62,9 +62,12 @@ def freeze_in(services: Services, tx: Tx, account: Account, client: Client, via:
 
 def restrict_account(services: Services, account_id: str, status: str, reason: str, until: datetime | None,
                      actor_id: str | None, client: Client) -> None:
-    """Suspend or ban (admin): every session ends at once (REQUIREMENTS 26)."""
+    """Suspend or ban (admin): every session ends at once (REQUIREMENTS 26). A ban is temporary: it
+    needs an end; a suspension may have one."""
     if status not in {"suspended", "banned"}:
-        raise ValueError(status)
+        raise BastionError("request.invalid", detail="Choose a suspension or a temporary ban.")
+    if status == "banned" and until is None:
+        raise BastionError("request.invalid", detail="A ban needs an end time (`until`); use suspend otherwise.")
     now = services.clock.now()
     if until is not None and until <= now:
         raise BastionError("request.invalid", detail="The end of the restriction must be in the future.")

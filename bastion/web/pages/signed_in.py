@@ -15,10 +15,10 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
+from bastion.accounts.staff import ADMIN_ROLES, SUPPORT_ROLES, ensure_staff
 from bastion.errors import BastionError
 from bastion.mfa.registry import METHODS
 from bastion.sessions.tokens import SessionInfo
-from bastion.web.api.admin import ensure_staff
 from bastion.web.deps import csrf_token_for, session_from_request
 from bastion.web.pages.redirects import SIGNED_OUT, to_login
 from bastion.web.pages.render import problem_for, refusal_page, render
@@ -45,8 +45,8 @@ ADMIN_PAGES = (
     ("/admin/service-keys", "Service keys"),
     ("/admin/apps", "Apps (OpenID)"),
 )
-SUPPORT = ("support", "admin")
-ADMIN = ("admin",)
+SUPPORT = SUPPORT_ROLES
+ADMIN = ADMIN_ROLES
 # Notices after a redirect come from fixed lists: nothing from the address is echoed.
 COMMON_NOTICES = {"confirmed": "Thanks, that's confirmed: you can change your security settings for the next few minutes."}
 
