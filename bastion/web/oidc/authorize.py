@@ -28,7 +28,7 @@ from bastion.sessions.validation import authenticate_session
 from bastion.web.client import client_from
 from bastion.web.deps import SESSION_COOKIE, csrf_token_for, session_from_request
 from bastion.web.oidc.delivery import to_client
-from bastion.web.oidc.return_to import forget_return, remember_return
+from bastion.web.return_to import forget_return, remember_return
 from bastion.web.pages.forms import CSRF_FIELD
 from bastion.web.pages.login import SIGNED_OUT, see_other
 from bastion.web.pages.render import form_page, refusal_page
