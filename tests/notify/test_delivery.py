@@ -23,8 +23,8 @@ from bastion.config import Settings
 from bastion.context import Client
 from bastion.crypto import KeyRing, generate_key
 from bastion.notify.delivery import CLAIM_FOR, backoff, deliver_due
-from bastion.notify.transport import SmtpTransport
 from bastion.notify.outbox import anti_phishing_aad, enqueue
+from bastion.notify.transport import SmtpTransport
 from bastion.services import Services, build_services
 from bastion.store.models import OutboxMessage
 from tests.conftest import DEFAULT_PASSWORD, link_token
