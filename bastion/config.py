@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+
 class ConfigError(ValueError):
     """A setting is missing, malformed or unsafe for the chosen environment."""
 

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from bastion.config import ConfigError, Settings, load_settings
 from bastion.errors import BastionError
+
 if TYPE_CHECKING:
     from bastion.services import Services
 

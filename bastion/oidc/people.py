@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bastion.recovery.holds import active_restrictions
 from bastion.services import Services
+from bastion.sessions.holds import active_restrictions
 from bastion.store.models import Account
 
 

@@ -21,9 +21,9 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.mfa.registry import METHODS
 from bastion.recovery.cases import close_case, notify_case
-from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.recovery.kinds import hold_hours
 from bastion.services import Services
+from bastion.sessions.holds import WITHDRAWAL, place_hold
 from bastion.sessions.revocation import revoke_sessions
 from bastion.signin.flow import void_open_flows
 from bastion.store.models import Account, CaseDocument, RecoveryCase

@@ -9,7 +9,6 @@ policy: docs/design/risk-before-second-factor.md.
 
 from __future__ import annotations
 
-
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import remember_device
@@ -19,8 +18,8 @@ from bastion.risk.assess import assess
 from bastion.risk.challenge import STATE, issue_challenge
 from bastion.risk.geo import locate
 from bastion.risk.history import load_history
-from bastion.risk.policy import failure_velocity, policy_of
 from bastion.risk.notices import send_new_sign_in
+from bastion.risk.policy import failure_velocity, policy_of
 from bastion.risk.trust import trust_device
 from bastion.services import Services
 from bastion.signin.flow import Requirement

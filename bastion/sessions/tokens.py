@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
 from bastion.crypto import hash_token, new_token
-from bastion.recovery.holds import Restriction
 from bastion.services import Services
+from bastion.sessions.holds import Restriction
 from bastion.store.models import Session
 from bastion.store.rows import add_now
 from bastion.store.types import new_id

@@ -21,9 +21,9 @@ from sqlalchemy import bindparam, select
 from bastion.crypto import hash_token
 from bastion.errors import BastionError
 from bastion.ops.maintenance import refresh_windows, windows_cached
-from bastion.recovery.holds import Restriction, restrictions_of
 from bastion.services import Services
 from bastion.sessions.cache import SessionCache
+from bastion.sessions.holds import Restriction, restrictions_of
 from bastion.sessions.maintenance import refuse_during_blocking_maintenance
 from bastion.sessions.tokens import TOKEN_PREFIX, SessionInfo
 from bastion.store.models import Account, Session

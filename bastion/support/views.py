@@ -20,9 +20,9 @@ from bastion.help.records import attempt_view
 from bastion.help.references import explain_reference
 from bastion.mfa.registry import METHODS
 from bastion.recovery.evidence import unseal
-from bastion.recovery.holds import active_restrictions
 from bastion.risk.words import device_and_place
 from bastion.services import Services
+from bastion.sessions.holds import active_restrictions
 from bastion.store.models import Account, CaseDocument, RecoveryCase, Session, SignInAttempt
 
 SEARCH_LIMIT = 20

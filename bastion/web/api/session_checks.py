@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
-from bastion.recovery.holds import Restriction
+from bastion.sessions.holds import Restriction
 from bastion.sessions.service_keys import authenticate_service_key, cached_service_key
 from bastion.sessions.validation import authenticate_session_async
 from bastion.web.api.schemas import IntrospectIn, IntrospectOut, WhoAmIOut

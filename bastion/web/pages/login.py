@@ -14,11 +14,11 @@ from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import LoginIn
 from bastion.web.client import client_from, new_device_id, set_device_cookie
 from bastion.web.deps import SESSION_COOKIE, session_from_request
-from bastion.web.return_to import after_sign_in
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
 from bastion.web.pages.next_step import next_step_response
 from bastion.web.pages.redirects import SIGNED_OUT, see_other, to_login
 from bastion.web.pages.render import refusal_page
+from bastion.web.return_to import after_sign_in
 
 router = APIRouter()
 

@@ -11,8 +11,8 @@ from fastapi import Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
-from bastion.web.rendering import render, render_problem_page, templates
 from bastion.web.problems import reference_for
+from bastion.web.rendering import render, render_problem_page, templates
 
 __all__ = ["form_page", "problem_for", "refusal_page", "render", "render_problem_page", "templates"]
 

@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
+from bastion.accounts.reauthentication import reauthenticate_with_password
 from bastion.errors import BastionError
 from bastion.mfa.flows.step_up import reauthenticate_with_factor
 from bastion.mfa.registry import METHODS
-from bastion.sessions.stepup import reauthenticate_with_password
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD
 from bastion.web.pages.redirects import see_other
