@@ -1,6 +1,6 @@
 """When sessions end, the apps hear of it: back-channel logout (OpenID Connect Back-Channel Logout 1.0).
 
-`sessions_ended` runs inside the transaction that ends the sessions (bastion.sessions.tokens
+`sessions_ended` runs inside the transaction that ends the sessions (bastion.sessions.revocation
 `revoke_sessions`: sign-out, freeze, password reset or change, 2FA reset, suspension, ban, the
 person or support ending a session). It ends the grants those sessions gave — and, when the
 reason is about the account's safety, every grant of the account, offline ones too — and queues a

@@ -87,7 +87,7 @@ async def authorize(request: Request) -> Response:
 
 @router.get("/oauth2/authorize/resume/{request_id}")
 def resume(request: Request, request_id: str) -> Response:
-    """Where sign-in comes back to (bastion.web.oidc.return_to)."""
+    """Where sign-in comes back to (bastion.web.return_to)."""
     return _continue(request, request_id)
 
 
