@@ -15,6 +15,11 @@ SUPPORT_ROLES = ("support", "admin")
 ADMIN_ROLES = ("admin",)
 
 
+def staff_roles_in_effect(roles: frozenset[str], aal: int) -> frozenset[str]:
+    """The staff roles a session may act with now: none until it proved a second factor."""
+    return roles & frozenset(SUPPORT_ROLES) if aal >= 2 else frozenset()
+
+
 def ensure_staff(session: SessionInfo, roles: tuple[str, ...]) -> SessionInfo:
     """The session when it holds one of `roles` and proved a second factor; `permission.*` otherwise."""
     if not session.roles & set(roles):
