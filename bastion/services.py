@@ -10,12 +10,10 @@ from bastion.accounts.passwords import Passwords
 from bastion.clock import Clock, SystemClock
 from bastion.config import ConfigError, Settings
 from bastion.crypto import KeyRing, KeyRingError, generate_key
-from bastion.risk.policy import check_risk_settings
 from bastion.sessions.cache import SessionCache
 from bastion.store import Database
 from bastion.throttle.admission import HashGate
 from bastion.throttle.factory import build_store
-from bastion.throttle.limits import check_throttle_settings
 from bastion.throttle.rules import SignInThrottle
 
 
@@ -34,17 +32,6 @@ class Services:
         self.session_cache.close()
         self.hash_gate.close()
         self.db.dispose()
-
-
-def check_settings(settings: Settings) -> Settings:
-    """The settings the features parse themselves (the config holds them as plain text), parsed now so
-    a typo stops the start: ConfigError naming the setting."""
-    try:
-        check_throttle_settings(settings)
-        check_risk_settings(settings)
-    except ValueError as error:
-        raise ConfigError(str(error)) from error
-    return settings
 
 
 def load_key_ring(settings: Settings) -> KeyRing:
@@ -72,7 +59,6 @@ def _dev_key_file(data_dir: Path) -> str:
 
 
 def build_services(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
-    check_settings(settings)
     database = db or Database(settings.resolved_database_url)
     return Services(
         settings=settings,

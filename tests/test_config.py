@@ -6,7 +6,7 @@ import pytest
 
 from bastion.config import ConfigError, load_settings
 from bastion.crypto import generate_key
-from bastion.services import build_services, check_settings
+from bastion.startup import check_settings, start_services
 
 SAFE_PROD = dict(env="prod", secret_keys=generate_key(), smtp_url="smtps://mail.example.com:465",
                  public_url="https://id.example.com", database_url="postgresql://db.example.com/bastion")
@@ -77,4 +77,4 @@ def test_a_malformed_throttle_setting_stops_the_start(field: str, value: str, co
     with pytest.raises(ConfigError, match=complaint):
         check_settings(settings)
     with pytest.raises(ConfigError, match=complaint):
-        build_services(settings)  # what serve, worker and every command build first
+        start_services(settings)  # how serve, worker and every command start

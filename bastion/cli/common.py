@@ -39,10 +39,10 @@ def refusals_exit() -> Iterator[None]:
 
 def services_or_exit() -> Services:
     # Imported here: `bastion keys generate` and `--help` need none of the application.
-    from bastion.services import build_services
+    from bastion.startup import start_services
 
     try:
-        return build_services(settings_or_exit())
+        return start_services(settings_or_exit())
     except ConfigError as error:
         console.print(f"[red]Configuration refused:[/red] {error}")
         raise typer.Exit(2) from error

@@ -107,9 +107,9 @@ def create_app_from_env() -> FastAPI:
     from bastion.config import load_settings
     from bastion.logs import configure_logging
     from bastion.ops.memory import use_one_malloc_arena
-    from bastion.services import build_services
+    from bastion.startup import start_services
 
     use_one_malloc_arena()  # before any worker thread allocates
     settings = load_settings()
     configure_logging(settings.log_level)
-    return create_app(build_services(settings), serving=True)
+    return create_app(start_services(settings), serving=True)

@@ -12,7 +12,7 @@ from bastion.risk.assess import History, assess
 from bastion.risk.geo import Location
 from bastion.risk.policy import DEFAULT_POLICY, RiskPolicy
 from bastion.risk.travel import distance_km, impossible_travel
-from bastion.services import check_settings
+from bastion.startup import check_settings
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 POLICY = RiskPolicy.from_settings(DEFAULT_POLICY, "", "")
