@@ -9,14 +9,11 @@ import ipaddress
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-if TYPE_CHECKING:
-    from bastion.risk.policy import RiskPolicy
 
 
 class ConfigError(ValueError):
@@ -158,42 +155,6 @@ class Settings(BaseSettings):
             except ValueError as error:
                 raise ValueError(f"{item!r} is not a CIDR") from error
         return value
-
-    @field_validator("rate_limits")
-    @classmethod
-    def _rate_limits(cls, value: str) -> str:
-        from bastion.throttle.limits import parse_limits
-
-        parse_limits(value)
-        return value
-
-    @field_validator("lockout_first_delay", "lockout_max_delay", "ip_lockout")
-    @classmethod
-    def _durations(cls, value: str) -> str:
-        from bastion.throttle.limits import parse_duration
-
-        parse_duration(value)
-        return value
-
-    @model_validator(mode="after")
-    def _risk(self) -> Settings:
-        from bastion.throttle.limits import parse_duration
-
-        try:
-            self.risk_policy_parsed  # noqa: B018 — parse now so a typo stops the start
-            count, _, window = self.risk_failure_velocity.partition("/")
-            if not count.strip().isdigit() or int(count) <= 0:
-                raise ValueError(f"{self.risk_failure_velocity!r} is not COUNT/WINDOW like 10/1h")
-            parse_duration(window)
-        except ValueError as error:
-            raise ValueError(f"BASTION_RISK_*: {error}") from error
-        return self
-
-    @cached_property
-    def risk_policy_parsed(self) -> RiskPolicy:
-        from bastion.risk.policy import RiskPolicy
-
-        return RiskPolicy.from_settings(self.risk_policy, self.risk_anonymizer_asns, self.risk_anonymizer_cidrs)
 
     @model_validator(mode="after")
     def _webauthn_relying_party(self) -> Settings:

@@ -36,7 +36,9 @@ KNOWN_CROSS_FEATURE: dict[str, set[str]] = {
     "bastion.risk.notices": {"bastion.accounts.models"},
     "bastion.risk.stage": {"bastion.accounts.models", "bastion.signin.models"},
     "bastion.risk.trust": {"bastion.accounts.models"},
-    "bastion.sessions.tokens": {"bastion.accounts.models"},
+    "bastion.sessions.validation": {"bastion.accounts.models"},
+    "bastion.sessions.holds": {"bastion.recovery.models"},
+    "bastion.help.records": {"bastion.signin.models"},
     "bastion.signin.continuation": {"bastion.accounts.models"},
     "bastion.signin.flow": {"bastion.accounts.models", "bastion.sessions.models"},
     "bastion.signin.gates": {"bastion.accounts.models"},
@@ -51,7 +53,7 @@ KNOWN_CROSS_FEATURE: dict[str, set[str]] = {
     "bastion.support.signals": {"bastion.accounts.models", "bastion.audit.models", "bastion.recovery.models",
                                 "bastion.signin.models"},
     "bastion.support.timeline": {"bastion.audit.models"},
-    "bastion.support.views": {"bastion.accounts.models", "bastion.help.models", "bastion.recovery.models",
+    "bastion.support.views": {"bastion.accounts.models", "bastion.recovery.models",
                               "bastion.sessions.models", "bastion.signin.models"},
 }
 

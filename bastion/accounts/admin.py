@@ -19,14 +19,6 @@ from bastion.signin.attempts import latest_attempt
 ROLES = frozenset({"support", "admin"})
 
 
-def existing_account(services: Services, account_id: str) -> str:
-    """The id of an account that exists; refuses as not found otherwise (staff actions on an account)."""
-    with services.db.transaction() as tx:
-        if len(account_id) > 64 or tx.get(Account, account_id) is None:
-            raise BastionError("resource.not_found", detail="No account with this id.")
-    return account_id
-
-
 def create_account(services: Services, email: str, password: str, roles: list[str], verified: bool) -> str:
     email = normalize_email(email)
     unknown = set(roles) - ROLES

@@ -22,8 +22,8 @@ from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.notify.outbox import enqueue
 from bastion.recovery.cases import OPEN_STATES, close_case, open_case_id
-from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.services import Services
+from bastion.sessions.holds import WITHDRAWAL, place_hold
 from bastion.store.types import new_id
 
 STAFF_HOLD_REASON = "allowlist_cleared"

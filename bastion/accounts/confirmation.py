@@ -22,7 +22,7 @@ from bastion.accounts.models import Account, Device, OneTimeToken
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.mfa.registry import METHODS
-from bastion.sessions.tokens import revoke_sessions
+from bastion.sessions.revocation import revoke_sessions
 from bastion.signin.flow import void_open_flows
 
 VERIFY_EMAIL = "verify_email"

@@ -9,6 +9,7 @@ over the password hash (`bastion.risk.trust`). The owner is emailed with a freez
 from __future__ import annotations
 
 from bastion.accounts.passwords import check_password_policy
+from bastion.accounts.reauthentication import password_proves
 from bastion.accounts.repo import get_account
 from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
@@ -18,8 +19,9 @@ from bastion.errors import BastionError
 from bastion.guard.passwords import hash_password
 from bastion.notify.outbox import enqueue
 from bastion.services import Services
-from bastion.sessions.stepup import mark_reauthenticated, password_proves
-from bastion.sessions.tokens import SessionInfo, revoke_sessions
+from bastion.sessions.revocation import revoke_sessions
+from bastion.sessions.stepup import mark_reauthenticated
+from bastion.sessions.tokens import SessionInfo
 from bastion.signin.flow import void_open_flows
 from bastion.store.types import new_id
 

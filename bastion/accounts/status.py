@@ -25,7 +25,7 @@ from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token
 from bastion.services import Services
-from bastion.sessions.tokens import revoke_sessions
+from bastion.sessions.revocation import revoke_sessions
 from bastion.store.types import new_id
 
 FREEZE_PURPOSE = "freeze"
@@ -62,9 +62,12 @@ def freeze_in(services: Services, tx: Tx, account: Account, client: Client, via:
 
 def restrict_account(services: Services, account_id: str, status: str, reason: str, until: datetime | None,
                      actor_id: str | None, client: Client) -> None:
-    """Suspend or ban (admin): every session ends at once (requirements §26)."""
+    """Suspend or ban (admin): every session ends at once (requirements §26). A ban is temporary: it
+    needs an end; a suspension may have one."""
     if status not in {"suspended", "banned"}:
-        raise ValueError(status)
+        raise BastionError("request.invalid", detail="Choose a suspension or a temporary ban.")
+    if status == "banned" and until is None:
+        raise BastionError("request.invalid", detail="A ban needs an end time (`until`); use suspend otherwise.")
     now = services.clock.now()
     if until is not None and until <= now:
         raise BastionError("request.invalid", detail="The end of the restriction must be in the future.")

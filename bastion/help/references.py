@@ -24,10 +24,10 @@ from bastion.clock import rfc3339
 from bastion.errors import CATALOGUE, BastionError, Reason
 from bastion.guard.steps import DEVICE_CODE, SECOND_FACTOR, paused_until
 from bastion.help.models import Refusal
+from bastion.help.records import attempt_view, request_view
 from bastion.ops.maintenance import current_window
 from bastion.services import Services
 from bastion.signin.attempts import find_attempt_by_reference
-from bastion.support.views import attempt_view, request_view
 
 STEP_PAUSES = {budget.paused: budget for budget in (SECOND_FACTOR, DEVICE_CODE)}
 _SHAPE = re.compile(r"^R-[0-9A-HJKMNP-TV-Z]{8}$")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.audit.queries import account_events_since
 from bastion.mfa.passkeys import repo as passkey_repo
 from bastion.mfa.registry import METHODS
+from bastion.oidc.grants import Authentication
 from bastion.sessions.tokens import SessionInfo
 from bastion.signin.flow import flow_facts
 
@@ -37,14 +38,6 @@ def _step_up_factors(tx: Tx, account_id: str) -> tuple[str, ...]:
     return tuple(factor.name for factor in METHODS if factor.step_up and factor.name in enrolled)
 
 _PASSKEY_USE_WINDOW = timedelta(seconds=60)
-
-
-@dataclass(frozen=True, slots=True)
-class Authentication:
-    acr: str
-    amr: tuple[str, ...]
-    auth_time: datetime
-    second_factor_at: datetime | None  # the last proof of a second factor in this session
 
 
 def authentication_of(tx: Tx, session: SessionInfo) -> Authentication:

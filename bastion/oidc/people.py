@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bastion.accounts.models import Account
-from bastion.recovery.holds import active_restrictions
 from bastion.services import Services
+from bastion.sessions.holds import active_restrictions
 
 
 @dataclass(frozen=True, slots=True)

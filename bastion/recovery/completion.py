@@ -22,11 +22,11 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.mfa.registry import METHODS
 from bastion.recovery.cases import close_case, notify_case
-from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.recovery.kinds import hold_hours
 from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.services import Services
-from bastion.sessions.tokens import revoke_sessions
+from bastion.sessions.holds import WITHDRAWAL, place_hold
+from bastion.sessions.revocation import revoke_sessions
 from bastion.signin.flow import void_open_flows
 
 log = logging.getLogger("bastion.recovery")

@@ -30,9 +30,9 @@ from bastion.guard.passwords import clear_pauses, hash_password
 from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token, peek_token
-from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.services import Services
-from bastion.sessions.tokens import revoke_sessions
+from bastion.sessions.holds import WITHDRAWAL, place_hold
+from bastion.sessions.revocation import revoke_sessions
 from bastion.signin.flow import void_open_flows
 
 PURPOSE = "password_reset"

@@ -9,8 +9,6 @@ policy: docs/design/risk-before-second-factor.md.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import remember_device
@@ -22,20 +20,14 @@ from bastion.risk.challenge import STATE, issue_challenge
 from bastion.risk.geo import locate
 from bastion.risk.history import load_history
 from bastion.risk.notices import send_new_sign_in
+from bastion.risk.policy import failure_velocity, policy_of
 from bastion.risk.trust import trust_device
 from bastion.services import Services
 from bastion.signin.flow import Requirement
 from bastion.signin.models import SignInFlow
 from bastion.signin.visit import Visit
-from bastion.throttle.limits import parse_duration
 
 RISK_STAGE = "risk"
-
-
-def failure_velocity(setting: str) -> tuple[int, timedelta]:
-    """'10/1h' → (10, 1 hour): that many wrong passwords on the account within the window."""
-    count, _, window = setting.partition("/")
-    return int(count), parse_duration(window)
 
 
 class RiskStage:
@@ -53,7 +45,7 @@ class RiskStage:
         location = locate(client.ip)
         limit, window = failure_velocity(settings.risk_failure_velocity)
         history = load_history(tx, account, client.device_id, now, settings.risk_new_country_days, window)
-        assessment = assess(settings.risk_policy_parsed, location, client.ip, client.device_id, history, now,
+        assessment = assess(policy_of(settings), location, client.ip, client.device_id, history, now,
                             settings.risk_max_speed_kmh, limit)
         record = {**assessment.record(), "trusted_device": history.device_trusted}
         if assessment.decision == "deny":

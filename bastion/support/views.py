@@ -11,19 +11,20 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from bastion.accounts.devices import describe_agent, list_devices
+from bastion.accounts.devices import list_devices
 from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError
-from bastion.help.models import Refusal
+from bastion.help.records import attempt_view
+from bastion.help.references import explain_reference
 from bastion.mfa.registry import METHODS
 from bastion.recovery.evidence import unseal
-from bastion.recovery.holds import active_restrictions
 from bastion.recovery.models import CaseDocument, RecoveryCase
-from bastion.risk.words import device_and_place, place_words
+from bastion.risk.words import device_and_place
 from bastion.services import Services
+from bastion.sessions.holds import active_restrictions
 from bastion.sessions.models import Session
 from bastion.signin.models import SignInAttempt
 
@@ -90,24 +91,9 @@ def account_view(services: Services, account_id: str) -> dict[str, Any]:
     return view
 
 
-def attempt_view(attempt: SignInAttempt) -> dict[str, Any]:
-    return {"reference": attempt.reference, "at": rfc3339(attempt.created_at), "identifier": attempt.identifier,
-            "account_id": attempt.account_id, "method": attempt.method, "outcome": attempt.outcome,
-            "code": attempt.code, "ip": attempt.ip, "place": place_words(attempt.country),
-            "network": attempt.asn_name, "device": describe_agent(attempt.user_agent),
-            "risk": attempt.risk}
-
-
-def request_view(refusal: Refusal) -> dict[str, Any]:
-    return {"at": rfc3339(refusal.created_at), "method": refusal.method, "path": refusal.path,
-            "status": refusal.status, "ip": refusal.ip, "account_id": refusal.account_id}
-
-
 def find_reference(services: Services, reference: str) -> dict[str, Any]:
     """A refusal's reference → what the person was told (the troubleshooter's explanation, live) and
     the attempt or request behind it."""
-    from bastion.help.references import explain_reference
-
     explained = explain_reference(services, reference, staff=True)
     reason = explained.reason
     return {"reference": explained.reference, "code": reason.code, "title": reason.title, "message": reason.message,

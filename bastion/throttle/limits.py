@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bastion.config import Settings
+
 SCOPES = frozenset({"ip", "subnet", "mfa_flow", "mfa_account", "reset_identifier", "reset_ip", "signup_ip",
                     "passkey_ip", "case_identifier", "case_ip", "resend_identifier", "resend_ip", "device_account",
                     "oidc_client", "oidc_client_ip", "upload_case", "upload_ip", "signup_identifier"})
@@ -61,3 +63,13 @@ def parse_limits(text: str) -> dict[str, Limit]:
                 raise ValueError(f"{rule.strip()!r}: count and window must be positive")
             limits[scope] = Limit(int(count), timedelta(seconds=int(amount) * _UNITS[unit]))
     return limits
+
+
+def check_throttle_settings(settings: Settings) -> None:
+    """Parse the throttle's settings now, so a typo stops the start rather than the first sign-in."""
+    parse_limits(settings.rate_limits)
+    for name in ("lockout_first_delay", "lockout_max_delay", "ip_lockout"):
+        try:
+            parse_duration(getattr(settings, name))
+        except ValueError as error:
+            raise ValueError(f"BASTION_{name.upper()}: {error}") from error

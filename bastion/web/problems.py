@@ -14,6 +14,7 @@ from bastion.help import refusals
 from bastion.logs import scrub_path
 from bastion.store.errors import DATABASE_ERRORS, is_unreachable
 from bastion.web.client import client_ip
+from bastion.web.rendering import render_problem_page
 
 log = logging.getLogger("bastion.web")
 
@@ -49,8 +50,6 @@ def reference_for(request: Request, error: BastionError) -> str:
 def problem_response(request: Request, error: BastionError) -> Response:
     reference = reference_for(request, error)
     if wants_html(request):
-        from bastion.web.pages.render import render_problem_page
-
         return render_problem_page(request, error, reference)
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
     return JSONResponse(error.problem(reference), status_code=error.reason.status,
@@ -100,7 +99,5 @@ async def on_unexpected_error(request: Request, error: Exception) -> Response:
     # Recorded too, so the reference the person quotes finds the moment (the trace is in the log).
     record_refusal(request, problem, reference)
     if wants_html(request):
-        from bastion.web.pages.render import render_problem_page
-
         return render_problem_page(request, problem, reference)
     return JSONResponse(problem.problem(reference), status_code=500, media_type=PROBLEM_JSON)

@@ -12,6 +12,7 @@ from bastion.risk.assess import History, assess
 from bastion.risk.geo import Location
 from bastion.risk.policy import DEFAULT_POLICY, RiskPolicy
 from bastion.risk.travel import distance_km, impossible_travel
+from bastion.startup import check_settings
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 POLICY = RiskPolicy.from_settings(DEFAULT_POLICY, "", "")
@@ -90,4 +91,4 @@ def test_same_country_is_never_travel_and_centroid_distances_are_sane() -> None:
 ])
 def test_a_malformed_risk_setting_stops_the_start(overrides: dict[str, str]) -> None:
     with pytest.raises(ConfigError, match="BASTION_RISK"):
-        load_settings(**overrides)
+        check_settings(load_settings(**overrides))

@@ -22,9 +22,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from bastion.accounts.status import restrict_account
-from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.context import Client
 from bastion.services import Services, build_services
+from bastion.sessions.holds import WITHDRAWAL, place_hold
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, link_token
 
@@ -179,7 +179,7 @@ def test_a_new_hold_reaches_the_other_nodes_cached_sessions(node_factory, redis_
                                                             services, clock) -> None:
     from datetime import timedelta
 
-    from bastion.recovery.holds import WITHDRAWAL, place_hold
+    from bastion.sessions.holds import WITHDRAWAL, place_hold
 
     a, b = node_factory(redis_url=redis_url), node_factory(redis_url=redis_url)
     subscribed(a), subscribed(b)

@@ -12,8 +12,8 @@ from bastion.context import Client
 from bastion.mfa.backup_codes import codes as backup_codes
 from bastion.mfa.flows.notices import record_factor_change
 from bastion.mfa.registry import METHODS
-from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.services import Services
+from bastion.sessions.holds import WITHDRAWAL, place_hold
 
 HOLD_AFTER_DISABLING = timedelta(hours=24)
 

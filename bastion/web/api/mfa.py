@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from bastion.accounts.reauthentication import reauthenticate_with_password
 from bastion.mfa.backup_codes.flows import regenerate_backup_codes
 from bastion.mfa.factors import summary
 from bastion.mfa.flows.step_up import reauthenticate_with_factor
@@ -19,7 +20,6 @@ from bastion.mfa.passkeys.management import (
     rename_passkey,
 )
 from bastion.mfa.totp.enrolment import begin_totp_setup, confirm_totp, remove_totp
-from bastion.sessions.stepup import reauthenticate_with_password
 from bastion.web.api.mfa_schemas import (
     BackupCodesOut,
     BackupCodeStatusOut,
