@@ -170,6 +170,9 @@ AGENT_REFUSALS = {
                      ("Pick another case, or ask them (or an admin) to release it.",)),
     "case.already_approved": ("You approved it already", ("Another agent must make the next approval.",)),
     "case.own_account": ("This is your own account's case", ("Another agent must handle it.",)),
+    "support.own_account": ("This is your own account", ("Another agent must handle it.",)),
+    "support.staff_account": ("A staff account: an admin's to handle",
+                              ("Ask an administrator; support agents handle customers' accounts only.",)),
 }
 
 

@@ -16,11 +16,12 @@ from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
 from bastion.errors import BastionError
 from bastion.recovery.password_reset import send_reset_for_support
 from bastion.sessions.tokens import SessionInfo
+from bastion.support.access import ensure_may_handle
 from bastion.support.decisions import unlock_account
 from bastion.support.export import export_account
 from bastion.support.timeline import account_timeline
 from bastion.support.views import account_view, find_reference
-from bastion.web.api.admin import ReasonIn, existing_account_id
+from bastion.web.api.admin import ReasonIn
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
@@ -50,8 +51,9 @@ def find(request: Request, q: str = "") -> Response:
 
 def account_page(request: Request, session: SessionInfo, account_id: str, error: BastionError | None = None,
                  notice: str | None = None) -> Response:
+    services = request.app.state.services
     try:
-        account = account_view(request.app.state.services, account_id[:64])
+        account = account_view(services, ensure_may_handle(services, session.account_id, session.roles, account_id))
     except BastionError as missing:
         return staff_missing(request, session, ACCOUNTS, missing)
     return staff_page(request, session, "support/account.html", ACCOUNTS, error, notice, account=account)
@@ -72,7 +74,7 @@ def timeline(request: Request, account_id: str, before: str = "") -> Response:
         return session
     services = request.app.state.services
     try:
-        account = account_view(services, account_id[:64])
+        account = account_view(services, ensure_may_handle(services, session.account_id, session.roles, account_id))
     except BastionError as missing:
         return staff_missing(request, session, ACCOUNTS, missing)
     cursor = int(before) if before.isdigit() and len(before) < 19 else None
@@ -86,7 +88,7 @@ def export(request: Request, account_id: str, reason: FormText = "", csrf_token:
     def export_it(session: SessionInfo) -> Response:
         body = parse_form(ReasonIn, reason=reason)
         services = request.app.state.services
-        target = existing_account_id(services, account_id[:64])
+        target = ensure_may_handle(services, session.account_id, session.roles, account_id)
         record = export_account(services, target, session.account_id, body.reason, client_from(request))
         return Response(json.dumps(record, indent=2, ensure_ascii=False), media_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="account-{target}.json"'})
@@ -103,7 +105,7 @@ def account_action(request: Request, account_id: str, action: str, reason: FormT
             raise BastionError("resource.not_found")
         body = parse_form(ReasonIn, reason=reason)
         services, client = request.app.state.services, client_from(request)
-        target = existing_account_id(services, account_id[:64])
+        target = ensure_may_handle(services, session.account_id, session.roles, account_id)
         if action == "unlock":
             unlock_account(services, target, session.account_id, body.reason, client)
         elif action == "clear-allowlist":

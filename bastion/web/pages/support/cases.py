@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from bastion.errors import BastionError
 from bastion.sessions.tokens import SessionInfo
+from bastion.support.access import ensure_may_handle_case
 from bastion.support.case_view import case_view
 from bastion.support.casework import add_note, release_case
 from bastion.support.decisions import approve_case, reject_case
@@ -38,7 +39,8 @@ def case_page(request: Request, session: SessionInfo, case_id: str, error: Basti
               notice: str | None = None, typed: dict[str, str] | None = None) -> Response:
     services = request.app.state.services
     try:
-        case = case_view(services, case_id[:64], session.account_id, "admin" in session.roles)
+        ensure_may_handle_case(services, session.account_id, session.roles, case_id)
+        case = case_view(services, case_id, session.account_id, "admin" in session.roles)
     except BastionError as missing:
         return staff_missing(request, session, PAGE, missing)
     return staff_page(request, session, "support/case.html", PAGE, error, notice, case=case,
@@ -57,6 +59,7 @@ def _on_case(request: Request, case_id: str, csrf_token: str, work: object,
              typed: dict[str, str] | None = None) -> Response:
     """Run a piece of work on the case, then back to it with its notice (or its refusal, what was typed kept)."""
     def do(session: SessionInfo) -> Response:
+        ensure_may_handle_case(request.app.state.services, session.account_id, session.roles, case_id)
         done = work(session)  # type: ignore[operator]
         return see_other(f"/support/cases/{case_id[:64]}?done={done}")
 
