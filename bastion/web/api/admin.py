@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -14,7 +13,7 @@ from bastion.errors import BastionError
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
 from bastion.store.models import Account
-from bastion.web.api.schemas import Body, StatusOut
+from bastion.web.api.schemas import Body, Moment, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep, current_session
 from bastion.web.openapi import problems
 
@@ -44,7 +43,7 @@ admin_router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=problems(
 
 class RestrictIn(Body):
     reason: Reason
-    until: datetime | None = None
+    until: Moment | None = None
 
 
 class ReasonIn(Body):
