@@ -11,6 +11,8 @@ from collections.abc import Collection
 
 from sqlalchemy import select
 
+from bastion.audit import record_event
+from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.services import Services
 from bastion.store.models import Account, RecoveryCase
@@ -42,3 +44,19 @@ def ensure_may_handle_case(services: Services, agent_id: str, agent_roles: Colle
         raise BastionError("resource.not_found", detail="No case with this id.")
     ensure_may_handle(services, agent_id, agent_roles, account_id, own_refusal="case.own_account")
     return case_id
+
+
+def record_view(services: Services, agent_id: str, account_id: str | None, what: str, client: Client,
+                **data: str) -> None:
+    """Reading is on the record too: which agent opened which account's facts, case, timeline or search."""
+    with services.db.transaction() as tx:
+        record_event(tx, services.clock.now(), "support.viewed", account_id, client, actor_id=agent_id, what=what,
+                     **data)
+
+
+def record_case_view(services: Services, agent_id: str, case_id: str, what: str, client: Client) -> None:
+    """`record_view` of a case's page or timeline, on the record of the account the case is about."""
+    with services.db.transaction() as tx:
+        account_id = tx.execute(select(RecoveryCase.account_id).where(RecoveryCase.id == case_id)).scalar_one()
+        record_event(tx, services.clock.now(), "support.viewed", account_id, client, actor_id=agent_id, what=what,
+                     case_id=case_id)

@@ -126,10 +126,10 @@ def unlock_account(services: Services, account_id: str, agent_id: str, reason: s
     """Lift the wrong-password pauses on the account's email and devices (not the 100-failure
     switch-off: that needs a reset)."""
     with services.db.transaction() as tx:
-        account = get_account(tx, account_id)
-        email = account.email
-        record_event(tx, services.clock.now(), "account.unlocked", account.id, client, actor_id=agent_id,
-                     reason=reason)
+        email = get_account(tx, account_id).email
     if not lift_pause(services, email):
         raise BastionError("request.invalid", detail="Password sign-in is switched off after too many wrong "
                            "passwords; only a password reset by the owner switches it back on.")
+    with services.db.transaction() as tx:  # on the record only once it happened
+        record_event(tx, services.clock.now(), "account.unlocked", account_id, client, actor_id=agent_id,
+                     reason=reason)

@@ -42,6 +42,9 @@ VIA = {"support_api": "through the support API", "support_console": "in the supp
        "cleared_by_staff": "by staff"}
 
 # What each audit event means, for the timelines. Fields come from the event's data, in words.
+# What an agent opened (`support.viewed`), in words.
+OPENED = {"account": "the account's facts", "account_timeline": "the account's timeline", "case": "the case",
+          "case_timeline": "the case's timeline", "search": "a search"}
 EVENTS = {
     "account.created": "Account created",
     "account.email_verified": "Email address confirmed",
@@ -52,6 +55,7 @@ EVENTS = {
     "account.reinstated": "Restriction lifted: {reason}",
     "account.unlocked": "Wrong-password pause lifted: {reason}",
     "account.exported": "Account record exported: {reason}",
+    "support.viewed": "Opened by support: {what}",
     "anti_phishing_code.changed": "Anti-phishing code changed",
     "case.opened": "{case_kind} requested",
     "case.link_resent": "{case_kind} requested again (new link emailed)",

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query
 from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
 from bastion.recovery.password_reset import send_reset_for_support
 from bastion.support.decisions import approve_unfreeze, unlock_account
-from bastion.support.access import ensure_may_handle
+from bastion.support.access import ensure_may_handle, record_view
 from bastion.support.export import export_account
 from bastion.support.search import search
 from bastion.support.timeline import PER_PAGE, account_timeline
@@ -38,33 +38,37 @@ router = APIRouter(prefix="/v1/support", tags=["support"], responses=problems(40
 
 
 @router.get("/search")
-def find(staff: Staff, services: ServicesDep,
+def find(staff: Staff, services: ServicesDep, client: ClientDep,
          q: Annotated[str, Query(min_length=1, max_length=320,
                                  description="An email or part of one, an account, case or device id, a reference "
                                              "(R-…), an IP address or a network (CIDR)")]) -> dict[str, Any]:
     """Accounts, each with what matched (`matches`); sign-in attempts for emails that have no account."""
+    record_view(services, staff.account_id, None, "search", client, query=q)
     return asdict(search(services, q))
 
 
 @router.get("/accounts")
-def accounts(staff: Staff, services: ServicesDep,
+def accounts(staff: Staff, services: ServicesDep, client: ClientDep,
              q: Annotated[str, Query(min_length=1, max_length=320, description="Part of an email, or an id")]
              ) -> list[dict[str, Any]]:
+    record_view(services, staff.account_id, None, "search", client, query=q)
     return search_accounts(services, q)
 
 
 @router.get("/accounts/{account_id}")
-def account(account_id: HandledAccount, staff: Staff, services: ServicesDep) -> dict[str, Any]:
+def account(account_id: HandledAccount, staff: Staff, services: ServicesDep, client: ClientDep) -> dict[str, Any]:
     """Status, factors by type and date, devices, recent attempts, cases and holds."""
+    record_view(services, staff.account_id, account_id, "account", client)
     return account_view(services, account_id)
 
 
 @router.get("/accounts/{account_id}/timeline")
-def timeline(account_id: HandledAccount, staff: Staff, services: ServicesDep,
+def timeline(account_id: HandledAccount, staff: Staff, services: ServicesDep, client: ClientDep,
              before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
              limit: Annotated[int, Query(ge=1, le=200)] = PER_PAGE) -> dict[str, Any]:
     """The account's audit log in words, newest first: who did what, when, from where, each entry's seal
     checked (`chain`); `next_before` for the next page."""
+    record_view(services, staff.account_id, account_id, "account_timeline", client)
     told = account_timeline(services, account_id, before, limit)
     return {"entries": told.entries, "chain": told.chain, "next_before": told.next_before}
 

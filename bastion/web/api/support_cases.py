@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from pydantic import StringConstraints, model_validator
 
 from bastion.recovery.kinds import KINDS
-from bastion.support.access import ensure_may_handle_case
+from bastion.support.access import ensure_may_handle_case, record_case_view
 from bastion.support.case_view import case_view
 from bastion.support.casework import add_note, claim_case, release_case
 from bastion.support.decisions import approve_case, reject_case
@@ -78,14 +78,16 @@ def cases(staff: Staff, services: ServicesDep,
 
 
 @router.get("/cases/{case_id}")
-def case(case_id: HandledCase, staff: Staff, services: ServicesDep) -> dict[str, Any]:
+def case(case_id: HandledCase, staff: Staff, services: ServicesDep, client: ClientDep) -> dict[str, Any]:
     """Everything to judge the case, and `actions`: each null when this agent may take it now, else why not."""
+    record_case_view(services, staff.account_id, case_id, "case", client)
     return case_view(services, case_id, staff.account_id, "admin" in staff.roles)
 
 
 @router.get("/cases/{case_id}/timeline")
-def timeline(case_id: HandledCase, staff: Staff, services: ServicesDep) -> dict[str, Any]:
+def timeline(case_id: HandledCase, staff: Staff, services: ServicesDep, client: ClientDep) -> dict[str, Any]:
     """The case's story from the audit log, oldest first, each entry's seal checked."""
+    record_case_view(services, staff.account_id, case_id, "case_timeline", client)
     told = case_timeline(services, case_id)
     return {"entries": told.entries, "chain": told.chain}
 

@@ -16,7 +16,7 @@ from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
 from bastion.errors import BastionError
 from bastion.recovery.password_reset import send_reset_for_support
 from bastion.sessions.tokens import SessionInfo
-from bastion.support.access import ensure_may_handle
+from bastion.support.access import ensure_may_handle, record_view
 from bastion.support.decisions import unlock_account
 from bastion.support.export import export_account
 from bastion.support.timeline import account_timeline
@@ -64,7 +64,10 @@ def show(request: Request, account_id: str, done: str = "") -> Response:
     session = page_session(request, roles=SUPPORT)
     if isinstance(session, Response):
         return session
-    return account_page(request, session, account_id, notice=notice_for(done, NOTICES))
+    page = account_page(request, session, account_id, notice=notice_for(done, NOTICES))
+    if page.status_code == 200:
+        record_view(request.app.state.services, session.account_id, account_id, "account", client_from(request))
+    return page
 
 
 @router.get("/accounts/{account_id}/timeline")
@@ -78,6 +81,7 @@ def timeline(request: Request, account_id: str, before: str = "") -> Response:
     except BastionError as missing:
         return staff_missing(request, session, ACCOUNTS, missing)
     cursor = int(before) if before.isdigit() and len(before) < 19 else None
+    record_view(services, session.account_id, account["id"], "account_timeline", client_from(request))
     return staff_page(request, session, "support/timeline.html", ACCOUNTS, account=account,
                       timeline=account_timeline(services, account["id"], cursor), first_page=cursor is None)
 

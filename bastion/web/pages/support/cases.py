@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from bastion.errors import BastionError
 from bastion.sessions.tokens import SessionInfo
-from bastion.support.access import ensure_may_handle_case
+from bastion.support.access import ensure_may_handle_case, record_case_view
 from bastion.support.case_view import case_view
 from bastion.support.casework import add_note, release_case
 from bastion.support.decisions import approve_case, reject_case
@@ -52,7 +52,10 @@ def case(request: Request, case_id: str, done: str = "") -> Response:
     session = page_session(request, roles=SUPPORT)
     if isinstance(session, Response):
         return session
-    return case_page(request, session, case_id, notice=notice_for(done, NOTICES))
+    page = case_page(request, session, case_id, notice=notice_for(done, NOTICES))
+    if page.status_code == 200:
+        record_case_view(request.app.state.services, session.account_id, case_id, "case", client_from(request))
+    return page
 
 
 def _on_case(request: Request, case_id: str, csrf_token: str, work: object,
