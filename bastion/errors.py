@@ -304,6 +304,9 @@ _REASONS = [
     Reason("support.staff_account", 403, "A staff account: an admin's to handle",
            "This account belongs to a member of staff; only an administrator may handle it.",
            ("Ask an administrator to handle it.",), pre_auth=False, action=CASE_QUEUE),
+    Reason("case.documents_changed", 409, "The documents changed",
+           "A document of this case was replaced after you opened it: your approval would cover files you did "
+           "not see.", ("Open the case again and review the new documents.",), pre_auth=False, action=CASE_QUEUE),
     Reason("case.claimed", 409, "Another agent is working on this case",
            "Another agent claimed this case: only they decide it until it is released.",
            ("Pick another case from the queue.", "Ask the agent, or an admin, to release it if it is stuck."),

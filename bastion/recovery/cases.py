@@ -14,11 +14,12 @@ scheduler completes (bastion.recovery.completion).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Tx
 
@@ -37,7 +38,7 @@ from bastion.onetime import consume_token, issue_token
 from bastion.recovery.evidence import DOCUMENT_KINDS, check_evidence, seal
 from bastion.recovery.kinds import KINDS, hold_hours, wait_hours
 from bastion.services import Services
-from bastion.store.models import Account, CaseDocument, RecoveryCase
+from bastion.store.models import Account, CaseApproval, CaseDocument, RecoveryCase
 from bastion.store.types import new_id
 
 OPEN_STATES = ("awaiting_documents", "in_review", "waiting")
@@ -190,10 +191,14 @@ def add_document(services: Services, case_id: str, access_token: str, kind: str,
     now = services.clock.now()
     with services.db.transaction() as tx:
         case = _case_open_for_documents(tx, case_id, access_token)
+        replaced = 0
         for old in tx.execute(select(CaseDocument).where(CaseDocument.case_id == case.id,
                                                          CaseDocument.kind == kind)).scalars():
             tx.delete(old)
+            replaced += 1
         tx.flush()
+        if replaced and case.status == "in_review":
+            _restart_review(tx, case, kind, client, now)
         tx.add(CaseDocument(case_id=case.id, kind=kind, content_type=evidence.content_type, size=evidence.size,
                             sha256=evidence.sha256, data=seal(services.keys, case.id, kind, content), created_at=now))
         tx.flush()
@@ -204,6 +209,22 @@ def add_document(services: Services, case_id: str, access_token: str, kind: str,
             record_event(tx, now, "case.submitted", case.account_id, client, case_id=case.id)
             notify_case(services, tx, case, get_account(tx, case.account_id), "case_submitted")
         return _status_of(tx, case)
+
+
+def _restart_review(tx: Tx, case: RecoveryCase, kind: str, client: Client, now: datetime) -> None:
+    """A document replaced under review: what was approved or being judged was other files, so every
+    approval and the claim go, and the case's timeline says so. Taking the case's row first serialises
+    this with an approval in progress (which takes the row too)."""
+    tx.execute(update(RecoveryCase).where(RecoveryCase.id == case.id).values(claimed_by=None, claimed_at=None))
+    dropped = tx.execute(delete(CaseApproval).where(CaseApproval.case_id == case.id)).rowcount
+    record_event(tx, now, "case.review_restarted", case.account_id, client, case_id=case.id, document=kind,
+                 approvals_dropped=dropped)
+
+
+def documents_digest(tx: Tx, case_id: str) -> str:
+    """One digest of the case's documents as they stand (each kind and its file's SHA-256)."""
+    rows = tx.execute(select(CaseDocument.kind, CaseDocument.sha256).where(CaseDocument.case_id == case_id)).all()
+    return hashlib.sha256("\n".join(sorted(f"{kind}:{sha}" for kind, sha in rows)).encode()).hexdigest()
 
 
 def _case_open_for_documents(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:

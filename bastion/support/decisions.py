@@ -17,6 +17,8 @@ Every decision is audited with the agent's id and emailed to the account, with a
 
 from __future__ import annotations
 
+import hmac
+
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Tx
@@ -27,7 +29,7 @@ from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.guard.passwords import lift_pause
-from bastion.recovery.cases import notify_case, open_case_id
+from bastion.recovery.cases import documents_digest, notify_case, open_case_id
 from bastion.recovery.kinds import due_at as case_due_at
 from bastion.services import Services
 from bastion.store.models import CaseApproval, RecoveryCase
@@ -53,8 +55,11 @@ def _refuse_raced(tx: Tx, action: str, case: RecoveryCase, agent_id: str) -> Bas
     return BastionError("case.not_ready", detail=RACED)
 
 
-def approve_case(services: Services, case_id: str, agent_id: str, reason: str, client: Client) -> str:
-    """Record this agent's approval; returns the case's status afterwards ("in_review" or "waiting")."""
+def approve_case(services: Services, case_id: str, agent_id: str, reason: str, client: Client,
+                 seen_documents: str | None = None) -> str:
+    """Record this agent's approval of the documents as they stand — or, given the digest of those the
+    agent reviewed (`seen_documents`), only if they are still those; returns the case's status
+    afterwards ("in_review" or "waiting")."""
     now = services.clock.now()
     required = services.settings.case_approvals_required
     with services.db.transaction() as tx:
@@ -62,15 +67,20 @@ def approve_case(services: Services, case_id: str, agent_id: str, reason: str, c
         check(tx, "approve", case, agent_id)
         if not _take(tx, case, agent_id, ("in_review",)):
             raise _refuse_raced(tx, "approve", case, agent_id)
+        documents = documents_digest(tx, case.id)  # read after taking the row: no replacement in between
+        if seen_documents is not None and not hmac.compare_digest(seen_documents, documents):
+            raise BastionError("case.documents_changed")
         try:
             with tx.begin_nested():
-                tx.add(CaseApproval(case_id=case.id, agent_id=agent_id, reason=reason, created_at=now))
+                tx.add(CaseApproval(case_id=case.id, agent_id=agent_id, reason=reason, created_at=now,
+                                    documents_sha256=documents))
         except IntegrityError:
             raise BastionError("case.already_approved") from None
         approvals = tx.execute(select(func.count()).select_from(CaseApproval)
                                .where(CaseApproval.case_id == case.id)).scalar_one()
         record_event(tx, now, "case.approved", case.account_id, client, actor_id=agent_id, case_id=case.id,
-                     case_kind=case.kind, reason=reason, approvals=approvals, required=required)
+                     case_kind=case.kind, reason=reason, approvals=approvals, required=required,
+                     documents_sha256=documents)
         if approvals < required:
             return "in_review"
         account = get_account(tx, case.account_id)

@@ -57,6 +57,12 @@ class RejectIn(Body):
         return self
 
 
+class ApproveIn(ReasonIn):
+    # The case's `documents_sha256` as this agent reviewed them: a replacement since then refuses the
+    # approval (case.documents_changed) instead of approving files nobody looked at.
+    documents_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+
+
 class NoteOut(StatusOut):
     id: int
 
@@ -124,9 +130,11 @@ def document(case_id: HandledCase, document_id: str, staff: Staff, services: Ser
 
 
 @router.post("/cases/{case_id}/approve", response_model=StatusOut)
-def approve(case_id: HandledCase, body: ReasonIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
-    """Approve after checking the documents; the waiting period starts with the last approval needed."""
-    return StatusOut(status=approve_case(services, case_id, staff.account_id, body.reason, client))
+def approve(case_id: HandledCase, body: ApproveIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
+    """Approve after checking the documents (send back the case's `documents_sha256` you reviewed); the waiting
+    period starts with the last approval needed."""
+    return StatusOut(status=approve_case(services, case_id, staff.account_id, body.reason, client,
+                                         seen_documents=body.documents_sha256))
 
 
 @router.post("/cases/{case_id}/reject", response_model=StatusOut)

@@ -16,6 +16,7 @@ from bastion.support.casework import add_note, release_case
 from bastion.support.decisions import approve_case, reject_case
 from bastion.support.timeline import case_timeline
 from bastion.web.api.admin import ReasonIn
+from bastion.web.api.support_cases import ApproveIn
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
@@ -90,11 +91,12 @@ def note(request: Request, case_id: str, text: FormText = "", csrf_token: CsrfFi
 
 
 @router.post("/{case_id}/approve")
-def approve(request: Request, case_id: str, reason: FormText = "", csrf_token: CsrfField = "") -> Response:
+def approve(request: Request, case_id: str, reason: FormText = "", documents_sha256: FormText = "",
+            csrf_token: CsrfField = "") -> Response:
     def approve_it(session: SessionInfo) -> str:
-        body = parse_form(ReasonIn, reason=reason)
+        body = parse_form(ApproveIn, reason=reason, documents_sha256=documents_sha256 or None)
         return approve_case(request.app.state.services, case_id[:64], session.account_id, body.reason,
-                            client_from(request))
+                            client_from(request), seen_documents=body.documents_sha256)
 
     return _on_case(request, case_id, csrf_token, approve_it, {"approve": reason[:500]})
 
