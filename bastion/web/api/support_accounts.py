@@ -68,8 +68,8 @@ def timeline(account_id: HandledAccount, staff: Staff, services: ServicesDep, cl
              limit: Annotated[int, Query(ge=1, le=200)] = PER_PAGE) -> dict[str, Any]:
     """The account's audit log in words, newest first: who did what, when, from where, each entry's seal
     checked (`chain`); `next_before` for the next page."""
-    record_view(services, staff.account_id, account_id, "account_timeline", client)
     told = account_timeline(services, account_id, before, limit)
+    record_view(services, staff.account_id, account_id, "account_timeline", client)  # after: it tells what was
     return {"entries": told.entries, "chain": told.chain, "next_before": told.next_before}
 
 

@@ -93,8 +93,8 @@ def case(case_id: HandledCase, staff: Staff, services: ServicesDep, client: Clie
 @router.get("/cases/{case_id}/timeline")
 def timeline(case_id: HandledCase, staff: Staff, services: ServicesDep, client: ClientDep) -> dict[str, Any]:
     """The case's story from the audit log, oldest first, each entry's seal checked."""
-    record_case_view(services, staff.account_id, case_id, "case_timeline", client)
     told = case_timeline(services, case_id)
+    record_case_view(services, staff.account_id, case_id, "case_timeline", client)  # after: it tells what was
     return {"entries": told.entries, "chain": told.chain}
 
 
