@@ -42,6 +42,9 @@ VIA = {"support_api": "through the support API", "support_console": "in the supp
        "cleared_by_staff": "by staff"}
 
 # What each audit event means, for the timelines. Fields come from the event's data, in words.
+# What an agent opened (`support.viewed`), in words.
+OPENED = {"account": "the account's facts", "account_timeline": "the account's timeline", "case": "the case",
+          "case_timeline": "the case's timeline", "search": "a search"}
 EVENTS = {
     "account.created": "Account created",
     "account.email_verified": "Email address confirmed",
@@ -52,11 +55,14 @@ EVENTS = {
     "account.reinstated": "Restriction lifted: {reason}",
     "account.unlocked": "Wrong-password pause lifted: {reason}",
     "account.exported": "Account record exported: {reason}",
+    "support.viewed": "Opened by support: {what}",
     "anti_phishing_code.changed": "Anti-phishing code changed",
     "case.opened": "{case_kind} requested",
     "case.link_resent": "{case_kind} requested again (new link emailed)",
     "case.document_added": "Document uploaded: {document}",
     "case.submitted": "All documents in: ready for review",
+    "case.review_restarted": "Document replaced during review ({document}): earlier approvals no longer count; the "
+                            "claim was dropped",
     "case.document_viewed": "Document viewed: {document}",
     "case.documents_viewed": "Documents viewed: {documents}",
     "case.claimed": "Case claimed",
@@ -170,6 +176,11 @@ AGENT_REFUSALS = {
                      ("Pick another case, or ask them (or an admin) to release it.",)),
     "case.already_approved": ("You approved it already", ("Another agent must make the next approval.",)),
     "case.own_account": ("This is your own account's case", ("Another agent must handle it.",)),
+    "case.documents_changed": ("The documents changed since you opened the case",
+                               ("Review the new documents, then decide.",)),
+    "support.own_account": ("This is your own account", ("Another agent must handle it.",)),
+    "support.staff_account": ("A staff account: an admin's to handle",
+                              ("Ask an administrator; support agents handle customers' accounts only.",)),
 }
 
 
