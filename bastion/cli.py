@@ -183,21 +183,26 @@ def worker(
 
     Any number of workers may run next to the serving nodes; each piece of work is done once."""
     from bastion.notify.delivery import OutboxWorker, run_pass, transport_for
+    from bastion.oidc.backchannel import BackchannelWorker
+    from bastion.oidc.logout import deliver_logout_tokens
 
     settings = _settings()
     configure_logging(settings.log_level)
     services = _services()
     if once:
         run_pass(services, transport_for(services), sweep=True)
+        deliver_logout_tokens(services)
         return
-    outbox = OutboxWorker(services)
+    outbox, backchannel = OutboxWorker(services), BackchannelWorker(services)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     outbox.start()
-    console.print("Working (mail, recovery cases, tidying); Ctrl+C to stop.")
+    backchannel.start()
+    console.print("Working (mail, recovery cases, tidying, apps' back-channel logouts); Ctrl+C to stop.")
     stop.wait()
     outbox.stop()
+    backchannel.stop()
 
 
 @user_app.command("create")

@@ -227,13 +227,11 @@ def run_pass(services: Services, transport: Transport, sweep: bool) -> None:
     """One pass of the background work: due recovery cases, the outbox, and (every few minutes) tidying."""
     from bastion.audit.chain import seal_pending
     from bastion.oidc.housekeeping import sweep_oidc
-    from bastion.oidc.logout import deliver_logout_tokens
     from bastion.ops.housekeeping import sweep_expired
     from bastion.recovery.completion import complete_due_cases, expire_stale_cases, purge_documents
 
     complete_due_cases(services)  # before delivery, so its emails go out in this pass
     deliver_due(services, transport)
-    deliver_logout_tokens(services)  # the OpenID provider's back-channel logouts, beside the mail
     # Link new security events into the audit chain within a pass of their commit.
     seal_pending(services)
     if sweep:

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bastion import __version__
 from bastion.errors import BastionError
 from bastion.notify.delivery import OutboxWorker
+from bastion.oidc.backchannel import BackchannelWorker
 from bastion.services import Services
 from bastion.web import problems
 from bastion.web.api import (
@@ -53,8 +54,10 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
         # the rest (the admission queue bounds how long they wait).
         anyio.to_thread.current_default_thread_limiter().total_tokens = 100
         worker = OutboxWorker(services) if deliver_mail else None
-        if worker:
+        backchannel = BackchannelWorker(services) if deliver_mail else None
+        if worker and backchannel:
             worker.start()
+            backchannel.start()
         app.state.outbox_worker = worker
         if serving:
             # One hash timed now: the admission queue's first estimates are this machine's.
@@ -67,8 +70,9 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
         try:
             yield
         finally:
-            if worker:
+            if worker and backchannel:
                 worker.stop()
+                backchannel.stop()
 
     app = FastAPI(
         title="Bastion",
