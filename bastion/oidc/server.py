@@ -369,7 +369,7 @@ class Provider(AuthorizationServer):
         return answer
 
 
-_UNREADABLE = "\x00unreadable"  # Basic credentials that are not UTF-8 (no client id can contain NUL)
+_UNREADABLE = "\x00unreadable"  # Basic credentials authlib cannot read (no client id can contain NUL)
 
 
 def _claimed_client_id(request: ProviderRequest) -> str | None:
@@ -377,7 +377,7 @@ def _claimed_client_id(request: ProviderRequest) -> str | None:
 
     try:
         client_id, _ = extract_basic_authorization(request.headers)
-    except UnicodeDecodeError:  # authlib decodes them as UTF-8: refused as invalid_client, never a 500
+    except ValueError:  # not UTF-8, or "Basic" and blanks: authlib raises; refused as invalid_client, never a 500
         return _UNREADABLE
     return client_id or request.payload.data.get("client_id")
 
