@@ -108,6 +108,11 @@ EVENTS = {
     "oidc.access_removed": "Took an app's access away",
     "oidc.code_reused": "An app's sign-in code was used twice: everything it gave was ended",
     "oidc.refresh_reused": "An app's old refresh token was used again: the app's access was ended",
+    "oidc.tokens_issued": "An app got access after a sign-in",
+    "oidc.tokens_refreshed": "An app renewed its access",
+    "oidc.token_revoked": "An app gave up its access",
+    "oidc.logout": "Signed out from an app",
+    "session.signed_out": "Signed out",
     "rejection_reason.saved": "Prepared rejection reason saved: {title}",
     "rejection_reason.retired": "Prepared rejection reason withdrawn: {title}",
 }
