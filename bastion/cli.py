@@ -215,7 +215,7 @@ def user_create(
         account_id = create_account(services, email, password, roles=role or [], verified=verified)
     console.print(f"Created {email} ({account_id}).")
     if role:
-        console.print("Emailed it the link to set up its first second factor (staff work needs two-step sign-in).")
+        console.print("Emailed the staff enrolment link: its first second factor needs it.")
 
 
 @user_app.command("enrolment-link")
