@@ -48,3 +48,19 @@ def test_customers_see_no_word_of_it(app_client, account_factory) -> None:
     assert "enrolment link" not in page.text
     setup = app_client.post("/security/totp/setup", data={"csrf_token": hidden(page.text)})
     assert setup.status_code == 200
+
+
+def test_an_admin_sends_a_new_link_from_the_console(app_client, account_factory, staff, clock, mailbox) -> None:
+    from tests.web.test_staff_pages import sign_in_with_code
+
+    agent = account_factory(roles=["support"])
+    first = enrolment_token(mailbox, agent["email"])
+    sign_in_with_code(app_client, staff("admin"), clock)
+    page = app_client.get(f"/admin/accounts/{agent['id']}")
+    assert "Email a new enrolment link" in page.text
+    sent = app_client.post(f"/admin/accounts/{agent['id']}/staff-enrolment-link",
+                           data={"csrf_token": hidden(page.text)}, follow_redirects=False)
+    assert sent.headers["location"] == f"/admin/accounts/{agent['id']}?done=enrolment-link-sent"
+    assert enrolment_token(mailbox, agent["email"]) != first
+    customer = account_factory()
+    assert "Email a new enrolment link" not in app_client.get(f"/admin/accounts/{customer['id']}").text

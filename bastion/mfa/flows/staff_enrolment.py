@@ -40,7 +40,7 @@ LINK_PATH = "/security/staff-enrolment"
 
 
 def is_staff(account: Account) -> bool:
-    return bool(STAFF_ROLES & {role.strip() for role in (account.roles or "").split(",")})
+    return bool(STAFF_ROLES & account.role_set)
 
 
 def needs_enrolment_link(tx: Tx, account: Account) -> bool:
