@@ -6,19 +6,17 @@ from typing import Any
 
 import pytest
 
-from bastion.mfa.flows.staff_enrolment import LINK_PATH
 from bastion.mfa.registry import METHODS
-from tests.conftest import DEFAULT_PASSWORD, link_token
+from tests.conftest import DEFAULT_PASSWORD
 from tests.mfa.authenticator import SoftAuthenticator
-from tests.mfa.conftest import bearer, code_at
+from tests.mfa.conftest import bearer, code_at, staff_enrolment_token
 from tests.mfa.test_passkeys import register
 
 REFUSED = "mfa.staff_enrolment_link_required"
 
 
 def enrolment_token(mailbox, email: str) -> str:  # type: ignore[no-untyped-def]
-    mail = [one for one in mailbox.messages(email) if one["template"] == "staff_enrolment_link"][-1]
-    return link_token(mail["text"], f"{LINK_PATH}?token=")
+    return staff_enrolment_token(mailbox, email)
 
 
 def enrol_totp(app_client, account: dict[str, Any], clock) -> Any:  # type: ignore[no-untyped-def]
