@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     webauthn_rp_id: str | None = None
     webauthn_origins: str = ""
     passkey_challenge_minutes: int = Field(5, ge=1)
+    # A staff account's first second factor: the emailed link's life, and how long opening it
+    # lets that session enrol (bastion.mfa.flows.staff_enrolment).
+    staff_enrolment_link_hours: int = Field(24, ge=1, le=168)
+    staff_enrolment_grant_minutes: int = Field(10, ge=1, le=60)
 
     # Throttling (requirements §1-6, §10, §15). Backend "auto": Redis (with the database as
     # fallback) when BASTION_REDIS_URL is set, else the database.

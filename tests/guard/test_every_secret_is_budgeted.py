@@ -43,6 +43,7 @@ CHECKS_NO_SECRET = {
     ("GET", "/freeze"): "shows the freeze button; its POST checks the token",
     ("GET", "/recovery/cancel"): "shows the cancel button; its POST checks the token",
     ("POST", "/security/anti-phishing-code"): "sets the anti-phishing code; checks none",
+    ("GET", "/security/staff-enrolment"): "shows the staff enrolment link's button; its POST checks the token",
 }
 
 
@@ -264,6 +265,10 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/freeze"): Probe("token", token_form("/freeze", "/login")),
     ("POST", "/v1/mfa-reset/cancel"): Probe("token", api("POST", "/v1/mfa-reset/cancel", {"token": FAKE_TOKEN})),
     ("POST", "/recovery/cancel"): Probe("token", token_form("/recovery/cancel", "/login")),
+    ("POST", "/v1/me/staff-enrolment"): Probe("token", api("POST", "/v1/me/staff-enrolment", {"token": FAKE_TOKEN}),
+                                              signed_in=True),
+    ("POST", "/security/staff-enrolment"): Probe("token", lambda lab, victim: signed_in_form(
+        lab, victim, "/security/staff-enrolment", {"token": FAKE_TOKEN}), signed_in=True),
     ("GET", "/login/device"): Probe("token", token_get(f"/login/device?token={FAKE_TOKEN}")),
     ("POST", "/login/device"): Probe("token", token_form("/login/device", "/login")),
     ("GET", "/v1/recovery-cases/{case_id}"): Probe("token", api(

@@ -121,3 +121,8 @@ class StepUpIn(Body):
             return "backup_code", self.backup_code
         assert self.method is not None and self.code is not None
         return self.method, self.code
+
+
+class StaffEnrolmentOut(BaseModel):
+    status: str
+    until: datetime = Field(description="This session may set up its first second factor until then.")
