@@ -15,6 +15,7 @@ from rich.table import Table
 
 from bastion.config import ConfigError, Settings, load_settings
 from bastion.logs import configure_logging
+from bastion.ops.serving import uvicorn_options
 
 app = typer.Typer(help="Bastion: sign-in security for digital-asset platforms.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -100,8 +101,7 @@ def serve_options(workers: int) -> dict[str, object]:
     if settings.hash_concurrency == 0:
         # Share the cores between the worker processes rather than give each all of them.
         os.environ["BASTION_HASH_CONCURRENCY"] = str(max(1, usable_cores() // workers))
-    return dict(workers=workers, log_config=None, proxy_headers=False, timeout_graceful_shutdown=20,
-                access_log=settings.access_log)
+    return uvicorn_options(settings, workers)
 
 
 @app.command()
@@ -172,7 +172,7 @@ def demo(
             console.print(f"{email} authenticator key: {key} (codes: oathtool --totp -b {key})", soft_wrap=True)
     console.print("bob@example.com lost his phone: his 2FA reset waits in the support queue.", soft_wrap=True)
     console.print(f"Data in {settings.data_dir.resolve()}. Stop with Ctrl+C.")
-    uvicorn.run(create_app(services), host=host, port=port, log_config=None, log_level="warning")
+    uvicorn.run(create_app(services), host=host, port=port, log_level="warning", **uvicorn_options(settings))
 
 
 @app.command()
