@@ -15,6 +15,7 @@ from rich.table import Table
 
 from bastion.config import ConfigError, Settings, load_settings
 from bastion.logs import configure_logging
+from bastion.ops.metrics import start_metrics_listener
 from bastion.ops.serving import uvicorn_options
 
 app = typer.Typer(help="Bastion: sign-in security for digital-asset platforms.", no_args_is_help=True)
@@ -83,6 +84,11 @@ def serve(
 
     options = serve_options(workers)
     _services().db.upgrade()
+    try:
+        start_metrics_listener(_settings(), workers)
+    except ConfigError as error:
+        console.print(f"[red]Configuration refused:[/red] {error}")
+        raise typer.Exit(2) from error
     uvicorn.run("bastion.web.app:create_app_from_env", factory=True, host=host, port=port, **options)
 
 
