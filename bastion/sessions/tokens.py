@@ -1,7 +1,10 @@
 """Session issue, validation and revocation (REQUIREMENTS 25–27).
 
-A session token is 256 random bits; only its SHA-256 is stored. A session ends at the
-earlier of its absolute expiry and `idle_seconds` after it was last seen.
+A session token is 256 random bits and a MAC over them under the key ring
+(`bst_<43 base64url>.<32 hex>`); only its SHA-256 is stored. A token of another shape, or
+whose MAC is not one of the ring's, is refused without a look-up: made-up tokens cost a hash
+and a MAC, never a database read (issue 18, finding 5). A session ends at the earlier of its
+absolute expiry and `idle_seconds` after it was last seen.
 
 Validation is answered from the process's cache (`bastion.sessions.cache`) in the steady
 state: no database round trip. The database is read when the session is not cached (or no
@@ -12,6 +15,7 @@ BASTION_SESSION_TOUCH_SECONDS (bastion.sessions.last_seen).
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +27,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
-from bastion.crypto import hash_token, new_token
+from bastion.crypto import KeyRing, constant_time_equal, hash_token, new_token
 from bastion.errors import BastionError
 from bastion.ops.maintenance import Window, current_window, maintenance_refusal, refresh_windows, windows_cached
 from bastion.recovery.holds import Restriction, restrictions_of
@@ -35,6 +39,19 @@ from bastion.store.rows import add_now
 from bastion.store.types import new_id
 
 TOKEN_PREFIX = "bst_"
+_MAC_PURPOSE, _MAC_LENGTH = "session-token", 32
+_SHAPE = re.compile(r"^bst_[A-Za-z0-9_-]{43}\.[0-9a-f]{32}$")
+
+
+def signed_session_token(keys: KeyRing, random_part: str) -> str:
+    """`bst_<random>.<MAC>`: a token Bastion issued, recognisable as such without the database."""
+    return f"{TOKEN_PREFIX}{random_part}.{keys.mac(_MAC_PURPOSE, random_part)[:_MAC_LENGTH]}"
+
+
+def _issued_here(keys: KeyRing, token: str) -> bool:
+    """The MAC is one of the ring's (any key: tokens outlive a rotation). The shape was checked."""
+    random_part, mac = token[len(TOKEN_PREFIX):-_MAC_LENGTH - 1], token[-_MAC_LENGTH:]
+    return any(constant_time_equal(mac, candidate[:_MAC_LENGTH]) for candidate in keys.macs(_MAC_PURPOSE, random_part))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +102,7 @@ def issue_session(
     """A new session, with a new token (never reused across sign-ins)."""
     now = services.clock.now()
     idle, absolute = _lifetimes(services, remember)
-    token = new_token(TOKEN_PREFIX)
+    token = signed_session_token(services.keys, new_token())
     session = Session(
         id=new_id(),
         account_id=account_id,
@@ -114,6 +131,7 @@ def authenticate_session(services: Services, token: str) -> SessionInfo:
     token_hash = _token_hash(token)
     known, now = _cached(services, token_hash)
     if known is None:
+        _refuse_unless_issued_here(services, token)
         return _from_database(services, token_hash)
     return _admit(services, known, now)
 
@@ -125,14 +143,21 @@ async def authenticate_session_async(services: Services, token: str) -> SessionI
         await refresh_windows(services)  # about once a second
     known, now = _cached(services, token_hash)
     if known is None:
+        _refuse_unless_issued_here(services, token)
         return await anyio.to_thread.run_sync(_from_database, services, token_hash)
     return _admit(services, known, now, on_event_loop=True)
 
 
 def _token_hash(token: str) -> str:
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
+    if not _SHAPE.match(token):
         raise BastionError("session.invalid")
     return hash_token(token)
+
+
+def _refuse_unless_issued_here(services: Services, token: str) -> None:
+    """Before the database is asked (a cached session was issued here: its MAC was checked then)."""
+    if not _issued_here(services.keys, token):
+        raise BastionError("session.invalid")
 
 
 def _cached(services: Services, token_hash: str) -> tuple[_Known | None, datetime]:

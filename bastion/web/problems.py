@@ -1,4 +1,4 @@
-"""Refusals as RFC 9457 problem+json, each with a recorded reference."""
+"""Refusals as RFC 9457 problem+json, each with a recorded reference (bastion.web.refusals)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse, Response
 
 from bastion.errors import BastionError, new_reference
 from bastion.logs import scrub_path
-from bastion.store.models import Refusal
 from bastion.web.client import client_ip
+from bastion.web.refusals import RefusalRecorder
 
 log = logging.getLogger("bastion.web")
 
@@ -23,29 +23,32 @@ _STATUS_CODES = {404: "resource.not_found", 405: "request.method_not_allowed", 4
 
 
 def record_refusal(request: Request, error: BastionError, reference: str) -> None:
-    """Best effort: a refusal must still be answered when the database is down."""
-    services = request.app.state.services
-    try:
-        with services.db.transaction() as tx:
-            tx.add(Refusal(
-                reference=reference, code=error.code, status=error.reason.status,
-                created_at=services.clock.now(), account_id=getattr(request.state, "account_id", None),
-                method=request.method[:8], path=request.url.path[:200],
-                ip=client_ip(request, services.settings.trusted_proxy_networks),
-            ))
-    except Exception:
-        log.exception("could not record refusal", extra={"reference": reference})
+    """This refusal on its own row, with its own reference (best effort)."""
+    _recorder(request).record(reference, error, request.method, request.url.path, _client_ip(request),
+                              getattr(request.state, "account_id", None))
 
 
 def reference_for(request: Request, error: BastionError) -> str:
-    """The refusal's reference: recorded now unless the domain already recorded it; logged."""
+    """The refusal's reference: the domain's, or recorded now (or this second: bastion.web.refusals); logged."""
     reference = error.reference
+    route = request.scope.get("route")
     if reference is None:
-        reference = new_reference()
-        record_refusal(request, error, reference)
-    log.info("refused", extra={"reference": reference, "reason_code": error.code,
-                               "path": scrub_path(request.url.path), "status": error.reason.status})
+        reference = _recorder(request).reference(
+            error, request.method, getattr(route, "path", ""), request.url.path, _client_ip(request),
+            getattr(request.state, "account_id", None))
+    if log.isEnabledFor(logging.INFO):  # built only when it is written: a flood of refusals logs at this cost
+        log.info("refused", extra={"reference": reference, "reason_code": error.code,
+                                   "path": getattr(route, "path", None) or scrub_path(request.url.path),
+                                   "status": error.reason.status})
     return reference
+
+
+def _recorder(request: Request) -> RefusalRecorder:
+    return request.app.state.refusals
+
+
+def _client_ip(request: Request) -> str | None:
+    return client_ip(request, request.app.state.services.settings.trusted_proxy_networks)
 
 
 def problem_response(request: Request, error: BastionError) -> Response:
