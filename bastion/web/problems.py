@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from functools import lru_cache
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -32,13 +34,13 @@ def reference_for(request: Request, error: BastionError) -> str:
     """The refusal's reference: the domain's, or recorded now (or this second: bastion.web.refusals); logged."""
     reference = error.reference
     route = request.scope.get("route")
+    path = request.scope["path"]
     if reference is None:
-        reference = _recorder(request).reference(
-            error, request.method, getattr(route, "path", ""), request.url.path, _client_ip(request),
-            getattr(request.state, "account_id", None))
+        reference = _recorder(request).reference(error, request.method, getattr(route, "path", ""), path,
+                                                 _client_ip(request), getattr(request.state, "account_id", None))
     if log.isEnabledFor(logging.INFO):  # built only when it is written: a flood of refusals logs at this cost
         log.info("refused", extra={"reference": reference, "reason_code": error.code,
-                                   "path": getattr(route, "path", None) or scrub_path(request.url.path),
+                                   "path": getattr(route, "path", None) or scrub_path(path),
                                    "status": error.reason.status})
     return reference
 
@@ -48,7 +50,10 @@ def _recorder(request: Request) -> RefusalRecorder:
 
 
 def _client_ip(request: Request) -> str | None:
-    return client_ip(request, request.app.state.services.settings.trusted_proxy_networks)
+    trusted = _recorder(request).trusted_proxies
+    if not trusted:  # the socket's peer as the server gave it: nothing to parse or believe
+        return request.client.host if request.client else None
+    return client_ip(request, trusted)
 
 
 def problem_response(request: Request, error: BastionError) -> Response:
@@ -58,12 +63,22 @@ def problem_response(request: Request, error: BastionError) -> Response:
 
         return render_problem_page(request, error, reference)
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
-    return JSONResponse(error.problem(reference), status_code=error.reason.status,
-                        media_type=PROBLEM_JSON, headers=headers)
+    if error.extra:
+        return JSONResponse(error.problem(reference), status_code=error.reason.status,
+                            media_type=PROBLEM_JSON, headers=headers)
+    return Response(_problem_json(reference, error.code, error.detail, error.retry_after),
+                    status_code=error.reason.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+@lru_cache(maxsize=512)
+def _problem_json(reference: str, code: str, detail: str | None, retry_after: int | None) -> bytes:
+    """The body, made once for the refusals that share a reference (a flood's, in its second)."""
+    body = BastionError(code, detail=detail, retry_after=retry_after).problem(reference)
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/v1/") and "text/html" in request.headers.get("accept", "")
+    return not request.scope["path"].startswith("/v1/") and "text/html" in request.headers.get("accept", "")
 
 
 async def on_bastion_error(request: Request, error: Exception) -> Response:

@@ -29,6 +29,7 @@ FRESH_PER_SECOND = 20  # refusals a second recorded each with their own address
 class RefusalRecorder:
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.trusted_proxies = services.settings.trusted_proxy_networks  # parsed once, not per refusal
         self._lock = threading.Lock()  # refusals are answered on the event loop and in worker threads
         self._second: datetime | None = None
         self._given: dict[tuple[str, ...], str] = {}
