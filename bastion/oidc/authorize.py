@@ -25,6 +25,7 @@ from authlib.oidc.core.errors import (
 )
 from sqlalchemy import update
 
+from bastion.numbers import whole_number
 from bastion.context import Client
 from bastion.crypto import constant_time_equal, hash_token
 from bastion.errors import BastionError
@@ -201,9 +202,10 @@ def _max_age(data: dict[str, str]) -> int | None:
     value = data.get("max_age")
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 9:
+    seconds = whole_number(value, maximum=999_999_999)
+    if seconds is None:
         raise InvalidRequestError("max_age must be a number of seconds.")
-    return int(value)
+    return seconds
 
 
 def _keep(provider: Provider, request: ProviderRequest, browser: str,

@@ -13,18 +13,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 
 from bastion.help.references import explain_reference
 from bastion.oidc.clients import NewClient, create_client
 from tests.conftest import DEFAULT_PASSWORD
 from tests.help.conftest import HOME_IP, Lab, bearer
 from tests.recovery.conftest import png
+from tests.routes import every_route
 
 SECRET_NAMES = {"password", "current_password", "code", "totp", "backup_code", "credential", "token", "secret",
                 "x-case-token"}
@@ -47,15 +47,6 @@ CHECKS_NO_SECRET = {
 }
 
 
-def _walk(routes: list[Any]) -> Iterator[APIRoute]:
-    for route in routes:
-        included = getattr(route, "original_router", None) or getattr(route, "router", None)
-        if included is not None and not isinstance(route, APIRoute):
-            yield from _walk(included.routes)
-        elif isinstance(route, APIRoute):
-            yield route
-
-
 def _names(dependant: Any) -> set[str]:
     found: set[str] = set()
     for param in (*dependant.query_params, *dependant.header_params, *dependant.body_params, *dependant.path_params):
@@ -74,7 +65,7 @@ READ_BY_HAND = {("POST", "/oauth2/token"), ("POST", "/oauth2/introspect"), ("POS
 
 
 def secret_routes(app: Any) -> set[tuple[str, str]]:
-    declared = {(method, route.path) for route in _walk(app.routes) if _names(route.dependant) & SECRET_NAMES
+    declared = {(method, route.path) for route in every_route(app.routes) if _names(route.dependant) & SECRET_NAMES
                 for method in route.methods}
     return declared | READ_BY_HAND
 

@@ -72,7 +72,7 @@ def start_totp_setup(session: SessionDep, services: ServicesDep) -> TotpSetupOut
     return TotpSetupOut(secret=setup.secret, otpauth_uri=setup.otpauth_uri, qr_svg=setup.qr_svg)
 
 
-@router.post("/me/staff-enrolment", response_model=StaffEnrolmentOut, responses=problems(400, 410, 429))
+@router.post("/me/staff-enrolment", response_model=StaffEnrolmentOut, responses=problems(400, 401, 403, 410, 422, 429))
 def use_staff_enrolment_link(body: TokenIn, session: SessionDep, services: ServicesDep,
                              client: ClientDep) -> StaffEnrolmentOut:
     """A staff account without a second factor: use the emailed enrolment link's token in this session,

@@ -8,6 +8,8 @@ sign-in comes back here.
 
 from __future__ import annotations
 
+import re
+
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -28,10 +30,14 @@ router = APIRouter()
 FormText = Annotated[str, Form()]
 WAIT_SECONDS = 30 * 60  # long enough to sign in with a password
 
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{0,256}")
+
 
 @router.get(ENROLMENT_PATH)
 def staff_enrolment(request: Request, token: str = "") -> Response:
     token = token[:256] or request.cookies.get(ENROLMENT_COOKIE, "")[:256]
+    if not _TOKEN.fullmatch(token):
+        token = ""  # not a link of ours: nothing to keep (and a cookie holds only ASCII)
     session = page_session(request)
     if isinstance(session, Response):
         answer = to_login(request, "staff-enrolment")
