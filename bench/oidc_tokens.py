@@ -8,7 +8,8 @@ pinned to the same core, measured in every round. wrk (one thread, on the other 
 - `POST /oauth2/token` exchanging authorization codes (client_secret_basic, PKCE S256), each code
   once: the codes are issued before the run, more than the run can use;
 - `POST /oauth2/token` with `grant_type=refresh_token`, each refresh token once (rotation);
-- `GET /oauth2/userinfo` with Bearer access tokens (`--access-tokens` of them, in turn).
+- `GET /oauth2/userinfo` with Bearer access tokens (`--access-tokens` of them, in turn, each asked
+  once after the server starts: tokens in use).
 
 `--checkout DIR` (repeatable) measures other checkouts of Bastion in the same run — e.g. a worktree
 of `main` with its own `.venv` — each served by its own `.venv/bin/bastion` over its own database
@@ -156,6 +157,17 @@ def request_files(work: Path, seeded: dict, tokens: int, runs: int) -> list[dict
     return rounds
 
 
+def prime(base: str, access: list[str]) -> None:
+    """Every access token asked for once: the runs measure tokens in use (the steady state), not first reads."""
+    import httpx2 as httpx
+
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for token in access:
+            answer = client.get("/oauth2/userinfo", headers={"Authorization": f"Bearer {token}"})
+            if answer.status_code != 200:
+                raise SystemExit(f"GET /oauth2/userinfo answered {answer.status_code}: {answer.text[:500]}")
+
+
 def label(checkout: Path) -> str:
     revision = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True).stdout.strip()
@@ -194,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             files = request_files(work / f"requests-{number}", seeded, args.tokens, args.runs)
             serve = common.pinned([str(checkout / ".venv" / "bin" / "bastion"), "serve", "--port", str(port),
                                    "--workers", "1"], args.server_cpu)
-            setups.append((names[number], base, env, files, serve, checkout))
+            setups.append((names[number], base, env, files, serve, checkout, seeded["access"]))
         for round_number in range(args.runs + 1):  # round 0 warms up: connections, caches, first imports
             warm = round_number == 0
             if not warm:
@@ -204,8 +216,9 @@ def main(argv: list[str] | None = None) -> int:
                 runs.setdefault("hello-world (Starlette)", []).append(result)
                 reference = result["rps"]
             order = setups if round_number % 2 else list(reversed(setups))
-            for name, base, env, files, serve, checkout in order:
+            for name, base, env, files, serve, checkout, access in order:
                 with common.server_process(serve, env, f"{base}/readyz", work / f"{name}.log", cwd=checkout) as server:
+                    prime(base, access)
                     for route in ROUTES:
                         if warm:
                             common.run_wrk(base, files[0][route], WARM_UP_SECONDS, args.connections, cpu=args.load_cpu)

@@ -26,13 +26,11 @@ def _subjects(client_id: str | None, ip: str | None) -> list[tuple[str, str]]:
 
 
 def paused_for(services: Services, client_id: str | None, ip: str | None, now: datetime) -> int | None:
-    """Seconds to wait when this client id, its IP or its network is paused, else None."""
-    store = services.throttle.store
+    """Seconds to wait when this client id, its IP or its network is paused, else None (one look-up:
+    it runs before every token request's client authentication)."""
     keys = [_hold_key(scope, value) for scope, value in _subjects(client_id, ip)]
-    until = store.held_until(keys[0], now, also=keys[1:])
-    network = services.throttle.network_held_until(ip, now)
-    latest = max((end for end in (until, network) if end is not None), default=None)
-    return None if latest is None else seconds_until(latest, now)
+    until = services.throttle.store.held_until(keys[0], now, also=[*keys[1:], *services.throttle.network_keys(ip)])
+    return None if until is None else seconds_until(until, now)
 
 
 def count_failure(services: Services, client_id: str | None, ip: str | None, now: datetime) -> None:
