@@ -9,7 +9,7 @@ pinned to the same core, measured in every round. wrk (one thread, on the other 
   once: the codes are issued before the run, more than the run can use;
 - `POST /oauth2/token` with `grant_type=refresh_token`, each refresh token once (rotation);
 - `GET /oauth2/userinfo` with Bearer access tokens (`--access-tokens` of them, in turn, each asked
-  once after the server starts: tokens in use).
+  once just before: tokens in use).
 
 `--checkout DIR` (repeatable) measures other checkouts of Bastion in the same run — e.g. a worktree
 of `main` with its own `.venv` — each served by its own `.venv/bin/bastion` over its own database
@@ -218,8 +218,9 @@ def main(argv: list[str] | None = None) -> int:
             order = setups if round_number % 2 else list(reversed(setups))
             for name, base, env, files, serve, checkout, access in order:
                 with common.server_process(serve, env, f"{base}/readyz", work / f"{name}.log", cwd=checkout) as server:
-                    prime(base, access)
                     for route in ROUTES:
+                        if route == "userinfo":
+                            prime(base, access)
                         if warm:
                             common.run_wrk(base, files[0][route], WARM_UP_SECONDS, args.connections, cpu=args.load_cpu)
                             continue
