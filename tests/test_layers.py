@@ -23,6 +23,7 @@ KNOWN_CROSS_FEATURE: dict[str, set[str]] = {
     "bastion.guard.passwords": {"bastion.accounts.models"},
     "bastion.mfa.stage": {"bastion.accounts.models", "bastion.signin.models"},
     "bastion.notify.outbox": {"bastion.accounts.models"},
+    "bastion.oidc.access": {"bastion.accounts.models"},
     "bastion.oidc.grants": {"bastion.accounts.models", "bastion.sessions.models"},
     "bastion.oidc.people": {"bastion.accounts.models"},
     "bastion.onetime": {"bastion.accounts.models"},

@@ -33,12 +33,11 @@ def _subjects(secret_holder: str | None, ip: str | None) -> list[tuple[str, str]
 
 def paused_for(services: Services, secret_holder: str | None, ip: str | None, now: datetime) -> int | None:
     """Seconds to wait when this IP, its network, or this confidential client id from this IP is
-    paused, else None. `secret_holder`: the claimed client id when it names a confidential client."""
+    paused, else None (one look-up: it runs before every token request's client authentication).
+    `secret_holder`: the claimed client id when it names a confidential client."""
     keys = [_hold_key(scope, value) for scope, value in _subjects(secret_holder, ip)]
-    until = services.throttle.store.held_until(keys[0], now, also=keys[1:])
-    network = services.throttle.network_held_until(ip, now)
-    latest = max((end for end in (until, network) if end is not None), default=None)
-    return None if latest is None else seconds_until(latest, now)
+    until = services.throttle.store.held_until(keys[0], now, also=[*keys[1:], *services.throttle.network_keys(ip)])
+    return None if until is None else seconds_until(until, now)
 
 
 def count_failure(services: Services, secret_holder: str | None, ip: str | None, now: datetime) -> None:

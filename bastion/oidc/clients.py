@@ -1,6 +1,8 @@
 """The client registry: the platform's apps that sign people in through Bastion.
 
-A confidential client (a server-side app) gets a secret, shown once and stored as its SHA-256;
+A confidential client (a server-side app) gets a secret, shown once and stored as its SHA-256
+(256 random bits cannot be guessed from a fast hash, so no slow password KDF is needed on every token
+request; the check is a constant-time comparison of hashes);
 a public client (a mobile or single-page app) has none and must use PKCE. Redirect addresses
 are matched exactly (RFC 9700 §4.1.1), and must be https, http on the loopback interface
 (RFC 8252 §7.3), or, for public clients, an app's own reverse-domain scheme (RFC 8252 §7.1).
@@ -22,11 +24,17 @@ from bastion.errors import BastionError
 from bastion.oidc.backchannel import internal_allowed, is_internal_host
 from bastion.oidc.models import OidcClient
 from bastion.services import Services
+from bastion.sessions.invalidation import sessions_changed
 
 CLIENT_PREFIX = "app_"
 SECRET_PREFIX = "bcs_"
 SCOPES = ("openid", "email", "restrictions", "offline_access")
 MAX_URIS = 20
+
+
+def client_group(client_id: str) -> str:
+    """What a change to this client is called in the cache's invalidation (bastion.sessions.cache)."""
+    return f"oidc-client:{client_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +179,7 @@ def rotate_client_secret(services: Services, client_id: str) -> str:
         changed = tx.execute(update(OidcClient)
                              .where(OidcClient.id == client_id[:64], OidcClient.secret_hash.is_not(None))
                              .values(secret_hash=hash_token(secret), secret_rotated_at=services.clock.now())).rowcount
+        sessions_changed(tx, client_group(client_id[:64]))
     if not changed:
         raise BastionError("resource.not_found", detail="No such confidential app (public apps have no secret).")
     return secret
@@ -179,6 +188,7 @@ def rotate_client_secret(services: Services, client_id: str) -> str:
 def delete_client(services: Services, client_id: str) -> bool:
     """The client and, with it, every grant, token and consent it had (ON DELETE CASCADE)."""
     with services.db.transaction() as tx:
+        sessions_changed(tx, client_group(client_id[:64]))
         return tx.execute(delete(OidcClient).where(OidcClient.id == client_id[:64])).rowcount == 1
 
 

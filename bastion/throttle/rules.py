@@ -102,10 +102,16 @@ class SignInThrottle:
     # When pauses end (support and the troubleshooter) -----------------------
     def network_held_until(self, ip: str | None, now: datetime) -> datetime | None:
         """The end of the later of the IP's and the subnet's holds, if either is held now (one look-up)."""
+        keys = self.network_keys(ip)
+        return self.store.held_until(keys[0], now, also=keys[1:]) if keys else None
+
+    @staticmethod
+    def network_keys(ip: str | None) -> list[str]:
+        """The holds that pause an IP: its own and its subnet's (none without an IP)."""
         if not ip:
-            return None
+            return []
         subnet = subnet_of(ip)
-        return self.store.held_until(counter_key("ip", ip), now, also=(counter_key("subnet", subnet),) if subnet else ())
+        return [counter_key("ip", ip), *([counter_key("subnet", subnet)] if subnet else [])]
 
     def identifier_held_until(self, identifier: str, device_id: str | None, now: datetime) -> datetime | None:
         """The end of the identifier's pause, or of its known device's own one, if either is held now."""
