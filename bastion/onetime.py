@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.crypto import hash_token, new_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.store.models import OneTimeToken
 
 
@@ -59,9 +59,9 @@ def peek_token(tx: Tx, now: datetime, purpose: str, token: str) -> str:
         )
     ).first()
     if row is None:
-        raise BastionError("token.invalid")
+        raise BastionError(Reason.TOKEN_INVALID)
     if row.expires_at <= now:
-        raise BastionError("token.expired")
+        raise BastionError(Reason.TOKEN_EXPIRED)
     return row.account_id
 
 
@@ -88,4 +88,4 @@ def consume_token(tx: Tx, now: datetime, purpose: str, token: str) -> str:
             OneTimeToken.used_at.is_(None),
         )
     ).first()
-    raise BastionError("token.expired" if stale else "token.invalid")
+    raise BastionError(Reason.TOKEN_EXPIRED if stale else Reason.TOKEN_INVALID)

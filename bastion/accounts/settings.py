@@ -10,7 +10,7 @@ import ipaddress
 from bastion.accounts.allowlist_reset import close_open_request
 from bastion.accounts.repo import get_account
 from bastion.accounts.status import freeze_link
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
@@ -45,13 +45,13 @@ MAX_ALLOWLIST = 20  # REQUIREMENTS 29
 def normalize_allowlist(cidrs: list[str]) -> list[str]:
     """Validated, canonical and de-duplicated networks; `request.invalid` names the bad entry."""
     if len(cidrs) > MAX_ALLOWLIST:
-        raise BastionError("request.invalid", detail=f"At most {MAX_ALLOWLIST} networks.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"At most {MAX_ALLOWLIST} networks.")
     networks: list[str] = []
     for entry in cidrs:
         try:
             network = str(ipaddress.ip_network(entry.strip(), strict=False))
         except ValueError:
-            raise BastionError("request.invalid", detail=f"{entry[:50]!r} is not an IP address or CIDR.") from None
+            raise BastionError(Reason.REQUEST_INVALID, detail=f"{entry[:50]!r} is not an IP address or CIDR.") from None
         if network not in networks:
             networks.append(network)
     return networks

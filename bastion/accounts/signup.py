@@ -32,7 +32,7 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.crypto import hash_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import check_password, hash_password
 from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
@@ -67,7 +67,7 @@ def start_sign_up(services: Services, email: str, password: str, client: Client)
     for scope, value in (("signup_ip", client.ip or "unknown"), ("signup_identifier", email)):
         wait = services.throttle.hit(scope, value, now)
         if wait is not None:
-            raise BastionError("rate_limited", retry_after=wait)
+            raise BastionError(Reason.RATE_LIMITED, retry_after=wait)
     check_password_policy(password, email)
     return partial(_create_or_tell_the_owner, services, email, password, client)
 
@@ -192,20 +192,20 @@ def verify_email(services: Services, token: str, client: Client, password: str |
         email = get_account(tx, carried.account_id).email
     if contested and chosen is not None:
         if not password:
-            raise BastionError("signup.password_required")
+            raise BastionError(Reason.SIGNUP_PASSWORD_REQUIRED)
         if not check_password(services, email, password, client, against=chosen).matched:
-            raise BastionError("signup.password_mismatch")
+            raise BastionError(Reason.SIGNUP_PASSWORD_MISMATCH)
     with guarded_token(services, client), services.db.transaction() as tx:
         carried = _open_link(tx, token, now)
         if not claim_first_confirmation(tx, carried.account_id, now):
             # Another link or a password reset confirmed the address first: this one is void.
-            raise BastionError("token.invalid")
+            raise BastionError(Reason.TOKEN_INVALID)
         used = tx.execute(
             update(OneTimeToken).where(OneTimeToken.id == carried.id, OneTimeToken.used_at.is_(None))
             .values(used_at=now)
         ).rowcount == 1
         if not used:
-            raise BastionError("token.invalid")
+            raise BastionError(Reason.TOKEN_INVALID)
         account = get_account(tx, carried.account_id)
         if carried.password_hash is not None:
             account.password_hash = carried.password_hash
@@ -221,7 +221,7 @@ def _open_link(tx: Tx, token: str, now: datetime) -> OneTimeToken:
                                    OneTimeToken.used_at.is_(None))
     ).scalar_one_or_none()
     if row is None:
-        raise BastionError("token.invalid")
+        raise BastionError(Reason.TOKEN_INVALID)
     if row.expires_at <= now:
-        raise BastionError("token.expired")
+        raise BastionError(Reason.TOKEN_EXPIRED)
     return row

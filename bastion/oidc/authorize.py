@@ -26,7 +26,7 @@ from sqlalchemy import update
 
 from bastion.context import Client
 from bastion.crypto import constant_time_equal, hash_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.oidc.authn import authentication_of, needs_for
 from bastion.oidc.consent import consented, save_consent
 from bastion.oidc.models import OidcAuthorizationRequest
@@ -145,7 +145,7 @@ def _refusal(provider: Provider, request: ProviderRequest, error: OAuth2Error,
     """Errors authlib raised while validating: back to the app only when its redirect address is
     validated (the error names it), else Bastion's own page."""
     if not error.redirect_uri:
-        raise BastionError("oauth.invalid_request", detail=f"The app's request was refused: "
+        raise BastionError(Reason.OAUTH_INVALID_REQUEST, detail=f"The app's request was refused: "
                            f"{error.description or error.error}.")
     if pending is not None:
         _use_pending(provider, pending)
@@ -201,9 +201,9 @@ def _load_pending(provider: Provider, request_id: str, browser: str) -> OidcAuth
     with services.db.transaction() as tx:
         row = tx.get(OidcAuthorizationRequest, request_id[:64])
     if row is None or row.used_at is not None or not constant_time_equal(hash_token(browser), row.browser_hash):
-        raise BastionError("oauth.request_expired")
+        raise BastionError(Reason.OAUTH_REQUEST_EXPIRED)
     if services.clock.now() >= row.expires_at:
-        raise BastionError("oauth.request_expired")
+        raise BastionError(Reason.OAUTH_REQUEST_EXPIRED)
     return row
 
 
@@ -215,4 +215,4 @@ def _use_pending(provider: Provider, pending: OidcAuthorizationRequest) -> None:
                           .where(OidcAuthorizationRequest.id == pending.id, OidcAuthorizationRequest.used_at.is_(None))
                           .values(used_at=services.clock.now())).rowcount
     if not used:
-        raise BastionError("oauth.request_expired")
+        raise BastionError(Reason.OAUTH_REQUEST_EXPIRED)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select, update
 
 from bastion.crypto import constant_time_equal, hash_token, new_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.oidc.models import OidcClient
 from bastion.services import Services
 
@@ -105,7 +105,7 @@ def check_uri(uri: str, public: bool = False, label: str = "redirect address") -
         else:  # an installed app's own scheme, e.g. com.example.app:/callback
             fine = public and "." in parts.scheme and label == "redirect address"
     if not fine:
-        raise BastionError("request.invalid", detail=f"The {label} {uri[:80]!r} is not allowed: use https://, "
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"The {label} {uri[:80]!r} is not allowed: use https://, "
                            "http:// on the loopback interface, or (for a public app) its own reverse-domain scheme.")
     return uri
 
@@ -113,9 +113,9 @@ def check_uri(uri: str, public: bool = False, label: str = "redirect address") -
 def _clean(new: NewClient) -> NewClient:
     name = new.name.strip()
     if not 1 <= len(name) <= 100:
-        raise BastionError("request.invalid", detail="The name must be 1 to 100 characters.")
+        raise BastionError(Reason.REQUEST_INVALID, detail="The name must be 1 to 100 characters.")
     if not new.redirect_uris or len(new.redirect_uris) > MAX_URIS or len(new.post_logout_redirect_uris) > MAX_URIS:
-        raise BastionError("request.invalid", detail=f"Give 1 to {MAX_URIS} redirect addresses.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"Give 1 to {MAX_URIS} redirect addresses.")
     backchannel = new.backchannel_logout_uri.strip() if new.backchannel_logout_uri else None
     return NewClient(
         name=name,
@@ -154,7 +154,7 @@ def find_client(services: Services, client_id: str) -> OidcClient | None:
 def get_client(services: Services, client_id: str) -> OidcClient:
     row = find_client(services, client_id)
     if row is None:
-        raise BastionError("resource.not_found", detail="No such app.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such app.")
     return row
 
 
@@ -166,7 +166,7 @@ def rotate_client_secret(services: Services, client_id: str) -> str:
                              .where(OidcClient.id == client_id[:64], OidcClient.secret_hash.is_not(None))
                              .values(secret_hash=hash_token(secret), secret_rotated_at=services.clock.now())).rowcount
     if not changed:
-        raise BastionError("resource.not_found", detail="No such confidential app (public apps have no secret).")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such confidential app (public apps have no secret).")
     return secret
 
 

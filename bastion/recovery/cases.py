@@ -28,7 +28,7 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.crypto import hash_token, new_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import check_password
 from bastion.guard.tokens import guarded_token
 from bastion.mfa.registry import METHODS
@@ -90,7 +90,7 @@ def request_case(services: Services, kind: str, email: str, password: str, clien
 def _within_budget(services: Services, scope: str, value: str, now: datetime) -> None:
     wait = services.throttle.hit(scope, value, now)
     if wait is not None:
-        raise BastionError("rate_limited", retry_after=wait)
+        raise BastionError(Reason.RATE_LIMITED, retry_after=wait)
 
 
 def _case_applies(tx: Tx, kind: str, account: Account) -> bool:
@@ -154,7 +154,7 @@ def _case_for_access(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:
     case = tx.execute(select(RecoveryCase).where(RecoveryCase.access_hash == hash_token(access_token))
                       ).scalar_one_or_none()
     if case is None or not hmac.compare_digest(case.id.encode(), case_id.encode()):
-        raise BastionError("token.invalid", detail="This case link is not valid; use the newest email about it.")
+        raise BastionError(Reason.TOKEN_INVALID, detail="This case link is not valid; use the newest email about it.")
     return case
 
 
@@ -174,7 +174,7 @@ def admit_upload(services: Services, case_id: str, access_token: str, client: Cl
 
 def check_document_kind(kind: str) -> None:
     if kind not in DOCUMENT_KINDS:
-        raise BastionError("request.invalid", detail=f"`kind` must be one of: {', '.join(DOCUMENT_KINDS)}.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"`kind` must be one of: {', '.join(DOCUMENT_KINDS)}.")
 
 
 def add_document(services: Services, case_id: str, access_token: str, kind: str, content: bytes,
@@ -209,9 +209,9 @@ def add_document(services: Services, case_id: str, access_token: str, kind: str,
 def _case_open_for_documents(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:
     case = _case_for_access(tx, case_id, access_token)
     if case.closed_at is not None:
-        raise BastionError("case.closed")
+        raise BastionError(Reason.CASE_CLOSED)
     if case.status not in ("awaiting_documents", "in_review"):
-        raise BastionError("case.not_ready", detail="The case was approved; its documents can no longer change.")
+        raise BastionError(Reason.CASE_NOT_READY, detail="The case was approved; its documents can no longer change.")
     return case
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, bindparam, exists, func, sel
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import THIS_DEVICE
+from bastion.errors import Reason
 from bastion.risk.assess import History
 from bastion.risk.trust import fingerprint, is_trusted
 from bastion.store.models import Account, Device, SignInAttempt
@@ -35,7 +36,7 @@ _PAST = select(
     select(func.count()).select_from(SignInAttempt).where(
         # Wrong passwords only: second-step failures have their own limits (REQUIREMENTS 10).
         SignInAttempt.account_id == bindparam("account_id"), SignInAttempt.outcome == "failure",
-        SignInAttempt.code == "credentials.invalid", SignInAttempt.created_at >= bindparam("failures_since"),
+        SignInAttempt.code == Reason.CREDENTIALS_INVALID, SignInAttempt.created_at >= bindparam("failures_since"),
     ).scalar_subquery().label("recent_failures"),
 )
 _COUNTRIES = select(SignInAttempt.country).distinct().where(*_LOCATED_SUCCESS,

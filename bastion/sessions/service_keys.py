@@ -10,7 +10,7 @@ from functools import partial
 from sqlalchemy import select, update
 
 from bastion.crypto import hash_token, new_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.services import Services
 from bastion.sessions.invalidation import SERVICE_KEYS, service_keys_changed
 from bastion.store.models import ServiceKey
@@ -82,7 +82,7 @@ _CACHED = "service-key:"
 
 def _cache_key(secret: str) -> str:
     if not secret.startswith(KEY_PREFIX) or len(secret) > 128:
-        raise BastionError("service_key.invalid")
+        raise BastionError(Reason.SERVICE_KEY_INVALID)
     return _CACHED + hash_token(secret)
 
 
@@ -94,7 +94,7 @@ def _service_key_from_database(services: Services, secret: str) -> str:
     with services.db.transaction() as tx:
         key = tx.execute(select(ServiceKey).where(ServiceKey.key_hash == hash_token(secret))).scalar_one_or_none()
         if key is None or key.revoked_at is not None:
-            raise BastionError("service_key.invalid")
+            raise BastionError(Reason.SERVICE_KEY_INVALID)
         if key.last_used_at is None or now - key.last_used_at > _MARK_USED_EVERY:
             key.last_used_at = now
         known = _KnownKey(key.id, key.last_used_at)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.accounts.repo import normalize_email
 from bastion.audit import record_event
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import check_password
 from bastion.services import Services
 from bastion.sessions.invalidation import sessions_changed
@@ -29,7 +29,7 @@ from bastion.store.models import Session
 def require_recent_auth(services: Services, session: SessionInfo) -> None:
     window = timedelta(minutes=services.settings.reauth_minutes)
     if services.clock.now() - session.authenticated_at > window:
-        raise BastionError("reauth.required")
+        raise BastionError(Reason.REAUTH_REQUIRED)
 
 
 def reauthenticate_with_password(
@@ -44,7 +44,7 @@ def reauthenticate_with_password(
         if ok:
             mark_reauthenticated(tx, session.id, now)
     if not ok:
-        raise BastionError("reauth.failed")
+        raise BastionError(Reason.REAUTH_FAILED)
     return dataclasses.replace(session, authenticated_at=now)
 
 

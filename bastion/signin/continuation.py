@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.accounts.devices import find_device
 from bastion.accounts.repo import get_account, lock_account
 from bastion.context import Client
-from bastion.errors import BastionError, new_reference
+from bastion.errors import BastionError, Reason, new_reference
 from bastion.guard import steps as guard
 from bastion.guard.steps import StepBudget
 from bastion.services import Services
@@ -85,7 +85,7 @@ def open_flow(tx: Tx, flow_id: str, now: datetime, state: str, client: Client) -
     """The flow waiting in `state`; only the device that passed the password may go on with it."""
     flow = load_open_flow(tx, flow_id, now, state, STAGES)
     if flow.device_id is not None and flow.device_id != client.device_id:
-        raise BastionError("flow.not_found")
+        raise BastionError(Reason.FLOW_NOT_FOUND)
     return flow
 
 

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session as Tx
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bastion.audit import record_event
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.services import Services
 from bastion.sessions.tokens import issue_session
 from bastion.signin.visit import Visit
@@ -70,7 +70,7 @@ SignInResult = Authenticated | StepRequired
 class Stage(Protocol):
     name: str
     requirement: str | None  # the status it may answer with; None: it only passes or refuses
-    waiting_reason: str | None  # what a step sent to a flow waiting for this stage's requirement is told
+    waiting_reason: Reason | None  # what a step sent to a flow waiting for this stage's requirement is told
 
     def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
         """None when satisfied; its Requirement to ask for; raise BastionError to refuse."""
@@ -105,7 +105,7 @@ def advance_flow(services: Services, tx: Tx, flow: SignInFlow, account: Account,
     """
     fresh = inspect(flow).transient
     if not fresh and account.security_changed_at is not None and flow.created_at < account.security_changed_at:
-        raise BastionError("flow.not_found")  # started before a reset or password change
+        raise BastionError(Reason.FLOW_NOT_FOUND)  # started before a reset or password change
     done = set(flow.facts.get("done", []))
     # Rows a stage adds that name a fresh flow (a device challenge) must wait for it: no autoflush.
     with tx.no_autoflush if fresh else nullcontext():
@@ -133,7 +133,7 @@ def advance_flow(services: Services, tx: Tx, flow: SignInFlow, account: Account,
             .execution_options(synchronize_session=False)
         ).rowcount
         if claimed != 1:
-            raise BastionError("flow.not_found")
+            raise BastionError(Reason.FLOW_NOT_FOUND)
         # What the UPDATE wrote, without writing it again.
         for name, value in (("facts", facts), ("state", "completed"), ("completed_at", now)):
             set_committed_value(flow, name, value)
@@ -153,12 +153,12 @@ def load_open_flow(tx: Tx, flow_id: str, now: datetime, state: str, stages: Sequ
     or the reason of the step it waits for instead (from `stages`' declarations)."""
     flow = tx.get(SignInFlow, flow_id[:36])
     if flow is None or flow.completed_at is not None:
-        raise BastionError("flow.not_found")
+        raise BastionError(Reason.FLOW_NOT_FOUND)
     if now >= flow.expires_at:
-        raise BastionError("flow.expired")
+        raise BastionError(Reason.FLOW_EXPIRED)
     if flow.state != state:
         waiting = {stage.requirement: stage.waiting_reason for stage in stages if stage.requirement}
-        raise BastionError(waiting.get(flow.state) or "flow.not_found")
+        raise BastionError(waiting.get(flow.state) or Reason.FLOW_NOT_FOUND)
     return flow
 
 

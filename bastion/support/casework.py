@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.services import Services
 from bastion.store.models import Account, CaseApproval, CaseDocument, CaseNote, RecoveryCase
@@ -32,7 +32,7 @@ NOTE_MAX = 2000
 def load_case(tx: Tx, case_id: str) -> RecoveryCase:
     case = tx.get(RecoveryCase, case_id) if len(case_id) <= 64 else None
     if case is None:
-        raise BastionError("resource.not_found", detail="No case with this id.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No case with this id.")
     return case
 
 
@@ -88,7 +88,7 @@ def claim_case(services: Services, case_id: str, agent_id: str, client: Client) 
         if not taken:
             tx.refresh(case)
             check(tx, "claim", case, agent_id)
-            raise BastionError("case.claimed", detail="Another agent claimed it a moment ago.")
+            raise BastionError(Reason.CASE_CLAIMED, detail="Another agent claimed it a moment ago.")
         record_event(tx, now, "case.claimed", case.account_id, client, actor_id=agent_id, case_id=case.id,
                      case_kind=case.kind)
 
@@ -103,7 +103,7 @@ def release_case(services: Services, case_id: str, agent_id: str, client: Client
         released = tx.execute(update(RecoveryCase).where(RecoveryCase.id == case.id, RecoveryCase.claimed_by == holder)
                               .values(claimed_by=None, claimed_at=None)).rowcount
         if not released:
-            raise BastionError("case.claimed", detail="The claim changed a moment ago; reload the case.")
+            raise BastionError(Reason.CASE_CLAIMED, detail="The claim changed a moment ago; reload the case.")
         record_event(tx, now, "case.released", case.account_id, client, actor_id=agent_id, case_id=case.id,
                      case_kind=case.kind, **({"holder": holder} if holder != agent_id else {}))
 
@@ -112,7 +112,7 @@ def add_note(services: Services, case_id: str, agent_id: str, text: str, client:
     """An internal note; the audit event records that it was written, not what it says."""
     body = text.strip()
     if not 1 <= len(body) <= NOTE_MAX:
-        raise BastionError("request.invalid", detail=f"A note is 1 to {NOTE_MAX} characters.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"A note is 1 to {NOTE_MAX} characters.")
     now = services.clock.now()
     with services.db.transaction() as tx:
         case = load_case(tx, case_id)

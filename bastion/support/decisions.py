@@ -25,7 +25,7 @@ from bastion.accounts.repo import get_account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import lift_pause
 from bastion.recovery.cases import notify_case, open_case_id
 from bastion.recovery.kinds import due_at as case_due_at
@@ -50,7 +50,7 @@ def _refuse_raced(tx: Tx, action: str, case: RecoveryCase, agent_id: str) -> Bas
     """After a lost race: the rules' reason as things stand now, or a plain "came first"."""
     tx.refresh(case)
     check(tx, action, case, agent_id)
-    return BastionError("case.not_ready", detail=RACED)
+    return BastionError(Reason.CASE_NOT_READY, detail=RACED)
 
 
 def approve_case(services: Services, case_id: str, agent_id: str, reason: str, client: Client) -> str:
@@ -66,7 +66,7 @@ def approve_case(services: Services, case_id: str, agent_id: str, reason: str, c
             with tx.begin_nested():
                 tx.add(CaseApproval(case_id=case.id, agent_id=agent_id, reason=reason, created_at=now))
         except IntegrityError:
-            raise BastionError("case.already_approved") from None
+            raise BastionError(Reason.CASE_ALREADY_APPROVED) from None
         approvals = tx.execute(select(func.count()).select_from(CaseApproval)
                                .where(CaseApproval.case_id == case.id)).scalar_one()
         record_event(tx, now, "case.approved", case.account_id, client, actor_id=agent_id, case_id=case.id,
@@ -94,7 +94,7 @@ def reject_case(services: Services, case_id: str, agent_id: str, reason: str | N
         check(tx, action, case, agent_id)
         if not reason:
             if not prepared_reason:
-                raise BastionError("request.invalid", detail="Write the reason the owner will read.")
+                raise BastionError(Reason.REQUEST_INVALID, detail="Write the reason the owner will read.")
             reason = prepared_text(tx, prepared_reason, case.kind)
         closed = dict(status="rejected", closed_at=now, decided_at=now, decided_by=agent_id, decision_reason=reason)
         if action == "stop":  # never blocked by a claim: the owner's word comes first
@@ -117,7 +117,7 @@ def approve_unfreeze(services: Services, account_id: str, agent_id: str, reason:
     with services.db.transaction() as tx:
         case_id = open_case_id(tx, account_id, "unfreeze")
     if case_id is None:
-        raise BastionError("case.not_ready", detail="The owner has not asked for this yet: they start an unfreeze "
+        raise BastionError(Reason.CASE_NOT_READY, detail="The owner has not asked for this yet: they start an unfreeze "
                            "request (with their password) and upload identity documents first.")
     return approve_case(services, case_id, agent_id, reason, client)
 
@@ -131,5 +131,5 @@ def unlock_account(services: Services, account_id: str, agent_id: str, reason: s
         record_event(tx, services.clock.now(), "account.unlocked", account.id, client, actor_id=agent_id,
                      reason=reason)
     if not lift_pause(services, email):
-        raise BastionError("request.invalid", detail="Password sign-in is switched off after too many wrong "
+        raise BastionError(Reason.REQUEST_INVALID, detail="Password sign-in is switched off after too many wrong "
                            "passwords; only a password reset by the owner switches it back on.")

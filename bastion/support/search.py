@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.clock import rfc3339
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.help.references import normalize_reference
 from bastion.services import Services
 from bastion.store.models import Account, Device, RecoveryCase, SignInAttempt
@@ -46,7 +46,7 @@ class Found:
 def search(services: Services, text: str) -> Found:
     query = text.strip()[:320]
     if not query:
-        raise BastionError("request.invalid", detail="Type an email, an id, a reference, an address or a network.")
+        raise BastionError(Reason.REQUEST_INVALID, detail="Type an email, an id, a reference, an address or a network.")
     if _REFERENCE.match(query) and normalize_reference(query):
         return _by_reference(services, query)
     network = _network(query)
@@ -63,7 +63,8 @@ def _network(query: str) -> Network | None:
     except ValueError:
         return None
     if network.prefixlen < NARROWEST[network.version]:
-        raise BastionError("request.invalid", detail=f"Search a network of /{NARROWEST[network.version]} or narrower.")
+        raise BastionError(Reason.REQUEST_INVALID,
+                           detail=f"Search a network of /{NARROWEST[network.version]} or narrower.")
     return network
 
 

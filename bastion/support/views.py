@@ -15,7 +15,7 @@ from bastion.accounts.devices import describe_agent, list_devices
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.mfa.registry import METHODS
 from bastion.recovery.evidence import unseal
 from bastion.recovery.holds import active_restrictions
@@ -27,7 +27,7 @@ SEARCH_LIMIT = 20
 
 
 def _not_found(what: str) -> BastionError:
-    return BastionError("resource.not_found", detail=f"No {what} with this id.")
+    return BastionError(Reason.RESOURCE_NOT_FOUND, detail=f"No {what} with this id.")
 
 
 def search_accounts(services: Services, query: str) -> list[dict[str, Any]]:
@@ -130,7 +130,7 @@ def read_document(services: Services, case_id: str, document_id: str, agent_id: 
         case = tx.get(RecoveryCase, case_id)
         assert case is not None
         if case.account_id == agent_id:
-            raise BastionError("case.own_account")
+            raise BastionError(Reason.CASE_OWN_ACCOUNT)
         record_event(tx, now, "case.document_viewed", case.account_id, client, actor_id=agent_id, case_id=case_id,
                      document=document.kind)
         return document.content_type, unseal(services.keys, case_id, document.kind, document.data)

@@ -12,6 +12,8 @@ import string
 from datetime import UTC, datetime
 from typing import Any
 
+from bastion.errors import Reason
+
 CASE_KINDS = {"mfa_reset": "2FA reset", "unfreeze": "Unfreeze", "allowlist_reset": "IP allowlist reset"}
 CASE_STATES = {"awaiting_documents": "Waiting for documents", "in_review": "To review",
                "waiting": "Approved, waiting", "completed": "Completed", "rejected": "Rejected",
@@ -164,12 +166,13 @@ WHY_NOT = {
 
 # Refusals on console pages, told to the agent (the catalogue's words are the account holder's).
 AGENT_REFUSALS = {
-    "case.not_ready": ("Not possible in this state", ("Read the case's state and the actions it offers.",)),
-    "case.closed": ("The case is closed", ("Nothing more can be decided on it; open the queue for the next one.",)),
-    "case.claimed": ("Another agent is working on this case",
+    Reason.CASE_NOT_READY: ("Not possible in this state", ("Read the case's state and the actions it offers.",)),
+    Reason.CASE_CLOSED: ("The case is closed",
+                         ("Nothing more can be decided on it; open the queue for the next one.",)),
+    Reason.CASE_CLAIMED: ("Another agent is working on this case",
                      ("Pick another case, or ask them (or an admin) to release it.",)),
-    "case.already_approved": ("You approved it already", ("Another agent must make the next approval.",)),
-    "case.own_account": ("This is your own account's case", ("Another agent must handle it.",)),
+    Reason.CASE_ALREADY_APPROVED: ("You approved it already", ("Another agent must make the next approval.",)),
+    Reason.CASE_OWN_ACCOUNT: ("This is your own account's case", ("Another agent must handle it.",)),
 }
 
 

@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager, nullcontext
 
 from starlette.types import Scope, Send
 
-from bastion.errors import BastionError, new_reference
+from bastion.errors import BastionError, Reason, new_reference
 from bastion.services import Services
 from bastion.store.models import Refusal
 from bastion.throttle.admission import BUSY, RETRY_AFTER
@@ -80,7 +80,7 @@ class Door:
         second = int(time.time())
         if self._bucket is None or self._bucket[0] != second:
             reference = new_reference()
-            error = BastionError("rate_limited", retry_after=RETRY_AFTER, detail=BUSY)
+            error = BastionError(Reason.RATE_LIMITED, retry_after=RETRY_AFTER, detail=BUSY)
             self._bucket = (second, json.dumps(error.problem(reference)).encode())
             asyncio.get_running_loop().run_in_executor(None, self._record, reference, path)
         body = self._bucket[1]
@@ -91,8 +91,9 @@ class Door:
     def _record(self, reference: str, path: str) -> None:
         try:
             with self.services.db.transaction() as tx:
-                tx.add(Refusal(reference=reference, code="rate_limited", status=429, created_at=self.services.clock.now(),
-                               account_id=None, method="POST", path=path, ip=None))
+                tx.add(Refusal(reference=reference, code=Reason.RATE_LIMITED, status=429,
+                               created_at=self.services.clock.now(), account_id=None, method="POST",
+                               path=path, ip=None))
         except Exception:
             log.exception("could not record the overload refusal", extra={"reference": reference})
 

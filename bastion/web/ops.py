@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.ops.metrics import render_metrics
 from bastion.web.deps import ServicesDep
 from bastion.web.openapi import problems
@@ -41,14 +41,14 @@ def readyz(services: ServicesDep) -> dict[str, str]:
     try:
         services.db.ping()
     except Exception as error:
-        raise BastionError("service.unavailable", detail="The database is not reachable.") from error
+        raise BastionError(Reason.SERVICE_UNAVAILABLE, detail="The database is not reachable.") from error
     answer = {"status": "ready", "database": "ok"}
     primary = getattr(services.throttle.store, "primary", None)
     if primary is not None:
         try:
             primary.ping()
         except Exception as error:
-            raise BastionError("service.unavailable", detail="Redis is not reachable.") from error
+            raise BastionError(Reason.SERVICE_UNAVAILABLE, detail="Redis is not reachable.") from error
         answer["redis"] = "ok"
     return answer
 
@@ -64,7 +64,7 @@ def metrics(request: Request, services: ServicesDep) -> Response:
     except ValueError:
         allowed = False
     if not allowed:
-        raise BastionError("permission.denied", detail="Metrics are served to the local machine only.")
+        raise BastionError(Reason.PERMISSION_DENIED, detail="Metrics are served to the local machine only.")
     services.hash_gate.publish()
     body, content_type = render_metrics()
     return Response(body, media_type=content_type)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from bastion.errors import BastionError, new_reference
+from bastion.errors import BastionError, Reason, new_reference
 from bastion.logs import scrub_path
 from bastion.store.models import Refusal
 from bastion.web.client import client_ip
@@ -19,7 +19,7 @@ from bastion.web.client import client_ip
 log = logging.getLogger("bastion.web")
 
 PROBLEM_JSON = "application/problem+json"
-_STATUS_CODES = {404: "resource.not_found", 405: "request.method_not_allowed", 413: "request.too_large"}
+_STATUS_CODES = {404: Reason.RESOURCE_NOT_FOUND, 405: Reason.REQUEST_METHOD_NOT_ALLOWED, 413: Reason.REQUEST_TOO_LARGE}
 
 
 def record_refusal(request: Request, error: BastionError, reference: str) -> None:
@@ -75,12 +75,12 @@ async def on_validation_error(request: Request, error: Exception) -> Response:
                 for item in error.errors()]
     fields = ", ".join(sorted({p["field"].removeprefix("body.") for p in problems if p["field"]}))
     detail = f"Check these fields: {fields}." if fields else None
-    return problem_response(request, BastionError("request.invalid", detail=detail, extra={"errors": problems}))
+    return problem_response(request, BastionError(Reason.REQUEST_INVALID, detail=detail, extra={"errors": problems}))
 
 
 async def on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
-    code = getattr(error, "reason_code", None) or _STATUS_CODES.get(error.status_code, "request.invalid")
+    code = getattr(error, "reason_code", None) or _STATUS_CODES.get(error.status_code, Reason.REQUEST_INVALID)
     return problem_response(request, BastionError(code))
 
 
@@ -94,13 +94,13 @@ async def on_database_error(request: Request, error: Exception) -> Response:
     if not unreachable:
         return await on_unexpected_error(request, error)
     log.warning("database unavailable", extra={"path": request.url.path, "error": type(error).__name__})
-    return problem_response(request, BastionError("service.unavailable", retry_after=5))
+    return problem_response(request, BastionError(Reason.SERVICE_UNAVAILABLE, retry_after=5))
 
 
 async def on_unexpected_error(request: Request, error: Exception) -> Response:
     reference = new_reference()
     log.error("unexpected error", exc_info=error, extra={"reference": reference, "path": request.url.path})
-    problem = BastionError("internal.error", reference=reference)
+    problem = BastionError(Reason.INTERNAL_ERROR, reference=reference)
     # Recorded too, so the reference the person quotes finds the moment (the trace is in the log).
     record_refusal(request, problem, reference)
     if wants_html(request):

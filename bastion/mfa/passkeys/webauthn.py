@@ -38,7 +38,7 @@ from webauthn.helpers.structs import (
 )
 
 from bastion.config import Settings
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 
 CHALLENGE_BYTES = 32  # WebAuthn §13.4.3: at least 16 random bytes
 
@@ -129,7 +129,7 @@ def verify_registration(rp: RelyingParty, credential: dict[str, Any], challenge:
         verified = verify_registration_response(credential=credential, expected_challenge=challenge,
                                                 expected_rp_id=rp.id, expected_origin=rp.origins)
     except Exception as error:  # noqa: BLE001 — the library raises several types for a bad answer
-        raise BastionError("passkey.registration_failed") from error
+        raise BastionError(Reason.PASSKEY_REGISTRATION_FAILED) from error
     transports = credential.get("response", {}).get("transports") or []
     return NewPasskey(
         credential_id=bytes_to_base64url(verified.credential_id),
@@ -156,7 +156,7 @@ def verify_assertion(rp: RelyingParty, credential: dict[str, Any], challenge: by
             credential_public_key=base64url_to_bytes(public_key), credential_current_sign_count=0,
             require_user_verification=False)
     except Exception as error:  # noqa: BLE001
-        raise BastionError("passkey.invalid") from error
+        raise BastionError(Reason.PASSKEY_INVALID) from error
     return Assertion(verified.new_sign_count, verified.user_verified, verified.credential_backed_up)
 
 

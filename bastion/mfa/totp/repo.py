@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as Tx
 
 from bastion.crypto import KeyRing
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.store.models import TotpBurnedStep, TotpCredential
 from bastion.store.types import new_id
 
@@ -73,12 +73,12 @@ def accept_step(tx: Tx, credential_id: str, step: int, now: datetime) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if raised != 1:
-        raise BastionError("mfa.code_reused")
+        raise BastionError(Reason.MFA_CODE_REUSED)
     # The row is ours now (locked until commit); a burn committed before this point is visible.
     burned = tx.execute(select(TotpBurnedStep.step).where(
         TotpBurnedStep.credential_id == credential_id, TotpBurnedStep.step == step)).first()
     if burned is not None:
-        raise BastionError("mfa.code_reused")
+        raise BastionError(Reason.MFA_CODE_REUSED)
     # Steps at or below the high-water mark are refused anyway: their burn rows are no longer needed.
     tx.execute(delete(TotpBurnedStep).where(TotpBurnedStep.credential_id == credential_id,
                                             TotpBurnedStep.step <= step))

@@ -11,6 +11,7 @@ from pydantic import StringConstraints
 
 from bastion.accounts.status import reinstate_account, restrict_account
 from bastion.errors import BastionError
+from bastion.errors import Reason as ReasonCode  # `Reason` here is the staff's written reason
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
 from bastion.store.models import Account
@@ -24,9 +25,9 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, m
 def ensure_staff(session: SessionInfo, roles: tuple[str, ...]) -> SessionInfo:
     """Staff work needs the role and a session signed in with a second factor (REQUIREMENTS 33)."""
     if not session.roles & set(roles):
-        raise BastionError("permission.denied")
+        raise BastionError(ReasonCode.PERMISSION_DENIED)
     if session.aal < 2:
-        raise BastionError("permission.mfa_required")
+        raise BastionError(ReasonCode.PERMISSION_MFA_REQUIRED)
     return session
 
 
@@ -54,7 +55,7 @@ class ReasonIn(Body):
 def existing_account_id(services: Services, account_id: str) -> str:
     with services.db.transaction() as tx:
         if len(account_id) > 64 or tx.get(Account, account_id) is None:
-            raise BastionError("resource.not_found", detail="No account with this id.")
+            raise BastionError(ReasonCode.RESOURCE_NOT_FOUND, detail="No account with this id.")
     return account_id
 
 
@@ -69,7 +70,8 @@ def suspend(account_id: str, body: RestrictIn, staff: Admin, services: ServicesD
 def ban(account_id: str, body: RestrictIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
     """A temporary ban: `until` is required."""
     if body.until is None:
-        raise BastionError("request.invalid", detail="A ban needs an end time (`until`); use suspend otherwise.")
+        raise BastionError(ReasonCode.REQUEST_INVALID,
+                           detail="A ban needs an end time (`until`); use suspend otherwise.")
     restrict_account(services, existing_account_id(services, account_id), "banned", body.reason, body.until,
                      staff.account_id, client)
     return StatusOut(status="banned")

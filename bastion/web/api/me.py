@@ -13,7 +13,7 @@ from bastion.accounts.password_change import change_password
 from bastion.accounts.settings import set_anti_phishing_code
 from bastion.risk.geo import locate
 from bastion.risk.words import place_words
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.sessions.tokens import list_sessions, revoke_sessions
 from bastion.signin.attempts import list_activity
 from bastion.web.api.schemas import (
@@ -50,7 +50,7 @@ def end_session(session_id: str, session: SessionDep, services: ServicesDep) -> 
     with services.db.transaction() as tx:
         ended = revoke_sessions(tx, services.clock.now(), session.account_id, "ended_by_owner", only=session_id[:64])
     if not ended:
-        raise BastionError("resource.not_found", detail="No such active session on your account.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such active session on your account.")
     return Response(status_code=204)
 
 
@@ -97,7 +97,7 @@ def my_devices(session: SessionDep, services: ServicesDep, client: ClientDep) ->
 def forget_my_device(device_id: str, session: SessionDep, services: ServicesDep, client: ClientDep) -> Response:
     """Forget a device: it is no longer known nor trusted (its next sign-in is a new device's)."""
     if not forget_known_device(services, session.account_id, device_id, client):
-        raise BastionError("resource.not_found", detail="No such device on your account.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such device on your account.")
     return Response(status_code=204)
 
 

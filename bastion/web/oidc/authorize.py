@@ -14,7 +14,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.mfa.flows.step_up import reauthenticate_with_factor
 from bastion.mfa.registry import METHODS
 from bastion.oidc import authorize as flow
@@ -98,7 +98,7 @@ def _continue(request: Request, request_id: str, consent: bool | None = None) ->
         outcome = flow.resume(provider_for(services), request_id, session, browser, client_from(request),
                               consent=consent)
     except BastionError as error:
-        if error.code == "oauth.request_expired" and session is not None and consent is None:
+        if error.code == Reason.OAUTH_REQUEST_EXPIRED and session is not None and consent is None:
             return forget_return(see_other("/"))  # an app sign-in given up earlier: sign-in goes home
         return forget_return(refusal_page(request, error))
     return _answer(request, outcome)

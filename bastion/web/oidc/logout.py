@@ -16,7 +16,7 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.oidc.protocol import ProviderRequest
 from bastion.oidc.server import provider_for
 from bastion.sessions.tokens import SessionInfo, revoke_sessions
@@ -38,7 +38,7 @@ def _validated(request: Request, params: list[tuple[str, str]]) -> Any:
     try:
         return provider.validate_endpoint_request("end_session", oauth_request)
     except OAuth2Error as error:
-        raise BastionError("oauth.invalid_request",
+        raise BastionError(Reason.OAUTH_INVALID_REQUEST,
                            detail=f"The app's sign-out request was refused: {error.description or error.error}.") from None
 
 

@@ -16,7 +16,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from bastion.errors import BastionError, reason
+from bastion.catalogue import CATALOGUE
+from bastion.errors import BastionError, Reason
 from bastion.help import diagnoses
 from bastion.help.guide import BY_SLUG, CASE_REQUEST_FORMS, FORMS, TOPIC_TITLES, TOPICS, Topic
 from bastion.help.references import Explanation, explain_reference
@@ -107,7 +108,7 @@ def browser_page(request: Request, check: str = "") -> Response:
         cookies = "kept" if secrets.compare_digest(returned, check) else ("stale" if returned else "blocked")
     nonce = secrets.token_urlsafe(16)
     response = topic_page(request, "browser", cookies=cookies, check_nonce=nonce,
-                          cookies_reason=reason("browser.cookies_blocked") if cookies == "blocked" else None)
+                          cookies_reason=CATALOGUE[Reason.BROWSER_COOKIES_BLOCKED] if cookies == "blocked" else None)
     secure = request.app.state.services.settings.cookie_secure
     # The same kind of cookie the sign-in forms need: HttpOnly, SameSite=Strict, no expiry.
     response.set_cookie(COOKIE_CHECK, nonce, httponly=True, samesite="strict", secure=secure, path="/help")
@@ -117,7 +118,7 @@ def browser_page(request: Request, check: str = "") -> Response:
 @router.get("/{slug}")
 def help_topic(request: Request, slug: str) -> Response:
     if slug not in BY_SLUG:
-        raise BastionError("resource.not_found", detail="There is no help page with this name.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no help page with this name.")
     return topic_page(request, slug)
 
 

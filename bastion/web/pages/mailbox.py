@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
 from bastion.config import Settings
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.notify.outbox import find_message, message_bodies, recent_messages
 from bastion.store.models import OutboxMessage
 from bastion.web.headers import PAGE_CSP
@@ -59,7 +59,7 @@ def _linked(text: str) -> list[tuple[str, bool]]:
 def _not_here(request: Request) -> Response | None:
     if mailbox_enabled(request.app.state.services.settings):
         return None
-    return refusal_page(request, BastionError("resource.not_found"))
+    return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND))
 
 
 @router.get("")
@@ -75,7 +75,7 @@ def mailbox_message(request: Request, message_id: str) -> Response:
         return refused
     message = _message(request, message_id)
     if message is None:
-        return refusal_page(request, BastionError("resource.not_found", detail="There is no such message."))
+        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no such message."))
     text, _ = message_bodies(request.app.state.services.keys, message)
     response = render(request, "mailbox_message.html", message=message, text=_linked(text))
     response.headers["content-security-policy"] = MESSAGE_PAGE_CSP
@@ -88,7 +88,7 @@ def mailbox_message_html(request: Request, message_id: str) -> Response:
         return refused
     message = _message(request, message_id)
     if message is None:
-        return refusal_page(request, BastionError("resource.not_found", detail="There is no such message."))
+        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no such message."))
     _, html = message_bodies(request.app.state.services.keys, message)
     # Links open in a new, unsandboxed tab: this site's pages refuse to be framed.
     html = html.replace("<head>", '<head><base target="_blank">', 1)

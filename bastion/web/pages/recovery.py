@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.recovery.cases import (CaseStatus, add_document, admit_upload, cancel_with_link, case_status,
                                     request_case)
 from bastion.recovery.evidence import MAX_BYTES
@@ -85,7 +85,7 @@ async def upload(request: Request) -> Response:
     try:
         if multipart_boundary(request) is None:  # not our form, which is multipart: a small form at most
             check_form_csrf(request, (await small_urlencoded_form(request)).get(CSRF_FIELD, ""))
-            raise BastionError("request.invalid", detail="Send the file with the upload form.")
+            raise BastionError(Reason.REQUEST_INVALID, detail="Send the file with the upload form.")
         form = await read_upload(request, admit, MAX_BYTES)
         case_id, access = form.fields["case"][:64], form.fields["token"]
         await run_in_threadpool(add_document, services, case_id, access, form.fields.get("kind", "")[:16],
@@ -107,7 +107,7 @@ def cancel_page(request: Request, token: str = "") -> Response:
     try:
         body = parse_form(TokenIn, token=token)
     except BastionError:
-        return refusal_page(request, BastionError("token.invalid"))
+        return refusal_page(request, BastionError(Reason.TOKEN_INVALID))
     return public_form_page(request, "recovery/cancel.html", token=body.token)
 
 
@@ -136,7 +136,7 @@ def recovery_home() -> Response:
 @router.get("/{which}")
 def request_page(request: Request, which: str) -> Response:
     if which not in REQUESTS:
-        return refusal_page(request, BastionError("resource.not_found"))
+        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND))
     return _request_form(request, which)
 
 
@@ -148,7 +148,7 @@ def request_submit(request: Request, which: str, email: FormText = "", password:
     except BastionError as error:
         return refusal_page(request, error)
     if which not in REQUESTS:
-        return refusal_page(request, BastionError("resource.not_found"))
+        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND))
     services = request.app.state.services
     try:
         body = parse_form(CaseRequestIn, email=email, password=password)

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.admin import ensure_staff
 from bastion.web.deps import csrf_token_for, session_from_request
@@ -105,7 +105,7 @@ def act(request: Request, csrf_token: str, back: str, action: Callable[[SessionI
     try:
         return action(session)
     except BastionError as error:
-        if error.code == "reauth.required":
+        if error.code == Reason.REAUTH_REQUIRED:
             from bastion.web.pages.security.step_up import step_up_page
 
             return step_up_page(request, session, back)

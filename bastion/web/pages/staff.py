@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.sessions.tokens import SessionInfo
 from bastion.support import words
 from bastion.support.words import AGENT_REFUSALS
@@ -59,7 +59,7 @@ def typed_time(value: str, label: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value[:32])
     except ValueError:
-        raise BastionError("request.invalid", detail=f"The {label} is not a date and time.") from None
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"The {label} is not a date and time.") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 

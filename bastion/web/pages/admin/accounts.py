@@ -13,7 +13,7 @@ from starlette.responses import Response
 from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
 from bastion.accounts.status import reinstate_account, restrict_account
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
 from bastion.support.views import account_view, search_accounts
@@ -70,9 +70,9 @@ def restrict(request: Request, account_id: str, kind: FormText = "", reason: For
     def restrict_it(session: SessionInfo) -> Response:
         body = parse_form(RestrictIn, reason=reason, until=typed_time(until, "end"))
         if kind not in ("suspended", "banned"):
-            raise BastionError("request.invalid", detail="Choose a suspension or a temporary ban.")
+            raise BastionError(Reason.REQUEST_INVALID, detail="Choose a suspension or a temporary ban.")
         if kind == "banned" and body.until is None:
-            raise BastionError("request.invalid", detail="A temporary ban needs an end; suspend otherwise.")
+            raise BastionError(Reason.REQUEST_INVALID, detail="A temporary ban needs an end; suspend otherwise.")
         services = request.app.state.services
         restrict_account(services, existing_account_id(services, account_id), kind, body.reason, body.until,
                          session.account_id, client_from(request))

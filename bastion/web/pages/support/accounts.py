@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.recovery.password_reset import send_reset_for_support
 from bastion.sessions.tokens import SessionInfo
 from bastion.support.decisions import unlock_account
@@ -100,7 +100,7 @@ def account_action(request: Request, account_id: str, action: str, reason: FormT
                    csrf_token: CsrfField = "") -> Response:
     def do(session: SessionInfo) -> Response:
         if action not in ACTIONS:
-            raise BastionError("resource.not_found")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND)
         body = parse_form(ReasonIn, reason=reason)
         services, client = request.app.state.services, client_from(request)
         target = existing_account_id(services, account_id[:64])
