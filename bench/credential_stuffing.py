@@ -44,7 +44,6 @@ from pathlib import Path
 import httpx2 as httpx
 import psycopg
 import redis
-
 from common import (
     BIN,
     free_port,
@@ -57,7 +56,6 @@ from common import (
     wait_for_quiet,
     wait_ready,
 )
-
 from seed import seed_accounts_hashed_at
 
 from bastion.config import Settings

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 import httpx2 as httpx
 import pytest
-from sqlalchemy import select
 import uvicorn
+from sqlalchemy import select
 
 from bastion.clock import MovableClock
 from bastion.config import Settings

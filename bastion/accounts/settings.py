@@ -10,15 +10,15 @@ import ipaddress
 from bastion.accounts.allowlist_reset import close_open_request
 from bastion.accounts.repo import get_account
 from bastion.accounts.status import freeze_link
-from bastion.errors import BastionError, Reason
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
+from bastion.errors import BastionError, Reason
 from bastion.notify.outbox import anti_phishing_aad, enqueue
 from bastion.services import Services
-from bastion.store.types import new_id
 from bastion.sessions.stepup import require_recent_auth
 from bastion.sessions.tokens import SessionInfo
+from bastion.store.types import new_id
 
 
 def set_anti_phishing_code(services: Services, session: SessionInfo, code: str, client: Client) -> None:

@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
-from bastion.clock import rfc3339
 from bastion.catalogue import CATALOGUE, ReasonEntry
+from bastion.clock import rfc3339
 from bastion.errors import BastionError, Reason
 from bastion.guard.steps import DEVICE_CODE, SECOND_FACTOR, paused_until
 from bastion.ops.maintenance import current_window

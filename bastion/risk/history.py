@@ -14,7 +14,6 @@ from bastion.risk.assess import History
 from bastion.risk.trust import fingerprint, is_trusted
 from bastion.store.models import Account, Device, SignInAttempt
 
-
 # Built once (the sign-in path): building a statement costs more than running it from the compiled cache.
 _LOCATED_SUCCESS = (SignInAttempt.account_id == bindparam("account_id"), SignInAttempt.outcome == "success",
                     SignInAttempt.country.is_not(None))

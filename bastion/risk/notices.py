@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.devices import describe_agent
 from bastion.accounts.status import freeze_link
 from bastion.clock import rfc3339
 from bastion.context import Client
@@ -18,7 +19,6 @@ from bastion.notify.outbox import enqueue
 from bastion.risk.geo import Location
 from bastion.risk.history import last_success
 from bastion.risk.words import place_words
-from bastion.accounts.devices import describe_agent
 from bastion.services import Services
 from bastion.store.models import Account
 

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from bastion.cli import app as cli_app
 from bastion.crypto import KeyRing, generate_key, rotation
-from bastion.services import build_services
 from bastion.notify.outbox import anti_phishing_aad
 from bastion.protected import protected_values
+from bastion.services import build_services
 from bastion.store import Base
 from bastion.store.models import Account
 from bastion.web.app import create_app

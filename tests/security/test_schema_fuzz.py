@@ -28,11 +28,11 @@ from schemathesis.specs.openapi.checks import (
 
 from bastion.accounts.admin import create_account
 from bastion.clock import MovableClock
+from bastion.context import Client
 from bastion.ops import client_versions
 from bastion.ops.maintenance import start_maintenance, stop_maintenance
 from bastion.services import Services, build_services
 from bastion.sessions.tokens import issue_session
-from bastion.context import Client
 from bastion.store.models import Account
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, fresh_database
@@ -88,8 +88,8 @@ class Fuzzed:
 
 @pytest.fixture(scope="module")
 def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
-    from tests.conftest import TEST_KEY
     from bastion.config import load_settings
+    from tests.conftest import TEST_KEY
 
     tmp_path: Path = tmp_path_factory.mktemp("fuzz")
     with fresh_database("sqlite", request, tmp_path) as url:

@@ -22,8 +22,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from bastion.accounts.status import restrict_account
-from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.context import Client
+from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.services import Services, build_services
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, link_token

@@ -16,7 +16,7 @@ from bastion.web.app import create_app
 
 def test_catalogue_entries_are_complete() -> None:
     for code, reason in CATALOGUE.items():
-        assert reason.code == code and "." in code or code == "rate_limited"
+        assert (reason.code == code and "." in code) or code == "rate_limited"
         assert 400 <= reason.status <= 599
         assert reason.title and reason.message.endswith(".")
         assert reason.steps and all(step.endswith(".") for step in reason.steps)

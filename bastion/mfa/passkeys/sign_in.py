@@ -15,10 +15,10 @@ from typing import Any
 from bastion.accounts.repo import get_account, lock_account
 from bastion.context import Client
 from bastion.errors import BastionError, Reason, new_reference
+from bastion.guard.tokens import guarded_token
 from bastion.mfa.passkeys import repo as passkey_repo
 from bastion.mfa.passkeys import webauthn as passkeys
 from bastion.mfa.passkeys.assertion import UsedPasskey, advance_counter, alert_cloned, check_assertion
-from bastion.guard.tokens import guarded_token
 from bastion.mfa.stage import MFA_STAGE
 from bastion.services import Services
 from bastion.signin.attempts import record_attempt

@@ -14,8 +14,15 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from bastion.errors import BastionError, Reason
-from bastion.recovery.cases import (CaseStatus, add_document, admit_upload, cancel_with_link, case_status,
-                                    check_document_kind, request_case)
+from bastion.recovery.cases import (
+    CaseStatus,
+    add_document,
+    admit_upload,
+    cancel_with_link,
+    case_status,
+    check_document_kind,
+    request_case,
+)
 from bastion.recovery.evidence import DOCUMENT_KINDS, MAX_BYTES
 from bastion.web.api.schemas import Body, Email, Password, Token, TokenIn
 from bastion.web.deps import ClientDep, ServicesDep

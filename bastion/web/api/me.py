@@ -11,17 +11,17 @@ from bastion.accounts.device_list import forget_known_device, known_devices
 from bastion.accounts.devices import describe_agent
 from bastion.accounts.password_change import change_password
 from bastion.accounts.settings import set_anti_phishing_code
+from bastion.errors import BastionError, Reason
 from bastion.risk.geo import locate
 from bastion.risk.words import place_words
-from bastion.errors import BastionError, Reason
 from bastion.sessions.tokens import list_sessions, revoke_sessions
 from bastion.signin.attempts import list_activity
 from bastion.web.api.schemas import (
     ActivityOut,
     AntiPhishingIn,
-    PasswordChangeIn,
     DeviceListOut,
     DeviceOut,
+    PasswordChangeIn,
     RevokedOut,
     SessionListItem,
     SessionListOut,

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError, Reason
-from bastion.oidc.clients import NewClient, client_view, create_client, delete_client, list_clients, rotate_client_secret
+from bastion.oidc.clients import (
+    NewClient,
+    client_view,
+    create_client,
+    delete_client,
+    list_clients,
+    rotate_client_secret,
+)
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.pages.forms import CSRF_FIELD
 from bastion.web.pages.login import see_other

@@ -13,8 +13,8 @@ from bastion.web.api.schemas import TokenIn
 from bastion.web.client import client_from
 from bastion.web.deps import SESSION_COOKIE
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
-from bastion.web.pages.signed_in import page_session
 from bastion.web.pages.render import refusal_page, render
+from bastion.web.pages.signed_in import page_session
 
 router = APIRouter()
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]

@@ -23,8 +23,8 @@ from bastion.help.guide import BY_SLUG, CASE_REQUEST_FORMS, FORMS, TOPIC_TITLES,
 from bastion.help.references import Explanation, explain_reference
 from bastion.help.resend import resend_device_code, resend_password_reset, resend_verification
 from bastion.ops.announcements import live_announcements
-from bastion.recovery.cases import request_case
 from bastion.ops.client_versions import all_policies
+from bastion.recovery.cases import request_case
 from bastion.web.api.cases import CaseRequestIn
 from bastion.web.api.help import EmailIn
 from bastion.web.client import client_from

@@ -15,8 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from bastion.errors import BastionError, Reason
-from bastion.recovery.cases import (CaseStatus, add_document, admit_upload, cancel_with_link, case_status,
-                                    request_case)
+from bastion.recovery.cases import CaseStatus, add_document, admit_upload, cancel_with_link, case_status, request_case
 from bastion.recovery.evidence import MAX_BYTES
 from bastion.recovery.kinds import document_labels, hold_hours, wait_hours
 from bastion.web.api.cases import CaseRequestIn
