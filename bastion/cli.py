@@ -472,7 +472,7 @@ def audit_verify(
     console.print("The audit chain is intact.")
 
 
-from bastion.cli_oidc import oidc_app  # noqa: E402 — the provider's commands live in their own module
+from bastion.cli_oidc import oidc_app  # the provider's commands live in their own module
 
 app.add_typer(oidc_app, name="oidc")
 

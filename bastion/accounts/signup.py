@@ -87,7 +87,8 @@ def _create_or_tell_the_owner(services: Services, email: str, password: str, cli
             conflict_column="email",
         )
         account = get_account(tx, account_id) if created else find_account_by_email(tx, email)
-        assert account is not None
+        if account is None:  # inserted or found just above, in this transaction
+            raise LookupError("the account row is missing inside its own transaction")
         if created:
             record_event(tx, now, "account.created", account.id, client)
         # Conditional: a confirmation that commits first wins, and then this is a taken address.

@@ -23,7 +23,7 @@ from bastion.oidc.models import OidcClient
 from bastion.services import Services
 
 CLIENT_PREFIX = "app_"
-SECRET_PREFIX = "bcs_"
+SECRET_PREFIX = "bcs_"  # noqa: S105 - the visible prefix of every client secret, not a secret
 SCOPES = ("openid", "email", "restrictions", "offline_access")
 MAX_URIS = 20
 

@@ -79,8 +79,10 @@ _OPENER = urllib.request.build_opener(_NoRedirects)
 
 def post_logout_token(uri: str, token: str) -> None:
     """POST it (§2.5); anything but a 2xx answer is a failure to retry."""
+    if urllib.parse.urlsplit(uri).scheme not in {"https", "http"}:  # registration allows no other
+        raise ValueError("a back-channel logout address must be http(s)")
     body = urllib.parse.urlencode({"logout_token": token}).encode()
-    request = urllib.request.Request(uri, data=body, method="POST",
+    request = urllib.request.Request(uri, data=body, method="POST",  # noqa: S310 - http(s), checked above
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
     with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as answer:
         if not 200 <= answer.status < 300:

@@ -7,8 +7,9 @@ the keys (keys.py), the client registry (clients.py) and the clock; authlib spea
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from authlib.oauth2.rfc6749 import AuthorizationServer, grants
 from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidGrantError, InvalidRequestError
@@ -96,10 +97,10 @@ class TokenRef:
 class Pkce(CodeChallenge):
     """RFC 7636 with S256 only (RFC 9700 §2.1.1): required of public clients, honoured for all."""
 
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
-    CODE_CHALLENGE_METHODS = {"S256": lambda verifier, challenge: hmac.compare_digest(
-        create_s256_code_challenge(verifier), challenge)}
+    CODE_CHALLENGE_METHODS: ClassVar[dict[str, Callable[[str, str], bool]]] = {
+        "S256": lambda verifier, challenge: hmac.compare_digest(create_s256_code_challenge(verifier), challenge)}
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         data = grant.request.payload.data
@@ -231,7 +232,7 @@ class Introspection(IntrospectionEndpoint):
     """A client may introspect its own tokens; a first-party confidential client (the platform's own
     resource servers) any token."""
 
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRef | None:
         info = store.token_info(self.server.services, token_string)

@@ -34,7 +34,7 @@ from bastion.store.models import Account, Session
 from bastion.store.rows import add_now
 from bastion.store.types import new_id
 
-TOKEN_PREFIX = "bst_"
+TOKEN_PREFIX = "bst_"  # noqa: S105 - the visible prefix of every session token, not a secret
 
 
 @dataclass(frozen=True, slots=True)

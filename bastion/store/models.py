@@ -535,4 +535,4 @@ class CaseDocument(Base):
 
 
 # The OpenID provider keeps its own tables in its package, on this Base.
-import bastion.oidc.models  # noqa: E402, F401
+import bastion.oidc.models  # noqa: F401

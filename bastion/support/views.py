@@ -128,7 +128,8 @@ def read_document(services: Services, case_id: str, document_id: str, agent_id: 
         if document is None or document.case_id != case_id or document.data is None:
             raise _not_found("document")
         case = tx.get(RecoveryCase, case_id)
-        assert case is not None
+        if case is None:  # the document's own case: the foreign key keeps it
+            raise _not_found("case")
         if case.account_id == agent_id:
             raise BastionError(Reason.CASE_OWN_ACCOUNT)
         record_event(tx, now, "case.document_viewed", case.account_id, client, actor_id=agent_id, case_id=case_id,

@@ -64,12 +64,14 @@ def wants_html(request: Request) -> bool:
 
 
 async def on_bastion_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, BastionError)
+    if not isinstance(error, BastionError):  # registered for BastionError only
+        raise error
     return problem_response(request, error)
 
 
 async def on_validation_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, RequestValidationError)
+    if not isinstance(error, RequestValidationError):  # registered for RequestValidationError only
+        raise error
     # Field locations and messages only: the submitted values may be passwords.
     problems = [{"field": ".".join(str(part) for part in item.get("loc", ())), "message": item.get("msg", "")}
                 for item in error.errors()]
@@ -79,7 +81,8 @@ async def on_validation_error(request: Request, error: Exception) -> Response:
 
 
 async def on_http_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, StarletteHTTPException)
+    if not isinstance(error, StarletteHTTPException):  # registered for HTTPException only
+        raise error
     code = getattr(error, "reason_code", None) or _STATUS_CODES.get(error.status_code, Reason.REQUEST_INVALID)
     return problem_response(request, BastionError(code))
 

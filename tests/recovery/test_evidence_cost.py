@@ -46,7 +46,7 @@ def test_the_corpus_holds_the_small_crafted_files() -> None:
     assert set(small_corpus()) <= {name.removesuffix(".bin") for name in corpus_files()}
 
 
-def test_the_issues_340_kb_pdf_is_refused_at_once_as_too_complex(app_client, enrolled, mailbox) -> None:  # noqa: F811
+def test_the_issues_340_kb_pdf_is_refused_at_once_as_too_complex(app_client, enrolled, mailbox) -> None:
     from tests.recovery.conftest import case_link
 
     account = enrolled()

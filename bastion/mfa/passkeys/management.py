@@ -83,7 +83,8 @@ def rename_passkey(services: Services, session: SessionInfo, passkey_id: str, na
             raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such passkey on your account.")
         record_factor_change(services, tx, session.account_id, "passkey_renamed", client, name=name)
         passkey = passkey_repo.get_passkey(tx, session.account_id, passkey_id)
-        assert passkey is not None
+        if passkey is None:  # renamed just above, in this transaction
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such passkey on your account.")
         return passkey
 
 
