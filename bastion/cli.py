@@ -7,7 +7,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.table import Table
 
 from bastion.config import ConfigError, Settings, load_settings
 from bastion.logs import configure_logging
+
+if TYPE_CHECKING:
+    from bastion.services import Services
 
 app = typer.Typer(help="Bastion: sign-in security for digital-asset platforms.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -53,7 +56,7 @@ def _refusals_exit() -> Iterator[None]:
         raise typer.Exit(1) from error
 
 
-def _services():  # type: ignore[no-untyped-def]
+def _services() -> Services:
     from bastion.services import build_services
 
     try:
@@ -93,7 +96,7 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def serve_options(workers: int) -> dict[str, object]:
+def serve_options(workers: int) -> dict[str, Any]:
     """uvicorn's options and the environment of `bastion serve` (the benchmarks serve the same way)."""
     settings = _settings()
     configure_logging(settings.log_level)

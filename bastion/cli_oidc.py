@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -16,7 +17,7 @@ oidc_app.add_typer(client_app, name="client")
 oidc_app.add_typer(signing_app, name="keys")
 
 
-def _cli():  # type: ignore[no-untyped-def]
+def _cli() -> ModuleType:
     from bastion import cli
 
     return cli
@@ -71,7 +72,7 @@ def client_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
     table = Table("client id", "name", "type", "first-party", "redirect addresses")
     for view in views:
         table.add_row(str(view["client_id"]), str(view["name"]), str(view["type"]),
-                      "yes" if view["first_party"] else "no", "\n".join(view["redirect_uris"]))  # type: ignore[arg-type]
+                      "yes" if view["first_party"] else "no", "\n".join(view["redirect_uris"]))
     cli.console.print(table)
 
 

@@ -60,9 +60,10 @@ def peek_token(tx: Tx, now: datetime, purpose: str, token: str) -> str:
     ).first()
     if row is None:
         raise BastionError(Reason.TOKEN_INVALID)
-    if row.expires_at <= now:
+    account_id, expires_at = row.tuple()
+    if expires_at <= now:
         raise BastionError(Reason.TOKEN_EXPIRED)
-    return row.account_id
+    return account_id
 
 
 def consume_token(tx: Tx, now: datetime, purpose: str, token: str) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from bastion.context import Client
 from bastion.risk.geo import locate
+from bastion.store.changes import rows_changed
 from bastion.store.models import Account, Device
 from bastion.store.upsert import insert_or_update
 
@@ -140,4 +141,4 @@ def list_devices(tx: Tx, account_id: str) -> list[Device]:
 
 def forget_device(tx: Tx, account_id: str, device_id: str) -> bool:
     """Only this account's devices can match; True when one was forgotten."""
-    return tx.execute(delete(Device).where(Device.account_id == account_id, Device.id == device_id)).rowcount == 1
+    return rows_changed(tx, delete(Device).where(Device.account_id == account_id, Device.id == device_id)) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
 
@@ -26,7 +27,7 @@ _L33T_COMBINATIONS = 16
 _every_l33t_combination = zxcvbn_matching.enumerate_l33t_subs
 
 
-def _first_l33t_combinations(table: dict[str, list[str]]) -> list[dict[str, str]]:
+def _first_l33t_combinations(table: Mapping[str, Iterable[str]]) -> list[dict[str, str]]:
     return list(_every_l33t_combination(table))[:_L33T_COMBINATIONS]
 
 

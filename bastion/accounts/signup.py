@@ -42,6 +42,7 @@ from bastion.ops.maintenance import check_maintenance
 from bastion.risk.geo import locate
 from bastion.risk.words import place_words
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 from bastion.store.models import Account, OneTimeToken
 from bastion.store.types import new_id
 from bastion.store.upsert import insert_ignoring_duplicates
@@ -92,10 +93,10 @@ def _create_or_tell_the_owner(services: Services, email: str, password: str, cli
         if created:
             record_event(tx, now, "account.created", account.id, client)
         # Conditional: a confirmation that commits first wins, and then this is a taken address.
-        unconfirmed = tx.execute(
+        unconfirmed = rows_changed(tx,
             update(Account).where(Account.id == account.id, Account.email_verified_at.is_(None))
             .values(password_hash=password_hash)  # the newest sign-up is told to confirm when it signs in
-        ).rowcount == 1
+        ) == 1
         if unconfirmed:
             open_sign_up(services, tx, account, password_hash, origin)
         else:
@@ -156,10 +157,10 @@ def send_verification_email(services: Services, tx: Tx, account: Account) -> Non
                 reset_link=f"{services.settings.public_url}/password-reset")
         return
     for row in reversed(open_ones):  # oldest first, so the mailbox's newest email is the newest sign-up
-        renewed = tx.execute(
+        renewed = rows_changed(tx,
             update(OneTimeToken).where(OneTimeToken.id == row.id, OneTimeToken.used_at.is_(None))
             .values(used_at=now)
-        ).rowcount == 1
+        ) == 1
         if renewed:  # a concurrent confirmation or resend did not get there first
             open_sign_up(services, tx, account, row.password_hash, row.origin or {"at": rfc3339(row.created_at)})
 
@@ -201,10 +202,10 @@ def verify_email(services: Services, token: str, client: Client, password: str |
         if not claim_first_confirmation(tx, carried.account_id, now):
             # Another link or a password reset confirmed the address first: this one is void.
             raise BastionError(Reason.TOKEN_INVALID)
-        used = tx.execute(
+        used = rows_changed(tx,
             update(OneTimeToken).where(OneTimeToken.id == carried.id, OneTimeToken.used_at.is_(None))
             .values(used_at=now)
-        ).rowcount == 1
+        ) == 1
         if not used:
             raise BastionError(Reason.TOKEN_INVALID)
         account = get_account(tx, carried.account_id)

@@ -48,7 +48,7 @@ def password_paused(services: Services, tx: Tx, account: Account, outcome: Failu
                         reset_link=f"{services.settings.public_url}/password-reset")
 
 
-def second_step_failed(services: Services, account_id: str, code: str, client: Client, new_place: bool) -> bool:
+def second_step_failed(services: Services, account_id: str, code: Reason, client: Client, new_place: bool) -> bool:
     """Count a failed second step in the owner's burst; email once per burst. True when emailed.
 
     Outside any transaction: the counters may live in the same database."""
@@ -68,7 +68,7 @@ def second_step_failed(services: Services, account_id: str, code: str, client: C
     return True
 
 
-def second_step_paused(services: Services, tx: Tx, account_id: str, code: str, retry_after: int | None,
+def second_step_paused(services: Services, tx: Tx, account_id: str, code: Reason, retry_after: int | None,
                        client: Client) -> None:
     """The account's second step (or its emailed device code) is paused: one email as the pause starts."""
     now = services.clock.now()

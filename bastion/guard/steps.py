@@ -88,7 +88,7 @@ def admit(services: Services, budget: StepBudget, account_id: str, flow_id: str 
     raise refusal
 
 
-def failed(services: Services, account_id: str, code: str, client: Client, new_place: bool,
+def failed(services: Services, account_id: str, code: Reason, client: Client, new_place: bool,
            alert: bool = True) -> bool:
     """A checked step failed (`code` in CHECK_FAILURES): the network's budgets, and — unless the
     method sent an alert of its own — the owner's burst alert. True when emailed. Call it outside

@@ -22,6 +22,7 @@ from sqlalchemy import or_, select, update
 from bastion.notify.outbox import message_bodies
 from bastion.ops.metrics import EMAILS
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 from bastion.store.models import OutboxMessage
 
 log = logging.getLogger("bastion.outbox")
@@ -92,7 +93,8 @@ def transport_for(services: Services) -> Transport:
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, … capped at an hour, however many attempts."""
     doublings = min(max(attempts - 1, 0), _MAX_DOUBLINGS)
-    return min(FIRST_BACKOFF * 2**doublings, MAX_BACKOFF)
+    factor: int = 2**doublings  # never negative: an int
+    return min(FIRST_BACKOFF * factor, MAX_BACKOFF)
 
 
 def _build(services: Services, row: OutboxMessage) -> EmailMessage:
@@ -135,7 +137,7 @@ def deliver_due(services: Services, transport: Transport, batch: int = 20) -> in
 def _deliver_one(services: Services, transport: Transport, message_id: int) -> int:
     now = services.clock.now()
     with services.db.transaction() as tx:
-        claimed = tx.execute(
+        claimed = rows_changed(tx,
             update(OutboxMessage)
             .where(
                 OutboxMessage.id == message_id,
@@ -143,7 +145,7 @@ def _deliver_one(services: Services, transport: Transport, message_id: int) -> i
                 or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
             )
             .values(locked_until=now + CLAIM_FOR)
-        ).rowcount
+        )
         if not claimed:
             return 0
         row = tx.get_one(OutboxMessage, message_id)

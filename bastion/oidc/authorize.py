@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
-from authlib.oidc.core.errors import (
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error  # type: ignore[import-untyped]
+from authlib.oidc.core.errors import (  # type: ignore[import-untyped]
     ConsentRequiredError,
     LoginRequiredError,
     RequestNotSupportedError,
@@ -34,6 +34,7 @@ from bastion.oidc.people import load_person
 from bastion.oidc.protocol import Answer, ProviderRequest
 from bastion.oidc.server import Authorizing, Provider
 from bastion.sessions.tokens import SessionInfo
+from bastion.store.changes import rows_changed
 
 AUTHORIZE_PATH = "/oauth2/authorize"
 PENDING_MINUTES = 30
@@ -211,8 +212,8 @@ def _use_pending(provider: Provider, pending: OidcAuthorizationRequest) -> None:
     """Once answered, a waiting request cannot answer again (a second code from one request)."""
     services = provider.services
     with services.db.transaction() as tx:
-        used = tx.execute(update(OidcAuthorizationRequest)
+        used = rows_changed(tx, update(OidcAuthorizationRequest)
                           .where(OidcAuthorizationRequest.id == pending.id, OidcAuthorizationRequest.used_at.is_(None))
-                          .values(used_at=services.clock.now())).rowcount
+                          .values(used_at=services.clock.now()))
     if not used:
         raise BastionError(Reason.OAUTH_REQUEST_EXPIRED)

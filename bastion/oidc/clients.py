@@ -21,6 +21,7 @@ from bastion.crypto import constant_time_equal, hash_token, new_token
 from bastion.errors import BastionError, Reason
 from bastion.oidc.models import OidcClient
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 
 CLIENT_PREFIX = "app_"
 SECRET_PREFIX = "bcs_"  # noqa: S105 - the visible prefix of every client secret, not a secret
@@ -162,9 +163,9 @@ def rotate_client_secret(services: Services, client_id: str) -> str:
     """A new secret for a confidential client; the old one stops working at once."""
     secret = new_token(SECRET_PREFIX)
     with services.db.transaction() as tx:
-        changed = tx.execute(update(OidcClient)
+        changed = rows_changed(tx, update(OidcClient)
                              .where(OidcClient.id == client_id[:64], OidcClient.secret_hash.is_not(None))
-                             .values(secret_hash=hash_token(secret), secret_rotated_at=services.clock.now())).rowcount
+                             .values(secret_hash=hash_token(secret), secret_rotated_at=services.clock.now()))
     if not changed:
         raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such confidential app (public apps have no secret).")
     return secret
@@ -173,7 +174,7 @@ def rotate_client_secret(services: Services, client_id: str) -> str:
 def delete_client(services: Services, client_id: str) -> bool:
     """The client and, with it, every grant, token and consent it had (ON DELETE CASCADE)."""
     with services.db.transaction() as tx:
-        return tx.execute(delete(OidcClient).where(OidcClient.id == client_id[:64])).rowcount == 1
+        return rows_changed(tx, delete(OidcClient).where(OidcClient.id == client_id[:64])) == 1
 
 
 def client_view(row: OidcClient) -> dict[str, Any]:

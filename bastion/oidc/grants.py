@@ -22,6 +22,7 @@ from bastion.crypto import hash_token
 from bastion.oidc.authn import Authentication
 from bastion.oidc.models import OidcGrant, OidcToken
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 from bastion.store.models import Account, Session
 from bastion.store.types import new_id
 
@@ -104,7 +105,7 @@ def _use_once(services: Services, claim: Any, tokens: list[dict[str, Any]], gran
     """The conditional UPDATE `claim` and, only if it changed a row, the new tokens, in one transaction.
     A claim that changed nothing was a second use: the family is revoked and `Refused` raised."""
     with services.db.transaction() as tx:
-        claimed = tx.execute(claim).rowcount
+        claimed = rows_changed(tx, claim)
         if claimed:
             tx.execute(OidcToken.__table__.insert(), tokens)
     if not claimed:
@@ -162,8 +163,8 @@ def rotate_refresh(services: Services, live: LiveRefresh, tokens: list[dict[str,
 
 def revoke_family(tx: Tx, grant: OidcGrant, now: datetime, reason: str, client: Client | None = None) -> bool:
     """End a grant and every token of it; a reuse is recorded as a security event (once)."""
-    ended = tx.execute(update(OidcGrant).where(OidcGrant.id == grant.id, OidcGrant.revoked_at.is_(None))
-                       .values(revoked_at=now, revoke_reason=reason)).rowcount
+    ended = rows_changed(tx, update(OidcGrant).where(OidcGrant.id == grant.id, OidcGrant.revoked_at.is_(None))
+                       .values(revoked_at=now, revoke_reason=reason))
     tx.execute(update(OidcToken).where(OidcToken.grant_id == grant.id, OidcToken.revoked_at.is_(None))
                .values(revoked_at=now))
     if ended and reason.endswith("_reused"):

@@ -13,9 +13,9 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from joserfc.jwk import ECKey, KeySet, RSAKey
+from joserfc.jwk import ECKey, KeyParameters, KeySet, KeySetSerialization, RSAKey
 from sqlalchemy import or_, select, update
 
 from bastion.oidc.models import OidcSigningKey
@@ -33,7 +33,7 @@ def _aad(kid: str) -> str:
 
 
 def _generate(alg: str) -> RSAKey | ECKey:
-    parameters = {"alg": alg, "use": "sig"}
+    parameters: KeyParameters = {"alg": alg, "use": "sig"}
     if alg == "RS256":
         return RSAKey.generate_key(2048, parameters=parameters, auto_kid=True)
     return ECKey.generate_key("P-256", parameters=parameters, auto_kid=True)
@@ -70,7 +70,7 @@ class SigningKeys:
         return self._current().published
 
     def key_set(self) -> KeySet:
-        return KeySet.import_key_set(self.jwks())
+        return KeySet.import_key_set(cast(KeySetSerialization, self.jwks()))  # the document `_load` builds
 
     def forget(self) -> None:
         self._loaded = None
@@ -132,7 +132,7 @@ def list_signing_keys(services: Services) -> list[OidcSigningKey]:
 
 def keys_of(services: Services) -> SigningKeys:
     """The process's signing keys for these services (kept on them: decrypted once, not per token)."""
-    keys = services.__dict__.get("oidc_signing_keys")
+    keys: SigningKeys | None = services.__dict__.get("oidc_signing_keys")
     if keys is None:
         keys = services.__dict__.setdefault("oidc_signing_keys", SigningKeys(services))
     return keys

@@ -26,6 +26,7 @@ from bastion.oidc.grants import revoke_grants
 from bastion.oidc.keys import DEFAULT_ALG, keys_of
 from bastion.oidc.models import OidcClient, OidcGrant, OidcLogoutDelivery
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 
 log = logging.getLogger("bastion.oidc")
 
@@ -104,11 +105,11 @@ def deliver_logout_tokens(services: Services, batch: int = 20) -> int:
     sent = 0
     for delivery_id in due:
         with services.db.transaction() as tx:
-            claimed = tx.execute(update(OidcLogoutDelivery)
+            claimed = rows_changed(tx, update(OidcLogoutDelivery)
                                  .where(OidcLogoutDelivery.id == delivery_id, OidcLogoutDelivery.sent_at.is_(None),
                                         or_(OidcLogoutDelivery.locked_until.is_(None),
                                             OidcLogoutDelivery.locked_until < now))
-                                 .values(locked_until=now + CLAIM_FOR)).rowcount
+                                 .values(locked_until=now + CLAIM_FOR))
             row = tx.get(OidcLogoutDelivery, delivery_id) if claimed else None
             uri = tx.execute(select(OidcClient.backchannel_logout_uri)
                              .where(OidcClient.id == row.client_id)).scalar_one_or_none() if row else None

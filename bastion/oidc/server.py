@@ -11,15 +11,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from authlib.oauth2.rfc6749 import AuthorizationServer, grants
-from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidGrantError, InvalidRequestError
-from authlib.oauth2.rfc7009 import RevocationEndpoint
-from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
-from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from authlib.oauth2.rfc9207 import IssuerParameter
-from authlib.oidc.core import UserInfo
-from authlib.oidc.core.grants import OpenIDCode
-from authlib.oidc.rpinitiated import EndSessionEndpoint
+# authlib ships no type information (no py.typed): its imports and the classes built on them are
+# marked, each with the code mypy gives.
+from authlib.oauth2.rfc6749 import AuthorizationServer, grants  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.errors import (  # type: ignore[import-untyped]
+    InvalidClientError,
+    InvalidGrantError,
+    InvalidRequestError,
+)
+from authlib.oauth2.rfc7009 import RevocationEndpoint  # type: ignore[import-untyped]
+from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge  # type: ignore[import-untyped]
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint  # type: ignore[import-untyped]
+from authlib.oauth2.rfc9207 import IssuerParameter  # type: ignore[import-untyped]
+from authlib.oidc.core import UserInfo  # type: ignore[import-untyped]
+from authlib.oidc.core.grants import OpenIDCode  # type: ignore[import-untyped]
+from authlib.oidc.rpinitiated import EndSessionEndpoint  # type: ignore[import-untyped]
 
 from bastion.crypto import new_token
 from bastion.guard import clients as budget
@@ -94,7 +100,7 @@ class TokenRef:
         return not self.info.live
 
 
-class Pkce(CodeChallenge):
+class Pkce(CodeChallenge):  # type: ignore[misc]
     """RFC 7636 with S256 only (RFC 9700 §2.1.1): required of public clients, honoured for all."""
 
     SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
@@ -111,7 +117,7 @@ class Pkce(CodeChallenge):
         super().validate_code_challenge(grant, redirect_uri)
 
 
-class IdTokens(OpenIDCode):
+class IdTokens(OpenIDCode):  # type: ignore[misc]
     """ID tokens signed with the current key (its `kid` in the header), times from Bastion's clock."""
 
     def __init__(self, provider: Provider) -> None:
@@ -136,7 +142,7 @@ class IdTokens(OpenIDCode):
                 "exp": now + self.provider.services.settings.oidc_id_token_seconds}
 
     def get_authorization_code_claims(self, authorization_code: Any) -> dict[str, Any]:
-        claims = super().get_authorization_code_claims(authorization_code)
+        claims: dict[str, Any] = super().get_authorization_code_claims(authorization_code)
         claims["sid"] = authorization_code.grant.session_id
         return claims
 
@@ -163,7 +169,7 @@ def user_claims(services: Services, person: Person, scope: str, in_id_token: boo
     return UserInfo(claims)
 
 
-class CodeGrant(grants.AuthorizationCodeGrant):
+class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
     def generate_authorization_code(self) -> str:
@@ -191,7 +197,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         return load_person(self.server.services, authorization_code.grant.account_id)
 
 
-class RefreshGrant(grants.RefreshTokenGrant):
+class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotated on every use (RFC 9700 §4.14.2)
 
@@ -213,7 +219,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
         return None  # used up in save_token, atomically with its successors
 
 
-class Revocation(RevocationEndpoint):
+class Revocation(RevocationEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRef | None:
@@ -228,7 +234,7 @@ class Revocation(RevocationEndpoint):
         store.revoke_token(self.server.services, token.info)
 
 
-class Introspection(IntrospectionEndpoint):
+class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
     """A client may introspect its own tokens; a first-party confidential client (the platform's own
     resource servers) any token."""
 
@@ -250,12 +256,13 @@ class Introspection(IntrospectionEndpoint):
                 "iat": int(info.created_at.timestamp()), "sid": grant.session_id, "acr": grant.acr}
 
 
-class EndSession(EndSessionEndpoint):
+class EndSession(EndSessionEndpoint):  # type: ignore[misc]
     def get_server_jwks(self) -> dict[str, Any]:
-        return self.server.keys.jwks()
+        provider: Provider = self.server
+        return provider.keys.jwks()
 
     def _validate_id_token_hint(self, id_token_hint: str) -> dict[str, Any]:
-        claims = super()._validate_id_token_hint(id_token_hint)
+        claims: dict[str, Any] = super()._validate_id_token_hint(id_token_hint)
         if claims.get("iss") != self.server.issuer:
             raise InvalidRequestError("The id_token_hint was not issued here.")
         return claims
@@ -264,7 +271,7 @@ class EndSession(EndSessionEndpoint):
         return None  # the web layer ends the browser's session (it holds the cookie)
 
 
-class Issuer(IssuerParameter):
+class Issuer(IssuerParameter):  # type: ignore[misc]
     def __init__(self, issuer: str) -> None:
         self.issuer = issuer
 
@@ -272,7 +279,7 @@ class Issuer(IssuerParameter):
         return self.issuer
 
 
-class Provider(AuthorizationServer):
+class Provider(AuthorizationServer):  # type: ignore[misc]
     """One per process (web.oidc keeps it on the app)."""
 
     def __init__(self, services: Services) -> None:
@@ -345,7 +352,7 @@ class Provider(AuthorizationServer):
         except store.Refused:
             raise InvalidGrantError() from None
 
-    def create_oauth2_request(self, request: Any) -> ProviderRequest:
+    def create_oauth2_request(self, request: ProviderRequest) -> ProviderRequest:
         return request  # the web layer builds it (protocol.py)
 
     def create_json_request(self, request: Any) -> Any:
@@ -366,7 +373,7 @@ class Provider(AuthorizationServer):
 
 
 def _claimed_client_id(request: ProviderRequest) -> str | None:
-    from authlib.oauth2.rfc6749.util import extract_basic_authorization
+    from authlib.oauth2.rfc6749.util import extract_basic_authorization  # type: ignore[import-untyped]
 
     client_id, _ = extract_basic_authorization(request.headers)
     return client_id or request.payload.data.get("client_id")
@@ -374,7 +381,7 @@ def _claimed_client_id(request: ProviderRequest) -> str | None:
 
 def provider_for(services: Services) -> Provider:
     """The process's provider for these services (built once: its keys are decrypted once)."""
-    provider = services.__dict__.get("oidc_provider")
+    provider: Provider | None = services.__dict__.get("oidc_provider")
     if provider is None:
         provider = services.__dict__.setdefault("oidc_provider", Provider(services))
     return provider

@@ -9,6 +9,7 @@ from sqlalchemy import delete, or_, select
 
 from bastion.errors import BastionError, Reason
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 from bastion.store.models import Announcement
 
 KINDS = ("security_advisory", "phishing_warning", "notice")
@@ -44,7 +45,7 @@ def publish(services: Services, kind: str, title: str, body: str, publish_at: da
 
 def withdraw(services: Services, announcement_id: str) -> bool:
     with services.db.transaction() as tx:
-        return tx.execute(delete(Announcement).where(Announcement.id == announcement_id)).rowcount == 1
+        return rows_changed(tx, delete(Announcement).where(Announcement.id == announcement_id)) == 1
 
 
 def live_announcements(services: Services) -> list[AnnouncementView]:

@@ -16,6 +16,7 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.errors import BastionError, Reason
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 from bastion.store.models import MaintenanceWindow
 
 DEFAULT_MESSAGE = "We are upgrading our systems."
@@ -64,11 +65,11 @@ def stop_maintenance(services: Services, actor_id: str | None = None) -> int:
     """End every window in progress now; returns how many were ended."""
     now = services.clock.now()
     with services.db.transaction() as tx:
-        ended = tx.execute(
+        ended = rows_changed(tx,
             update(MaintenanceWindow)
             .where(MaintenanceWindow.starts_at <= now, MaintenanceWindow.ends_at > now)
             .values(ends_at=now)
-        ).rowcount
+        )
         record_event(tx, now, "maintenance.stopped", None, actor_id=actor_id, windows=ended)
     _forget_cache(services)
     return ended
@@ -76,7 +77,7 @@ def stop_maintenance(services: Services, actor_id: str | None = None) -> int:
 
 def cancel_window(services: Services, window_id: str) -> bool:
     with services.db.transaction() as tx:
-        deleted = tx.execute(delete(MaintenanceWindow).where(MaintenanceWindow.id == window_id)).rowcount == 1
+        deleted = rows_changed(tx, delete(MaintenanceWindow).where(MaintenanceWindow.id == window_id)) == 1
     _forget_cache(services)
     return deleted
 

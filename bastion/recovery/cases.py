@@ -37,6 +37,7 @@ from bastion.onetime import consume_token, issue_token
 from bastion.recovery.evidence import DOCUMENT_KINDS, check_evidence, seal
 from bastion.recovery.kinds import KINDS, hold_hours, wait_hours
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 from bastion.store.models import Account, CaseDocument, RecoveryCase
 from bastion.store.types import new_id
 
@@ -271,8 +272,8 @@ def cancel_with_link(services: Services, token: str, client: Client) -> int:
 def close_case(tx: Tx, case_id: str, now: datetime, status: str, from_states: tuple[str, ...],
                **values: object) -> bool:
     """Move a case to a closed state once: the conditional UPDATE decides between racing callers."""
-    return tx.execute(
+    return rows_changed(tx,
         update(RecoveryCase)
         .where(RecoveryCase.id == case_id, RecoveryCase.status.in_(from_states), RecoveryCase.closed_at.is_(None))
         .values(status=status, closed_at=now, **values)
-    ).rowcount == 1
+    ) == 1

@@ -27,14 +27,15 @@ from bastion.risk.stage import RISK_STAGE
 from bastion.services import Services
 from bastion.signin.continuation import Consume, OpenFlow, continue_flow, open_flow
 from bastion.signin.flow import SignInResult, void_flow
+from bastion.store.changes import rows_changed
 from bastion.store.models import DeviceChallenge
 
 
 def _use(challenge_id: str, now: datetime) -> Consume:
     def consume(tx: Tx) -> None:
-        used = tx.execute(update(DeviceChallenge)
+        used = rows_changed(tx, update(DeviceChallenge)
                           .where(DeviceChallenge.id == challenge_id, DeviceChallenge.used_at.is_(None))
-                          .values(used_at=now)).rowcount
+                          .values(used_at=now))
         if used != 1:
             raise BastionError(Reason.DEVICE_VERIFICATION_EXPIRED)
     return consume

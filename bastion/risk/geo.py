@@ -41,7 +41,7 @@ def database() -> Any:
     if _database is None:
         with _lock:
             if _database is None:
-                from geoip2fast import GeoIP2Fast
+                from geoip2fast import GeoIP2Fast  # type: ignore[import-untyped]
 
                 _database = GeoIP2Fast(geoip2fast_data_file=DATA_FILE)
     return _database

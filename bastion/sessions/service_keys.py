@@ -13,6 +13,7 @@ from bastion.crypto import hash_token, new_token
 from bastion.errors import BastionError, Reason
 from bastion.services import Services
 from bastion.sessions.invalidation import SERVICE_KEYS, service_keys_changed
+from bastion.store.changes import rows_changed
 from bastion.store.models import ServiceKey
 
 KEY_PREFIX = "bsk_"
@@ -49,13 +50,14 @@ def list_service_keys(services: Services) -> list[ServiceKeyView]:
 
 def revoke_service_key(services: Services, key_id: str) -> bool:
     with services.db.transaction() as tx:
-        result = tx.execute(
+        revoked = rows_changed(
+            tx,
             update(ServiceKey)
             .where(ServiceKey.id == key_id, ServiceKey.revoked_at.is_(None))
-            .values(revoked_at=services.clock.now())
+            .values(revoked_at=services.clock.now()),
         )
         service_keys_changed(tx)
-        return result.rowcount == 1
+        return revoked == 1
 
 
 def authenticate_service_key(services: Services, secret: str) -> str:

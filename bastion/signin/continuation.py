@@ -62,8 +62,11 @@ class OpenFlow:
 class Step(Protocol):
     stage: str  # the stage it satisfies
     method: str  # as the sign-in history names it
-    budget: StepBudget | None  # None: the proof cannot be guessed (an emailed link's token)
     alert_new_place: bool  # a failure from a new device or place is emailed at once
+
+    @property
+    def budget(self) -> StepBudget | None:
+        """None: the proof cannot be guessed (an emailed link's token). Read-only, so a step may be narrower."""
 
     def check(self, services: Services, flow: OpenFlow, client: Client, now: datetime) -> Consume:
         """Check the proof (raise its refusal); return what to consume in the completing transaction."""

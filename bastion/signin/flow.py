@@ -36,6 +36,7 @@ from bastion.errors import BastionError, Reason
 from bastion.services import Services
 from bastion.sessions.tokens import issue_session
 from bastion.signin.visit import Visit
+from bastion.store.changes import rows_changed
 from bastion.store.models import Account, Session, SignInFlow
 from bastion.store.rows import add_now
 from bastion.store.types import new_id
@@ -68,9 +69,17 @@ SignInResult = Authenticated | StepRequired
 
 
 class Stage(Protocol):
-    name: str
-    requirement: str | None  # the status it may answer with; None: it only passes or refuses
-    waiting_reason: Reason | None  # what a step sent to a flow waiting for this stage's requirement is told
+    # Read-only, so that a stage may declare narrower values (a literal name, no requirement).
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def requirement(self) -> str | None:
+        """The status it may answer with; None: it only passes or refuses."""
+
+    @property
+    def waiting_reason(self) -> Reason | None:
+        """What a step sent to a flow waiting for this stage's requirement is told."""
 
     def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
         """None when satisfied; its Requirement to ask for; raise BastionError to refuse."""
@@ -126,12 +135,12 @@ def advance_flow(services: Services, tx: Tx, flow: SignInFlow, account: Account,
         add_now(tx, flow)
     else:
         tx.flush()
-        claimed = tx.execute(
+        claimed = rows_changed(tx,
             update(SignInFlow)
             .where(SignInFlow.id == flow.id, SignInFlow.completed_at.is_(None))
             .values(state="completed", completed_at=now, facts=facts)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if claimed != 1:
             raise BastionError(Reason.FLOW_NOT_FOUND)
         # What the UPDATE wrote, without writing it again.
@@ -179,6 +188,6 @@ def void_open_flows(tx: Tx, account_id: str, now: datetime) -> int:
     and none started before now may finish. Returns how many were open."""
     tx.execute(update(Account).where(Account.id == account_id).values(security_changed_at=now)
                .execution_options(synchronize_session=False))
-    return tx.execute(update(SignInFlow).where(SignInFlow.account_id == account_id,
+    return rows_changed(tx, update(SignInFlow).where(SignInFlow.account_id == account_id,
                                                SignInFlow.completed_at.is_(None))
-                      .values(state="void", completed_at=now)).rowcount
+                      .values(state="void", completed_at=now))

@@ -46,11 +46,11 @@ def sign_in_with_password(
         _refuse(services, identifier, account_id, refusal, client)
 
     if not checked.matched or account is None or account.password_hash is None:
-        refusal = BastionError(Reason.CREDENTIALS_INVALID, reference=new_reference())
+        wrong = BastionError(Reason.CREDENTIALS_INVALID, reference=new_reference())
         with services.db.transaction() as tx:
             record_attempt(tx, now, identifier, "password", "failure", client, account_id=account_id,
-                           code=refusal.code, reference=refusal.reference)
-        raise refusal
+                           code=wrong.code, reference=wrong.reference)
+        raise wrong
 
     stored_hash = account.password_hash
     new_hash = (hash_password(services, password, known_device=True)

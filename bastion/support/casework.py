@@ -22,6 +22,7 @@ from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 from bastion.store.models import Account, CaseApproval, CaseDocument, CaseNote, RecoveryCase
 from bastion.support.rules import CaseFacts, NotNow, ensure_allowed, why_not
 from bastion.support.words import CASE_STATES, DOCUMENTS, WHY_NOT, fill, when_words
@@ -81,10 +82,10 @@ def claim_case(services: Services, case_id: str, agent_id: str, client: Client) 
         if case.claimed_by == agent_id and case.closed_at is None:
             return
         check(tx, "claim", case, agent_id)
-        taken = tx.execute(update(RecoveryCase).where(
+        taken = rows_changed(tx, update(RecoveryCase).where(
             RecoveryCase.id == case.id, RecoveryCase.claimed_by.is_(None), RecoveryCase.closed_at.is_(None),
             RecoveryCase.status.in_(("awaiting_documents", "in_review"))
-        ).values(claimed_by=agent_id, claimed_at=now)).rowcount
+        ).values(claimed_by=agent_id, claimed_at=now))
         if not taken:
             tx.refresh(case)
             check(tx, "claim", case, agent_id)
@@ -100,8 +101,8 @@ def release_case(services: Services, case_id: str, agent_id: str, client: Client
         case = load_case(tx, case_id)
         check(tx, "release", case, agent_id, admin)
         holder = case.claimed_by
-        released = tx.execute(update(RecoveryCase).where(RecoveryCase.id == case.id, RecoveryCase.claimed_by == holder)
-                              .values(claimed_by=None, claimed_at=None)).rowcount
+        released = rows_changed(tx, update(RecoveryCase).where(RecoveryCase.id == case.id, RecoveryCase.claimed_by == holder)
+                              .values(claimed_by=None, claimed_at=None))
         if not released:
             raise BastionError(Reason.CASE_CLAIMED, detail="The claim changed a moment ago; reload the case.")
         record_event(tx, now, "case.released", case.account_id, client, actor_id=agent_id, case_id=case.id,

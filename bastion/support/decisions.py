@@ -30,6 +30,7 @@ from bastion.guard.passwords import lift_pause
 from bastion.recovery.cases import notify_case, open_case_id
 from bastion.recovery.kinds import due_at as case_due_at
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 from bastion.store.models import CaseApproval, RecoveryCase
 from bastion.support.casework import check, load_case
 from bastion.support.rejection_reasons import prepared_text
@@ -40,10 +41,10 @@ RACED = "Another decision on this case came first; reload it."
 def _take(tx: Tx, case: RecoveryCase, agent_id: str, states: tuple[str, ...], **values: object) -> bool:
     """The one statement that decides between agents: the case still in `states`, open, and free
     or held by this agent. It locks the row until the transaction ends."""
-    return tx.execute(update(RecoveryCase).where(
+    return rows_changed(tx, update(RecoveryCase).where(
         RecoveryCase.id == case.id, RecoveryCase.status.in_(states), RecoveryCase.closed_at.is_(None),
         or_(RecoveryCase.claimed_by.is_(None), RecoveryCase.claimed_by == agent_id),
-    ).values(claimed_by=None, claimed_at=None, **values)).rowcount == 1
+    ).values(claimed_by=None, claimed_at=None, **values)) == 1
 
 
 def _refuse_raced(tx: Tx, action: str, case: RecoveryCase, agent_id: str) -> BastionError:
@@ -98,9 +99,9 @@ def reject_case(services: Services, case_id: str, agent_id: str, reason: str | N
             reason = prepared_text(tx, prepared_reason, case.kind)
         closed = dict(status="rejected", closed_at=now, decided_at=now, decided_by=agent_id, decision_reason=reason)
         if action == "stop":  # never blocked by a claim: the owner's word comes first
-            taken = tx.execute(update(RecoveryCase).where(
+            taken = rows_changed(tx, update(RecoveryCase).where(
                 RecoveryCase.id == case.id, RecoveryCase.status == "waiting", RecoveryCase.closed_at.is_(None)
-            ).values(claimed_by=None, claimed_at=None, **closed)).rowcount == 1
+            ).values(claimed_by=None, claimed_at=None, **closed)) == 1
         else:
             taken = _take(tx, case, agent_id, ("awaiting_documents", "in_review"), **closed)
         if not taken:

@@ -178,9 +178,10 @@ def _accounts(services: Services, matches: dict[str, list[dict[str, Any]]]) -> l
         counts = dict(tx.execute(select(RecoveryCase.account_id, func.count()).where(
             RecoveryCase.account_id.in_(list(accounts)), RecoveryCase.closed_at.is_(None))
             .group_by(RecoveryCase.account_id)).all())
-    found = [{"id": account.id, "email": account.email, "status": account.status, "roles": sorted(account.role_set),
-              "created_at": rfc3339(account.created_at), "open_cases": counts.get(account.id, 0),
-              "matches": matches[account.id]} for account in accounts.values()]
+    found: list[dict[str, Any]] = [
+        {"id": account.id, "email": account.email, "status": account.status, "roles": sorted(account.role_set),
+         "created_at": rfc3339(account.created_at), "open_cases": counts.get(account.id, 0),
+         "matches": matches[account.id]} for account in accounts.values()]
     found.sort(key=lambda item: max((match.get("last_at") or "" for match in item["matches"]), default=""),
                reverse=True)
     return found[:RESULTS]

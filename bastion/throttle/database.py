@@ -12,6 +12,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bastion.store import Database
+from bastion.store.changes import rows_changed
 from bastion.store.models import ThrottleCounter
 
 _HOLD = "h|"
@@ -96,4 +97,4 @@ class DatabaseStore:
     def sweep(self, now: datetime) -> int:
         """Delete expired rows (housekeeping; expired rows already count as zero)."""
         with self.db.transaction() as tx:
-            return tx.execute(delete(ThrottleCounter).where(ThrottleCounter.expires_at <= now)).rowcount
+            return rows_changed(tx, delete(ThrottleCounter).where(ThrottleCounter.expires_at <= now))

@@ -92,7 +92,8 @@ class SignInThrottle:
     def delay_after(self, consecutive: int) -> timedelta:
         """30 s after the 5th failure, doubling, capped at 15 min (REQUIREMENTS 2)."""
         doublings = min(consecutive - self.lock_after, 20)
-        return min(self.first_delay * (2 ** doublings), self.max_delay)
+        factor: int = 2 ** doublings  # an int: `consecutive` is past `lock_after` here
+        return min(self.first_delay * factor, self.max_delay)
 
     # Checks (before any hash) -----------------------------------------------
     def check_network(self, ip: str | None, now: datetime) -> None:

@@ -99,7 +99,8 @@ class Door:
 
 
 def _device_from(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for name, value in headers:
         if name == b"x-device-id":
             return value.decode("latin-1")
         if name == b"cookie":

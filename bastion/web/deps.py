@@ -21,7 +21,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_services(request: Request) -> Services:
-    return request.app.state.services
+    services: Services = request.app.state.services
+    return services
 
 
 # As dependencies they are coroutines: FastAPI runs a plain function dependency on a worker thread

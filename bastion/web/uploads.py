@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 from python_multipart.exceptions import MultipartParseError
@@ -22,6 +23,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from bastion.errors import BastionError, Reason
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 MAX_FIELDS = 8
 MAX_FIELD_BYTES = 1024  # a case id, a token, a kind, a CSRF token
@@ -57,7 +61,7 @@ class _Reader:
         self.too_large = False
         self.problem: BastionError | None = None
 
-    def callbacks(self) -> dict[str, Callable[..., None]]:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self.on_part_begin, "on_header_field": self.on_header_field,
             "on_header_value": self.on_header_value, "on_header_end": self.on_header_end,

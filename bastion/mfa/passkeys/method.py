@@ -13,6 +13,7 @@ from bastion.errors import BastionError, Reason
 from bastion.mfa.method import Consume, MethodWords, ProofContext
 from bastion.mfa.passkeys import repo, webauthn
 from bastion.mfa.passkeys.assertion import UsedPasskey, advance_counter, alert_cloned, check_assertion
+from bastion.store.changes import rows_changed
 from bastion.store.models import Passkey
 
 
@@ -66,7 +67,7 @@ class PasskeyMethod:
         return PasskeyCheck(context, proof)
 
     def remove_all(self, tx: Tx, account_id: str, now: datetime) -> int:
-        return tx.execute(delete(Passkey).where(Passkey.account_id == account_id)).rowcount
+        return rows_changed(tx, delete(Passkey).where(Passkey.account_id == account_id))
 
     def support_view(self, tx: Tx, account_id: str) -> list[dict[str, Any]]:
         return [{"type": "passkey", "name": passkey.name, "added_at": rfc3339(passkey.created_at),

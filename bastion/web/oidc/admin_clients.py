@@ -19,7 +19,7 @@ from bastion.oidc.clients import (
 )
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.pages.forms import CSRF_FIELD
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
 from bastion.web.pages.staff import staff_page
 

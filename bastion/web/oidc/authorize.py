@@ -29,7 +29,7 @@ from bastion.web.deps import SESSION_COOKIE, csrf_token_for, session_from_reques
 from bastion.web.oidc.delivery import to_client
 from bastion.web.oidc.return_to import forget_return, remember_return
 from bastion.web.pages.forms import CSRF_FIELD
-from bastion.web.pages.login import SIGNED_OUT, see_other
+from bastion.web.pages.redirects import SIGNED_OUT, see_other
 from bastion.web.pages.render import form_page, refusal_page
 
 router = APIRouter(include_in_schema=False)

@@ -12,7 +12,7 @@ from bastion.oidc.consent import SCOPE_WORDS, connected_apps, remove_access
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import account_page, act, notice_for, page_session
 
 router = APIRouter(prefix="/security/apps")

@@ -182,7 +182,8 @@ def _request_case(request: Request, kind: str, email: str, password: str, csrf_t
 def resend_device_code_submit(request: Request, flow_id: FormText = "",
                               csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     """"Send a new code" from the "Confirm it's you" page (the flow id travels in a hidden field)."""
-    from bastion.web.pages.second_step import FLOW_OVER, device_code_page
+    from bastion.web.pages.next_step import device_code_page
+    from bastion.web.pages.second_step import FLOW_OVER
 
     flow_id = flow_id[:64]
     try:

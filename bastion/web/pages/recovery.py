@@ -95,7 +95,7 @@ async def upload(request: Request) -> Response:
                                            seen.get("token", "")[:256], None, error)
         except BastionError:
             return refusal_page(request, error)
-    from bastion.web.pages.login import see_other
+    from bastion.web.pages.redirects import see_other
 
     # Back to the case by its link (POST-redirect-GET), so a reload does not upload again.
     return see_other(f"/recovery/case?case={case_id}&token={access}&done=uploaded")
@@ -126,7 +126,7 @@ def cancel_submit(request: Request, token: FormText = "", csrf_token: CsrfField 
 
 @router.get("")
 def recovery_home() -> Response:
-    from bastion.web.pages.login import see_other
+    from bastion.web.pages.redirects import see_other
 
     return see_other("/recovery/mfa-reset")
 

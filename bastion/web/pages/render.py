@@ -23,7 +23,7 @@ def when(moment: datetime | str | None) -> str:
         return ""
     if isinstance(moment, str):
         try:
-            moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+            return when_words(datetime.fromisoformat(moment.replace("Z", "+00:00")))
         except ValueError:
             return moment
     return when_words(moment)

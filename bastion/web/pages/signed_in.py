@@ -16,6 +16,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError, Reason
+from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.admin import ensure_staff
 from bastion.web.deps import csrf_token_for, session_from_request
@@ -75,7 +76,7 @@ def page_session(request: Request, csrf_token: str | None = None,
 
 
 def needs_step_up(request: Request, session: SessionInfo) -> bool:
-    services = request.app.state.services
+    services: Services = request.app.state.services
     return services.clock.now() - session.authenticated_at > timedelta(minutes=services.settings.reauth_minutes)
 
 
