@@ -60,7 +60,7 @@ def peek_token(tx: Tx, now: datetime, purpose: str, token: str) -> str:
     ).first()
     if row is None:
         raise BastionError(Reason.TOKEN_INVALID)
-    account_id, expires_at = row.tuple()
+    account_id, expires_at = row
     if expires_at <= now:
         raise BastionError(Reason.TOKEN_EXPIRED)
     return account_id
