@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import OneTimeToken
 from bastion.crypto import hash_token, new_token
 from bastion.errors import BastionError, Reason
-from bastion.store.models import OneTimeToken
 
 
 def issue_token(

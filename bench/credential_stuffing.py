@@ -390,8 +390,8 @@ def attempts_since(database_url: str, baseline: int, start: datetime, end: datet
     answered after wrk stopped, while the server drained what it had accepted)."""
     from sqlalchemy import select
 
+    from bastion.signin.models import SignInAttempt
     from bastion.store import Database
-    from bastion.store.models import SignInAttempt
 
     legit_device = hash_token(owner_device)
     database = Database(database_url)

@@ -124,7 +124,7 @@ def explain(database_url: str, workdir: Path, secret_keys: str) -> list[dict[str
     from bastion.config import load_settings
     from bastion.context import Client
     from bastion.services import build_services
-    from bastion.sessions.tokens import authenticate_session
+    from bastion.sessions.validation import authenticate_session
     from bastion.signin.attempts import list_activity
     from bastion.signin.password import sign_in_with_password
 

@@ -91,9 +91,10 @@ def test_clear_allowlist_from_the_command_line_is_audited_and_emailed(cli) -> No
     from sqlalchemy import select
 
     from bastion.accounts.repo import find_account_by_email
+    from bastion.audit.models import SecurityEvent
     from bastion.config import load_settings
+    from bastion.notify.models import OutboxMessage
     from bastion.services import build_services
-    from bastion.store.models import OutboxMessage, SecurityEvent
 
     cli("user", "create", "far@example.com", input=f"{DEFAULT_PASSWORD}\n{DEFAULT_PASSWORD}\n")
     services = build_services(load_settings())

@@ -1,11 +1,10 @@
-"""Operator actions on accounts (CLI): create, describe. Never shows a secret."""
+"""Operator and staff actions on accounts: create, describe, look up. Never shows a secret."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-
+from bastion.accounts.models import Account
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, normalize_email
 from bastion.accounts.signup import open_sign_up, sign_up_origin
@@ -14,7 +13,8 @@ from bastion.clock import rfc3339
 from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import hash_password
 from bastion.services import Services
-from bastion.store.models import Account, Session, SignInAttempt
+from bastion.sessions.repo import count_live_sessions
+from bastion.signin.attempts import latest_attempt
 
 ROLES = frozenset({"support", "admin"})
 
@@ -47,14 +47,8 @@ def describe_account(services: Services, email: str) -> dict[str, Any] | None:
         account = find_account_by_email(tx, email)
         if account is None:
             return None
-        live_sessions = tx.execute(
-            select(func.count()).select_from(Session).where(
-                Session.account_id == account.id, Session.revoked_at.is_(None), Session.expires_at > now)
-        ).scalar_one()
-        last = tx.execute(
-            select(SignInAttempt).where(SignInAttempt.account_id == account.id)
-            .order_by(SignInAttempt.id.desc()).limit(1)
-        ).scalar_one_or_none()
+        live_sessions = count_live_sessions(tx, account.id, now)
+        last = latest_attempt(tx, account.id)
         return {
             "id": account.id,
             "email": account.email,

@@ -1,4 +1,4 @@
-"""Clearing the IP allowlist of someone who lost every network on it (REQUIREMENTS 29).
+"""Clearing the IP allowlist of someone who lost every network on it (requirements §29).
 
 Sign-in from elsewhere answers `account.ip_not_allowed`, and a password reset does not touch
 the allowlist, so without this there is no way back in. Two ways clear it: staff (support or
@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
 from bastion.clock import rfc3339
@@ -21,9 +22,8 @@ from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.notify.outbox import enqueue
 from bastion.recovery.cases import OPEN_STATES, close_case, open_case_id
-from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.services import Services
-from bastion.store.models import Account
+from bastion.sessions.holds import WITHDRAWAL, place_hold
 from bastion.store.types import new_id
 
 STAFF_HOLD_REASON = "allowlist_cleared"

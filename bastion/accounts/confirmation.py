@@ -18,13 +18,13 @@ from datetime import datetime
 from sqlalchemy import delete, func, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account, Device, OneTimeToken
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.mfa.registry import METHODS
-from bastion.sessions.tokens import revoke_sessions
+from bastion.sessions.revocation import revoke_sessions
 from bastion.signin.flow import void_open_flows
 from bastion.store.changes import rows_changed
-from bastion.store.models import Account, Device, OneTimeToken
 
 VERIFY_EMAIL = "verify_email"
 

@@ -1,4 +1,4 @@
-"""Password hashing (argon2id) and the password policy of REQUIREMENTS 7."""
+"""Password hashing (argon2id) and the password policy of requirements §7."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ class Passwords:
         self._hasher = PasswordHasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
         )
-        # Verified against when the identifier has no account (REQUIREMENTS 6).
+        # Verified against when the identifier has no account (requirements §6).
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(24))
 
     def hash(self, password: str) -> str:

@@ -1,4 +1,4 @@
-"""Account settings the owner changes: the anti-phishing code (REQUIREMENTS 22), the IP allowlist (29).
+"""Account settings the owner changes: the anti-phishing code (requirements §22), the IP allowlist (requirements §29).
 
 Each needs step-up, is recorded, and is notified by email with a "this wasn't me" freeze link.
 """
@@ -39,7 +39,7 @@ def has_anti_phishing_code(services: Services, account_id: str) -> bool:
         return get_account(tx, account_id).anti_phishing_code is not None
 
 
-MAX_ALLOWLIST = 20  # REQUIREMENTS 29
+MAX_ALLOWLIST = 20  # requirements §29
 
 
 def normalize_allowlist(cidrs: list[str]) -> list[str]:

@@ -1,17 +1,8 @@
 """Sign-up and email verification.
 
-Sign-up answers the same way whether or not the address is taken (REQUIREMENTS 6
-spirit, API.md): a new address gets a confirmation link, a taken one gets an
-email telling its owner, and both cost one password hash.
-
-The answer must not take longer for one than the other either (ASVS 5.0 V6.3.8): the
-web layer answers after `start_sign_up`'s checks and runs the work it returns afterwards.
-
-Until the address is confirmed anyone may sign up with it, so each sign-up keeps the password
-it chose with its own link, and the link that is confirmed decides the password (issue 18):
-an attacker who signs up first or last with someone else's address never gets the account.
-Every link says when and from where its sign-up came. Confirming one voids the others and
-clears whatever was attached to the account before (confirmation.py).
+The same answer whether or not the address is taken, in the same time (requirements §6); each
+sign-up keeps its own password with its own link, and the confirmed link decides:
+docs/design/sign-up-confirmation.md.
 """
 
 from __future__ import annotations
@@ -26,6 +17,7 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.confirmation import VERIFY_EMAIL, claim_first_confirmation, clear_before_confirmation
 from bastion.accounts.devices import describe_agent
+from bastion.accounts.models import Account, OneTimeToken
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
 from bastion.audit import record_event
@@ -43,7 +35,6 @@ from bastion.risk.geo import locate
 from bastion.risk.words import place_words
 from bastion.services import Services
 from bastion.store.changes import rows_changed
-from bastion.store.models import Account, OneTimeToken
 from bastion.store.types import new_id
 from bastion.store.upsert import insert_ignoring_duplicates
 

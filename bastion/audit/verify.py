@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.audit.chain import EVENT_MAC, GENESIS, HEAD_ID, HEAD_MAC, event_hash, head_message
+from bastion.audit.models import AuditChainHead, SecurityEvent
 from bastion.clock import rfc3339
 from bastion.services import Services
-from bastion.store.models import AuditChainHead, SecurityEvent
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""AES-256-GCM key ring (REQUIREMENTS 14): the first key encrypts, every key decrypts.
+"""AES-256-GCM key ring (requirements §14): the first key encrypts, every key decrypts.
 
 Stored form: ``v1.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>``. The key id
 is the first 8 hex digits of SHA-256(key), so a value names the key it needs.

@@ -1,4 +1,4 @@
-"""Re-encrypting every protected value under the newest key: `bastion keys rotate` (REQUIREMENTS 14).
+"""Re-encrypting every protected value under the newest key: `bastion keys rotate` (requirements §14).
 
 A protected value is a column whose ciphertext names its key (`v1.<key id>.…`, see keyring.py).
 Rotation walks each such column in batches, in primary-key order, and rewrites only the values

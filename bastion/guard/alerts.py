@@ -1,4 +1,4 @@
-"""Telling the owner about failed secrets: once per burst, with the count (REQUIREMENTS 10, 23).
+"""Telling the owner about failed secrets: once per burst, with the count (requirements §10, §23).
 
 A single wrong password is never emailed (OWASP Credential Stuffing cheat sheet); the pause it
 leads to is, once. A failed second step after the correct password is emailed (OWASP MFA cheat
@@ -14,12 +14,12 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.accounts.security_emails import send_security_email
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.errors import Reason
 from bastion.services import Services
-from bastion.store.models import Account
 from bastion.throttle.rules import FailureOutcome, counter_key
 
 BURST = timedelta(hours=1)

@@ -1,17 +1,8 @@
-"""Every second step after the password (REQUIREMENTS 10, 20): an authenticator code, a backup code,
+"""Every second step after the password (requirements §10, §20): an authenticator code, a backup code,
 a passkey, and the emailed code that confirms a new device.
 
-Each attempt is counted *before* it is checked, with the throttle store's atomic windowed
-counters (one INCR, upsert or Lua call on every backend), so parallel guesses cannot overtake the
-count, in this order: the network's hold; the account's pause; the account's budget; the flow's.
-
-- Over the flow's budget (second factors: 5 per sign-in): the flow is void; start again.
-- Over the account's budget (second factors: 10 per 15 min, in sign-in and step-up alike; device
-  codes: 10 an hour across sign-ins and resends): the account's step is paused like rule 2 (and a
-  second factor's flow is void) — 30 s, doubling with each further tripped attempt, up to 15 min — and the
-  owner is emailed as the pause starts. While paused, attempts are refused before any check.
-A failed check counts against the network's budgets too, and the owner hears of failures once per
-burst (`alerts`). A success ends the doubling (the streak), as a success does in rule 2.
+Each attempt is counted before it is checked, in order: the network's hold, the account's pause,
+the account's budget, the flow's (docs/design/guard.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What a refusal was, found by its reference (REQUIREMENTS 34).
+"""What a refusal was, found by its reference (requirements §34).
 
 Every refusal carries a reference: sign-in refusals are recorded with their attempt
 (`sign_in_attempts`), every other one in `refusals`. The person who was refused sees
@@ -17,17 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.repo import find_account
 from bastion.catalogue import CATALOGUE, ReasonEntry
 from bastion.clock import rfc3339
 from bastion.errors import BastionError, Reason
 from bastion.guard.steps import DEVICE_CODE, SECOND_FACTOR, paused_until
+from bastion.help.models import Refusal
+from bastion.help.records import attempt_view, request_view
 from bastion.ops.maintenance import current_window
 from bastion.services import Services
-from bastion.store.models import Account, Refusal, SignInAttempt
-from bastion.support.views import attempt_view, request_view
+from bastion.signin.attempts import find_attempt_by_reference
 
 STEP_PAUSES = {budget.paused: budget for budget in (SECOND_FACTOR, DEVICE_CODE)}
 _SHAPE = re.compile(r"^R-[0-9A-HJKMNP-TV-Z]{8}$")
@@ -97,7 +98,7 @@ def explain_reference(services: Services, reference: str, staff: bool = False) -
 
 
 def _find(tx: Tx, reference: str) -> Recorded | None:
-    attempt = tx.execute(select(SignInAttempt).where(SignInAttempt.reference == reference)).scalar_one_or_none()
+    attempt = find_attempt_by_reference(tx, reference)
     if attempt is not None:
         return Recorded(Reason(attempt.code or Reason.INTERNAL_ERROR), attempt.created_at, attempt.account_id,
                         attempt.ip, identifier=attempt.identifier, device_id=attempt.device_id,
@@ -124,7 +125,7 @@ def _in_effect_until(services: Services, recorded: Recorded, now: datetime) -> d
         return window.ends_at if window is not None else None
     if recorded.code == Reason.ACCOUNT_BANNED and recorded.account_id:
         with services.db.transaction() as tx:
-            account = tx.get(Account, recorded.account_id)
+            account = find_account(tx, recorded.account_id)
             if account is not None and account.status == "banned" and account.status_until and \
                     account.status_until > now:
                 return account.status_until
@@ -134,7 +135,7 @@ def _in_effect_until(services: Services, recorded: Recorded, now: datetime) -> d
 def _staff_details(tx: Tx, recorded: Recorded) -> dict[str, Any]:
     details = dict(recorded.details or {})
     if recorded.account_id:
-        account = tx.get(Account, recorded.account_id)
+        account = find_account(tx, recorded.account_id)
         if account is not None:
             details["account"] = {"id": account.id, "email": account.email, "status": account.status,
                                   "status_until": rfc3339(account.status_until)}

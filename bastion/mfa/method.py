@@ -1,17 +1,8 @@
-"""What a second-factor method is (REQUIREMENTS 8–13): one protocol every method package implements.
+"""What a second-factor method is (requirements §8-13): one protocol every method package implements.
 
-A method (the authenticator app, backup codes, passkeys) says whether an account has it, which
-of its ids make up a trusted device's fingerprint, how a proof is checked and what it uses up,
-how a 2FA reset removes it, what support may see of it, and which of its columns the key ring
-encrypts. Sign-in, step-up, device trust, 2FA-reset completion, support views, key rotation and
-the pages loop over the registered methods (`bastion.mfa.registry`) instead of naming them, so a
-new method is one package, one registration line and its migration.
-
-A proof is checked in two parts, so that whatever it uses once is used in the transaction that
-acts on it: `check` (outside any transaction; it may raise, and may persist what a failure must
-not undo, like a burned TOTP step) returns the `Consume` to run in the completing transaction.
-Budgets and owner alerts are not the method's business: the guard (`bastion.guard.steps`)
-counts every attempt before `check` runs.
+Everything that deals with second factors loops over the registered methods
+(`bastion.mfa.registry`); a proof is checked outside any transaction and consumed inside the one
+that acts on it. Why: docs/design/second-factor-methods.md.
 """
 
 from __future__ import annotations

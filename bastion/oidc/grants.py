@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.crypto import hash_token
-from bastion.oidc.authn import Authentication
 from bastion.oidc.models import OidcGrant, OidcToken
 from bastion.services import Services
+from bastion.sessions.models import Session
 from bastion.store.changes import rows_changed
-from bastion.store.models import Account, Session
 from bastion.store.types import new_id
 
 ACCESS_PREFIX, REFRESH_PREFIX = "bat_", "brt_"
@@ -31,6 +31,16 @@ ACCESS_PREFIX, REFRESH_PREFIX = "bat_", "brt_"
 
 class Refused(Exception):
     """The code or refresh token buys nothing (unknown, expired, used, revoked): `invalid_grant`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """How the person proved who they are (bastion.oidc.authn reads it), kept with the code it was granted by."""
+
+    acr: str
+    amr: tuple[str, ...]
+    auth_time: datetime
+    second_factor_at: datetime | None  # the last proof of a second factor in this session
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,11 @@
 """When sessions end, the apps hear of it: back-channel logout (OpenID Connect Back-Channel Logout 1.0).
 
-`sessions_ended` runs inside the transaction that ends the sessions (bastion.sessions.tokens
+`sessions_ended` runs inside the transaction that ends the sessions (bastion.sessions.revocation
 `revoke_sessions`: sign-out, freeze, password reset or change, 2FA reset, suspension, ban, the
 person or support ending a session). It ends the grants those sessions gave — and, when the
 reason is about the account's safety, every grant of the account, offline ones too — and queues a
 logout token for each app with a back-channel address that the sessions signed in to. The queue
-is delivered by the background pass (bastion.notify.delivery `run_pass`): an HTTP POST per
+is delivered by the background worker (bastion.worker, the job in oidc/jobs.py): an HTTP POST per
 token, retried with the outbox's backoff until the app answers 2xx.
 """
 
@@ -22,6 +22,7 @@ from joserfc import jwt
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.notify.delivery import backoff
 from bastion.oidc.grants import revoke_grants
 from bastion.oidc.keys import DEFAULT_ALG, keys_of
 from bastion.oidc.models import OidcClient, OidcGrant, OidcLogoutDelivery
@@ -92,8 +93,6 @@ def post_logout_token(uri: str, token: str) -> None:
 
 def deliver_logout_tokens(services: Services, batch: int = 20) -> int:
     """Send what is due now (claimed first, so several workers send each once); returns how many."""
-    from bastion.notify.delivery import backoff
-
     now = services.clock.now()
     with services.db.transaction() as tx:
         due = list(tx.execute(

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bastion.recovery.holds import active_restrictions
+from bastion.accounts.models import Account
 from bastion.services import Services
-from bastion.store.models import Account
+from bastion.sessions.holds import active_restrictions
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,8 @@ from authlib.oidc.rpinitiated import EndSessionEndpoint  # type: ignore[import-u
 from bastion.crypto import new_token
 from bastion.guard import clients as budget
 from bastion.oidc import grants as store
-from bastion.oidc.authn import Authentication
 from bastion.oidc.clients import RegisteredClient, find_client
+from bastion.oidc.grants import Authentication
 from bastion.oidc.keys import DEFAULT_ALG, keys_of
 from bastion.oidc.models import OidcGrant
 from bastion.oidc.people import Person, load_person, restrictions_claim

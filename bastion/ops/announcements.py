@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select
 
 from bastion.errors import BastionError, Reason
+from bastion.ops.models import Announcement
 from bastion.services import Services
 from bastion.store.changes import rows_changed
-from bastion.store.models import Announcement
 
 KINDS = ("security_advisory", "phishing_warning", "notice")
 

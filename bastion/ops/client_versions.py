@@ -1,4 +1,4 @@
-"""Client-version policy (REQUIREMENTS 32): per platform, a minimum and a recommended version.
+"""Client-version policy (requirements §32): per platform, a minimum and a recommended version.
 
 Apps send `X-Client-Platform` (web, ios, android) and `X-Client-Version` (semver).
 Below the minimum: 426 `client.outdated` with the update URL. Below the recommended:
@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
+from bastion.ops.models import ClientVersionPolicy
 from bastion.services import Services
-from bastion.store.models import ClientVersionPolicy
 from bastion.store.upsert import insert_ignoring_duplicates
 
 PLATFORMS = ("web", "ios", "android")

@@ -1,8 +1,8 @@
-"""Recovery cases, the account holder's side: start, upload evidence, follow, cancel (REQUIREMENTS 16-17, 28-29).
+"""Recovery cases, the account holder's side: start, upload evidence, follow, cancel (requirements §16-17, §28-29).
 
 A case (a 2FA reset, lifting a freeze, or clearing an IP allowlist whose networks are all lost)
 starts with the password. The answer is the same 202 with a case id whether the account exists,
-the password is right or a case is already open (REQUIREMENTS 17); only the account's mailbox
+the password is right or a case is already open (requirements §17); only the account's mailbox
 learns more: it gets the link that uploads evidence and shows the case, and at every step a
 link that cancels the case and freezes the account. A wrong password counts against the email
 like a failed sign-in, so this door is no way around the lockout (`bastion.guard.passwords`).
@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account, normalize_email
 from bastion.accounts.status import freeze_in
 from bastion.audit import record_event
@@ -36,9 +37,9 @@ from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token
 from bastion.recovery.evidence import DOCUMENT_KINDS, check_evidence, seal
 from bastion.recovery.kinds import KINDS, hold_hours, wait_hours
+from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.services import Services
 from bastion.store.changes import rows_changed
-from bastion.store.models import Account, CaseDocument, RecoveryCase
 from bastion.store.types import new_id
 
 OPEN_STATES = ("awaiting_documents", "in_review", "waiting")
@@ -277,3 +278,11 @@ def close_case(tx: Tx, case_id: str, now: datetime, status: str, from_states: tu
         .where(RecoveryCase.id == case_id, RecoveryCase.status.in_(from_states), RecoveryCase.closed_at.is_(None))
         .values(status=status, closed_at=now, **values)
     ) == 1
+
+
+def replace_case_link(services: Services, case_id: str) -> str:
+    """A new token for the case's link (the emailed one is kept only as a hash): the demo's sample case."""
+    token = new_token()
+    with services.db.transaction() as tx:
+        tx.execute(update(RecoveryCase).where(RecoveryCase.id == case_id).values(access_hash=hash_token(token)))
+    return token

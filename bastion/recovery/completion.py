@@ -1,5 +1,5 @@
 """Scheduled recovery work: approved cases take effect when their wait ends; stale cases expire;
-documents of closed cases are purged (REQUIREMENTS 16, 28).
+documents of closed cases are purged (requirements §16, §28).
 
 Any number of workers may run this at once. Due cases are picked with `FOR UPDATE SKIP LOCKED`
 on PostgreSQL so workers share them out, and each case takes effect in the same transaction as
@@ -16,18 +16,19 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.allowlist_reset import clear_allowlist_in
+from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.mfa.registry import METHODS
 from bastion.recovery.cases import close_case, notify_case
-from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.recovery.kinds import hold_hours
+from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.services import Services
-from bastion.sessions.tokens import revoke_sessions
+from bastion.sessions.holds import WITHDRAWAL, place_hold
+from bastion.sessions.revocation import revoke_sessions
 from bastion.signin.flow import void_open_flows
 from bastion.store.changes import rows_changed
-from bastion.store.models import Account, CaseDocument, RecoveryCase
 
 log = logging.getLogger("bastion.recovery")
 

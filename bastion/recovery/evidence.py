@@ -1,4 +1,4 @@
-"""Identity evidence for recovery cases (REQUIREMENTS 16): checked by content, encrypted at rest.
+"""Identity evidence for recovery cases (requirements §16): checked by content, encrypted at rest.
 
 A file is accepted only when its bytes are a JPEG, a PNG or a PDF — the name and the declared
 type mean nothing. Anyone holding a case link may upload, so a file's check is bounded like a
@@ -18,7 +18,7 @@ from bastion.crypto import KeyRing
 from bastion.errors import BastionError, Reason
 from bastion.recovery.evidence_formats import FORMATS, WorkBudget
 
-MAX_BYTES = 10 * 1024 * 1024  # REQUIREMENTS 16
+MAX_BYTES = 10 * 1024 * 1024  # requirements §16
 CHECK_CPU_SECONDS = 0.5  # a 10 MB scan checks in a few tens of milliseconds
 
 # What support needs to see (BitMart's list): both sides of the ID, and the person holding it

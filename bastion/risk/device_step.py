@@ -1,4 +1,4 @@
-"""Confirming a new device or place with the emailed code or link (REQUIREMENTS 20).
+"""Confirming a new device or place with the emailed code or link (requirements §20).
 
 The code goes to `POST /v1/login/{flow_id}/device`: 5 attempts per code, counted before the check
 with one conditional UPDATE (`attempts = attempts + 1 WHERE attempts < 5 AND used_at IS NULL`), so
@@ -23,12 +23,12 @@ from bastion.errors import BastionError, Reason
 from bastion.guard.steps import DEVICE_CODE, StepBudget
 from bastion.guard.tokens import guarded_token
 from bastion.risk.challenge import STATE, challenge_by_link, code_matches, open_challenge
+from bastion.risk.models import DeviceChallenge
 from bastion.risk.stage import RISK_STAGE
 from bastion.services import Services
 from bastion.signin.continuation import Consume, OpenFlow, continue_flow, open_flow
 from bastion.signin.flow import SignInResult, void_flow
 from bastion.store.changes import rows_changed
-from bastion.store.models import DeviceChallenge
 
 
 def _use(challenge_id: str, now: datetime) -> Consume:

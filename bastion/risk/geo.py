@@ -1,4 +1,4 @@
-"""Offline geolocation with geoip2fast: country and AS organisation of an address (REQUIREMENTS 18–19).
+"""Offline geolocation with geoip2fast: country and AS organisation of an address (requirements §18-19).
 
 The database (GeoLite2 data shipped in the geoip2fast wheel, IPv4 + IPv6 + ASN) takes ~170 MB and
 0.2–0.6 s to load, so it is loaded lazily, once per process, under a lock, and shared. Lookups go

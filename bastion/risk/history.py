@@ -10,10 +10,11 @@ from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import THIS_DEVICE
+from bastion.accounts.models import Account, Device
 from bastion.errors import Reason
 from bastion.risk.assess import History
 from bastion.risk.trust import fingerprint, is_trusted
-from bastion.store.models import Account, Device, SignInAttempt
+from bastion.signin.models import SignInAttempt
 
 # Built once (the sign-in path): building a statement costs more than running it from the compiled cache.
 _LOCATED_SUCCESS = (SignInAttempt.account_id == bindparam("account_id"), SignInAttempt.outcome == "success",
@@ -34,7 +35,7 @@ _PAST = select(
     _latest_located(SignInAttempt.country).label("previous_country"),
     _latest_located(SignInAttempt.created_at).label("previous_at"),
     select(func.count()).select_from(SignInAttempt).where(
-        # Wrong passwords only: second-step failures have their own limits (REQUIREMENTS 10).
+        # Wrong passwords only: second-step failures have their own limits (requirements §10).
         SignInAttempt.account_id == bindparam("account_id"), SignInAttempt.outcome == "failure",
         SignInAttempt.code == Reason.CREDENTIALS_INVALID, SignInAttempt.created_at >= bindparam("failures_since"),
     ).scalar_subquery().label("recent_failures"),

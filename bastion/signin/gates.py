@@ -6,12 +6,13 @@ import ipaddress
 
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.errors import BastionError, Reason
 from bastion.ops.maintenance import maintenance_refusal
 from bastion.services import Services
 from bastion.signin.flow import Requirement
+from bastion.signin.models import SignInFlow
 from bastion.signin.visit import Visit
-from bastion.store.models import Account, SignInFlow
 
 
 def ip_allowed(allowlist: list[str], ip: str | None) -> bool:
@@ -25,7 +26,7 @@ def ip_allowed(allowlist: list[str], ip: str | None) -> bool:
 
 
 class ServiceGate:
-    """During a maintenance window only staff finish signing in (REQUIREMENTS 31). Runs again at
+    """During a maintenance window only staff finish signing in (requirements §31). Runs again at
     every later step, so a window that starts mid-sign-in stops it too."""
 
     name = "service_gate"

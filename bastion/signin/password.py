@@ -1,6 +1,6 @@
 """Password sign-in: the first factor through the guard, then the flow's stages.
 
-Order (cheapest first, REQUIREMENTS 1–6): an app below the minimum version is refused; then the
+Order (cheapest first, requirements §1-6): an app below the minimum version is refused; then the
 guard (`bastion.guard.passwords`): the network's holds, the identifier's (or, on a device that
 signed in before, that device's own) hold, one argon2 verification in the hash gate — never a
 hash for a held request. Wrong password, unknown email and an account without a password give

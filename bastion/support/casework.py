@@ -16,14 +16,16 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.recovery.evidence import DOCUMENT_KINDS
+from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.services import Services
 from bastion.store.changes import rows_changed
-from bastion.store.models import Account, CaseApproval, CaseDocument, CaseNote, RecoveryCase
+from bastion.support.models import CaseApproval, CaseNote
 from bastion.support.rules import CaseFacts, NotNow, ensure_allowed, why_not
 from bastion.support.words import CASE_STATES, DOCUMENTS, WHY_NOT, fill, when_words
 

@@ -1,18 +1,7 @@
-"""Support decisions on recovery cases (REQUIREMENTS 16, 28, 33): approve, reject or stop, with a reason.
+"""Support decisions on recovery cases (requirements §16, §28, §33): approve, reject or stop, with a reason.
 
-Approval needs the documents in and, when `case_approvals_required` is 2 or more, that many
-different agents (four eyes); nobody decides a case about their own account. The rules of what
-is possible when are in bastion.support.rules; here each decision is made race-safe:
-
-- the case is taken by one conditional UPDATE (in review, not closed, unclaimed or claimed by
-  this agent), which also locks its row, so decisions on one case happen one after another and
-  each sees the approvals committed before it;
-- an approval releases the claim, so the next approval is another agent's; the last one needed
-  moves the case to `waiting` and starts its waiting period (bastion.recovery.kinds);
-- rejecting (before approval) and stopping (after it, before it takes effect: the owner says it
-  was not them) close the case once, whoever comes first.
-
-Every decision is audited with the agent's id and emailed to the account, with a cancel link.
+Each decision takes the case by one conditional UPDATE that locks its row; what is possible when
+is in bastion.support.rules. How it stays race-safe: docs/design/case-decisions.md.
 """
 
 from __future__ import annotations
@@ -29,10 +18,11 @@ from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import lift_pause
 from bastion.recovery.cases import notify_case, open_case_id
 from bastion.recovery.kinds import due_at as case_due_at
+from bastion.recovery.models import RecoveryCase
 from bastion.services import Services
 from bastion.store.changes import rows_changed
-from bastion.store.models import CaseApproval, RecoveryCase
 from bastion.support.casework import check, load_case
+from bastion.support.models import CaseApproval
 from bastion.support.rejection_reasons import prepared_text
 
 RACED = "Another decision on this case came first; reload it."

@@ -17,12 +17,14 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
+from bastion.accounts.models import Account
 from bastion.clock import rfc3339
 from bastion.errors import BastionError, Reason
 from bastion.recovery.cases import OPEN_STATES
 from bastion.recovery.kinds import KINDS
+from bastion.recovery.models import RecoveryCase
 from bastion.services import Services
-from bastion.store.models import Account, CaseApproval, RecoveryCase
+from bastion.support.models import CaseApproval
 
 STATES = ("awaiting_documents", "in_review", "waiting", "completed", "rejected", "cancelled", "expired")
 ASSIGNED = ("me", "unassigned")

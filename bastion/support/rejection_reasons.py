@@ -14,7 +14,7 @@ from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.recovery.kinds import KINDS
 from bastion.services import Services
-from bastion.store.models import RejectionReason
+from bastion.support.models import RejectionReason
 
 
 def _view(reason: RejectionReason) -> dict[str, Any]:

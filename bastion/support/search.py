@@ -18,11 +18,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account, Device
 from bastion.clock import rfc3339
 from bastion.errors import BastionError, Reason
 from bastion.help.references import normalize_reference
+from bastion.recovery.models import RecoveryCase
 from bastion.services import Services
-from bastion.store.models import Account, Device, RecoveryCase, SignInAttempt
+from bastion.signin.models import SignInAttempt
 from bastion.support.views import find_reference, search_accounts
 
 RESULTS = 50

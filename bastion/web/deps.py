@@ -12,7 +12,8 @@ from bastion.crypto import KeyRing
 from bastion.errors import BastionError, Reason
 from bastion.services import Services
 from bastion.sessions.service_keys import authenticate_service_key
-from bastion.sessions.tokens import SessionInfo, authenticate_session, authenticate_session_async
+from bastion.sessions.tokens import SessionInfo
+from bastion.sessions.validation import authenticate_session, authenticate_session_async
 from bastion.web.client import client_from
 
 SESSION_COOKIE = "bastion_session"

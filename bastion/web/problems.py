@@ -6,15 +6,15 @@ import logging
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from bastion.errors import BastionError, Reason, new_reference
+from bastion.help import refusals
 from bastion.logs import scrub_path
-from bastion.store.models import Refusal
+from bastion.store.errors import DATABASE_ERRORS, is_unreachable
 from bastion.web.client import client_ip
+from bastion.web.rendering import render_problem_page
 
 log = logging.getLogger("bastion.web")
 
@@ -26,13 +26,12 @@ def record_refusal(request: Request, error: BastionError, reference: str) -> Non
     """Best effort: a refusal must still be answered when the database is down."""
     services = request.app.state.services
     try:
-        with services.db.transaction() as tx:
-            tx.add(Refusal(
-                reference=reference, code=error.code, status=error.reason.status,
-                created_at=services.clock.now(), account_id=getattr(request.state, "account_id", None),
-                method=request.method[:8], path=request.url.path[:200],
-                ip=client_ip(request, services.settings.trusted_proxy_networks),
-            ))
+        refusals.record_refusal(
+            services, reference=reference, code=error.code, status=error.reason.status,
+            account_id=getattr(request.state, "account_id", None),
+            method=request.method[:8], path=request.url.path[:200],
+            ip=client_ip(request, services.settings.trusted_proxy_networks),
+        )
     except Exception:
         log.exception("could not record refusal", extra={"reference": reference})
 
@@ -51,8 +50,6 @@ def reference_for(request: Request, error: BastionError) -> str:
 def problem_response(request: Request, error: BastionError) -> Response:
     reference = reference_for(request, error)
     if wants_html(request):
-        from bastion.web.pages.render import render_problem_page
-
         return render_problem_page(request, error, reference)
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
     return JSONResponse(error.problem(reference), status_code=error.reason.status,
@@ -87,14 +84,12 @@ async def on_http_error(request: Request, error: Exception) -> Response:
     return problem_response(request, BastionError(code))
 
 
-DATABASE_DOWN = (DBAPIError, PoolTimeout)
+DATABASE_DOWN = DATABASE_ERRORS
 
 
 async def on_database_error(request: Request, error: Exception) -> Response:
     """The database is unreachable: a fast, honest 503 — the pool reconnects by itself."""
-    unreachable = isinstance(error, (OperationalError, InterfaceError, PoolTimeout)) or (
-        isinstance(error, DBAPIError) and error.connection_invalidated)
-    if not unreachable:
+    if not is_unreachable(error):
         return await on_unexpected_error(request, error)
     log.warning("database unavailable", extra={"path": request.url.path, "error": type(error).__name__})
     return problem_response(request, BastionError(Reason.SERVICE_UNAVAILABLE, retry_after=5))
@@ -107,7 +102,5 @@ async def on_unexpected_error(request: Request, error: Exception) -> Response:
     # Recorded too, so the reference the person quotes finds the moment (the trace is in the log).
     record_refusal(request, problem, reference)
     if wants_html(request):
-        from bastion.web.pages.render import render_problem_page
-
         return render_problem_page(request, problem, reference)
     return JSONResponse(problem.problem(reference), status_code=500, media_type=PROBLEM_JSON)

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bastion.accounts.models import OneTimeToken
 from bastion.errors import BastionError, Reason
 from bastion.onetime import consume_token, issue_token
-from bastion.store.models import OneTimeToken
 
 
 def test_concurrent_consumers_of_one_token_exactly_one_wins(services, account_factory) -> None:

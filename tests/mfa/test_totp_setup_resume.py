@@ -6,7 +6,7 @@ import pytest
 
 from bastion.errors import BastionError, Reason
 from bastion.mfa.totp.enrolment import resume_totp_setup
-from bastion.sessions.tokens import authenticate_session
+from bastion.sessions.validation import authenticate_session
 from tests.mfa.conftest import code_at
 
 

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bastion.audit.models import SecurityEvent
 from bastion.clock import MovableClock
 from bastion.oidc.keys import rotate_signing_keys
 from bastion.oidc.server import provider_for
 from bastion.services import Services
-from bastion.store.models import SecurityEvent
 from tests.oidc.conftest import BASE, Browser, RelyingParty, callback_of, through
 
 

@@ -1,4 +1,4 @@
-"""Device verification through the real SMTP sink (REQUIREMENTS 20), the new sign-in email (21),
+"""Device verification through the real SMTP sink (requirements §20), the new sign-in email (requirements §21),
 trust (20), the device list and the activity in words (18)."""
 
 from __future__ import annotations

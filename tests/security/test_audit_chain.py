@@ -11,10 +11,10 @@ from sqlalchemy.exc import DBAPIError
 
 from bastion.audit import record_event
 from bastion.audit.chain import remac_under_current_key, seal_pending
+from bastion.audit.models import AuditChainHead, SecurityEvent
 from bastion.audit.verify import verify_chain
 from bastion.context import Client
 from bastion.crypto import generate_key
-from bastion.store.models import AuditChainHead, SecurityEvent
 from tests.conftest import TEST_KEY
 from tests.security.conftest import edit_by_hand
 

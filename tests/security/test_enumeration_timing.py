@@ -1,5 +1,5 @@
 """Existing and unknown accounts are indistinguishable at sign-in, sign-up, password reset and
-2FA reset (REQUIREMENTS 6, 15, 17; ASVS 5.0 V6.3.8): same status, same body but the reference, and — over
+2FA reset (requirements §6, §15, §17; ASVS 5.0 V6.3.8): same status, same body but the reference, and — over
 SAMPLES interleaved requests of each kind, in random order — no difference in time that a
 Mann-Whitney U test (or Welch's t-test) finds at the 0.001 level.
 

@@ -27,18 +27,18 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from bastion.accounts.admin import create_account
+from bastion.accounts.models import Account
 from bastion.clock import MovableClock
 from bastion.context import Client
 from bastion.ops import client_versions
 from bastion.ops.maintenance import start_maintenance, stop_maintenance
 from bastion.services import Services, build_services
 from bastion.sessions.tokens import issue_session
-from bastion.store.models import Account
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, fresh_database
 
 FUZZ_EXAMPLES = int(os.environ.get("BASTION_FUZZ_EXAMPLES", "12"))
-# Deliberate 5xx answers: both are problem+json with Retry-After (REQUIREMENTS 31).
+# Deliberate 5xx answers: both are problem+json with Retry-After (requirements §31).
 EXPECTED_5XX = {"service.maintenance", "service.unavailable"}
 CASES = itertools.count()
 

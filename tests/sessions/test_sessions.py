@@ -1,12 +1,12 @@
-"""Sessions (REQUIREMENTS 25–27): expiry by the clock, revocation, cookies and CSRF, introspection."""
+"""Sessions (requirements §25-27): expiry by the clock, revocation, cookies and CSRF, introspection."""
 
 from __future__ import annotations
 
 import pytest
 
 from bastion.crypto import hash_token
+from bastion.sessions.models import Session
 from bastion.sessions.service_keys import create_service_key, revoke_service_key
-from bastion.store.models import Session
 from tests.conftest import DEFAULT_PASSWORD
 
 

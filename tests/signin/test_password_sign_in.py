@@ -1,4 +1,4 @@
-"""Password sign-in: answers, enumeration safety (REQUIREMENTS 6), history, rehash."""
+"""Password sign-in: answers, enumeration safety (requirements §6), history, rehash."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import json
 from sqlalchemy import select
 
 from bastion.audit.chain import seal_pending
-from bastion.store.models import SecurityEvent
+from bastion.audit.models import SecurityEvent
 from tests.conftest import DEFAULT_PASSWORD, make_staff
 from tests.recovery.conftest import case_link, png, upload
 from tests.support.conftest import act, open_ready_case

@@ -9,7 +9,7 @@ import json
 from sqlalchemy import select
 
 from bastion.audit.chain import seal_pending
-from bastion.store.models import SecurityEvent
+from bastion.audit.models import SecurityEvent
 from bastion.support.words import EVENTS
 from tests.conftest import DEFAULT_PASSWORD
 from tests.security.conftest import edit_by_hand

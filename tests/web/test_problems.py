@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from bastion.catalogue import CATALOGUE
 from bastion.errors import BastionError, Reason, new_reference
-from bastion.store.models import Refusal
+from bastion.help.models import Refusal
 from bastion.web.app import create_app
 
 

@@ -1,4 +1,4 @@
-"""Backup codes: regenerating a set, which needs a recent sign-in or step-up (REQUIREMENTS 11, 13)."""
+"""Backup codes: regenerating a set, which needs a recent sign-in or step-up (requirements §11, §13)."""
 
 from __future__ import annotations
 

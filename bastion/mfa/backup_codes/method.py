@@ -1,4 +1,4 @@
-"""Backup codes as a second-factor method (REQUIREMENTS 11): they stand in for a real factor and
+"""Backup codes as a second-factor method (requirements §11): they stand in for a real factor and
 never turn two-step sign-in on by themselves."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from bastion.clock import rfc3339
 from bastion.crypto.rotation import Protected
 from bastion.errors import BastionError, Reason
 from bastion.mfa.backup_codes import codes
+from bastion.mfa.backup_codes.models import BackupCodeSet
 from bastion.mfa.method import Consume, MethodWords, ProofContext
 from bastion.services import Services
-from bastion.store.models import BackupCodeSet
 from bastion.store.types import new_id
 
 

@@ -1,4 +1,4 @@
-"""Continuing a sign-in with its second factor: any registered method (REQUIREMENTS 8–12).
+"""Continuing a sign-in with its second factor: any registered method (requirements §8-12).
 
 The method must be one the flow offered; the guard counts the attempt before the method checks
 its proof, and what the proof uses once is consumed in the transaction that completes the flow

@@ -1,5 +1,5 @@
 """Step-up with a second factor: `POST /v1/reauth` with a code of any method that may confirm it's
-you (REQUIREMENTS 13).
+you (requirements §13).
 
 The same rules as at sign-in: the guard's budgets apply before the check (a stolen session
 cannot guess codes faster than a sign-in could, and the account's pause is shared), a code's

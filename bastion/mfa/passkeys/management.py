@@ -1,4 +1,4 @@
-"""Adding, listing, renaming and removing passkeys (REQUIREMENTS 12, 13).
+"""Adding, listing, renaming and removing passkeys (requirements §12, §13).
 
 Adding, renaming and removing need a recent sign-in or step-up, and are audited and emailed. The
 registration challenge is stored (as its hash) for the signed-in account and used once. The first
@@ -8,7 +8,7 @@ second factor of an account comes with a set of backup codes; removing the last 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bastion.accounts.repo import get_account
@@ -19,16 +19,33 @@ from bastion.mfa.flows.factor_removal import after_factor_removed
 from bastion.mfa.flows.notices import record_factor_change
 from bastion.mfa.passkeys import repo as passkey_repo
 from bastion.mfa.passkeys import webauthn as passkeys
+from bastion.mfa.passkeys.models import Passkey
 from bastion.mfa.registry import METHODS
 from bastion.services import Services
 from bastion.sessions.stepup import require_recent_auth
 from bastion.sessions.tokens import SessionInfo
-from bastion.store.models import Passkey
+
+
+@dataclass(frozen=True, slots=True)
+class PasskeyDetails:
+    """What the owner sees of a passkey: never its key."""
+
+    id: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    backed_up: bool
+    transports: list[str]
+
+    @classmethod
+    def of(cls, passkey: Passkey) -> PasskeyDetails:
+        return cls(passkey.id, passkey.name, passkey.created_at, passkey.last_used_at, passkey.backed_up,
+                   list(passkey.transports))
 
 
 @dataclass(frozen=True, slots=True)
 class Registered:
-    passkey: Passkey
+    passkey: PasskeyDetails
     backup_codes: list[str] | None  # the first factor's codes, shown once
 
 
@@ -68,15 +85,16 @@ def register_passkey(services: Services, session: SessionInfo, credential: dict[
         if first_factor or backup_codes.active_set(tx, session.account_id) is None:
             codes = backup_codes.issue_set(tx, services.keys, session.account_id, now)
         record_factor_change(services, tx, session.account_id, "passkey_added", client, name=name)
-    return Registered(passkey, codes)
+    return Registered(PasskeyDetails.of(passkey), codes)
 
 
-def list_passkeys(services: Services, account_id: str) -> list[Passkey]:
+def list_passkeys(services: Services, account_id: str) -> list[PasskeyDetails]:
     with services.db.transaction() as tx:
-        return passkey_repo.list_passkeys(tx, account_id)
+        return [PasskeyDetails.of(passkey) for passkey in passkey_repo.list_passkeys(tx, account_id)]
 
 
-def rename_passkey(services: Services, session: SessionInfo, passkey_id: str, name: str, client: Client) -> Passkey:
+def rename_passkey(services: Services, session: SessionInfo, passkey_id: str, name: str,
+                   client: Client) -> PasskeyDetails:
     require_recent_auth(services, session)
     with services.db.transaction() as tx:
         if not passkey_repo.rename_passkey(tx, session.account_id, passkey_id, name):
@@ -85,7 +103,7 @@ def rename_passkey(services: Services, session: SessionInfo, passkey_id: str, na
         passkey = passkey_repo.get_passkey(tx, session.account_id, passkey_id)
         if passkey is None:  # renamed just above, in this transaction
             raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such passkey on your account.")
-        return passkey
+        return PasskeyDetails.of(passkey)
 
 
 def remove_passkey(services: Services, session: SessionInfo, passkey_id: str, client: Client) -> None:

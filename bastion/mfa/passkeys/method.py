@@ -1,4 +1,4 @@
-"""Passkeys as a second-factor method (WebAuthn level 2; REQUIREMENTS 12)."""
+"""Passkeys as a second-factor method (WebAuthn level 2; requirements §12)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from bastion.errors import BastionError, Reason
 from bastion.mfa.method import Consume, MethodWords, ProofContext
 from bastion.mfa.passkeys import repo, webauthn
 from bastion.mfa.passkeys.assertion import UsedPasskey, advance_counter, alert_cloned, check_assertion
+from bastion.mfa.passkeys.models import Passkey
 from bastion.store.changes import rows_changed
-from bastion.store.models import Passkey
 
 
 class PasskeyCheck:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.mfa.passkeys.models import Passkey, PasskeyChallenge
 from bastion.mfa.passkeys.webauthn import NewPasskey
 from bastion.store.changes import rows_changed
-from bastion.store.models import Passkey, PasskeyChallenge
 
 
 def store_challenge(tx: Tx, challenge_hash: str, purpose: str, now: datetime, valid_for: timedelta,
@@ -41,6 +41,20 @@ def consume_challenge(tx: Tx, challenge_hash: str, purpose: str, now: datetime) 
 def list_passkeys(tx: Tx, account_id: str) -> list[Passkey]:
     return list(tx.execute(select(Passkey).where(Passkey.account_id == account_id)
                            .order_by(Passkey.created_at, Passkey.id)).scalars())
+
+
+def count_passkeys(tx: Tx, account_id: str) -> int:
+    return tx.execute(select(func.count()).select_from(Passkey).where(Passkey.account_id == account_id)).scalar_one()
+
+
+def backed_up_used_near(tx: Tx, account_id: str, at: datetime, window: timedelta) -> bool | None:
+    """Whether the passkey used last within `window` of `at` is synced between devices; None: none was."""
+    used = tx.execute(
+        select(Passkey.backed_up).where(Passkey.account_id == account_id, Passkey.last_used_at >= at - window,
+                                        Passkey.last_used_at <= at + window)
+        .order_by(Passkey.last_used_at.desc())
+    ).first()
+    return None if used is None else bool(used[0])
 
 
 def find_by_credential_id(tx: Tx, credential_id: str) -> Passkey | None:
@@ -81,3 +95,8 @@ def rename_passkey(tx: Tx, account_id: str, passkey_id: str, name: str) -> bool:
 def remove_passkey(tx: Tx, account_id: str, passkey_id: str) -> bool:
     return rows_changed(tx, delete(Passkey).where(Passkey.id == passkey_id, Passkey.account_id == account_id)
                       ) == 1
+
+
+def delete_expired_challenges(tx: Tx, before: datetime) -> int:
+    """Housekeeping: challenges that expired before `before`."""
+    return rows_changed(tx, delete(PasskeyChallenge).where(PasskeyChallenge.expires_at < before))

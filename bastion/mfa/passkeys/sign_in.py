@@ -1,5 +1,5 @@
 """Signing in with a passkey: its options as the second factor of a flow, and passwordless sign-in
-(REQUIREMENTS 12).
+(requirements §12).
 
 Passwordless sign-in needs user verification and a user handle that names the passkey's owner
 (WebAuthn §7.2 step 6); it counts as two factors (aal 2), so the flow's second-step stage is
@@ -24,9 +24,9 @@ from bastion.services import Services
 from bastion.signin.attempts import record_attempt
 from bastion.signin.continuation import finish_flow
 from bastion.signin.flow import SignInResult, load_open_flow, mark_done
+from bastion.signin.models import SignInFlow
 from bastion.signin.stages import STAGES
 from bastion.signin.visit import arrive
-from bastion.store.models import SignInFlow
 
 PASSWORDLESS_STATE = "passkey"
 

@@ -2,7 +2,7 @@
 
 - Registration asks for a discoverable credential (a passkey can sign in without an email) and
   prefers user verification; none is required to add one, because passwordless sign-in requires
-  it each time it is used (REQUIREMENTS 12).
+  it each time it is used (requirements §12).
 - Assertions are verified (challenge, origin, RP ID hash, user presence, signature) before
   anything about the credential is told: user verification and the sign counter are judged after
   the signature, so an answer about them proves the caller holds the private key.

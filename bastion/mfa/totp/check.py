@@ -1,22 +1,8 @@
-"""Checking a TOTP code, with the clock-skew diagnosis (REQUIREMENTS 8, 9).
+"""Checking a TOTP code, with the clock-skew diagnosis (requirements §8, §9).
 
-A code is looked for in the steps T−10..T+10. A match in T−1..T+1 is *valid* and the caller
-consumes its step (`totp_repo.accept_step`) in the transaction that acts on it. A match further
-out is refused with `mfa.clock_skew` and the estimated drift ("your phone's clock is about 2
-minutes behind"), and a matched future step is burned first.
-
-Why the diagnosis gives an attacker nothing useful:
-- It is only reachable after the password (a sign-in flow exists only once the first factor
-  passed) or inside a signed-in session (step-up, setup): it never helps guess a password, and
-  whoever reaches it already holds the first factor.
-- A guess that matches any of the 21 steps but is outside T−1..T+1 is still refused and counts
-  as a failed attempt. The chance that one guess signs in stays 3 in a million (T−1..T+1); what
-  the attacker learns is only that the guess was the code of a step that will never be
-  accepted — a past step (the window never goes back), or a future step that is burned now.
-- Burned future steps: the code for T+k learnt this way can never be accepted later, when T+k
-  comes into the window — so knowing it is worth nothing.
-- Same attempt budget: 5 per flow and 10 per account per 15 min hold for these attempts too, so
-  at most 10 guesses per 15 min reach this check whatever it answers.
+A match in T-1..T+1 is valid; a match in T-10..T+10 outside it is refused with `mfa.clock_skew`
+and the drift, a future step burned first. Why the diagnosis gives an attacker nothing:
+docs/design/clock-skew-diagnosis.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Setting up, confirming and removing the authenticator app (REQUIREMENTS 8, 11, 13, 14).
+"""Setting up, confirming and removing the authenticator app (requirements §8, §11, §13, §14).
 
 Every step needs a recent sign-in or step-up. Setup makes a 160-bit secret, stores it encrypted
 (bound to its row) and shows it once, with its otpauth:// URI and a QR code (SVG). Confirming

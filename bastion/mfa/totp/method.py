@@ -1,4 +1,4 @@
-"""The authenticator app as a second-factor method (RFC 6238; REQUIREMENTS 8, 9, 14)."""
+"""The authenticator app as a second-factor method (RFC 6238; requirements §8, §9, §14)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from bastion.errors import BastionError, Reason
 from bastion.mfa.method import Consume, MethodWords, ProofContext
 from bastion.mfa.totp import repo
 from bastion.mfa.totp.check import ValidCode, check_code
-from bastion.store.models import TotpCredential
+from bastion.mfa.totp.models import TotpCredential
 
 log = logging.getLogger("bastion.mfa")
 

@@ -2,7 +2,7 @@
 
 A step is accepted by one conditional UPDATE that raises the credential's high-water mark
 (`… SET last_step = :step WHERE id = :id AND (last_step IS NULL OR last_step < :step)`); its
-row count decides, so under any concurrency exactly one request wins (REQUIREMENTS 8, RFC 6238
+row count decides, so under any concurrency exactly one request wins (requirements §8, RFC 6238
 §5.2). Burned future steps (clock-skew diagnosis) are rows of their own: burning takes the
 credential's row lock first, and acceptance checks for a burn after taking it, so a step burned
 before it was accepted is never accepted.
@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.crypto import KeyRing
 from bastion.errors import BastionError, Reason
+from bastion.mfa.totp.models import TotpBurnedStep, TotpCredential
 from bastion.store.changes import rows_changed
-from bastion.store.models import TotpBurnedStep, TotpCredential
 from bastion.store.types import new_id
 
 

@@ -9,26 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import StringConstraints
 
+from bastion.accounts.staff import ensure_staff, existing_account_id
 from bastion.accounts.status import reinstate_account, restrict_account
-from bastion.errors import BastionError
-from bastion.errors import Reason as ReasonCode  # `Reason` here is the staff's written reason
-from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
-from bastion.store.models import Account
 from bastion.web.api.schemas import Body, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep, current_session
 from bastion.web.openapi import problems
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
-
-
-def ensure_staff(session: SessionInfo, roles: tuple[str, ...]) -> SessionInfo:
-    """Staff work needs the role and a session signed in with a second factor (REQUIREMENTS 33)."""
-    if not session.roles & set(roles):
-        raise BastionError(ReasonCode.PERMISSION_DENIED)
-    if session.aal < 2:
-        raise BastionError(ReasonCode.PERMISSION_MFA_REQUIRED)
-    return session
 
 
 def require_role(*roles: str) -> Callable[[SessionInfo], SessionInfo]:
@@ -52,13 +40,6 @@ class ReasonIn(Body):
     reason: Reason
 
 
-def existing_account_id(services: Services, account_id: str) -> str:
-    with services.db.transaction() as tx:
-        if len(account_id) > 64 or tx.get(Account, account_id) is None:
-            raise BastionError(ReasonCode.RESOURCE_NOT_FOUND, detail="No account with this id.")
-    return account_id
-
-
 @admin_router.post("/accounts/{account_id}/suspend", response_model=StatusOut)
 def suspend(account_id: str, body: RestrictIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
     restrict_account(services, existing_account_id(services, account_id), "suspended", body.reason, body.until,
@@ -69,9 +50,6 @@ def suspend(account_id: str, body: RestrictIn, staff: Admin, services: ServicesD
 @admin_router.post("/accounts/{account_id}/ban", response_model=StatusOut)
 def ban(account_id: str, body: RestrictIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
     """A temporary ban: `until` is required."""
-    if body.until is None:
-        raise BastionError(ReasonCode.REQUEST_INVALID,
-                           detail="A ban needs an end time (`until`); use suspend otherwise.")
     restrict_account(services, existing_account_id(services, account_id), "banned", body.reason, body.until,
                      staff.account_id, client)
     return StatusOut(status="banned")

@@ -69,7 +69,7 @@ def _out(status: CaseStatus) -> CaseStatusOut:
 
 @router.post("/v1/mfa-reset", status_code=202, response_model=CaseAcceptedOut, responses=problems(422, 429))
 def start_mfa_reset(body: CaseRequestIn, services: ServicesDep, client: ClientDep) -> CaseAcceptedOut:
-    """Lost authenticator and no backup codes: start a 2FA reset (REQUIREMENTS 16-17).
+    """Lost authenticator and no backup codes: start a 2FA reset (requirements §16-17).
 
     The same answer for an unknown email, a wrong password or an already open case."""
     return CaseAcceptedOut(case_id=request_case(services, "mfa_reset", body.email, body.password, client))
@@ -78,14 +78,14 @@ def start_mfa_reset(body: CaseRequestIn, services: ServicesDep, client: ClientDe
 @router.post("/v1/unfreeze-request", status_code=202, response_model=CaseAcceptedOut,
              responses=problems(422, 429))
 def start_unfreeze(body: CaseRequestIn, services: ServicesDep, client: ClientDep) -> CaseAcceptedOut:
-    """Ask for a frozen account to be unfrozen after an identity check (REQUIREMENTS 28)."""
+    """Ask for a frozen account to be unfrozen after an identity check (requirements §28)."""
     return CaseAcceptedOut(case_id=request_case(services, "unfreeze", body.email, body.password, client))
 
 
 @router.post("/v1/allowlist-reset-request", status_code=202, response_model=CaseAcceptedOut,
              responses=problems(422, 429))
 def start_allowlist_reset(body: CaseRequestIn, services: ServicesDep, client: ClientDep) -> CaseAcceptedOut:
-    """Lost every network on the IP allowlist: ask for it to be cleared after an identity check (REQUIREMENTS 29).
+    """Lost every network on the IP allowlist: ask for it to be cleared after an identity check (requirements §29).
 
     Works from any network (sign-in from here is what the allowlist refuses); the same answer for an
     unknown email, a wrong password, an account without an allowlist or an already open case."""

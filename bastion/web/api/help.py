@@ -14,9 +14,10 @@ from bastion.errors import PROBLEM_TYPE_BASE, action_body
 from bastion.help import diagnoses
 from bastion.help.references import Explanation, explain_reference
 from bastion.help.resend import resend_device_code, resend_password_reset, resend_verification
-from bastion.web.api.schemas import ActionOut, Body, Email, FlowOut, StatusOut
+from bastion.web.api.schemas import Body, Email, FlowOut, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep
 from bastion.web.openapi import problems
+from bastion.web.problem_body import ActionOut
 
 router = APIRouter(prefix="/v1", tags=["help"])
 ReferenceText = Annotated[str, Path(max_length=32, description="As shown with the refusal, e.g. R-7F3K9Q2M")]

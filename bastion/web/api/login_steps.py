@@ -24,7 +24,7 @@ from bastion.web.openapi import problems
 router = APIRouter(prefix="/v1/login", tags=["sign-in"])
 FlowId = Annotated[str, Path(max_length=64)]
 MethodPath = Annotated[str, Path(max_length=32, description="`totp`, `backup-code` or `passkey`")]
-# 426 below the minimum app version, 503 during maintenance (REQUIREMENTS 31–32).
+# 426 below the minimum app version, 503 during maintenance (requirements §31-32).
 STEP_PROBLEMS = problems(400, 401, 403, 404, 410, 422, 426, 429, 503)
 
 

@@ -14,7 +14,7 @@ from bastion.accounts.settings import set_anti_phishing_code
 from bastion.errors import BastionError, Reason
 from bastion.risk.geo import locate
 from bastion.risk.words import place_words
-from bastion.sessions.tokens import list_sessions, revoke_sessions
+from bastion.sessions.revocation import list_sessions, revoke_sessions
 from bastion.signin.attempts import list_activity
 from bastion.web.api.schemas import (
     ActivityOut,

@@ -1,16 +1,18 @@
 """The signed-in account's second factors: TOTP, backup codes, passkeys; and step-up (`POST /v1/reauth`).
 
-Every change needs a recent sign-in or step-up (`reauth.required` otherwise, REQUIREMENTS 13).
+Every change needs a recent sign-in or step-up (`reauth.required` otherwise, requirements §13).
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from bastion.accounts.reauthentication import reauthenticate_with_password
 from bastion.mfa.backup_codes.flows import regenerate_backup_codes
 from bastion.mfa.factors import summary
 from bastion.mfa.flows.step_up import reauthenticate_with_factor
 from bastion.mfa.passkeys.management import (
+    PasskeyDetails,
     list_passkeys,
     register_passkey,
     registration_options,
@@ -18,8 +20,6 @@ from bastion.mfa.passkeys.management import (
     rename_passkey,
 )
 from bastion.mfa.totp.enrolment import begin_totp_setup, confirm_totp, remove_totp
-from bastion.sessions.stepup import reauthenticate_with_password
-from bastion.store.models import Passkey
 from bastion.web.api.mfa_schemas import (
     BackupCodesOut,
     BackupCodeStatusOut,
@@ -43,7 +43,7 @@ router = APIRouter(prefix="/v1", tags=["second factors"], responses=problems(401
 PASSKEY_ID = r"^[0-9a-f-]{36}$"
 
 
-def passkey_out(passkey: Passkey) -> PasskeyOut:
+def passkey_out(passkey: PasskeyDetails) -> PasskeyOut:
     return PasskeyOut(id=passkey.id, name=passkey.name, created_at=passkey.created_at,
                       last_used_at=passkey.last_used_at, backed_up=passkey.backed_up, transports=passkey.transports)
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from bastion.errors import BastionError, Reason
 from bastion.ops import announcements, client_versions, maintenance
+from bastion.ops.maintenance_window import Window
 from bastion.web.api.admin import Admin
 from bastion.web.api.schemas import Body
 from bastion.web.api.status import AnnouncementOut, ClientVersionOut, WindowOut
@@ -56,7 +57,7 @@ class AnnouncementIn(Body):
     expires_at: datetime | None = None
 
 
-def _window(window: maintenance.Window) -> WindowWithId:
+def _window(window: Window) -> WindowWithId:
     return WindowWithId(id=window.id, starts_at=window.starts_at, ends_at=window.ends_at, message=window.message,
                         sessions_affected=window.block_sessions)
 

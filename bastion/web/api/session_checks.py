@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
-from bastion.recovery.holds import Restriction
+from bastion.sessions.holds import Restriction
 from bastion.sessions.service_keys import authenticate_service_key, cached_service_key
-from bastion.sessions.tokens import authenticate_session_async
+from bastion.sessions.validation import authenticate_session_async
 from bastion.web.api.schemas import IntrospectIn, IntrospectOut, WhoAmIOut
 from bastion.web.deps import csrf_token_for, get_services, safe_session_from_request, service_key_secret
 from bastion.web.direct import DirectRoute, json_answer, parse_body, read_body, request_body_schema

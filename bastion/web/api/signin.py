@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from bastion.sessions.tokens import idle_expiry, revoke_sessions
+from bastion.sessions.revocation import revoke_sessions
+from bastion.sessions.tokens import idle_expiry
 from bastion.signin.flow import Authenticated, SignInResult
 from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import AccountOut, FlowOut, LoginIn, LoginOut, SessionTokenOut

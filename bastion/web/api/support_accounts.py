@@ -1,4 +1,4 @@
-"""The support API's accounts (REQUIREMENTS 33-34): search, an account's facts, its timeline and its
+"""The support API's accounts (requirements §33-34): search, an account's facts, its timeline and its
 record for a compliance request, refusals by reference, and what support may do to an account.
 
 Every route needs the support or admin role and a session signed in with a second factor;
@@ -14,13 +14,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
+from bastion.accounts.staff import existing_account_id
 from bastion.recovery.password_reset import send_reset_for_support
 from bastion.support.decisions import approve_unfreeze, unlock_account
 from bastion.support.export import export_account
 from bastion.support.search import search
 from bastion.support.timeline import PER_PAGE, account_timeline
 from bastion.support.views import account_view, find_reference, search_accounts
-from bastion.web.api.admin import ReasonIn, Staff, existing_account_id
+from bastion.web.api.admin import ReasonIn, Staff
 from bastion.web.api.schemas import StatusOut
 from bastion.web.deps import ClientDep, ServicesDep
 from bastion.web.openapi import problems

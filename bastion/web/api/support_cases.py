@@ -1,4 +1,4 @@
-"""The support API's cases (REQUIREMENTS 16, 33): the queue, one case with everything to judge it,
+"""The support API's cases (requirements §16, §33): the queue, one case with everything to judge it,
 claiming, internal notes, the identity documents, and the decisions.
 
 Every route needs the support or admin role and a session signed in with a second factor (the

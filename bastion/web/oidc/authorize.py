@@ -14,6 +14,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
+from bastion.accounts.reauthentication import reauthenticate_with_password
 from bastion.errors import BastionError, Reason
 from bastion.mfa.flows.step_up import reauthenticate_with_factor
 from bastion.mfa.registry import METHODS
@@ -22,15 +23,15 @@ from bastion.oidc.authorize import Interaction, Outcome
 from bastion.oidc.consent import SCOPE_WORDS
 from bastion.oidc.protocol import ProviderRequest
 from bastion.oidc.server import provider_for
-from bastion.sessions.stepup import reauthenticate_with_password
-from bastion.sessions.tokens import SessionInfo, authenticate_session
+from bastion.sessions.tokens import SessionInfo
+from bastion.sessions.validation import authenticate_session
 from bastion.web.client import client_from
 from bastion.web.deps import SESSION_COOKIE, csrf_token_for, session_from_request
 from bastion.web.oidc.delivery import to_client
-from bastion.web.oidc.return_to import forget_return, remember_return
 from bastion.web.pages.forms import CSRF_FIELD
 from bastion.web.pages.redirects import SIGNED_OUT, see_other
 from bastion.web.pages.render import form_page, refusal_page
+from bastion.web.return_to import forget_return, remember_return
 
 router = APIRouter(include_in_schema=False)
 BROWSER_COOKIE = "bastion_oidc_browser"
@@ -86,7 +87,7 @@ async def authorize(request: Request) -> Response:
 
 @router.get("/oauth2/authorize/resume/{request_id}")
 def resume(request: Request, request_id: str) -> Response:
-    """Where sign-in comes back to (bastion.web.oidc.return_to)."""
+    """Where sign-in comes back to (bastion.web.return_to)."""
     return _continue(request, request_id)
 
 

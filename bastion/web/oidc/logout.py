@@ -19,7 +19,8 @@ from starlette.responses import RedirectResponse, Response
 from bastion.errors import BastionError, Reason
 from bastion.oidc.protocol import ProviderRequest
 from bastion.oidc.server import provider_for
-from bastion.sessions.tokens import SessionInfo, revoke_sessions
+from bastion.sessions.revocation import revoke_sessions
+from bastion.sessions.tokens import SessionInfo
 from bastion.web.client import client_from
 from bastion.web.deps import SESSION_COOKIE, csrf_token_for, session_from_request
 from bastion.web.oidc.authorize import browser_session, request_params

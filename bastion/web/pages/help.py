@@ -166,7 +166,7 @@ def allowlist_reset_submit(request: Request, email: FormText = "", password: For
 
 
 def _request_case(request: Request, kind: str, email: str, password: str, csrf_token: str) -> Response:
-    """The same answer whatever happened (REQUIREMENTS 17): only the account's mailbox learns more."""
+    """The same answer whatever happened (requirements §17): only the account's mailbox learns more."""
     slug, form = CASE_FORMS[kind]
     try:
         check_form_csrf(request, csrf_token)

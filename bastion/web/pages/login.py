@@ -8,16 +8,17 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
-from bastion.sessions.tokens import authenticate_session, revoke_sessions
+from bastion.sessions.revocation import revoke_sessions
+from bastion.sessions.validation import authenticate_session
 from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import LoginIn
 from bastion.web.client import client_from, new_device_id, set_device_cookie
 from bastion.web.deps import SESSION_COOKIE, session_from_request
-from bastion.web.oidc.return_to import after_sign_in
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
 from bastion.web.pages.next_step import next_step_response
 from bastion.web.pages.redirects import SIGNED_OUT, see_other, to_login
 from bastion.web.pages.render import refusal_page
+from bastion.web.return_to import after_sign_in
 
 router = APIRouter()
 

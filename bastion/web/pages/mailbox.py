@@ -14,8 +14,7 @@ from starlette.responses import HTMLResponse, Response
 
 from bastion.config import Settings
 from bastion.errors import BastionError, Reason
-from bastion.notify.outbox import find_message, message_bodies, recent_messages
-from bastion.store.models import OutboxMessage
+from bastion.notify.outbox import MailboxMessage, find_message, recent_messages
 from bastion.web.headers import PAGE_CSP
 from bastion.web.pages.render import refusal_page, render
 
@@ -34,11 +33,11 @@ def mailbox_enabled(settings: Settings) -> bool:
     return settings.is_dev and settings.smtp_url is None
 
 
-def _messages(request: Request) -> list[OutboxMessage]:
+def _messages(request: Request) -> list[MailboxMessage]:
     return recent_messages(request.app.state.services, SHOWN)
 
 
-def _message(request: Request, message_id: str) -> OutboxMessage | None:
+def _message(request: Request, message_id: str) -> MailboxMessage | None:
     if not message_id.isdigit() or len(message_id) > 18:
         return None
     return find_message(request.app.state.services, int(message_id))
@@ -76,8 +75,7 @@ def mailbox_message(request: Request, message_id: str) -> Response:
     message = _message(request, message_id)
     if message is None:
         return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no such message."))
-    text, _ = message_bodies(request.app.state.services.keys, message)
-    response = render(request, "mailbox_message.html", message=message, text=_linked(text))
+    response = render(request, "mailbox_message.html", message=message, text=_linked(message.text))
     response.headers["content-security-policy"] = MESSAGE_PAGE_CSP
     return response
 
@@ -89,7 +87,6 @@ def mailbox_message_html(request: Request, message_id: str) -> Response:
     message = _message(request, message_id)
     if message is None:
         return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no such message."))
-    _, html = message_bodies(request.app.state.services.keys, message)
     # Links open in a new, unsandboxed tab: this site's pages refuse to be framed.
-    html = html.replace("<head>", '<head><base target="_blank">', 1)
+    html = message.html.replace("<head>", '<head><base target="_blank">', 1)
     return HTMLResponse(html, headers={"content-security-policy": BODY_CSP, "x-frame-options": "SAMEORIGIN"})

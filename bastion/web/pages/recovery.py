@@ -1,4 +1,4 @@
-"""The account holder's recovery cases in the browser (REQUIREMENTS 16-17, 28-29): ask for a 2FA reset,
+"""The account holder's recovery cases in the browser (requirements §16-17, §28-29): ask for a 2FA reset,
 an unfreeze or a cleared IP allowlist with the password, upload the identity documents from the emailed link, follow the
 case, and cancel it from any case email ("this wasn't me", which also freezes the account).
 

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
+from bastion.accounts.staff import staff_roles_in_effect
 from bastion.errors import BastionError, Reason
 from bastion.sessions.tokens import SessionInfo
 from bastion.support import words
@@ -44,11 +45,10 @@ def staff_missing(request: Request, session: SessionInfo, section: str, error: B
 def console_home(roles: frozenset[str], aal: int) -> str:
     """Where a sign-in lands: staff signed in with a second factor go straight to their console;
     everyone else (staff without one included: they set it up first) to their security page."""
-    if aal < 2:
-        return "/"
-    if "support" in roles:
+    acting = staff_roles_in_effect(roles, aal)
+    if "support" in acting:
         return "/support"
-    return "/admin" if "admin" in roles else "/"
+    return "/admin" if "admin" in acting else "/"
 
 
 def typed_time(value: str, label: str) -> datetime | None:

@@ -1,4 +1,4 @@
-"""Maintenance windows (REQUIREMENTS 31): start one now, schedule one, end or cancel them."""
+"""Maintenance windows (requirements §31): start one now, schedule one, end or cancel them."""
 
 from __future__ import annotations
 

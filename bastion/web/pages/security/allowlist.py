@@ -1,4 +1,4 @@
-"""The IP allowlist (REQUIREMENTS 29): sign-in only from these networks."""
+"""The IP allowlist (requirements §29): sign-in only from these networks."""
 
 from __future__ import annotations
 

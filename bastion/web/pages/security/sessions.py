@@ -12,7 +12,8 @@ from bastion.accounts.devices import describe_agent
 from bastion.errors import BastionError, Reason
 from bastion.risk.geo import locate
 from bastion.risk.words import place_words
-from bastion.sessions.tokens import SessionInfo, list_sessions, revoke_sessions
+from bastion.sessions.revocation import list_sessions, revoke_sessions
+from bastion.sessions.tokens import SessionInfo
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD
 from bastion.web.pages.redirects import see_other, to_login

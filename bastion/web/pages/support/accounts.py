@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
+from bastion.accounts.staff import existing_account_id
 from bastion.errors import BastionError, Reason
 from bastion.recovery.password_reset import send_reset_for_support
 from bastion.sessions.tokens import SessionInfo
@@ -20,7 +21,7 @@ from bastion.support.decisions import unlock_account
 from bastion.support.export import export_account
 from bastion.support.timeline import account_timeline
 from bastion.support.views import account_view, find_reference
-from bastion.web.api.admin import ReasonIn, existing_account_id
+from bastion.web.api.admin import ReasonIn
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
