@@ -46,3 +46,20 @@ def rfc3339(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+# Times a client sends are taken within these bounds: beyond them, arithmetic on them (a zone's offset,
+# a waiting period added) overflows Python's datetime.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def client_moment(moment: datetime) -> datetime:
+    """A time from a client, in UTC (no zone: read as UTC); ValueError when outside EARLIEST..LATEST."""
+    try:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError("the time is out of range")
+    return moment

@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     oidc_id_token_seconds: int = Field(300, ge=30, le=3600)
     oidc_code_seconds: int = Field(60, ge=10, le=600, description="authorization codes")
     oidc_offline_days: int = Field(30, ge=1, description="refresh tokens of offline_access grants")
+    # Back-channel logout addresses on internal networks (private, loopback, link-local, …): refused
+    # outside dev mode unless allowed here (an app's address is otherwise a way into the network).
+    oidc_backchannel_allow_internal: bool = False
 
     # Outbox delivery.
     outbox_poll_seconds: float = Field(1.0, gt=0)

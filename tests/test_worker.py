@@ -19,7 +19,7 @@ from tests.conftest import DEFAULT_PASSWORD
 def test_every_feature_job_is_scheduled_once_in_phase_order() -> None:
     names = [job.name for job in JOBS]
     assert sorted(names) == sorted(set(names))
-    assert {"recovery cases due", "outbox delivery", "back-channel logout delivery", "audit sealing",
+    assert {"recovery cases due", "outbox delivery", "audit sealing",
             "expired rows", "expired grants and tokens", "stale recovery cases",
             "identity documents past retention"} == set(names)
     assert [job.phase for job in JOBS] == sorted(job.phase for job in JOBS)

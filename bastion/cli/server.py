@@ -121,6 +121,7 @@ def worker(
     """Background work when not done inside `serve`: email outbox, recovery cases coming due, purges.
 
     Any number of workers may run next to the serving nodes; each piece of work is done once."""
+    from bastion.oidc.logout import BackchannelWorker, deliver_logout_tokens
     from bastion.worker import Worker, run_pass
 
     settings = settings_or_exit()
@@ -128,12 +129,15 @@ def worker(
     services = services_or_exit()
     if once:
         run_pass(services, tidy=True)
+        deliver_logout_tokens(services)
         return
-    background = Worker(services)
+    background, backchannel = Worker(services), BackchannelWorker(services)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     background.start()
-    console.print("Working (mail, recovery cases, tidying); Ctrl+C to stop.")
+    backchannel.start()
+    console.print("Working (mail, recovery cases, tidying, apps' back-channel logouts); Ctrl+C to stop.")
     stop.wait()
     background.stop()
+    backchannel.stop()

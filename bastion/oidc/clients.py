@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 
 from bastion.crypto import constant_time_equal, hash_token, new_token
 from bastion.errors import BastionError, Reason
+from bastion.oidc.backchannel import internal_allowed, is_internal_host
 from bastion.oidc.models import OidcClient
 from bastion.services import Services
 from bastion.store.changes import rows_changed
@@ -90,8 +91,9 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def check_uri(uri: str, public: bool = False, label: str = "redirect address") -> str:
-    """`request.invalid` unless the address is one a client may register."""
+def check_uri(uri: str, public: bool = False, label: str = "redirect address", internal: bool = True) -> str:
+    """`request.invalid` unless the address is one a client may register (`internal`: one on an
+    internal network may be)."""
     uri = uri.strip()
     try:
         parts = urlsplit(uri)
@@ -105,13 +107,16 @@ def check_uri(uri: str, public: bool = False, label: str = "redirect address") -
             fine = bool(parts.hostname) and _loopback(parts.hostname or "")
         else:  # an installed app's own scheme, e.g. com.example.app:/callback
             fine = public and "." in parts.scheme and label == "redirect address"
+    if fine and parts is not None and not internal and is_internal_host(parts.hostname or ""):
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"The {label} {uri[:80]!r} is on an internal network: use "
+                           "a public https:// address (or set BASTION_OIDC_BACKCHANNEL_ALLOW_INTERNAL).")
     if not fine:
         raise BastionError(Reason.REQUEST_INVALID, detail=f"The {label} {uri[:80]!r} is not allowed: use https://, "
                            "http:// on the loopback interface, or (for a public app) its own reverse-domain scheme.")
     return uri
 
 
-def _clean(new: NewClient) -> NewClient:
+def _clean(new: NewClient, internal_backchannel: bool) -> NewClient:
     name = new.name.strip()
     if not 1 <= len(name) <= 100:
         raise BastionError(Reason.REQUEST_INVALID, detail="The name must be 1 to 100 characters.")
@@ -124,13 +129,14 @@ def _clean(new: NewClient) -> NewClient:
         public=new.public, first_party=new.first_party, allow_offline=new.allow_offline,
         post_logout_redirect_uris=tuple(dict.fromkeys(
             check_uri(uri, new.public, "post-logout address") for uri in new.post_logout_redirect_uris)),
-        backchannel_logout_uri=check_uri(backchannel, label="back-channel logout address") if backchannel else None,
+        backchannel_logout_uri=check_uri(backchannel, label="back-channel logout address",
+                                         internal=internal_backchannel) if backchannel else None,
     )
 
 
 def create_client(services: Services, new: NewClient) -> tuple[OidcClient, str | None]:
     """The new client and, for a confidential one, its secret (shown once, never stored in clear)."""
-    new = _clean(new)
+    new = _clean(new, internal_allowed(services.settings))
     secret = None if new.public else new_token(SECRET_PREFIX)
     row = OidcClient(id=CLIENT_PREFIX + uuid.uuid4().hex[:20], name=new.name,  # public: not a secret
                      secret_hash=hash_token(secret) if secret else None, first_party=new.first_party,

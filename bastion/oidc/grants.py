@@ -107,17 +107,20 @@ def exchange_code(services: Services, grant: OidcGrant, tokens: list[dict[str, A
     """Consume the code and store its tokens, atomically; `Refused` when another exchange won."""
     claim = (update(OidcGrant).where(OidcGrant.id == grant.id, OidcGrant.code_used_at.is_(None),
                                      OidcGrant.revoked_at.is_(None)).values(code_used_at=services.clock.now()))
-    _use_once(services, claim, tokens, grant, "code_reused", client)
+    _use_once(services, claim, tokens, grant, "code_reused", client, "oidc.tokens_issued")
 
 
 def _use_once(services: Services, claim: Any, tokens: list[dict[str, Any]], grant: OidcGrant, reuse: str,
-              client: Client) -> None:
-    """The conditional UPDATE `claim` and, only if it changed a row, the new tokens, in one transaction.
-    A claim that changed nothing was a second use: the family is revoked and `Refused` raised."""
+              client: Client, issued: str) -> None:
+    """The conditional UPDATE `claim` and, only if it changed a row, the new tokens and their audit
+    event (`issued`), in one transaction. A claim that changed nothing was a second use: the family is
+    revoked and `Refused` raised."""
     with services.db.transaction() as tx:
         claimed = rows_changed(tx, claim)
         if claimed:
             tx.execute(OidcToken.__table__.insert(), tokens)
+            record_event(tx, services.clock.now(), issued, grant.account_id, client, client_id=grant.client_id,
+                         grant_id=grant.id, scope=tokens[0]["scope"])
     if not claimed:
         with services.db.transaction() as tx:
             revoke_family(tx, grant, services.clock.now(), reuse, client)
@@ -168,7 +171,7 @@ def rotate_refresh(services: Services, live: LiveRefresh, tokens: list[dict[str,
     """Use the refresh token up and store its successors, atomically; `Refused` when another rotation won."""
     claim = (update(OidcToken).where(OidcToken.id == live.token_id, OidcToken.used_at.is_(None),
                                      OidcToken.revoked_at.is_(None)).values(used_at=services.clock.now()))
-    _use_once(services, claim, tokens, live.grant, "refresh_reused", client)
+    _use_once(services, claim, tokens, live.grant, "refresh_reused", client, "oidc.tokens_refreshed")
 
 
 def revoke_family(tx: Tx, grant: OidcGrant, now: datetime, reason: str, client: Client | None = None) -> bool:
@@ -224,8 +227,11 @@ def token_info(services: Services, token: str, hint: str | None = None) -> Token
                      email, verified_at is not None)
 
 
-def revoke_token(services: Services, info: TokenInfo) -> None:
+def revoke_token(services: Services, info: TokenInfo, client: Client | None = None) -> None:
     """RFC 7009 §2.1: revoking a refresh token ends the grant with its access tokens; revoking an
     access token ends that token (it lives minutes anyway) and, here, its family too."""
+    now = services.clock.now()
     with services.db.transaction() as tx:
-        revoke_family(tx, info.grant, services.clock.now(), "revoked_by_client")
+        if revoke_family(tx, info.grant, now, "revoked_by_client"):
+            record_event(tx, now, "oidc.token_revoked", info.grant.account_id, client, client_id=info.grant.client_id,
+                         grant_id=info.grant.id, token_kind=info.kind)

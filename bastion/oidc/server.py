@@ -231,7 +231,7 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
         return token if token is not None and token.info.live else None
 
     def revoke_token(self, token: TokenRef, request: Any) -> None:
-        store.revoke_token(self.server.services, token.info)
+        store.revoke_token(self.server.services, token.info, request.bastion_client)
 
 
 class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
@@ -301,7 +301,7 @@ class Provider(AuthorizationServer):  # type: ignore[misc]
     def query_client(self, client_id: str) -> RegisteredClient | None:
         """authlib asks several times per request: the answer is kept a second (a new secret or a
         deleted client takes effect within that second)."""
-        if not isinstance(client_id, str) or not client_id or len(client_id) > 64:
+        if not isinstance(client_id, str) or not client_id or len(client_id) > 64 or "\x00" in client_id:
             return None
         now = self.services.clock.now().timestamp()
         known = self._clients.get(client_id)
@@ -319,13 +319,18 @@ class Provider(AuthorizationServer):  # type: ignore[misc]
         claimed = _claimed_client_id(request)
         ip = request.bastion_client.ip
         now = self.services.clock.now()
-        wait = budget.paused_for(self.services, claimed, ip, now)
+        # Only a confidential client's id is paused (from the guessing IP): a public one has no secret.
+        known = self.query_client(claimed) if claimed and claimed is not _UNREADABLE else None
+        secret_holder = claimed if known is not None and not known.public else None
+        wait = budget.paused_for(self.services, secret_holder, ip, now)
         if wait is not None:
             raise TooManyAttempts(wait)
         try:
+            if claimed is _UNREADABLE:
+                raise InvalidClientError(status_code=401, description="The Basic credentials are not readable.")
             return super().authenticate_client(request, methods, endpoint)
         except InvalidClientError:
-            budget.count_failure(self.services, claimed, ip, now)
+            budget.count_failure(self.services, secret_holder, ip, now)
             raise
 
     def _generate_token(self, grant_type: str, client: Any, user: Any = None, scope: str | None = None,
@@ -372,10 +377,16 @@ class Provider(AuthorizationServer):  # type: ignore[misc]
         return answer
 
 
+_UNREADABLE = "\x00unreadable"  # Basic credentials authlib cannot read (no client id can contain NUL)
+
+
 def _claimed_client_id(request: ProviderRequest) -> str | None:
     from authlib.oauth2.rfc6749.util import extract_basic_authorization  # type: ignore[import-untyped]
 
-    client_id, _ = extract_basic_authorization(request.headers)
+    try:
+        client_id, _ = extract_basic_authorization(request.headers)
+    except ValueError:  # not UTF-8, or "Basic" and blanks: authlib raises; refused as invalid_client, never a 500
+        return _UNREADABLE
     return client_id or request.payload.data.get("client_id")
 
 

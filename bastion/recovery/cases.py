@@ -14,6 +14,7 @@ scheduler completes (bastion.recovery.completion).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -192,10 +193,14 @@ def add_document(services: Services, case_id: str, access_token: str, kind: str,
     now = services.clock.now()
     with services.db.transaction() as tx:
         case = _case_open_for_documents(tx, case_id, access_token)
+        replaced = 0
         for old in tx.execute(select(CaseDocument).where(CaseDocument.case_id == case.id,
                                                          CaseDocument.kind == kind)).scalars():
             tx.delete(old)
+            replaced += 1
         tx.flush()
+        if replaced and case.status == "in_review":
+            _restart_review(tx, case, kind, client, now)
         tx.add(CaseDocument(case_id=case.id, kind=kind, content_type=evidence.content_type, size=evidence.size,
                             sha256=evidence.sha256, data=seal(services.keys, case.id, kind, content), created_at=now))
         tx.flush()
@@ -206,6 +211,20 @@ def add_document(services: Services, case_id: str, access_token: str, kind: str,
             record_event(tx, now, "case.submitted", case.account_id, client, case_id=case.id)
             notify_case(services, tx, case, get_account(tx, case.account_id), "case_submitted")
         return _status_of(tx, case)
+
+
+def _restart_review(tx: Tx, case: RecoveryCase, kind: str, client: Client, now: datetime) -> None:
+    """A document replaced under review: the claim goes (the agent judged other files), and approvals
+    given for the documents as they were no longer count (each records the digest it approved). The
+    case's timeline says so. Updating the case's row serialises this with an approval in progress."""
+    tx.execute(update(RecoveryCase).where(RecoveryCase.id == case.id).values(claimed_by=None, claimed_at=None))
+    record_event(tx, now, "case.review_restarted", case.account_id, client, case_id=case.id, document=kind)
+
+
+def documents_digest(tx: Tx, case_id: str) -> str:
+    """One digest of the case's documents as they stand (each kind and its file's SHA-256)."""
+    rows = tx.execute(select(CaseDocument.kind, CaseDocument.sha256).where(CaseDocument.case_id == case_id)).all()
+    return hashlib.sha256("\n".join(sorted(f"{kind}:{sha}" for kind, sha in rows)).encode()).hexdigest()
 
 
 def _case_open_for_documents(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bastion.accounts.models import Account
 from bastion.clock import rfc3339
+from bastion.recovery.cases import documents_digest
 from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.recovery.kinds import document_labels
 from bastion.recovery.models import CaseDocument
@@ -56,6 +57,7 @@ def case_view(services: Services, case_id: str, agent_id: str, admin: bool = Fal
             "documents": [{"id": d.id, "kind": d.kind, "label": labels[d.kind], "content_type": d.content_type,
                            "size": d.size, "sha256": d.sha256, "uploaded_at": rfc3339(d.created_at)}
                           for d in documents],
+            "documents_sha256": documents_digest(tx, case.id),  # send it back with an approval
             "missing_documents": list(facts.missing) if case.closed_at is None else [],
             "documents_purged_at": rfc3339(case.purged_at),
             "own_account": case.account_id == agent_id,

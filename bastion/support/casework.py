@@ -21,6 +21,7 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
+from bastion.recovery.cases import documents_digest
 from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.services import Services
@@ -40,7 +41,7 @@ def load_case(tx: Tx, case_id: str) -> RecoveryCase:
 
 
 def case_facts(tx: Tx, case: RecoveryCase, agent_id: str, admin: bool = False) -> CaseFacts:
-    approved_by = frozenset(tx.execute(select(CaseApproval.agent_id).where(CaseApproval.case_id == case.id)).scalars())
+    approved_by = frozenset(agent for agent, _, _ in approvals_of(tx, case.id))
     present = set(tx.execute(select(CaseDocument.kind).where(CaseDocument.case_id == case.id)).scalars())
     return CaseFacts(status=case.status, closed=case.closed_at is not None, agent_id=agent_id,
                      agent_is_admin=admin, account_id=case.account_id, claimed_by=case.claimed_by,
@@ -136,5 +137,9 @@ def case_notes(tx: Tx, case_id: str) -> list[dict[str, object]]:
 
 
 def approvals_of(tx: Tx, case_id: str) -> list[tuple[str, str, datetime]]:
+    """The approvals that count: those given for the case's documents as they stand (a document
+    replaced since leaves earlier approvals behind, on the record but not counted)."""
     return [(row.agent_id, row.reason, row.created_at) for row in tx.execute(
-        select(CaseApproval).where(CaseApproval.case_id == case_id).order_by(CaseApproval.created_at)).scalars()]
+        select(CaseApproval).where(CaseApproval.case_id == case_id,
+                                   CaseApproval.documents_sha256 == documents_digest(tx, case_id))
+        .order_by(CaseApproval.created_at)).scalars()]

@@ -6,7 +6,9 @@ is in bastion.support.rules. How it stays race-safe: docs/design/case-decisions.
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select, update
+import hmac
+
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Tx
 
@@ -16,7 +18,7 @@ from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import lift_pause
-from bastion.recovery.cases import notify_case, open_case_id
+from bastion.recovery.cases import documents_digest, notify_case, open_case_id
 from bastion.recovery.kinds import due_at as case_due_at
 from bastion.recovery.models import RecoveryCase
 from bastion.services import Services
@@ -44,8 +46,11 @@ def _refuse_raced(tx: Tx, action: str, case: RecoveryCase, agent_id: str) -> Bas
     return BastionError(Reason.CASE_NOT_READY, detail=RACED)
 
 
-def approve_case(services: Services, case_id: str, agent_id: str, reason: str, client: Client) -> str:
-    """Record this agent's approval; returns the case's status afterwards ("in_review" or "waiting")."""
+def approve_case(services: Services, case_id: str, agent_id: str, reason: str, client: Client,
+                 seen_documents: str | None = None) -> str:
+    """Record this agent's approval of the documents as they stand — or, given the digest of those the
+    agent reviewed (`seen_documents`), only if they are still those; returns the case's status
+    afterwards ("in_review" or "waiting")."""
     now = services.clock.now()
     required = services.settings.case_approvals_required
     with services.db.transaction() as tx:
@@ -53,15 +58,23 @@ def approve_case(services: Services, case_id: str, agent_id: str, reason: str, c
         check(tx, "approve", case, agent_id)
         if not _take(tx, case, agent_id, ("in_review",)):
             raise _refuse_raced(tx, "approve", case, agent_id)
+        documents = documents_digest(tx, case.id)  # read after taking the row: no replacement in between
+        if seen_documents is not None and not hmac.compare_digest(seen_documents, documents):
+            raise BastionError(Reason.CASE_DOCUMENTS_CHANGED)
+        # This agent's approval of documents since replaced no longer counts: this one takes its place.
+        tx.execute(delete(CaseApproval).where(CaseApproval.case_id == case.id, CaseApproval.agent_id == agent_id,
+                                              CaseApproval.documents_sha256.is_distinct_from(documents)))
         try:
             with tx.begin_nested():
-                tx.add(CaseApproval(case_id=case.id, agent_id=agent_id, reason=reason, created_at=now))
+                tx.add(CaseApproval(case_id=case.id, agent_id=agent_id, reason=reason, created_at=now,
+                                    documents_sha256=documents))
         except IntegrityError:
             raise BastionError(Reason.CASE_ALREADY_APPROVED) from None
-        approvals = tx.execute(select(func.count()).select_from(CaseApproval)
-                               .where(CaseApproval.case_id == case.id)).scalar_one()
+        approvals = tx.execute(select(func.count()).select_from(CaseApproval).where(
+            CaseApproval.case_id == case.id, CaseApproval.documents_sha256 == documents)).scalar_one()
         record_event(tx, now, "case.approved", case.account_id, client, actor_id=agent_id, case_id=case.id,
-                     case_kind=case.kind, reason=reason, approvals=approvals, required=required)
+                     case_kind=case.kind, reason=reason, approvals=approvals, required=required,
+                     documents_sha256=documents)
         if approvals < required:
             return "in_review"
         account = get_account(tx, case.account_id)
@@ -117,10 +130,10 @@ def unlock_account(services: Services, account_id: str, agent_id: str, reason: s
     """Lift the wrong-password pauses on the account's email and devices (not the 100-failure
     switch-off: that needs a reset)."""
     with services.db.transaction() as tx:
-        account = get_account(tx, account_id)
-        email = account.email
-        record_event(tx, services.clock.now(), "account.unlocked", account.id, client, actor_id=agent_id,
-                     reason=reason)
+        email = get_account(tx, account_id).email
     if not lift_pause(services, email):
         raise BastionError(Reason.REQUEST_INVALID, detail="Password sign-in is switched off after too many wrong "
                            "passwords; only a password reset by the owner switches it back on.")
+    with services.db.transaction() as tx:  # on the record only once it happened
+        record_event(tx, services.clock.now(), "account.unlocked", account_id, client, actor_id=agent_id,
+                     reason=reason)

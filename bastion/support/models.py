@@ -20,6 +20,7 @@ class CaseApproval(Base):
     agent_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     reason: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    documents_sha256: Mapped[str | None] = mapped_column(String(64))  # what was approved (documents_digest)
 
 
 class CaseNote(Base):

@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from bastion.accounts.models import Account
-from bastion.clock import rfc3339
+from bastion.clock import client_moment, rfc3339
 from bastion.errors import BastionError, Reason
 from bastion.recovery.cases import OPEN_STATES
 from bastion.recovery.kinds import KINDS
@@ -68,7 +68,7 @@ def _position(cursor: str) -> tuple[datetime, str]:
         at = datetime.fromisoformat(moment)
         if at.tzinfo is None:
             raise ValueError(moment)
-        return at, case_id[:64]
+        return client_moment(at), case_id[:64]
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BastionError(Reason.REQUEST_INVALID, detail="`cursor` is not one this queue gave out.") from None
 

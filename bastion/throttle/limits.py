@@ -10,7 +10,7 @@ from bastion.config import Settings
 
 SCOPES = frozenset({"ip", "subnet", "mfa_flow", "mfa_account", "reset_identifier", "reset_ip", "signup_ip",
                     "passkey_ip", "case_identifier", "case_ip", "resend_identifier", "resend_ip", "device_account",
-                    "oidc_client", "oidc_client_ip", "upload_case", "upload_ip", "signup_identifier"})
+                    "oidc_client", "oidc_client_ip", "oidc_pending_ip", "upload_case", "upload_ip", "signup_identifier"})
 DEFAULT_LIMITS = (
     "50/10m/ip,"  # requirements §3
     "200/10m/subnet,"  # requirements §3
@@ -26,8 +26,9 @@ DEFAULT_LIMITS = (
     "20/1d/case_ip,"
     "1/1m/resend_identifier,"  # "send the email again": a cooldown per address and kind of email
     "20/1h/resend_ip,"
-    "20/10m/oidc_client,"  # failed client authentications at the token endpoint, per client id
+    "20/10m/oidc_client,"  # failed client authentications at the token endpoint, per confidential client id and IP
     "50/10m/oidc_client_ip,"  # ... and per IP, whatever client id it names
+    "60/10m/oidc_pending_ip,"  # authorization requests left waiting for sign-in (each a stored row), per IP
     "30/1d/upload_case,"  # identity documents: three per case, each may be sent again a few times
     "60/1h/upload_ip"  # every upload attempt, before its case link is checked or its body read
 )

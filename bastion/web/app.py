@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bastion import __version__
 from bastion.errors import BastionError
+from bastion.oidc.logout import BackchannelWorker
 from bastion.services import Services
 from bastion.web import problems
 from bastion.web.api import (
@@ -54,8 +55,11 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
         # the rest (the admission queue bounds how long they wait).
         anyio.to_thread.current_default_thread_limiter().total_tokens = 100
         worker = Worker(services) if deliver_mail else None
-        if worker:
+        # Apps' back-channel logouts on their own thread: a slow app never holds up mail or sealing.
+        backchannel = BackchannelWorker(services) if deliver_mail else None
+        if worker and backchannel:
             worker.start()
+            backchannel.start()
         app.state.worker = worker
         if serving:
             # One hash timed now: the admission queue's first estimates are this machine's.
@@ -68,8 +72,9 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
         try:
             yield
         finally:
-            if worker:
+            if worker and backchannel:
                 worker.stop()
+                backchannel.stop()
 
     app = FastAPI(
         title="Bastion",

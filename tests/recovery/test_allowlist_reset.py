@@ -157,7 +157,7 @@ def test_staff_cannot_clear_their_own_allowlist_without_the_step_up_their_own_se
         get_account(tx, agent["id"]).ip_allowlist = [OFFICE]
     refused = lab.client.post(f"/v1/support/accounts/{agent['id']}/clear-allowlist", headers=agent["headers"],
                               json={"reason": "my own, quickly"})
-    assert refused.status_code == 403 and refused.json()["code"] == "case.own_account"
+    assert refused.status_code == 403 and refused.json()["code"] == "support.own_account"
     assert events(lab, agent["id"], "ip_allowlist.cleared") == []
 
 

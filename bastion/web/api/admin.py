@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -12,7 +11,7 @@ from pydantic import StringConstraints
 from bastion.accounts.staff import ensure_staff, existing_account_id
 from bastion.accounts.status import reinstate_account, restrict_account
 from bastion.sessions.tokens import SessionInfo
-from bastion.web.api.schemas import Body, StatusOut
+from bastion.web.api.schemas import Body, Moment, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep, current_session
 from bastion.web.openapi import problems
 
@@ -33,7 +32,7 @@ admin_router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=problems(
 
 class RestrictIn(Body):
     reason: Reason
-    until: datetime | None = None
+    until: Moment | None = None
 
 
 class ReasonIn(Body):

@@ -12,7 +12,7 @@ from bastion.errors import BastionError, Reason
 from bastion.ops import announcements, client_versions, maintenance
 from bastion.ops.maintenance_window import Window
 from bastion.web.api.admin import Admin
-from bastion.web.api.schemas import Body
+from bastion.web.api.schemas import Body, Moment
 from bastion.web.api.status import AnnouncementOut, ClientVersionOut, WindowOut
 from bastion.web.deps import ServicesDep
 from bastion.web.openapi import problems
@@ -23,8 +23,8 @@ Version = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 
 
 class ScheduleIn(Body):
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Moment
+    ends_at: Moment
     message: Message = maintenance.DEFAULT_MESSAGE
     block_sessions: bool = False
 
@@ -53,8 +53,8 @@ class AnnouncementIn(Body):
     kind: str
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-    publish_at: datetime | None = None
-    expires_at: datetime | None = None
+    publish_at: Moment | None = None
+    expires_at: Moment | None = None
 
 
 def _window(window: Window) -> WindowWithId:

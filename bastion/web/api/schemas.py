@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from bastion.clock import client_moment
 
 # No whitespace or control characters (PostgreSQL refuses a NUL in text: it must not reach the database).
 Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320,
@@ -13,6 +15,8 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, ma
 # Policy decides what a good password is; this only bounds the request.
 Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+# A time a client sends: within the years Bastion can compute with (else a 422), kept in its own zone.
+Moment = Annotated[datetime, AfterValidator(lambda moment: client_moment(moment) and moment)]
 
 
 class Body(BaseModel):

@@ -203,4 +203,6 @@ def _interaction(request: Request, request_id: str) -> Outcome | Response:
 
 
 def _signed_out(request: Request, request_id: str) -> Response:
-    return remember_return(request, see_other("/login"), request_id[:64])
+    if not flow.is_request_id(request_id):  # not an id Bastion made: nothing to come back to
+        return refusal_page(request, BastionError(Reason.OAUTH_REQUEST_EXPIRED))
+    return remember_return(request, see_other("/login"), request_id)

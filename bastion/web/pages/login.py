@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
-from bastion.sessions.revocation import revoke_sessions
+from bastion.sessions.sign_out import sign_out
 from bastion.sessions.validation import authenticate_session
 from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import LoginIn
@@ -78,6 +78,5 @@ def logout(request: Request, csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] 
         if error.code in SIGNED_OUT:
             return to_login(request)
         return refusal_page(request, error)
-    with services.db.transaction() as tx:
-        revoke_sessions(tx, services.clock.now(), session.account_id, "logout", only=session.id)
+    sign_out(services, session, client_from(request))
     return to_login(request, "signed-out")

@@ -10,6 +10,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from bastion.accounts.staff import staff_roles_in_effect
+from bastion.clock import client_moment
 from bastion.errors import BastionError, Reason
 from bastion.sessions.tokens import SessionInfo
 from bastion.support import words
@@ -57,10 +58,9 @@ def typed_time(value: str, label: str) -> datetime | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value[:32])
+        return client_moment(datetime.fromisoformat(value[:32]))
     except ValueError:
         raise BastionError(Reason.REQUEST_INVALID, detail=f"The {label} is not a date and time.") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def time_field(moment: datetime | None) -> str:

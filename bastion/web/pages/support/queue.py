@@ -11,6 +11,7 @@ from starlette.responses import Response
 from bastion.errors import BastionError
 from bastion.recovery.kinds import KINDS
 from bastion.sessions.tokens import SessionInfo
+from bastion.support.access import ensure_may_handle_case
 from bastion.support.casework import claim_case
 from bastion.support.queue import ASSIGNED, STATES, QueueFilter, list_cases
 from bastion.support.words import AGES
@@ -58,7 +59,9 @@ def queue_page(request: Request, session: SessionInfo, status: str = DEFAULT_STA
 def claim(request: Request, case_id: str, csrf_token: CsrfField = "") -> Response:
     """Claim, then open the case (from the queue or the case page)."""
     def claim_it(session: SessionInfo) -> Response:
-        claim_case(request.app.state.services, case_id[:64], session.account_id, client_from(request))
+        services = request.app.state.services
+        ensure_may_handle_case(services, session.account_id, session.roles, case_id)
+        claim_case(services, case_id[:64], session.account_id, client_from(request))
         return see_other(f"/support/cases/{case_id[:64]}?done=claimed")
 
     def refused(session: SessionInfo, error: BastionError) -> Response:

@@ -7,7 +7,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
+from bastion.support.access import record_view
 from bastion.support.search import search
+from bastion.web.client import client_from
 from bastion.web.pages.signed_in import SUPPORT, page_session
 from bastion.web.pages.staff import staff_page
 
@@ -23,6 +25,7 @@ def search_page(request: Request, q: str = "") -> Response:
     query = q.strip()[:320]
     found, error = None, None
     if query:
+        record_view(request.app.state.services, session.account_id, None, "search", client_from(request), query=query)
         try:
             found = search(request.app.state.services, query)
         except BastionError as refused:
