@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     webauthn_rp_id: str | None = None
     webauthn_origins: str = ""
     passkey_challenge_minutes: int = Field(5, ge=1)
+    # A staff account's first second factor: the emailed link's life, and how long opening it
+    # lets that session enrol (bastion.mfa.flows.staff_enrolment).
+    staff_enrolment_link_hours: int = Field(24, ge=1, le=168)
+    staff_enrolment_grant_minutes: int = Field(10, ge=1, le=60)
 
     # Throttling (requirements §1-6, §10, §15). Backend "auto": Redis (with the database as
     # fallback) when BASTION_REDIS_URL is set, else the database.
@@ -120,6 +124,13 @@ class Settings(BaseSettings):
     # outside dev mode unless allowed here (an app's address is otherwise a way into the network).
     oidc_backchannel_allow_internal: bool = False
 
+    # Prometheus metrics describe traffic and attacks. Served on a listener of their own,
+    # "HOST:PORT" (e.g. 127.0.0.1:9464; off by default), and/or on the main app's /metrics to
+    # a scraper that sends this bearer token. Without the token the main app has no /metrics:
+    # behind a reverse proxy on the same host every request comes from loopback.
+    metrics_listen: str = ""
+    metrics_token: SecretStr | None = None
+
     # Outbox delivery.
     outbox_poll_seconds: float = Field(1.0, gt=0)
     outbox_max_attempts: int = Field(20, ge=1)
@@ -157,6 +168,20 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(item, strict=False)
             except ValueError as error:
                 raise ValueError(f"{item!r} is not a CIDR") from error
+        return value
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _metrics_listen(cls, value: str) -> str:
+        if value:
+            _host_and_port(value)
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("BASTION_METRICS_TOKEN must be at least 32 characters (e.g. openssl rand -hex 32)")
         return value
 
     @model_validator(mode="after")
@@ -229,9 +254,22 @@ class Settings(BaseSettings):
         return [ipaddress.ip_network(item, strict=False) for item in _split(self.trusted_proxies)]
 
     @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        return _host_and_port(self.metrics_listen) if self.metrics_listen else None
+
+    @property
     def cookie_secure(self) -> bool:
         # Browsers drop Secure cookies on plain http, so dev on http://127.0.0.1 goes without.
         return not self.is_dev or self.public_url.startswith("https://")
+
+
+def _host_and_port(value: str) -> tuple[str, int]:
+    """'127.0.0.1:9464' or '[::1]:9464' → (host, port)."""
+    host, _, port = value.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isascii() or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{value!r} is not HOST:PORT (e.g. 127.0.0.1:9464)")
+    return host, int(port)
 
 
 def _split(value: str) -> list[str]:

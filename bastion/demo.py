@@ -41,7 +41,9 @@ def seed_demo_accounts(services: Services) -> list[tuple[str, str, str]]:
         if exists:
             continue
         roles = [role] if role in {"support", "admin"} else []
-        account_id = create_account(services, email, password, roles=roles, verified=True)
+        # Demo staff get their authenticator here, not from an emailed enrolment link.
+        account_id = create_account(services, email, password, roles=roles, verified=True,
+                                    enrolment_link=email not in DEMO_TOTP_KEYS)
         if email in DEMO_TOTP_KEYS:
             _enrol_totp(services, account_id, DEMO_TOTP_KEYS[email])
         if email == "bob@example.com":

@@ -11,7 +11,7 @@ import pytest
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 SCRIPTS = ["session_validation.py", "password_signin.py", "credential_stuffing.py", "scale.py",
            "peer_fastapi_users.py", "risk_eval.py", "hello_server.py", "profile_summary.py", "legit_load.py",
-           "bare_hello.py", "admission_model.py"]
+           "bare_hello.py", "admission_model.py", "junk_tokens.py"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -32,6 +32,9 @@ def test_each_benchmark_starts_and_explains_its_options(script: str) -> None:
     ("legit_load.py", ["--seconds", "100000"]),
     ("legit_load.py", ["--redis-url", "redis://192.168.1.9:6379/0"]),
     ("admission_model.py", ["--arrivals", "10000000"]),
+    ("junk_tokens.py", ["--seconds", "0"]),
+    ("junk_tokens.py", ["--setups", "cluster"]),
+    ("junk_tokens.py", ["--redis-url", "redis://192.168.1.9:6379/0"]),
 ])
 def test_benchmarks_refuse_unbounded_runs_and_other_hosts(script: str, bad: list[str]) -> None:
     done = subprocess.run([sys.executable, str(BENCH / script), *bad], capture_output=True, text=True, timeout=60)

@@ -53,6 +53,7 @@ KNOWN_CROSS_FEATURE: dict[str, set[str]] = {
     "bastion.support.signals": {"bastion.accounts.models", "bastion.audit.models", "bastion.recovery.models",
                                 "bastion.signin.models"},
     "bastion.support.timeline": {"bastion.audit.models"},
+    "bastion.mfa.flows.staff_enrolment": {"bastion.accounts.models"},
     "bastion.support.access": {"bastion.accounts.models", "bastion.recovery.models"},
     "bastion.support.views": {"bastion.accounts.models", "bastion.recovery.models",
                               "bastion.sessions.models", "bastion.signin.models"},

@@ -12,6 +12,7 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import hash_password
+from bastion.mfa.flows.staff_enrolment import is_staff, send_enrolment_link
 from bastion.services import Services
 from bastion.sessions.repo import count_live_sessions
 from bastion.signin.attempts import latest_attempt
@@ -19,7 +20,10 @@ from bastion.signin.attempts import latest_attempt
 ROLES = frozenset({"support", "admin"})
 
 
-def create_account(services: Services, email: str, password: str, roles: list[str], verified: bool) -> str:
+def create_account(services: Services, email: str, password: str, roles: list[str], verified: bool,
+                   enrolment_link: bool = True) -> str:
+    """With a staff role, the account's first second factor needs the enrolment link emailed here
+    (`enrolment_link=False`: the caller enrols one itself, as the demo does)."""
     email = normalize_email(email)
     unknown = set(roles) - ROLES
     if unknown:
@@ -38,6 +42,8 @@ def create_account(services: Services, email: str, password: str, roles: list[st
         if not verified:
             # Its confirmation, once asked for ("send it again"), carries the password set here.
             open_sign_up(services, tx, account, password_hash, sign_up_origin(None, now), send=False)
+        if enrolment_link and is_staff(account):
+            send_enrolment_link(services, tx, account, by="operator")
         return account.id
 
 

@@ -36,6 +36,7 @@ class Reason(StrEnum):
     MFA_LOCKED = "mfa.locked"
     MFA_METHOD_UNAVAILABLE = "mfa.method_unavailable"
     MFA_ALREADY_ENROLLED = "mfa.already_enrolled"
+    MFA_STAFF_ENROLMENT_LINK_REQUIRED = "mfa.staff_enrolment_link_required"
     MFA_SETUP_REQUIRED = "mfa.setup_required"
     DEVICE_VERIFICATION_REQUIRED = "device.verification_required"
     PASSKEY_INVALID = "passkey.invalid"

@@ -52,6 +52,13 @@ ENTRIES = (
                 "An authenticator app is already set up for this account.",
                 ("Remove the current one in your security settings first, then set up the new one.",), pre_auth=False,
                 action=Action("Open your security settings", "/security", "DELETE /v1/me/totp")),
+    ReasonEntry(Reason.MFA_STAFF_ENROLMENT_LINK_REQUIRED, 403, "Staff enrolment link needed",
+                "This account has a support or admin role, so its first second factor can only be set up from the "
+                "one-time enrolment link emailed to it.",
+                ("Use the enrolment link emailed to you: open it while signed in, then set up your authenticator "
+                 "app or passkey.",
+                 "Link lost or expired? Ask an administrator to send a new one."), pre_auth=False,
+                action=Action("Open your security settings", "/security/two-factor", "POST /v1/me/staff-enrolment")),
     ReasonEntry(Reason.MFA_SETUP_REQUIRED, 409, "Start the setup again",
                 "There is no authenticator setup in progress, or it took too long and expired.",
                 ("Start setting up the authenticator app again and scan the new QR code.",), pre_auth=False,

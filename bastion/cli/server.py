@@ -11,7 +11,10 @@ import typer
 from rich.table import Table
 
 from bastion.cli.common import console, services_or_exit, settings_or_exit
+from bastion.config import ConfigError
 from bastion.logs import configure_logging
+from bastion.ops.metrics import start_metrics_listener
+from bastion.ops.serving import uvicorn_options
 
 
 def serve(
@@ -24,6 +27,11 @@ def serve(
 
     options = serve_options(workers)
     services_or_exit().db.upgrade()
+    try:
+        start_metrics_listener(settings_or_exit(), workers)
+    except ConfigError as error:
+        console.print(f"[red]Configuration refused:[/red] {error}")
+        raise typer.Exit(2) from error
     uvicorn.run("bastion.web.app:create_app_from_env", factory=True, host=host, port=port, **options)
 
 
@@ -42,8 +50,7 @@ def serve_options(workers: int) -> dict[str, Any]:
     if settings.hash_concurrency == 0:
         # Share the cores between the worker processes rather than give each all of them.
         os.environ["BASTION_HASH_CONCURRENCY"] = str(max(1, usable_cores() // workers))
-    return dict(workers=workers, log_config=None, proxy_headers=False, timeout_graceful_shutdown=20,
-                access_log=settings.access_log)
+    return uvicorn_options(settings, workers)
 
 
 def calibrate(
@@ -112,7 +119,7 @@ def demo(
             console.print(f"{email} authenticator key: {key} (codes: oathtool --totp -b {key})", soft_wrap=True)
     console.print("bob@example.com lost his phone: his 2FA reset waits in the support queue.", soft_wrap=True)
     console.print(f"Data in {settings.data_dir.resolve()}. Stop with Ctrl+C.")
-    uvicorn.run(create_app(services), host=host, port=port, log_config=None, log_level="warning")
+    uvicorn.run(create_app(services), host=host, port=port, log_level="warning", **uvicorn_options(settings))
 
 
 def worker(

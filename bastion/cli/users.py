@@ -26,6 +26,22 @@ def user_create(
     with refusals_exit():
         account_id = create_account(services, email, password, roles=role or [], verified=verified)
     console.print(f"Created {email} ({account_id}).")
+    if role:
+        console.print("Emailed the staff enrolment link: its first second factor needs it.")
+
+
+@user_app.command("enrolment-link")
+def user_enrolment_link(email: str) -> None:
+    """Email a staff account without a second factor a new link to set one up (older links stop working)."""
+    import getpass
+
+    from bastion.mfa.flows.staff_enrolment import resend_enrolment_link
+
+    services = services_or_exit()
+    account_id = _account_id_for(services, email)
+    with refusals_exit():
+        sent_to = resend_enrolment_link(services, account_id, by="operator", operator=getpass.getuser()[:64])
+    console.print(f"Emailed a new enrolment link to {sent_to}.")
 
 
 @user_app.command("show")

@@ -33,6 +33,7 @@ SUBJECTS = {
     "ip_allowlist_changed": "Your IP allowlist was changed",
     "ip_allowlist_cleared": "Support cleared your IP allowlist",
     "password_reset": "Set a new password",
+    "staff_enrolment_link": "Set up two-step sign-in for your staff account",
     "password_reset_done": "Your password was changed",
     "password_changed": "Your password was changed",
     "device_verification": "Confirm it's you: sign-in from a new device or place",

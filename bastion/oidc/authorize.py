@@ -28,6 +28,7 @@ from sqlalchemy import update
 from bastion.context import Client
 from bastion.crypto import constant_time_equal, hash_token
 from bastion.errors import BastionError, Reason
+from bastion.numbers import whole_number
 from bastion.oidc.authn import authentication_of, needs_for
 from bastion.oidc.consent import consented, save_consent
 from bastion.oidc.models import OidcAuthorizationRequest
@@ -202,9 +203,10 @@ def _max_age(data: dict[str, str]) -> int | None:
     value = data.get("max_age")
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 9:
+    seconds = whole_number(value, maximum=999_999_999)
+    if seconds is None:
         raise InvalidRequestError("max_age must be a number of seconds.")
-    return int(value)
+    return seconds
 
 
 def _keep(provider: Provider, request: ProviderRequest, browser: str,

@@ -1,19 +1,23 @@
 """Session issue (requirements §25-27): what a session is, and a new one at sign-in.
 
-A session token is 256 random bits; only its SHA-256 is stored. A session ends at the
-earlier of its absolute expiry and `idle_seconds` after it was last seen. Validation is in
-`validation.py`, listing and ending sessions in `revocation.py`.
+A session token is 256 random bits and a MAC over them under the key ring
+(`bst_<43 base64url>.<32 hex>`); only its SHA-256 is stored. A token of another shape, or
+whose MAC is not one of the ring's, is refused without a look-up (validation.py): made-up tokens
+cost a hash and a MAC, never a database read. A session ends at the earlier of its absolute
+expiry and `idle_seconds` after it was last seen. Validation is in `validation.py`, listing and
+ending sessions in `revocation.py`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
-from bastion.crypto import hash_token, new_token
+from bastion.crypto import KeyRing, constant_time_equal, hash_token, new_token
 from bastion.services import Services
 from bastion.sessions.holds import Restriction
 from bastion.sessions.models import Session
@@ -21,6 +25,19 @@ from bastion.store.rows import add_now
 from bastion.store.types import new_id
 
 TOKEN_PREFIX = "bst_"  # noqa: S105 - the visible prefix of every session token, not a secret
+_MAC_PURPOSE, _MAC_LENGTH = "session-token", 32
+SHAPE = re.compile(r"^bst_[A-Za-z0-9_-]{43}\.[0-9a-f]{32}$")
+
+
+def signed_session_token(keys: KeyRing, random_part: str) -> str:
+    """`bst_<random>.<MAC>`: a token Bastion issued, recognisable as such without the database."""
+    return f"{TOKEN_PREFIX}{random_part}.{keys.mac(_MAC_PURPOSE, random_part)[:_MAC_LENGTH]}"
+
+
+def issued_here(keys: KeyRing, token: str) -> bool:
+    """The MAC is one of the ring's (any key: tokens outlive a rotation). The shape was checked."""
+    random_part, mac = token[len(TOKEN_PREFIX):-_MAC_LENGTH - 1], token[-_MAC_LENGTH:]
+    return any(constant_time_equal(mac, candidate[:_MAC_LENGTH]) for candidate in keys.macs(_MAC_PURPOSE, random_part))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +70,7 @@ def issue_session(
     """A new session, with a new token (never reused across sign-ins)."""
     now = services.clock.now()
     idle, absolute = _lifetimes(services, remember)
-    token = new_token(TOKEN_PREFIX)
+    token = signed_session_token(services.keys, new_token())
     session = Session(
         id=new_id(),
         account_id=account_id,

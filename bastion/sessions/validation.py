@@ -27,7 +27,7 @@ from bastion.sessions.cache import SessionCache
 from bastion.sessions.holds import Restriction, restrictions_of
 from bastion.sessions.maintenance import refuse_during_blocking_maintenance
 from bastion.sessions.models import Session
-from bastion.sessions.tokens import TOKEN_PREFIX, SessionInfo
+from bastion.sessions.tokens import SHAPE, SessionInfo, issued_here
 
 
 @dataclass(slots=True)
@@ -53,6 +53,7 @@ def authenticate_session(services: Services, token: str) -> SessionInfo:
     token_hash = _token_hash(token)
     known, now = _cached(services, token_hash)
     if known is None:
+        _refuse_unless_issued_here(services, token)
         return _from_database(services, token_hash)
     return _admit(services, known, now)
 
@@ -64,14 +65,21 @@ async def authenticate_session_async(services: Services, token: str) -> SessionI
         await refresh_windows(services)  # about once a second
     known, now = _cached(services, token_hash)
     if known is None:
+        _refuse_unless_issued_here(services, token)
         return await anyio.to_thread.run_sync(_from_database, services, token_hash)
     return _admit(services, known, now, on_event_loop=True)
 
 
 def _token_hash(token: str) -> str:
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
+    if not SHAPE.match(token):
         raise BastionError(Reason.SESSION_INVALID)
     return hash_token(token)
+
+
+def _refuse_unless_issued_here(services: Services, token: str) -> None:
+    """Before the database is asked (a cached session was issued here: its MAC was checked then)."""
+    if not issued_here(services.keys, token):
+        raise BastionError(Reason.SESSION_INVALID)
 
 
 def _cached(services: Services, token_hash: str) -> tuple[_Known | None, datetime]:

@@ -22,7 +22,7 @@ MAX_ID = 64  # ids are UUIDs; anything longer names nothing
 
 
 def ensure_may_handle(services: Services, agent_id: str, agent_roles: Collection[str], account_id: str,
-                      own_refusal: Reason = Reason.SUPPORT_OWN_ACCOUNT) -> str:
+                      about_a_case: bool = False) -> str:
     """The account's id when this agent may handle it; else the refusal (not found, own, staff)."""
     with services.db.reading() as tx:
         roles = tx.execute(select(Account.roles).where(Account.id == account_id)).scalar_one_or_none() \
@@ -30,7 +30,7 @@ def ensure_may_handle(services: Services, agent_id: str, agent_roles: Collection
     if roles is None:
         raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No account with this id.")
     if account_id == agent_id:
-        raise BastionError(own_refusal)
+        raise BastionError(Reason.CASE_OWN_ACCOUNT if about_a_case else Reason.SUPPORT_OWN_ACCOUNT)
     if any(role for role in roles.split(",")) and "admin" not in agent_roles:
         raise BastionError(Reason.SUPPORT_STAFF_ACCOUNT)
     return account_id
@@ -43,7 +43,7 @@ def ensure_may_handle_case(services: Services, agent_id: str, agent_roles: Colle
             .scalar_one_or_none() if len(case_id) <= MAX_ID else None
     if account_id is None:
         raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No case with this id.")
-    ensure_may_handle(services, agent_id, agent_roles, account_id, own_refusal=Reason.CASE_OWN_ACCOUNT)
+    ensure_may_handle(services, agent_id, agent_roles, account_id, about_a_case=True)
     return case_id
 
 

@@ -91,6 +91,8 @@ EVENTS = {
     "mfa.passkey_cloned": "A passkey looked copied and was refused",
     "mfa.totp_code_reused": "An authenticator code was used twice and refused",
     "mfa.totp_enabled": "Authenticator app set up",
+    "staff_enrolment.link_sent": "Staff enrolment link emailed",
+    "staff_enrolment.link_used": "Staff enrolment link used to unlock setting up a second factor",
     "mfa.totp_removed": "Authenticator app removed",
     "mfa.backup_codes_regenerated": "New backup codes made",
     "mfa.passkey_added": "Passkey added",

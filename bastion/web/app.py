@@ -39,6 +39,7 @@ from bastion.web.edge import Edge
 from bastion.web.oidc.routes import router as oidc_router
 from bastion.web.ops import router as ops_router
 from bastion.web.pages import router as pages_router
+from bastion.web.refusals import RefusalRecorder
 from bastion.worker import Worker
 
 STATIC = Path(__file__).with_name("static")
@@ -85,6 +86,7 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.services = services
+    app.state.refusals = RefusalRecorder(services)
     app.add_exception_handler(BastionError, problems.on_bastion_error)
     app.add_exception_handler(RequestValidationError, problems.on_validation_error)
     app.add_exception_handler(StarletteHTTPException, problems.on_http_error)

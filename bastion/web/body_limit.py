@@ -13,6 +13,7 @@ from fastapi import HTTPException
 from starlette.types import Message, Receive, Scope
 
 from bastion.errors import Reason
+from bastion.numbers import whole_number
 
 DEFAULT_LIMIT = 1024 * 1024
 UPLOAD_LIMIT = 10 * 1024 * 1024 + 64 * 1024  # one 10 MB file and its form fields
@@ -47,7 +48,7 @@ def limited_receive(scope: Scope, receive: Receive) -> Receive:
 
     async def limited() -> Message:
         nonlocal received
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if declared is not None and (whole_number(declared.decode("latin-1"), maximum=2**63) or 0) > limit:
             raise BodyTooLarge(code)
         message = await receive()
         if message["type"] == "http.request":

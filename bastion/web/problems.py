@@ -1,8 +1,10 @@
-"""Refusals as RFC 9457 problem+json, each with a recorded reference."""
+"""Refusals as RFC 9457 problem+json, each with a recorded reference (bastion.web.refusals)."""
 
 from __future__ import annotations
 
+import json
 import logging
+from functools import lru_cache
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -10,10 +12,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from bastion.errors import BastionError, Reason, new_reference
-from bastion.help import refusals
 from bastion.logs import scrub_path
 from bastion.store.errors import DATABASE_ERRORS, is_unreachable
 from bastion.web.client import client_ip
+from bastion.web.refusals import RefusalRecorder
 from bastion.web.rendering import render_problem_page
 
 log = logging.getLogger("bastion.web")
@@ -23,28 +25,36 @@ _STATUS_CODES = {404: Reason.RESOURCE_NOT_FOUND, 405: Reason.REQUEST_METHOD_NOT_
 
 
 def record_refusal(request: Request, error: BastionError, reference: str) -> None:
-    """Best effort: a refusal must still be answered when the database is down."""
-    services = request.app.state.services
-    try:
-        refusals.record_refusal(
-            services, reference=reference, code=error.code, status=error.reason.status,
-            account_id=getattr(request.state, "account_id", None),
-            method=request.method[:8], path=request.url.path[:200],
-            ip=client_ip(request, services.settings.trusted_proxy_networks),
-        )
-    except Exception:
-        log.exception("could not record refusal", extra={"reference": reference})
+    """This refusal on its own row, with its own reference (best effort)."""
+    _recorder(request).record(reference, error, request.method, request.url.path, _client_ip(request),
+                              getattr(request.state, "account_id", None))
 
 
 def reference_for(request: Request, error: BastionError) -> str:
-    """The refusal's reference: recorded now unless the domain already recorded it; logged."""
+    """The refusal's reference: the domain's, or recorded now (or this second: bastion.web.refusals); logged."""
     reference = error.reference
+    route = request.scope.get("route")
+    path = request.scope["path"]
     if reference is None:
-        reference = new_reference()
-        record_refusal(request, error, reference)
-    log.info("refused", extra={"reference": reference, "reason_code": error.code,
-                               "path": scrub_path(request.url.path), "status": error.reason.status})
+        reference = _recorder(request).reference(error, request.method, getattr(route, "path", ""), path,
+                                                 _client_ip(request), getattr(request.state, "account_id", None))
+    if log.isEnabledFor(logging.INFO):  # built only when it is written: a flood of refusals logs at this cost
+        log.info("refused", extra={"reference": reference, "reason_code": error.code,
+                                   "path": getattr(route, "path", None) or scrub_path(path),
+                                   "status": error.reason.status})
     return reference
+
+
+def _recorder(request: Request) -> RefusalRecorder:
+    recorder: RefusalRecorder = request.app.state.refusals
+    return recorder
+
+
+def _client_ip(request: Request) -> str | None:
+    trusted = _recorder(request).trusted_proxies
+    if not trusted:  # the socket's peer as the server gave it: nothing to parse or believe
+        return request.client.host if request.client else None
+    return client_ip(request, trusted)
 
 
 def problem_response(request: Request, error: BastionError) -> Response:
@@ -52,12 +62,22 @@ def problem_response(request: Request, error: BastionError) -> Response:
     if wants_html(request):
         return render_problem_page(request, error, reference)
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
-    return JSONResponse(error.problem(reference), status_code=error.reason.status,
-                        media_type=PROBLEM_JSON, headers=headers)
+    if error.extra:
+        return JSONResponse(error.problem(reference), status_code=error.reason.status,
+                            media_type=PROBLEM_JSON, headers=headers)
+    return Response(_problem_json(reference, error.code, error.detail, error.retry_after),
+                    status_code=error.reason.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+@lru_cache(maxsize=512)
+def _problem_json(reference: str, code: Reason, detail: str | None, retry_after: int | None) -> bytes:
+    """The body, made once for the refusals that share a reference (a flood's, in its second)."""
+    body = BastionError(code, detail=detail, retry_after=retry_after).problem(reference)
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/v1/") and "text/html" in request.headers.get("accept", "")
+    return not request.scope["path"].startswith("/v1/") and "text/html" in request.headers.get("accept", "")
 
 
 async def on_bastion_error(request: Request, error: Exception) -> Response:

@@ -21,8 +21,15 @@ def resume_path(request_id: str) -> str:
     return RESUME_PATH + request_id
 
 
+# A staff enrolment link opened signed out (bastion.web.pages.security.staff_enrolment) waits here.
+ENROLMENT_COOKIE = "bastion_staff_enrolment"
+ENROLMENT_PATH = "/security/staff-enrolment"
+
+
 def after_sign_in(request: Request) -> str:
-    """The waiting authorization's continuation, if this browser has one; else the home page."""
+    """The staff enrolment link or the waiting authorization this browser came for, if any; else the home page."""
+    if request.cookies.get(ENROLMENT_COOKIE):
+        return ENROLMENT_PATH
     waiting = request.cookies.get(RETURN_COOKIE, "")
     return resume_path(waiting) if is_request_id(waiting) else "/"
 

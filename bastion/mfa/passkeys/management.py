@@ -1,6 +1,7 @@
 """Adding, listing, renaming and removing passkeys (requirements §12, §13).
 
-Adding, renaming and removing need a recent sign-in or step-up, and are audited and emailed. The
+Adding, renaming and removing need a recent sign-in or step-up (and a staff account's first factor
+its emailed enrolment link, `bastion.mfa.flows.staff_enrolment`), and are audited and emailed. The
 registration challenge is stored (as its hash) for the signed-in account and used once. The first
 second factor of an account comes with a set of backup codes; removing the last one voids them.
 """
@@ -17,6 +18,7 @@ from bastion.errors import BastionError, Reason
 from bastion.mfa.backup_codes import codes as backup_codes
 from bastion.mfa.flows.factor_removal import after_factor_removed
 from bastion.mfa.flows.notices import record_factor_change
+from bastion.mfa.flows.staff_enrolment import check_may_enrol, claim_enrolment
 from bastion.mfa.passkeys import repo as passkey_repo
 from bastion.mfa.passkeys import webauthn as passkeys
 from bastion.mfa.passkeys.models import Passkey
@@ -55,6 +57,7 @@ def registration_options(services: Services, session: SessionInfo) -> dict[str, 
     challenge = passkeys.new_challenge()
     with services.db.transaction() as tx:
         account = get_account(tx, session.account_id)
+        check_may_enrol(tx, now, session)
         existing = [item.credential_id for item in passkey_repo.list_passkeys(tx, account.id)]
         passkey_repo.store_challenge(tx, passkeys.challenge_hash(challenge), "register", now,
                                      timedelta(minutes=services.settings.passkey_challenge_minutes),
@@ -77,6 +80,7 @@ def register_passkey(services: Services, session: SessionInfo, credential: dict[
         raise BastionError(Reason.PASSKEY_REGISTRATION_FAILED)
     new = passkeys.verify_registration(passkeys.relying_party(services.settings), credential, challenge)
     with services.db.transaction() as tx:
+        claim_enrolment(tx, now, session)
         first_factor = not METHODS.has_second_factor(tx, session.account_id)
         passkey = passkey_repo.add_passkey(tx, session.account_id, new, name, now)
         if passkey is None:

@@ -1,6 +1,7 @@
 """Setting up, confirming and removing the authenticator app (requirements §8, §11, §13, §14).
 
-Every step needs a recent sign-in or step-up. Setup makes a 160-bit secret, stores it encrypted
+Every step needs a recent sign-in or step-up, and a staff account's first factor its emailed
+enrolment link (`bastion.mfa.flows.staff_enrolment`). Setup makes a 160-bit secret, stores it encrypted
 (bound to its row) and shows it once, with its otpauth:// URI and a QR code (SVG). Confirming
 with a current code turns it on — that code's step counts as used — and issues the first backup
 codes. Adding and removing are audited and emailed; removing the last factor voids the backup
@@ -21,6 +22,7 @@ from bastion.errors import BastionError, Reason
 from bastion.mfa.backup_codes import codes as backup_codes
 from bastion.mfa.flows.factor_removal import after_factor_removed
 from bastion.mfa.flows.notices import record_factor_change
+from bastion.mfa.flows.staff_enrolment import check_may_enrol, claim_enrolment
 from bastion.mfa.totp import otp as totp
 from bastion.mfa.totp import repo as totp_repo
 from bastion.mfa.totp.check import match_code
@@ -47,6 +49,7 @@ def begin_totp_setup(services: Services, session: SessionInfo) -> TotpSetup:
     with services.db.transaction() as tx:
         if totp_repo.confirmed_credential(tx, session.account_id) is not None:
             raise BastionError(Reason.MFA_ALREADY_ENROLLED)
+        check_may_enrol(tx, now, session)
         totp_repo.replace_pending(tx, services.keys, session.account_id, secret, now)
         email = get_account(tx, session.account_id).email
     return _present(services, secret, email)
@@ -92,6 +95,7 @@ def confirm_totp(services: Services, session: SessionInfo, code: str, client: Cl
         secret = totp_repo.decrypt_secret(services.keys, pending)
     valid = match_code(services, credential_id, secret, code, now)
     with services.db.transaction() as tx:
+        claim_enrolment(tx, now, session)
         if not totp_repo.confirm(tx, credential_id, valid.step, now):
             raise BastionError(Reason.MFA_SETUP_REQUIRED)
         codes = backup_codes.issue_set(tx, services.keys, session.account_id, now)

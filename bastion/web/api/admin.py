@@ -10,6 +10,7 @@ from pydantic import StringConstraints
 
 from bastion.accounts.staff import ensure_staff, existing_account_id
 from bastion.accounts.status import reinstate_account, restrict_account
+from bastion.mfa.flows.staff_enrolment import resend_enrolment_link
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.schemas import Body, Moment, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep, current_session
@@ -58,3 +59,11 @@ def ban(account_id: str, body: RestrictIn, staff: Admin, services: ServicesDep, 
 def reinstate(account_id: str, body: ReasonIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
     reinstate_account(services, existing_account_id(services, account_id), staff.account_id, client, body.reason)
     return StatusOut(status="active")
+
+
+@admin_router.post("/accounts/{account_id}/staff-enrolment-link", response_model=StatusOut, responses=problems(409))
+def send_staff_enrolment_link(account_id: str, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
+    """Email a staff account without a second factor a new link to set up its first one (older links stop
+    working). Staff cannot enrol a first factor without it."""
+    resend_enrolment_link(services, existing_account_id(services, account_id), client, actor_id=staff.account_id)
+    return StatusOut(status="enrolment_link_sent")

@@ -30,6 +30,7 @@ from bastion.web.api.schemas import (
 from bastion.web.deps import ClientDep, ServicesDep, SessionDep
 from bastion.web.direct import json_answer
 from bastion.web.openapi import problems
+from bastion.web.params import OlderThan
 
 router = APIRouter(prefix="/v1", tags=["me"], responses=problems(401, 403, 503))
 
@@ -66,9 +67,9 @@ def my_activity(
     session: SessionDep,
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    before: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]+$")] = None,
+    before: OlderThan = None,
 ) -> Response:
-    page = list_activity(services, session.account_id, int(before) if before else None, limit)
+    page = list_activity(services, session.account_id, before, limit)
     # Shaped as ActivityOut (which documents it) and serialized once, not validated again on the way out.
     return json_answer({
         "items": [{"time": item.created_at, "outcome": item.outcome, "code": item.code, "reference": item.reference,

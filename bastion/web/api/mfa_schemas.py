@@ -122,3 +122,8 @@ class StepUpIn(Body):
         if self.method is None or self.code is None:  # `_exactly_one` refused this already
             raise ValueError("send exactly one of password, totp, backup_code, or method with code")
         return self.method, self.code
+
+
+class StaffEnrolmentOut(BaseModel):
+    status: str
+    until: datetime = Field(description="This session may set up its first second factor until then.")

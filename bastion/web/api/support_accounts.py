@@ -25,6 +25,7 @@ from bastion.web.api.admin import ReasonIn, Staff
 from bastion.web.api.schemas import StatusOut
 from bastion.web.deps import ClientDep, ServicesDep
 from bastion.web.openapi import problems
+from bastion.web.params import OlderThan
 
 
 def handled_account(account_id: str, staff: Staff, services: ServicesDep) -> str:
@@ -63,7 +64,7 @@ def account(account_id: HandledAccount, staff: Staff, services: ServicesDep, cli
 
 @router.get("/accounts/{account_id}/timeline")
 def timeline(account_id: HandledAccount, staff: Staff, services: ServicesDep, client: ClientDep,
-             before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+             before: OlderThan = None,
              limit: Annotated[int, Query(ge=1, le=200)] = PER_PAGE) -> dict[str, Any]:
     """The account's audit log in words, newest first: who did what, when, from where, each entry's seal
     checked (`chain`); `next_before` for the next page."""

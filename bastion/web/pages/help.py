@@ -14,6 +14,7 @@ import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
+from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from bastion.catalogue import CATALOGUE
@@ -21,7 +22,7 @@ from bastion.errors import BastionError, Reason
 from bastion.help import diagnoses
 from bastion.help.guide import BY_SLUG, CASE_REQUEST_FORMS, FORMS, TOPIC_TITLES, TOPICS, Topic
 from bastion.help.references import Explanation, explain_reference
-from bastion.help.resend import resend_device_code, resend_password_reset, resend_verification
+from bastion.help.resend import resend_device_code, start_resend_password_reset, start_resend_verification
 from bastion.ops.announcements import live_announcements
 from bastion.ops.client_versions import all_policies
 from bastion.recovery.cases import request_case
@@ -136,15 +137,17 @@ def resend_reset_submit(request: Request, email: FormText = "",
 
 def _resend(request: Request, kind: str, email: str, csrf_token: str) -> Response:
     services = request.app.state.services
-    send = resend_verification if kind == "verification" else resend_password_reset
+    start = start_resend_verification if kind == "verification" else start_resend_password_reset
     try:
         check_form_csrf(request, csrf_token)
         body = parse_form(EmailIn, email=email)
-        send(services, body.email, client_from(request))
+        work = start(services, body.email, client_from(request))
     except BastionError as error:
         return topic_page(request, "email", error, email=email.strip()[:320], failed=kind)
     title, message = SENT[kind]
-    return render(request, "help_sent.html", title=title, message=message)
+    page = render(request, "help_sent.html", title=title, message=message)
+    page.background = BackgroundTask(work)  # after the answer: an address with an account takes no longer
+    return page
 
 
 @router.post("/mfa-reset")

@@ -24,7 +24,8 @@ router = APIRouter()
 
 FormText = Annotated[str, Form()]
 # Notices after a redirect come from this fixed list: nothing from the address is echoed.
-NOTICES = {"signed-out": "You are signed out."}
+NOTICES = {"signed-out": "You are signed out.",
+           "staff-enrolment": "Sign in with your password first: you then come back to your staff enrolment link."}
 
 
 def _login_form(request: Request, email: str = "", remember: bool = False,

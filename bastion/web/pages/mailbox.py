@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, Response
 from bastion.config import Settings
 from bastion.errors import BastionError, Reason
 from bastion.notify.outbox import MailboxMessage, find_message, recent_messages
+from bastion.numbers import whole_number
 from bastion.web.headers import PAGE_CSP
 from bastion.web.pages.render import refusal_page, render
 
@@ -38,9 +39,8 @@ def _messages(request: Request) -> list[MailboxMessage]:
 
 
 def _message(request: Request, message_id: str) -> MailboxMessage | None:
-    if not message_id.isdigit() or len(message_id) > 18:
-        return None
-    return find_message(request.app.state.services, int(message_id))
+    number = whole_number(message_id)
+    return None if number is None else find_message(request.app.state.services, number)
 
 
 def _linked(text: str) -> list[tuple[str, bool]]:

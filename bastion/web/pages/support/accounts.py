@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
 from bastion.errors import BastionError, Reason
+from bastion.numbers import whole_number
 from bastion.recovery.password_reset import send_reset_for_support
 from bastion.sessions.tokens import SessionInfo
 from bastion.support.access import ensure_may_handle, record_view
@@ -80,7 +81,7 @@ def timeline(request: Request, account_id: str, before: str = "") -> Response:
         account = account_view(services, ensure_may_handle(services, session.account_id, session.roles, account_id))
     except BastionError as missing:
         return staff_missing(request, session, ACCOUNTS, missing)
-    cursor = int(before) if before.isdigit() and len(before) < 19 else None
+    cursor = whole_number(before)
     record_view(services, session.account_id, account["id"], "account_timeline", client_from(request))
     return staff_page(request, session, "support/timeline.html", ACCOUNTS, account=account,
                       timeline=account_timeline(services, account["id"], cursor), first_page=cursor is None)

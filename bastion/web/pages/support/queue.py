@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
+from bastion.numbers import whole_number
 from bastion.recovery.kinds import KINDS
 from bastion.sessions.tokens import SessionInfo
 from bastion.support.access import ensure_may_handle_case
@@ -42,7 +43,7 @@ def queue(request: Request, status: str = DEFAULT_STATE, kind: str = "", assigne
 
 def queue_page(request: Request, session: SessionInfo, status: str = DEFAULT_STATE, kind: str = "", assigned: str = "",
                age: str = "", order: str = "", cursor: str = "", error: BastionError | None = None) -> Response:
-    hours = int(age) if age.isdigit() and int(age) in AGES else None
+    hours = number if (number := whole_number(age)) in AGES else None
     wanted = QueueFilter(_choice(status, STATES), _choice(kind, list(KINDS)), _choice(assigned, ASSIGNED), hours,
                          order == "newest")
     try:
