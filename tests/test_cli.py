@@ -121,10 +121,10 @@ def test_clear_allowlist_from_the_command_line_is_audited_and_emailed(cli) -> No
 def test_creating_staff_emails_the_enrolment_link_and_an_operator_can_send_a_new_one(cli) -> None:
     from sqlalchemy import select
 
-    from bastion.config import load_settings
-    from bastion.services import build_services
     from bastion.accounts.models import OneTimeToken
+    from bastion.config import load_settings
     from bastion.notify.models import OutboxMessage
+    from bastion.services import build_services
 
     created = cli("user", "create", "agent2@example.com", "--role", "support",
                   input=f"{DEFAULT_PASSWORD}\n{DEFAULT_PASSWORD}\n")

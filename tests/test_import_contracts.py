@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-import imports  # noqa: E402 — tools/ is not a package
+import imports
 
 
 def _lint_imports(*args: str) -> subprocess.CompletedProcess[str]:

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from bastion.accounts.signup import sign_up
 from bastion.context import Client
+from bastion.notify.models import OutboxMessage
 from bastion.periodic import Job, Phase
 from bastion.services import Services
-from bastion.notify.models import OutboxMessage
 from bastion.worker import JOBS, Worker, run_pass
 from tests.conftest import DEFAULT_PASSWORD
 

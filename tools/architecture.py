@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import imports  # noqa: E402 — a sibling script, not a package
+import imports  # a sibling script, not a package
 
 ROOT = imports.ROOT
 DOCUMENT = ROOT / "docs" / "architecture.md"

@@ -20,6 +20,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from bastion.accounts.models import Account, Device
 from bastion.context import Client
 from bastion.risk.geo import locate
+from bastion.store.changes import rows_changed
 from bastion.store.upsert import insert_or_update
 
 _SYSTEM_WORDS = {"Mac OS X": "macOS", "Chrome OS": "ChromeOS"}
@@ -152,4 +153,4 @@ def list_devices(tx: Tx, account_id: str) -> list[Device]:
 
 def forget_device(tx: Tx, account_id: str, device_id: str) -> bool:
     """Only this account's devices can match; True when one was forgotten."""
-    return tx.execute(delete(Device).where(Device.account_id == account_id, Device.id == device_id)).rowcount == 1
+    return rows_changed(tx, delete(Device).where(Device.account_id == account_id, Device.id == device_id)) == 1

@@ -15,7 +15,7 @@ from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import hash_password
 from bastion.notify.outbox import enqueue
 from bastion.services import Services
@@ -33,7 +33,7 @@ def change_password(services: Services, session: SessionInfo, current_password: 
         with services.db.transaction() as tx:
             record_event(tx, services.clock.now(), "password.change_refused", session.account_id, client,
                          session_id=session.id)
-        raise BastionError("reauth.failed")
+        raise BastionError(Reason.REAUTH_FAILED)
     check_password_policy(new_password, session.email)
     new_hash = hash_password(services, new_password, known_device=True)
     now = services.clock.now()

@@ -11,7 +11,7 @@ import dataclasses
 from bastion.accounts.repo import normalize_email
 from bastion.audit import record_event
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import check_password
 from bastion.services import Services
 from bastion.sessions.stepup import mark_reauthenticated
@@ -30,7 +30,7 @@ def reauthenticate_with_password(
         if ok:
             mark_reauthenticated(tx, session.id, now)
     if not ok:
-        raise BastionError("reauth.failed")
+        raise BastionError(Reason.REAUTH_FAILED)
     return dataclasses.replace(session, authenticated_at=now)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.models import Account, OneTimeToken
+from bastion.store.changes import rows_changed
 
 
 def normalize_email(email: str) -> str:
@@ -49,4 +50,4 @@ def lock_account(tx: Tx, account_id: str) -> Account:
 
 def delete_expired_tokens(tx: Tx, before: datetime) -> int:
     """Housekeeping: emailed single-use tokens that expired before `before`."""
-    return tx.execute(delete(OneTimeToken).where(OneTimeToken.expires_at < before)).rowcount
+    return rows_changed(tx, delete(OneTimeToken).where(OneTimeToken.expires_at < before))

@@ -10,15 +10,15 @@ import ipaddress
 from bastion.accounts.allowlist_reset import close_open_request
 from bastion.accounts.repo import get_account
 from bastion.accounts.status import freeze_link
-from bastion.errors import BastionError
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
+from bastion.errors import BastionError, Reason
 from bastion.notify.outbox import anti_phishing_aad, enqueue
 from bastion.services import Services
-from bastion.store.types import new_id
 from bastion.sessions.stepup import require_recent_auth
 from bastion.sessions.tokens import SessionInfo
+from bastion.store.types import new_id
 
 
 def set_anti_phishing_code(services: Services, session: SessionInfo, code: str, client: Client) -> None:
@@ -45,13 +45,13 @@ MAX_ALLOWLIST = 20  # requirements §29
 def normalize_allowlist(cidrs: list[str]) -> list[str]:
     """Validated, canonical and de-duplicated networks; `request.invalid` names the bad entry."""
     if len(cidrs) > MAX_ALLOWLIST:
-        raise BastionError("request.invalid", detail=f"At most {MAX_ALLOWLIST} networks.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"At most {MAX_ALLOWLIST} networks.")
     networks: list[str] = []
     for entry in cidrs:
         try:
             network = str(ipaddress.ip_network(entry.strip(), strict=False))
         except ValueError:
-            raise BastionError("request.invalid", detail=f"{entry[:50]!r} is not an IP address or CIDR.") from None
+            raise BastionError(Reason.REQUEST_INVALID, detail=f"{entry[:50]!r} is not an IP address or CIDR.") from None
         if network not in networks:
             networks.append(network)
     return networks

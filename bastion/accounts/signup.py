@@ -24,7 +24,7 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.crypto import hash_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import check_password, hash_password
 from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
@@ -34,6 +34,7 @@ from bastion.ops.maintenance import check_maintenance
 from bastion.risk.geo import locate
 from bastion.risk.words import place_words
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 from bastion.store.types import new_id
 from bastion.store.upsert import insert_ignoring_duplicates
 
@@ -58,7 +59,7 @@ def start_sign_up(services: Services, email: str, password: str, client: Client)
     for scope, value in (("signup_ip", client.ip or "unknown"), ("signup_identifier", email)):
         wait = services.throttle.hit(scope, value, now)
         if wait is not None:
-            raise BastionError("rate_limited", retry_after=wait)
+            raise BastionError(Reason.RATE_LIMITED, retry_after=wait)
     check_password_policy(password, email)
     return partial(_create_or_tell_the_owner, services, email, password, client)
 
@@ -78,14 +79,15 @@ def _create_or_tell_the_owner(services: Services, email: str, password: str, cli
             conflict_column="email",
         )
         account = get_account(tx, account_id) if created else find_account_by_email(tx, email)
-        assert account is not None
+        if account is None:  # inserted or found just above, in this transaction
+            raise LookupError("the account row is missing inside its own transaction")
         if created:
             record_event(tx, now, "account.created", account.id, client)
         # Conditional: a confirmation that commits first wins, and then this is a taken address.
-        unconfirmed = tx.execute(
+        unconfirmed = rows_changed(tx,
             update(Account).where(Account.id == account.id, Account.email_verified_at.is_(None))
             .values(password_hash=password_hash)  # the newest sign-up is told to confirm when it signs in
-        ).rowcount == 1
+        ) == 1
         if unconfirmed:
             open_sign_up(services, tx, account, password_hash, origin)
         else:
@@ -146,10 +148,10 @@ def send_verification_email(services: Services, tx: Tx, account: Account) -> Non
                 reset_link=f"{services.settings.public_url}/password-reset")
         return
     for row in reversed(open_ones):  # oldest first, so the mailbox's newest email is the newest sign-up
-        renewed = tx.execute(
+        renewed = rows_changed(tx,
             update(OneTimeToken).where(OneTimeToken.id == row.id, OneTimeToken.used_at.is_(None))
             .values(used_at=now)
-        ).rowcount == 1
+        ) == 1
         if renewed:  # a concurrent confirmation or resend did not get there first
             open_sign_up(services, tx, account, row.password_hash, row.origin or {"at": rfc3339(row.created_at)})
 
@@ -183,20 +185,20 @@ def verify_email(services: Services, token: str, client: Client, password: str |
         email = get_account(tx, carried.account_id).email
     if contested and chosen is not None:
         if not password:
-            raise BastionError("signup.password_required")
+            raise BastionError(Reason.SIGNUP_PASSWORD_REQUIRED)
         if not check_password(services, email, password, client, against=chosen).matched:
-            raise BastionError("signup.password_mismatch")
+            raise BastionError(Reason.SIGNUP_PASSWORD_MISMATCH)
     with guarded_token(services, client), services.db.transaction() as tx:
         carried = _open_link(tx, token, now)
         if not claim_first_confirmation(tx, carried.account_id, now):
             # Another link or a password reset confirmed the address first: this one is void.
-            raise BastionError("token.invalid")
-        used = tx.execute(
+            raise BastionError(Reason.TOKEN_INVALID)
+        used = rows_changed(tx,
             update(OneTimeToken).where(OneTimeToken.id == carried.id, OneTimeToken.used_at.is_(None))
             .values(used_at=now)
-        ).rowcount == 1
+        ) == 1
         if not used:
-            raise BastionError("token.invalid")
+            raise BastionError(Reason.TOKEN_INVALID)
         account = get_account(tx, carried.account_id)
         if carried.password_hash is not None:
             account.password_hash = carried.password_hash
@@ -212,7 +214,7 @@ def _open_link(tx: Tx, token: str, now: datetime) -> OneTimeToken:
                                    OneTimeToken.used_at.is_(None))
     ).scalar_one_or_none()
     if row is None:
-        raise BastionError("token.invalid")
+        raise BastionError(Reason.TOKEN_INVALID)
     if row.expires_at <= now:
-        raise BastionError("token.expired")
+        raise BastionError(Reason.TOKEN_EXPIRED)
     return row

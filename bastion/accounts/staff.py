@@ -6,10 +6,10 @@ signed in with a second factor. Routers and pages call it; they do not restate i
 
 from __future__ import annotations
 
-from bastion.errors import BastionError
+from bastion.accounts.models import Account
+from bastion.errors import BastionError, Reason
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
-from bastion.accounts.models import Account
 
 SUPPORT_ROLES = ("support", "admin")
 ADMIN_ROLES = ("admin",)
@@ -23,9 +23,9 @@ def staff_roles_in_effect(roles: frozenset[str], aal: int) -> frozenset[str]:
 def ensure_staff(session: SessionInfo, roles: tuple[str, ...]) -> SessionInfo:
     """The session when it holds one of `roles` and proved a second factor; `permission.*` otherwise."""
     if not session.roles & set(roles):
-        raise BastionError("permission.denied")
+        raise BastionError(Reason.PERMISSION_DENIED)
     if session.aal < 2:
-        raise BastionError("permission.mfa_required")
+        raise BastionError(Reason.PERMISSION_MFA_REQUIRED)
     return session
 
 
@@ -33,5 +33,5 @@ def existing_account_id(services: Services, account_id: str) -> str:
     """The id of the account staff act on, or `resource.not_found`."""
     with services.db.transaction() as tx:
         if len(account_id) > 64 or tx.get(Account, account_id) is None:
-            raise BastionError("resource.not_found", detail="No account with this id.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No account with this id.")
     return account_id

@@ -49,7 +49,7 @@ def canonical_content(event: SecurityEvent | Row[Any]) -> str:
     )
 
 
-def event_hash(previous_hash: str, event: SecurityEvent | Row[Any]) -> str:
+def event_hash(previous_hash: str, event: SecurityEvent | Row[*tuple[Any, ...]]) -> str:
     return hashlib.sha256(f"{previous_hash}\n{canonical_content(event)}".encode()).hexdigest()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import typer
 from rich.console import Console
@@ -46,6 +46,14 @@ def services_or_exit() -> Services:
     except ConfigError as error:
         console.print(f"[red]Configuration refused:[/red] {error}")
         raise typer.Exit(2) from error
+
+
+@overload
+def parse_moment(value: str) -> datetime: ...
+@overload
+def parse_moment(value: None) -> None: ...
+@overload
+def parse_moment(value: str | None) -> datetime | None: ...
 
 
 def parse_moment(value: str | None) -> datetime | None:

@@ -64,7 +64,7 @@ def client_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
     table = Table("client id", "name", "type", "first-party", "redirect addresses")
     for view in views:
         table.add_row(str(view["client_id"]), str(view["name"]), str(view["type"]),
-                      "yes" if view["first_party"] else "no", "\n".join(view["redirect_uris"]))  # type: ignore[arg-type]
+                      "yes" if view["first_party"] else "no", "\n".join(view["redirect_uris"]))
     console.print(table)
 
 

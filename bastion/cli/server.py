@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -43,7 +43,7 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def serve_options(workers: int) -> dict[str, object]:
+def serve_options(workers: int) -> dict[str, Any]:
     """uvicorn's options and the environment of `bastion serve` (the benchmarks serve the same way)."""
     settings = settings_or_exit()
     configure_logging(settings.log_level)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard import alerts
 from bastion.services import Services
 from bastion.signin.flow import void_flow
@@ -26,19 +26,20 @@ class StepBudget:
     name: str  # keys the account's pause and streak
     account_scope: str  # the windowed limit per account (BASTION_RATE_LIMITS)
     flow_scope: str | None  # the windowed limit per flow, if any
-    paused: str  # the refusal while the account's step is paused
-    flow_over: str  # the refusal when the flow's budget is spent
+    paused: Reason  # the refusal while the account's step is paused
+    flow_over: Reason  # the refusal when the flow's budget is spent
     # Whether tripping the account's budget also ends the flow. A device code's flow has one live code
     # whose own five tries are counted atomically, so it may outlive a pause (and a right code sent
     # many times at once still finishes it once).
     ends_flow: bool = True
 
 
-SECOND_FACTOR = StepBudget("mfa", "mfa_account", "mfa_flow", "mfa.locked", "mfa.attempts_exceeded")
+SECOND_FACTOR = StepBudget("mfa", "mfa_account", "mfa_flow", Reason.MFA_LOCKED, Reason.MFA_ATTEMPTS_EXCEEDED)
 # Refusals of a checked proof (not of a budget): each is a failure from the client's network.
-CHECK_FAILURES = frozenset(alerts.FAILED_SECOND_STEP) | {"mfa.code_reused", "passkey.cloned", "device.attempts_exceeded"}
+CHECK_FAILURES = frozenset(alerts.FAILED_SECOND_STEP) | {Reason.MFA_CODE_REUSED, Reason.PASSKEY_CLONED,
+                                                        Reason.DEVICE_ATTEMPTS_EXCEEDED}
 # A device code's own 5 tries are counted on its row (bastion.risk.device_step); this is the account's.
-DEVICE_CODE = StepBudget("device", "device_account", None, "device.locked", "device.attempts_exceeded",
+DEVICE_CODE = StepBudget("device", "device_account", None, Reason.DEVICE_LOCKED, Reason.DEVICE_ATTEMPTS_EXCEEDED,
                          ends_flow=False)
 
 
@@ -78,7 +79,7 @@ def admit(services: Services, budget: StepBudget, account_id: str, flow_id: str 
     raise refusal
 
 
-def failed(services: Services, account_id: str, code: str, client: Client, new_place: bool,
+def failed(services: Services, account_id: str, code: Reason, client: Client, new_place: bool,
            alert: bool = True) -> bool:
     """A checked step failed (`code` in CHECK_FAILURES): the network's budgets, and — unless the
     method sent an alert of its own — the owner's burst alert. True when emailed. Call it outside

@@ -19,12 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.services import Services
 
 
 @contextmanager
-def guarded_token(services: Services, client: Client, unknown: str = "token.invalid") -> Iterator[None]:
+def guarded_token(services: Services, client: Client, unknown: Reason = Reason.TOKEN_INVALID) -> Iterator[None]:
     """`unknown`: the refusal that says the token matched nothing (a passkey answer to no challenge
     of ours is `passkey.invalid`)."""
     now = services.clock.now()

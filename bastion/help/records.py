@@ -6,8 +6,8 @@ from typing import Any
 
 from bastion.accounts.devices import describe_agent
 from bastion.clock import rfc3339
-from bastion.risk.words import place_words
 from bastion.help.models import Refusal
+from bastion.risk.words import place_words
 from bastion.signin.models import SignInAttempt
 
 

@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.repo import find_account
+from bastion.catalogue import CATALOGUE, ReasonEntry
 from bastion.clock import rfc3339
-from bastion.errors import CATALOGUE, BastionError, Reason
+from bastion.errors import BastionError, Reason
 from bastion.guard.steps import DEVICE_CODE, SECOND_FACTOR, paused_until
 from bastion.help.models import Refusal
 from bastion.help.records import attempt_view, request_view
@@ -39,7 +40,7 @@ _MISREAD = str.maketrans({"I": "1", "L": "1", "O": "0"})
 class Recorded:
     """One refusal as stored, from either table."""
 
-    code: str
+    code: Reason
     occurred_at: datetime
     account_id: str | None
     ip: str | None
@@ -51,7 +52,7 @@ class Recorded:
 @dataclass(frozen=True, slots=True)
 class Explanation:
     reference: str
-    reason: Reason
+    reason: ReasonEntry
     occurred_at: datetime
     # When what refused it ends, while it is still in effect (a pause, maintenance, a ban).
     in_effect_until: datetime | None
@@ -65,7 +66,8 @@ class Explanation:
 
 
 # Refusals caused by something that ends at a known time, told live by `_in_effect_until`.
-TIMED = frozenset({"account.locked", "ip.throttled", "mfa.locked", "service.maintenance", "account.banned"})
+TIMED = frozenset({Reason.ACCOUNT_LOCKED, Reason.IP_THROTTLED, Reason.MFA_LOCKED, Reason.SERVICE_MAINTENANCE,
+                   Reason.ACCOUNT_BANNED})
 
 
 def normalize_reference(text: str) -> str | None:
@@ -83,12 +85,12 @@ def explain_reference(services: Services, reference: str, staff: bool = False) -
     """The refusal behind `reference`, or `help.reference_not_found`. `staff` adds the attempt's details."""
     normalized = normalize_reference(reference)
     if normalized is None:
-        raise BastionError("help.reference_not_found")
+        raise BastionError(Reason.HELP_REFERENCE_NOT_FOUND)
     now = services.clock.now()
     with services.db.transaction() as tx:
         recorded = _find(tx, normalized)
         if recorded is None:
-            raise BastionError("help.reference_not_found")
+            raise BastionError(Reason.HELP_REFERENCE_NOT_FOUND)
         details = _staff_details(tx, recorded) if staff else None
     # Outside the transaction: the throttle's counters may live in the same database.
     until = _in_effect_until(services, recorded, now)
@@ -98,30 +100,30 @@ def explain_reference(services: Services, reference: str, staff: bool = False) -
 def _find(tx: Tx, reference: str) -> Recorded | None:
     attempt = find_attempt_by_reference(tx, reference)
     if attempt is not None:
-        return Recorded(attempt.code or "internal.error", attempt.created_at, attempt.account_id, attempt.ip,
-                        identifier=attempt.identifier, device_id=attempt.device_id,
+        return Recorded(Reason(attempt.code or Reason.INTERNAL_ERROR), attempt.created_at, attempt.account_id,
+                        attempt.ip, identifier=attempt.identifier, device_id=attempt.device_id,
                         details={"attempt": attempt_view(attempt)})
     refusal = tx.get(Refusal, reference)
     if refusal is None:
         return None
-    return Recorded(refusal.code, refusal.created_at, refusal.account_id, refusal.ip,
+    return Recorded(Reason(refusal.code), refusal.created_at, refusal.account_id, refusal.ip,
                     details={"request": request_view(refusal)})
 
 
 def _in_effect_until(services: Services, recorded: Recorded, now: datetime) -> datetime | None:
     """Live: when the pause, window or ban that caused the refusal ends, if it has not yet."""
     throttle = services.throttle
-    if recorded.code == "account.locked" and recorded.identifier:
+    if recorded.code == Reason.ACCOUNT_LOCKED and recorded.identifier:
         return throttle.identifier_held_until(recorded.identifier, recorded.device_id, now)
-    if recorded.code == "ip.throttled" and recorded.ip:
+    if recorded.code == Reason.IP_THROTTLED and recorded.ip:
         return throttle.network_held_until(recorded.ip, now)
     budget = STEP_PAUSES.get(recorded.code)
     if budget is not None and recorded.account_id:
         return paused_until(services, budget, recorded.account_id, now)
-    if recorded.code == "service.maintenance":
+    if recorded.code == Reason.SERVICE_MAINTENANCE:
         window = current_window(services)
         return window.ends_at if window is not None else None
-    if recorded.code == "account.banned" and recorded.account_id:
+    if recorded.code == Reason.ACCOUNT_BANNED and recorded.account_id:
         with services.db.transaction() as tx:
             account = find_account(tx, recorded.account_id)
             if account is not None and account.status == "banned" and account.status_until and \

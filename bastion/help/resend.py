@@ -20,7 +20,7 @@ from bastion.accounts.repo import find_account_by_email, get_account, normalize_
 from bastion.accounts.signup import send_verification_email
 from bastion.audit import record_event
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.recovery.password_reset import start_password_reset
 from bastion.risk.challenge import STATE as DEVICE_STEP
 from bastion.risk.challenge import issue_challenge
@@ -36,7 +36,7 @@ def cooldown(services: Services, kind: str, identifier: str, client: Client, now
     for scope, value in (("resend_identifier", f"{kind}|{identifier}"), ("resend_ip", client.ip or "unknown")):
         wait = services.throttle.hit(scope, value, now)
         if wait is not None:
-            raise BastionError("rate_limited", retry_after=wait,
+            raise BastionError(Reason.RATE_LIMITED, retry_after=wait,
                                detail="An email was sent a moment ago. Give it a few minutes and check the spam "
                                       "folder before asking for another.")
 

@@ -65,10 +65,16 @@ class SecondFactorMethod(Protocol):
     step_up: bool  # may confirm it's you (POST /v1/reauth)
     amr: str  # the authentication method reference (RFC 8176) of a sign-in that used it
     words: MethodWords
-    protected: tuple[Protected, ...]  # its columns encrypted under the key ring (`bastion keys rotate`)
+
+    # Read-only, so that a method may declare a narrower value (no columns, one clause kind).
+    @property
+    def protected(self) -> tuple[Protected, ...]:
+        """Its columns encrypted under the key ring (`bastion keys rotate`)."""
+
     # Optional: `enrolled` as an EXISTS on the `account_id` bind parameter, so that the registry asks
     # every method at once in one round trip (every sign-in asks). None: `enrolled` is called.
-    enrolled_clause: ColumnElement[bool] | None
+    @property
+    def enrolled_clause(self) -> ColumnElement[bool] | None: ...
 
     def enrolled(self, tx: Tx, account_id: str) -> bool: ...
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.models import Account
+from bastion.errors import Reason
 from bastion.mfa.registry import METHODS
 from bastion.services import Services
 from bastion.signin.flow import Requirement
@@ -19,7 +20,7 @@ class MfaStage:
 
     name = MFA_STAGE
     requirement = "mfa_required"
-    waiting_reason = "mfa.required"
+    waiting_reason = Reason.MFA_REQUIRED
 
     def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
         methods = METHODS.enrolled(tx, account.id)

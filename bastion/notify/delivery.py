@@ -20,6 +20,7 @@ from bastion.notify.outbox import message_bodies
 from bastion.notify.transport import Transport
 from bastion.ops.metrics import EMAILS
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 
 log = logging.getLogger("bastion.outbox")
 
@@ -34,7 +35,8 @@ _MAX_DOUBLINGS = (MAX_BACKOFF // FIRST_BACKOFF).bit_length()
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, … capped at an hour, however many attempts."""
     doublings = min(max(attempts - 1, 0), _MAX_DOUBLINGS)
-    return min(FIRST_BACKOFF * 2**doublings, MAX_BACKOFF)
+    factor: int = 2**doublings  # never negative: an int
+    return min(FIRST_BACKOFF * factor, MAX_BACKOFF)
 
 
 def _build(services: Services, row: OutboxMessage) -> EmailMessage:
@@ -77,7 +79,7 @@ def deliver_due(services: Services, transport: Transport, batch: int = 20) -> in
 def _deliver_one(services: Services, transport: Transport, message_id: int) -> int:
     now = services.clock.now()
     with services.db.transaction() as tx:
-        claimed = tx.execute(
+        claimed = rows_changed(tx,
             update(OutboxMessage)
             .where(
                 OutboxMessage.id == message_id,
@@ -85,7 +87,7 @@ def _deliver_one(services: Services, transport: Transport, message_id: int) -> i
                 or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
             )
             .values(locked_until=now + CLAIM_FOR)
-        ).rowcount
+        )
         if not claimed:
             return 0
         row = tx.get_one(OutboxMessage, message_id)

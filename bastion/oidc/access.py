@@ -25,13 +25,13 @@ from functools import partial
 
 from sqlalchemy import bindparam, select
 
+from bastion.accounts.models import Account
 from bastion.crypto import hash_token
 from bastion.oidc.clients import client_group
 from bastion.oidc.grants import ACCESS_PREFIX, REFRESH_PREFIX
 from bastion.oidc.models import OidcGrant, OidcToken
-from bastion.sessions.holds import Restriction, restrictions_of
 from bastion.services import Services
-from bastion.accounts.models import Account
+from bastion.sessions.holds import Restriction, restrictions_of
 
 CACHED = "oidc-access:"  # cache keys: this, then the token's hash
 _BATCH = 500

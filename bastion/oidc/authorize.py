@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
-from authlib.oidc.core.errors import (
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error  # type: ignore[import-untyped]
+from authlib.oidc.core.errors import (  # type: ignore[import-untyped]
     ConsentRequiredError,
     LoginRequiredError,
     RequestNotSupportedError,
@@ -25,10 +25,10 @@ from authlib.oidc.core.errors import (
 )
 from sqlalchemy import update
 
-from bastion.numbers import whole_number
 from bastion.context import Client
 from bastion.crypto import constant_time_equal, hash_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
+from bastion.numbers import whole_number
 from bastion.oidc.authn import authentication_of, needs_for
 from bastion.oidc.consent import consented, save_consent
 from bastion.oidc.models import OidcAuthorizationRequest
@@ -36,6 +36,7 @@ from bastion.oidc.people import load_person
 from bastion.oidc.protocol import Answer, ProviderRequest
 from bastion.oidc.server import Authorizing, Provider
 from bastion.sessions.tokens import SessionInfo
+from bastion.store.changes import rows_changed
 
 AUTHORIZE_PATH = "/oauth2/authorize"
 PENDING_MINUTES = 30
@@ -157,7 +158,7 @@ def _refusal(provider: Provider, request: ProviderRequest, error: OAuth2Error,
     """Errors authlib raised while validating: back to the app only when its redirect address is
     validated (the error names it), else Bastion's own page."""
     if not error.redirect_uri:
-        raise BastionError("oauth.invalid_request", detail=f"The app's request was refused: "
+        raise BastionError(Reason.OAUTH_INVALID_REQUEST, detail=f"The app's request was refused: "
                            f"{error.description or error.error}.")
     if pending is not None:
         _use_pending(provider, pending)
@@ -194,7 +195,7 @@ def _kept(request: ProviderRequest) -> list[list[str]]:
     datalist = request.payload.datalist
     items = [[key, datalist[key][0]] for key in PARAM_LIMITS if key != "id_token_hint" and datalist.get(key)]
     if sum(len(key) + len(value) for key, value in items) > MAX_STORED_CHARS:
-        raise BastionError("oauth.invalid_request", detail="The app's request was refused: it is too large.")
+        raise BastionError(Reason.OAUTH_INVALID_REQUEST, detail="The app's request was refused: it is too large.")
     return items
 
 
@@ -218,7 +219,7 @@ def _keep(provider: Provider, request: ProviderRequest, browser: str,
     items = _kept(request)
     wait = services.throttle.hit("oidc_pending_ip", request.bastion_client.ip or "unknown", now)
     if wait is not None:  # each waiting request is a stored row: a flood is refused before it is written
-        raise BastionError("rate_limited", retry_after=wait)
+        raise BastionError(Reason.RATE_LIMITED, retry_after=wait)
     row = OidcAuthorizationRequest(id=secrets.token_urlsafe(24), browser_hash=hash_token(browser),
                                    client_id=request.client.get_client_id(), params={"items": items},
                                    created_at=now, expires_at=now + timedelta(minutes=PENDING_MINUTES))
@@ -234,14 +235,14 @@ def is_request_id(value: str) -> bool:
 
 def _load_pending(provider: Provider, request_id: str, browser: str) -> OidcAuthorizationRequest:
     if not is_request_id(request_id):
-        raise BastionError("oauth.request_expired")
+        raise BastionError(Reason.OAUTH_REQUEST_EXPIRED)
     services = provider.services
     with services.db.transaction() as tx:
         row = tx.get(OidcAuthorizationRequest, request_id[:64])
     if row is None or row.used_at is not None or not constant_time_equal(hash_token(browser), row.browser_hash):
-        raise BastionError("oauth.request_expired")
+        raise BastionError(Reason.OAUTH_REQUEST_EXPIRED)
     if services.clock.now() >= row.expires_at:
-        raise BastionError("oauth.request_expired")
+        raise BastionError(Reason.OAUTH_REQUEST_EXPIRED)
     return row
 
 
@@ -249,8 +250,8 @@ def _use_pending(provider: Provider, pending: OidcAuthorizationRequest) -> None:
     """Once answered, a waiting request cannot answer again (a second code from one request)."""
     services = provider.services
     with services.db.transaction() as tx:
-        used = tx.execute(update(OidcAuthorizationRequest)
+        used = rows_changed(tx, update(OidcAuthorizationRequest)
                           .where(OidcAuthorizationRequest.id == pending.id, OidcAuthorizationRequest.used_at.is_(None))
-                          .values(used_at=services.clock.now())).rowcount
+                          .values(used_at=services.clock.now()))
     if not used:
-        raise BastionError("oauth.request_expired")
+        raise BastionError(Reason.OAUTH_REQUEST_EXPIRED)

@@ -63,7 +63,7 @@ async def _post(uri: str, body: bytes, allow_internal: bool) -> int:
     host = parts.hostname or ""
     port = parts.port or (443 if https else 80)
     found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    address = found[0][4][0]
+    address = str(found[0][4][0])  # an IP address's text for the internet families asked for here
     if not allow_internal and is_internal_ip(address):
         raise InternalAddress(f"{host} resolves to an internal address")
     # Connect to the address just checked (a second look-up could answer differently).

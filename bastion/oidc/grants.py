@@ -31,6 +31,7 @@ from bastion.services import Services
 from bastion.sessions.invalidation import sessions_changed
 from bastion.sessions.models import Session
 from bastion.store import Database
+from bastion.store.changes import rows_changed
 from bastion.store.types import new_id
 
 ACCESS_PREFIX, REFRESH_PREFIX = "bat_", "brt_"
@@ -153,7 +154,7 @@ def _use_once(tx: Tx, now: datetime, claim: Any, tokens: list[dict[str, Any]], g
     (`issued`). A claim that changed nothing was a second use: the family is revoked (committed with the
     refusal) and `Refused` raised."""
     savepoint = tx.begin_nested()
-    if tx.execute(claim).rowcount:
+    if rows_changed(tx, claim):
         savepoint.commit()
         tx.execute(OidcToken.__table__.insert(), tokens)
         record_event(tx, now, issued, grant.account_id, client, client_id=grant.client_id, grant_id=grant.id,
@@ -209,8 +210,8 @@ def revoke_family(tx: Tx, grant: Any, now: datetime, reason: str, client: Client
     # Tokens before the grant, on every path (a lost claim gives its lock back first: _use_once).
     tx.execute(update(OidcToken).where(OidcToken.grant_id == grant.id, OidcToken.revoked_at.is_(None))
                .values(revoked_at=now))
-    ended = tx.execute(update(OidcGrant).where(OidcGrant.id == grant.id, OidcGrant.revoked_at.is_(None))
-                       .values(revoked_at=now, revoke_reason=reason)).rowcount
+    ended = rows_changed(tx, update(OidcGrant).where(OidcGrant.id == grant.id, OidcGrant.revoked_at.is_(None))
+                       .values(revoked_at=now, revoke_reason=reason))
     sessions_changed(tx, grant.id)  # its access tokens cached on any node go at commit
     if ended and reason.endswith("_reused"):
         record_event(tx, now, f"oidc.{reason}", grant.account_id, client, client_id=grant.client_id,

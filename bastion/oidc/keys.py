@@ -13,9 +13,9 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from joserfc.jwk import ECKey, KeySet, RSAKey
+from joserfc.jwk import ECKey, KeyParameters, KeySet, KeySetSerialization, RSAKey
 from sqlalchemy import bindparam, or_, select, update
 
 from bastion.oidc.models import OidcSigningKey
@@ -34,7 +34,7 @@ def _aad(kid: str) -> str:
 
 
 def _generate(alg: str) -> RSAKey | ECKey:
-    parameters = {"alg": alg, "use": "sig"}
+    parameters: KeyParameters = {"alg": alg, "use": "sig"}
     if alg == "RS256":
         return RSAKey.generate_key(2048, parameters=parameters, auto_kid=True)
     return ECKey.generate_key("P-256", parameters=parameters, auto_kid=True)
@@ -84,14 +84,15 @@ class SigningKeys:
         return self._current().published
 
     def key_set(self) -> KeySet:
-        return KeySet.import_key_set(self.jwks())
+        return KeySet.import_key_set(cast(KeySetSerialization, self.jwks()))
 
     def forget(self) -> None:
         self._loaded = None
 
     def _trusted(self, loaded: _Loaded | None) -> bool:
-        return (loaded is not None and self.services.session_cache.get(KEYS_CHANGED) is loaded
-                and self.services.clock.now() < loaded.until)
+        if loaded is None:
+            return False
+        return self.services.clock.now() < loaded.until and self.services.session_cache.get(KEYS_CHANGED) is loaded
 
     def _current(self) -> _Loaded:
         loaded = self._loaded
@@ -171,4 +172,4 @@ def keys_of(services: Services) -> SigningKeys:
     keys = services.__dict__.get("oidc_signing_keys")
     if keys is None:
         keys = services.__dict__.setdefault("oidc_signing_keys", SigningKeys(services))
-    return keys
+    return cast(SigningKeys, keys)

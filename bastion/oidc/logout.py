@@ -28,6 +28,7 @@ from bastion.oidc.grants import revoke_grants
 from bastion.oidc.keys import DEFAULT_ALG, keys_of
 from bastion.oidc.models import OidcClient, OidcGrant, OidcLogoutDelivery
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 
 log = logging.getLogger("bastion.oidc")
 
@@ -84,11 +85,11 @@ def deliver_logout_tokens(services: Services, batch: int = 20) -> int:
     claimed: list[tuple[OidcLogoutDelivery, str | None]] = []
     for delivery_id in due:
         with services.db.transaction() as tx:
-            won = tx.execute(update(OidcLogoutDelivery)
+            won = rows_changed(tx, update(OidcLogoutDelivery)
                              .where(OidcLogoutDelivery.id == delivery_id, OidcLogoutDelivery.sent_at.is_(None),
                                     or_(OidcLogoutDelivery.locked_until.is_(None),
                                         OidcLogoutDelivery.locked_until < now))
-                             .values(locked_until=now + CLAIM_FOR)).rowcount
+                             .values(locked_until=now + CLAIM_FOR))
             row = tx.get(OidcLogoutDelivery, delivery_id) if won else None
             uri = tx.execute(select(OidcClient.backchannel_logout_uri)
                              .where(OidcClient.id == row.client_id)).scalar_one_or_none() if row else None

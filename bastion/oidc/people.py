@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from bastion.accounts.models import Account
-from bastion.sessions.holds import Restriction
 from bastion.services import Services
+from bastion.sessions.holds import Restriction
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,10 @@ on authlib's endpoints, and the token as authlib's validators read it (userinfo'
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from typing import Any, ClassVar
 
-from authlib.oauth2.rfc7009 import RevocationEndpoint
-from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oauth2.rfc7009 import RevocationEndpoint  # type: ignore[import-untyped]
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint  # type: ignore[import-untyped]
 
 from bastion.audit import record_event
 from bastion.oidc import access
@@ -37,7 +37,7 @@ class TokenRef:
         return not self.info.live
 
 
-class Revocation(RevocationEndpoint):
+class Revocation(RevocationEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRef | None:
@@ -59,11 +59,11 @@ class Revocation(RevocationEndpoint):
                              client_id=info.grant.client_id, grant_id=info.grant.id, token_kind=info.kind)
 
 
-class Introspection(IntrospectionEndpoint):
+class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
     """A client may introspect its own tokens; a first-party confidential client (the platform's own
     resource servers) any token."""
 
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRef | None:
         """An access token from memory when this node may trust it (access.py); None when not live."""

@@ -13,18 +13,19 @@ from __future__ import annotations
 import hmac
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, cast
 
-from authlib.oauth2.rfc6749 import AuthorizationServer, grants
-from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidGrantError, InvalidRequestError
-from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
-from authlib.oauth2.rfc9207 import IssuerParameter
-from authlib.oidc.core import UserInfo
-from authlib.oidc.core.grants import OpenIDCode
-from authlib.oidc.rpinitiated import EndSessionEndpoint
+from authlib.oauth2.rfc6749 import AuthorizationServer, grants  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidGrantError, InvalidRequestError  # type: ignore[import-untyped]
+from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge  # type: ignore[import-untyped]
+from authlib.oauth2.rfc9207 import IssuerParameter  # type: ignore[import-untyped]
+from authlib.oidc.core import UserInfo  # type: ignore[import-untyped]
+from authlib.oidc.core.grants import OpenIDCode  # type: ignore[import-untyped]
+from authlib.oidc.rpinitiated import EndSessionEndpoint  # type: ignore[import-untyped]
 
 from bastion.crypto import new_token
 from bastion.guard import clients as budget
@@ -93,12 +94,12 @@ class RefreshRef:
         return self.live.scope
 
 
-class Pkce(CodeChallenge):
+class Pkce(CodeChallenge):  # type: ignore[misc]
     """RFC 7636 with S256 only (RFC 9700 §2.1.1): required of public clients, honoured for all."""
 
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
-    CODE_CHALLENGE_METHODS = {"S256": lambda verifier, challenge: hmac.compare_digest(
+    CODE_CHALLENGE_METHODS: ClassVar[dict[str, Callable[[str, str], bool]]] = {"S256": lambda verifier, challenge: hmac.compare_digest(
         create_s256_code_challenge(verifier), challenge)}
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
@@ -110,7 +111,7 @@ class Pkce(CodeChallenge):
         super().validate_code_challenge(grant, redirect_uri)
 
 
-class IdTokens(OpenIDCode):
+class IdTokens(OpenIDCode):  # type: ignore[misc]
     """ID tokens signed with the current key (its `kid` in the header), times from Bastion's clock."""
 
     def __init__(self, provider: Provider) -> None:
@@ -140,7 +141,7 @@ class IdTokens(OpenIDCode):
     def get_authorization_code_claims(self, authorization_code: Any) -> dict[str, Any]:
         claims = super().get_authorization_code_claims(authorization_code)
         claims["sid"] = authorization_code.grant.session_id
-        return claims
+        return cast(dict[str, Any], claims)
 
     def generate_user_info(self, user: Person, scope: str) -> UserInfo:
         return user_claims(user, scope)
@@ -168,7 +169,7 @@ def user_claims(person: Person, scope: str, info: access.TokenInfo | None = None
     return UserInfo(claims)
 
 
-class CodeGrant(grants.AuthorizationCodeGrant):
+class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
     def generate_authorization_code(self) -> str:
@@ -197,7 +198,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         return authorization_code.holder.person if authorization_code.holder is not None else None
 
 
-class RefreshGrant(grants.RefreshTokenGrant):
+class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotated on every use (RFC 9700 §4.14.2)
 
@@ -215,21 +216,21 @@ class RefreshGrant(grants.RefreshTokenGrant):
         return None  # used up in save_token, atomically with its successors
 
 
-class EndSession(EndSessionEndpoint):
+class EndSession(EndSessionEndpoint):  # type: ignore[misc]
     def get_server_jwks(self) -> dict[str, Any]:
-        return self.server.keys.jwks()
+        return cast(dict[str, Any], self.server.keys.jwks())
 
     def _validate_id_token_hint(self, id_token_hint: str) -> dict[str, Any]:
         claims = super()._validate_id_token_hint(id_token_hint)
         if claims.get("iss") != self.server.issuer:
             raise InvalidRequestError("The id_token_hint was not issued here.")
-        return claims
+        return cast(dict[str, Any], claims)
 
     def end_session(self, end_session_request: Any) -> None:
         return None  # the web layer ends the browser's session (it holds the cookie)
 
 
-class Issuer(IssuerParameter):
+class Issuer(IssuerParameter):  # type: ignore[misc]
     def __init__(self, issuer: str) -> None:
         self.issuer = issuer
 
@@ -237,7 +238,7 @@ class Issuer(IssuerParameter):
         return self.issuer
 
 
-class Provider(AuthorizationServer):
+class Provider(AuthorizationServer):  # type: ignore[misc]
     """One per process (web.oidc keeps it on the app)."""
 
     def __init__(self, services: Services) -> None:
@@ -313,7 +314,8 @@ class Provider(AuthorizationServer):
         try:
             if request.authorization_code is not None:
                 code: CodeRef = request.authorization_code
-                assert code.holder is not None
+                if code.holder is None:  # query_authorization_code gives out only codes with their holder
+                    raise InvalidGrantError()
                 rows = store.new_tokens(self.services, code.grant, code.holder, access_token, refresh_token,
                                         token["scope"], now)
                 store.exchange_code(tx, now, code.grant, rows, request.bastion_client)
@@ -326,7 +328,7 @@ class Provider(AuthorizationServer):
             raise InvalidGrantError() from None
 
     def create_oauth2_request(self, request: Any) -> ProviderRequest:
-        return request  # the web layer builds it (protocol.py)
+        return cast(ProviderRequest, request)  # the web layer builds it (protocol.py)
 
     def create_json_request(self, request: Any) -> Any:
         raise NotImplementedError("no JSON requests here")
@@ -349,7 +351,7 @@ _UNREADABLE = "\x00unreadable"  # Basic credentials authlib cannot read (no clie
 
 
 def _claimed_client_id(request: ProviderRequest) -> str | None:
-    from authlib.oauth2.rfc6749.util import extract_basic_authorization
+    from authlib.oauth2.rfc6749.util import extract_basic_authorization  # type: ignore[import-untyped]
 
     try:
         client_id, _ = extract_basic_authorization(request.headers)
@@ -363,4 +365,4 @@ def provider_for(services: Services) -> Provider:
     provider = services.__dict__.get("oidc_provider")
     if provider is None:
         provider = services.__dict__.setdefault("oidc_provider", Provider(services))
-    return provider
+    return cast(Provider, provider)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.audit import record_event
 from bastion.clock import rfc3339
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.ops.maintenance_store import SqlWindowStore
 from bastion.ops.maintenance_window import Window
 from bastion.services import Services
@@ -45,9 +45,9 @@ def schedule_window(services: Services, starts_at: datetime, ends_at: datetime, 
                     block_sessions: bool = False, actor_id: str | None = None) -> Window:
     now = services.clock.now()
     if ends_at <= starts_at:
-        raise BastionError("request.invalid", detail="A maintenance window must end after it starts.")
+        raise BastionError(Reason.REQUEST_INVALID, detail="A maintenance window must end after it starts.")
     if ends_at <= now:
-        raise BastionError("request.invalid", detail="That maintenance window would already be over.")
+        raise BastionError(Reason.REQUEST_INVALID, detail="That maintenance window would already be over.")
     with services.db.transaction() as tx:
         window = WINDOWS.add(tx, max(starts_at, now), ends_at, message or DEFAULT_MESSAGE, block_sessions, now,
                              actor_id)
@@ -136,7 +136,7 @@ def current_window(services: Services, allow_stale: bool = False) -> Window | No
 
 
 def maintenance_refusal(window: Window, now: datetime) -> BastionError:
-    return BastionError("service.maintenance", detail=window.message,
+    return BastionError(Reason.SERVICE_MAINTENANCE, detail=window.message,
                         retry_after=max(1, int((window.ends_at - now).total_seconds() + 0.999)),
                         extra={"maintenance": {"starts_at": rfc3339(window.starts_at),
                                                "ends_at": rfc3339(window.ends_at)}})

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.ops.maintenance_window import Window
 from bastion.ops.models import MaintenanceWindow
+from bastion.store.changes import rows_changed
 
 
 def _view(row: MaintenanceWindow) -> Window:
@@ -25,14 +26,14 @@ class SqlWindowStore:
         return _view(row)
 
     def end_current(self, tx: Tx, now: datetime) -> int:
-        return tx.execute(
+        return rows_changed(tx, 
             update(MaintenanceWindow)
             .where(MaintenanceWindow.starts_at <= now, MaintenanceWindow.ends_at > now)
             .values(ends_at=now)
-        ).rowcount
+        )
 
     def remove(self, tx: Tx, window_id: str) -> bool:
-        return tx.execute(delete(MaintenanceWindow).where(MaintenanceWindow.id == window_id)).rowcount == 1
+        return rows_changed(tx, delete(MaintenanceWindow).where(MaintenanceWindow.id == window_id)) == 1
 
     def not_ended(self, tx: Tx, now: datetime) -> list[Window]:
         rows = tx.execute(select(MaintenanceWindow).where(MaintenanceWindow.ends_at > now)

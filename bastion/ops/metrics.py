@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from typing import Any
-
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import (
@@ -72,7 +71,7 @@ def metrics_registry() -> Any:
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return registry
     return REGISTRY
 

@@ -30,7 +30,7 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.crypto import hash_token, new_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import check_password
 from bastion.guard.tokens import guarded_token
 from bastion.mfa.registry import METHODS
@@ -40,6 +40,7 @@ from bastion.recovery.evidence import DOCUMENT_KINDS, check_evidence, seal
 from bastion.recovery.kinds import KINDS, hold_hours, wait_hours
 from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 from bastion.store.types import new_id
 
 OPEN_STATES = ("awaiting_documents", "in_review", "waiting")
@@ -92,7 +93,7 @@ def request_case(services: Services, kind: str, email: str, password: str, clien
 def _within_budget(services: Services, scope: str, value: str, now: datetime) -> None:
     wait = services.throttle.hit(scope, value, now)
     if wait is not None:
-        raise BastionError("rate_limited", retry_after=wait)
+        raise BastionError(Reason.RATE_LIMITED, retry_after=wait)
 
 
 def _case_applies(tx: Tx, kind: str, account: Account) -> bool:
@@ -156,7 +157,7 @@ def _case_for_access(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:
     case = tx.execute(select(RecoveryCase).where(RecoveryCase.access_hash == hash_token(access_token))
                       ).scalar_one_or_none()
     if case is None or not hmac.compare_digest(case.id.encode(), case_id.encode()):
-        raise BastionError("token.invalid", detail="This case link is not valid; use the newest email about it.")
+        raise BastionError(Reason.TOKEN_INVALID, detail="This case link is not valid; use the newest email about it.")
     return case
 
 
@@ -176,7 +177,7 @@ def admit_upload(services: Services, case_id: str, access_token: str, client: Cl
 
 def check_document_kind(kind: str) -> None:
     if kind not in DOCUMENT_KINDS:
-        raise BastionError("request.invalid", detail=f"`kind` must be one of: {', '.join(DOCUMENT_KINDS)}.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"`kind` must be one of: {', '.join(DOCUMENT_KINDS)}.")
 
 
 def add_document(services: Services, case_id: str, access_token: str, kind: str, content: bytes,
@@ -229,9 +230,9 @@ def documents_digest(tx: Tx, case_id: str) -> str:
 def _case_open_for_documents(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:
     case = _case_for_access(tx, case_id, access_token)
     if case.closed_at is not None:
-        raise BastionError("case.closed")
+        raise BastionError(Reason.CASE_CLOSED)
     if case.status not in ("awaiting_documents", "in_review"):
-        raise BastionError("case.not_ready", detail="The case was approved; its documents can no longer change.")
+        raise BastionError(Reason.CASE_NOT_READY, detail="The case was approved; its documents can no longer change.")
     return case
 
 
@@ -291,11 +292,11 @@ def cancel_with_link(services: Services, token: str, client: Client) -> int:
 def close_case(tx: Tx, case_id: str, now: datetime, status: str, from_states: tuple[str, ...],
                **values: object) -> bool:
     """Move a case to a closed state once: the conditional UPDATE decides between racing callers."""
-    return tx.execute(
+    return rows_changed(tx,
         update(RecoveryCase)
         .where(RecoveryCase.id == case_id, RecoveryCase.status.in_(from_states), RecoveryCase.closed_at.is_(None))
         .values(status=status, closed_at=now, **values)
-    ).rowcount == 1
+    ) == 1
 
 
 def replace_case_link(services: Services, case_id: str) -> str:

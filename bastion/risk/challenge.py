@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.accounts.models import Account
 from bastion.context import Client
 from bastion.crypto import KeyRing, hash_token, new_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.risk.geo import Location
 from bastion.risk.models import DeviceChallenge
 from bastion.risk.notices import send_device_verification
@@ -57,7 +57,7 @@ def open_challenge(tx: Tx, flow_id: str, now: datetime) -> DeviceChallenge:
                                                          DeviceChallenge.used_at.is_(None))
                            .order_by(DeviceChallenge.created_at.desc()).limit(1)).scalar_one_or_none()
     if challenge is None or challenge.expires_at <= now:
-        raise BastionError("device.verification_expired")
+        raise BastionError(Reason.DEVICE_VERIFICATION_EXPIRED)
     return challenge
 
 
@@ -65,7 +65,7 @@ def challenge_by_link(tx: Tx, token: str, now: datetime) -> DeviceChallenge:
     challenge = tx.execute(select(DeviceChallenge).where(DeviceChallenge.link_hash == hash_token(token))
                            ).scalar_one_or_none()
     if challenge is None:
-        raise BastionError("token.invalid")
+        raise BastionError(Reason.TOKEN_INVALID)
     if challenge.used_at is not None or challenge.expires_at <= now:
-        raise BastionError("device.verification_expired")
+        raise BastionError(Reason.DEVICE_VERIFICATION_EXPIRED)
     return challenge

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.accounts.devices import remember_device
 from bastion.accounts.models import Account
 from bastion.audit import record_event
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.risk.assess import assess
 from bastion.risk.challenge import STATE, issue_challenge
 from bastion.risk.geo import locate
@@ -33,7 +33,7 @@ RISK_STAGE = "risk"
 class RiskStage:
     name = RISK_STAGE
     requirement = STATE
-    waiting_reason = "device.verification_required"
+    waiting_reason = Reason.DEVICE_VERIFICATION_REQUIRED
 
     def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
         client = visit.client
@@ -49,7 +49,7 @@ class RiskStage:
                             settings.risk_max_speed_kmh, limit)
         record = {**assessment.record(), "trusted_device": history.device_trusted}
         if assessment.decision == "deny":
-            raise BastionError("risk.denied", record={"risk": record})
+            raise BastionError(Reason.RISK_DENIED, record={"risk": record})
         verify = assessment.decision == "verify" and not history.device_trusted
         flow.facts = {**flow.facts, "risk": {**record, "passed": not verify}}
         record_event(tx, now, "risk.assessed", account.id, client, flow_id=flow.id, **record)

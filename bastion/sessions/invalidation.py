@@ -94,7 +94,7 @@ class RedisInvalidation:
         warned = False
         while not self._stop.is_set():
             client = redis.Redis.from_url(self._url, socket_timeout=5, socket_connect_timeout=1)
-            pubsub = client.pubsub()
+            pubsub = client.pubsub()  # type: ignore[no-untyped-call]
             try:
                 pubsub.subscribe(self.channel)
                 self._receive(pubsub)

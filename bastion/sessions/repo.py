@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.sessions.models import Session
+from bastion.store.changes import rows_changed
 
 
 def count_live_sessions(tx: Tx, account_id: str, now: datetime) -> int:
@@ -18,4 +19,4 @@ def count_live_sessions(tx: Tx, account_id: str, now: datetime) -> int:
 
 def delete_expired_sessions(tx: Tx, before: datetime) -> int:
     """Sessions that expired before `before` (ended ones stay listable for support until then)."""
-    return tx.execute(delete(Session).where(Session.expires_at < before)).rowcount
+    return rows_changed(tx, delete(Session).where(Session.expires_at < before))

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session as Tx
 from bastion.oidc.logout import sessions_ended
 from bastion.services import Services
 from bastion.sessions.invalidation import sessions_changed
-from bastion.sessions.tokens import idle_expiry
 from bastion.sessions.models import Session
+from bastion.sessions.tokens import idle_expiry
 
 
 def list_sessions(services: Services, account_id: str) -> list[Session]:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session as Tx
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.services import Services
 from bastion.sessions.invalidation import sessions_changed
 from bastion.sessions.models import Session
@@ -23,7 +23,7 @@ from bastion.sessions.tokens import SessionInfo
 def require_recent_auth(services: Services, session: SessionInfo) -> None:
     window = timedelta(minutes=services.settings.reauth_minutes)
     if services.clock.now() - session.authenticated_at > window:
-        raise BastionError("reauth.required")
+        raise BastionError(Reason.REAUTH_REQUIRED)
 
 
 def mark_reauthenticated(tx: Tx, session_id: str, now: datetime) -> None:

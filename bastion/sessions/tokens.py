@@ -24,7 +24,7 @@ from bastion.sessions.models import Session
 from bastion.store.rows import add_now
 from bastion.store.types import new_id
 
-TOKEN_PREFIX = "bst_"
+TOKEN_PREFIX = "bst_"  # noqa: S105 - the visible prefix of every session token, not a secret
 _MAC_PURPOSE, _MAC_LENGTH = "session-token", 32
 SHAPE = re.compile(r"^bst_[A-Za-z0-9_-]{43}\.[0-9a-f]{32}$")
 

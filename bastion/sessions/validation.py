@@ -18,16 +18,16 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy import bindparam, select
 
+from bastion.accounts.models import Account
 from bastion.crypto import hash_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.ops.maintenance import refresh_windows, windows_cached
 from bastion.services import Services
 from bastion.sessions.cache import SessionCache
 from bastion.sessions.holds import Restriction, restrictions_of
 from bastion.sessions.maintenance import refuse_during_blocking_maintenance
-from bastion.sessions.tokens import SHAPE, SessionInfo, issued_here
-from bastion.accounts.models import Account
 from bastion.sessions.models import Session
+from bastion.sessions.tokens import SHAPE, SessionInfo, issued_here
 
 
 @dataclass(slots=True)
@@ -72,14 +72,14 @@ async def authenticate_session_async(services: Services, token: str) -> SessionI
 
 def _token_hash(token: str) -> str:
     if not SHAPE.match(token):
-        raise BastionError("session.invalid")
+        raise BastionError(Reason.SESSION_INVALID)
     return hash_token(token)
 
 
 def _refuse_unless_issued_here(services: Services, token: str) -> None:
     """Before the database is asked (a cached session was issued here: its MAC was checked then)."""
     if not issued_here(services.keys, token):
-        raise BastionError("session.invalid")
+        raise BastionError(Reason.SESSION_INVALID)
 
 
 def _cached(services: Services, token_hash: str) -> tuple[_Known | None, datetime]:
@@ -89,7 +89,7 @@ def _cached(services: Services, token_hash: str) -> tuple[_Known | None, datetim
     if known is None:
         return None, now
     if now >= known.session.expires_at:
-        raise BastionError("session.expired")  # the absolute limit never moves
+        raise BastionError(Reason.SESSION_EXPIRED)  # the absolute limit never moves
     if now >= known.last_seen + known.idle:
         return None, now  # idle here, but another node may have seen it since
     return known, now
@@ -184,7 +184,7 @@ def _load(services: Services, token_hashes: list[str]) -> dict[str, _Known | Bas
     live = []
     for token_hash in token_hashes:
         row = rows.get(token_hash)
-        known = _known(cache, row, holds, now) if row is not None else BastionError("session.invalid")
+        known = _known(cache, row, holds, now) if row is not None else BastionError(Reason.SESSION_INVALID)
         found[token_hash] = known
         if isinstance(known, BastionError):
             cache.forget(token_hash)
@@ -199,14 +199,14 @@ def _known(cache: SessionCache, row: tuple[Any, ...], holds: dict[str, list[Rest
     (token_hash, session_id, account_id, created_at, authenticated_at, last_seen_at, idle_seconds, expires_at,
      revoked_at, aal, remember, email, roles) = row
     if revoked_at is not None:
-        return BastionError("session.revoked")
+        return BastionError(Reason.SESSION_REVOKED)
     # The latest use known here: written, noted but not yet written, or seen by a cached entry.
     noted = max(last_seen_at, cache.last_seen.pending(session_id) or last_seen_at)
     seen_here: _Known | None = cache.peek(token_hash)
     last_seen = max(noted, seen_here.last_seen) if seen_here is not None else noted
     idle = timedelta(seconds=idle_seconds)
     if now >= min(expires_at, last_seen + idle):
-        return BastionError("session.expired")
+        return BastionError(Reason.SESSION_EXPIRED)
     info = SessionInfo(session_id, account_id, email, frozenset(role for role in roles.split(",") if role),
                        created_at, authenticated_at, noted, expires_at, expires_at, aal, remember)
     return _Known(info, idle, noted, last_seen, tuple(holds.get(account_id, ())), roles)

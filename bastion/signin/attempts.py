@@ -55,7 +55,7 @@ _OLDER = _NEWEST.where(SignInAttempt.id < bindparam("before"))
 
 @dataclass(frozen=True, slots=True)
 class ActivityPage:
-    items: list[Row[Any]]  # the attempt's shown columns, by name (created_at, outcome, code, ...)
+    items: list[Row[*tuple[Any, ...]]]  # the attempt's shown columns, by name (created_at, outcome, code, ...)
     next_cursor: int | None
 
 

@@ -18,7 +18,7 @@ from bastion.accounts.devices import find_device
 from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account, lock_account
 from bastion.context import Client
-from bastion.errors import BastionError, new_reference
+from bastion.errors import BastionError, Reason, new_reference
 from bastion.guard import steps as guard
 from bastion.guard.steps import StepBudget
 from bastion.services import Services
@@ -51,8 +51,11 @@ class OpenFlow:
 class Step(Protocol):
     stage: str  # the stage it satisfies
     method: str  # as the sign-in history names it
-    budget: StepBudget | None  # None: the proof cannot be guessed (an emailed link's token)
     alert_new_place: bool  # a failure from a new device or place is emailed at once
+
+    @property
+    def budget(self) -> StepBudget | None:
+        """None: the proof cannot be guessed (an emailed link's token). Read-only, so a step may be narrower."""
 
     def check(self, services: Services, flow: OpenFlow, client: Client, now: datetime) -> Consume:
         """Check the proof (raise its refusal); return what to consume in the completing transaction."""
@@ -74,7 +77,7 @@ def open_flow(tx: Tx, flow_id: str, now: datetime, state: str, client: Client) -
     """The flow waiting in `state`; only the device that passed the password may go on with it."""
     flow = load_open_flow(tx, flow_id, now, state, STAGES)
     if flow.device_id is not None and flow.device_id != client.device_id:
-        raise BastionError("flow.not_found")
+        raise BastionError(Reason.FLOW_NOT_FOUND)
     return flow
 
 

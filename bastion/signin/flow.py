@@ -19,12 +19,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bastion.accounts.models import Account
 from bastion.audit import record_event
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.services import Services
 from bastion.sessions.models import Session
 from bastion.sessions.tokens import issue_session
 from bastion.signin.models import SignInFlow
 from bastion.signin.visit import Visit
+from bastion.store.changes import rows_changed
 from bastion.store.rows import add_now
 from bastion.store.types import new_id
 
@@ -56,9 +57,17 @@ SignInResult = Authenticated | StepRequired
 
 
 class Stage(Protocol):
-    name: str
-    requirement: str | None  # the status it may answer with; None: it only passes or refuses
-    waiting_reason: str | None  # what a step sent to a flow waiting for this stage's requirement is told
+    # Read-only, so that a stage may declare narrower values (a literal name, no requirement).
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def requirement(self) -> str | None:
+        """The status it may answer with; None: it only passes or refuses."""
+
+    @property
+    def waiting_reason(self) -> Reason | None:
+        """What a step sent to a flow waiting for this stage's requirement is told."""
 
     def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
         """None when satisfied; its Requirement to ask for; raise BastionError to refuse."""
@@ -93,7 +102,7 @@ def advance_flow(services: Services, tx: Tx, flow: SignInFlow, account: Account,
     """
     fresh = inspect(flow).transient
     if not fresh and account.security_changed_at is not None and flow.created_at < account.security_changed_at:
-        raise BastionError("flow.not_found")  # started before a reset or password change
+        raise BastionError(Reason.FLOW_NOT_FOUND)  # started before a reset or password change
     done = set(flow.facts.get("done", []))
     # Rows a stage adds that name a fresh flow (a device challenge) must wait for it: no autoflush.
     with tx.no_autoflush if fresh else nullcontext():
@@ -114,14 +123,14 @@ def advance_flow(services: Services, tx: Tx, flow: SignInFlow, account: Account,
         add_now(tx, flow)
     else:
         tx.flush()
-        claimed = tx.execute(
+        claimed = rows_changed(tx,
             update(SignInFlow)
             .where(SignInFlow.id == flow.id, SignInFlow.completed_at.is_(None))
             .values(state="completed", completed_at=now, facts=facts)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if claimed != 1:
-            raise BastionError("flow.not_found")
+            raise BastionError(Reason.FLOW_NOT_FOUND)
         # What the UPDATE wrote, without writing it again.
         for name, value in (("facts", facts), ("state", "completed"), ("completed_at", now)):
             set_committed_value(flow, name, value)
@@ -141,12 +150,12 @@ def load_open_flow(tx: Tx, flow_id: str, now: datetime, state: str, stages: Sequ
     or the reason of the step it waits for instead (from `stages`' declarations)."""
     flow = tx.get(SignInFlow, flow_id[:36])
     if flow is None or flow.completed_at is not None:
-        raise BastionError("flow.not_found")
+        raise BastionError(Reason.FLOW_NOT_FOUND)
     if now >= flow.expires_at:
-        raise BastionError("flow.expired")
+        raise BastionError(Reason.FLOW_EXPIRED)
     if flow.state != state:
         waiting = {stage.requirement: stage.waiting_reason for stage in stages if stage.requirement}
-        raise BastionError(waiting.get(flow.state) or "flow.not_found")
+        raise BastionError(waiting.get(flow.state) or Reason.FLOW_NOT_FOUND)
     return flow
 
 
@@ -173,11 +182,11 @@ def void_open_flows(tx: Tx, account_id: str, now: datetime) -> int:
     and none started before now may finish. Returns how many were open."""
     tx.execute(update(Account).where(Account.id == account_id).values(security_changed_at=now)
                .execution_options(synchronize_session=False))
-    return tx.execute(update(SignInFlow).where(SignInFlow.account_id == account_id,
+    return rows_changed(tx, update(SignInFlow).where(SignInFlow.account_id == account_id,
                                                SignInFlow.completed_at.is_(None))
-                      .values(state="void", completed_at=now)).rowcount
+                      .values(state="void", completed_at=now))
 
 
 def delete_expired_flows(tx: Tx, before: datetime) -> int:
     """Housekeeping: flows that expired before `before` (their device challenges go with them)."""
-    return tx.execute(delete(SignInFlow).where(SignInFlow.expires_at < before)).rowcount
+    return rows_changed(tx, delete(SignInFlow).where(SignInFlow.expires_at < before))

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from bastion.context import Client
 from bastion.ops.client_versions import check_client_version
-from bastion.ops.maintenance import Window, current_window
+from bastion.ops.maintenance import current_window
+from bastion.ops.maintenance_window import Window
 from bastion.services import Services
 
 

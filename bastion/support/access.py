@@ -11,12 +11,12 @@ from collections.abc import Collection
 
 from sqlalchemy import select
 
+from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.context import Client
-from bastion.errors import BastionError
-from bastion.services import Services
-from bastion.accounts.models import Account
+from bastion.errors import BastionError, Reason
 from bastion.recovery.models import RecoveryCase
+from bastion.services import Services
 
 MAX_ID = 64  # ids are UUIDs; anything longer names nothing
 
@@ -28,11 +28,11 @@ def ensure_may_handle(services: Services, agent_id: str, agent_roles: Collection
         roles = tx.execute(select(Account.roles).where(Account.id == account_id)).scalar_one_or_none() \
             if len(account_id) <= MAX_ID else None
     if roles is None:
-        raise BastionError("resource.not_found", detail="No account with this id.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No account with this id.")
     if account_id == agent_id:
-        raise BastionError("case.own_account" if about_a_case else "support.own_account")
+        raise BastionError(Reason.CASE_OWN_ACCOUNT if about_a_case else Reason.SUPPORT_OWN_ACCOUNT)
     if any(role for role in roles.split(",")) and "admin" not in agent_roles:
-        raise BastionError("support.staff_account")
+        raise BastionError(Reason.SUPPORT_STAFF_ACCOUNT)
     return account_id
 
 
@@ -42,7 +42,7 @@ def ensure_may_handle_case(services: Services, agent_id: str, agent_roles: Colle
         account_id = tx.execute(select(RecoveryCase.account_id).where(RecoveryCase.id == case_id)) \
             .scalar_one_or_none() if len(case_id) <= MAX_ID else None
     if account_id is None:
-        raise BastionError("resource.not_found", detail="No case with this id.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No case with this id.")
     ensure_may_handle(services, agent_id, agent_roles, account_id, about_a_case=True)
     return case_id
 

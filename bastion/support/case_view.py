@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from bastion.accounts.models import Account
 from bastion.clock import rfc3339
-from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.recovery.cases import documents_digest
+from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.recovery.kinds import document_labels
 from bastion.recovery.models import CaseDocument
 from bastion.risk.geo import locate

@@ -20,11 +20,12 @@ from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
+from bastion.recovery.cases import documents_digest
 from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.services import Services
-from bastion.recovery.cases import documents_digest
+from bastion.store.changes import rows_changed
 from bastion.support.models import CaseApproval, CaseNote
 from bastion.support.rules import CaseFacts, NotNow, ensure_allowed, why_not
 from bastion.support.words import CASE_STATES, DOCUMENTS, WHY_NOT, fill, when_words
@@ -35,7 +36,7 @@ NOTE_MAX = 2000
 def load_case(tx: Tx, case_id: str) -> RecoveryCase:
     case = tx.get(RecoveryCase, case_id) if len(case_id) <= 64 else None
     if case is None:
-        raise BastionError("resource.not_found", detail="No case with this id.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No case with this id.")
     return case
 
 
@@ -84,14 +85,14 @@ def claim_case(services: Services, case_id: str, agent_id: str, client: Client) 
         if case.claimed_by == agent_id and case.closed_at is None:
             return
         check(tx, "claim", case, agent_id)
-        taken = tx.execute(update(RecoveryCase).where(
+        taken = rows_changed(tx, update(RecoveryCase).where(
             RecoveryCase.id == case.id, RecoveryCase.claimed_by.is_(None), RecoveryCase.closed_at.is_(None),
             RecoveryCase.status.in_(("awaiting_documents", "in_review"))
-        ).values(claimed_by=agent_id, claimed_at=now)).rowcount
+        ).values(claimed_by=agent_id, claimed_at=now))
         if not taken:
             tx.refresh(case)
             check(tx, "claim", case, agent_id)
-            raise BastionError("case.claimed", detail="Another agent claimed it a moment ago.")
+            raise BastionError(Reason.CASE_CLAIMED, detail="Another agent claimed it a moment ago.")
         record_event(tx, now, "case.claimed", case.account_id, client, actor_id=agent_id, case_id=case.id,
                      case_kind=case.kind)
 
@@ -103,10 +104,10 @@ def release_case(services: Services, case_id: str, agent_id: str, client: Client
         case = load_case(tx, case_id)
         check(tx, "release", case, agent_id, admin)
         holder = case.claimed_by
-        released = tx.execute(update(RecoveryCase).where(RecoveryCase.id == case.id, RecoveryCase.claimed_by == holder)
-                              .values(claimed_by=None, claimed_at=None)).rowcount
+        released = rows_changed(tx, update(RecoveryCase).where(RecoveryCase.id == case.id, RecoveryCase.claimed_by == holder)
+                              .values(claimed_by=None, claimed_at=None))
         if not released:
-            raise BastionError("case.claimed", detail="The claim changed a moment ago; reload the case.")
+            raise BastionError(Reason.CASE_CLAIMED, detail="The claim changed a moment ago; reload the case.")
         record_event(tx, now, "case.released", case.account_id, client, actor_id=agent_id, case_id=case.id,
                      case_kind=case.kind, **({"holder": holder} if holder != agent_id else {}))
 
@@ -115,7 +116,7 @@ def add_note(services: Services, case_id: str, agent_id: str, text: str, client:
     """An internal note; the audit event records that it was written, not what it says."""
     body = text.strip()
     if not 1 <= len(body) <= NOTE_MAX:
-        raise BastionError("request.invalid", detail=f"A note is 1 to {NOTE_MAX} characters.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"A note is 1 to {NOTE_MAX} characters.")
     now = services.clock.now()
     with services.db.transaction() as tx:
         case = load_case(tx, case_id)

@@ -16,12 +16,13 @@ from bastion.accounts.repo import get_account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import lift_pause
 from bastion.recovery.cases import documents_digest, notify_case, open_case_id
 from bastion.recovery.kinds import due_at as case_due_at
 from bastion.recovery.models import RecoveryCase
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 from bastion.support.casework import check, load_case
 from bastion.support.models import CaseApproval
 from bastion.support.rejection_reasons import prepared_text
@@ -32,17 +33,17 @@ RACED = "Another decision on this case came first; reload it."
 def _take(tx: Tx, case: RecoveryCase, agent_id: str, states: tuple[str, ...], **values: object) -> bool:
     """The one statement that decides between agents: the case still in `states`, open, and free
     or held by this agent. It locks the row until the transaction ends."""
-    return tx.execute(update(RecoveryCase).where(
+    return rows_changed(tx, update(RecoveryCase).where(
         RecoveryCase.id == case.id, RecoveryCase.status.in_(states), RecoveryCase.closed_at.is_(None),
         or_(RecoveryCase.claimed_by.is_(None), RecoveryCase.claimed_by == agent_id),
-    ).values(claimed_by=None, claimed_at=None, **values)).rowcount == 1
+    ).values(claimed_by=None, claimed_at=None, **values)) == 1
 
 
 def _refuse_raced(tx: Tx, action: str, case: RecoveryCase, agent_id: str) -> BastionError:
     """After a lost race: the rules' reason as things stand now, or a plain "came first"."""
     tx.refresh(case)
     check(tx, action, case, agent_id)
-    return BastionError("case.not_ready", detail=RACED)
+    return BastionError(Reason.CASE_NOT_READY, detail=RACED)
 
 
 def approve_case(services: Services, case_id: str, agent_id: str, reason: str, client: Client,
@@ -59,7 +60,7 @@ def approve_case(services: Services, case_id: str, agent_id: str, reason: str, c
             raise _refuse_raced(tx, "approve", case, agent_id)
         documents = documents_digest(tx, case.id)  # read after taking the row: no replacement in between
         if seen_documents is not None and not hmac.compare_digest(seen_documents, documents):
-            raise BastionError("case.documents_changed")
+            raise BastionError(Reason.CASE_DOCUMENTS_CHANGED)
         # This agent's approval of documents since replaced no longer counts: this one takes its place.
         tx.execute(delete(CaseApproval).where(CaseApproval.case_id == case.id, CaseApproval.agent_id == agent_id,
                                               CaseApproval.documents_sha256.is_distinct_from(documents)))
@@ -68,7 +69,7 @@ def approve_case(services: Services, case_id: str, agent_id: str, reason: str, c
                 tx.add(CaseApproval(case_id=case.id, agent_id=agent_id, reason=reason, created_at=now,
                                     documents_sha256=documents))
         except IntegrityError:
-            raise BastionError("case.already_approved") from None
+            raise BastionError(Reason.CASE_ALREADY_APPROVED) from None
         approvals = tx.execute(select(func.count()).select_from(CaseApproval).where(
             CaseApproval.case_id == case.id, CaseApproval.documents_sha256 == documents)).scalar_one()
         record_event(tx, now, "case.approved", case.account_id, client, actor_id=agent_id, case_id=case.id,
@@ -97,13 +98,13 @@ def reject_case(services: Services, case_id: str, agent_id: str, reason: str | N
         check(tx, action, case, agent_id)
         if not reason:
             if not prepared_reason:
-                raise BastionError("request.invalid", detail="Write the reason the owner will read.")
+                raise BastionError(Reason.REQUEST_INVALID, detail="Write the reason the owner will read.")
             reason = prepared_text(tx, prepared_reason, case.kind)
         closed = dict(status="rejected", closed_at=now, decided_at=now, decided_by=agent_id, decision_reason=reason)
         if action == "stop":  # never blocked by a claim: the owner's word comes first
-            taken = tx.execute(update(RecoveryCase).where(
+            taken = rows_changed(tx, update(RecoveryCase).where(
                 RecoveryCase.id == case.id, RecoveryCase.status == "waiting", RecoveryCase.closed_at.is_(None)
-            ).values(claimed_by=None, claimed_at=None, **closed)).rowcount == 1
+            ).values(claimed_by=None, claimed_at=None, **closed)) == 1
         else:
             taken = _take(tx, case, agent_id, ("awaiting_documents", "in_review"), **closed)
         if not taken:
@@ -120,7 +121,7 @@ def approve_unfreeze(services: Services, account_id: str, agent_id: str, reason:
     with services.db.transaction() as tx:
         case_id = open_case_id(tx, account_id, "unfreeze")
     if case_id is None:
-        raise BastionError("case.not_ready", detail="The owner has not asked for this yet: they start an unfreeze "
+        raise BastionError(Reason.CASE_NOT_READY, detail="The owner has not asked for this yet: they start an unfreeze "
                            "request (with their password) and upload identity documents first.")
     return approve_case(services, case_id, agent_id, reason, client)
 
@@ -131,7 +132,7 @@ def unlock_account(services: Services, account_id: str, agent_id: str, reason: s
     with services.db.transaction() as tx:
         email = get_account(tx, account_id).email
     if not lift_pause(services, email):
-        raise BastionError("request.invalid", detail="Password sign-in is switched off after too many wrong "
+        raise BastionError(Reason.REQUEST_INVALID, detail="Password sign-in is switched off after too many wrong "
                            "passwords; only a password reset by the owner switches it back on.")
     with services.db.transaction() as tx:  # on the record only once it happened
         record_event(tx, services.clock.now(), "account.unlocked", account_id, client, actor_id=agent_id,

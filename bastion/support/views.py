@@ -16,7 +16,7 @@ from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.help.records import attempt_view
 from bastion.help.references import explain_reference
 from bastion.mfa.registry import METHODS
@@ -32,7 +32,7 @@ SEARCH_LIMIT = 20
 
 
 def _not_found(what: str) -> BastionError:
-    return BastionError("resource.not_found", detail=f"No {what} with this id.")
+    return BastionError(Reason.RESOURCE_NOT_FOUND, detail=f"No {what} with this id.")
 
 
 def search_accounts(services: Services, query: str) -> list[dict[str, Any]]:
@@ -118,9 +118,10 @@ def read_document(services: Services, case_id: str, document_id: str, agent_id: 
         if document is None or document.case_id != case_id or document.data is None:
             raise _not_found("document")
         case = tx.get(RecoveryCase, case_id)
-        assert case is not None
+        if case is None:  # the document's own case: the foreign key keeps it
+            raise _not_found("case")
         if case.account_id == agent_id:
-            raise BastionError("case.own_account")
+            raise BastionError(Reason.CASE_OWN_ACCOUNT)
         record_event(tx, now, "case.document_viewed", case.account_id, client, actor_id=agent_id, case_id=case_id,
                      document=document.kind)
         return document.content_type, unseal(services.keys, case_id, document.kind, document.data)

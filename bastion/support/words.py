@@ -12,6 +12,8 @@ import string
 from datetime import UTC, datetime
 from typing import Any
 
+from bastion.errors import Reason
+
 CASE_KINDS = {"mfa_reset": "2FA reset", "unfreeze": "Unfreeze", "allowlist_reset": "IP allowlist reset"}
 CASE_STATES = {"awaiting_documents": "Waiting for documents", "in_review": "To review",
                "waiting": "Approved, waiting", "completed": "Completed", "rejected": "Rejected",
@@ -177,17 +179,18 @@ WHY_NOT = {
 
 # Refusals on console pages, told to the agent (the catalogue's words are the account holder's).
 AGENT_REFUSALS = {
-    "case.not_ready": ("Not possible in this state", ("Read the case's state and the actions it offers.",)),
-    "case.closed": ("The case is closed", ("Nothing more can be decided on it; open the queue for the next one.",)),
-    "case.claimed": ("Another agent is working on this case",
-                     ("Pick another case, or ask them (or an admin) to release it.",)),
-    "case.already_approved": ("You approved it already", ("Another agent must make the next approval.",)),
-    "case.own_account": ("This is your own account's case", ("Another agent must handle it.",)),
-    "case.documents_changed": ("The documents changed since you opened the case",
-                               ("Review the new documents, then decide.",)),
-    "support.own_account": ("This is your own account", ("Another agent must handle it.",)),
-    "support.staff_account": ("A staff account: an admin's to handle",
-                              ("Ask an administrator; support agents handle customers' accounts only.",)),
+    Reason.CASE_NOT_READY: ("Not possible in this state", ("Read the case's state and the actions it offers.",)),
+    Reason.CASE_CLOSED: ("The case is closed",
+                         ("Nothing more can be decided on it; open the queue for the next one.",)),
+    Reason.CASE_CLAIMED: ("Another agent is working on this case",
+                          ("Pick another case, or ask them (or an admin) to release it.",)),
+    Reason.CASE_ALREADY_APPROVED: ("You approved it already", ("Another agent must make the next approval.",)),
+    Reason.CASE_OWN_ACCOUNT: ("This is your own account's case", ("Another agent must handle it.",)),
+    Reason.CASE_DOCUMENTS_CHANGED: ("The documents changed since you opened the case",
+                                    ("Review the new documents, then decide.",)),
+    Reason.SUPPORT_OWN_ACCOUNT: ("This is your own account", ("Another agent must handle it.",)),
+    Reason.SUPPORT_STAFF_ACCOUNT: ("A staff account: an admin's to handle",
+                                   ("Ask an administrator; support agents handle customers' accounts only.",)),
 }
 
 

@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.ops.metrics import ADMISSION_REFUSED, publish_admission
 
 log = logging.getLogger("bastion.throttle")
@@ -233,4 +233,4 @@ class HashGate:
 
 
 def _busy() -> BastionError:
-    return BastionError("rate_limited", detail=BUSY, retry_after=RETRY_AFTER)
+    return BastionError(Reason.RATE_LIMITED, detail=BUSY, retry_after=RETRY_AFTER)

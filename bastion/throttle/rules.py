@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bastion.config import Settings
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.ops.metrics import LOCKOUTS
 from bastion.throttle.limits import Limit, parse_duration, parse_limits
 from bastion.throttle.store import CounterStore
@@ -81,23 +81,24 @@ class SignInThrottle:
     def delay_after(self, consecutive: int) -> timedelta:
         """30 s after the 5th failure, doubling, capped at 15 min (requirements §2)."""
         doublings = min(consecutive - self.lock_after, 20)
-        return min(self.first_delay * (2 ** doublings), self.max_delay)
+        factor: int = 2 ** doublings  # an int: `consecutive` is past `lock_after` here
+        return min(self.first_delay * factor, self.max_delay)
 
     # Checks (before any hash) -----------------------------------------------
     def check_network(self, ip: str | None, now: datetime) -> None:
         until = self.network_held_until(ip, now)
         if until is not None:
-            raise BastionError("ip.throttled", retry_after=seconds_until(until, now))
+            raise BastionError(Reason.IP_THROTTLED, retry_after=seconds_until(until, now))
 
     def check_identifier(self, identifier: str, device_id: str | None, known_device: bool, now: datetime) -> None:
         if known_device and device_id:
             until = self.store.held_until(self.device_key(identifier, device_id), now)
         else:
             if self.store.count(self.identifier_key(identifier), now) >= self.disable_after:
-                raise BastionError("account.password_disabled")
+                raise BastionError(Reason.ACCOUNT_PASSWORD_DISABLED)
             until = self.store.held_until(self.identifier_key(identifier), now)
         if until is not None:
-            raise BastionError("account.locked", retry_after=seconds_until(until, now))
+            raise BastionError(Reason.ACCOUNT_LOCKED, retry_after=seconds_until(until, now))
 
     # When pauses end (support and the troubleshooter) -----------------------
     def network_held_until(self, ip: str | None, now: datetime) -> datetime | None:
@@ -131,7 +132,7 @@ class SignInThrottle:
                                                                         now):
             self.store.decrement(key, now)
             until = self.store.held_until(key, now)
-            raise BastionError("account.locked", retry_after=seconds_until(until, now) if until else 1)
+            raise BastionError(Reason.ACCOUNT_LOCKED, retry_after=seconds_until(until, now) if until else 1)
         return PendingAttempt(key, consecutive, known)
 
     def record_failure(self, attempt: PendingAttempt, ip: str | None, now: datetime) -> FailureOutcome:

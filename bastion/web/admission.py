@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, nullcontext
 
 from starlette.types import Scope, Send
 
-from bastion.errors import BastionError, new_reference
+from bastion.errors import BastionError, Reason, new_reference
 from bastion.help import refusals
 from bastion.services import Services
 from bastion.throttle.admission import BUSY, RETRY_AFTER
@@ -71,7 +71,7 @@ class Door:
         second = int(time.time())
         if self._bucket is None or self._bucket[0] != second:
             reference = new_reference()
-            error = BastionError("rate_limited", retry_after=RETRY_AFTER, detail=BUSY)
+            error = BastionError(Reason.RATE_LIMITED, retry_after=RETRY_AFTER, detail=BUSY)
             self._bucket = (second, json.dumps(error.problem(reference)).encode())
             asyncio.get_running_loop().run_in_executor(None, self._record, reference, path)
         body = self._bucket[1]
@@ -81,14 +81,15 @@ class Door:
 
     def _record(self, reference: str, path: str) -> None:
         try:
-            refusals.record_refusal(self.services, reference=reference, code="rate_limited", status=429,
+            refusals.record_refusal(self.services, reference=reference, code=Reason.RATE_LIMITED, status=429,
                                     account_id=None, method="POST", path=path, ip=None)
         except Exception:
             log.exception("could not record the overload refusal", extra={"reference": reference})
 
 
 def _device_from(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for name, value in headers:
         if name == b"x-device-id":
             return value.decode("latin-1")
         if name == b"cookie":

@@ -38,8 +38,8 @@ from bastion.web.api import (
 from bastion.web.edge import Edge
 from bastion.web.oidc.routes import router as oidc_router
 from bastion.web.ops import router as ops_router
-from bastion.web.refusals import RefusalRecorder
 from bastion.web.pages import router as pages_router
+from bastion.web.refusals import RefusalRecorder
 from bastion.worker import Worker
 
 STATIC = Path(__file__).with_name("static")

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from bastion.crypto import constant_time_equal
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.ops.metrics import render_metrics
 from bastion.web.deps import ServicesDep
 from bastion.web.openapi import problems
@@ -39,14 +39,14 @@ def readyz(services: ServicesDep) -> dict[str, str]:
     try:
         services.db.ping()
     except Exception as error:
-        raise BastionError("service.unavailable", detail="The database is not reachable.") from error
+        raise BastionError(Reason.SERVICE_UNAVAILABLE, detail="The database is not reachable.") from error
     answer = {"status": "ready", "database": "ok"}
     primary = getattr(services.throttle.store, "primary", None)
     if primary is not None:
         try:
             primary.ping()
         except Exception as error:
-            raise BastionError("service.unavailable", detail="Redis is not reachable.") from error
+            raise BastionError(Reason.SERVICE_UNAVAILABLE, detail="Redis is not reachable.") from error
         answer["redis"] = "ok"
     return answer
 
@@ -59,10 +59,10 @@ def metrics(request: Request, services: ServicesDep) -> Response:
     that setting they are not served here (BASTION_METRICS_LISTEN gives them a listener of their own)."""
     token = services.settings.metrics_token
     if token is None:
-        raise BastionError("resource.not_found")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND)
     scheme, _, presented = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not constant_time_equal(presented.strip(), token.get_secret_value()):
-        raise BastionError("permission.denied", detail="Metrics are served to scrapers with the metrics token.")
+        raise BastionError(Reason.PERMISSION_DENIED, detail="Metrics are served to scrapers with the metrics token.")
     services.hash_gate.publish()
     body, content_type = render_metrics()
     return Response(body, media_type=content_type)

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from bastion.errors import BastionError, new_reference
+from bastion.errors import BastionError, Reason, new_reference
 from bastion.logs import scrub_path
 from bastion.store.errors import DATABASE_ERRORS, is_unreachable
 from bastion.web.client import client_ip
@@ -21,7 +21,7 @@ from bastion.web.rendering import render_problem_page
 log = logging.getLogger("bastion.web")
 
 PROBLEM_JSON = "application/problem+json"
-_STATUS_CODES = {404: "resource.not_found", 405: "request.method_not_allowed", 413: "request.too_large"}
+_STATUS_CODES = {404: Reason.RESOURCE_NOT_FOUND, 405: Reason.REQUEST_METHOD_NOT_ALLOWED, 413: Reason.REQUEST_TOO_LARGE}
 
 
 def record_refusal(request: Request, error: BastionError, reference: str) -> None:
@@ -46,7 +46,8 @@ def reference_for(request: Request, error: BastionError) -> str:
 
 
 def _recorder(request: Request) -> RefusalRecorder:
-    return request.app.state.refusals
+    recorder: RefusalRecorder = request.app.state.refusals
+    return recorder
 
 
 def _client_ip(request: Request) -> str | None:
@@ -69,7 +70,7 @@ def problem_response(request: Request, error: BastionError) -> Response:
 
 
 @lru_cache(maxsize=512)
-def _problem_json(reference: str, code: str, detail: str | None, retry_after: int | None) -> bytes:
+def _problem_json(reference: str, code: Reason, detail: str | None, retry_after: int | None) -> bytes:
     """The body, made once for the refusals that share a reference (a flood's, in its second)."""
     body = BastionError(code, detail=detail, retry_after=retry_after).problem(reference)
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
@@ -80,23 +81,26 @@ def wants_html(request: Request) -> bool:
 
 
 async def on_bastion_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, BastionError)
+    if not isinstance(error, BastionError):  # registered for BastionError only
+        raise error
     return problem_response(request, error)
 
 
 async def on_validation_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, RequestValidationError)
+    if not isinstance(error, RequestValidationError):  # registered for RequestValidationError only
+        raise error
     # Field locations and messages only: the submitted values may be passwords.
     problems = [{"field": ".".join(str(part) for part in item.get("loc", ())), "message": item.get("msg", "")}
                 for item in error.errors()]
     fields = ", ".join(sorted({p["field"].removeprefix("body.") for p in problems if p["field"]}))
     detail = f"Check these fields: {fields}." if fields else None
-    return problem_response(request, BastionError("request.invalid", detail=detail, extra={"errors": problems}))
+    return problem_response(request, BastionError(Reason.REQUEST_INVALID, detail=detail, extra={"errors": problems}))
 
 
 async def on_http_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, StarletteHTTPException)
-    code = getattr(error, "reason_code", None) or _STATUS_CODES.get(error.status_code, "request.invalid")
+    if not isinstance(error, StarletteHTTPException):  # registered for HTTPException only
+        raise error
+    code = getattr(error, "reason_code", None) or _STATUS_CODES.get(error.status_code, Reason.REQUEST_INVALID)
     return problem_response(request, BastionError(code))
 
 
@@ -108,13 +112,13 @@ async def on_database_error(request: Request, error: Exception) -> Response:
     if not is_unreachable(error):
         return await on_unexpected_error(request, error)
     log.warning("database unavailable", extra={"path": request.url.path, "error": type(error).__name__})
-    return problem_response(request, BastionError("service.unavailable", retry_after=5))
+    return problem_response(request, BastionError(Reason.SERVICE_UNAVAILABLE, retry_after=5))
 
 
 async def on_unexpected_error(request: Request, error: Exception) -> Response:
     reference = new_reference()
     log.error("unexpected error", exc_info=error, extra={"reference": reference, "path": request.url.path})
-    problem = BastionError("internal.error", reference=reference)
+    problem = BastionError(Reason.INTERNAL_ERROR, reference=reference)
     # Recorded too, so the reference the person quotes finds the moment (the trace is in the log).
     record_refusal(request, problem, reference)
     if wants_html(request):

@@ -23,9 +23,10 @@ def when(moment: datetime | str | None) -> str:
         return ""
     if isinstance(moment, str):
         try:
-            moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
         except ValueError:
             return moment
+        return when_words(parsed)
     return when_words(moment)
 
 

@@ -46,8 +46,8 @@ def test_staff_act_only_on_an_account_that_exists(services, account_factory) -> 
 
 def test_a_ban_needs_an_end_and_only_suspensions_and_bans_exist(services, account_factory) -> None:  # type: ignore[no-untyped-def]
     account = account_factory()
-    ban_forever = lambda: restrict_account(services, account["id"], "banned", "abuse", None, None, Client())  # noqa: E731
+    ban_forever = lambda: restrict_account(services, account["id"], "banned", "abuse", None, None, Client())
     assert refusal_of(ban_forever) == "request.invalid"
-    exile = lambda: restrict_account(services, account["id"], "exiled", "abuse", None, None, Client())  # noqa: E731
+    exile = lambda: restrict_account(services, account["id"], "exiled", "abuse", None, None, Client())
     assert refusal_of(exile) == "request.invalid"
     restrict_account(services, account["id"], "suspended", "review", None, None, Client())  # a suspension may be open

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bastion.services import Services
 from bastion.audit.models import SecurityEvent
+from bastion.services import Services
 from tests.conftest import DEFAULT_PASSWORD
 from tests.oidc.conftest import APP, BASE, Browser, RelyingParty, callback_of, params_of, through
 

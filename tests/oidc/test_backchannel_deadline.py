@@ -9,17 +9,17 @@ import pytest
 from sqlalchemy import select
 
 from bastion.accounts.status import freeze_account
+from bastion.audit.models import SecurityEvent
 from bastion.clock import MovableClock
 from bastion.context import Client
 from bastion.errors import BastionError
-from bastion.worker import run_pass
+from bastion.notify.models import OutboxMessage
 from bastion.oidc import backchannel
 from bastion.oidc.clients import NewClient, create_client
 from bastion.oidc.logout import deliver_logout_tokens
 from bastion.oidc.models import OidcLogoutDelivery
 from bastion.services import Services
-from bastion.audit.models import SecurityEvent
-from bastion.notify.models import OutboxMessage
+from bastion.worker import run_pass
 from tests.oidc.conftest import Browser, RelyingParty, callback_of, through
 from tests.oidc.receiver import LogoutReceiver, Tarpit
 

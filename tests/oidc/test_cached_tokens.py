@@ -19,14 +19,13 @@ from sqlalchemy import event
 from bastion.context import Client
 from bastion.crypto import hash_token, new_token
 from bastion.oidc.access import CACHED
-from bastion.oidc.grants import Authentication
 from bastion.oidc.clients import NewClient, create_client, delete_client
 from bastion.oidc.consent import remove_access
-from bastion.oidc.grants import PendingCode, save_code
+from bastion.oidc.grants import Authentication, PendingCode, save_code
 from bastion.oidc.keys import rotate_signing_keys
 from bastion.oidc.server import provider_for
-from bastion.sessions.holds import WITHDRAWAL, place_hold
 from bastion.services import Services
+from bastion.sessions.holds import WITHDRAWAL, place_hold
 from bastion.sessions.revocation import revoke_sessions
 from bastion.sessions.tokens import issue_session
 from tests.oidc.conftest import BASE, Browser, RelyingParty, callback_of, through

@@ -8,8 +8,8 @@ from bastion.accounts.signup import sign_up
 from bastion.context import Client
 from bastion.mfa.flows.second_factor import sign_in_with_totp
 from bastion.recovery.password_reset import request_password_reset
-from bastion.signin.password import sign_in_with_password
 from bastion.signin.flow import StepRequired
+from bastion.signin.password import sign_in_with_password
 from tests.conftest import DEFAULT_PASSWORD
 from tests.races.racing import race
 

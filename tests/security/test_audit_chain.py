@@ -3,6 +3,8 @@ removed or moved after it was sealed — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -40,7 +42,7 @@ def test_sealed_events_form_an_intact_chain_in_order(services) -> None:
         rows = list(tx.execute(select(SecurityEvent).order_by(SecurityEvent.chain_seq)).scalars())
         head = tx.get_one(AuditChainHead, 1)
     assert [row.id for row in rows] == ids and [row.chain_seq for row in rows] == [1, 2, 3, 4, 5]
-    assert all(row.chain_prev == before.chain_hash for before, row in zip(rows, rows[1:], strict=False))
+    assert all(row.chain_prev == before.chain_hash for before, row in pairwise(rows))
     assert head.seq == 5 and head.hash == rows[-1].chain_hash
     report = verify_chain(services)
     assert report.intact and report.checked == 5 and report.unsealed == 0

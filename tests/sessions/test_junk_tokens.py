@@ -15,8 +15,8 @@ from sqlalchemy import event, func, select
 
 from bastion.crypto import KeyRing, generate_key, new_token
 from bastion.errors import BastionError
-from bastion.sessions.tokens import signed_session_token
 from bastion.help.models import Refusal
+from bastion.sessions.tokens import signed_session_token
 from bastion.web.refusals import FRESH_PER_SECOND, RefusalRecorder
 from tests.conftest import DEFAULT_PASSWORD
 

@@ -112,8 +112,8 @@ def test_rejecting_with_a_prepared_reason_sends_it_or_the_agent_s_edit(app_clien
         (blurred, "Your photos are too blurred to rea"), (blurred, "Your photos are too blurred to rea")]
     assert rejected[1]["reason"] == edited
     # A reason for another kind of case is refused; no reason at all too.
-    unfreeze_only = [item for item in app_client.get("/v1/support/rejection-reasons", headers=agent["headers"]).json()
-                     if item["title"] == "Frozen accounts only"][0]["id"]
+    unfreeze_only = next(item for item in app_client.get("/v1/support/rejection-reasons", headers=agent["headers"]).json()
+                         if item["title"] == "Frozen accounts only")["id"]
     _, third = ready_case()
     assert act(app_client, agent, third, "reject", prepared_reason=unfreeze_only).status_code == 422
     assert act(app_client, agent, third, "reject").status_code == 422

@@ -9,9 +9,9 @@ import base64
 import pytest
 
 from bastion.clock import client_moment
+from tests.mfa.conftest import code_at, enrolled, login, signed_in  # noqa: F401 (fixtures)
 from tests.web.test_pages import hidden
 from tests.web.test_staff_pages import sign_in_with_code
-from tests.mfa.conftest import code_at, enrolled, login, signed_in  # noqa: F401 (fixtures)
 
 EDGES = ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:00-01:00", "1969-12-31T23:59:59Z")
 

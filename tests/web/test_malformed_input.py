@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bastion.errors import CATALOGUE
+from bastion.catalogue import CATALOGUE
 
 ENDPOINTS = [
     ("POST", "/v1/accounts"),

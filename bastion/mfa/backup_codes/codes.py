@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.crypto import KeyRing
 from bastion.mfa.backup_codes.models import BackupCode, BackupCodeSet
+from bastion.store.changes import rows_changed
 from bastion.store.types import new_id
 
 CODES_PER_SET = 10
@@ -82,10 +83,10 @@ def status(tx: Tx, account_id: str) -> CodeSetStatus | None:
 
 
 def void_sets(tx: Tx, account_id: str, now: datetime) -> int:
-    return tx.execute(
+    return rows_changed(tx,
         update(BackupCodeSet).where(BackupCodeSet.account_id == account_id, BackupCodeSet.voided_at.is_(None))
         .values(voided_at=now)
-    ).rowcount
+    )
 
 
 def issue_set(tx: Tx, keys: KeyRing, account_id: str, now: datetime) -> list[str]:
@@ -104,14 +105,14 @@ def issue_set(tx: Tx, keys: KeyRing, account_id: str, now: datetime) -> list[str
 
 def use_code(tx: Tx, set_id: str, mac: str, now: datetime) -> bool:
     """Use the code once; False when it is unknown, used, or its set was voided meanwhile."""
-    live = tx.execute(
+    live = rows_changed(tx,
         update(BackupCodeSet).where(BackupCodeSet.id == set_id, BackupCodeSet.voided_at.is_(None))
         .values(last_used_at=now).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if live != 1:
         return False
-    return tx.execute(
+    return rows_changed(tx,
         update(BackupCode).where(BackupCode.set_id == set_id, BackupCode.code_mac == mac,
                                  BackupCode.used_at.is_(None))
         .values(used_at=now).execution_options(synchronize_session=False)
-    ).rowcount == 1
+    ) == 1

@@ -19,19 +19,20 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account, OneTimeToken
 from bastion.accounts.repo import get_account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.crypto import hash_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.tokens import guarded_token
 from bastion.mfa.registry import METHODS
 from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token, peek_token
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
-from bastion.accounts.models import Account, OneTimeToken
+from bastion.store.changes import rows_changed
 
 LINK = "staff_enrolment"
 GRANT = "staff_enrolment_grant"  # the link, opened in one session: not emailed, never presented
@@ -66,10 +67,10 @@ def resend_enrolment_link(services: Services, account_id: str, client: Client | 
     with services.db.transaction() as tx:
         account = get_account(tx, account_id)
         if not is_staff(account):
-            raise BastionError("request.invalid", detail="This account has no support or admin role: it sets up "
+            raise BastionError(Reason.REQUEST_INVALID, detail="This account has no support or admin role: it sets up "
                                                          "two-step sign-in by itself.")
         if METHODS.has_second_factor(tx, account.id):
-            raise BastionError("mfa.already_enrolled", detail="This account already has a second factor: it adds "
+            raise BastionError(Reason.MFA_ALREADY_ENROLLED, detail="This account already has a second factor: it adds "
                                                               "more from its security settings.")
         send_enrolment_link(services, tx, account, client, actor_id=actor_id, **audit)
         return account.email
@@ -81,7 +82,7 @@ def open_enrolment_link(services: Services, session: SessionInfo, token: str, cl
     until = now + timedelta(minutes=services.settings.staff_enrolment_grant_minutes)
     with guarded_token(services, client), services.db.transaction() as tx:
         if peek_token(tx, now, LINK, token) != session.account_id:
-            raise BastionError("token.invalid", detail="This link was sent to another account: sign in as the "
+            raise BastionError(Reason.TOKEN_INVALID, detail="This link was sent to another account: sign in as the "
                                                         "account it was sent to, then open it again.")
         consume_token(tx, now, LINK, token)
         issue_token(tx, now, session.account_id, GRANT, until - now, origin={"session_id": session.id})
@@ -100,11 +101,11 @@ def claim_enrolment(tx: Tx, now: datetime, session: SessionInfo) -> None:
     grant_id = _session_grant(tx, now, session)
     if grant_id is None:
         return
-    used = tx.execute(update(OneTimeToken)
+    used = rows_changed(tx, update(OneTimeToken)
                       .where(OneTimeToken.id == grant_id, OneTimeToken.used_at.is_(None), OneTimeToken.expires_at > now)
-                      .values(used_at=now)).rowcount
+                      .values(used_at=now))
     if used != 1:
-        raise BastionError("mfa.staff_enrolment_link_required")
+        raise BastionError(Reason.MFA_STAFF_ENROLMENT_LINK_REQUIRED)
 
 
 def enrolment_unlocked_until(tx: Tx, now: datetime, session: SessionInfo) -> datetime | None:
@@ -118,7 +119,7 @@ def _session_grant(tx: Tx, now: datetime, session: SessionInfo) -> str | None:
         return None
     found = _grants(tx, now, session)
     if not found:
-        raise BastionError("mfa.staff_enrolment_link_required")
+        raise BastionError(Reason.MFA_STAFF_ENROLMENT_LINK_REQUIRED)
     return found[0][0]
 
 

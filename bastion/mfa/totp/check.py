@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.mfa.totp import otp as totp
 from bastion.mfa.totp import repo as totp_repo
 from bastion.services import Services
@@ -27,7 +27,7 @@ def check_code(services: Services, account_id: str, code: str, now: datetime) ->
     with services.db.transaction() as tx:
         credential = totp_repo.confirmed_credential(tx, account_id)
         if credential is None:
-            raise BastionError("mfa.method_unavailable")
+            raise BastionError(Reason.MFA_METHOD_UNAVAILABLE)
         secret = totp_repo.decrypt_secret(services.keys, credential)
         credential_id = credential.id
     return match_code(services, credential_id, secret, code, now)
@@ -36,7 +36,7 @@ def check_code(services: Services, account_id: str, code: str, now: datetime) ->
 def match_code(services: Services, credential_id: str, secret: str, code: str, now: datetime) -> ValidCode:
     found = totp.find_step(secret, code, totp.time_step(now.timestamp()))
     if found is None:
-        raise BastionError("mfa.code_invalid")
+        raise BastionError(Reason.MFA_CODE_INVALID)
     if found.in_window:
         return ValidCode(credential_id, found.step)
     if found.offset > 0:
@@ -47,7 +47,7 @@ def match_code(services: Services, credential_id: str, secret: str, code: str, n
 
 def clock_skew(drift_seconds: int) -> BastionError:
     return BastionError(
-        "mfa.clock_skew",
+        Reason.MFA_CLOCK_SKEW,
         detail=f"That code is for a different time: your phone's clock is {totp.describe_drift(drift_seconds)} "
                "— set date and time to automatic, then enter the newest code.",
         extra={"drift_seconds": drift_seconds},

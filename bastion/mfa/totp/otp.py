@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+
 import pyotp
 
 STEP_SECONDS = 30  # RFC 6238 §5.2: X = 30 s recommended

@@ -26,6 +26,9 @@ connection = config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("no database to migrate: set sqlalchemy.url or pass a connection")
+    engine = create_engine(url)
     with engine.begin() as fresh:
         _run(fresh)

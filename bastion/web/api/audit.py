@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field
 
 from bastion.audit.queries import list_events
 from bastion.audit.verify import verify_chain
-from bastion.web.params import OlderThan
 from bastion.web.api.admin import Admin, Staff
 from bastion.web.deps import ServicesDep
 from bastion.web.openapi import problems
+from bastion.web.params import OlderThan
 
 router = APIRouter(prefix="/v1", tags=["audit"], responses=problems(401, 403, 422, 503))
 

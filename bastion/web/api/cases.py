@@ -13,9 +13,16 @@ from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from bastion.errors import BastionError
-from bastion.recovery.cases import (CaseStatus, add_document, admit_upload, cancel_with_link, case_status,
-                                    check_document_kind, request_case)
+from bastion.errors import BastionError, Reason
+from bastion.recovery.cases import (
+    CaseStatus,
+    add_document,
+    admit_upload,
+    cancel_with_link,
+    case_status,
+    check_document_kind,
+    request_case,
+)
 from bastion.recovery.evidence import DOCUMENT_KINDS, MAX_BYTES
 from bastion.web.api.schemas import Body, Email, Password, Token, TokenIn
 from bastion.web.deps import ClientDep, ServicesDep
@@ -130,12 +137,13 @@ async def upload_document(
             return
         token = fields.get("token", "")
         if not token or len(token) > 256:
-            raise BastionError("token.invalid", detail="Send the token of the emailed case link (before the file).")
+            raise BastionError(Reason.TOKEN_INVALID,
+                               detail="Send the token of the emailed case link (before the file).")
         await run_in_threadpool(admit_upload, services, case_id, token, client, fields.get("kind"))
 
     upload = await read_upload(request, admit, MAX_BYTES)
     if not upload.has_file:
-        raise BastionError("request.invalid", detail="Send the document in the `file` field.")
+        raise BastionError(Reason.REQUEST_INVALID, detail="Send the document in the `file` field.")
     status = await run_in_threadpool(add_document, services, case_id, x_case_token or upload.fields["token"],
                                      upload.fields.get("kind", ""), upload.file, client)
     return _out(status)

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Path
 from pydantic import BaseModel, Field
 
-from bastion.errors import CATALOGUE, PROBLEM_TYPE_BASE, Reason, action_body
+from bastion.catalogue import CATALOGUE, ReasonEntry
+from bastion.errors import PROBLEM_TYPE_BASE, action_body
 from bastion.help import diagnoses
 from bastion.help.references import Explanation, explain_reference
 from bastion.help.resend import resend_device_code, start_resend_password_reset, start_resend_verification
@@ -45,7 +46,7 @@ class ReferenceOut(ReasonOut):
         None, description="Live: when the pause, maintenance or ban that caused it ends, while it lasts")
 
 
-def reason_out(reason: Reason) -> dict[str, Any]:
+def reason_out(reason: ReasonEntry) -> dict[str, Any]:
     return dict(code=reason.code, type=PROBLEM_TYPE_BASE + reason.code, status=reason.status, title=reason.title,
                 message=reason.message, steps=list(reason.steps),
                 action=action_body(reason.action) if reason.action else None, help_url=reason.help_url,

@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.ops import announcements, client_versions, maintenance
+from bastion.ops.maintenance_window import Window
 from bastion.web.api.admin import Admin
 from bastion.web.api.schemas import Body, Moment
 from bastion.web.api.status import AnnouncementOut, ClientVersionOut, WindowOut
@@ -56,14 +57,14 @@ class AnnouncementIn(Body):
     expires_at: Moment | None = None
 
 
-def _window(window: maintenance.Window) -> WindowWithId:
+def _window(window: Window) -> WindowWithId:
     return WindowWithId(id=window.id, starts_at=window.starts_at, ends_at=window.ends_at, message=window.message,
                         sessions_affected=window.block_sessions)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
-        raise BastionError("request.invalid", detail="Times need a time zone, e.g. 2026-12-01T02:00:00Z.")
+        raise BastionError(Reason.REQUEST_INVALID, detail="Times need a time zone, e.g. 2026-12-01T02:00:00Z.")
     return moment
 
 
@@ -92,7 +93,7 @@ def stop(staff: Admin, services: ServicesDep) -> StoppedOut:
 @router.delete("/maintenance/{window_id}", status_code=204)
 def cancel(window_id: str, _: Admin, services: ServicesDep) -> Response:
     if not maintenance.cancel_window(services, window_id[:64]):
-        raise BastionError("resource.not_found", detail="No such maintenance window.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such maintenance window.")
     return Response(status_code=204)
 
 
@@ -114,5 +115,5 @@ def announce(body: AnnouncementIn, _: Admin, services: ServicesDep) -> Announcem
 @router.delete("/announcements/{announcement_id}", status_code=204)
 def withdraw(announcement_id: str, _: Admin, services: ServicesDep) -> Response:
     if not announcements.withdraw(services, announcement_id[:64]):
-        raise BastionError("resource.not_found", detail="No such announcement.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such announcement.")
     return Response(status_code=204)

@@ -22,7 +22,7 @@ router = APIRouter(tags=["support"], responses=problems(401, 403, 404, 422, 503)
 class RejectionReasonIn(Body):
     title: Title
     text: Reason
-    kinds: list[Annotated[str, StringConstraints(max_length=32)]] = []
+    kinds: list[Annotated[str, StringConstraints(max_length=32)]] = []  # noqa: RUF012 - pydantic copies defaults
 
 
 class SavedOut(StatusOut):

@@ -9,7 +9,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from bastion.clock import client_moment
 
-
 # No whitespace or control characters (PostgreSQL refuses a NUL in text: it must not reach the database).
 Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320,
                                          pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$")]

@@ -15,18 +15,17 @@ from fastapi import APIRouter, Depends, Query
 
 from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
 from bastion.recovery.password_reset import send_reset_for_support
-from bastion.support.decisions import approve_unfreeze, unlock_account
 from bastion.support.access import ensure_may_handle, record_view
+from bastion.support.decisions import approve_unfreeze, unlock_account
 from bastion.support.export import export_account
 from bastion.support.search import search
 from bastion.support.timeline import PER_PAGE, account_timeline
 from bastion.support.views import account_view, find_reference, search_accounts
 from bastion.web.api.admin import ReasonIn, Staff
-from bastion.web.params import OlderThan
 from bastion.web.api.schemas import StatusOut
 from bastion.web.deps import ClientDep, ServicesDep
 from bastion.web.openapi import problems
-
+from bastion.web.params import OlderThan
 
 
 def handled_account(account_id: str, staff: Staff, services: ServicesDep) -> str:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.accounts.reauthentication import reauthenticate_with_password
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.mfa.flows.step_up import reauthenticate_with_factor
 from bastion.mfa.registry import METHODS
 from bastion.oidc import authorize as flow
@@ -29,7 +29,7 @@ from bastion.web.client import client_from
 from bastion.web.deps import SESSION_COOKIE, csrf_token_for, session_from_request
 from bastion.web.oidc.delivery import to_client
 from bastion.web.pages.forms import CSRF_FIELD
-from bastion.web.pages.login import SIGNED_OUT, see_other
+from bastion.web.pages.redirects import SIGNED_OUT, see_other
 from bastion.web.pages.render import form_page, refusal_page
 from bastion.web.return_to import forget_return, remember_return
 
@@ -99,7 +99,7 @@ def _continue(request: Request, request_id: str, consent: bool | None = None) ->
         outcome = flow.resume(provider_for(services), request_id, session, browser, client_from(request),
                               consent=consent)
     except BastionError as error:
-        if error.code == "oauth.request_expired" and session is not None and consent is None:
+        if error.code == Reason.OAUTH_REQUEST_EXPIRED and session is not None and consent is None:
             return forget_return(see_other("/"))  # an app sign-in given up earlier: sign-in goes home
         return forget_return(refusal_page(request, error))
     return _answer(request, outcome)
@@ -204,5 +204,5 @@ def _interaction(request: Request, request_id: str) -> Outcome | Response:
 
 def _signed_out(request: Request, request_id: str) -> Response:
     if not flow.is_request_id(request_id):  # not an id Bastion made: nothing to come back to
-        return refusal_page(request, BastionError("oauth.request_expired"))
+        return refusal_page(request, BastionError(Reason.OAUTH_REQUEST_EXPIRED))
     return remember_return(request, see_other("/login"), request_id)

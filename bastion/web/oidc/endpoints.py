@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import anyio.to_thread
-from authlib.oauth2.rfc6749.errors import OAuth2Error
-from authlib.oauth2.rfc6749.resource_protector import ResourceProtector
-from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc6749.errors import OAuth2Error  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.resource_protector import ResourceProtector  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6750 import BearerTokenValidator  # type: ignore[import-untyped]
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
@@ -136,7 +136,7 @@ async def introspect(request: Request) -> Response:
     return await _answer(request, "introspection", cors=False)
 
 
-class _AccessTokens(BearerTokenValidator):
+class _AccessTokens(BearerTokenValidator):  # type: ignore[misc]
     def __init__(self, provider: Provider, known: TokenInfo | None) -> None:
         super().__init__()
         self.provider = provider

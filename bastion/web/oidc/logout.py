@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.oauth2.rfc6749.errors import OAuth2Error  # type: ignore[import-untyped]
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.oidc.protocol import ProviderRequest
 from bastion.oidc.server import provider_for
 from bastion.sessions.sign_out import sign_out
@@ -25,7 +25,7 @@ from bastion.web.client import client_from
 from bastion.web.deps import SESSION_COOKIE, csrf_token_for, session_from_request
 from bastion.web.oidc.authorize import browser_session, request_params
 from bastion.web.pages.forms import CSRF_FIELD
-from bastion.web.pages.login import SIGNED_OUT, to_login
+from bastion.web.pages.redirects import SIGNED_OUT, to_login
 from bastion.web.pages.render import refusal_page, render
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +39,7 @@ def _validated(request: Request, params: list[tuple[str, str]]) -> Any:
     try:
         return provider.validate_endpoint_request("end_session", oauth_request)
     except OAuth2Error as error:
-        raise BastionError("oauth.invalid_request",
+        raise BastionError(Reason.OAUTH_INVALID_REQUEST,
                            detail=f"The app's sign-out request was refused: {error.description or error.error}.") from None
 
 

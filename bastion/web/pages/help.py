@@ -17,14 +17,15 @@ from fastapi import APIRouter, Form, Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response
 
-from bastion.errors import BastionError, reason
+from bastion.catalogue import CATALOGUE
+from bastion.errors import BastionError, Reason
 from bastion.help import diagnoses
 from bastion.help.guide import BY_SLUG, CASE_REQUEST_FORMS, FORMS, TOPIC_TITLES, TOPICS, Topic
 from bastion.help.references import Explanation, explain_reference
 from bastion.help.resend import resend_device_code, start_resend_password_reset, start_resend_verification
 from bastion.ops.announcements import live_announcements
-from bastion.recovery.cases import request_case
 from bastion.ops.client_versions import all_policies
+from bastion.recovery.cases import request_case
 from bastion.web.api.cases import CaseRequestIn
 from bastion.web.api.help import EmailIn
 from bastion.web.client import client_from
@@ -108,7 +109,7 @@ def browser_page(request: Request, check: str = "") -> Response:
         cookies = "kept" if secrets.compare_digest(returned, check) else ("stale" if returned else "blocked")
     nonce = secrets.token_urlsafe(16)
     response = topic_page(request, "browser", cookies=cookies, check_nonce=nonce,
-                          cookies_reason=reason("browser.cookies_blocked") if cookies == "blocked" else None)
+                          cookies_reason=CATALOGUE[Reason.BROWSER_COOKIES_BLOCKED] if cookies == "blocked" else None)
     secure = request.app.state.services.settings.cookie_secure
     # The same kind of cookie the sign-in forms need: HttpOnly, SameSite=Strict, no expiry.
     response.set_cookie(COOKIE_CHECK, nonce, httponly=True, samesite="strict", secure=secure, path="/help")
@@ -118,7 +119,7 @@ def browser_page(request: Request, check: str = "") -> Response:
 @router.get("/{slug}")
 def help_topic(request: Request, slug: str) -> Response:
     if slug not in BY_SLUG:
-        raise BastionError("resource.not_found", detail="There is no help page with this name.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no help page with this name.")
     return topic_page(request, slug)
 
 
@@ -184,7 +185,8 @@ def _request_case(request: Request, kind: str, email: str, password: str, csrf_t
 def resend_device_code_submit(request: Request, flow_id: FormText = "",
                               csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     """"Send a new code" from the "Confirm it's you" page (the flow id travels in a hidden field)."""
-    from bastion.web.pages.second_step import FLOW_OVER, device_code_page
+    from bastion.web.pages.next_step import device_code_page
+    from bastion.web.pages.second_step import FLOW_OVER
 
     flow_id = flow_id[:64]
     try:

@@ -16,8 +16,9 @@ from fastapi import Request
 from starlette.responses import Response
 
 from bastion.accounts.staff import ADMIN_ROLES, SUPPORT_ROLES, ensure_staff
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.mfa.registry import METHODS
+from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.deps import csrf_token_for, session_from_request
 from bastion.web.pages.redirects import SIGNED_OUT, to_login
@@ -76,7 +77,7 @@ def page_session(request: Request, csrf_token: str | None = None,
 
 
 def needs_step_up(request: Request, session: SessionInfo) -> bool:
-    services = request.app.state.services
+    services: Services = request.app.state.services
     return services.clock.now() - session.authenticated_at > timedelta(minutes=services.settings.reauth_minutes)
 
 
@@ -106,7 +107,7 @@ def act(request: Request, csrf_token: str, back: str, action: Callable[[SessionI
     try:
         return action(session)
     except BastionError as error:
-        if error.code == "reauth.required":
+        if error.code == Reason.REAUTH_REQUIRED:
             return step_up_page(request, session, back)
         return refused(session, error)
 

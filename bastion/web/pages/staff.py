@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from bastion.accounts.staff import staff_roles_in_effect
 from bastion.clock import client_moment
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.sessions.tokens import SessionInfo
 from bastion.support import words
 from bastion.support.words import AGENT_REFUSALS
@@ -60,7 +60,7 @@ def typed_time(value: str, label: str) -> datetime | None:
     try:
         return client_moment(datetime.fromisoformat(value[:32]))
     except ValueError:
-        raise BastionError("request.invalid", detail=f"The {label} is not a date and time.") from None
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"The {label} is not a date and time.") from None
 
 
 def time_field(moment: datetime | None) -> str:

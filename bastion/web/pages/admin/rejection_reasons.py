@@ -46,7 +46,7 @@ def save(request: Request, title: FormText = "", text: FormText = "", reason_id:
          kinds: Annotated[list[str], Form()] = [], csrf_token: CsrfField = "") -> Response:  # noqa: B006 — FastAPI copies it
     """A new reason, or a change to one (`reason_id`)."""
     chosen = [kind[:32] for kind in kinds[:len(KINDS)]]
-    typed = {"title": title[:80], "text": text[:500], "reason_id": reason_id[:64], "kinds": chosen}
+    typed: dict[str, object] = {"title": title[:80], "text": text[:500], "reason_id": reason_id[:64], "kinds": chosen}
 
     def save_it(session: SessionInfo) -> Response:
         item = parse_form(RejectionReasonIn, title=title, text=text, kinds=chosen)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from bastion.numbers import whole_number
 from bastion.accounts.devices import describe_agent
+from bastion.numbers import whole_number
 from bastion.risk.words import place_words
 from bastion.signin.attempts import list_activity
 from bastion.web.pages.display import outcome_words, reason_words

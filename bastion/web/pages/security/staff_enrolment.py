@@ -9,7 +9,6 @@ sign-in comes back here.
 from __future__ import annotations
 
 import re
-
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -20,11 +19,11 @@ from bastion.mfa.flows.staff_enrolment import open_enrolment_link
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.schemas import TokenIn
 from bastion.web.client import client_from
-from bastion.web.return_to import ENROLMENT_COOKIE, ENROLMENT_PATH
 from bastion.web.pages.forms import parse_form
 from bastion.web.pages.redirects import see_other, to_login
 from bastion.web.pages.security.two_factor import CsrfField, two_factor_page
 from bastion.web.pages.signed_in import account_page, act, page_session
+from bastion.web.return_to import ENROLMENT_COOKIE, ENROLMENT_PATH
 
 router = APIRouter()
 FormText = Annotated[str, Form()]

@@ -12,9 +12,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from bastion.numbers import whole_number
 from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
+from bastion.numbers import whole_number
 from bastion.recovery.password_reset import send_reset_for_support
 from bastion.sessions.tokens import SessionInfo
 from bastion.support.access import ensure_may_handle, record_view
@@ -107,7 +107,7 @@ def account_action(request: Request, account_id: str, action: str, reason: FormT
                    csrf_token: CsrfField = "") -> Response:
     def do(session: SessionInfo) -> Response:
         if action not in ACTIONS:
-            raise BastionError("resource.not_found")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND)
         body = parse_form(ReasonIn, reason=reason)
         services, client = request.app.state.services, client_from(request)
         target = ensure_may_handle(services, session.account_id, session.roles, account_id)

@@ -8,14 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from bastion.numbers import whole_number
 from bastion.errors import BastionError
+from bastion.numbers import whole_number
 from bastion.recovery.kinds import KINDS
 from bastion.sessions.tokens import SessionInfo
+from bastion.support.access import ensure_may_handle_case
 from bastion.support.casework import claim_case
 from bastion.support.queue import ASSIGNED, STATES, QueueFilter, list_cases
 from bastion.support.words import AGES
-from bastion.support.access import ensure_may_handle_case
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD
 from bastion.web.pages.redirects import see_other
