@@ -84,6 +84,10 @@ class Ask:
     fields: dict[str, str] = field(default_factory=dict)
     existing: str = "known"  # "waiting": accounts not confirmed yet (those a new confirmation link is for)
     paths: tuple[str, ...] = ()  # for a route with a path parameter: the pages it serves
+    # Resends count a cooldown per address: the existing addresses' counters may already exist (an
+    # earlier route shares the key) where each unknown one is new, a difference of the test's making.
+    # Asking every address once first gives both the same counter history.
+    prime: bool = False
 
 
 WITH_PASSWORD = {"password": WRONG}
@@ -94,10 +98,10 @@ TIMED: dict[tuple[str, str], Ask] = {
     ("POST", "/signup"): Ask(form=True, fields={"password": DEFAULT_PASSWORD}),
     ("POST", "/v1/password-reset"): Ask(),
     ("POST", "/password-reset"): Ask(form=True),
-    ("POST", "/v1/password-reset/resend"): Ask(),
-    ("POST", "/help/sign-in/resend-reset"): Ask(form=True),
-    ("POST", "/v1/accounts/resend-verification"): Ask(existing="waiting"),
-    ("POST", "/help/sign-in/resend-verification"): Ask(form=True, existing="waiting"),
+    ("POST", "/v1/password-reset/resend"): Ask(prime=True),
+    ("POST", "/help/sign-in/resend-reset"): Ask(form=True, prime=True),
+    ("POST", "/v1/accounts/resend-verification"): Ask(existing="waiting", prime=True),
+    ("POST", "/help/sign-in/resend-verification"): Ask(form=True, existing="waiting", prime=True),
     ("POST", "/v1/mfa-reset"): Ask(fields=WITH_PASSWORD),
     ("POST", "/v1/unfreeze-request"): Ask(fields=WITH_PASSWORD),
     ("POST", "/v1/allowlist-reset-request"): Ask(fields=WITH_PASSWORD),
@@ -195,7 +199,12 @@ def asker(timer: AsgiTimer, path: str, ask: Ask) -> Callable[[bool, int], Timed]
 def test_an_existing_account_and_an_unknown_address_answer_alike(timer: AsgiTimer, route: tuple[str, str]) -> None:
     ask = TIMED[route]
     for path in ask.paths or (route[1],):
-        compare(f"{route[0]} {path}", asker(timer, path, ask))
+        one = asker(timer, path, ask)
+        if ask.prime:
+            for number in range(SAMPLES + WARM_UP):
+                one(True, number)
+                one(False, number)
+        compare(f"{route[0]} {path}", one)
 
 
 @pytest.fixture(scope="module")
