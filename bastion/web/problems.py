@@ -15,6 +15,7 @@ from bastion.errors import BastionError, new_reference
 from bastion.logs import scrub_path
 from bastion.store.models import Refusal
 from bastion.web.client import client_ip
+from bastion.web.inputs import invalid
 
 log = logging.getLogger("bastion.web")
 
@@ -71,11 +72,8 @@ async def on_bastion_error(request: Request, error: Exception) -> Response:
 async def on_validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     # Field locations and messages only: the submitted values may be passwords.
-    problems = [{"field": ".".join(str(part) for part in item.get("loc", ())), "message": item.get("msg", "")}
-                for item in error.errors()]
-    fields = ", ".join(sorted({p["field"].removeprefix("body.") for p in problems if p["field"]}))
-    detail = f"Check these fields: {fields}." if fields else None
-    return problem_response(request, BastionError("request.invalid", detail=detail, extra={"errors": problems}))
+    fields = [(".".join(str(part) for part in item.get("loc", ())), item.get("msg", "")) for item in error.errors()]
+    return problem_response(request, invalid(fields))
 
 
 async def on_http_error(request: Request, error: Exception) -> Response:

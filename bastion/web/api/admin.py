@@ -7,8 +7,6 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import StringConstraints
-
 from bastion.accounts.status import reinstate_account, restrict_account
 from bastion.errors import BastionError
 from bastion.services import Services
@@ -16,9 +14,8 @@ from bastion.sessions.tokens import SessionInfo
 from bastion.store.models import Account
 from bastion.web.api.schemas import Body, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep, current_session
+from bastion.web.inputs import EntityId, Reason
 from bastion.web.openapi import problems
-
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 
 
 def ensure_staff(session: SessionInfo, roles: tuple[str, ...]) -> SessionInfo:
@@ -59,14 +56,14 @@ def existing_account_id(services: Services, account_id: str) -> str:
 
 
 @admin_router.post("/accounts/{account_id}/suspend", response_model=StatusOut)
-def suspend(account_id: str, body: RestrictIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
+def suspend(account_id: EntityId, body: RestrictIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
     restrict_account(services, existing_account_id(services, account_id), "suspended", body.reason, body.until,
                      staff.account_id, client)
     return StatusOut(status="suspended")
 
 
 @admin_router.post("/accounts/{account_id}/ban", response_model=StatusOut)
-def ban(account_id: str, body: RestrictIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
+def ban(account_id: EntityId, body: RestrictIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
     """A temporary ban: `until` is required."""
     if body.until is None:
         raise BastionError("request.invalid", detail="A ban needs an end time (`until`); use suspend otherwise.")
@@ -76,6 +73,6 @@ def ban(account_id: str, body: RestrictIn, staff: Admin, services: ServicesDep, 
 
 
 @admin_router.post("/accounts/{account_id}/reinstate", response_model=StatusOut)
-def reinstate(account_id: str, body: ReasonIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
+def reinstate(account_id: EntityId, body: ReasonIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
     reinstate_account(services, existing_account_id(services, account_id), staff.account_id, client, body.reason)
     return StatusOut(status="active")

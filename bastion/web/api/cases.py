@@ -19,6 +19,7 @@ from bastion.recovery.cases import (CaseStatus, add_document, admit_upload, canc
 from bastion.recovery.evidence import DOCUMENT_KINDS, MAX_BYTES
 from bastion.web.api.schemas import Body, Email, Password, Token, TokenIn
 from bastion.web.deps import ClientDep, ServicesDep
+from bastion.web.inputs import EntityId
 from bastion.web.openapi import problems
 from bastion.web.uploads import read_upload
 
@@ -86,7 +87,7 @@ def start_allowlist_reset(body: CaseRequestIn, services: ServicesDep, client: Cl
 
 
 @router.get("/v1/recovery-cases/{case_id}", response_model=CaseStatusOut, responses=problems(400, 422, 429))
-def get_case(case_id: str, services: ServicesDep, client: ClientDep,
+def get_case(case_id: EntityId, services: ServicesDep, client: ClientDep,
              x_case_token: Annotated[Token, Header(description="The token of the emailed case link")]
              ) -> CaseStatusOut:
     """Where the case stands and what comes next."""
@@ -109,7 +110,7 @@ _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-da
 @router.post("/v1/recovery-cases/{case_id}/documents", status_code=201, response_model=CaseStatusOut,
              responses=problems(400, 409, 413, 415, 422, 429), include_in_schema=False)
 async def upload_document(
-    case_id: str,
+    case_id: EntityId,
     request: Request,
     services: ServicesDep,
     client: ClientDep,
@@ -119,7 +120,6 @@ async def upload_document(
 
     The case link and the case's state are checked before the file is read: with `X-Case-Token`,
     before any of the body; with the `token` field, when the file's part begins (send it first)."""
-    case_id = case_id[:64]
     if x_case_token:
         await run_in_threadpool(admit_upload, services, case_id, x_case_token, client)
 

@@ -29,6 +29,7 @@ from bastion.web.api.schemas import (
 )
 from bastion.web.deps import ClientDep, ServicesDep, SessionDep
 from bastion.web.direct import json_answer
+from bastion.web.inputs import EntityId
 from bastion.web.openapi import problems
 
 router = APIRouter(prefix="/v1", tags=["me"], responses=problems(401, 403, 503))
@@ -46,9 +47,9 @@ def my_sessions(session: SessionDep, services: ServicesDep) -> SessionListOut:
 
 
 @router.delete("/me/sessions/{session_id}", status_code=204, responses=problems(404))
-def end_session(session_id: str, session: SessionDep, services: ServicesDep) -> Response:
+def end_session(session_id: EntityId, session: SessionDep, services: ServicesDep) -> Response:
     with services.db.transaction() as tx:
-        ended = revoke_sessions(tx, services.clock.now(), session.account_id, "ended_by_owner", only=session_id[:64])
+        ended = revoke_sessions(tx, services.clock.now(), session.account_id, "ended_by_owner", only=session_id)
     if not ended:
         raise BastionError("resource.not_found", detail="No such active session on your account.")
     return Response(status_code=204)
@@ -94,7 +95,7 @@ def my_devices(session: SessionDep, services: ServicesDep, client: ClientDep) ->
 
 
 @router.delete("/me/devices/{device_id}", status_code=204, responses=problems(404))
-def forget_my_device(device_id: str, session: SessionDep, services: ServicesDep, client: ClientDep) -> Response:
+def forget_my_device(device_id: EntityId, session: SessionDep, services: ServicesDep, client: ClientDep) -> Response:
     """Forget a device: it is no longer known nor trusted (its next sign-in is a new device's)."""
     if not forget_known_device(services, session.account_id, device_id, client):
         raise BastionError("resource.not_found", detail="No such device on your account.")

@@ -7,13 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-
-# No whitespace or control characters (PostgreSQL refuses a NUL in text: it must not reach the database).
-Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320,
-                                         pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$")]
-# Policy decides what a good password is; this only bounds the request.
-Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-Token = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+from bastion.web.inputs import Email, Password, Token
 
 
 class Body(BaseModel):

@@ -23,6 +23,7 @@ from bastion.support.views import account_view, find_reference, search_accounts
 from bastion.web.api.admin import ReasonIn, Staff, existing_account_id
 from bastion.web.api.schemas import StatusOut
 from bastion.web.deps import ClientDep, ServicesDep
+from bastion.web.inputs import EntityId, RefusalReference, SearchText
 from bastion.web.openapi import problems
 
 router = APIRouter(prefix="/v1/support", tags=["support"], responses=problems(401, 403, 404, 409, 422, 503))
@@ -30,8 +31,7 @@ router = APIRouter(prefix="/v1/support", tags=["support"], responses=problems(40
 
 @router.get("/search")
 def find(staff: Staff, services: ServicesDep,
-         q: Annotated[str, Query(min_length=1, max_length=320,
-                                 description="An email or part of one, an account, case or device id, a reference "
+         q: Annotated[SearchText, Query(description="An email or part of one, an account, case or device id, a reference "
                                              "(R-…), an IP address or a network (CIDR)")]) -> dict[str, Any]:
     """Accounts, each with what matched (`matches`); sign-in attempts for emails that have no account."""
     return asdict(search(services, q))
@@ -39,19 +39,19 @@ def find(staff: Staff, services: ServicesDep,
 
 @router.get("/accounts")
 def accounts(staff: Staff, services: ServicesDep,
-             q: Annotated[str, Query(min_length=1, max_length=320, description="Part of an email, or an id")]
+             q: Annotated[SearchText, Query(description="Part of an email, or an id")]
              ) -> list[dict[str, Any]]:
     return search_accounts(services, q)
 
 
 @router.get("/accounts/{account_id}")
-def account(account_id: str, staff: Staff, services: ServicesDep) -> dict[str, Any]:
+def account(account_id: EntityId, staff: Staff, services: ServicesDep) -> dict[str, Any]:
     """Status, factors by type and date, devices, recent attempts, cases and holds."""
     return account_view(services, account_id)
 
 
 @router.get("/accounts/{account_id}/timeline")
-def timeline(account_id: str, staff: Staff, services: ServicesDep,
+def timeline(account_id: EntityId, staff: Staff, services: ServicesDep,
              before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
              limit: Annotated[int, Query(ge=1, le=200)] = PER_PAGE) -> dict[str, Any]:
     """The account's audit log in words, newest first: who did what, when, from where, each entry's seal
@@ -61,20 +61,20 @@ def timeline(account_id: str, staff: Staff, services: ServicesDep,
 
 
 @router.post("/accounts/{account_id}/export")
-def export(account_id: str, body: ReasonIn, staff: Staff, services: ServicesDep, client: ClientDep) -> dict[str, Any]:
+def export(account_id: EntityId, body: ReasonIn, staff: Staff, services: ServicesDep, client: ClientDep) -> dict[str, Any]:
     """The account's whole record as JSON for a compliance request (`reason`: the request it answers).
     Audited. Documents are described, not included."""
     return export_account(services, existing_account_id(services, account_id), staff.account_id, body.reason, client)
 
 
 @router.get("/references/{reference}")
-def reference(reference: str, staff: Staff, services: ServicesDep) -> dict[str, Any]:
+def reference(reference: RefusalReference, staff: Staff, services: ServicesDep) -> dict[str, Any]:
     """What a refusal's reference was: the reason, the steps given, and the attempt behind it."""
     return find_reference(services, reference)
 
 
 @router.post("/accounts/{account_id}/unfreeze", response_model=StatusOut)
-def unfreeze(account_id: str, body: ReasonIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
+def unfreeze(account_id: EntityId, body: ReasonIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
     """Approve the account's unfreeze request (its documents must be in). It takes effect
     `BASTION_UNFREEZE_MIN_HOURS` (2) after the freeze at the earliest, and a 24 h withdrawal hold follows."""
     return StatusOut(status=approve_unfreeze(services, existing_account_id(services, account_id), staff.account_id,
@@ -82,14 +82,14 @@ def unfreeze(account_id: str, body: ReasonIn, staff: Staff, services: ServicesDe
 
 
 @router.post("/accounts/{account_id}/unlock", response_model=StatusOut)
-def unlock(account_id: str, body: ReasonIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
+def unlock(account_id: EntityId, body: ReasonIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
     """Lift the wrong-password pause on the account's email (not the 100-failure switch-off: that needs a reset)."""
     unlock_account(services, existing_account_id(services, account_id), staff.account_id, body.reason, client)
     return StatusOut(status="unlocked")
 
 
 @router.post("/accounts/{account_id}/clear-allowlist", response_model=StatusOut)
-def clear_allowlist(account_id: str, body: ReasonIn, staff: Staff, services: ServicesDep,
+def clear_allowlist(account_id: EntityId, body: ReasonIn, staff: Staff, services: ServicesDep,
                     client: ClientDep) -> StatusOut:
     """Clear the IP allowlist of an owner who lost every network on it (check their identity first):
     sign-in is allowed from any network again, withdrawals are held, and the owner is emailed."""
@@ -99,7 +99,7 @@ def clear_allowlist(account_id: str, body: ReasonIn, staff: Staff, services: Ser
 
 
 @router.post("/accounts/{account_id}/password-reset", response_model=StatusOut)
-def start_password_reset(account_id: str, body: ReasonIn, staff: Staff, services: ServicesDep,
+def start_password_reset(account_id: EntityId, body: ReasonIn, staff: Staff, services: ServicesDep,
                          client: ClientDep) -> StatusOut:
     """Email the owner a reset link. Support never sets or sees a password."""
     send_reset_for_support(services, existing_account_id(services, account_id), staff.account_id, body.reason, client)

@@ -21,13 +21,13 @@ from bastion.support.decisions import approve_case, reject_case
 from bastion.support.queue import ASSIGNED, MAX_PER_PAGE, PER_PAGE, STATES, QueueFilter, list_cases
 from bastion.support.timeline import case_timeline
 from bastion.support.views import read_document
-from bastion.web.api.admin import Reason, ReasonIn, Staff
+from bastion.web.api.admin import ReasonIn, Staff
 from bastion.web.api.schemas import Body, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep
+from bastion.web.inputs import Cursor, EntityId, NoteText, Reason
 from bastion.web.openapi import problems
 
 router = APIRouter(prefix="/v1/support", tags=["support"], responses=problems(401, 403, 404, 409, 422, 503))
-NoteText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
 class NoteIn(Body):
@@ -59,7 +59,7 @@ def cases(staff: Staff, services: ServicesDep,
           assigned: Annotated[str | None, Query(description=" · ".join(ASSIGNED))] = None,
           min_age_hours: Annotated[int | None, Query(ge=0, le=8784, description="Opened at least this long ago")] = None,
           order: Literal["oldest", "newest"] = "oldest",
-          cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the page before")] = None,
+          cursor: Annotated[Cursor | None, Query(description="`next_cursor` of the page before")] = None,
           limit: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = PER_PAGE) -> dict[str, Any]:
     """The queue, oldest first: each case with its age, deadline, holder and approvals; `counts` by state
     (and `mine`, `unassigned`); `next_cursor` while there are more."""
@@ -69,41 +69,41 @@ def cases(staff: Staff, services: ServicesDep,
 
 
 @router.get("/cases/{case_id}")
-def case(case_id: str, staff: Staff, services: ServicesDep) -> dict[str, Any]:
+def case(case_id: EntityId, staff: Staff, services: ServicesDep) -> dict[str, Any]:
     """Everything to judge the case, and `actions`: each null when this agent may take it now, else why not."""
     return case_view(services, case_id, staff.account_id, "admin" in staff.roles)
 
 
 @router.get("/cases/{case_id}/timeline")
-def timeline(case_id: str, staff: Staff, services: ServicesDep) -> dict[str, Any]:
+def timeline(case_id: EntityId, staff: Staff, services: ServicesDep) -> dict[str, Any]:
     """The case's story from the audit log, oldest first, each entry's seal checked."""
     told = case_timeline(services, case_id)
     return {"entries": told.entries, "chain": told.chain}
 
 
 @router.post("/cases/{case_id}/claim", response_model=StatusOut)
-def claim(case_id: str, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
+def claim(case_id: EntityId, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
     """Work on the case: nobody else decides it until it is released (an approval releases it)."""
     claim_case(services, case_id, staff.account_id, client)
     return StatusOut(status="claimed")
 
 
 @router.post("/cases/{case_id}/release", response_model=StatusOut)
-def release(case_id: str, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
+def release(case_id: EntityId, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
     """Give the case back to the queue (an admin may release anyone's claim)."""
     release_case(services, case_id, staff.account_id, client, admin="admin" in staff.roles)
     return StatusOut(status="released")
 
 
 @router.post("/cases/{case_id}/notes", response_model=NoteOut)
-def note(case_id: str, body: NoteIn, staff: Staff, services: ServicesDep, client: ClientDep) -> NoteOut:
+def note(case_id: EntityId, body: NoteIn, staff: Staff, services: ServicesDep, client: ClientDep) -> NoteOut:
     """An internal note: staff read it; the account holder never does."""
     return NoteOut(status="added", id=add_note(services, case_id, staff.account_id, body.text, client))
 
 
 @router.get("/cases/{case_id}/documents/{document_id}", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "application/pdf": {}}}})
-def document(case_id: str, document_id: str, staff: Staff, services: ServicesDep, client: ClientDep) -> Response:
+def document(case_id: EntityId, document_id: EntityId, staff: Staff, services: ServicesDep, client: ClientDep) -> Response:
     """The identity document itself (viewing is audited). Served so a browser shows, never runs, it."""
     content_type, content = read_document(services, case_id, document_id, staff.account_id, client)
     return Response(content, media_type=content_type, headers={
@@ -113,13 +113,13 @@ def document(case_id: str, document_id: str, staff: Staff, services: ServicesDep
 
 
 @router.post("/cases/{case_id}/approve", response_model=StatusOut)
-def approve(case_id: str, body: ReasonIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
+def approve(case_id: EntityId, body: ReasonIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
     """Approve after checking the documents; the waiting period starts with the last approval needed."""
     return StatusOut(status=approve_case(services, case_id, staff.account_id, body.reason, client))
 
 
 @router.post("/cases/{case_id}/reject", response_model=StatusOut)
-def reject(case_id: str, body: RejectIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
+def reject(case_id: EntityId, body: RejectIn, staff: Staff, services: ServicesDep, client: ClientDep) -> StatusOut:
     """Reject with a reason the account holder reads (`rejected`); with `stop`, stop an approved case during
     its waiting period, before it takes effect (`stopped`), when the owner says it was not them."""
     return StatusOut(status=reject_case(services, case_id, staff.account_id, body.reason, client,

@@ -26,6 +26,7 @@ from bastion.sessions.stepup import reauthenticate_with_password
 from bastion.sessions.tokens import SessionInfo, authenticate_session
 from bastion.web.client import client_from
 from bastion.web.deps import SESSION_COOKIE, csrf_token_for, session_from_request
+from bastion.web.inputs import OneTimeCode, Password, checked, valid_id
 from bastion.web.oidc.delivery import to_client
 from bastion.web.oidc.return_to import forget_return, remember_return
 from bastion.web.pages.forms import CSRF_FIELD
@@ -161,9 +162,9 @@ def confirm_submit(request: Request, request_id: str, method: FormText = "passwo
     services, client = request.app.state.services, client_from(request)
     try:
         if METHODS.get(method) is None:
-            reauthenticate_with_password(services, session, secret[:1024], client)
+            reauthenticate_with_password(services, session, checked(Password, secret, "secret"), client)
         else:
-            reauthenticate_with_factor(services, session, method, secret[:1024], client)
+            reauthenticate_with_factor(services, session, method, checked(OneTimeCode, secret, "secret"), client)
     except BastionError as error:
         return _confirm_page(request, session, outcome, error, method)
     return _continue(request, request_id)
@@ -202,4 +203,8 @@ def _interaction(request: Request, request_id: str) -> Outcome | Response:
 
 
 def _signed_out(request: Request, request_id: str) -> Response:
-    return remember_return(request, see_other("/login"), request_id[:64])
+    try:
+        valid_id(request_id, "request_id")  # a cookie holds it until sign-in: nothing longer than an id
+    except BastionError as error:
+        return refusal_page(request, error)
+    return remember_return(request, see_other("/login"), request_id)

@@ -61,7 +61,7 @@ def login_submit(request: Request, email: FormText = "", password: FormText = ""
         result = sign_in_with_password(services, body.email, body.password, client_from(request, device),
                                        remember=keep)
     except BastionError as error:
-        return _login_form(request, email=email.strip()[:320], remember=keep, error=error)
+        return _login_form(request, email=email.strip(), remember=keep, error=error)
     response = next_step_response(request, result)
     # The next step must come from this browser: it keeps the device identifier the flow is bound to.
     set_device_cookie(request, response, device)

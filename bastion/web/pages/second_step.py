@@ -19,6 +19,7 @@ from bastion.mfa.flows.second_factor import sign_in_with_factor
 from bastion.mfa.registry import METHODS
 from bastion.risk.device_step import verify_device_code
 from bastion.web.client import client_from
+from bastion.web.inputs import EntityId, OneTimeCode, checked
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf
 from bastion.web.pages.next_step import device_code_page, next_step_response, second_step_page
 from bastion.web.pages.passkey_login import credential_from
@@ -38,12 +39,17 @@ def second_step_submit(request: Request, flow_id: FormText = "", method: FormTex
     services = request.app.state.services
     offered = [factor.name for factor in METHODS if factor.name in methods.split(",")]
     factor = METHODS.get(method)
-    flow_id, code = flow_id[:64], code.strip()[:64]
+    try:
+        flow_id = checked(EntityId, flow_id, "flow_id")
+    except BastionError as error:
+        return refusal_page(request, error)
     try:
         check_form_csrf(request, csrf_token)
         proof = None
-        if factor is not None:
-            proof = (credential_from(credential) if credential else None) if factor.proof == "credential" else code
+        if factor is not None and factor.proof == "credential":
+            proof = credential_from(credential) if credential else None
+        elif factor is not None and code.strip():
+            proof = checked(OneTimeCode, code, "code")
         if factor is None or not proof:  # switching between the ways of taking the step
             return second_step_page(request, flow_id, offered, method=method)
         result = sign_in_with_factor(services, flow_id, factor.name, proof, client_from(request))
@@ -57,10 +63,14 @@ def second_step_submit(request: Request, flow_id: FormText = "", method: FormTex
 @router.post("/login/device-code")
 def device_code_submit(request: Request, flow_id: FormText = "", code: FormText = "",
                        csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
-    flow_id = flow_id[:64]
+    try:
+        flow_id = checked(EntityId, flow_id, "flow_id")
+    except BastionError as error:
+        return refusal_page(request, error)
     try:
         check_form_csrf(request, csrf_token)
-        result = verify_device_code(request.app.state.services, flow_id, code.strip()[:16], client_from(request))
+        result = verify_device_code(request.app.state.services, flow_id, checked(OneTimeCode, code, "code"),
+                                    client_from(request))
     except BastionError as error:
         if error.code in FLOW_OVER:
             return refusal_page(request, error)

@@ -57,7 +57,7 @@ def typed_time(value: str, label: str) -> datetime | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value[:32])
+        moment = datetime.fromisoformat(value)
     except ValueError:
         raise BastionError("request.invalid", detail=f"The {label} is not a date and time.") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

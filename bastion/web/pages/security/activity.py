@@ -9,7 +9,7 @@ from bastion.accounts.devices import describe_agent
 from bastion.risk.words import place_words
 from bastion.signin.attempts import list_activity
 from bastion.web.pages.display import outcome_words, reason_words
-from bastion.web.pages.signed_in import account_page, page_session
+from bastion.web.pages.signed_in import PageSession, account_page
 
 router = APIRouter(prefix="/security")
 PER_PAGE = 20
@@ -18,10 +18,7 @@ METHODS = {"password": "Password", "passkey": "Passkey", "totp": "Authenticator 
 
 
 @router.get("/activity")
-def activity(request: Request, before: str = "") -> Response:
-    session = page_session(request)
-    if isinstance(session, Response):
-        return session
+def activity(request: Request, session: PageSession, before: str = "") -> Response:
     cursor = int(before) if before.isdigit() and len(before) < 19 else None
     page = list_activity(request.app.state.services, session.account_id, cursor, PER_PAGE)
     items = [

@@ -15,9 +15,10 @@ from bastion.mfa.registry import METHODS
 from bastion.sessions.stepup import reauthenticate_with_password
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.client import client_from
+from bastion.web.inputs import OneTimeCode, Password, checked
 from bastion.web.pages.forms import CSRF_FIELD
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import SECURITY_PAGES, account_page, page_session
+from bastion.web.pages.signed_in import SECURITY_PAGES, PageSession, account_page, page_session
 
 router = APIRouter(prefix="/security/confirm")
 FormText = Annotated[str, Form()]
@@ -41,10 +42,7 @@ def step_up_page(request: Request, session: SessionInfo, back: str, error: Basti
 
 
 @router.get("")
-def step_up_form(request: Request, back: str = "/", method: str = "password") -> Response:
-    session = page_session(request)
-    if isinstance(session, Response):
-        return session
+def step_up_form(request: Request, session: PageSession, back: str = "/", method: str = "password") -> Response:
     return step_up_page(request, session, back, method=method)
 
 
@@ -52,14 +50,12 @@ def step_up_form(request: Request, back: str = "/", method: str = "password") ->
 def step_up_submit(request: Request, back: FormText = "/", method: FormText = "password", secret: FormText = "",
                    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     session = page_session(request, csrf_token)
-    if isinstance(session, Response):
-        return session
     services, client = request.app.state.services, client_from(request)
     try:
         if METHODS.get(method) is None:
-            reauthenticate_with_password(services, session, secret[:1024], client)
+            reauthenticate_with_password(services, session, checked(Password, secret, "secret"), client)
         else:
-            reauthenticate_with_factor(services, session, method, secret[:1024], client)
+            reauthenticate_with_factor(services, session, method, checked(OneTimeCode, secret, "secret"), client)
     except BastionError as error:
         return step_up_page(request, session, back, error, method=method)
     return see_other(f"{safe_back(back)}?done=confirmed")

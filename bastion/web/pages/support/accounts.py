@@ -22,9 +22,10 @@ from bastion.support.timeline import account_timeline
 from bastion.support.views import account_view, find_reference
 from bastion.web.api.admin import ReasonIn, existing_account_id
 from bastion.web.client import client_from
+from bastion.web.inputs import RefusalReference, checked, valid_id
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import SUPPORT, act, notice_for, page_session
+from bastion.web.pages.signed_in import SUPPORT, SupportSession, act, notice_for
 from bastion.web.pages.staff import staff_missing, staff_page
 
 router = APIRouter(prefix="/support")
@@ -40,39 +41,30 @@ ACTIONS = ("unlock", "reset", "clear-allowlist")
 
 
 @router.get("/accounts")
-def find(request: Request, q: str = "") -> Response:
+def find(request: Request, session: SupportSession, q: str = "") -> Response:
     """The account search is the console's one search now."""
-    session = page_session(request, roles=SUPPORT)
-    if isinstance(session, Response):
-        return session
-    return see_other(f"/support/search?q={quote(q.strip()[:320])}" if q.strip() else "/support/search")
+    return see_other(f"/support/search?q={quote(q.strip())}" if q.strip() else "/support/search")
 
 
 def account_page(request: Request, session: SessionInfo, account_id: str, error: BastionError | None = None,
                  notice: str | None = None) -> Response:
     try:
-        account = account_view(request.app.state.services, account_id[:64])
+        account = account_view(request.app.state.services, valid_id(account_id, "account_id"))
     except BastionError as missing:
         return staff_missing(request, session, ACCOUNTS, missing)
     return staff_page(request, session, "support/account.html", ACCOUNTS, error, notice, account=account)
 
 
 @router.get("/accounts/{account_id}")
-def show(request: Request, account_id: str, done: str = "") -> Response:
-    session = page_session(request, roles=SUPPORT)
-    if isinstance(session, Response):
-        return session
+def show(request: Request, session: SupportSession, account_id: str, done: str = "") -> Response:
     return account_page(request, session, account_id, notice=notice_for(done, NOTICES))
 
 
 @router.get("/accounts/{account_id}/timeline")
-def timeline(request: Request, account_id: str, before: str = "") -> Response:
-    session = page_session(request, roles=SUPPORT)
-    if isinstance(session, Response):
-        return session
+def timeline(request: Request, session: SupportSession, account_id: str, before: str = "") -> Response:
     services = request.app.state.services
     try:
-        account = account_view(services, account_id[:64])
+        account = account_view(services, valid_id(account_id, "account_id"))
     except BastionError as missing:
         return staff_missing(request, session, ACCOUNTS, missing)
     cursor = int(before) if before.isdigit() and len(before) < 19 else None
@@ -86,7 +78,7 @@ def export(request: Request, account_id: str, reason: FormText = "", csrf_token:
     def export_it(session: SessionInfo) -> Response:
         body = parse_form(ReasonIn, reason=reason)
         services = request.app.state.services
-        target = existing_account_id(services, account_id[:64])
+        target = existing_account_id(services, valid_id(account_id, "account_id"))
         record = export_account(services, target, session.account_id, body.reason, client_from(request))
         return Response(json.dumps(record, indent=2, ensure_ascii=False), media_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="account-{target}.json"'})
@@ -103,7 +95,7 @@ def account_action(request: Request, account_id: str, action: str, reason: FormT
             raise BastionError("resource.not_found")
         body = parse_form(ReasonIn, reason=reason)
         services, client = request.app.state.services, client_from(request)
-        target = existing_account_id(services, account_id[:64])
+        target = existing_account_id(services, valid_id(account_id, "account_id"))
         if action == "unlock":
             unlock_account(services, target, session.account_id, body.reason, client)
         elif action == "clear-allowlist":
@@ -117,15 +109,12 @@ def account_action(request: Request, account_id: str, action: str, reason: FormT
 
 
 @router.get("/references")
-def reference(request: Request, reference: str = "") -> Response:
-    session = page_session(request, roles=SUPPORT)
-    if isinstance(session, Response):
-        return session
-    typed = reference.strip()[:32]
+def reference(request: Request, session: SupportSession, reference: str = "") -> Response:
+    typed = reference.strip()
     found, error = None, None
     if typed:
         try:
-            found = find_reference(request.app.state.services, typed)
+            found = find_reference(request.app.state.services, checked(RefusalReference, typed, "reference"))
         except BastionError as missing:
             error = missing
     return staff_page(request, session, "support/reference.html", REFERENCES, error, typed=typed, found=found)

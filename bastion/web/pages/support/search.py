@@ -8,7 +8,8 @@ from starlette.responses import Response
 
 from bastion.errors import BastionError
 from bastion.support.search import search
-from bastion.web.pages.signed_in import SUPPORT, page_session
+from bastion.web.inputs import SearchText, checked
+from bastion.web.pages.signed_in import SupportSession
 from bastion.web.pages.staff import staff_page
 
 router = APIRouter(prefix="/support")
@@ -16,15 +17,12 @@ PAGE = "/support/search"
 
 
 @router.get("/search")
-def search_page(request: Request, q: str = "") -> Response:
-    session = page_session(request, roles=SUPPORT)
-    if isinstance(session, Response):
-        return session
-    query = q.strip()[:320]
+def search_page(request: Request, session: SupportSession, q: str = "") -> Response:
+    query = q.strip()
     found, error = None, None
     if query:
         try:
-            found = search(request.app.state.services, query)
+            found = search(request.app.state.services, checked(SearchText, query, "q"))
         except BastionError as refused:
             error = refused
     return staff_page(request, session, "support/search.html", PAGE, error, query=query, found=found)
