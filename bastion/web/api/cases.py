@@ -6,7 +6,6 @@ to the account (its token goes in `X-Case-Token`, or the `token` form field of a
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -17,6 +16,7 @@ from bastion.errors import BastionError
 from bastion.recovery.cases import (CaseStatus, add_document, admit_upload, cancel_with_link, case_status,
                                     check_document_kind, request_case)
 from bastion.recovery.evidence import DOCUMENT_KINDS, MAX_BYTES
+from bastion.web.api.answers import answer_model
 from bastion.web.api.schemas import Body, Email, Password, Token, TokenIn
 from bastion.web.deps import ClientDep, ServicesDep
 from bastion.web.inputs import EntityId
@@ -37,16 +37,7 @@ class CaseAcceptedOut(BaseModel):
     next: str = "If the details were right, we emailed the account a link to upload identity documents."
 
 
-class CaseStatusOut(BaseModel):
-    id: str
-    kind: str
-    status: str
-    created_at: datetime
-    documents: list[str]
-    missing: list[str]
-    due_at: datetime | None = None
-    decision_reason: str | None = None
-    steps: list[str]
+CaseStatusOut = answer_model(CaseStatus, "CaseStatusOut")
 
 
 class CancelOut(BaseModel):
@@ -55,10 +46,8 @@ class CancelOut(BaseModel):
     account: str = "frozen"
 
 
-def _out(status: CaseStatus) -> CaseStatusOut:
-    return CaseStatusOut(id=status.id, kind=status.kind, status=status.status, created_at=status.created_at,
-                         documents=status.documents, missing=status.missing, due_at=status.due_at,
-                         decision_reason=status.decision_reason, steps=status.steps)
+def _out(status: CaseStatus) -> BaseModel:
+    return CaseStatusOut.model_validate(status)
 
 
 @router.post("/v1/mfa-reset", status_code=202, response_model=CaseAcceptedOut, responses=problems(422, 429))
@@ -89,7 +78,7 @@ def start_allowlist_reset(body: CaseRequestIn, services: ServicesDep, client: Cl
 @router.get("/v1/recovery-cases/{case_id}", response_model=CaseStatusOut, responses=problems(400, 422, 429))
 def get_case(case_id: EntityId, services: ServicesDep, client: ClientDep,
              x_case_token: Annotated[Token, Header(description="The token of the emailed case link")]
-             ) -> CaseStatusOut:
+             ) -> BaseModel:
     """Where the case stands and what comes next."""
     return _out(case_status(services, case_id, x_case_token, client))
 
@@ -115,7 +104,7 @@ async def upload_document(
     services: ServicesDep,
     client: ClientDep,
     x_case_token: Annotated[Token | None, Header(description="The token of the emailed case link")] = None,
-) -> CaseStatusOut:
+) -> BaseModel:
     """Upload one identity document; uploading a kind again replaces it.
 
     The case link and the case's state are checked before the file is read: with `X-Case-Token`,

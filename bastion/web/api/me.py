@@ -85,13 +85,8 @@ def my_devices(session: SessionDep, services: ServicesDep, client: ClientDep) ->
 
     `trusted_until` is null once trust lapsed or was revoked (password or second factors changed).
     """
-    return DeviceListOut(devices=[
-        DeviceOut(id=item.id, device=item.device, browser=item.browser, os=item.os,
-                  device_family=item.device_family, first_seen_at=item.first_seen_at,
-                  last_seen_at=item.last_seen_at, last_ip=item.last_ip, location=item.location,
-                  country=item.country, trusted_until=item.trusted_until, current=item.current)
-        for item in known_devices(services, session.account_id, client.device_id)
-    ])
+    return DeviceListOut(devices=[DeviceOut.model_validate(item)
+                                  for item in known_devices(services, session.account_id, client.device_id)])
 
 
 @router.delete("/me/devices/{device_id}", status_code=204, responses=problems(404))

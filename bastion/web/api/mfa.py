@@ -45,8 +45,7 @@ PASSKEY_ID = r"^[0-9a-f-]{36}$"
 
 
 def passkey_out(passkey: Passkey) -> PasskeyOut:
-    return PasskeyOut(id=passkey.id, name=passkey.name, created_at=passkey.created_at,
-                      last_used_at=passkey.last_used_at, backed_up=passkey.backed_up, transports=passkey.transports)
+    return PasskeyOut.model_validate(passkey)
 
 
 @router.get("/me/mfa", response_model=MfaOut)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bastion.web.api.schemas import Body, FlowOut
 from bastion.web.inputs import MethodName, OneTimeCode, PasskeyName, Password
@@ -77,6 +77,9 @@ class PasswordlessIn(Body):
 
 
 class PasskeyOut(BaseModel):
+    # Read from the passkey's record: these fields are all the owner sees of it (never its key).
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     name: str
     created_at: datetime

@@ -98,10 +98,9 @@ def cancel(window_id: EntityId, _: Admin, services: ServicesDep) -> Response:
 
 
 @router.put("/client-versions/{platform}", response_model=ClientVersionOut)
-def put_policy(platform: str, body: PolicyIn, _: Admin, services: ServicesDep) -> ClientVersionOut:
+def put_policy(platform: str, body: PolicyIn, _: Admin, services: ServicesDep) -> BaseModel:
     policy = client_versions.set_policy(services, platform, body.minimum, body.recommended, body.update_url)
-    return ClientVersionOut(platform=policy.platform, minimum=policy.minimum, recommended=policy.recommended,
-                            update_url=policy.update_url)
+    return ClientVersionOut.model_validate(policy)
 
 
 @router.post("/announcements", response_model=AnnouncementOut, status_code=201)

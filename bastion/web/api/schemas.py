@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from bastion.accounts.device_list import KnownDevice
+from bastion.web.api.answers import answer_model
 from bastion.web.inputs import Email, Password, Token
 
 
@@ -127,23 +129,16 @@ class ActivityItem(BaseModel):
     device: str | None
 
 
-class DeviceOut(BaseModel):
-    id: str
-    device: str = Field(description="In words, e.g. 'Chrome on macOS'")
-    browser: str | None
-    os: str | None
-    device_family: str | None
-    first_seen_at: datetime
-    last_seen_at: datetime
-    last_ip: str | None
-    location: str = Field(description="Last approximate location in words, e.g. 'Germany'")
-    country: str | None = Field(description="ISO 3166-1 alpha-2 of the last location")
-    trusted_until: datetime | None = Field(description="Set while the device is remembered (trusted)")
-    current: bool
+DeviceOut = answer_model(KnownDevice, "DeviceOut", {
+    "device": "In words, e.g. 'Chrome on macOS'",
+    "location": "Last approximate location in words, e.g. 'Germany'",
+    "country": "ISO 3166-1 alpha-2 of the last location",
+    "trusted_until": "Set while the device is remembered (trusted)",
+})
 
 
 class DeviceListOut(BaseModel):
-    devices: list[DeviceOut]
+    devices: list[DeviceOut]  # type: ignore[valid-type]
 
 
 class ActivityOut(BaseModel):
