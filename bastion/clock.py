@@ -46,3 +46,8 @@ def rfc3339(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def seconds_until(until: datetime, now: datetime) -> int:
+    """Whole seconds to wait (at least one): what `Retry-After` says."""
+    return max(1, int((until - now).total_seconds() + 0.999))

@@ -8,17 +8,17 @@ checked *before* any secret is compared, so a paused guess learns nothing.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 
+from bastion.clock import seconds_until
 from bastion.services import Services
-from bastion.throttle.rules import seconds_until
+from bastion.throttle.rules import counter_key
 
 SCOPES = ("oidc_client", "oidc_client_ip")
 
 
 def _hold_key(scope: str, value: str) -> str:
-    return f"hold-{scope}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
+    return counter_key(f"hold-{scope}", value)
 
 
 def _subjects(client_id: str | None, ip: str | None) -> list[tuple[str, str]]:
