@@ -15,23 +15,22 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
-from bastion.mfa.flows.step_up import reauthenticate_with_factor
 from bastion.mfa.registry import METHODS
 from bastion.oidc import authorize as flow
 from bastion.oidc.authorize import Interaction, Outcome
 from bastion.oidc.consent import SCOPE_WORDS
 from bastion.oidc.protocol import ProviderRequest
 from bastion.oidc.server import provider_for
-from bastion.sessions.stepup import reauthenticate_with_password
 from bastion.sessions.tokens import SessionInfo, authenticate_session
 from bastion.web.client import client_from
 from bastion.web.deps import SESSION_COOKIE, csrf_token_for, session_from_request
-from bastion.web.inputs import OneTimeCode, Password, checked, valid_id
+from bastion.web.inputs import valid_id
 from bastion.web.oidc.delivery import to_client
 from bastion.web.oidc.return_to import forget_return, remember_return
 from bastion.web.pages.forms import CSRF_FIELD
 from bastion.web.pages.login import SIGNED_OUT, see_other
 from bastion.web.pages.render import form_page, refusal_page
+from bastion.web.pages.security.step_up import confirm_identity
 
 router = APIRouter(include_in_schema=False)
 BROWSER_COOKIE = "bastion_oidc_browser"
@@ -159,12 +158,8 @@ def confirm_submit(request: Request, request_id: str, method: FormText = "passwo
         return _answer(request, outcome)
     if method not in outcome.methods:
         return _confirm_page(request, session, outcome)
-    services, client = request.app.state.services, client_from(request)
     try:
-        if METHODS.get(method) is None:
-            reauthenticate_with_password(services, session, checked(Password, secret, "secret"), client)
-        else:
-            reauthenticate_with_factor(services, session, method, checked(OneTimeCode, secret, "secret"), client)
+        confirm_identity(request.app.state.services, session, method, secret, client_from(request))
     except BastionError as error:
         return _confirm_page(request, session, outcome, error, method)
     return _continue(request, request_id)

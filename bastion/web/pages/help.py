@@ -27,9 +27,9 @@ from bastion.ops.client_versions import all_policies
 from bastion.web.api.cases import CaseRequestIn
 from bastion.web.api.help import EmailIn
 from bastion.web.client import client_from
-from bastion.web.inputs import EntityId, RefusalReference, checked
+from bastion.web.inputs import RefusalReference, checked
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
-from bastion.web.pages.render import refusal_page, render
+from bastion.web.pages.render import render
 
 router = APIRouter(prefix="/help/sign-in")
 FormText = Annotated[str, Form()]
@@ -182,17 +182,10 @@ def _request_case(request: Request, kind: str, email: str, password: str, csrf_t
 def resend_device_code_submit(request: Request, flow_id: FormText = "",
                               csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     """"Send a new code" from the "Confirm it's you" page (the flow id travels in a hidden field)."""
-    from bastion.web.pages.second_step import FLOW_OVER, device_code_page
+    from bastion.web.pages.second_step import device_code_page, on_flow
 
-    try:
-        flow_id = checked(EntityId, flow_id, "flow_id")
-    except BastionError as error:
-        return refusal_page(request, error)
-    try:
-        check_form_csrf(request, csrf_token)
-        resend_device_code(request.app.state.services, flow_id, client_from(request))
-    except BastionError as error:
-        if error.code in FLOW_OVER:
-            return refusal_page(request, error)
-        return device_code_page(request, flow_id, error)
-    return device_code_page(request, flow_id)
+    def resend(flow: str) -> Response:
+        resend_device_code(request.app.state.services, flow, client_from(request))
+        return device_code_page(request, flow)
+
+    return on_flow(request, flow_id, csrf_token, resend, lambda flow, error: device_code_page(request, flow, error))

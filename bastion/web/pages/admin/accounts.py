@@ -5,6 +5,7 @@ action is audited with the admin's id."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -19,11 +20,11 @@ from bastion.sessions.tokens import SessionInfo
 from bastion.support.views import account_view, search_accounts
 from bastion.web.api.admin import ReasonIn, RestrictIn, existing_account_id
 from bastion.web.client import client_from
-from bastion.web.inputs import SearchText, checked, valid_id
+from bastion.web.inputs import SearchText, valid_id
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import ADMIN, AdminSession, act, notice_for
-from bastion.web.pages.staff import staff_page, typed_time
+from bastion.web.pages.staff import look_up, staff_page, typed_time
 
 router = APIRouter(prefix="/admin/accounts")
 PAGE = "/admin/accounts"
@@ -39,12 +40,7 @@ NOTICES = {"suspended": "The account is suspended and every session has ended.",
 @router.get("")
 def find(request: Request, session: AdminSession, q: str = "") -> Response:
     query = q.strip()
-    found, error = None, None
-    if query:
-        try:
-            found = search_accounts(request.app.state.services, checked(SearchText, query, "q"))
-        except BastionError as refused:
-            error = refused
+    found, error = look_up(query, SearchText, "q", partial(search_accounts, request.app.state.services))
     return staff_page(request, session, "admin/accounts.html", PAGE, error, query=query, found=found,
                       base="/admin/accounts")
 

@@ -9,9 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
+from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.mfa.flows.step_up import reauthenticate_with_factor
 from bastion.mfa.registry import METHODS
+from bastion.services import Services
 from bastion.sessions.stepup import reauthenticate_with_password
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.client import client_from
@@ -41,6 +43,14 @@ def step_up_page(request: Request, session: SessionInfo, back: str, error: Basti
                         chosen=chosen, minutes=services.settings.reauth_minutes)
 
 
+def confirm_identity(services: Services, session: SessionInfo, method: str, secret: str, client: Client) -> None:
+    """The password, or a code of the named second-factor method, checked as the API's step-up checks it."""
+    if METHODS.get(method) is None:
+        reauthenticate_with_password(services, session, checked(Password, secret, "secret"), client)
+    else:
+        reauthenticate_with_factor(services, session, method, checked(OneTimeCode, secret, "secret"), client)
+
+
 @router.get("")
 def step_up_form(request: Request, session: PageSession, back: str = "/", method: str = "password") -> Response:
     return step_up_page(request, session, back, method=method)
@@ -50,12 +60,8 @@ def step_up_form(request: Request, session: PageSession, back: str = "/", method
 def step_up_submit(request: Request, back: FormText = "/", method: FormText = "password", secret: FormText = "",
                    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     session = page_session(request, csrf_token)
-    services, client = request.app.state.services, client_from(request)
     try:
-        if METHODS.get(method) is None:
-            reauthenticate_with_password(services, session, checked(Password, secret, "secret"), client)
-        else:
-            reauthenticate_with_factor(services, session, method, checked(OneTimeCode, secret, "secret"), client)
+        confirm_identity(request.app.state.services, session, method, secret, client_from(request))
     except BastionError as error:
         return step_up_page(request, session, back, error, method=method)
     return see_other(f"{safe_back(back)}?done=confirmed")

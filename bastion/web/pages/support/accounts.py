@@ -6,6 +6,7 @@ owner lost. And any refusal by its reference."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Annotated
 from urllib.parse import quote
 
@@ -22,11 +23,11 @@ from bastion.support.timeline import account_timeline
 from bastion.support.views import account_view, find_reference
 from bastion.web.api.admin import ReasonIn, existing_account_id
 from bastion.web.client import client_from
-from bastion.web.inputs import RefusalReference, checked, valid_id
+from bastion.web.inputs import RefusalReference, valid_id
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import SUPPORT, SupportSession, act, notice_for
-from bastion.web.pages.staff import staff_missing, staff_page
+from bastion.web.pages.staff import look_up, staff_missing, staff_page
 
 router = APIRouter(prefix="/support")
 ACCOUNTS = "/support/search"
@@ -111,10 +112,5 @@ def account_action(request: Request, account_id: str, action: str, reason: FormT
 @router.get("/references")
 def reference(request: Request, session: SupportSession, reference: str = "") -> Response:
     typed = reference.strip()
-    found, error = None, None
-    if typed:
-        try:
-            found = find_reference(request.app.state.services, checked(RefusalReference, typed, "reference"))
-        except BastionError as missing:
-            error = missing
+    found, error = look_up(typed, RefusalReference, "reference", partial(find_reference, request.app.state.services))
     return staff_page(request, session, "support/reference.html", REFERENCES, error, typed=typed, found=found)
