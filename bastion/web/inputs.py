@@ -43,8 +43,6 @@ SearchText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
                                               pattern=_PRINTABLE)]
 # The `next_cursor` of a page before.
 Cursor = Annotated[str, StringConstraints(max_length=200, pattern=_PRINTABLE)]
-# A short name from a fixed list (a case's document kind, a platform, an announcement's kind).
-Choice = Annotated[str, StringConstraints(max_length=32)]
 
 
 def invalid(fields: list[tuple[str, str]], detail: str | None = None) -> BastionError:

@@ -28,7 +28,7 @@ from bastion.web.inputs import valid_id
 from bastion.web.oidc.delivery import to_client
 from bastion.web.oidc.return_to import forget_return, remember_return
 from bastion.web.pages.forms import CSRF_FIELD
-from bastion.web.pages.login import SIGNED_OUT, see_other
+from bastion.web.pages.redirects import SIGNED_OUT, see_other
 from bastion.web.pages.render import form_page, refusal_page
 from bastion.web.pages.security.step_up import confirm_identity
 

@@ -24,7 +24,7 @@ from bastion.web.client import client_from
 from bastion.web.deps import SESSION_COOKIE, csrf_token_for, session_from_request
 from bastion.web.oidc.authorize import browser_session, request_params
 from bastion.web.pages.forms import CSRF_FIELD
-from bastion.web.pages.login import SIGNED_OUT, to_login
+from bastion.web.pages.redirects import SIGNED_OUT, to_login
 from bastion.web.pages.render import refusal_page, render
 
 router = APIRouter(include_in_schema=False)

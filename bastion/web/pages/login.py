@@ -12,12 +12,12 @@ from bastion.sessions.tokens import authenticate_session, revoke_sessions
 from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import LoginIn
 from bastion.web.client import client_from, new_device_id, set_device_cookie
-from bastion.web.deps import SESSION_COOKIE, session_from_request
+from bastion.web.deps import SESSION_COOKIE
 from bastion.web.oidc.return_to import after_sign_in
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
 from bastion.web.pages.next_step import next_step_response
-from bastion.web.pages.redirects import SIGNED_OUT, see_other, to_login
-from bastion.web.pages.render import refusal_page
+from bastion.web.pages.redirects import see_other, to_login
+from bastion.web.pages.signed_in import page_session
 
 router = APIRouter()
 
@@ -71,12 +71,7 @@ def login_submit(request: Request, email: FormText = "", password: FormText = ""
 @router.post("/logout")
 def logout(request: Request, csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     services = request.app.state.services
-    try:
-        session = session_from_request(request, csrf_form_value=csrf_token)
-    except BastionError as error:
-        if error.code in SIGNED_OUT:
-            return to_login(request)
-        return refusal_page(request, error)
+    session = page_session(request, csrf_token)
     with services.db.transaction() as tx:
         revoke_sessions(tx, services.clock.now(), session.account_id, "logout", only=session.id)
     return to_login(request, "signed-out")
