@@ -46,7 +46,7 @@ def my_sessions(session: SessionDep, services: ServicesDep) -> SessionListOut:
     ])
 
 
-@router.delete("/me/sessions/{session_id}", status_code=204, responses=problems(404))
+@router.delete("/me/sessions/{session_id}", status_code=204, responses=problems(404, 422))
 def end_session(session_id: EntityId, session: SessionDep, services: ServicesDep) -> Response:
     with services.db.transaction() as tx:
         ended = revoke_sessions(tx, services.clock.now(), session.account_id, "ended_by_owner", only=session_id)
@@ -89,7 +89,7 @@ def my_devices(session: SessionDep, services: ServicesDep, client: ClientDep) ->
                                   for item in known_devices(services, session.account_id, client.device_id)])
 
 
-@router.delete("/me/devices/{device_id}", status_code=204, responses=problems(404))
+@router.delete("/me/devices/{device_id}", status_code=204, responses=problems(404, 422))
 def forget_my_device(device_id: EntityId, session: SessionDep, services: ServicesDep, client: ClientDep) -> Response:
     """Forget a device: it is no longer known nor trusted (its next sign-in is a new device's)."""
     if not forget_known_device(services, session.account_id, device_id, client):

@@ -112,7 +112,7 @@ def rename(passkey_id: EntityId, body: PasskeyRenameIn, session: SessionDep, ser
     return passkey_out(rename_passkey(services, session, passkey_id, body.name, client))
 
 
-@router.delete("/me/passkeys/{passkey_id}", status_code=204, responses=problems(404))
+@router.delete("/me/passkeys/{passkey_id}", status_code=204, responses=problems(404, 422))
 def delete_passkey(passkey_id: EntityId, session: SessionDep, services: ServicesDep, client: ClientDep) -> Response:
     remove_passkey(services, session, passkey_id, client)
     return Response(status_code=204)

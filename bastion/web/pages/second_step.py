@@ -38,16 +38,20 @@ def on_flow(request: Request, flow_id: str, csrf_token: str, step: Callable[[str
     """Take a step of a sign-in from its page: a malformed flow id, or a refusal after which the sign-in
     cannot go on, is a refusal page; any other refusal is shown on the step's page (`again`)."""
     try:
-        flow_id = valid_id(flow_id, "flow_id")
+        check_form_csrf(request, csrf_token)  # first: a cross-site post is refused as such
+        return step(valid_id(flow_id, "flow_id"))
     except BastionError as error:
-        return refusal_page(request, error)
-    try:
-        check_form_csrf(request, csrf_token)
-        return step(flow_id)
-    except BastionError as error:
-        if error.code in FLOW_OVER:
+        if error.code in FLOW_OVER or not _well_formed(flow_id):
             return refusal_page(request, error)
         return again(flow_id, error)
+
+
+def _well_formed(flow_id: str) -> bool:
+    try:
+        valid_id(flow_id, "flow_id")
+    except BastionError:
+        return False
+    return True
 
 
 @router.post("/login/second-step")
