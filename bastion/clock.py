@@ -51,3 +51,18 @@ def rfc3339(moment: datetime | None) -> str | None:
 def seconds_until(until: datetime, now: datetime) -> int:
     """Whole seconds to wait (at least one): what `Retry-After` says."""
     return max(1, int((until - now).total_seconds() + 0.999))
+# Times a client sends are taken within these bounds: beyond them, arithmetic on them (a zone's offset,
+# a waiting period added) overflows Python's datetime.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def client_moment(moment: datetime) -> datetime:
+    """A time from a client, in UTC (no zone: read as UTC); ValueError when outside EARLIEST..LATEST."""
+    try:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError("the time is out of range")
+    return moment

@@ -9,14 +9,11 @@ import ipaddress
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-if TYPE_CHECKING:
-    from bastion.risk.policy import RiskPolicy
 
 
 class ConfigError(ValueError):
@@ -48,12 +45,12 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(19456, ge=8)
     argon2_parallelism: int = Field(1, ge=1)
 
-    # Sessions (REQUIREMENTS 25).
+    # Sessions (requirements §25).
     session_idle_minutes: int = Field(30, ge=1)
     session_absolute_hours: int = Field(12, ge=1)
     remember_idle_days: int = Field(7, ge=1)
     remember_absolute_days: int = Field(30, ge=1)
-    # Validated sessions are kept in memory (REQUIREMENTS 27: revocation reaches every node within
+    # Validated sessions are kept in memory (requirements §27: revocation reaches every node within
     # 1 s). Without Redis a node trusts an entry this long; with Redis, while its invalidation
     # subscription is live. 0 turns the cache off: every validation reads the database.
     session_cache_seconds: float = Field(1.0, ge=0, le=1)
@@ -66,15 +63,19 @@ class Settings(BaseSettings):
     email_verification_hours: int = Field(24, ge=1)
     reauth_minutes: int = Field(5, ge=1)
 
-    # Second factors (REQUIREMENTS 8–13).
+    # Second factors (requirements §8-13).
     totp_issuer: str = Field("Bastion", min_length=1, max_length=64, description="Issuer shown in authenticator apps")
     totp_setup_minutes: int = Field(15, ge=1)
     # WebAuthn relying party: the RP ID defaults to BASTION_PUBLIC_URL's host, the origins to its origin.
     webauthn_rp_id: str | None = None
     webauthn_origins: str = ""
     passkey_challenge_minutes: int = Field(5, ge=1)
+    # A staff account's first second factor: the emailed link's life, and how long opening it
+    # lets that session enrol (bastion.mfa.flows.staff_enrolment).
+    staff_enrolment_link_hours: int = Field(24, ge=1, le=168)
+    staff_enrolment_grant_minutes: int = Field(10, ge=1, le=60)
 
-    # Throttling (REQUIREMENTS 1–6, 10, 15). Backend "auto": Redis (with the database as
+    # Throttling (requirements §1-6, §10, §15). Backend "auto": Redis (with the database as
     # fallback) when BASTION_REDIS_URL is set, else the database.
     throttle_backend: Literal["auto", "memory", "database", "redis"] = "auto"
     rate_limits: str = ""
@@ -89,7 +90,7 @@ class Settings(BaseSettings):
     hash_concurrency: int = Field(0, ge=0, description="0: one per CPU core")
     signin_queue_seconds: float = Field(2.0, gt=0, le=30)
 
-    # Risk-based sign-in (REQUIREMENTS 18–21; bastion/risk/policy.py).
+    # Risk-based sign-in (requirements §18-21; bastion/risk/policy.py).
     risk_policy: str = ("anonymizer=deny,impossible_travel=verify,new_country=verify,new_device=allow,"
                         "failure_velocity=verify")
     risk_anonymizer_asns: str = Field("", description="Extra AS numbers or organisation names, comma separated")
@@ -101,7 +102,7 @@ class Settings(BaseSettings):
     device_verification_attempts: int = Field(5, ge=1)
     device_trust_days: int = Field(30, ge=1)
 
-    # Recovery cases (2FA reset, unfreeze, IP allowlist reset): REQUIREMENTS 16-17, 28-29.
+    # Recovery cases (2FA reset, unfreeze, IP allowlist reset): requirements §16-17, §28-29.
     mfa_reset_wait_hours: int = Field(48, ge=0, description="Waiting period after approval (Coinbase: 48-72 h)")
     unfreeze_min_hours: int = Field(2, ge=0, description="An unfreeze takes effect this long after the freeze at "
                                     "the earliest (Binance: 2 h)")
@@ -119,6 +120,16 @@ class Settings(BaseSettings):
     oidc_id_token_seconds: int = Field(300, ge=30, le=3600)
     oidc_code_seconds: int = Field(60, ge=10, le=600, description="authorization codes")
     oidc_offline_days: int = Field(30, ge=1, description="refresh tokens of offline_access grants")
+    # Back-channel logout addresses on internal networks (private, loopback, link-local, …): refused
+    # outside dev mode unless allowed here (an app's address is otherwise a way into the network).
+    oidc_backchannel_allow_internal: bool = False
+
+    # Prometheus metrics describe traffic and attacks. Served on a listener of their own,
+    # "HOST:PORT" (e.g. 127.0.0.1:9464; off by default), and/or on the main app's /metrics to
+    # a scraper that sends this bearer token. Without the token the main app has no /metrics:
+    # behind a reverse proxy on the same host every request comes from loopback.
+    metrics_listen: str = ""
+    metrics_token: SecretStr | None = None
 
     # Outbox delivery.
     outbox_poll_seconds: float = Field(1.0, gt=0)
@@ -159,41 +170,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not a CIDR") from error
         return value
 
-    @field_validator("rate_limits")
+    @field_validator("metrics_listen")
     @classmethod
-    def _rate_limits(cls, value: str) -> str:
-        from bastion.throttle.limits import parse_limits
-
-        parse_limits(value)
+    def _metrics_listen(cls, value: str) -> str:
+        if value:
+            _host_and_port(value)
         return value
 
-    @field_validator("lockout_first_delay", "lockout_max_delay", "ip_lockout")
+    @field_validator("metrics_token")
     @classmethod
-    def _durations(cls, value: str) -> str:
-        from bastion.throttle.limits import parse_duration
-
-        parse_duration(value)
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("BASTION_METRICS_TOKEN must be at least 32 characters (e.g. openssl rand -hex 32)")
         return value
-
-    @model_validator(mode="after")
-    def _risk(self) -> Settings:
-        from bastion.throttle.limits import parse_duration
-
-        try:
-            self.risk_policy_parsed  # noqa: B018 — parse now so a typo stops the start
-            count, _, window = self.risk_failure_velocity.partition("/")
-            if not count.strip().isdigit() or int(count) <= 0:
-                raise ValueError(f"{self.risk_failure_velocity!r} is not COUNT/WINDOW like 10/1h")
-            parse_duration(window)
-        except ValueError as error:
-            raise ValueError(f"BASTION_RISK_*: {error}") from error
-        return self
-
-    @cached_property
-    def risk_policy_parsed(self) -> RiskPolicy:
-        from bastion.risk.policy import RiskPolicy
-
-        return RiskPolicy.from_settings(self.risk_policy, self.risk_anonymizer_asns, self.risk_anonymizer_cidrs)
 
     @model_validator(mode="after")
     def _webauthn_relying_party(self) -> Settings:
@@ -265,9 +254,22 @@ class Settings(BaseSettings):
         return [ipaddress.ip_network(item, strict=False) for item in _split(self.trusted_proxies)]
 
     @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        return _host_and_port(self.metrics_listen) if self.metrics_listen else None
+
+    @property
     def cookie_secure(self) -> bool:
         # Browsers drop Secure cookies on plain http, so dev on http://127.0.0.1 goes without.
         return not self.is_dev or self.public_url.startswith("https://")
+
+
+def _host_and_port(value: str) -> tuple[str, int]:
+    """'127.0.0.1:9464' or '[::1]:9464' → (host, port)."""
+    host, _, port = value.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isascii() or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{value!r} is not HOST:PORT (e.g. 127.0.0.1:9464)")
+    return host, int(port)
 
 
 def _split(value: str) -> list[str]:

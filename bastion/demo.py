@@ -1,6 +1,6 @@
 """Demo accounts for `bastion demo` (dev only).
 
-Staff accounts need two-step sign-in (REQUIREMENTS 33), so the demo gives them an authenticator
+Staff accounts need two-step sign-in (requirements §33), so the demo gives them an authenticator
 key that is printed with their password — demo data, never a real secret. A second trader, Bob,
 has lost his phone: his 2FA reset waits in the support queue with generated sample documents.
 """
@@ -14,9 +14,8 @@ from PIL import Image, ImageDraw
 from bastion.accounts.admin import create_account
 from bastion.accounts.repo import find_account_by_email
 from bastion.context import Client
-from bastion.crypto import new_token
 from bastion.mfa.totp import repo as totp_repo
-from bastion.recovery.cases import add_document, request_case
+from bastion.recovery.cases import add_document, replace_case_link, request_case
 from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.services import Services
 
@@ -42,7 +41,9 @@ def seed_demo_accounts(services: Services) -> list[tuple[str, str, str]]:
         if exists:
             continue
         roles = [role] if role in {"support", "admin"} else []
-        account_id = create_account(services, email, password, roles=roles, verified=True)
+        # Demo staff get their authenticator here, not from an emailed enrolment link.
+        account_id = create_account(services, email, password, roles=roles, verified=True,
+                                    enrolment_link=email not in DEMO_TOTP_KEYS)
         if email in DEMO_TOTP_KEYS:
             _enrol_totp(services, account_id, DEMO_TOTP_KEYS[email])
         if email == "bob@example.com":
@@ -57,16 +58,9 @@ def _enrol_totp(services: Services, account_id: str, secret: str) -> None:
 
 def _open_sample_case(services: Services, email: str, password: str) -> None:
     """Bob's 2FA reset with three generated "documents", so the support queue has something to review."""
-    from sqlalchemy import update
-
-    from bastion.crypto import hash_token
-    from bastion.store.models import RecoveryCase
-
     client = Client(ip="127.0.0.1")
     case_id = request_case(services, "mfa_reset", email, password, client)
-    token = new_token()  # the emailed link's token is not kept anywhere readable; set a fresh one
-    with services.db.transaction() as tx:
-        tx.execute(update(RecoveryCase).where(RecoveryCase.id == case_id).values(access_hash=hash_token(token)))
+    token = replace_case_link(services, case_id)  # the emailed link's token is not kept anywhere readable
     for kind, label in DOCUMENT_KINDS.items():
         add_document(services, case_id, token, kind, _sample_image(label), client)
 

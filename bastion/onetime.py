@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import OneTimeToken
 from bastion.crypto import hash_token, new_token
-from bastion.errors import BastionError
-from bastion.store.models import OneTimeToken
+from bastion.errors import BastionError, Reason
 
 
 def issue_token(
@@ -59,10 +59,11 @@ def peek_token(tx: Tx, now: datetime, purpose: str, token: str) -> str:
         )
     ).first()
     if row is None:
-        raise BastionError("token.invalid")
-    if row.expires_at <= now:
-        raise BastionError("token.expired")
-    return row.account_id
+        raise BastionError(Reason.TOKEN_INVALID)
+    account_id, expires_at = row
+    if expires_at <= now:
+        raise BastionError(Reason.TOKEN_EXPIRED)
+    return account_id
 
 
 def consume_token(tx: Tx, now: datetime, purpose: str, token: str) -> str:
@@ -88,4 +89,4 @@ def consume_token(tx: Tx, now: datetime, purpose: str, token: str) -> str:
             OneTimeToken.used_at.is_(None),
         )
     ).first()
-    raise BastionError("token.expired" if stale else "token.invalid")
+    raise BastionError(Reason.TOKEN_EXPIRED if stale else Reason.TOKEN_INVALID)

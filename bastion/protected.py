@@ -1,12 +1,13 @@
-"""Every value encrypted under the key ring, for `bastion keys rotate` (REQUIREMENTS 14)."""
+"""Every value encrypted under the key ring, for `bastion keys rotate` (requirements §14)."""
 
 from __future__ import annotations
 
+from bastion.accounts.models import Account
 from bastion.crypto.rotation import Protected
 from bastion.mfa.registry import METHODS
+from bastion.notify.models import OutboxMessage
 from bastion.notify.outbox import anti_phishing_aad
 from bastion.oidc.models import OidcSigningKey
-from bastion.store.models import Account, OutboxMessage
 
 
 def protected_values() -> tuple[Protected, ...]:

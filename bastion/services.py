@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import bastion.schema  # noqa: F401  every feature's tables, before the database is opened
 from bastion.accounts.passwords import Passwords
 from bastion.clock import Clock, SystemClock
 from bastion.config import ConfigError, Settings

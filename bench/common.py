@@ -7,6 +7,7 @@ step has a deadline. Scripts import this as `common` (they put bench/ on sys.pat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -68,10 +69,8 @@ def stop_group(process: subprocess.Popen, grace: float = 25.0) -> None:  # type:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=grace)
     except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait()
 
 

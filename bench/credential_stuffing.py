@@ -44,7 +44,6 @@ from pathlib import Path
 import httpx2 as httpx
 import psycopg
 import redis
-
 from common import (
     BIN,
     free_port,
@@ -57,7 +56,6 @@ from common import (
     wait_for_quiet,
     wait_ready,
 )
-
 from seed import seed_accounts_hashed_at
 
 from bastion.config import Settings
@@ -392,8 +390,8 @@ def attempts_since(database_url: str, baseline: int, start: datetime, end: datet
     answered after wrk stopped, while the server drained what it had accepted)."""
     from sqlalchemy import select
 
+    from bastion.signin.models import SignInAttempt
     from bastion.store import Database
-    from bastion.store.models import SignInAttempt
 
     legit_device = hash_token(owner_device)
     database = Database(database_url)

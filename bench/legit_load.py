@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import random
+import secrets
 import shutil
 import sys
 import tempfile
@@ -46,6 +47,8 @@ from bastion.crypto import generate_key
 
 SETUPS = {"embedded": "SQLite, no Redis", "production": "PostgreSQL + Redis"}
 TIMEOUT = 30.0  # seconds a person waits for an answer before it counts as failed
+# The server's /metrics are read with a token of this run (BASTION_METRICS_TOKEN): never served without one.
+METRICS_TOKEN = secrets.token_hex(32)
 REFUSALS_UP_TO_75 = 0
 REFUSED_SHARE_AT_90 = 0.005
 P99_AT_90 = 2.0
@@ -211,7 +214,8 @@ def server_env(args: argparse.Namespace, database_url: str, workdir: Path, redis
            "BASTION_DATABASE_URL": database_url, "BASTION_SECRET_KEYS": generate_key(),
            "BASTION_TRUSTED_PROXIES": "127.0.0.1/32", "BASTION_LOG_LEVEL": "WARNING",
            "BASTION_ARGON2_TIME_COST": str(args.argon2_time_cost),
-           "BASTION_ARGON2_MEMORY_KIB": str(args.argon2_memory_kib), "BASTION_ARGON2_PARALLELISM": "1"}
+           "BASTION_ARGON2_MEMORY_KIB": str(args.argon2_memory_kib), "BASTION_ARGON2_PARALLELISM": "1",
+           "BASTION_METRICS_TOKEN": METRICS_TOKEN}
     for name in ("BASTION_REDIS_URL", "BASTION_HASH_CONCURRENCY", "BASTION_SIGNIN_QUEUE_SECONDS"):
         env.pop(name, None)
     if redis_url is not None:
@@ -288,7 +292,7 @@ def measure(args: argparse.Namespace, setup: str, workers: int, workdir: Path) -
 
 def admission_metrics(base: str) -> dict[str, float]:
     """The `bastion_admission_*` lines of the server's /metrics (all workers: multiprocess mode)."""
-    text = httpx.get(f"{base}/metrics", timeout=10).text
+    text = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10).text
     found = {}
     for line in text.splitlines():
         if line.startswith("bastion_admission"):

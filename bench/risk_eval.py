@@ -79,6 +79,7 @@ def main() -> None:
 
 def stage_on_sqlite(n: int) -> float:
     from bastion.accounts.admin import create_account
+    from bastion.accounts.models import Account
     from bastion.clock import MovableClock
     from bastion.config import load_settings
     from bastion.context import Client
@@ -86,8 +87,8 @@ def stage_on_sqlite(n: int) -> float:
     from bastion.risk.stage import RiskStage
     from bastion.services import build_services
     from bastion.signin.attempts import record_attempt
+    from bastion.signin.models import SignInFlow
     from bastion.store import Database
-    from bastion.store.models import Account, SignInFlow
 
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"

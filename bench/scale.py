@@ -89,7 +89,7 @@ def timed(client: httpx.Client, method: str, path: str, **kwargs: object) -> tup
     return (time.perf_counter() - started) * 1000, answer
 
 
-def measure(base: str, requests: int) -> dict[str, list[float]]:
+def measure(base: str, requests: int, secret_keys: str) -> dict[str, list[float]]:
     latencies: dict[str, list[float]] = {"sign-in (minus hash)": [], "whoami (database path)": [],
                                          "activity page": []}
     with httpx.Client(base_url=base, timeout=30) as client:
@@ -105,9 +105,9 @@ def measure(base: str, requests: int) -> dict[str, list[float]]:
             index = round_number % MEASURED
             took = [timed(client, "POST", "/v1/login", json={"email": email(index), "password": PASSWORD},
                           headers={"X-Device-Id": devices[index]}),
-                    timed(client, "GET", "/v1/session", headers={"Authorization": f"Bearer {session_token(index)}"}),
+                    timed(client, "GET", "/v1/session", headers={"Authorization": f"Bearer {session_token(index, secret_keys)}"}),
                     timed(client, "GET", "/v1/me/activity",
-                          headers={"Authorization": f"Bearer {session_token(index)}"})]
+                          headers={"Authorization": f"Bearer {session_token(index, secret_keys)}"})]
             client.cookies.clear()
             for (elapsed, answer), name in zip(took, latencies, strict=True):
                 if answer.status_code != 200:
@@ -124,7 +124,7 @@ def explain(database_url: str, workdir: Path, secret_keys: str) -> list[dict[str
     from bastion.config import load_settings
     from bastion.context import Client
     from bastion.services import build_services
-    from bastion.sessions.tokens import authenticate_session
+    from bastion.sessions.validation import authenticate_session
     from bastion.signin.attempts import list_activity
     from bastion.signin.password import sign_in_with_password
 
@@ -140,7 +140,7 @@ def explain(database_url: str, workdir: Path, secret_keys: str) -> list[dict[str
             captured.append((statement, parameters))
 
     sign_in_with_password(services, email(0), PASSWORD, Client(ip="127.0.0.1", user_agent="bench"))
-    authenticate_session(services, session_token(0))
+    authenticate_session(services, session_token(0, secret_keys))
     list_activity(services, account_id(0), None, 20)
     plans: list[dict[str, object]] = []
     seen: set[str] = set()
@@ -171,7 +171,7 @@ def prepare(args: argparse.Namespace, stack: ExitStack, accounts: int, attempts:
     common.run_cli(env, "db", "upgrade")
     print(f"generating {accounts:,} accounts and {attempts:,} sign-in records with COPY ...", flush=True)
     started = time.monotonic()
-    timings = generate(common.plain_dsn(database_url), accounts, attempts, cheap_hash())
+    timings = generate(common.plain_dsn(database_url), accounts, attempts, cheap_hash(), secret_keys)
     generated = time.monotonic() - started
     print(f"  done in {generated:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())})", flush=True)
     return {"accounts": accounts, "attempts": attempts, "generation_seconds": round(generated, 1),
@@ -197,7 +197,7 @@ def measure_interleaved(args: argparse.Namespace, stack: ExitStack,
     for round_number in range(args.rounds):
         order = range(len(scales)) if round_number % 2 == 0 else reversed(range(len(scales)))
         for index in order:
-            for name, values in measure(bases[index], per_round).items():
+            for name, values in measure(bases[index], per_round, scales[index]["secret_keys"]).items():
                 latencies[index].setdefault(name, []).extend(values)
         print(f"round {round_number + 1} of {args.rounds} measured", flush=True)
     return latencies

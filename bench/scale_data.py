@@ -13,8 +13,12 @@ import hashlib
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import psycopg
+
+from bastion.crypto import KeyRing
+from bastion.sessions.tokens import signed_session_token
 
 MEASURED = 20
 HISTORY = 200
@@ -30,8 +34,14 @@ def email(index: int) -> str:
     return f"user{index}@scale.example"
 
 
-def session_token(index: int) -> str:
-    return f"bst_scale-session-{index:012d}-padding-to-be-long-enough"
+@lru_cache(maxsize=4)
+def _ring(secret_keys: str) -> KeyRing:
+    return KeyRing.from_setting(secret_keys)
+
+
+def session_token(index: int, secret_keys: str) -> str:
+    """The index's session token, signed as the server (with these keys) signs the tokens it issues."""
+    return signed_session_token(_ring(secret_keys), f"scale-session-{index:012d}".ljust(43, "x"))
 
 
 def _stamp(moment: datetime) -> str:
@@ -57,10 +67,10 @@ def _accounts(count: int, password_hash: str, now: datetime) -> Iterator[str]:
                f"{created}")
 
 
-def _sessions(count: int, now: datetime) -> Iterator[str]:
+def _sessions(count: int, now: datetime, secret_keys: str) -> Iterator[str]:
     created, expires = _stamp(now), _stamp(now + timedelta(hours=12))
     for index in range(count):
-        token_hash = hashlib.sha256(session_token(index).encode()).hexdigest()
+        token_hash = hashlib.sha256(session_token(index, secret_keys).encode()).hexdigest()
         yield (f"{index:08x}-5e55-4000-8000-{index:012x}\t{account_id(index)}\t{token_hash}\t{created}\t{created}\t{created}\t1800\t"
                f"{expires}\t1\tf\t127.0.0.1")
 
@@ -92,7 +102,7 @@ def _attempts(count: int, accounts: int, now: datetime) -> Iterator[str]:
                f"198.51.100.{index % 250}\tMozilla/5.0 (X11; Linux x86_64)\tDE")
 
 
-def generate(dsn: str, accounts: int, attempts: int, password_hash: str) -> dict[str, float]:
+def generate(dsn: str, accounts: int, attempts: int, password_hash: str, secret_keys: str) -> dict[str, float]:
     """Fill a migrated, empty database; returns seconds per table."""
     now = datetime.now(UTC)
     timings: dict[str, float] = {}
@@ -106,7 +116,7 @@ def generate(dsn: str, accounts: int, attempts: int, password_hash: str) -> dict
         timings["accounts"] = time.monotonic() - started
         started = time.monotonic()
         _copy(connection, "COPY sessions (id, account_id, token_hash, created_at, authenticated_at, last_seen_at, "
-                          "idle_seconds, expires_at, aal, remember, ip) FROM STDIN", _sessions(accounts, now))
+                          "idle_seconds, expires_at, aal, remember, ip) FROM STDIN", _sessions(accounts, now, secret_keys))
         timings["sessions"] = time.monotonic() - started
         started = time.monotonic()
         _copy(connection, "COPY devices (id, account_id, device_hash, first_seen_at, last_seen_at, last_country) "

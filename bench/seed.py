@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import common  # noqa: F401 — puts the project on sys.path
 
+from bastion.accounts.models import Account
 from bastion.config import load_settings
 from bastion.context import Client
 from bastion.crypto import generate_key
 from bastion.services import Services, build_services
 from bastion.sessions.service_keys import create_service_key
 from bastion.sessions.tokens import issue_session
-from bastion.store.models import Account
 
 PASSWORD = "violet harbor compass 93 lantern"
 

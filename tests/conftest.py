@@ -25,10 +25,10 @@ from bastion.accounts.admin import create_account
 from bastion.clock import MovableClock
 from bastion.config import Settings, load_settings
 from bastion.crypto import generate_key
+from bastion.notify.models import OutboxMessage
 from bastion.notify.outbox import message_bodies
 from bastion.services import Services, build_services
 from bastion.store import Database
-from bastion.store.models import OutboxMessage
 from bastion.web.app import create_app
 from tests.security import secret_watch
 

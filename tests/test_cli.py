@@ -91,9 +91,10 @@ def test_clear_allowlist_from_the_command_line_is_audited_and_emailed(cli) -> No
     from sqlalchemy import select
 
     from bastion.accounts.repo import find_account_by_email
+    from bastion.audit.models import SecurityEvent
     from bastion.config import load_settings
+    from bastion.notify.models import OutboxMessage
     from bastion.services import build_services
-    from bastion.store.models import OutboxMessage, SecurityEvent
 
     cli("user", "create", "far@example.com", input=f"{DEFAULT_PASSWORD}\n{DEFAULT_PASSWORD}\n")
     services = build_services(load_settings())
@@ -115,3 +116,28 @@ def test_clear_allowlist_from_the_command_line_is_audited_and_emailed(cli) -> No
     assert event.data["via"] == "cli" and event.data["reason"] == "owner verified on a video call"
     assert event.data["operator"] and mail.template == "ip_allowlist_cleared"
     services.close()
+
+
+def test_creating_staff_emails_the_enrolment_link_and_an_operator_can_send_a_new_one(cli) -> None:
+    from sqlalchemy import select
+
+    from bastion.accounts.models import OneTimeToken
+    from bastion.config import load_settings
+    from bastion.notify.models import OutboxMessage
+    from bastion.services import build_services
+
+    created = cli("user", "create", "agent2@example.com", "--role", "support",
+                  input=f"{DEFAULT_PASSWORD}\n{DEFAULT_PASSWORD}\n")
+    assert created.exit_code == 0 and "enrolment link" in created.output, created.output
+    again = cli("user", "enrolment-link", "agent2@example.com")
+    assert again.exit_code == 0 and "agent2@example.com" in again.output, again.output
+    cli("user", "create", "trader@example.com", input=f"{DEFAULT_PASSWORD}\n{DEFAULT_PASSWORD}\n")
+    refused = cli("user", "enrolment-link", "trader@example.com")
+    assert refused.exit_code == 1 and "no support or admin role" in refused.output
+    services = build_services(load_settings())
+    with services.db.transaction() as tx:
+        sent = tx.execute(select(OutboxMessage.template, OutboxMessage.to_address)).all()
+        links = tx.execute(select(OneTimeToken.used_at).where(OneTimeToken.purpose == "staff_enrolment")).all()
+    assert sorted(sent).count(("staff_enrolment_link", "agent2@example.com")) == 2
+    assert ("staff_enrolment_link", "trader@example.com") not in sent
+    assert sorted(link.used_at is None for link in links) == [False, True]  # the newer link voids the older

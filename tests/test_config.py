@@ -6,6 +6,7 @@ import pytest
 
 from bastion.config import ConfigError, load_settings
 from bastion.crypto import generate_key
+from bastion.startup import check_settings, start_services
 
 SAFE_PROD = dict(env="prod", secret_keys=generate_key(), smtp_url="smtps://mail.example.com:465",
                  public_url="https://id.example.com", database_url="postgresql://db.example.com/bastion")
@@ -65,3 +66,15 @@ def test_a_replaced_setting_is_refused_not_silently_ignored(monkeypatch: pytest.
 def test_the_sign_in_queue_budget_is_positive_and_bounded(value: float) -> None:
     with pytest.raises(ConfigError):
         load_settings(signin_queue_seconds=value)
+
+
+@pytest.mark.parametrize("field, value, complaint", [
+    ("rate_limits", "5/15m/planet", "unknown limit scope"), ("rate_limits", "five/15m/ip", "is not a limit"),
+    ("lockout_first_delay", "soon", "BASTION_LOCKOUT_FIRST_DELAY"), ("ip_lockout", "0m", "BASTION_IP_LOCKOUT"),
+])
+def test_a_malformed_throttle_setting_stops_the_start(field: str, value: str, complaint: str, tmp_path) -> None:
+    settings = load_settings(**{field: value, "data_dir": tmp_path})  # plain text to the config itself
+    with pytest.raises(ConfigError, match=complaint):
+        check_settings(settings)
+    with pytest.raises(ConfigError, match=complaint):
+        start_services(settings)  # how serve, worker and every command start

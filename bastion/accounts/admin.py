@@ -1,35 +1,39 @@
-"""Operator actions on accounts (CLI): create, describe. Never shows a secret."""
+"""Operator and staff actions on accounts: create, describe, look up. Never shows a secret."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-
+from bastion.accounts.models import Account
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, normalize_email
 from bastion.accounts.signup import open_sign_up, sign_up_origin
 from bastion.audit import record_event
 from bastion.clock import rfc3339
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import hash_password
+from bastion.mfa.flows.staff_enrolment import is_staff, send_enrolment_link
 from bastion.services import Services
-from bastion.store.models import Account, Session, SignInAttempt
+from bastion.sessions.repo import count_live_sessions
+from bastion.signin.attempts import latest_attempt
 
 ROLES = frozenset({"support", "admin"})
 
 
-def create_account(services: Services, email: str, password: str, roles: list[str], verified: bool) -> str:
+def create_account(services: Services, email: str, password: str, roles: list[str], verified: bool,
+                   enrolment_link: bool = True) -> str:
+    """With a staff role, the account's first second factor needs the enrolment link emailed here
+    (`enrolment_link=False`: the caller enrols one itself, as the demo does)."""
     email = normalize_email(email)
     unknown = set(roles) - ROLES
     if unknown:
-        raise BastionError("request.invalid", detail=f"Unknown role(s): {', '.join(sorted(unknown))}.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"Unknown role(s): {', '.join(sorted(unknown))}.")
     check_password_policy(password, email)
     password_hash = hash_password(services, password, known_device=True)
     now = services.clock.now()
     with services.db.transaction() as tx:
         if find_account_by_email(tx, email) is not None:
-            raise BastionError("request.invalid", detail="An account with this email already exists.")
+            raise BastionError(Reason.REQUEST_INVALID, detail="An account with this email already exists.")
         account = Account(email=email, password_hash=password_hash, status="active", roles=",".join(sorted(roles)),
                           created_at=now, password_changed_at=now, email_verified_at=now if verified else None)
         tx.add(account)
@@ -38,6 +42,8 @@ def create_account(services: Services, email: str, password: str, roles: list[st
         if not verified:
             # Its confirmation, once asked for ("send it again"), carries the password set here.
             open_sign_up(services, tx, account, password_hash, sign_up_origin(None, now), send=False)
+        if enrolment_link and is_staff(account):
+            send_enrolment_link(services, tx, account, by="operator")
         return account.id
 
 
@@ -47,14 +53,8 @@ def describe_account(services: Services, email: str) -> dict[str, Any] | None:
         account = find_account_by_email(tx, email)
         if account is None:
             return None
-        live_sessions = tx.execute(
-            select(func.count()).select_from(Session).where(
-                Session.account_id == account.id, Session.revoked_at.is_(None), Session.expires_at > now)
-        ).scalar_one()
-        last = tx.execute(
-            select(SignInAttempt).where(SignInAttempt.account_id == account.id)
-            .order_by(SignInAttempt.id.desc()).limit(1)
-        ).scalar_one_or_none()
+        live_sessions = count_live_sessions(tx, account.id, now)
+        last = latest_attempt(tx, account.id)
         return {
             "id": account.id,
             "email": account.email,

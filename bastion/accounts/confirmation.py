@@ -18,12 +18,13 @@ from datetime import datetime
 from sqlalchemy import delete, func, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account, Device, OneTimeToken
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.mfa.registry import METHODS
-from bastion.sessions.tokens import revoke_sessions
+from bastion.sessions.revocation import revoke_sessions
 from bastion.signin.flow import void_open_flows
-from bastion.store.models import Account, Device, OneTimeToken
+from bastion.store.changes import rows_changed
 
 VERIFY_EMAIL = "verify_email"
 
@@ -34,10 +35,10 @@ def claim_first_confirmation(tx: Tx, account_id: str, now: datetime) -> bool:
     A conditional UPDATE decides between racing confirmations (two links, a link and a reset),
     and it takes the account's row lock first, so every confirmation queues in the same order.
     """
-    return tx.execute(
+    return rows_changed(tx,
         update(Account).where(Account.id == account_id, Account.email_verified_at.is_(None))
         .values(email_verified_at=now)
-    ).rowcount == 1
+    ) == 1
 
 
 def clear_before_confirmation(tx: Tx, account: Account, now: datetime, client: Client, via: str) -> None:
@@ -46,22 +47,22 @@ def clear_before_confirmation(tx: Tx, account: Account, now: datetime, client: C
         "sessions_ended": revoke_sessions(tx, now, account.id, "email_confirmed"),
         "sign_ins_ended": void_open_flows(tx, account.id, now),
         **{f"{method.name}_removed": method.remove_all(tx, account.id, now) for method in METHODS},
-        "devices_forgotten": tx.execute(delete(Device).where(Device.account_id == account.id)).rowcount,
+        "devices_forgotten": rows_changed(tx, delete(Device).where(Device.account_id == account.id)),
         "allowlist_cleared": int(bool(account.ip_allowlist)),
         "anti_phishing_cleared": int(account.anti_phishing_code is not None),
         "links_voided": void_confirmation_links(tx, account.id, now),
     }
     account.ip_allowlist = []
     account.anti_phishing_code = None
-    record_event(tx, now, "account.email_verified", account.id, client, via=via,
+    record_event(tx, now, "account.email_verified", account.id, client, actor_id=None, via=via,
                  **{name: count for name, count in removed.items() if count})
 
 
 def void_confirmation_links(tx: Tx, account_id: str, now: datetime) -> int:
     """Every confirmation link of the account stops working, and the passwords they carried are dropped."""
-    return tx.execute(
+    return rows_changed(tx,
         update(OneTimeToken)
         .where(OneTimeToken.account_id == account_id, OneTimeToken.purpose == VERIFY_EMAIL,
                (OneTimeToken.used_at.is_(None)) | (OneTimeToken.password_hash.is_not(None)))
         .values(used_at=func.coalesce(OneTimeToken.used_at, now), password_hash=None)
-    ).rowcount
+    )

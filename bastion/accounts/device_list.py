@@ -1,4 +1,4 @@
-"""The owner's view of their devices (REQUIREMENTS 18, 20): in words, where, and trusted until when.
+"""The owner's view of their devices (requirements §18, §20): in words, where, and trusted until when.
 
 Trust counts only while the account's security state is the one it was granted over
 (`bastion.risk.trust`): after a password or factor change a device shows as not trusted.

@@ -1,4 +1,4 @@
-"""Devices that signed in to an account (REQUIREMENTS 18), known by a hash of their identifier.
+"""Devices that signed in to an account (requirements §18), known by a hash of their identifier.
 
 Each keeps its parsed user agent (ua-parser: browser, OS, device family), first and last seen,
 last IP and location (country, AS organisation), and — when the person chose "remember this
@@ -13,13 +13,14 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, String, bindparam, case, delete, func, literal, select
+from sqlalchemy import Column, ColumnElement, String, bindparam, case, delete, func, literal, select, update
 from sqlalchemy.orm import Session as Tx
 from sqlalchemy.orm import make_transient_to_detached
 
+from bastion.accounts.models import Account, Device
 from bastion.context import Client
 from bastion.risk.geo import locate
-from bastion.store.models import Account, Device
+from bastion.store.changes import rows_changed
 from bastion.store.upsert import insert_or_update
 
 _SYSTEM_WORDS = {"Mac OS X": "macOS", "Chrome OS": "ChromeOS"}
@@ -102,7 +103,7 @@ def account_and_known_device(tx: Tx, email: str, device_hash: str | None) -> tup
     """The account behind a normalised email, and whether this device signed in to it before.
 
     One statement, one row and one object built from it whether the email is known or not, so
-    time cannot tell the two apart (REQUIREMENTS 6). The account comes back detached, as if read
+    time cannot tell the two apart (requirements §6). The account comes back detached, as if read
     in a finished transaction: add it to another to change it.
     """
     row = tx.execute(_ACCOUNT_AND_DEVICE, {"email": email, "device_hash": device_hash or ""}).one()
@@ -133,6 +134,18 @@ def remember_device(tx: Tx, now: datetime, account_id: str, client: Client) -> N
     insert_or_update(tx, Device.__table__, values, conflict_columns=("account_id", "device_hash"), update_columns=_SEEN)
 
 
+def trust_device_until(tx: Tx, account_id: str, device_hash: str, until: datetime, fingerprint: str) -> None:
+    """"Remember this device": trusted until then, over this security state (the risk feature's fingerprint)."""
+    tx.execute(update(Device).where(Device.account_id == account_id, Device.device_hash == device_hash)
+               .values(trusted_until=until, trust_fingerprint=fingerprint))
+
+
+def device_hashes_for_email(tx: Tx, email: str) -> list[str]:
+    """The devices that signed in to the account with this email (none for an unknown email)."""
+    return list(tx.execute(select(Device.device_hash).join(Account, Account.id == Device.account_id)
+                           .where(Account.email == email)).scalars())
+
+
 def list_devices(tx: Tx, account_id: str) -> list[Device]:
     return list(tx.execute(select(Device).where(Device.account_id == account_id)
                            .order_by(Device.last_seen_at.desc(), Device.id)).scalars())
@@ -140,4 +153,4 @@ def list_devices(tx: Tx, account_id: str) -> list[Device]:
 
 def forget_device(tx: Tx, account_id: str, device_id: str) -> bool:
     """Only this account's devices can match; True when one was forgotten."""
-    return tx.execute(delete(Device).where(Device.account_id == account_id, Device.id == device_id)).rowcount == 1
+    return rows_changed(tx, delete(Device).where(Device.account_id == account_id, Device.id == device_id)) == 1

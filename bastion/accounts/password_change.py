@@ -1,4 +1,4 @@
-"""Changing the password while signed in (API.md `PUT /v1/me/password`; REQUIREMENTS 7, 23, 26).
+"""Changing the password while signed in (docs/api.md `PUT /v1/me/password`; requirements §7, §23, §26).
 
 The current password is the proof (step-up in itself), checked by the guard against the sign-in's
 budgets: a wrong one is `reauth.failed` and changes nothing, and a pause answers `account.locked`. The new one meets the same policy as at sign-up. Other sessions end unless the owner
@@ -9,17 +9,19 @@ over the password hash (`bastion.risk.trust`). The owner is emailed with a freez
 from __future__ import annotations
 
 from bastion.accounts.passwords import check_password_policy
+from bastion.accounts.reauthentication import password_proves
 from bastion.accounts.repo import get_account
 from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import hash_password
 from bastion.notify.outbox import enqueue
 from bastion.services import Services
-from bastion.sessions.stepup import mark_reauthenticated, password_proves
-from bastion.sessions.tokens import SessionInfo, revoke_sessions
+from bastion.sessions.revocation import revoke_sessions
+from bastion.sessions.stepup import mark_reauthenticated
+from bastion.sessions.tokens import SessionInfo
 from bastion.signin.flow import void_open_flows
 from bastion.store.types import new_id
 
@@ -31,7 +33,7 @@ def change_password(services: Services, session: SessionInfo, current_password: 
         with services.db.transaction() as tx:
             record_event(tx, services.clock.now(), "password.change_refused", session.account_id, client,
                          session_id=session.id)
-        raise BastionError("reauth.failed")
+        raise BastionError(Reason.REAUTH_FAILED)
     check_password_policy(new_password, session.email)
     new_hash = hash_password(services, new_password, known_device=True)
     now = services.clock.now()

@@ -1,9 +1,10 @@
-"""Password hashing (argon2id) and the password policy of REQUIREMENTS 7."""
+"""Password hashing (argon2id) and the password policy of requirements §7."""
 
 from __future__ import annotations
 
 import secrets
 import unicodedata
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
 
@@ -12,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from zxcvbn import matching as zxcvbn_matching
 from zxcvbn import zxcvbn
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 
 MIN_LENGTH = 12  # ASVS 4.0.3 2.1.1
 MAX_LENGTH = 128  # ASVS 4.0.3 2.1.2
@@ -26,7 +27,7 @@ _L33T_COMBINATIONS = 16
 _every_l33t_combination = zxcvbn_matching.enumerate_l33t_subs
 
 
-def _first_l33t_combinations(table: dict[str, list[str]]) -> list[dict[str, str]]:
+def _first_l33t_combinations(table: Mapping[str, Iterable[str]]) -> list[dict[str, str]]:
     return list(_every_l33t_combination(table))[:_L33T_COMBINATIONS]
 
 
@@ -49,7 +50,7 @@ class Passwords:
         self._hasher = PasswordHasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
         )
-        # Verified against when the identifier has no account (REQUIREMENTS 6).
+        # Verified against when the identifier has no account (requirements §6).
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(24))
 
     def hash(self, password: str) -> str:
@@ -82,21 +83,21 @@ def check_password_policy(password: str, email: str) -> None:
     """Raise `password.weak` / `password.breached`, or return when the password is acceptable."""
     candidate = normalize_password(password)
     if len(candidate) < MIN_LENGTH:
-        raise BastionError("password.weak", detail=f"Use at least {MIN_LENGTH} characters.")
+        raise BastionError(Reason.PASSWORD_WEAK, detail=f"Use at least {MIN_LENGTH} characters.")
     if len(candidate) > MAX_LENGTH:
-        raise BastionError("password.weak", detail=f"Use at most {MAX_LENGTH} characters.")
+        raise BastionError(Reason.PASSWORD_WEAK, detail=f"Use at most {MAX_LENGTH} characters.")
     if candidate.lower() in common_passwords():
-        raise BastionError("password.breached")
+        raise BastionError(Reason.PASSWORD_BREACHED)
     local_part = email.split("@", 1)[0].lower()
     if len(local_part) >= 3 and local_part in candidate.lower():
-        raise BastionError("password.weak", detail="Don't include your email address in the password.")
+        raise BastionError(Reason.PASSWORD_WEAK, detail="Don't include your email address in the password.")
     estimate = zxcvbn(candidate[:_ZXCVBN_LIMIT], user_inputs=[email, local_part, *CONTEXT_WORDS])
     if estimate["score"] < MIN_STRENGTH:
         warning = estimate["feedback"].get("warning") or "That password is too easy to guess."
-        raise BastionError("password.weak", detail=warning)
+        raise BastionError(Reason.PASSWORD_WEAK, detail=warning)
     lowered = candidate.lower()
     leans_on = next((word for word in CONTEXT_WORDS if word in lowered), None)
     if leans_on is not None and estimate["score"] < 4:
         # Built on a word about this service: only a very strong password may do that.
-        raise BastionError("password.weak", detail=f"Words like \"{leans_on}\" are the first an attacker tries "
+        raise BastionError(Reason.PASSWORD_WEAK, detail=f"Words like \"{leans_on}\" are the first an attacker tries "
                            "here: choose other words, or make it longer.")

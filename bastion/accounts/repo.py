@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session as Tx
 
-from bastion.store.models import Account
+from bastion.accounts.models import Account, OneTimeToken
+from bastion.store.changes import rows_changed
 
 
 def normalize_email(email: str) -> str:
@@ -22,6 +24,10 @@ _BY_EMAIL = select(Account).where(Account.email == bindparam("email"))
 
 def find_account_by_email(tx: Tx, email: str) -> Account | None:
     return tx.execute(_BY_EMAIL, {"email": normalize_email(email)}).scalar_one_or_none()
+
+
+def find_account(tx: Tx, account_id: str) -> Account | None:
+    return tx.get(Account, account_id)
 
 
 def get_account(tx: Tx, account_id: str) -> Account:
@@ -40,3 +46,8 @@ def lock_account(tx: Tx, account_id: str) -> Account:
     commit and then ends the session it made. (SQLite's transactions are serial anyway.)
     """
     return tx.execute(_LOCKED, {"account_id": account_id}).scalar_one()
+
+
+def delete_expired_tokens(tx: Tx, before: datetime) -> int:
+    """Housekeeping: emailed single-use tokens that expired before `before`."""
+    return rows_changed(tx, delete(OneTimeToken).where(OneTimeToken.expires_at < before))

@@ -1,4 +1,4 @@
-"""A security email (REQUIREMENTS 23, 24): when, from which IP, and a "this wasn't me" link that
+"""A security email (requirements §23, §24): when, from which IP, and a "this wasn't me" link that
 freezes the account — written to the outbox in the caller's transaction. Never a code or secret."""
 
 from __future__ import annotations

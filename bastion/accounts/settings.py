@@ -1,4 +1,4 @@
-"""Account settings the owner changes: the anti-phishing code (REQUIREMENTS 22), the IP allowlist (29).
+"""Account settings the owner changes: the anti-phishing code (requirements §22), the IP allowlist (requirements §29).
 
 Each needs step-up, is recorded, and is notified by email with a "this wasn't me" freeze link.
 """
@@ -10,15 +10,15 @@ import ipaddress
 from bastion.accounts.allowlist_reset import close_open_request
 from bastion.accounts.repo import get_account
 from bastion.accounts.status import freeze_link
-from bastion.errors import BastionError
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
+from bastion.errors import BastionError, Reason
 from bastion.notify.outbox import anti_phishing_aad, enqueue
 from bastion.services import Services
-from bastion.store.types import new_id
 from bastion.sessions.stepup import require_recent_auth
 from bastion.sessions.tokens import SessionInfo
+from bastion.store.types import new_id
 
 
 def set_anti_phishing_code(services: Services, session: SessionInfo, code: str, client: Client) -> None:
@@ -39,19 +39,19 @@ def has_anti_phishing_code(services: Services, account_id: str) -> bool:
         return get_account(tx, account_id).anti_phishing_code is not None
 
 
-MAX_ALLOWLIST = 20  # REQUIREMENTS 29
+MAX_ALLOWLIST = 20  # requirements §29
 
 
 def normalize_allowlist(cidrs: list[str]) -> list[str]:
     """Validated, canonical and de-duplicated networks; `request.invalid` names the bad entry."""
     if len(cidrs) > MAX_ALLOWLIST:
-        raise BastionError("request.invalid", detail=f"At most {MAX_ALLOWLIST} networks.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"At most {MAX_ALLOWLIST} networks.")
     networks: list[str] = []
     for entry in cidrs:
         try:
             network = str(ipaddress.ip_network(entry.strip(), strict=False))
         except ValueError:
-            raise BastionError("request.invalid", detail=f"{entry[:50]!r} is not an IP address or CIDR.") from None
+            raise BastionError(Reason.REQUEST_INVALID, detail=f"{entry[:50]!r} is not an IP address or CIDR.") from None
         if network not in networks:
             networks.append(network)
     return networks

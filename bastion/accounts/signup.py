@@ -1,17 +1,8 @@
 """Sign-up and email verification.
 
-Sign-up answers the same way whether or not the address is taken (REQUIREMENTS 6
-spirit, API.md): a new address gets a confirmation link, a taken one gets an
-email telling its owner, and both cost one password hash.
-
-The answer must not take longer for one than the other either (ASVS 5.0 V6.3.8): the
-web layer answers after `start_sign_up`'s checks and runs the work it returns afterwards.
-
-Until the address is confirmed anyone may sign up with it, so each sign-up keeps the password
-it chose with its own link, and the link that is confirmed decides the password (issue 18):
-an attacker who signs up first or last with someone else's address never gets the account.
-Every link says when and from where its sign-up came. Confirming one voids the others and
-clears whatever was attached to the account before (confirmation.py).
+The same answer whether or not the address is taken, in the same time (requirements §6); each
+sign-up keeps its own password with its own link, and the confirmed link decides:
+docs/design/sign-up-confirmation.md.
 """
 
 from __future__ import annotations
@@ -26,13 +17,14 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.confirmation import VERIFY_EMAIL, claim_first_confirmation, clear_before_confirmation
 from bastion.accounts.devices import describe_agent
+from bastion.accounts.models import Account, OneTimeToken
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.crypto import hash_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import check_password, hash_password
 from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
@@ -42,7 +34,7 @@ from bastion.ops.maintenance import check_maintenance
 from bastion.risk.geo import locate
 from bastion.risk.words import place_words
 from bastion.services import Services
-from bastion.store.models import Account, OneTimeToken
+from bastion.store.changes import rows_changed
 from bastion.store.types import new_id
 from bastion.store.upsert import insert_ignoring_duplicates
 
@@ -64,10 +56,7 @@ def start_sign_up(services: Services, email: str, password: str, client: Client)
     # Counted before the password's strength is estimated, the costliest check here; per address too
     # (existing or not, so the limit tells nothing), as each sign-up emails the address.
     now = services.clock.now()
-    for scope, value in (("signup_ip", client.ip or "unknown"), ("signup_identifier", email)):
-        wait = services.throttle.hit(scope, value, now)
-        if wait is not None:
-            raise BastionError("rate_limited", retry_after=wait)
+    services.throttle.spend(now, ("signup_ip", client.ip or "unknown"), ("signup_identifier", email))
     check_password_policy(password, email)
     return partial(_create_or_tell_the_owner, services, email, password, client)
 
@@ -87,14 +76,15 @@ def _create_or_tell_the_owner(services: Services, email: str, password: str, cli
             conflict_column="email",
         )
         account = get_account(tx, account_id) if created else find_account_by_email(tx, email)
-        assert account is not None
+        if account is None:  # inserted or found just above, in this transaction
+            raise LookupError("the account row is missing inside its own transaction")
         if created:
             record_event(tx, now, "account.created", account.id, client)
         # Conditional: a confirmation that commits first wins, and then this is a taken address.
-        unconfirmed = tx.execute(
+        unconfirmed = rows_changed(tx,
             update(Account).where(Account.id == account.id, Account.email_verified_at.is_(None))
             .values(password_hash=password_hash)  # the newest sign-up is told to confirm when it signs in
-        ).rowcount == 1
+        ) == 1
         if unconfirmed:
             open_sign_up(services, tx, account, password_hash, origin)
         else:
@@ -155,10 +145,10 @@ def send_verification_email(services: Services, tx: Tx, account: Account) -> Non
                 reset_link=f"{services.settings.public_url}/password-reset")
         return
     for row in reversed(open_ones):  # oldest first, so the mailbox's newest email is the newest sign-up
-        renewed = tx.execute(
+        renewed = rows_changed(tx,
             update(OneTimeToken).where(OneTimeToken.id == row.id, OneTimeToken.used_at.is_(None))
             .values(used_at=now)
-        ).rowcount == 1
+        ) == 1
         if renewed:  # a concurrent confirmation or resend did not get there first
             open_sign_up(services, tx, account, row.password_hash, row.origin or {"at": rfc3339(row.created_at)})
 
@@ -192,20 +182,20 @@ def verify_email(services: Services, token: str, client: Client, password: str |
         email = get_account(tx, carried.account_id).email
     if contested and chosen is not None:
         if not password:
-            raise BastionError("signup.password_required")
+            raise BastionError(Reason.SIGNUP_PASSWORD_REQUIRED)
         if not check_password(services, email, password, client, against=chosen).matched:
-            raise BastionError("signup.password_mismatch")
+            raise BastionError(Reason.SIGNUP_PASSWORD_MISMATCH)
     with guarded_token(services, client), services.db.transaction() as tx:
         carried = _open_link(tx, token, now)
         if not claim_first_confirmation(tx, carried.account_id, now):
             # Another link or a password reset confirmed the address first: this one is void.
-            raise BastionError("token.invalid")
-        used = tx.execute(
+            raise BastionError(Reason.TOKEN_INVALID)
+        used = rows_changed(tx,
             update(OneTimeToken).where(OneTimeToken.id == carried.id, OneTimeToken.used_at.is_(None))
             .values(used_at=now)
-        ).rowcount == 1
+        ) == 1
         if not used:
-            raise BastionError("token.invalid")
+            raise BastionError(Reason.TOKEN_INVALID)
         account = get_account(tx, carried.account_id)
         if carried.password_hash is not None:
             account.password_hash = carried.password_hash
@@ -221,7 +211,7 @@ def _open_link(tx: Tx, token: str, now: datetime) -> OneTimeToken:
                                    OneTimeToken.used_at.is_(None))
     ).scalar_one_or_none()
     if row is None:
-        raise BastionError("token.invalid")
+        raise BastionError(Reason.TOKEN_INVALID)
     if row.expires_at <= now:
-        raise BastionError("token.expired")
+        raise BastionError(Reason.TOKEN_EXPIRED)
     return row

@@ -1,4 +1,4 @@
-"""Freeze, suspension, ban and their lifting (REQUIREMENTS 28, 30).
+"""Freeze, suspension, ban and their lifting (requirements §28, §30).
 
 Freezing is the account holder's emergency brake (self-service, or the "this wasn't
 me" link in security emails): immediate, every session ends, sign-in answers
@@ -15,17 +15,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token
 from bastion.services import Services
-from bastion.sessions.tokens import revoke_sessions
-from bastion.store.models import Account
+from bastion.sessions.revocation import revoke_sessions
 from bastion.store.types import new_id
 
 FREEZE_PURPOSE = "freeze"
@@ -62,16 +62,19 @@ def freeze_in(services: Services, tx: Tx, account: Account, client: Client, via:
 
 def restrict_account(services: Services, account_id: str, status: str, reason: str, until: datetime | None,
                      actor_id: str | None, client: Client) -> None:
-    """Suspend or ban (admin): every session ends at once (REQUIREMENTS 26)."""
+    """Suspend or ban (admin): every session ends at once (requirements §26). A ban is temporary: it
+    needs an end; a suspension may have one."""
     if status not in {"suspended", "banned"}:
-        raise ValueError(status)
+        raise BastionError(Reason.REQUEST_INVALID, detail="Choose a suspension or a temporary ban.")
+    if status == "banned" and until is None:
+        raise BastionError(Reason.REQUEST_INVALID, detail="A ban needs an end time (`until`); use suspend otherwise.")
     now = services.clock.now()
     if until is not None and until <= now:
-        raise BastionError("request.invalid", detail="The end of the restriction must be in the future.")
+        raise BastionError(Reason.REQUEST_INVALID, detail="The end of the restriction must be in the future.")
     with services.db.transaction() as tx:
         account = get_account(tx, account_id)
         if account.status == "frozen":
-            raise BastionError("request.invalid", detail="The account is frozen; unfreeze it first.")
+            raise BastionError(Reason.REQUEST_INVALID, detail="The account is frozen; unfreeze it first.")
         account.status, account.status_reason, account.status_until = status, reason, until
         account.status_changed_at = now
         ended = revoke_sessions(tx, now, account.id, status)
@@ -81,15 +84,15 @@ def restrict_account(services: Services, account_id: str, status: str, reason: s
 
 def reinstate_account(services: Services, account_id: str, actor_id: str | None, client: Client,
                       reason: str) -> None:
-    """Lift a suspension or a ban. A freeze is the owner's: only an unfreeze case lifts it (REQUIREMENTS 28)."""
+    """Lift a suspension or a ban. A freeze is the owner's: only an unfreeze case lifts it (requirements §28)."""
     now = services.clock.now()
     with services.db.transaction() as tx:
         account = get_account(tx, account_id)
         if account.status == "frozen":
-            raise BastionError("request.invalid", detail="A freeze is lifted only through the owner's unfreeze "
+            raise BastionError(Reason.REQUEST_INVALID, detail="A freeze is lifted only through the owner's unfreeze "
                                "request with an identity check, which support approves.")
         if account.status == "active":
-            raise BastionError("request.invalid", detail="The account has no restriction to lift.")
+            raise BastionError(Reason.REQUEST_INVALID, detail="The account has no restriction to lift.")
         previous = account.status
         tx.execute(update(Account).where(Account.id == account.id, Account.status == previous).values(
             status="active", status_reason=None, status_until=None, status_changed_at=now))

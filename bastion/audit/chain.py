@@ -22,9 +22,9 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select, update
 
+from bastion.audit.models import AuditChainHead, SecurityEvent
 from bastion.crypto import KeyRing
 from bastion.services import Services
-from bastion.store.models import AuditChainHead, SecurityEvent
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -49,7 +49,7 @@ def canonical_content(event: SecurityEvent | Row[Any]) -> str:
     )
 
 
-def event_hash(previous_hash: str, event: SecurityEvent | Row[Any]) -> str:
+def event_hash(previous_hash: str, event: SecurityEvent | Row[*tuple[Any, ...]]) -> str:
     return hashlib.sha256(f"{previous_hash}\n{canonical_content(event)}".encode()).hexdigest()
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session as Tx
 
+from bastion.audit.models import SecurityEvent
 from bastion.context import Client
-from bastion.store.models import SecurityEvent
 from bastion.store.rows import append_row
 
 _EVENTS = SecurityEvent.__table__

@@ -1,4 +1,4 @@
-"""Reading the audit log (support and admin): newest first, by account, actor or kind. Never a write."""
+"""Reading the audit log (support, admin, and how a session was signed in). Never a write."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session as Tx
 
+from bastion.audit.models import SecurityEvent
 from bastion.services import Services
-from bastion.store.models import SecurityEvent
 
 
 @dataclass(frozen=True)
@@ -39,3 +40,15 @@ def list_events(services: Services, account_id: str | None = None, actor_id: str
     with services.db.transaction() as tx:
         return [EventView(row.id, row.kind, row.created_at, row.account_id, row.actor_id, row.ip, row.data,
                           row.chain_seq) for row in tx.execute(query).scalars()]
+
+
+def account_events_since(tx: Tx, account_id: str, kinds: tuple[str, ...],
+                         since: datetime) -> list[tuple[str, datetime, dict[str, Any]]]:
+    """(kind, when, data) of the account's events of these kinds from `since`, oldest first."""
+    rows = tx.execute(
+        select(SecurityEvent.kind, SecurityEvent.created_at, SecurityEvent.data)
+        .where(SecurityEvent.account_id == account_id, SecurityEvent.kind.in_(kinds),
+               SecurityEvent.created_at >= since)
+        .order_by(SecurityEvent.id)
+    ).all()
+    return [(kind, at, data) for kind, at, data in rows]

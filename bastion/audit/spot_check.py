@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bastion.audit.chain import EVENT_MAC, GENESIS, HEAD_ID, HEAD_MAC, event_hash, head_message
+from bastion.audit.models import AuditChainHead, SecurityEvent
 from bastion.services import Services
-from bastion.store.models import AuditChainHead, SecurityEvent
 
 # verified · pending (not sealed yet) · changed · forged · unlinked
 SEAL_STATES = ("verified", "pending", "changed", "forged", "unlinked")

@@ -16,11 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session as Tx
 
 from bastion.audit.chain import EVENT_MAC, GENESIS, HEAD_ID, HEAD_MAC, event_hash, head_message
+from bastion.audit.models import AuditChainHead, SecurityEvent
 from bastion.clock import rfc3339
 from bastion.services import Services
-from bastion.store.models import AuditChainHead, SecurityEvent
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,9 @@ def verify_chain(services: Services, batch: int = 2000) -> ChainReport:
             ).scalars())
             for event in events:
                 _check(services, tx, event, previous_hash, previous, expected, report)
-                previous_hash, previous, expected = event.chain_hash or "", f"event {event.id}", event.chain_seq + 1
+                # Selected by position, so each has one.
+                previous_hash, previous = event.chain_hash or "", f"event {event.id}"
+                expected = (event.chain_seq if event.chain_seq is not None else expected) + 1
                 report.checked += 1
         if len(events) < batch:
             break
@@ -84,11 +87,11 @@ def verify_chain(services: Services, batch: int = 2000) -> ChainReport:
     return report
 
 
-def _check(services: Services, tx, event: SecurityEvent, previous_hash: str, previous: str,  # type: ignore[no-untyped-def]
+def _check(services: Services, tx: Tx, event: SecurityEvent, previous_hash: str, previous: str,
            expected: int, report: ChainReport) -> None:
     seq = event.chain_seq
     gap = seq is not None and seq > expected
-    if gap:
+    if seq is not None and gap:
         report.findings.append(Finding(
             "removed", event.id, seq,
             f"positions {expected}–{seq - 1} are missing: events removed between {previous} and {_describe(event)}"))

@@ -1,4 +1,4 @@
-"""AES-256-GCM key ring (REQUIREMENTS 14): the first key encrypts, every key decrypts.
+"""AES-256-GCM key ring (requirements §14): the first key encrypts, every key decrypts.
 
 Stored form: ``v1.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>``. The key id
 is the first 8 hex digits of SHA-256(key), so a value names the key it needs.
@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -100,6 +101,11 @@ class KeyRing:
 
     @staticmethod
     def _mac_with(key: bytes, purpose: str, message: str) -> str:
-        # Domain-separate each purpose so a MAC made for one use is worthless for another.
-        subkey = hmac.new(key, b"bastion/" + purpose.encode(), hashlib.sha256).digest()
-        return hmac.new(subkey, message.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(_subkey(key, purpose), message.encode(), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=256)
+def _subkey(key: bytes, purpose: str) -> bytes:
+    """Each purpose's own key, so a MAC made for one use is worthless for another (derived once: a
+    session check or a refused made-up token pays one HMAC, not two)."""
+    return hmac.new(key, b"bastion/" + purpose.encode(), hashlib.sha256).digest()

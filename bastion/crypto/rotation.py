@@ -1,4 +1,4 @@
-"""Re-encrypting every protected value under the newest key: `bastion keys rotate` (REQUIREMENTS 14).
+"""Re-encrypting every protected value under the newest key: `bastion keys rotate` (requirements §14).
 
 A protected value is a column whose ciphertext names its key (`v1.<key id>.…`, see keyring.py).
 Rotation walks each such column in batches, in primary-key order, and rewrites only the values
@@ -21,6 +21,7 @@ from sqlalchemy import and_, or_, select, update
 
 from bastion.crypto.keyring import KeyRing
 from bastion.store import Database
+from bastion.store.changes import rows_changed
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,8 @@ def _rotate(db: Database, keys: KeyRing, protected: Protected, batch: int, progr
                 new = {column: _reencrypt(keys, value, protected.aad(row)) for column, value in old.items()}
                 matches = [getattr(model, column) == value if value is not None else getattr(model, column).is_(None)
                            for column, value in old.items()]
-                changed = tx.execute(update(model).where(primary_key == getattr(row, primary_key.key), *matches)
-                                     .values(**new).execution_options(synchronize_session=False)).rowcount
+                changed = rows_changed(tx, update(model).where(primary_key == getattr(row, primary_key.key), *matches)
+                                     .values(**new).execution_options(synchronize_session=False))
                 if changed:
                     progress.rotated += 1
                 else:

@@ -1,6 +1,6 @@
 """Random tokens and their stored form.
 
-Tokens carry 256 bits (REQUIREMENTS 25; DESIGN asks ≥128) so a plain SHA-256
+Tokens carry 256 bits (requirements §25; docs/design.md asks ≥128) so a plain SHA-256
 is a sufficient stored form: nothing to brute-force, and look-ups stay one
 indexed equality. Only the hash ever reaches the database.
 """

@@ -1,4 +1,4 @@
-"""Telling the owner about failed secrets: once per burst, with the count (REQUIREMENTS 10, 23).
+"""Telling the owner about failed secrets: once per burst, with the count (requirements §10, §23).
 
 A single wrong password is never emailed (OWASP Credential Stuffing cheat sheet); the pause it
 leads to is, once. A failed second step after the correct password is emailed (OWASP MFA cheat
@@ -14,11 +14,12 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.accounts.security_emails import send_security_email
 from bastion.audit import record_event
 from bastion.context import Client
+from bastion.errors import Reason
 from bastion.services import Services
-from bastion.store.models import Account
 from bastion.throttle.rules import FailureOutcome, counter_key
 
 BURST = timedelta(hours=1)
@@ -26,12 +27,12 @@ ALERT_AFTER = 3
 
 # What a "failed second step" email says went wrong.
 FAILED_SECOND_STEP = {
-    "mfa.code_invalid": "a wrong authenticator code",
-    "mfa.clock_skew": "an authenticator code for a different time (a phone clock that is off)",
-    "mfa.backup_code_invalid": "a wrong or already used backup code",
-    "passkey.invalid": "a passkey that could not be checked",
-    "passkey.user_not_verified": "a passkey without confirming it on the device",
-    "device.code_invalid": "a wrong code from the \"Confirm it's you\" email",
+    Reason.MFA_CODE_INVALID: "a wrong authenticator code",
+    Reason.MFA_CLOCK_SKEW: "an authenticator code for a different time (a phone clock that is off)",
+    Reason.MFA_BACKUP_CODE_INVALID: "a wrong or already used backup code",
+    Reason.PASSKEY_INVALID: "a passkey that could not be checked",
+    Reason.PASSKEY_USER_NOT_VERIFIED: "a passkey without confirming it on the device",
+    Reason.DEVICE_CODE_INVALID: "a wrong code from the \"Confirm it's you\" email",
 }
 
 
@@ -47,7 +48,7 @@ def password_paused(services: Services, tx: Tx, account: Account, outcome: Failu
                         reset_link=f"{services.settings.public_url}/password-reset")
 
 
-def second_step_failed(services: Services, account_id: str, code: str, client: Client, new_place: bool) -> bool:
+def second_step_failed(services: Services, account_id: str, code: Reason, client: Client, new_place: bool) -> bool:
     """Count a failed second step in the owner's burst; email once per burst. True when emailed.
 
     Outside any transaction: the counters may live in the same database."""
@@ -67,10 +68,10 @@ def second_step_failed(services: Services, account_id: str, code: str, client: C
     return True
 
 
-def second_step_paused(services: Services, tx: Tx, account_id: str, code: str, retry_after: int | None,
+def second_step_paused(services: Services, tx: Tx, account_id: str, code: Reason, retry_after: int | None,
                        client: Client) -> None:
     """The account's second step (or its emailed device code) is paused: one email as the pause starts."""
     now = services.clock.now()
     record_event(tx, now, code, account_id, client, seconds=retry_after)
     send_security_email(services, tx, account_id, "mfa_locked", f"{code}/{account_id}/{now:%Y%m%d%H%M}", client,
-                        seconds=retry_after or 0, device_code=code == "device.locked")
+                        seconds=retry_after or 0, device_code=code == Reason.DEVICE_LOCKED)

@@ -1,4 +1,4 @@
-"""Every check of a password (REQUIREMENTS 1–7), whichever route it comes through.
+"""Every check of a password (requirements §1-7), whichever route it comes through.
 
 Order, cheapest first: the network's holds; the identifier's hold (or, on a device that signed
 in to the account before, that device's own); then one argon2 verification through the hash
@@ -16,14 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from bastion.accounts.devices import account_and_known_device
+from bastion.accounts.devices import account_and_known_device, device_hashes_for_email
+from bastion.accounts.models import Account
 from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.guard import alerts
 from bastion.services import Services
-from bastion.store.models import Account, Device
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +79,12 @@ def hash_password(services: Services, password: str, *, known_device: bool, afte
 def _known_devices(services: Services, identifier: str) -> list[str]:
     """The devices that signed in to the account with this email (none for an unknown email)."""
     with services.db.transaction() as tx:
-        return list(tx.execute(select(Device.device_hash).join(Account, Account.id == Device.account_id)
-                               .where(Account.email == identifier)).scalars())
+        return device_hashes_for_email(tx, identifier)
 
 
 def clear_pauses(services: Services, identifier: str) -> None:
     """A completed password reset: the email's pause and switch-off end, and so do the pauses of
-    every device the owner signed in with (REQUIREMENTS 5) — the reset's own help says so."""
+    every device the owner signed in with (requirements §5) — the reset's own help says so."""
     services.throttle.clear_identifier(identifier, _known_devices(services, identifier))
 
 

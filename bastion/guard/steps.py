@@ -1,17 +1,8 @@
-"""Every second step after the password (REQUIREMENTS 10, 20): an authenticator code, a backup code,
+"""Every second step after the password (requirements §10, §20): an authenticator code, a backup code,
 a passkey, and the emailed code that confirms a new device.
 
-Each attempt is counted *before* it is checked, with the throttle store's atomic windowed
-counters (one INCR, upsert or Lua call on every backend), so parallel guesses cannot overtake the
-count, in this order: the network's hold; the account's pause; the account's budget; the flow's.
-
-- Over the flow's budget (second factors: 5 per sign-in): the flow is void; start again.
-- Over the account's budget (second factors: 10 per 15 min, in sign-in and step-up alike; device
-  codes: 10 an hour across sign-ins and resends): the account's step is paused like rule 2 (and a
-  second factor's flow is void) — 30 s, doubling with each further tripped attempt, up to 15 min — and the
-  owner is emailed as the pause starts. While paused, attempts are refused before any check.
-A failed check counts against the network's budgets too, and the owner hears of failures once per
-burst (`alerts`). A success ends the doubling (the streak), as a success does in rule 2.
+Each attempt is counted before it is checked, in order: the network's hold, the account's pause,
+the account's budget, the flow's (docs/design/guard.md).
 """
 
 from __future__ import annotations
@@ -21,7 +12,7 @@ from datetime import datetime, timedelta
 
 from bastion.clock import seconds_until
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard import alerts
 from bastion.services import Services
 from bastion.signin.flow import void_flow
@@ -36,19 +27,20 @@ class StepBudget:
     name: str  # keys the account's pause and streak
     account_scope: str  # the windowed limit per account (BASTION_RATE_LIMITS)
     flow_scope: str | None  # the windowed limit per flow, if any
-    paused: str  # the refusal while the account's step is paused
-    flow_over: str  # the refusal when the flow's budget is spent
+    paused: Reason  # the refusal while the account's step is paused
+    flow_over: Reason  # the refusal when the flow's budget is spent
     # Whether tripping the account's budget also ends the flow. A device code's flow has one live code
     # whose own five tries are counted atomically, so it may outlive a pause (and a right code sent
     # many times at once still finishes it once).
     ends_flow: bool = True
 
 
-SECOND_FACTOR = StepBudget("mfa", "mfa_account", "mfa_flow", "mfa.locked", "mfa.attempts_exceeded")
+SECOND_FACTOR = StepBudget("mfa", "mfa_account", "mfa_flow", Reason.MFA_LOCKED, Reason.MFA_ATTEMPTS_EXCEEDED)
 # Refusals of a checked proof (not of a budget): each is a failure from the client's network.
-CHECK_FAILURES = frozenset(alerts.FAILED_SECOND_STEP) | {"mfa.code_reused", "passkey.cloned", "device.attempts_exceeded"}
+CHECK_FAILURES = frozenset(alerts.FAILED_SECOND_STEP) | {Reason.MFA_CODE_REUSED, Reason.PASSKEY_CLONED,
+                                                        Reason.DEVICE_ATTEMPTS_EXCEEDED}
 # A device code's own 5 tries are counted on its row (bastion.risk.device_step); this is the account's.
-DEVICE_CODE = StepBudget("device", "device_account", None, "device.locked", "device.attempts_exceeded",
+DEVICE_CODE = StepBudget("device", "device_account", None, Reason.DEVICE_LOCKED, Reason.DEVICE_ATTEMPTS_EXCEEDED,
                          ends_flow=False)
 
 
@@ -88,7 +80,7 @@ def admit(services: Services, budget: StepBudget, account_id: str, flow_id: str 
     raise refusal
 
 
-def failed(services: Services, account_id: str, code: str, client: Client, new_place: bool,
+def failed(services: Services, account_id: str, code: Reason, client: Client, new_place: bool,
            alert: bool = True) -> bool:
     """A checked step failed (`code` in CHECK_FAILURES): the network's budgets, and — unless the
     method sent an alert of its own — the owner's burst alert. True when emailed. Call it outside

@@ -15,7 +15,8 @@ from functools import lru_cache
 from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.ops.client_versions import check_client_version
-from bastion.ops.maintenance import Window, upcoming_windows
+from bastion.ops.maintenance import upcoming_windows
+from bastion.ops.maintenance_window import Window
 from bastion.services import Services
 
 # Oldest browser versions with what the sign-in pages rely on: SameSite cookies, WebAuthn

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bastion.errors import ALLOWLIST_RESET, CASE_REQUEST, HELP_PATH, RESET, SECURITY, SIGN_IN, STATUS, SUPPORT, Action
+from bastion.catalogue.entry import (
+    ALLOWLIST_RESET,
+    CASE_REQUEST,
+    HELP_PATH,
+    RESET,
+    SECURITY,
+    SIGN_IN,
+    STATUS,
+    SUPPORT,
+    Action,
+)
 
 # Live parts that are recovery-case requests (email and password), and the form's path under /help/sign-in.
 CASE_REQUEST_FORMS = {"mfa_reset_form": "mfa-reset", "unfreeze_form": "unfreeze-request",

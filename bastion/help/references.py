@@ -1,4 +1,4 @@
-"""What a refusal was, found by its reference (REQUIREMENTS 34).
+"""What a refusal was, found by its reference (requirements §34).
 
 Every refusal carries a reference: sign-in refusals are recorded with their attempt
 (`sign_in_attempts`), every other one in `refusals`. The person who was refused sees
@@ -17,16 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.repo import find_account
+from bastion.catalogue import CATALOGUE, ReasonEntry
 from bastion.clock import rfc3339
-from bastion.errors import CATALOGUE, BastionError, Reason
+from bastion.errors import BastionError, Reason
 from bastion.guard.steps import DEVICE_CODE, SECOND_FACTOR, paused_until
+from bastion.help.models import Refusal
+from bastion.help.records import attempt_view, request_view
 from bastion.ops.maintenance import current_window
 from bastion.services import Services
-from bastion.store.models import Account, Refusal, SignInAttempt
-from bastion.support.views import attempt_view, request_view
+from bastion.signin.attempts import find_attempt_by_reference
 
 STEP_PAUSES = {budget.paused: budget for budget in (SECOND_FACTOR, DEVICE_CODE)}
 _SHAPE = re.compile(r"^R-[0-9A-HJKMNP-TV-Z]{8}$")
@@ -38,7 +40,7 @@ _MISREAD = str.maketrans({"I": "1", "L": "1", "O": "0"})
 class Recorded:
     """One refusal as stored, from either table."""
 
-    code: str
+    code: Reason
     occurred_at: datetime
     account_id: str | None
     ip: str | None
@@ -50,7 +52,7 @@ class Recorded:
 @dataclass(frozen=True, slots=True)
 class Explanation:
     reference: str
-    reason: Reason
+    reason: ReasonEntry
     occurred_at: datetime
     # When what refused it ends, while it is still in effect (a pause, maintenance, a ban).
     in_effect_until: datetime | None
@@ -64,7 +66,8 @@ class Explanation:
 
 
 # Refusals caused by something that ends at a known time, told live by `_in_effect_until`.
-TIMED = frozenset({"account.locked", "ip.throttled", "mfa.locked", "service.maintenance", "account.banned"})
+TIMED = frozenset({Reason.ACCOUNT_LOCKED, Reason.IP_THROTTLED, Reason.MFA_LOCKED, Reason.SERVICE_MAINTENANCE,
+                   Reason.ACCOUNT_BANNED})
 
 
 def normalize_reference(text: str) -> str | None:
@@ -82,12 +85,12 @@ def explain_reference(services: Services, reference: str, staff: bool = False) -
     """The refusal behind `reference`, or `help.reference_not_found`. `staff` adds the attempt's details."""
     normalized = normalize_reference(reference)
     if normalized is None:
-        raise BastionError("help.reference_not_found")
+        raise BastionError(Reason.HELP_REFERENCE_NOT_FOUND)
     now = services.clock.now()
     with services.db.transaction() as tx:
         recorded = _find(tx, normalized)
         if recorded is None:
-            raise BastionError("help.reference_not_found")
+            raise BastionError(Reason.HELP_REFERENCE_NOT_FOUND)
         details = _staff_details(tx, recorded) if staff else None
     # Outside the transaction: the throttle's counters may live in the same database.
     until = _in_effect_until(services, recorded, now)
@@ -95,34 +98,34 @@ def explain_reference(services: Services, reference: str, staff: bool = False) -
 
 
 def _find(tx: Tx, reference: str) -> Recorded | None:
-    attempt = tx.execute(select(SignInAttempt).where(SignInAttempt.reference == reference)).scalar_one_or_none()
+    attempt = find_attempt_by_reference(tx, reference)
     if attempt is not None:
-        return Recorded(attempt.code or "internal.error", attempt.created_at, attempt.account_id, attempt.ip,
-                        identifier=attempt.identifier, device_id=attempt.device_id,
+        return Recorded(Reason(attempt.code or Reason.INTERNAL_ERROR), attempt.created_at, attempt.account_id,
+                        attempt.ip, identifier=attempt.identifier, device_id=attempt.device_id,
                         details={"attempt": attempt_view(attempt)})
     refusal = tx.get(Refusal, reference)
     if refusal is None:
         return None
-    return Recorded(refusal.code, refusal.created_at, refusal.account_id, refusal.ip,
+    return Recorded(Reason(refusal.code), refusal.created_at, refusal.account_id, refusal.ip,
                     details={"request": request_view(refusal)})
 
 
 def _in_effect_until(services: Services, recorded: Recorded, now: datetime) -> datetime | None:
     """Live: when the pause, window or ban that caused the refusal ends, if it has not yet."""
     throttle = services.throttle
-    if recorded.code == "account.locked" and recorded.identifier:
+    if recorded.code == Reason.ACCOUNT_LOCKED and recorded.identifier:
         return throttle.identifier_held_until(recorded.identifier, recorded.device_id, now)
-    if recorded.code == "ip.throttled" and recorded.ip:
+    if recorded.code == Reason.IP_THROTTLED and recorded.ip:
         return throttle.network_held_until(recorded.ip, now)
     budget = STEP_PAUSES.get(recorded.code)
     if budget is not None and recorded.account_id:
         return paused_until(services, budget, recorded.account_id, now)
-    if recorded.code == "service.maintenance":
+    if recorded.code == Reason.SERVICE_MAINTENANCE:
         window = current_window(services)
         return window.ends_at if window is not None else None
-    if recorded.code == "account.banned" and recorded.account_id:
+    if recorded.code == Reason.ACCOUNT_BANNED and recorded.account_id:
         with services.db.transaction() as tx:
-            account = tx.get(Account, recorded.account_id)
+            account = find_account(tx, recorded.account_id)
             if account is not None and account.status == "banned" and account.status_until and \
                     account.status_until > now:
                 return account.status_until
@@ -132,7 +135,7 @@ def _in_effect_until(services: Services, recorded: Recorded, now: datetime) -> d
 def _staff_details(tx: Tx, recorded: Recorded) -> dict[str, Any]:
     details = dict(recorded.details or {})
     if recorded.account_id:
-        account = tx.get(Account, recorded.account_id)
+        account = find_account(tx, recorded.account_id)
         if account is not None:
             details["account"] = {"id": account.id, "email": account.email, "status": account.status,
                                   "status_until": rfc3339(account.status_until)}

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.mfa.backup_codes import codes as backup_codes
 from bastion.mfa.backup_codes.codes import CodeSetStatus
+from bastion.mfa.passkeys import repo as passkey_repo
 from bastion.mfa.registry import METHODS
 from bastion.mfa.totp import repo as totp_repo
-from bastion.store.models import Passkey, TotpCredential
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,14 +26,13 @@ class MfaSummary:
 
 def summary(tx: Tx, account_id: str) -> MfaSummary:
     """For the owner: what is enrolled and how many backup codes are left."""
-    credential: TotpCredential | None = totp_repo.confirmed_credential(tx, account_id)
+    credential = totp_repo.confirmed_credential(tx, account_id)
     methods = METHODS.enrolled(tx, account_id)
     return MfaSummary(
         enabled=bool(methods),
         methods=methods,
         totp_confirmed_at=credential.confirmed_at if credential else None,
         totp_last_used_at=credential.last_used_at if credential else None,
-        passkeys=tx.execute(select(func.count()).select_from(Passkey).where(Passkey.account_id == account_id)
-                            ).scalar_one(),
+        passkeys=passkey_repo.count_passkeys(tx, account_id),
         backup_codes=backup_codes.status(tx, account_id) if methods else None,
     )

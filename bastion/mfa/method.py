@@ -1,17 +1,8 @@
-"""What a second-factor method is (REQUIREMENTS 8–13): one protocol every method package implements.
+"""What a second-factor method is (requirements §8-13): one protocol every method package implements.
 
-A method (the authenticator app, backup codes, passkeys) says whether an account has it, which
-of its ids make up a trusted device's fingerprint, how a proof is checked and what it uses up,
-how a 2FA reset removes it, what support may see of it, and which of its columns the key ring
-encrypts. Sign-in, step-up, device trust, 2FA-reset completion, support views, key rotation and
-the pages loop over the registered methods (`bastion.mfa.registry`) instead of naming them, so a
-new method is one package, one registration line and its migration.
-
-A proof is checked in two parts, so that whatever it uses once is used in the transaction that
-acts on it: `check` (outside any transaction; it may raise, and may persist what a failure must
-not undo, like a burned TOTP step) returns the `Consume` to run in the completing transaction.
-Budgets and owner alerts are not the method's business: the guard (`bastion.guard.steps`)
-counts every attempt before `check` runs.
+Everything that deals with second factors loops over the registered methods
+(`bastion.mfa.registry`); a proof is checked outside any transaction and consumed inside the one
+that acts on it. Why: docs/design/second-factor-methods.md.
 """
 
 from __future__ import annotations
@@ -74,10 +65,16 @@ class SecondFactorMethod(Protocol):
     step_up: bool  # may confirm it's you (POST /v1/reauth)
     amr: str  # the authentication method reference (RFC 8176) of a sign-in that used it
     words: MethodWords
-    protected: tuple[Protected, ...]  # its columns encrypted under the key ring (`bastion keys rotate`)
+
+    # Read-only, so that a method may declare a narrower value (no columns, one clause kind).
+    @property
+    def protected(self) -> tuple[Protected, ...]:
+        """Its columns encrypted under the key ring (`bastion keys rotate`)."""
+
     # Optional: `enrolled` as an EXISTS on the `account_id` bind parameter, so that the registry asks
     # every method at once in one round trip (every sign-in asks). None: `enrolled` is called.
-    enrolled_clause: ColumnElement[bool] | None
+    @property
+    def enrolled_clause(self) -> ColumnElement[bool] | None: ...
 
     def enrolled(self, tx: Tx, account_id: str) -> bool: ...
 

@@ -1,4 +1,4 @@
-"""The second-factor methods Bastion offers, in the order sign-in lists them (API.md).
+"""The second-factor methods Bastion offers, in the order sign-in lists them (docs/api.md).
 
 Adding a method: its package (implementing `bastion.mfa.method.SecondFactorMethod`), one line
 below, and its migration. Everything that deals with second factors loops over `METHODS`.

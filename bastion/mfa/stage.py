@@ -1,14 +1,16 @@
-"""The sign-in stage that asks for a second factor when the account has one (REQUIREMENTS 8–12)."""
+"""The sign-in stage that asks for a second factor when the account has one (requirements §8-12)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
+from bastion.errors import Reason
 from bastion.mfa.registry import METHODS
 from bastion.services import Services
 from bastion.signin.flow import Requirement
+from bastion.signin.models import SignInFlow
 from bastion.signin.visit import Visit
-from bastion.store.models import Account, SignInFlow
 
 MFA_STAGE = "mfa"
 
@@ -18,7 +20,7 @@ class MfaStage:
 
     name = MFA_STAGE
     requirement = "mfa_required"
-    waiting_reason = "mfa.required"
+    waiting_reason = Reason.MFA_REQUIRED
 
     def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
         methods = METHODS.enrolled(tx, account.id)

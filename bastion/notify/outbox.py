@@ -1,7 +1,8 @@
-"""Writing mail to the outbox, in the transaction of the change that caused it (REQUIREMENTS 24)."""
+"""Writing mail to the outbox, in the transaction of the change that caused it (requirements §24)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -9,10 +10,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.crypto import KeyRing
+from bastion.notify.models import OutboxMessage
 from bastion.ops.metrics import EMAILS
 from bastion.services import Services
-from bastion.store.models import Account, OutboxMessage
 from bastion.store.upsert import insert_ignoring_duplicates
 
 SUBJECTS = {
@@ -31,6 +33,7 @@ SUBJECTS = {
     "ip_allowlist_changed": "Your IP allowlist was changed",
     "ip_allowlist_cleared": "Support cleared your IP allowlist",
     "password_reset": "Set a new password",
+    "staff_enrolment_link": "Set up two-step sign-in for your staff account",
     "password_reset_done": "Your password was changed",
     "password_changed": "Your password was changed",
     "device_verification": "Confirm it's you: sign-in from a new device or place",
@@ -115,12 +118,30 @@ def message_bodies(keys: KeyRing, message: OutboxMessage) -> tuple[str, str]:
     return keys.decrypt(message.body_text, aad), keys.decrypt(message.body_html, aad)
 
 
-def recent_messages(services: Services, limit: int) -> list[OutboxMessage]:
+@dataclass(frozen=True, slots=True)
+class MailboxMessage:
+    """A message as the dev mailbox shows it; the bodies only when one message is read."""
+
+    id: int
+    to_address: str
+    subject: str
+    created_at: datetime
+    text: str = ""
+    html: str = ""
+
+
+def recent_messages(services: Services, limit: int) -> list[MailboxMessage]:
     """The newest messages first (the dev mailbox)."""
     with services.db.transaction() as tx:
-        return list(tx.execute(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)).scalars())
+        rows = tx.execute(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)).scalars()
+        return [MailboxMessage(row.id, row.to_address, row.subject, row.created_at) for row in rows]
 
 
-def find_message(services: Services, message_id: int) -> OutboxMessage | None:
+def find_message(services: Services, message_id: int) -> MailboxMessage | None:
+    """One message with its bodies decrypted (the dev mailbox)."""
     with services.db.transaction() as tx:
-        return tx.get(OutboxMessage, message_id)
+        row = tx.get(OutboxMessage, message_id)
+    if row is None:
+        return None
+    text, html = message_bodies(services.keys, row)
+    return MailboxMessage(row.id, row.to_address, row.subject, row.created_at, text, html)

@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
+from bastion.audit.queries import account_events_since
+from bastion.mfa.passkeys import repo as passkey_repo
 from bastion.mfa.registry import METHODS
+from bastion.oidc.grants import Authentication
 from bastion.sessions.tokens import SessionInfo
-from bastion.store.models import Passkey, SecurityEvent, SignInFlow
+from bastion.signin.flow import flow_facts
 
 AAL1, AAL2 = "aal1", "aal2"
 ACR_VALUES = (AAL1, AAL2)
@@ -38,22 +40,9 @@ def _step_up_factors(tx: Tx, account_id: str) -> tuple[str, ...]:
 _PASSKEY_USE_WINDOW = timedelta(seconds=60)
 
 
-@dataclass(frozen=True, slots=True)
-class Authentication:
-    acr: str
-    amr: tuple[str, ...]
-    auth_time: datetime
-    second_factor_at: datetime | None  # the last proof of a second factor in this session
-
-
 def authentication_of(tx: Tx, session: SessionInfo) -> Authentication:
-    events = tx.execute(
-        select(SecurityEvent.kind, SecurityEvent.created_at, SecurityEvent.data)
-        .where(SecurityEvent.account_id == session.account_id,
-               SecurityEvent.kind.in_(("signin.succeeded", "reauth.succeeded")),
-               SecurityEvent.created_at >= session.created_at - timedelta(seconds=5))
-        .order_by(SecurityEvent.id)
-    ).all()
+    events = account_events_since(tx, session.account_id, ("signin.succeeded", "reauth.succeeded"),
+                                  session.created_at - timedelta(seconds=5))
     methods: list[str] = []
     second_factor_at = session.created_at if session.aal >= 2 else None
     for kind, at, data in events:
@@ -76,8 +65,8 @@ def authentication_of(tx: Tx, session: SessionInfo) -> Authentication:
 def _sign_in_methods(tx: Tx, session: SessionInfo, data: dict[str, object]) -> list[str]:
     steps = set(data.get("steps") or ())  # type: ignore[call-overload]
     methods = ["pwd"] if "password" in steps else []
-    flow = tx.get(SignInFlow, str(data.get("flow_id") or ""))  # kept a day after it expires
-    second = (flow.facts.get("mfa_method") if flow is not None else None) or ("passkey" if "passkey" in steps else None)
+    facts = flow_facts(tx, str(data.get("flow_id") or ""))
+    second = (facts.get("mfa_method") if facts is not None else None) or ("passkey" if "passkey" in steps else None)
     if second == "passkey":
         methods.append(_passkey_kind(tx, session))
     elif second is not None and _amr(str(second)):
@@ -87,13 +76,8 @@ def _sign_in_methods(tx: Tx, session: SessionInfo, data: dict[str, object]) -> l
 
 def _passkey_kind(tx: Tx, session: SessionInfo) -> str:
     """`hwk` for a passkey bound to its device, `swk` for one synced between devices (backed up)."""
-    used = tx.execute(
-        select(Passkey.backed_up).where(Passkey.account_id == session.account_id,
-                                        Passkey.last_used_at >= session.created_at - _PASSKEY_USE_WINDOW,
-                                        Passkey.last_used_at <= session.created_at + _PASSKEY_USE_WINDOW)
-        .order_by(Passkey.last_used_at.desc())
-    ).first()
-    return "swk" if used is not None and used[0] else "hwk"
+    backed_up = passkey_repo.backed_up_used_near(tx, session.account_id, session.created_at, _PASSKEY_USE_WINDOW)
+    return "swk" if backed_up else "hwk"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,14 @@ browser; the pages come back to it by its id alone.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
-from authlib.oidc.core.errors import (
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error  # type: ignore[import-untyped]
+from authlib.oidc.core.errors import (  # type: ignore[import-untyped]
     ConsentRequiredError,
     LoginRequiredError,
     RequestNotSupportedError,
@@ -26,7 +27,8 @@ from sqlalchemy import update
 
 from bastion.context import Client
 from bastion.crypto import constant_time_equal, hash_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
+from bastion.numbers import whole_number
 from bastion.oidc.authn import authentication_of, needs_for
 from bastion.oidc.consent import consented, save_consent
 from bastion.oidc.models import OidcAuthorizationRequest
@@ -34,10 +36,20 @@ from bastion.oidc.people import load_person
 from bastion.oidc.protocol import Answer, ProviderRequest
 from bastion.oidc.server import Authorizing, Provider
 from bastion.sessions.tokens import SessionInfo
+from bastion.store.changes import rows_changed
 
 AUTHORIZE_PATH = "/oauth2/authorize"
 PENDING_MINUTES = 30
 RESPONSE_MODES = ("query", "form_post")
+# The parameters the provider understands, each with the longest value it takes (the columns it
+# is stored in: nonce and code challenge in oidc_grants, redirect address in oidc_clients); only
+# these are kept while the person signs in, and a longer one is refused with `invalid_request`.
+PARAM_LIMITS = {"client_id": 64, "redirect_uri": 500, "response_type": 32, "scope": 500, "state": 1024,
+                "nonce": 255, "code_challenge": 128, "code_challenge_method": 8, "response_mode": 16,
+                "prompt": 64, "max_age": 16, "acr_values": 64, "login_hint": 320, "ui_locales": 64,
+                "display": 16, "id_token_hint": 4096, "claims_locales": 64}
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")  # secrets.token_urlsafe(24)
+MAX_STORED_CHARS = 4096  # a waiting request's parameters, all together (an id_token_hint is not kept)
 
 
 @dataclass(frozen=True)
@@ -92,6 +104,7 @@ def _decide(provider: Provider, request: ProviderRequest, session: SessionInfo |
     redirect_uri, state = grant.redirect_uri, data.get("state")
     after_page = pending is not None
     try:
+        _check_lengths(data)
         mode = _response_mode(data, redirect_uri)
         max_age = _max_age(data)
         if "request" in data:
@@ -145,7 +158,7 @@ def _refusal(provider: Provider, request: ProviderRequest, error: OAuth2Error,
     """Errors authlib raised while validating: back to the app only when its redirect address is
     validated (the error names it), else Bastion's own page."""
     if not error.redirect_uri:
-        raise BastionError("oauth.invalid_request", detail=f"The app's request was refused: "
+        raise BastionError(Reason.OAUTH_INVALID_REQUEST, detail=f"The app's request was refused: "
                            f"{error.description or error.error}.")
     if pending is not None:
         _use_pending(provider, pending)
@@ -171,13 +184,29 @@ def _mode_or_query(data: dict[str, str], redirect_uri: str) -> str:
         return "query"
 
 
+def _check_lengths(data: dict[str, str]) -> None:
+    for name, limit in PARAM_LIMITS.items():
+        if len(data.get(name) or "") > limit:
+            raise InvalidRequestError(f"{name} is longer than {limit} characters.")
+
+
+def _kept(request: ProviderRequest) -> list[list[str]]:
+    """What a waiting request keeps: the first value of each parameter the provider understands."""
+    datalist = request.payload.datalist
+    items = [[key, datalist[key][0]] for key in PARAM_LIMITS if key != "id_token_hint" and datalist.get(key)]
+    if sum(len(key) + len(value) for key, value in items) > MAX_STORED_CHARS:
+        raise BastionError(Reason.OAUTH_INVALID_REQUEST, detail="The app's request was refused: it is too large.")
+    return items
+
+
 def _max_age(data: dict[str, str]) -> int | None:
     value = data.get("max_age")
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 9:
+    seconds = whole_number(value, maximum=999_999_999)
+    if seconds is None:
         raise InvalidRequestError("max_age must be a number of seconds.")
-    return int(value)
+    return seconds
 
 
 def _keep(provider: Provider, request: ProviderRequest, browser: str,
@@ -187,7 +216,9 @@ def _keep(provider: Provider, request: ProviderRequest, browser: str,
         return pending.id
     services = provider.services
     now = services.clock.now()
-    items = [[key, value] for key, values in request.payload.datalist.items() for value in values[:1]]
+    items = _kept(request)
+    # Each waiting request is a stored row: a flood is refused before it is written.
+    services.throttle.spend(now, ("oidc_pending_ip", request.bastion_client.ip or "unknown"))
     row = OidcAuthorizationRequest(id=secrets.token_urlsafe(24), browser_hash=hash_token(browser),
                                    client_id=request.client.get_client_id(), params={"items": items},
                                    created_at=now, expires_at=now + timedelta(minutes=PENDING_MINUTES))
@@ -196,14 +227,21 @@ def _keep(provider: Provider, request: ProviderRequest, browser: str,
     return row.id
 
 
+def is_request_id(value: str) -> bool:
+    """Whether `value` has the shape of a waiting request's id (anything else is never looked up)."""
+    return bool(_REQUEST_ID.match(value))
+
+
 def _load_pending(provider: Provider, request_id: str, browser: str) -> OidcAuthorizationRequest:
+    if not is_request_id(request_id):
+        raise BastionError(Reason.OAUTH_REQUEST_EXPIRED)
     services = provider.services
     with services.db.transaction() as tx:
         row = tx.get(OidcAuthorizationRequest, request_id[:64])
     if row is None or row.used_at is not None or not constant_time_equal(hash_token(browser), row.browser_hash):
-        raise BastionError("oauth.request_expired")
+        raise BastionError(Reason.OAUTH_REQUEST_EXPIRED)
     if services.clock.now() >= row.expires_at:
-        raise BastionError("oauth.request_expired")
+        raise BastionError(Reason.OAUTH_REQUEST_EXPIRED)
     return row
 
 
@@ -211,8 +249,8 @@ def _use_pending(provider: Provider, pending: OidcAuthorizationRequest) -> None:
     """Once answered, a waiting request cannot answer again (a second code from one request)."""
     services = provider.services
     with services.db.transaction() as tx:
-        used = tx.execute(update(OidcAuthorizationRequest)
+        used = rows_changed(tx, update(OidcAuthorizationRequest)
                           .where(OidcAuthorizationRequest.id == pending.id, OidcAuthorizationRequest.used_at.is_(None))
-                          .values(used_at=services.clock.now())).rowcount
+                          .values(used_at=services.clock.now()))
     if not used:
-        raise BastionError("oauth.request_expired")
+        raise BastionError(Reason.OAUTH_REQUEST_EXPIRED)

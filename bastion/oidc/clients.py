@@ -1,6 +1,8 @@
 """The client registry: the platform's apps that sign people in through Bastion.
 
-A confidential client (a server-side app) gets a secret, shown once and stored as its SHA-256;
+A confidential client (a server-side app) gets a secret, shown once and stored as its SHA-256
+(256 random bits cannot be guessed from a fast hash, so no slow password KDF is needed on every token
+request; the check is a constant-time comparison of hashes);
 a public client (a mobile or single-page app) has none and must use PKCE. Redirect addresses
 are matched exactly (RFC 9700 §4.1.1), and must be https, http on the loopback interface
 (RFC 8252 §7.3), or, for public clients, an app's own reverse-domain scheme (RFC 8252 §7.1).
@@ -18,14 +20,22 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select, update
 
 from bastion.crypto import constant_time_equal, hash_token, new_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
+from bastion.oidc.backchannel import internal_allowed, is_internal_host
 from bastion.oidc.models import OidcClient
 from bastion.services import Services
+from bastion.sessions.invalidation import sessions_changed
+from bastion.store.changes import rows_changed
 
 CLIENT_PREFIX = "app_"
-SECRET_PREFIX = "bcs_"
+SECRET_PREFIX = "bcs_"  # noqa: S105 - the visible prefix of every client secret, not a secret
 SCOPES = ("openid", "email", "restrictions", "offline_access")
 MAX_URIS = 20
+
+
+def client_group(client_id: str) -> str:
+    """What a change to this client is called in the cache's invalidation (bastion.sessions.cache)."""
+    return f"oidc-client:{client_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +99,9 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def check_uri(uri: str, public: bool = False, label: str = "redirect address") -> str:
-    """`request.invalid` unless the address is one a client may register."""
+def check_uri(uri: str, public: bool = False, label: str = "redirect address", internal: bool = True) -> str:
+    """`request.invalid` unless the address is one a client may register (`internal`: one on an
+    internal network may be)."""
     uri = uri.strip()
     try:
         parts = urlsplit(uri)
@@ -104,18 +115,21 @@ def check_uri(uri: str, public: bool = False, label: str = "redirect address") -
             fine = bool(parts.hostname) and _loopback(parts.hostname or "")
         else:  # an installed app's own scheme, e.g. com.example.app:/callback
             fine = public and "." in parts.scheme and label == "redirect address"
+    if fine and parts is not None and not internal and is_internal_host(parts.hostname or ""):
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"The {label} {uri[:80]!r} is on an internal network: use "
+                           "a public https:// address (or set BASTION_OIDC_BACKCHANNEL_ALLOW_INTERNAL).")
     if not fine:
-        raise BastionError("request.invalid", detail=f"The {label} {uri[:80]!r} is not allowed: use https://, "
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"The {label} {uri[:80]!r} is not allowed: use https://, "
                            "http:// on the loopback interface, or (for a public app) its own reverse-domain scheme.")
     return uri
 
 
-def _clean(new: NewClient) -> NewClient:
+def _clean(new: NewClient, internal_backchannel: bool) -> NewClient:
     name = new.name.strip()
     if not 1 <= len(name) <= 100:
-        raise BastionError("request.invalid", detail="The name must be 1 to 100 characters.")
+        raise BastionError(Reason.REQUEST_INVALID, detail="The name must be 1 to 100 characters.")
     if not new.redirect_uris or len(new.redirect_uris) > MAX_URIS or len(new.post_logout_redirect_uris) > MAX_URIS:
-        raise BastionError("request.invalid", detail=f"Give 1 to {MAX_URIS} redirect addresses.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"Give 1 to {MAX_URIS} redirect addresses.")
     backchannel = new.backchannel_logout_uri.strip() if new.backchannel_logout_uri else None
     return NewClient(
         name=name,
@@ -123,13 +137,14 @@ def _clean(new: NewClient) -> NewClient:
         public=new.public, first_party=new.first_party, allow_offline=new.allow_offline,
         post_logout_redirect_uris=tuple(dict.fromkeys(
             check_uri(uri, new.public, "post-logout address") for uri in new.post_logout_redirect_uris)),
-        backchannel_logout_uri=check_uri(backchannel, label="back-channel logout address") if backchannel else None,
+        backchannel_logout_uri=check_uri(backchannel, label="back-channel logout address",
+                                         internal=internal_backchannel) if backchannel else None,
     )
 
 
 def create_client(services: Services, new: NewClient) -> tuple[OidcClient, str | None]:
     """The new client and, for a confidential one, its secret (shown once, never stored in clear)."""
-    new = _clean(new)
+    new = _clean(new, internal_allowed(services.settings))
     secret = None if new.public else new_token(SECRET_PREFIX)
     row = OidcClient(id=CLIENT_PREFIX + uuid.uuid4().hex[:20], name=new.name,  # public: not a secret
                      secret_hash=hash_token(secret) if secret else None, first_party=new.first_party,
@@ -154,7 +169,7 @@ def find_client(services: Services, client_id: str) -> OidcClient | None:
 def get_client(services: Services, client_id: str) -> OidcClient:
     row = find_client(services, client_id)
     if row is None:
-        raise BastionError("resource.not_found", detail="No such app.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such app.")
     return row
 
 
@@ -162,18 +177,20 @@ def rotate_client_secret(services: Services, client_id: str) -> str:
     """A new secret for a confidential client; the old one stops working at once."""
     secret = new_token(SECRET_PREFIX)
     with services.db.transaction() as tx:
-        changed = tx.execute(update(OidcClient)
-                             .where(OidcClient.id == client_id[:64], OidcClient.secret_hash.is_not(None))
-                             .values(secret_hash=hash_token(secret), secret_rotated_at=services.clock.now())).rowcount
+        changed = rows_changed(tx, update(OidcClient)
+                               .where(OidcClient.id == client_id[:64], OidcClient.secret_hash.is_not(None))
+                               .values(secret_hash=hash_token(secret), secret_rotated_at=services.clock.now()))
+        sessions_changed(tx, client_group(client_id[:64]))
     if not changed:
-        raise BastionError("resource.not_found", detail="No such confidential app (public apps have no secret).")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such confidential app (public apps have no secret).")
     return secret
 
 
 def delete_client(services: Services, client_id: str) -> bool:
     """The client and, with it, every grant, token and consent it had (ON DELETE CASCADE)."""
     with services.db.transaction() as tx:
-        return tx.execute(delete(OidcClient).where(OidcClient.id == client_id[:64])).rowcount == 1
+        sessions_changed(tx, client_group(client_id[:64]))
+        return rows_changed(tx, delete(OidcClient).where(OidcClient.id == client_id[:64])) == 1
 
 
 def client_view(row: OidcClient) -> dict[str, Any]:

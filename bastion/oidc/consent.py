@@ -17,6 +17,7 @@ from bastion.context import Client
 from bastion.oidc.grants import revoke_grants
 from bastion.oidc.models import OidcClient, OidcConsent, OidcGrant
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 from bastion.store.upsert import insert_or_update
 
 # What each scope lets an app do, in the words of the consent page.
@@ -63,8 +64,8 @@ def remove_access(services: Services, account_id: str, client_id: str, client: C
     """Forget the consent and end every grant the app holds for this account."""
     now = services.clock.now()
     with services.db.transaction() as tx:
-        removed = tx.execute(delete(OidcConsent).where(OidcConsent.account_id == account_id,
-                                                       OidcConsent.client_id == client_id[:64])).rowcount
+        removed = rows_changed(tx, delete(OidcConsent).where(OidcConsent.account_id == account_id,
+                                                       OidcConsent.client_id == client_id[:64]))
         if not removed:
             return False
         grant_ids = list(tx.execute(select(OidcGrant.id).where(OidcGrant.account_id == account_id,

@@ -1,14 +1,19 @@
 """Grants and their tokens: the code, its single exchange, refresh rotation with reuse detection.
 
-Codes, access and refresh tokens are 256 random bits; only their SHA-256 is stored. Every
-one-time thing is consumed by a conditional UPDATE in the same transaction that writes what it
-buys, so of any number of concurrent exchanges exactly one gets tokens (tests/races). A code or a
-refresh token presented again after its use revokes the whole family (RFC 6749 §4.1.2, RFC 9700
-§4.14.2) and is recorded as a security event.
+Codes, access and refresh tokens are 256 random bits; only their SHA-256 is stored. A token request
+is one transaction (`Unit`): the code or refresh token is read with its account and session in one
+statement, and consumed by a conditional UPDATE in the same transaction that writes what it buys, so
+of any number of concurrent exchanges exactly one gets tokens (tests/races). A code or a refresh
+token presented again after its use revokes the whole family (RFC 6749 §4.1.2, RFC 9700 §4.14.2) and
+is recorded as a security event.
+
+Whatever ends a grant names it in its transaction (`sessions_changed`), so access tokens validated
+from memory (bastion.oidc.access) are dropped on every node as cached sessions are.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,13 +21,17 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.crypto import hash_token
-from bastion.oidc.authn import Authentication
 from bastion.oidc.models import OidcGrant, OidcToken
+from bastion.oidc.people import Person
 from bastion.services import Services
-from bastion.store.models import Account, Session
+from bastion.sessions.invalidation import sessions_changed
+from bastion.sessions.models import Session
+from bastion.store import Database
+from bastion.store.changes import rows_changed
 from bastion.store.types import new_id
 
 ACCESS_PREFIX, REFRESH_PREFIX = "bat_", "brt_"
@@ -30,6 +39,32 @@ ACCESS_PREFIX, REFRESH_PREFIX = "bat_", "brt_"
 
 class Refused(Exception):
     """The code or refresh token buys nothing (unknown, expired, used, revoked): `invalid_grant`."""
+
+
+class Unit:
+    """A token request's one transaction, begun at its first statement: the client's authentication
+    before it (its budget, its record) never waits behind it, even on SQLite's single writer."""
+
+    def __init__(self, db: Database, stack: ExitStack) -> None:
+        self._db = db
+        self._stack = stack
+        self._tx: Tx | None = None
+
+    @property
+    def tx(self) -> Tx:
+        if self._tx is None:
+            self._tx = self._stack.enter_context(self._db.transaction())
+        return self._tx
+
+
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """How the person proved who they are (bastion.oidc.authn reads it), kept with the code it was granted by."""
+
+    acr: str
+    amr: tuple[str, ...]
+    auth_time: datetime
+    second_factor_at: datetime | None  # the last proof of a second factor in this session
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,58 +94,77 @@ def save_code(services: Services, code: str, pending: PendingCode) -> str:
     return grant.id
 
 
-def find_code(services: Services, code: str, client_id: str, client: Client) -> OidcGrant | None:
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Whom a grant is for, as they stand now: the person (None once the account may no longer sign
+    in) and when the session it came from ends (None: gone or revoked)."""
+
+    person: Person | None
+    session_ends: datetime | None
+
+
+# The account and the session, read with the code or refresh token in one statement.
+_HOLDER = (Account.status, Account.email, Account.email_verified_at, Session.expires_at, Session.revoked_at)
+
+
+def _holder(grant: OidcGrant, status: str, email: str, verified_at: datetime | None, session_ends: datetime | None,
+            session_revoked_at: datetime | None) -> Holder:
+    person = Person(grant.account_id, email, verified_at is not None, status) if status == "active" else None
+    return Holder(person, session_ends if session_revoked_at is None else None)
+
+
+def find_code(tx: Tx, now: datetime, code: str, client_id: str, client: Client) -> tuple[OidcGrant, Holder] | None:
     """The grant of an unused, live code issued to this client. A used one revokes its family."""
-    now = services.clock.now()
-    with services.db.transaction() as tx:
-        grant = tx.execute(select(OidcGrant).where(OidcGrant.code_hash == hash_token(code))).scalar_one_or_none()
-        if grant is None or grant.client_id != client_id:
-            return None
-        if grant.code_used_at is not None:
-            revoke_family(tx, grant, now, "code_reused", client)
-            return None
-        if grant.revoked_at is not None or now >= grant.code_expires_at:
-            return None
-        return grant
+    row = tx.execute(select(OidcGrant, *_HOLDER).join(Account, Account.id == OidcGrant.account_id)
+                     .outerjoin(Session, Session.id == OidcGrant.session_id)
+                     .where(OidcGrant.code_hash == hash_token(code))).first()
+    if row is None or row[0].client_id != client_id:
+        return None
+    grant = row[0]
+    if grant.code_used_at is not None:
+        revoke_family(tx, grant, now, "code_reused", client)
+        return None
+    if grant.revoked_at is not None or now >= grant.code_expires_at:
+        return None
+    return grant, _holder(grant, *row[1:])
 
 
-def new_tokens(services: Services, grant: OidcGrant, access: str, refresh: str | None, scope: str,
+def new_tokens(services: Services, grant: OidcGrant, holder: Holder, access: str, refresh: str | None, scope: str,
                now: datetime) -> list[dict[str, Any]]:
     rows = [dict(grant_id=grant.id, kind="access", token_hash=hash_token(access), scope=scope, created_at=now,
                  expires_at=now + timedelta(seconds=services.settings.oidc_access_token_seconds))]
     if refresh is not None:
+        # Offline: days from its last use. Otherwise it lives as long as the session it came from.
+        ends = now + timedelta(days=services.settings.oidc_offline_days) if grant.offline else holder.session_ends
         rows.append(dict(grant_id=grant.id, kind="refresh", token_hash=hash_token(refresh), scope=scope,
-                         created_at=now, expires_at=_refresh_expiry(services, grant, now)))
+                         created_at=now, expires_at=ends or now))
     return rows
 
 
-def _refresh_expiry(services: Services, grant: OidcGrant, now: datetime) -> datetime:
-    if grant.offline:
-        return now + timedelta(days=services.settings.oidc_offline_days)
-    with services.db.transaction() as tx:
-        ends = tx.execute(select(Session.expires_at).where(Session.id == grant.session_id)).scalar_one_or_none()
-    return ends or now
-
-
-def exchange_code(services: Services, grant: OidcGrant, tokens: list[dict[str, Any]], client: Client) -> None:
-    """Consume the code and store its tokens, atomically; `Refused` when another exchange won."""
+def exchange_code(tx: Tx, now: datetime, grant: OidcGrant, tokens: list[dict[str, Any]], client: Client) -> None:
+    """Consume the code and store its tokens; `Refused` when another exchange won."""
     claim = (update(OidcGrant).where(OidcGrant.id == grant.id, OidcGrant.code_used_at.is_(None),
-                                     OidcGrant.revoked_at.is_(None)).values(code_used_at=services.clock.now()))
-    _use_once(services, claim, tokens, grant, "code_reused", client)
+                                     OidcGrant.revoked_at.is_(None)).values(code_used_at=now))
+    _use_once(tx, now, claim, tokens, grant, "code_reused", client, "oidc.tokens_issued")
 
 
-def _use_once(services: Services, claim: Any, tokens: list[dict[str, Any]], grant: OidcGrant, reuse: str,
-              client: Client) -> None:
-    """The conditional UPDATE `claim` and, only if it changed a row, the new tokens, in one transaction.
-    A claim that changed nothing was a second use: the family is revoked and `Refused` raised."""
-    with services.db.transaction() as tx:
-        claimed = tx.execute(claim).rowcount
-        if claimed:
-            tx.execute(OidcToken.__table__.insert(), tokens)
-    if not claimed:
-        with services.db.transaction() as tx:
-            revoke_family(tx, grant, services.clock.now(), reuse, client)
-        raise Refused()
+def _use_once(tx: Tx, now: datetime, claim: Any, tokens: list[dict[str, Any]], grant: OidcGrant, reuse: str,
+              client: Client, issued: str) -> None:
+    """The conditional UPDATE `claim` and, only if it changed a row, the new tokens and their audit event
+    (`issued`). A claim that changed nothing was a second use: the family is revoked (committed with the
+    refusal) and `Refused` raised."""
+    savepoint = tx.begin_nested()
+    if rows_changed(tx, claim):
+        savepoint.commit()
+        tx.execute(OidcToken.__table__.insert(), tokens)
+        record_event(tx, now, issued, grant.account_id, client, client_id=grant.client_id, grant_id=grant.id,
+                     scope=tokens[0]["scope"])
+        return
+    # A lost claim still holds the row's lock (PostgreSQL keeps it when the row no longer matched); give
+    # it back before revoking, so that every revocation takes its rows in one order (revoke_family).
+    savepoint.rollback()
+    revoke_family(tx, grant, now, reuse, client)
+    raise Refused()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,54 +172,47 @@ class LiveRefresh:
     token_id: int
     grant: OidcGrant
     scope: str
+    holder: Holder
 
 
-def find_refresh(services: Services, refresh: str, client_id: str, client: Client) -> LiveRefresh | None:
+def find_refresh(tx: Tx, now: datetime, refresh: str, client_id: str, client: Client) -> LiveRefresh | None:
     """The live refresh token for this client; one already rotated revokes its family (reuse)."""
-    now = services.clock.now()
-    with services.db.transaction() as tx:
-        row = tx.execute(
-            select(OidcToken, OidcGrant).join(OidcGrant, OidcGrant.id == OidcToken.grant_id)
-            .where(OidcToken.token_hash == hash_token(refresh), OidcToken.kind == "refresh")
-        ).first()
-        if row is None or row[1].client_id != client_id:
-            return None
-        token, grant = row
-        if token.used_at is not None:
-            revoke_family(tx, grant, now, "refresh_reused", client)
-            return None
-        if token.revoked_at is not None or grant.revoked_at is not None or now >= token.expires_at:
-            return None
-        if not _still_entitled(tx, grant, now):
-            return None
-        return LiveRefresh(token.id, grant, token.scope)
+    row = tx.execute(
+        select(OidcToken, OidcGrant, *_HOLDER).join(OidcGrant, OidcGrant.id == OidcToken.grant_id)
+        .join(Account, Account.id == OidcGrant.account_id).outerjoin(Session, Session.id == OidcGrant.session_id)
+        .where(OidcToken.token_hash == hash_token(refresh), OidcToken.kind == "refresh")
+    ).first()
+    if row is None or row[1].client_id != client_id:
+        return None
+    token, grant = row[0], row[1]
+    if token.used_at is not None:
+        revoke_family(tx, grant, now, "refresh_reused", client)
+        return None
+    if token.revoked_at is not None or grant.revoked_at is not None or now >= token.expires_at:
+        return None
+    holder = _holder(grant, *row[2:])
+    # The account may still sign in, and an online grant's session is still live.
+    if holder.person is None or not (grant.offline or (holder.session_ends is not None and now < holder.session_ends)):
+        return None
+    return LiveRefresh(token.id, grant, token.scope, holder)
 
 
-def _still_entitled(tx: Tx, grant: OidcGrant, now: datetime) -> bool:
-    """The account may still sign in, and an online grant's session is still live."""
-    status = tx.execute(select(Account.status).where(Account.id == grant.account_id)).scalar_one_or_none()
-    if status != "active":
-        return False
-    if grant.offline:
-        return True
-    session = tx.execute(select(Session.revoked_at, Session.expires_at)
-                         .where(Session.id == grant.session_id)).first()
-    return session is not None and session.revoked_at is None and now < session.expires_at
-
-
-def rotate_refresh(services: Services, live: LiveRefresh, tokens: list[dict[str, Any]], client: Client) -> None:
-    """Use the refresh token up and store its successors, atomically; `Refused` when another rotation won."""
+def rotate_refresh(tx: Tx, now: datetime, live: LiveRefresh, tokens: list[dict[str, Any]], client: Client) -> None:
+    """Use the refresh token up and store its successors; `Refused` when another rotation won."""
     claim = (update(OidcToken).where(OidcToken.id == live.token_id, OidcToken.used_at.is_(None),
-                                     OidcToken.revoked_at.is_(None)).values(used_at=services.clock.now()))
-    _use_once(services, claim, tokens, live.grant, "refresh_reused", client)
+                                     OidcToken.revoked_at.is_(None)).values(used_at=now))
+    _use_once(tx, now, claim, tokens, live.grant, "refresh_reused", client, "oidc.tokens_refreshed")
 
 
-def revoke_family(tx: Tx, grant: OidcGrant, now: datetime, reason: str, client: Client | None = None) -> bool:
-    """End a grant and every token of it; a reuse is recorded as a security event (once)."""
-    ended = tx.execute(update(OidcGrant).where(OidcGrant.id == grant.id, OidcGrant.revoked_at.is_(None))
-                       .values(revoked_at=now, revoke_reason=reason)).rowcount
+def revoke_family(tx: Tx, grant: Any, now: datetime, reason: str, client: Client | None = None) -> bool:
+    """End a grant (anything with its `id`, `account_id`, `client_id`) and every token of it; a reuse
+    is recorded as a security event (once)."""
+    # Tokens before the grant, on every path (a lost claim gives its lock back first: _use_once).
     tx.execute(update(OidcToken).where(OidcToken.grant_id == grant.id, OidcToken.revoked_at.is_(None))
                .values(revoked_at=now))
+    ended = rows_changed(tx, update(OidcGrant).where(OidcGrant.id == grant.id, OidcGrant.revoked_at.is_(None))
+                       .values(revoked_at=now, revoke_reason=reason))
+    sessions_changed(tx, grant.id)  # its access tokens cached on any node go at commit
     if ended and reason.endswith("_reused"):
         record_event(tx, now, f"oidc.{reason}", grant.account_id, client, client_id=grant.client_id,
                      grant_id=grant.id)
@@ -179,42 +226,5 @@ def revoke_grants(tx: Tx, now: datetime, reason: str, grant_ids: list[str]) -> N
                .values(revoked_at=now, revoke_reason=reason))
     tx.execute(update(OidcToken).where(OidcToken.grant_id.in_(grant_ids), OidcToken.revoked_at.is_(None))
                .values(revoked_at=now))
-
-
-@dataclass(frozen=True, slots=True)
-class TokenInfo:
-    kind: str
-    scope: str
-    created_at: datetime
-    expires_at: datetime
-    live: bool
-    grant: OidcGrant
-    email: str = ""
-    email_verified: bool = False
-
-
-def token_info(services: Services, token: str, hint: str | None = None) -> TokenInfo | None:
-    """What a token is (with its account's email), for userinfo, introspection and revocation; None
-    when unknown. One query."""
-    if not token.startswith((ACCESS_PREFIX, REFRESH_PREFIX)) or len(token) > 128:
-        return None
-    now = services.clock.now()
-    with services.db.transaction() as tx:
-        row = tx.execute(select(OidcToken, OidcGrant, Account.status, Account.email, Account.email_verified_at)
-                         .join(OidcGrant, OidcGrant.id == OidcToken.grant_id)
-                         .join(Account, Account.id == OidcGrant.account_id)
-                         .where(OidcToken.token_hash == hash_token(token))).first()
-    if row is None:
-        return None
-    token_row, grant, status, email, verified_at = row
-    live = (token_row.revoked_at is None and token_row.used_at is None and grant.revoked_at is None
-            and now < token_row.expires_at and status == "active")
-    return TokenInfo(token_row.kind, token_row.scope, token_row.created_at, token_row.expires_at, live, grant,
-                     email, verified_at is not None)
-
-
-def revoke_token(services: Services, info: TokenInfo) -> None:
-    """RFC 7009 §2.1: revoking a refresh token ends the grant with its access tokens; revoking an
-    access token ends that token (it lives minutes anyway) and, here, its family too."""
-    with services.db.transaction() as tx:
-        revoke_family(tx, info.grant, services.clock.now(), "revoked_by_client")
+    for grant_id in grant_ids:
+        sessions_changed(tx, grant_id)

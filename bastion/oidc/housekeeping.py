@@ -12,6 +12,7 @@ from sqlalchemy import and_, delete, or_
 
 from bastion.oidc.models import OidcAuthorizationRequest, OidcGrant, OidcLogoutDelivery, OidcToken
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 
 GRACE = timedelta(days=1)
 
@@ -31,5 +32,5 @@ def sweep_oidc(services: Services) -> dict[str, int]:
     }
     for name, statement in statements.items():
         with services.db.transaction() as tx:
-            gone[name] = tx.execute(statement).rowcount
+            gone[name] = rows_changed(tx, statement)
     return gone

@@ -12,20 +12,21 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from joserfc.jwk import ECKey, KeySet, RSAKey
-from sqlalchemy import or_, select, update
+from joserfc.jwk import ECKey, KeyParameters, KeySet, KeySetSerialization, RSAKey
+from sqlalchemy import bindparam, or_, select, update
 
 from bastion.oidc.models import OidcSigningKey
 from bastion.services import Services
+from bastion.sessions.invalidation import sessions_changed
 
 ALGORITHMS = ("RS256", "ES256")
 DEFAULT_ALG = "RS256"
 # What a key may still have signed after it retires: ID tokens and logout tokens, plus a margin.
 _PUBLISH_MARGIN = timedelta(minutes=5)
-_CACHE_SECONDS = 10.0  # a rotation reaches other nodes within this; the old key is still published
+KEYS_CHANGED = "oidc-signing-keys"  # the cache entry of the keys in use, and the change a rotation names
 
 
 def _aad(kid: str) -> str:
@@ -33,7 +34,7 @@ def _aad(kid: str) -> str:
 
 
 def _generate(alg: str) -> RSAKey | ECKey:
-    parameters = {"alg": alg, "use": "sig"}
+    parameters: KeyParameters = {"alg": alg, "use": "sig"}
     if alg == "RS256":
         return RSAKey.generate_key(2048, parameters=parameters, auto_kid=True)
     return ECKey.generate_key("P-256", parameters=parameters, auto_kid=True)
@@ -48,20 +49,33 @@ def _add_key(services: Services, tx: Any, alg: str, now: datetime) -> OidcSignin
     return row
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Loaded:
-    at: float
     signing: dict[str, RSAKey | ECKey]  # alg → the key that signs now
     published: dict[str, Any]  # the JWKS document
+    until: datetime  # when a published key is to be unpublished: read again then
+
+
+_FOREVER = datetime.max.replace(tzinfo=UTC)
+_KEYS = OidcSigningKey.__table__
+_PUBLISHED = (select(_KEYS.c.kid, _KEYS.c.alg, _KEYS.c.public_jwk, _KEYS.c.private_jwk, _KEYS.c.retired_at,
+                     _KEYS.c.unpublish_at)
+              .where(or_(_KEYS.c.unpublish_at.is_(None), _KEYS.c.unpublish_at > bindparam("now")))
+              .order_by(_KEYS.c.created_at.desc()))
 
 
 class SigningKeys:
-    """The keys of one process: read from the database, decrypted once, refreshed every few seconds."""
+    """The keys of one process. The set in use is an entry of the session cache (bastion.sessions.cache),
+    so it is trusted as a cached session is — for the cache's TTL (at most 1 s), read again behind the
+    requests while in use, or with Redis until a change arrives — and a rotation (`KEYS_CHANGED` in its
+    transaction) drops it at commit on this node and on every other. Reading the set again is one small
+    statement: a private key is decrypted once per process (a kid's key never changes)."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
+        self._private: dict[str, RSAKey | ECKey] = {}
 
     def signing_key(self, alg: str = DEFAULT_ALG) -> RSAKey | ECKey:
         return self._current().signing[alg]
@@ -70,37 +84,59 @@ class SigningKeys:
         return self._current().published
 
     def key_set(self) -> KeySet:
-        return KeySet.import_key_set(self.jwks())
+        return KeySet.import_key_set(cast(KeySetSerialization, self.jwks()))
 
     def forget(self) -> None:
         self._loaded = None
 
+    def _trusted(self, loaded: _Loaded | None) -> bool:
+        if loaded is None:
+            return False
+        return self.services.clock.now() < loaded.until and self.services.session_cache.get(KEYS_CHANGED) is loaded
+
     def _current(self) -> _Loaded:
         loaded = self._loaded
-        if loaded is not None and time.monotonic() - loaded.at < _CACHE_SECONDS:
+        if loaded is not None and self._trusted(loaded):
             return loaded
         with self._lock:
             loaded = self._loaded
-            if loaded is None or time.monotonic() - loaded.at >= _CACHE_SECONDS:
+            if loaded is None or not self._trusted(loaded):
                 loaded = self._loaded = self._load()
         return loaded
 
+    def _reload(self, _: list[str]) -> None:
+        """The cache's refresher, behind the requests."""
+        with self._lock:
+            self._loaded = self._load()
+
     def _load(self) -> _Loaded:
-        services = self.services
+        services, cache = self.services, self.services.session_cache
+        generation, loaded_at = cache.generation, time.monotonic()  # before the read: see SessionCache.put
         now = services.clock.now()
-        ensure_signing_keys(services)
-        with services.db.transaction() as tx:
-            rows = list(tx.execute(
-                select(OidcSigningKey)
-                .where(or_(OidcSigningKey.unpublish_at.is_(None), OidcSigningKey.unpublish_at > now))
-                .order_by(OidcSigningKey.created_at.desc())
-            ).scalars())
+        rows = self._published(now)
+        if {row.alg for row in rows if row.retired_at is None} != set(ALGORITHMS):
+            ensure_signing_keys(services)  # first use
+            rows = self._published(now)
         signing: dict[str, RSAKey | ECKey] = {}
         for row in rows:
             if row.retired_at is None and row.alg not in signing:
-                private = json.loads(services.keys.decrypt(row.private_jwk, _aad(row.kid)))
-                signing[row.alg] = (RSAKey if row.alg == "RS256" else ECKey).import_key(private)
-        return _Loaded(time.monotonic(), signing, {"keys": [row.public_jwk for row in rows]})
+                signing[row.alg] = self._private_key(row.kid, row.alg, row.private_jwk)
+        until = min((row.unpublish_at for row in rows if row.unpublish_at is not None), default=_FOREVER)
+        loaded = _Loaded(signing, {"keys": [row.public_jwk for row in rows]}, until)
+        cache.put(KEYS_CHANGED, loaded, (KEYS_CHANGED,), generation, loaded_at, kind=KEYS_CHANGED,
+                  refresh=self._reload)
+        return loaded
+
+    def _published(self, now: datetime) -> list[Any]:
+        with self.services.db.reading() as reader:
+            return list(reader.execute(_PUBLISHED, {"now": now}))
+
+    def _private_key(self, kid: str, alg: str, encrypted: str) -> RSAKey | ECKey:
+        key = self._private.get(kid)
+        if key is None:
+            private = json.loads(self.services.keys.decrypt(encrypted, _aad(kid)))
+            key = self._private[kid] = (RSAKey if alg == "RS256" else ECKey).import_key(private)
+        return key
 
 
 def ensure_signing_keys(services: Services) -> None:
@@ -122,6 +158,7 @@ def rotate_signing_keys(services: Services) -> list[str]:
         tx.execute(update(OidcSigningKey).where(OidcSigningKey.retired_at.is_(None))
                    .values(retired_at=now, unpublish_at=now + lifetime))
         kids = [_add_key(services, tx, alg, now).kid for alg in ALGORITHMS]
+        sessions_changed(tx, KEYS_CHANGED)  # every node signs with the new keys once this commits
     return kids
 
 
@@ -135,4 +172,4 @@ def keys_of(services: Services) -> SigningKeys:
     keys = services.__dict__.get("oidc_signing_keys")
     if keys is None:
         keys = services.__dict__.setdefault("oidc_signing_keys", SigningKeys(services))
-    return keys
+    return cast(SigningKeys, keys)

@@ -1,31 +1,34 @@
 """When sessions end, the apps hear of it: back-channel logout (OpenID Connect Back-Channel Logout 1.0).
 
-`sessions_ended` runs inside the transaction that ends the sessions (bastion.sessions.tokens
+`sessions_ended` runs inside the transaction that ends the sessions (bastion.sessions.revocation
 `revoke_sessions`: sign-out, freeze, password reset or change, 2FA reset, suspension, ban, the
 person or support ending a session). It ends the grants those sessions gave — and, when the
 reason is about the account's safety, every grant of the account, offline ones too — and queues a
 logout token for each app with a back-channel address that the sessions signed in to. The queue
-is delivered by the background pass (bastion.notify.delivery `run_pass`): an HTTP POST per
-token, retried with the outbox's backoff until the app answers 2xx.
+is delivered on its own thread (bastion.oidc.backchannel `BackchannelWorker`), apart from mail and
+the audit trail: an HTTP POST per token under a hard deadline, retried with the outbox's backoff
+until the app answers 2xx.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-import urllib.error
+import threading
 import urllib.parse
-import urllib.request
 from datetime import datetime, timedelta
 
 from joserfc import jwt
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.notify.delivery import backoff
+from bastion.oidc.backchannel import internal_allowed, post_all
 from bastion.oidc.grants import revoke_grants
 from bastion.oidc.keys import DEFAULT_ALG, keys_of
 from bastion.oidc.models import OidcClient, OidcGrant, OidcLogoutDelivery
 from bastion.services import Services
+from bastion.store.changes import rows_changed
 
 log = logging.getLogger("bastion.oidc")
 
@@ -33,8 +36,7 @@ log = logging.getLogger("bastion.oidc")
 ACCOUNT_AT_RISK = frozenset({"frozen", "suspended", "banned", "password_reset", "password_changed", "mfa_reset"})
 LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_SECONDS = 120  # Back-Channel Logout §2.4: short-lived
-CLAIM_FOR = timedelta(minutes=1)
-TIMEOUT_SECONDS = 5.0
+CLAIM_FOR = timedelta(minutes=1)  # several times a POST's deadline: no other node takes a delivery still running
 
 
 def sessions_ended(tx: Tx, now: datetime, account_id: str, session_ids: list[str], reason: str,
@@ -69,28 +71,9 @@ def logout_token(services: Services, delivery: OidcLogoutDelivery) -> str:
     return jwt.encode({"alg": DEFAULT_ALG, "kid": str(key.kid), "typ": "logout+jwt"}, claims, key)
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None  # a logout token goes to the registered address only
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
-def post_logout_token(uri: str, token: str) -> None:
-    """POST it (§2.5); anything but a 2xx answer is a failure to retry."""
-    body = urllib.parse.urlencode({"logout_token": token}).encode()
-    request = urllib.request.Request(uri, data=body, method="POST",
-                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
-    with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as answer:
-        if not 200 <= answer.status < 300:
-            raise urllib.error.HTTPError(uri, answer.status, "not delivered", answer.headers, None)
-
-
 def deliver_logout_tokens(services: Services, batch: int = 20) -> int:
-    """Send what is due now (claimed first, so several workers send each once); returns how many."""
-    from bastion.notify.delivery import backoff
-
+    """Send what is due now (claimed first, so several workers send each once), side by side, each
+    POST within its deadline (bastion.oidc.backchannel); returns how many were delivered."""
     now = services.clock.now()
     with services.db.transaction() as tx:
         due = list(tx.execute(
@@ -99,34 +82,58 @@ def deliver_logout_tokens(services: Services, batch: int = 20) -> int:
                    OidcLogoutDelivery.attempts < services.settings.outbox_max_attempts,
                    or_(OidcLogoutDelivery.locked_until.is_(None), OidcLogoutDelivery.locked_until < now))
             .order_by(OidcLogoutDelivery.id).limit(batch)).scalars())
-    sent = 0
+    claimed: list[tuple[OidcLogoutDelivery, str | None]] = []
     for delivery_id in due:
         with services.db.transaction() as tx:
-            claimed = tx.execute(update(OidcLogoutDelivery)
-                                 .where(OidcLogoutDelivery.id == delivery_id, OidcLogoutDelivery.sent_at.is_(None),
-                                        or_(OidcLogoutDelivery.locked_until.is_(None),
-                                            OidcLogoutDelivery.locked_until < now))
-                                 .values(locked_until=now + CLAIM_FOR)).rowcount
-            row = tx.get(OidcLogoutDelivery, delivery_id) if claimed else None
+            won = rows_changed(tx, update(OidcLogoutDelivery)
+                             .where(OidcLogoutDelivery.id == delivery_id, OidcLogoutDelivery.sent_at.is_(None),
+                                    or_(OidcLogoutDelivery.locked_until.is_(None),
+                                        OidcLogoutDelivery.locked_until < now))
+                             .values(locked_until=now + CLAIM_FOR))
+            row = tx.get(OidcLogoutDelivery, delivery_id) if won else None
             uri = tx.execute(select(OidcClient.backchannel_logout_uri)
                              .where(OidcClient.id == row.client_id)).scalar_one_or_none() if row else None
-        if row is None:
-            continue
-        attempts, error = row.attempts + 1, None
-        try:
-            if uri:
-                post_logout_token(uri, logout_token(services, row))
-        except Exception as failure:  # unreachable, refused, timed out: keep it and try again later
-            error = failure
-        values: dict[str, object] = {"attempts": attempts, "locked_until": None}
+        if row is not None:
+            claimed.append((row, uri))
+    posts = [(uri, urllib.parse.urlencode({"logout_token": logout_token(services, row)}).encode())
+             for row, uri in claimed if uri]
+    failures = iter(post_all(posts, internal_allowed(services.settings)))
+    sent = 0
+    for row, uri in claimed:
+        error = next(failures) if uri else None  # an app without the address any more: nothing to send
+        values: dict[str, object] = {"attempts": row.attempts + 1, "locked_until": None}
         if error is None:
             values.update(sent_at=services.clock.now(), last_error=None)
             sent += 1
         else:
-            log.warning("logout token not delivered", extra={"client_id": row.client_id, "attempt": attempts,
+            log.warning("logout token not delivered", extra={"client_id": row.client_id, "attempt": row.attempts + 1,
                                                             "error": type(error).__name__})
-            values.update(next_attempt_at=services.clock.now() + backoff(attempts),
+            values.update(next_attempt_at=services.clock.now() + backoff(row.attempts + 1),
                           last_error=f"{type(error).__name__}: {error}"[:500])
         with services.db.transaction() as tx:
-            tx.execute(update(OidcLogoutDelivery).where(OidcLogoutDelivery.id == delivery_id).values(**values))
+            tx.execute(update(OidcLogoutDelivery).where(OidcLogoutDelivery.id == row.id).values(**values))
     return sent
+
+
+class BackchannelWorker:
+    """Delivers the logout queue on its own thread of the serving process (or of `bastion worker`)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bastion-backchannel", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                deliver_logout_tokens(self.services)
+            except Exception:  # database down, etc.: keep the loop alive and retry
+                log.exception("back-channel logout pass failed")
+            self._stop.wait(self.services.settings.outbox_poll_seconds)

@@ -1,6 +1,6 @@
 """The OpenID provider's tables: clients, signing keys, grants and their tokens, consents, logout deliveries.
 
-They live on the shared declarative Base (bastion/store/models.py imports this module, so Alembic and
+They live on the shared declarative Base (bastion/schema.py imports this module, so Alembic and
 the schema check see them). Every secret is kept as a SHA-256 (client secrets, codes, tokens) or
 encrypted under the key ring (private signing keys).
 """
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bastion.store.models import Base
+from bastion.store.base import Base
 from bastion.store.types import BigIntPK, JSONText, UTCDateTime, new_id
 
 

@@ -3,12 +3,14 @@ meaningless outside Bastion), email, and the restrictions a withdrawal service m
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from bastion.recovery.holds import active_restrictions
+from bastion.accounts.models import Account
 from bastion.services import Services
-from bastion.store.models import Account
+from bastion.sessions.holds import Restriction
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +30,11 @@ def load_person(services: Services, account_id: str) -> Person | None:
         return Person(account.id, account.email, account.email_verified_at is not None, account.status)
 
 
-def restrictions_claim(services: Services, person: Person) -> dict[str, Any]:
-    """The `bastion` claim: the account's status and its security holds running now, e.g.
+def restrictions_claim(person: Person, holds: Iterable[Restriction], now: datetime) -> dict[str, Any]:
+    """The `bastion` claim: the account's status and its security holds running at `now`, e.g.
     `{"kind": "withdrawal", "reason": "password_reset", "until": 1767225600}`."""
-    holds = active_restrictions(services, person.id)
+    running = [hold for hold in holds if hold.until > now]
     return {"status": person.status,
             "restrictions": [{"kind": hold.kind, "reason": hold.reason, "until": int(hold.until.timestamp())}
-                             for hold in holds],
-            "withdrawals_allowed": not any(hold.kind == "withdrawal" for hold in holds)}
+                             for hold in running],
+            "withdrawals_allowed": not any(hold.kind == "withdrawal" for hold in running)}

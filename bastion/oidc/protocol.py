@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
-from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.errors import OAuth2Error  # type: ignore[import-untyped]
 
 from bastion.context import Client
 
 _MAX_VALUE = 2048  # longer parameters are cut: nothing legitimate is this long
 
 
-class _Payload(OAuth2Payload):
+class _Payload(OAuth2Payload):  # type: ignore[misc]
     def __init__(self, items: list[tuple[str, str]]) -> None:
         self._datalist: defaultdict[str, list[str]] = defaultdict(list)
         for key, value in items:
@@ -39,7 +39,7 @@ class _Payload(OAuth2Payload):
         return self._datalist
 
 
-class ProviderRequest(OAuth2Request):
+class ProviderRequest(OAuth2Request):  # type: ignore[misc]
     """One request to the provider. `params`: the query for GET, the form for POST (both for the
     authorization endpoint, which accepts either, RFC 6749 §3.1)."""
 
@@ -77,7 +77,7 @@ class Answer:
         self.headers.append(("Location", value))
 
 
-class TooManyAttempts(OAuth2Error):
+class TooManyAttempts(OAuth2Error):  # type: ignore[misc]
     """Client authentication is paused after too many failures (429, with Retry-After)."""
 
     error = "temporarily_unavailable"

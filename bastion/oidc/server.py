@@ -1,38 +1,46 @@
 """The OpenID provider on authlib: its authorization server with the code grant (PKCE, OpenID
 Connect), refresh tokens that rotate, RFC 7009 revocation, RFC 7662 introspection, RP-initiated
-logout and RFC 9207's `iss` in authorization responses. Bastion supplies the storage (grants.py),
-the keys (keys.py), the client registry (clients.py) and the clock; authlib speaks the protocol.
+logout and RFC 9207's `iss` in authorization responses. Bastion supplies the storage (grants.py,
+access.py), the keys (keys.py), the client registry (clients.py) and the clock; authlib speaks the
+protocol.
+
+A token request is one transaction (grants.Unit), and what it reads more than once — its client,
+the signing keys — comes from the process's session cache, dropped on every node when it changes.
 """
 
 from __future__ import annotations
 
 import hmac
+import threading
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, ClassVar, cast
 
-from authlib.oauth2.rfc6749 import AuthorizationServer, grants
-from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidGrantError, InvalidRequestError
-from authlib.oauth2.rfc7009 import RevocationEndpoint
-from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
-from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from authlib.oauth2.rfc9207 import IssuerParameter
-from authlib.oidc.core import UserInfo
-from authlib.oidc.core.grants import OpenIDCode
-from authlib.oidc.rpinitiated import EndSessionEndpoint
+from authlib.oauth2.rfc6749 import AuthorizationServer, grants  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidGrantError, InvalidRequestError  # type: ignore[import-untyped]
+from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge  # type: ignore[import-untyped]
+from authlib.oauth2.rfc9207 import IssuerParameter  # type: ignore[import-untyped]
+from authlib.oidc.core import UserInfo  # type: ignore[import-untyped]
+from authlib.oidc.core.grants import OpenIDCode  # type: ignore[import-untyped]
+from authlib.oidc.rpinitiated import EndSessionEndpoint  # type: ignore[import-untyped]
 
 from bastion.crypto import new_token
 from bastion.guard import clients as budget
+from bastion.oidc import access
 from bastion.oidc import grants as store
-from bastion.oidc.authn import Authentication
-from bastion.oidc.clients import RegisteredClient, find_client
+from bastion.oidc.clients import RegisteredClient, client_group, find_client
+from bastion.oidc.grants import Authentication
 from bastion.oidc.keys import DEFAULT_ALG, keys_of
 from bastion.oidc.models import OidcGrant
-from bastion.oidc.people import Person, load_person, restrictions_claim
+from bastion.oidc.people import Person, restrictions_claim
 from bastion.oidc.protocol import Answer, ProviderRequest, TooManyAttempts
+from bastion.oidc.revocation import CLIENT_AUTH_METHODS, Introspection, Revocation
 from bastion.services import Services
 
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
-CLIENT_CACHE_SECONDS = 1.0
+_CLIENT = "oidc-client:"  # cache keys of clients: this, then the client id
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +55,9 @@ class Authorizing:
 class CodeRef:
     """A grant as authlib's code grant and OpenID extension read it."""
 
-    def __init__(self, grant: OidcGrant, with_nonce: bool = True) -> None:
+    def __init__(self, grant: OidcGrant, holder: store.Holder | None = None, with_nonce: bool = True) -> None:
         self.grant = grant
+        self.holder = holder
         self.code_challenge = grant.code_challenge
         self.code_challenge_method = grant.code_challenge_method
         self.with_nonce = with_nonce
@@ -72,33 +81,25 @@ class CodeRef:
         return list(self.grant.amr)
 
 
-class TokenRef:
-    """A stored access or refresh token as authlib's endpoints and validators read it."""
+class RefreshRef:
+    """A live refresh token as authlib's refresh grant reads it."""
 
-    def __init__(self, info: store.TokenInfo, refresh: store.LiveRefresh | None = None) -> None:
-        self.info = info
-        self.live = refresh
-        self.scope = info.scope
+    def __init__(self, live: store.LiveRefresh) -> None:
+        self.live = live
 
     def check_client(self, client: RegisteredClient) -> bool:
-        return hmac.compare_digest(self.info.grant.client_id, client.get_client_id())
+        return hmac.compare_digest(self.live.grant.client_id, client.get_client_id())
 
     def get_scope(self) -> str:
-        return self.info.scope
-
-    def is_expired(self) -> bool:
-        return not self.info.live
-
-    def is_revoked(self) -> bool:
-        return not self.info.live
+        return self.live.scope
 
 
-class Pkce(CodeChallenge):
+class Pkce(CodeChallenge):  # type: ignore[misc]
     """RFC 7636 with S256 only (RFC 9700 §2.1.1): required of public clients, honoured for all."""
 
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
-    CODE_CHALLENGE_METHODS = {"S256": lambda verifier, challenge: hmac.compare_digest(
+    CODE_CHALLENGE_METHODS: ClassVar[dict[str, Callable[[str, str], bool]]] = {"S256": lambda verifier, challenge: hmac.compare_digest(
         create_s256_code_challenge(verifier), challenge)}
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
@@ -110,12 +111,13 @@ class Pkce(CodeChallenge):
         super().validate_code_challenge(grant, redirect_uri)
 
 
-class IdTokens(OpenIDCode):
+class IdTokens(OpenIDCode):  # type: ignore[misc]
     """ID tokens signed with the current key (its `kid` in the header), times from Bastion's clock."""
 
     def __init__(self, provider: Provider) -> None:
         super().__init__(require_nonce=False)
         self.provider = provider
+        self._signing = threading.local()  # the key whose kid the header names signs (a rotation may come between)
 
     def exists_nonce(self, nonce: str, request: Any) -> bool:
         return False  # the relying party checks its own nonce; codes are single use here
@@ -123,11 +125,13 @@ class IdTokens(OpenIDCode):
     def get_client_algorithm(self, client: Any) -> str:
         return DEFAULT_ALG
 
-    def resolve_client_private_key(self, client: Any) -> Any:
-        return self.provider.keys.signing_key(DEFAULT_ALG)
-
     def get_encode_header(self, client: Any) -> dict[str, str]:
-        return {"alg": DEFAULT_ALG, "kid": str(self.provider.keys.signing_key(DEFAULT_ALG).kid), "typ": "JWT"}
+        key = self._signing.key = self.provider.keys.signing_key(DEFAULT_ALG)
+        return {"alg": DEFAULT_ALG, "kid": str(key.kid), "typ": "JWT"}
+
+    def resolve_client_private_key(self, client: Any) -> Any:
+        key, self._signing.key = getattr(self._signing, "key", None), None
+        return key or self.provider.keys.signing_key(DEFAULT_ALG)
 
     def get_client_claims(self, client: Any) -> dict[str, Any]:
         now = int(self.provider.services.clock.now().timestamp())
@@ -137,10 +141,10 @@ class IdTokens(OpenIDCode):
     def get_authorization_code_claims(self, authorization_code: Any) -> dict[str, Any]:
         claims = super().get_authorization_code_claims(authorization_code)
         claims["sid"] = authorization_code.grant.session_id
-        return claims
+        return cast(dict[str, Any], claims)
 
     def generate_user_info(self, user: Person, scope: str) -> UserInfo:
-        return user_claims(self.provider.services, user, scope, in_id_token=True)
+        return user_claims(user, scope)
 
     def refresh_id_token(self, grant: Any, response: Any) -> Any:
         """OIDC Core §12.2: a refresh answers a new ID token of the same authentication (no nonce)."""
@@ -152,17 +156,20 @@ class IdTokens(OpenIDCode):
         return token
 
 
-def user_claims(services: Services, person: Person, scope: str, in_id_token: bool = False) -> UserInfo:
+def user_claims(person: Person, scope: str, info: access.TokenInfo | None = None,
+                now: datetime | None = None) -> UserInfo:
+    """The person's claims for these scopes; at userinfo (`info`, the access token), with scope
+    `restrictions`, the `bastion` claim too (not in ID tokens: holds change, and apps must ask)."""
     scopes = set(scope.split())
     claims: dict[str, Any] = {"sub": person.id}
     if "email" in scopes:
         claims.update(email=person.email, email_verified=person.email_verified)
-    if "restrictions" in scopes and not in_id_token:
-        claims["bastion"] = restrictions_claim(services, person)
+    if "restrictions" in scopes and info is not None and now is not None:
+        claims["bastion"] = restrictions_claim(person, info.holds, now)
     return UserInfo(claims)
 
 
-class CodeGrant(grants.AuthorizationCodeGrant):
+class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
     def generate_authorization_code(self) -> str:
@@ -180,90 +187,50 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def query_authorization_code(self, code: str, client: RegisteredClient) -> CodeRef | None:
         if not code.startswith("bac_") or len(code) > 128:
             return None
-        grant = store.find_code(self.server.services, code, client.get_client_id(), self.request.bastion_client)
-        return CodeRef(grant) if grant is not None else None
+        found = store.find_code(self.request.unit.tx, self.server.services.clock.now(), code,
+                                client.get_client_id(), self.request.bastion_client)
+        return CodeRef(*found) if found is not None else None
 
     def delete_authorization_code(self, authorization_code: CodeRef) -> None:
         return None  # consumed in save_token, atomically with the tokens it buys
 
     def authenticate_user(self, authorization_code: CodeRef) -> Person | None:
-        return load_person(self.server.services, authorization_code.grant.account_id)
+        return authorization_code.holder.person if authorization_code.holder is not None else None
 
 
-class RefreshGrant(grants.RefreshTokenGrant):
+class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotated on every use (RFC 9700 §4.14.2)
 
-    def authenticate_refresh_token(self, refresh_token: str) -> TokenRef | None:
+    def authenticate_refresh_token(self, refresh_token: str) -> RefreshRef | None:
         if not refresh_token.startswith(store.REFRESH_PREFIX) or len(refresh_token) > 128:
             return None
-        client = self.request.client
-        live = store.find_refresh(self.server.services, refresh_token, client.get_client_id(),
-                                  self.request.bastion_client)
-        if live is None:
-            return None
-        info = store.TokenInfo("refresh", live.scope, live.grant.created_at, live.grant.created_at, True, live.grant)
-        return TokenRef(info, live)
+        live = store.find_refresh(self.request.unit.tx, self.server.services.clock.now(), refresh_token,
+                                  self.request.client.get_client_id(), self.request.bastion_client)
+        return RefreshRef(live) if live is not None else None
 
-    def authenticate_user(self, refresh_token: TokenRef) -> Person | None:
-        return load_person(self.server.services, refresh_token.info.grant.account_id)
+    def authenticate_user(self, refresh_token: RefreshRef) -> Person | None:
+        return refresh_token.live.holder.person
 
-    def revoke_old_credential(self, refresh_token: TokenRef) -> None:
+    def revoke_old_credential(self, refresh_token: RefreshRef) -> None:
         return None  # used up in save_token, atomically with its successors
 
 
-class Revocation(RevocationEndpoint):
-    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
-
-    def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRef | None:
-        info = store.token_info(self.server.services, token_string)
-        return TokenRef(info) if info is not None else None
-
-    def authenticate_token(self, request: Any, client: RegisteredClient) -> TokenRef | None:
-        token = super().authenticate_token(request, client)
-        return token if token is not None and token.info.live else None
-
-    def revoke_token(self, token: TokenRef, request: Any) -> None:
-        store.revoke_token(self.server.services, token.info)
-
-
-class Introspection(IntrospectionEndpoint):
-    """A client may introspect its own tokens; a first-party confidential client (the platform's own
-    resource servers) any token."""
-
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-
-    def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRef | None:
-        info = store.token_info(self.server.services, token_string)
-        return TokenRef(info) if info is not None else None
-
-    def check_permission(self, token: TokenRef, client: RegisteredClient, request: Any) -> bool:
-        return token.check_client(client) or client.row.first_party
-
-    def introspect_token(self, token: TokenRef) -> dict[str, Any]:
-        info = token.info
-        grant = info.grant
-        return {"active": True, "client_id": grant.client_id, "token_type": "Bearer" if info.kind == "access"
-                else "refresh_token", "scope": info.scope, "sub": grant.account_id, "aud": grant.client_id,
-                "iss": self.server.issuer, "exp": int(info.expires_at.timestamp()),
-                "iat": int(info.created_at.timestamp()), "sid": grant.session_id, "acr": grant.acr}
-
-
-class EndSession(EndSessionEndpoint):
+class EndSession(EndSessionEndpoint):  # type: ignore[misc]
     def get_server_jwks(self) -> dict[str, Any]:
-        return self.server.keys.jwks()
+        return cast(dict[str, Any], self.server.keys.jwks())
 
     def _validate_id_token_hint(self, id_token_hint: str) -> dict[str, Any]:
         claims = super()._validate_id_token_hint(id_token_hint)
         if claims.get("iss") != self.server.issuer:
             raise InvalidRequestError("The id_token_hint was not issued here.")
-        return claims
+        return cast(dict[str, Any], claims)
 
     def end_session(self, end_session_request: Any) -> None:
         return None  # the web layer ends the browser's session (it holds the cookie)
 
 
-class Issuer(IssuerParameter):
+class Issuer(IssuerParameter):  # type: ignore[misc]
     def __init__(self, issuer: str) -> None:
         self.issuer = issuer
 
@@ -271,13 +238,12 @@ class Issuer(IssuerParameter):
         return self.issuer
 
 
-class Provider(AuthorizationServer):
+class Provider(AuthorizationServer):  # type: ignore[misc]
     """One per process (web.oidc keeps it on the app)."""
 
     def __init__(self, services: Services) -> None:
         super().__init__()
         self.services = services
-        self._clients: dict[str, tuple[float, RegisteredClient | None]] = {}
         self.issuer = services.settings.public_url
         self.keys = keys_of(services)
         self.id_tokens = IdTokens(self)
@@ -291,33 +257,47 @@ class Provider(AuthorizationServer):
         self.register_extension(lambda server: self.issuer_parameter(server))
 
     def query_client(self, client_id: str) -> RegisteredClient | None:
-        """authlib asks several times per request: the answer is kept a second (a new secret or a
-        deleted client takes effect within that second)."""
-        if not isinstance(client_id, str) or not client_id or len(client_id) > 64:
+        """authlib asks several times per request: a registered client is kept in the session cache,
+        and a new secret or a deleted client drops it (clients.py), here at once, elsewhere as sessions."""
+        if not isinstance(client_id, str) or not client_id or len(client_id) > 64 or "\x00" in client_id:
             return None
-        now = self.services.clock.now().timestamp()
-        known = self._clients.get(client_id)
-        if known is not None and now - known[0] < CLIENT_CACHE_SECONDS:
-            return known[1]
+        cache = self.services.session_cache
+        known: RegisteredClient | None = cache.get(_CLIENT + client_id)
+        if known is not None:
+            return known
+        generation, loaded_at = cache.generation, time.monotonic()  # before the read: see SessionCache.put
         row = find_client(self.services, client_id)
-        client = RegisteredClient(row) if row is not None else None
-        if len(self._clients) > 10_000:
-            self._clients.clear()
-        self._clients[client_id] = (now, client)
+        if row is None:
+            return None
+        client = RegisteredClient(row)
+        cache.put(_CLIENT + client_id, client, (client_group(client_id),), generation, loaded_at, kind=_CLIENT)
         return client
+
+    def create_token_response(self, request: Any = None) -> Any:
+        """authlib's token endpoint in one transaction (grants.Unit): the single use of the code or
+        refresh token and what it buys commit together before the answer leaves, or not at all."""
+        self.keys.signing_key()  # loaded before it: on SQLite a first load writes (keys.ensure_signing_keys)
+        with ExitStack() as stack:
+            request.unit = store.Unit(self.services.db, stack)
+            return super().create_token_response(request)
 
     def authenticate_client(self, request: ProviderRequest, methods: list[str], endpoint: str = "token") -> Any:
         """authlib's client authentication, within the budget of failures (bastion.guard.clients)."""
         claimed = _claimed_client_id(request)
         ip = request.bastion_client.ip
         now = self.services.clock.now()
-        wait = budget.paused_for(self.services, claimed, ip, now)
+        # Only a confidential client's id is paused (from the guessing IP): a public one has no secret.
+        known = self.query_client(claimed) if claimed and claimed is not _UNREADABLE else None
+        secret_holder = claimed if known is not None and not known.public else None
+        wait = budget.paused_for(self.services, secret_holder, ip, now)
         if wait is not None:
             raise TooManyAttempts(wait)
         try:
+            if claimed is _UNREADABLE:
+                raise InvalidClientError(status_code=401, description="The Basic credentials are not readable.")
             return super().authenticate_client(request, methods, endpoint)
         except InvalidClientError:
-            budget.count_failure(self.services, claimed, ip, now)
+            budget.count_failure(self.services, secret_holder, ip, now)
             raise
 
     def _generate_token(self, grant_type: str, client: Any, user: Any = None, scope: str | None = None,
@@ -329,23 +309,26 @@ class Provider(AuthorizationServer):
         return token
 
     def save_token(self, token: dict[str, Any], request: ProviderRequest) -> None:
-        now = self.services.clock.now()
+        now, tx = self.services.clock.now(), request.unit.tx
+        access_token, refresh_token = token["access_token"], token.get("refresh_token")
         try:
             if request.authorization_code is not None:
-                grant = request.authorization_code.grant
-                rows = store.new_tokens(self.services, grant, token["access_token"], token.get("refresh_token"),
+                code: CodeRef = request.authorization_code
+                if code.holder is None:  # query_authorization_code gives out only codes with their holder
+                    raise InvalidGrantError()
+                rows = store.new_tokens(self.services, code.grant, code.holder, access_token, refresh_token,
                                         token["scope"], now)
-                store.exchange_code(self.services, grant, rows, request.bastion_client)
+                store.exchange_code(tx, now, code.grant, rows, request.bastion_client)
             else:
                 live = request.refresh_token.live
-                rows = store.new_tokens(self.services, live.grant, token["access_token"],
-                                        token.get("refresh_token"), token["scope"], now)
-                store.rotate_refresh(self.services, live, rows, request.bastion_client)
+                rows = store.new_tokens(self.services, live.grant, live.holder, access_token, refresh_token,
+                                        token["scope"], now)
+                store.rotate_refresh(tx, now, live, rows, request.bastion_client)
         except store.Refused:
             raise InvalidGrantError() from None
 
     def create_oauth2_request(self, request: Any) -> ProviderRequest:
-        return request  # the web layer builds it (protocol.py)
+        return cast(ProviderRequest, request)  # the web layer builds it (protocol.py)
 
     def create_json_request(self, request: Any) -> Any:
         raise NotImplementedError("no JSON requests here")
@@ -364,10 +347,16 @@ class Provider(AuthorizationServer):
         return answer
 
 
-def _claimed_client_id(request: ProviderRequest) -> str | None:
-    from authlib.oauth2.rfc6749.util import extract_basic_authorization
+_UNREADABLE = "\x00unreadable"  # Basic credentials authlib cannot read (no client id can contain NUL)
 
-    client_id, _ = extract_basic_authorization(request.headers)
+
+def _claimed_client_id(request: ProviderRequest) -> str | None:
+    from authlib.oauth2.rfc6749.util import extract_basic_authorization  # type: ignore[import-untyped]
+
+    try:
+        client_id, _ = extract_basic_authorization(request.headers)
+    except ValueError:  # not UTF-8, or "Basic" and blanks: authlib raises; refused as invalid_client, never a 500
+        return _UNREADABLE
     return client_id or request.payload.data.get("client_id")
 
 
@@ -376,4 +365,4 @@ def provider_for(services: Services) -> Provider:
     provider = services.__dict__.get("oidc_provider")
     if provider is None:
         provider = services.__dict__.setdefault("oidc_provider", Provider(services))
-    return provider
+    return cast(Provider, provider)

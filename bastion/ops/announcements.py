@@ -7,9 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import delete, or_, select
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
+from bastion.ops.models import Announcement
 from bastion.services import Services
-from bastion.store.models import Announcement
+from bastion.store.changes import rows_changed
 
 KINDS = ("security_advisory", "phishing_warning", "notice")
 
@@ -32,10 +33,10 @@ def publish(services: Services, kind: str, title: str, body: str, publish_at: da
             expires_at: datetime | None = None) -> AnnouncementView:
     now = services.clock.now()
     if kind not in KINDS:
-        raise BastionError("request.invalid", detail=f"Kind must be one of {', '.join(KINDS)}.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"Kind must be one of {', '.join(KINDS)}.")
     start = publish_at or now
     if expires_at is not None and expires_at <= start:
-        raise BastionError("request.invalid", detail="An announcement must expire after it is published.")
+        raise BastionError(Reason.REQUEST_INVALID, detail="An announcement must expire after it is published.")
     row = Announcement(kind=kind, title=title, body=body, publish_at=start, expires_at=expires_at, created_at=now)
     with services.db.transaction() as tx:
         tx.add(row)
@@ -44,7 +45,7 @@ def publish(services: Services, kind: str, title: str, body: str, publish_at: da
 
 def withdraw(services: Services, announcement_id: str) -> bool:
     with services.db.transaction() as tx:
-        return tx.execute(delete(Announcement).where(Announcement.id == announcement_id)).rowcount == 1
+        return rows_changed(tx, delete(Announcement).where(Announcement.id == announcement_id)) == 1
 
 
 def live_announcements(services: Services) -> list[AnnouncementView]:

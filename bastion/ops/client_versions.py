@@ -1,4 +1,4 @@
-"""Client-version policy (REQUIREMENTS 32): per platform, a minimum and a recommended version.
+"""Client-version policy (requirements §32): per platform, a minimum and a recommended version.
 
 Apps send `X-Client-Platform` (web, ios, android) and `X-Client-Version` (semver).
 Below the minimum: 426 `client.outdated` with the update URL. Below the recommended:
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
+from bastion.ops.models import ClientVersionPolicy
 from bastion.services import Services
-from bastion.store.models import ClientVersionPolicy
 from bastion.store.upsert import insert_ignoring_duplicates
 
 PLATFORMS = ("web", "ios", "android")
@@ -41,12 +41,12 @@ class Policy:
 def set_policy(services: Services, platform: str, minimum: str | None, recommended: str | None,
                update_url: str | None) -> Policy:
     if platform not in PLATFORMS:
-        raise BastionError("request.invalid", detail=f"Platform must be one of {', '.join(PLATFORMS)}.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"Platform must be one of {', '.join(PLATFORMS)}.")
     for label, value in (("minimum", minimum), ("recommended", recommended)):
         if value is not None and parse_version(value) is None:
-            raise BastionError("request.invalid", detail=f"The {label} version {value[:32]!r} is not semver.")
+            raise BastionError(Reason.REQUEST_INVALID, detail=f"The {label} version {value[:32]!r} is not semver.")
     if minimum and recommended and parse_version(recommended) < parse_version(minimum):  # type: ignore[operator]
-        raise BastionError("request.invalid", detail="The recommended version cannot be below the minimum.")
+        raise BastionError(Reason.REQUEST_INVALID, detail="The recommended version cannot be below the minimum.")
     now = services.clock.now()
     values = dict(platform=platform, minimum=minimum, recommended=recommended, update_url=update_url, updated_at=now)
     with services.db.transaction() as tx:
@@ -71,7 +71,7 @@ def check_client_version(services: Services, client: Client) -> dict[str, str] |
         return None
     version = parse_version(client.version)
     if policy.minimum and (version is None or version < parse_version(policy.minimum)):  # type: ignore[operator]
-        raise BastionError("client.outdated", detail=f"Update the app to version {policy.minimum} or newer.",
+        raise BastionError(Reason.CLIENT_OUTDATED, detail=f"Update the app to version {policy.minimum} or newer.",
                            extra={"minimum_version": policy.minimum, "update_url": policy.update_url})
     if policy.recommended and version is not None and version < parse_version(policy.recommended):  # type: ignore[operator]
         return {"recommended_version": policy.recommended, "update_url": policy.update_url or ""}

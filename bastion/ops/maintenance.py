@@ -1,4 +1,4 @@
-"""Maintenance windows (REQUIREMENTS 31): during one, sign-in and sign-up answer 503
+"""Maintenance windows (requirements §31): during one, sign-in and sign-up answer 503
 `service.maintenance` with `Retry-After` until its end; staff may still sign in;
 signed-in sessions keep working unless the window blocks them too."""
 
@@ -6,52 +6,55 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import anyio.to_thread
-from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session as Tx
 
 from bastion.audit import record_event
 from bastion.clock import rfc3339, seconds_until
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
+from bastion.ops.maintenance_store import SqlWindowStore
+from bastion.ops.maintenance_window import Window
 from bastion.services import Services
-from bastion.store.models import MaintenanceWindow
 
 DEFAULT_MESSAGE = "We are upgrading our systems."
 _CACHE_SECONDS = 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
-    id: str
-    starts_at: datetime
-    ends_at: datetime
-    message: str
-    block_sessions: bool
+class WindowStore(Protocol):
+    """Where the windows are kept (implemented once, with SQLAlchemy: `maintenance_store.py`)."""
+
+    def add(self, tx: Tx, starts_at: datetime, ends_at: datetime, message: str, block_sessions: bool,
+            now: datetime, actor_id: str | None) -> Window: ...
+
+    def end_current(self, tx: Tx, now: datetime) -> int:
+        """End every window in progress at `now`; how many."""
+
+    def remove(self, tx: Tx, window_id: str) -> bool: ...
+
+    def not_ended(self, tx: Tx, now: datetime) -> list[Window]:
+        """The window in progress and those to come, soonest first."""
 
 
-def _view(row: MaintenanceWindow) -> Window:
-    return Window(row.id, row.starts_at, row.ends_at, row.message, row.block_sessions)
+WINDOWS: WindowStore = SqlWindowStore()
 
 
 def schedule_window(services: Services, starts_at: datetime, ends_at: datetime, message: str = DEFAULT_MESSAGE,
                     block_sessions: bool = False, actor_id: str | None = None) -> Window:
     now = services.clock.now()
     if ends_at <= starts_at:
-        raise BastionError("request.invalid", detail="A maintenance window must end after it starts.")
+        raise BastionError(Reason.REQUEST_INVALID, detail="A maintenance window must end after it starts.")
     if ends_at <= now:
-        raise BastionError("request.invalid", detail="That maintenance window would already be over.")
-    row = MaintenanceWindow(starts_at=max(starts_at, now), ends_at=ends_at,
-                            message=message or DEFAULT_MESSAGE, block_sessions=block_sessions,
-                            created_at=now, created_by=actor_id)
+        raise BastionError(Reason.REQUEST_INVALID, detail="That maintenance window would already be over.")
     with services.db.transaction() as tx:
-        tx.add(row)
-        tx.flush()
-        record_event(tx, now, "maintenance.scheduled", None, actor_id=actor_id, window_id=row.id,
-                     starts_at=rfc3339(row.starts_at), ends_at=rfc3339(row.ends_at))
+        window = WINDOWS.add(tx, max(starts_at, now), ends_at, message or DEFAULT_MESSAGE, block_sessions, now,
+                             actor_id)
+        record_event(tx, now, "maintenance.scheduled", None, actor_id=actor_id, window_id=window.id,
+                     starts_at=rfc3339(window.starts_at), ends_at=rfc3339(window.ends_at))
     _forget_cache(services)
-    return _view(row)
+    return window
 
 
 def start_maintenance(services: Services, duration: timedelta, message: str = DEFAULT_MESSAGE,
@@ -64,11 +67,7 @@ def stop_maintenance(services: Services, actor_id: str | None = None) -> int:
     """End every window in progress now; returns how many were ended."""
     now = services.clock.now()
     with services.db.transaction() as tx:
-        ended = tx.execute(
-            update(MaintenanceWindow)
-            .where(MaintenanceWindow.starts_at <= now, MaintenanceWindow.ends_at > now)
-            .values(ends_at=now)
-        ).rowcount
+        ended = WINDOWS.end_current(tx, now)
         record_event(tx, now, "maintenance.stopped", None, actor_id=actor_id, windows=ended)
     _forget_cache(services)
     return ended
@@ -76,7 +75,7 @@ def stop_maintenance(services: Services, actor_id: str | None = None) -> int:
 
 def cancel_window(services: Services, window_id: str) -> bool:
     with services.db.transaction() as tx:
-        deleted = tx.execute(delete(MaintenanceWindow).where(MaintenanceWindow.id == window_id)).rowcount == 1
+        deleted = WINDOWS.remove(tx, window_id)
     _forget_cache(services)
     return deleted
 
@@ -93,11 +92,7 @@ def upcoming_windows(services: Services, allow_stale: bool = False) -> list[Wind
     cached = getattr(services, "_maintenance_cache", None)
     if cached is None or (not allow_stale and not _fresh(cached, now)):
         with services.db.transaction() as tx:
-            rows = tx.execute(
-                select(MaintenanceWindow).where(MaintenanceWindow.ends_at > now)
-                .order_by(MaintenanceWindow.starts_at)
-            ).scalars()
-            cached = (time.monotonic(), now, [_view(row) for row in rows])
+            cached = (time.monotonic(), now, WINDOWS.not_ended(tx, now))
         services._maintenance_cache = cached  # type: ignore[attr-defined]
     return [window for window in cached[2] if window.ends_at > now]
 
@@ -141,7 +136,7 @@ def current_window(services: Services, allow_stale: bool = False) -> Window | No
 
 
 def maintenance_refusal(window: Window, now: datetime) -> BastionError:
-    return BastionError("service.maintenance", detail=window.message,
+    return BastionError(Reason.SERVICE_MAINTENANCE, detail=window.message,
                         retry_after=seconds_until(window.ends_at, now),
                         extra={"maintenance": {"starts_at": rfc3339(window.starts_at),
                                                "ends_at": rfc3339(window.ends_at)}})

@@ -1,15 +1,28 @@
 """Prometheus metrics. Counters are moved where the event is decided, in one line each.
 
 With several worker processes set PROMETHEUS_MULTIPROC_DIR (prometheus-client's
-multiprocess mode) so a scrape sees all of them.
+multiprocess mode) so a scrape sees all of them. Scrapers read them on their own listener
+(BASTION_METRICS_LISTEN) or from the app's /metrics with BASTION_METRICS_TOKEN (bastion.web.ops).
 """
 
 from __future__ import annotations
 
 import os
 from typing import Any
+from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
+
+from bastion.config import ConfigError, Settings
 
 SIGN_IN_ATTEMPTS = Counter("bastion_sign_in_attempts", "Sign-in steps by method, outcome and reason code",
                            ["method", "outcome", "code"])
@@ -52,11 +65,31 @@ def publish_admission(queued: int, running: int, expected_wait: float, hash_seco
     ADMISSION_HASH_SECONDS.set(hash_seconds)
 
 
-def render_metrics() -> tuple[bytes, str]:
+def metrics_registry() -> Any:
+    """Every worker's metrics with PROMETHEUS_MULTIPROC_DIR set, else this process's."""
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(), CONTENT_TYPE_LATEST
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return registry
+    return REGISTRY
+
+
+def render_metrics() -> tuple[bytes, str]:
+    return generate_latest(metrics_registry()), CONTENT_TYPE_LATEST
+
+
+def start_metrics_listener(settings: Settings, workers: int) -> WSGIServer | None:
+    """The metrics' own listener (BASTION_METRICS_LISTEN), a thread of the serving process; None when off.
+
+    With several workers the serving process only supervises them: the listener sees their metrics
+    through PROMETHEUS_MULTIPROC_DIR, so it is required then rather than serving one process's view."""
+    if settings.metrics_address is None:
+        return None
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        raise ConfigError("BASTION_METRICS_LISTEN with several workers needs PROMETHEUS_MULTIPROC_DIR "
+                          "(an empty directory the workers share) to see all of them")
+    host, port = settings.metrics_address
+    server, _ = start_http_server(port, addr=host, registry=metrics_registry())
+    return server

@@ -1,8 +1,8 @@
-"""Recovery cases, the account holder's side: start, upload evidence, follow, cancel (REQUIREMENTS 16-17, 28-29).
+"""Recovery cases, the account holder's side: start, upload evidence, follow, cancel (requirements §16-17, §28-29).
 
 A case (a 2FA reset, lifting a freeze, or clearing an IP allowlist whose networks are all lost)
 starts with the password. The answer is the same 202 with a case id whether the account exists,
-the password is right or a case is already open (REQUIREMENTS 17); only the account's mailbox
+the password is right or a case is already open (requirements §17); only the account's mailbox
 learns more: it gets the link that uploads evidence and shows the case, and at every step a
 link that cancels the case and freezes the account. A wrong password counts against the email
 like a failed sign-in, so this door is no way around the lockout (`bastion.guard.passwords`).
@@ -14,6 +14,7 @@ scheduler completes (bastion.recovery.completion).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,13 +23,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account, normalize_email
 from bastion.accounts.status import freeze_in
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.crypto import hash_token, new_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import check_password
 from bastion.guard.tokens import guarded_token
 from bastion.mfa.registry import METHODS
@@ -36,8 +38,9 @@ from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token
 from bastion.recovery.evidence import DOCUMENT_KINDS, check_evidence, seal
 from bastion.recovery.kinds import KINDS, hold_hours, wait_hours
+from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.services import Services
-from bastion.store.models import Account, CaseDocument, RecoveryCase
+from bastion.store.changes import rows_changed
 from bastion.store.types import new_id
 
 OPEN_STATES = ("awaiting_documents", "in_review", "waiting")
@@ -148,7 +151,7 @@ def _case_for_access(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:
     case = tx.execute(select(RecoveryCase).where(RecoveryCase.access_hash == hash_token(access_token))
                       ).scalar_one_or_none()
     if case is None or not hmac.compare_digest(case.id.encode(), case_id.encode()):
-        raise BastionError("token.invalid", detail="This case link is not valid; use the newest email about it.")
+        raise BastionError(Reason.TOKEN_INVALID, detail="This case link is not valid; use the newest email about it.")
     return case
 
 
@@ -168,7 +171,7 @@ def admit_upload(services: Services, case_id: str, access_token: str, client: Cl
 
 def check_document_kind(kind: str) -> None:
     if kind not in DOCUMENT_KINDS:
-        raise BastionError("request.invalid", detail=f"`kind` must be one of: {', '.join(DOCUMENT_KINDS)}.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"`kind` must be one of: {', '.join(DOCUMENT_KINDS)}.")
 
 
 def add_document(services: Services, case_id: str, access_token: str, kind: str, content: bytes,
@@ -184,10 +187,14 @@ def add_document(services: Services, case_id: str, access_token: str, kind: str,
     now = services.clock.now()
     with services.db.transaction() as tx:
         case = _case_open_for_documents(tx, case_id, access_token)
+        replaced = 0
         for old in tx.execute(select(CaseDocument).where(CaseDocument.case_id == case.id,
                                                          CaseDocument.kind == kind)).scalars():
             tx.delete(old)
+            replaced += 1
         tx.flush()
+        if replaced and case.status == "in_review":
+            _restart_review(tx, case, kind, client, now)
         tx.add(CaseDocument(case_id=case.id, kind=kind, content_type=evidence.content_type, size=evidence.size,
                             sha256=evidence.sha256, data=seal(services.keys, case.id, kind, content), created_at=now))
         tx.flush()
@@ -200,12 +207,26 @@ def add_document(services: Services, case_id: str, access_token: str, kind: str,
         return _status_of(tx, case)
 
 
+def _restart_review(tx: Tx, case: RecoveryCase, kind: str, client: Client, now: datetime) -> None:
+    """A document replaced under review: the claim goes (the agent judged other files), and approvals
+    given for the documents as they were no longer count (each records the digest it approved). The
+    case's timeline says so. Updating the case's row serialises this with an approval in progress."""
+    tx.execute(update(RecoveryCase).where(RecoveryCase.id == case.id).values(claimed_by=None, claimed_at=None))
+    record_event(tx, now, "case.review_restarted", case.account_id, client, case_id=case.id, document=kind)
+
+
+def documents_digest(tx: Tx, case_id: str) -> str:
+    """One digest of the case's documents as they stand (each kind and its file's SHA-256)."""
+    rows = tx.execute(select(CaseDocument.kind, CaseDocument.sha256).where(CaseDocument.case_id == case_id)).all()
+    return hashlib.sha256("\n".join(sorted(f"{kind}:{sha}" for kind, sha in rows)).encode()).hexdigest()
+
+
 def _case_open_for_documents(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:
     case = _case_for_access(tx, case_id, access_token)
     if case.closed_at is not None:
-        raise BastionError("case.closed")
+        raise BastionError(Reason.CASE_CLOSED)
     if case.status not in ("awaiting_documents", "in_review"):
-        raise BastionError("case.not_ready", detail="The case was approved; its documents can no longer change.")
+        raise BastionError(Reason.CASE_NOT_READY, detail="The case was approved; its documents can no longer change.")
     return case
 
 
@@ -265,8 +286,16 @@ def cancel_with_link(services: Services, token: str, client: Client) -> int:
 def close_case(tx: Tx, case_id: str, now: datetime, status: str, from_states: tuple[str, ...],
                **values: object) -> bool:
     """Move a case to a closed state once: the conditional UPDATE decides between racing callers."""
-    return tx.execute(
+    return rows_changed(tx,
         update(RecoveryCase)
         .where(RecoveryCase.id == case_id, RecoveryCase.status.in_(from_states), RecoveryCase.closed_at.is_(None))
         .values(status=status, closed_at=now, **values)
-    ).rowcount == 1
+    ) == 1
+
+
+def replace_case_link(services: Services, case_id: str) -> str:
+    """A new token for the case's link (the emailed one is kept only as a hash): the demo's sample case."""
+    token = new_token()
+    with services.db.transaction() as tx:
+        tx.execute(update(RecoveryCase).where(RecoveryCase.id == case_id).values(access_hash=hash_token(token)))
+    return token

@@ -1,5 +1,5 @@
 """Scheduled recovery work: approved cases take effect when their wait ends; stale cases expire;
-documents of closed cases are purged (REQUIREMENTS 16, 28).
+documents of closed cases are purged (requirements §16, §28).
 
 Any number of workers may run this at once. Due cases are picked with `FOR UPDATE SKIP LOCKED`
 on PostgreSQL so workers share them out, and each case takes effect in the same transaction as
@@ -16,17 +16,19 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.allowlist_reset import clear_allowlist_in
+from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.mfa.registry import METHODS
 from bastion.recovery.cases import close_case, notify_case
-from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.recovery.kinds import hold_hours
+from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.services import Services
-from bastion.sessions.tokens import revoke_sessions
+from bastion.sessions.holds import WITHDRAWAL, place_hold
+from bastion.sessions.revocation import revoke_sessions
 from bastion.signin.flow import void_open_flows
-from bastion.store.models import Account, CaseDocument, RecoveryCase
+from bastion.store.changes import rows_changed
 
 log = logging.getLogger("bastion.recovery")
 
@@ -68,8 +70,8 @@ def _complete_next(services: Services) -> int | None:
         effect = _EFFECTS[case.kind](services, tx, account, case)
         until = place_hold(tx, now, account.id, WITHDRAWAL, f"{case.kind}_completed",
                            timedelta(hours=hold_hours(services.settings, case.kind)))
-        record_event(tx, now, "case.completed", account.id, case_id=case.id, case_kind=case.kind,
-                     hold_until=rfc3339(until), **effect)
+        record_event(tx, now, "case.completed", account.id, client=None, actor_id=None, case_id=case.id,
+                     case_kind=case.kind, hold_until=rfc3339(until), **effect)
         notify_case(services, tx, case, account, "case_completed", hold_until=rfc3339(until), **effect)
         return 1
 
@@ -85,9 +87,9 @@ def _remove_second_factors(services: Services, tx: Tx, account: Account, case: R
 
 
 def _unfreeze(services: Services, tx: Tx, account: Account, case: RecoveryCase) -> dict[str, int]:
-    lifted = tx.execute(update(Account).where(Account.id == account.id, Account.status == "frozen").values(
+    lifted = rows_changed(tx, update(Account).where(Account.id == account.id, Account.status == "frozen").values(
         status="active", status_reason=None, status_until=None, status_changed_at=services.clock.now()
-    )).rowcount
+    ))
     return {"unfrozen": lifted}
 
 
@@ -122,7 +124,7 @@ def purge_documents(services: Services) -> int:
         closed = list(tx.execute(select(RecoveryCase.id, RecoveryCase.account_id).where(
             RecoveryCase.closed_at.is_not(None), RecoveryCase.closed_at <= cutoff, RecoveryCase.purged_at.is_(None))))
         for case_id, account_id in closed:
-            removed = tx.execute(delete(CaseDocument).where(CaseDocument.case_id == case_id)).rowcount
+            removed = rows_changed(tx, delete(CaseDocument).where(CaseDocument.case_id == case_id))
             tx.execute(update(RecoveryCase).where(RecoveryCase.id == case_id).values(purged_at=now))
             record_event(tx, now, "case.documents_purged", account_id, case_id=case_id, documents=removed)
         return len(closed)

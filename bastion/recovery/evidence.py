@@ -1,4 +1,4 @@
-"""Identity evidence for recovery cases (REQUIREMENTS 16): checked by content, encrypted at rest.
+"""Identity evidence for recovery cases (requirements §16): checked by content, encrypted at rest.
 
 A file is accepted only when its bytes are a JPEG, a PNG or a PDF — the name and the declared
 type mean nothing. Anyone holding a case link may upload, so a file's check is bounded like a
@@ -15,10 +15,10 @@ import hashlib
 from dataclasses import dataclass
 
 from bastion.crypto import KeyRing
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.recovery.evidence_formats import FORMATS, WorkBudget
 
-MAX_BYTES = 10 * 1024 * 1024  # REQUIREMENTS 16
+MAX_BYTES = 10 * 1024 * 1024  # requirements §16
 CHECK_CPU_SECONDS = 0.5  # a 10 MB scan checks in a few tens of milliseconds
 
 # What support needs to see (BitMart's list): both sides of the ID, and the person holding it
@@ -40,16 +40,16 @@ class Evidence:
 def check_evidence(content: bytes, budget: WorkBudget | None = None) -> Evidence:
     """The file's real type, or a refusal that says what is wrong with it."""
     if not content:
-        raise BastionError("evidence.empty")
+        raise BastionError(Reason.EVIDENCE_EMPTY)
     if len(content) > MAX_BYTES:
-        raise BastionError("evidence.too_large")
+        raise BastionError(Reason.EVIDENCE_TOO_LARGE)
     budget = budget or WorkBudget(CHECK_CPU_SECONDS)
     for signature, content_type, check in FORMATS:
         if content.startswith(signature):
             check(content, budget)
             budget.spend()
             return Evidence(content_type, len(content), hashlib.sha256(content).hexdigest())
-    raise BastionError("evidence.unsupported_type")
+    raise BastionError(Reason.EVIDENCE_UNSUPPORTED_TYPE)
 
 
 def document_aad(case_id: str, kind: str) -> str:

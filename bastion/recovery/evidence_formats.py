@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from PIL import Image, UnidentifiedImageError
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 
 MAX_PIXELS = 40_000_000  # a 40 MP photo is bigger than any phone's camera makes
 MAX_JPEG_SEGMENTS = 1_000  # markers before the image data: a camera's JPEG has a few dozen
@@ -47,15 +47,15 @@ class WorkBudget:
 
     def spend(self) -> None:
         if time.thread_time() > self.deadline:
-            raise BastionError("evidence.too_complex")
+            raise BastionError(Reason.EVIDENCE_TOO_COMPLEX)
 
 
 def _unreadable() -> BastionError:
-    return BastionError("evidence.unreadable")
+    return BastionError(Reason.EVIDENCE_UNREADABLE)
 
 
 def _too_complex() -> BastionError:
-    return BastionError("evidence.too_complex")
+    return BastionError(Reason.EVIDENCE_TOO_COMPLEX)
 
 
 # --- PDF -----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The kinds of recovery case and their timing (REQUIREMENTS 16-17, 28-29): what each is called,
+"""The kinds of recovery case and their timing (requirements §16-17, §28-29): what each is called,
 how long an approved case waits before it takes effect, and how long withdrawals are held after.
 
 An unfreeze has no waiting period of its own: it takes effect once `unfreeze_min_hours` have
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bastion.accounts.models import Account
 from bastion.config import Settings
 from bastion.recovery.evidence import DOCUMENT_KINDS
-from bastion.store.models import Account
 
 KINDS = {"mfa_reset": "2FA reset", "unfreeze": "unfreeze request", "allowlist_reset": "IP allowlist reset"}
-# Binance and Coinbase hold withdrawals 24-48 h after a recovery (REQUIREMENTS 28).
+# Binance and Coinbase hold withdrawals 24-48 h after a recovery (requirements §28).
 _HOLD_HOURS = {"mfa_reset": 48, "unfreeze": 24}
 
 

@@ -1,4 +1,4 @@
-"""Password reset (REQUIREMENTS 5, 15).
+"""Password reset (requirements §5, §15).
 
 The answer to a request is the same whether or not the account exists. The emailed
 token is 256 bits, stored hashed, valid 30 min, single use, and only the newest one
@@ -17,6 +17,7 @@ from functools import partial
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.confirmation import claim_first_confirmation, clear_before_confirmation
+from bastion.accounts.models import Account
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
 from bastion.accounts.status import freeze_link
@@ -28,11 +29,10 @@ from bastion.guard.passwords import clear_pauses, hash_password
 from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token, peek_token
-from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.services import Services
-from bastion.sessions.tokens import revoke_sessions
+from bastion.sessions.holds import WITHDRAWAL, place_hold
+from bastion.sessions.revocation import revoke_sessions
 from bastion.signin.flow import void_open_flows
-from bastion.store.models import Account
 
 PURPOSE = "password_reset"
 VALID_FOR = timedelta(minutes=30)  # OWASP Forgot Password CS

@@ -1,4 +1,4 @@
-"""Signals → decision, with nothing but data in and out (REQUIREMENTS 19). Pure, so it is cheap and
+"""Signals → decision, with nothing but data in and out (requirements §19). Pure, so it is cheap and
 easy to table-test; `history.py` gathers the account's past, `stage.py` acts on the decision.
 
 Baseline (no history, no demand): the signals that compare with the past — new device, new
@@ -10,7 +10,7 @@ addresses) raise no location signal.
 
 Failure velocity (a burst of wrong passwords on the account) is raised only for devices the
 account does not know: whoever guesses the password from a new device during an attack must
-still prove the mailbox, while the owner on a known device is not slowed (REQUIREMENTS 4).
+still prove the mailbox, while the owner on a known device is not slowed (requirements §4).
 """
 
 from __future__ import annotations

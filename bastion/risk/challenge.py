@@ -1,4 +1,4 @@
-"""The emailed device-verification challenge: a 6-digit code and a link (REQUIREMENTS 20).
+"""The emailed device-verification challenge: a 6-digit code and a link (requirements §20).
 
 Valid 15 min; issuing one voids every older open one of the account (only the newest works). The
 code is kept only as a MAC under the key ring (a database dump alone cannot test a guess), the
@@ -13,13 +13,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.context import Client
 from bastion.crypto import KeyRing, hash_token, new_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.risk.geo import Location
+from bastion.risk.models import DeviceChallenge
 from bastion.risk.notices import send_device_verification
 from bastion.services import Services
-from bastion.store.models import Account, DeviceChallenge, SignInFlow
+from bastion.signin.models import SignInFlow
 from bastion.store.types import new_id
 
 STATE = "device_verification_required"
@@ -55,7 +57,7 @@ def open_challenge(tx: Tx, flow_id: str, now: datetime) -> DeviceChallenge:
                                                          DeviceChallenge.used_at.is_(None))
                            .order_by(DeviceChallenge.created_at.desc()).limit(1)).scalar_one_or_none()
     if challenge is None or challenge.expires_at <= now:
-        raise BastionError("device.verification_expired")
+        raise BastionError(Reason.DEVICE_VERIFICATION_EXPIRED)
     return challenge
 
 
@@ -63,7 +65,7 @@ def challenge_by_link(tx: Tx, token: str, now: datetime) -> DeviceChallenge:
     challenge = tx.execute(select(DeviceChallenge).where(DeviceChallenge.link_hash == hash_token(token))
                            ).scalar_one_or_none()
     if challenge is None:
-        raise BastionError("token.invalid")
+        raise BastionError(Reason.TOKEN_INVALID)
     if challenge.used_at is not None or challenge.expires_at <= now:
-        raise BastionError("device.verification_expired")
+        raise BastionError(Reason.DEVICE_VERIFICATION_EXPIRED)
     return challenge

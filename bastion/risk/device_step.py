@@ -1,4 +1,4 @@
-"""Confirming a new device or place with the emailed code or link (REQUIREMENTS 20).
+"""Confirming a new device or place with the emailed code or link (requirements §20).
 
 The code goes to `POST /v1/login/{flow_id}/device`: 5 attempts per code, counted before the check
 with one conditional UPDATE (`attempts = attempts + 1 WHERE attempts < 5 AND used_at IS NULL`), so
@@ -19,24 +19,25 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.audit import record_event
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.steps import DEVICE_CODE, StepBudget
 from bastion.guard.tokens import guarded_token
 from bastion.risk.challenge import STATE, challenge_by_link, code_matches, open_challenge
+from bastion.risk.models import DeviceChallenge
 from bastion.risk.stage import RISK_STAGE
 from bastion.services import Services
 from bastion.signin.continuation import Consume, OpenFlow, continue_flow, open_flow
 from bastion.signin.flow import SignInResult, void_flow
-from bastion.store.models import DeviceChallenge
+from bastion.store.changes import rows_changed
 
 
 def _use(challenge_id: str, now: datetime) -> Consume:
     def consume(tx: Tx) -> None:
-        used = tx.execute(update(DeviceChallenge)
+        used = rows_changed(tx, update(DeviceChallenge)
                           .where(DeviceChallenge.id == challenge_id, DeviceChallenge.used_at.is_(None))
-                          .values(used_at=now)).rowcount
+                          .values(used_at=now))
         if used != 1:
-            raise BastionError("device.verification_expired")
+            raise BastionError(Reason.DEVICE_VERIFICATION_EXPIRED)
     return consume
 
 
@@ -83,14 +84,14 @@ class DeviceCodeStep(_DeviceStep):
         if counted is None:
             # Over the limit: refused unchecked. The flow was voided by the 5th wrong code — or a
             # right one among the first five is finishing it, which an excess request must not undo.
-            raise BastionError("device.attempts_exceeded")
+            raise BastionError(Reason.DEVICE_ATTEMPTS_EXCEEDED)
         if not code_matches(services.keys, challenge_id, self.code, expected):
             if counted >= limit:
                 with services.db.transaction() as tx:
                     _use(challenge_id, now)(tx)
                     void_flow(tx, flow.id, now)
-                raise BastionError("device.attempts_exceeded")
-            raise BastionError("device.code_invalid")
+                raise BastionError(Reason.DEVICE_ATTEMPTS_EXCEEDED)
+            raise BastionError(Reason.DEVICE_CODE_INVALID)
         return _use(challenge_id, now)
 
 

@@ -1,4 +1,4 @@
-"""Offline geolocation with geoip2fast: country and AS organisation of an address (REQUIREMENTS 18–19).
+"""Offline geolocation with geoip2fast: country and AS organisation of an address (requirements §18-19).
 
 The database (GeoLite2 data shipped in the geoip2fast wheel, IPv4 + IPv6 + ASN) takes ~170 MB and
 0.2–0.6 s to load, so it is loaded lazily, once per process, under a lock, and shared. Lookups go
@@ -41,7 +41,7 @@ def database() -> Any:
     if _database is None:
         with _lock:
             if _database is None:
-                from geoip2fast import GeoIP2Fast
+                from geoip2fast import GeoIP2Fast  # type: ignore[import-untyped]
 
                 _database = GeoIP2Fast(geoip2fast_data_file=DATA_FILE)
     return _database
@@ -66,7 +66,7 @@ def public_address(ip: str | None) -> str | None:
 def _lookup(address: str) -> Location:
     try:
         found = database().lookup(address)
-    except Exception:  # noqa: BLE001 — a lookup must never break a sign-in
+    except Exception:  # a lookup must never break a sign-in
         return UNKNOWN
     code = getattr(found, "country_code", "") or ""
     if len(code) != 2 or not code.isalpha() or getattr(found, "is_private", False):

@@ -1,4 +1,4 @@
-"""The risk emails: device verification (REQUIREMENTS 20) and new device / location sign-in (21).
+"""The risk emails: device verification (requirements §20) and new device / location sign-in (requirements §21).
 
 Both carry the time, the device, the approximate location, the IP and a "this wasn't me" link
 that freezes the account; neither is sent for the first sign-in of an account (nothing to compare).
@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.devices import describe_agent
+from bastion.accounts.models import Account
 from bastion.accounts.status import freeze_link
 from bastion.clock import rfc3339
 from bastion.context import Client
@@ -18,9 +20,7 @@ from bastion.notify.outbox import enqueue
 from bastion.risk.geo import Location
 from bastion.risk.history import last_success
 from bastion.risk.words import place_words
-from bastion.accounts.devices import describe_agent
 from bastion.services import Services
-from bastion.store.models import Account
 
 
 def _where(client: Client, location: Location, now: datetime) -> dict[str, Any]:

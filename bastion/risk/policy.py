@@ -17,6 +17,11 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+from bastion.config import Settings
+from bastion.throttle.limits import parse_duration
 
 SIGNALS = ("new_device", "new_country", "impossible_travel", "anonymizer", "failure_velocity")
 ACTIONS = ("allow", "verify", "deny")  # weakest to strongest
@@ -111,3 +116,30 @@ class RiskPolicy:
 
     def decide(self, signals: list[str]) -> str:
         return strongest([self.actions[signal] for signal in signals])
+
+
+@lru_cache(maxsize=8)
+def _policy(policy: str, asns: str, cidrs: str) -> RiskPolicy:
+    return RiskPolicy.from_settings(policy, asns, cidrs)
+
+
+def policy_of(settings: Settings) -> RiskPolicy:
+    """The policy the settings declare, parsed once per process."""
+    return _policy(settings.risk_policy, settings.risk_anonymizer_asns, settings.risk_anonymizer_cidrs)
+
+
+def failure_velocity(setting: str) -> tuple[int, timedelta]:
+    """'10/1h' → (10, 1 hour): that many wrong passwords on the account within the window."""
+    count, _, window = setting.partition("/")
+    if not count.strip().isdigit() or int(count) <= 0:
+        raise ValueError(f"{setting!r} is not COUNT/WINDOW like 10/1h")
+    return int(count), parse_duration(window)
+
+
+def check_risk_settings(settings: Settings) -> None:
+    """Parse the risk settings now, so a typo stops the start rather than the first sign-in."""
+    try:
+        policy_of(settings)
+        failure_velocity(settings.risk_failure_velocity)
+    except ValueError as error:
+        raise ValueError(f"BASTION_RISK_*: {error}") from error

@@ -1,4 +1,4 @@
-"""The risk stage of sign-in (REQUIREMENTS 19–21): after the account gates, before the second factor.
+"""The risk stage of sign-in (requirements §19-21): after the account gates, before the second factor.
 
 The assessment is made once per flow and kept in `flow.facts["risk"]`: when a later step runs the
 stages again, the stage does not re-assess (the 2FA failures of this very flow would otherwise
@@ -9,38 +9,31 @@ policy: docs/design/risk-before-second-factor.md.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import remember_device
+from bastion.accounts.models import Account
 from bastion.audit import record_event
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.risk.assess import assess
 from bastion.risk.challenge import STATE, issue_challenge
 from bastion.risk.geo import locate
 from bastion.risk.history import load_history
 from bastion.risk.notices import send_new_sign_in
+from bastion.risk.policy import failure_velocity, policy_of
 from bastion.risk.trust import trust_device
 from bastion.services import Services
 from bastion.signin.flow import Requirement
+from bastion.signin.models import SignInFlow
 from bastion.signin.visit import Visit
-from bastion.store.models import Account, SignInFlow
-from bastion.throttle.limits import parse_duration
 
 RISK_STAGE = "risk"
-
-
-def failure_velocity(setting: str) -> tuple[int, timedelta]:
-    """'10/1h' → (10, 1 hour): that many wrong passwords on the account within the window."""
-    count, _, window = setting.partition("/")
-    return int(count), parse_duration(window)
 
 
 class RiskStage:
     name = RISK_STAGE
     requirement = STATE
-    waiting_reason = "device.verification_required"
+    waiting_reason = Reason.DEVICE_VERIFICATION_REQUIRED
 
     def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
         client = visit.client
@@ -52,11 +45,11 @@ class RiskStage:
         location = locate(client.ip)
         limit, window = failure_velocity(settings.risk_failure_velocity)
         history = load_history(tx, account, client.device_id, now, settings.risk_new_country_days, window)
-        assessment = assess(settings.risk_policy_parsed, location, client.ip, client.device_id, history, now,
+        assessment = assess(policy_of(settings), location, client.ip, client.device_id, history, now,
                             settings.risk_max_speed_kmh, limit)
         record = {**assessment.record(), "trusted_device": history.device_trusted}
         if assessment.decision == "deny":
-            raise BastionError("risk.denied", record={"risk": record})
+            raise BastionError(Reason.RISK_DENIED, record={"risk": record})
         verify = assessment.decision == "verify" and not history.device_trusted
         flow.facts = {**flow.facts, "risk": {**record, "passed": not verify}}
         record_event(tx, now, "risk.assessed", account.id, client, flow_id=flow.id, **record)

@@ -1,4 +1,4 @@
-"""Impossible travel between consecutive successful sign-ins (REQUIREMENTS 19).
+"""Impossible travel between consecutive successful sign-ins (requirements §19).
 
 The offline data has countries, not cities, so distance is between country centroids
 (great-circle, haversine). Same country: no signal (a centroid says nothing about travel inside

@@ -1,4 +1,4 @@
-"""Trusted devices ("remember this device", REQUIREMENTS 20) expire with the security state.
+"""Trusted devices ("remember this device", requirements §20) expire with the security state.
 
 Like allauth's `mfa/internal/flows/trust.py`, trust is granted over a fingerprint of the password
 hash and the ids every registered second-factor method names (authenticator app, passkeys,
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Protocol
 
-from sqlalchemy import Row, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.devices import trust_device_until
+from bastion.accounts.models import Account
 from bastion.mfa.registry import METHODS
-from bastion.store.models import Account, Device
 
 
 def fingerprint(tx: Tx, account: Account) -> str:
@@ -26,12 +26,20 @@ def fingerprint(tx: Tx, account: Account) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-def is_trusted(device: Device | Row[Any] | None, current_fingerprint: str, now: datetime) -> bool:
-    """`device`: its row, or any row with its `trusted_until` and `trust_fingerprint`."""
+class TrustState(Protocol):
+    """What trust needs of a device: its row, or any row with these two columns."""
+
+    @property
+    def trusted_until(self) -> datetime | None: ...
+
+    @property
+    def trust_fingerprint(self) -> str | None: ...
+
+
+def is_trusted(device: TrustState | None, current_fingerprint: str, now: datetime) -> bool:
     return (device is not None and device.trusted_until is not None and device.trusted_until > now
             and device.trust_fingerprint == current_fingerprint)
 
 
 def trust_device(tx: Tx, account: Account, device_hash: str, now: datetime, days: int) -> None:
-    tx.execute(update(Device).where(Device.account_id == account.id, Device.device_hash == device_hash)
-               .values(trusted_until=now + timedelta(days=days), trust_fingerprint=fingerprint(tx, account)))
+    trust_device_until(tx, account.id, device_hash, now + timedelta(days=days), fingerprint(tx, account))

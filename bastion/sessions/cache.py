@@ -1,24 +1,8 @@
 """Validated sessions and service keys kept in memory: no database round trip per request.
 
-What a node may trust (REQUIREMENTS 27, revocation on every node within 1 s):
-- an entry loaded less than `ttl` seconds ago (BASTION_SESSION_CACHE_SECONDS, at most 1 s);
-- with Redis, any entry loaded while the invalidation subscription is live
-  (`RedisInvalidation.covers`): other nodes' changes arrive as messages.
-Changes committed by this process drop their entries before its commit returns. An entry
-whose database read overlapped a change is not kept (the `generation` check), so a read
-that raced a revocation cannot outlive it.
-
-Entries are grouped (account id, session id, or `SERVICE_KEYS`) so a change drops exactly
-what it concerns. The oldest entries go first when `capacity` is reached. The cache also
-owns the writer that records sessions' `last_seen_at` behind the requests (`last_seen`).
-
-Trusted for the TTL only, every entry would run out each second and the next request for it
-would wait for a database read: on the embedded default (no Redis) a session asked less than
-once a second missed every time, and the misses fed on each other. So an entry used in the
-last `KEEP_FRESH_FOR` seconds is read again behind the requests once it is half its TTL old —
-in batches, a statement for many, by the function given with it (`refresh`) — and requests
-keep finding it trusted. Reading a session again costs a few microseconds of a batch; a miss
-costs a thread and a round trip.
+A node trusts an entry for at most BASTION_SESSION_CACHE_SECONDS, or while its Redis invalidation
+subscription is live, and reads entries in use again behind the requests (requirements §27). Why
+it is both fast and right: docs/design/session-cache.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Telling every node that cached sessions changed (REQUIREMENTS 27: within 1 s).
+"""Telling every node that cached sessions changed (requirements §27: within 1 s).
 
 A transaction that revokes sessions, places a hold or changes a service key says so with
 `sessions_changed` / `service_keys_changed`; once it commits, the node's own cache drops
@@ -28,7 +28,7 @@ _CHANGED = "bastion.sessions.changed"
 SERVICE_KEYS = "service-keys"  # the group every cached service key belongs to
 EVERYTHING = "*"
 PING_EVERY = 0.2
-LIVENESS = 0.9  # with the TTL (<= 1 s), keeps every node within REQUIREMENTS 27's 1 s
+LIVENESS = 0.9  # with the TTL (<= 1 s), keeps every node within requirements §27's 1 s
 
 
 def sessions_changed(tx: Tx, account_or_session_id: str) -> None:
@@ -94,7 +94,7 @@ class RedisInvalidation:
         warned = False
         while not self._stop.is_set():
             client = redis.Redis.from_url(self._url, socket_timeout=5, socket_connect_timeout=1)
-            pubsub = client.pubsub()
+            pubsub = client.pubsub()  # type: ignore[no-untyped-call]
             try:
                 pubsub.subscribe(self.channel)
                 self._receive(pubsub)

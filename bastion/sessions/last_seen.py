@@ -15,8 +15,8 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, update
 
+from bastion.sessions.models import Session
 from bastion.store import Database
-from bastion.store.models import Session
 
 log = logging.getLogger("bastion.sessions")
 

@@ -10,10 +10,11 @@ from functools import partial
 from sqlalchemy import select, update
 
 from bastion.crypto import hash_token, new_token
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.services import Services
 from bastion.sessions.invalidation import SERVICE_KEYS, service_keys_changed
-from bastion.store.models import ServiceKey
+from bastion.sessions.models import ServiceKey
+from bastion.store.changes import rows_changed
 
 KEY_PREFIX = "bsk_"
 _MARK_USED_EVERY = timedelta(minutes=5)
@@ -49,13 +50,14 @@ def list_service_keys(services: Services) -> list[ServiceKeyView]:
 
 def revoke_service_key(services: Services, key_id: str) -> bool:
     with services.db.transaction() as tx:
-        result = tx.execute(
+        revoked = rows_changed(
+            tx,
             update(ServiceKey)
             .where(ServiceKey.id == key_id, ServiceKey.revoked_at.is_(None))
-            .values(revoked_at=services.clock.now())
+            .values(revoked_at=services.clock.now()),
         )
         service_keys_changed(tx)
-        return result.rowcount == 1
+        return revoked == 1
 
 
 def authenticate_service_key(services: Services, secret: str) -> str:
@@ -82,7 +84,7 @@ _CACHED = "service-key:"
 
 def _cache_key(secret: str) -> str:
     if not secret.startswith(KEY_PREFIX) or len(secret) > 128:
-        raise BastionError("service_key.invalid")
+        raise BastionError(Reason.SERVICE_KEY_INVALID)
     return _CACHED + hash_token(secret)
 
 
@@ -94,7 +96,7 @@ def _service_key_from_database(services: Services, secret: str) -> str:
     with services.db.transaction() as tx:
         key = tx.execute(select(ServiceKey).where(ServiceKey.key_hash == hash_token(secret))).scalar_one_or_none()
         if key is None or key.revoked_at is not None:
-            raise BastionError("service_key.invalid")
+            raise BastionError(Reason.SERVICE_KEY_INVALID)
         if key.last_used_at is None or now - key.last_used_at > _MARK_USED_EVERY:
             key.last_used_at = now
         known = _KnownKey(key.id, key.last_used_at)

@@ -13,7 +13,7 @@ from bastion.context import Client
 from bastion.ops.metrics import SIGN_IN_ATTEMPTS
 from bastion.risk.geo import locate
 from bastion.services import Services
-from bastion.store.models import SignInAttempt
+from bastion.signin.models import SignInAttempt
 from bastion.store.rows import append_row
 
 _ATTEMPTS = SignInAttempt.__table__
@@ -32,7 +32,7 @@ def record_attempt(
     flow_id: str | None = None,
     risk: dict[str, object] | None = None,
 ) -> None:
-    """`risk`: the risk decision and its signals, when the sign-in was assessed (REQUIREMENTS 19)."""
+    """`risk`: the risk decision and its signals, when the sign-in was assessed (requirements §19)."""
     location = locate(client.ip)
     SIGN_IN_ATTEMPTS.labels(method, outcome, code or "").inc()
     append_row(tx, _ATTEMPTS, {
@@ -55,7 +55,7 @@ _OLDER = _NEWEST.where(SignInAttempt.id < bindparam("before"))
 
 @dataclass(frozen=True, slots=True)
 class ActivityPage:
-    items: list[Row[Any]]  # the attempt's shown columns, by name (created_at, outcome, code, ...)
+    items: list[Row[*tuple[Any, ...]]]  # the attempt's shown columns, by name (created_at, outcome, code, ...)
     next_cursor: int | None
 
 
@@ -69,3 +69,12 @@ def list_activity(services: Services, account_id: str, before: int | None, limit
     more = len(rows) > limit
     items = rows[:limit]
     return ActivityPage(items, items[-1].id if more and items else None)
+
+
+def latest_attempt(tx: Tx, account_id: str) -> SignInAttempt | None:
+    return tx.execute(select(SignInAttempt).where(SignInAttempt.account_id == account_id)
+                      .order_by(SignInAttempt.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def find_attempt_by_reference(tx: Tx, reference: str) -> SignInAttempt | None:
+    return tx.execute(select(SignInAttempt).where(SignInAttempt.reference == reference)).scalar_one_or_none()

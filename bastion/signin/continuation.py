@@ -1,20 +1,8 @@
 """Continuing a sign-in that waits for a step: a second factor, or the emailed device code.
 
-Every step goes the same way (REQUIREMENTS 8–12, 20):
-1. the flow waits for the requirement of the stage the step satisfies and has not expired
-   (`flow.not_found`, `flow.expired`, or the reason of what it waits for instead), and the step
-   comes from the device that passed the password (when that one had a device id);
-2. the guard admits the attempt (`bastion.guard.steps`): the network's hold, the account's pause,
-   and the budgets, counted before the check;
-3. the step checks its proof, outside any transaction;
-4. in one transaction: whatever the proof uses once (a TOTP step, a backup code, a passkey's sign
-   counter, the emailed code) is consumed, the stage is marked done and the flow advances — the
-   stages before it run again, so a freeze or a maintenance window meanwhile still refuses — to a
-   session or the next requirement. Of any number of concurrent requests, one gets a session.
-A refusal is recorded with its reference; a failed check counts against the network's budget and
-is reported to the owner once per burst (`bastion.guard.alerts`).
-
-Passwordless passkey sign-in starts and finishes a flow in one request: it shares `finish_flow`.
+Every step goes the same way (requirements §8-12, §20): the flow is checked, the guard admits the
+attempt, the proof is checked, then one transaction consumes it and advances the flow
+(docs/design/sign-in-flow.md). Passwordless passkey sign-in shares `finish_flow`.
 """
 
 from __future__ import annotations
@@ -27,17 +15,18 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import find_device
+from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account, lock_account
 from bastion.context import Client
-from bastion.errors import BastionError, new_reference
+from bastion.errors import BastionError, Reason, new_reference
 from bastion.guard import steps as guard
 from bastion.guard.steps import StepBudget
 from bastion.services import Services
 from bastion.signin.attempts import record_attempt
 from bastion.signin.flow import Authenticated, SignInResult, advance_flow, load_open_flow, mark_done
+from bastion.signin.models import SignInFlow
 from bastion.signin.stages import STAGES
 from bastion.signin.visit import Visit, arrive
-from bastion.store.models import Account, SignInFlow
 
 Consume = Callable[[Tx], None]
 # Risk signals that make a failed second step worth an email at once (a device or place not seen).
@@ -62,8 +51,11 @@ class OpenFlow:
 class Step(Protocol):
     stage: str  # the stage it satisfies
     method: str  # as the sign-in history names it
-    budget: StepBudget | None  # None: the proof cannot be guessed (an emailed link's token)
     alert_new_place: bool  # a failure from a new device or place is emailed at once
+
+    @property
+    def budget(self) -> StepBudget | None:
+        """None: the proof cannot be guessed (an emailed link's token). Read-only, so a step may be narrower."""
 
     def check(self, services: Services, flow: OpenFlow, client: Client, now: datetime) -> Consume:
         """Check the proof (raise its refusal); return what to consume in the completing transaction."""
@@ -85,7 +77,7 @@ def open_flow(tx: Tx, flow_id: str, now: datetime, state: str, client: Client) -
     """The flow waiting in `state`; only the device that passed the password may go on with it."""
     flow = load_open_flow(tx, flow_id, now, state, STAGES)
     if flow.device_id is not None and flow.device_id != client.device_id:
-        raise BastionError("flow.not_found")
+        raise BastionError(Reason.FLOW_NOT_FOUND)
     return flow
 
 

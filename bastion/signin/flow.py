@@ -1,22 +1,8 @@
 """The sign-in flow: a persisted state object with an expiry, advanced by ordered stages.
 
-After the first factor a flow exists; each stage either passes, refuses (raises a
-`BastionError`), or answers with its requirement — what the person must do next. A stage
-declares that requirement (`requirement`, e.g. "mfa_required") and the reason a step sent to a
-flow waiting for something else is told (`waiting_reason`, e.g. "mfa.required"), so the API and
-the pages answer a requirement by looking it up. The stage list is built in one place
-(`bastion.signin.stages`); adding a stage means adding it there, not editing the others.
-
-A step that satisfies a requirement (e.g. a TOTP code for "mfa_required") marks its stage done
-with `mark_done` and calls `advance_flow` again (`bastion.signin.continuation`): the stages before
-it run again (so a freeze or a maintenance window in the meantime still refuses), the done ones
-are skipped, the ones after it run, and the session gets the assurance level the flow reached
-(`facts["aal"]`, 1 unless a second factor raised it). A flow that continues in a later request is
-completed by a conditional UPDATE, so one flow yields at most one session; then each stage with a
-`completed` method acts on the success (in the same transaction).
-
-A security change (password reset or change, 2FA reset) voids the account's open flows
-(`void_open_flows`), and a flow started before the account's last one never completes.
+A stage passes, refuses, or answers with its requirement; a step that meets one marks its stage
+done and advances the flow, which one conditional UPDATE completes once. How and why:
+docs/design/sign-in-flow.md.
 """
 
 from __future__ import annotations
@@ -25,18 +11,21 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import inspect, update
+from sqlalchemy import delete, inspect, update
 from sqlalchemy.orm import Session as Tx
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bastion.accounts.models import Account
 from bastion.audit import record_event
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.services import Services
+from bastion.sessions.models import Session
 from bastion.sessions.tokens import issue_session
+from bastion.signin.models import SignInFlow
 from bastion.signin.visit import Visit
-from bastion.store.models import Account, Session, SignInFlow
+from bastion.store.changes import rows_changed
 from bastion.store.rows import add_now
 from bastion.store.types import new_id
 
@@ -68,9 +57,17 @@ SignInResult = Authenticated | StepRequired
 
 
 class Stage(Protocol):
-    name: str
-    requirement: str | None  # the status it may answer with; None: it only passes or refuses
-    waiting_reason: str | None  # what a step sent to a flow waiting for this stage's requirement is told
+    # Read-only, so that a stage may declare narrower values (a literal name, no requirement).
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def requirement(self) -> str | None:
+        """The status it may answer with; None: it only passes or refuses."""
+
+    @property
+    def waiting_reason(self) -> Reason | None:
+        """What a step sent to a flow waiting for this stage's requirement is told."""
 
     def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
         """None when satisfied; its Requirement to ask for; raise BastionError to refuse."""
@@ -105,7 +102,7 @@ def advance_flow(services: Services, tx: Tx, flow: SignInFlow, account: Account,
     """
     fresh = inspect(flow).transient
     if not fresh and account.security_changed_at is not None and flow.created_at < account.security_changed_at:
-        raise BastionError("flow.not_found")  # started before a reset or password change
+        raise BastionError(Reason.FLOW_NOT_FOUND)  # started before a reset or password change
     done = set(flow.facts.get("done", []))
     # Rows a stage adds that name a fresh flow (a device challenge) must wait for it: no autoflush.
     with tx.no_autoflush if fresh else nullcontext():
@@ -126,14 +123,14 @@ def advance_flow(services: Services, tx: Tx, flow: SignInFlow, account: Account,
         add_now(tx, flow)
     else:
         tx.flush()
-        claimed = tx.execute(
+        claimed = rows_changed(tx,
             update(SignInFlow)
             .where(SignInFlow.id == flow.id, SignInFlow.completed_at.is_(None))
             .values(state="completed", completed_at=now, facts=facts)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if claimed != 1:
-            raise BastionError("flow.not_found")
+            raise BastionError(Reason.FLOW_NOT_FOUND)
         # What the UPDATE wrote, without writing it again.
         for name, value in (("facts", facts), ("state", "completed"), ("completed_at", now)):
             set_committed_value(flow, name, value)
@@ -153,13 +150,19 @@ def load_open_flow(tx: Tx, flow_id: str, now: datetime, state: str, stages: Sequ
     or the reason of the step it waits for instead (from `stages`' declarations)."""
     flow = tx.get(SignInFlow, flow_id)
     if flow is None or flow.completed_at is not None:
-        raise BastionError("flow.not_found")
+        raise BastionError(Reason.FLOW_NOT_FOUND)
     if now >= flow.expires_at:
-        raise BastionError("flow.expired")
+        raise BastionError(Reason.FLOW_EXPIRED)
     if flow.state != state:
         waiting = {stage.requirement: stage.waiting_reason for stage in stages if stage.requirement}
-        raise BastionError(waiting.get(flow.state) or "flow.not_found")
+        raise BastionError(waiting.get(flow.state) or Reason.FLOW_NOT_FOUND)
     return flow
+
+
+def flow_facts(tx: Tx, flow_id: str) -> dict[str, Any] | None:
+    """What a sign-in flow learnt (finished or not, kept a day after it expires); None when it is gone."""
+    flow = tx.get(SignInFlow, flow_id)
+    return None if flow is None else flow.facts
 
 
 def mark_done(flow: SignInFlow, stage: str, **facts: object) -> None:
@@ -179,6 +182,11 @@ def void_open_flows(tx: Tx, account_id: str, now: datetime) -> int:
     and none started before now may finish. Returns how many were open."""
     tx.execute(update(Account).where(Account.id == account_id).values(security_changed_at=now)
                .execution_options(synchronize_session=False))
-    return tx.execute(update(SignInFlow).where(SignInFlow.account_id == account_id,
+    return rows_changed(tx, update(SignInFlow).where(SignInFlow.account_id == account_id,
                                                SignInFlow.completed_at.is_(None))
-                      .values(state="void", completed_at=now)).rowcount
+                      .values(state="void", completed_at=now))
+
+
+def delete_expired_flows(tx: Tx, before: datetime) -> int:
+    """Housekeeping: flows that expired before `before` (their device challenges go with them)."""
+    return rows_changed(tx, delete(SignInFlow).where(SignInFlow.expires_at < before))

@@ -6,12 +6,13 @@ import ipaddress
 
 from sqlalchemy.orm import Session as Tx
 
-from bastion.errors import BastionError
+from bastion.accounts.models import Account
+from bastion.errors import BastionError, Reason
 from bastion.ops.maintenance import maintenance_refusal
 from bastion.services import Services
 from bastion.signin.flow import Requirement
+from bastion.signin.models import SignInFlow
 from bastion.signin.visit import Visit
-from bastion.store.models import Account, SignInFlow
 
 
 def ip_allowed(allowlist: list[str], ip: str | None) -> bool:
@@ -25,7 +26,7 @@ def ip_allowed(allowlist: list[str], ip: str | None) -> bool:
 
 
 class ServiceGate:
-    """During a maintenance window only staff finish signing in (REQUIREMENTS 31). Runs again at
+    """During a maintenance window only staff finish signing in (requirements §31). Runs again at
     every later step, so a window that starts mid-sign-in stops it too."""
 
     name = "service_gate"
@@ -49,14 +50,14 @@ class AccountGate:
         now = services.clock.now()
         active_restriction = account.status_until is None or account.status_until > now
         if account.status == "frozen":
-            raise BastionError("account.frozen")
+            raise BastionError(Reason.ACCOUNT_FROZEN)
         if account.status == "suspended" and active_restriction:
-            raise BastionError("account.suspended", detail=account.status_reason or None)
+            raise BastionError(Reason.ACCOUNT_SUSPENDED, detail=account.status_reason or None)
         if account.status == "banned" and active_restriction:
             retry = int((account.status_until - now).total_seconds()) if account.status_until else None
-            raise BastionError("account.banned", detail=account.status_reason or None, retry_after=retry)
+            raise BastionError(Reason.ACCOUNT_BANNED, detail=account.status_reason or None, retry_after=retry)
         if not ip_allowed(account.ip_allowlist, visit.client.ip):
-            raise BastionError("account.ip_not_allowed", extra={"ip": visit.client.ip})
+            raise BastionError(Reason.ACCOUNT_IP_NOT_ALLOWED, extra={"ip": visit.client.ip})
         if account.email_verified_at is None:
-            raise BastionError("account.email_unverified")
+            raise BastionError(Reason.ACCOUNT_EMAIL_UNVERIFIED)
         return None

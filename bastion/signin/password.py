@@ -1,6 +1,6 @@
 """Password sign-in: the first factor through the guard, then the flow's stages.
 
-Order (cheapest first, REQUIREMENTS 1–6): an app below the minimum version is refused; then the
+Order (cheapest first, requirements §1-6): an app below the minimum version is refused; then the
 guard (`bastion.guard.passwords`): the network's holds, the identifier's (or, on a device that
 signed in before, that device's own) hold, one argon2 verification in the hash gate — never a
 hash for a held request. Wrong password, unknown email and an account without a password give
@@ -19,7 +19,7 @@ from typing import NoReturn
 from bastion.accounts.repo import lock_account, normalize_email
 from bastion.audit import record_event
 from bastion.context import Client
-from bastion.errors import BastionError, new_reference
+from bastion.errors import BastionError, Reason, new_reference
 from bastion.guard.passwords import check_password, hash_password
 from bastion.ops.maintenance import maintenance_refusal
 from bastion.services import Services
@@ -46,11 +46,11 @@ def sign_in_with_password(
         _refuse(services, identifier, account_id, refusal, client)
 
     if not checked.matched or account is None or account.password_hash is None:
-        refusal = BastionError("credentials.invalid", reference=new_reference())
+        wrong = BastionError(Reason.CREDENTIALS_INVALID, reference=new_reference())
         with services.db.transaction() as tx:
             record_attempt(tx, now, identifier, "password", "failure", client, account_id=account_id,
-                           code=refusal.code, reference=refusal.reference)
-        raise refusal
+                           code=wrong.code, reference=wrong.reference)
+        raise wrong
 
     stored_hash = account.password_hash
     new_hash = (hash_password(services, password, known_device=True)
@@ -60,7 +60,7 @@ def sign_in_with_password(
             # Read again, locked: a freeze, reset or restriction since the hash is seen, or waits.
             account = lock_account(tx, account.id)
             if account.password_hash != stored_hash:
-                raise BastionError("credentials.invalid")  # the password changed while it was checked
+                raise BastionError(Reason.CREDENTIALS_INVALID)  # the password changed while it was checked
             if new_hash is not None:
                 account.password_hash = new_hash
             flow = start_flow(services, account, visit, remember, "password")

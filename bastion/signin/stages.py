@@ -1,6 +1,6 @@
 """The ordered stages every sign-in passes after its first factor: the one place they are listed.
 
-service gates (maintenance) → account gates → risk → second factor → device trust (DESIGN; why
+service gates (maintenance) → account gates → risk → second factor → device trust (docs/design.md; why
 risk before the second factor: docs/design/risk-before-second-factor.md).
 """
 

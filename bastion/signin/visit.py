@@ -1,9 +1,9 @@
 """One request's part in a sign-in: who sent it, and the service's gates as they stood when it came.
 
 Read once per request, outside any transaction (both may read the database): a client below the
-minimum app version is refused here (`client.outdated`, REQUIREMENTS 32), before anything else;
+minimum app version is refused here (`client.outdated`, requirements §32), before anything else;
 the maintenance window is judged by the service gate stage once the account is known
-(REQUIREMENTS 31: staff may still sign in).
+(requirements §31: staff may still sign in).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from bastion.context import Client
 from bastion.ops.client_versions import check_client_version
-from bastion.ops.maintenance import Window, current_window
+from bastion.ops.maintenance import current_window
+from bastion.ops.maintenance_window import Window
 from bastion.services import Services
 
 

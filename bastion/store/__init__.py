@@ -1,6 +1,9 @@
-"""Durable state: SQLAlchemy models, the database handle, Alembic migrations."""
+"""Durable state: the shared declarative base, the database handle, Alembic migrations.
 
+The tables themselves belong to the features (each package's `models.py`); `bastion/schema.py` gathers them.
+"""
+
+from bastion.store.base import Base
 from bastion.store.db import Database
-from bastion.store.models import Base
 
 __all__ = ["Base", "Database"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Table, inspect
+from sqlalchemy import Column, Insert, Table, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ def insert_ignoring_duplicates(
 ) -> bool:
     """Insert one row unless the unique column(s) already hold its values; True when inserted."""
     columns = [conflict_column] if conflict_column else list(conflict_columns)
-    key = inspect(model).primary_key[0]
+    key: Column[Any] = inspect(model).primary_key[0]
     statement = _insert(tx, model, values).on_conflict_do_nothing(index_elements=columns).returning(key)
     # RETURNING, not rowcount: psycopg reports no usable rowcount for ON CONFLICT DO NOTHING here.
     return tx.execute(statement).first() is not None
@@ -39,5 +39,6 @@ def _upsert(dialect_name: str, table: Table, conflict_columns: tuple[str, ...],
             update_columns: tuple[str, ...]) -> Insert:
     """Built once per table and dialect: the values come as parameters (the sign-in path)."""
     statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
-    return statement.on_conflict_do_update(index_elements=list(conflict_columns),
+    upsert: Insert = statement.on_conflict_do_update(index_elements=list(conflict_columns),
                                            set_={column: statement.excluded[column] for column in update_columns})
+    return upsert

@@ -1,1 +1,1 @@
-"""Support: the agent views and decisions on recovery cases (REQUIREMENTS 33-34)."""
+"""Support: the agent views and decisions on recovery cases (requirements §33-34)."""

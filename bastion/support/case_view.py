@@ -11,13 +11,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bastion.accounts.models import Account
 from bastion.clock import rfc3339
+from bastion.recovery.cases import documents_digest
 from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.recovery.kinds import document_labels
+from bastion.recovery.models import CaseDocument
 from bastion.risk.geo import locate
 from bastion.risk.words import place_words
 from bastion.services import Services
-from bastion.store.models import Account, CaseDocument
 from bastion.support.casework import approvals_of, case_facts, case_notes, emails_of, explain, load_case
 from bastion.support.queue import deadline
 from bastion.support.rejection_reasons import reasons_in
@@ -55,6 +57,7 @@ def case_view(services: Services, case_id: str, agent_id: str, admin: bool = Fal
             "documents": [{"id": d.id, "kind": d.kind, "label": labels[d.kind], "content_type": d.content_type,
                            "size": d.size, "sha256": d.sha256, "uploaded_at": rfc3339(d.created_at)}
                           for d in documents],
+            "documents_sha256": documents_digest(tx, case.id),  # send it back with an approval
             "missing_documents": list(facts.missing) if case.closed_at is None else [],
             "documents_purged_at": rfc3339(case.purged_at),
             "own_account": case.account_id == agent_id,

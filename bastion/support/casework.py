@@ -16,13 +16,17 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
+from bastion.recovery.cases import documents_digest
 from bastion.recovery.evidence import DOCUMENT_KINDS
+from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.services import Services
-from bastion.store.models import Account, CaseApproval, CaseDocument, CaseNote, RecoveryCase
+from bastion.store.changes import rows_changed
+from bastion.support.models import CaseApproval, CaseNote
 from bastion.support.rules import CaseFacts, NotNow, ensure_allowed, why_not
 from bastion.support.words import CASE_STATES, DOCUMENTS, WHY_NOT, fill, when_words
 
@@ -32,12 +36,12 @@ NOTE_MAX = 2000
 def load_case(tx: Tx, case_id: str) -> RecoveryCase:
     case = tx.get(RecoveryCase, case_id) if len(case_id) <= 64 else None
     if case is None:
-        raise BastionError("resource.not_found", detail="No case with this id.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No case with this id.")
     return case
 
 
 def case_facts(tx: Tx, case: RecoveryCase, agent_id: str, admin: bool = False) -> CaseFacts:
-    approved_by = frozenset(tx.execute(select(CaseApproval.agent_id).where(CaseApproval.case_id == case.id)).scalars())
+    approved_by = frozenset(agent for agent, _, _ in approvals_of(tx, case.id))
     present = set(tx.execute(select(CaseDocument.kind).where(CaseDocument.case_id == case.id)).scalars())
     return CaseFacts(status=case.status, closed=case.closed_at is not None, agent_id=agent_id,
                      agent_is_admin=admin, account_id=case.account_id, claimed_by=case.claimed_by,
@@ -81,14 +85,14 @@ def claim_case(services: Services, case_id: str, agent_id: str, client: Client) 
         if case.claimed_by == agent_id and case.closed_at is None:
             return
         check(tx, "claim", case, agent_id)
-        taken = tx.execute(update(RecoveryCase).where(
+        taken = rows_changed(tx, update(RecoveryCase).where(
             RecoveryCase.id == case.id, RecoveryCase.claimed_by.is_(None), RecoveryCase.closed_at.is_(None),
             RecoveryCase.status.in_(("awaiting_documents", "in_review"))
-        ).values(claimed_by=agent_id, claimed_at=now)).rowcount
+        ).values(claimed_by=agent_id, claimed_at=now))
         if not taken:
             tx.refresh(case)
             check(tx, "claim", case, agent_id)
-            raise BastionError("case.claimed", detail="Another agent claimed it a moment ago.")
+            raise BastionError(Reason.CASE_CLAIMED, detail="Another agent claimed it a moment ago.")
         record_event(tx, now, "case.claimed", case.account_id, client, actor_id=agent_id, case_id=case.id,
                      case_kind=case.kind)
 
@@ -100,10 +104,10 @@ def release_case(services: Services, case_id: str, agent_id: str, client: Client
         case = load_case(tx, case_id)
         check(tx, "release", case, agent_id, admin)
         holder = case.claimed_by
-        released = tx.execute(update(RecoveryCase).where(RecoveryCase.id == case.id, RecoveryCase.claimed_by == holder)
-                              .values(claimed_by=None, claimed_at=None)).rowcount
+        released = rows_changed(tx, update(RecoveryCase).where(RecoveryCase.id == case.id, RecoveryCase.claimed_by == holder)
+                              .values(claimed_by=None, claimed_at=None))
         if not released:
-            raise BastionError("case.claimed", detail="The claim changed a moment ago; reload the case.")
+            raise BastionError(Reason.CASE_CLAIMED, detail="The claim changed a moment ago; reload the case.")
         record_event(tx, now, "case.released", case.account_id, client, actor_id=agent_id, case_id=case.id,
                      case_kind=case.kind, **({"holder": holder} if holder != agent_id else {}))
 
@@ -112,7 +116,7 @@ def add_note(services: Services, case_id: str, agent_id: str, text: str, client:
     """An internal note; the audit event records that it was written, not what it says."""
     body = text.strip()
     if not 1 <= len(body) <= NOTE_MAX:
-        raise BastionError("request.invalid", detail=f"A note is 1 to {NOTE_MAX} characters.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"A note is 1 to {NOTE_MAX} characters.")
     now = services.clock.now()
     with services.db.transaction() as tx:
         case = load_case(tx, case_id)
@@ -133,5 +137,9 @@ def case_notes(tx: Tx, case_id: str) -> list[dict[str, object]]:
 
 
 def approvals_of(tx: Tx, case_id: str) -> list[tuple[str, str, datetime]]:
+    """The approvals that count: those given for the case's documents as they stand (a document
+    replaced since leaves earlier approvals behind, on the record but not counted)."""
     return [(row.agent_id, row.reason, row.created_at) for row in tx.execute(
-        select(CaseApproval).where(CaseApproval.case_id == case_id).order_by(CaseApproval.created_at)).scalars()]
+        select(CaseApproval).where(CaseApproval.case_id == case_id,
+                                   CaseApproval.documents_sha256 == documents_digest(tx, case_id))
+        .order_by(CaseApproval.created_at)).scalars()]

@@ -1,23 +1,14 @@
-"""Support decisions on recovery cases (REQUIREMENTS 16, 28, 33): approve, reject or stop, with a reason.
+"""Support decisions on recovery cases (requirements §16, §28, §33): approve, reject or stop, with a reason.
 
-Approval needs the documents in and, when `case_approvals_required` is 2 or more, that many
-different agents (four eyes); nobody decides a case about their own account. The rules of what
-is possible when are in bastion.support.rules; here each decision is made race-safe:
-
-- the case is taken by one conditional UPDATE (in review, not closed, unclaimed or claimed by
-  this agent), which also locks its row, so decisions on one case happen one after another and
-  each sees the approvals committed before it;
-- an approval releases the claim, so the next approval is another agent's; the last one needed
-  moves the case to `waiting` and starts its waiting period (bastion.recovery.kinds);
-- rejecting (before approval) and stopping (after it, before it takes effect: the owner says it
-  was not them) close the case once, whoever comes first.
-
-Every decision is audited with the agent's id and emailed to the account, with a cancel link.
+Each decision takes the case by one conditional UPDATE that locks its row; what is possible when
+is in bastion.support.rules. How it stays race-safe: docs/design/case-decisions.md.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select, update
+import hmac
+
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Tx
 
@@ -25,13 +16,15 @@ from bastion.accounts.repo import get_account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import lift_pause
-from bastion.recovery.cases import notify_case, open_case_id
+from bastion.recovery.cases import documents_digest, notify_case, open_case_id
 from bastion.recovery.kinds import due_at as case_due_at
+from bastion.recovery.models import RecoveryCase
 from bastion.services import Services
-from bastion.store.models import CaseApproval, RecoveryCase
+from bastion.store.changes import rows_changed
 from bastion.support.casework import check, load_case
+from bastion.support.models import CaseApproval
 from bastion.support.rejection_reasons import prepared_text
 
 RACED = "Another decision on this case came first; reload it."
@@ -40,21 +33,24 @@ RACED = "Another decision on this case came first; reload it."
 def _take(tx: Tx, case: RecoveryCase, agent_id: str, states: tuple[str, ...], **values: object) -> bool:
     """The one statement that decides between agents: the case still in `states`, open, and free
     or held by this agent. It locks the row until the transaction ends."""
-    return tx.execute(update(RecoveryCase).where(
+    return rows_changed(tx, update(RecoveryCase).where(
         RecoveryCase.id == case.id, RecoveryCase.status.in_(states), RecoveryCase.closed_at.is_(None),
         or_(RecoveryCase.claimed_by.is_(None), RecoveryCase.claimed_by == agent_id),
-    ).values(claimed_by=None, claimed_at=None, **values)).rowcount == 1
+    ).values(claimed_by=None, claimed_at=None, **values)) == 1
 
 
 def _refuse_raced(tx: Tx, action: str, case: RecoveryCase, agent_id: str) -> BastionError:
     """After a lost race: the rules' reason as things stand now, or a plain "came first"."""
     tx.refresh(case)
     check(tx, action, case, agent_id)
-    return BastionError("case.not_ready", detail=RACED)
+    return BastionError(Reason.CASE_NOT_READY, detail=RACED)
 
 
-def approve_case(services: Services, case_id: str, agent_id: str, reason: str, client: Client) -> str:
-    """Record this agent's approval; returns the case's status afterwards ("in_review" or "waiting")."""
+def approve_case(services: Services, case_id: str, agent_id: str, reason: str, client: Client,
+                 seen_documents: str | None = None) -> str:
+    """Record this agent's approval of the documents as they stand — or, given the digest of those the
+    agent reviewed (`seen_documents`), only if they are still those; returns the case's status
+    afterwards ("in_review" or "waiting")."""
     now = services.clock.now()
     required = services.settings.case_approvals_required
     with services.db.transaction() as tx:
@@ -62,15 +58,23 @@ def approve_case(services: Services, case_id: str, agent_id: str, reason: str, c
         check(tx, "approve", case, agent_id)
         if not _take(tx, case, agent_id, ("in_review",)):
             raise _refuse_raced(tx, "approve", case, agent_id)
+        documents = documents_digest(tx, case.id)  # read after taking the row: no replacement in between
+        if seen_documents is not None and not hmac.compare_digest(seen_documents, documents):
+            raise BastionError(Reason.CASE_DOCUMENTS_CHANGED)
+        # This agent's approval of documents since replaced no longer counts: this one takes its place.
+        tx.execute(delete(CaseApproval).where(CaseApproval.case_id == case.id, CaseApproval.agent_id == agent_id,
+                                              CaseApproval.documents_sha256.is_distinct_from(documents)))
         try:
             with tx.begin_nested():
-                tx.add(CaseApproval(case_id=case.id, agent_id=agent_id, reason=reason, created_at=now))
+                tx.add(CaseApproval(case_id=case.id, agent_id=agent_id, reason=reason, created_at=now,
+                                    documents_sha256=documents))
         except IntegrityError:
-            raise BastionError("case.already_approved") from None
-        approvals = tx.execute(select(func.count()).select_from(CaseApproval)
-                               .where(CaseApproval.case_id == case.id)).scalar_one()
+            raise BastionError(Reason.CASE_ALREADY_APPROVED) from None
+        approvals = tx.execute(select(func.count()).select_from(CaseApproval).where(
+            CaseApproval.case_id == case.id, CaseApproval.documents_sha256 == documents)).scalar_one()
         record_event(tx, now, "case.approved", case.account_id, client, actor_id=agent_id, case_id=case.id,
-                     case_kind=case.kind, reason=reason, approvals=approvals, required=required)
+                     case_kind=case.kind, reason=reason, approvals=approvals, required=required,
+                     documents_sha256=documents)
         if approvals < required:
             return "in_review"
         account = get_account(tx, case.account_id)
@@ -94,13 +98,13 @@ def reject_case(services: Services, case_id: str, agent_id: str, reason: str | N
         check(tx, action, case, agent_id)
         if not reason:
             if not prepared_reason:
-                raise BastionError("request.invalid", detail="Write the reason the owner will read.")
+                raise BastionError(Reason.REQUEST_INVALID, detail="Write the reason the owner will read.")
             reason = prepared_text(tx, prepared_reason, case.kind)
         closed = dict(status="rejected", closed_at=now, decided_at=now, decided_by=agent_id, decision_reason=reason)
         if action == "stop":  # never blocked by a claim: the owner's word comes first
-            taken = tx.execute(update(RecoveryCase).where(
+            taken = rows_changed(tx, update(RecoveryCase).where(
                 RecoveryCase.id == case.id, RecoveryCase.status == "waiting", RecoveryCase.closed_at.is_(None)
-            ).values(claimed_by=None, claimed_at=None, **closed)).rowcount == 1
+            ).values(claimed_by=None, claimed_at=None, **closed)) == 1
         else:
             taken = _take(tx, case, agent_id, ("awaiting_documents", "in_review"), **closed)
         if not taken:
@@ -117,7 +121,7 @@ def approve_unfreeze(services: Services, account_id: str, agent_id: str, reason:
     with services.db.transaction() as tx:
         case_id = open_case_id(tx, account_id, "unfreeze")
     if case_id is None:
-        raise BastionError("case.not_ready", detail="The owner has not asked for this yet: they start an unfreeze "
+        raise BastionError(Reason.CASE_NOT_READY, detail="The owner has not asked for this yet: they start an unfreeze "
                            "request (with their password) and upload identity documents first.")
     return approve_case(services, case_id, agent_id, reason, client)
 
@@ -126,10 +130,10 @@ def unlock_account(services: Services, account_id: str, agent_id: str, reason: s
     """Lift the wrong-password pauses on the account's email and devices (not the 100-failure
     switch-off: that needs a reset)."""
     with services.db.transaction() as tx:
-        account = get_account(tx, account_id)
-        email = account.email
-        record_event(tx, services.clock.now(), "account.unlocked", account.id, client, actor_id=agent_id,
-                     reason=reason)
+        email = get_account(tx, account_id).email
     if not lift_pause(services, email):
-        raise BastionError("request.invalid", detail="Password sign-in is switched off after too many wrong "
+        raise BastionError(Reason.REQUEST_INVALID, detail="Password sign-in is switched off after too many wrong "
                            "passwords; only a password reset by the owner switches it back on.")
+    with services.db.transaction() as tx:  # on the record only once it happened
+        record_event(tx, services.clock.now(), "account.unlocked", account_id, client, actor_id=agent_id,
+                     reason=reason)

@@ -13,14 +13,17 @@ from typing import Any
 from sqlalchemy import select
 
 from bastion.audit import record_event
+from bastion.audit.models import SecurityEvent
 from bastion.audit.spot_check import check_events
 from bastion.clock import rfc3339
 from bastion.context import Client
+from bastion.help.records import attempt_view
+from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.services import Services
-from bastion.store.models import CaseDocument, RecoveryCase, SecurityEvent, SignInAttempt
+from bastion.signin.models import SignInAttempt
 from bastion.support.casework import approvals_of, case_notes, emails_of
 from bastion.support.timeline import actor_of
-from bastion.support.views import account_view, attempt_view, case_summary
+from bastion.support.views import account_view, case_summary
 
 FORMAT = "bastion.account-record/1"
 MAX_ROWS = 100_000  # per table; a record that would pass it says so (`truncated`)

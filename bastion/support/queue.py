@@ -17,12 +17,14 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
-from bastion.clock import rfc3339
-from bastion.errors import BastionError
+from bastion.accounts.models import Account
+from bastion.clock import client_moment, rfc3339
+from bastion.errors import BastionError, Reason
 from bastion.recovery.cases import OPEN_STATES
 from bastion.recovery.kinds import KINDS
+from bastion.recovery.models import RecoveryCase
 from bastion.services import Services
-from bastion.store.models import Account, CaseApproval, RecoveryCase
+from bastion.support.models import CaseApproval
 
 STATES = ("awaiting_documents", "in_review", "waiting", "completed", "rejected", "cancelled", "expired")
 ASSIGNED = ("me", "unassigned")
@@ -42,9 +44,9 @@ class QueueFilter:
         for value, allowed, name in ((self.status, STATES, "status"), (self.kind, tuple(KINDS), "kind"),
                                      (self.assigned, ASSIGNED, "assigned")):
             if value is not None and value not in allowed:
-                raise BastionError("request.invalid", detail=f"`{name}` must be one of: {', '.join(allowed)}.")
+                raise BastionError(Reason.REQUEST_INVALID, detail=f"`{name}` must be one of: {', '.join(allowed)}.")
         if self.min_age_hours is not None and not 0 <= self.min_age_hours <= 24 * 366:
-            raise BastionError("request.invalid", detail="`min_age_hours` must be between 0 and 8784.")
+            raise BastionError(Reason.REQUEST_INVALID, detail="`min_age_hours` must be between 0 and 8784.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +68,9 @@ def _position(cursor: str) -> tuple[datetime, str]:
         at = datetime.fromisoformat(moment)
         if at.tzinfo is None:
             raise ValueError(moment)
-        return at, case_id[:64]
+        return client_moment(at), case_id[:64]
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BastionError("request.invalid", detail="`cursor` is not one this queue gave out.") from None
+        raise BastionError(Reason.REQUEST_INVALID, detail="`cursor` is not one this queue gave out.") from None
 
 
 def list_cases(services: Services, agent_id: str, wanted: QueueFilter = QueueFilter(), cursor: str | None = None,

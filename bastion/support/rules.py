@@ -18,15 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 
 ACTIONS = ("claim", "release", "approve", "reject", "stop", "note")
 CLAIMABLE = ("awaiting_documents", "in_review")
 # Which refusal each reason for "not now" is, when the action is attempted anyway.
-REFUSALS = {"own_account": "case.own_account", "closed": "case.closed", "claimed_by_other": "case.claimed",
-             "not_yours": "case.claimed", "documents_missing": "case.not_ready", "approved_by_you":
-             "case.already_approved", "approved": "case.not_ready", "not_waiting": "case.not_ready",
-             "nothing_to_claim": "case.not_ready", "not_claimed": "case.not_ready", "claimed_by_you": "case.not_ready"}
+REFUSALS = {"own_account": Reason.CASE_OWN_ACCOUNT, "closed": Reason.CASE_CLOSED,
+            "claimed_by_other": Reason.CASE_CLAIMED, "not_yours": Reason.CASE_CLAIMED,
+            "documents_missing": Reason.CASE_NOT_READY, "approved_by_you": Reason.CASE_ALREADY_APPROVED,
+            "approved": Reason.CASE_NOT_READY, "not_waiting": Reason.CASE_NOT_READY,
+            "nothing_to_claim": Reason.CASE_NOT_READY, "not_claimed": Reason.CASE_NOT_READY,
+            "claimed_by_you": Reason.CASE_NOT_READY}
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,11 +18,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account, Device
 from bastion.clock import rfc3339
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.help.references import normalize_reference
+from bastion.recovery.models import RecoveryCase
 from bastion.services import Services
-from bastion.store.models import Account, Device, RecoveryCase, SignInAttempt
+from bastion.signin.models import SignInAttempt
 from bastion.support.views import find_reference, search_accounts
 
 RESULTS = 50
@@ -46,7 +48,7 @@ class Found:
 def search(services: Services, text: str) -> Found:
     query = text.strip()[:320]
     if not query:
-        raise BastionError("request.invalid", detail="Type an email, an id, a reference, an address or a network.")
+        raise BastionError(Reason.REQUEST_INVALID, detail="Type an email, an id, a reference, an address or a network.")
     if _REFERENCE.match(query) and normalize_reference(query):
         return _by_reference(services, query)
     network = _network(query)
@@ -63,7 +65,8 @@ def _network(query: str) -> Network | None:
     except ValueError:
         return None
     if network.prefixlen < NARROWEST[network.version]:
-        raise BastionError("request.invalid", detail=f"Search a network of /{NARROWEST[network.version]} or narrower.")
+        raise BastionError(Reason.REQUEST_INVALID,
+                           detail=f"Search a network of /{NARROWEST[network.version]} or narrower.")
     return network
 
 
@@ -177,9 +180,10 @@ def _accounts(services: Services, matches: dict[str, list[dict[str, Any]]]) -> l
         counts = dict(tx.execute(select(RecoveryCase.account_id, func.count()).where(
             RecoveryCase.account_id.in_(list(accounts)), RecoveryCase.closed_at.is_(None))
             .group_by(RecoveryCase.account_id)).all())
-    found = [{"id": account.id, "email": account.email, "status": account.status, "roles": sorted(account.role_set),
-              "created_at": rfc3339(account.created_at), "open_cases": counts.get(account.id, 0),
-              "matches": matches[account.id]} for account in accounts.values()]
+    found: list[dict[str, Any]] = [
+        {"id": account.id, "email": account.email, "status": account.status, "roles": sorted(account.role_set),
+         "created_at": rfc3339(account.created_at), "open_cases": counts.get(account.id, 0),
+         "matches": matches[account.id]} for account in accounts.values()]
     found.sort(key=lambda item: max((match.get("last_at") or "" for match in item["matches"]), default=""),
                reverse=True)
     return found[:RESULTS]

@@ -15,11 +15,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
+from bastion.audit.models import SecurityEvent
 from bastion.clock import rfc3339
 from bastion.config import Settings
+from bastion.recovery.models import RecoveryCase
 from bastion.risk.geo import locate
+from bastion.risk.policy import policy_of
 from bastion.risk.words import place_words
-from bastion.store.models import Account, RecoveryCase, SecurityEvent, SignInAttempt
+from bastion.signin.models import SignInAttempt
 
 RECENT = timedelta(days=7)
 RISKY_WINDOW = timedelta(days=30)
@@ -48,7 +52,7 @@ def _request_signals(tx: Tx, settings: Settings, case: RecoveryCase, account: Ac
     countries = {country for country, _ in seen if country}
     if location.country and countries and location.country not in countries:
         signals.append(_signal("case_new_country", "warning", place=place_words(location.country), ip=case.ip))
-    if settings.risk_policy_parsed.is_anonymizer(case.ip, location.asn_name):
+    if policy_of(settings).is_anonymizer(case.ip, location.asn_name):
         signals.append(_signal("case_anonymizer", "warning", network=location.asn_name or case.ip, ip=case.ip))
     if case.ip and seen and case.ip not in {ip for _, ip in seen}:
         signals.append(_signal("case_new_address", "info", ip=case.ip))

@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bastion.audit.models import SecurityEvent
 from bastion.audit.spot_check import check_events
 from bastion.clock import rfc3339
 from bastion.risk.geo import locate
 from bastion.risk.words import place_words
 from bastion.services import Services
-from bastion.store.models import SecurityEvent
 from bastion.support.casework import emails_of, load_case
 from bastion.support.words import (
     ACTORS,
@@ -27,6 +27,7 @@ from bastion.support.words import (
     DOCUMENTS,
     DOCUMENTS_SHORT,
     EVENTS,
+    OPENED,
     SEALS,
     SYSTEM_EVENTS,
     VIA,
@@ -63,7 +64,8 @@ def case_timeline(services: Services, case_id: str) -> Timeline:
     with services.db.transaction() as tx:
         case = load_case(tx, case_id)
         rows = tx.execute(select(SecurityEvent).where(SecurityEvent.account_id == case.account_id,
-                                                      SecurityEvent.kind.like("case.%"),
+                                                      SecurityEvent.kind.like("case.%")
+                                                      | (SecurityEvent.kind == "support.viewed"),
                                                       SecurityEvent.created_at >= case.created_at)
                           .order_by(SecurityEvent.id).limit(CASE_EVENTS_MAX * 4)).scalars()
         events = [event for event in rows if (event.data or {}).get("case_id") == case.id][:CASE_EVENTS_MAX]
@@ -92,6 +94,12 @@ def _viewings_together(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if SEAL_ORDER.index(entry["seal"]) > SEAL_ORDER.index(last["seal"]):
                 last["seal"], last["seal_words"] = entry["seal"], entry["seal_words"]
             continue
+        if (last is not None and entry["kind"] == last["kind"] == "support.viewed" and entry["what"] == last["what"]
+                and entry["actor"]["id"] == last["actor"]["id"] and entry["case_id"] == last["case_id"]):
+            last["events"].append(entry["id"])  # opened again: the first opening tells it
+            if SEAL_ORDER.index(entry["seal"]) > SEAL_ORDER.index(last["seal"]):
+                last["seal"], last["seal_words"] = entry["seal"], entry["seal_words"]
+            continue
         told.append(entry)
     return told
 
@@ -113,6 +121,7 @@ def event_words(kind: str, data: dict[str, Any]) -> str:
     fields["document"] = DOCUMENTS.get(str(data.get("document", "")), "a document")
     fields["via"] = VIA.get(str(data.get("via", "")), "")
     fields["until"] = _when(data.get("until")) or "further notice"
+    fields["what"] = OPENED.get(str(data.get("what", "")), "the account")
     return fill(EVENTS.get(kind, "Other security event"), **fields)
 
 

@@ -1,4 +1,4 @@
-"""What support agents see (REQUIREMENTS 33-34): accounts, attempts, references, cases, documents.
+"""What support agents see (requirements §33-34): accounts, attempts, references, cases, documents.
 
 Plain dictionaries of facts an agent needs — status, factors by type and date, devices,
 attempts with reasons, cases — and never a password hash, code, secret, token or encrypted
@@ -11,23 +11,28 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from bastion.accounts.devices import describe_agent, list_devices
+from bastion.accounts.devices import list_devices
+from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
+from bastion.help.records import attempt_view
+from bastion.help.references import explain_reference
 from bastion.mfa.registry import METHODS
 from bastion.recovery.evidence import unseal
-from bastion.recovery.holds import active_restrictions
-from bastion.risk.words import device_and_place, place_words
+from bastion.recovery.models import CaseDocument, RecoveryCase
+from bastion.risk.words import device_and_place
 from bastion.services import Services
-from bastion.store.models import Account, CaseDocument, RecoveryCase, Refusal, Session, SignInAttempt
+from bastion.sessions.holds import active_restrictions
+from bastion.sessions.models import Session
+from bastion.signin.models import SignInAttempt
 
 SEARCH_LIMIT = 20
 
 
 def _not_found(what: str) -> BastionError:
-    return BastionError("resource.not_found", detail=f"No {what} with this id.")
+    return BastionError(Reason.RESOURCE_NOT_FOUND, detail=f"No {what} with this id.")
 
 
 def search_accounts(services: Services, query: str) -> list[dict[str, Any]]:
@@ -86,24 +91,9 @@ def account_view(services: Services, account_id: str) -> dict[str, Any]:
     return view
 
 
-def attempt_view(attempt: SignInAttempt) -> dict[str, Any]:
-    return {"reference": attempt.reference, "at": rfc3339(attempt.created_at), "identifier": attempt.identifier,
-            "account_id": attempt.account_id, "method": attempt.method, "outcome": attempt.outcome,
-            "code": attempt.code, "ip": attempt.ip, "place": place_words(attempt.country),
-            "network": attempt.asn_name, "device": describe_agent(attempt.user_agent),
-            "risk": attempt.risk}
-
-
-def request_view(refusal: Refusal) -> dict[str, Any]:
-    return {"at": rfc3339(refusal.created_at), "method": refusal.method, "path": refusal.path,
-            "status": refusal.status, "ip": refusal.ip, "account_id": refusal.account_id}
-
-
 def find_reference(services: Services, reference: str) -> dict[str, Any]:
     """A refusal's reference → what the person was told (the troubleshooter's explanation, live) and
     the attempt or request behind it."""
-    from bastion.help.references import explain_reference
-
     explained = explain_reference(services, reference, staff=True)
     reason = explained.reason
     return {"reference": explained.reference, "code": reason.code, "title": reason.title, "message": reason.message,
@@ -128,9 +118,10 @@ def read_document(services: Services, case_id: str, document_id: str, agent_id: 
         if document is None or document.case_id != case_id or document.data is None:
             raise _not_found("document")
         case = tx.get(RecoveryCase, case_id)
-        assert case is not None
+        if case is None:  # the document's own case: the foreign key keeps it
+            raise _not_found("case")
         if case.account_id == agent_id:
-            raise BastionError("case.own_account")
+            raise BastionError(Reason.CASE_OWN_ACCOUNT)
         record_event(tx, now, "case.document_viewed", case.account_id, client, actor_id=agent_id, case_id=case_id,
                      document=document.kind)
         return document.content_type, unseal(services.keys, case_id, document.kind, document.data)

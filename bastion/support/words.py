@@ -12,6 +12,8 @@ import string
 from datetime import UTC, datetime
 from typing import Any
 
+from bastion.errors import Reason
+
 CASE_KINDS = {"mfa_reset": "2FA reset", "unfreeze": "Unfreeze", "allowlist_reset": "IP allowlist reset"}
 CASE_STATES = {"awaiting_documents": "Waiting for documents", "in_review": "To review",
                "waiting": "Approved, waiting", "completed": "Completed", "rejected": "Rejected",
@@ -42,6 +44,9 @@ VIA = {"support_api": "through the support API", "support_console": "in the supp
        "cleared_by_staff": "by staff"}
 
 # What each audit event means, for the timelines. Fields come from the event's data, in words.
+# What an agent opened (`support.viewed`), in words.
+OPENED = {"account": "the account's facts", "account_timeline": "the account's timeline", "case": "the case",
+          "case_timeline": "the case's timeline", "search": "a search"}
 EVENTS = {
     "account.created": "Account created",
     "account.email_verified": "Email address confirmed",
@@ -52,11 +57,14 @@ EVENTS = {
     "account.reinstated": "Restriction lifted: {reason}",
     "account.unlocked": "Wrong-password pause lifted: {reason}",
     "account.exported": "Account record exported: {reason}",
+    "support.viewed": "Opened by support: {what}",
     "anti_phishing_code.changed": "Anti-phishing code changed",
     "case.opened": "{case_kind} requested",
     "case.link_resent": "{case_kind} requested again (new link emailed)",
     "case.document_added": "Document uploaded: {document}",
     "case.submitted": "All documents in: ready for review",
+    "case.review_restarted": "Document replaced during review ({document}): earlier approvals no longer count; the "
+                            "claim was dropped",
     "case.document_viewed": "Document viewed: {document}",
     "case.documents_viewed": "Documents viewed: {documents}",
     "case.claimed": "Case claimed",
@@ -83,6 +91,8 @@ EVENTS = {
     "mfa.passkey_cloned": "A passkey looked copied and was refused",
     "mfa.totp_code_reused": "An authenticator code was used twice and refused",
     "mfa.totp_enabled": "Authenticator app set up",
+    "staff_enrolment.link_sent": "Staff enrolment link emailed",
+    "staff_enrolment.link_used": "Staff enrolment link used to unlock setting up a second factor",
     "mfa.totp_removed": "Authenticator app removed",
     "mfa.backup_codes_regenerated": "New backup codes made",
     "mfa.passkey_added": "Passkey added",
@@ -102,6 +112,11 @@ EVENTS = {
     "oidc.access_removed": "Took an app's access away",
     "oidc.code_reused": "An app's sign-in code was used twice: everything it gave was ended",
     "oidc.refresh_reused": "An app's old refresh token was used again: the app's access was ended",
+    "oidc.tokens_issued": "An app got access after a sign-in",
+    "oidc.tokens_refreshed": "An app renewed its access",
+    "oidc.token_revoked": "An app gave up its access",
+    "oidc.logout": "Signed out from an app",
+    "session.signed_out": "Signed out",
     "rejection_reason.saved": "Prepared rejection reason saved: {title}",
     "rejection_reason.retired": "Prepared rejection reason withdrawn: {title}",
 }
@@ -164,12 +179,18 @@ WHY_NOT = {
 
 # Refusals on console pages, told to the agent (the catalogue's words are the account holder's).
 AGENT_REFUSALS = {
-    "case.not_ready": ("Not possible in this state", ("Read the case's state and the actions it offers.",)),
-    "case.closed": ("The case is closed", ("Nothing more can be decided on it; open the queue for the next one.",)),
-    "case.claimed": ("Another agent is working on this case",
-                     ("Pick another case, or ask them (or an admin) to release it.",)),
-    "case.already_approved": ("You approved it already", ("Another agent must make the next approval.",)),
-    "case.own_account": ("This is your own account's case", ("Another agent must handle it.",)),
+    Reason.CASE_NOT_READY: ("Not possible in this state", ("Read the case's state and the actions it offers.",)),
+    Reason.CASE_CLOSED: ("The case is closed",
+                         ("Nothing more can be decided on it; open the queue for the next one.",)),
+    Reason.CASE_CLAIMED: ("Another agent is working on this case",
+                          ("Pick another case, or ask them (or an admin) to release it.",)),
+    Reason.CASE_ALREADY_APPROVED: ("You approved it already", ("Another agent must make the next approval.",)),
+    Reason.CASE_OWN_ACCOUNT: ("This is your own account's case", ("Another agent must handle it.",)),
+    Reason.CASE_DOCUMENTS_CHANGED: ("The documents changed since you opened the case",
+                                    ("Review the new documents, then decide.",)),
+    Reason.SUPPORT_OWN_ACCOUNT: ("This is your own account", ("Another agent must handle it.",)),
+    Reason.SUPPORT_STAFF_ACCOUNT: ("A staff account: an admin's to handle",
+                                   ("Ask an administrator; support agents handle customers' accounts only.",)),
 }
 
 

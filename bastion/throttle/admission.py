@@ -1,25 +1,8 @@
 """Admission control for password hashing: one queue per process, judged by its expected wait.
 
-A hash costs a core ~0.1 s, so a process computes about `concurrency` hashes per hash time.
-Work beyond that waits its turn. Work from a device Bastion does not recognise is admitted
-while the wait it can expect — the hashes ahead of it beyond the free cores, at the measured
-hash time (an EWMA of the hashes done), shared by the cores — fits in the budget
-(BASTION_SIGNIN_QUEUE_SECONDS); beyond it, and only then, it gets a fast 429 `rate_limited`.
-Below the machine's capacity nobody is refused; under a flood the queue stays within the
-budget and the flood gets the refusals.
-
-Three kinds of work share the cores:
-- devices that signed in before (`known`) have `concurrency` slots of their own and go before
-  everything waiting: an owner never waits behind an attacker's hash, queued or running;
-- other devices queue in arrival order, and their hashes run on threads of lower scheduling
-  priority (Linux per-thread nice), so while both run the owner's gets the core;
-- work done after its answer has gone (a sign-up's hash) queues with them and is never
-  refused: the person has already been told to look for the email.
-
-The door (bastion/web/admission.py) judges a request before it is even read: it reserves the
-request's place (`reserve`, counted as queued work from then on, so a burst is judged as a
-burst), and the hash the request asks for later (`run`) takes that place without being judged
-again. Work that did not come through the door is judged when it asks for its hash.
+Known devices have slots of their own and go first; other work is admitted while its expected wait
+fits in BASTION_SIGNIN_QUEUE_SECONDS, else it gets a fast 429 `rate_limited`. The reasoning:
+docs/design/sign-in-admission.md.
 """
 
 from __future__ import annotations
@@ -36,7 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.ops.metrics import ADMISSION_REFUSED, publish_admission
 
 log = logging.getLogger("bastion.throttle")
@@ -250,4 +233,4 @@ class HashGate:
 
 
 def _busy() -> BastionError:
-    return BastionError("rate_limited", detail=BUSY, retry_after=RETRY_AFTER)
+    return BastionError(Reason.RATE_LIMITED, detail=BUSY, retry_after=RETRY_AFTER)

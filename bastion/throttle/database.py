@@ -10,9 +10,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session as Tx
 
 from bastion.store import Database
-from bastion.store.models import ThrottleCounter
+from bastion.store.changes import rows_changed
+from bastion.throttle.models import ThrottleCounter
 
 _HOLD = "h|"
 
@@ -96,4 +98,9 @@ class DatabaseStore:
     def sweep(self, now: datetime) -> int:
         """Delete expired rows (housekeeping; expired rows already count as zero)."""
         with self.db.transaction() as tx:
-            return tx.execute(delete(ThrottleCounter).where(ThrottleCounter.expires_at <= now)).rowcount
+            return rows_changed(tx, delete(ThrottleCounter).where(ThrottleCounter.expires_at <= now))
+
+
+def delete_expired_counters(tx: Tx, before: datetime) -> int:
+    """Housekeeping: counters and holds that ended before `before`."""
+    return rows_changed(tx, delete(ThrottleCounter).where(ThrottleCounter.expires_at < before))

@@ -17,5 +17,6 @@ def build_store(settings: Settings, db: Database) -> CounterStore:
     from bastion.throttle.fallback import FallbackStore
     from bastion.throttle.redis_store import RedisStore
 
-    assert settings.redis_url is not None
+    if settings.redis_url is None:  # the settings refuse this combination at start-up
+        raise ValueError("BASTION_THROTTLE_BACKEND=redis needs BASTION_REDIS_URL")
     return FallbackStore(RedisStore(settings.redis_url), DatabaseStore(db))

@@ -6,16 +6,18 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bastion.config import Settings
+
 SCOPES = frozenset({"ip", "subnet", "mfa_flow", "mfa_account", "reset_identifier", "reset_ip", "signup_ip",
                     "passkey_ip", "case_identifier", "case_ip", "resend_identifier", "resend_ip", "device_account",
-                    "oidc_client", "oidc_client_ip", "upload_case", "upload_ip", "signup_identifier"})
+                    "oidc_client", "oidc_client_ip", "oidc_pending_ip", "upload_case", "upload_ip", "signup_identifier"})
 DEFAULT_LIMITS = (
-    "50/10m/ip,"  # REQUIREMENTS 3
-    "200/10m/subnet,"  # REQUIREMENTS 3
-    "5/15m/mfa_flow,"  # REQUIREMENTS 10 (per sign-in flow; a flow lives 15 min)
-    "10/15m/mfa_account,"  # REQUIREMENTS 10
-    "10/1h/device_account,"  # wrong emailed device codes per account, across sign-ins and resends (REQUIREMENTS 20)
-    "5/1h/reset_identifier,"  # REQUIREMENTS 15: rate-limited per identifier and IP
+    "50/10m/ip,"  # requirements §3
+    "200/10m/subnet,"  # requirements §3
+    "5/15m/mfa_flow,"  # requirements §10 (per sign-in flow; a flow lives 15 min)
+    "10/15m/mfa_account,"  # requirements §10
+    "10/1h/device_account,"  # wrong emailed device codes per account, across sign-ins and resends (requirements §20)
+    "5/1h/reset_identifier,"  # requirements §15: rate-limited per identifier and IP
     "20/1h/reset_ip,"
     "20/1h/signup_ip,"
     "5/1h/signup_identifier,"  # each sign-up emails the address: no mailbox is flooded through it
@@ -24,8 +26,9 @@ DEFAULT_LIMITS = (
     "20/1d/case_ip,"
     "1/1m/resend_identifier,"  # "send the email again": a cooldown per address and kind of email
     "20/1h/resend_ip,"
-    "20/10m/oidc_client,"  # failed client authentications at the token endpoint, per client id
+    "20/10m/oidc_client,"  # failed client authentications at the token endpoint, per confidential client id and IP
     "50/10m/oidc_client_ip,"  # ... and per IP, whatever client id it names
+    "60/10m/oidc_pending_ip,"  # authorization requests left waiting for sign-in (each a stored row), per IP
     "30/1d/upload_case,"  # identity documents: three per case, each may be sent again a few times
     "60/1h/upload_ip"  # every upload attempt, before its case link is checked or its body read
 )
@@ -61,3 +64,13 @@ def parse_limits(text: str) -> dict[str, Limit]:
                 raise ValueError(f"{rule.strip()!r}: count and window must be positive")
             limits[scope] = Limit(int(count), timedelta(seconds=int(amount) * _UNITS[unit]))
     return limits
+
+
+def check_throttle_settings(settings: Settings) -> None:
+    """Parse the throttle's settings now, so a typo stops the start rather than the first sign-in."""
+    parse_limits(settings.rate_limits)
+    for name in ("lockout_first_delay", "lockout_max_delay", "ip_lockout"):
+        try:
+            parse_duration(getattr(settings, name))
+        except ValueError as error:
+            raise ValueError(f"BASTION_{name.upper()}: {error}") from error

@@ -1,19 +1,8 @@
-"""The sign-in throttle rules of REQUIREMENTS 1–5, over any counter store.
+"""The sign-in throttle rules of requirements §1-5, over any counter store.
 
-Checked before any password hash, cheapest first:
-- IP: 50 failures in 10 min holds that IP for 15 min; subnet (/24 IPv4, /56 IPv6): 200.
-- Identifier (the normalized email, existing or not): after 5 consecutive failures
-  each further failure holds it for 30 s, doubling up to 15 min; at 100 consecutive
-  failures password sign-in is disabled until a password reset.
-- Known device (one that signed in successfully for this identifier before, OWASP
-  "device cookies"): it skips the identifier's hold and has its own counter with
-  the same delays — so an attacker who locks the identifier does not lock out the owner.
-A success resets the identifier's and the device's counters.
-
-An attempt is counted before its hash (`begin_attempt`), atomically, and a success takes the count
-back: parallel guesses cannot all slip past the pause while the first ones are still being hashed.
-From the pause's threshold on, an attempt must also claim the pause (`claim_hold`) before it is
-checked: of concurrent attempts one is checked and the others are refused, uncounted.
+Checked before any password hash, cheapest first: the IP and its subnet, then the identifier, or
+the known device's own counter, so an attacker who pauses the identifier does not lock out the
+owner. Attempts are counted before their hash and claim the pause (docs/design/guard.md).
 """
 
 from __future__ import annotations
@@ -26,7 +15,7 @@ from datetime import datetime, timedelta
 
 from bastion.clock import seconds_until
 from bastion.config import Settings
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.ops.metrics import LOCKOUTS
 from bastion.throttle.limits import Limit, parse_duration, parse_limits
 from bastion.throttle.store import CounterStore
@@ -40,7 +29,7 @@ def subnet_of(ip: str) -> str | None:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return None
-    prefix = 24 if address.version == 4 else 56  # REQUIREMENTS 1
+    prefix = 24 if address.version == 4 else 56  # requirements §1
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
@@ -86,33 +75,40 @@ class SignInThrottle:
         return counter_key("dev", f"{identifier}|{device_id}")
 
     def delay_after(self, consecutive: int) -> timedelta:
-        """30 s after the 5th failure, doubling, capped at 15 min (REQUIREMENTS 2)."""
+        """30 s after the 5th failure, doubling, capped at 15 min (requirements §2)."""
         doublings = min(consecutive - self.lock_after, 20)
-        return min(self.first_delay * (2 ** doublings), self.max_delay)
+        factor: int = 2 ** doublings  # an int: `consecutive` is past `lock_after` here
+        return min(self.first_delay * factor, self.max_delay)
 
     # Checks (before any hash) -----------------------------------------------
     def check_network(self, ip: str | None, now: datetime) -> None:
         until = self.network_held_until(ip, now)
         if until is not None:
-            raise BastionError("ip.throttled", retry_after=seconds_until(until, now))
+            raise BastionError(Reason.IP_THROTTLED, retry_after=seconds_until(until, now))
 
     def check_identifier(self, identifier: str, device_id: str | None, known_device: bool, now: datetime) -> None:
         if known_device and device_id:
             until = self.store.held_until(self.device_key(identifier, device_id), now)
         else:
             if self.store.count(self.identifier_key(identifier), now) >= self.disable_after:
-                raise BastionError("account.password_disabled")
+                raise BastionError(Reason.ACCOUNT_PASSWORD_DISABLED)
             until = self.store.held_until(self.identifier_key(identifier), now)
         if until is not None:
-            raise BastionError("account.locked", retry_after=seconds_until(until, now))
+            raise BastionError(Reason.ACCOUNT_LOCKED, retry_after=seconds_until(until, now))
 
     # When pauses end (support and the troubleshooter) -----------------------
     def network_held_until(self, ip: str | None, now: datetime) -> datetime | None:
         """The end of the later of the IP's and the subnet's holds, if either is held now (one look-up)."""
+        keys = self.network_keys(ip)
+        return self.store.held_until(keys[0], now, also=keys[1:]) if keys else None
+
+    @staticmethod
+    def network_keys(ip: str | None) -> list[str]:
+        """The holds that pause an IP: its own and its subnet's (none without an IP)."""
         if not ip:
-            return None
+            return []
         subnet = subnet_of(ip)
-        return self.store.held_until(counter_key("ip", ip), now, also=(counter_key("subnet", subnet),) if subnet else ())
+        return [counter_key("ip", ip), *([counter_key("subnet", subnet)] if subnet else [])]
 
     def identifier_held_until(self, identifier: str, device_id: str | None, now: datetime) -> datetime | None:
         """The end of the identifier's pause, or of its known device's own one, if either is held now."""
@@ -132,7 +128,7 @@ class SignInThrottle:
                                                                         now):
             self.store.decrement(key, now)
             until = self.store.held_until(key, now)
-            raise BastionError("account.locked", retry_after=seconds_until(until, now) if until else 1)
+            raise BastionError(Reason.ACCOUNT_LOCKED, retry_after=seconds_until(until, now) if until else 1)
         return PendingAttempt(key, consecutive, known)
 
     def record_failure(self, attempt: PendingAttempt, ip: str | None, now: datetime) -> FailureOutcome:
@@ -147,7 +143,7 @@ class SignInThrottle:
                               disabled=not attempt.known_device and attempt.consecutive == self.disable_after)
 
     def count_network_failure(self, ip: str | None, now: datetime) -> None:
-        """One failed secret of any kind from this address: the IP's and the subnet's budgets (REQUIREMENTS 3)."""
+        """One failed secret of any kind from this address: the IP's and the subnet's budgets (requirements §3)."""
         if ip is None:
             return
         for kind, value in (("ip", ip), ("subnet", subnet_of(ip))):
@@ -173,7 +169,7 @@ class SignInThrottle:
 
     def clear_identifier(self, identifier: str, device_ids: Sequence[str] = ()) -> None:
         """Lift the identifier's lock and the 100-failure switch-off (a completed password reset,
-        REQUIREMENTS 5), and the pauses of the owner's own known devices with it."""
+        requirements §5), and the pauses of the owner's own known devices with it."""
         self.store.reset(self.identifier_key(identifier), *(self.device_key(identifier, one) for one in device_ids))
 
     # Windowed limits (mfa, reset, signup) -----------------------------------
@@ -192,4 +188,4 @@ class SignInThrottle:
         for scope, value in budgets:
             wait = self.hit(scope, value, now)
             if wait is not None:
-                raise BastionError("rate_limited", retry_after=wait, detail=detail)
+                raise BastionError(Reason.RATE_LIMITED, retry_after=wait, detail=detail)

@@ -1,18 +1,9 @@
 """Sign-in admission at the door: nobody waits past the queue's budget, and devices Bastion
 recognises go first.
 
-Per-IP limits and the hash queue work inside the application, after a request has been read,
-routed and handed to a thread. The door is the first thing the edge runs (pure ASGI), on the
-password endpoints (sign-in and sign-up). A request carrying a device identifier Bastion signed
-(the `bastion_device` cookie, or `X-Device-Id` with a value from a previous answer) always passes
-— at most `PER_DEVICE_PER_MINUTE` times a minute per device, so one stolen identifier buys
-nothing — to the known devices' own slots. Any other one takes a place in the process's hash
-queue (bastion/throttle/admission.py) if the wait it can expect fits in the budget, and waits
-its turn; otherwise it gets a prebuilt 429 `rate_limited` at once — no body read, no thread,
-no database row. A sign-up's place covers its hash, run after the answer.
-
-Those fast refusals of one second share one reference, recorded once, so support can still
-look it up.
+The first thing the edge runs on the password endpoints: a signed device identifier passes (at
+most `PER_DEVICE_PER_MINUTE` a minute), any other request takes a place in the hash queue or gets
+a prebuilt 429 at once (docs/design/sign-in-admission.md).
 """
 
 from __future__ import annotations
@@ -26,9 +17,9 @@ from contextlib import AbstractContextManager, nullcontext
 
 from starlette.types import Scope, Send
 
-from bastion.errors import BastionError, new_reference
+from bastion.errors import BastionError, Reason, new_reference
+from bastion.help import refusals
 from bastion.services import Services
-from bastion.store.models import Refusal
 from bastion.throttle.admission import BUSY, RETRY_AFTER
 from bastion.web.client import DEVICE_COOKIE, is_signed_device_id
 
@@ -80,7 +71,7 @@ class Door:
         second = int(time.time())
         if self._bucket is None or self._bucket[0] != second:
             reference = new_reference()
-            error = BastionError("rate_limited", retry_after=RETRY_AFTER, detail=BUSY)
+            error = BastionError(Reason.RATE_LIMITED, retry_after=RETRY_AFTER, detail=BUSY)
             self._bucket = (second, json.dumps(error.problem(reference)).encode())
             asyncio.get_running_loop().run_in_executor(None, self._record, reference, path)
         body = self._bucket[1]
@@ -90,15 +81,15 @@ class Door:
 
     def _record(self, reference: str, path: str) -> None:
         try:
-            with self.services.db.transaction() as tx:
-                tx.add(Refusal(reference=reference, code="rate_limited", status=429, created_at=self.services.clock.now(),
-                               account_id=None, method="POST", path=path, ip=None))
+            refusals.record_refusal(self.services, reference=reference, code=Reason.RATE_LIMITED, status=429,
+                                    account_id=None, method="POST", path=path, ip=None)
         except Exception:
             log.exception("could not record the overload refusal", extra={"reference": reference})
 
 
 def _device_from(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for name, value in headers:
         if name == b"x-device-id":
             return value.decode("latin-1")
         if name == b"cookie":

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bastion import __version__
 from bastion.errors import BastionError
-from bastion.notify.delivery import OutboxWorker
+from bastion.oidc.logout import BackchannelWorker
 from bastion.services import Services
 from bastion.web import problems
 from bastion.web.api import (
@@ -40,23 +40,29 @@ from bastion.web.oidc.routes import router as oidc_router
 from bastion.web.ops import router as ops_router
 from bastion.web.pages import router as pages_router
 from bastion.web.pages.signed_in import PageAnswer, on_page_answer
+from bastion.web.refusals import RefusalRecorder
+from bastion.worker import Worker
 
 STATIC = Path(__file__).with_name("static")
 
 
 def create_app(services: Services, deliver_mail: bool = True, serving: bool = False) -> FastAPI:
-    """The app over `services`; `deliver_mail` runs the outbox worker in this process; `serving`: the
-    process does nothing else (`bastion serve`), so what start-up built can leave the garbage collector."""
+    """The app over `services`; `deliver_mail` runs the background worker (bastion.worker) in this process;
+    `serving`: the process does nothing else (`bastion serve`), so what start-up built can leave the
+    garbage collector."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Sync routes run in threads; requests waiting for their hash hold one, so leave room for
         # the rest (the admission queue bounds how long they wait).
         anyio.to_thread.current_default_thread_limiter().total_tokens = 100
-        worker = OutboxWorker(services) if deliver_mail else None
-        if worker:
+        worker = Worker(services) if deliver_mail else None
+        # Apps' back-channel logouts on their own thread: a slow app never holds up mail or sealing.
+        backchannel = BackchannelWorker(services) if deliver_mail else None
+        if worker and backchannel:
             worker.start()
-        app.state.outbox_worker = worker
+            backchannel.start()
+        app.state.worker = worker
         if serving:
             # One hash timed now: the admission queue's first estimates are this machine's.
             await anyio.to_thread.run_sync(services.hash_gate.measure,
@@ -68,8 +74,9 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
         try:
             yield
         finally:
-            if worker:
+            if worker and backchannel:
                 worker.stop()
+                backchannel.stop()
 
     app = FastAPI(
         title="Bastion",
@@ -80,6 +87,7 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.services = services
+    app.state.refusals = RefusalRecorder(services)
     app.add_exception_handler(BastionError, problems.on_bastion_error)
     app.add_exception_handler(PageAnswer, on_page_answer)
     app.add_exception_handler(RequestValidationError, problems.on_validation_error)
@@ -108,9 +116,9 @@ def create_app_from_env() -> FastAPI:
     from bastion.config import load_settings
     from bastion.logs import configure_logging
     from bastion.ops.memory import use_one_malloc_arena
-    from bastion.services import build_services
+    from bastion.startup import start_services
 
     use_one_malloc_arena()  # before any worker thread allocates
     settings = load_settings()
     configure_logging(settings.log_level)
-    return create_app(build_services(settings), serving=True)
+    return create_app(start_services(settings), serving=True)

@@ -12,20 +12,23 @@ from __future__ import annotations
 from fastapi import HTTPException
 from starlette.types import Message, Receive, Scope
 
+from bastion.errors import Reason
+from bastion.numbers import whole_number
+
 DEFAULT_LIMIT = 1024 * 1024
 UPLOAD_LIMIT = 10 * 1024 * 1024 + 64 * 1024  # one 10 MB file and its form fields
 
 
 class BodyTooLarge(HTTPException):
-    def __init__(self, reason_code: str) -> None:
+    def __init__(self, reason_code: Reason) -> None:
         super().__init__(status_code=413)
         self.reason_code = reason_code
 
 
-def _limit_for(path: str) -> tuple[int, str]:
+def _limit_for(path: str) -> tuple[int, Reason]:
     if path.endswith("/documents"):
-        return UPLOAD_LIMIT, "evidence.too_large"
-    return DEFAULT_LIMIT, "request.too_large"
+        return UPLOAD_LIMIT, Reason.EVIDENCE_TOO_LARGE
+    return DEFAULT_LIMIT, Reason.REQUEST_TOO_LARGE
 
 
 def limited_receive(scope: Scope, receive: Receive) -> Receive:
@@ -45,7 +48,7 @@ def limited_receive(scope: Scope, receive: Receive) -> Receive:
 
     async def limited() -> Message:
         nonlocal received
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if declared is not None and (whole_number(declared.decode("latin-1"), maximum=2**63) or 0) > limit:
             raise BodyTooLarge(code)
         message = await receive()
         if message["type"] == "http.request":

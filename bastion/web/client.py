@@ -61,7 +61,7 @@ def _bounded(value: str | None, limit: int) -> str | None:
 
 
 def _device_key(raw: str | None) -> str | None:
-    """Devices are known by a hash of their identifier (REQUIREMENTS 18), never the identifier."""
+    """Devices are known by a hash of their identifier (requirements §18), never the identifier."""
     return hash_token(raw[:256]) if raw else None
 
 
@@ -78,7 +78,7 @@ def client_from(request: Request, new_device: str | None = None) -> Client:
 
 
 def new_device_id(request: Request) -> str | None:
-    """A fresh, signed device identifier when the client has none yet (REQUIREMENTS 4, 18)."""
+    """A fresh, signed device identifier when the client has none yet (requirements §4, §18)."""
     if request.headers.get("x-device-id") or request.cookies.get(DEVICE_COOKIE):
         return None
     return sign_device_id(request.app.state.services.keys, new_token())

@@ -9,10 +9,11 @@ from fastapi import Depends, Request
 
 from bastion.context import Client
 from bastion.crypto import KeyRing
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.services import Services
 from bastion.sessions.service_keys import authenticate_service_key
-from bastion.sessions.tokens import SessionInfo, authenticate_session, authenticate_session_async
+from bastion.sessions.tokens import SessionInfo
+from bastion.sessions.validation import authenticate_session, authenticate_session_async
 from bastion.web.client import client_from
 
 SESSION_COOKIE = "bastion_session"
@@ -21,7 +22,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_services(request: Request) -> Services:
-    return request.app.state.services
+    services: Services = request.app.state.services
+    return services
 
 
 # As dependencies they are coroutines: FastAPI runs a plain function dependency on a worker thread
@@ -52,7 +54,7 @@ def bearer_token(request: Request) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise BastionError("session.invalid")
+        raise BastionError(Reason.SESSION_INVALID)
     return token.strip()
 
 
@@ -63,7 +65,7 @@ def presented_token(request: Request) -> tuple[str, bool]:
         return token, False
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
-        raise BastionError("session.required")
+        raise BastionError(Reason.SESSION_REQUIRED)
     return token, True
 
 
@@ -75,7 +77,7 @@ def session_from_request(request: Request, csrf_form_value: str | None = None) -
     if from_cookie and request.method not in SAFE_METHODS:
         presented = request.headers.get(CSRF_HEADER) or csrf_form_value or ""
         if not services.keys.verify_mac("csrf", session.id, presented):
-            raise BastionError("csrf.invalid")
+            raise BastionError(Reason.CSRF_INVALID)
     return session
 
 
@@ -95,7 +97,7 @@ def service_key_secret(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise BastionError("service_key.invalid")
+        raise BastionError(Reason.SERVICE_KEY_INVALID)
     return secret.strip()
 
 

@@ -56,7 +56,7 @@ def _route_of(scope: Scope) -> str:
     """The route's template (never the raw path: it may hold ids or tokens)."""
     route = scope.get("route")
     path = getattr(route, "path", None)
-    if path:
+    if isinstance(path, str) and path:
         return path
     if scope["path"].startswith("/static/"):
         return "/static"

@@ -7,11 +7,14 @@ nothing typed is ever cut short to fit.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import StringConstraints, TypeAdapter, ValidationError
+from pydantic import AfterValidator, StringConstraints, TypeAdapter, ValidationError
 
+from bastion import errors
+from bastion.clock import client_moment
 from bastion.errors import BastionError
 
 # No control characters: PostgreSQL refuses a NUL in text, and nothing here needs a line break.
@@ -44,15 +47,18 @@ SearchText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 # The `next_cursor` of a page before.
 Cursor = Annotated[str, StringConstraints(max_length=200, pattern=_PRINTABLE)]
 
+# A time a client sends: within the years Bastion can compute with (else refused), kept in its own zone.
+Moment = Annotated[datetime, AfterValidator(lambda moment: client_moment(moment) and moment)]
+
 
 def invalid(fields: list[tuple[str, str]], detail: str | None = None) -> BastionError:
     """The refusal of a malformed request, as the API gives it: the fields named, never their values
     (they may be passwords)."""
-    errors = [{"field": field, "message": message} for field, message in fields]
+    named_fields = [{"field": field, "message": message} for field, message in fields]
     if detail is None:
         named = sorted({field.removeprefix("body.") for field, _ in fields if field})
         detail = f"Check these fields: {', '.join(named)}." if named else None
-    return BastionError("request.invalid", detail=detail, extra={"errors": errors})
+    return BastionError(errors.Reason.REQUEST_INVALID, detail=detail, extra={"errors": named_fields})
 
 
 @lru_cache(maxsize=64)

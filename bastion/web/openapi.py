@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bastion.web.api.schemas import Problem
+from bastion.web.problem_body import Problem
 
 _PROBLEM_SCHEMA = Problem.model_json_schema()
 

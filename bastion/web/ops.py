@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from bastion.errors import BastionError
+from bastion.crypto import constant_time_equal
+from bastion.errors import BastionError, Reason
 from bastion.ops.metrics import render_metrics
 from bastion.web.deps import ServicesDep
 from bastion.web.openapi import problems
 
 router = APIRouter(tags=["operations"])
-# Metrics describe traffic and attacks: served to the local machine only (scrape through it).
-_METRICS_FROM = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")]
 
 
 class HealthOut(BaseModel):
@@ -41,30 +39,30 @@ def readyz(services: ServicesDep) -> dict[str, str]:
     try:
         services.db.ping()
     except Exception as error:
-        raise BastionError("service.unavailable", detail="The database is not reachable.") from error
+        raise BastionError(Reason.SERVICE_UNAVAILABLE, detail="The database is not reachable.") from error
     answer = {"status": "ready", "database": "ok"}
     primary = getattr(services.throttle.store, "primary", None)
     if primary is not None:
         try:
             primary.ping()
         except Exception as error:
-            raise BastionError("service.unavailable", detail="Redis is not reachable.") from error
+            raise BastionError(Reason.SERVICE_UNAVAILABLE, detail="Redis is not reachable.") from error
         answer["redis"] = "ok"
     return answer
 
 
 @router.get("/metrics", include_in_schema=True, response_class=Response,
             responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
-                       **problems(403)})
+                       **problems(403, 404)})
 def metrics(request: Request, services: ServicesDep) -> Response:
-    """Prometheus metrics, for scrapers on this machine only."""
-    peer = request.client.host if request.client else ""
-    try:
-        allowed = any(ipaddress.ip_address(peer) in network for network in _METRICS_FROM)
-    except ValueError:
-        allowed = False
-    if not allowed:
-        raise BastionError("permission.denied", detail="Metrics are served to the local machine only.")
+    """Prometheus metrics, to a scraper sending `Authorization: Bearer <BASTION_METRICS_TOKEN>`; without
+    that setting they are not served here (BASTION_METRICS_LISTEN gives them a listener of their own)."""
+    token = services.settings.metrics_token
+    if token is None:
+        raise BastionError(Reason.RESOURCE_NOT_FOUND)
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not constant_time_equal(presented.strip(), token.get_secret_value()):
+        raise BastionError(Reason.PERMISSION_DENIED, detail="Metrics are served to scrapers with the metrics token.")
     services.hash_gate.publish()
     body, content_type = render_metrics()
     return Response(body, media_type=content_type)

@@ -1,108 +1,124 @@
-"""Refusals as RFC 9457 problem+json, each with a recorded reference."""
+"""Refusals as RFC 9457 problem+json, each with a recorded reference (bastion.web.refusals)."""
 
 from __future__ import annotations
 
+import json
 import logging
+from functools import lru_cache
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from bastion.errors import BastionError, new_reference
+from bastion.errors import BastionError, Reason, new_reference
 from bastion.logs import scrub_path
-from bastion.store.models import Refusal
+from bastion.store.errors import DATABASE_ERRORS, is_unreachable
 from bastion.web.client import client_ip
 from bastion.web.inputs import invalid
+from bastion.web.refusals import RefusalRecorder
+from bastion.web.rendering import render_problem_page
 
 log = logging.getLogger("bastion.web")
 
 PROBLEM_JSON = "application/problem+json"
-_STATUS_CODES = {404: "resource.not_found", 405: "request.method_not_allowed", 413: "request.too_large"}
+_STATUS_CODES = {404: Reason.RESOURCE_NOT_FOUND, 405: Reason.REQUEST_METHOD_NOT_ALLOWED, 413: Reason.REQUEST_TOO_LARGE}
 
 
 def record_refusal(request: Request, error: BastionError, reference: str) -> None:
-    """Best effort: a refusal must still be answered when the database is down."""
-    services = request.app.state.services
-    try:
-        with services.db.transaction() as tx:
-            tx.add(Refusal(
-                reference=reference, code=error.code, status=error.reason.status,
-                created_at=services.clock.now(), account_id=getattr(request.state, "account_id", None),
-                method=request.method[:8], path=request.url.path[:200],
-                ip=client_ip(request, services.settings.trusted_proxy_networks),
-            ))
-    except Exception:
-        log.exception("could not record refusal", extra={"reference": reference})
+    """This refusal on its own row, with its own reference (best effort)."""
+    _recorder(request).record(reference, error, request.method, request.url.path, _client_ip(request),
+                              getattr(request.state, "account_id", None))
 
 
 def reference_for(request: Request, error: BastionError) -> str:
-    """The refusal's reference: recorded now unless the domain already recorded it; logged."""
+    """The refusal's reference: the domain's, or recorded now (or this second: bastion.web.refusals); logged."""
     reference = error.reference
+    route = request.scope.get("route")
+    path = request.scope["path"]
     if reference is None:
-        reference = new_reference()
-        record_refusal(request, error, reference)
-    log.info("refused", extra={"reference": reference, "reason_code": error.code,
-                               "path": scrub_path(request.url.path), "status": error.reason.status})
+        reference = _recorder(request).reference(error, request.method, getattr(route, "path", ""), path,
+                                                 _client_ip(request), getattr(request.state, "account_id", None))
+    if log.isEnabledFor(logging.INFO):  # built only when it is written: a flood of refusals logs at this cost
+        log.info("refused", extra={"reference": reference, "reason_code": error.code,
+                                   "path": getattr(route, "path", None) or scrub_path(path),
+                                   "status": error.reason.status})
     return reference
+
+
+def _recorder(request: Request) -> RefusalRecorder:
+    recorder: RefusalRecorder = request.app.state.refusals
+    return recorder
+
+
+def _client_ip(request: Request) -> str | None:
+    trusted = _recorder(request).trusted_proxies
+    if not trusted:  # the socket's peer as the server gave it: nothing to parse or believe
+        return request.client.host if request.client else None
+    return client_ip(request, trusted)
 
 
 def problem_response(request: Request, error: BastionError) -> Response:
     reference = reference_for(request, error)
     if wants_html(request):
-        from bastion.web.pages.render import render_problem_page
-
         return render_problem_page(request, error, reference)
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
-    return JSONResponse(error.problem(reference), status_code=error.reason.status,
-                        media_type=PROBLEM_JSON, headers=headers)
+    if error.extra:
+        return JSONResponse(error.problem(reference), status_code=error.reason.status,
+                            media_type=PROBLEM_JSON, headers=headers)
+    return Response(_problem_json(reference, error.code, error.detail, error.retry_after),
+                    status_code=error.reason.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+@lru_cache(maxsize=512)
+def _problem_json(reference: str, code: Reason, detail: str | None, retry_after: int | None) -> bytes:
+    """The body, made once for the refusals that share a reference (a flood's, in its second)."""
+    body = BastionError(code, detail=detail, retry_after=retry_after).problem(reference)
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/v1/") and "text/html" in request.headers.get("accept", "")
+    return not request.scope["path"].startswith("/v1/") and "text/html" in request.headers.get("accept", "")
 
 
 async def on_bastion_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, BastionError)
+    if not isinstance(error, BastionError):  # registered for BastionError only
+        raise error
     return problem_response(request, error)
 
 
 async def on_validation_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, RequestValidationError)
+    if not isinstance(error, RequestValidationError):  # registered for RequestValidationError only
+        raise error
     # Field locations and messages only: the submitted values may be passwords.
     fields = [(".".join(str(part) for part in item.get("loc", ())), item.get("msg", "")) for item in error.errors()]
     return problem_response(request, invalid(fields))
 
 
 async def on_http_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, StarletteHTTPException)
-    code = getattr(error, "reason_code", None) or _STATUS_CODES.get(error.status_code, "request.invalid")
+    if not isinstance(error, StarletteHTTPException):  # registered for HTTPException only
+        raise error
+    code = getattr(error, "reason_code", None) or _STATUS_CODES.get(error.status_code, Reason.REQUEST_INVALID)
     return problem_response(request, BastionError(code))
 
 
-DATABASE_DOWN = (DBAPIError, PoolTimeout)
+DATABASE_DOWN = DATABASE_ERRORS
 
 
 async def on_database_error(request: Request, error: Exception) -> Response:
     """The database is unreachable: a fast, honest 503 — the pool reconnects by itself."""
-    unreachable = isinstance(error, (OperationalError, InterfaceError, PoolTimeout)) or (
-        isinstance(error, DBAPIError) and error.connection_invalidated)
-    if not unreachable:
+    if not is_unreachable(error):
         return await on_unexpected_error(request, error)
     log.warning("database unavailable", extra={"path": request.url.path, "error": type(error).__name__})
-    return problem_response(request, BastionError("service.unavailable", retry_after=5))
+    return problem_response(request, BastionError(Reason.SERVICE_UNAVAILABLE, retry_after=5))
 
 
 async def on_unexpected_error(request: Request, error: Exception) -> Response:
     reference = new_reference()
     log.error("unexpected error", exc_info=error, extra={"reference": reference, "path": request.url.path})
-    problem = BastionError("internal.error", reference=reference)
+    problem = BastionError(Reason.INTERNAL_ERROR, reference=reference)
     # Recorded too, so the reference the person quotes finds the moment (the trace is in the log).
     record_refusal(request, problem, reference)
     if wants_html(request):
-        from bastion.web.pages.render import render_problem_page
-
         return render_problem_page(request, problem, reference)
     return JSONResponse(problem.problem(reference), status_code=500, media_type=PROBLEM_JSON)

@@ -15,13 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 MAX_FIELDS = 8
 MAX_FIELD_BYTES = 1024  # a case id, a token, a kind, a CSRF token
@@ -57,7 +61,7 @@ class _Reader:
         self.too_large = False
         self.problem: BastionError | None = None
 
-    def callbacks(self) -> dict[str, Callable[..., None]]:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self.on_part_begin, "on_header_field": self.on_header_field,
             "on_header_value": self.on_header_value, "on_header_end": self.on_header_end,
@@ -66,7 +70,7 @@ class _Reader:
         }
 
     def refuse(self, detail: str) -> None:
-        self.problem = self.problem or BastionError("request.invalid", detail=detail)
+        self.problem = self.problem or BastionError(Reason.REQUEST_INVALID, detail=detail)
 
     def on_part_begin(self) -> None:
         self.part = _Part()
@@ -124,7 +128,7 @@ async def small_urlencoded_form(request: Request, limit: int = 8192) -> dict[str
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise BastionError("request.invalid", detail="Send the file with the upload form.")
+            raise BastionError(Reason.REQUEST_INVALID, detail="Send the file with the upload form.")
     return {key: values[0] for key, values in parse_qs(body.decode("latin-1"), max_num_fields=MAX_FIELDS).items()}
 
 
@@ -140,12 +144,12 @@ async def read_upload(request: Request, admit: Callable[[dict[str, str]], Awaita
     the request. A file over `max_bytes` is refused (`evidence.too_large`) as soon as it gets there."""
     boundary = multipart_boundary(request)
     if not boundary:
-        raise BastionError("request.invalid", detail="Send the file as multipart/form-data.")
+        raise BastionError(Reason.REQUEST_INVALID, detail="Send the file as multipart/form-data.")
     reader = _Reader(file_field, max_bytes)
     try:
         parser = MultipartParser(boundary, reader.callbacks())
     except (MultipartParseError, ValueError) as error:
-        raise BastionError("request.invalid", detail="The multipart boundary is not valid.") from error
+        raise BastionError(Reason.REQUEST_INVALID, detail="The multipart boundary is not valid.") from error
     admitted = False
     try:
         async for chunk in request.stream():
@@ -156,16 +160,16 @@ async def read_upload(request: Request, admit: Callable[[dict[str, str]], Awaita
                 await admit(reader.before_file)
                 admitted = True
             if reader.too_large:
-                raise BastionError("evidence.too_large")
+                raise BastionError(Reason.EVIDENCE_TOO_LARGE)
         parser.finalize()
     except MultipartParseError as error:
-        raise BastionError("request.invalid", detail="The multipart body is malformed.") from error
+        raise BastionError(Reason.REQUEST_INVALID, detail="The multipart body is malformed.") from error
     except ClientDisconnect as error:
-        raise BastionError("request.invalid", detail="The upload was cut short.") from error
+        raise BastionError(Reason.REQUEST_INVALID, detail="The upload was cut short.") from error
     if reader.problem is not None:
         raise reader.problem
     if not admitted:
         await admit(dict(reader.fields))
     if reader.file_started and not reader.file_done:
-        raise BastionError("request.invalid", detail="The upload was cut short.")
+        raise BastionError(Reason.REQUEST_INVALID, detail="The upload was cut short.")
     return Upload(reader.fields, bytes(reader.file), reader.file_started)

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bastion.errors import BastionError
+from bastion.accounts.models import OneTimeToken
+from bastion.errors import BastionError, Reason
 from bastion.onetime import consume_token, issue_token
-from bastion.store.models import OneTimeToken
 
 
 def test_concurrent_consumers_of_one_token_exactly_one_wins(services, account_factory) -> None:
@@ -43,6 +43,6 @@ def test_only_the_hash_is_stored_and_a_token_of_another_purpose_is_refused(servi
         with services.db.transaction() as tx:
             consume_token(tx, now, "password_reset", token)
     except BastionError as error:
-        assert error.code == "token.invalid"
+        assert error.code == Reason.TOKEN_INVALID
     else:
         raise AssertionError("a token was accepted for another purpose")

@@ -16,15 +16,19 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from bastion.accounts.models import Device
 from bastion.accounts.repo import find_account_by_email
 from bastion.context import Client
 from bastion.mfa.backup_codes import codes as backup_codes
+from bastion.mfa.backup_codes.models import BackupCodeSet
+from bastion.mfa.passkeys.models import Passkey
 from bastion.mfa.totp import otp as totp
 from bastion.mfa.totp import repo as totp_repo
+from bastion.mfa.totp.models import TotpCredential
 from bastion.notify.outbox import anti_phishing_aad
 from bastion.services import build_services
+from bastion.sessions.models import Session
 from bastion.sessions.tokens import issue_session
-from bastion.store.models import BackupCodeSet, Device, Passkey, Session, TotpCredential
 from bastion.web.app import create_app
 from tests.conftest import link_token
 

@@ -1,4 +1,4 @@
-"""Freeze (REQUIREMENTS 28), suspension and bans (30), the IP allowlist (29)."""
+"""Freeze (requirements §28), suspension and bans (requirements §30), the IP allowlist (requirements §29)."""
 
 from __future__ import annotations
 

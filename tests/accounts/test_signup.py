@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from tests.conftest import DEFAULT_PASSWORD, link_token
 
 
@@ -83,7 +83,7 @@ def test_look_alike_symbols_cannot_make_the_strength_check_costly() -> None:
     assert len(matching.enumerate_l33t_subs(table)) <= 16
     with pytest.raises(BastionError) as refused:
         check_password_policy("P@55w0rd!P@55w0rd!", "someone@example.com")
-    assert refused.value.code in {"password.weak", "password.breached"}
+    assert refused.value.code in {Reason.PASSWORD_WEAK, Reason.PASSWORD_BREACHED}
 
 
 def test_the_sign_up_limit_is_counted_before_the_strength_check(app_client) -> None:

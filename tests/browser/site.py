@@ -117,7 +117,13 @@ class Site:
         with httpx.Client(base_url=self.base_url, timeout=10) as http:
             token = http.post("/v1/login", json={"email": email, "password": password}).json()["session"]["token"]
             headers = {"authorization": f"Bearer {token}"}
-            secret = http.post("/v1/me/totp/setup", headers=headers).json()["secret"]
+            setup = http.post("/v1/me/totp/setup", headers=headers).json()
+            if setup.get("code") == "mfa.staff_enrolment_link_required":  # staff: the emailed link first
+                token = self.link(email, "/security/staff-enrolment?token=").split("token=", 1)[1]
+                opened = http.post("/v1/me/staff-enrolment", headers=headers, json={"token": token})
+                assert opened.status_code == 200, opened.text
+                setup = http.post("/v1/me/totp/setup", headers=headers).json()
+            secret = setup["secret"]
             confirmed = http.post("/v1/me/totp/confirm", headers=headers, json={"code": self.totp_code(secret)})
             assert confirmed.status_code == 200, confirmed.text
             http.post("/v1/logout", headers=headers)

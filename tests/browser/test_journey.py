@@ -5,6 +5,7 @@ the device and the history in the security center."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tests.conftest import DEFAULT_PASSWORD
 
@@ -54,7 +55,8 @@ def test_sign_up_confirm_enable_totp_and_sign_in_with_it(page, site) -> None:
         page.get_by_role("link", name="Download as a text file").click()
     saved = download.value
     assert saved.suggested_filename == "backup-codes.txt"
-    assert all(code in open(saved.path()).read() for code in codes)
+    saved_text = Path(saved.path()).read_text()
+    assert all(code in saved_text for code in codes)
     site.audit(page, "backup-codes")
     page.get_by_role("link", name="I've saved them").click()
     assert "10 of 10" in page.locator("#backup-heading + p").inner_text()

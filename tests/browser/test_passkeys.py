@@ -85,7 +85,7 @@ def test_a_passkey_is_the_second_step_after_the_password(page, site, person) -> 
 
 
 def test_a_passkey_the_site_no_longer_knows_is_refused_with_its_reason(page, site, person) -> None:
-    account, authenticator = signed_in_with_a_passkey(page, person)
+    _account, authenticator = signed_in_with_a_passkey(page, person)
     open_section(page, "Two-step sign-in")
     page.get_by_role("button", name="Remove the passkey Laptop").click()
     page.get_by_text("The passkey is removed.").wait_for()

@@ -1,4 +1,4 @@
-"""The key ring (REQUIREMENTS 14): AES-256-GCM, first key encrypts, all decrypt, bound to a place."""
+"""The key ring (requirements §14): AES-256-GCM, first key encrypts, all decrypt, bound to a place."""
 
 from __future__ import annotations
 

@@ -13,18 +13,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 
 from bastion.help.references import explain_reference
 from bastion.oidc.clients import NewClient, create_client
 from tests.conftest import DEFAULT_PASSWORD
 from tests.help.conftest import HOME_IP, Lab, bearer
 from tests.recovery.conftest import png
+from tests.routes import every_route
 
 SECRET_NAMES = {"password", "current_password", "code", "totp", "backup_code", "credential", "token", "secret",
                 "x-case-token"}
@@ -43,16 +43,8 @@ CHECKS_NO_SECRET = {
     ("GET", "/freeze"): "shows the freeze button; its POST checks the token",
     ("GET", "/recovery/cancel"): "shows the cancel button; its POST checks the token",
     ("POST", "/security/anti-phishing-code"): "sets the anti-phishing code; checks none",
+    ("GET", "/security/staff-enrolment"): "shows the staff enrolment link's button; its POST checks the token",
 }
-
-
-def _walk(routes: list[Any]) -> Iterator[APIRoute]:
-    for route in routes:
-        included = getattr(route, "original_router", None) or getattr(route, "router", None)
-        if included is not None and not isinstance(route, APIRoute):
-            yield from _walk(included.routes)
-        elif isinstance(route, APIRoute):
-            yield route
 
 
 def _names(dependant: Any) -> set[str]:
@@ -73,7 +65,7 @@ READ_BY_HAND = {("POST", "/oauth2/token"), ("POST", "/oauth2/introspect"), ("POS
 
 
 def secret_routes(app: Any) -> set[tuple[str, str]]:
-    declared = {(method, route.path) for route in _walk(app.routes) if _names(route.dependant) & SECRET_NAMES
+    declared = {(method, route.path) for route in every_route(app.routes) if _names(route.dependant) & SECRET_NAMES
                 for method in route.methods}
     return declared | READ_BY_HAND
 
@@ -264,6 +256,10 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/freeze"): Probe("token", token_form("/freeze", "/login")),
     ("POST", "/v1/mfa-reset/cancel"): Probe("token", api("POST", "/v1/mfa-reset/cancel", {"token": FAKE_TOKEN})),
     ("POST", "/recovery/cancel"): Probe("token", token_form("/recovery/cancel", "/login")),
+    ("POST", "/v1/me/staff-enrolment"): Probe("token", api("POST", "/v1/me/staff-enrolment", {"token": FAKE_TOKEN}),
+                                              signed_in=True),
+    ("POST", "/security/staff-enrolment"): Probe("token", lambda lab, victim: signed_in_form(
+        lab, victim, "/security/staff-enrolment", {"token": FAKE_TOKEN}), signed_in=True),
     ("GET", "/login/device"): Probe("token", token_get(f"/login/device?token={FAKE_TOKEN}")),
     ("POST", "/login/device"): Probe("token", token_form("/login/device", "/login")),
     ("GET", "/v1/recovery-cases/{case_id}"): Probe("token", api(

@@ -51,6 +51,27 @@ def _(lab: Lab, email: str) -> Any:
     return _decide(lab, case_id, agent)
 
 
+@row("support.own_account")
+def _(lab: Lab, email: str) -> Any:
+    agent = lab.staff()
+    return lab.client.get(f"/v1/support/accounts/{agent['id']}", headers=agent["headers"])
+
+
+@row("support.staff_account")
+def _(lab: Lab, email: str) -> Any:
+    colleague = lab.staff("admin")
+    return lab.client.get(f"/v1/support/accounts/{colleague['id']}", headers=lab.staff()["headers"])
+
+
+@row("case.documents_changed")
+def _(lab: Lab, email: str) -> Any:
+    case_id, token = lab.open_case(lab.enrolled())
+    upload_all(lab.client, case_id, token)
+    agent = lab.staff()
+    return lab.client.post(f"/v1/support/cases/{case_id}/approve", headers=agent["headers"],
+                           json={"reason": "checked against the KYC record", "documents_sha256": "0" * 64})
+
+
 @row("case.claimed")
 def _(lab: Lab, email: str) -> Any:
     case_id, token = lab.open_case(lab.enrolled())

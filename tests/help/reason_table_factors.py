@@ -73,6 +73,12 @@ def _(lab: Lab, email: str) -> Any:
     return lab.client.post("/v1/me/totp/setup", headers=lab.enrolled()["headers"])
 
 
+@row("mfa.staff_enrolment_link_required")
+def _(lab: Lab, email: str) -> Any:
+    """A support account without a second factor tries to enrol one with its password session alone."""
+    return lab.client.post("/v1/me/totp/setup", headers=lab.signed_in(roles=["support"])["headers"])
+
+
 @row("mfa.setup_required")
 def _(lab: Lab, email: str) -> Any:
     return lab.client.post("/v1/me/totp/confirm", headers=lab.signed_in()["headers"], json={"code": "123456"})

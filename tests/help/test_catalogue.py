@@ -6,17 +6,18 @@ import ast
 import re
 from pathlib import Path
 
-from bastion.errors import CATALOGUE, HELP_PATH
+from bastion.catalogue import CATALOGUE, ENTRIES, HELP_PATH, Reason
 from bastion.help.guide import BY_SLUG
-from bastion.signin.stages import STAGES
-from bastion.support.rules import REFUSALS
-from bastion.web.problems import _STATUS_CODES
 
 ROOT = Path(__file__).resolve().parents[2] / "bastion"
-# Modules that pass a code held in a variable, and the tables those codes come from.
-CODE_TABLES = {"web/problems.py": _STATUS_CODES.values(), "signin/flow.py": [stage.waiting_reason for stage in STAGES if stage.waiting_reason],
-               "guard/steps.py": ["mfa.locked", "mfa.attempts_exceeded", "device.locked", "device.attempts_exceeded"],
-               "support/rules.py": REFUSALS.values()}
+
+
+def test_every_reason_has_exactly_one_entry_and_every_entry_a_reason() -> None:
+    codes = [entry.code for entry in ENTRIES]
+    assert sorted(codes) == sorted(Reason), "a reason without an entry, or an entry twice"
+    assert all(isinstance(code, Reason) for code in codes)
+    assert list(CATALOGUE) == list(Reason), "the catalogue is published in the order of the enum"
+    assert all(CATALOGUE[code].code is code for code in Reason)
 
 
 def test_every_reason_is_complete() -> None:
@@ -54,28 +55,15 @@ def _called(node: ast.Call) -> str:
     return node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
 
 
-def _literals(expression: ast.expr) -> list[str] | None:
-    """The codes an argument can be: a literal, or either literal of `a if test else b`; None otherwise."""
-    if isinstance(expression, ast.Constant) and isinstance(expression.value, str):
-        return [expression.value]
-    if isinstance(expression, ast.IfExp):
-        body, orelse = _literals(expression.body), _literals(expression.orelse)
-        return None if body is None or orelse is None else body + orelse
-    return None
-
-
-def test_every_refusal_in_the_code_base_names_a_catalogued_code() -> None:
+def test_every_refusal_in_the_code_base_is_made_from_a_reason() -> None:
+    """`BastionError(Reason.X)`, never a string: the type checker then proves the code exists."""
     for name, tree in _sources():
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and _called(node) == "BastionError" and node.args):
                 continue
-            literals = _literals(node.args[0])
-            if literals is None:
-                assert name in CODE_TABLES, f"{name}:{node.lineno}: a code from a variable outside a known table"
-            for code in literals or ():
-                assert code in CATALOGUE, f"{name}:{node.lineno}: {code!r} is not catalogued"
-    for table in CODE_TABLES.values():
-        assert set(table) <= set(CATALOGUE)
+            strings = [part for part in ast.walk(node.args[0])
+                       if isinstance(part, ast.Constant) and isinstance(part.value, str)]
+            assert not strings, f"{name}:{node.lineno}: a string where a Reason belongs"
 
 
 def test_codes_compared_in_the_code_base_are_catalogued() -> None:
@@ -128,4 +116,8 @@ def test_http_exceptions_outside_problems_py_carry_a_catalogued_code() -> None:
         literals = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
                     and isinstance(node.value, str) and code_shape.match(node.value)
                     and not node.value.startswith(("http.", "websocket.", "lifespan."))}  # ASGI message types
-        assert literals and literals <= set(CATALOGUE), f"{name}: {sorted(literals - set(CATALOGUE))}"
+        members = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+                   and isinstance(node.value, ast.Name) and node.value.id == "Reason"}
+        assert literals or members, name
+        assert literals <= set(CATALOGUE), f"{name}: {sorted(literals - set(CATALOGUE))}"
+        assert members <= set(Reason.__members__), f"{name}: {sorted(members - set(Reason.__members__))}"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bastion.errors import CATALOGUE
+from bastion.catalogue import CATALOGUE
 from tests.help import reason_table_cases, reason_table_factors, reason_table_oidc  # noqa: F401 — they register their rows
 from tests.help.conftest import REFERENCE, Lab
 from tests.help.reason_table import BY_EMAIL, CASES

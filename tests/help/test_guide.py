@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bastion.errors import CATALOGUE
+from bastion.catalogue import CATALOGUE
 from bastion.help.guide import ACTING_PARTS, BY_SLUG, FORMS, LIVE_PARTS, TOPICS
 from bastion.ops.client_versions import set_policy
 from bastion.ops.maintenance import start_maintenance

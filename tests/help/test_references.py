@@ -1,5 +1,5 @@
 """A refusal's reference tells what happened — live for what ends by itself — and never who:
-the person sees the reason, support also sees the attempt (REQUIREMENTS 34)."""
+the person sees the reason, support also sees the attempt (requirements §34)."""
 
 from __future__ import annotations
 

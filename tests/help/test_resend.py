@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.conftest import DEFAULT_PASSWORD, link_token
 from tests.help.conftest import HOME_IP, Lab
+from tests.security.timing import AsgiTimer
 
 
 def _resend(lab: Lab, path: str, email: str):  # type: ignore[no-untyped-def]
@@ -172,3 +175,22 @@ def test_the_lost_phone_and_frozen_pages_open_recovery_requests_with_the_same_an
                                                             "csrf_token": token})
     # Wrong passwords are the sign-in's failures: the email is paused as on the sign-in page.
     assert held.status_code == 429 and "Sign-in paused" in held.text and 'value="flood@example.com"' in held.text
+
+
+@pytest.mark.parametrize(("path", "form", "confirmed"), [
+    ("/v1/password-reset/resend", False, True), ("/help/sign-in/resend-reset", True, True),
+    ("/v1/accounts/resend-verification", False, False), ("/help/sign-in/resend-verification", True, False),
+    ("/v1/password-reset", False, True), ("/password-reset", True, True)])
+def test_the_answer_goes_before_the_look_up_and_the_email(lab: Lab, path: str, form: bool, confirmed: bool) -> None:
+    """Issue 18, finding 4: the resends looked the address up and queued the email before answering, so an
+    address with an account took longer to answer (6.96 ms against 4.54 ms). Now nothing about the account
+    happens until the answer has gone, as for the first reset request."""
+    email = lab.account(verified=confirmed)["email"]
+    before = len(lab.mailbox.messages(email))
+    queued_when_answered: list[int] = []
+    send = AsgiTimer(lab.client.app).form if form else AsgiTimer(lab.client.app).post
+    answer = send(path, {"email": email},
+                  on_answered=lambda: queued_when_answered.append(len(lab.mailbox.messages(email)) - before))
+    assert answer.status in (200, 202), answer
+    assert queued_when_answered == [0]
+    assert len(lab.mailbox.messages(email)) - before == 1

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from bastion.mfa.flows.staff_enrolment import LINK_PATH, STAFF_ROLES
 from bastion.mfa.totp import otp as totp
-from tests.conftest import DEFAULT_PASSWORD
+from tests.conftest import DEFAULT_PASSWORD, link_token
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -43,13 +44,23 @@ def signed_in(account_factory, login) -> Callable[..., dict[str, Any]]:  # type:
     return make
 
 
+def staff_enrolment_token(mailbox, email: str) -> str:  # type: ignore[no-untyped-def]
+    """The token of the newest staff enrolment link emailed to `email`."""
+    mail = [one for one in mailbox.messages(email) if one["template"] == "staff_enrolment_link"][-1]
+    return link_token(mail["text"], f"{LINK_PATH}?token=")
+
+
 @pytest.fixture
-def enrolled(app_client, signed_in, clock) -> Callable[..., dict[str, Any]]:  # type: ignore[no-untyped-def]
+def enrolled(app_client, signed_in, clock, mailbox) -> Callable[..., dict[str, Any]]:  # type: ignore[no-untyped-def]
     """An account with a confirmed authenticator app; the clock is moved one step past the
-    confirming code, so the next code is fresh."""
+    confirming code, so the next code is fresh. Staff use their emailed enrolment link first."""
 
     def make(**options: Any) -> dict[str, Any]:
         account = signed_in(**options)
+        if set(options.get("roles") or ()) & STAFF_ROLES:
+            opened = app_client.post("/v1/me/staff-enrolment", headers=account["headers"],
+                                     json={"token": staff_enrolment_token(mailbox, account["email"])})
+            assert opened.status_code == 200, opened.text
         setup = app_client.post("/v1/me/totp/setup", headers=account["headers"]).json()
         confirmed = app_client.post("/v1/me/totp/confirm", headers=account["headers"],
                                     json={"code": code_at(setup["secret"], clock)})

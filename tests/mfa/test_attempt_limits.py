@@ -1,4 +1,4 @@
-"""Second-step attempts: 5 per flow, 10 per account per 15 min, then locked like rule 2 (REQUIREMENTS 10)."""
+"""Second-step attempts: 5 per flow, 10 per account per 15 min, then locked like requirements §2 (requirements §10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Backup codes (REQUIREMENTS 11): 10 of 80 bits, shown once, keyed hashes, single use, regenerable."""
+"""Backup codes (requirements §11): 10 of 80 bits, shown once, keyed hashes, single use, regenerable."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from bastion.mfa.backup_codes import codes as backup_codes
-from bastion.store.models import BackupCode
+from bastion.mfa.backup_codes.models import BackupCode
 from tests.mfa.conftest import bearer, code_at
 
 CROCKFORD_GROUPS = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")

@@ -1,4 +1,4 @@
-"""A phone whose clock is off is told by how much (REQUIREMENTS 9) — and gains nothing from it."""
+"""A phone whose clock is off is told by how much (requirements §9) — and gains nothing from it."""
 
 from __future__ import annotations
 

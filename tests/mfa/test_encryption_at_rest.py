@@ -1,4 +1,4 @@
-"""Secrets at rest (REQUIREMENTS 14): nothing readable in a dump; `bastion keys rotate` re-encrypts
+"""Secrets at rest (requirements §14): nothing readable in a dump; `bastion keys rotate` re-encrypts
 everything under the newest key, after which the old key can go and everything still works."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text, update
 from typer.testing import CliRunner
 
+from bastion.accounts.models import Account
 from bastion.cli import app as cli_app
 from bastion.crypto import KeyRing, generate_key, rotation
-from bastion.services import build_services
 from bastion.notify.outbox import anti_phishing_aad
 from bastion.protected import protected_values
+from bastion.services import build_services
 from bastion.store import Base
-from bastion.store.models import Account
 from bastion.web.app import create_app
 from tests.conftest import TEST_KEY, Mailbox, fresh_database
 from tests.mfa.conftest import bearer, code_at

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.repo import get_account
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.mfa.method import Consume, MethodWords, ProofContext
 from bastion.mfa.registry import METHODS
 from bastion.recovery.completion import complete_due_cases
@@ -32,7 +32,7 @@ class PinCheck:
     def check(self, now: datetime) -> Consume:
         expected = PINS.get(self.context.account_id, "")
         if not hmac.compare_digest(self.typed.encode(), expected.encode()):
-            raise BastionError("mfa.code_invalid")
+            raise BastionError(Reason.MFA_CODE_INVALID)
         return lambda tx: None
 
     def refused(self, tx: Tx, refusal: BastionError) -> bool:

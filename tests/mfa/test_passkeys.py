@@ -1,4 +1,4 @@
-"""Passkeys end to end through the API with a software authenticator (REQUIREMENTS 12):
+"""Passkeys end to end through the API with a software authenticator (requirements §12):
 register (step-up), list, rename, remove; second factor; passwordless with user verification;
 sign counter (clone detection); challenges used once."""
 

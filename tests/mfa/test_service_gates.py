@@ -1,4 +1,4 @@
-"""Maintenance windows and app versions (REQUIREMENTS 31, 32) hold for the second step and for
+"""Maintenance windows and app versions (requirements §31, §32) hold for the second step and for
 passwordless passkeys too, not only for the password."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Step-up (REQUIREMENTS 13): every factor change needs a proof within 5 minutes — password,
+"""Step-up (requirements §13): every factor change needs a proof within 5 minutes — password,
 authenticator code or backup code — and answers reauth.required otherwise."""
 
 from __future__ import annotations

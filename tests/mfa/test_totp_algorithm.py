@@ -13,7 +13,7 @@ SEEDS = {
     "sha256": b"12345678901234567890123456789012",
     "sha512": b"1234567890" * 6 + b"1234",
 }
-# RFC 6238 Appendix B (8 digits, T0 = 0, X = 30), as listed in REQUIREMENTS.
+# RFC 6238 Appendix B (8 digits, T0 = 0, X = 30), as listed in docs/requirements.md.
 VECTORS = [
     (59, "94287082", "46119246", "90693936"),
     (1111111109, "07081804", "68084774", "25091201"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bastion.store.models import SecurityEvent
+from bastion.audit.models import SecurityEvent
 from tests.mfa.conftest import code_at
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.mfa.totp.enrolment import resume_totp_setup
-from bastion.sessions.tokens import authenticate_session
+from bastion.sessions.validation import authenticate_session
 from tests.mfa.conftest import code_at
 
 
@@ -15,7 +15,7 @@ def test_the_pending_secret_is_shown_again_until_confirmed_or_expired(app_client
     session = authenticate_session(services, account["token"])
     with pytest.raises(BastionError) as nothing:
         resume_totp_setup(services, session)
-    assert nothing.value.code == "mfa.setup_required"
+    assert nothing.value.code == Reason.MFA_SETUP_REQUIRED
 
     setup = app_client.post("/v1/me/totp/setup", headers=account["headers"]).json()
     again = resume_totp_setup(services, session)
@@ -27,7 +27,7 @@ def test_the_pending_secret_is_shown_again_until_confirmed_or_expired(app_client
     clock.advance(minutes=1, seconds=1)  # the step-up is fresh, the setup is not
     with pytest.raises(BastionError) as expired:
         resume_totp_setup(services, authenticate_session(services, account["token"]))
-    assert expired.value.code == "mfa.setup_required"
+    assert expired.value.code == Reason.MFA_SETUP_REQUIRED
 
 def test_a_confirmed_app_is_never_shown_again(app_client, signed_in, services, clock) -> None:
     account = signed_in()
@@ -35,7 +35,7 @@ def test_a_confirmed_app_is_never_shown_again(app_client, signed_in, services, c
     app_client.post("/v1/me/totp/confirm", headers=account["headers"], json={"code": code_at(setup["secret"], clock)})
     with pytest.raises(BastionError) as enrolled:
         resume_totp_setup(services, authenticate_session(services, account["token"]))
-    assert enrolled.value.code == "mfa.already_enrolled"
+    assert enrolled.value.code == Reason.MFA_ALREADY_ENROLLED
 
 
 def test_it_needs_a_recent_sign_in(app_client, signed_in, services, clock) -> None:
@@ -44,4 +44,4 @@ def test_it_needs_a_recent_sign_in(app_client, signed_in, services, clock) -> No
     clock.advance(minutes=services.settings.reauth_minutes, seconds=1)
     with pytest.raises(BastionError) as stale:
         resume_totp_setup(services, authenticate_session(services, account["token"]))
-    assert stale.value.code == "reauth.required"
+    assert stale.value.code == Reason.REAUTH_REQUIRED

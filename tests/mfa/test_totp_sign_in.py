@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-
 from sqlalchemy import select
 
-from bastion.store.models import SecurityEvent, SignInAttempt
+from bastion.audit.models import SecurityEvent
+from bastion.signin.models import SignInAttempt
 from tests.mfa.conftest import bearer, code_at
 
 

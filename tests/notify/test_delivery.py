@@ -1,4 +1,4 @@
-"""Outbox delivery (REQUIREMENTS 24): kept while SMTP is down, retried with backoff on the injected clock,
+"""Outbox delivery (requirements §24): kept while SMTP is down, retried with backoff on the injected clock,
 sent exactly once when it is back — even with two deliverers racing — and stored encrypted.
 """
 
@@ -22,10 +22,11 @@ from bastion.clock import MovableClock
 from bastion.config import Settings
 from bastion.context import Client
 from bastion.crypto import KeyRing, generate_key
-from bastion.notify.delivery import CLAIM_FOR, SmtpTransport, backoff, deliver_due
+from bastion.notify.delivery import CLAIM_FOR, backoff, deliver_due
+from bastion.notify.models import OutboxMessage
 from bastion.notify.outbox import anti_phishing_aad, enqueue
+from bastion.notify.transport import SmtpTransport
 from bastion.services import Services, build_services
-from bastion.store.models import OutboxMessage
 from tests.conftest import DEFAULT_PASSWORD, link_token
 from tests.notify import SmtpSink, free_port, parts
 

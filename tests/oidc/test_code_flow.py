@@ -10,8 +10,8 @@ from authlib.oidc.discovery import OpenIDProviderMetadata
 from authlib.oidc.rpinitiated import OpenIDProviderMetadata as LogoutMetadata
 
 from bastion.clock import MovableClock
-from bastion.recovery.holds import place_hold
 from bastion.services import Services
+from bastion.sessions.holds import place_hold
 from tests.oidc.conftest import APP, BASE, Browser, RelyingParty, callback_of, params_of, through
 
 

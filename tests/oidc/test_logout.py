@@ -37,7 +37,7 @@ def _logout_claims(rp: RelyingParty, token: str) -> dict[str, Any]:
 def test_rp_initiated_logout_ends_the_session_and_returns_to_the_registered_address(
         register: Callable[..., RelyingParty], signed_in_flow: Browser) -> None:
     rp = register()
-    token, claims = _sign_in_app(rp, signed_in_flow)
+    token, _claims = _sign_in_app(rp, signed_in_flow)
     bye = signed_in_flow.go(f"{BASE}/oauth2/logout", params={
         "id_token_hint": token["id_token"], "post_logout_redirect_uri": f"{APP}/bye", "state": "s9"})
     assert bye.status_code == 302 and bye.headers["location"] == f"{APP}/bye?state=s9"

@@ -1,4 +1,4 @@
-"""Client-version policy (REQUIREMENTS 32)."""
+"""Client-version policy (requirements §32)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from bastion.accounts.signup import sign_up
 from bastion.context import Client
 from bastion.crypto import generate_key
-from bastion.notify.delivery import SmtpTransport, deliver_due
+from bastion.notify.delivery import deliver_due
+from bastion.notify.transport import SmtpTransport
 from bastion.services import build_services
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, PG_ADMIN_DSN, fresh_database

@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bastion.ops.housekeeping import sweep_expired
-from bastion.store.models import Session, SignInFlow, ThrottleCounter
+from bastion.sessions.models import Session
+from bastion.signin.models import SignInFlow
+from bastion.throttle.models import ThrottleCounter
 from tests.conftest import DEFAULT_PASSWORD
 
 

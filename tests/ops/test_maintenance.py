@@ -1,4 +1,4 @@
-"""Maintenance windows (REQUIREMENTS 31) through the HTTP app, the clock moved across a window."""
+"""Maintenance windows (requirements §31) through the HTTP app, the clock moved across a window."""
 
 from __future__ import annotations
 

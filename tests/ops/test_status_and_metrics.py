@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx2 as httpx
+import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy.exc import OperationalError
 
 from bastion.clock import rfc3339
+from bastion.config import ConfigError
+from bastion.ops.metrics import start_metrics_listener
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD
 
@@ -35,10 +40,21 @@ def test_readyz_reports_the_database(app_client) -> None:
     assert app_client.get("/healthz").json() == {"status": "ok"}
 
 
-def test_metrics_count_sign_ins_lockouts_and_mail(services, account_factory) -> None:
-    with TestClient(create_app(services, deliver_mail=False), client=("127.0.0.1", 5000)) as client:
+METRICS_TOKEN = "m" * 40
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
+@pytest.fixture
+def scraped(services, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The services with a metrics token set, as BASTION_METRICS_TOKEN would."""
+    monkeypatch.setattr(services.settings, "metrics_token", SecretStr(METRICS_TOKEN))
+    return services
+
+
+def test_metrics_count_sign_ins_lockouts_and_mail(scraped, account_factory) -> None:
+    with TestClient(create_app(scraped, deliver_mail=False)) as client:
         def value(name: str, **labels: str) -> float:
-            text = client.get("/metrics").text
+            text = client.get("/metrics", headers=SCRAPER).text
             wanted = ",".join(f'{key}="{val}"' for key, val in labels.items())
             for line in text.splitlines():
                 if line.startswith(f"{name}{{") and all(part in line for part in wanted.split(",")):
@@ -66,13 +82,14 @@ def test_metrics_count_sign_ins_lockouts_and_mail(services, account_factory) -> 
         assert value("bastion_request_seconds_count", route="/v1/login", status="2xx") == before["latency"] + 1
 
 
-def test_metrics_show_the_hash_queue(services) -> None:
+def test_metrics_show_the_hash_queue(scraped) -> None:
+    services = scraped
     services.hash_gate.hash_time.weight = 0.0  # the estimate stays as set
     services.hash_gate.hash_time.seconds = 0.25
-    with TestClient(create_app(services, deliver_mail=False), client=("127.0.0.1", 5000)) as client:
+    with TestClient(create_app(services, deliver_mail=False)) as client:
         while services.hash_gate.reserve() is not None:  # sign-ins on their way fill it past the budget
             pass
-        text = client.get("/metrics").text
+        text = client.get("/metrics", headers=SCRAPER).text
     lines = dict(line.rsplit(" ", 1) for line in text.splitlines() if line.startswith("bastion_admission"))
     queued = float(lines["bastion_admission_queued"])
     assert queued >= 3 and float(lines["bastion_admission_running"]) == 0
@@ -82,9 +99,51 @@ def test_metrics_show_the_hash_queue(services) -> None:
     assert float(lines['bastion_admission_refused_total{reason="wait_over_budget"}']) >= 1
 
 
-def test_metrics_are_not_served_to_other_machines(app_client) -> None:
-    answer = app_client.get("/metrics")  # the test client's peer is not loopback
-    assert answer.status_code == 403 and answer.json()["code"] == "permission.denied"
+def test_without_a_metrics_token_the_app_serves_no_metrics_even_to_loopback(services) -> None:
+    """Issue 18, finding 8: a reverse proxy on the same host makes every visitor a loopback peer."""
+    with TestClient(create_app(services, deliver_mail=False), client=("127.0.0.1", 5000)) as client:
+        answer = client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert answer.status_code == 404 and answer.json()["code"] == "resource.not_found"
+
+
+def test_metrics_need_the_token_from_anywhere(scraped) -> None:
+    with TestClient(create_app(scraped, deliver_mail=False), client=("127.0.0.1", 5000)) as client:
+        for headers in ({}, {"Authorization": "Bearer " + "x" * 40}, {"Authorization": METRICS_TOKEN},
+                        {"Authorization": f"Basic {METRICS_TOKEN}"}):
+            answer = client.get("/metrics", headers=headers)
+            assert answer.status_code == 403 and answer.json()["code"] == "permission.denied", headers
+            assert METRICS_TOKEN not in answer.text
+        answer = client.get("/metrics", headers=SCRAPER)
+    assert answer.status_code == 200 and "bastion_admission_queued" in answer.text
+
+
+def test_the_metrics_listener_serves_them_on_its_own_port(settings_factory) -> None:
+    assert start_metrics_listener(settings_factory(), workers=1) is None  # off by default
+    server = start_metrics_listener(settings_factory(metrics_listen="127.0.0.1:0"), workers=1)
+    assert server is not None
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{server.server_port}/metrics", timeout=5)
+        assert answer.status_code == 200 and "bastion_admission_queued" in answer.text
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_metrics_listener_with_several_workers_needs_the_shared_directory(settings_factory, monkeypatch) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    with pytest.raises(ConfigError, match="PROMETHEUS_MULTIPROC_DIR"):
+        start_metrics_listener(settings_factory(metrics_listen="127.0.0.1:0"), workers=2)
+
+
+@pytest.mark.parametrize("value", ["9464", "localhost", "127.0.0.1:http", "127.0.0.1:70000", ":9464"])
+def test_a_metrics_listener_address_that_is_not_host_and_port_is_refused(settings_factory, value: str) -> None:
+    with pytest.raises(ConfigError):
+        settings_factory(metrics_listen=value)
+
+
+def test_a_short_metrics_token_is_refused(settings_factory) -> None:
+    with pytest.raises(ConfigError, match="32 characters"):
+        settings_factory(metrics_token="short")
 
 
 def test_an_unreachable_database_answers_a_fast_503_not_a_500(services, monkeypatch) -> None:

@@ -8,8 +8,8 @@ from bastion.accounts.signup import sign_up
 from bastion.context import Client
 from bastion.mfa.flows.second_factor import sign_in_with_totp
 from bastion.recovery.password_reset import request_password_reset
-from bastion.signin.password import sign_in_with_password
 from bastion.signin.flow import StepRequired
+from bastion.signin.password import sign_in_with_password
 from tests.conftest import DEFAULT_PASSWORD
 from tests.races.racing import race
 
@@ -31,7 +31,7 @@ def test_thirty_parallel_guesses_on_one_flow_get_at_most_five_checks(services, e
     flow_id = second_step_flows(services, account, 1)[0]
     outcomes = race(lambda _: sign_in_with_totp(services, flow_id, WRONG, Client()), range(RACERS))
     assert outcomes["mfa.code_invalid"] <= 5 and outcomes["mfa.attempts_exceeded"] >= 1, outcomes
-    # Past ten the account's own budget (REQUIREMENTS 10) answers first.
+    # Past ten the account's own budget (requirements §10) answers first.
     assert set(outcomes) <= {"mfa.code_invalid", "mfa.attempts_exceeded", "mfa.locked", "flow.not_found"}, outcomes
 
 

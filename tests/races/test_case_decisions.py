@@ -1,4 +1,4 @@
-"""Agents working one case at the same moment (REQUIREMENTS 16, 33): of agents claiming it at once exactly
+"""Agents working one case at the same moment (requirements §16, §33): of agents claiming it at once exactly
 one holds it; four-eyes approvals made at once are each counted and move the case on once; a case is
 decided once whatever races it — on SQLite and on PostgreSQL (READ COMMITTED)."""
 
@@ -7,14 +7,16 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bastion.accounts.admin import create_account
+from bastion.audit.models import SecurityEvent
 from bastion.context import Client
 from bastion.mfa.totp import otp as totp
 from bastion.mfa.totp import repo as totp_repo
 from bastion.recovery.cases import add_document, request_case
+from bastion.recovery.models import RecoveryCase
 from bastion.services import build_services
-from bastion.store.models import CaseApproval, RecoveryCase, SecurityEvent
 from bastion.support.casework import claim_case
 from bastion.support.decisions import approve_case, reject_case
+from bastion.support.models import CaseApproval
 from tests.conftest import DEFAULT_PASSWORD, Mailbox
 from tests.races.racing import race
 from tests.recovery.conftest import case_link, jpeg, pdf, png

@@ -1,5 +1,5 @@
 """Under concurrency the device code's 5 attempts are 5, and a code completes its sign-in once
-(STYLE "race tests"; REQUIREMENTS 20) — on SQLite and on PostgreSQL (READ COMMITTED)."""
+(docs/style.md, "Race tests"; requirements §20) — on SQLite and on PostgreSQL (READ COMMITTED)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from bastion.context import Client
 from bastion.crypto import hash_token
 from bastion.errors import BastionError
 from bastion.risk.device_step import verify_device_code
+from bastion.risk.models import DeviceChallenge
 from bastion.signin.flow import Authenticated
-from bastion.store.models import DeviceChallenge
 from tests.risk.conftest import DE, MAC_CHROME, Risky
 from tests.risk.test_device_verification import ask_from_germany
 

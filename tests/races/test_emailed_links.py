@@ -8,13 +8,16 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from bastion.accounts.models import Account
 from bastion.accounts.signup import sign_up, verify_email
 from bastion.accounts.status import freeze_link, freeze_with_link
+from bastion.audit.models import SecurityEvent
 from bastion.context import Client
+from bastion.recovery.models import SecurityHold
 from bastion.recovery.password_reset import confirm_password_reset, request_password_reset
 from bastion.services import Services
+from bastion.sessions.models import ServiceKey
 from bastion.sessions.service_keys import authenticate_service_key, create_service_key, revoke_service_key
-from bastion.store.models import Account, SecurityEvent, SecurityHold, ServiceKey
 from bastion.throttle.limits import Limit
 from tests.conftest import DEFAULT_PASSWORD, link_token
 from tests.races.racing import race

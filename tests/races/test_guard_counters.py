@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import pytest
 
+from bastion.accounts.reauthentication import reauthenticate_with_password
 from bastion.context import Client
 from bastion.crypto import hash_token
 from bastion.risk.device_step import verify_device_code
-from bastion.sessions.stepup import reauthenticate_with_password
-from bastion.sessions.tokens import authenticate_session
+from bastion.sessions.validation import authenticate_session
 from bastion.throttle.rules import counter_key
 from tests.help.conftest import HOME_IP, Lab
 from tests.races.racing import race

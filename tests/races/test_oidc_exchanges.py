@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bastion.audit.models import SecurityEvent
 from bastion.context import Client
 from bastion.oidc.models import OidcGrant, OidcToken
 from bastion.oidc.protocol import ProviderRequest
 from bastion.oidc.server import provider_for
 from bastion.services import Services
-from bastion.store.models import SecurityEvent
 from tests.oidc.conftest import Browser, RelyingParty, callback_of, params_of, through
 from tests.races.racing import race
 

@@ -1,4 +1,4 @@
-"""Parallel wrong passwords cannot slip past the pause while the first ones are hashed (REQUIREMENTS 2):
+"""Parallel wrong passwords cannot slip past the pause while the first ones are hashed (requirements §2):
 each attempt is counted before its hash, and past the threshold one attempt at a time is checked —
 on SQLite and on PostgreSQL."""
 

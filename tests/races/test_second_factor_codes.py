@@ -1,4 +1,4 @@
-"""Under concurrency a one-time code is used exactly once (DESIGN; STYLE "race tests"):
+"""Under concurrency a one-time code is used exactly once (docs/design.md; docs/style.md, "Race tests"):
 50 submissions of one valid TOTP code, or one backup code, on 50 separate flows → one session.
 
 The per-account budget (10 per 15 min) is raised here so that all 50 reach the one-time check;

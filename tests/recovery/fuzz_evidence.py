@@ -25,9 +25,9 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: the repository's root on the path
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bastion.errors import BastionError  # noqa: E402
-from bastion.recovery.evidence import MAX_BYTES, check_evidence  # noqa: E402
-from tests.recovery.nasty_files import CORPUS, small_corpus  # noqa: E402
+from bastion.errors import BastionError
+from bastion.recovery.evidence import MAX_BYTES, check_evidence
+from tests.recovery.nasty_files import CORPUS, small_corpus
 
 CPU_BOUND = 1.0  # seconds of CPU one file may cost, whatever it holds (the checks' own budget is half)
 SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"%PDF-1.7\n")
@@ -59,7 +59,7 @@ def check_one(content: bytes) -> str:
         if not refusal.code.startswith("evidence."):
             raise Finding(f"refused with {refusal.code}") from refusal
         outcome = refusal.code
-    except Exception as error:  # noqa: BLE001 - anything else is what the fuzzer looks for
+    except Exception as error:  # anything else is what the fuzzer looks for
         raise Finding(f"{type(error).__name__}: {error}") from error
     spent = time.process_time() - started
     if spent > CPU_BOUND:

@@ -1,4 +1,4 @@
-"""An IP allowlist whose every network is lost (REQUIREMENTS 29): the refusal leads to a request
+"""An IP allowlist whose every network is lost (requirements §29): the refusal leads to a request
 that works from the refused network, an identity-checked case clears the allowlist after its
 waiting period; support and admin can clear it at once with a reason. Each way is audited, the
 owner emailed, and withdrawals held after."""
@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bastion.accounts.repo import get_account
+from bastion.audit.models import SecurityEvent
 from bastion.recovery.completion import complete_due_cases
-from bastion.store.models import SecurityEvent
 from tests.conftest import DEFAULT_PASSWORD
 from tests.help.conftest import HOME_IP, Lab, bearer, lab_factory  # noqa: F401 (fixture)
 from tests.recovery.conftest import case_link, upload_all
@@ -157,7 +157,7 @@ def test_staff_cannot_clear_their_own_allowlist_without_the_step_up_their_own_se
         get_account(tx, agent["id"]).ip_allowlist = [OFFICE]
     refused = lab.client.post(f"/v1/support/accounts/{agent['id']}/clear-allowlist", headers=agent["headers"],
                               json={"reason": "my own, quickly"})
-    assert refused.status_code == 403 and refused.json()["code"] == "case.own_account"
+    assert refused.status_code == 403 and refused.json()["code"] == "support.own_account"
     assert events(lab, agent["id"], "ip_allowlist.cleared") == []
 
 

@@ -1,4 +1,4 @@
-"""Identity documents (REQUIREMENTS 14, 16): checked by content, refused clearly, encrypted at rest."""
+"""Identity documents (requirements §14, §16): checked by content, refused clearly, encrypted at rest."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bastion.crypto.keyring import KeyRingError
 from bastion.recovery.evidence import MAX_BYTES, unseal
-from bastion.store.models import CaseDocument
+from bastion.recovery.models import CaseDocument
 from tests.conftest import DEFAULT_PASSWORD
 from tests.recovery.conftest import case_link, jpeg, pdf, png, upload
 

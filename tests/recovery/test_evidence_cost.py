@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.recovery.evidence import MAX_BYTES, WorkBudget, check_evidence
 from tests.recovery.conftest import jpeg, pdf, png, upload
 from tests.recovery.fuzz_evidence import CPU_BOUND, check_one, seeds, shape
@@ -46,7 +46,7 @@ def test_the_corpus_holds_the_small_crafted_files() -> None:
     assert set(small_corpus()) <= {name.removesuffix(".bin") for name in corpus_files()}
 
 
-def test_the_issues_340_kb_pdf_is_refused_at_once_as_too_complex(app_client, enrolled, mailbox) -> None:  # noqa: F811
+def test_the_issues_340_kb_pdf_is_refused_at_once_as_too_complex(app_client, enrolled, mailbox) -> None:
     from tests.recovery.conftest import case_link
 
     account = enrolled()
@@ -73,7 +73,7 @@ def test_real_looking_files_still_pass() -> None:
 def test_a_check_that_runs_out_of_its_cpu_budget_is_refused_as_too_complex() -> None:
     with pytest.raises(BastionError) as refused:
         check_evidence(pdf(zlib.compress(bytes(1000)), flate=True), WorkBudget(-1.0))
-    assert refused.value.code == "evidence.too_complex"
+    assert refused.value.code == Reason.EVIDENCE_TOO_COMPLEX
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

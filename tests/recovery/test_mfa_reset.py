@@ -1,13 +1,13 @@
-"""2FA reset through the HTTP app (REQUIREMENTS 16-17): request, evidence, support decision,
+"""2FA reset through the HTTP app (requirements §16-17): request, evidence, support decision,
 waiting period with a cancel link, then factors removed, sessions ended and a 48 h hold."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from bastion.audit.models import SecurityEvent
 from bastion.mfa.registry import METHODS
 from bastion.recovery.completion import complete_due_cases, run_scheduled
-from bastion.store.models import SecurityEvent
 from tests.conftest import DEFAULT_PASSWORD
 from tests.mfa.conftest import code_at
 from tests.recovery.conftest import cancel_token, case_link, png, upload, upload_all

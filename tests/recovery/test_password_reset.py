@@ -1,4 +1,4 @@
-"""Password reset (REQUIREMENTS 5, 15): enumeration-safe, single use, newest only, ends sessions, places a hold."""
+"""Password reset (requirements §5, §15): enumeration-safe, single use, newest only, ends sessions, places a hold."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Two worker processes against one PostgreSQL database complete each due case exactly once
-(DESIGN: background work is safe with many nodes; SKIP LOCKED shares the cases out and the
+(docs/design.md: background work is safe with many nodes; SKIP LOCKED shares the cases out and the
 conditional UPDATE in the completing transaction decides)."""
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ import pytest
 from sqlalchemy import func, select
 
 from bastion.accounts.admin import create_account
+from bastion.audit.models import SecurityEvent
 from bastion.clock import MovableClock
 from bastion.config import load_settings
 from bastion.crypto import hash_token, new_token
 from bastion.mfa.totp import otp as totp
 from bastion.mfa.totp import repo as totp_repo
+from bastion.notify.models import OutboxMessage
+from bastion.recovery.models import RecoveryCase, SecurityHold
 from bastion.services import build_services
-from bastion.store.models import OutboxMessage, RecoveryCase, SecurityEvent, SecurityHold
 from tests.conftest import DEFAULT_PASSWORD, TEST_KEY, fresh_database
 
 CASES = 40

@@ -1,4 +1,4 @@
-"""Lifting a freeze (REQUIREMENTS 28): an unfreeze case with identity evidence, approved by
+"""Lifting a freeze (requirements §28): an unfreeze case with identity evidence, approved by
 support, taking effect not before `unfreeze_min_hours` (2) after the freeze, then a 24 h withdrawal hold."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from bastion.accounts.status import freeze_account
 from bastion.context import Client
 from bastion.recovery.cases import request_case
 from bastion.recovery.completion import complete_due_cases
+from bastion.recovery.models import RecoveryCase
 from bastion.services import build_services
-from bastion.store.models import RecoveryCase
 from tests.conftest import DEFAULT_PASSWORD
 from tests.recovery.conftest import case_link, upload_all
 

@@ -187,7 +187,7 @@ def answer_before_the_body(port: int, head: bytes, first_part: bytes = b"") -> b
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
         connection.sendall(head + first_part)
         answer = b""
-        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}") and b"</html>" not in answer:
+        while b"\r\n\r\n" not in answer or (not answer.rstrip().endswith(b"}") and b"</html>" not in answer):
             chunk = connection.recv(65536)
             if not chunk:
                 break

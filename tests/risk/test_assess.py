@@ -12,6 +12,7 @@ from bastion.risk.assess import History, assess
 from bastion.risk.geo import Location
 from bastion.risk.policy import DEFAULT_POLICY, RiskPolicy
 from bastion.risk.travel import distance_km, impossible_travel
+from bastion.startup import check_settings
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 POLICY = RiskPolicy.from_settings(DEFAULT_POLICY, "", "")
@@ -72,7 +73,7 @@ def test_failure_velocity_raises_its_signal_at_the_limit_for_unknown_devices_onl
                    previous=("GB", NOW - timedelta(days=1)), recent_failures=10)
     assert run(GB, busy) == (["new_device", "failure_velocity"], "verify")
     assert run(GB, dataclasses.replace(busy, recent_failures=9)) == (["new_device"], "allow")
-    # The owner's known device is not slowed by an attack on the account (REQUIREMENTS 4).
+    # The owner's known device is not slowed by an attack on the account (requirements §4).
     assert run(GB, dataclasses.replace(busy, device_known=True)) == ([], "allow")
 
 
@@ -90,4 +91,4 @@ def test_same_country_is_never_travel_and_centroid_distances_are_sane() -> None:
 ])
 def test_a_malformed_risk_setting_stops_the_start(overrides: dict[str, str]) -> None:
     with pytest.raises(ConfigError, match="BASTION_RISK"):
-        load_settings(**overrides)
+        check_settings(load_settings(**overrides))

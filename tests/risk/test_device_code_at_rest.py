@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bastion.crypto.keyring import KeyRing, generate_key
 from bastion.risk.challenge import code_matches
-from bastion.store.models import DeviceChallenge
+from bastion.risk.models import DeviceChallenge
 from tests.risk.conftest import Risky
 from tests.risk.test_device_verification import ask_from_germany
 

@@ -1,12 +1,12 @@
-"""Device verification through the real SMTP sink (REQUIREMENTS 20), the new sign-in email (21),
+"""Device verification through the real SMTP sink (requirements §20), the new sign-in email (requirements §21),
 trust (20), the device list and the activity in words (18)."""
 
 from __future__ import annotations
 
 import re
 
-from bastion.recovery.password_reset import confirm_password_reset, request_password_reset
 from bastion.context import Client
+from bastion.recovery.password_reset import confirm_password_reset, request_password_reset
 from tests.conftest import link_token
 from tests.risk.conftest import DE, GB, MAC_CHROME, Risky
 from tests.risk.test_risk_sign_in import new_person, status

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from bastion.accounts.admin import create_account
-from bastion.store.models import SecurityEvent, SignInAttempt
+from bastion.audit.models import SecurityEvent
+from bastion.signin.models import SignInAttempt
 from tests.conftest import DEFAULT_PASSWORD
 from tests.risk.conftest import AWS, DE, GB, JP, Risky
 
@@ -97,7 +98,7 @@ def test_many_wrong_passwords_in_an_hour_make_new_devices_verify_but_not_the_own
     assert status(risky.login(email, GB)) == "authenticated"
     for _ in range(5):
         assert status(risky.login(email, GB, password=WRONG, device="attacker")) == "credentials.invalid"
-    # The owner's known device is neither paused nor slowed (REQUIREMENTS 4)…
+    # The owner's known device is neither paused nor slowed (requirements §4)…
     assert status(risky.login(email, GB)) == "authenticated"
     # …while the right password from a new device during the burst must prove the mailbox.
     clock.advance(seconds=31)

@@ -1,13 +1,15 @@
-"""Trust is fingerprinted over the password hash and the enrolled factors (REQUIREMENTS 20):
+"""Trust is fingerprinted over the password hash and the enrolled factors (requirements §20):
 changing either revokes every trusted device without any flow having to remember it."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from bastion.accounts.models import Device
 from bastion.accounts.repo import get_account
+from bastion.mfa.passkeys.models import Passkey
+from bastion.mfa.totp.models import TotpCredential
 from bastion.risk.trust import fingerprint, is_trusted
-from bastion.store.models import Device, Passkey, TotpCredential
 
 
 def test_password_and_factor_changes_change_the_fingerprint(services, account_factory) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""No secret in any log line, across the whole suite (DESIGN: "No secret, code or token ever appears in logs").
+"""No secret in any log line, across the whole suite (docs/design.md: "No secret, code or token appears in logs").
 
 Every secret made while a test runs is remembered where it is born: random tokens (session,
 reset, verification, freeze, device-link, service-key), TOTP secrets, backup codes and device

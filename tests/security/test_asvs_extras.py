@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import func, select
 
-from bastion.store.models import Account
+from bastion.accounts.models import Account
 
 LONG = "the quiet harbour keeps seven lanterns lit for every ship that comes home late 1987 and more, x" * 2
 

@@ -3,16 +3,18 @@ removed or moved after it was sealed — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from bastion.audit import record_event
 from bastion.audit.chain import remac_under_current_key, seal_pending
+from bastion.audit.models import AuditChainHead, SecurityEvent
 from bastion.audit.verify import verify_chain
 from bastion.context import Client
 from bastion.crypto import generate_key
-from bastion.store.models import AuditChainHead, SecurityEvent
 from tests.conftest import TEST_KEY
 from tests.security.conftest import edit_by_hand
 
@@ -40,7 +42,7 @@ def test_sealed_events_form_an_intact_chain_in_order(services) -> None:
         rows = list(tx.execute(select(SecurityEvent).order_by(SecurityEvent.chain_seq)).scalars())
         head = tx.get_one(AuditChainHead, 1)
     assert [row.id for row in rows] == ids and [row.chain_seq for row in rows] == [1, 2, 3, 4, 5]
-    assert all(row.chain_prev == before.chain_hash for before, row in zip(rows, rows[1:], strict=False))
+    assert all(row.chain_prev == before.chain_hash for before, row in pairwise(rows))
     assert head.seq == 5 and head.hash == rows[-1].chain_hash
     report = verify_chain(services)
     assert report.intact and report.checked == 5 and report.unsealed == 0

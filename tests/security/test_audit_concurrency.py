@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from bastion.audit import record_event
 from bastion.audit.chain import seal_pending
+from bastion.audit.models import SecurityEvent
 from bastion.audit.verify import verify_chain
 from bastion.context import Client
-from bastion.store.models import SecurityEvent
 
 WRITERS = 8
 TRANSACTIONS_EACH = 25

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from bastion.accounts.passwords import CONTEXT_WORDS, check_password_policy
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 
 
 @pytest.mark.parametrize("password", ["Bastion2026!!", "bastionwallet2026", "CryptoLogin2026"])
 def test_a_password_leaning_on_a_word_about_the_service_is_refused(password: str) -> None:
     with pytest.raises(BastionError) as refused:
         check_password_policy(password, "trader@example.com")
-    assert refused.value.code == "password.weak" and "first an attacker tries" in (refused.value.detail or "")
+    assert refused.value.code == Reason.PASSWORD_WEAK and "first an attacker tries" in (refused.value.detail or "")
 
 
 def test_strong_passwords_may_still_contain_such_a_word_and_the_list_is_documented(app_client) -> None:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, get_args
 
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
@@ -27,18 +31,19 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from bastion.accounts.admin import create_account
+from bastion.accounts.models import Account
 from bastion.clock import MovableClock
+from bastion.context import Client
 from bastion.ops import client_versions
 from bastion.ops.maintenance import start_maintenance, stop_maintenance
 from bastion.services import Services, build_services
 from bastion.sessions.tokens import issue_session
-from bastion.context import Client
-from bastion.store.models import Account
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, fresh_database
+from tests.routes import every_route, query_parameters
 
 FUZZ_EXAMPLES = int(os.environ.get("BASTION_FUZZ_EXAMPLES", "12"))
-# Deliberate 5xx answers: both are problem+json with Retry-After (REQUIREMENTS 31).
+# Deliberate 5xx answers: both are problem+json with Retry-After (requirements §31).
 EXPECTED_5XX = {"service.maintenance", "service.unavailable"}
 CASES = itertools.count()
 
@@ -88,8 +93,8 @@ class Fuzzed:
 
 @pytest.fixture(scope="module")
 def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
-    from tests.conftest import TEST_KEY
     from bastion.config import load_settings
+    from tests.conftest import TEST_KEY
 
     tmp_path: Path = tmp_path_factory.mktemp("fuzz")
     with fresh_database("sqlite", request, tmp_path) as url:
@@ -166,3 +171,75 @@ def _fuzz(fuzzed: Fuzzed, strategy) -> None:  # type: ignore[no-untyped-def]
             stop_maintenance(fuzzed.services)
 
     run()
+
+
+# Query strings ----------------------------------------------------------------------------------
+# Issue 18, finding 6: `GET /v1/me/activity?before=99999999999999999999` overflowed the database (a 500).
+# The values a query string can carry that have broken parsers before: numbers past 64 bits, negative and
+# non-ASCII digits (`"²".isdigit()` is true, `int("²")` fails), a NUL (PostgreSQL refuses it in text),
+# very long strings.
+NASTY_QUERY_VALUES = ["99999999999999999999", str(2**63), str(2**62 + 1), "-1", "-99999999999999999999", "0",
+                      "1e400", "NaN", "²", "١٢٣", "\x00", "1\x00", "%00", "x" * 5000, "9" * 5000, "", " ", "'--"]
+FILLED_PATH = {"slug": "email", "which": "mfa-reset", "platform": "ios"}
+
+
+def get_routes(fuzzed: Fuzzed) -> list[tuple[str, dict[str, Any]]]:
+    """Every GET route with its path filled in (an account id where one is asked), and its query parameters."""
+    found = []
+    for route in every_route(fuzzed.app.routes):
+        if "GET" in route.methods:
+            path = re.sub(r"\{([^}:]+)(:[^}]*)?\}", lambda name: FILLED_PATH.get(name.group(1), "{id}"), route.path)
+            found.append((path, query_parameters(route.dependant)))
+    return found
+
+
+def test_every_get_route_answers_any_query_value_without_a_server_error(fuzzed: Fuzzed) -> None:
+    """Each query parameter of each GET route (API and pages) with each nasty value, then hypothesis's
+    own combinations, anonymous and as an admin: never a 5xx but the deliberate ones."""
+    client = TestClient(fuzzed.app, raise_server_exceptions=False)
+    routes = get_routes(fuzzed)
+    assert len(routes) > 60 and any(params for _, params in routes)
+    failures: list[str] = []
+
+    def ask(path: str, query: dict[str, str], headers: dict[str, str] | None) -> None:
+        account = fuzzed.accounts.get("admin", "0" * 36)
+        answer = client.get(path.replace("{id}", account), params=query, headers=headers, follow_redirects=False)
+        body = answer.json() if answer.headers.get("content-type", "").startswith("application/problem") else {}
+        if answer.status_code >= 500 and body.get("code") not in EXPECTED_5XX:
+            failures.append(f"GET {path} {query!r}: {answer.status_code} {answer.text[:200]}")
+
+    for who in (None, "admin"):
+        headers = fuzzed.session_headers(who) if who else None
+        for path, params in routes:
+            for name in params:
+                for value in NASTY_QUERY_VALUES:
+                    ask(path, {name: value}, headers)
+            if not params:
+                ask(path, {"before": NASTY_QUERY_VALUES[0]}, headers)
+
+    @given(route=st.sampled_from([route for route in routes if route[1]]), data=st.data())
+    @settings(max_examples=FUZZ_EXAMPLES * 20, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def combinations(route: tuple[str, dict[str, Any]], data: st.DataObject) -> None:
+        path, params = route
+        value = st.one_of(st.sampled_from(NASTY_QUERY_VALUES), st.integers().map(str), st.text(max_size=300))
+        ask(path, data.draw(st.fixed_dictionaries({name: value for name in params})), fuzzed.session_headers("admin"))
+
+    combinations()
+    assert not failures, "\n".join(failures[:40])
+
+
+def test_every_numeric_query_parameter_is_bounded(fuzzed: Fuzzed) -> None:
+    """An integer parameter without both bounds is an overflow waiting for its number (finding 6)."""
+    unbounded = []
+    for route in every_route(fuzzed.app.routes):
+        for name, param in query_parameters(route.dependant).items():
+            if int in _types(param.field_info.annotation):
+                bounds = {type(item).__name__ for item in param.field_info.metadata}
+                if not {"Ge", "Le"} <= bounds and not {"Gt", "Lt"} <= bounds:
+                    unbounded.append(f"{route.path} ?{name}")
+    assert not unbounded, unbounded
+
+
+def _types(annotation: Any) -> set[Any]:
+    return {annotation, *get_args(annotation)}

@@ -1,4 +1,4 @@
-"""Two app instances over one database (and one Redis): revocation reaches the other within 1 s (REQUIREMENTS 27).
+"""Two app instances over one database (and one Redis): revocation reaches the other within 1 s (requirements §27).
 
 Each node keeps validated sessions in memory. With Redis, a change committed on one node is
 published and the other drops its entries on the message — no request needed. Without
@@ -22,15 +22,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from bastion.accounts.status import restrict_account
-from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.context import Client
 from bastion.services import Services, build_services
+from bastion.sessions.holds import WITHDRAWAL, place_hold
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, link_token
 
 REDIS_URL = os.environ.get("BASTION_TEST_REDIS", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-REVOCATION_LIMIT = 1.0  # seconds (REQUIREMENTS 27)
+REVOCATION_LIMIT = 1.0  # seconds (requirements §27)
 
 
 @dataclass
@@ -179,7 +179,7 @@ def test_a_new_hold_reaches_the_other_nodes_cached_sessions(node_factory, redis_
                                                             services, clock) -> None:
     from datetime import timedelta
 
-    from bastion.recovery.holds import WITHDRAWAL, place_hold
+    from bastion.sessions.holds import WITHDRAWAL, place_hold
 
     a, b = node_factory(redis_url=redis_url), node_factory(redis_url=redis_url)
     subscribed(a), subscribed(b)

@@ -7,7 +7,7 @@ import time
 from sqlalchemy import select
 
 from bastion.sessions.cache import SessionCache
-from bastion.store.models import Session
+from bastion.sessions.models import Session
 from tests.conftest import DEFAULT_PASSWORD
 
 

@@ -1,12 +1,12 @@
-"""Sessions (REQUIREMENTS 25–27): expiry by the clock, revocation, cookies and CSRF, introspection."""
+"""Sessions (requirements §25-27): expiry by the clock, revocation, cookies and CSRF, introspection."""
 
 from __future__ import annotations
 
 import pytest
 
 from bastion.crypto import hash_token
+from bastion.sessions.models import Session
 from bastion.sessions.service_keys import create_service_key, revoke_service_key
-from bastion.store.models import Session
 from tests.conftest import DEFAULT_PASSWORD
 
 
@@ -22,7 +22,8 @@ def whoami(client, token: str):  # type: ignore[no-untyped-def]
 
 def test_token_is_256_bits_and_only_its_hash_is_stored(app_client, account_factory, services) -> None:
     token = sign_in(app_client, account_factory())
-    assert len(token.removeprefix("bst_")) == 43  # 32 bytes, base64url
+    random_part, _, mac = token.removeprefix("bst_").partition(".")
+    assert len(random_part) == 43 and len(mac) == 32  # 32 bytes, base64url; a MAC over them
     with services.db.transaction() as tx:
         stored = tx.query(Session).one()
     assert stored.token_hash == hash_token(token)

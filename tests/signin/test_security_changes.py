@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from bastion.recovery.completion import complete_due_cases
-from bastion.store.models import SignInFlow
+from bastion.signin.models import SignInFlow
 from tests.conftest import DEFAULT_PASSWORD, link_token
 from tests.help.conftest import Lab
 from tests.recovery.conftest import upload_all

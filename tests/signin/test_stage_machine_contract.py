@@ -24,16 +24,27 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Tx
 
 import bastion
+from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account
 from bastion.context import Client
 from bastion.errors import CATALOGUE, BastionError
 from bastion.services import Services
+from bastion.sessions.models import Session
 from bastion.signin.continuation import OpenFlow, continue_flow
-from bastion.signin.flow import (Authenticated, Requirement, SignInResult, Stage, StepRequired, advance_flow,
-                                 mark_done, start_flow, void_open_flows)
+from bastion.signin.flow import (
+    Authenticated,
+    Requirement,
+    SignInResult,
+    Stage,
+    StepRequired,
+    advance_flow,
+    mark_done,
+    start_flow,
+    void_open_flows,
+)
+from bastion.signin.models import SignInFlow
 from bastion.signin.stages import STAGES
 from bastion.signin.visit import Visit, arrive
-from bastion.store.models import Account, Session, SignInFlow
 from bastion.web.api.schemas import LoginOut
 from bastion.web.pages.next_step import STEP_PAGES
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bastion.store import Database
-from bastion.store.models import ThrottleCounter
 from bastion.store.upsert import insert_ignoring_duplicates
+from bastion.throttle.models import ThrottleCounter
 
 
 def test_insert_ignoring_duplicates_reports_the_first_insert_only(database_url: str) -> None:

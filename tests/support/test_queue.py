@@ -8,7 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bastion.accounts.admin import create_account
-from bastion.store.models import RecoveryCase, SecurityEvent
+from bastion.audit.models import SecurityEvent
+from bastion.recovery.models import RecoveryCase
 from bastion.store.types import new_id
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.conftest import act

@@ -8,11 +8,13 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from bastion.accounts.admin import create_account
+from bastion.accounts.models import Account
 from bastion.context import Client
 from bastion.mfa.totp import otp as totp
 from bastion.mfa.totp import repo as totp_repo
 from bastion.recovery.cases import request_case
-from bastion.store.models import Account, RecoveryCase, SignInAttempt
+from bastion.recovery.models import RecoveryCase
+from bastion.signin.models import SignInAttempt
 from bastion.store.types import new_id
 from bastion.support.case_view import case_view
 from bastion.support.words import signal_words

@@ -1,4 +1,4 @@
-"""The support API (REQUIREMENTS 33-34): views without secrets, references, audited actions."""
+"""The support API (requirements §33-34): views without secrets, references, audited actions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import select
 
-from bastion.store.models import SecurityEvent
+from bastion.audit.models import SecurityEvent
 from tests.conftest import DEFAULT_PASSWORD
 from tests.recovery.conftest import case_link, png, upload_all
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.throttle.admission import HashGate, HashTime, expected_wait
 
 
@@ -87,7 +87,7 @@ def test_an_unrecognised_device_without_a_place_is_refused_at_once_when_over_bud
     started = time.monotonic()
     with pytest.raises(BastionError) as refused:
         gate.run(False, lambda: None)
-    assert refused.value.code == "rate_limited" and refused.value.retry_after
+    assert refused.value.code == Reason.RATE_LIMITED and refused.value.retry_after
     assert time.monotonic() - started < 0.5  # no waiting behind the attack
     assert gate.run(True, lambda: "owner") == "owner"  # a known device has its own slot
     release.set()

@@ -7,8 +7,8 @@ import json
 
 from bastion.throttle.admission import HashGate, HashTime
 from bastion.web.admission import PER_DEVICE_PER_MINUTE
-from bastion.web.edge import Edge
 from bastion.web.client import is_signed_device_id, sign_device_id
+from bastion.web.edge import Edge
 
 
 class SlowApp:

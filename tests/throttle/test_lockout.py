@@ -1,4 +1,4 @@
-"""Lockouts per REQUIREMENTS 1–6 through the HTTP API, with the client IP set by a trusted proxy."""
+"""Lockouts per requirements §1-6 through the HTTP API, with the client IP set by a trusted proxy."""
 
 from __future__ import annotations
 

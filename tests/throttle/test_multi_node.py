@@ -1,4 +1,4 @@
-"""Two real `bastion serve` processes share one PostgreSQL database and one Redis (REQUIREMENTS 1–3).
+"""Two real `bastion serve` processes share one PostgreSQL database and one Redis (requirements §1-3).
 
 Counters live in the shared store, not in a node's memory: five wrong passwords spread
 over both nodes lock the identifier on both, and an IP over the network limit is refused

@@ -1,4 +1,4 @@
-"""Redis goes away and comes back: sign-in keeps its limits, never fails open, never stalls (REQUIREMENTS 1–3).
+"""Redis goes away and comes back: sign-in keeps its limits, never fails open, never stalls (requirements §1-3).
 
 A private `redis-server` on a free port is started and stopped by these tests (the
 shared one on 6379 is never touched). The services are built from the settings exactly
@@ -39,7 +39,7 @@ from tests.conftest import DEFAULT_PASSWORD
 
 IN_CI = os.environ.get("CI") == "true"
 WRONG = "definitely not the password"
-NETWORK_LIMIT = 8  # "8/10m/ip": the IP rule of REQUIREMENTS 3 with a smaller count, to keep the test short
+NETWORK_LIMIT = 8  # "8/10m/ip": the IP rule of requirements §3 with a smaller count, to keep the test short
 
 
 # A private Redis ---------------------------------------------------------------------------
@@ -209,13 +209,13 @@ def test_sign_in_keeps_its_limits_through_a_redis_outage_and_after_it(
 
     assert node.login(bystander, ip="192.0.2.3").json()["status"] == "authenticated"
     assert node.store.degraded
-    # REQUIREMENTS 2: 5 failures lock the identifier, even with the right password next.
+    # requirements §2: 5 failures lock the identifier, even with the right password next.
     for n in range(1, 6):
         assert code_of(node.login(victim, WRONG, ip=f"203.0.113.{n}")) == (401, "credentials.invalid"), n
     locked = node.login(victim, ip="203.0.113.9")
     assert code_of(locked) == (429, "account.locked")
     assert 1 <= int(locked.headers["Retry-After"]) <= 30
-    # REQUIREMENTS 3: an IP over its limit is held, whatever it submits (from a device that never signed in
+    # requirements §3: an IP over its limit is held, whatever it submits (from a device that never signed in
     # to the account: a known device skips the network's holds as it skips the email's).
     for n in range(NETWORK_LIMIT):
         assert code_of(node.login(f"nobody{n}@example.com", WRONG, ip=attacker)) == (401, "credentials.invalid"), n
@@ -385,7 +385,7 @@ def test_fallback_uses_the_database_while_degraded_and_redis_again_after_retry_a
 
 
 def test_a_success_during_the_outage_resets_the_count_for_good(fallback, clock) -> None:  # type: ignore[no-untyped-def]
-    """REQUIREMENTS 2: a success resets the count — also when it happened while Redis was away."""
+    """requirements §2: a success resets the count — also when it happened while Redis was away."""
     store, primary, _, monotonic = fallback
     now = clock.now()
     throttle_key = SignInThrottle.identifier_key(f"owner-{uuid.uuid4().hex[:6]}@example.com")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bastion.accounts.repo import get_account
-from bastion.store.models import SecurityEvent
+from bastion.audit.models import SecurityEvent
 from tests.mfa.conftest import enrolled, login, signed_in  # noqa: F401 (fixtures)
 from tests.web.test_pages import REFERENCE, csrf_for, hidden, sign_in
 from tests.web.test_staff_pages import sign_in_with_code

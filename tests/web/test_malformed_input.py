@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from urllib.parse import quote, urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bastion.errors import CATALOGUE
+from bastion.catalogue import CATALOGUE
 
 ENDPOINTS = [
     ("POST", "/v1/accounts"),
@@ -89,3 +91,34 @@ def test_validation_errors_never_echo_the_submitted_values(app_client) -> None:
 def test_wrong_method_and_unknown_route_are_problems(app_client) -> None:
     assert app_client.get("/v1/login").json()["code"] == "request.method_not_allowed"
     assert app_client.get("/v1/does-not-exist").json()["code"] == "resource.not_found"
+
+
+# The OpenID provider's endpoints answer in OAuth's error format (RFC 6749 §5.2), never a 500:
+# Basic credentials of any bytes (not UTF-8, no colon, a NUL), form fields of any text.
+OAUTH_ENDPOINTS = ["/oauth2/token", "/oauth2/revoke", "/oauth2/introspect"]
+basic_credentials = st.one_of(
+    st.binary(max_size=40).map(lambda raw: "Basic " + base64.b64encode(raw).decode()),
+    header_text.map(lambda text: "Basic " + text),
+)
+oauth_forms = st.lists(st.tuples(st.sampled_from(["grant_type", "code", "refresh_token", "token", "client_id",
+                                                  "client_secret", "redirect_uri", "code_verifier"]),
+                                 st.text(max_size=60)), max_size=6).map(urlencode)
+
+
+@pytest.mark.parametrize("path", OAUTH_ENDPOINTS)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(authorization=basic_credentials, body=oauth_forms)
+def test_oauth_endpoints_answer_oauth_errors_for_any_credentials(app_client, path, authorization, body) -> None:
+    answer = app_client.post(path, content=body, headers={"Authorization": authorization,
+                                                          "Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code < 500, answer.text
+    if answer.status_code >= 400:
+        assert answer.json()["error"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(request_id=st.binary(min_size=1, max_size=80))
+def test_oauth_pages_refuse_any_request_id_with_a_page(app_client, request_id) -> None:
+    for path in ("/oauth2/confirm/", "/oauth2/authorize/resume/"):
+        answer = app_client.get(path + quote(request_id, safe=""), follow_redirects=False)
+        assert answer.status_code < 500, answer.text

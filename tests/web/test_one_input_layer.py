@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from bastion.help.models import Refusal
 from bastion.services import Services
-from bastion.store.models import Refusal
 from tests.conftest import DEFAULT_PASSWORD
 from tests.web.test_pages import REFERENCE, csrf_for, hidden, sign_in
 

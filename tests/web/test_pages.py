@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bastion import __version__
 from bastion.services import build_services
-from bastion.store.models import SignInAttempt
+from bastion.signin.models import SignInAttempt
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, link_token
 

@@ -1,18 +1,7 @@
-"""Backup codes (REQUIREMENTS 11): 10 a set, 80 random bits each, single use, stored as keyed hashes.
+"""Backup codes (requirements §11): 10 a set, 80 random bits each, single use, stored as keyed hashes.
 
-A code is 16 Crockford base-32 characters (16 × 5 = 80 bits), shown once as four groups of four.
-Typing is forgiving the Crockford way: case, spaces and dashes do not matter, I and L read as 1,
-O as 0.
-
-Stored form: HMAC-SHA-256 under the set's own random 256-bit key, and that key is encrypted with
-the key ring (bound to the set's id). So a database dump alone cannot check a guess, and
-`bastion keys rotate` re-encrypts the set key like any other protected value: the codes keep
-working after the old ring key is removed (a MAC made directly under a ring key could not be
-re-made without the codes, which are never kept).
-
-Use is one conditional UPDATE (`… SET used_at = :now WHERE set_id = :set AND code_mac = :mac AND
-used_at IS NULL`), after taking the set's row lock so a concurrent regeneration either happens
-before (the code is void) or after (the code was used): exactly one use ever succeeds.
+Codes are HMAC-SHA-256 under the set's own key (encrypted with the key ring) and used by one
+conditional UPDATE under the set's row lock: docs/design/backup-codes.md.
 """
 
 from __future__ import annotations
@@ -27,7 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.crypto import KeyRing
-from bastion.store.models import BackupCode, BackupCodeSet
+from bastion.mfa.backup_codes.models import BackupCode, BackupCodeSet
+from bastion.store.changes import rows_changed
 from bastion.store.types import new_id
 
 CODES_PER_SET = 10
@@ -93,10 +83,10 @@ def status(tx: Tx, account_id: str) -> CodeSetStatus | None:
 
 
 def void_sets(tx: Tx, account_id: str, now: datetime) -> int:
-    return tx.execute(
+    return rows_changed(tx,
         update(BackupCodeSet).where(BackupCodeSet.account_id == account_id, BackupCodeSet.voided_at.is_(None))
         .values(voided_at=now)
-    ).rowcount
+    )
 
 
 def issue_set(tx: Tx, keys: KeyRing, account_id: str, now: datetime) -> list[str]:
@@ -115,14 +105,14 @@ def issue_set(tx: Tx, keys: KeyRing, account_id: str, now: datetime) -> list[str
 
 def use_code(tx: Tx, set_id: str, mac: str, now: datetime) -> bool:
     """Use the code once; False when it is unknown, used, or its set was voided meanwhile."""
-    live = tx.execute(
+    live = rows_changed(tx,
         update(BackupCodeSet).where(BackupCodeSet.id == set_id, BackupCodeSet.voided_at.is_(None))
         .values(last_used_at=now).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if live != 1:
         return False
-    return tx.execute(
+    return rows_changed(tx,
         update(BackupCode).where(BackupCode.set_id == set_id, BackupCode.code_mac == mac,
                                  BackupCode.used_at.is_(None))
         .values(used_at=now).execution_options(synchronize_session=False)
-    ).rowcount == 1
+    ) == 1

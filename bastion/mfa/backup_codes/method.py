@@ -1,4 +1,4 @@
-"""Backup codes as a second-factor method (REQUIREMENTS 11): they stand in for a real factor and
+"""Backup codes as a second-factor method (requirements §11): they stand in for a real factor and
 never turn two-step sign-in on by themselves."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from bastion.accounts.security_emails import send_security_email
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.crypto.rotation import Protected
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.mfa.backup_codes import codes
+from bastion.mfa.backup_codes.models import BackupCodeSet
 from bastion.mfa.method import Consume, MethodWords, ProofContext
 from bastion.services import Services
-from bastion.store.models import BackupCodeSet
 from bastion.store.types import new_id
 
 
@@ -34,17 +34,17 @@ def check_backup_code(services: Services, account_id: str, typed: str) -> TypedC
     with services.db.transaction() as tx:
         code_set = codes.active_set(tx, account_id)
         if code_set is None:
-            raise BastionError("mfa.method_unavailable")
+            raise BastionError(Reason.MFA_METHOD_UNAVAILABLE)
         key = codes.set_key(services.keys, code_set)
         set_id = code_set.id
     if normalized is None:
-        raise BastionError("mfa.backup_code_invalid")
+        raise BastionError(Reason.MFA_BACKUP_CODE_INVALID)
     return TypedCode(set_id, codes.code_mac(key, normalized))
 
 
 def consume_backup_code(tx: Tx, code: TypedCode, now: datetime) -> None:
     if not codes.use_code(tx, code.set_id, code.mac, now):
-        raise BastionError("mfa.backup_code_invalid")
+        raise BastionError(Reason.MFA_BACKUP_CODE_INVALID)
 
 
 class BackupCodeCheck:

@@ -1,5 +1,5 @@
 """What follows the removal of a factor: when none is left, two-step sign-in is off — the backup
-codes are voided and, as after any 2FA removal (DESIGN), withdrawals are held for 24 h."""
+codes are voided and, as after any 2FA removal (docs/design.md), withdrawals are held for 24 h."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from bastion.context import Client
 from bastion.mfa.backup_codes import codes as backup_codes
 from bastion.mfa.flows.notices import record_factor_change
 from bastion.mfa.registry import METHODS
-from bastion.recovery.holds import WITHDRAWAL, place_hold
 from bastion.services import Services
+from bastion.sessions.holds import WITHDRAWAL, place_hold
 
 HOLD_AFTER_DISABLING = timedelta(hours=24)
 

@@ -1,4 +1,4 @@
-"""Audit events and security emails for factor changes (REQUIREMENTS 13, 23, 24).
+"""Audit events and security emails for factor changes (requirements §13, §23, §24).
 
 Every email carries the time, the IP and a "this wasn't me" link that freezes the account. No
 code, secret or challenge is ever part of an email or an event.

@@ -1,4 +1,4 @@
-"""Continuing a sign-in with its second factor: any registered method (REQUIREMENTS 8–12).
+"""Continuing a sign-in with its second factor: any registered method (requirements §8-12).
 
 The method must be one the flow offered; the guard counts the attempt before the method checks
 its proof, and what the proof uses once is consumed in the transaction that completes the flow
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard.steps import SECOND_FACTOR
 from bastion.mfa.method import Consume, ProofCheck, ProofContext, SecondFactorMethod
 from bastion.mfa.registry import METHODS
@@ -35,7 +35,7 @@ class FactorStep:
 
     def check(self, services: Services, flow: OpenFlow, client: Client, now: datetime) -> Consume:
         if self.factor.name not in flow.facts.get("methods", []):
-            raise BastionError("mfa.method_unavailable")
+            raise BastionError(Reason.MFA_METHOD_UNAVAILABLE)
         self._check = self.factor.start_check(ProofContext(services, flow.account_id, client, "sign_in", flow.id),
                                               self.proof)
         return self._check.check(now)
@@ -55,7 +55,7 @@ def sign_in_with_factor(services: Services, flow_id: str, method: str, proof: An
     """`method`: a registered method's name; `proof`: what its step carries (a code, a credential)."""
     factor = METHODS.get(method)
     if factor is None:
-        raise BastionError("mfa.method_unavailable")
+        raise BastionError(Reason.MFA_METHOD_UNAVAILABLE)
     return continue_flow(services, flow_id, client, FactorStep(factor, proof))
 
 

@@ -1,5 +1,5 @@
 """Step-up with a second factor: `POST /v1/reauth` with a code of any method that may confirm it's
-you (REQUIREMENTS 13).
+you (requirements §13).
 
 The same rules as at sign-in: the guard's budgets apply before the check (a stolen session
 cannot guess codes faster than a sign-in could, and the account's pause is shared), a code's
@@ -15,7 +15,7 @@ from typing import Any
 from bastion.accounts.devices import find_device
 from bastion.audit import record_event
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.guard import steps as guard
 from bastion.mfa.method import ProofContext
 from bastion.mfa.registry import METHODS
@@ -28,7 +28,7 @@ def reauthenticate_with_factor(services: Services, session: SessionInfo, method:
                                client: Client) -> SessionInfo:
     factor = METHODS.get(method)
     if factor is None or not factor.step_up:
-        raise BastionError("mfa.method_unavailable")
+        raise BastionError(Reason.MFA_METHOD_UNAVAILABLE)
     now = services.clock.now()
     check = factor.start_check(ProofContext(services, session.account_id, client, "reauth"), proof)
     with services.db.transaction() as tx:

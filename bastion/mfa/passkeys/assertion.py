@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.accounts.security_emails import send_security_email
 from bastion.audit import record_event
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.mfa.passkeys import repo, webauthn
 from bastion.services import Services
 
@@ -40,16 +40,16 @@ def check_assertion(services: Services, credential: dict[str, Any], purpose: str
     challenge = webauthn.presented_challenge(credential)
     credential_id = webauthn.presented_credential_id(credential)
     if challenge is None or credential_id is None:
-        raise BastionError("passkey.invalid")
+        raise BastionError(Reason.PASSKEY_INVALID)
     with services.db.transaction() as tx:
         row = repo.consume_challenge(tx, webauthn.challenge_hash(challenge), purpose, now)
         challenge_flow_id = row.flow_id if row is not None else None
     if row is None:
-        raise BastionError("passkey.invalid")
+        raise BastionError(Reason.PASSKEY_INVALID)
     with services.db.transaction() as tx:
         passkey = repo.find_by_credential_id(tx, credential_id)
         if passkey is None:
-            raise BastionError("passkey.invalid")
+            raise BastionError(Reason.PASSKEY_INVALID)
         used = UsedPasskey(passkey.id, passkey.account_id, passkey.name, passkey.public_key, passkey.sign_count,
                            challenge_flow_id)
     assertion = webauthn.verify_assertion(webauthn.relying_party(services.settings), credential, challenge,
@@ -59,7 +59,7 @@ def check_assertion(services: Services, credential: dict[str, Any], purpose: str
 
 def advance_counter(tx: Tx, used: UsedPasskey, presented: int, now: datetime) -> None:
     if not repo.advance_counter(tx, used.id, used.sign_count, presented, now):
-        raise BastionError("passkey.cloned")
+        raise BastionError(Reason.PASSKEY_CLONED)
 
 
 def alert_cloned(services: Services, tx: Tx, used: UsedPasskey, presented: int, client: Client) -> None:

@@ -1,4 +1,4 @@
-"""Passkeys as a second-factor method (WebAuthn level 2; REQUIREMENTS 12)."""
+"""Passkeys as a second-factor method (WebAuthn level 2; requirements §12)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.clock import rfc3339
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.mfa.method import Consume, MethodWords, ProofContext
 from bastion.mfa.passkeys import repo, webauthn
 from bastion.mfa.passkeys.assertion import UsedPasskey, advance_counter, alert_cloned, check_assertion
-from bastion.store.models import Passkey
+from bastion.mfa.passkeys.models import Passkey
+from bastion.store.changes import rows_changed
 
 
 class PasskeyCheck:
@@ -26,14 +27,14 @@ class PasskeyCheck:
         context = self.context
         used, assertion = check_assertion(context.services, self.credential, "second_factor", now)
         if used.account_id != context.account_id or used.challenge_flow_id != context.flow_id:
-            raise BastionError("passkey.invalid")
+            raise BastionError(Reason.PASSKEY_INVALID)
         self.seen = (used, assertion.sign_count)
         if not webauthn.counter_is_fresh(used.sign_count, assertion.sign_count):
-            raise BastionError("passkey.cloned")
+            raise BastionError(Reason.PASSKEY_CLONED)
         return lambda tx: advance_counter(tx, used, assertion.sign_count, now)
 
     def refused(self, tx: Tx, refusal: BastionError) -> bool:
-        if refusal.code != "passkey.cloned" or self.seen is None:
+        if refusal.code != Reason.PASSKEY_CLONED or self.seen is None:
             return False
         used, presented = self.seen
         alert_cloned(self.context.services, tx, used, presented, self.context.client)
@@ -66,7 +67,7 @@ class PasskeyMethod:
         return PasskeyCheck(context, proof)
 
     def remove_all(self, tx: Tx, account_id: str, now: datetime) -> int:
-        return tx.execute(delete(Passkey).where(Passkey.account_id == account_id)).rowcount
+        return rows_changed(tx, delete(Passkey).where(Passkey.account_id == account_id))
 
     def support_view(self, tx: Tx, account_id: str) -> list[dict[str, Any]]:
         return [{"type": "passkey", "name": passkey.name, "added_at": rfc3339(passkey.created_at),

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion.mfa.passkeys.models import Passkey, PasskeyChallenge
 from bastion.mfa.passkeys.webauthn import NewPasskey
-from bastion.store.models import Passkey, PasskeyChallenge
+from bastion.store.changes import rows_changed
 
 
 def store_challenge(tx: Tx, challenge_hash: str, purpose: str, now: datetime, valid_for: timedelta,
@@ -26,12 +27,12 @@ def store_challenge(tx: Tx, challenge_hash: str, purpose: str, now: datetime, va
 
 def consume_challenge(tx: Tx, challenge_hash: str, purpose: str, now: datetime) -> PasskeyChallenge | None:
     """The challenge's row, used up now; None when unknown, used, expired or for another purpose."""
-    used = tx.execute(
+    used = rows_changed(tx,
         update(PasskeyChallenge)
         .where(PasskeyChallenge.challenge_hash == challenge_hash, PasskeyChallenge.purpose == purpose,
                PasskeyChallenge.used_at.is_(None), PasskeyChallenge.expires_at > now)
         .values(used_at=now).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if used != 1:
         return None
     return tx.get(PasskeyChallenge, challenge_hash)
@@ -40,6 +41,20 @@ def consume_challenge(tx: Tx, challenge_hash: str, purpose: str, now: datetime) 
 def list_passkeys(tx: Tx, account_id: str) -> list[Passkey]:
     return list(tx.execute(select(Passkey).where(Passkey.account_id == account_id)
                            .order_by(Passkey.created_at, Passkey.id)).scalars())
+
+
+def count_passkeys(tx: Tx, account_id: str) -> int:
+    return tx.execute(select(func.count()).select_from(Passkey).where(Passkey.account_id == account_id)).scalar_one()
+
+
+def backed_up_used_near(tx: Tx, account_id: str, at: datetime, window: timedelta) -> bool | None:
+    """Whether the passkey used last within `window` of `at` is synced between devices; None: none was."""
+    used = tx.execute(
+        select(Passkey.backed_up).where(Passkey.account_id == account_id, Passkey.last_used_at >= at - window,
+                                        Passkey.last_used_at <= at + window)
+        .order_by(Passkey.last_used_at.desc())
+    ).first()
+    return None if used is None else bool(used[0])
 
 
 def find_by_credential_id(tx: Tx, credential_id: str) -> Passkey | None:
@@ -68,15 +83,20 @@ def advance_counter(tx: Tx, passkey_id: str, stored: int, presented: int, now: d
     statement = update(Passkey).where(Passkey.id == passkey_id)
     if presented or stored:
         statement = statement.where(Passkey.sign_count < presented)
-    return tx.execute(statement.values(sign_count=presented, last_used_at=now)
-                      .execution_options(synchronize_session=False)).rowcount == 1
+    return rows_changed(tx, statement.values(sign_count=presented, last_used_at=now)
+                      .execution_options(synchronize_session=False)) == 1
 
 
 def rename_passkey(tx: Tx, account_id: str, passkey_id: str, name: str) -> bool:
-    return tx.execute(update(Passkey).where(Passkey.id == passkey_id, Passkey.account_id == account_id)
-                      .values(name=name)).rowcount == 1
+    return rows_changed(tx, update(Passkey).where(Passkey.id == passkey_id, Passkey.account_id == account_id)
+                      .values(name=name)) == 1
 
 
 def remove_passkey(tx: Tx, account_id: str, passkey_id: str) -> bool:
-    return tx.execute(delete(Passkey).where(Passkey.id == passkey_id, Passkey.account_id == account_id)
-                      ).rowcount == 1
+    return rows_changed(tx, delete(Passkey).where(Passkey.id == passkey_id, Passkey.account_id == account_id)
+                      ) == 1
+
+
+def delete_expired_challenges(tx: Tx, before: datetime) -> int:
+    """Housekeeping: challenges that expired before `before`."""
+    return rows_changed(tx, delete(PasskeyChallenge).where(PasskeyChallenge.expires_at < before))

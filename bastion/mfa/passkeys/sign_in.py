@@ -1,5 +1,5 @@
 """Signing in with a passkey: its options as the second factor of a flow, and passwordless sign-in
-(REQUIREMENTS 12).
+(requirements §12).
 
 Passwordless sign-in needs user verification and a user handle that names the passkey's owner
 (WebAuthn §7.2 step 6); it counts as two factors (aal 2), so the flow's second-step stage is
@@ -14,19 +14,19 @@ from typing import Any
 
 from bastion.accounts.repo import get_account, lock_account
 from bastion.context import Client
-from bastion.errors import BastionError, new_reference
+from bastion.errors import BastionError, Reason, new_reference
+from bastion.guard.tokens import guarded_token
 from bastion.mfa.passkeys import repo as passkey_repo
 from bastion.mfa.passkeys import webauthn as passkeys
 from bastion.mfa.passkeys.assertion import UsedPasskey, advance_counter, alert_cloned, check_assertion
-from bastion.guard.tokens import guarded_token
 from bastion.mfa.stage import MFA_STAGE
 from bastion.services import Services
 from bastion.signin.attempts import record_attempt
 from bastion.signin.continuation import finish_flow
 from bastion.signin.flow import SignInResult, load_open_flow, mark_done
+from bastion.signin.models import SignInFlow
 from bastion.signin.stages import STAGES
 from bastion.signin.visit import arrive
-from bastion.store.models import SignInFlow
 
 PASSWORDLESS_STATE = "passkey"
 
@@ -41,7 +41,7 @@ def second_factor_options(services: Services, flow_id: str) -> dict[str, Any]:
     with services.db.transaction() as tx:
         flow = load_open_flow(tx, flow_id, now, "mfa_required", STAGES)
         if "passkey" not in flow.facts.get("methods", []):
-            raise BastionError("mfa.method_unavailable")
+            raise BastionError(Reason.MFA_METHOD_UNAVAILABLE)
         allowed = [item.credential_id for item in passkey_repo.list_passkeys(tx, flow.account_id or "")]
         passkey_repo.store_challenge(tx, passkeys.challenge_hash(challenge), "second_factor", now,
                                      _valid_for(services), account_id=flow.account_id, flow_id=flow.id)
@@ -54,9 +54,7 @@ def passwordless_options(services: Services, client: Client) -> tuple[SignInFlow
     Each call writes a flow and a challenge before anyone is known, so it is limited per IP.
     """
     now = services.clock.now()
-    wait = services.throttle.hit("passkey_ip", client.ip or "unknown", now)
-    if wait is not None:
-        raise BastionError("rate_limited", retry_after=wait)
+    services.throttle.spend(now, ("passkey_ip", client.ip or "unknown"))
     challenge = passkeys.new_challenge()
     with services.db.transaction() as tx:
         flow = SignInFlow(account_id=None, state=PASSWORDLESS_STATE, created_at=now,
@@ -77,15 +75,15 @@ def sign_in_passwordless(services: Services, credential: dict[str, Any], client:
     presented = 0
     try:
         visit = arrive(services, client)
-        with guarded_token(services, client, unknown="passkey.invalid"):  # a made-up answer is guessing
+        with guarded_token(services, client, unknown=Reason.PASSKEY_INVALID):  # a made-up answer is guessing
             used, assertion = check_assertion(services, credential, "passwordless", now)
         presented = assertion.sign_count
         if passkeys.presented_user_handle(credential) != used.account_id:
-            raise BastionError("passkey.invalid")
+            raise BastionError(Reason.PASSKEY_INVALID)
         if not assertion.user_verified:
-            raise BastionError("passkey.user_not_verified")
+            raise BastionError(Reason.PASSKEY_USER_NOT_VERIFIED)
         if not passkeys.counter_is_fresh(used.sign_count, presented):
-            raise BastionError("passkey.cloned")
+            raise BastionError(Reason.PASSKEY_CLONED)
         owner = used
         with services.db.transaction() as tx:
             account = lock_account(tx, used.account_id)  # a freeze or reset meanwhile is seen, or waits
@@ -101,6 +99,6 @@ def sign_in_passwordless(services: Services, credential: dict[str, Any], client:
             record_attempt(tx, now, email, "passkey", "failure", client, account_id=used.account_id if used else None,
                            code=refusal.code, reference=refusal.reference,
                            flow_id=used.challenge_flow_id if used else None)
-            if used is not None and refusal.code == "passkey.cloned":
+            if used is not None and refusal.code == Reason.PASSKEY_CLONED:
                 alert_cloned(services, tx, used, presented, client)
         raise

@@ -2,7 +2,7 @@
 
 - Registration asks for a discoverable credential (a passkey can sign in without an email) and
   prefers user verification; none is required to add one, because passwordless sign-in requires
-  it each time it is used (REQUIREMENTS 12).
+  it each time it is used (requirements §12).
 - Assertions are verified (challenge, origin, RP ID hash, user presence, signature) before
   anything about the credential is told: user verification and the sign counter are judged after
   the signature, so an answer about them proves the caller holds the private key.
@@ -38,7 +38,7 @@ from webauthn.helpers.structs import (
 )
 
 from bastion.config import Settings
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 
 CHALLENGE_BYTES = 32  # WebAuthn §13.4.3: at least 16 random bytes
 
@@ -92,7 +92,7 @@ def presented_challenge(credential: dict[str, Any]) -> bytes | None:
     """The challenge the authenticator signed (from clientDataJSON); verified again later."""
     try:
         return parse_client_data_json(base64url_to_bytes(credential["response"]["clientDataJSON"])).challenge
-    except Exception:  # noqa: BLE001 — any malformed answer is simply "no challenge"
+    except Exception:  # any malformed answer is simply "no challenge"
         return None
 
 
@@ -102,14 +102,14 @@ def presented_credential_id(credential: dict[str, Any]) -> str | None:
         return None
     try:
         return bytes_to_base64url(base64url_to_bytes(raw))
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
 def presented_user_handle(credential: dict[str, Any]) -> str | None:
     try:
         handle = parse_authentication_credential_json(credential).response.user_handle
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     return handle.decode(errors="replace") if handle else None
 
@@ -128,8 +128,8 @@ def verify_registration(rp: RelyingParty, credential: dict[str, Any], challenge:
     try:
         verified = verify_registration_response(credential=credential, expected_challenge=challenge,
                                                 expected_rp_id=rp.id, expected_origin=rp.origins)
-    except Exception as error:  # noqa: BLE001 — the library raises several types for a bad answer
-        raise BastionError("passkey.registration_failed") from error
+    except Exception as error:  # the library raises several types for a bad answer
+        raise BastionError(Reason.PASSKEY_REGISTRATION_FAILED) from error
     transports = credential.get("response", {}).get("transports") or []
     return NewPasskey(
         credential_id=bytes_to_base64url(verified.credential_id),
@@ -155,8 +155,8 @@ def verify_assertion(rp: RelyingParty, credential: dict[str, Any], challenge: by
             credential=credential, expected_challenge=challenge, expected_rp_id=rp.id, expected_origin=rp.origins,
             credential_public_key=base64url_to_bytes(public_key), credential_current_sign_count=0,
             require_user_verification=False)
-    except Exception as error:  # noqa: BLE001
-        raise BastionError("passkey.invalid") from error
+    except Exception as error:
+        raise BastionError(Reason.PASSKEY_INVALID) from error
     return Assertion(verified.new_sign_count, verified.user_verified, verified.credential_backed_up)
 
 

@@ -1,6 +1,7 @@
-"""Setting up, confirming and removing the authenticator app (REQUIREMENTS 8, 11, 13, 14).
+"""Setting up, confirming and removing the authenticator app (requirements §8, §11, §13, §14).
 
-Every step needs a recent sign-in or step-up. Setup makes a 160-bit secret, stores it encrypted
+Every step needs a recent sign-in or step-up, and a staff account's first factor its emailed
+enrolment link (`bastion.mfa.flows.staff_enrolment`). Setup makes a 160-bit secret, stores it encrypted
 (bound to its row) and shows it once, with its otpauth:// URI and a QR code (SVG). Confirming
 with a current code turns it on — that code's step counts as used — and issues the first backup
 codes. Adding and removing are audited and emailed; removing the last factor voids the backup
@@ -17,10 +18,11 @@ import segno
 
 from bastion.accounts.repo import get_account
 from bastion.context import Client
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.mfa.backup_codes import codes as backup_codes
 from bastion.mfa.flows.factor_removal import after_factor_removed
 from bastion.mfa.flows.notices import record_factor_change
+from bastion.mfa.flows.staff_enrolment import check_may_enrol, claim_enrolment
 from bastion.mfa.totp import otp as totp
 from bastion.mfa.totp import repo as totp_repo
 from bastion.mfa.totp.check import match_code
@@ -46,7 +48,8 @@ def begin_totp_setup(services: Services, session: SessionInfo) -> TotpSetup:
     secret = totp.new_secret()
     with services.db.transaction() as tx:
         if totp_repo.confirmed_credential(tx, session.account_id) is not None:
-            raise BastionError("mfa.already_enrolled")
+            raise BastionError(Reason.MFA_ALREADY_ENROLLED)
+        check_may_enrol(tx, now, session)
         totp_repo.replace_pending(tx, services.keys, session.account_id, secret, now)
         email = get_account(tx, session.account_id).email
     return _present(services, secret, email)
@@ -58,9 +61,9 @@ def resume_totp_setup(services: Services, session: SessionInfo) -> TotpSetup:
     with services.db.transaction() as tx:
         pending = totp_repo.find_credential(tx, session.account_id)
         if pending is not None and pending.confirmed_at is not None:
-            raise BastionError("mfa.already_enrolled")
+            raise BastionError(Reason.MFA_ALREADY_ENROLLED)
         if pending is None or services.clock.now() - pending.created_at > _setup_window(services):
-            raise BastionError("mfa.setup_required")
+            raise BastionError(Reason.MFA_SETUP_REQUIRED)
         secret = totp_repo.decrypt_secret(services.keys, pending)
         email = get_account(tx, session.account_id).email
     return _present(services, secret, email)
@@ -85,15 +88,16 @@ def confirm_totp(services: Services, session: SessionInfo, code: str, client: Cl
     with services.db.transaction() as tx:
         pending = totp_repo.find_credential(tx, session.account_id)
         if pending is not None and pending.confirmed_at is not None:
-            raise BastionError("mfa.already_enrolled")
+            raise BastionError(Reason.MFA_ALREADY_ENROLLED)
         if pending is None or now - pending.created_at > _setup_window(services):
-            raise BastionError("mfa.setup_required")
+            raise BastionError(Reason.MFA_SETUP_REQUIRED)
         credential_id = pending.id
         secret = totp_repo.decrypt_secret(services.keys, pending)
     valid = match_code(services, credential_id, secret, code, now)
     with services.db.transaction() as tx:
+        claim_enrolment(tx, now, session)
         if not totp_repo.confirm(tx, credential_id, valid.step, now):
-            raise BastionError("mfa.setup_required")
+            raise BastionError(Reason.MFA_SETUP_REQUIRED)
         codes = backup_codes.issue_set(tx, services.keys, session.account_id, now)
         record_factor_change(services, tx, session.account_id, "totp_enabled", client)
     return codes
@@ -103,7 +107,7 @@ def remove_totp(services: Services, session: SessionInfo, client: Client) -> Non
     require_recent_auth(services, session)
     with services.db.transaction() as tx:
         if totp_repo.confirmed_credential(tx, session.account_id) is None:
-            raise BastionError("mfa.method_unavailable", detail="No authenticator app is set up on this account.")
+            raise BastionError(Reason.MFA_METHOD_UNAVAILABLE, detail="No authenticator app is set up on this account.")
         totp_repo.remove(tx, session.account_id)
         record_factor_change(services, tx, session.account_id, "totp_removed", client)
         after_factor_removed(services, tx, session.account_id, client)

@@ -1,4 +1,4 @@
-"""The authenticator app as a second-factor method (RFC 6238; REQUIREMENTS 8, 9, 14)."""
+"""The authenticator app as a second-factor method (RFC 6238; requirements §8, §9, §14)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from bastion.accounts.security_emails import send_security_email
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.crypto.rotation import Protected
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.mfa.method import Consume, MethodWords, ProofContext
 from bastion.mfa.totp import repo
 from bastion.mfa.totp.check import ValidCode, check_code
-from bastion.store.models import TotpCredential
+from bastion.mfa.totp.models import TotpCredential
 
 log = logging.getLogger("bastion.mfa")
 
@@ -34,7 +34,7 @@ class TotpCheck:
 
     def refused(self, tx: Tx, refusal: BastionError) -> bool:
         """A code presented again (RFC 6238 §5.2): audit, log and email, one per reused step."""
-        if refusal.code != "mfa.code_reused" or self.valid is None:
+        if refusal.code != Reason.MFA_CODE_REUSED or self.valid is None:
             return False
         context = self.context
         now = context.services.clock.now()

@@ -1,12 +1,12 @@
 """TOTP, RFC 6238 — pure: secrets, codes, step matching, drift wording. No storage, no HTTP.
 
-Bastion's profile (REQUIREMENTS 8): HMAC-SHA-1, 6 digits, 30-second steps from T0 = 0 and a
+Bastion's profile (requirements §8): HMAC-SHA-1, 6 digits, 30-second steps from T0 = 0 and a
 160-bit secret. Codes are accepted for the steps T−1..T+1 (RFC 6238 §5.2 allows one step of
 transmission delay each way). The counter is 64-bit (§4.2), so nothing wraps in 2038 or 2106.
 
 `find_step` also looks ±10 steps (±5 min) further, only to *diagnose* a phone whose clock is off
-(REQUIREMENTS 9); the caller refuses those matches (see `bastion.mfa.flows.totp_check`, which also says why
-that diagnosis gives an attacker nothing).
+(requirements §9); the caller refuses those matches (`bastion.mfa.totp.check`; why that diagnosis
+gives an attacker nothing: docs/design/clock-skew-diagnosis.md).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+
 import pyotp
 
 STEP_SECONDS = 30  # RFC 6238 §5.2: X = 30 s recommended

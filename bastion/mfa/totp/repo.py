@@ -2,7 +2,7 @@
 
 A step is accepted by one conditional UPDATE that raises the credential's high-water mark
 (`… SET last_step = :step WHERE id = :id AND (last_step IS NULL OR last_step < :step)`); its
-row count decides, so under any concurrency exactly one request wins (REQUIREMENTS 8, RFC 6238
+row count decides, so under any concurrency exactly one request wins (requirements §8, RFC 6238
 §5.2). Burned future steps (clock-skew diagnosis) are rows of their own: burning takes the
 credential's row lock first, and acceptance checks for a burn after taking it, so a step burned
 before it was accepted is never accepted.
@@ -17,8 +17,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as Tx
 
 from bastion.crypto import KeyRing
-from bastion.errors import BastionError
-from bastion.store.models import TotpBurnedStep, TotpCredential
+from bastion.errors import BastionError, Reason
+from bastion.mfa.totp.models import TotpBurnedStep, TotpCredential
+from bastion.store.changes import rows_changed
 from bastion.store.types import new_id
 
 
@@ -55,30 +56,30 @@ def replace_pending(tx: Tx, keys: KeyRing, account_id: str, secret: str, now: da
 
 def confirm(tx: Tx, credential_id: str, step: int, now: datetime) -> bool:
     """Enrol the pending credential; the confirming code's step counts as used."""
-    return tx.execute(
+    return rows_changed(tx,
         update(TotpCredential)
         .where(TotpCredential.id == credential_id, TotpCredential.confirmed_at.is_(None))
         .values(confirmed_at=now, last_step=step, last_used_at=now)
-    ).rowcount == 1
+    ) == 1
 
 
 def accept_step(tx: Tx, credential_id: str, step: int, now: datetime) -> None:
     """Use `step` once, or raise `mfa.code_reused` (the caller's transaction must then roll back)."""
-    raised = tx.execute(
+    raised = rows_changed(tx,
         update(TotpCredential)
         .where(TotpCredential.id == credential_id,
                TotpCredential.confirmed_at.is_not(None),
                or_(TotpCredential.last_step.is_(None), TotpCredential.last_step < step))
         .values(last_step=step, last_used_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if raised != 1:
-        raise BastionError("mfa.code_reused")
+        raise BastionError(Reason.MFA_CODE_REUSED)
     # The row is ours now (locked until commit); a burn committed before this point is visible.
     burned = tx.execute(select(TotpBurnedStep.step).where(
         TotpBurnedStep.credential_id == credential_id, TotpBurnedStep.step == step)).first()
     if burned is not None:
-        raise BastionError("mfa.code_reused")
+        raise BastionError(Reason.MFA_CODE_REUSED)
     # Steps at or below the high-water mark are refused anyway: their burn rows are no longer needed.
     tx.execute(delete(TotpBurnedStep).where(TotpBurnedStep.credential_id == credential_id,
                                             TotpBurnedStep.step <= step))
@@ -94,7 +95,7 @@ def burn_step(tx: Tx, credential_id: str, step: int, now: datetime) -> None:
 
 
 def remove(tx: Tx, account_id: str) -> bool:
-    return tx.execute(delete(TotpCredential).where(TotpCredential.account_id == account_id)).rowcount > 0
+    return rows_changed(tx, delete(TotpCredential).where(TotpCredential.account_id == account_id)) > 0
 
 
 def enrol_confirmed(tx: Tx, keys: KeyRing, account_id: str, secret: str, now: datetime) -> None:

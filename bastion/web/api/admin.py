@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+
+from bastion.accounts.staff import ensure_staff, existing_account_id
 from bastion.accounts.status import reinstate_account, restrict_account
-from bastion.errors import BastionError
-from bastion.services import Services
+from bastion.mfa.flows.staff_enrolment import resend_enrolment_link
 from bastion.sessions.tokens import SessionInfo
-from bastion.store.models import Account
 from bastion.web.api.schemas import Body, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep, current_session
-from bastion.web.inputs import EntityId, Reason
+from bastion.web.inputs import EntityId, Moment, Reason
 from bastion.web.openapi import problems
-
-
-def ensure_staff(session: SessionInfo, roles: tuple[str, ...]) -> SessionInfo:
-    """Staff work needs the role and a session signed in with a second factor (REQUIREMENTS 33)."""
-    if not session.roles & set(roles):
-        raise BastionError("permission.denied")
-    if session.aal < 2:
-        raise BastionError("permission.mfa_required")
-    return session
 
 
 def require_role(*roles: str) -> Callable[[SessionInfo], SessionInfo]:
@@ -41,18 +31,11 @@ admin_router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=problems(
 
 class RestrictIn(Body):
     reason: Reason
-    until: datetime | None = None
+    until: Moment | None = None
 
 
 class ReasonIn(Body):
     reason: Reason
-
-
-def existing_account_id(services: Services, account_id: str) -> str:
-    with services.db.transaction() as tx:
-        if len(account_id) > 64 or tx.get(Account, account_id) is None:
-            raise BastionError("resource.not_found", detail="No account with this id.")
-    return account_id
 
 
 @admin_router.post("/accounts/{account_id}/suspend", response_model=StatusOut)
@@ -65,8 +48,6 @@ def suspend(account_id: EntityId, body: RestrictIn, staff: Admin, services: Serv
 @admin_router.post("/accounts/{account_id}/ban", response_model=StatusOut)
 def ban(account_id: EntityId, body: RestrictIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
     """A temporary ban: `until` is required."""
-    if body.until is None:
-        raise BastionError("request.invalid", detail="A ban needs an end time (`until`); use suspend otherwise.")
     restrict_account(services, existing_account_id(services, account_id), "banned", body.reason, body.until,
                      staff.account_id, client)
     return StatusOut(status="banned")
@@ -76,3 +57,11 @@ def ban(account_id: EntityId, body: RestrictIn, staff: Admin, services: Services
 def reinstate(account_id: EntityId, body: ReasonIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
     reinstate_account(services, existing_account_id(services, account_id), staff.account_id, client, body.reason)
     return StatusOut(status="active")
+
+
+@admin_router.post("/accounts/{account_id}/staff-enrolment-link", response_model=StatusOut, responses=problems(409))
+def send_staff_enrolment_link(account_id: str, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
+    """Email a staff account without a second factor a new link to set up its first one (older links stop
+    working). Staff cannot enrol a first factor without it."""
+    resend_enrolment_link(services, existing_account_id(services, account_id), client, actor_id=staff.account_id)
+    return StatusOut(status="enrolment_link_sent")

@@ -13,6 +13,7 @@ from bastion.audit.verify import verify_chain
 from bastion.web.api.admin import Admin, Staff
 from bastion.web.deps import ServicesDep
 from bastion.web.openapi import problems
+from bastion.web.params import OlderThan
 
 router = APIRouter(prefix="/v1", tags=["audit"], responses=problems(401, 403, 422, 503))
 
@@ -57,7 +58,7 @@ def audit_events(
     account_id: Annotated[str | None, Query(max_length=36)] = None,
     actor_id: Annotated[str | None, Query(max_length=36)] = None,
     kind: Annotated[str | None, Query(max_length=48)] = None,
-    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    before: OlderThan = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AuditEventsOut:
     """Security events, newest first: sign-ins, factor changes, support and admin actions."""

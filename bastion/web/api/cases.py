@@ -12,14 +12,21 @@ from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from bastion.errors import BastionError
-from bastion.recovery.cases import (CaseStatus, add_document, admit_upload, cancel_with_link, case_status,
-                                    check_document_kind, request_case)
+from bastion.errors import BastionError, Reason
+from bastion.recovery.cases import (
+    CaseStatus,
+    add_document,
+    admit_upload,
+    cancel_with_link,
+    case_status,
+    check_document_kind,
+    request_case,
+)
 from bastion.recovery.evidence import DOCUMENT_KINDS, MAX_BYTES
 from bastion.web.api.answers import answer_model
-from bastion.web.api.schemas import Body, Email, Password, Token, TokenIn
+from bastion.web.api.schemas import Body, TokenIn
 from bastion.web.deps import ClientDep, ServicesDep
-from bastion.web.inputs import EntityId
+from bastion.web.inputs import Email, EntityId, Password, Token
 from bastion.web.openapi import problems
 from bastion.web.uploads import read_upload
 
@@ -52,7 +59,7 @@ def _out(status: CaseStatus) -> BaseModel:
 
 @router.post("/v1/mfa-reset", status_code=202, response_model=CaseAcceptedOut, responses=problems(422, 429))
 def start_mfa_reset(body: CaseRequestIn, services: ServicesDep, client: ClientDep) -> CaseAcceptedOut:
-    """Lost authenticator and no backup codes: start a 2FA reset (REQUIREMENTS 16-17).
+    """Lost authenticator and no backup codes: start a 2FA reset (requirements §16-17).
 
     The same answer for an unknown email, a wrong password or an already open case."""
     return CaseAcceptedOut(case_id=request_case(services, "mfa_reset", body.email, body.password, client))
@@ -61,14 +68,14 @@ def start_mfa_reset(body: CaseRequestIn, services: ServicesDep, client: ClientDe
 @router.post("/v1/unfreeze-request", status_code=202, response_model=CaseAcceptedOut,
              responses=problems(422, 429))
 def start_unfreeze(body: CaseRequestIn, services: ServicesDep, client: ClientDep) -> CaseAcceptedOut:
-    """Ask for a frozen account to be unfrozen after an identity check (REQUIREMENTS 28)."""
+    """Ask for a frozen account to be unfrozen after an identity check (requirements §28)."""
     return CaseAcceptedOut(case_id=request_case(services, "unfreeze", body.email, body.password, client))
 
 
 @router.post("/v1/allowlist-reset-request", status_code=202, response_model=CaseAcceptedOut,
              responses=problems(422, 429))
 def start_allowlist_reset(body: CaseRequestIn, services: ServicesDep, client: ClientDep) -> CaseAcceptedOut:
-    """Lost every network on the IP allowlist: ask for it to be cleared after an identity check (REQUIREMENTS 29).
+    """Lost every network on the IP allowlist: ask for it to be cleared after an identity check (requirements §29).
 
     Works from any network (sign-in from here is what the allowlist refuses); the same answer for an
     unknown email, a wrong password, an account without an allowlist or an already open case."""
@@ -119,12 +126,13 @@ async def upload_document(
             return
         token = fields.get("token", "")
         if not token or len(token) > 256:
-            raise BastionError("token.invalid", detail="Send the token of the emailed case link (before the file).")
+            raise BastionError(Reason.TOKEN_INVALID,
+                               detail="Send the token of the emailed case link (before the file).")
         await run_in_threadpool(admit_upload, services, case_id, token, client, fields.get("kind"))
 
     upload = await read_upload(request, admit, MAX_BYTES)
     if not upload.has_file:
-        raise BastionError("request.invalid", detail="Send the document in the `file` field.")
+        raise BastionError(Reason.REQUEST_INVALID, detail="Send the document in the `file` field.")
     status = await run_in_threadpool(add_document, services, case_id, x_case_token or upload.fields["token"],
                                      upload.fields.get("kind", ""), upload.file, client)
     return _out(status)

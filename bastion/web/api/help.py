@@ -6,17 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, BackgroundTasks, Path
 from pydantic import BaseModel, Field
 
-from bastion.errors import CATALOGUE, PROBLEM_TYPE_BASE, Reason, action_body
+from bastion.catalogue import CATALOGUE, ReasonEntry
+from bastion.errors import PROBLEM_TYPE_BASE, action_body
 from bastion.help import diagnoses
 from bastion.help.references import Explanation, explain_reference
-from bastion.help.resend import resend_device_code, resend_password_reset, resend_verification
-from bastion.web.api.schemas import ActionOut, Body, Email, FlowOut, StatusOut
+from bastion.help.resend import resend_device_code, start_resend_password_reset, start_resend_verification
+from bastion.web.api.schemas import Body, FlowOut, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep
-from bastion.web.inputs import EntityId, RefusalReference
+from bastion.web.inputs import Email, EntityId, RefusalReference
 from bastion.web.openapi import problems
+from bastion.web.problem_body import ActionOut
 
 router = APIRouter(prefix="/v1", tags=["help"])
 ReferenceText = Annotated[RefusalReference, Path(description="As shown with the refusal, e.g. R-7F3K9Q2M")]
@@ -45,7 +47,7 @@ class ReferenceOut(ReasonOut):
         None, description="Live: when the pause, maintenance or ban that caused it ends, while it lasts")
 
 
-def reason_out(reason: Reason) -> dict[str, Any]:
+def reason_out(reason: ReasonEntry) -> dict[str, Any]:
     return dict(code=reason.code, type=PROBLEM_TYPE_BASE + reason.code, status=reason.status, title=reason.title,
                 message=reason.message, steps=list(reason.steps),
                 action=action_body(reason.action) if reason.action else None, help_url=reason.help_url,
@@ -137,19 +139,19 @@ class ResentFlowOut(BaseModel):
 
 @router.post("/accounts/resend-verification", status_code=202, response_model=StatusOut, tags=["accounts"],
              responses=problems(422, 429))
-def resend_confirmation(body: EmailIn, services: ServicesDep, client: ClientDep) -> StatusOut:
+def resend_confirmation(body: EmailIn, services: ServicesDep, client: ClientDep, after: BackgroundTasks) -> StatusOut:
     """Send the sign-up confirmation link again (one a minute per address). The same answer whether or not
     the address has an account waiting for confirmation; older links stop working."""
-    resend_verification(services, body.email, client)
+    after.add_task(start_resend_verification(services, body.email, client))  # answered before the look-up
     return StatusOut(status="verification_sent")
 
 
 @router.post("/password-reset/resend", status_code=202, response_model=StatusOut, tags=["recovery"],
              responses=problems(422, 429))
-def resend_reset(body: EmailIn, services: ServicesDep, client: ClientDep) -> StatusOut:
+def resend_reset(body: EmailIn, services: ServicesDep, client: ClientDep, after: BackgroundTasks) -> StatusOut:
     """Send the password-reset link again (one a minute per address). The same answer whether or not the
     address has an account; older links stop working."""
-    resend_password_reset(services, body.email, client)
+    after.add_task(start_resend_password_reset(services, body.email, client))  # answered before the look-up
     return StatusOut(status="reset_email_sent")
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.mfa.flows.second_factor import sign_in_with_factor
 from bastion.mfa.passkeys.sign_in import passwordless_options, second_factor_options, sign_in_passwordless
 from bastion.mfa.registry import METHODS
@@ -25,7 +25,7 @@ from bastion.web.openapi import problems
 router = APIRouter(prefix="/v1/login", tags=["sign-in"])
 FlowId = EntityId
 MethodPath = Annotated[MethodName, Path(description="`totp`, `backup-code` or `passkey`")]
-# 426 below the minimum app version, 503 during maintenance (REQUIREMENTS 31–32).
+# 426 below the minimum app version, 503 during maintenance (requirements §31-32).
 STEP_PROBLEMS = problems(400, 401, 403, 404, 410, 422, 426, 429, 503)
 
 
@@ -70,8 +70,8 @@ def second_step(flow_id: FlowId, method: MethodPath, body: SecondStepIn, service
     takes `{credential}` (the answer to `…/passkey/options`)."""
     factor = METHODS.at_path(method)
     if factor is None:
-        raise BastionError("mfa.method_unavailable")
+        raise BastionError(Reason.MFA_METHOD_UNAVAILABLE)
     proof = body.credential if factor.proof == "credential" else body.code
     if proof is None:
-        raise BastionError("request.invalid", detail=f"This step takes `{factor.proof}`.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"This step takes `{factor.proof}`.")
     return login_answer(sign_in_with_factor(services, flow_id, factor.name, proof, client))

@@ -11,17 +11,17 @@ from bastion.accounts.device_list import forget_known_device, known_devices
 from bastion.accounts.devices import describe_agent
 from bastion.accounts.password_change import change_password
 from bastion.accounts.settings import set_anti_phishing_code
+from bastion.errors import BastionError, Reason
 from bastion.risk.geo import locate
 from bastion.risk.words import place_words
-from bastion.errors import BastionError
-from bastion.sessions.tokens import list_sessions, revoke_sessions
+from bastion.sessions.revocation import list_sessions, revoke_sessions
 from bastion.signin.attempts import list_activity
 from bastion.web.api.schemas import (
     ActivityOut,
     AntiPhishingIn,
-    PasswordChangeIn,
     DeviceListOut,
     DeviceOut,
+    PasswordChangeIn,
     RevokedOut,
     SessionListItem,
     SessionListOut,
@@ -31,6 +31,7 @@ from bastion.web.deps import ClientDep, ServicesDep, SessionDep
 from bastion.web.direct import json_answer
 from bastion.web.inputs import EntityId
 from bastion.web.openapi import problems
+from bastion.web.params import OlderThan
 
 router = APIRouter(prefix="/v1", tags=["me"], responses=problems(401, 403, 503))
 
@@ -51,7 +52,7 @@ def end_session(session_id: EntityId, session: SessionDep, services: ServicesDep
     with services.db.transaction() as tx:
         ended = revoke_sessions(tx, services.clock.now(), session.account_id, "ended_by_owner", only=session_id)
     if not ended:
-        raise BastionError("resource.not_found", detail="No such active session on your account.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such active session on your account.")
     return Response(status_code=204)
 
 
@@ -67,9 +68,9 @@ def my_activity(
     session: SessionDep,
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    before: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]+$")] = None,
+    before: OlderThan = None,
 ) -> Response:
-    page = list_activity(services, session.account_id, int(before) if before else None, limit)
+    page = list_activity(services, session.account_id, before, limit)
     # Shaped as ActivityOut (which documents it) and serialized once, not validated again on the way out.
     return json_answer({
         "items": [{"time": item.created_at, "outcome": item.outcome, "code": item.code, "reference": item.reference,
@@ -93,7 +94,7 @@ def my_devices(session: SessionDep, services: ServicesDep, client: ClientDep) ->
 def forget_my_device(device_id: EntityId, session: SessionDep, services: ServicesDep, client: ClientDep) -> Response:
     """Forget a device: it is no longer known nor trusted (its next sign-in is a new device's)."""
     if not forget_known_device(services, session.account_id, device_id, client):
-        raise BastionError("resource.not_found", detail="No such device on your account.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such device on your account.")
     return Response(status_code=204)
 
 

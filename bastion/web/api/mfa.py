@@ -1,16 +1,19 @@
 """The signed-in account's second factors: TOTP, backup codes, passkeys; and step-up (`POST /v1/reauth`).
 
-Every change needs a recent sign-in or step-up (`reauth.required` otherwise, REQUIREMENTS 13).
+Every change needs a recent sign-in or step-up (`reauth.required` otherwise, requirements §13).
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from bastion.accounts.reauthentication import reauthenticate_with_password
 from bastion.mfa.backup_codes.flows import regenerate_backup_codes
 from bastion.mfa.factors import summary
+from bastion.mfa.flows.staff_enrolment import open_enrolment_link
 from bastion.mfa.flows.step_up import reauthenticate_with_factor
 from bastion.mfa.passkeys.management import (
+    PasskeyDetails,
     list_passkeys,
     register_passkey,
     registration_options,
@@ -18,8 +21,6 @@ from bastion.mfa.passkeys.management import (
     rename_passkey,
 )
 from bastion.mfa.totp.enrolment import begin_totp_setup, confirm_totp, remove_totp
-from bastion.sessions.stepup import reauthenticate_with_password
-from bastion.store.models import Passkey
 from bastion.web.api.mfa_schemas import (
     BackupCodesOut,
     BackupCodeStatusOut,
@@ -31,11 +32,12 @@ from bastion.web.api.mfa_schemas import (
     PasskeyRegisteredOut,
     PasskeyRegisterIn,
     PasskeyRenameIn,
+    StaffEnrolmentOut,
     StepUpIn,
     TotpSetupOut,
     TotpStatusOut,
 )
-from bastion.web.api.schemas import StatusOut
+from bastion.web.api.schemas import StatusOut, TokenIn
 from bastion.web.deps import ClientDep, ServicesDep, SessionDep
 from bastion.web.inputs import EntityId
 from bastion.web.openapi import problems
@@ -44,7 +46,7 @@ router = APIRouter(prefix="/v1", tags=["second factors"], responses=problems(401
 PASSKEY_ID = r"^[0-9a-f-]{36}$"
 
 
-def passkey_out(passkey: Passkey) -> PasskeyOut:
+def passkey_out(passkey: PasskeyDetails) -> PasskeyOut:
     return PasskeyOut.model_validate(passkey)
 
 
@@ -68,6 +70,15 @@ def start_totp_setup(session: SessionDep, services: ServicesDep) -> TotpSetupOut
     """A new secret for the authenticator app (shown once); confirm it with a code to turn it on."""
     setup = begin_totp_setup(services, session)
     return TotpSetupOut(secret=setup.secret, otpauth_uri=setup.otpauth_uri, qr_svg=setup.qr_svg)
+
+
+@router.post("/me/staff-enrolment", response_model=StaffEnrolmentOut, responses=problems(400, 401, 403, 410, 422, 429))
+def use_staff_enrolment_link(body: TokenIn, session: SessionDep, services: ServicesDep,
+                             client: ClientDep) -> StaffEnrolmentOut:
+    """A staff account without a second factor: use the emailed enrolment link's token in this session,
+    which may then set up its first authenticator app or passkey for a few minutes."""
+    until = open_enrolment_link(services, session, body.token, client)
+    return StaffEnrolmentOut(status="enrolment_unlocked", until=until)
 
 
 @router.post("/me/totp/confirm", response_model=BackupCodesOut, responses=problems(409, 422))

@@ -120,5 +120,11 @@ class StepUpIn(Body):
             return "totp", self.totp
         if self.backup_code is not None:
             return "backup_code", self.backup_code
-        assert self.method is not None and self.code is not None
+        if self.method is None or self.code is None:  # `_exactly_one` refused this already
+            raise ValueError("send exactly one of password, totp, backup_code, or method with code")
         return self.method, self.code
+
+
+class StaffEnrolmentOut(BaseModel):
+    status: str
+    until: datetime = Field(description="This session may set up its first second factor until then.")

@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.ops import announcements, client_versions, maintenance
+from bastion.ops.maintenance_window import Window
 from bastion.web.api.admin import Admin
 from bastion.web.api.schemas import Body
 from bastion.web.api.status import AnnouncementOut, ClientVersionOut, WindowOut
 from bastion.web.deps import ServicesDep
-from bastion.web.inputs import EntityId
+from bastion.web.inputs import EntityId, Moment
 from bastion.web.openapi import problems
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=problems(401, 403, 404, 422, 503))
@@ -23,8 +24,8 @@ Version = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 
 
 class ScheduleIn(Body):
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Moment
+    ends_at: Moment
     message: Message = maintenance.DEFAULT_MESSAGE
     block_sessions: bool = False
 
@@ -53,18 +54,18 @@ class AnnouncementIn(Body):
     kind: str
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-    publish_at: datetime | None = None
-    expires_at: datetime | None = None
+    publish_at: Moment | None = None
+    expires_at: Moment | None = None
 
 
-def _window(window: maintenance.Window) -> WindowWithId:
+def _window(window: Window) -> WindowWithId:
     return WindowWithId(id=window.id, starts_at=window.starts_at, ends_at=window.ends_at, message=window.message,
                         sessions_affected=window.block_sessions)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
-        raise BastionError("request.invalid", detail="Times need a time zone, e.g. 2026-12-01T02:00:00Z.")
+        raise BastionError(Reason.REQUEST_INVALID, detail="Times need a time zone, e.g. 2026-12-01T02:00:00Z.")
     return moment
 
 
@@ -93,7 +94,7 @@ def stop(staff: Admin, services: ServicesDep) -> StoppedOut:
 @router.delete("/maintenance/{window_id}", status_code=204)
 def cancel(window_id: EntityId, _: Admin, services: ServicesDep) -> Response:
     if not maintenance.cancel_window(services, window_id):
-        raise BastionError("resource.not_found", detail="No such maintenance window.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such maintenance window.")
     return Response(status_code=204)
 
 
@@ -114,5 +115,5 @@ def announce(body: AnnouncementIn, _: Admin, services: ServicesDep) -> Announcem
 @router.delete("/announcements/{announcement_id}", status_code=204)
 def withdraw(announcement_id: EntityId, _: Admin, services: ServicesDep) -> Response:
     if not announcements.withdraw(services, announcement_id):
-        raise BastionError("resource.not_found", detail="No such announcement.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such announcement.")
     return Response(status_code=204)

@@ -10,10 +10,10 @@ from pydantic import StringConstraints
 
 from bastion.recovery.kinds import KINDS
 from bastion.support.rejection_reasons import prepared_reasons, retire_reason, save_reason
-from bastion.web.api.admin import Admin, Reason, Staff
+from bastion.web.api.admin import Admin, Staff
 from bastion.web.api.schemas import Body, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep
-from bastion.web.inputs import EntityId
+from bastion.web.inputs import EntityId, Reason
 from bastion.web.openapi import problems
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=80)]
@@ -23,7 +23,7 @@ router = APIRouter(tags=["support"], responses=problems(401, 403, 404, 422, 503)
 class RejectionReasonIn(Body):
     title: Title
     text: Reason
-    kinds: list[Annotated[str, StringConstraints(max_length=32)]] = []
+    kinds: list[Annotated[str, StringConstraints(max_length=32)]] = []  # noqa: RUF012 - pydantic copies defaults
 
 
 class SavedOut(StatusOut):

@@ -161,24 +161,3 @@ class IntrospectOut(BaseModel):
     aal: int | None = None
     restrictions: list[Restriction] = []
     expires_at: datetime | None = None
-
-
-class ActionOut(BaseModel):
-    label: str
-    href: str
-    endpoint: str | None = None
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details, with Bastion's reason code, reference and help steps."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    reference: str
-    help: list[str]
-    help_url: str = Field(description="The guided troubleshooter's page for this problem (relative to Bastion's URL)")
-    action: ActionOut | None = Field(None, description="What fixes it: a page, and for apps the endpoint")
-    retry_after: int | None = None

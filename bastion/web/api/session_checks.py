@@ -15,13 +15,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
-from bastion.recovery.holds import Restriction
+from bastion.sessions.holds import Restriction
 from bastion.sessions.service_keys import authenticate_service_key, cached_service_key
-from bastion.sessions.tokens import authenticate_session_async
+from bastion.sessions.validation import authenticate_session_async
 from bastion.web.api.schemas import IntrospectIn, IntrospectOut, WhoAmIOut
 from bastion.web.deps import csrf_token_for, get_services, safe_session_from_request, service_key_secret
 from bastion.web.direct import DirectRoute, json_answer, parse_body, read_body, request_body_schema
 from bastion.web.openapi import problems
+from bastion.web.problems import problem_response
 
 router = APIRouter(prefix="/v1", route_class=DirectRoute)
 _INACTIVE = {"active": False, "restrictions": []}
@@ -34,7 +35,10 @@ def _restrictions(holds: tuple[Restriction, ...]) -> list[dict[str, Any]]:
 @router.get("/session", response_model=WhoAmIOut, tags=["me"], responses=problems(401, 403, 503))
 async def whoami(request: Request) -> Response:
     """Who is signed in: the account, the session, and the restrictions the platform must respect."""
-    session = await safe_session_from_request(request)
+    try:
+        session = await safe_session_from_request(request)
+    except BastionError as refused:  # answered here: a flood of made-up tokens skips the exception layers
+        return problem_response(request, refused)
     return json_answer({
         "account": {"id": session.account_id, "email": session.email},
         "session": {"id": session.id, "created_at": session.created_at, "expires_at": session.expires_at,

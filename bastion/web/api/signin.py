@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from bastion.sessions.tokens import idle_expiry, revoke_sessions
+from bastion.sessions.sign_out import sign_out
+from bastion.sessions.tokens import idle_expiry
 from bastion.signin.flow import Authenticated, SignInResult
 from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import AccountOut, FlowOut, LoginIn, LoginOut, SessionTokenOut
@@ -50,9 +51,8 @@ def login(body: LoginIn, request: Request, response: Response, services: Service
 
 
 @router.post("/logout", status_code=204, responses=problems(401, 403, 503))
-def logout(session: SessionDep, services: ServicesDep) -> Response:
-    with services.db.transaction() as tx:
-        revoke_sessions(tx, services.clock.now(), session.account_id, "logout", only=session.id)
+def logout(request: Request, session: SessionDep, services: ServicesDep) -> Response:
+    sign_out(services, session, client_from(request))
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -1,4 +1,4 @@
-"""The support API (REQUIREMENTS 33-34): accounts, cases, prepared rejection reasons — the same
+"""The support API (requirements §33-34): accounts, cases, prepared rejection reasons — the same
 operations as the support console, with the same role checks and audit events."""
 
 from __future__ import annotations

@@ -9,12 +9,19 @@ from fastapi import APIRouter, Form, Request
 from pydantic import StringConstraints
 from starlette.responses import Response
 
-from bastion.errors import BastionError
-from bastion.oidc.clients import NewClient, client_view, create_client, delete_client, list_clients, rotate_client_secret
+from bastion.errors import BastionError, Reason
+from bastion.oidc.clients import (
+    NewClient,
+    client_view,
+    create_client,
+    delete_client,
+    list_clients,
+    rotate_client_secret,
+)
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.schemas import Body
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import ADMIN, AdminSession, act, notice_for
 from bastion.web.pages.staff import staff_page
 
@@ -87,7 +94,7 @@ def rotate(request: Request, client_id: str, csrf_token: CsrfField = "") -> Resp
 def delete(request: Request, client_id: str, csrf_token: CsrfField = "") -> Response:
     def delete_it(session: SessionInfo) -> Response:
         if not delete_client(request.app.state.services, client_id):
-            raise BastionError("resource.not_found", detail="No such app, or it is already deleted.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such app, or it is already deleted.")
         return see_other(f"{PAGE}?done=deleted")
 
     return act(request, csrf_token, PAGE, delete_it, lambda session, error: apps_page(request, session, error), ADMIN)

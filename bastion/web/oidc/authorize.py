@@ -14,23 +14,23 @@ import anyio.to_thread
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.mfa.registry import METHODS
 from bastion.oidc import authorize as flow
 from bastion.oidc.authorize import Interaction, Outcome
 from bastion.oidc.consent import SCOPE_WORDS
 from bastion.oidc.protocol import ProviderRequest
 from bastion.oidc.server import provider_for
-from bastion.sessions.tokens import SessionInfo, authenticate_session
+from bastion.sessions.tokens import SessionInfo
+from bastion.sessions.validation import authenticate_session
 from bastion.web.client import client_from
 from bastion.web.deps import SESSION_COOKIE, csrf_token_for, session_from_request
-from bastion.web.inputs import valid_id
 from bastion.web.oidc.delivery import to_client
-from bastion.web.oidc.return_to import forget_return, remember_return
 from bastion.web.pages.forms import CSRF_FIELD
 from bastion.web.pages.redirects import SIGNED_OUT, see_other
 from bastion.web.pages.render import form_page, refusal_page
 from bastion.web.pages.security.step_up import confirm_identity
+from bastion.web.return_to import forget_return, remember_return
 
 router = APIRouter(include_in_schema=False)
 BROWSER_COOKIE = "bastion_oidc_browser"
@@ -86,7 +86,7 @@ async def authorize(request: Request) -> Response:
 
 @router.get("/oauth2/authorize/resume/{request_id}")
 def resume(request: Request, request_id: str) -> Response:
-    """Where sign-in comes back to (bastion.web.oidc.return_to)."""
+    """Where sign-in comes back to (bastion.web.return_to)."""
     return _continue(request, request_id)
 
 
@@ -98,7 +98,7 @@ def _continue(request: Request, request_id: str, consent: bool | None = None) ->
         outcome = flow.resume(provider_for(services), request_id, session, browser, client_from(request),
                               consent=consent)
     except BastionError as error:
-        if error.code == "oauth.request_expired" and session is not None and consent is None:
+        if error.code == Reason.OAUTH_REQUEST_EXPIRED and session is not None and consent is None:
             return forget_return(see_other("/"))  # an app sign-in given up earlier: sign-in goes home
         return forget_return(refusal_page(request, error))
     return _answer(request, outcome)
@@ -198,8 +198,6 @@ def _interaction(request: Request, request_id: str) -> Outcome | Response:
 
 
 def _signed_out(request: Request, request_id: str) -> Response:
-    try:
-        valid_id(request_id, "request_id")  # a cookie holds it until sign-in: nothing longer than an id
-    except BastionError as error:
-        return refusal_page(request, error)
+    if not flow.is_request_id(request_id):  # not an id Bastion made: nothing to come back to
+        return refusal_page(request, BastionError(Reason.OAUTH_REQUEST_EXPIRED))
     return remember_return(request, see_other("/login"), request_id)

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.oidc.consent import SCOPE_WORDS, connected_apps, remove_access
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD
-from bastion.web.pages.login import see_other
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import PageSession, account_page, act, notice_for
 
 router = APIRouter(prefix="/security/apps")
@@ -36,7 +36,7 @@ def apps(request: Request, session: PageSession, done: str = "") -> Response:
 def remove(request: Request, client_id: str, csrf_token: CsrfField = "") -> Response:
     def remove_it(session: SessionInfo) -> Response:
         if not remove_access(request.app.state.services, session.account_id, client_id, client_from(request)):
-            raise BastionError("resource.not_found", detail="That app has no access to your account.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="That app has no access to your account.")
         return see_other(f"{PAGE}?done=removed")
 
     return act(request, csrf_token, PAGE, remove_it, lambda session, error: apps_page(request, session, error))

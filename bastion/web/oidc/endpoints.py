@@ -11,18 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 import anyio.to_thread
-from authlib.oauth2.rfc6749.errors import OAuth2Error
-from authlib.oauth2.rfc6749.resource_protector import ResourceProtector
-from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc6749.errors import OAuth2Error  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.resource_protector import ResourceProtector  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6750 import BearerTokenValidator  # type: ignore[import-untyped]
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
-from bastion.oidc import grants as store
+from bastion.oidc.access import TokenInfo, access_from_memory, live_access_token
 from bastion.oidc.authn import ACR_VALUES
 from bastion.oidc.clients import SCOPES
 from bastion.oidc.people import Person
 from bastion.oidc.protocol import ProviderRequest
-from bastion.oidc.server import Provider, TokenRef, provider_for, user_claims
+from bastion.oidc.revocation import TokenRef
+from bastion.oidc.server import Provider, provider_for, user_claims
 from bastion.web.client import client_from
 from bastion.web.oidc.delivery import http_answer
 
@@ -135,34 +136,44 @@ async def introspect(request: Request) -> Response:
     return await _answer(request, "introspection", cors=False)
 
 
-class _AccessTokens(BearerTokenValidator):
-    def __init__(self, provider: Provider) -> None:
+class _AccessTokens(BearerTokenValidator):  # type: ignore[misc]
+    def __init__(self, provider: Provider, known: TokenInfo | None) -> None:
         super().__init__()
         self.provider = provider
+        self.known = known  # the presented token, already found live in memory
 
     def authenticate_token(self, token_string: str) -> TokenRef | None:
-        info = store.token_info(self.provider.services, token_string)
-        return TokenRef(info) if info is not None and info.kind == "access" else None
+        info = self.known or live_access_token(self.provider.services, token_string)
+        return TokenRef(info) if info is not None else None
+
+
+def _userinfo(provider: Provider, oauth_request: ProviderRequest, known: TokenInfo | None) -> Response:
+    protector = ResourceProtector()
+    protector.register_token_validator(_AccessTokens(provider, known))
+    try:
+        token = protector.validate_request(["openid"], oauth_request)
+    except OAuth2Error as error:
+        return http_answer(provider.handle_error_response(oauth_request, error))
+    info = token.info  # live: the account is active (bastion.oidc.access)
+    person = Person(info.grant.account_id, info.email, info.email_verified, "active")
+    return _json(dict(user_claims(person, info.scope, info, provider.services.clock.now())))
+
+
+def _bearer(request: Request) -> str:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
 
 
 @router.api_route("/oauth2/userinfo", methods=["GET", "POST"])
 async def userinfo(request: Request) -> Response:
-    """OIDC Core §5.3 with a Bearer access token (RFC 6750), its errors in WWW-Authenticate."""
+    """OIDC Core §5.3 with a Bearer access token (RFC 6750), its errors in WWW-Authenticate. A token
+    this node may trust from memory is answered here, on the event loop; otherwise on a worker thread,
+    which reads it (and keeps it)."""
     services = request.app.state.services
     provider = provider_for(services)
     oauth_request = ProviderRequest(request.method, request.url.path, request.headers, [], client_from(request),
                                     provider.issuer)
-
-    def answer() -> Response:
-        protector = ResourceProtector()
-        protector.register_token_validator(_AccessTokens(provider))
-        try:
-            token = protector.validate_request(["openid"], oauth_request)
-        except OAuth2Error as error:
-            return http_answer(provider.handle_error_response(oauth_request, error))
-        info = token.info  # live: the account is active (grants.token_info)
-        person = Person(info.grant.account_id, info.email, info.email_verified, "active")
-        return _json(dict(user_claims(services, person, token.get_scope())))
-
-    return _with_cors(await anyio.to_thread.run_sync(answer))
-
+    known = access_from_memory(services, _bearer(request))
+    if known is not None:
+        return _with_cors(_userinfo(provider, oauth_request, known))
+    return _with_cors(await anyio.to_thread.run_sync(_userinfo, provider, oauth_request, None))

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.oauth2.rfc6749.errors import OAuth2Error  # type: ignore[import-untyped]
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.oidc.protocol import ProviderRequest
 from bastion.oidc.server import provider_for
-from bastion.sessions.tokens import SessionInfo, revoke_sessions
+from bastion.sessions.sign_out import sign_out
+from bastion.sessions.tokens import SessionInfo
 from bastion.web.client import client_from
 from bastion.web.deps import SESSION_COOKIE, csrf_token_for, session_from_request
 from bastion.web.oidc.authorize import browser_session, request_params
@@ -38,7 +39,7 @@ def _validated(request: Request, params: list[tuple[str, str]]) -> Any:
     try:
         return provider.validate_endpoint_request("end_session", oauth_request)
     except OAuth2Error as error:
-        raise BastionError("oauth.invalid_request",
+        raise BastionError(Reason.OAUTH_INVALID_REQUEST,
                            detail=f"The app's sign-out request was refused: {error.description or error.error}.") from None
 
 
@@ -53,10 +54,9 @@ def _signed_out(request: Request, redirect_uri: str | None, after_form: bool) ->
     return response
 
 
-def _end(request: Request, session: SessionInfo) -> None:
-    services = request.app.state.services
-    with services.db.transaction() as tx:
-        revoke_sessions(tx, services.clock.now(), session.account_id, "logout", only=session.id)
+def _end(request: Request, session: SessionInfo, validated: Any) -> None:
+    app = validated.client.get_client_id() if validated.client is not None else "-"
+    sign_out(request.app.state.services, session, client_from(request), app_id=app)
 
 
 @router.api_route("/oauth2/logout", methods=["GET", "POST"])
@@ -75,7 +75,7 @@ def _answer_logout(request: Request, params: list[tuple[str, str]]) -> Response:
         return _signed_out(request, validated.redirect_uri, after_form=False)
     hint = validated.id_token_claims or {}
     if hint.get("sub") == session.account_id and hint.get("sid") in (None, session.id):
-        _end(request, session)
+        _end(request, session, validated)
         return _signed_out(request, validated.redirect_uri, after_form=False)
     kept = [(key, value) for key, value in params if key in KEPT]
     return render(request, "oidc/logout.html", email=session.email, fields=kept,
@@ -99,7 +99,7 @@ def _confirmed(request: Request, params: list[tuple[str, str]]) -> Response:
         if error.code in SIGNED_OUT:
             return to_login(request, "signed-out")
         return refusal_page(request, error)
-    _end(request, session)
+    _end(request, session, validated)
     return _signed_out(request, validated.redirect_uri, after_form=True)
 
 

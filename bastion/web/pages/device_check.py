@@ -1,4 +1,4 @@
-""""Confirm it's you": the link of the device-verification email (REQUIREMENTS 20).
+""""Confirm it's you": the link of the device-verification email (requirements §20).
 
 A GET only shows the button (mail scanners open links); the POST verifies and, in the browser
 that started the sign-in (same device cookie), continues it: home with the session cookie, or

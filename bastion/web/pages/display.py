@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bastion.errors import CATALOGUE
+from bastion.catalogue import find
 
 OUTCOMES = {"success": "Signed in", "failure": "Refused", "challenge": "Another step asked"}
 
@@ -11,7 +11,7 @@ def reason_words(code: str | None) -> str:
     """The catalogue title of a recorded code; a step status such as 'mfa_required' maps to 'mfa.required'."""
     if not code:
         return ""
-    reason = CATALOGUE.get(code) or CATALOGUE.get(code.replace("_", ".", 1))
+    reason = find(code) or find(code.replace("_", ".", 1))
     return reason.title if reason else "Other reason"
 
 

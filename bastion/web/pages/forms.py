@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from bastion.crypto import constant_time_equal
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.web.cookie_round_trip import cookies_refused
 from bastion.web.inputs import invalid
 
@@ -60,8 +60,8 @@ def check_form_csrf(request: Request, submitted: str) -> None:
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if not (_TOKEN_SHAPE.match(cookie) and constant_time_equal(cookie, submitted)):
         if cookies_refused(request, bool(_TOKEN_SHAPE.match(submitted))):
-            raise BastionError("browser.cookies_blocked")
-        raise BastionError("csrf.invalid")
+            raise BastionError(Reason.BROWSER_COOKIES_BLOCKED)
+        raise BastionError(Reason.CSRF_INVALID)
 
 
 def parse_form(model: type[Model], **values: Any) -> Model:

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.accounts.status import freeze_account, freeze_with_link
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.web.api.schemas import TokenIn
 from bastion.web.client import client_from
 from bastion.web.deps import SESSION_COOKIE
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
-from bastion.web.pages.signed_in import page_session
 from bastion.web.pages.render import refusal_page, render
+from bastion.web.pages.signed_in import page_session
 
 router = APIRouter()
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
@@ -37,7 +37,7 @@ def freeze_page(request: Request, token: str = "") -> Response:
     try:
         parse_form(TokenIn, token=token)
     except BastionError:
-        return refusal_page(request, BastionError("token.invalid"))
+        return refusal_page(request, BastionError(Reason.TOKEN_INVALID))
     return _freeze_form(request, token)
 
 

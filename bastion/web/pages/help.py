@@ -14,16 +14,18 @@ import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
+from starlette.background import BackgroundTask
 from starlette.responses import Response
 
-from bastion.errors import BastionError, reason
+from bastion.catalogue import CATALOGUE
+from bastion.errors import BastionError, Reason
 from bastion.help import diagnoses
 from bastion.help.guide import BY_SLUG, CASE_REQUEST_FORMS, FORMS, TOPIC_TITLES, TOPICS, Topic
 from bastion.help.references import Explanation, explain_reference
-from bastion.help.resend import resend_device_code, resend_password_reset, resend_verification
+from bastion.help.resend import resend_device_code, start_resend_password_reset, start_resend_verification
 from bastion.ops.announcements import live_announcements
-from bastion.recovery.cases import request_case
 from bastion.ops.client_versions import all_policies
+from bastion.recovery.cases import request_case
 from bastion.web.api.cases import CaseRequestIn
 from bastion.web.api.help import EmailIn
 from bastion.web.client import client_from
@@ -108,7 +110,7 @@ def browser_page(request: Request, check: str = "") -> Response:
         cookies = "kept" if secrets.compare_digest(returned, check) else ("stale" if returned else "blocked")
     nonce = secrets.token_urlsafe(16)
     response = topic_page(request, "browser", cookies=cookies, check_nonce=nonce,
-                          cookies_reason=reason("browser.cookies_blocked") if cookies == "blocked" else None)
+                          cookies_reason=CATALOGUE[Reason.BROWSER_COOKIES_BLOCKED] if cookies == "blocked" else None)
     secure = request.app.state.services.settings.cookie_secure
     # The same kind of cookie the sign-in forms need: HttpOnly, SameSite=Strict, no expiry.
     response.set_cookie(COOKIE_CHECK, nonce, httponly=True, samesite="strict", secure=secure, path="/help")
@@ -118,7 +120,7 @@ def browser_page(request: Request, check: str = "") -> Response:
 @router.get("/{slug}")
 def help_topic(request: Request, slug: str) -> Response:
     if slug not in BY_SLUG:
-        raise BastionError("resource.not_found", detail="There is no help page with this name.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no help page with this name.")
     return topic_page(request, slug)
 
 
@@ -136,15 +138,17 @@ def resend_reset_submit(request: Request, email: FormText = "",
 
 def _resend(request: Request, kind: str, email: str, csrf_token: str) -> Response:
     services = request.app.state.services
-    send = resend_verification if kind == "verification" else resend_password_reset
+    start = start_resend_verification if kind == "verification" else start_resend_password_reset
     try:
         check_form_csrf(request, csrf_token)
         body = parse_form(EmailIn, email=email)
-        send(services, body.email, client_from(request))
+        work = start(services, body.email, client_from(request))
     except BastionError as error:
         return topic_page(request, "email", error, email=email.strip(), failed=kind)
     title, message = SENT[kind]
-    return render(request, "help_sent.html", title=title, message=message)
+    page = render(request, "help_sent.html", title=title, message=message)
+    page.background = BackgroundTask(work)  # after the answer: an address with an account takes no longer
+    return page
 
 
 @router.post("/mfa-reset")
@@ -166,7 +170,7 @@ def allowlist_reset_submit(request: Request, email: FormText = "", password: For
 
 
 def _request_case(request: Request, kind: str, email: str, password: str, csrf_token: str) -> Response:
-    """The same answer whatever happened (REQUIREMENTS 17): only the account's mailbox learns more."""
+    """The same answer whatever happened (requirements §17): only the account's mailbox learns more."""
     slug, form = CASE_FORMS[kind]
     try:
         check_form_csrf(request, csrf_token)
@@ -182,7 +186,8 @@ def _request_case(request: Request, kind: str, email: str, password: str, csrf_t
 def resend_device_code_submit(request: Request, flow_id: FormText = "",
                               csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     """"Send a new code" from the "Confirm it's you" page (the flow id travels in a hidden field)."""
-    from bastion.web.pages.second_step import device_code_page, on_flow
+    from bastion.web.pages.next_step import device_code_page
+    from bastion.web.pages.second_step import on_flow
 
     def resend(flow: str) -> Response:
         resend_device_code(request.app.state.services, flow, client_from(request))

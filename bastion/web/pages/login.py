@@ -8,22 +8,24 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
-from bastion.sessions.tokens import authenticate_session, revoke_sessions
+from bastion.sessions.sign_out import sign_out
+from bastion.sessions.validation import authenticate_session
 from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import LoginIn
 from bastion.web.client import client_from, new_device_id, set_device_cookie
 from bastion.web.deps import SESSION_COOKIE
-from bastion.web.oidc.return_to import after_sign_in
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
 from bastion.web.pages.next_step import next_step_response
 from bastion.web.pages.redirects import see_other, to_login
 from bastion.web.pages.signed_in import page_session
+from bastion.web.return_to import after_sign_in
 
 router = APIRouter()
 
 FormText = Annotated[str, Form()]
 # Notices after a redirect come from this fixed list: nothing from the address is echoed.
-NOTICES = {"signed-out": "You are signed out."}
+NOTICES = {"signed-out": "You are signed out.",
+           "staff-enrolment": "Sign in with your password first: you then come back to your staff enrolment link."}
 
 
 def _login_form(request: Request, email: str = "", remember: bool = False,
@@ -72,6 +74,5 @@ def login_submit(request: Request, email: FormText = "", password: FormText = ""
 def logout(request: Request, csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     services = request.app.state.services
     session = page_session(request, csrf_token)
-    with services.db.transaction() as tx:
-        revoke_sessions(tx, services.clock.now(), session.account_id, "logout", only=session.id)
+    sign_out(services, session, client_from(request))
     return to_login(request, "signed-out")

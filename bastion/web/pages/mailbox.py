@@ -13,9 +13,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
 from bastion.config import Settings
-from bastion.errors import BastionError
-from bastion.notify.outbox import find_message, message_bodies, recent_messages
-from bastion.store.models import OutboxMessage
+from bastion.errors import BastionError, Reason
+from bastion.notify.outbox import MailboxMessage, find_message, recent_messages
+from bastion.numbers import whole_number
 from bastion.web.headers import PAGE_CSP
 from bastion.web.pages.render import refusal_page, render
 
@@ -34,14 +34,13 @@ def mailbox_enabled(settings: Settings) -> bool:
     return settings.is_dev and settings.smtp_url is None
 
 
-def _messages(request: Request) -> list[OutboxMessage]:
+def _messages(request: Request) -> list[MailboxMessage]:
     return recent_messages(request.app.state.services, SHOWN)
 
 
-def _message(request: Request, message_id: str) -> OutboxMessage | None:
-    if not message_id.isdigit() or len(message_id) > 18:
-        return None
-    return find_message(request.app.state.services, int(message_id))
+def _message(request: Request, message_id: str) -> MailboxMessage | None:
+    number = whole_number(message_id)
+    return None if number is None else find_message(request.app.state.services, number)
 
 
 def _linked(text: str) -> list[tuple[str, bool]]:
@@ -59,7 +58,7 @@ def _linked(text: str) -> list[tuple[str, bool]]:
 def _not_here(request: Request) -> Response | None:
     if mailbox_enabled(request.app.state.services.settings):
         return None
-    return refusal_page(request, BastionError("resource.not_found"))
+    return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND))
 
 
 @router.get("")
@@ -75,9 +74,8 @@ def mailbox_message(request: Request, message_id: str) -> Response:
         return refused
     message = _message(request, message_id)
     if message is None:
-        return refusal_page(request, BastionError("resource.not_found", detail="There is no such message."))
-    text, _ = message_bodies(request.app.state.services.keys, message)
-    response = render(request, "mailbox_message.html", message=message, text=_linked(text))
+        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no such message."))
+    response = render(request, "mailbox_message.html", message=message, text=_linked(message.text))
     response.headers["content-security-policy"] = MESSAGE_PAGE_CSP
     return response
 
@@ -88,8 +86,7 @@ def mailbox_message_html(request: Request, message_id: str) -> Response:
         return refused
     message = _message(request, message_id)
     if message is None:
-        return refusal_page(request, BastionError("resource.not_found", detail="There is no such message."))
-    _, html = message_bodies(request.app.state.services.keys, message)
+        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no such message."))
     # Links open in a new, unsandboxed tab: this site's pages refuse to be framed.
-    html = html.replace("<head>", '<head><base target="_blank">', 1)
+    html = message.html.replace("<head>", '<head><base target="_blank">', 1)
     return HTMLResponse(html, headers={"content-security-policy": BODY_CSP, "x-frame-options": "SAMEORIGIN"})

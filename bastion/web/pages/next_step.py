@@ -12,10 +12,10 @@ from bastion.errors import BastionError
 from bastion.mfa.registry import METHODS
 from bastion.signin.flow import Authenticated, SignInResult, StepRequired
 from bastion.web.deps import SESSION_COOKIE
-from bastion.web.oidc.return_to import after_sign_in
 from bastion.web.pages.forms import public_form_page
 from bastion.web.pages.redirects import see_other
 from bastion.web.pages.staff import console_home
+from bastion.web.return_to import after_sign_in
 
 
 def second_step_page(request: Request, flow_id: str, methods: list[str], error: BastionError | None = None,

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import StringConstraints
 from starlette.responses import Response
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.mfa.passkeys.sign_in import passwordless_options, second_factor_options, sign_in_passwordless
 from bastion.web.api.schemas import Body
 from bastion.web.client import client_from, new_device_id, set_device_cookie
@@ -35,7 +35,7 @@ def credential_from(text: str, registering: bool = False) -> dict[str, Any]:
     except ValueError:
         credential = None
     if not isinstance(credential, dict):
-        raise BastionError("passkey.registration_failed" if registering else "passkey.invalid")
+        raise BastionError(Reason.PASSKEY_REGISTRATION_FAILED if registering else Reason.PASSKEY_INVALID)
     return credential
 
 

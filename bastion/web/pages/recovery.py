@@ -1,4 +1,4 @@
-"""The account holder's recovery cases in the browser (REQUIREMENTS 16-17, 28-29): ask for a 2FA reset,
+"""The account holder's recovery cases in the browser (requirements §16-17, §28-29): ask for a 2FA reset,
 an unfreeze or a cleared IP allowlist with the password, upload the identity documents from the emailed link, follow the
 case, and cancel it from any case email ("this wasn't me", which also freezes the account).
 
@@ -14,9 +14,8 @@ from fastapi import APIRouter, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from bastion.errors import BastionError
-from bastion.recovery.cases import (CaseStatus, add_document, admit_upload, cancel_with_link, case_status,
-                                    request_case)
+from bastion.errors import BastionError, Reason
+from bastion.recovery.cases import CaseStatus, add_document, admit_upload, cancel_with_link, case_status, request_case
 from bastion.recovery.evidence import MAX_BYTES
 from bastion.recovery.kinds import document_labels, hold_hours, wait_hours
 from bastion.web.api.cases import CaseRequestIn
@@ -87,7 +86,7 @@ async def upload(request: Request) -> Response:
     try:
         if multipart_boundary(request) is None:  # not our form, which is multipart: a small form at most
             check_form_csrf(request, (await small_urlencoded_form(request)).get(CSRF_FIELD, ""))
-            raise BastionError("request.invalid", detail="Send the file with the upload form.")
+            raise BastionError(Reason.REQUEST_INVALID, detail="Send the file with the upload form.")
         form = await read_upload(request, admit, MAX_BYTES)
         case_id, access = form.fields["case"], form.fields["token"]
         await run_in_threadpool(add_document, services, case_id, access, form.fields.get("kind", ""),
@@ -98,7 +97,7 @@ async def upload(request: Request) -> Response:
                                            error)
         except BastionError:
             return refusal_page(request, error)
-    from bastion.web.pages.login import see_other
+    from bastion.web.pages.redirects import see_other
 
     # Back to the case by its link (POST-redirect-GET), so a reload does not upload again.
     return see_other(f"/recovery/case?case={case_id}&token={access}&done=uploaded")
@@ -109,7 +108,7 @@ def cancel_page(request: Request, token: str = "") -> Response:
     try:
         body = parse_form(TokenIn, token=token)
     except BastionError:
-        return refusal_page(request, BastionError("token.invalid"))
+        return refusal_page(request, BastionError(Reason.TOKEN_INVALID))
     return public_form_page(request, "recovery/cancel.html", token=body.token)
 
 
@@ -129,7 +128,7 @@ def cancel_submit(request: Request, token: FormText = "", csrf_token: CsrfField 
 
 @router.get("")
 def recovery_home() -> Response:
-    from bastion.web.pages.login import see_other
+    from bastion.web.pages.redirects import see_other
 
     return see_other("/recovery/mfa-reset")
 
@@ -138,7 +137,7 @@ def recovery_home() -> Response:
 @router.get("/{which}")
 def request_page(request: Request, which: str) -> Response:
     if which not in REQUESTS:
-        return refusal_page(request, BastionError("resource.not_found"))
+        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND))
     return _request_form(request, which)
 
 
@@ -150,7 +149,7 @@ def request_submit(request: Request, which: str, email: FormText = "", password:
     except BastionError as error:
         return refusal_page(request, error)
     if which not in REQUESTS:
-        return refusal_page(request, BastionError("resource.not_found"))
+        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND))
     services = request.app.state.services
     try:
         body = parse_form(CaseRequestIn, email=email, password=password)

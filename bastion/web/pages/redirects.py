@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.responses import RedirectResponse
 
+from bastion.errors import Reason
 from bastion.web.deps import SESSION_COOKIE
 
 # Refusals that mean "not signed in (any more)": the page goes back to sign-in.
-SIGNED_OUT = frozenset({"session.required", "session.invalid", "session.expired", "session.revoked"})
+SIGNED_OUT = frozenset({Reason.SESSION_REQUIRED, Reason.SESSION_INVALID, Reason.SESSION_EXPIRED,
+                        Reason.SESSION_REVOKED})
 
 
 def see_other(url: str) -> RedirectResponse:

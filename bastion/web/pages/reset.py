@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from bastion.accounts.passwords import MIN_LENGTH
 from bastion.accounts.repo import normalize_email
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.recovery.password_reset import check_reset_link, confirm_password_reset, start_password_reset
 from bastion.web.api.recovery import ResetConfirmIn, ResetRequestIn
 from bastion.web.api.schemas import TokenIn
@@ -58,7 +58,8 @@ def reset_confirm_page(request: Request, token: str = "") -> Response:
         body = parse_form(TokenIn, token=token)
         check_reset_link(request.app.state.services, body.token, client_from(request))
     except BastionError as error:
-        return refusal_page(request, BastionError("token.invalid") if error.code == "request.invalid" else error)
+        invalid_link = error.code == Reason.REQUEST_INVALID
+        return refusal_page(request, BastionError(Reason.TOKEN_INVALID) if invalid_link else error)
     return _form(request, "reset_confirm.html", token=body.token)
 
 

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.mfa.flows.second_factor import sign_in_with_factor
 from bastion.mfa.registry import METHODS
 from bastion.risk.device_step import verify_device_code
@@ -29,8 +29,8 @@ from bastion.web.pages.render import refusal_page
 router = APIRouter()
 FormText = Annotated[str, Form()]
 # Refusals after which this sign-in cannot go on: start again from the password.
-FLOW_OVER = frozenset({"flow.expired", "flow.not_found", "mfa.attempts_exceeded", "mfa.locked",
-                       "device.attempts_exceeded", "device.locked", "device.verification_expired"})
+FLOW_OVER = frozenset({Reason.FLOW_EXPIRED, Reason.FLOW_NOT_FOUND, Reason.MFA_ATTEMPTS_EXCEEDED, Reason.MFA_LOCKED,
+                       Reason.DEVICE_ATTEMPTS_EXCEEDED, Reason.DEVICE_LOCKED, Reason.DEVICE_VERIFICATION_EXPIRED})
 
 
 def on_flow(request: Request, flow_id: str, csrf_token: str, step: Callable[[str], Response],

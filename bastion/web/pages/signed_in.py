@@ -15,9 +15,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.responses import Response
 
-from bastion.errors import BastionError
+from bastion.accounts.staff import ADMIN_ROLES, SUPPORT_ROLES, ensure_staff
+from bastion.errors import BastionError, Reason
+from bastion.mfa.registry import METHODS
+from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
-from bastion.web.api.admin import ensure_staff
 from bastion.web.deps import csrf_token_for, session_from_request
 from bastion.web.pages.redirects import SIGNED_OUT, to_login
 from bastion.web.pages.render import problem_for, refusal_page, render
@@ -44,8 +46,8 @@ ADMIN_PAGES = (
     ("/admin/service-keys", "Service keys"),
     ("/admin/apps", "Apps (OpenID)"),
 )
-SUPPORT = ("support", "admin")
-ADMIN = ("admin",)
+SUPPORT = SUPPORT_ROLES
+ADMIN = ADMIN_ROLES
 # Notices after a redirect come from fixed lists: nothing from the address is echoed.
 COMMON_NOTICES = {"confirmed": "Thanks, that's confirmed: you can change your security settings for the next few minutes."}
 
@@ -64,7 +66,8 @@ class PageAnswer(Exception):
 
 
 async def on_page_answer(request: Request, error: Exception) -> Response:
-    assert isinstance(error, PageAnswer)
+    if not isinstance(error, PageAnswer):  # registered for PageAnswer only
+        raise error
     return error.response
 
 
@@ -100,7 +103,7 @@ AdminSession = Annotated[SessionInfo, Depends(_signed_in(ADMIN))]
 
 
 def needs_step_up(request: Request, session: SessionInfo) -> bool:
-    services = request.app.state.services
+    services: Services = request.app.state.services
     return services.clock.now() - session.authenticated_at > timedelta(minutes=services.settings.reauth_minutes)
 
 
@@ -128,8 +131,25 @@ def act(request: Request, csrf_token: str, back: str, action: Callable[[SessionI
     try:
         return action(session)
     except BastionError as error:
-        if error.code == "reauth.required":
-            from bastion.web.pages.security.step_up import step_up_page
-
+        if error.code == Reason.REAUTH_REQUIRED:
             return step_up_page(request, session, back)
         return refused(session, error)
+
+
+_PAGES = frozenset(path for path, _ in SECURITY_PAGES)
+
+
+def safe_back(back: str) -> str:
+    """Only back to a page of the security center: nothing from the address is followed blindly."""
+    return back if back in _PAGES else "/"
+
+
+def step_up_page(request: Request, session: SessionInfo, back: str, error: BastionError | None = None,
+                 method: str = "password") -> Response:
+    services = request.app.state.services
+    with services.db.transaction() as tx:
+        enrolled = METHODS.enrolled(tx, session.account_id)
+    factors = [factor for factor in METHODS if factor.step_up and factor.name in enrolled]
+    chosen = next((factor for factor in factors if factor.name == method), None)
+    return account_page(request, session, "security/step_up.html", error, back=safe_back(back), factors=factors,
+                        chosen=chosen, minutes=services.settings.reauth_minutes)

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from bastion.accounts.passwords import MIN_LENGTH
 from bastion.accounts.repo import normalize_email
 from bastion.accounts.signup import confirmation_needs_password, start_sign_up, verify_email
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.web.api.schemas import SignUpIn, TokenIn, VerifyEmailIn
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
@@ -64,7 +64,8 @@ def confirm_page(request: Request, token: str = "") -> Response:
         body = parse_form(TokenIn, token=token)
         needs_password = confirmation_needs_password(request.app.state.services, body.token, client_from(request))
     except BastionError as error:
-        return refusal_page(request, BastionError("token.invalid") if error.code == "request.invalid" else error)
+        invalid_link = error.code == Reason.REQUEST_INVALID
+        return refusal_page(request, BastionError(Reason.TOKEN_INVALID) if invalid_link else error)
     return _confirm_form(request, body.token, needs_password)
 
 
@@ -74,7 +75,7 @@ def confirm_submit(request: Request, token: FormText = "", password: FormText = 
     try:
         body = parse_form(TokenIn, token=token)
     except BastionError:
-        return refusal_page(request, BastionError("token.invalid"))
+        return refusal_page(request, BastionError(Reason.TOKEN_INVALID))
     try:
         check_form_csrf(request, csrf_token)
     except BastionError as error:

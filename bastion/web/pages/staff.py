@@ -3,14 +3,16 @@ staff land after signing in, and times typed into their forms."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from fastapi import Request
 from starlette.responses import Response
 
-from bastion.errors import BastionError
+from bastion.accounts.staff import staff_roles_in_effect
+from bastion.clock import client_moment
+from bastion.errors import BastionError, Reason
 from bastion.sessions.tokens import SessionInfo
 from bastion.support import words
 from bastion.support.words import AGENT_REFUSALS
@@ -58,11 +60,10 @@ def staff_missing(request: Request, session: SessionInfo, section: str, error: B
 def console_home(roles: frozenset[str], aal: int) -> str:
     """Where a sign-in lands: staff signed in with a second factor go straight to their console;
     everyone else (staff without one included: they set it up first) to their security page."""
-    if aal < 2:
-        return "/"
-    if "support" in roles:
+    acting = staff_roles_in_effect(roles, aal)
+    if "support" in acting:
         return "/support"
-    return "/admin" if "admin" in roles else "/"
+    return "/admin" if "admin" in acting else "/"
 
 
 def typed_time(value: str, label: str) -> datetime | None:
@@ -71,10 +72,9 @@ def typed_time(value: str, label: str) -> datetime | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        return client_moment(datetime.fromisoformat(value))
     except ValueError:
-        raise BastionError("request.invalid", detail=f"The {label} is not a date and time.") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"The {label} is not a date and time.") from None
 
 
 def time_field(moment: datetime | None) -> str:

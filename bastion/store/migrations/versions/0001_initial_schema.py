@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-22 01:40:27.790730
 """
 
-from alembic import op
 import sqlalchemy as sa
-import bastion.store.types
+from alembic import op
 
+import bastion.store.types
 
 revision = '0001'
 down_revision = None

@@ -5,10 +5,10 @@ Revises: 0001
 Create Date: 2026-11-22 02:01:47.452846
 """
 
-from alembic import op
 import sqlalchemy as sa
-import bastion.store.types
+from alembic import op
 
+import bastion.store.types
 
 revision = '0002'
 down_revision = '0001'

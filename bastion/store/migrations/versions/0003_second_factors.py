@@ -5,10 +5,10 @@ Revises: 0002
 Create Date: 2026-11-22 02:09:20.255654
 """
 
-from alembic import op
 import sqlalchemy as sa
-import bastion.store.types
+from alembic import op
 
+import bastion.store.types
 
 revision = '0003'
 down_revision = '0002'

@@ -5,10 +5,10 @@ Revises: 0003
 Create Date: 2026-11-22 02:12:10.720650
 """
 
-from alembic import op
 import sqlalchemy as sa
-import bastion.store.types
+from alembic import op
 
+import bastion.store.types
 
 revision = '0004'
 down_revision = '0003'

@@ -5,10 +5,10 @@ Revises: 0004
 Create Date: 2026-11-22 02:27:39.915776
 """
 
-from alembic import op
 import sqlalchemy as sa
-import bastion.store.types
+from alembic import op
 
+import bastion.store.types
 
 revision = '0005'
 down_revision = '0004'

@@ -5,10 +5,10 @@ Revises: 0005
 Create Date: 2026-11-22 02:53:46.216571
 """
 
-from alembic import op
 import sqlalchemy as sa
-import bastion.store.types
+from alembic import op
 
+import bastion.store.types
 
 revision = '0006'
 down_revision = '0005'

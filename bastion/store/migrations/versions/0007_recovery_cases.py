@@ -5,10 +5,10 @@ Revises: 0006
 Create Date: 2026-11-22 03:54:10.326232
 """
 
-from alembic import op
 import sqlalchemy as sa
-import bastion.store.types
+from alembic import op
 
+import bastion.store.types
 
 revision = '0007'
 down_revision = '0006'

@@ -5,10 +5,10 @@ Revises: 0007
 Create Date: 2026-11-23 09:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-import bastion.store.types
+from alembic import op
 
+import bastion.store.types
 
 revision = '0008'
 down_revision = '0007'

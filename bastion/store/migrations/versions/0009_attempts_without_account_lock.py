@@ -2,7 +2,7 @@
 
 A foreign key makes every INSERT of an attempt check and share-lock the account's row
 (SELECT ... FOR KEY SHARE): work a wrong password for an existing email pays and one for an
-unknown email does not (a difference in time, REQUIREMENTS 6), and contention when many
+unknown email does not (a difference in time, requirements §6), and contention when many
 attempts name one account (credential stuffing). Attempts are a log, written only with ids
 just read, like security events, which never had one; accounts are never deleted.
 
@@ -12,7 +12,6 @@ Create Date: 2026-11-22 11:00:00
 """
 
 from alembic import op
-
 
 revision = '0009'
 down_revision = '0008'

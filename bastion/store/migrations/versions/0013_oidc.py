@@ -5,10 +5,10 @@ Revises: 0011
 Create Date: 2026-12-06 10:29:12.478980
 """
 
-from alembic import op
 import sqlalchemy as sa
-import bastion.store.types
+from alembic import op
 
+import bastion.store.types
 
 revision = '0013'
 down_revision = '0011'

@@ -1,6 +1,7 @@
-"""Suspensions and temporary bans (REQUIREMENTS 30): find an account, restrict it with a reason and
-an end, or lift the restriction; clear an IP allowlist whose networks the owner lost (29). Every
-action is audited with the admin's id."""
+"""Suspensions and temporary bans (requirements §30): find an account, restrict it with a reason and
+an end, or lift the restriction; clear an IP allowlist whose networks the owner lost (requirements §29);
+send a staff account without a second factor a new enrolment link. Every action is audited with the
+admin's id."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
+from bastion.accounts.staff import existing_account_id
 from bastion.accounts.status import reinstate_account, restrict_account
 from bastion.context import Client
 from bastion.errors import BastionError
+from bastion.mfa.flows.staff_enrolment import resend_enrolment_link
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
 from bastion.support.views import account_view, search_accounts
-from bastion.web.api.admin import ReasonIn, RestrictIn, existing_account_id
+from bastion.web.api.admin import ReasonIn, RestrictIn
 from bastion.web.client import client_from
 from bastion.web.inputs import SearchText, valid_id
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
@@ -34,7 +37,8 @@ NOTICES = {"suspended": "The account is suspended and every session has ended.",
            "banned": "The account is banned until the time shown, and every session has ended.",
            "reinstated": "The restriction is lifted.",
            "allowlist-cleared": "The IP allowlist is cleared: sign-in is allowed from any network. We emailed the "
-                                "owner, and withdrawals are held."}
+                                "owner, and withdrawals are held.",
+           "enrolment-link-sent": "We emailed the account a new staff enrolment link; older ones no longer work."}
 
 
 @router.get("")
@@ -65,10 +69,6 @@ def restrict(request: Request, account_id: str, kind: FormText = "", reason: For
              csrf_token: CsrfField = "") -> Response:
     def restrict_it(session: SessionInfo) -> Response:
         body = parse_form(RestrictIn, reason=reason, until=typed_time(until, "end"))
-        if kind not in ("suspended", "banned"):
-            raise BastionError("request.invalid", detail="Choose a suspension or a temporary ban.")
-        if kind == "banned" and body.until is None:
-            raise BastionError("request.invalid", detail="A temporary ban needs an end; suspend otherwise.")
         services = request.app.state.services
         restrict_account(services, existing_account_id(services, account_id), kind, body.reason, body.until,
                          session.account_id, client_from(request))
@@ -91,6 +91,18 @@ def clear_allowlist(request: Request, account_id: str, reason: FormText = "", cs
     return _with_reason(request, account_id, reason, csrf_token, "allowlist-cleared",
                         lambda services, target, actor, why, client: clear_allowlist_by_staff(
                             services, target, actor, why, client, via="admin_console"))
+
+
+@router.post("/{account_id}/staff-enrolment-link")
+def send_enrolment_link(request: Request, account_id: str, csrf_token: CsrfField = "") -> Response:
+    def send(session: SessionInfo) -> Response:
+        services = request.app.state.services
+        resend_enrolment_link(services, existing_account_id(services, account_id), client_from(request),
+                              actor_id=session.account_id)
+        return see_other(f"{PAGE}/{account_id}?done=enrolment-link-sent")
+
+    return act(request, csrf_token, PAGE, send,
+               lambda session, error: account_page(request, session, account_id, error), ADMIN)
 
 
 def _with_reason(request: Request, account_id: str, reason: str, csrf_token: str, done: str,

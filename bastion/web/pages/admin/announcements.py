@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.ops.announcements import KINDS, live_announcements, publish, withdraw
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.ops_admin import AnnouncementIn
@@ -58,7 +58,7 @@ def publish_one(request: Request, kind: FormText = "", title: FormText = "", bod
 def withdraw_one(request: Request, announcement_id: str, csrf_token: CsrfField = "") -> Response:
     def withdraw_it(session: SessionInfo) -> Response:
         if not withdraw(request.app.state.services, valid_id(announcement_id, "announcement_id")):
-            raise BastionError("resource.not_found", detail="No such announcement.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such announcement.")
         return see_other(f"{PAGE}?done=withdrawn")
 
     return act(request, csrf_token, PAGE, withdraw_it,

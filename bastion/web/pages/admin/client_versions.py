@@ -1,4 +1,4 @@
-"""Client-version policy (REQUIREMENTS 32): per platform, the oldest app that may sign in and the one
+"""Client-version policy (requirements §32): per platform, the oldest app that may sign in and the one
 recommended, with where to update."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Maintenance windows (REQUIREMENTS 31): start one now, schedule one, end or cancel them."""
+"""Maintenance windows (requirements §31): start one now, schedule one, end or cancel them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.ops import maintenance
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.ops_admin import ScheduleIn, StartIn
@@ -91,7 +91,7 @@ def stop(request: Request, csrf_token: CsrfField = "") -> Response:
 def cancel(request: Request, window_id: str, csrf_token: CsrfField = "") -> Response:
     def cancel_it(session: SessionInfo) -> Response:
         if not maintenance.cancel_window(request.app.state.services, valid_id(window_id, "window_id")):
-            raise BastionError("resource.not_found", detail="No such maintenance window.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such maintenance window.")
         return see_other(f"{PAGE}?done=cancelled")
 
     return act(request, csrf_token, PAGE, cancel_it, _refused(request), ADMIN)

@@ -43,7 +43,7 @@ def reasons(request: Request, session: AdminSession, done: str = "") -> Response
 def save(request: Request, title: FormText = "", text: FormText = "", reason_id: FormText = "",
          kinds: Annotated[list[str], Form()] = [], csrf_token: CsrfField = "") -> Response:  # noqa: B006 — FastAPI copies it
     """A new reason, or a change to one (`reason_id`)."""
-    typed = {"title": title, "text": text, "reason_id": reason_id, "kinds": kinds}
+    typed: dict[str, object] = {"title": title, "text": text, "reason_id": reason_id, "kinds": kinds}
 
     def save_it(session: SessionInfo) -> Response:
         item = parse_form(RejectionReasonIn, title=title, text=text, kinds=kinds)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from pydantic import StringConstraints
 from starlette.responses import Response
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.sessions.service_keys import create_service_key, list_service_keys, revoke_service_key
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.schemas import Body
@@ -54,7 +54,7 @@ def create(request: Request, name: Annotated[str, Form()] = "", csrf_token: Csrf
 def revoke(request: Request, key_id: str, csrf_token: CsrfField = "") -> Response:
     def revoke_it(session: SessionInfo) -> Response:
         if not revoke_service_key(request.app.state.services, valid_id(key_id, "key_id")):
-            raise BastionError("resource.not_found", detail="No such key, or it is already revoked.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such key, or it is already revoked.")
         return see_other(f"{PAGE}?done=revoked")
 
     return act(request, csrf_token, PAGE, revoke_it, lambda session, error: keys_page(request, session, error), ADMIN)

@@ -10,11 +10,12 @@ from bastion.web.pages.security import (
     passkeys,
     password,
     sessions,
+    staff_enrolment,
     step_up,
     two_factor,
 )
 
 router = APIRouter()
 for pages in (overview.router, step_up.router, two_factor.router, passkeys.router, sessions.router,
-              activity.router, password.router, emails.router, allowlist.router):
+              activity.router, password.router, emails.router, allowlist.router, staff_enrolment.router):
     router.include_router(pages)

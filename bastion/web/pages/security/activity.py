@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from bastion.accounts.devices import describe_agent
+from bastion.numbers import whole_number
 from bastion.risk.words import place_words
 from bastion.signin.attempts import list_activity
 from bastion.web.pages.display import outcome_words, reason_words
@@ -19,7 +20,7 @@ METHODS = {"password": "Password", "passkey": "Passkey", "totp": "Authenticator 
 
 @router.get("/activity")
 def activity(request: Request, session: PageSession, before: str = "") -> Response:
-    cursor = int(before) if before.isdigit() and len(before) < 19 else None
+    cursor = whole_number(before)
     page = list_activity(request.app.state.services, session.account_id, cursor, PER_PAGE)
     items = [
         dict(time=item.created_at, outcome=item.outcome, outcome_words=outcome_words(item.outcome),

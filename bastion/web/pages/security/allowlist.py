@@ -1,4 +1,4 @@
-"""The IP allowlist (REQUIREMENTS 29): sign-in only from these networks."""
+"""The IP allowlist (requirements §29): sign-in only from these networks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.accounts.settings import MAX_ALLOWLIST, get_ip_allowlist, set_ip_allowlist
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.sessions.tokens import SessionInfo
 from bastion.signin.gates import ip_allowed
 from bastion.web.api.restrictions import AllowlistIn
@@ -46,7 +46,7 @@ def save(request: Request, cidrs: Annotated[str, Form()] = "",
     def save_it(session: SessionInfo) -> Response:
         entries = [entry for entry in _SEPARATORS.split(typed) if entry]
         if len(entries) > MAX_ALLOWLIST:
-            raise BastionError("request.invalid", detail=f"At most {MAX_ALLOWLIST} networks.")
+            raise BastionError(Reason.REQUEST_INVALID, detail=f"At most {MAX_ALLOWLIST} networks.")
         body = parse_form(AllowlistIn, cidrs=entries)
         set_ip_allowlist(request.app.state.services, session, body.cidrs, client_from(request))
         return see_other(f"{PAGE}?done=saved")

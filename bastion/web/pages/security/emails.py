@@ -1,5 +1,5 @@
-"""What we email and how to tell it is us: the anti-phishing code (REQUIREMENTS 22) and the list of
-security emails (REQUIREMENTS 23).
+"""What we email and how to tell it is us: the anti-phishing code (requirements §22) and the list of
+security emails (requirements §23).
 
 Security emails cannot be switched off: Bastion has no notification preferences to choose from, so
 the page says what is always sent rather than offering switches that would do nothing.

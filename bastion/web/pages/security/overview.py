@@ -8,8 +8,8 @@ from starlette.responses import Response
 
 from bastion.accounts.settings import has_anti_phishing_code
 from bastion.mfa.factors import summary
-from bastion.recovery.holds import active_restrictions
-from bastion.sessions.tokens import list_sessions
+from bastion.sessions.holds import active_restrictions
+from bastion.sessions.revocation import list_sessions
 from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import PageSession, account_page, notice_for
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from bastion.accounts.password_change import change_password
 from bastion.accounts.passwords import MIN_LENGTH
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.schemas import PasswordChangeIn
 from bastion.web.client import client_from
@@ -24,7 +24,7 @@ FormText = Annotated[str, Form()]
 
 def password_page(request: Request, session: SessionInfo, error: BastionError | None = None) -> Response:
     return account_page(request, session, "security/password.html", error, min_length=MIN_LENGTH,
-                        wrong_current=error is not None and error.code == "reauth.failed",
+                        wrong_current=error is not None and error.code == Reason.REAUTH_FAILED,
                         weak_new=error is not None and error.code.startswith("password."))
 
 

@@ -9,10 +9,11 @@ from starlette.responses import Response
 
 from bastion.accounts.device_list import forget_known_device, known_devices
 from bastion.accounts.devices import describe_agent
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.risk.geo import locate
 from bastion.risk.words import place_words
-from bastion.sessions.tokens import SessionInfo, list_sessions, revoke_sessions
+from bastion.sessions.revocation import list_sessions, revoke_sessions
+from bastion.sessions.tokens import SessionInfo
 from bastion.web.client import client_from
 from bastion.web.inputs import valid_id
 from bastion.web.pages.forms import CSRF_FIELD
@@ -78,7 +79,7 @@ def forget_device(request: Request, device_id: str, csrf_token: CsrfField = "") 
     def forget(session: SessionInfo) -> Response:
         if not forget_known_device(request.app.state.services, session.account_id, device_id,
                                    client_from(request)):
-            raise BastionError("resource.not_found", detail="No such device on your account.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such device on your account.")
         return see_other(f"{PAGE}?done=forgotten")
 
     return act(request, csrf_token, PAGE, forget, lambda session, error: sessions_page(request, session, error))

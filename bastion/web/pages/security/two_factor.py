@@ -9,9 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
+from bastion.accounts.repo import get_account
 from bastion.errors import BastionError
 from bastion.mfa.backup_codes.flows import regenerate_backup_codes
 from bastion.mfa.factors import summary
+from bastion.mfa.flows.staff_enrolment import enrolment_unlocked_until, needs_enrolment_link
 from bastion.mfa.passkeys.management import list_passkeys
 from bastion.mfa.totp.enrolment import TotpSetup, begin_totp_setup, confirm_totp, remove_totp, resume_totp_setup
 from bastion.sessions.tokens import SessionInfo
@@ -29,6 +31,7 @@ NOTICES = {
     "passkey-added": "Your passkey is added. Next time, sign in with it — no password needed.",
     "passkey-renamed": "The passkey is renamed.",
     "passkey-removed": "The passkey is removed. We emailed you about it.",
+    "staff-enrolment-unlocked": "Your enrolment link is accepted: set up your authenticator app or passkey now.",
 }
 
 
@@ -37,8 +40,15 @@ def two_factor_page(request: Request, session: SessionInfo, error: BastionError 
     services = request.app.state.services
     with services.db.transaction() as tx:
         factors = summary(tx, session.account_id)
+        until = None
+        if needs_enrolment_link(tx, get_account(tx, session.account_id)):
+            until = enrolment_unlocked_until(tx, services.clock.now(), session)
+            enrolment = "unlocked" if until else "needed"
+        else:
+            enrolment = None
     return account_page(request, session, "security/two_factor.html", error, notice, factors=factors,
-                        passkeys=list_passkeys(services, session.account_id))
+                        passkeys=list_passkeys(services, session.account_id), staff_enrolment=enrolment,
+                        staff_enrolment_until=until)
 
 
 @router.get("/two-factor")

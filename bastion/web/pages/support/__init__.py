@@ -1,6 +1,6 @@
 """The support console (role support or admin, signed in with a second factor): the case queue, each
-case with its evidence and record, search, accounts, and refusals by reference (REQUIREMENTS
-33-34). Agents never see a password, code, secret or token."""
+case with its evidence and record, search, accounts, and refusals by reference (requirements
+§33-34). Agents never see a password, code, secret or token."""
 
 from fastapi import APIRouter
 

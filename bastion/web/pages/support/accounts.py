@@ -14,16 +14,18 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
+from bastion.numbers import whole_number
 from bastion.recovery.password_reset import send_reset_for_support
 from bastion.sessions.tokens import SessionInfo
+from bastion.support.access import ensure_may_handle, record_view
 from bastion.support.decisions import unlock_account
 from bastion.support.export import export_account
 from bastion.support.timeline import account_timeline
 from bastion.support.views import account_view, find_reference
-from bastion.web.api.admin import ReasonIn, existing_account_id
+from bastion.web.api.admin import ReasonIn
 from bastion.web.client import client_from
-from bastion.web.inputs import RefusalReference, valid_id
+from bastion.web.inputs import RefusalReference
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import SUPPORT, SupportSession, act, notice_for
@@ -49,8 +51,9 @@ def find(request: Request, session: SupportSession, q: str = "") -> Response:
 
 def account_page(request: Request, session: SessionInfo, account_id: str, error: BastionError | None = None,
                  notice: str | None = None) -> Response:
+    services = request.app.state.services
     try:
-        account = account_view(request.app.state.services, valid_id(account_id, "account_id"))
+        account = account_view(services, ensure_may_handle(services, session.account_id, session.roles, account_id))
     except BastionError as missing:
         return staff_missing(request, session, ACCOUNTS, missing)
     return staff_page(request, session, "support/account.html", ACCOUNTS, error, notice, account=account)
@@ -58,17 +61,21 @@ def account_page(request: Request, session: SessionInfo, account_id: str, error:
 
 @router.get("/accounts/{account_id}")
 def show(request: Request, session: SupportSession, account_id: str, done: str = "") -> Response:
-    return account_page(request, session, account_id, notice=notice_for(done, NOTICES))
+    page = account_page(request, session, account_id, notice=notice_for(done, NOTICES))
+    if page.status_code == 200:
+        record_view(request.app.state.services, session.account_id, account_id, "account", client_from(request))
+    return page
 
 
 @router.get("/accounts/{account_id}/timeline")
 def timeline(request: Request, session: SupportSession, account_id: str, before: str = "") -> Response:
     services = request.app.state.services
     try:
-        account = account_view(services, valid_id(account_id, "account_id"))
+        account = account_view(services, ensure_may_handle(services, session.account_id, session.roles, account_id))
     except BastionError as missing:
         return staff_missing(request, session, ACCOUNTS, missing)
-    cursor = int(before) if before.isdigit() and len(before) < 19 else None
+    cursor = whole_number(before)
+    record_view(services, session.account_id, account["id"], "account_timeline", client_from(request))
     return staff_page(request, session, "support/timeline.html", ACCOUNTS, account=account,
                       timeline=account_timeline(services, account["id"], cursor), first_page=cursor is None)
 
@@ -79,7 +86,7 @@ def export(request: Request, account_id: str, reason: FormText = "", csrf_token:
     def export_it(session: SessionInfo) -> Response:
         body = parse_form(ReasonIn, reason=reason)
         services = request.app.state.services
-        target = existing_account_id(services, valid_id(account_id, "account_id"))
+        target = ensure_may_handle(services, session.account_id, session.roles, account_id)
         record = export_account(services, target, session.account_id, body.reason, client_from(request))
         return Response(json.dumps(record, indent=2, ensure_ascii=False), media_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="account-{target}.json"'})
@@ -93,10 +100,10 @@ def account_action(request: Request, account_id: str, action: str, reason: FormT
                    csrf_token: CsrfField = "") -> Response:
     def do(session: SessionInfo) -> Response:
         if action not in ACTIONS:
-            raise BastionError("resource.not_found")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND)
         body = parse_form(ReasonIn, reason=reason)
         services, client = request.app.state.services, client_from(request)
-        target = existing_account_id(services, valid_id(account_id, "account_id"))
+        target = ensure_may_handle(services, session.account_id, session.roles, account_id)
         if action == "unlock":
             unlock_account(services, target, session.account_id, body.reason, client)
         elif action == "clear-allowlist":

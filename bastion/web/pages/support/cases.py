@@ -10,12 +10,12 @@ from starlette.responses import Response
 
 from bastion.errors import BastionError
 from bastion.sessions.tokens import SessionInfo
+from bastion.support.access import ensure_may_handle_case, record_case_view
 from bastion.support.case_view import case_view
 from bastion.support.casework import add_note, release_case
 from bastion.support.decisions import approve_case, reject_case
 from bastion.support.timeline import case_timeline
-from bastion.web.api.admin import ReasonIn
-from bastion.web.api.support_cases import NoteIn, RejectIn
+from bastion.web.api.support_cases import ApproveIn, NoteIn, RejectIn
 from bastion.web.client import client_from
 from bastion.web.inputs import valid_id
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
@@ -40,7 +40,8 @@ def case_page(request: Request, session: SessionInfo, case_id: str, error: Basti
               notice: str | None = None, typed: dict[str, str] | None = None) -> Response:
     services = request.app.state.services
     try:
-        case = case_view(services, valid_id(case_id, "case_id"), session.account_id, "admin" in session.roles)
+        ensure_may_handle_case(services, session.account_id, session.roles, case_id)
+        case = case_view(services, case_id, session.account_id, "admin" in session.roles)
     except BastionError as missing:
         return staff_missing(request, session, PAGE, missing)
     return staff_page(request, session, "support/case.html", PAGE, error, notice, case=case,
@@ -49,13 +50,17 @@ def case_page(request: Request, session: SessionInfo, case_id: str, error: Basti
 
 @router.get("/{case_id}")
 def case(request: Request, session: SupportSession, case_id: str, done: str = "") -> Response:
-    return case_page(request, session, case_id, notice=notice_for(done, NOTICES))
+    page = case_page(request, session, case_id, notice=notice_for(done, NOTICES))
+    if page.status_code == 200:
+        record_case_view(request.app.state.services, session.account_id, case_id, "case", client_from(request))
+    return page
 
 
 def _on_case(request: Request, case_id: str, csrf_token: str, work: object,
              typed: dict[str, str] | None = None) -> Response:
     """Run a piece of work on the case, then back to it with its notice (or its refusal, what was typed kept)."""
     def do(session: SessionInfo) -> Response:
+        ensure_may_handle_case(request.app.state.services, session.account_id, session.roles, case_id)
         done = work(session)  # type: ignore[operator]
         return see_other(f"/support/cases/{case_id}?done={done}")
 
@@ -85,11 +90,12 @@ def note(request: Request, case_id: str, text: FormText = "", csrf_token: CsrfFi
 
 
 @router.post("/{case_id}/approve")
-def approve(request: Request, case_id: str, reason: FormText = "", csrf_token: CsrfField = "") -> Response:
+def approve(request: Request, case_id: str, reason: FormText = "", documents_sha256: FormText = "",
+            csrf_token: CsrfField = "") -> Response:
     def approve_it(session: SessionInfo) -> str:
-        body = parse_form(ReasonIn, reason=reason)
+        body = parse_form(ApproveIn, reason=reason, documents_sha256=documents_sha256 or None)
         return approve_case(request.app.state.services, valid_id(case_id, "case_id"), session.account_id, body.reason,
-                            client_from(request))
+                            client_from(request), seen_documents=body.documents_sha256)
 
     return _on_case(request, case_id, csrf_token, approve_it, {"approve": reason})
 

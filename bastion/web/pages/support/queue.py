@@ -9,8 +9,10 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
+from bastion.numbers import whole_number
 from bastion.recovery.kinds import KINDS
 from bastion.sessions.tokens import SessionInfo
+from bastion.support.access import ensure_may_handle_case
 from bastion.support.casework import claim_case
 from bastion.support.queue import ASSIGNED, STATES, QueueFilter, list_cases
 from bastion.support.words import AGES
@@ -39,7 +41,7 @@ def queue(request: Request, session: SupportSession, status: str = DEFAULT_STATE
 
 def queue_page(request: Request, session: SessionInfo, status: str = DEFAULT_STATE, kind: str = "", assigned: str = "",
                age: str = "", order: str = "", cursor: str = "", error: BastionError | None = None) -> Response:
-    hours = int(age) if age.isdigit() and int(age) in AGES else None
+    hours = number if (number := whole_number(age)) in AGES else None
     wanted = QueueFilter(_choice(status, STATES), _choice(kind, list(KINDS)), _choice(assigned, ASSIGNED), hours,
                          order == "newest")
     try:
@@ -57,8 +59,10 @@ def queue_page(request: Request, session: SessionInfo, status: str = DEFAULT_STA
 def claim(request: Request, case_id: str, csrf_token: CsrfField = "") -> Response:
     """Claim, then open the case (from the queue or the case page)."""
     def claim_it(session: SessionInfo) -> Response:
-        claim_case(request.app.state.services, valid_id(case_id, "case_id"), session.account_id, client_from(request))
-        return see_other(f"/support/cases/{case_id}?done=claimed")
+        services = request.app.state.services
+        case = ensure_may_handle_case(services, session.account_id, session.roles, valid_id(case_id, "case_id"))
+        claim_case(services, case, session.account_id, client_from(request))
+        return see_other(f"/support/cases/{case}?done=claimed")
 
     def refused(session: SessionInfo, error: BastionError) -> Response:
         from bastion.web.pages.support.cases import case_page

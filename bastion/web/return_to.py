@@ -7,13 +7,12 @@ of a fixed shape, never an address taken from the request: no open redirect.
 
 from __future__ import annotations
 
-import re
-
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bastion.oidc.authorize import is_request_id
+
 RETURN_COOKIE = "bastion_oidc_return"
-_ID_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32}$")  # secrets.token_urlsafe(24)
 RESUME_PATH = "/oauth2/authorize/resume/"
 MAX_AGE = 30 * 60
 
@@ -22,13 +21,22 @@ def resume_path(request_id: str) -> str:
     return RESUME_PATH + request_id
 
 
+# A staff enrolment link opened signed out (bastion.web.pages.security.staff_enrolment) waits here.
+ENROLMENT_COOKIE = "bastion_staff_enrolment"
+ENROLMENT_PATH = "/security/staff-enrolment"
+
+
 def after_sign_in(request: Request) -> str:
-    """The waiting authorization's continuation, if this browser has one; else the home page."""
+    """The staff enrolment link or the waiting authorization this browser came for, if any; else the home page."""
+    if request.cookies.get(ENROLMENT_COOKIE):
+        return ENROLMENT_PATH
     waiting = request.cookies.get(RETURN_COOKIE, "")
-    return resume_path(waiting) if _ID_SHAPE.match(waiting) else "/"
+    return resume_path(waiting) if is_request_id(waiting) else "/"
 
 
 def remember_return(request: Request, response: Response, request_id: str) -> Response:
+    if not is_request_id(request_id):  # only a waiting request's id goes into the cookie
+        return response
     response.set_cookie(RETURN_COOKIE, request_id, max_age=MAX_AGE, path="/", httponly=True, samesite="lax",
                         secure=request.app.state.services.settings.cookie_secure)
     return response

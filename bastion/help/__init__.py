@@ -1,0 +1,1 @@
+"""Help for people who were refused: the troubleshooter, references explained, the guide, resending mail."""

@@ -1,0 +1,1 @@
+"""Backup codes: one-time codes, generated, consumed atomically, and their flows."""

@@ -1,0 +1,18 @@
+"""How uvicorn serves Bastion: one set of options for `bastion serve`, `bastion demo` and the benchmarks.
+
+uvicorn's own default believes `X-Forwarded-For` from loopback (`proxy_headers=True`,
+`forwarded_allow_ips=127.0.0.1`), so anything on the same host could pick the address its
+requests are counted against. Bastion reads forwarded addresses itself, from the proxies
+BASTION_TRUSTED_PROXIES names (`bastion.web.client.client_ip`), and from no one else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bastion.config import Settings
+
+
+def uvicorn_options(settings: Settings, workers: int = 1) -> dict[str, Any]:
+    return dict(workers=workers, log_config=None, proxy_headers=False, timeout_graceful_shutdown=20,
+                access_log=settings.access_log)

@@ -1,0 +1,145 @@
+"""Storage per feature: each feature's tables are its own, and the web layer never touches the database.
+
+A feature that has tables declares them in its own `models.py`; only modules inside that package
+import them (`bastion/schema.py` gathers them all, for Alembic and the ORM). Other features go
+through the owning feature's functions. Nothing under `bastion/web` imports SQLAlchemy or a models
+module: routes and pages call the features. The import-linter contracts are a separate check.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BASTION = ROOT / "bastion"
+GATHERER = "bastion.schema"
+
+# Cross-feature reads that remain, importer → the models modules it imports. Each entry is a debt:
+# the test below fails on any new one, and on an entry that is no longer needed, so the list only shrinks.
+KNOWN_CROSS_FEATURE: dict[str, set[str]] = {
+    # The account row (status, roles, security state) is read directly by the features that act on an account.
+    "bastion.guard.alerts": {"bastion.accounts.models"},
+    "bastion.guard.passwords": {"bastion.accounts.models"},
+    "bastion.mfa.stage": {"bastion.accounts.models", "bastion.signin.models"},
+    "bastion.notify.outbox": {"bastion.accounts.models"},
+    "bastion.oidc.access": {"bastion.accounts.models"},
+    "bastion.oidc.grants": {"bastion.accounts.models", "bastion.sessions.models"},
+    "bastion.oidc.people": {"bastion.accounts.models"},
+    "bastion.onetime": {"bastion.accounts.models"},
+    "bastion.protected": {"bastion.accounts.models", "bastion.notify.models", "bastion.oidc.models"},
+    "bastion.recovery.cases": {"bastion.accounts.models"},
+    "bastion.recovery.completion": {"bastion.accounts.models"},
+    "bastion.recovery.kinds": {"bastion.accounts.models"},
+    "bastion.recovery.password_reset": {"bastion.accounts.models"},
+    "bastion.risk.challenge": {"bastion.accounts.models", "bastion.signin.models"},
+    "bastion.risk.history": {"bastion.accounts.models", "bastion.signin.models"},
+    "bastion.risk.notices": {"bastion.accounts.models"},
+    "bastion.risk.stage": {"bastion.accounts.models", "bastion.signin.models"},
+    "bastion.risk.trust": {"bastion.accounts.models"},
+    "bastion.sessions.validation": {"bastion.accounts.models"},
+    "bastion.sessions.holds": {"bastion.recovery.models"},
+    "bastion.help.records": {"bastion.signin.models"},
+    "bastion.signin.continuation": {"bastion.accounts.models"},
+    "bastion.signin.flow": {"bastion.accounts.models", "bastion.sessions.models"},
+    "bastion.signin.gates": {"bastion.accounts.models"},
+    "bastion.mfa.passkeys.sign_in": {"bastion.signin.models"},
+    # The support console reads across features by design: cases, attempts, events, devices, refusals.
+    "bastion.support.case_view": {"bastion.accounts.models", "bastion.recovery.models"},
+    "bastion.support.casework": {"bastion.accounts.models", "bastion.recovery.models"},
+    "bastion.support.decisions": {"bastion.recovery.models"},
+    "bastion.support.export": {"bastion.audit.models", "bastion.recovery.models", "bastion.signin.models"},
+    "bastion.support.queue": {"bastion.accounts.models", "bastion.recovery.models"},
+    "bastion.support.search": {"bastion.accounts.models", "bastion.recovery.models", "bastion.signin.models"},
+    "bastion.support.signals": {"bastion.accounts.models", "bastion.audit.models", "bastion.recovery.models",
+                                "bastion.signin.models"},
+    "bastion.support.timeline": {"bastion.audit.models"},
+    "bastion.mfa.flows.staff_enrolment": {"bastion.accounts.models"},
+    "bastion.support.access": {"bastion.accounts.models", "bastion.recovery.models"},
+    "bastion.support.views": {"bastion.accounts.models", "bastion.recovery.models",
+                              "bastion.sessions.models", "bastion.signin.models"},
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_names(source: str) -> set[str]:
+    """Every module a source imports; `from a import b` counts as `a` and as `a.b` (b may be a module)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def bastion_imports() -> dict[str, set[str]]:
+    return {module_name(path): imported_names(path.read_text()) for path in sorted(BASTION.rglob("*.py"))}
+
+
+def owned_models(modules: set[str]) -> set[str]:
+    return {name for name in modules if name.endswith(".models")}
+
+
+def cross_feature_imports(imports: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Importer → the models modules of other features it imports (the gatherer aside)."""
+    models = owned_models(set(imports))
+    found: dict[str, set[str]] = {}
+    for importer, names in imports.items():
+        if importer == GATHERER:
+            continue
+        foreign = {name for name in names & models
+                   if not (importer + ".").startswith(name.removesuffix("models"))}
+        if foreign:
+            found[importer] = foreign
+    return found
+
+
+def test_cross_feature_imports_are_found() -> None:
+    imports = {
+        "bastion.risk.models": set(), "bastion.risk.trust": {"bastion.risk.models"},
+        "bastion.mfa.totp.models": set(), "bastion.mfa.totp.repo": {"bastion.mfa.totp.models"},
+        "bastion.mfa.factors": {"bastion.mfa.totp", "bastion.mfa.totp.models"},
+        "bastion.support.search": {"bastion.risk", "bastion.risk.models"},
+        GATHERER: {"bastion.risk.models", "bastion.mfa.totp.models"},
+    }
+    assert cross_feature_imports(imports) == {"bastion.mfa.factors": {"bastion.mfa.totp.models"},
+                                              "bastion.support.search": {"bastion.risk.models"}}
+
+
+def test_no_feature_imports_another_features_models_beyond_the_known_debts() -> None:
+    found = cross_feature_imports(bastion_imports())
+    new = {importer: sorted(names - KNOWN_CROSS_FEATURE.get(importer, set())) for importer, names in found.items()}
+    assert {importer: names for importer, names in new.items() if names} == {}, (
+        "go through the owning feature's functions instead of its tables")
+
+
+def test_every_known_debt_is_still_there() -> None:
+    found = cross_feature_imports(bastion_imports())
+    paid = {importer: sorted(names - found.get(importer, set())) for importer, names in KNOWN_CROSS_FEATURE.items()}
+    assert {importer: names for importer, names in paid.items() if names} == {}, (
+        "remove the entries that are no longer needed from KNOWN_CROSS_FEATURE")
+
+
+def test_the_web_layer_imports_neither_sqlalchemy_nor_any_models() -> None:
+    offending = {}
+    for importer, names in bastion_imports().items():
+        if importer.startswith("bastion.web."):
+            bad = {name for name in names if name.split(".")[0] == "sqlalchemy" or name.endswith(".models")}
+            if bad:
+                offending[importer] = sorted(bad)
+    assert offending == {}
+
+
+def test_the_schema_gathers_every_features_models() -> None:
+    from bastion.schema import MODELS, metadata
+
+    assert {module.__name__ for module in MODELS} == owned_models(set(bastion_imports()))
+    declared = {table for module in MODELS for table in vars(module).values()
+                if getattr(table, "__module__", None) == module.__name__ and hasattr(table, "__table__")}
+    assert {model.__table__.name for model in declared} == set(metadata.tables)
