@@ -48,6 +48,9 @@ def rfc3339(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def seconds_until(until: datetime, now: datetime) -> int:
+    """Whole seconds to wait (at least one): what `Retry-After` says."""
+    return max(1, int((until - now).total_seconds() + 0.999))
 # Times a client sends are taken within these bounds: beyond them, arithmetic on them (a zone's offset,
 # a waiting period added) overflows Python's datetime.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)

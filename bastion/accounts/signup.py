@@ -56,10 +56,7 @@ def start_sign_up(services: Services, email: str, password: str, client: Client)
     # Counted before the password's strength is estimated, the costliest check here; per address too
     # (existing or not, so the limit tells nothing), as each sign-up emails the address.
     now = services.clock.now()
-    for scope, value in (("signup_ip", client.ip or "unknown"), ("signup_identifier", email)):
-        wait = services.throttle.hit(scope, value, now)
-        if wait is not None:
-            raise BastionError(Reason.RATE_LIMITED, retry_after=wait)
+    services.throttle.spend(now, ("signup_ip", client.ip or "unknown"), ("signup_identifier", email))
     check_password_policy(password, email)
     return partial(_create_or_tell_the_owner, services, email, password, client)
 

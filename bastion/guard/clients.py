@@ -11,15 +11,15 @@ nothing is counted or paused for its client id, only for the sender's address.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 
+from bastion.clock import seconds_until
 from bastion.services import Services
-from bastion.throttle.rules import seconds_until
+from bastion.throttle.rules import counter_key
 
 
 def _hold_key(scope: str, value: str) -> str:
-    return f"hold-{scope}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
+    return counter_key(f"hold-{scope}", value)
 
 
 def _subjects(secret_holder: str | None, ip: str | None) -> list[tuple[str, str]]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bastion.clock import seconds_until
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.guard import alerts
 from bastion.services import Services
 from bastion.signin.flow import void_flow
-from bastion.throttle.rules import counter_key, seconds_until
+from bastion.throttle.rules import counter_key
 
 # How long the doubling remembers earlier pauses without a new one.
 STREAK_MEMORY = timedelta(days=1)

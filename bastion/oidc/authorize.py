@@ -217,9 +217,8 @@ def _keep(provider: Provider, request: ProviderRequest, browser: str,
     services = provider.services
     now = services.clock.now()
     items = _kept(request)
-    wait = services.throttle.hit("oidc_pending_ip", request.bastion_client.ip or "unknown", now)
-    if wait is not None:  # each waiting request is a stored row: a flood is refused before it is written
-        raise BastionError(Reason.RATE_LIMITED, retry_after=wait)
+    # Each waiting request is a stored row: a flood is refused before it is written.
+    services.throttle.spend(now, ("oidc_pending_ip", request.bastion_client.ip or "unknown"))
     row = OidcAuthorizationRequest(id=secrets.token_urlsafe(24), browser_hash=hash_token(browser),
                                    client_id=request.client.get_client_id(), params={"items": items},
                                    created_at=now, expires_at=now + timedelta(minutes=PENDING_MINUTES))

@@ -13,7 +13,7 @@ import anyio.to_thread
 from sqlalchemy.orm import Session as Tx
 
 from bastion.audit import record_event
-from bastion.clock import rfc3339
+from bastion.clock import rfc3339, seconds_until
 from bastion.errors import BastionError, Reason
 from bastion.ops.maintenance_store import SqlWindowStore
 from bastion.ops.maintenance_window import Window
@@ -137,7 +137,7 @@ def current_window(services: Services, allow_stale: bool = False) -> Window | No
 
 def maintenance_refusal(window: Window, now: datetime) -> BastionError:
     return BastionError(Reason.SERVICE_MAINTENANCE, detail=window.message,
-                        retry_after=max(1, int((window.ends_at - now).total_seconds() + 0.999)),
+                        retry_after=seconds_until(window.ends_at, now),
                         extra={"maintenance": {"starts_at": rfc3339(window.starts_at),
                                                "ends_at": rfc3339(window.ends_at)}})
 

@@ -73,11 +73,11 @@ def request_case(services: Services, kind: str, email: str, password: str, clien
     decoy = new_id()
     identifier = normalize_email(email)
     now = services.clock.now()
-    _within_budget(services, "case_ip", client.ip or "unknown", now)
+    services.throttle.spend(now, ("case_ip", client.ip or "unknown"))
     checked = check_password(services, identifier, password, client)
     if not checked.matched or checked.account is None:
         return decoy
-    _within_budget(services, "case_identifier", identifier, now)
+    services.throttle.spend(now, ("case_identifier", identifier))
     token = new_token()
     with services.db.transaction() as tx:
         account = get_account(tx, checked.account.id)
@@ -88,12 +88,6 @@ def request_case(services: Services, kind: str, email: str, password: str, clien
                      case_id=case.id, case_kind=kind)
         notify_case(services, tx, case, account, "case_opened", case_link=case_link(services, case.id, token))
         return case.id
-
-
-def _within_budget(services: Services, scope: str, value: str, now: datetime) -> None:
-    wait = services.throttle.hit(scope, value, now)
-    if wait is not None:
-        raise BastionError(Reason.RATE_LIMITED, retry_after=wait)
 
 
 def _case_applies(tx: Tx, kind: str, account: Account) -> bool:
@@ -166,13 +160,13 @@ def admit_upload(services: Services, case_id: str, access_token: str, client: Cl
     """Whether an upload may be read at all — before a byte of its file is (issue 18): the IP's upload
     budget, the case link, the case's state and the case's upload budget, cheapest first."""
     now = services.clock.now()
-    _within_budget(services, "upload_ip", client.ip or "unknown", now)
+    services.throttle.spend(now, ("upload_ip", client.ip or "unknown"))
     if kind is not None:
         check_document_kind(kind)
     with guarded_token(services, client), services.db.transaction() as tx:
         case = _case_open_for_documents(tx, case_id, access_token)
         case_id = case.id
-    _within_budget(services, "upload_case", case_id, now)
+    services.throttle.spend(now, ("upload_case", case_id))
 
 
 def check_document_kind(kind: str) -> None:

@@ -25,7 +25,6 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.crypto import hash_token
-from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import clear_pauses, hash_password
 from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
@@ -50,10 +49,7 @@ def start_password_reset(services: Services, email: str, client: Client) -> Call
     identifier = normalize_email(email)
     now = services.clock.now()
     # Keyed by the identifier string, existing or not: the limit itself reveals nothing.
-    for scope, value in (("reset_identifier", identifier), ("reset_ip", client.ip or "unknown")):
-        wait = services.throttle.hit(scope, value, now)
-        if wait is not None:
-            raise BastionError(Reason.RATE_LIMITED, retry_after=wait)
+    services.throttle.spend(now, ("reset_identifier", identifier), ("reset_ip", client.ip or "unknown"))
     return partial(_email_reset_link, services, identifier, client, now)
 
 

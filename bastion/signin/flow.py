@@ -148,7 +148,7 @@ def advance_flow(services: Services, tx: Tx, flow: SignInFlow, account: Account,
 def load_open_flow(tx: Tx, flow_id: str, now: datetime, state: str, stages: Sequence[Stage] = ()) -> SignInFlow:
     """The flow waiting in `state`, or `flow.not_found` (unknown, finished, void) / `flow.expired`,
     or the reason of the step it waits for instead (from `stages`' declarations)."""
-    flow = tx.get(SignInFlow, flow_id[:36])
+    flow = tx.get(SignInFlow, flow_id)
     if flow is None or flow.completed_at is not None:
         raise BastionError(Reason.FLOW_NOT_FOUND)
     if now >= flow.expires_at:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bastion.clock import seconds_until
 from bastion.config import Settings
 from bastion.errors import BastionError, Reason
 from bastion.ops.metrics import LOCKOUTS
@@ -35,11 +36,6 @@ def subnet_of(ip: str) -> str | None:
 def counter_key(kind: str, value: str) -> str:
     # Identifiers are personal data: counters are keyed by a hash, never the address.
     return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
-
-
-def seconds_until(until: datetime, now: datetime) -> int:
-    """Whole seconds to wait (at least one): what `Retry-After` says."""
-    return max(1, int((until - now).total_seconds() + 0.999))
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,3 +181,11 @@ class SignInThrottle:
         if count > limit.count:
             return int(limit.window.total_seconds())
         return None
+
+    def spend(self, now: datetime, *budgets: tuple[str, str], detail: str | None = None) -> None:
+        """Count one event in each (scope, value) budget in turn; the first one over its limit refuses
+        with `rate_limited` and when to try again (the budgets after it are not counted)."""
+        for scope, value in budgets:
+            wait = self.hit(scope, value, now)
+            if wait is not None:
+                raise BastionError(Reason.RATE_LIMITED, retry_after=wait, detail=detail)

@@ -39,6 +39,7 @@ from bastion.web.edge import Edge
 from bastion.web.oidc.routes import router as oidc_router
 from bastion.web.ops import router as ops_router
 from bastion.web.pages import router as pages_router
+from bastion.web.pages.signed_in import PageAnswer, on_page_answer
 from bastion.web.refusals import RefusalRecorder
 from bastion.worker import Worker
 
@@ -88,6 +89,7 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
     app.state.services = services
     app.state.refusals = RefusalRecorder(services)
     app.add_exception_handler(BastionError, problems.on_bastion_error)
+    app.add_exception_handler(PageAnswer, on_page_answer)
     app.add_exception_handler(RequestValidationError, problems.on_validation_error)
     app.add_exception_handler(StarletteHTTPException, problems.on_http_error)
     for database_error in problems.DATABASE_DOWN:

@@ -15,6 +15,7 @@ from bastion.errors import BastionError, Reason, new_reference
 from bastion.logs import scrub_path
 from bastion.store.errors import DATABASE_ERRORS, is_unreachable
 from bastion.web.client import client_ip
+from bastion.web.inputs import invalid
 from bastion.web.refusals import RefusalRecorder
 from bastion.web.rendering import render_problem_page
 
@@ -90,11 +91,8 @@ async def on_validation_error(request: Request, error: Exception) -> Response:
     if not isinstance(error, RequestValidationError):  # registered for RequestValidationError only
         raise error
     # Field locations and messages only: the submitted values may be passwords.
-    problems = [{"field": ".".join(str(part) for part in item.get("loc", ())), "message": item.get("msg", "")}
-                for item in error.errors()]
-    fields = ", ".join(sorted({p["field"].removeprefix("body.") for p in problems if p["field"]}))
-    detail = f"Check these fields: {fields}." if fields else None
-    return problem_response(request, BastionError(Reason.REQUEST_INVALID, detail=detail, extra={"errors": problems}))
+    fields = [(".".join(str(part) for part in item.get("loc", ())), item.get("msg", "")) for item in error.errors()]
+    return problem_response(request, invalid(fields))
 
 
 async def on_http_error(request: Request, error: Exception) -> Response:

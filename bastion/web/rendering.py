@@ -8,6 +8,8 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from markupsafe import Markup
 from starlette.responses import Response
 
 from bastion import __version__
@@ -34,9 +36,18 @@ def iso(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
+@pass_context
+def invalid_field(context: Any, name: str) -> Markup:
+    """Marks a form field the refusal shown above the form names (`request.invalid`'s errors)."""
+    problem = context.get("problem") or {}
+    named = {error.get("field") for error in problem.get("errors", ())}
+    return Markup(' aria-invalid="true"') if name in named else Markup("")
+
+
 templates.env.filters["when"] = when
 templates.env.filters["iso"] = iso
 templates.env.globals["asset_version"] = __version__
+templates.env.globals["invalid_field"] = invalid_field
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:

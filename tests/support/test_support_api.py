@@ -79,4 +79,3 @@ def test_a_trader_cannot_reach_support_routes(app_client, account_factory) -> No
     for path in ("/v1/support/accounts?q=a", "/v1/support/cases", f"/v1/support/accounts/{account['id']}"):
         answer = app_client.get(path, headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 403 and answer.json()["code"] == "permission.denied"
-    assert png()  # keep the sample helper imported for the queue test above

@@ -40,7 +40,10 @@ def test_no_page_post_works_without_its_csrf_value(app_client, account_factory) 
         else:
             answer = app_client.post(path, data=FIELDS, headers={"accept": "text/html"}, follow_redirects=False)
         assert answer.status_code == 403, (path, answer.status_code, answer.text[:300])
-        assert "Page expired" in answer.text or answer.json()["code"] == "csrf.invalid", path
+        if path.endswith("/options"):
+            assert answer.json()["code"] == "csrf.invalid", path
+        else:
+            assert "Page expired" in answer.text, path
         assert REFERENCE.search(answer.text), path
     # Still signed in, nothing changed.
     assert app_client.get("/", follow_redirects=False).status_code == 200

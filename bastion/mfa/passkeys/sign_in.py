@@ -54,9 +54,7 @@ def passwordless_options(services: Services, client: Client) -> tuple[SignInFlow
     Each call writes a flow and a challenge before anyone is known, so it is limited per IP.
     """
     now = services.clock.now()
-    wait = services.throttle.hit("passkey_ip", client.ip or "unknown", now)
-    if wait is not None:
-        raise BastionError(Reason.RATE_LIMITED, retry_after=wait)
+    services.throttle.spend(now, ("passkey_ip", client.ip or "unknown"))
     challenge = passkeys.new_challenge()
     with services.db.transaction() as tx:
         flow = SignInFlow(account_id=None, state=PASSWORDLESS_STATE, created_at=now,

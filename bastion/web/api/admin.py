@@ -6,17 +6,15 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import StringConstraints
 
 from bastion.accounts.staff import ensure_staff, existing_account_id
 from bastion.accounts.status import reinstate_account, restrict_account
 from bastion.mfa.flows.staff_enrolment import resend_enrolment_link
 from bastion.sessions.tokens import SessionInfo
-from bastion.web.api.schemas import Body, Moment, StatusOut
+from bastion.web.api.schemas import Body, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep, current_session
+from bastion.web.inputs import EntityId, Moment, Reason
 from bastion.web.openapi import problems
-
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 
 
 def require_role(*roles: str) -> Callable[[SessionInfo], SessionInfo]:
@@ -41,14 +39,14 @@ class ReasonIn(Body):
 
 
 @admin_router.post("/accounts/{account_id}/suspend", response_model=StatusOut)
-def suspend(account_id: str, body: RestrictIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
+def suspend(account_id: EntityId, body: RestrictIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
     restrict_account(services, existing_account_id(services, account_id), "suspended", body.reason, body.until,
                      staff.account_id, client)
     return StatusOut(status="suspended")
 
 
 @admin_router.post("/accounts/{account_id}/ban", response_model=StatusOut)
-def ban(account_id: str, body: RestrictIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
+def ban(account_id: EntityId, body: RestrictIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
     """A temporary ban: `until` is required."""
     restrict_account(services, existing_account_id(services, account_id), "banned", body.reason, body.until,
                      staff.account_id, client)
@@ -56,7 +54,7 @@ def ban(account_id: str, body: RestrictIn, staff: Admin, services: ServicesDep, 
 
 
 @admin_router.post("/accounts/{account_id}/reinstate", response_model=StatusOut)
-def reinstate(account_id: str, body: ReasonIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
+def reinstate(account_id: EntityId, body: ReasonIn, staff: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
     reinstate_account(services, existing_account_id(services, account_id), staff.account_id, client, body.reason)
     return StatusOut(status="active")
 

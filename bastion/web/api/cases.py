@@ -6,7 +6,6 @@ to the account (its token goes in `X-Case-Token`, or the `token` form field of a
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -24,8 +23,10 @@ from bastion.recovery.cases import (
     request_case,
 )
 from bastion.recovery.evidence import DOCUMENT_KINDS, MAX_BYTES
-from bastion.web.api.schemas import Body, Email, Password, Token, TokenIn
+from bastion.web.api.answers import answer_model
+from bastion.web.api.schemas import Body, TokenIn
 from bastion.web.deps import ClientDep, ServicesDep
+from bastion.web.inputs import Email, EntityId, Password, Token
 from bastion.web.openapi import problems
 from bastion.web.uploads import read_upload
 
@@ -43,16 +44,7 @@ class CaseAcceptedOut(BaseModel):
     next: str = "If the details were right, we emailed the account a link to upload identity documents."
 
 
-class CaseStatusOut(BaseModel):
-    id: str
-    kind: str
-    status: str
-    created_at: datetime
-    documents: list[str]
-    missing: list[str]
-    due_at: datetime | None = None
-    decision_reason: str | None = None
-    steps: list[str]
+CaseStatusOut = answer_model(CaseStatus, "CaseStatusOut")
 
 
 class CancelOut(BaseModel):
@@ -61,10 +53,8 @@ class CancelOut(BaseModel):
     account: str = "frozen"
 
 
-def _out(status: CaseStatus) -> CaseStatusOut:
-    return CaseStatusOut(id=status.id, kind=status.kind, status=status.status, created_at=status.created_at,
-                         documents=status.documents, missing=status.missing, due_at=status.due_at,
-                         decision_reason=status.decision_reason, steps=status.steps)
+def _out(status: CaseStatus) -> BaseModel:
+    return CaseStatusOut.model_validate(status)
 
 
 @router.post("/v1/mfa-reset", status_code=202, response_model=CaseAcceptedOut, responses=problems(422, 429))
@@ -93,9 +83,9 @@ def start_allowlist_reset(body: CaseRequestIn, services: ServicesDep, client: Cl
 
 
 @router.get("/v1/recovery-cases/{case_id}", response_model=CaseStatusOut, responses=problems(400, 422, 429))
-def get_case(case_id: str, services: ServicesDep, client: ClientDep,
+def get_case(case_id: EntityId, services: ServicesDep, client: ClientDep,
              x_case_token: Annotated[Token, Header(description="The token of the emailed case link")]
-             ) -> CaseStatusOut:
+             ) -> BaseModel:
     """Where the case stands and what comes next."""
     return _out(case_status(services, case_id, x_case_token, client))
 
@@ -116,17 +106,16 @@ _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-da
 @router.post("/v1/recovery-cases/{case_id}/documents", status_code=201, response_model=CaseStatusOut,
              responses=problems(400, 409, 413, 415, 422, 429), include_in_schema=False)
 async def upload_document(
-    case_id: str,
+    case_id: EntityId,
     request: Request,
     services: ServicesDep,
     client: ClientDep,
     x_case_token: Annotated[Token | None, Header(description="The token of the emailed case link")] = None,
-) -> CaseStatusOut:
+) -> BaseModel:
     """Upload one identity document; uploading a kind again replaces it.
 
     The case link and the case's state are checked before the file is read: with `X-Case-Token`,
     before any of the body; with the `token` field, when the file's part begins (send it first)."""
-    case_id = case_id[:64]
     if x_case_token:
         await run_in_threadpool(admit_upload, services, case_id, x_case_token, client)
 

@@ -14,13 +14,14 @@ from bastion.errors import PROBLEM_TYPE_BASE, action_body
 from bastion.help import diagnoses
 from bastion.help.references import Explanation, explain_reference
 from bastion.help.resend import resend_device_code, start_resend_password_reset, start_resend_verification
-from bastion.web.api.schemas import Body, Email, FlowOut, StatusOut
+from bastion.web.api.schemas import Body, FlowOut, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep
+from bastion.web.inputs import Email, EntityId, RefusalReference
 from bastion.web.openapi import problems
 from bastion.web.problem_body import ActionOut
 
 router = APIRouter(prefix="/v1", tags=["help"])
-ReferenceText = Annotated[str, Path(max_length=32, description="As shown with the refusal, e.g. R-7F3K9Q2M")]
+ReferenceText = Annotated[RefusalReference, Path(description="As shown with the refusal, e.g. R-7F3K9Q2M")]
 
 
 class ReasonOut(BaseModel):
@@ -156,7 +157,7 @@ def resend_reset(body: EmailIn, services: ServicesDep, client: ClientDep, after:
 
 @router.post("/login/{flow_id}/device/resend", status_code=202, response_model=ResentFlowOut, tags=["sign-in"],
              responses=problems(401, 404, 410, 422, 429))
-def resend_device(flow_id: Annotated[str, Path(max_length=64)], services: ServicesDep,
+def resend_device(flow_id: EntityId, services: ServicesDep,
                   client: ClientDep) -> ResentFlowOut:
     """Send the "Confirm it's you" code again for a sign-in waiting for it (one a minute), from the device
     that started it. The older code stops working."""

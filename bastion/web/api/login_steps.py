@@ -19,11 +19,12 @@ from bastion.web.api.mfa_schemas import CodeIn, PasskeyOptionsOut, PasswordlessI
 from bastion.web.api.schemas import FlowOut, LoginOut
 from bastion.web.api.signin import login_answer
 from bastion.web.deps import ClientDep, ServicesDep
+from bastion.web.inputs import EntityId, MethodName
 from bastion.web.openapi import problems
 
 router = APIRouter(prefix="/v1/login", tags=["sign-in"])
-FlowId = Annotated[str, Path(max_length=64)]
-MethodPath = Annotated[str, Path(max_length=32, description="`totp`, `backup-code` or `passkey`")]
+FlowId = EntityId
+MethodPath = Annotated[MethodName, Path(description="`totp`, `backup-code` or `passkey`")]
 # 426 below the minimum app version, 503 during maintenance (requirements §31-32).
 STEP_PROBLEMS = problems(400, 401, 403, 404, 410, 422, 426, 429, 503)
 

@@ -29,6 +29,7 @@ from bastion.web.api.schemas import (
 )
 from bastion.web.deps import ClientDep, ServicesDep, SessionDep
 from bastion.web.direct import json_answer
+from bastion.web.inputs import EntityId
 from bastion.web.openapi import problems
 from bastion.web.params import OlderThan
 
@@ -46,10 +47,10 @@ def my_sessions(session: SessionDep, services: ServicesDep) -> SessionListOut:
     ])
 
 
-@router.delete("/me/sessions/{session_id}", status_code=204, responses=problems(404))
-def end_session(session_id: str, session: SessionDep, services: ServicesDep) -> Response:
+@router.delete("/me/sessions/{session_id}", status_code=204, responses=problems(404, 422))
+def end_session(session_id: EntityId, session: SessionDep, services: ServicesDep) -> Response:
     with services.db.transaction() as tx:
-        ended = revoke_sessions(tx, services.clock.now(), session.account_id, "ended_by_owner", only=session_id[:64])
+        ended = revoke_sessions(tx, services.clock.now(), session.account_id, "ended_by_owner", only=session_id)
     if not ended:
         raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such active session on your account.")
     return Response(status_code=204)
@@ -85,17 +86,12 @@ def my_devices(session: SessionDep, services: ServicesDep, client: ClientDep) ->
 
     `trusted_until` is null once trust lapsed or was revoked (password or second factors changed).
     """
-    return DeviceListOut(devices=[
-        DeviceOut(id=item.id, device=item.device, browser=item.browser, os=item.os,
-                  device_family=item.device_family, first_seen_at=item.first_seen_at,
-                  last_seen_at=item.last_seen_at, last_ip=item.last_ip, location=item.location,
-                  country=item.country, trusted_until=item.trusted_until, current=item.current)
-        for item in known_devices(services, session.account_id, client.device_id)
-    ])
+    return DeviceListOut(devices=[DeviceOut.model_validate(item)
+                                  for item in known_devices(services, session.account_id, client.device_id)])
 
 
-@router.delete("/me/devices/{device_id}", status_code=204, responses=problems(404))
-def forget_my_device(device_id: str, session: SessionDep, services: ServicesDep, client: ClientDep) -> Response:
+@router.delete("/me/devices/{device_id}", status_code=204, responses=problems(404, 422))
+def forget_my_device(device_id: EntityId, session: SessionDep, services: ServicesDep, client: ClientDep) -> Response:
     """Forget a device: it is no longer known nor trusted (its next sign-in is a new device's)."""
     if not forget_known_device(services, session.account_id, device_id, client):
         raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such device on your account.")

@@ -39,6 +39,7 @@ from bastion.web.api.mfa_schemas import (
 )
 from bastion.web.api.schemas import StatusOut, TokenIn
 from bastion.web.deps import ClientDep, ServicesDep, SessionDep
+from bastion.web.inputs import EntityId
 from bastion.web.openapi import problems
 
 router = APIRouter(prefix="/v1", tags=["second factors"], responses=problems(401, 403, 503))
@@ -46,8 +47,7 @@ PASSKEY_ID = r"^[0-9a-f-]{36}$"
 
 
 def passkey_out(passkey: PasskeyDetails) -> PasskeyOut:
-    return PasskeyOut(id=passkey.id, name=passkey.name, created_at=passkey.created_at,
-                      last_used_at=passkey.last_used_at, backed_up=passkey.backed_up, transports=passkey.transports)
+    return PasskeyOut.model_validate(passkey)
 
 
 @router.get("/me/mfa", response_model=MfaOut)
@@ -118,14 +118,14 @@ def my_passkeys(session: SessionDep, services: ServicesDep) -> PasskeyListOut:
 
 
 @router.patch("/me/passkeys/{passkey_id}", response_model=PasskeyOut, responses=problems(404, 422))
-def rename(passkey_id: str, body: PasskeyRenameIn, session: SessionDep, services: ServicesDep,
+def rename(passkey_id: EntityId, body: PasskeyRenameIn, session: SessionDep, services: ServicesDep,
            client: ClientDep) -> PasskeyOut:
-    return passkey_out(rename_passkey(services, session, passkey_id[:36], body.name, client))
+    return passkey_out(rename_passkey(services, session, passkey_id, body.name, client))
 
 
-@router.delete("/me/passkeys/{passkey_id}", status_code=204, responses=problems(404))
-def delete_passkey(passkey_id: str, session: SessionDep, services: ServicesDep, client: ClientDep) -> Response:
-    remove_passkey(services, session, passkey_id[:36], client)
+@router.delete("/me/passkeys/{passkey_id}", status_code=204, responses=problems(404, 422))
+def delete_passkey(passkey_id: EntityId, session: SessionDep, services: ServicesDep, client: ClientDep) -> Response:
+    remove_passkey(services, session, passkey_id, client)
     return Response(status_code=204)
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bastion.web.api.schemas import Body, FlowOut, Password
+from bastion.web.api.schemas import Body, FlowOut
+from bastion.web.inputs import MethodName, OneTimeCode, PasskeyName, Password
 
-OneTimeCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-PasskeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
-                                               pattern=r"^[^\x00-\x1f\x7f]+$")]
 Credential = Annotated[dict[str, Any], Field(description="The PublicKeyCredential as JSON (`credential.toJSON()`).")]
 
 
@@ -79,6 +77,9 @@ class PasswordlessIn(Body):
 
 
 class PasskeyOut(BaseModel):
+    # Read from the passkey's record: these fields are all the owner sees of it (never its key).
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     name: str
     created_at: datetime
@@ -103,7 +104,7 @@ class StepUpIn(Body):
     password: Password | None = None
     totp: OneTimeCode | None = None
     backup_code: OneTimeCode | None = None
-    method: Annotated[str, StringConstraints(max_length=32)] | None = None
+    method: MethodName | None = None
     code: OneTimeCode | None = None
 
     @model_validator(mode="after")

@@ -12,9 +12,10 @@ from bastion.errors import BastionError, Reason
 from bastion.ops import announcements, client_versions, maintenance
 from bastion.ops.maintenance_window import Window
 from bastion.web.api.admin import Admin
-from bastion.web.api.schemas import Body, Moment
+from bastion.web.api.schemas import Body
 from bastion.web.api.status import AnnouncementOut, ClientVersionOut, WindowOut
 from bastion.web.deps import ServicesDep
+from bastion.web.inputs import EntityId, Moment
 from bastion.web.openapi import problems
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=problems(401, 403, 404, 422, 503))
@@ -91,17 +92,16 @@ def stop(staff: Admin, services: ServicesDep) -> StoppedOut:
 
 
 @router.delete("/maintenance/{window_id}", status_code=204)
-def cancel(window_id: str, _: Admin, services: ServicesDep) -> Response:
-    if not maintenance.cancel_window(services, window_id[:64]):
+def cancel(window_id: EntityId, _: Admin, services: ServicesDep) -> Response:
+    if not maintenance.cancel_window(services, window_id):
         raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such maintenance window.")
     return Response(status_code=204)
 
 
 @router.put("/client-versions/{platform}", response_model=ClientVersionOut)
-def put_policy(platform: str, body: PolicyIn, _: Admin, services: ServicesDep) -> ClientVersionOut:
-    policy = client_versions.set_policy(services, platform[:16], body.minimum, body.recommended, body.update_url)
-    return ClientVersionOut(platform=policy.platform, minimum=policy.minimum, recommended=policy.recommended,
-                            update_url=policy.update_url)
+def put_policy(platform: str, body: PolicyIn, _: Admin, services: ServicesDep) -> BaseModel:
+    policy = client_versions.set_policy(services, platform, body.minimum, body.recommended, body.update_url)
+    return ClientVersionOut.model_validate(policy)
 
 
 @router.post("/announcements", response_model=AnnouncementOut, status_code=201)
@@ -113,7 +113,7 @@ def announce(body: AnnouncementIn, _: Admin, services: ServicesDep) -> Announcem
 
 
 @router.delete("/announcements/{announcement_id}", status_code=204)
-def withdraw(announcement_id: str, _: Admin, services: ServicesDep) -> Response:
-    if not announcements.withdraw(services, announcement_id[:64]):
+def withdraw(announcement_id: EntityId, _: Admin, services: ServicesDep) -> Response:
+    if not announcements.withdraw(services, announcement_id):
         raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such announcement.")
     return Response(status_code=204)

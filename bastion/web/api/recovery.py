@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks
 
 from bastion.recovery.password_reset import confirm_password_reset, start_password_reset
-from bastion.web.api.schemas import Body, Email, Password, StatusOut, Token
+from bastion.web.api.schemas import Body, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep
+from bastion.web.inputs import Email, Password, Token
 from bastion.web.openapi import problems
 
 router = APIRouter(prefix="/v1/password-reset", tags=["recovery"])

@@ -10,9 +10,10 @@ from pydantic import StringConstraints
 
 from bastion.recovery.kinds import KINDS
 from bastion.support.rejection_reasons import prepared_reasons, retire_reason, save_reason
-from bastion.web.api.admin import Admin, Reason, Staff
+from bastion.web.api.admin import Admin, Staff
 from bastion.web.api.schemas import Body, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep
+from bastion.web.inputs import EntityId, Reason
 from bastion.web.openapi import problems
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=80)]
@@ -44,14 +45,14 @@ def create(body: RejectionReasonIn, admin: Admin, services: ServicesDep, client:
 
 
 @router.put("/v1/admin/rejection-reasons/{reason_id}", response_model=SavedOut)
-def change(reason_id: str, body: RejectionReasonIn, admin: Admin, services: ServicesDep,
+def change(reason_id: EntityId, body: RejectionReasonIn, admin: Admin, services: ServicesDep,
            client: ClientDep) -> SavedOut:
     return SavedOut(status="saved", id=save_reason(services, admin.account_id, client, body.title, body.text,
                                                    body.kinds, reason_id))
 
 
 @router.delete("/v1/admin/rejection-reasons/{reason_id}", response_model=StatusOut)
-def retire(reason_id: str, admin: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
+def retire(reason_id: EntityId, admin: Admin, services: ServicesDep, client: ClientDep) -> StatusOut:
     """Withdraw a reason (kept for the audit log's sake, no longer offered)."""
     retire_reason(services, admin.account_id, client, reason_id)
     return StatusOut(status="retired")

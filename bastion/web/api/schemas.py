@@ -5,18 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from bastion.clock import client_moment
-
-# No whitespace or control characters (PostgreSQL refuses a NUL in text: it must not reach the database).
-Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320,
-                                         pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$")]
-# Policy decides what a good password is; this only bounds the request.
-Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-Token = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-# A time a client sends: within the years Bastion can compute with (else a 422), kept in its own zone.
-Moment = Annotated[datetime, AfterValidator(lambda moment: client_moment(moment) and moment)]
+from bastion.accounts.device_list import KnownDevice
+from bastion.web.api.answers import answer_model
+from bastion.web.inputs import Email, Password, Token
 
 
 class Body(BaseModel):
@@ -136,23 +129,16 @@ class ActivityItem(BaseModel):
     device: str | None
 
 
-class DeviceOut(BaseModel):
-    id: str
-    device: str = Field(description="In words, e.g. 'Chrome on macOS'")
-    browser: str | None
-    os: str | None
-    device_family: str | None
-    first_seen_at: datetime
-    last_seen_at: datetime
-    last_ip: str | None
-    location: str = Field(description="Last approximate location in words, e.g. 'Germany'")
-    country: str | None = Field(description="ISO 3166-1 alpha-2 of the last location")
-    trusted_until: datetime | None = Field(description="Set while the device is remembered (trusted)")
-    current: bool
+DeviceOut = answer_model(KnownDevice, "DeviceOut", {
+    "device": "In words, e.g. 'Chrome on macOS'",
+    "location": "Last approximate location in words, e.g. 'Germany'",
+    "country": "ISO 3166-1 alpha-2 of the last location",
+    "trusted_until": "Set while the device is remembered (trusted)",
+})
 
 
 class DeviceListOut(BaseModel):
-    devices: list[DeviceOut]
+    devices: list[DeviceOut]  # type: ignore[valid-type]
 
 
 class ActivityOut(BaseModel):

@@ -8,9 +8,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from bastion.ops.announcements import live_announcements
-from bastion.ops.client_versions import all_policies
+from bastion.ops.client_versions import Policy, all_policies
 from bastion.ops.maintenance import upcoming_windows
 from bastion.services import Services
+from bastion.web.api.answers import answer_model
 from bastion.web.deps import ServicesDep
 
 router = APIRouter(prefix="/v1", tags=["status"])
@@ -37,17 +38,13 @@ class AnnouncementOut(BaseModel):
     expires_at: datetime | None
 
 
-class ClientVersionOut(BaseModel):
-    platform: str
-    minimum: str | None
-    recommended: str | None
-    update_url: str | None
+ClientVersionOut = answer_model(Policy, "ClientVersionOut")
 
 
 class StatusOut(BaseModel):
     maintenance: MaintenanceOut
     announcements: list[AnnouncementOut]
-    client_versions: list[ClientVersionOut]
+    client_versions: list[ClientVersionOut]  # type: ignore[valid-type]
 
 
 def current_status(services: Services) -> StatusOut:
@@ -60,8 +57,7 @@ def current_status(services: Services) -> StatusOut:
         maintenance=MaintenanceOut(current=current, next=upcoming),
         announcements=[AnnouncementOut(id=a.id, kind=a.kind, title=a.title, body=a.body, published_at=a.publish_at,
                                        expires_at=a.expires_at) for a in live_announcements(services)],
-        client_versions=[ClientVersionOut(platform=p.platform, minimum=p.minimum, recommended=p.recommended,
-                                          update_url=p.update_url) for p in all_policies(services)],
+        client_versions=[ClientVersionOut.model_validate(policy) for policy in all_policies(services)],
     )
 
 

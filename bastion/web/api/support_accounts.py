@@ -24,11 +24,12 @@ from bastion.support.views import account_view, find_reference, search_accounts
 from bastion.web.api.admin import ReasonIn, Staff
 from bastion.web.api.schemas import StatusOut
 from bastion.web.deps import ClientDep, ServicesDep
+from bastion.web.inputs import EntityId, RefusalReference, SearchText
 from bastion.web.openapi import problems
 from bastion.web.params import OlderThan
 
 
-def handled_account(account_id: str, staff: Staff, services: ServicesDep) -> str:
+def handled_account(account_id: EntityId, staff: Staff, services: ServicesDep) -> str:
     """The path's account, once this agent may handle it (support.access)."""
     return ensure_may_handle(services, staff.account_id, staff.roles, account_id)
 
@@ -39,8 +40,7 @@ router = APIRouter(prefix="/v1/support", tags=["support"], responses=problems(40
 
 @router.get("/search")
 def find(staff: Staff, services: ServicesDep, client: ClientDep,
-         q: Annotated[str, Query(min_length=1, max_length=320,
-                                 description="An email or part of one, an account, case or device id, a reference "
+         q: Annotated[SearchText, Query(description="An email or part of one, an account, case or device id, a reference "
                                              "(R-…), an IP address or a network (CIDR)")]) -> dict[str, Any]:
     """Accounts, each with what matched (`matches`); sign-in attempts for emails that have no account."""
     record_view(services, staff.account_id, None, "search", client, query=q)
@@ -49,7 +49,7 @@ def find(staff: Staff, services: ServicesDep, client: ClientDep,
 
 @router.get("/accounts")
 def accounts(staff: Staff, services: ServicesDep, client: ClientDep,
-             q: Annotated[str, Query(min_length=1, max_length=320, description="Part of an email, or an id")]
+             q: Annotated[SearchText, Query(description="Part of an email, or an id")]
              ) -> list[dict[str, Any]]:
     record_view(services, staff.account_id, None, "search", client, query=q)
     return search_accounts(services, q)
@@ -81,7 +81,7 @@ def export(account_id: HandledAccount, body: ReasonIn, staff: Staff, services: S
 
 
 @router.get("/references/{reference}")
-def reference(reference: str, staff: Staff, services: ServicesDep) -> dict[str, Any]:
+def reference(reference: RefusalReference, staff: Staff, services: ServicesDep) -> dict[str, Any]:
     """What a refusal's reference was: the reason, the steps given, and the attempt behind it."""
     return find_reference(services, reference)
 

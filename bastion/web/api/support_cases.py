@@ -22,21 +22,21 @@ from bastion.support.decisions import approve_case, reject_case
 from bastion.support.queue import ASSIGNED, MAX_PER_PAGE, PER_PAGE, STATES, QueueFilter, list_cases
 from bastion.support.timeline import case_timeline
 from bastion.support.views import read_document
-from bastion.web.api.admin import Reason, ReasonIn, Staff
+from bastion.web.api.admin import ReasonIn, Staff
 from bastion.web.api.schemas import Body, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep
+from bastion.web.inputs import Cursor, EntityId, NoteText, Reason
 from bastion.web.openapi import problems
 
 router = APIRouter(prefix="/v1/support", tags=["support"], responses=problems(401, 403, 404, 409, 422, 503))
 
 
-def handled_case(case_id: str, staff: Staff, services: ServicesDep) -> str:
+def handled_case(case_id: EntityId, staff: Staff, services: ServicesDep) -> str:
     """The path's case, once this agent may handle the account it is about (support.access)."""
     return ensure_may_handle_case(services, staff.account_id, staff.roles, case_id)
 
 
 HandledCase = Annotated[str, Depends(handled_case)]
-NoteText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
 class NoteIn(Body):
@@ -74,7 +74,7 @@ def cases(staff: Staff, services: ServicesDep,
           assigned: Annotated[str | None, Query(description=" · ".join(ASSIGNED))] = None,
           min_age_hours: Annotated[int | None, Query(ge=0, le=8784, description="Opened at least this long ago")] = None,
           order: Literal["oldest", "newest"] = "oldest",
-          cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the page before")] = None,
+          cursor: Annotated[Cursor | None, Query(description="`next_cursor` of the page before")] = None,
           limit: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = PER_PAGE) -> dict[str, Any]:
     """The queue, oldest first: each case with its age, deadline, holder and approvals; `counts` by state
     (and `mine`, `unassigned`); `next_cursor` while there are more."""
@@ -120,7 +120,7 @@ def note(case_id: HandledCase, body: NoteIn, staff: Staff, services: ServicesDep
 
 @router.get("/cases/{case_id}/documents/{document_id}", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "application/pdf": {}}}})
-def document(case_id: HandledCase, document_id: str, staff: Staff, services: ServicesDep, client: ClientDep) -> Response:
+def document(case_id: HandledCase, document_id: EntityId, staff: Staff, services: ServicesDep, client: ClientDep) -> Response:
     """The identity document itself (viewing is audited). Served so a browser shows, never runs, it."""
     content_type, content = read_document(services, case_id, document_id, staff.account_id, client)
     return Response(content, media_type=content_type, headers={

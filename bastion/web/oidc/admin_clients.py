@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+from pydantic import StringConstraints
 from starlette.responses import Response
 
 from bastion.errors import BastionError, Reason
@@ -18,9 +19,10 @@ from bastion.oidc.clients import (
     rotate_client_secret,
 )
 from bastion.sessions.tokens import SessionInfo
-from bastion.web.pages.forms import CSRF_FIELD
+from bastion.web.api.schemas import Body
+from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
+from bastion.web.pages.signed_in import ADMIN, AdminSession, act, notice_for
 from bastion.web.pages.staff import staff_page
 
 router = APIRouter(prefix="/admin/apps")
@@ -28,6 +30,13 @@ PAGE = "/admin/apps"
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 FormText = Annotated[str, Form()]
 NOTICES = {"deleted": "The app is deleted: its tokens, consents and sign-ins through it ended with it."}
+
+
+class AppIn(Body):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    redirect_uris: Annotated[str, StringConstraints(max_length=4000)]
+    post_logout_redirect_uris: Annotated[str, StringConstraints(max_length=4000)]
+    backchannel_logout_uri: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
 def _lines(text: str) -> tuple[str, ...]:
@@ -43,10 +52,7 @@ def apps_page(request: Request, session: SessionInfo, error: BastionError | None
 
 
 @router.get("")
-def apps(request: Request, done: str = "") -> Response:
-    session = page_session(request, roles=ADMIN)
-    if isinstance(session, Response):
-        return session
+def apps(request: Request, session: AdminSession, done: str = "") -> Response:
     return apps_page(request, session, notice=notice_for(done, NOTICES))
 
 
@@ -54,15 +60,18 @@ def apps(request: Request, done: str = "") -> Response:
 def create(request: Request, name: FormText = "", redirect_uris: FormText = "", post_logout_redirect_uris: FormText = "",
            backchannel_logout_uri: FormText = "", kind: FormText = "confidential", first_party: FormText = "",
            offline: FormText = "", csrf_token: CsrfField = "") -> Response:
-    typed = dict(name=name[:100], redirect_uris=redirect_uris[:4000], post_logout_redirect_uris=post_logout_redirect_uris[:4000],
-                 backchannel_logout_uri=backchannel_logout_uri[:500], kind=kind, first_party=first_party, offline=offline)
+    typed = dict(name=name, redirect_uris=redirect_uris, post_logout_redirect_uris=post_logout_redirect_uris,
+                 backchannel_logout_uri=backchannel_logout_uri, kind=kind, first_party=first_party, offline=offline)
 
     def create_it(session: SessionInfo) -> Response:
+        body = parse_form(AppIn, name=name, redirect_uris=redirect_uris,
+                          post_logout_redirect_uris=post_logout_redirect_uris,
+                          backchannel_logout_uri=backchannel_logout_uri or None)
         row, secret = create_client(request.app.state.services, NewClient(
-            name=name[:200], redirect_uris=_lines(redirect_uris[:4000]), public=kind == "public",
+            name=body.name, redirect_uris=_lines(body.redirect_uris), public=kind == "public",
             first_party=first_party == "on", allow_offline=offline == "on",
-            post_logout_redirect_uris=_lines(post_logout_redirect_uris[:4000]),
-            backchannel_logout_uri=backchannel_logout_uri[:500] or None))
+            post_logout_redirect_uris=_lines(body.post_logout_redirect_uris),
+            backchannel_logout_uri=body.backchannel_logout_uri))
         # The secret is shown on this answer only: it is stored as a hash.
         return apps_page(request, session, created=(row.name, row.id, secret))
 

@@ -14,9 +14,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from bastion.accounts.reauthentication import reauthenticate_with_password
 from bastion.errors import BastionError, Reason
-from bastion.mfa.flows.step_up import reauthenticate_with_factor
 from bastion.mfa.registry import METHODS
 from bastion.oidc import authorize as flow
 from bastion.oidc.authorize import Interaction, Outcome
@@ -31,6 +29,7 @@ from bastion.web.oidc.delivery import to_client
 from bastion.web.pages.forms import CSRF_FIELD
 from bastion.web.pages.redirects import SIGNED_OUT, see_other
 from bastion.web.pages.render import form_page, refusal_page
+from bastion.web.pages.security.step_up import confirm_identity
 from bastion.web.return_to import forget_return, remember_return
 
 router = APIRouter(include_in_schema=False)
@@ -159,12 +158,8 @@ def confirm_submit(request: Request, request_id: str, method: FormText = "passwo
         return _answer(request, outcome)
     if method not in outcome.methods:
         return _confirm_page(request, session, outcome)
-    services, client = request.app.state.services, client_from(request)
     try:
-        if METHODS.get(method) is None:
-            reauthenticate_with_password(services, session, secret[:1024], client)
-        else:
-            reauthenticate_with_factor(services, session, method, secret[:1024], client)
+        confirm_identity(request.app.state.services, session, method, secret, client_from(request))
     except BastionError as error:
         return _confirm_page(request, session, outcome, error, method)
     return _continue(request, request_id)

@@ -13,7 +13,7 @@ from bastion.sessions.tokens import SessionInfo
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import account_page, act, notice_for, page_session
+from bastion.web.pages.signed_in import PageSession, account_page, act, notice_for
 
 router = APIRouter(prefix="/security/apps")
 PAGE = "/security/apps"
@@ -28,10 +28,7 @@ def apps_page(request: Request, session: SessionInfo, error: BastionError | None
 
 
 @router.get("")
-def apps(request: Request, done: str = "") -> Response:
-    session = page_session(request)
-    if isinstance(session, Response):
-        return session
+def apps(request: Request, session: PageSession, done: str = "") -> Response:
     return apps_page(request, session, notice=notice_for(done, NOTICES))
 
 

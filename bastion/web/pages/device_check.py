@@ -45,7 +45,7 @@ def device_confirm_submit(request: Request, token: Annotated[str, Form()] = "",
         body = parse_form(TokenIn, token=token)
         check_form_csrf(request, csrf_token)
     except BastionError as error:
-        return _confirm_form(request, token[:256], error)
+        return _confirm_form(request, token, error)
     try:
         result = verify_device_link(request.app.state.services, body.token, client_from(request))
     except BastionError as error:

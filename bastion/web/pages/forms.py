@@ -18,6 +18,7 @@ from starlette.responses import Response
 from bastion.crypto import constant_time_equal
 from bastion.errors import BastionError, Reason
 from bastion.web.cookie_round_trip import cookies_refused
+from bastion.web.inputs import invalid
 
 CSRF_COOKIE = "bastion_csrf"
 CSRF_FIELD = "csrf_token"
@@ -64,11 +65,13 @@ def check_form_csrf(request: Request, submitted: str) -> None:
 
 
 def parse_form(model: type[Model], **values: Any) -> Model:
-    """Validate with the JSON API's body model, so pages and API accept the same input."""
+    """Validate with the JSON API's body model, so pages and API accept the same input and give the
+    same refusal (`request.invalid`, each field named so the page can mark it)."""
     try:
         return model(**values)
     except ValidationError as error:
-        fields = sorted({FIELD_NAMES.get(str(item["loc"][0]), str(item["loc"][0]))
-                         for item in error.errors() if item.get("loc")})
-        detail = f"Check the {', '.join(fields)}." if fields else None
-        raise BastionError(Reason.REQUEST_INVALID, detail=detail) from None
+        fields = [(".".join(str(part) for part in item.get("loc", ())), item.get("msg", ""))
+                  for item in error.errors()]
+        words = sorted({FIELD_NAMES.get(str(item["loc"][0]), str(item["loc"][0]))
+                        for item in error.errors() if item.get("loc")})
+        raise invalid(fields, f"Check the {', '.join(words)}." if words else None) from None

@@ -47,7 +47,7 @@ def freeze_submit(request: Request, token: Annotated[str, Form()] = "", csrf_tok
         body = parse_form(TokenIn, token=token)
         check_form_csrf(request, csrf_token)
     except BastionError as error:
-        return _freeze_form(request, token[:256], error)
+        return _freeze_form(request, token, error)
     try:
         freeze_with_link(request.app.state.services, body.token, client_from(request))
     except BastionError as error:
@@ -58,7 +58,5 @@ def freeze_submit(request: Request, token: Annotated[str, Form()] = "", csrf_tok
 @router.post("/security/freeze")
 def freeze_me(request: Request, csrf_token: CsrfField = "") -> Response:
     session = page_session(request, csrf_token)
-    if isinstance(session, Response):
-        return session
     freeze_account(request.app.state.services, session.account_id, client_from(request), via="self_service")
     return _frozen(request)

@@ -29,8 +29,9 @@ from bastion.recovery.cases import request_case
 from bastion.web.api.cases import CaseRequestIn
 from bastion.web.api.help import EmailIn
 from bastion.web.client import client_from
+from bastion.web.inputs import RefusalReference, checked
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
-from bastion.web.pages.render import refusal_page, render
+from bastion.web.pages.render import render
 
 router = APIRouter(prefix="/help/sign-in")
 FormText = Annotated[str, Form()]
@@ -58,7 +59,7 @@ def _lookup(request: Request, reference: str) -> tuple[Explanation | None, Basti
     if not reference.strip():
         return None, None
     try:
-        return explain_reference(request.app.state.services, reference), None
+        return explain_reference(request.app.state.services, checked(RefusalReference, reference, "reference")), None
     except BastionError as error:
         return None, error
 
@@ -84,14 +85,14 @@ def _live(request: Request, topic: Topic | None) -> dict[str, Any]:
 
 @router.get("")
 def help_index(request: Request, reference: str = "") -> Response:
-    explanation, not_found = _lookup(request, reference[:64])
+    explanation, not_found = _lookup(request, reference)
     return render(request, "help_index.html", topics=TOPICS, live=_live(request, None), explanation=explanation,
-                  lookup_problem=not_found, reference=reference[:64])
+                  lookup_problem=not_found, reference=reference)
 
 
 def topic_page(request: Request, slug: str, error: BastionError | None = None, **context: Any) -> Response:
     topic = BY_SLUG[slug]
-    reference = str(context.pop("reference", request.query_params.get("reference", "")))[:64]
+    reference = str(context.pop("reference", request.query_params.get("reference", "")))
     explanation, not_found = _lookup(request, reference)
     context.setdefault("email", "")
     context.setdefault("failed", None)
@@ -143,7 +144,7 @@ def _resend(request: Request, kind: str, email: str, csrf_token: str) -> Respons
         body = parse_form(EmailIn, email=email)
         work = start(services, body.email, client_from(request))
     except BastionError as error:
-        return topic_page(request, "email", error, email=email.strip()[:320], failed=kind)
+        return topic_page(request, "email", error, email=email.strip(), failed=kind)
     title, message = SENT[kind]
     page = render(request, "help_sent.html", title=title, message=message)
     page.background = BackgroundTask(work)  # after the answer: an address with an account takes no longer
@@ -176,7 +177,7 @@ def _request_case(request: Request, kind: str, email: str, password: str, csrf_t
         body = parse_form(CaseRequestIn, email=email, password=password)
         request_case(request.app.state.services, kind, body.email, body.password, client_from(request))
     except BastionError as error:
-        return topic_page(request, slug, error, email=email.strip()[:320], failed=form)
+        return topic_page(request, slug, error, email=email.strip(), failed=form)
     title, message = SENT[kind]
     return render(request, "help_sent.html", title=title, message=message)
 
@@ -186,14 +187,10 @@ def resend_device_code_submit(request: Request, flow_id: FormText = "",
                               csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     """"Send a new code" from the "Confirm it's you" page (the flow id travels in a hidden field)."""
     from bastion.web.pages.next_step import device_code_page
-    from bastion.web.pages.second_step import FLOW_OVER
+    from bastion.web.pages.second_step import on_flow
 
-    flow_id = flow_id[:64]
-    try:
-        check_form_csrf(request, csrf_token)
-        resend_device_code(request.app.state.services, flow_id, client_from(request))
-    except BastionError as error:
-        if error.code in FLOW_OVER:
-            return refusal_page(request, error)
-        return device_code_page(request, flow_id, error)
-    return device_code_page(request, flow_id)
+    def resend(flow: str) -> Response:
+        resend_device_code(request.app.state.services, flow, client_from(request))
+        return device_code_page(request, flow)
+
+    return on_flow(request, flow_id, csrf_token, resend, lambda flow, error: device_code_page(request, flow, error))

@@ -13,11 +13,11 @@ from bastion.sessions.validation import authenticate_session
 from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import LoginIn
 from bastion.web.client import client_from, new_device_id, set_device_cookie
-from bastion.web.deps import SESSION_COOKIE, session_from_request
+from bastion.web.deps import SESSION_COOKIE
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
 from bastion.web.pages.next_step import next_step_response
-from bastion.web.pages.redirects import SIGNED_OUT, see_other, to_login
-from bastion.web.pages.render import refusal_page
+from bastion.web.pages.redirects import see_other, to_login
+from bastion.web.pages.signed_in import page_session
 from bastion.web.return_to import after_sign_in
 
 router = APIRouter()
@@ -63,7 +63,7 @@ def login_submit(request: Request, email: FormText = "", password: FormText = ""
         result = sign_in_with_password(services, body.email, body.password, client_from(request, device),
                                        remember=keep)
     except BastionError as error:
-        return _login_form(request, email=email.strip()[:320], remember=keep, error=error)
+        return _login_form(request, email=email.strip(), remember=keep, error=error)
     response = next_step_response(request, result)
     # The next step must come from this browser: it keeps the device identifier the flow is bound to.
     set_device_cookie(request, response, device)
@@ -73,11 +73,6 @@ def login_submit(request: Request, email: FormText = "", password: FormText = ""
 @router.post("/logout")
 def logout(request: Request, csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     services = request.app.state.services
-    try:
-        session = session_from_request(request, csrf_form_value=csrf_token)
-    except BastionError as error:
-        if error.code in SIGNED_OUT:
-            return to_login(request)
-        return refusal_page(request, error)
+    session = page_session(request, csrf_token)
     sign_out(services, session, client_from(request))
     return to_login(request, "signed-out")

@@ -21,6 +21,7 @@ from bastion.recovery.kinds import document_labels, hold_hours, wait_hours
 from bastion.web.api.cases import CaseRequestIn
 from bastion.web.api.schemas import TokenIn
 from bastion.web.client import client_from
+from bastion.web.inputs import Token, checked, valid_id
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
 from bastion.web.pages.mailbox import mailbox_enabled
 from bastion.web.pages.render import refusal_page, render
@@ -53,6 +54,7 @@ def _request_form(request: Request, which: str, error: BastionError | None = Non
 def case_page(request: Request, case_id: str, token: str, status: CaseStatus | None = None,
               error: BastionError | None = None, notice: str | None = None) -> Response:
     if status is None:
+        case_id, token = valid_id(case_id, "case"), checked(Token, token, "token")
         status = case_status(request.app.state.services, case_id, token, client_from(request))
     return public_form_page(request, "recovery/case.html", error, case=status, case_id=case_id, token=token,
                             status_words=STATUS_WORDS, kinds=document_labels(status.kind), notice=notice,
@@ -62,7 +64,7 @@ def case_page(request: Request, case_id: str, token: str, status: CaseStatus | N
 @router.get("/case")
 def case(request: Request, case: str = "", token: str = "", done: str = "") -> Response:
     try:
-        return case_page(request, case[:64], parse_form(TokenIn, token=token).token, notice=NOTICES.get(done))
+        return case_page(request, case, parse_form(TokenIn, token=token).token, notice=NOTICES.get(done))
     except BastionError as error:
         return refusal_page(request, error)
 
@@ -78,21 +80,21 @@ async def upload(request: Request) -> Response:
         seen.update(fields)
         check_form_csrf(request, fields.get(CSRF_FIELD, ""))
         access = parse_form(TokenIn, token=fields.get("token", "")).token
-        await run_in_threadpool(admit_upload, services, fields.get("case", "")[:64], access, client,
-                                fields.get("kind", "")[:16])
+        await run_in_threadpool(admit_upload, services, valid_id(fields.get("case", ""), "case"), access, client,
+                                fields.get("kind", ""))
 
     try:
         if multipart_boundary(request) is None:  # not our form, which is multipart: a small form at most
             check_form_csrf(request, (await small_urlencoded_form(request)).get(CSRF_FIELD, ""))
             raise BastionError(Reason.REQUEST_INVALID, detail="Send the file with the upload form.")
         form = await read_upload(request, admit, MAX_BYTES)
-        case_id, access = form.fields["case"][:64], form.fields["token"]
-        await run_in_threadpool(add_document, services, case_id, access, form.fields.get("kind", "")[:16],
+        case_id, access = form.fields["case"], form.fields["token"]
+        await run_in_threadpool(add_document, services, case_id, access, form.fields.get("kind", ""),
                                 form.file, client)
     except BastionError as error:
         try:
-            return await run_in_threadpool(case_page, request, seen.get("case", "")[:64],
-                                           seen.get("token", "")[:256], None, error)
+            return await run_in_threadpool(case_page, request, seen.get("case", ""), seen.get("token", ""), None,
+                                           error)
         except BastionError:
             return refusal_page(request, error)
     from bastion.web.pages.redirects import see_other
@@ -116,7 +118,7 @@ def cancel_submit(request: Request, token: FormText = "", csrf_token: CsrfField 
         check_form_csrf(request, csrf_token)  # first: a cross-site post is refused as such
         body = parse_form(TokenIn, token=token)
     except BastionError as error:
-        return public_form_page(request, "recovery/cancel.html", error, token=token[:256])
+        return public_form_page(request, "recovery/cancel.html", error, token=token)
     try:
         cancelled = cancel_with_link(request.app.state.services, body.token, client_from(request))
     except BastionError as error:
@@ -153,7 +155,7 @@ def request_submit(request: Request, which: str, email: FormText = "", password:
         body = parse_form(CaseRequestIn, email=email, password=password)
         request_case(services, REQUESTS[which][0], body.email, body.password, client_from(request))
     except BastionError as error:
-        return _request_form(request, which, error, email=email.strip()[:320])
+        return _request_form(request, which, error, email=email.strip())
     # The same page whoever asked: only the account's mailbox learns whether a case was opened.
     return render(request, "recovery/requested.html", title=REQUESTS[which][1],
                   mailbox=mailbox_enabled(services.settings))

@@ -44,7 +44,7 @@ def reset_request_submit(request: Request, email: FormText = "", csrf_token: Csr
         body = parse_form(ResetRequestIn, email=email)
         work = start_password_reset(services, body.email, client_from(request))
     except BastionError as error:
-        return _form(request, "reset_request.html", error, email=email.strip()[:320])
+        return _form(request, "reset_request.html", error, email=email.strip())
     page = render(request, "reset_sent.html", email=normalize_email(body.email),
                   mailbox=mailbox_enabled(services.settings))
     page.background = BackgroundTask(work)  # after the answer: an existing address takes no longer
@@ -70,7 +70,7 @@ def reset_confirm_submit(request: Request, token: FormText = "", new_password: F
         check_form_csrf(request, csrf_token)
         body = parse_form(ResetConfirmIn, token=token, new_password=new_password)
     except BastionError as error:
-        return _form(request, "reset_confirm.html", error, token=token[:256])
+        return _form(request, "reset_confirm.html", error, token=token)
     try:
         confirm_password_reset(request.app.state.services, body.token, body.new_password, client_from(request))
     except BastionError as error:

@@ -9,6 +9,7 @@ answer comes back through the same form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -19,6 +20,7 @@ from bastion.mfa.flows.second_factor import sign_in_with_factor
 from bastion.mfa.registry import METHODS
 from bastion.risk.device_step import verify_device_code
 from bastion.web.client import client_from
+from bastion.web.inputs import OneTimeCode, checked, valid_id
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf
 from bastion.web.pages.next_step import device_code_page, next_step_response, second_step_page
 from bastion.web.pages.passkey_login import credential_from
@@ -31,38 +33,54 @@ FLOW_OVER = frozenset({Reason.FLOW_EXPIRED, Reason.FLOW_NOT_FOUND, Reason.MFA_AT
                        Reason.DEVICE_ATTEMPTS_EXCEEDED, Reason.DEVICE_LOCKED, Reason.DEVICE_VERIFICATION_EXPIRED})
 
 
+def on_flow(request: Request, flow_id: str, csrf_token: str, step: Callable[[str], Response],
+            again: Callable[[str, BastionError], Response]) -> Response:
+    """Take a step of a sign-in from its page: a malformed flow id, or a refusal after which the sign-in
+    cannot go on, is a refusal page; any other refusal is shown on the step's page (`again`)."""
+    try:
+        check_form_csrf(request, csrf_token)  # first: a cross-site post is refused as such
+        return step(valid_id(flow_id, "flow_id"))
+    except BastionError as error:
+        if error.code in FLOW_OVER or not _well_formed(flow_id):
+            return refusal_page(request, error)
+        return again(flow_id, error)
+
+
+def _well_formed(flow_id: str) -> bool:
+    try:
+        valid_id(flow_id, "flow_id")
+    except BastionError:
+        return False
+    return True
+
+
 @router.post("/login/second-step")
 def second_step_submit(request: Request, flow_id: FormText = "", method: FormText = "totp", code: FormText = "",
                        methods: FormText = "", credential: FormText = "",
                        csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
-    services = request.app.state.services
     offered = [factor.name for factor in METHODS if factor.name in methods.split(",")]
     factor = METHODS.get(method)
-    flow_id, code = flow_id[:64], code.strip()[:64]
-    try:
-        check_form_csrf(request, csrf_token)
+
+    def prove(flow: str) -> Response:
         proof = None
-        if factor is not None:
-            proof = (credential_from(credential) if credential else None) if factor.proof == "credential" else code
+        if factor is not None and factor.proof == "credential":
+            proof = credential_from(credential) if credential else None
+        elif factor is not None and code.strip():
+            proof = checked(OneTimeCode, code, "code")
         if factor is None or not proof:  # switching between the ways of taking the step
-            return second_step_page(request, flow_id, offered, method=method)
-        result = sign_in_with_factor(services, flow_id, factor.name, proof, client_from(request))
-    except BastionError as error:
-        if error.code in FLOW_OVER:
-            return refusal_page(request, error)
-        return second_step_page(request, flow_id, offered, error, method=method)
-    return next_step_response(request, result)
+            return second_step_page(request, flow, offered, method=method)
+        return next_step_response(request, sign_in_with_factor(request.app.state.services, flow, factor.name, proof,
+                                                               client_from(request)))
+
+    return on_flow(request, flow_id, csrf_token, prove,
+                   lambda flow, error: second_step_page(request, flow, offered, error, method=method))
 
 
 @router.post("/login/device-code")
 def device_code_submit(request: Request, flow_id: FormText = "", code: FormText = "",
                        csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
-    flow_id = flow_id[:64]
-    try:
-        check_form_csrf(request, csrf_token)
-        result = verify_device_code(request.app.state.services, flow_id, code.strip()[:16], client_from(request))
-    except BastionError as error:
-        if error.code in FLOW_OVER:
-            return refusal_page(request, error)
-        return device_code_page(request, flow_id, error)
-    return next_step_response(request, result)
+    def verify(flow: str) -> Response:
+        return next_step_response(request, verify_device_code(request.app.state.services, flow,
+                                                              checked(OneTimeCode, code, "code"), client_from(request)))
+
+    return on_flow(request, flow_id, csrf_token, verify, lambda flow, error: device_code_page(request, flow, error))

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.responses import Response
 
 from bastion.accounts.staff import ADMIN_ROLES, SUPPORT_ROLES, ensure_staff
@@ -56,24 +56,50 @@ def notice_for(done: str, notices: dict[str, str]) -> str | None:
     return notices.get(done) or COMMON_NOTICES.get(done)
 
 
-def page_session(request: Request, csrf_token: str | None = None,
-                 roles: tuple[str, ...] = ()) -> SessionInfo | Response:
-    """The cookie session (after the CSRF check for a POST), or the answer to give instead.
+class PageAnswer(Exception):
+    """Raised instead of opening a page: the answer to give (sign-in, a refusal page); the app
+    answers it as it is, so a page handler receives a session or never runs."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("answered instead of the page")
+        self.response = response
+
+
+async def on_page_answer(request: Request, error: Exception) -> Response:
+    if not isinstance(error, PageAnswer):  # registered for PageAnswer only
+        raise error
+    return error.response
+
+
+def page_session(request: Request, csrf_token: str | None = None, roles: tuple[str, ...] = ()) -> SessionInfo:
+    """The cookie session (after the CSRF check for a POST), or `PageAnswer` with what to show instead:
+    sign-in for a signed-out browser, the refusal's page otherwise.
 
     With `roles`, staff pages: the role and a session signed in with a second factor, or a 403 page.
     """
     try:
         session = session_from_request(request, csrf_form_value=csrf_token)
     except BastionError as error:
-        if error.code in SIGNED_OUT:
-            return to_login(request)
-        return refusal_page(request, error)
+        raise PageAnswer(to_login(request) if error.code in SIGNED_OUT else refusal_page(request, error)) from None
     if roles:
         try:
             ensure_staff(session, roles)
         except BastionError as error:
-            return account_page(request, session, "problem.html", error)
+            raise PageAnswer(account_page(request, session, "problem.html", error)) from None
     return session
+
+
+def _signed_in(roles: tuple[str, ...]) -> Callable[[Request], SessionInfo]:
+    def dependency(request: Request) -> SessionInfo:
+        return page_session(request, roles=roles)
+
+    return dependency
+
+
+# What a page handler declares to be opened only signed in (as staff: with the role and a second factor).
+PageSession = Annotated[SessionInfo, Depends(_signed_in(()))]
+SupportSession = Annotated[SessionInfo, Depends(_signed_in(SUPPORT))]
+AdminSession = Annotated[SessionInfo, Depends(_signed_in(ADMIN))]
 
 
 def needs_step_up(request: Request, session: SessionInfo) -> bool:
@@ -102,8 +128,6 @@ def act(request: Request, csrf_token: str, back: str, action: Callable[[SessionI
         refused: Callable[[SessionInfo, BastionError], Response], roles: tuple[str, ...] = ()) -> Response:
     """Run a signed-in change: step-up when it needs one, its page with the refusal otherwise."""
     session = page_session(request, csrf_token, roles)
-    if isinstance(session, Response):
-        return session
     try:
         return action(session)
     except BastionError as error:

@@ -16,7 +16,7 @@ from bastion.accounts.passwords import MIN_LENGTH
 from bastion.accounts.repo import normalize_email
 from bastion.accounts.signup import confirmation_needs_password, start_sign_up, verify_email
 from bastion.errors import BastionError, Reason
-from bastion.web.api.schemas import SignUpIn, TokenIn
+from bastion.web.api.schemas import SignUpIn, TokenIn, VerifyEmailIn
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
 from bastion.web.pages.mailbox import mailbox_enabled
@@ -46,7 +46,7 @@ def signup_submit(request: Request, email: FormText = "", password: FormText = "
         work = start_sign_up(services, body.email, body.password, client_from(request))
     except BastionError as error:
         # Shown above the form (with a fresh CSRF token when that was the trouble), email kept.
-        return _signup_form(request, email=email.strip()[:320], error=error)
+        return _signup_form(request, email=email.strip(), error=error)
     # The same page whether or not the address already had an account, as fast: the work runs after it.
     page = render(request, "signup_sent.html", email=normalize_email(body.email), mailbox=mailbox_enabled(services.settings))
     page.background = BackgroundTask(work)
@@ -81,9 +81,10 @@ def confirm_submit(request: Request, token: FormText = "", password: FormText = 
     except BastionError as error:
         return _confirm_form(request, body.token, bool(password), error)
     try:
-        verify_email(request.app.state.services, body.token, client_from(request), password[:1024] or None)
+        proof = parse_form(VerifyEmailIn, token=body.token, password=password or None).password
+        verify_email(request.app.state.services, body.token, client_from(request), proof)
     except BastionError as error:
-        if error.code.startswith("signup.password"):
+        if error.code.startswith("signup.password") or error.code == "request.invalid":
             return _confirm_form(request, body.token, True, error)
         return refusal_page(request, error)
     return render(request, "confirm_done.html")

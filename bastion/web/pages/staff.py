@@ -3,8 +3,9 @@ staff land after signing in, and times typed into their forms."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from starlette.responses import Response
@@ -15,9 +16,11 @@ from bastion.errors import BastionError, Reason
 from bastion.sessions.tokens import SessionInfo
 from bastion.support import words
 from bastion.support.words import AGENT_REFUSALS
+from bastion.web.inputs import checked
 from bastion.web.pages.display import reason_words
 from bastion.web.pages.signed_in import ADMIN_PAGES, SUPPORT_PAGES, account_page
 
+T = TypeVar("T")
 AREAS = {"admin": (ADMIN_PAGES, "Admin console"), "support": (SUPPORT_PAGES, "Support console")}
 
 
@@ -29,6 +32,17 @@ def staff_page(request: Request, session: SessionInfo, name: str, section: str, 
     return account_page(request, session, name, error, notice, area_pages=pages, area_label=label, section=section,
                         agent_problem=agent_refusal(error), words=words, reason_words=reason_words,
                         me=session.account_id, **context)
+
+
+def look_up(typed: str, kind: Any, field: str, find: Callable[[Any], T]) -> tuple[T | None, BastionError | None]:
+    """What staff typed into a console's search, checked as the API checks it, then looked up: what was
+    found, or the refusal to show with the form (nothing when nothing was typed)."""
+    if not typed:
+        return None, None
+    try:
+        return find(checked(kind, typed, field)), None
+    except BastionError as refused:
+        return None, refused
 
 
 def agent_refusal(error: BastionError | None) -> dict[str, Any] | None:
@@ -58,7 +72,7 @@ def typed_time(value: str, label: str) -> datetime | None:
     if not value:
         return None
     try:
-        return client_moment(datetime.fromisoformat(value[:32]))
+        return client_moment(datetime.fromisoformat(value))
     except ValueError:
         raise BastionError(Reason.REQUEST_INVALID, detail=f"The {label} is not a date and time.") from None
 

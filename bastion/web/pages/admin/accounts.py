@@ -6,6 +6,7 @@ admin's id."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -22,10 +23,11 @@ from bastion.sessions.tokens import SessionInfo
 from bastion.support.views import account_view, search_accounts
 from bastion.web.api.admin import ReasonIn, RestrictIn
 from bastion.web.client import client_from
+from bastion.web.inputs import SearchText, valid_id
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
-from bastion.web.pages.staff import staff_page, typed_time
+from bastion.web.pages.signed_in import ADMIN, AdminSession, act, notice_for
+from bastion.web.pages.staff import look_up, staff_page, typed_time
 
 router = APIRouter(prefix="/admin/accounts")
 PAGE = "/admin/accounts"
@@ -40,20 +42,17 @@ NOTICES = {"suspended": "The account is suspended and every session has ended.",
 
 
 @router.get("")
-def find(request: Request, q: str = "") -> Response:
-    session = page_session(request, roles=ADMIN)
-    if isinstance(session, Response):
-        return session
-    query = q.strip()[:320]
-    found = search_accounts(request.app.state.services, query) if query else None
-    return staff_page(request, session, "admin/accounts.html", PAGE, query=query, found=found,
+def find(request: Request, session: AdminSession, q: str = "") -> Response:
+    query = q.strip()
+    found, error = look_up(query, SearchText, "q", partial(search_accounts, request.app.state.services))
+    return staff_page(request, session, "admin/accounts.html", PAGE, error, query=query, found=found,
                       base="/admin/accounts")
 
 
 def account_page(request: Request, session: SessionInfo, account_id: str, error: BastionError | None = None,
                  notice: str | None = None, typed: dict[str, str] | None = None) -> Response:
     try:
-        account = account_view(request.app.state.services, account_id[:64])
+        account = account_view(request.app.state.services, valid_id(account_id, "account_id"))
     except BastionError as missing:
         return staff_page(request, session, "problem.html", PAGE, missing)
     return staff_page(request, session, "admin/account.html", PAGE, error, notice, account=account,
@@ -61,10 +60,7 @@ def account_page(request: Request, session: SessionInfo, account_id: str, error:
 
 
 @router.get("/{account_id}")
-def show(request: Request, account_id: str, done: str = "") -> Response:
-    session = page_session(request, roles=ADMIN)
-    if isinstance(session, Response):
-        return session
+def show(request: Request, session: AdminSession, account_id: str, done: str = "") -> Response:
     return account_page(request, session, account_id, notice=notice_for(done, NOTICES))
 
 
@@ -78,7 +74,7 @@ def restrict(request: Request, account_id: str, kind: FormText = "", reason: For
                          session.account_id, client_from(request))
         return see_other(f"{PAGE}/{account_id}?done={kind}")
 
-    typed = {"kind": kind[:16], "reason": reason[:500], "until": until[:32]}
+    typed = {"kind": kind, "reason": reason, "until": until}
     return act(request, csrf_token, PAGE, restrict_it,
                lambda session, error: account_page(request, session, account_id, error, typed=typed), ADMIN)
 

@@ -11,9 +11,10 @@ from bastion.errors import BastionError, Reason
 from bastion.ops.announcements import KINDS, live_announcements, publish, withdraw
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.ops_admin import AnnouncementIn
+from bastion.web.inputs import valid_id
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
+from bastion.web.pages.signed_in import ADMIN, AdminSession, act, notice_for
 from bastion.web.pages.staff import staff_page, typed_time
 from bastion.web.pages.status import KIND_WORDS
 
@@ -33,18 +34,14 @@ def announcements_page(request: Request, session: SessionInfo, error: BastionErr
 
 
 @router.get("")
-def announcements(request: Request, done: str = "") -> Response:
-    session = page_session(request, roles=ADMIN)
-    if isinstance(session, Response):
-        return session
+def announcements(request: Request, session: AdminSession, done: str = "") -> Response:
     return announcements_page(request, session, notice=notice_for(done, NOTICES))
 
 
 @router.post("")
 def publish_one(request: Request, kind: FormText = "", title: FormText = "", body: FormText = "",
                 publish_at: FormText = "", expires_at: FormText = "", csrf_token: CsrfField = "") -> Response:
-    typed = {"kind": kind[:32], "title": title[:200], "body": body[:5000], "publish_at": publish_at[:32],
-             "expires_at": expires_at[:32]}
+    typed = {"kind": kind, "title": title, "body": body, "publish_at": publish_at, "expires_at": expires_at}
 
     def publish_it(session: SessionInfo) -> Response:
         item = parse_form(AnnouncementIn, kind=kind, title=title, body=body,
@@ -60,7 +57,7 @@ def publish_one(request: Request, kind: FormText = "", title: FormText = "", bod
 @router.post("/{announcement_id}/withdraw")
 def withdraw_one(request: Request, announcement_id: str, csrf_token: CsrfField = "") -> Response:
     def withdraw_it(session: SessionInfo) -> Response:
-        if not withdraw(request.app.state.services, announcement_id[:64]):
+        if not withdraw(request.app.state.services, valid_id(announcement_id, "announcement_id")):
             raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such announcement.")
         return see_other(f"{PAGE}?done=withdrawn")
 

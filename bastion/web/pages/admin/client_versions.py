@@ -14,7 +14,7 @@ from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.ops_admin import PolicyIn
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
+from bastion.web.pages.signed_in import ADMIN, AdminSession, act, notice_for
 from bastion.web.pages.staff import staff_page
 
 router = APIRouter(prefix="/admin/client-versions")
@@ -32,10 +32,7 @@ def versions_page(request: Request, session: SessionInfo, error: BastionError | 
 
 
 @router.get("")
-def versions(request: Request, done: str = "") -> Response:
-    session = page_session(request, roles=ADMIN)
-    if isinstance(session, Response):
-        return session
+def versions(request: Request, session: AdminSession, done: str = "") -> Response:
     return versions_page(request, session, notice=notice_for(done, NOTICES))
 
 
@@ -45,8 +42,8 @@ def save(request: Request, platform: str, minimum: FormText = "", recommended: F
     def save_it(session: SessionInfo) -> Response:
         body = parse_form(PolicyIn, minimum=minimum.strip() or None, recommended=recommended.strip() or None,
                           update_url=update_url.strip() or None)
-        set_policy(request.app.state.services, platform[:16], body.minimum, body.recommended, body.update_url)
+        set_policy(request.app.state.services, platform, body.minimum, body.recommended, body.update_url)
         return see_other(f"{PAGE}?done=saved")
 
     return act(request, csrf_token, PAGE, save_it,
-               lambda session, error: versions_page(request, session, error, failed=platform[:16]), ADMIN)
+               lambda session, error: versions_page(request, session, error, failed=platform), ADMIN)

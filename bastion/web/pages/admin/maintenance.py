@@ -12,9 +12,10 @@ from bastion.errors import BastionError, Reason
 from bastion.ops import maintenance
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.ops_admin import ScheduleIn, StartIn
+from bastion.web.inputs import valid_id
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
+from bastion.web.pages.signed_in import ADMIN, AdminSession, act, notice_for
 from bastion.web.pages.staff import staff_page, time_field, typed_time
 
 router = APIRouter(prefix="/admin")
@@ -43,10 +44,7 @@ def admin_home() -> Response:
 
 
 @router.get("/maintenance")
-def maintenance_windows(request: Request, done: str = "") -> Response:
-    session = page_session(request, roles=ADMIN)
-    if isinstance(session, Response):
-        return session
+def maintenance_windows(request: Request, session: AdminSession, done: str = "") -> Response:
     return maintenance_page(request, session, notice=notice_for(done, NOTICES))
 
 
@@ -92,7 +90,7 @@ def stop(request: Request, csrf_token: CsrfField = "") -> Response:
 @router.post("/maintenance/{window_id}/cancel")
 def cancel(request: Request, window_id: str, csrf_token: CsrfField = "") -> Response:
     def cancel_it(session: SessionInfo) -> Response:
-        if not maintenance.cancel_window(request.app.state.services, window_id[:64]):
+        if not maintenance.cancel_window(request.app.state.services, valid_id(window_id, "window_id")):
             raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such maintenance window.")
         return see_other(f"{PAGE}?done=cancelled")
 

@@ -14,9 +14,10 @@ from bastion.sessions.tokens import SessionInfo
 from bastion.support.rejection_reasons import prepared_reasons, retire_reason, save_reason
 from bastion.web.api.rejection_reasons import RejectionReasonIn
 from bastion.web.client import client_from
+from bastion.web.inputs import valid_id
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
+from bastion.web.pages.signed_in import ADMIN, AdminSession, act, notice_for
 from bastion.web.pages.staff import staff_page
 
 router = APIRouter(prefix="/admin/rejection-reasons")
@@ -34,10 +35,7 @@ def reasons_page(request: Request, session: SessionInfo, error: BastionError | N
 
 
 @router.get("")
-def reasons(request: Request, done: str = "") -> Response:
-    session = page_session(request, roles=ADMIN)
-    if isinstance(session, Response):
-        return session
+def reasons(request: Request, session: AdminSession, done: str = "") -> Response:
     return reasons_page(request, session, notice=notice_for(done, NOTICES))
 
 
@@ -45,13 +43,12 @@ def reasons(request: Request, done: str = "") -> Response:
 def save(request: Request, title: FormText = "", text: FormText = "", reason_id: FormText = "",
          kinds: Annotated[list[str], Form()] = [], csrf_token: CsrfField = "") -> Response:  # noqa: B006 — FastAPI copies it
     """A new reason, or a change to one (`reason_id`)."""
-    chosen = [kind[:32] for kind in kinds[:len(KINDS)]]
-    typed: dict[str, object] = {"title": title[:80], "text": text[:500], "reason_id": reason_id[:64], "kinds": chosen}
+    typed: dict[str, object] = {"title": title, "text": text, "reason_id": reason_id, "kinds": kinds}
 
     def save_it(session: SessionInfo) -> Response:
-        item = parse_form(RejectionReasonIn, title=title, text=text, kinds=chosen)
+        item = parse_form(RejectionReasonIn, title=title, text=text, kinds=kinds)
         save_reason(request.app.state.services, session.account_id, client_from(request), item.title, item.text,
-                    item.kinds, reason_id[:64] or None)
+                    item.kinds, (valid_id(reason_id, "reason_id") if reason_id else None))
         return see_other(f"{PAGE}?done=saved")
 
     return act(request, csrf_token, PAGE, save_it,
@@ -61,7 +58,8 @@ def save(request: Request, title: FormText = "", text: FormText = "", reason_id:
 @router.post("/{reason_id}/retire")
 def retire(request: Request, reason_id: str, csrf_token: CsrfField = "") -> Response:
     def retire_it(session: SessionInfo) -> Response:
-        retire_reason(request.app.state.services, session.account_id, client_from(request), reason_id[:64])
+        retire_reason(request.app.state.services, session.account_id, client_from(request),
+                      valid_id(reason_id, "reason_id"))
         return see_other(f"{PAGE}?done=retired")
 
     return act(request, csrf_token, PAGE, retire_it, lambda session, error: reasons_page(request, session, error),

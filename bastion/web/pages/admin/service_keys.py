@@ -12,9 +12,10 @@ from bastion.errors import BastionError, Reason
 from bastion.sessions.service_keys import create_service_key, list_service_keys, revoke_service_key
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.schemas import Body
+from bastion.web.inputs import valid_id
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import ADMIN, act, notice_for, page_session
+from bastion.web.pages.signed_in import ADMIN, AdminSession, act, notice_for
 from bastion.web.pages.staff import staff_page
 
 router = APIRouter(prefix="/admin/service-keys")
@@ -34,10 +35,7 @@ def keys_page(request: Request, session: SessionInfo, error: BastionError | None
 
 
 @router.get("")
-def keys(request: Request, done: str = "") -> Response:
-    session = page_session(request, roles=ADMIN)
-    if isinstance(session, Response):
-        return session
+def keys(request: Request, session: AdminSession, done: str = "") -> Response:
     return keys_page(request, session, notice=notice_for(done, NOTICES))
 
 
@@ -55,7 +53,7 @@ def create(request: Request, name: Annotated[str, Form()] = "", csrf_token: Csrf
 @router.post("/{key_id}/revoke")
 def revoke(request: Request, key_id: str, csrf_token: CsrfField = "") -> Response:
     def revoke_it(session: SessionInfo) -> Response:
-        if not revoke_service_key(request.app.state.services, key_id[:64]):
+        if not revoke_service_key(request.app.state.services, valid_id(key_id, "key_id")):
             raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such key, or it is already revoked.")
         return see_other(f"{PAGE}?done=revoked")
 

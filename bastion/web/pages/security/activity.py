@@ -10,7 +10,7 @@ from bastion.numbers import whole_number
 from bastion.risk.words import place_words
 from bastion.signin.attempts import list_activity
 from bastion.web.pages.display import outcome_words, reason_words
-from bastion.web.pages.signed_in import account_page, page_session
+from bastion.web.pages.signed_in import PageSession, account_page
 
 router = APIRouter(prefix="/security")
 PER_PAGE = 20
@@ -19,10 +19,7 @@ METHODS = {"password": "Password", "passkey": "Passkey", "totp": "Authenticator 
 
 
 @router.get("/activity")
-def activity(request: Request, before: str = "") -> Response:
-    session = page_session(request)
-    if isinstance(session, Response):
-        return session
+def activity(request: Request, session: PageSession, before: str = "") -> Response:
     cursor = whole_number(before)
     page = list_activity(request.app.state.services, session.account_id, cursor, PER_PAGE)
     items = [

@@ -16,7 +16,7 @@ from bastion.web.api.restrictions import AllowlistIn
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import account_page, act, notice_for, page_session
+from bastion.web.pages.signed_in import PageSession, account_page, act, notice_for
 
 router = APIRouter(prefix="/security")
 PAGE = "/security/allowlist"
@@ -34,17 +34,14 @@ def allowlist_page(request: Request, session: SessionInfo, error: BastionError |
 
 
 @router.get("/allowlist")
-def allowlist(request: Request, done: str = "") -> Response:
-    session = page_session(request)
-    if isinstance(session, Response):
-        return session
+def allowlist(request: Request, session: PageSession, done: str = "") -> Response:
     return allowlist_page(request, session, notice=notice_for(done, NOTICES))
 
 
 @router.post("/allowlist")
 def save(request: Request, cidrs: Annotated[str, Form()] = "",
          csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
-    typed = cidrs[:4000]
+    typed = cidrs
 
     def save_it(session: SessionInfo) -> Response:
         entries = [entry for entry in _SEPARATORS.split(typed) if entry]

@@ -19,7 +19,7 @@ from bastion.web.api.schemas import AntiPhishingIn
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import account_page, act, notice_for, page_session
+from bastion.web.pages.signed_in import PageSession, account_page, act, notice_for
 
 router = APIRouter(prefix="/security")
 PAGE = "/security/emails"
@@ -43,10 +43,7 @@ def emails_page(request: Request, session: SessionInfo, error: BastionError | No
 
 
 @router.get("/emails")
-def emails(request: Request, done: str = "") -> Response:
-    session = page_session(request)
-    if isinstance(session, Response):
-        return session
+def emails(request: Request, session: PageSession, done: str = "") -> Response:
     return emails_page(request, session, notice=notice_for(done, NOTICES))
 
 

@@ -11,7 +11,7 @@ from bastion.mfa.factors import summary
 from bastion.sessions.holds import active_restrictions
 from bastion.sessions.revocation import list_sessions
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import account_page, notice_for, page_session
+from bastion.web.pages.signed_in import PageSession, account_page, notice_for
 
 router = APIRouter()
 HOLD_KINDS = {"withdrawal": "Withdrawals paused"}
@@ -27,10 +27,7 @@ NOTICES = {"password": "Your password is changed. We emailed you about it."}
 
 
 @router.get("/")
-def overview(request: Request, done: str = "") -> Response:
-    session = page_session(request)
-    if isinstance(session, Response):
-        return session
+def overview(request: Request, session: PageSession, done: str = "") -> Response:
     services = request.app.state.services
     with services.db.transaction() as tx:
         factors = summary(tx, session.account_id)

@@ -18,6 +18,7 @@ from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.mfa_schemas import PasskeyRegisterIn, PasskeyRenameIn
 from bastion.web.client import client_from
 from bastion.web.deps import session_from_request
+from bastion.web.inputs import valid_id
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.passkey_login import credential_from
 from bastion.web.pages.redirects import see_other
@@ -54,7 +55,8 @@ def add(request: Request, name: FormText = "", credential: FormText = "", csrf_t
 def rename(request: Request, passkey_id: str, name: FormText = "", csrf_token: CsrfField = "") -> Response:
     def rename_it(session: SessionInfo) -> Response:
         body = parse_form(PasskeyRenameIn, name=name)
-        rename_passkey(request.app.state.services, session, passkey_id[:36], body.name, client_from(request))
+        rename_passkey(request.app.state.services, session, valid_id(passkey_id, "passkey_id"), body.name,
+                       client_from(request))
         return see_other(f"{PAGE}?done=passkey-renamed")
 
     return act(request, csrf_token, PAGE, rename_it, lambda session, error: two_factor_page(request, session, error))
@@ -63,7 +65,7 @@ def rename(request: Request, passkey_id: str, name: FormText = "", csrf_token: C
 @router.post("/{passkey_id}/remove")
 def remove(request: Request, passkey_id: str, csrf_token: CsrfField = "") -> Response:
     def remove_it(session: SessionInfo) -> Response:
-        remove_passkey(request.app.state.services, session, passkey_id[:36], client_from(request))
+        remove_passkey(request.app.state.services, session, valid_id(passkey_id, "passkey_id"), client_from(request))
         return see_other(f"{PAGE}?done=passkey-removed")
 
     return act(request, csrf_token, PAGE, remove_it, lambda session, error: two_factor_page(request, session, error))

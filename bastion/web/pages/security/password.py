@@ -15,7 +15,7 @@ from bastion.web.api.schemas import PasswordChangeIn
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import account_page, act, page_session
+from bastion.web.pages.signed_in import PageSession, account_page, act
 
 router = APIRouter(prefix="/security")
 PAGE = "/security/password"
@@ -29,10 +29,7 @@ def password_page(request: Request, session: SessionInfo, error: BastionError | 
 
 
 @router.get("/password")
-def password(request: Request) -> Response:
-    session = page_session(request)
-    if isinstance(session, Response):
-        return session
+def password(request: Request, session: PageSession) -> Response:
     return password_page(request, session)
 
 

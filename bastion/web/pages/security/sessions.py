@@ -15,9 +15,10 @@ from bastion.risk.words import place_words
 from bastion.sessions.revocation import list_sessions, revoke_sessions
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.client import client_from
+from bastion.web.inputs import valid_id
 from bastion.web.pages.forms import CSRF_FIELD
 from bastion.web.pages.redirects import see_other, to_login
-from bastion.web.pages.signed_in import account_page, act, notice_for, page_session
+from bastion.web.pages.signed_in import PageSession, account_page, act, notice_for
 
 router = APIRouter(prefix="/security")
 PAGE = "/security/sessions"
@@ -43,10 +44,7 @@ def sessions_page(request: Request, session: SessionInfo, error: BastionError | 
 
 
 @router.get("/sessions")
-def sessions(request: Request, done: str = "") -> Response:
-    session = page_session(request)
-    if isinstance(session, Response):
-        return session
+def sessions(request: Request, session: PageSession, done: str = "") -> Response:
     return sessions_page(request, session, notice=notice_for(done, NOTICES))
 
 
@@ -67,7 +65,8 @@ def end_session(request: Request, session_id: str, csrf_token: CsrfField = "") -
         services = request.app.state.services
         with services.db.transaction() as tx:
             # Only this account's sessions can match; ending one already ended changes nothing.
-            revoke_sessions(tx, services.clock.now(), session.account_id, "ended_by_owner", only=session_id[:64])
+            revoke_sessions(tx, services.clock.now(), session.account_id, "ended_by_owner",
+                            only=valid_id(session_id, "session_id"))
         if session_id == session.id:
             return to_login(request, "signed-out")
         return see_other(f"{PAGE}?done=ended")

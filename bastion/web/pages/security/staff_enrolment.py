@@ -22,7 +22,7 @@ from bastion.web.client import client_from
 from bastion.web.pages.forms import parse_form
 from bastion.web.pages.redirects import see_other, to_login
 from bastion.web.pages.security.two_factor import CsrfField, two_factor_page
-from bastion.web.pages.signed_in import account_page, act, page_session
+from bastion.web.pages.signed_in import PageAnswer, account_page, act, page_session
 from bastion.web.return_to import ENROLMENT_COOKIE, ENROLMENT_PATH
 
 router = APIRouter()
@@ -34,11 +34,12 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{0,256}")
 
 @router.get(ENROLMENT_PATH)
 def staff_enrolment(request: Request, token: str = "") -> Response:
-    token = token[:256] or request.cookies.get(ENROLMENT_COOKIE, "")[:256]
+    token = token or request.cookies.get(ENROLMENT_COOKIE, "")
     if not _TOKEN.fullmatch(token):
         token = ""  # not a link of ours: nothing to keep (and a cookie holds only ASCII)
-    session = page_session(request)
-    if isinstance(session, Response):
+    try:
+        session = page_session(request)
+    except PageAnswer:
         answer = to_login(request, "staff-enrolment")
         if token:
             answer.set_cookie(ENROLMENT_COOKIE, token, max_age=WAIT_SECONDS, path="/", httponly=True, samesite="lax",

@@ -10,23 +10,32 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.accounts.reauthentication import reauthenticate_with_password
+from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.mfa.flows.step_up import reauthenticate_with_factor
 from bastion.mfa.registry import METHODS
+from bastion.services import Services
+from bastion.sessions.tokens import SessionInfo
 from bastion.web.client import client_from
+from bastion.web.inputs import OneTimeCode, Password, checked
 from bastion.web.pages.forms import CSRF_FIELD
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import page_session, safe_back, step_up_page
+from bastion.web.pages.signed_in import PageSession, page_session, safe_back, step_up_page
 
 router = APIRouter(prefix="/security/confirm")
 FormText = Annotated[str, Form()]
 
 
+def confirm_identity(services: Services, session: SessionInfo, method: str, secret: str, client: Client) -> None:
+    """The password, or a code of the named second-factor method, checked as the API's step-up checks it."""
+    if METHODS.get(method) is None:
+        reauthenticate_with_password(services, session, checked(Password, secret, "secret"), client)
+    else:
+        reauthenticate_with_factor(services, session, method, checked(OneTimeCode, secret, "secret"), client)
+
+
 @router.get("")
-def step_up_form(request: Request, back: str = "/", method: str = "password") -> Response:
-    session = page_session(request)
-    if isinstance(session, Response):
-        return session
+def step_up_form(request: Request, session: PageSession, back: str = "/", method: str = "password") -> Response:
     return step_up_page(request, session, back, method=method)
 
 
@@ -34,14 +43,8 @@ def step_up_form(request: Request, back: str = "/", method: str = "password") ->
 def step_up_submit(request: Request, back: FormText = "/", method: FormText = "password", secret: FormText = "",
                    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     session = page_session(request, csrf_token)
-    if isinstance(session, Response):
-        return session
-    services, client = request.app.state.services, client_from(request)
     try:
-        if METHODS.get(method) is None:
-            reauthenticate_with_password(services, session, secret[:1024], client)
-        else:
-            reauthenticate_with_factor(services, session, method, secret[:1024], client)
+        confirm_identity(request.app.state.services, session, method, secret, client_from(request))
     except BastionError as error:
         return step_up_page(request, session, back, error, method=method)
     return see_other(f"{safe_back(back)}?done=confirmed")

@@ -21,7 +21,7 @@ from bastion.web.api.mfa_schemas import CodeIn
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import account_page, act, notice_for, page_session
+from bastion.web.pages.signed_in import PageSession, account_page, act, notice_for
 
 router = APIRouter(prefix="/security")
 PAGE = "/security/two-factor"
@@ -52,10 +52,7 @@ def two_factor_page(request: Request, session: SessionInfo, error: BastionError 
 
 
 @router.get("/two-factor")
-def two_factor(request: Request, done: str = "") -> Response:
-    session = page_session(request)
-    if isinstance(session, Response):
-        return session
+def two_factor(request: Request, session: PageSession, done: str = "") -> Response:
     return two_factor_page(request, session, notice=notice_for(done, NOTICES))
 
 

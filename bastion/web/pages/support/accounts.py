@@ -6,6 +6,7 @@ owner lost. And any refusal by its reference."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Annotated
 from urllib.parse import quote
 
@@ -24,10 +25,11 @@ from bastion.support.timeline import account_timeline
 from bastion.support.views import account_view, find_reference
 from bastion.web.api.admin import ReasonIn
 from bastion.web.client import client_from
+from bastion.web.inputs import RefusalReference
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import SUPPORT, act, notice_for, page_session
-from bastion.web.pages.staff import staff_missing, staff_page
+from bastion.web.pages.signed_in import SUPPORT, SupportSession, act, notice_for
+from bastion.web.pages.staff import look_up, staff_missing, staff_page
 
 router = APIRouter(prefix="/support")
 ACCOUNTS = "/support/search"
@@ -42,12 +44,9 @@ ACTIONS = ("unlock", "reset", "clear-allowlist")
 
 
 @router.get("/accounts")
-def find(request: Request, q: str = "") -> Response:
+def find(request: Request, session: SupportSession, q: str = "") -> Response:
     """The account search is the console's one search now."""
-    session = page_session(request, roles=SUPPORT)
-    if isinstance(session, Response):
-        return session
-    return see_other(f"/support/search?q={quote(q.strip()[:320])}" if q.strip() else "/support/search")
+    return see_other(f"/support/search?q={quote(q.strip())}" if q.strip() else "/support/search")
 
 
 def account_page(request: Request, session: SessionInfo, account_id: str, error: BastionError | None = None,
@@ -61,10 +60,7 @@ def account_page(request: Request, session: SessionInfo, account_id: str, error:
 
 
 @router.get("/accounts/{account_id}")
-def show(request: Request, account_id: str, done: str = "") -> Response:
-    session = page_session(request, roles=SUPPORT)
-    if isinstance(session, Response):
-        return session
+def show(request: Request, session: SupportSession, account_id: str, done: str = "") -> Response:
     page = account_page(request, session, account_id, notice=notice_for(done, NOTICES))
     if page.status_code == 200:
         record_view(request.app.state.services, session.account_id, account_id, "account", client_from(request))
@@ -72,10 +68,7 @@ def show(request: Request, account_id: str, done: str = "") -> Response:
 
 
 @router.get("/accounts/{account_id}/timeline")
-def timeline(request: Request, account_id: str, before: str = "") -> Response:
-    session = page_session(request, roles=SUPPORT)
-    if isinstance(session, Response):
-        return session
+def timeline(request: Request, session: SupportSession, account_id: str, before: str = "") -> Response:
     services = request.app.state.services
     try:
         account = account_view(services, ensure_may_handle(services, session.account_id, session.roles, account_id))
@@ -124,15 +117,7 @@ def account_action(request: Request, account_id: str, action: str, reason: FormT
 
 
 @router.get("/references")
-def reference(request: Request, reference: str = "") -> Response:
-    session = page_session(request, roles=SUPPORT)
-    if isinstance(session, Response):
-        return session
-    typed = reference.strip()[:32]
-    found, error = None, None
-    if typed:
-        try:
-            found = find_reference(request.app.state.services, typed)
-        except BastionError as missing:
-            error = missing
+def reference(request: Request, session: SupportSession, reference: str = "") -> Response:
+    typed = reference.strip()
+    found, error = look_up(typed, RefusalReference, "reference", partial(find_reference, request.app.state.services))
     return staff_page(request, session, "support/reference.html", REFERENCES, error, typed=typed, found=found)

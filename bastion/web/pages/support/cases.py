@@ -15,12 +15,12 @@ from bastion.support.case_view import case_view
 from bastion.support.casework import add_note, release_case
 from bastion.support.decisions import approve_case, reject_case
 from bastion.support.timeline import case_timeline
-from bastion.web.api.admin import ReasonIn
-from bastion.web.api.support_cases import ApproveIn
+from bastion.web.api.support_cases import ApproveIn, NoteIn, RejectIn
 from bastion.web.client import client_from
+from bastion.web.inputs import valid_id
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import SUPPORT, act, notice_for, page_session
+from bastion.web.pages.signed_in import SUPPORT, SupportSession, act, notice_for
 from bastion.web.pages.staff import staff_missing, staff_page
 
 router = APIRouter(prefix="/support/cases")
@@ -49,10 +49,7 @@ def case_page(request: Request, session: SessionInfo, case_id: str, error: Basti
 
 
 @router.get("/{case_id}")
-def case(request: Request, case_id: str, done: str = "") -> Response:
-    session = page_session(request, roles=SUPPORT)
-    if isinstance(session, Response):
-        return session
+def case(request: Request, session: SupportSession, case_id: str, done: str = "") -> Response:
     page = case_page(request, session, case_id, notice=notice_for(done, NOTICES))
     if page.status_code == 200:
         record_case_view(request.app.state.services, session.account_id, case_id, "case", client_from(request))
@@ -65,7 +62,7 @@ def _on_case(request: Request, case_id: str, csrf_token: str, work: object,
     def do(session: SessionInfo) -> Response:
         ensure_may_handle_case(request.app.state.services, session.account_id, session.roles, case_id)
         done = work(session)  # type: ignore[operator]
-        return see_other(f"/support/cases/{case_id[:64]}?done={done}")
+        return see_other(f"/support/cases/{case_id}?done={done}")
 
     return act(request, csrf_token, PAGE, do,
                lambda session, error: case_page(request, session, case_id, error, typed=typed), SUPPORT)
@@ -74,7 +71,7 @@ def _on_case(request: Request, case_id: str, csrf_token: str, work: object,
 @router.post("/{case_id}/release")
 def release(request: Request, case_id: str, csrf_token: CsrfField = "") -> Response:
     def release_it(session: SessionInfo) -> str:
-        release_case(request.app.state.services, case_id[:64], session.account_id, client_from(request),
+        release_case(request.app.state.services, valid_id(case_id, "case_id"), session.account_id, client_from(request),
                      admin="admin" in session.roles)
         return "released"
 
@@ -84,10 +81,12 @@ def release(request: Request, case_id: str, csrf_token: CsrfField = "") -> Respo
 @router.post("/{case_id}/notes")
 def note(request: Request, case_id: str, text: FormText = "", csrf_token: CsrfField = "") -> Response:
     def write_it(session: SessionInfo) -> str:
-        add_note(request.app.state.services, case_id[:64], session.account_id, text[:4000], client_from(request))
+        body = parse_form(NoteIn, text=text)
+        add_note(request.app.state.services, valid_id(case_id, "case_id"), session.account_id, body.text,
+                 client_from(request))
         return "noted"
 
-    return _on_case(request, case_id, csrf_token, write_it, {"note": text[:2000]})
+    return _on_case(request, case_id, csrf_token, write_it, {"note": text})
 
 
 @router.post("/{case_id}/approve")
@@ -95,10 +94,10 @@ def approve(request: Request, case_id: str, reason: FormText = "", documents_sha
             csrf_token: CsrfField = "") -> Response:
     def approve_it(session: SessionInfo) -> str:
         body = parse_form(ApproveIn, reason=reason, documents_sha256=documents_sha256 or None)
-        return approve_case(request.app.state.services, case_id[:64], session.account_id, body.reason,
+        return approve_case(request.app.state.services, valid_id(case_id, "case_id"), session.account_id, body.reason,
                             client_from(request), seen_documents=body.documents_sha256)
 
-    return _on_case(request, case_id, csrf_token, approve_it, {"approve": reason[:500]})
+    return _on_case(request, case_id, csrf_token, approve_it, {"approve": reason})
 
 
 @router.post("/{case_id}/reject")
@@ -106,9 +105,10 @@ def reject(request: Request, case_id: str, reason: FormText = "", prepared_reaso
            csrf_token: CsrfField = "") -> Response:
     """Reject (before approval) or stop (approved, not yet in effect): the typed text, or the prepared one's."""
     def reject_it(session: SessionInfo) -> str:
-        typed = parse_form(ReasonIn, reason=reason).reason if reason.strip() else None
-        return reject_case(request.app.state.services, case_id[:64], session.account_id, typed,
-                           client_from(request), prepared_reason=prepared_reason[:64] or None, stop=stop == "1")
+        body = parse_form(RejectIn, reason=reason if reason.strip() else None, prepared_reason=prepared_reason or None,
+                          stop=stop == "1")
+        return reject_case(request.app.state.services, valid_id(case_id, "case_id"), session.account_id, body.reason,
+                           client_from(request), prepared_reason=body.prepared_reason, stop=body.stop)
 
     return _on_case(request, case_id, csrf_token, reject_it,
-                    {"reject": reason[:500], "prepared_reason": prepared_reason[:64]})
+                    {"reject": reason, "prepared_reason": prepared_reason})

@@ -17,9 +17,10 @@ from bastion.support.casework import claim_case
 from bastion.support.queue import ASSIGNED, STATES, QueueFilter, list_cases
 from bastion.support.words import AGES
 from bastion.web.client import client_from
+from bastion.web.inputs import Cursor, checked, valid_id
 from bastion.web.pages.forms import CSRF_FIELD
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import SUPPORT, act, page_session
+from bastion.web.pages.signed_in import SUPPORT, SupportSession, act
 from bastion.web.pages.staff import staff_page
 
 router = APIRouter(prefix="/support")
@@ -33,11 +34,8 @@ def _choice(value: str, allowed: tuple[str, ...] | list[str]) -> str | None:
 
 
 @router.get("")
-def queue(request: Request, status: str = DEFAULT_STATE, kind: str = "", assigned: str = "", age: str = "",
+def queue(request: Request, session: SupportSession, status: str = DEFAULT_STATE, kind: str = "", assigned: str = "", age: str = "",
           order: str = "", cursor: str = "") -> Response:
-    session = page_session(request, roles=SUPPORT)
-    if isinstance(session, Response):
-        return session
     return queue_page(request, session, status, kind, assigned, age, order, cursor)
 
 
@@ -47,7 +45,8 @@ def queue_page(request: Request, session: SessionInfo, status: str = DEFAULT_STA
     wanted = QueueFilter(_choice(status, STATES), _choice(kind, list(KINDS)), _choice(assigned, ASSIGNED), hours,
                          order == "newest")
     try:
-        page = list_cases(request.app.state.services, session.account_id, wanted, cursor[:200] or None)
+        page = list_cases(request.app.state.services, session.account_id, wanted,
+                          checked(Cursor, cursor, "cursor") or None)
     except BastionError as refused:  # a cursor from elsewhere: the first page, with why
         error, page = refused, list_cases(request.app.state.services, session.account_id, wanted)
     shown = {"status": wanted.status or "all", "kind": wanted.kind or "", "assigned": wanted.assigned or "",
@@ -61,9 +60,9 @@ def claim(request: Request, case_id: str, csrf_token: CsrfField = "") -> Respons
     """Claim, then open the case (from the queue or the case page)."""
     def claim_it(session: SessionInfo) -> Response:
         services = request.app.state.services
-        ensure_may_handle_case(services, session.account_id, session.roles, case_id)
-        claim_case(services, case_id[:64], session.account_id, client_from(request))
-        return see_other(f"/support/cases/{case_id[:64]}?done=claimed")
+        case = ensure_may_handle_case(services, session.account_id, session.roles, valid_id(case_id, "case_id"))
+        claim_case(services, case, session.account_id, client_from(request))
+        return see_other(f"/support/cases/{case}?done=claimed")
 
     def refused(session: SessionInfo, error: BastionError) -> Response:
         from bastion.web.pages.support.cases import case_page
