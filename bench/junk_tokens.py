@@ -24,17 +24,15 @@ Target, per setup: junk-token throughput >= 0.8x the valid sessions', every junk
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import secrets
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
 import common
-from common import ROOT, markdown_table, median, verdict
-from session_validation import SETUPS, prime, server_counters, server_env
+from common import markdown_table, median, verdict
+from session_validation import SETUPS, prime, seeded_bastion, server_counters
 
 TARGETS = ("session", "junk")
 ROUTES = {"session": "GET /v1/session, valid sessions", "junk": "GET /v1/session, made-up tokens"}
@@ -155,32 +153,8 @@ def render(setup: str, summary: dict, args: argparse.Namespace) -> str:  # type:
 
 def measure_setup(args: argparse.Namespace, setup: str, workdir: Path) -> dict[str, list[dict]]:  # type: ignore[type-arg]
     """Bastion over a fresh database of `setup`, seeded with live sessions, served and measured."""
-    from seed import bench_services, seed_sessions
-
-    from bastion.crypto import generate_key
-
-    secret_keys = generate_key()
-    setup_dir = workdir / setup
-    setup_dir.mkdir()
-    if setup == "embedded":
-        database = contextlib.nullcontext(f"sqlite:///{setup_dir / 'bastion.db'}")
-        redis_url = None
-    else:
-        database = common.scratch_database(args.pg_admin_dsn, keep=args.keep)
-        redis_url = args.redis_url
-    with database as database_url:
-        env = server_env(database_url, setup_dir, redis_url, secret_keys)
-        common.run_cli(env, "db", "upgrade")
-        services = bench_services(database_url, str(setup_dir / "data"), secret_keys)
-        seeded = seed_sessions(services, args.sessions, uuid.uuid4().hex[:6])
-        services.close()
-        files = request_files(setup_dir, seeded.tokens)
-        port = common.free_port()
-        base = f"http://127.0.0.1:{port}"
-        command = common.pinned([sys.executable, str(ROOT / "bench" / "hello_server.py"), "--port", str(port)],
-                                args.server_cpu)
-        with common.server_process(command, env, f"{base}/bench/hello", setup_dir / "server.log"):
-            return measure(args, base, files, seeded.tokens)
+    with seeded_bastion(args, setup, workdir) as (base, seeded, setup_dir, _server):
+        return measure(args, base, request_files(setup_dir, seeded.tokens), seeded.tokens)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,9 @@ import os
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import common
 from common import ROOT, markdown_table, median, verdict
@@ -192,8 +194,10 @@ def render(setup: str, summary: dict, args: argparse.Namespace) -> str:  # type:
     return "\n".join(lines)
 
 
-def measure_setup(args: argparse.Namespace, setup: str, workdir: Path, bare_base: str) -> dict[str, list[dict]]:  # type: ignore[type-arg]
-    """Bastion over a fresh database of `setup`, seeded, served and measured beside the bare ceiling."""
+@contextlib.contextmanager
+def seeded_bastion(args: argparse.Namespace, setup: str, workdir: Path) -> Iterator[tuple[str, Any, Path, Any]]:
+    """Bastion (`hello_server.py`, pinned to the server core) over a fresh, migrated database of
+    `setup` seeded with `args.sessions` live sessions: (its base address, the seed, its folder, its process)."""
     from seed import bench_services, seed_sessions
 
     from bastion.crypto import generate_key
@@ -213,15 +217,21 @@ def measure_setup(args: argparse.Namespace, setup: str, workdir: Path, bare_base
         services = bench_services(database_url, str(setup_dir / "data"), secret_keys)
         seeded = seed_sessions(services, args.sessions, uuid.uuid4().hex[:6])
         services.close()
-        files = request_files(setup_dir, seeded.tokens, seeded.service_key)
         port = common.free_port()
         base = f"http://127.0.0.1:{port}"
         command = common.pinned([sys.executable, str(ROOT / "bench" / "hello_server.py"), "--port", str(port)],
                                 args.server_cpu)
+        with common.server_process(command, env, f"{base}/bench/hello", setup_dir / "server.log") as server:
+            yield base, seeded, setup_dir, server
+
+
+def measure_setup(args: argparse.Namespace, setup: str, workdir: Path, bare_base: str) -> dict[str, list[dict]]:  # type: ignore[type-arg]
+    """Bastion over a fresh database of `setup`, seeded, served and measured beside the bare ceiling."""
+    with seeded_bastion(args, setup, workdir) as (base, seeded, setup_dir, server):
+        files = request_files(setup_dir, seeded.tokens, seeded.service_key)
         bases = {"bare": bare_base, "stack": base, "session": base, "introspect": base}
         profile = args.profile.with_name(f"{args.profile.stem}-{setup}{args.profile.suffix}") if args.profile else None
-        with common.server_process(command, env, f"{base}/bench/hello", setup_dir / "server.log") as server:
-            return measure(args, bases, files, seeded.tokens, server.pid, profile)
+        return measure(args, bases, files, seeded.tokens, server.pid, profile)
 
 
 def main(argv: list[str] | None = None) -> int:
