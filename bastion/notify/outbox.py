@@ -10,6 +10,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
+from bastion import i18n
 from bastion.accounts.models import Account
 from bastion.crypto import KeyRing
 from bastion.notify.models import OutboxMessage
@@ -50,7 +51,9 @@ _env = Environment(
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
     undefined=StrictUndefined,
     keep_trailing_newline=True,
+    extensions=["jinja2.ext.i18n"],
 )
+_env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
 def anti_phishing_code(keys: KeyRing, account: Account) -> str | None:

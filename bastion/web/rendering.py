@@ -12,11 +12,14 @@ from jinja2 import pass_context
 from markupsafe import Markup
 from starlette.responses import Response
 
-from bastion import __version__
+from bastion import __version__, i18n
 from bastion.errors import BastionError
 from bastion.support.words import when_words
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+templates.env.globals["language"] = i18n.current
 
 
 def when(moment: datetime | str | None) -> str:
