@@ -44,20 +44,30 @@ LANGUAGES: dict[str, Language] = {
 SOURCE = "en"  # the language the code is written in: its catalogue is the code itself
 
 _current: ContextVar[str] = ContextVar("bastion_language", default=SOURCE)
+# The IANA time zone times are shown in (the account's, or the browser's); UTC when unknown.
+_zone: ContextVar[str] = ContextVar("bastion_time_zone", default="UTC")
 
 
 def current() -> Language:
     return LANGUAGES.get(_current.get(), LANGUAGES[SOURCE])
 
 
+def current_zone() -> str:
+    return _zone.get()
+
+
 @contextmanager
-def speaking(tag: str) -> Iterator[Language]:
-    """Everything translated inside the block is in `tag` (an unknown tag means the source language)."""
+def speaking(tag: str, zone: str | None = None) -> Iterator[Language]:
+    """Everything translated inside the block is in `tag` (an unknown tag means the source language),
+    and times are shown in `zone` (kept as it is when None)."""
     token = _current.set(tag if tag in LANGUAGES else SOURCE)
+    zone_token = _zone.set(zone) if zone else None
     try:
         yield current()
     finally:
         _current.reset(token)
+        if zone_token is not None:
+            _zone.reset(zone_token)
 
 
 @cache
