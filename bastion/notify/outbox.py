@@ -54,6 +54,7 @@ _env = Environment(
     extensions=["jinja2.ext.i18n"],
 )
 _env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+_env.globals["brand"] = "Bastion"  # the platform's name, as on the pages
 
 
 def anti_phishing_code(keys: KeyRing, account: Account) -> str | None:
