@@ -153,12 +153,32 @@ def send_verification_email(services: Services, tx: Tx, account: Account) -> Non
             open_sign_up(services, tx, account, row.password_hash, row.origin or {"at": rfc3339(row.created_at)})
 
 
-def confirmation_needs_password(services: Services, token: str, client: Client) -> bool:
-    """Whether the link's address was signed up more than once and not yet confirmed: then whoever
-    confirms must type the password of the sign-up the link belongs to (refuses a dead link)."""
+def confirmation_link_state(services: Services, token: str, client: Client) -> str:
+    """What the confirmation link's page offers, without using the link: "confirm", or
+    "confirm_with_password" when the address was signed up more than once and not yet confirmed
+    (whoever confirms must type the password of the sign-up the link belongs to), or
+    "already_confirmed" when this very link confirmed its address (a second click). Any other dead
+    link is refused as before."""
+    now = services.clock.now()
     with guarded_token(services, client), services.db.transaction() as tx:
-        carried = _open_link(tx, token, services.clock.now())
-        return _contested(tx, carried, services.clock.now())
+        try:
+            carried = _open_link(tx, token, now)
+        except BastionError as refusal:
+            if refusal.code == Reason.TOKEN_INVALID and _confirmed_with(tx, token):
+                return "already_confirmed"
+            raise
+        return "confirm_with_password" if _contested(tx, carried, now) else "confirm"
+
+
+def _confirmed_with(tx: Tx, token: str) -> bool:
+    """Whether this link itself confirmed the address: `verify_email` marks the link used at the very
+    instant it confirms. A link replaced by a newer one, or void because another link or a reset
+    confirmed first, was not: the click learns no more than what its own link did."""
+    row = tx.execute(select(OneTimeToken.used_at, Account.email_verified_at)
+                     .join(Account, Account.id == OneTimeToken.account_id)
+                     .where(OneTimeToken.token_hash == hash_token(token), OneTimeToken.purpose == VERIFY_EMAIL,
+                            OneTimeToken.used_at.is_not(None))).first()
+    return row is not None and row.email_verified_at is not None and row.used_at == row.email_verified_at
 
 
 def _contested(tx: Tx, carried: OneTimeToken, now: datetime) -> bool:

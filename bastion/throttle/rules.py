@@ -33,6 +33,12 @@ def subnet_of(ip: str) -> str | None:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
+def _known(device: bool) -> dict[str, bool]:
+    """Recorded with a pause of a device that signed in before (never part of the answer): its page
+    does not send the person to "a device you used before" — this is one, and it is paused itself."""
+    return {"known_device": True} if device else {}
+
+
 def counter_key(kind: str, value: str) -> str:
     # Identifiers are personal data: counters are keyed by a hash, never the address.
     return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
@@ -87,14 +93,15 @@ class SignInThrottle:
             raise BastionError(Reason.IP_THROTTLED, retry_after=seconds_until(until, now))
 
     def check_identifier(self, identifier: str, device_id: str | None, known_device: bool, now: datetime) -> None:
-        if known_device and device_id:
+        known = bool(known_device and device_id)
+        if known and device_id:
             until = self.store.held_until(self.device_key(identifier, device_id), now)
         else:
             if self.store.count(self.identifier_key(identifier), now) >= self.disable_after:
                 raise BastionError(Reason.ACCOUNT_PASSWORD_DISABLED)
             until = self.store.held_until(self.identifier_key(identifier), now)
         if until is not None:
-            raise BastionError(Reason.ACCOUNT_LOCKED, retry_after=seconds_until(until, now))
+            raise BastionError(Reason.ACCOUNT_LOCKED, retry_after=seconds_until(until, now), record=_known(known))
 
     # When pauses end (support and the troubleshooter) -----------------------
     def network_held_until(self, ip: str | None, now: datetime) -> datetime | None:
@@ -128,7 +135,8 @@ class SignInThrottle:
                                                                         now):
             self.store.decrement(key, now)
             until = self.store.held_until(key, now)
-            raise BastionError(Reason.ACCOUNT_LOCKED, retry_after=seconds_until(until, now) if until else 1)
+            raise BastionError(Reason.ACCOUNT_LOCKED, retry_after=seconds_until(until, now) if until else 1,
+                               record=_known(known))
         return PendingAttempt(key, consecutive, known)
 
     def record_failure(self, attempt: PendingAttempt, ip: str | None, now: datetime) -> FailureOutcome:

@@ -41,12 +41,30 @@ def iso(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
+# The fields a refusal is about, by the names forms give them (besides those `request.invalid` names).
+FIELDS_OF = {
+    "credentials.invalid": ("email", "password"),
+    "mfa.code_invalid": ("code", "secret"), "mfa.code_reused": ("code", "secret"),
+    "mfa.clock_skew": ("code", "secret"), "mfa.backup_code_invalid": ("code", "secret"),
+    "device.code_invalid": ("code",), "reauth.failed": ("secret", "current_password"),
+    "password.weak": ("password", "new_password"), "password.breached": ("password", "new_password"),
+    "signup.password_required": ("password",), "signup.password_mismatch": ("password",),
+}
+PROBLEM_ID = "problem"  # the refusal box above a form (_problem.html)
+
+
 @pass_context
-def invalid_field(context: Any, name: str) -> Markup:
-    """Marks a form field the refusal shown above the form names (`request.invalid`'s errors)."""
+def invalid_field(context: Any, name: str, described_by: str = "", sole: bool = False) -> Markup:
+    """A form field's ARIA attributes: when the refusal shown above the form is about it (a field
+    `request.invalid` names, what the reason is about, or any refusal when it is the form's `sole`
+    field), `aria-invalid` and the refusal box in its description (WCAG 3.3.1), before its own hint
+    `described_by`, if any."""
     problem = context.get("problem") or {}
-    named = {error.get("field") for error in problem.get("errors", ())}
-    return Markup(' aria-invalid="true"') if name in named else Markup("")
+    named = {str(error.get("field", "")).removeprefix("body.").split(".")[0] for error in problem.get("errors", ())}
+    invalid = bool(problem) and (sole or name in named or name in FIELDS_OF.get(problem.get("code", ""), ()))
+    ids = " ".join([*([PROBLEM_ID] if invalid else []), *([described_by] if described_by else [])])
+    invalid_mark = Markup(' aria-invalid="true"') if invalid else Markup("")
+    return invalid_mark + (Markup(' aria-describedby="{}"').format(ids) if ids else Markup(""))
 
 
 templates.env.filters["when"] = when

@@ -14,18 +14,21 @@ def hidden(page: str, name: str) -> str:
 
 
 def password_step(app_client, account):  # type: ignore[no-untyped-def]
+    """The password, then the second step's page it sends the browser to (Post/Redirect/Get)."""
     app_client.cookies.clear()
     app_client.get("/login")
-    return app_client.post("/login", data={"email": account["email"], "password": account["password"],
-                                           "csrf_token": app_client.cookies.get("bastion_csrf")},
-                           follow_redirects=False)
+    answer = app_client.post("/login", data={"email": account["email"], "password": account["password"],
+                                             "csrf_token": app_client.cookies.get("bastion_csrf")},
+                             follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/login/second-step"
+    assert "bastion_session" not in answer.cookies and answer.cookies.get("bastion_device")
+    return app_client.get(answer.headers["location"])
 
 
 def test_a_browser_finishes_sign_in_with_the_authenticator_code(app_client, enrolled, clock) -> None:
     account = enrolled()
     step = password_step(app_client, account)
     assert step.status_code == 200 and 'autocomplete="one-time-code"' in step.text
-    assert "bastion_session" not in step.cookies and step.cookies.get("bastion_device")
     form = {name: hidden(step.text, name) for name in ("csrf_token", "flow_id", "methods")}
     wrong = app_client.post("/login/second-step", data={**form, "method": "totp", "code": "000000"})
     assert "Code not accepted" in wrong.text and "Reference" in wrong.text and "mfa.code_invalid" not in wrong.text

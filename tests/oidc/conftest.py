@@ -136,8 +136,8 @@ class Browser:
         answer = self.client.post("/login", data={"email": email, "password": password,
                                                   "csrf_token": self.hidden(page.text)["csrf_token"]},
                                   follow_redirects=False)
-        if totp_secret is not None and answer.status_code == 200:
-            fields = self.hidden(answer.text)
+        if totp_secret is not None and answer.headers.get("location", "").startswith("/login/second-step"):
+            fields = self.hidden(self.client.get(answer.headers["location"]).text)
             answer = self.client.post("/login/second-step", data={
                 "flow_id": fields["flow_id"], "method": "totp", "methods": fields.get("methods", "totp"),
                 "code": totp.code_at_time(totp_secret, now or 0), "csrf_token": fields["csrf_token"]},

@@ -14,9 +14,11 @@ def test_the_emailed_code_finishes_a_browser_sign_in_from_a_new_country(risky: R
     headers = {"X-Forwarded-For": DE, "X-Device-Id": "laptop"}
     client = risky.client
     client.get("/login", headers=headers)
-    asked = client.post("/login", headers=headers, follow_redirects=False,
-                        data={"email": person["email"], "password": DEFAULT_PASSWORD,
-                              "csrf_token": client.cookies.get("bastion_csrf")})
+    answer = client.post("/login", headers=headers, follow_redirects=False,
+                         data={"email": person["email"], "password": DEFAULT_PASSWORD,
+                               "csrf_token": client.cookies.get("bastion_csrf")})
+    assert answer.status_code == 303 and answer.headers["location"] == "/login/device-code"
+    asked = client.get(answer.headers["location"], headers=headers)
     assert asked.status_code == 200 and "Confirm it's you" in asked.text
     assert 'autocomplete="one-time-code"' in asked.text
     code, _, _ = risky.verification_mail(person["email"], 1)

@@ -47,6 +47,12 @@ def sign_in(client: TestClient, email: str, password: str = DEFAULT_PASSWORD, re
     return client.post("/login", data=data, follow_redirects=False)
 
 
+def at_the_step(client: TestClient, answer):  # type: ignore[no-untyped-def]
+    """The page of the sign-in's next step the answer sends the browser to (Post/Redirect/Get)."""
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/login/"), answer.text
+    return client.get(answer.headers["location"])
+
+
 def session_ids_to_end(page: str) -> list[str]:
     return re.findall(r'action="/security/sessions/([^/"]+)/end"', page)
 

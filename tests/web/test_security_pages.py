@@ -24,19 +24,24 @@ def test_a_change_after_the_step_up_window_asks_to_confirm_on_a_page(app_client,
     clock.advance(minutes=6)
     asked = app_client.post("/security/anti-phishing-code", data={"code": "Blue-Otter", "csrf_token": csrf})
     assert asked.status_code == 200 and "Confirm it's you" in asked.text
+    assert "your new anti-phishing code is saved" in asked.text and "Blue-Otter" not in asked.text
+    assert "Blue-Otter" not in str(asked.url)  # kept sealed in a cookie, never in the address
     assert 'name="back" value="/security/emails"' in asked.text and "reauth.required" not in asked.text
     assert all(mail["template"] != "anti_phishing_changed" for mail in mailbox.messages(account["email"]))
 
     wrong = app_client.post("/security/confirm", data={"back": "/security/emails", "method": "password",
                                                        "secret": "not it", "csrf_token": csrf})
     assert wrong.status_code == 401 and "Password not accepted" in wrong.text and REFERENCE.search(wrong.text)
+    # Confirmed: the change that asked for it is made (kept meanwhile, sealed to this session), and shown.
     confirmed = app_client.post("/security/confirm", data={"back": "/security/emails", "method": "password",
                                                            "secret": account["password"], "csrf_token": csrf},
                                 follow_redirects=False)
-    assert confirmed.headers["location"] == "/security/emails?done=confirmed"
-    saved = app_client.post("/security/anti-phishing-code", data={"code": "Blue-Otter", "csrf_token": csrf},
+    assert confirmed.headers["location"] == "/security/emails?done=anti-phishing"
+    assert [mail["template"] for mail in mailbox.messages(account["email"])].count("anti_phishing_changed") == 1
+    again = app_client.post("/security/confirm", data={"back": "/security/emails", "method": "password",
+                                                       "secret": account["password"], "csrf_token": csrf},
                             follow_redirects=False)
-    assert saved.headers["location"] == "/security/emails?done=anti-phishing"
+    assert again.headers["location"] == "/security/emails?done=confirmed"  # made once, then forgotten
 
 
 def test_the_step_up_page_goes_back_only_to_the_security_center(app_client, account_factory) -> None:

@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute
 
 from bastion.web.pages import router as pages_router
 from tests.mfa.conftest import code_at, enrolled, login, signed_in  # noqa: F401 (fixtures)
-from tests.web.test_pages import hidden, sign_in
+from tests.web.test_pages import at_the_step, hidden, sign_in
 
 
 def console_pages(routes, area: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -30,7 +30,7 @@ SUPPORT_PAGES = console_pages(pages_router.routes, "/support")
 def sign_in_with_code(app_client, account, clock) -> str:  # type: ignore[no-untyped-def]
     """Both steps through the pages; returns where the sign-in lands."""
     app_client.cookies.clear()
-    step = sign_in(app_client, account["email"])
+    step = at_the_step(app_client, sign_in(app_client, account["email"]))
     form = {name: hidden(step.text, name) for name in ("csrf_token", "flow_id", "methods")}
     done = app_client.post("/login/second-step", data={**form, "method": "totp", "code": code_at(account["secret"], clock)},
                            follow_redirects=False)

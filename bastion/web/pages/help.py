@@ -31,6 +31,8 @@ from bastion.web.api.help import EmailIn
 from bastion.web.client import client_from
 from bastion.web.inputs import RefusalReference, checked
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
+from bastion.web.pages.memo import Memo
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.render import render
 
 router = APIRouter(prefix="/help/sign-in")
@@ -50,6 +52,7 @@ SENT = {
                         "allowlist, we emailed it a link to upload your identity documents. Only the newest link "
                         "works."),
 }
+SENT_PAGE = Memo("help_sent", f"{router.prefix}/sent", minutes=30)
 # Recovery requests from the troubleshooter: the case kind, and the page and section their form is on.
 CASE_FORMS = {"mfa_reset": ("lost-phone", "mfa_reset_form"), "unfreeze": ("restricted", "unfreeze_form"),
               "allowlist_reset": ("restricted", "allowlist_reset_form")}
@@ -117,6 +120,20 @@ def browser_page(request: Request, check: str = "") -> Response:
     return response
 
 
+@router.get("/sent")
+def sent_page(request: Request) -> Response:
+    """What a form of the troubleshooter did (Post/Redirect/Get: Back never sends it again)."""
+    kept = SENT_PAGE.read(request)
+    if kept is None or kept.get("kind") not in SENT:
+        return see_other(router.prefix)
+    title, message = SENT[kept["kind"]]
+    return render(request, "help_sent.html", title=title, message=message)
+
+
+def _sent(request: Request, kind: str) -> Response:
+    return SENT_PAGE.keep(request, see_other(SENT_PAGE.path), {"kind": kind})
+
+
 @router.get("/{slug}")
 def help_topic(request: Request, slug: str) -> Response:
     if slug not in BY_SLUG:
@@ -145,10 +162,9 @@ def _resend(request: Request, kind: str, email: str, csrf_token: str) -> Respons
         work = start(services, body.email, client_from(request))
     except BastionError as error:
         return topic_page(request, "email", error, email=email.strip(), failed=kind)
-    title, message = SENT[kind]
-    page = render(request, "help_sent.html", title=title, message=message)
-    page.background = BackgroundTask(work)  # after the answer: an address with an account takes no longer
-    return page
+    answer = _sent(request, kind)
+    answer.background = BackgroundTask(work)  # after the answer: an address with an account takes no longer
+    return answer
 
 
 @router.post("/mfa-reset")
@@ -178,19 +194,18 @@ def _request_case(request: Request, kind: str, email: str, password: str, csrf_t
         request_case(request.app.state.services, kind, body.email, body.password, client_from(request))
     except BastionError as error:
         return topic_page(request, slug, error, email=email.strip(), failed=form)
-    title, message = SENT[kind]
-    return render(request, "help_sent.html", title=title, message=message)
+    return _sent(request, kind)
 
 
 @router.post("/resend-device-code")
 def resend_device_code_submit(request: Request, flow_id: FormText = "",
                               csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     """"Send a new code" from the "Confirm it's you" page (the flow id travels in a hidden field)."""
-    from bastion.web.pages.next_step import device_code_page
+    from bastion.web.pages.next_step import device_code_page, to_step
     from bastion.web.pages.second_step import on_flow
 
     def resend(flow: str) -> Response:
         resend_device_code(request.app.state.services, flow, client_from(request))
-        return device_code_page(request, flow)
+        return to_step(request, "device_verification_required", flow, query="?done=sent")
 
     return on_flow(request, flow_id, csrf_token, resend, lambda flow, error: device_code_page(request, flow, error))

@@ -24,6 +24,8 @@ from bastion.web.client import client_from
 from bastion.web.inputs import Token, checked, valid_id
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
 from bastion.web.pages.mailbox import mailbox_enabled
+from bastion.web.pages.memo import Memo
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.render import refusal_page, render
 from bastion.web.uploads import multipart_boundary, read_upload, small_urlencoded_form
 
@@ -41,6 +43,8 @@ STATUS_WORDS = {
     "cancelled": "Cancelled", "expired": "Closed: documents did not arrive in time",
 }
 NOTICES = {"uploaded": "Thanks, that document is in."}
+REQUESTED = Memo("case_requested", "/recovery/requested", minutes=30)
+CANCELLED = Memo("case_cancelled", "/recovery/cancelled", minutes=30)
 
 
 def _request_form(request: Request, which: str, error: BastionError | None = None, email: str = "") -> Response:
@@ -97,8 +101,6 @@ async def upload(request: Request) -> Response:
                                            error)
         except BastionError:
             return refusal_page(request, error)
-    from bastion.web.pages.redirects import see_other
-
     # Back to the case by its link (POST-redirect-GET), so a reload does not upload again.
     return see_other(f"/recovery/case?case={case_id}&token={access}&done=uploaded")
 
@@ -123,13 +125,28 @@ def cancel_submit(request: Request, token: FormText = "", csrf_token: CsrfField 
         cancelled = cancel_with_link(request.app.state.services, body.token, client_from(request))
     except BastionError as error:
         return refusal_page(request, error)
-    return render(request, "recovery/cancelled.html", cancelled=cancelled)
+    return CANCELLED.keep(request, see_other(CANCELLED.path), {"cancelled": cancelled})
+
+
+@router.get("/cancelled")
+def cancelled_page(request: Request) -> Response:
+    kept = CANCELLED.read(request)
+    if kept is None:
+        return see_other("/login")
+    return render(request, "recovery/cancelled.html", cancelled=bool(kept.get("cancelled")))
+
+
+@router.get("/requested")
+def requested_page(request: Request) -> Response:
+    kept = REQUESTED.read(request)
+    if kept is None or kept.get("which") not in REQUESTS:
+        return see_other("/recovery/mfa-reset")
+    return render(request, "recovery/requested.html", title=REQUESTS[kept["which"]][1],
+                  mailbox=mailbox_enabled(request.app.state.services.settings))
 
 
 @router.get("")
 def recovery_home() -> Response:
-    from bastion.web.pages.redirects import see_other
-
     return see_other("/recovery/mfa-reset")
 
 
@@ -157,5 +174,4 @@ def request_submit(request: Request, which: str, email: FormText = "", password:
     except BastionError as error:
         return _request_form(request, which, error, email=email.strip())
     # The same page whoever asked: only the account's mailbox learns whether a case was opened.
-    return render(request, "recovery/requested.html", title=REQUESTS[which][1],
-                  mailbox=mailbox_enabled(services.settings))
+    return REQUESTED.keep(request, see_other(REQUESTED.path), {"which": which})

@@ -2,7 +2,8 @@
 and the emailed code that confirms a new device or place.
 
 The flow id travels in a hidden field (never in the address, which reaches logs),
-and the step must come from the browser that passed the password (device cookie).
+and the step must come from the browser that passed the password (device cookie). The step's pages
+are GETs (`next_step`): switching between the ways of taking the step is a link within the sign-in.
 A passkey as the second step needs JavaScript (`passkey_login.py` serves its options); its
 answer comes back through the same form.
 """
@@ -22,8 +23,17 @@ from bastion.risk.device_step import verify_device_code
 from bastion.web.client import client_from
 from bastion.web.inputs import OneTimeCode, checked, valid_id
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf
-from bastion.web.pages.next_step import device_code_page, next_step_response, second_step_page
+from bastion.web.pages.next_step import (
+    DEVICE_CODE,
+    SECOND_STEP,
+    device_code_page,
+    kept_step,
+    next_step_response,
+    second_step_page,
+    to_step,
+)
 from bastion.web.pages.passkey_login import credential_from
+from bastion.web.pages.redirects import see_other
 from bastion.web.pages.render import refusal_page
 
 router = APIRouter()
@@ -31,6 +41,24 @@ FormText = Annotated[str, Form()]
 # Refusals after which this sign-in cannot go on: start again from the password.
 FLOW_OVER = frozenset({Reason.FLOW_EXPIRED, Reason.FLOW_NOT_FOUND, Reason.MFA_ATTEMPTS_EXCEEDED, Reason.MFA_LOCKED,
                        Reason.DEVICE_ATTEMPTS_EXCEEDED, Reason.DEVICE_LOCKED, Reason.DEVICE_VERIFICATION_EXPIRED})
+NOTICES = {"sent": "A new code is on its way. Only the code in the newest email works."}
+
+
+@router.get(SECOND_STEP)
+def second_step(request: Request, method: str = "") -> Response:
+    """The second step of the sign-in this browser is at; `method`: the way of taking it (not a secret)."""
+    kept = kept_step(request, "mfa_required")
+    if kept is None:
+        return see_other("/login")
+    return second_step_page(request, kept["flow"], [str(name) for name in kept.get("methods", [])], method=method)
+
+
+@router.get(DEVICE_CODE)
+def device_code(request: Request, done: str = "") -> Response:
+    kept = kept_step(request, "device_verification_required")
+    if kept is None:
+        return see_other("/login")
+    return device_code_page(request, kept["flow"], notice=NOTICES.get(done))
 
 
 def on_flow(request: Request, flow_id: str, csrf_token: str, step: Callable[[str], Response],
@@ -67,8 +95,9 @@ def second_step_submit(request: Request, flow_id: FormText = "", method: FormTex
             proof = credential_from(credential) if credential else None
         elif factor is not None and code.strip():
             proof = checked(OneTimeCode, code, "code")
-        if factor is None or not proof:  # switching between the ways of taking the step
-            return second_step_page(request, flow, offered, method=method)
+        if factor is None or not proof:  # switching between the ways of taking the step (a form without script)
+            query = f"?method={factor.name}" if factor is not None else ""
+            return to_step(request, "mfa_required", flow, offered, query)
         return next_step_response(request, sign_in_with_factor(request.app.state.services, flow, factor.name, proof,
                                                                client_from(request)))
 

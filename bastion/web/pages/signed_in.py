@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, Request
 from starlette.responses import Response
@@ -21,7 +22,7 @@ from bastion.mfa.registry import METHODS
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.deps import csrf_token_for, session_from_request
-from bastion.web.pages.redirects import SIGNED_OUT, to_login
+from bastion.web.pages.redirects import SIGNED_OUT, see_other, to_login
 from bastion.web.pages.render import problem_for, refusal_page, render
 
 # The signed-in areas and their pages, in the order their navigation shows them.
@@ -126,17 +127,19 @@ def account_page(request: Request, session: SessionInfo, name: str, error: Basti
 
 def act(request: Request, csrf_token: str, back: str, action: Callable[[SessionInfo], Response],
         refused: Callable[[SessionInfo, BastionError], Response], roles: tuple[str, ...] = ()) -> Response:
-    """Run a signed-in change: step-up when it needs one, its page with the refusal otherwise."""
+    """Run a signed-in change: to the step-up page when it needs one (a change that should then be made
+    by itself is a `bastion.web.pages.changes.Change`), its page with the refusal otherwise."""
     session = page_session(request, csrf_token, roles)
     try:
         return action(session)
     except BastionError as error:
         if error.code == Reason.REAUTH_REQUIRED:
-            return step_up_page(request, session, back)
+            return see_other(f"/security/confirm?back={quote(safe_back(back), safe='/')}")
         return refused(session, error)
 
 
-_PAGES = frozenset(path for path, _ in SECURITY_PAGES)
+# The security center's pages, and the authenticator setup in progress (a change waits for it).
+_PAGES = frozenset(path for path, _ in SECURITY_PAGES) | {"/security/totp/setup"}
 
 
 def safe_back(back: str) -> str:
@@ -145,11 +148,12 @@ def safe_back(back: str) -> str:
 
 
 def step_up_page(request: Request, session: SessionInfo, back: str, error: BastionError | None = None,
-                 method: str = "password") -> Response:
+                 method: str = "password", waiting: str | None = None) -> Response:
+    """"Confirm it's you"; `waiting`: what happens once confirmed (the change kept for it)."""
     services = request.app.state.services
     with services.db.transaction() as tx:
         enrolled = METHODS.enrolled(tx, session.account_id)
     factors = [factor for factor in METHODS if factor.step_up and factor.name in enrolled]
     chosen = next((factor for factor in factors if factor.name == method), None)
     return account_page(request, session, "security/step_up.html", error, back=safe_back(back), factors=factors,
-                        chosen=chosen, minutes=services.settings.reauth_minutes)
+                        chosen=chosen, minutes=services.settings.reauth_minutes, waiting=waiting)

@@ -1,4 +1,7 @@
-"""Service keys: how the platform's own services authenticate to `POST /v1/introspect`."""
+"""Service keys: how the platform's own services authenticate to `POST /v1/introspect`.
+
+A new key's secret is shown once, on the page the creation sends the browser to (Post/Redirect/Get),
+kept for it a few minutes in a cookie sealed to the admin's session: the key is stored as a hash."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.schemas import Body
 from bastion.web.inputs import valid_id
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
+from bastion.web.pages.memo import Memo
 from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import ADMIN, AdminSession, act, notice_for
 from bastion.web.pages.staff import staff_page
@@ -22,6 +26,7 @@ router = APIRouter(prefix="/admin/service-keys")
 PAGE = "/admin/service-keys"
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 NOTICES = {"revoked": "The key is revoked: introspection with it is refused from now on."}
+CREATED = Memo("service_key", f"{PAGE}/new", minutes=5)
 
 
 class KeyNameIn(Body):
@@ -44,10 +49,18 @@ def create(request: Request, name: Annotated[str, Form()] = "", csrf_token: Csrf
     def create_it(session: SessionInfo) -> Response:
         body = parse_form(KeyNameIn, name=name)
         secret, view = create_service_key(request.app.state.services, body.name)
-        # Shown on this answer only: the key is stored as a hash.
-        return keys_page(request, session, created=(view.name, secret))
+        return CREATED.keep(request, see_other(CREATED.path), {"name": view.name, "secret": secret},
+                            bound_to=session.id)
 
     return act(request, csrf_token, PAGE, create_it, lambda session, error: keys_page(request, session, error), ADMIN)
+
+
+@router.get("/new")
+def created(request: Request, session: AdminSession) -> Response:
+    kept = CREATED.read(request, bound_to=session.id)
+    if kept is None:
+        return see_other(PAGE)
+    return keys_page(request, session, created=(str(kept.get("name", "")), str(kept.get("secret", ""))))
 
 
 @router.post("/{key_id}/revoke")

@@ -10,13 +10,15 @@ from starlette.responses import Response
 
 from bastion.accounts.settings import MAX_ALLOWLIST, get_ip_allowlist, set_ip_allowlist
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_
 from bastion.sessions.tokens import SessionInfo
 from bastion.signin.gates import ip_allowed
 from bastion.web.api.restrictions import AllowlistIn
 from bastion.web.client import client_from
+from bastion.web.pages.changes import change
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import PageSession, account_page, act, notice_for
+from bastion.web.pages.signed_in import PageSession, account_page, notice_for
 
 router = APIRouter(prefix="/security")
 PAGE = "/security/allowlist"
@@ -38,18 +40,18 @@ def allowlist(request: Request, session: PageSession, done: str = "") -> Respons
     return allowlist_page(request, session, notice=notice_for(done, NOTICES))
 
 
+@change("ip-allowlist", N_("Once you have confirmed, your IP allowlist is saved as you typed it."), PAGE,
+        lambda request, session, error, values: allowlist_page(request, session, error, typed=values.get("cidrs", "")))
+def save_allowlist(request: Request, session: SessionInfo, values: dict[str, str]) -> Response:
+    entries = [entry for entry in _SEPARATORS.split(values.get("cidrs", "")) if entry]
+    if len(entries) > MAX_ALLOWLIST:
+        raise BastionError(Reason.REQUEST_INVALID, detail=f"At most {MAX_ALLOWLIST} networks.")
+    body = parse_form(AllowlistIn, cidrs=entries)
+    set_ip_allowlist(request.app.state.services, session, body.cidrs, client_from(request))
+    return see_other(f"{PAGE}?done=saved")
+
+
 @router.post("/allowlist")
 def save(request: Request, cidrs: Annotated[str, Form()] = "",
          csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
-    typed = cidrs
-
-    def save_it(session: SessionInfo) -> Response:
-        entries = [entry for entry in _SEPARATORS.split(typed) if entry]
-        if len(entries) > MAX_ALLOWLIST:
-            raise BastionError(Reason.REQUEST_INVALID, detail=f"At most {MAX_ALLOWLIST} networks.")
-        body = parse_form(AllowlistIn, cidrs=entries)
-        set_ip_allowlist(request.app.state.services, session, body.cidrs, client_from(request))
-        return see_other(f"{PAGE}?done=saved")
-
-    return act(request, csrf_token, PAGE, save_it,
-               lambda session, error: allowlist_page(request, session, error, typed=typed))
+    return save_allowlist.make(request, csrf_token, {"cidrs": cidrs})

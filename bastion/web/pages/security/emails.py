@@ -14,12 +14,14 @@ from starlette.responses import Response
 
 from bastion.accounts.settings import has_anti_phishing_code, set_anti_phishing_code
 from bastion.errors import BastionError
+from bastion.i18n import N_
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.schemas import AntiPhishingIn
 from bastion.web.client import client_from
+from bastion.web.pages.changes import change
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.signed_in import PageSession, account_page, act, notice_for
+from bastion.web.pages.signed_in import PageSession, account_page, notice_for
 
 router = APIRouter(prefix="/security")
 PAGE = "/security/emails"
@@ -47,12 +49,15 @@ def emails(request: Request, session: PageSession, done: str = "") -> Response:
     return emails_page(request, session, notice=notice_for(done, NOTICES))
 
 
+@change("anti-phishing-code", N_("Once you have confirmed, your new anti-phishing code is saved."), PAGE,
+        lambda request, session, error, values: emails_page(request, session, error))
+def save_anti_phishing_code(request: Request, session: SessionInfo, values: dict[str, str]) -> Response:
+    body = parse_form(AntiPhishingIn, code=values.get("code", ""))
+    set_anti_phishing_code(request.app.state.services, session, body.code, client_from(request))
+    return see_other(f"{PAGE}?done=anti-phishing")
+
+
 @router.post("/anti-phishing-code")
 def set_anti_phishing(request: Request, code: Annotated[str, Form()] = "",
                       csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
-    def save(session: SessionInfo) -> Response:
-        body = parse_form(AntiPhishingIn, code=code)
-        set_anti_phishing_code(request.app.state.services, session, body.code, client_from(request))
-        return see_other(f"{PAGE}?done=anti-phishing")
-
-    return act(request, csrf_token, PAGE, save, lambda session, error: emails_page(request, session, error))
+    return save_anti_phishing_code.make(request, csrf_token, {"code": code})

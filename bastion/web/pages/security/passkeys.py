@@ -13,16 +13,19 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from bastion.errors import BastionError
+from bastion.i18n import N_
 from bastion.mfa.passkeys.management import register_passkey, registration_options, remove_passkey, rename_passkey
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.mfa_schemas import PasskeyRegisterIn, PasskeyRenameIn
 from bastion.web.client import client_from
 from bastion.web.deps import session_from_request
 from bastion.web.inputs import valid_id
+from bastion.web.pages.changes import change
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.passkey_login import credential_from
 from bastion.web.pages.redirects import see_other
-from bastion.web.pages.security.two_factor import PAGE, backup_codes_page, two_factor_page
+from bastion.web.pages.security.two_factor import PAGE, show_backup_codes, two_factor_page
 from bastion.web.pages.signed_in import act
 
 router = APIRouter(prefix="/security/passkeys")
@@ -45,27 +48,36 @@ def add(request: Request, name: FormText = "", credential: FormText = "", csrf_t
         registered = register_passkey(request.app.state.services, session, body.credential, body.name,
                                       client_from(request))
         if registered.backup_codes:
-            return backup_codes_page(request, session, registered.backup_codes, "passkey")
+            return show_backup_codes(request, session, registered.backup_codes, "passkey")
         return see_other(f"{PAGE}?done=passkey-added")
 
     return act(request, csrf_token, PAGE, register, lambda session, error: two_factor_page(request, session, error))
 
 
+def _refused(request: Request, session: SessionInfo, error: BastionError, values: dict[str, str]) -> Response:
+    return two_factor_page(request, session, error)
+
+
+@change("passkey-rename", N_("Once you have confirmed, the passkey gets the name you typed."), PAGE, _refused)
+def rename_one(request: Request, session: SessionInfo, values: dict[str, str]) -> Response:
+    body = parse_form(PasskeyRenameIn, name=values.get("name", ""))
+    rename_passkey(request.app.state.services, session, valid_id(values.get("passkey_id", ""), "passkey_id"),
+                   body.name, client_from(request))
+    return see_other(f"{PAGE}?done=passkey-renamed")
+
+
 @router.post("/{passkey_id}/rename")
 def rename(request: Request, passkey_id: str, name: FormText = "", csrf_token: CsrfField = "") -> Response:
-    def rename_it(session: SessionInfo) -> Response:
-        body = parse_form(PasskeyRenameIn, name=name)
-        rename_passkey(request.app.state.services, session, valid_id(passkey_id, "passkey_id"), body.name,
-                       client_from(request))
-        return see_other(f"{PAGE}?done=passkey-renamed")
+    return rename_one.make(request, csrf_token, {"passkey_id": passkey_id, "name": name})
 
-    return act(request, csrf_token, PAGE, rename_it, lambda session, error: two_factor_page(request, session, error))
+
+@change("passkey-remove", N_("Once you have confirmed, the passkey is removed from your account."), PAGE, _refused)
+def remove_one(request: Request, session: SessionInfo, values: dict[str, str]) -> Response:
+    remove_passkey(request.app.state.services, session, valid_id(values.get("passkey_id", ""), "passkey_id"),
+                   client_from(request))
+    return see_other(f"{PAGE}?done=passkey-removed")
 
 
 @router.post("/{passkey_id}/remove")
 def remove(request: Request, passkey_id: str, csrf_token: CsrfField = "") -> Response:
-    def remove_it(session: SessionInfo) -> Response:
-        remove_passkey(request.app.state.services, session, valid_id(passkey_id, "passkey_id"), client_from(request))
-        return see_other(f"{PAGE}?done=passkey-removed")
-
-    return act(request, csrf_token, PAGE, remove_it, lambda session, error: two_factor_page(request, session, error))
+    return remove_one.make(request, csrf_token, {"passkey_id": passkey_id})

@@ -1,6 +1,7 @@
 """"Confirm it's you": step-up as a page (requirements §13), with the password or a code of any
-second-factor method that may confirm it (authenticator app, backup code), then back to the page
-the change was made from."""
+second-factor method that may confirm it (authenticator app, backup code). The page says which
+change waits for it, and makes that change once confirmed (`bastion.web.pages.changes`); with
+none waiting, it goes back to the page it was asked from."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.client import client_from
 from bastion.web.inputs import OneTimeCode, Password, checked
+from bastion.web.pages.changes import PENDING, make_pending, pending_change
 from bastion.web.pages.forms import CSRF_FIELD
 from bastion.web.pages.redirects import see_other
 from bastion.web.pages.signed_in import PageSession, page_session, safe_back, step_up_page
@@ -34,9 +36,18 @@ def confirm_identity(services: Services, session: SessionInfo, method: str, secr
         reauthenticate_with_factor(services, session, method, checked(OneTimeCode, secret, "secret"), client)
 
 
+def _page(request: Request, session: SessionInfo, back: str, error: BastionError | None = None,
+          method: str = "password") -> Response:
+    waiting = pending_change(request, session)
+    if waiting is None:
+        return step_up_page(request, session, back, error, method=method)
+    change, _ = waiting
+    return step_up_page(request, session, change.back, error, method=method, waiting=change.words)
+
+
 @router.get("")
 def step_up_form(request: Request, session: PageSession, back: str = "/", method: str = "password") -> Response:
-    return step_up_page(request, session, back, method=method)
+    return _page(request, session, back, method=method)
 
 
 @router.post("")
@@ -46,5 +57,14 @@ def step_up_submit(request: Request, back: FormText = "/", method: FormText = "p
     try:
         confirm_identity(request.app.state.services, session, method, secret, client_from(request))
     except BastionError as error:
-        return step_up_page(request, session, back, error, method=method)
+        return _page(request, session, back, error, method=method)
+    waiting = pending_change(request, session)
+    if waiting is not None:  # with the session as it is now: just confirmed
+        return make_pending(request, page_session(request, csrf_token), *waiting)
     return see_other(f"{safe_back(back)}?done=confirmed")
+
+
+@router.get("/cancel")
+def step_up_cancel(back: str = "/") -> Response:
+    """Not now: the change kept for the confirmation is forgotten, and nothing else changes."""
+    return PENDING.drop(see_other(safe_back(back)))
