@@ -22,11 +22,12 @@ MAX_BYTES = 10 * 1024 * 1024  # requirements §16
 CHECK_CPU_SECONDS = 0.5  # a 10 MB scan checks in a few tens of milliseconds
 
 # What support needs to see (BitMart's list): both sides of the ID, and the person holding it
-# with a handwritten note of the date and the request.
+# with a handwritten note of the date and the request (`bastion.recovery.kinds.document_labels`
+# names the request: the words of each kind of case are there, once).
 DOCUMENT_KINDS = {
     "id_front": "ID document, front",
     "id_back": "ID document, back",
-    "selfie": "Photo of you holding the ID and a handwritten note with today's date and \"2FA reset\"",
+    "selfie": "Photo of you holding the ID and a handwritten note",
 }
 
 

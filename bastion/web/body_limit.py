@@ -17,6 +17,8 @@ from bastion.numbers import whole_number
 
 DEFAULT_LIMIT = 1024 * 1024
 UPLOAD_LIMIT = 10 * 1024 * 1024 + 64 * 1024  # one 10 MB file and its form fields
+DOCUMENTS_PAGE = "/recovery/case/documents"  # the page's form: the three identity documents at once
+DOCUMENTS_PAGE_LIMIT = 3 * 10 * 1024 * 1024 + 64 * 1024
 
 
 class BodyTooLarge(HTTPException):
@@ -26,6 +28,8 @@ class BodyTooLarge(HTTPException):
 
 
 def _limit_for(path: str) -> tuple[int, Reason]:
+    if path == DOCUMENTS_PAGE:
+        return DOCUMENTS_PAGE_LIMIT, Reason.EVIDENCE_TOO_LARGE
     if path.endswith("/documents"):
         return UPLOAD_LIMIT, Reason.EVIDENCE_TOO_LARGE
     return DEFAULT_LIMIT, Reason.REQUEST_TOO_LARGE

@@ -7,8 +7,10 @@ come before the file are collected, `admit` runs on them when the file's part be
 any of its bytes are kept — and a refusal there answers at once, leaving the rest of the body
 unread (the server discards it). Past `max_bytes` the file is refused without reading further.
 
-Browsers send a form's fields in document order, so the page's form puts the file last;
+Browsers send a form's fields in document order, so the page's form puts the files last;
 API clients may send the case token in a header and be admitted before the body is read at all.
+The page's form sends the three documents at once, each in a file field of its own (`file_fields`):
+each is held to `max_bytes`, and `admit` runs once, when the first file begins.
 """
 
 from __future__ import annotations
@@ -34,8 +36,16 @@ MAX_FIELD_BYTES = 1024  # a case id, a token, a kind, a CSRF token
 @dataclass
 class Upload:
     fields: dict[str, str]
-    file: bytes
-    has_file: bool
+    files: dict[str, bytes]  # by file field, in the order they came
+
+    @property
+    def has_file(self) -> bool:
+        return bool(self.files)
+
+    @property
+    def file(self) -> bytes:
+        """The one file of a one-file form (empty without one)."""
+        return next(iter(self.files.values()), b"")
 
 
 @dataclass
@@ -47,15 +57,16 @@ class _Part:
 
 
 class _Reader:
-    """python-multipart's callbacks, keeping the fields and (once admitted) the one file."""
+    """python-multipart's callbacks, keeping the fields and (once admitted) the files, one per file field."""
 
-    def __init__(self, file_field: str, max_bytes: int) -> None:
-        self.file_field, self.max_bytes = file_field, max_bytes
+    def __init__(self, file_fields: tuple[str, ...], max_bytes: int) -> None:
+        self.file_fields, self.max_bytes = file_fields, max_bytes
         self.fields: dict[str, str] = {}
         self.part = _Part()
         self.header_name = bytearray()
         self.header_value = bytearray()
-        self.file = bytearray()
+        self.files: dict[str, bytearray] = {}
+        self.file = bytearray()  # the file being read
         self.file_started = self.file_done = False
         self.before_file: dict[str, str] = {}  # the fields sent before the file: what `admit` sees
         self.too_large = False
@@ -92,12 +103,14 @@ class _Reader:
             self.refuse("Each part of the form needs a Content-Disposition with its name.")
             return
         self.part.name = name.decode("utf-8", "replace")
-        self.part.is_file = self.part.name == self.file_field
+        self.part.is_file = self.part.name in self.file_fields
         if self.part.is_file:
-            if self.file_started:
-                self.refuse("Send one file per upload.")
-            self.file_started = True
-            self.before_file = dict(self.fields)
+            if self.part.name in self.files:
+                self.refuse("Send one file per upload." if len(self.file_fields) == 1 else "Send each file once.")
+            if not self.file_started:
+                self.before_file = dict(self.fields)
+            self.file_started, self.file_done = True, False
+            self.file = self.files[self.part.name] = bytearray()
         elif len(self.fields) >= MAX_FIELDS:
             self.refuse("The form has too many fields.")
 
@@ -138,14 +151,15 @@ def multipart_boundary(request: Request) -> bytes | None:
 
 
 async def read_upload(request: Request, admit: Callable[[dict[str, str]], Awaitable[None]], max_bytes: int,
-                      file_field: str = "file") -> Upload:
-    """The form's fields and its one file. `admit(fields)` runs once, on the fields before the file
-    (or on all of them when there is no file), before the file's bytes are kept; its refusal ends
-    the request. A file over `max_bytes` is refused (`evidence.too_large`) as soon as it gets there."""
+                      file_fields: tuple[str, ...] = ("file",)) -> Upload:
+    """The form's fields and its files (one per field of `file_fields`). `admit(fields)` runs once, on
+    the fields before the first file (or on all of them when there is none), before any file's bytes
+    are kept; its refusal ends the request. A file over `max_bytes` is refused (`evidence.too_large`)
+    as soon as it gets there."""
     boundary = multipart_boundary(request)
     if not boundary:
         raise BastionError(Reason.REQUEST_INVALID, detail="Send the file as multipart/form-data.")
-    reader = _Reader(file_field, max_bytes)
+    reader = _Reader(file_fields, max_bytes)
     try:
         parser = MultipartParser(boundary, reader.callbacks())
     except (MultipartParseError, ValueError) as error:
@@ -172,4 +186,4 @@ async def read_upload(request: Request, admit: Callable[[dict[str, str]], Awaita
         await admit(dict(reader.fields))
     if reader.file_started and not reader.file_done:
         raise BastionError(Reason.REQUEST_INVALID, detail="The upload was cut short.")
-    return Upload(reader.fields, bytes(reader.file), reader.file_started)
+    return Upload(reader.fields, {name: bytes(content) for name, content in reader.files.items()})

@@ -22,10 +22,11 @@ def image(kind: str) -> bytes:
 
 
 def upload(page, label: str, name: str, mime: str, content: bytes) -> None:  # type: ignore[no-untyped-def]
-    row = page.locator(".row.document", has_text=label)
-    row.locator("input[type=file]").set_input_files({"name": name, "mimeType": mime, "buffer": content})
-    row.get_by_role("button", name="Upload").click()
-    page.get_by_text("Thanks, that document is in.").wait_for()
+    """One document, chosen in the one form of the three, and sent."""
+    page.locator(".field.document", has_text=label).locator("input[type=file]").set_input_files(
+        {"name": name, "mimeType": mime, "buffer": content})
+    page.get_by_role("button", name="Upload the chosen files").click()
+    page.get_by_text("Thanks, what you chose is in.").wait_for()
 
 
 def start_the_request(page, site, owner, requested: str, awaiting: str) -> None:  # type: ignore[no-untyped-def]
@@ -51,10 +52,10 @@ def test_support_approves_a_2fa_reset(page, other_page, site, person) -> None:
     start_the_request(page, site, owner, "mfa-reset-requested", "case-awaiting-documents")
     upload(page, "ID document, front", "front.png", "image/png", image("PNG"))
     # A file is judged by its content, not its name.
-    upload_refused = page.locator(".row.document", has_text="ID document, back")
+    upload_refused = page.locator(".field.document", has_text="ID document, back")
     upload_refused.locator("input[type=file]").set_input_files(
         {"name": "back.jpg", "mimeType": "image/jpeg", "buffer": b"PK\x03\x04 not really a photo"})
-    upload_refused.get_by_role("button", name="Upload").click()
+    page.get_by_role("button", name="Upload the chosen files").click()
     page.get_by_role("heading", name="File type not accepted").wait_for()
     site.audit(page, "case-upload-refused")
     upload(page, "ID document, back", "back.jpg", "image/jpeg", image("JPEG"))

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
+from bastion.ops.maintenance import current_window
 from bastion.sessions.sign_out import sign_out
 from bastion.sessions.validation import authenticate_session
 from bastion.signin.password import sign_in_with_password
@@ -30,7 +31,8 @@ NOTICES = {"signed-out": "You are signed out.",
 
 def _login_form(request: Request, email: str = "", remember: bool = False,
                 error: BastionError | None = None, notice: str | None = None) -> Response:
-    return public_form_page(request, "login.html", error, email=email, remember=remember, notice=notice)
+    return public_form_page(request, "login.html", error, email=email, remember=remember, notice=notice,
+                            maintenance=current_window(request.app.state.services))
 
 
 def _signed_in(request: Request) -> bool:

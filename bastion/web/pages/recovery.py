@@ -14,10 +14,14 @@ from fastapi import APIRouter, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from bastion.context import Client
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
+from bastion.notify.outbox import SUBJECTS
 from bastion.recovery.cases import CaseStatus, add_document, admit_upload, cancel_with_link, case_status, request_case
-from bastion.recovery.evidence import MAX_BYTES
-from bastion.recovery.kinds import document_labels, hold_hours, wait_hours
+from bastion.recovery.evidence import DOCUMENT_KINDS, MAX_BYTES
+from bastion.recovery.kinds import KINDS, document_labels, hold_hours, wait_hours
+from bastion.services import Services
 from bastion.web.api.cases import CaseRequestIn
 from bastion.web.api.schemas import TokenIn
 from bastion.web.client import client_from
@@ -42,7 +46,7 @@ STATUS_WORDS = {
     "waiting": "Approved — waiting period", "completed": "Done", "rejected": "Not approved",
     "cancelled": "Cancelled", "expired": "Closed: documents did not arrive in time",
 }
-NOTICES = {"uploaded": "Thanks, that document is in."}
+NOTICES = {"uploaded": "Thanks, what you chose is in."}
 REQUESTED = Memo("case_requested", "/recovery/requested", minutes=30)
 CANCELLED = Memo("case_cancelled", "/recovery/cancelled", minutes=30)
 
@@ -51,6 +55,7 @@ def _request_form(request: Request, which: str, error: BastionError | None = Non
     kind, title = REQUESTS[which]
     settings = request.app.state.services.settings
     return public_form_page(request, "recovery/request.html", error, which=which, kind=kind, title=title, email=email,
+                            note=KINDS[kind],
                             wait_hours=wait_hours(settings, kind), hold_hours=hold_hours(settings, kind),
                             unfreeze_min_hours=settings.unfreeze_min_hours)
 
@@ -61,6 +66,7 @@ def case_page(request: Request, case_id: str, token: str, status: CaseStatus | N
         case_id, token = valid_id(case_id, "case"), checked(Token, token, "token")
         status = case_status(request.app.state.services, case_id, token, client_from(request))
     return public_form_page(request, "recovery/case.html", error, case=status, case_id=case_id, token=token,
+                            case_name=KINDS[status.kind],
                             status_words=STATUS_WORDS, kinds=document_labels(status.kind), notice=notice,
                             max_mb=MAX_BYTES // (1024 * 1024))
 
@@ -75,8 +81,11 @@ def case(request: Request, case: str = "", token: str = "", done: str = "") -> R
 
 @router.post("/case/documents")
 async def upload(request: Request) -> Response:
-    """The form carries the case, its token and the CSRF token before the file: all are checked, with the
-    case's state and the upload limits, when the file's part begins — before the file is read (issue 18)."""
+    """The form carries the case, its token and the CSRF token before the files: all are checked, with the
+    case's state and the upload limits, when the first file's part begins — before a file is read (issue 18).
+
+    One form sends the three documents, each in the field named by its kind (a file not chosen comes
+    empty and is skipped); a form of one `kind` and its `file` works too."""
     services, client = request.app.state.services, client_from(request)
     seen: dict[str, str] = {}
 
@@ -85,16 +94,20 @@ async def upload(request: Request) -> Response:
         check_form_csrf(request, fields.get(CSRF_FIELD, ""))
         access = parse_form(TokenIn, token=fields.get("token", "")).token
         await run_in_threadpool(admit_upload, services, valid_id(fields.get("case", ""), "case"), access, client,
-                                fields.get("kind", ""))
+                                fields.get("kind"))
 
     try:
         if multipart_boundary(request) is None:  # not our form, which is multipart: a small form at most
             check_form_csrf(request, (await small_urlencoded_form(request)).get(CSRF_FIELD, ""))
             raise BastionError(Reason.REQUEST_INVALID, detail="Send the file with the upload form.")
-        form = await read_upload(request, admit, MAX_BYTES)
+        form = await read_upload(request, admit, MAX_BYTES, ("file", *DOCUMENT_KINDS))
         case_id, access = form.fields["case"], form.fields["token"]
-        await run_in_threadpool(add_document, services, case_id, access, form.fields.get("kind", ""),
-                                form.file, client)
+        chosen = [(form.fields.get("kind", "") if field == "file" else field, content)
+                  for field, content in form.files.items() if content or field == "file"]
+        if not chosen:
+            raise BastionError(Reason.REQUEST_INVALID, detail=_("Choose at least one file to upload."))
+        for kind, content in chosen:
+            await run_in_threadpool(_add, services, case_id, access, kind, content, client)
     except BastionError as error:
         try:
             return await run_in_threadpool(case_page, request, seen.get("case", ""), seen.get("token", ""), None,
@@ -103,6 +116,18 @@ async def upload(request: Request) -> Response:
             return refusal_page(request, error)
     # Back to the case by its link (POST-redirect-GET), so a reload does not upload again.
     return see_other(f"/recovery/case?case={case_id}&token={access}&done=uploaded")
+
+
+def _add(services: Services, case_id: str, access: str, kind: str, content: bytes, client: Client) -> None:
+    """One document of the form; a refusal names which one, since the form sends three."""
+    try:
+        add_document(services, case_id, access, kind, content, client)
+    except BastionError as refusal:
+        if kind in DOCUMENT_KINDS and refusal.code.startswith("evidence."):
+            refusal.detail = _("%(document)s: %(problem)s") % {
+                "document": _(DOCUMENT_KINDS[kind]),
+                "problem": refusal.detail or _(refusal.reason.message)}
+        raise
 
 
 @router.get("/cancel")
@@ -141,7 +166,8 @@ def requested_page(request: Request) -> Response:
     kept = REQUESTED.read(request)
     if kept is None or kept.get("which") not in REQUESTS:
         return see_other("/recovery/mfa-reset")
-    return render(request, "recovery/requested.html", title=REQUESTS[kept["which"]][1],
+    # The email's own subject, so the person looks for the words they will see.
+    return render(request, "recovery/requested.html", subject=SUBJECTS["case_opened"],
                   mailbox=mailbox_enabled(request.app.state.services.settings))
 
 

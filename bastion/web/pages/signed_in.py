@@ -109,12 +109,17 @@ def needs_step_up(request: Request, session: SessionInfo) -> bool:
 
 
 def account_page(request: Request, session: SessionInfo, name: str, error: BastionError | None = None,
-                 notice: str | None = None, **context: Any) -> Response:
-    """A signed-in page: its refusal (if any) shown on it, the session's CSRF token in its forms."""
+                 notice: str | None = None, shape: Callable[[dict[str, Any]], None] | None = None,
+                 **context: Any) -> Response:
+    """A signed-in page: its refusal (if any) shown on it (`shape` fits it to the page), the session's
+    CSRF token in its forms."""
     services = request.app.state.services
+    problem = problem_for(request, error) if error else None
+    if problem is not None and shape is not None:
+        shape(problem)
     response = render(
         request, name, status_code=error.reason.status if error else 200,
-        problem=problem_for(request, error) if error else None, notice=notice, signed_in=True,
+        problem=problem, notice=notice, signed_in=True,
         email=session.email, csrf_token=csrf_token_for(services, session.id), path=request.url.path,
         security_pages=SECURITY_PAGES, support_pages=SUPPORT_PAGES, admin_pages=ADMIN_PAGES,
         staff_areas=[(path, label) for role, path, label in STAFF_AREAS

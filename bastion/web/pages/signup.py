@@ -17,6 +17,7 @@ from bastion.accounts.passwords import MIN_LENGTH
 from bastion.accounts.repo import normalize_email
 from bastion.accounts.signup import confirmation_link_state, start_sign_up, verify_email
 from bastion.errors import BastionError, Reason
+from bastion.ops.maintenance import current_window
 from bastion.web.api.schemas import SignUpIn, TokenIn, VerifyEmailIn
 from bastion.web.client import client_from
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
@@ -33,7 +34,8 @@ CONFIRMED = Memo("email_confirmed", "/confirm/done", minutes=30)
 
 
 def _signup_form(request: Request, email: str = "", error: BastionError | None = None) -> Response:
-    return public_form_page(request, "signup.html", error, email=email, min_length=MIN_LENGTH)
+    return public_form_page(request, "signup.html", error, email=email, min_length=MIN_LENGTH,
+                            maintenance=current_window(request.app.state.services))
 
 
 @router.get("/signup")

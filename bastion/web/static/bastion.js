@@ -139,3 +139,57 @@
     }).catch(function () {});
   }
 })();
+
+// Small helps for forms; every page works without them.
+(function () {
+  "use strict";
+
+  // "Copy the key": the authenticator key to the clipboard (the key stays selectable without a script).
+  document.querySelectorAll("button.copy[data-copy]").forEach(function (button) {
+    if (!navigator.clipboard || !window.isSecureContext) return;
+    var status = button.closest("li, section, form, main").querySelector(".copy-status");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(button.dataset.copy).then(function () {
+        if (status) status.textContent = button.dataset.copied;
+      }, function () {
+        if (status) status.textContent = "";
+      });
+    });
+  });
+
+  // "Show password": the field's characters shown while pressed (a toggle button, its state announced).
+  document.querySelectorAll("button.reveal[data-reveal]").forEach(function (button) {
+    var field = document.getElementById(button.dataset.reveal);
+    if (!field) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var shown = field.type === "password";
+      field.type = shown ? "text" : "password";
+      button.setAttribute("aria-pressed", shown ? "true" : "false");
+    });
+    // Never sent or left shown: the field is a password field again when its form is sent.
+    if (field.form) field.form.addEventListener("submit", function () {
+      field.type = "password";
+      button.setAttribute("aria-pressed", "false");
+    });
+  });
+
+  // On a phone, the keyboard covers half the screen: when a field of a form is chosen, bring the
+  // form's button up with it, so both stay above the keyboard (the page's refusal scrolls away).
+  var narrow = window.matchMedia("(max-width: 480px)");
+  document.addEventListener("focusin", function (event) {
+    var field = event.target;
+    if (!narrow.matches || !field.matches || !field.matches("input, textarea") || !field.form) return;
+    var submit = field.form.querySelector('button[type="submit"], button:not([type])');
+    if (!submit) return;
+    window.setTimeout(function () {
+      var view = window.visualViewport;
+      var bottom = view ? view.offsetTop + view.height : window.innerHeight;
+      var top = view ? view.offsetTop : 0;
+      var below = submit.getBoundingClientRect().bottom + 8 - bottom;
+      var room = field.getBoundingClientRect().top - 8 - top;
+      if (below > 0) window.scrollBy(0, Math.min(below, Math.max(room, 0)));
+    }, 300);  // once the keyboard is up (it resizes the visual viewport)
+  });
+})();

@@ -8,7 +8,7 @@ sealed in a cookie bound to the session, for a few minutes (reload and Back show
 from __future__ import annotations
 
 import base64
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
@@ -28,6 +28,7 @@ from bastion.web.pages.changes import ask_to_confirm, change
 from bastion.web.pages.forms import CSRF_FIELD, parse_form
 from bastion.web.pages.memo import Memo
 from bastion.web.pages.redirects import see_other
+from bastion.web.pages.render import drop_steps
 from bastion.web.pages.signed_in import PageSession, account_page, notice_for
 
 router = APIRouter(prefix="/security")
@@ -71,11 +72,19 @@ def grouped(secret: str) -> str:
     return " ".join(secret[index:index + 4] for index in range(0, len(secret), 4))
 
 
+def _no_backup_codes_yet(problem: dict[str, Any]) -> None:
+    """While the app is being set up there are no backup codes: a wrong code offers none."""
+    if problem.get("code") == Reason.MFA_CODE_INVALID:
+        problem.pop("action", None)
+        drop_steps(problem, "backup code")
+
+
 def totp_setup_page(request: Request, session: SessionInfo, setup: TotpSetup,
                     error: BastionError | None = None) -> Response:
     qr = "data:image/svg+xml;base64," + base64.b64encode(setup.qr_svg.encode()).decode()
-    return account_page(request, session, "security/totp_setup.html", error, qr=qr, key=grouped(setup.secret),
-                        otpauth=setup.otpauth_uri, issuer=request.app.state.services.settings.totp_issuer)
+    return account_page(request, session, "security/totp_setup.html", error, shape=_no_backup_codes_yet, qr=qr,
+                        key=grouped(setup.secret), otpauth=setup.otpauth_uri,
+                        issuer=request.app.state.services.settings.totp_issuer)
 
 
 def show_backup_codes(request: Request, session: SessionInfo, codes: list[str], reason: str) -> Response:
