@@ -33,7 +33,7 @@ def test_the_owner_asks_to_clear_the_allowlist_from_the_refused_network_and_supp
     site.audit(page, "allowlist-reset-request")
     start_the_request(page, site, owner, "allowlist-reset-requested", "allowlist-reset-case")
     page.get_by_role("heading", name="IP allowlist reset").wait_for()
-    assert '"IP allowlist reset"' in page.locator(".row.document", has_text="Photo of you holding the ID").inner_text()
+    assert '"IP allowlist reset"' in page.locator(".field.document", has_text="Photo of you holding the ID").inner_text()
     upload(page, "ID document, front", "front.png", "image/png", image("PNG"))
     upload(page, "ID document, back", "back.jpg", "image/jpeg", image("JPEG"))
     upload(page, "Photo of you holding the ID", "selfie.pdf", "application/pdf", pdf())

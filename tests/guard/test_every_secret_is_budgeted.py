@@ -93,8 +93,11 @@ def page_csrf(lab: Lab, path: str, headers: dict[str, str] | None = None) -> str
 def form(lab: Lab, path: str, data: dict[str, str], page: str | None = None,
          headers: dict[str, str] | None = None) -> Any:
     sent = {"X-Forwarded-For": HOME_IP, **(headers or {})}
-    return lab.client.post(path, data={**data, "csrf_token": page_csrf(lab, page or path, sent)}, headers=sent,
-                           follow_redirects=False)
+    answer = lab.client.post(path, data={**data, "csrf_token": page_csrf(lab, page or path, sent)}, headers=sent,
+                             follow_redirects=False)
+    if answer.status_code == 303 and "bastion_refusal=" in answer.headers.get("set-cookie", ""):
+        return lab.client.get(answer.headers["location"], headers=sent, follow_redirects=False)  # a sign-in page, again
+    return answer
 
 
 def signed_in_form(lab: Lab, victim: dict[str, Any], path: str, data: dict[str, str]) -> Any:

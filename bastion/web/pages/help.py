@@ -201,11 +201,11 @@ def _request_case(request: Request, kind: str, email: str, password: str, csrf_t
 def resend_device_code_submit(request: Request, flow_id: FormText = "",
                               csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     """"Send a new code" from the "Confirm it's you" page (the flow id travels in a hidden field)."""
-    from bastion.web.pages.next_step import device_code_page, to_step
-    from bastion.web.pages.second_step import on_flow
+    from bastion.web.pages.next_step import to_step
+    from bastion.web.pages.second_step import on_flow, step_again
 
     def resend(flow: str) -> Response:
         resend_device_code(request.app.state.services, flow, client_from(request))
         return to_step(request, "device_verification_required", flow, query="?done=sent")
 
-    return on_flow(request, flow_id, csrf_token, resend, lambda flow, error: device_code_page(request, flow, error))
+    return on_flow(request, flow_id, csrf_token, resend, step_again(request, "device_verification_required"))

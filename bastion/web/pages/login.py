@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -15,6 +16,7 @@ from bastion.signin.password import sign_in_with_password
 from bastion.web.api.schemas import LoginIn
 from bastion.web.client import client_from, new_device_id, set_device_cookie
 from bastion.web.deps import SESSION_COOKIE
+from bastion.web.pages.again import REFUSAL, refusal_for, refused_at
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, public_form_page
 from bastion.web.pages.next_step import next_step_response
 from bastion.web.pages.redirects import see_other, to_login
@@ -48,6 +50,11 @@ def _signed_in(request: Request) -> bool:
 
 @router.get("/login")
 def login_page(request: Request, done: str = "") -> Response:
+    refused = refusal_for(request, "/login")
+    if refused is not None:  # the refusal of the form just sent, shown once
+        error, typed = refused
+        return REFUSAL.drop(_login_form(request, email=str(typed.get("email", "")), remember=bool(typed.get("remember")),
+                                        error=error))
     if _signed_in(request):
         return see_other(after_sign_in(request))
     return _login_form(request, notice=NOTICES.get(done))
@@ -65,7 +72,8 @@ def login_submit(request: Request, email: FormText = "", password: FormText = ""
         result = sign_in_with_password(services, body.email, body.password, client_from(request, device),
                                        remember=keep)
     except BastionError as error:
-        return _login_form(request, email=email.strip(), remember=keep, error=error)
+        typed = {"email": email.strip()[:1024], "remember": keep}
+        return refused_at(request, "/login", error, partial(_login_form, request, typed["email"], keep, error), typed)
     response = next_step_response(request, result)
     # The next step must come from this browser: it keeps the device identifier the flow is bound to.
     set_device_cookie(request, response, device)

@@ -9,6 +9,7 @@ follows — the session cookie and home, or the next step's page — is the same
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -20,6 +21,7 @@ from bastion.errors import BastionError, Reason
 from bastion.mfa.passkeys.sign_in import passwordless_options, second_factor_options, sign_in_passwordless
 from bastion.web.api.schemas import Body
 from bastion.web.client import client_from, new_device_id, set_device_cookie
+from bastion.web.pages.again import refused_at
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, public_form_page
 from bastion.web.pages.next_step import next_step_response
 
@@ -59,7 +61,9 @@ def passwordless_submit(request: Request, credential: FormText = "", remember: F
         result = sign_in_passwordless(request.app.state.services, credential_from(credential), client_from(request),
                                       remember=keep)
     except BastionError as error:
-        return public_form_page(request, "login.html", error, email="", remember=keep)
+        return refused_at(request, "/login", error,
+                          partial(public_form_page, request, "login.html", error, email="", remember=keep),
+                          {"remember": keep})
     return next_step_response(request, result)
 
 

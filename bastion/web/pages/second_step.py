@@ -22,10 +22,12 @@ from bastion.mfa.registry import METHODS
 from bastion.risk.device_step import verify_device_code
 from bastion.web.client import client_from
 from bastion.web.inputs import OneTimeCode, checked, valid_id
+from bastion.web.pages.again import REFUSAL, refusal_for, refused_at
 from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf
 from bastion.web.pages.next_step import (
     DEVICE_CODE,
     SECOND_STEP,
+    STEP_PAGES,
     device_code_page,
     kept_step,
     next_step_response,
@@ -50,7 +52,10 @@ def second_step(request: Request, method: str = "") -> Response:
     kept = kept_step(request, "mfa_required")
     if kept is None:
         return see_other("/login")
-    return second_step_page(request, kept["flow"], [str(name) for name in kept.get("methods", [])], method=method)
+    refused = refusal_for(request, SECOND_STEP)
+    methods = [str(name) for name in kept.get("methods", [])]
+    page = second_step_page(request, kept["flow"], methods, refused[0] if refused else None, method=method)
+    return REFUSAL.drop(page) if refused else page
 
 
 @router.get(DEVICE_CODE)
@@ -58,7 +63,26 @@ def device_code(request: Request, done: str = "") -> Response:
     kept = kept_step(request, "device_verification_required")
     if kept is None:
         return see_other("/login")
-    return device_code_page(request, kept["flow"], notice=NOTICES.get(done))
+    refused = refusal_for(request, DEVICE_CODE)
+    page = device_code_page(request, kept["flow"], refused[0] if refused else None, notice=NOTICES.get(done))
+    return REFUSAL.drop(page) if refused else page
+
+
+def step_again(request: Request, status: str, methods: list[str] | None = None,
+               method: str = "") -> Callable[[str, BastionError], Response]:
+    """A refused step: back to its page (of the same sign-in, the same way of taking it), which shows why."""
+    def again(flow_id: str, error: BastionError) -> Response:
+        query = f"?method={method}" if METHODS.get(method) is not None else ""
+
+        def page() -> Response:
+            if status == "mfa_required":
+                return second_step_page(request, flow_id, methods or [], error, method=method)
+            return device_code_page(request, flow_id, error)
+
+        return refused_at(request, STEP_PAGES[status], error, page,
+                          answer=to_step(request, status, flow_id, methods, query))
+
+    return again
 
 
 def on_flow(request: Request, flow_id: str, csrf_token: str, step: Callable[[str], Response],
@@ -101,8 +125,7 @@ def second_step_submit(request: Request, flow_id: FormText = "", method: FormTex
         return next_step_response(request, sign_in_with_factor(request.app.state.services, flow, factor.name, proof,
                                                                client_from(request)))
 
-    return on_flow(request, flow_id, csrf_token, prove,
-                   lambda flow, error: second_step_page(request, flow, offered, error, method=method))
+    return on_flow(request, flow_id, csrf_token, prove, step_again(request, "mfa_required", offered, method))
 
 
 @router.post("/login/device-code")
@@ -112,4 +135,4 @@ def device_code_submit(request: Request, flow_id: FormText = "", code: FormText 
         return next_step_response(request, verify_device_code(request.app.state.services, flow,
                                                               checked(OneTimeCode, code, "code"), client_from(request)))
 
-    return on_flow(request, flow_id, csrf_token, verify, lambda flow, error: device_code_page(request, flow, error))
+    return on_flow(request, flow_id, csrf_token, verify, step_again(request, "device_verification_required"))

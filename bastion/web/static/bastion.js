@@ -175,21 +175,30 @@
     });
   });
 
-  // On a phone, the keyboard covers half the screen: when a field of a form is chosen, bring the
-  // form's button up with it, so both stay above the keyboard (the page's refusal scrolls away).
+  // On a phone, the keyboard covers half the screen: while a field of a form is chosen, keep the
+  // form's button in view with it, so both stay above the keyboard (the refusal box scrolls away).
   var narrow = window.matchMedia("(max-width: 480px)");
-  document.addEventListener("focusin", function (event) {
-    var field = event.target;
-    if (!narrow.matches || !field.matches || !field.matches("input, textarea") || !field.form) return;
+  var pending = null;
+
+  function keepButtonInView() {
+    var field = document.activeElement;
+    if (!narrow.matches || !field || !field.form || !field.matches("input, textarea")) return;
     var submit = field.form.querySelector('button[type="submit"], button:not([type])');
     if (!submit) return;
-    window.setTimeout(function () {
-      var view = window.visualViewport;
-      var bottom = view ? view.offsetTop + view.height : window.innerHeight;
-      var top = view ? view.offsetTop : 0;
-      var below = submit.getBoundingClientRect().bottom + 8 - bottom;
-      var room = field.getBoundingClientRect().top - 8 - top;
-      if (below > 0) window.scrollBy(0, Math.min(below, Math.max(room, 0)));
-    }, 300);  // once the keyboard is up (it resizes the visual viewport)
-  });
+    var view = window.visualViewport;
+    var top = view ? view.offsetTop : 0;
+    var bottom = view ? view.offsetTop + view.height : window.innerHeight;
+    var below = submit.getBoundingClientRect().bottom + 8 - bottom;
+    var room = field.getBoundingClientRect().top - 8 - top;  // never scroll the field itself away
+    if (below > 0 && room > 0) window.scrollBy(0, Math.min(below, room));
+  }
+
+  function soon() {  // once the keyboard is up: it resizes the visual viewport as it slides in
+    window.clearTimeout(pending);
+    pending = window.setTimeout(keepButtonInView, 250);
+  }
+
+  document.addEventListener("focusin", soon);
+  if (window.visualViewport) window.visualViewport.addEventListener("resize", soon);
+  window.addEventListener("resize", soon);
 })();
