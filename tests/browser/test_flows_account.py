@@ -142,4 +142,4 @@ def test_a_refusal_on_a_phone_leaves_the_field_and_its_button_above_the_keyboard
     button = page.get_by_role("button", name="Sign in", exact=True)
     for element in (field, button):
         box = element.bounding_box()
-        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= PHONE_WITH_KEYBOARD["height"], box
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE_WITH_KEYBOARD["height"], box
