@@ -72,8 +72,9 @@ def login_submit(request: Request, email: FormText = "", password: FormText = ""
         result = sign_in_with_password(services, body.email, body.password, client_from(request, device),
                                        remember=keep)
     except BastionError as error:
-        typed = {"email": email.strip()[:1024], "remember": keep}
-        return refused_at(request, "/login", error, partial(_login_form, request, typed["email"], keep, error), typed)
+        typed_email = email.strip()[:1024]
+        return refused_at(request, "/login", error, partial(_login_form, request, typed_email, keep, error),
+                          {"email": typed_email, "remember": keep})
     response = next_step_response(request, result)
     # The next step must come from this browser: it keeps the device identifier the flow is bound to.
     set_device_cookie(request, response, device)
