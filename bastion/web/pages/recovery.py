@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
-from bastion.i18n import _
+from bastion.i18n import N_, _
 from bastion.notify.outbox import SUBJECTS
 from bastion.recovery.cases import CaseStatus, add_document, admit_upload, cancel_with_link, case_status, request_case
 from bastion.recovery.evidence import DOCUMENT_KINDS, MAX_BYTES
@@ -46,7 +46,7 @@ STATUS_WORDS = {
     "waiting": "Approved — waiting period", "completed": "Done", "rejected": "Not approved",
     "cancelled": "Cancelled", "expired": "Closed: documents did not arrive in time",
 }
-NOTICES = {"uploaded": "Thanks, what you chose is in."}
+NOTICES = {"uploaded": N_("Thanks, what you chose is in.")}
 REQUESTED = Memo("case_requested", "/recovery/requested", minutes=30)
 CANCELLED = Memo("case_cancelled", "/recovery/cancelled", minutes=30)
 
@@ -74,7 +74,7 @@ def case_page(request: Request, case_id: str, token: str, status: CaseStatus | N
 @router.get("/case")
 def case(request: Request, case: str = "", token: str = "", done: str = "") -> Response:
     try:
-        return case_page(request, case, parse_form(TokenIn, token=token).token, notice=NOTICES.get(done))
+        return case_page(request, case, parse_form(TokenIn, token=token).token, notice=_(NOTICES[done]) if done in NOTICES else None)
     except BastionError as error:
         return refusal_page(request, error)
 

@@ -79,17 +79,18 @@ def reset_confirm_page(request: Request, token: str = "") -> Response:
 
 @router.post("/confirm")
 def reset_confirm_submit(request: Request, token: FormText = "", new_password: FormText = "",
-                         username: FormText = "", csrf_token: CsrfField = "") -> Response:
+                         csrf_token: CsrfField = "") -> Response:
     try:
         check_form_csrf(request, csrf_token)
         body = parse_form(ResetConfirmIn, token=token, new_password=new_password)
     except BastionError as error:
-        return _form(request, "reset_confirm.html", error, token=token, email=username[:320])
+        return _form(request, "reset_confirm.html", error, token=token, email="")
     try:
         confirm_password_reset(request.app.state.services, body.token, body.new_password, client_from(request))
     except BastionError as error:
-        if error.code.startswith("password."):
-            return _form(request, "reset_confirm.html", error, token=body.token, email=username[:320])
+        if error.code.startswith("password."):  # the link still works: the form again, for its account
+            email = check_reset_link(request.app.state.services, body.token, client_from(request))
+            return _form(request, "reset_confirm.html", error, token=body.token, email=email)
         return refusal_page(request, error)
     return DONE.keep(request, see_other(DONE.path), {})
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_, _
 from bastion.mfa.flows.second_factor import sign_in_with_factor
 from bastion.mfa.registry import METHODS
 from bastion.risk.device_step import verify_device_code
@@ -43,7 +44,7 @@ FormText = Annotated[str, Form()]
 # Refusals after which this sign-in cannot go on: start again from the password.
 FLOW_OVER = frozenset({Reason.FLOW_EXPIRED, Reason.FLOW_NOT_FOUND, Reason.MFA_ATTEMPTS_EXCEEDED, Reason.MFA_LOCKED,
                        Reason.DEVICE_ATTEMPTS_EXCEEDED, Reason.DEVICE_LOCKED, Reason.DEVICE_VERIFICATION_EXPIRED})
-NOTICES = {"sent": "A new code is on its way. Only the code in the newest email works."}
+NOTICES = {"sent": N_("A new code is on its way. Only the code in the newest email works.")}
 
 
 @router.get(SECOND_STEP)
@@ -64,7 +65,7 @@ def device_code(request: Request, done: str = "") -> Response:
     if kept is None:
         return see_other("/login")
     refused = refusal_for(request, DEVICE_CODE)
-    page = device_code_page(request, kept["flow"], refused[0] if refused else None, notice=NOTICES.get(done))
+    page = device_code_page(request, kept["flow"], refused[0] if refused else None, notice=_(NOTICES[done]) if done in NOTICES else None)
     return REFUSAL.drop(page) if refused else page
 
 
