@@ -186,3 +186,18 @@ def test_a_refused_step_is_shown_on_its_page_once(app_client, enrolled, clock) -
         **form, "csrf_token": hidden(again.text), "method": "totp", "code": code_at(account["secret"], clock)})
     assert done.status_code == 303 and done.cookies.get("bastion_session")
     assert DEFAULT_PASSWORD not in str(app_client.cookies)
+
+
+def test_a_change_left_waiting_on_one_page_is_not_made_by_a_confirmation_asked_from_another(
+        app_client, account_factory, clock, mailbox) -> None:
+    account = account_factory()
+    csrf = signed_in_csrf(app_client, account["email"], "/security/emails")
+    clock.advance(minutes=6)
+    app_client.post("/security/anti-phishing-code", data={"code": "Blue-Otter", "csrf_token": csrf})
+    elsewhere = app_client.get("/security/confirm?back=/security/two-factor")  # e.g. adding a passkey
+    assert "anti-phishing" not in elsewhere.text
+    confirmed = app_client.post("/security/confirm", data={"back": "/security/two-factor",
+                                                           "secret": account["password"], "csrf_token": csrf},
+                                follow_redirects=False)
+    assert confirmed.headers["location"] == "/security/two-factor?done=confirmed"
+    assert all(mail["template"] != "anti_phishing_changed" for mail in mailbox.messages(account["email"]))

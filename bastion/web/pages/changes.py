@@ -75,12 +75,13 @@ def ask_to_confirm(back: str) -> Response:
     return see_other(f"{STEP_UP_PATH}?back={quote(back, safe='/')}")
 
 
-def pending_change(request: Request, session: SessionInfo) -> tuple[Change, dict[str, str]] | None:
-    """The change this session keeps waiting for a confirmation, if any."""
+def pending_change(request: Request, session: SessionInfo, back: str) -> tuple[Change, dict[str, str]] | None:
+    """The change this session keeps waiting for the confirmation asked from the page `back`, if any
+    (one left waiting on another page is not made by a confirmation asked from this one)."""
     kept: dict[str, Any] | None = PENDING.read(request, bound_to=session.id)
     waiting = _CHANGES.get(str(kept.get("change"))) if kept else None
     values = kept.get("values") if kept else None
-    if waiting is None or not isinstance(values, dict):
+    if waiting is None or waiting.back != back or not isinstance(values, dict):
         return None
     return waiting, {str(key): str(value) for key, value in values.items()}
 

@@ -38,7 +38,7 @@ def confirm_identity(services: Services, session: SessionInfo, method: str, secr
 
 def _page(request: Request, session: SessionInfo, back: str, error: BastionError | None = None,
           method: str = "password") -> Response:
-    waiting = pending_change(request, session)
+    waiting = pending_change(request, session, safe_back(back))
     if waiting is None:
         return step_up_page(request, session, back, error, method=method)
     change, _ = waiting
@@ -58,7 +58,7 @@ def step_up_submit(request: Request, back: FormText = "/", method: FormText = "p
         confirm_identity(request.app.state.services, session, method, secret, client_from(request))
     except BastionError as error:
         return _page(request, session, back, error, method=method)
-    waiting = pending_change(request, session)
+    waiting = pending_change(request, session, safe_back(back))
     if waiting is not None:  # with the session as it is now: just confirmed
         return make_pending(request, page_session(request, csrf_token), *waiting)
     return see_other(f"{safe_back(back)}?done=confirmed")
