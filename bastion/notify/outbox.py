@@ -13,37 +13,39 @@ from sqlalchemy.orm import Session as Tx
 from bastion import i18n
 from bastion.accounts.models import Account
 from bastion.crypto import KeyRing
+from bastion.i18n import N_
 from bastion.notify.models import OutboxMessage
 from bastion.ops.metrics import EMAILS
 from bastion.services import Services
 from bastion.store.upsert import insert_ignoring_duplicates
 
+# Translated where the message is rendered, in the reader's language.
 SUBJECTS = {
-    "verify_email": "Confirm your email address",
-    "verify_email_expired": "Your sign-up link has expired",
-    "signup_existing": "Someone tried to create an account with your email",
-    "anti_phishing_changed": "Your anti-phishing code was changed",
-    "mfa_failed": "Correct password, failed second step: was it you?",
-    "mfa_locked": "Second step of sign-in paused after wrong attempts",
-    "totp_code_reused": "An authenticator code was used twice",
-    "backup_code_used": "A backup code was used",
-    "factor_changed": "Your two-step sign-in changed",
-    "passkey_cloned": "A passkey was refused: it may have been copied",
-    "account_frozen": "Your account is frozen",
-    "sign_in_locked": "Sign-in to your account is paused after wrong passwords",
-    "ip_allowlist_changed": "Your IP allowlist was changed",
-    "ip_allowlist_cleared": "Support cleared your IP allowlist",
-    "password_reset": "Set a new password",
-    "staff_enrolment_link": "Set up two-step sign-in for your staff account",
-    "password_reset_done": "Your password was changed",
-    "password_changed": "Your password was changed",
-    "device_verification": "Confirm it's you: sign-in from a new device or place",
-    "new_sign_in": "New sign-in to your account",
-    "case_opened": "Your recovery request: upload your identity documents",
-    "case_submitted": "Your recovery request is being reviewed",
-    "case_approved": "Your recovery request was approved: waiting period started",
-    "case_rejected": "Your recovery request was not approved",
-    "case_completed": "Your recovery request is complete",
+    "verify_email": N_("Confirm your email address"),
+    "verify_email_expired": N_("Your sign-up link has expired"),
+    "signup_existing": N_("Someone tried to create an account with your email"),
+    "anti_phishing_changed": N_("Your anti-phishing code was changed"),
+    "mfa_failed": N_("Correct password, failed second step: was it you?"),
+    "mfa_locked": N_("Second step of sign-in paused after wrong attempts"),
+    "totp_code_reused": N_("An authenticator code was used twice"),
+    "backup_code_used": N_("A backup code was used"),
+    "factor_changed": N_("Your two-step sign-in changed"),
+    "passkey_cloned": N_("A passkey was refused: it may have been copied"),
+    "account_frozen": N_("Your account is frozen"),
+    "sign_in_locked": N_("Sign-in to your account is paused after wrong passwords"),
+    "ip_allowlist_changed": N_("Your IP allowlist was changed"),
+    "ip_allowlist_cleared": N_("Support cleared your IP allowlist"),
+    "password_reset": N_("Set a new password"),
+    "staff_enrolment_link": N_("Set up two-step sign-in for your staff account"),
+    "password_reset_done": N_("Your password was changed"),
+    "password_changed": N_("Your password was changed"),
+    "device_verification": N_("Confirm it's you: sign-in from a new device or place"),
+    "new_sign_in": N_("New sign-in to your account"),
+    "case_opened": N_("Your recovery request: upload your identity documents"),
+    "case_submitted": N_("Your recovery request is being reviewed"),
+    "case_approved": N_("Your recovery request was approved: waiting period started"),
+    "case_rejected": N_("Your recovery request was not approved"),
+    "case_completed": N_("Your recovery request is complete"),
 }
 
 _env = Environment(
