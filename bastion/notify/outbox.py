@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
 from bastion import i18n
 from bastion.accounts.models import Account
+from bastion.brand import LOGO_PATH
 from bastion.crypto import KeyRing
 from bastion.i18n import N_
+from bastion.i18n.times import duration_words, text_moment_words
 from bastion.notify.models import OutboxMessage
 from bastion.ops.metrics import EMAILS
 from bastion.services import Services
@@ -56,7 +61,41 @@ _env = Environment(
     extensions=["jinja2.ext.i18n"],
 )
 _env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-_env.globals["brand"] = "Bastion"  # the platform's name, as on the pages
+_env.globals["brand"] = "Bastion"  # the platform's name, as on the pages (BASTION_BRAND_NAME in enqueue)
+_env.globals["brand_logo"] = None  # an absolute address of its logo, if it has one (BASTION_BRAND_LOGO)
+_env.filters["when"] = text_moment_words
+_env.filters["duration"] = duration_words
+
+
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)?")
+
+
+@cache
+def _environment(overrides: Path | None) -> Environment:
+    """The templates, with BASTION_TEMPLATES_DIR/emails in front of the shipped ones, file by file."""
+    if overrides is None:
+        return _env
+    return _env.overlay(loader=ChoiceLoader([FileSystemLoader(str(overrides / "emails")),
+                                             PackageLoader("bastion.notify", "templates")]))
+
+
+def in_words(value: Any) -> Any:
+    """The context as a person reads it: every time (a datetime, or RFC 3339 text) in words, in the
+    reader's zone and language, naming the zone; lists and dicts looked into."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.fullmatch(value)):
+        return text_moment_words(value)
+    if isinstance(value, dict):
+        return {key: in_words(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(in_words(item) for item in value)
+    return value
+
+
+def email_logo(logo: str | None, public_url: str) -> str | None:
+    """The logo's absolute address: an https:// URL as it is; a file as Bastion serves it (/brand/logo)."""
+    if not logo:
+        return None
+    return logo if "://" in logo else public_url + LOGO_PATH
 
 
 def anti_phishing_code(keys: KeyRing, account: Account) -> str | None:
@@ -69,12 +108,13 @@ def anti_phishing_aad(account_id: str) -> str:
     return f"accounts/{account_id}/anti_phishing_code"
 
 
-def render(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of one message."""
+def render(template: str, context: dict[str, Any], overrides: Path | None = None) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of one message; no time in them is left for a program to read."""
     subject = SUBJECTS[template]
-    full = {"subject": subject, **context}
-    text = _env.get_template(f"{template}.txt").render(full)
-    html = _env.get_template(f"{template}.html").render(full)
+    full = {"subject": subject, **in_words(context)}
+    env = _environment(overrides)
+    text = env.get_template(f"{template}.txt").render(full)
+    html = env.get_template(f"{template}.html").render(full)
     return subject, text, html
 
 
@@ -88,14 +128,18 @@ def enqueue(
     **context: Any,
 ) -> None:
     """Queue one message to the account's address; a repeated dedup_key is sent only once."""
+    settings = services.settings
     subject, text, html = render(
         template,
         {
-            "public_url": services.settings.public_url,
+            "public_url": settings.public_url,
+            "brand": settings.brand_name,
+            "brand_logo": email_logo(settings.brand_logo, settings.public_url),
             "email": account.email,
             "anti_phishing_code": anti_phishing_code(services.keys, account),
             **context,
         },
+        settings.templates_dir,
     )
     aad = f"outbox/{dedup_key}"
     queued = insert_ignoring_duplicates(

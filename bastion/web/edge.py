@@ -17,6 +17,7 @@ from bastion.ops.metrics import observe_request
 from bastion.services import Services
 from bastion.web.admission import SIGN_IN, SIGN_UP, Door
 from bastion.web.body_limit import limited_receive
+from bastion.web.brand import image_origin
 from bastion.web.headers import security_headers, with_security_headers
 
 
@@ -25,13 +26,14 @@ class Edge:
         self.app = app
         self.door = Door(services)
         self.https = services.settings.public_url.startswith("https://")
+        self.image_origin = image_origin(services.settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        ours = security_headers(scope["path"], self.https)
+        ours = security_headers(scope["path"], self.https, self.image_origin)
         status = 500
 
         async def answer(message: Message) -> None:

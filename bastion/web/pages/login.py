@@ -18,7 +18,7 @@ from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, pub
 from bastion.web.pages.next_step import next_step_response
 from bastion.web.pages.redirects import see_other, to_login
 from bastion.web.pages.signed_in import page_session
-from bastion.web.return_to import after_sign_in
+from bastion.web.return_to import after_sign_in, allowed_return, remember_return_to
 
 router = APIRouter()
 
@@ -45,10 +45,12 @@ def _signed_in(request: Request) -> bool:
 
 
 @router.get("/login")
-def login_page(request: Request, done: str = "") -> Response:
+def login_page(request: Request, done: str = "", return_to: str = "") -> Response:
+    """`return_to`: the platform page to go back to after sign-in (only one of BASTION_RETURN_URLS)."""
     if _signed_in(request):
-        return see_other(after_sign_in(request))
-    return _login_form(request, notice=NOTICES.get(done))
+        origins = request.app.state.services.settings.return_origins
+        return see_other(allowed_return(return_to, origins) or after_sign_in(request))
+    return remember_return_to(request, _login_form(request, notice=NOTICES.get(done)), return_to)
 
 
 @router.post("/login")

@@ -67,7 +67,7 @@ def console_home(roles: frozenset[str], aal: int) -> str:
 
 
 def typed_time(value: str, label: str) -> datetime | None:
-    """A `datetime-local` field, read as UTC (the consoles show every time in UTC); empty is None."""
+    """A `datetime-local` field, read as UTC (its label says so; shown times name their zone); empty is None."""
     value = value.strip()
     if not value:
         return None
