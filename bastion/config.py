@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     support_url: str | None = None
     # One line per request is costly under a flood and repeats what metrics and refusal logs say.
     access_log: bool = False
+    # The pseudo-locale (`?lang=en-XA` or the language cookie): every translated text bracketed and
+    # accented, so what escaped the catalogue stands out (bastion/i18n/pseudo.py). For testing only.
+    pseudo_locale: bool = False
 
     # Password hashing: argon2id (RFC 9106) with OWASP's minimum memory (19 MiB) at four times its
     # minimum time cost: ~100 ms a hash on one core of a quiet 2-vCPU VM (`bastion calibrate`,
