@@ -1,8 +1,9 @@
 """What every request passes through before the application, in one pure-ASGI layer.
 
-In order: the sign-in door (bastion/web/admission.py: the hash queue's place, or a fast 429),
-the cap on the request body (body_limit.py), the security headers on the answer
-(headers.py) and its latency in the metrics, by route template. One layer rather than four:
+In order: the language and time zone the request is answered in (language.py), the sign-in
+door (bastion/web/admission.py: the hash queue's place, or a fast 429), the cap on the request
+body (body_limit.py), the security headers and the language on the answer (headers.py,
+language.py) and its latency in the metrics, by route template. One layer rather than four:
 every request pays for each layer's call and for each wrapper of `send`, and the session
 checks a platform makes on every request are answered in tens of microseconds.
 """
@@ -13,11 +14,13 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bastion import i18n
 from bastion.ops.metrics import observe_request
 from bastion.services import Services
 from bastion.web.admission import SIGN_IN, SIGN_UP, Door
 from bastion.web.body_limit import limited_receive
 from bastion.web.headers import security_headers, with_security_headers
+from bastion.web.language import voice_of, with_language
 
 
 class Edge:
@@ -25,6 +28,7 @@ class Edge:
         self.app = app
         self.door = Door(services)
         self.https = services.settings.public_url.startswith("https://")
+        self.pseudo = services.settings.pseudo_locale
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -38,16 +42,18 @@ class Edge:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = with_security_headers(message.get("headers", []), ours)
+                message["headers"] = with_language(with_security_headers(message.get("headers", []), ours),
+                                                   i18n.current().tag)
             await send(message)
 
         try:
-            held = self.door.enter(scope)
-            if held is None:
-                await self.door.refuse(scope["path"], answer)
-                return
-            with held:
-                await self.app(scope, limited_receive(scope, receive), answer)
+            with i18n.speaking(*voice_of(scope, self.pseudo)):
+                held = self.door.enter(scope)
+                if held is None:
+                    await self.door.refuse(scope["path"], answer)
+                    return
+                with held:
+                    await self.app(scope, limited_receive(scope, receive), answer)
         finally:
             observe_request(scope["method"], _route_of(scope), status, time.perf_counter() - started)
 
