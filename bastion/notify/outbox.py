@@ -68,8 +68,8 @@ def anti_phishing_aad(account_id: str) -> str:
 
 
 def render(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of one message."""
-    subject = SUBJECTS[template]
+    """Subject, plain text and HTML of one message, in the current language (bastion.i18n)."""
+    subject = i18n.gettext(SUBJECTS[template])
     full = {"subject": subject, **context}
     text = _env.get_template(f"{template}.txt").render(full)
     html = _env.get_template(f"{template}.html").render(full)
@@ -85,16 +85,20 @@ def enqueue(
     now: datetime,
     **context: Any,
 ) -> None:
-    """Queue one message to the account's address; a repeated dedup_key is sent only once."""
-    subject, text, html = render(
-        template,
-        {
-            "public_url": services.settings.public_url,
-            "email": account.email,
-            "anti_phishing_code": anti_phishing_code(services.keys, account),
-            **context,
-        },
-    )
+    """Queue one message to the account's address; a repeated dedup_key is sent only once.
+
+    Written in the account's saved language and time zone; without them, in those of the request
+    that caused the message (English and UTC outside a request)."""
+    with i18n.speaking(account.language or i18n.current().tag, account.time_zone):
+        subject, text, html = render(
+            template,
+            {
+                "public_url": services.settings.public_url,
+                "email": account.email,
+                "anti_phishing_code": anti_phishing_code(services.keys, account),
+                **context,
+            },
+        )
     aad = f"outbox/{dedup_key}"
     queued = insert_ignoring_duplicates(
         tx,
