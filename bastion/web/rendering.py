@@ -20,6 +20,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
 templates.env.globals["language"] = i18n.current
+templates.env.globals["languages"] = tuple(i18n.LANGUAGES.values())  # the language menu (base.html)
 # The platform's name in every page; BASTION_BRAND_NAME sets it (issue 22, branding).
 templates.env.globals["brand"] = "Bastion"
 
