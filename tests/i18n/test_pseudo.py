@@ -44,7 +44,8 @@ def test_the_pseudo_locale_is_chosen_only_where_the_setting_allows(app_client, d
             assert 'aria-label="⟦Ĺáñĝûáĝé⟧"' in page.text  # the language menu's own label
             menu = re.search(r'action="/language".*?</form>', page.text, re.DOTALL).group(0)
             assert 'value="en-XA"' not in menu  # never offered
-            chosen = client.post("/language", data={"language": "en-XA", "back": "/status"}, follow_redirects=False)
+            chosen = client.post("/language", data={"language": "en-XA", "back": "/status"}, follow_redirects=False,
+                                 headers={"Sec-Fetch-Site": "same-origin"})
             assert chosen.headers["set-cookie"].startswith("bastion_lang=en-XA;")
             problem = client.get("/v1/me/sessions").json()
             assert problem["title"].startswith("⟦") and problem["code"] == "session.required"

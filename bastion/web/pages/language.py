@@ -1,10 +1,11 @@
 """The language menu on every page: `POST /language` remembers the choice in this browser (and, signed
 in, on the account) and goes back to the page it was made on.
 
-A choice of language is harmless, so the cookie is set for anyone; saving it on the account needs
-the session's CSRF token. The way back is the form's `back` when it is a path of this site that a
-GET answers (pages send no Referer: Referrer-Policy no-referrer), the home page otherwise: never
-an address elsewhere.
+A choice of language is harmless, so the cookie is set for anyone who posts from one of our
+pages (Sec-Fetch-Site or Origin: another site cannot switch a browser's language); saving it on
+the account needs the session's CSRF token too. The way back is the form's `back` when it is a
+path of this site that a GET answers (pages send no Referer: Referrer-Policy no-referrer), the
+home page otherwise: never an address elsewhere.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from bastion.accounts.preferences import save_preferences
-from bastion.errors import BastionError
+from bastion.errors import BastionError, Reason
 from bastion.i18n import PSEUDO
 from bastion.i18n.negotiation import supported
 from bastion.services import Services
+from bastion.web.cookie_round_trip import from_our_page
 from bastion.web.deps import SESSION_COOKIE, session_from_request
 from bastion.web.language import LANGUAGE_COOKIE
 from bastion.web.pages.forms import CSRF_FIELD
@@ -34,6 +36,9 @@ FormText = Annotated[str, Form()]
 @router.post("/language")
 def choose_language(request: Request, language: FormText = "", back: FormText = "",
                     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    if not from_our_page(request):
+        # Only our own pages ask (Fetch Metadata or Origin): another site cannot switch this browser's language.
+        raise BastionError(Reason.CSRF_INVALID)
     services: Services = request.app.state.services
     response = see_other(way_back(request, back))
     tag = supported(language, pseudo=services.settings.pseudo_locale)
