@@ -46,15 +46,16 @@ class Edge:
                                                    i18n.current().tag)
             await send(message)
 
+        speaking = i18n.begin(*voice_of(scope, self.pseudo))
         try:
-            with i18n.speaking(*voice_of(scope, self.pseudo)):
-                held = self.door.enter(scope)
-                if held is None:
-                    await self.door.refuse(scope["path"], answer)
-                    return
-                with held:
-                    await self.app(scope, limited_receive(scope, receive), answer)
+            held = self.door.enter(scope)
+            if held is None:
+                await self.door.refuse(scope["path"], answer)
+                return
+            with held:
+                await self.app(scope, limited_receive(scope, receive), answer)
         finally:
+            i18n.end(speaking)
             observe_request(scope["method"], _route_of(scope), status, time.perf_counter() - started)
 
 

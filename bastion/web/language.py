@@ -49,8 +49,14 @@ def voice_of(scope: Scope, pseudo: bool = False) -> tuple[str, str | None, bool]
 
 def with_language(headers: list[tuple[bytes, bytes]], tag: str) -> list[tuple[bytes, bytes]]:
     """`headers`, with Content-Language and Vary when the answer is text a person reads (a page or a problem)."""
-    content_type = next((value for name, value in headers if name == b"content-type"), b"")
-    if not content_type.startswith(_TRANSLATED) or any(name == b"content-language" for name, _ in headers):
+    for name, value in headers:  # a plain loop: this runs for every answer
+        if name == b"content-type":
+            if value.startswith(_TRANSLATED):
+                break
+            return headers
+    else:
+        return headers
+    if any(name == b"content-language" for name, _ in headers):
         return headers
     vary = next((value for name, value in headers if name == b"vary"), None)
     kept = [item for item in headers if item[0] != b"vary"] if vary is not None else headers
