@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     support_url: str | None = None
     # One line per request is costly under a flood and repeats what metrics and refusal logs say.
     access_log: bool = False
+    # The pseudo-locale (`?lang=en-XA` or the language cookie): every translated text bracketed and
+    # accented, so what escaped the catalogue stands out (bastion/i18n/pseudo.py). For testing only.
+    pseudo_locale: bool = False
 
     # Branding without a fork (issue 22): the platform's name in every page, email and authenticator
     # app; a logo (a file Bastion serves at /brand/logo, or an https:// URL); an accent colour; a

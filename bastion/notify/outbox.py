@@ -109,8 +109,9 @@ def anti_phishing_aad(account_id: str) -> str:
 
 
 def render(template: str, context: dict[str, Any], overrides: Path | None = None) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of one message; no time in them is left for a program to read."""
-    subject = SUBJECTS[template]
+    """Subject, plain text and HTML of one message, in the current language and zone (bastion.i18n);
+    no time in them is left for a program to read."""
+    subject = i18n.gettext(SUBJECTS[template])
     full = {"subject": subject, **in_words(context)}
     env = _environment(overrides)
     text = env.get_template(f"{template}.txt").render(full)
@@ -127,20 +128,24 @@ def enqueue(
     now: datetime,
     **context: Any,
 ) -> None:
-    """Queue one message to the account's address; a repeated dedup_key is sent only once."""
+    """Queue one message to the account's address; a repeated dedup_key is sent only once.
+
+    Written in the account's saved language and time zone; without them, in those of the request
+    that caused the message (English and UTC outside a request)."""
     settings = services.settings
-    subject, text, html = render(
-        template,
-        {
-            "public_url": settings.public_url,
-            "brand": settings.brand_name,
-            "brand_logo": email_logo(settings.brand_logo, settings.public_url),
-            "email": account.email,
-            "anti_phishing_code": anti_phishing_code(services.keys, account),
-            **context,
-        },
-        settings.templates_dir,
-    )
+    with i18n.speaking(account.language or i18n.current().tag, account.time_zone):
+        subject, text, html = render(
+            template,
+            {
+                "public_url": settings.public_url,
+                "brand": settings.brand_name,
+                "brand_logo": email_logo(settings.brand_logo, settings.public_url),
+                "email": account.email,
+                "anti_phishing_code": anti_phishing_code(services.keys, account),
+                **context,
+            },
+            settings.templates_dir,
+        )
     aad = f"outbox/{dedup_key}"
     queued = insert_ignoring_duplicates(
         tx,

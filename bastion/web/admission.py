@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager, nullcontext
 
 from starlette.types import Scope, Send
 
+from bastion import i18n
 from bastion.errors import BastionError, Reason, new_reference
 from bastion.help import refusals
 from bastion.services import Services
@@ -39,7 +40,7 @@ class Door:
         self.services = services
         self.gate = services.hash_gate
         self._device_uses: OrderedDict[str, tuple[int, int]] = OrderedDict()
-        self._bucket: tuple[int, bytes] | None = None
+        self._bucket: tuple[int, str, dict[str, bytes]] | None = None
 
     def enter(self, scope: Scope) -> AbstractContextManager[None] | None:
         """What the request holds while it runs — its place in the hash queue, or nothing — or
@@ -71,10 +72,14 @@ class Door:
         second = int(time.time())
         if self._bucket is None or self._bucket[0] != second:
             reference = new_reference()
-            error = BastionError(Reason.RATE_LIMITED, retry_after=RETRY_AFTER, detail=BUSY)
-            self._bucket = (second, json.dumps(error.problem(reference)).encode())
+            self._bucket = (second, reference, {})
             asyncio.get_running_loop().run_in_executor(None, self._record, reference, path)
-        body = self._bucket[1]
+        _, reference, bodies = self._bucket
+        language = i18n.current().tag  # the same refusal, in each language asked for this second
+        body = bodies.get(language)
+        if body is None:
+            error = BastionError(Reason.RATE_LIMITED, retry_after=RETRY_AFTER, detail=BUSY)
+            body = bodies[language] = json.dumps(error.problem(reference)).encode()
         await send({"type": "http.response.start", "status": 429,
                     "headers": [*_HEADERS, (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

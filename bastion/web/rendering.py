@@ -30,6 +30,7 @@ templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=Tr
 templates.env.globals["language"] = i18n.current
 templates.env.globals["zone"] = i18n.current_zone
 templates.env.globals["utc_label"] = utc_words
+templates.env.globals["languages"] = tuple(i18n.LANGUAGES.values())  # the language menu (base.html)
 # The platform's name in every page; BASTION_BRAND_NAME sets it (issue 22, branding).
 templates.env.globals.update(brand="Bastion", brand_logo=Look().logo_src, brand_theme=None, brand_stylesheet=None)
 

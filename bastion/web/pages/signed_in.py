@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from bastion.accounts.staff import ADMIN_ROLES, SUPPORT_ROLES, ensure_staff
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_
 from bastion.mfa.registry import METHODS
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
@@ -34,6 +35,7 @@ SECURITY_PAGES = (
     ("/security/emails", "Emails"),
     ("/security/allowlist", "IP allowlist"),
     ("/security/apps", "Connected apps"),
+    ("/security/preferences", N_("Language and time zone")),
 )
 STAFF_AREAS = (("support", "/support", "Support"), ("admin", "/admin", "Admin"))
 SUPPORT_PAGES = (("/support", "Cases"), ("/support/search", "Search"), ("/support/references", "References"))

@@ -37,6 +37,12 @@
     });
   }
 
+  // The language menu goes back to this very address: the page names only its path (nothing from
+  // the query is echoed into a page), the script adds the query (bastion/web/pages/language.py checks it).
+  document.querySelectorAll("form.foot-languages input[name=back]").forEach(function (field) {
+    field.value = window.location.pathname + window.location.search;
+  });
+
   var PKC = window.PublicKeyCredential;
   var supported = !!(PKC && PKC.parseCreationOptionsFromJSON && PKC.parseRequestOptionsFromJSON &&
                      navigator.credentials);
