@@ -81,7 +81,7 @@ def valid_zone(name: str | None) -> str | None:
         return None
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder's name, or one too long for a file
         return None
     return name
 

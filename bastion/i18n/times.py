@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache, lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_datetime, format_skeleton, format_timedelta
 
 from bastion import i18n
+from bastion.i18n.negotiation import valid_zone
 
 # Bastion's English writes day, month, year and a 24-hour clock, as British English does: no
 # reader anywhere takes 5 Jan for 1 May.
@@ -79,7 +80,5 @@ def _locale(babel_locale: str) -> Locale:
 @lru_cache(maxsize=1024)  # names come from cookies: bounded
 def _zone(name: str) -> tzinfo:
     """The IANA zone; UTC for a name that is not one (a zone comes from a cookie, too)."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
+    known = valid_zone(name)
+    return ZoneInfo(known) if known else UTC

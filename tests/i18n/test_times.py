@@ -87,3 +87,10 @@ def test_the_name_of_utc_is_the_languages() -> None:
     with i18n.speaking("ar"):
         assert utc_words() == "التوقيت العالمي"
     assert utc_words() == "UTC"
+
+
+def test_a_zone_name_no_file_can_have_is_refused_not_raised() -> None:
+    from bastion.i18n.negotiation import valid_zone
+
+    for name in ("x" * 64, "Europe", "America/", "a" * 300, "Etc/../../x", "CON", "\x00"):
+        assert valid_zone(name) in (None, name) and valid_zone(name) != "Europe"
