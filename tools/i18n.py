@@ -18,9 +18,10 @@ TEMPLATE = ROOT / "bastion" / "i18n" / "messages.pot"
 
 
 def extract() -> None:
+    # babel.cfg's patterns ("bastion/**.py") are relative to the folder scanned: the checkout's root.
     CommandLineInterface().run([
         "pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-o", str(TEMPLATE),
-        "--no-location", "--sort-output", "--project", "Bastion", "-k", "N_", str(ROOT / "bastion"),
+        "--no-location", "--sort-output", "--project", "Bastion", "-k", "N_", str(ROOT),
     ])
 
 
