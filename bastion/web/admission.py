@@ -19,6 +19,7 @@ from starlette.types import Scope, Send
 
 from bastion.errors import BastionError, Reason, new_reference
 from bastion.help import refusals
+from bastion.i18n import _
 from bastion.services import Services
 from bastion.throttle.admission import BUSY, RETRY_AFTER
 from bastion.web.client import DEVICE_COOKIE, is_signed_device_id
@@ -71,7 +72,7 @@ class Door:
         second = int(time.time())
         if self._bucket is None or self._bucket[0] != second:
             reference = new_reference()
-            error = BastionError(Reason.RATE_LIMITED, retry_after=RETRY_AFTER, detail=BUSY)
+            error = BastionError(Reason.RATE_LIMITED, retry_after=RETRY_AFTER, detail=_(BUSY))
             self._bucket = (second, json.dumps(error.problem(reference)).encode())
             asyncio.get_running_loop().run_in_executor(None, self._record, reference, path)
         body = self._bucket[1]
@@ -94,7 +95,7 @@ def _device_from(scope: Scope) -> str | None:
             return value.decode("latin-1")
         if name == b"cookie":
             for part in value.decode("latin-1").split(";"):
-                key, _, cookie = part.strip().partition("=")
+                key, _equals, cookie = part.strip().partition("=")
                 if key == DEVICE_COOKIE:
                     return cookie
     return None

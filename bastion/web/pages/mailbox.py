@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, Response
 
 from bastion.config import Settings
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.notify.outbox import MailboxMessage, find_message, recent_messages
 from bastion.numbers import whole_number
 from bastion.web.headers import PAGE_CSP
@@ -74,7 +75,7 @@ def mailbox_message(request: Request, message_id: str) -> Response:
         return refused
     message = _message(request, message_id)
     if message is None:
-        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no such message."))
+        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("There is no such message.")))
     response = render(request, "mailbox_message.html", message=message, text=_linked(message.text))
     response.headers["content-security-policy"] = MESSAGE_PAGE_CSP
     return response
@@ -86,7 +87,7 @@ def mailbox_message_html(request: Request, message_id: str) -> Response:
         return refused
     message = _message(request, message_id)
     if message is None:
-        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no such message."))
+        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("There is no such message.")))
     # Links open in a new, unsandboxed tab: this site's pages refuse to be framed.
     html = message.html.replace("<head>", '<head><base target="_blank">', 1)
     return HTMLResponse(html, headers={"content-security-policy": BODY_CSP, "x-frame-options": "SAMEORIGIN"})
