@@ -97,8 +97,8 @@ def find_reference(services: Services, reference: str) -> dict[str, Any]:
     the attempt or request behind it."""
     explained = explain_reference(services, reference, staff=True)
     reason = explained.reason
-    return {"reference": explained.reference, "code": reason.code, "title": reason.title, "message": reason.message,
-            "steps": list(reason.steps), "help_url": reason.help_url,
+    return {"reference": explained.reference, "code": reason.code, "title": _(reason.title),
+            "message": _(reason.message), "steps": [_(step) for step in reason.steps], "help_url": reason.help_url,
             "occurred_at": rfc3339(explained.occurred_at), "in_effect_until": rfc3339(explained.in_effect_until),
             **(explained.details or {})}
 
