@@ -29,6 +29,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sdifr]|%[sdifr]")
 
 
 def extract(output: Path = TEMPLATE) -> None:
+    # babel.cfg's patterns ("bastion/**.py") are relative to the folder scanned: the checkout's root.
     CommandLineInterface().run([
         "pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-o", str(output),
         "--no-location", "--sort-output", "--project", "Bastion", "-k", "N_", str(ROOT),

@@ -20,6 +20,7 @@ from starlette.types import Scope, Send
 from bastion import i18n
 from bastion.errors import BastionError, Reason, new_reference
 from bastion.help import refusals
+from bastion.i18n import _
 from bastion.services import Services
 from bastion.throttle.admission import BUSY, RETRY_AFTER
 from bastion.web.client import DEVICE_COOKIE, is_signed_device_id
@@ -74,11 +75,11 @@ class Door:
             reference = new_reference()
             self._bucket = (second, reference, {})
             asyncio.get_running_loop().run_in_executor(None, self._record, reference, path)
-        _, reference, bodies = self._bucket
+        _second, reference, bodies = self._bucket
         language = i18n.current().tag  # the same refusal, in each language asked for this second
         body = bodies.get(language)
         if body is None:
-            error = BastionError(Reason.RATE_LIMITED, retry_after=RETRY_AFTER, detail=BUSY)
+            error = BastionError(Reason.RATE_LIMITED, retry_after=RETRY_AFTER, detail=_(BUSY))
             body = bodies[language] = json.dumps(error.problem(reference)).encode()
         await send({"type": "http.response.start", "status": 429,
                     "headers": [*_HEADERS, (b"content-length", str(len(body)).encode())]})
@@ -99,7 +100,7 @@ def _device_from(scope: Scope) -> str | None:
             return value.decode("latin-1")
         if name == b"cookie":
             for part in value.decode("latin-1").split(";"):
-                key, _, cookie = part.strip().partition("=")
+                key, _equals, cookie = part.strip().partition("=")
                 if key == DEVICE_COOKIE:
                     return cookie
     return None

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
+from bastion.i18n import N_, _
 from bastion.sessions.sign_out import sign_out
 from bastion.sessions.validation import authenticate_session
 from bastion.signin.password import sign_in_with_password
@@ -24,8 +25,9 @@ router = APIRouter()
 
 FormText = Annotated[str, Form()]
 # Notices after a redirect come from this fixed list: nothing from the address is echoed.
-NOTICES = {"signed-out": "You are signed out.",
-           "staff-enrolment": "Sign in with your password first: you then come back to your staff enrolment link."}
+NOTICES = {"signed-out": N_("You are signed out."),
+           "staff-enrolment": N_("Sign in with your password first: you then come back to your staff enrolment "
+                                 "link.")}
 
 
 def _login_form(request: Request, email: str = "", remember: bool = False,
@@ -50,7 +52,7 @@ def login_page(request: Request, done: str = "", return_to: str = "") -> Respons
     if _signed_in(request):
         origins = request.app.state.services.settings.return_origins
         return see_other(allowed_return(return_to, origins) or after_sign_in(request))
-    return remember_return_to(request, _login_form(request, notice=NOTICES.get(done)), return_to)
+    return remember_return_to(request, _login_form(request, notice=_(NOTICES[done]) if done in NOTICES else None), return_to)
 
 
 @router.post("/login")

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, Response
 
 from bastion.config import Settings
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.notify.outbox import MailboxMessage, email_logo, find_message, recent_messages
 from bastion.numbers import whole_number
 from bastion.urls import exact_origin
@@ -74,7 +75,7 @@ def mailbox_message(request: Request, message_id: str) -> Response:
         return refused
     message = _message(request, message_id)
     if message is None:
-        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no such message."))
+        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("There is no such message.")))
     response = render(request, "mailbox_message.html", message=message, text=_linked(message.text))
     # The message page frames the body from this site; everything else as on every page.
     response.headers["content-security-policy"] = page_csp(image_origin(request.app.state.services.settings)) \
@@ -88,7 +89,7 @@ def mailbox_message_html(request: Request, message_id: str) -> Response:
         return refused
     message = _message(request, message_id)
     if message is None:
-        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no such message."))
+        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("There is no such message.")))
     # Links open in a new, unsandboxed tab: this site's pages refuse to be framed.
     html = message.html.replace("<head>", '<head><base target="_blank">', 1)
     return HTMLResponse(html, headers={"content-security-policy": _body_csp(request), "x-frame-options": "SAMEORIGIN"})
