@@ -40,6 +40,13 @@ def moment_words(moment: datetime, zone: str | None = None) -> str:
     return str(locale.datetime_formats["medium"]).format(f"{clock} {name}", date)
 
 
+def date_words(moment: datetime, zone: str | None = None) -> str:
+    """'5 Jan 2026': the date alone, in the current language and zone."""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return format_skeleton("yMMMd", moment, tzinfo=_zone(zone or i18n.current_zone()),
+                           locale=_locale(i18n.current().babel_locale))
+
+
 def utc_words() -> str:
     """What a time in UTC ends with in the current language ('UTC'): the page's script finds them by it."""
     return format_datetime(datetime(2026, 1, 5, tzinfo=UTC), "z", tzinfo=UTC, locale=_locale(i18n.current().babel_locale))

@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from bastion import __version__, i18n
 from bastion.errors import BastionError
-from bastion.i18n.times import duration_words, text_moment_words, utc_words
+from bastion.i18n.times import date_words, duration_words, text_moment_words, utc_words
 from bastion.web.brand import Look, look
 
 SHIPPED = Path(__file__).parent / "templates"
@@ -57,6 +57,7 @@ def invalid_field(context: Any, name: str) -> Markup:
 templates.env.filters["when"] = when
 templates.env.filters["iso"] = iso
 templates.env.filters["duration"] = duration_words
+templates.env.filters["date"] = date_words
 templates.env.globals["asset_version"] = __version__
 templates.env.globals["invalid_field"] = invalid_field
 
