@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bastion.accounts.models import Account
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
 
@@ -33,5 +34,5 @@ def existing_account_id(services: Services, account_id: str) -> str:
     """The id of the account staff act on, or `resource.not_found`."""
     with services.db.transaction() as tx:
         if len(account_id) > 64 or tx.get(Account, account_id) is None:
-            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No account with this id.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No account with this id."))
     return account_id

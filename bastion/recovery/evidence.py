@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from bastion.crypto import KeyRing
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_
 from bastion.recovery.evidence_formats import FORMATS, WorkBudget
 
 MAX_BYTES = 10 * 1024 * 1024  # requirements §16
@@ -25,9 +26,9 @@ CHECK_CPU_SECONDS = 0.5  # a 10 MB scan checks in a few tens of milliseconds
 # with a handwritten note of the date and the request (`bastion.recovery.kinds.document_labels`
 # names the request: the words of each kind of case are there, once).
 DOCUMENT_KINDS = {
-    "id_front": "ID document, front",
-    "id_back": "ID document, back",
-    "selfie": "Photo of you holding the ID and a handwritten note",
+    "id_front": N_("ID document, front"),
+    "id_back": N_("ID document, back"),
+    "selfie": N_("Photo of you holding the ID and a handwritten note"),
 }
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from bastion.accounts.devices import describe_agent
+from bastion.i18n import _
 from bastion.risk.geo import country_name
 
 
 def place_words(country: str | None) -> str:
-    return country_name(country) or "Unknown location"
+    return country_name(country) or _("Unknown location")
 
 
 def device_and_place(user_agent: str | None, country: str | None) -> str:

@@ -15,6 +15,7 @@ from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.recovery.models import RecoveryCase
 from bastion.services import Services
 
@@ -28,7 +29,7 @@ def ensure_may_handle(services: Services, agent_id: str, agent_roles: Collection
         roles = tx.execute(select(Account.roles).where(Account.id == account_id)).scalar_one_or_none() \
             if len(account_id) <= MAX_ID else None
     if roles is None:
-        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No account with this id.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No account with this id."))
     if account_id == agent_id:
         raise BastionError(Reason.CASE_OWN_ACCOUNT if about_a_case else Reason.SUPPORT_OWN_ACCOUNT)
     if any(role for role in roles.split(",")) and "admin" not in agent_roles:
@@ -42,7 +43,7 @@ def ensure_may_handle_case(services: Services, agent_id: str, agent_roles: Colle
         account_id = tx.execute(select(RecoveryCase.account_id).where(RecoveryCase.id == case_id)) \
             .scalar_one_or_none() if len(case_id) <= MAX_ID else None
     if account_id is None:
-        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No case with this id.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No case with this id."))
     ensure_may_handle(services, agent_id, agent_roles, account_id, about_a_case=True)
     return case_id
 

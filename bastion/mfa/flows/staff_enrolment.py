@@ -27,6 +27,7 @@ from bastion.context import Client
 from bastion.crypto import hash_token
 from bastion.errors import BastionError, Reason
 from bastion.guard.tokens import guarded_token
+from bastion.i18n import _
 from bastion.mfa.registry import METHODS
 from bastion.notify.outbox import enqueue
 from bastion.onetime import consume_token, issue_token, peek_token
@@ -67,11 +68,12 @@ def resend_enrolment_link(services: Services, account_id: str, client: Client | 
     with services.db.transaction() as tx:
         account = get_account(tx, account_id)
         if not is_staff(account):
-            raise BastionError(Reason.REQUEST_INVALID, detail="This account has no support or admin role: it sets up "
-                                                         "two-step sign-in by itself.")
+            raise BastionError(Reason.REQUEST_INVALID, detail=_("This account has no support or admin role: it sets "
+                                                                "up 2FA by itself."))
         if METHODS.has_second_factor(tx, account.id):
-            raise BastionError(Reason.MFA_ALREADY_ENROLLED, detail="This account already has a second factor: it adds "
-                                                              "more from its security settings.")
+            raise BastionError(Reason.MFA_ALREADY_ENROLLED,
+                               detail=_("This account already has a second factor: it adds more from its security "
+                                        "settings."))
         send_enrolment_link(services, tx, account, client, actor_id=actor_id, **audit)
         return account.email
 
@@ -82,8 +84,8 @@ def open_enrolment_link(services: Services, session: SessionInfo, token: str, cl
     until = now + timedelta(minutes=services.settings.staff_enrolment_grant_minutes)
     with guarded_token(services, client), services.db.transaction() as tx:
         if peek_token(tx, now, LINK, token) != session.account_id:
-            raise BastionError(Reason.TOKEN_INVALID, detail="This link was sent to another account: sign in as the "
-                                                        "account it was sent to, then open it again.")
+            raise BastionError(Reason.TOKEN_INVALID, detail=_("This link was sent to another account: sign in as the "
+                                                        "account it was sent to, then open it again."))
         consume_token(tx, now, LINK, token)
         issue_token(tx, now, session.account_id, GRANT, until - now, origin={"session_id": session.id})
         record_event(tx, now, "staff_enrolment.link_used", session.account_id, client, session_id=session.id)
@@ -110,7 +112,7 @@ def claim_enrolment(tx: Tx, now: datetime, session: SessionInfo) -> None:
 
 def enrolment_unlocked_until(tx: Tx, now: datetime, session: SessionInfo) -> datetime | None:
     """Until when this session may enrol a staff account's first factor (None: no grant)."""
-    return next((expires for _, expires in _grants(tx, now, session)), None)
+    return next((expires for _token_id, expires in _grants(tx, now, session)), None)
 
 
 def _session_grant(tx: Tx, now: datetime, session: SessionInfo) -> str | None:

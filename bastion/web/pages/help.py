@@ -23,6 +23,7 @@ from bastion.help import diagnoses
 from bastion.help.guide import BY_SLUG, CASE_REQUEST_FORMS, FORMS, TOPIC_TITLES, TOPICS, Topic
 from bastion.help.references import Explanation, explain_reference
 from bastion.help.resend import resend_device_code, start_resend_password_reset, start_resend_verification
+from bastion.i18n import N_, _
 from bastion.ops.announcements import live_announcements
 from bastion.ops.client_versions import all_policies
 from bastion.recovery.cases import request_case
@@ -40,17 +41,21 @@ FormText = Annotated[str, Form()]
 COOKIE_CHECK = "bastion_cookie_check"
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{22}$")  # token_urlsafe(16)
 SENT = {
-    "verification": ("Check your inbox", "If this address has an account waiting for confirmation, a new "
-                     "confirmation link is on its way. Older links no longer work."),
-    "password_reset": ("Check your inbox", "If this address has an account, a new link to set a password is on "
-                       "its way. It is valid for 30 minutes; older links no longer work."),
-    "mfa_reset": ("Check your inbox", "If the email and password were right, we emailed the account a link to "
-                  "upload your identity documents. Only the newest link works."),
-    "unfreeze": ("Check your inbox", "If the email and password were right and the account is frozen, we emailed "
-                 "it a link to upload your identity documents. Only the newest link works."),
-    "allowlist_reset": ("Check your inbox", "If the email and password were right and the account has an IP "
-                        "allowlist, we emailed it a link to upload your identity documents. Only the newest link "
-                        "works."),
+    "verification": (N_("Check your inbox"),
+                     N_("If this address has an account waiting for confirmation, a new confirmation link is on its "
+                        "way. Older links no longer work.")),
+    "password_reset": (N_("Check your inbox"),
+                       N_("If this address has an account, a new link to set a password is on its way. It is valid "
+                          "for 30 minutes; older links no longer work.")),
+    "mfa_reset": (N_("Check your inbox"),
+                  N_("If the email and password were right, we emailed the account a link to upload your identity "
+                     "documents. Only the newest link works.")),
+    "unfreeze": (N_("Check your inbox"),
+                 N_("If the email and password were right and the account is frozen, we emailed it a link to upload "
+                    "your identity documents. Only the newest link works.")),
+    "allowlist_reset": (N_("Check your inbox"),
+                        N_("If the email and password were right and the account has an IP allowlist, we emailed it "
+                           "a link to upload your identity documents. Only the newest link works.")),
 }
 SENT_PAGE = Memo("help_sent", f"{router.prefix}/sent", minutes=30)
 # Recovery requests from the troubleshooter: the case kind, and the page and section their form is on.
@@ -101,7 +106,8 @@ def topic_page(request: Request, slug: str, error: BastionError | None = None, *
     context.setdefault("failed", None)
     return public_form_page(request, "help_topic.html", error, topic=topic, live=_live(request, topic),
                             explanation=explanation, lookup_problem=not_found, reference=reference,
-                            titles=TOPIC_TITLES, forms=FORMS, case_request_forms=CASE_REQUEST_FORMS, **context)
+                            titles={slug: _(title) for slug, title in TOPIC_TITLES.items()}, forms=FORMS,
+                            case_request_forms=CASE_REQUEST_FORMS, **context)
 
 
 @router.get("/browser")
@@ -127,7 +133,7 @@ def sent_page(request: Request) -> Response:
     if kept is None or kept.get("kind") not in SENT:
         return see_other(router.prefix)
     title, message = SENT[kept["kind"]]
-    return render(request, "help_sent.html", title=title, message=message)
+    return render(request, "help_sent.html", title=_(title), message=_(message))
 
 
 def _sent(request: Request, kind: str) -> Response:
@@ -137,7 +143,7 @@ def _sent(request: Request, kind: str) -> Response:
 @router.get("/{slug}")
 def help_topic(request: Request, slug: str) -> Response:
     if slug not in BY_SLUG:
-        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no help page with this name.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("There is no help page with this name."))
     return topic_page(request, slug)
 
 

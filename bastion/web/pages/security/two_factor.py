@@ -1,4 +1,4 @@
-"""Two-step sign-in: the authenticator app (QR code, a link that opens the app, and the manual key),
+"""2FA: the authenticator app (QR code, a link that opens the app, and the manual key),
 backup codes (shown once, downloadable as text, how many are left), and the passkeys (`passkeys.py`).
 
 Each change answers with a redirect to a page that shows its result (Post/Redirect/Get): the setup
@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from bastion.accounts.repo import get_account
 from bastion.errors import BastionError, Reason
-from bastion.i18n import N_
+from bastion.i18n import N_, _
 from bastion.mfa.backup_codes.flows import regenerate_backup_codes
 from bastion.mfa.factors import summary
 from bastion.mfa.flows.staff_enrolment import enrolment_unlocked_until, needs_enrolment_link
@@ -38,11 +38,11 @@ CODES_PAGE = "/security/backup-codes"
 NEW_CODES = Memo("backup_codes", CODES_PAGE, minutes=10)
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 NOTICES = {
-    "totp-removed": "The authenticator app is removed. We emailed you about it.",
-    "passkey-added": "Your passkey is added. Next time, sign in with it — no password needed.",
-    "passkey-renamed": "The passkey is renamed.",
-    "passkey-removed": "The passkey is removed. We emailed you about it.",
-    "staff-enrolment-unlocked": "Your enrolment link is accepted: set up your authenticator app or passkey now.",
+    "totp-removed": N_("The authenticator app is removed. We emailed you about it."),
+    "passkey-added": N_("Your passkey is added. Next time, sign in with it — no password needed."),
+    "passkey-renamed": N_("The passkey is renamed."),
+    "passkey-removed": N_("The passkey is removed. We emailed you about it."),
+    "staff-enrolment-unlocked": N_("Your enrolment link is accepted: set up your authenticator app or passkey now."),
 }
 
 
@@ -98,8 +98,8 @@ def backup_codes(request: Request, session: PageSession) -> Response:
     if kept is None or not isinstance(kept.get("codes"), list):
         return see_other(PAGE)
     codes = [str(code) for code in kept["codes"]]
-    text = "\n".join([f"Backup codes for {session.email}", "Each code works once. Keep them somewhere safe.",
-                      "", *codes, ""])
+    text = "\n".join([_("Backup codes for %(email)s") % {"email": session.email},
+                      _("Each code works once. Keep them somewhere safe."), "", *codes, ""])
     return account_page(request, session, "security/backup_codes.html", codes=codes, reason=kept.get("reason"),
                         download=text)
 
