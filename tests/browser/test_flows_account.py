@@ -111,7 +111,7 @@ def test_authenticator_setup_on_a_phone_opens_the_app_and_copies_the_key(page, s
     signed_in(page, person)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.base_url)
     page.set_viewport_size({"width": 390, "height": 844})
-    open_section(page, "Two-step sign-in")
+    open_section(page, "2FA")
     page.get_by_role("button", name="Set up an authenticator app").click()
     page.get_by_role("heading", name="Set up an authenticator app").wait_for()
     assert page.url.endswith("/security/totp/setup")  # reload and Back show the same setup

@@ -63,7 +63,7 @@ def test_no_backup_code_is_offered_while_the_app_is_set_up(page, site, person) -
     account = person()
     page.goto("/login")
     sign_in_with_password(page, account["email"], account["password"])
-    open_section(page, "Two-step sign-in")
+    open_section(page, "2FA")
     page.get_by_role("button", name="Set up an authenticator app").click()
     page.get_by_role("heading", name="Set up an authenticator app").wait_for()
     page.get_by_label("6-digit code").fill("000000")
