@@ -19,7 +19,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from bastion.accounts.models import Account, Device
 from bastion.context import Client
-from bastion.risk.geo import locate
+from bastion.geo import locate
 from bastion.store.changes import rows_changed
 from bastion.store.upsert import insert_or_update
 

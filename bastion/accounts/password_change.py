@@ -11,6 +11,7 @@ from __future__ import annotations
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.reauthentication import password_proves
 from bastion.accounts.repo import get_account
+from bastion.accounts.security_change import security_changed
 from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
 from bastion.clock import rfc3339
@@ -22,7 +23,6 @@ from bastion.services import Services
 from bastion.sessions.revocation import revoke_sessions
 from bastion.sessions.stepup import mark_reauthenticated
 from bastion.sessions.tokens import SessionInfo
-from bastion.signin.flow import void_open_flows
 from bastion.store.types import new_id
 
 
@@ -40,7 +40,7 @@ def change_password(services: Services, session: SessionInfo, current_password: 
     with services.db.transaction() as tx:
         account = get_account(tx, session.account_id)
         account.password_hash, account.password_changed_at = new_hash, now
-        void_open_flows(tx, account.id, now)
+        security_changed(tx, account.id, now)
         mark_reauthenticated(tx, session.id, now)
         ended = revoke_sessions(tx, now, account.id, "password_changed", keep=session.id) if end_other_sessions else 0
         record_event(tx, now, "password.changed", account.id, client, session_id=session.id, sessions_ended=ended)

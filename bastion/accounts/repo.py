@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import ColumnElement, FromClause, bindparam, delete, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.models import Account, OneTimeToken
@@ -51,3 +53,16 @@ def lock_account(tx: Tx, account_id: str) -> Account:
 def delete_expired_tokens(tx: Tx, before: datetime) -> int:
     """Housekeeping: emailed single-use tokens that expired before `before`."""
     return rows_changed(tx, delete(OneTimeToken).where(OneTimeToken.expires_at < before))
+
+
+@dataclass(frozen=True, slots=True)
+class AccountColumns:
+    table: FromClause
+    id: ColumnElement[Any]
+    email: ColumnElement[Any]
+    roles: ColumnElement[Any]
+
+
+_ACCOUNTS = Account.__table__
+# What a validated session carries of its account, joined to it in one statement (bastion.sessions.validation).
+SESSION_COLUMNS = AccountColumns(_ACCOUNTS, _ACCOUNTS.c.id, _ACCOUNTS.c.email, _ACCOUNTS.c.roles)

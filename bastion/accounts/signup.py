@@ -18,21 +18,21 @@ from sqlalchemy.orm import Session as Tx
 from bastion.accounts.confirmation import VERIFY_EMAIL, claim_first_confirmation, clear_before_confirmation
 from bastion.accounts.devices import describe_agent
 from bastion.accounts.models import Account, OneTimeToken
+from bastion.accounts.onetime import issue_token
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
+from bastion.accounts.words import place_words
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.crypto import hash_token
 from bastion.errors import BastionError, Reason
+from bastion.geo import locate
 from bastion.guard.passwords import check_password, hash_password
 from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
-from bastion.onetime import issue_token
 from bastion.ops.client_versions import check_client_version
 from bastion.ops.maintenance import check_maintenance
-from bastion.risk.geo import locate
-from bastion.risk.words import place_words
 from bastion.services import Services
 from bastion.store.changes import rows_changed
 from bastion.store.types import new_id

@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.models import Account
+from bastion.accounts.onetime import consume_token, issue_token
 from bastion.accounts.repo import get_account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
@@ -23,7 +24,6 @@ from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
-from bastion.onetime import consume_token, issue_token
 from bastion.services import Services
 from bastion.sessions.revocation import revoke_sessions
 from bastion.store.types import new_id

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bastion.accounts.devices import describe_agent
+from bastion.accounts.words import place_words
 from bastion.clock import rfc3339
 from bastion.help.models import Refusal
-from bastion.risk.words import place_words
 from bastion.signin.models import SignInAttempt
 
 

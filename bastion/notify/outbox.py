@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
 from bastion import i18n
-from bastion.accounts.models import Account
 from bastion.crypto import KeyRing
+from bastion.metrics import EMAILS
 from bastion.notify.models import OutboxMessage
-from bastion.ops.metrics import EMAILS
 from bastion.services import Services
 from bastion.store.upsert import insert_ignoring_duplicates
 
@@ -57,7 +56,21 @@ _env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # ty
 _env.globals["brand"] = "Bastion"  # the platform's name, as on the pages
 
 
-def anti_phishing_code(keys: KeyRing, account: Account) -> str | None:
+class Recipient(Protocol):
+    """What a message needs of the account it goes to (an account row of `bastion.accounts`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def anti_phishing_code(self) -> str | None:
+        """Encrypted under the key ring (`anti_phishing_aad`)."""
+
+
+def anti_phishing_code(keys: KeyRing, account: Recipient) -> str | None:
     if account.anti_phishing_code is None:
         return None
     return keys.decrypt(account.anti_phishing_code, anti_phishing_aad(account.id))
@@ -80,7 +93,7 @@ def enqueue(
     services: Services,
     tx: Tx,
     template: str,
-    account: Account,
+    account: Recipient,
     dedup_key: str,
     now: datetime,
     **context: Any,

@@ -2,7 +2,7 @@
 and for revocation (from the database).
 
 A live access token, read with its grant and account (email, and the holds when its scope shows
-them), is kept in the process's session cache (bastion.sessions.cache) under its hash, in the
+them), is kept in the process's session cache (bastion.store.cache) under its hash, in the
 groups of its account, its grant and its client. It is trusted as a cached session is: for the
 cache's TTL (BASTION_SESSION_CACHE_SECONDS, at most 1 s) — read again behind the requests while in
 use — or, with Redis, until another node's change arrives. Everything that could end it names one

@@ -28,10 +28,10 @@ from bastion.crypto import hash_token
 from bastion.oidc.models import OidcGrant, OidcToken
 from bastion.oidc.people import Person
 from bastion.services import Services
-from bastion.sessions.invalidation import sessions_changed
 from bastion.sessions.models import Session
 from bastion.store import Database
 from bastion.store.changes import rows_changed
+from bastion.store.invalidation import sessions_changed
 from bastion.store.types import new_id
 
 ACCESS_PREFIX, REFRESH_PREFIX = "bat_", "brt_"

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, or_, select, update
 
 from bastion.oidc.models import OidcSigningKey
 from bastion.services import Services
-from bastion.sessions.invalidation import sessions_changed
+from bastion.store.invalidation import sessions_changed
 
 ALGORITHMS = ("RS256", "ES256")
 DEFAULT_ALG = "RS256"
@@ -65,7 +65,7 @@ _PUBLISHED = (select(_KEYS.c.kid, _KEYS.c.alg, _KEYS.c.public_jwk, _KEYS.c.priva
 
 
 class SigningKeys:
-    """The keys of one process. The set in use is an entry of the session cache (bastion.sessions.cache),
+    """The keys of one process. The set in use is an entry of the session cache (bastion.store.cache),
     so it is trusted as a cached session is — for the cache's TTL (at most 1 s), read again behind the
     requests while in use, or with Redis until a change arrives — and a rotation (`KEYS_CHANGED` in its
     transaction) drops it at commit on this node and on every other. Reading the set again is one small

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.models import Account
+from bastion.accounts.onetime import consume_token, issue_token
 from bastion.accounts.repo import get_account, normalize_email
 from bastion.accounts.status import freeze_in
 from bastion.audit import record_event
@@ -35,7 +36,6 @@ from bastion.guard.passwords import check_password
 from bastion.guard.tokens import guarded_token
 from bastion.mfa.registry import METHODS
 from bastion.notify.outbox import enqueue
-from bastion.onetime import consume_token, issue_token
 from bastion.recovery.evidence import DOCUMENT_KINDS, check_evidence, seal
 from bastion.recovery.kinds import KINDS, hold_hours, wait_hours
 from bastion.recovery.models import CaseDocument, RecoveryCase

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.confirmation import claim_first_confirmation, clear_before_confirmation
 from bastion.accounts.models import Account
+from bastion.accounts.onetime import consume_token, issue_token, peek_token
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
+from bastion.accounts.security_change import security_changed
 from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
 from bastion.clock import rfc3339
@@ -28,11 +30,9 @@ from bastion.crypto import hash_token
 from bastion.guard.passwords import clear_pauses, hash_password
 from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
-from bastion.onetime import consume_token, issue_token, peek_token
 from bastion.services import Services
 from bastion.sessions.holds import WITHDRAWAL, place_hold
 from bastion.sessions.revocation import revoke_sessions
-from bastion.signin.flow import void_open_flows
 
 PURPOSE = "password_reset"
 VALID_FOR = timedelta(minutes=30)  # OWASP Forgot Password CS
@@ -94,7 +94,7 @@ def confirm_password_reset(services: Services, token: str, new_password: str, cl
         account.password_hash = password_hash
         account.password_changed_at = now
         ended = revoke_sessions(tx, now, account.id, "password_reset")
-        void_open_flows(tx, account.id, now)
+        security_changed(tx, account.id, now)
         until = place_hold(tx, now, account.id, WITHDRAWAL, "password_reset", HOLD_FOR)
         record_event(tx, now, "password_reset.completed", account.id, client, sessions_ended=ended,
                      hold_until=rfc3339(until))

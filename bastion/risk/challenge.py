@@ -17,7 +17,7 @@ from bastion.accounts.models import Account
 from bastion.context import Client
 from bastion.crypto import KeyRing, hash_token, new_token
 from bastion.errors import BastionError, Reason
-from bastion.risk.geo import Location
+from bastion.geo import Location
 from bastion.risk.models import DeviceChallenge
 from bastion.risk.notices import send_device_verification
 from bastion.services import Services

@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session as Tx
 from bastion.accounts.devices import describe_agent
 from bastion.accounts.models import Account
 from bastion.accounts.status import freeze_link
+from bastion.accounts.words import place_words
 from bastion.clock import rfc3339
 from bastion.context import Client
+from bastion.geo import Location
 from bastion.notify.outbox import enqueue
-from bastion.risk.geo import Location
 from bastion.risk.history import last_success
-from bastion.risk.words import place_words
 from bastion.services import Services
 
 

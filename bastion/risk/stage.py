@@ -15,9 +15,9 @@ from bastion.accounts.devices import remember_device
 from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.errors import BastionError, Reason
+from bastion.geo import locate
 from bastion.risk.assess import assess
 from bastion.risk.challenge import STATE, issue_challenge
-from bastion.risk.geo import locate
 from bastion.risk.history import load_history
 from bastion.risk.notices import send_new_sign_in
 from bastion.risk.policy import failure_velocity, policy_of

@@ -10,8 +10,8 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
-from bastion.ops.metrics import SIGN_IN_ATTEMPTS
-from bastion.risk.geo import locate
+from bastion.geo import locate
+from bastion.metrics import SIGN_IN_ATTEMPTS
 from bastion.services import Services
 from bastion.signin.models import SignInAttempt
 from bastion.store.rows import append_row

@@ -70,12 +70,12 @@ class Step(Protocol):
 
 
 def waiting_state(stage_name: str) -> str:
-    return next(stage.requirement for stage in STAGES if stage.name == stage_name and stage.requirement)
+    return next(stage.requirement for stage in STAGES() if stage.name == stage_name and stage.requirement)
 
 
 def open_flow(tx: Tx, flow_id: str, now: datetime, state: str, client: Client) -> SignInFlow:
     """The flow waiting in `state`; only the device that passed the password may go on with it."""
-    flow = load_open_flow(tx, flow_id, now, state, STAGES)
+    flow = load_open_flow(tx, flow_id, now, state, STAGES())
     if flow.device_id is not None and flow.device_id != client.device_id:
         raise BastionError(Reason.FLOW_NOT_FOUND)
     return flow
@@ -118,7 +118,7 @@ def finish_flow(services: Services, tx: Tx, flow: SignInFlow, account: Account, 
     """Consume the proof, mark its stage done and advance the flow; record the step in the history."""
     consume(tx)
     mark_done(flow, stage, **facts)
-    result = advance_flow(services, tx, flow, account, visit, STAGES)
+    result = advance_flow(services, tx, flow, account, visit, STAGES())
     authenticated = isinstance(result, Authenticated)
     record_attempt(tx, services.clock.now(), account.email, method, "success" if authenticated else "challenge",
                    visit.client, account_id=account.id, flow_id=flow.id,

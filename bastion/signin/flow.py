@@ -178,10 +178,8 @@ def void_flow(tx: Tx, flow_id: str, now: datetime) -> None:
 
 
 def void_open_flows(tx: Tx, account_id: str, now: datetime) -> int:
-    """A security change: every sign-in of the account still in progress ends without a session,
-    and none started before now may finish. Returns how many were open."""
-    tx.execute(update(Account).where(Account.id == account_id).values(security_changed_at=now)
-               .execution_options(synchronize_session=False))
+    """A security change (`bastion.accounts.security_change`): every sign-in of the account still in
+    progress ends without a session. Returns how many were open."""
     return rows_changed(tx, update(SignInFlow).where(SignInFlow.account_id == account_id,
                                                SignInFlow.completed_at.is_(None))
                       .values(state="void", completed_at=now))

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bastion.accounts.words import place_words
 from bastion.audit.models import SecurityEvent
 from bastion.audit.spot_check import check_events
 from bastion.clock import rfc3339
-from bastion.risk.geo import locate
-from bastion.risk.words import place_words
+from bastion.geo import locate
 from bastion.services import Services
 from bastion.support.casework import emails_of, load_case
 from bastion.support.words import (

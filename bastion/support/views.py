@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 
 from bastion.accounts.devices import list_devices
 from bastion.accounts.models import Account
+from bastion.accounts.words import device_and_place
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
@@ -22,7 +23,6 @@ from bastion.help.references import explain_reference
 from bastion.mfa.registry import METHODS
 from bastion.recovery.evidence import unseal
 from bastion.recovery.models import CaseDocument, RecoveryCase
-from bastion.risk.words import device_and_place
 from bastion.services import Services
 from bastion.sessions.holds import active_restrictions
 from bastion.sessions.models import Session

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bastion.errors import BastionError, Reason
-from bastion.ops.metrics import ADMISSION_REFUSED, publish_admission
+from bastion.metrics import ADMISSION_REFUSED, publish_admission
 
 log = logging.getLogger("bastion.throttle")
 T = TypeVar("T")

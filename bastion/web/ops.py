@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from bastion.crypto import constant_time_equal
 from bastion.errors import BastionError, Reason
-from bastion.ops.metrics import render_metrics
+from bastion.metrics import render_metrics
 from bastion.web.deps import ServicesDep
 from bastion.web.openapi import problems
 

@@ -39,7 +39,7 @@ def second_factor_options(services: Services, flow_id: str) -> dict[str, Any]:
     now = services.clock.now()
     challenge = passkeys.new_challenge()
     with services.db.transaction() as tx:
-        flow = load_open_flow(tx, flow_id, now, "mfa_required", STAGES)
+        flow = load_open_flow(tx, flow_id, now, "mfa_required", STAGES())
         if "passkey" not in flow.facts.get("methods", []):
             raise BastionError(Reason.MFA_METHOD_UNAVAILABLE)
         allowed = [item.credential_id for item in passkey_repo.list_passkeys(tx, flow.account_id or "")]
@@ -87,7 +87,7 @@ def sign_in_passwordless(services: Services, credential: dict[str, Any], client:
         owner = used
         with services.db.transaction() as tx:
             account = lock_account(tx, used.account_id)  # a freeze or reset meanwhile is seen, or waits
-            flow = load_open_flow(tx, used.challenge_flow_id or "", now, PASSWORDLESS_STATE, STAGES)
+            flow = load_open_flow(tx, used.challenge_flow_id or "", now, PASSWORDLESS_STATE, STAGES())
             flow.account_id, flow.remember = account.id, remember
             mark_done(flow, "passkey", aal=2)  # the first factor, and the second with it
             return finish_flow(services, tx, flow, account, visit, MFA_STAGE, {"mfa_method": "passkey"},

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from bastion.geo.countries import centroid
+
 DATA_FILE = "geoip2fast-asn-ipv6.dat.gz"
 
 
@@ -84,7 +86,5 @@ def locate(ip: str | None) -> Location:
 def country_name(code: str | None) -> str | None:
     if not code:
         return None
-    from bastion.risk.travel import centroid
-
     found = centroid(code)
     return found.name if found else code

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bastion.accounts.devices import describe_agent
-from bastion.risk.geo import country_name
+from bastion.geo import country_name
 
 
 def place_words(country: str | None) -> str:
