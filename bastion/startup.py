@@ -64,7 +64,7 @@ def wire() -> None:
     alerts.SECURITY_EMAILS.connect(security_emails.send_security_email)
     steps.FLOWS.connect(flow.void_flow)
     # Sessions carry their account's email and roles; apps hear of ended sessions.
-    validation.ACCOUNTS.connect(accounts_repo.SESSION_COLUMNS)
+    validation.ACCOUNTS.connect(accounts_repo.COLUMNS)
     revocation.ENDED.connect(logout.sessions_ended)
     # A change to an account ends its sign-ins in progress, its second factors, its pending requests.
     security_change.OPEN_SIGN_INS.connect(flow.void_open_flows)

@@ -13,7 +13,20 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, String, bindparam, case, delete, func, literal, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Label,
+    String,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session as Tx
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -68,9 +81,22 @@ def describe_agent(user_agent: str | None) -> str:
 
 
 # Built once (the sign-in path): building a statement costs more than running it from the compiled cache.
-# THIS_DEVICE: the one condition for "this account's device with this hash" (the risk history uses it too).
+# THIS_DEVICE: the one condition for "this account's device with this hash".
 THIS_DEVICE = (Device.account_id == bindparam("account_id"), Device.device_hash == bindparam("device_hash"))
 _DEVICE = select(Device).where(*THIS_DEVICE)
+_RISK_SIGNALS = (
+    select(Device.id).where(*THIS_DEVICE).scalar_subquery().label("device_id"),
+    select(Device.trusted_until).where(*THIS_DEVICE).scalar_subquery().label("trusted_until"),
+    select(Device.trust_fingerprint).where(*THIS_DEVICE).scalar_subquery().label("trust_fingerprint"),
+    exists().where(Device.account_id == bindparam("account_id")).label("has_devices"),
+)
+
+
+def risk_signals() -> tuple[Label[Any], ...]:
+    """This device (device_id when known, trusted_until, trust_fingerprint) and whether the account
+    has any (has_devices): columns for the risk history's one statement, whose parameters are
+    account_id and device_hash."""
+    return _RISK_SIGNALS
 # The email is looked up from a one-row probe LEFT JOIN accounts, so an unknown email still gets a
 # row and its device look-up (under account id ''). Its row holds stand-in values shaped like an
 # account's (an id, a hash, the usual dates), so decoding it and building the object cost the same.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.reauthentication import password_proves
-from bastion.accounts.repo import get_account
+from bastion.accounts.repo import get_account, set_password
 from bastion.accounts.security_change import security_changed
 from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
@@ -39,7 +39,7 @@ def change_password(services: Services, session: SessionInfo, current_password: 
     now = services.clock.now()
     with services.db.transaction() as tx:
         account = get_account(tx, session.account_id)
-        account.password_hash, account.password_changed_at = new_hash, now
+        set_password(tx, account.id, new_hash, now)
         security_changed(tx, account.id, now)
         mark_reauthenticated(tx, session.id, now)
         ended = revoke_sessions(tx, now, account.id, "password_changed", keep=session.id) if end_other_sessions else 0

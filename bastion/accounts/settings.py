@@ -11,11 +11,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session as Tx
 
+from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account
 from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
+from bastion.crypto.rotation import Protected
 from bastion.errors import BastionError, Reason
 from bastion.notify.outbox import anti_phishing_aad, enqueue
 from bastion.plugs import Plug
@@ -36,6 +38,10 @@ def set_anti_phishing_code(services: Services, session: SessionInfo, code: str, 
         enqueue(services, tx, "anti_phishing_changed", account,
                 dedup_key=f"anti_phishing_changed/{new_id()}", now=now,
                 when=rfc3339(now), ip=client.ip or "unknown", freeze_link=freeze_link(services, tx, account.id))
+
+
+# Encrypted under the key ring: rotated by `bastion keys rotate` (bastion.protected).
+PROTECTED = (Protected("anti-phishing codes", Account, ("anti_phishing_code",), lambda row: anti_phishing_aad(row.id)),)
 
 
 def has_anti_phishing_code(services: Services, account_id: str) -> bool:

@@ -9,6 +9,7 @@ it unlocks is `bastion.mfa.flows.staff_enrolment`.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy.orm import Session as Tx
 
@@ -52,7 +53,17 @@ def existing_account_id(services: Services, account_id: str) -> str:
     return account_id
 
 
-def is_staff(account: Account) -> bool:
+class Staffed(Protocol):
+    """An account as far as its roles go."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def role_set(self) -> frozenset[str]: ...
+
+
+def is_staff(account: Staffed) -> bool:
     return bool(STAFF_ROLES & account.role_set)
 
 

@@ -26,6 +26,7 @@ from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
 from bastion.services import Services
 from bastion.sessions.revocation import revoke_sessions
+from bastion.store.changes import rows_changed
 from bastion.store.types import new_id
 
 FREEZE_PURPOSE = "freeze"
@@ -80,6 +81,12 @@ def restrict_account(services: Services, account_id: str, status: str, reason: s
         ended = revoke_sessions(tx, now, account.id, status)
         record_event(tx, now, f"account.{status}", account.id, client, actor_id=actor_id, reason=reason,
                      until=rfc3339(until), sessions_ended=ended)
+
+
+def lift_freeze(tx: Tx, account_id: str, now: datetime) -> int:
+    """An approved unfreeze request takes effect (bastion.recovery); 1 when the account was still frozen."""
+    return rows_changed(tx, update(Account).where(Account.id == account_id, Account.status == "frozen").values(
+        status="active", status_reason=None, status_until=None, status_changed_at=now))
 
 
 def reinstate_account(services: Services, account_id: str, actor_id: str | None, client: Client,

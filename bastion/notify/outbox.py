@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion import i18n
 from bastion.crypto import KeyRing
+from bastion.crypto.rotation import Protected
 from bastion.metrics import EMAILS
 from bastion.notify.models import OutboxMessage
 from bastion.services import Services
@@ -128,6 +129,11 @@ def enqueue(
     )
     if queued:
         EMAILS.labels("queued").inc()
+
+
+# Encrypted under the key ring: rotated by `bastion keys rotate` (bastion.protected).
+PROTECTED = (Protected("email bodies (outbox)", OutboxMessage, ("body_text", "body_html"),
+                       lambda row: f"outbox/{row.dedup_key}"),)
 
 
 def message_bodies(keys: KeyRing, message: OutboxMessage) -> tuple[str, str]:

@@ -25,11 +25,11 @@ from functools import partial
 
 from sqlalchemy import bindparam, select
 
-from bastion.accounts.models import Account
 from bastion.crypto import hash_token
 from bastion.oidc.clients import client_group
 from bastion.oidc.grants import ACCESS_PREFIX, REFRESH_PREFIX
 from bastion.oidc.models import OidcGrant, OidcToken
+from bastion.oidc.people import ACCOUNT
 from bastion.services import Services
 from bastion.sessions.holds import Restriction, restrictions_of
 
@@ -61,11 +61,11 @@ class TokenInfo:
     holds: tuple[Restriction, ...] = ()  # read only when the scope shows them (`restrictions`)
 
 
-_T, _G, _A = OidcToken.__table__, OidcGrant.__table__, Account.__table__
+_T, _G, _A = OidcToken.__table__, OidcGrant.__table__, ACCOUNT
 _READ = (select(_T.c.token_hash, _T.c.kind, _T.c.scope, _T.c.created_at, _T.c.expires_at, _T.c.used_at,
                 _T.c.revoked_at, _G.c.id, _G.c.client_id, _G.c.account_id, _G.c.session_id, _G.c.acr,
-                _G.c.revoked_at, _A.c.status, _A.c.email, _A.c.email_verified_at)
-         .join_from(_T, _G, _G.c.id == _T.c.grant_id).join(_A, _A.c.id == _G.c.account_id)
+                _G.c.revoked_at, _A.status, _A.email, _A.email_verified_at)
+         .join_from(_T, _G, _G.c.id == _T.c.grant_id).join(_A.table, _A.id == _G.c.account_id)
          .where(_T.c.token_hash.in_(bindparam("hashes", expanding=True))))
 
 

@@ -18,6 +18,7 @@ from typing import Any, cast
 from joserfc.jwk import ECKey, KeyParameters, KeySet, KeySetSerialization, RSAKey
 from sqlalchemy import bindparam, or_, select, update
 
+from bastion.crypto.rotation import Protected
 from bastion.oidc.models import OidcSigningKey
 from bastion.services import Services
 from bastion.store.invalidation import sessions_changed
@@ -31,6 +32,10 @@ KEYS_CHANGED = "oidc-signing-keys"  # the cache entry of the keys in use, and th
 
 def _aad(kid: str) -> str:
     return f"oidc_signing_keys/{kid}"
+
+
+# Encrypted under the key ring: rotated by `bastion keys rotate` (bastion.protected).
+PROTECTED = (Protected("OpenID signing keys", OidcSigningKey, ("private_jwk",), lambda row: _aad(row.kid)),)
 
 
 def _generate(alg: str) -> RSAKey | ECKey:

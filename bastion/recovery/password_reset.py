@@ -17,10 +17,9 @@ from functools import partial
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.confirmation import claim_first_confirmation, clear_before_confirmation
-from bastion.accounts.models import Account
 from bastion.accounts.onetime import consume_token, issue_token, peek_token
 from bastion.accounts.passwords import check_password_policy
-from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
+from bastion.accounts.repo import find_account_by_email, get_account, normalize_email, set_password
 from bastion.accounts.security_change import security_changed
 from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
@@ -29,7 +28,7 @@ from bastion.context import Client
 from bastion.crypto import hash_token
 from bastion.guard.passwords import clear_pauses, hash_password
 from bastion.guard.tokens import guarded_token
-from bastion.notify.outbox import enqueue
+from bastion.notify.outbox import Recipient, enqueue
 from bastion.services import Services
 from bastion.sessions.holds import WITHDRAWAL, place_hold
 from bastion.sessions.revocation import revoke_sessions
@@ -66,7 +65,7 @@ def send_reset_for_support(services: Services, account_id: str, agent_id: str, r
         _send_reset_link(services, tx, get_account(tx, account_id), client, actor_id=agent_id, reason=reason)
 
 
-def _send_reset_link(services: Services, tx: Tx, account: Account, client: Client, **audit: str) -> None:
+def _send_reset_link(services: Services, tx: Tx, account: Recipient, client: Client, **audit: str) -> None:
     now = services.clock.now()
     token = issue_token(tx, now, account.id, PURPOSE, VALID_FOR)
     record_event(tx, now, "password_reset.requested", account.id, client, **audit)
@@ -91,8 +90,7 @@ def confirm_password_reset(services: Services, token: str, new_password: str, cl
         account = get_account(tx, account_id)
         if claim_first_confirmation(tx, account.id, now):  # the link proved the mailbox: its first owner
             clear_before_confirmation(tx, account, now, client, via="password_reset")
-        account.password_hash = password_hash
-        account.password_changed_at = now
+        set_password(tx, account.id, password_hash, now)
         ended = revoke_sessions(tx, now, account.id, "password_reset")
         security_changed(tx, account.id, now)
         until = place_hold(tx, now, account.id, WITHDRAWAL, "password_reset", HOLD_FOR)

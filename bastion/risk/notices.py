@@ -12,15 +12,14 @@ from typing import Any
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import describe_agent
-from bastion.accounts.models import Account
 from bastion.accounts.status import freeze_link
 from bastion.accounts.words import place_words
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.geo import Location
-from bastion.notify.outbox import enqueue
-from bastion.risk.history import last_success
+from bastion.notify.outbox import Recipient, enqueue
 from bastion.services import Services
+from bastion.signin.attempts import last_success
 
 
 def _where(client: Client, location: Location, now: datetime) -> dict[str, Any]:
@@ -28,14 +27,14 @@ def _where(client: Client, location: Location, now: datetime) -> dict[str, Any]:
                 ip=client.ip or "unknown")
 
 
-def send_device_verification(services: Services, tx: Tx, account: Account, client: Client, location: Location,
+def send_device_verification(services: Services, tx: Tx, account: Recipient, client: Client, location: Location,
                              now: datetime, challenge_id: str, code: str, link: str, valid_minutes: int) -> None:
     enqueue(services, tx, "device_verification", account, dedup_key=f"device_verification/{challenge_id}", now=now,
             code=code, link=link, valid_minutes=valid_minutes, freeze_link=freeze_link(services, tx, account.id),
             **_where(client, location, now))
 
 
-def send_new_sign_in(services: Services, tx: Tx, account: Account, client: Client, location: Location,
+def send_new_sign_in(services: Services, tx: Tx, account: Recipient, client: Client, location: Location,
                      now: datetime, flow_id: str, signals: list[str]) -> None:
     what = " and ".join(words for signal, words in (("new_device", "a new device"), ("new_country", "a new country"))
                         if signal in signals)

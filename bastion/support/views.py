@@ -27,6 +27,7 @@ from bastion.services import Services
 from bastion.sessions.holds import active_restrictions
 from bastion.sessions.models import Session
 from bastion.signin.models import SignInAttempt
+from bastion.support.casework import Case
 
 SEARCH_LIMIT = 20
 
@@ -102,7 +103,7 @@ def find_reference(services: Services, reference: str) -> dict[str, Any]:
             **(explained.details or {})}
 
 
-def case_summary(case: RecoveryCase) -> dict[str, Any]:
+def case_summary(case: Case) -> dict[str, Any]:
     return {"id": case.id, "account_id": case.account_id, "kind": case.kind, "status": case.status,
             "created_at": rfc3339(case.created_at), "submitted_at": rfc3339(case.submitted_at),
             "due_at": rfc3339(case.due_at), "closed_at": rfc3339(case.closed_at),

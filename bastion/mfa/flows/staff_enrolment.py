@@ -16,13 +16,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.models import Account, OneTimeToken
-from bastion.accounts.onetime import consume_token, issue_token, peek_token
+from bastion.accounts.onetime import consume_token, issue_token, live_tokens, peek_token, use_token_once
 from bastion.accounts.repo import get_account
-from bastion.accounts.staff import ENROLMENT_LINK, is_staff, send_enrolment_link
+from bastion.accounts.staff import ENROLMENT_LINK, Staffed, is_staff, send_enrolment_link
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
@@ -30,12 +28,11 @@ from bastion.guard.tokens import guarded_token
 from bastion.mfa.registry import METHODS
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
-from bastion.store.changes import rows_changed
 
 GRANT = "staff_enrolment_grant"  # the link, opened in one session: not emailed, never presented
 
 
-def needs_enrolment_link(tx: Tx, account: Account) -> bool:
+def needs_enrolment_link(tx: Tx, account: Staffed) -> bool:
     """A staff account without a second factor: its first one needs the emailed link."""
     return is_staff(account) and not METHODS.has_second_factor(tx, account.id)
 
@@ -80,10 +77,7 @@ def claim_enrolment(tx: Tx, now: datetime, session: SessionInfo) -> None:
     grant_id = _session_grant(tx, now, session)
     if grant_id is None:
         return
-    used = rows_changed(tx, update(OneTimeToken)
-                      .where(OneTimeToken.id == grant_id, OneTimeToken.used_at.is_(None), OneTimeToken.expires_at > now)
-                      .values(used_at=now))
-    if used != 1:
+    if not use_token_once(tx, grant_id, now):
         raise BastionError(Reason.MFA_STAFF_ENROLMENT_LINK_REQUIRED)
 
 
@@ -103,7 +97,5 @@ def _session_grant(tx: Tx, now: datetime, session: SessionInfo) -> str | None:
 
 
 def _grants(tx: Tx, now: datetime, session: SessionInfo) -> list[tuple[str, datetime]]:
-    rows = tx.execute(select(OneTimeToken.id, OneTimeToken.expires_at, OneTimeToken.origin).where(
-        OneTimeToken.account_id == session.account_id, OneTimeToken.purpose == GRANT,
-        OneTimeToken.used_at.is_(None), OneTimeToken.expires_at > now)).all()
-    return [(row.id, row.expires_at) for row in rows if (row.origin or {}).get("session_id") == session.id]
+    return [(grant_id, expires) for grant_id, expires, origin in live_tokens(tx, session.account_id, GRANT, now)
+            if origin.get("session_id") == session.id]
