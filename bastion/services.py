@@ -32,8 +32,8 @@ class Services:
     hash_gate: HashGate
     session_cache: SessionCache
     # Parts a feature builds for itself on first use (`part`), closed with the rest.
-    _parts: dict[Callable[[Services], Any], Any] = field(default_factory=dict, repr=False)
-    _parts_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _parts: dict[Callable[[Services], Any], Any] = field(default_factory=dict, init=False, repr=False)
+    _parts_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def part(self, build: Callable[[Services], P]) -> P:
         """The one part `build` makes for these services, made on first use: a feature's own
