@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bastion import brand
+from bastion.urls import exact_origin, is_bare_origin
+
 
 class ConfigError(ValueError):
     """A setting is missing, malformed or unsafe for the chosen environment."""
@@ -37,6 +40,22 @@ class Settings(BaseSettings):
     support_url: str | None = None
     # One line per request is costly under a flood and repeats what metrics and refusal logs say.
     access_log: bool = False
+    # The pseudo-locale (`?lang=en-XA` or the language cookie): every translated text bracketed and
+    # accented, so what escaped the catalogue stands out (bastion/i18n/pseudo.py). For testing only.
+    pseudo_locale: bool = False
+
+    # Branding without a fork (issue 22): the platform's name in every page, email and authenticator
+    # app; a logo (a file Bastion serves at /brand/logo, or an https:// URL); an accent colour; a
+    # stylesheet served after bastion.css; and a folder of templates overriding the shipped ones
+    # file by file (pages/ for pages, emails/ for emails).
+    brand_name: str = Field("Bastion", min_length=1, max_length=64)
+    brand_logo: str | None = None
+    brand_color: str | None = Field(None, description="#rrggbb")
+    brand_css: Path | None = None
+    templates_dir: Path | None = None
+    # Origins (scheme, host and port, comma separated) sign-in may send people back to with
+    # /login?return_to=…; any other address is ignored.
+    return_urls: str = ""
 
     # Password hashing: argon2id (RFC 9106) with OWASP's minimum memory (19 MiB) at four times its
     # minimum time cost: ~100 ms a hash on one core of a quiet 2-vCPU VM (`bastion calibrate`,
@@ -64,7 +83,8 @@ class Settings(BaseSettings):
     reauth_minutes: int = Field(5, ge=1)
 
     # Second factors (requirements §8-13).
-    totp_issuer: str = Field("Bastion", min_length=1, max_length=64, description="Issuer shown in authenticator apps")
+    # Issuer shown in authenticator apps: BASTION_BRAND_NAME unless set.
+    totp_issuer: str = Field("Bastion", min_length=1, max_length=64)
     totp_setup_minutes: int = Field(15, ge=1)
     # WebAuthn relying party: the RP ID defaults to BASTION_PUBLIC_URL's host, the origins to its origin.
     webauthn_rp_id: str | None = None
@@ -150,6 +170,62 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) or mailto: URL")
         return value or None
 
+    @field_validator("brand_name")
+    @classmethod
+    def _brand_name(cls, value: str) -> str:
+        value = value.strip()
+        if not value or not value.isprintable():
+            raise ValueError("must be a name of printable characters, such as Example Exchange")
+        return value
+
+    @field_validator("brand_logo")
+    @classmethod
+    def _brand_logo(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if "://" in value:
+            if not value.startswith("https://") or exact_origin(value) is None:
+                raise ValueError("must be an https:// URL or the path of an SVG, PNG, JPEG or WebP file")
+            return value
+        brand.read_logo(Path(value))
+        return value
+
+    @field_validator("brand_color")
+    @classmethod
+    def _brand_color(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not brand.is_colour(value):
+            raise ValueError("must be a colour as #rrggbb, such as #1f5fbf")
+        brand.theme_css(value)  # refuses a colour no text can be read on
+        return value.lower()
+
+    @field_validator("brand_css")
+    @classmethod
+    def _brand_css(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            brand.read_stylesheet(value)
+        return value
+
+    @field_validator("templates_dir")
+    @classmethod
+    def _templates_dir(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        if not value.is_dir():
+            raise ValueError(f"{value}: no such folder")
+        if not (value / "pages").is_dir() and not (value / "emails").is_dir():
+            raise ValueError(f"{value}: holds neither a pages/ nor an emails/ folder of templates to override")
+        return value
+
+    @field_validator("return_urls")
+    @classmethod
+    def _return_urls(cls, value: str) -> str:
+        for item in _split(value):
+            if not is_bare_origin(item):
+                raise ValueError(f"{item!r} is not an origin such as https://exchange.example")
+        return value
+
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
@@ -200,6 +276,12 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _issuer_is_the_brand(self) -> Settings:
+        if "totp_issuer" not in self.model_fields_set:
+            self.totp_issuer = self.brand_name
+        return self
+
+    @model_validator(mode="after")
     def _redis_backend_needs_url(self) -> Settings:
         if self.throttle_backend == "redis" and not self.redis_url:
             raise ValueError("BASTION_THROTTLE_BACKEND=redis needs BASTION_REDIS_URL")
@@ -220,6 +302,8 @@ class Settings(BaseSettings):
             problems.append("BASTION_DATABASE_URL must point at PostgreSQL in prod")
         if self.argon2_memory_kib < 19456 or self.argon2_time_cost < 2:
             problems.append("argon2 parameters below OWASP's minimum (m=19456 KiB, t=2) in prod")
+        if any(not origin.startswith("https://") for origin in self.return_origins):
+            problems.append("BASTION_RETURN_URLS must be https:// origins in prod")
         if self.throttle_backend == "memory":
             problems.append("the memory throttle backend counts per process; use database or redis in prod")
         if problems:
@@ -248,6 +332,10 @@ class Settings(BaseSettings):
             parts = urlsplit(self.public_url)
             origins = [f"{parts.scheme}://{parts.netloc}"]
         return [origin.rstrip("/") for origin in origins]
+
+    @property
+    def return_origins(self) -> frozenset[str]:
+        return frozenset(origin for item in _split(self.return_urls) if (origin := exact_origin(item)))
 
     @property
     def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

@@ -1,5 +1,9 @@
 """The one domain exception — a reason code and what the person needs to know — and how it
-becomes an RFC 9457 problem body. The codes and what each says are in bastion/catalogue/."""
+becomes an RFC 9457 problem body. The codes and what each says are in bastion/catalogue/.
+
+The body is in the current language (bastion.i18n): the title, the catalogue's message, the
+help steps and the action's label go through the catalogue; `code`, `type`, `reference`,
+`help_url`, field names and hrefs never change with the language."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 
 from bastion.catalogue import CATALOGUE, Action, ReasonEntry
 from bastion.catalogue.codes import Reason
+from bastion.i18n import gettext as _
 
 __all__ = ["PROBLEM_TYPE_BASE", "BastionError", "Reason", "action_body", "new_reference"]
 
@@ -17,7 +22,7 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def action_body(action: Action) -> dict[str, str]:
-    body = {"label": action.label, "href": action.href}
+    body = {"label": _(action.label), "href": action.href}
     if action.endpoint:
         body["endpoint"] = action.endpoint
     return body
@@ -55,12 +60,13 @@ class BastionError(Exception):
         reason = self.reason
         body: dict[str, Any] = {
             "type": PROBLEM_TYPE_BASE + reason.code,
-            "title": reason.title,
+            "title": _(reason.title),
             "status": reason.status,
-            "detail": self.detail or reason.message,
+            # A detail of the code's own was translated where it was raised.
+            "detail": self.detail or _(reason.message),
             "code": reason.code,
             "reference": reference,
-            "help": list(reason.steps),
+            "help": [_(step) for step in reason.steps],
             "help_url": reason.help_url,
         }
         if reason.action is not None:

@@ -24,7 +24,8 @@ SIZE_LIMIT = 400
 BANDS = ((1, 100), (101, 200), (201, 300), (301, 400), (401, 10**6))
 # Everyone may use these: drawn as a layer of their own, their incoming arrows left out of the picture.
 FOUNDATIONS = ("bastion.config", "bastion.clock", "bastion.errors", "bastion.context", "bastion.logs",
-               "bastion.store", "bastion.crypto", "bastion.geo", "bastion.plugs", "bastion.metrics")
+               "bastion.store", "bastion.crypto", "bastion.geo", "bastion.plugs", "bastion.metrics", "bastion.i18n",
+               "bastion.brand", "bastion.urls")
 
 INTRODUCTION = """\
 # Architecture
@@ -39,8 +40,8 @@ which translates HTTP into a call of a feature's flow and the result or reason c
 HTTP. Features (`accounts`, `signin`, `mfa`, `risk`, `sessions`, `recovery`, …) hold the rules;
 below them are the shared parts (`services.py`: settings, clock, database, key ring, hasher,
 throttle, session cache, built once per process by `startup.py`) and the foundations (`store`,
-`crypto`, `config`, `clock`, `errors`, `context`, `logs`, `geo`, `plugs`, `metrics`), which import
-no feature. Background work is one scheduler, `bastion.worker`, running the periodic jobs and
+`crypto`, `config`, `clock`, `errors`, `context`, `logs`, `geo`, `plugs`, `metrics`, the language
+machinery `i18n`, the branding checks `brand`, the origins of URLs `urls`), which import no feature. Background work is one scheduler, `bastion.worker`, running the periodic jobs and
 expiring rows each feature declares in its own `jobs.py`; `bastion serve` runs it in a thread and
 `bastion worker` on its own. The `bastion` command is `bastion.cli`, one module per command group.
 

@@ -10,6 +10,7 @@ from bastion.accounts.staff import is_staff, send_enrolment_link
 from bastion.audit import record_event
 from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import hash_password
+from bastion.i18n import _
 from bastion.services import Services
 
 ROLES = frozenset({"support", "admin"})
@@ -22,13 +23,14 @@ def create_account(services: Services, email: str, password: str, roles: list[st
     email = normalize_email(email)
     unknown = set(roles) - ROLES
     if unknown:
-        raise BastionError(Reason.REQUEST_INVALID, detail=f"Unknown role(s): {', '.join(sorted(unknown))}.")
+        raise BastionError(Reason.REQUEST_INVALID,
+                           detail=_("Unknown role(s): %(roles)s.") % {"roles": ", ".join(sorted(unknown))})
     check_password_policy(password, email)
     password_hash = hash_password(services, password, known_device=True)
     now = services.clock.now()
     with services.db.transaction() as tx:
         if find_account_by_email(tx, email) is not None:
-            raise BastionError(Reason.REQUEST_INVALID, detail="An account with this email already exists.")
+            raise BastionError(Reason.REQUEST_INVALID, detail=_("An account with this email already exists."))
         account = Account(email=email, password_hash=password_hash, status="active", roles=",".join(sorted(roles)),
                           created_at=now, password_changed_at=now, email_verified_at=now if verified else None)
         tx.add(account)

@@ -33,6 +33,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from bastion.accounts.models import Account, Device
 from bastion.context import Client
 from bastion.geo import locate
+from bastion.i18n import _
 from bastion.store.changes import rows_changed
 from bastion.store.upsert import insert_or_update
 
@@ -50,7 +51,7 @@ class ParsedAgent:
         """'Chrome on macOS'; None when nothing was recognised."""
         system = _SYSTEM_WORDS.get(self.os or "", self.os)
         if self.browser and system:
-            return f"{self.browser} on {system}"
+            return _("%(browser)s on %(system)s") % {"browser": self.browser, "system": system}
         return self.browser or system
 
 
@@ -76,7 +77,7 @@ def describe_agent(user_agent: str | None) -> str:
     if words:
         return words
     if not user_agent:
-        return "Unknown device"
+        return _("Unknown device")
     return user_agent[:60] + ("…" if len(user_agent) > 60 else "")
 
 

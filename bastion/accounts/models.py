@@ -32,6 +32,10 @@ class Account(Base):
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The last password reset or change, or 2FA reset: sign-ins started before it never finish.
     security_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the owner reads Bastion in, pages and emails (bastion/accounts/preferences.py): a BCP 47
+    # tag of a shipped language and an IANA zone; None: the browser's, and for emails English and UTC.
+    language: Mapped[str | None] = mapped_column(String(35))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def role_set(self) -> frozenset[str]:

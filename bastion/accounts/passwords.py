@@ -11,6 +11,7 @@ from zxcvbn import zxcvbn
 
 from bastion.crypto.passwords import normalize_password
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 
 MIN_LENGTH = 12  # ASVS 4.0.3 2.1.1
 MAX_LENGTH = 128  # ASVS 4.0.3 2.1.2
@@ -45,21 +46,22 @@ def check_password_policy(password: str, email: str) -> None:
     """Raise `password.weak` / `password.breached`, or return when the password is acceptable."""
     candidate = normalize_password(password)
     if len(candidate) < MIN_LENGTH:
-        raise BastionError(Reason.PASSWORD_WEAK, detail=f"Use at least {MIN_LENGTH} characters.")
+        raise BastionError(Reason.PASSWORD_WEAK, detail=_("Use at least %(count)d characters.") % {"count": MIN_LENGTH})
     if len(candidate) > MAX_LENGTH:
-        raise BastionError(Reason.PASSWORD_WEAK, detail=f"Use at most {MAX_LENGTH} characters.")
+        raise BastionError(Reason.PASSWORD_WEAK, detail=_("Use at most %(count)d characters.") % {"count": MAX_LENGTH})
     if candidate.lower() in common_passwords():
         raise BastionError(Reason.PASSWORD_BREACHED)
     local_part = email.split("@", 1)[0].lower()
     if len(local_part) >= 3 and local_part in candidate.lower():
-        raise BastionError(Reason.PASSWORD_WEAK, detail="Don't include your email address in the password.")
+        raise BastionError(Reason.PASSWORD_WEAK, detail=_("Don't include your email address in the password."))
     estimate = zxcvbn(candidate[:_ZXCVBN_LIMIT], user_inputs=[email, local_part, *CONTEXT_WORDS])
     if estimate["score"] < MIN_STRENGTH:
-        warning = estimate["feedback"].get("warning") or "That password is too easy to guess."
+        warning = estimate["feedback"].get("warning") or _("That password is too easy to guess.")
         raise BastionError(Reason.PASSWORD_WEAK, detail=warning)
     lowered = candidate.lower()
     leans_on = next((word for word in CONTEXT_WORDS if word in lowered), None)
     if leans_on is not None and estimate["score"] < 4:
         # Built on a word about this service: only a very strong password may do that.
-        raise BastionError(Reason.PASSWORD_WEAK, detail=f"Words like \"{leans_on}\" are the first an attacker tries "
-                           "here: choose other words, or make it longer.")
+        raise BastionError(Reason.PASSWORD_WEAK, detail=_("Words like \"%(word)s\" are the first an attacker tries "
+                                                          "here: choose other words, or make it longer.")
+                           % {"word": leans_on})

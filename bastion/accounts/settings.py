@@ -19,6 +19,7 @@ from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.crypto.rotation import Protected
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.notify.outbox import anti_phishing_aad, enqueue
 from bastion.plugs import Plug
 from bastion.services import Services
@@ -59,13 +60,14 @@ ALLOWLIST_REQUESTS: Plug[CloseAllowlistRequest] = Plug("closing allowlist-reset 
 def normalize_allowlist(cidrs: list[str]) -> list[str]:
     """Validated, canonical and de-duplicated networks; `request.invalid` names the bad entry."""
     if len(cidrs) > MAX_ALLOWLIST:
-        raise BastionError(Reason.REQUEST_INVALID, detail=f"At most {MAX_ALLOWLIST} networks.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("At most %(count)d networks.") % {"count": MAX_ALLOWLIST})
     networks: list[str] = []
     for entry in cidrs:
         try:
             network = str(ipaddress.ip_network(entry.strip(), strict=False))
         except ValueError:
-            raise BastionError(Reason.REQUEST_INVALID, detail=f"{entry[:50]!r} is not an IP address or CIDR.") from None
+            raise BastionError(Reason.REQUEST_INVALID, detail=_("%(entry)s is not an IP address or CIDR.")
+                               % {"entry": repr(entry[:50])}) from None
         if network not in networks:
             networks.append(network)
     return networks

@@ -30,6 +30,7 @@ from bastion.errors import BastionError, Reason
 from bastion.geo import locate
 from bastion.guard.passwords import check_password, hash_password
 from bastion.guard.tokens import guarded_token
+from bastion.i18n import _
 from bastion.notify.outbox import enqueue
 from bastion.ops.client_versions import check_client_version
 from bastion.ops.maintenance import check_maintenance
@@ -96,7 +97,7 @@ def sign_up_origin(client: Client | None, now: datetime) -> dict[str, Any]:
     """When and from where, in words, for the email: the person can tell their own sign-up from another."""
     if client is None:
         return {"at": rfc3339(now)}
-    return {"at": rfc3339(now), "ip": client.ip or "unknown", "device": describe_agent(client.user_agent),
+    return {"at": rfc3339(now), "ip": client.ip or _("unknown"), "device": describe_agent(client.user_agent),
             "place": place_words(locate(client.ip).country)}
 
 

@@ -20,6 +20,7 @@ from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.crypto import hash_token
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.notify.outbox import enqueue
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
@@ -49,7 +50,7 @@ def existing_account_id(services: Services, account_id: str) -> str:
     """The id of the account staff act on, or `resource.not_found`."""
     with services.db.transaction() as tx:
         if len(account_id) > 64 or tx.get(Account, account_id) is None:
-            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No account with this id.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No account with this id."))
     return account_id
 
 

@@ -23,6 +23,7 @@ from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.guard.tokens import guarded_token
+from bastion.i18n import _
 from bastion.notify.outbox import enqueue
 from bastion.services import Services
 from bastion.sessions.revocation import revoke_sessions
@@ -66,16 +67,17 @@ def restrict_account(services: Services, account_id: str, status: str, reason: s
     """Suspend or ban (admin): every session ends at once (requirements §26). A ban is temporary: it
     needs an end; a suspension may have one."""
     if status not in {"suspended", "banned"}:
-        raise BastionError(Reason.REQUEST_INVALID, detail="Choose a suspension or a temporary ban.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("Choose a suspension or a temporary ban."))
     if status == "banned" and until is None:
-        raise BastionError(Reason.REQUEST_INVALID, detail="A ban needs an end time (`until`); use suspend otherwise.")
+        raise BastionError(Reason.REQUEST_INVALID,
+                           detail=_("A ban needs an end time (`until`); use suspend otherwise."))
     now = services.clock.now()
     if until is not None and until <= now:
-        raise BastionError(Reason.REQUEST_INVALID, detail="The end of the restriction must be in the future.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("The end of the restriction must be in the future."))
     with services.db.transaction() as tx:
         account = get_account(tx, account_id)
         if account.status == "frozen":
-            raise BastionError(Reason.REQUEST_INVALID, detail="The account is frozen; unfreeze it first.")
+            raise BastionError(Reason.REQUEST_INVALID, detail=_("The account is frozen; unfreeze it first."))
         account.status, account.status_reason, account.status_until = status, reason, until
         account.status_changed_at = now
         ended = revoke_sessions(tx, now, account.id, status)
@@ -96,10 +98,10 @@ def reinstate_account(services: Services, account_id: str, actor_id: str | None,
     with services.db.transaction() as tx:
         account = get_account(tx, account_id)
         if account.status == "frozen":
-            raise BastionError(Reason.REQUEST_INVALID, detail="A freeze is lifted only through the owner's unfreeze "
-                               "request with an identity check, which support approves.")
+            raise BastionError(Reason.REQUEST_INVALID, detail=_("A freeze is lifted only through the owner's unfreeze "
+                               "request with an identity check, which support approves."))
         if account.status == "active":
-            raise BastionError(Reason.REQUEST_INVALID, detail="The account has no restriction to lift.")
+            raise BastionError(Reason.REQUEST_INVALID, detail=_("The account has no restriction to lift."))
         previous = account.status
         tx.execute(update(Account).where(Account.id == account.id, Account.status == previous).values(
             status="active", status_reason=None, status_until=None, status_changed_at=now))

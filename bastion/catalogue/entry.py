@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bastion.catalogue.codes import Reason
+from bastion.i18n import N_
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,15 +36,17 @@ class ReasonEntry:
 
 
 HELP_PATH = "/help/sign-in"
-SIGN_IN = Action("Sign in again", "/login", "POST /v1/login")
-RESET = Action("Set a new password", "/password-reset", "POST /v1/password-reset")
-STATUS = Action("See the service status", "/status", "GET /v1/status")
-SECURITY = Action("Open your security settings", "/security", "GET /v1/me/mfa")
-SUPPORT = Action("Contact support with the reference", f"{HELP_PATH}/contact")
-RESEND = Action("Get a new email", f"{HELP_PATH}/email")
-API_REFERENCE = Action("Read the API reference", "/openapi.json", "GET /openapi.json")
+SIGN_IN = Action(N_("Sign in again"), "/login", "POST /v1/login")
+RESET = Action(N_("Set a new password"), "/password-reset", "POST /v1/password-reset")
+STATUS = Action(N_("See the service status"), "/status", "GET /v1/status")
+SECURITY = Action(N_("Open your security settings"), "/security", "GET /v1/me/mfa")
+SUPPORT = Action(N_("Contact support with the reference"), f"{HELP_PATH}/contact")
+RESEND = Action(N_("Get a new email"), f"{HELP_PATH}/email")
+API_REFERENCE = Action(N_("Read the API reference"), "/openapi.json", "GET /openapi.json")
 SECOND_STEP = "POST /v1/login/{flow_id}/totp"
-CASE_REQUEST = Action("Request a 2FA reset", f"{HELP_PATH}/lost-phone#reset", "POST /v1/mfa-reset")
-CASE_QUEUE = Action("Back to the case queue", "/support", "GET /v1/support/cases")
-ALLOWLIST_RESET = Action("Ask to clear your IP allowlist", "/recovery/allowlist", "POST /v1/allowlist-reset-request")
-UPLOAD = Action("Upload the file again", f"{HELP_PATH}/lost-phone#reset", "POST /v1/recovery-cases/{case_id}/documents")
+CASE_REQUEST = Action(N_("Request a 2FA reset"), f"{HELP_PATH}/lost-phone#reset", "POST /v1/mfa-reset")
+CASE_QUEUE = Action(N_("Back to the case queue"), "/support", "GET /v1/support/cases")
+ALLOWLIST_RESET = Action(N_("Ask to clear your IP allowlist"), "/recovery/allowlist",
+                         "POST /v1/allowlist-reset-request")
+UPLOAD = Action(N_("Upload the file again"), f"{HELP_PATH}/lost-phone#reset",
+                "POST /v1/recovery-cases/{case_id}/documents")

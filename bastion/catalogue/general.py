@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from bastion.catalogue.codes import Reason
 from bastion.catalogue.entry import API_REFERENCE, HELP_PATH, STATUS, Action, ReasonEntry
+from bastion.i18n import N_
 
 ENTRIES = (
     # Help.
-    ReasonEntry(Reason.HELP_REFERENCE_NOT_FOUND, 404, "Reference not found",
-                "There is no refusal with this reference.",
-                ("Check the reference: R- followed by 8 letters and digits, as shown with the refusal.",
-                 "Still not found? Contact support and tell them when it happened."),
-                action=Action("Get help signing in", HELP_PATH, "GET /v1/help/reasons")),
+    ReasonEntry(Reason.HELP_REFERENCE_NOT_FOUND, 404, N_("Reference not found"),
+                N_("There is no refusal with this reference."),
+                (N_("Check the reference: R- followed by 8 letters and digits, as shown with the refusal."),
+                 N_("Still not found? Contact support and tell them when it happened.")),
+                action=Action(N_("Get help signing in"), HELP_PATH, "GET /v1/help/reasons")),
     # Requests.
-    ReasonEntry(Reason.REQUEST_INVALID, 422, "Request not understood",
-                "Some of the information sent is missing or not in the right form.",
-                ("Check the fields named in the details and try again.",), action=API_REFERENCE),
-    ReasonEntry(Reason.REQUEST_TOO_LARGE, 413, "Too large", "The request is too large.",
-                ("Send a smaller request.",), action=API_REFERENCE),
-    ReasonEntry(Reason.RESOURCE_NOT_FOUND, 404, "Not found", "There is nothing here.",
-                ("Check the address.",), action=Action("Go to the start page", "/")),
-    ReasonEntry(Reason.REQUEST_METHOD_NOT_ALLOWED, 405, "Not allowed here",
-                "This address does not accept that kind of request.", ("Check the API reference.",),
+    ReasonEntry(Reason.REQUEST_INVALID, 422, N_("Request not understood"),
+                N_("Some of the information sent is missing or not in the right form."),
+                (N_("Check the fields named in the details and try again."),), action=API_REFERENCE),
+    ReasonEntry(Reason.REQUEST_TOO_LARGE, 413, N_("Too large"), N_("The request is too large."),
+                (N_("Send a smaller request."),), action=API_REFERENCE),
+    ReasonEntry(Reason.RESOURCE_NOT_FOUND, 404, N_("Not found"), N_("There is nothing here."),
+                (N_("Check the address."),), action=Action(N_("Go to the start page"), "/")),
+    ReasonEntry(Reason.REQUEST_METHOD_NOT_ALLOWED, 405, N_("Not allowed here"),
+                N_("This address does not accept that kind of request."), (N_("Check the API reference."),),
                 action=API_REFERENCE),
-    ReasonEntry(Reason.INTERNAL_ERROR, 500, "Something went wrong on our side",
-                "Something went wrong on our side. Nothing you did caused it.",
-                ("Try again in a minute.", "If it keeps happening, contact support with the reference."),
+    ReasonEntry(Reason.INTERNAL_ERROR, 500, N_("Something went wrong on our side"),
+                N_("Something went wrong on our side. Nothing you did caused it."),
+                (N_("Try again in a minute."), N_("If it keeps happening, contact support with the reference.")),
                 action=STATUS, topic="maintenance"),
 )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.errors import Reason
+from bastion.i18n import N_, _
 from bastion.plugs import Plug
 from bastion.services import Services
 from bastion.throttle.rules import FailureOutcome, counter_key
@@ -38,12 +39,12 @@ SECURITY_EMAILS: Plug[SecurityEmail] = Plug("security emails (bastion.accounts)"
 
 # What a "failed second step" email says went wrong.
 FAILED_SECOND_STEP = {
-    Reason.MFA_CODE_INVALID: "a wrong authenticator code",
-    Reason.MFA_CLOCK_SKEW: "an authenticator code for a different time (a phone clock that is off)",
-    Reason.MFA_BACKUP_CODE_INVALID: "a wrong or already used backup code",
-    Reason.PASSKEY_INVALID: "a passkey that could not be checked",
-    Reason.PASSKEY_USER_NOT_VERIFIED: "a passkey without confirming it on the device",
-    Reason.DEVICE_CODE_INVALID: "a wrong code from the \"Confirm it's you\" email",
+    Reason.MFA_CODE_INVALID: N_("a wrong authenticator code"),
+    Reason.MFA_CLOCK_SKEW: N_("an authenticator code for a different time (a phone clock that is off)"),
+    Reason.MFA_BACKUP_CODE_INVALID: N_("a wrong or already used backup code"),
+    Reason.PASSKEY_INVALID: N_("a passkey that could not be checked"),
+    Reason.PASSKEY_USER_NOT_VERIFIED: N_("a passkey without confirming it on the device"),
+    Reason.DEVICE_CODE_INVALID: N_("a wrong code from the \"Confirm it's you\" email"),
 }
 
 
@@ -75,7 +76,7 @@ def second_step_failed(services: Services, account_id: str, code: Reason, client
     with services.db.transaction() as tx:
         record_event(tx, now, "mfa.failed_alert_sent", account_id, client, failures=count, new_place=new_place)
         SECURITY_EMAILS()(services, tx, account_id, "mfa_failed", f"mfa_failed/{account_id}/{now:%Y%m%d%H%M%S}",
-                          client, reason=FAILED_SECOND_STEP[code], count=count, new_place=new_place)
+                          client, reason=_(FAILED_SECOND_STEP[code]), count=count, new_place=new_place)
     return True
 
 

@@ -21,6 +21,7 @@ from bastion.accounts.signup import send_verification_email
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.geo import locate
+from bastion.i18n import _
 from bastion.recovery.password_reset import start_password_reset
 from bastion.risk.challenge import STATE as DEVICE_STEP
 from bastion.risk.challenge import issue_challenge
@@ -33,8 +34,8 @@ KINDS = ("verification", "password_reset", "device_code")
 def cooldown(services: Services, kind: str, identifier: str, client: Client, now: datetime) -> None:
     """Count this resend; refuse with `rate_limited` (and when to try again) during the cooldown."""
     services.throttle.spend(now, ("resend_identifier", f"{kind}|{identifier}"), ("resend_ip", client.ip or "unknown"),
-                            detail="An email was sent a moment ago. Give it a few minutes and check the spam "
-                                   "folder before asking for another.")
+                            detail=_("An email was sent a moment ago. Give it a few minutes and check the spam "
+                                     "folder before asking for another."))
 
 
 def start_resend_verification(services: Services, email: str, client: Client) -> Callable[[], None]:

@@ -4,7 +4,8 @@ Code marks what a person reads with `_()` (translated now, in the current langua
 (a constant translated later, where it is shown: catalogue entries, email subjects). Pages and
 emails use the same `_()` through Jinja's i18n extension. The current language is a context
 variable, set once per request (or per email) with `speaking()`; reason codes, field names and
-anything a program reads never go through the catalogue.
+anything a program reads never go through the catalogue. How a request's language is chosen is
+in `negotiation.py`; the pseudo-locale that shows what escapes the catalogue, in `pseudo.py`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import gettext as _gettext
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+
+from bastion.i18n.pseudo import PseudoTranslations
 
 LOCALES = Path(__file__).parent / "locales"
 
@@ -42,37 +45,79 @@ LANGUAGES: dict[str, Language] = {
     )
 }
 SOURCE = "en"  # the language the code is written in: its catalogue is the code itself
+# Every message transformed (⟦Ŝîĝñ îñ⟧): text that reaches a page without the catalogue stands out.
+# Never in the language menu; a request picks it only where BASTION_PSEUDO_LOCALE allows (negotiation.py).
+PSEUDO = Language("en-XA", "Pseudo", "ltr", "en")
 
-_current: ContextVar[str] = ContextVar("bastion_language", default=SOURCE)
-# The IANA time zone times are shown in (the account's, or the browser's); UTC when unknown.
-_zone: ContextVar[str] = ContextVar("bastion_time_zone", default="UTC")
+
+@dataclass(slots=True)
+class _Voice:
+    """What one request (or one email) is read in. Changed in place by `prefer()`: FastAPI runs a
+    request's dependencies in worker threads, each with a copy of the request's context, and a copy
+    holds this same object, so what the session dependency settles the whole request sees."""
+
+    tag: str
+    zone: str  # IANA name; "UTC" when unknown
+    chosen: bool  # the person picked the language for this browser: the account's saved one yields to it
+
+
+_DEFAULT = _Voice(SOURCE, "UTC", False)  # outside any `speaking()`; never changed
+_voice: ContextVar[_Voice] = ContextVar("bastion_voice", default=_DEFAULT)
+
+
+def known(tag: str) -> bool:
+    return tag in LANGUAGES or tag == PSEUDO.tag
 
 
 def current() -> Language:
-    return LANGUAGES.get(_current.get(), LANGUAGES[SOURCE])
+    tag = _voice.get().tag
+    return LANGUAGES.get(tag) or (PSEUDO if tag == PSEUDO.tag else LANGUAGES[SOURCE])
 
 
 def current_zone() -> str:
-    return _zone.get()
+    return _voice.get().zone
 
 
 @contextmanager
-def speaking(tag: str, zone: str | None = None) -> Iterator[Language]:
+def speaking(tag: str, zone: str | None = None, chosen: bool = False) -> Iterator[Language]:
     """Everything translated inside the block is in `tag` (an unknown tag means the source language),
-    and times are shown in `zone` (kept as it is when None)."""
-    token = _current.set(tag if tag in LANGUAGES else SOURCE)
-    zone_token = _zone.set(zone) if zone else None
+    and times are shown in `zone` (kept as it is when None). `chosen`: the person picked `tag` (it
+    outranks the account's saved language, see `prefer`)."""
+    token = begin(tag, zone, chosen)
     try:
         yield current()
     finally:
-        _current.reset(token)
-        if zone_token is not None:
-            _zone.reset(zone_token)
+        end(token)
+
+
+def begin(tag: str, zone: str | None = None, chosen: bool = False) -> Token[_Voice]:
+    """`speaking()` without the block, for the edge (a generator-based block costs every request
+    more than the rest of this); `end(token)` when the request is answered."""
+    return _voice.set(_Voice(tag if tag in LANGUAGES or tag == PSEUDO.tag else SOURCE, zone or _voice.get().zone,
+                             chosen))
+
+
+def end(token: Token[_Voice]) -> None:
+    _voice.reset(token)
+
+
+def prefer(tag: str | None, zone: str | None) -> None:
+    """The signed-in account's saved language and zone, for the rest of the request: its language
+    unless the person chose one in this browser, its zone over the browser's."""
+    voice = _voice.get()
+    if voice is _DEFAULT:
+        return
+    if tag and not voice.chosen and known(tag):
+        voice.tag = tag
+    if zone:
+        voice.zone = zone
 
 
 @cache
 def _translations(tag: str) -> _gettext.NullTranslations:
-    if tag == SOURCE:
+    if tag == PSEUDO.tag:
+        return PseudoTranslations()
+    if tag == SOURCE or tag not in LANGUAGES:
         return _gettext.NullTranslations()
     path = LOCALES / LANGUAGES[tag].babel_locale / "LC_MESSAGES" / "messages.po"
     if not path.exists():
@@ -86,11 +131,11 @@ def _translations(tag: str) -> _gettext.NullTranslations:
 
 
 def gettext(message: str) -> str:
-    return _translations(current().tag).gettext(message)
+    return _translations(_voice.get().tag).gettext(message)
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
-    return _translations(current().tag).ngettext(singular, plural, count)
+    return _translations(_voice.get().tag).ngettext(singular, plural, count)
 
 
 def N_(message: str) -> str:

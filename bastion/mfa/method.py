@@ -51,6 +51,7 @@ class MethodWords:
 
     lead: str
     switch: str  # the link that switches to this method
+    named: str  # the method in a list of the others: "Or use a passkey or a backup code."
     field_label: str = ""
     hint: str = ""
     input: dict[str, str] = field(default_factory=dict)  # the code field's HTML attributes

@@ -2,48 +2,55 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any, Protocol
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
 from bastion import i18n
+from bastion.brand import LOGO_PATH
 from bastion.crypto import KeyRing
 from bastion.crypto.rotation import Protected
+from bastion.i18n import N_
+from bastion.i18n.times import duration_words, text_moment_words
 from bastion.metrics import EMAILS
 from bastion.notify.models import OutboxMessage
 from bastion.services import Services
 from bastion.store.upsert import insert_ignoring_duplicates
 
+# Translated where the message is rendered, in the reader's language.
 SUBJECTS = {
-    "verify_email": "Confirm your email address",
-    "verify_email_expired": "Your sign-up link has expired",
-    "signup_existing": "Someone tried to create an account with your email",
-    "anti_phishing_changed": "Your anti-phishing code was changed",
-    "mfa_failed": "Correct password, failed second step: was it you?",
-    "mfa_locked": "Second step of sign-in paused after wrong attempts",
-    "totp_code_reused": "An authenticator code was used twice",
-    "backup_code_used": "A backup code was used",
-    "factor_changed": "Your two-step sign-in changed",
-    "passkey_cloned": "A passkey was refused: it may have been copied",
-    "account_frozen": "Your account is frozen",
-    "sign_in_locked": "Sign-in to your account is paused after wrong passwords",
-    "ip_allowlist_changed": "Your IP allowlist was changed",
-    "ip_allowlist_cleared": "Support cleared your IP allowlist",
-    "password_reset": "Set a new password",
-    "staff_enrolment_link": "Set up two-step sign-in for your staff account",
-    "password_reset_done": "Your password was changed",
-    "password_changed": "Your password was changed",
-    "device_verification": "Confirm it's you: sign-in from a new device or place",
-    "new_sign_in": "New sign-in to your account",
-    "case_opened": "Your recovery request: upload your identity documents",
-    "case_submitted": "Your recovery request is being reviewed",
-    "case_approved": "Your recovery request was approved: waiting period started",
-    "case_rejected": "Your recovery request was not approved",
-    "case_completed": "Your recovery request is complete",
+    "verify_email": N_("Confirm your email address"),
+    "verify_email_expired": N_("Your sign-up link has expired"),
+    "signup_existing": N_("Someone tried to create an account with your email"),
+    "anti_phishing_changed": N_("Your anti-phishing code was changed"),
+    "mfa_failed": N_("Correct password, failed second step: was it you?"),
+    "mfa_locked": N_("Second step of sign-in paused after wrong attempts"),
+    "totp_code_reused": N_("An authenticator code was used twice"),
+    "backup_code_used": N_("A backup code was used"),
+    "factor_changed": N_("Your two-step sign-in changed"),
+    "passkey_cloned": N_("A passkey was refused: it may have been copied"),
+    "account_frozen": N_("Your account is frozen"),
+    "sign_in_locked": N_("Sign-in to your account is paused after wrong passwords"),
+    "ip_allowlist_changed": N_("Your IP allowlist was changed"),
+    "ip_allowlist_cleared": N_("Support cleared your IP allowlist"),
+    "password_reset": N_("Set a new password"),
+    "staff_enrolment_link": N_("Set up two-step sign-in for your staff account"),
+    "password_reset_done": N_("Your password was changed"),
+    "password_changed": N_("Your password was changed"),
+    "device_verification": N_("Confirm it's you: sign-in from a new device or place"),
+    "new_sign_in": N_("New sign-in to your account"),
+    "case_opened": N_("Your recovery request: upload your identity documents"),
+    "case_submitted": N_("Your recovery request is being reviewed"),
+    "case_approved": N_("Your recovery request was approved: waiting period started"),
+    "case_rejected": N_("Your recovery request was not approved"),
+    "case_completed": N_("Your recovery request is complete"),
 }
 
 _env = Environment(
@@ -54,7 +61,41 @@ _env = Environment(
     extensions=["jinja2.ext.i18n"],
 )
 _env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-_env.globals["brand"] = "Bastion"  # the platform's name, as on the pages
+_env.globals["brand"] = "Bastion"  # the platform's name, as on the pages (BASTION_BRAND_NAME in enqueue)
+_env.globals["brand_logo"] = None  # an absolute address of its logo, if it has one (BASTION_BRAND_LOGO)
+_env.filters["when"] = text_moment_words
+_env.filters["duration"] = duration_words
+
+
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)?")
+
+
+@cache
+def _environment(overrides: Path | None) -> Environment:
+    """The templates, with BASTION_TEMPLATES_DIR/emails in front of the shipped ones, file by file."""
+    if overrides is None:
+        return _env
+    return _env.overlay(loader=ChoiceLoader([FileSystemLoader(str(overrides / "emails")),
+                                             PackageLoader("bastion.notify", "templates")]))
+
+
+def in_words(value: Any) -> Any:
+    """The context as a person reads it: every time (a datetime, or RFC 3339 text) in words, in the
+    reader's zone and language, naming the zone; lists and dicts looked into."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.fullmatch(value)):
+        return text_moment_words(value)
+    if isinstance(value, dict):
+        return {key: in_words(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(in_words(item) for item in value)
+    return value
+
+
+def email_logo(logo: str | None, public_url: str) -> str | None:
+    """The logo's absolute address: an https:// URL as it is; a file as Bastion serves it (/brand/logo)."""
+    if not logo:
+        return None
+    return logo if "://" in logo else public_url + LOGO_PATH
 
 
 class Recipient(Protocol):
@@ -70,6 +111,14 @@ class Recipient(Protocol):
     def anti_phishing_code(self) -> str | None:
         """Encrypted under the key ring (`anti_phishing_aad`)."""
 
+    @property
+    def language(self) -> str | None:
+        """The language its owner reads Bastion in; None: the request's."""
+
+    @property
+    def time_zone(self) -> str | None:
+        """The zone its owner reads times in; None: the request's."""
+
 
 def anti_phishing_code(keys: KeyRing, account: Recipient) -> str | None:
     if account.anti_phishing_code is None:
@@ -81,12 +130,14 @@ def anti_phishing_aad(account_id: str) -> str:
     return f"accounts/{account_id}/anti_phishing_code"
 
 
-def render(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of one message."""
-    subject = SUBJECTS[template]
-    full = {"subject": subject, **context}
-    text = _env.get_template(f"{template}.txt").render(full)
-    html = _env.get_template(f"{template}.html").render(full)
+def render(template: str, context: dict[str, Any], overrides: Path | None = None) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of one message, in the current language and zone (bastion.i18n);
+    no time in them is left for a program to read."""
+    subject = i18n.gettext(SUBJECTS[template])
+    full = {"subject": subject, **in_words(context)}
+    env = _environment(overrides)
+    text = env.get_template(f"{template}.txt").render(full)
+    html = env.get_template(f"{template}.html").render(full)
     return subject, text, html
 
 
@@ -99,16 +150,24 @@ def enqueue(
     now: datetime,
     **context: Any,
 ) -> None:
-    """Queue one message to the account's address; a repeated dedup_key is sent only once."""
-    subject, text, html = render(
-        template,
-        {
-            "public_url": services.settings.public_url,
-            "email": account.email,
-            "anti_phishing_code": anti_phishing_code(services.keys, account),
-            **context,
-        },
-    )
+    """Queue one message to the account's address; a repeated dedup_key is sent only once.
+
+    Written in the account's saved language and time zone; without them, in those of the request
+    that caused the message (English and UTC outside a request)."""
+    settings = services.settings
+    with i18n.speaking(account.language or i18n.current().tag, account.time_zone):
+        subject, text, html = render(
+            template,
+            {
+                "public_url": settings.public_url,
+                "brand": settings.brand_name,
+                "brand_logo": email_logo(settings.brand_logo, settings.public_url),
+                "email": account.email,
+                "anti_phishing_code": anti_phishing_code(services.keys, account),
+                **context,
+            },
+            settings.templates_dir,
+        )
     aad = f"outbox/{dedup_key}"
     queued = insert_ignoring_duplicates(
         tx,

@@ -28,6 +28,7 @@ from sqlalchemy import update
 from bastion.context import Client
 from bastion.crypto import constant_time_equal, hash_token
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.numbers import whole_number
 from bastion.oidc.authn import authentication_of, needs_for
 from bastion.oidc.consent import consented, save_consent
@@ -158,12 +159,12 @@ def _refusal(provider: Provider, request: ProviderRequest, error: OAuth2Error,
     """Errors authlib raised while validating: back to the app only when its redirect address is
     validated (the error names it), else Bastion's own page."""
     if not error.redirect_uri:
-        raise BastionError(Reason.OAUTH_INVALID_REQUEST, detail=f"The app's request was refused: "
-                           f"{error.description or error.error}.")
+        raise BastionError(Reason.OAUTH_INVALID_REQUEST, detail=_("The app's request was refused: %(reason)s.")
+                           % {"reason": error.description or error.error})
     if pending is not None:
         _use_pending(provider, pending)
     data = request.payload.data
-    name = request.client.name if request.client is not None else "the app"
+    name = request.client.name if request.client is not None else _("the app")
     return ToClient(provider.error_answer(request, error), _mode_or_query(data, error.redirect_uri),
                     pending is not None, name)
 
@@ -195,7 +196,7 @@ def _kept(request: ProviderRequest) -> list[list[str]]:
     datalist = request.payload.datalist
     items = [[key, datalist[key][0]] for key in PARAM_LIMITS if key != "id_token_hint" and datalist.get(key)]
     if sum(len(key) + len(value) for key, value in items) > MAX_STORED_CHARS:
-        raise BastionError(Reason.OAUTH_INVALID_REQUEST, detail="The app's request was refused: it is too large.")
+        raise BastionError(Reason.OAUTH_INVALID_REQUEST, detail=_("The app's request was refused: it is too large."))
     return items
 
 

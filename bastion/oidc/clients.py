@@ -21,6 +21,7 @@ from sqlalchemy import delete, select, update
 
 from bastion.crypto import constant_time_equal, hash_token, new_token
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_, _
 from bastion.oidc.backchannel import internal_allowed, is_internal_host
 from bastion.oidc.models import OidcClient
 from bastion.services import Services
@@ -31,6 +32,7 @@ CLIENT_PREFIX = "app_"
 SECRET_PREFIX = "bcs_"  # noqa: S105 - the visible prefix of every client secret, not a secret
 SCOPES = ("openid", "email", "restrictions", "offline_access")
 MAX_URIS = 20
+REDIRECT_ADDRESS = N_("redirect address")  # what a refusal calls the URI it checks (see check_uri)
 
 
 def client_group(client_id: str) -> str:
@@ -99,7 +101,7 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def check_uri(uri: str, public: bool = False, label: str = "redirect address", internal: bool = True) -> str:
+def check_uri(uri: str, public: bool = False, label: str = REDIRECT_ADDRESS, internal: bool = True) -> str:
     """`request.invalid` unless the address is one a client may register (`internal`: one on an
     internal network may be)."""
     uri = uri.strip()
@@ -114,30 +116,35 @@ def check_uri(uri: str, public: bool = False, label: str = "redirect address", i
         elif parts.scheme == "http":
             fine = bool(parts.hostname) and _loopback(parts.hostname or "")
         else:  # an installed app's own scheme, e.g. com.example.app:/callback
-            fine = public and "." in parts.scheme and label == "redirect address"
+            fine = public and "." in parts.scheme and label == REDIRECT_ADDRESS
     if fine and parts is not None and not internal and is_internal_host(parts.hostname or ""):
-        raise BastionError(Reason.REQUEST_INVALID, detail=f"The {label} {uri[:80]!r} is on an internal network: use "
-                           "a public https:// address (or set BASTION_OIDC_BACKCHANNEL_ALLOW_INTERNAL).")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("The %(label)s %(uri)s is on an internal network: use "
+                                                            "a public https:// address (or set "
+                                                            "BASTION_OIDC_BACKCHANNEL_ALLOW_INTERNAL).")
+                           % {"label": _(label), "uri": repr(uri[:80])})
     if not fine:
-        raise BastionError(Reason.REQUEST_INVALID, detail=f"The {label} {uri[:80]!r} is not allowed: use https://, "
-                           "http:// on the loopback interface, or (for a public app) its own reverse-domain scheme.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("The %(label)s %(uri)s is not allowed: use https://, "
+                                                            "http:// on the loopback interface, or (for a public "
+                                                            "app) its own reverse-domain scheme.")
+                           % {"label": _(label), "uri": repr(uri[:80])})
     return uri
 
 
 def _clean(new: NewClient, internal_backchannel: bool) -> NewClient:
     name = new.name.strip()
     if not 1 <= len(name) <= 100:
-        raise BastionError(Reason.REQUEST_INVALID, detail="The name must be 1 to 100 characters.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("The name must be 1 to 100 characters."))
     if not new.redirect_uris or len(new.redirect_uris) > MAX_URIS or len(new.post_logout_redirect_uris) > MAX_URIS:
-        raise BastionError(Reason.REQUEST_INVALID, detail=f"Give 1 to {MAX_URIS} redirect addresses.")
+        raise BastionError(Reason.REQUEST_INVALID,
+                           detail=_("Give 1 to %(count)d redirect addresses.") % {"count": MAX_URIS})
     backchannel = new.backchannel_logout_uri.strip() if new.backchannel_logout_uri else None
     return NewClient(
         name=name,
         redirect_uris=tuple(dict.fromkeys(check_uri(uri, new.public) for uri in new.redirect_uris)),
         public=new.public, first_party=new.first_party, allow_offline=new.allow_offline,
         post_logout_redirect_uris=tuple(dict.fromkeys(
-            check_uri(uri, new.public, "post-logout address") for uri in new.post_logout_redirect_uris)),
-        backchannel_logout_uri=check_uri(backchannel, label="back-channel logout address",
+            check_uri(uri, new.public, N_("post-logout address")) for uri in new.post_logout_redirect_uris)),
+        backchannel_logout_uri=check_uri(backchannel, label=N_("back-channel logout address"),
                                          internal=internal_backchannel) if backchannel else None,
     )
 
@@ -169,7 +176,7 @@ def find_client(services: Services, client_id: str) -> OidcClient | None:
 def get_client(services: Services, client_id: str) -> OidcClient:
     row = find_client(services, client_id)
     if row is None:
-        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such app.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No such app."))
     return row
 
 
@@ -182,7 +189,8 @@ def rotate_client_secret(services: Services, client_id: str) -> str:
                                .values(secret_hash=hash_token(secret), secret_rotated_at=services.clock.now()))
         sessions_changed(tx, client_group(client_id[:64]))
     if not changed:
-        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such confidential app (public apps have no secret).")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND,
+                           detail=_("No such confidential app (public apps have no secret)."))
     return secret
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.audit import record_event
 from bastion.context import Client
+from bastion.i18n import N_
 from bastion.oidc.grants import revoke_grants
 from bastion.oidc.models import OidcClient, OidcConsent, OidcGrant
 from bastion.services import Services
@@ -22,10 +23,10 @@ from bastion.store.upsert import insert_or_update
 
 # What each scope lets an app do, in the words of the consent page.
 SCOPE_WORDS = {
-    "openid": "Know that it is you (a stable identifier of your account)",
-    "email": "See your email address",
-    "restrictions": "See whether your account has restrictions or security holds, such as a pause on withdrawals",
-    "offline_access": "Stay connected when you are not signed in, until you remove its access",
+    "openid": N_("Know that it is you (a stable identifier of your account)"),
+    "email": N_("See your email address"),
+    "restrictions": N_("See whether your account has restrictions or security holds, such as a pause on withdrawals"),
+    "offline_access": N_("Stay connected when you are not signed in, until you remove its access"),
 }
 
 

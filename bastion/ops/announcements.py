@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select
 
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.ops.models import Announcement
 from bastion.services import Services
 from bastion.store.changes import rows_changed
@@ -33,10 +34,11 @@ def publish(services: Services, kind: str, title: str, body: str, publish_at: da
             expires_at: datetime | None = None) -> AnnouncementView:
     now = services.clock.now()
     if kind not in KINDS:
-        raise BastionError(Reason.REQUEST_INVALID, detail=f"Kind must be one of {', '.join(KINDS)}.")
+        raise BastionError(Reason.REQUEST_INVALID,
+                           detail=_("Kind must be one of %(kinds)s.") % {"kinds": ", ".join(KINDS)})
     start = publish_at or now
     if expires_at is not None and expires_at <= start:
-        raise BastionError(Reason.REQUEST_INVALID, detail="An announcement must expire after it is published.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("An announcement must expire after it is published."))
     row = Announcement(kind=kind, title=title, body=body, publish_at=start, expires_at=expires_at, created_at=now)
     with services.db.transaction() as tx:
         tx.add(row)

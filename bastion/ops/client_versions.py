@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.ops.models import ClientVersionPolicy
 from bastion.services import Services
 from bastion.store.upsert import insert_ignoring_duplicates
@@ -41,12 +42,14 @@ class Policy:
 def set_policy(services: Services, platform: str, minimum: str | None, recommended: str | None,
                update_url: str | None) -> Policy:
     if platform not in PLATFORMS:
-        raise BastionError(Reason.REQUEST_INVALID, detail=f"Platform must be one of {', '.join(PLATFORMS)}.")
+        raise BastionError(Reason.REQUEST_INVALID,
+                           detail=_("Platform must be one of %(platforms)s.") % {"platforms": ", ".join(PLATFORMS)})
     for label, value in (("minimum", minimum), ("recommended", recommended)):
         if value is not None and parse_version(value) is None:
-            raise BastionError(Reason.REQUEST_INVALID, detail=f"The {label} version {value[:32]!r} is not semver.")
+            raise BastionError(Reason.REQUEST_INVALID, detail=_("The %(field)s version %(value)s is not semver.")
+                               % {"field": label, "value": repr(value[:32])})
     if minimum and recommended and parse_version(recommended) < parse_version(minimum):  # type: ignore[operator]
-        raise BastionError(Reason.REQUEST_INVALID, detail="The recommended version cannot be below the minimum.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("The recommended version cannot be below the minimum."))
     now = services.clock.now()
     values = dict(platform=platform, minimum=minimum, recommended=recommended, update_url=update_url, updated_at=now)
     with services.db.transaction() as tx:
@@ -71,7 +74,8 @@ def check_client_version(services: Services, client: Client) -> dict[str, str] |
         return None
     version = parse_version(client.version)
     if policy.minimum and (version is None or version < parse_version(policy.minimum)):  # type: ignore[operator]
-        raise BastionError(Reason.CLIENT_OUTDATED, detail=f"Update the app to version {policy.minimum} or newer.",
+        raise BastionError(Reason.CLIENT_OUTDATED,
+                           detail=_("Update the app to version %(version)s or newer.") % {"version": policy.minimum},
                            extra={"minimum_version": policy.minimum, "update_url": policy.update_url})
     if policy.recommended and version is not None and version < parse_version(policy.recommended):  # type: ignore[operator]
         return {"recommended_version": policy.recommended, "update_url": policy.update_url or ""}

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.audit import record_event
 from bastion.clock import rfc3339, seconds_until
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.ops.maintenance_store import SqlWindowStore
 from bastion.ops.maintenance_window import Window
 from bastion.services import Services
@@ -45,9 +46,9 @@ def schedule_window(services: Services, starts_at: datetime, ends_at: datetime, 
                     block_sessions: bool = False, actor_id: str | None = None) -> Window:
     now = services.clock.now()
     if ends_at <= starts_at:
-        raise BastionError(Reason.REQUEST_INVALID, detail="A maintenance window must end after it starts.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("A maintenance window must end after it starts."))
     if ends_at <= now:
-        raise BastionError(Reason.REQUEST_INVALID, detail="That maintenance window would already be over.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("That maintenance window would already be over."))
     with services.db.transaction() as tx:
         window = WINDOWS.add(tx, max(starts_at, now), ends_at, message or DEFAULT_MESSAGE, block_sessions, now,
                              actor_id)

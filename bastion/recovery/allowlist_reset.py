@@ -20,6 +20,7 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.notify.outbox import enqueue
 from bastion.recovery.cases import OPEN_STATES, close_case, open_case_id
 from bastion.recovery.owner import CaseOwner
@@ -45,17 +46,17 @@ def clear_allowlist_by_staff(services: Services, account_id: str, actor_id: str 
     with a "this wasn't me" freeze link. An open allowlist-reset request of the owner is done with it."""
     reason = reason.strip()
     if not 3 <= len(reason) <= 500:
-        raise BastionError(Reason.REQUEST_INVALID, detail="Give the reason, in 3 to 500 characters.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("Give the reason, in 3 to 500 characters."))
     now = services.clock.now()
     if actor_id == account_id:  # in their own settings, a change needs a fresh proof of identity
-        raise BastionError(Reason.CASE_OWN_ACCOUNT, detail="Staff cannot clear their own account's allowlist: change "
-                           "it in your security settings, or ask another agent.")
+        raise BastionError(Reason.CASE_OWN_ACCOUNT, detail=_("Staff cannot clear their own account's allowlist: change "
+                           "it in your security settings, or ask another agent."))
     with services.db.transaction() as tx:
         # Locked: of agents clearing at once, one clears (one email, one hold), the others find nothing.
         account = lock_account(tx, account_id)
         if not account.ip_allowlist:
-            raise BastionError(Reason.REQUEST_INVALID, detail="This account has no IP allowlist: sign-in is already "
-                               "allowed from any network.")
+            raise BastionError(Reason.REQUEST_INVALID, detail=_("This account has no IP allowlist: sign-in is already "
+                               "allowed from any network."))
         removed = clear_allowlist_in(tx, now, account, client, via, actor_id=actor_id, reason=reason, **facts)
         until = place_hold(tx, now, account.id, WITHDRAWAL, STAFF_HOLD_REASON,
                            timedelta(hours=services.settings.allowlist_reset_hold_hours))

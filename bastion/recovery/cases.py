@@ -34,6 +34,7 @@ from bastion.crypto import hash_token, new_token
 from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import check_password
 from bastion.guard.tokens import guarded_token
+from bastion.i18n import N_, _
 from bastion.mfa.registry import METHODS
 from bastion.notify.outbox import enqueue
 from bastion.recovery.evidence import DOCUMENT_KINDS, check_evidence, seal
@@ -151,7 +152,7 @@ def notify_case(services: Services, tx: Tx, case: CaseRef, account: CaseOwner, t
     """Every case email names the step and carries its own cancel link."""
     now = services.clock.now()
     enqueue(services, tx, template, account, dedup_key=f"{template}/{case.id}/{new_id()}", now=now,
-            what=KINDS[case.kind], kind=case.kind, when=rfc3339(now), case_id=case.id,
+            what=_(KINDS[case.kind]), kind=case.kind, when=rfc3339(now), case_id=case.id,
             wait_hours=wait_hours(services.settings, case.kind), hold_hours=hold_hours(services.settings, case.kind),
             cancel_link=cancel_link(services, tx, account.id), **context)
 
@@ -160,7 +161,8 @@ def _case_for_access(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:
     case = tx.execute(select(RecoveryCase).where(RecoveryCase.access_hash == hash_token(access_token))
                       ).scalar_one_or_none()
     if case is None or not hmac.compare_digest(case.id.encode(), case_id.encode()):
-        raise BastionError(Reason.TOKEN_INVALID, detail="This case link is not valid; use the newest email about it.")
+        raise BastionError(Reason.TOKEN_INVALID,
+                           detail=_("This case link is not valid; use the newest email about it."))
     return case
 
 
@@ -180,7 +182,8 @@ def admit_upload(services: Services, case_id: str, access_token: str, client: Cl
 
 def check_document_kind(kind: str) -> None:
     if kind not in DOCUMENT_KINDS:
-        raise BastionError(Reason.REQUEST_INVALID, detail=f"`kind` must be one of: {', '.join(DOCUMENT_KINDS)}.")
+        raise BastionError(Reason.REQUEST_INVALID,
+                           detail=_("`kind` must be one of: %(kinds)s.") % {"kinds": ", ".join(DOCUMENT_KINDS)})
 
 
 def add_document(services: Services, case_id: str, access_token: str, kind: str, content: bytes,
@@ -235,7 +238,8 @@ def _case_open_for_documents(tx: Tx, case_id: str, access_token: str) -> Recover
     if case.closed_at is not None:
         raise BastionError(Reason.CASE_CLOSED)
     if case.status not in ("awaiting_documents", "in_review"):
-        raise BastionError(Reason.CASE_NOT_READY, detail="The case was approved; its documents can no longer change.")
+        raise BastionError(Reason.CASE_NOT_READY,
+                           detail=_("The case was approved; its documents can no longer change."))
     return case
 
 
@@ -250,16 +254,16 @@ def _missing(tx: Tx, case_id: str) -> list[str]:
 
 
 _NEXT_STEPS = {
-    "awaiting_documents": ["Upload the missing documents below.",
-                           "Support reviews the case once all three are in, usually within two working days."],
-    "in_review": ["Support is reviewing your documents; we will email you the decision."],
-    "waiting": ["Your request was approved. For your safety it takes effect when the waiting period ends.",
-                "Didn't ask for this? Use the cancel link in our email: it stops the request and freezes the "
-                "account."],
-    "completed": ["Done. Sign in with your password."],
-    "rejected": ["Read the reason below. You can start a new request with better documents."],
-    "cancelled": ["The request was cancelled and the account frozen. Contact support if that was not you."],
-    "expired": ["The request closed because the documents did not arrive in time. Start a new one."],
+    "awaiting_documents": [N_("Upload the missing documents below."),
+                           N_("Support reviews the case once all three are in, usually within two working days.")],
+    "in_review": [N_("Support is reviewing your documents; we will email you the decision.")],
+    "waiting": [N_("Your request was approved. For your safety it takes effect when the waiting period ends."),
+                N_("Didn't ask for this? Use the cancel link in our email: it stops the request and freezes the "
+                   "account.")],
+    "completed": [N_("Done. Sign in with your password.")],
+    "rejected": [N_("Read the reason below. You can start a new request with better documents.")],
+    "cancelled": [N_("The request was cancelled and the account frozen. Contact support if that was not you.")],
+    "expired": [N_("The request closed because the documents did not arrive in time. Start a new one.")],
 }
 
 
@@ -270,7 +274,7 @@ def _status_of(tx: Tx, case: RecoveryCase) -> CaseStatus:
         documents=[kind for kind in DOCUMENT_KINDS if kind not in missing] if case.purged_at is None else [],
         missing=missing, due_at=case.due_at,
         decision_reason=case.decision_reason if case.status == "rejected" else None,
-        steps=_NEXT_STEPS[case.status],
+        steps=[_(step) for step in _NEXT_STEPS[case.status]],
     )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from bastion.crypto import KeyRing
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_
 from bastion.recovery.evidence_formats import FORMATS, WorkBudget
 
 MAX_BYTES = 10 * 1024 * 1024  # requirements §16
@@ -24,9 +25,9 @@ CHECK_CPU_SECONDS = 0.5  # a 10 MB scan checks in a few tens of milliseconds
 # What support needs to see (BitMart's list): both sides of the ID, and the person holding it
 # with a handwritten note of the date and the request.
 DOCUMENT_KINDS = {
-    "id_front": "ID document, front",
-    "id_back": "ID document, back",
-    "selfie": "Photo of you holding the ID and a handwritten note with today's date and \"2FA reset\"",
+    "id_front": N_("ID document, front"),
+    "id_back": N_("ID document, back"),
+    "selfie": N_("Photo of you holding the ID and a handwritten note with today's date and \"2FA reset\""),
 }
 
 

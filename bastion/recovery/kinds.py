@@ -10,18 +10,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bastion.config import Settings
+from bastion.i18n import N_, _
 from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.recovery.owner import CaseOwner
 
-KINDS = {"mfa_reset": "2FA reset", "unfreeze": "unfreeze request", "allowlist_reset": "IP allowlist reset"}
+KINDS = {"mfa_reset": N_("2FA reset"), "unfreeze": N_("unfreeze request"), "allowlist_reset": N_("IP allowlist reset")}
 # Binance and Coinbase hold withdrawals 24-48 h after a recovery (requirements §28).
 _HOLD_HOURS = {"mfa_reset": 48, "unfreeze": 24}
 
 
 def document_labels(kind: str) -> dict[str, str]:
     """What each identity document is; the handwritten note in the photo names this kind of request."""
-    return {**DOCUMENT_KINDS, "selfie": f"Photo of you holding the ID and a handwritten note with today's date "
-                                        f"and \"{KINDS[kind]}\""}
+    return {**{document: _(label) for document, label in DOCUMENT_KINDS.items()},
+            "selfie": _("Photo of you holding the ID and a handwritten note with today's date and \"%(kind)s\"")
+            % {"kind": _(KINDS[kind])}}
 
 
 def wait_hours(settings: Settings, kind: str) -> int:

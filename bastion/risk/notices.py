@@ -17,6 +17,7 @@ from bastion.accounts.words import place_words
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.geo import Location
+from bastion.i18n import _
 from bastion.notify.outbox import Recipient, enqueue
 from bastion.services import Services
 from bastion.signin.attempts import last_success
@@ -24,7 +25,7 @@ from bastion.signin.attempts import last_success
 
 def _where(client: Client, location: Location, now: datetime) -> dict[str, Any]:
     return dict(when=rfc3339(now), device=describe_agent(client.user_agent), location=place_words(location.country),
-                ip=client.ip or "unknown")
+                ip=client.ip or _("unknown"))
 
 
 def send_device_verification(services: Services, tx: Tx, account: Recipient, client: Client, location: Location,
@@ -36,12 +37,13 @@ def send_device_verification(services: Services, tx: Tx, account: Recipient, cli
 
 def send_new_sign_in(services: Services, tx: Tx, account: Recipient, client: Client, location: Location,
                      now: datetime, flow_id: str, signals: list[str]) -> None:
-    what = " and ".join(words for signal, words in (("new_device", "a new device"), ("new_country", "a new country"))
-                        if signal in signals)
+    new_device, new_country = "new_device" in signals, "new_country" in signals
+    what = (_("a new device and a new country") if new_device and new_country else _("a new device") if new_device
+            else _("a new country") if new_country else "")
     before = last_success(tx, account.id)
     previous = None
     if before is not None:
         previous = dict(when=rfc3339(before.created_at), device=describe_agent(before.user_agent),
-                        location=place_words(before.country), ip=before.ip or "unknown")
+                        location=place_words(before.country), ip=before.ip or _("unknown"))
     enqueue(services, tx, "new_sign_in", account, dedup_key=f"new_sign_in/{flow_id}", now=now, what=what,
             previous=previous, freeze_link=freeze_link(services, tx, account.id), **_where(client, location, now))

@@ -13,6 +13,7 @@ from bastion.accounts.repo import roles_of
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.recovery.repo import case_account_id
 from bastion.services import Services
 
@@ -25,7 +26,7 @@ def ensure_may_handle(services: Services, agent_id: str, agent_roles: Collection
     with services.db.reading() as tx:
         roles = roles_of(tx, account_id) if len(account_id) <= MAX_ID else None
     if roles is None:
-        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No account with this id.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No account with this id."))
     if account_id == agent_id:
         raise BastionError(Reason.CASE_OWN_ACCOUNT if about_a_case else Reason.SUPPORT_OWN_ACCOUNT)
     if any(role for role in roles.split(",")) and "admin" not in agent_roles:
@@ -38,7 +39,7 @@ def ensure_may_handle_case(services: Services, agent_id: str, agent_roles: Colle
     with services.db.reading() as tx:
         account_id = case_account_id(tx, case_id) if len(case_id) <= MAX_ID else None
     if account_id is None:
-        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No case with this id.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No case with this id."))
     ensure_may_handle(services, agent_id, agent_roles, account_id, about_a_case=True)
     return case_id
 

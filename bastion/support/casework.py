@@ -22,6 +22,7 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.recovery import repo as cases
 from bastion.recovery.cases import documents_digest
 from bastion.recovery.evidence import DOCUMENT_KINDS
@@ -85,12 +86,12 @@ class Case(Protocol):
 def load_case(tx: Tx, case_id: str) -> Case:
     case = cases.find_case(tx, case_id) if len(case_id) <= 64 else None
     if case is None:
-        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No case with this id.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No case with this id."))
     return case
 
 
 def case_facts(tx: Tx, case: Case, agent_id: str, admin: bool = False) -> CaseFacts:
-    approved_by = frozenset(agent for agent, _, _ in approvals_of(tx, case.id))
+    approved_by = frozenset(agent for agent, _reason, _at in approvals_of(tx, case.id))
     present = cases.document_kinds(tx, case.id)
     return CaseFacts(status=case.status, closed=case.closed_at is not None, agent_id=agent_id,
                      agent_is_admin=admin, account_id=case.account_id, claimed_by=case.claimed_by,
@@ -109,11 +110,12 @@ def explain(tx: Tx, blocked: NotNow, case: Case) -> str:
     """The agent-facing sentence for a reason an action is not available."""
     fields = dict(blocked.fields)
     if "agent" in fields:
-        fields["agent"] = emails_of(tx, [fields["agent"]]).get(fields["agent"], "Another agent")
+        fields["agent"] = emails_of(tx, [fields["agent"]]).get(fields["agent"], _("Another agent"))
     if "missing" in fields:
-        fields["missing"] = ", ".join(DOCUMENTS.get(kind, kind) for kind in fields["missing"]) or "nothing"
+        fields["missing"] = ", ".join(DOCUMENTS.get(kind, kind) for kind in fields["missing"]) or _("nothing")
     fields["state"] = CASE_STATES.get(case.status, case.status).lower()
-    fields["due"] = f"on {when_words(case.due_at)}" if case.due_at else "when its waiting period ends"
+    fields["due"] = (_("on %(date)s") % {"date": when_words(case.due_at)} if case.due_at
+                     else _("when its waiting period ends"))
     return fill(WHY_NOT[blocked.why], **fields)
 
 
@@ -137,7 +139,7 @@ def claim_case(services: Services, case_id: str, agent_id: str, client: Client) 
         if not cases.claim_case(tx, case.id, agent_id, now):
             tx.refresh(case)
             check(tx, "claim", case, agent_id)
-            raise BastionError(Reason.CASE_CLAIMED, detail="Another agent claimed it a moment ago.")
+            raise BastionError(Reason.CASE_CLAIMED, detail=_("Another agent claimed it a moment ago."))
         record_event(tx, now, "case.claimed", case.account_id, client, actor_id=agent_id, case_id=case.id,
                      case_kind=case.kind)
 
@@ -150,7 +152,7 @@ def release_case(services: Services, case_id: str, agent_id: str, client: Client
         check(tx, "release", case, agent_id, admin)
         holder = case.claimed_by
         if not cases.release_case(tx, case.id, holder):
-            raise BastionError(Reason.CASE_CLAIMED, detail="The claim changed a moment ago; reload the case.")
+            raise BastionError(Reason.CASE_CLAIMED, detail=_("The claim changed a moment ago; reload the case."))
         record_event(tx, now, "case.released", case.account_id, client, actor_id=agent_id, case_id=case.id,
                      case_kind=case.kind, **({"holder": holder} if holder != agent_id else {}))
 
@@ -159,7 +161,8 @@ def add_note(services: Services, case_id: str, agent_id: str, text: str, client:
     """An internal note; the audit event records that it was written, not what it says."""
     body = text.strip()
     if not 1 <= len(body) <= NOTE_MAX:
-        raise BastionError(Reason.REQUEST_INVALID, detail=f"A note is 1 to {NOTE_MAX} characters.")
+        raise BastionError(Reason.REQUEST_INVALID,
+                           detail=_("A note is 1 to %(count)d characters.") % {"count": NOTE_MAX})
     now = services.clock.now()
     with services.db.transaction() as tx:
         case = load_case(tx, case_id)

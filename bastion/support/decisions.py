@@ -18,6 +18,7 @@ from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import lift_pause
+from bastion.i18n import N_, _
 from bastion.recovery import repo as cases
 from bastion.recovery.cases import documents_digest, notify_case, open_case_id
 from bastion.recovery.kinds import due_at as case_due_at
@@ -26,14 +27,14 @@ from bastion.support.casework import Case, check, load_case
 from bastion.support.models import CaseApproval
 from bastion.support.rejection_reasons import prepared_text
 
-RACED = "Another decision on this case came first; reload it."
+RACED = N_("Another decision on this case came first; reload it.")
 
 
 def _refuse_raced(tx: Tx, action: str, case: Case, agent_id: str) -> BastionError:
     """After a lost race: the rules' reason as things stand now, or a plain "came first"."""
     tx.refresh(case)
     check(tx, action, case, agent_id)
-    return BastionError(Reason.CASE_NOT_READY, detail=RACED)
+    return BastionError(Reason.CASE_NOT_READY, detail=_(RACED))
 
 
 def approve_case(services: Services, case_id: str, agent_id: str, reason: str, client: Client,
@@ -87,7 +88,7 @@ def reject_case(services: Services, case_id: str, agent_id: str, reason: str | N
         check(tx, action, case, agent_id)
         if not reason:
             if not prepared_reason:
-                raise BastionError(Reason.REQUEST_INVALID, detail="Write the reason the owner will read.")
+                raise BastionError(Reason.REQUEST_INVALID, detail=_("Write the reason the owner will read."))
             reason = prepared_text(tx, prepared_reason, case.kind)
         closed = dict(status="rejected", closed_at=now, decided_at=now, decided_by=agent_id, decision_reason=reason)
         if action == "stop":  # never blocked by a claim: the owner's word comes first
@@ -108,8 +109,9 @@ def approve_unfreeze(services: Services, account_id: str, agent_id: str, reason:
     with services.db.transaction() as tx:
         case_id = open_case_id(tx, account_id, "unfreeze")
     if case_id is None:
-        raise BastionError(Reason.CASE_NOT_READY, detail="The owner has not asked for this yet: they start an unfreeze "
-                           "request (with their password) and upload identity documents first.")
+        raise BastionError(Reason.CASE_NOT_READY,
+                           detail=_("The owner has not asked for this yet: they start an unfreeze request (with "
+                                    "their password) and upload identity documents first."))
     return approve_case(services, case_id, agent_id, reason, client)
 
 
@@ -119,8 +121,8 @@ def unlock_account(services: Services, account_id: str, agent_id: str, reason: s
     with services.db.transaction() as tx:
         email = get_account(tx, account_id).email
     if not lift_pause(services, email):
-        raise BastionError(Reason.REQUEST_INVALID, detail="Password sign-in is switched off after too many wrong "
-                           "passwords; only a password reset by the owner switches it back on.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("Password sign-in is switched off after too many wrong "
+                           "passwords; only a password reset by the owner switches it back on."))
     with services.db.transaction() as tx:  # on the record only once it happened
         record_event(tx, services.clock.now(), "account.unlocked", account_id, client, actor_id=agent_id,
                      reason=reason)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 from bastion.accounts.models import Account
 from bastion.clock import client_moment, rfc3339
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.recovery.cases import OPEN_STATES
 from bastion.recovery.kinds import KINDS
 from bastion.recovery.models import RecoveryCase
@@ -45,9 +46,10 @@ class QueueFilter:
         for value, allowed, name in ((self.status, STATES, "status"), (self.kind, tuple(KINDS), "kind"),
                                      (self.assigned, ASSIGNED, "assigned")):
             if value is not None and value not in allowed:
-                raise BastionError(Reason.REQUEST_INVALID, detail=f"`{name}` must be one of: {', '.join(allowed)}.")
+                raise BastionError(Reason.REQUEST_INVALID, detail=_("`%(field)s` must be one of: %(values)s.")
+                                   % {"field": name, "values": ", ".join(allowed)})
         if self.min_age_hours is not None and not 0 <= self.min_age_hours <= 24 * 366:
-            raise BastionError(Reason.REQUEST_INVALID, detail="`min_age_hours` must be between 0 and 8784.")
+            raise BastionError(Reason.REQUEST_INVALID, detail=_("`min_age_hours` must be between 0 and 8784."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +73,7 @@ def _position(cursor: str) -> tuple[datetime, str]:
             raise ValueError(moment)
         return client_moment(at), case_id[:64]
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BastionError(Reason.REQUEST_INVALID, detail="`cursor` is not one this queue gave out.") from None
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("`cursor` is not one this queue gave out.")) from None
 
 
 def list_cases(services: Services, agent_id: str, wanted: QueueFilter = QueueFilter(), cursor: str | None = None,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.recovery.kinds import KINDS
 from bastion.services import Services
 from bastion.support.models import RejectionReason
@@ -37,7 +38,8 @@ def reasons_in(tx: Tx, kind: str | None = None) -> list[dict[str, Any]]:
 def _kinds(kinds: list[str]) -> str:
     unknown = [kind for kind in kinds if kind not in KINDS]
     if unknown:
-        raise BastionError(Reason.REQUEST_INVALID, detail=f"`kinds` may hold only: {', '.join(KINDS)}.")
+        raise BastionError(Reason.REQUEST_INVALID,
+                           detail=_("`kinds` may hold only: %(kinds)s.") % {"kinds": ", ".join(KINDS)})
     return ",".join(kind for kind in KINDS if kind in kinds)
 
 
@@ -70,7 +72,7 @@ def retire_reason(services: Services, admin_id: str, client: Client, reason_id: 
 def _in_use(tx: Tx, reason_id: str) -> RejectionReason:
     reason = tx.get(RejectionReason, reason_id) if len(reason_id) <= 64 else None
     if reason is None or reason.retired_at is not None:
-        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No prepared reason with this id.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No prepared reason with this id."))
     return reason
 
 
@@ -78,5 +80,5 @@ def prepared_text(tx: Tx, reason_id: str, kind: str) -> str:
     """The text of a prepared reason for this kind of case (what is sent when the agent typed none)."""
     reason = _in_use(tx, reason_id)
     if reason.kind_list and kind not in reason.kind_list:
-        raise BastionError(Reason.REQUEST_INVALID, detail="This prepared reason is not for this kind of case.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("This prepared reason is not for this kind of case."))
     return reason.body

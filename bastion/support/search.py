@@ -22,6 +22,7 @@ from bastion.accounts.models import Account, Device
 from bastion.clock import rfc3339
 from bastion.errors import BastionError, Reason
 from bastion.help.references import normalize_reference
+from bastion.i18n import _
 from bastion.recovery.models import RecoveryCase
 from bastion.services import Services
 from bastion.signin.models import SignInAttempt
@@ -48,7 +49,8 @@ class Found:
 def search(services: Services, text: str) -> Found:
     query = text.strip()[:320]
     if not query:
-        raise BastionError(Reason.REQUEST_INVALID, detail="Type an email, an id, a reference, an address or a network.")
+        raise BastionError(Reason.REQUEST_INVALID,
+                           detail=_("Type an email, an id, a reference, an address or a network."))
     if _REFERENCE.match(query) and normalize_reference(query):
         return _by_reference(services, query)
     network = _network(query)
@@ -66,7 +68,8 @@ def _network(query: str) -> Network | None:
         return None
     if network.prefixlen < NARROWEST[network.version]:
         raise BastionError(Reason.REQUEST_INVALID,
-                           detail=f"Search a network of /{NARROWEST[network.version]} or narrower.")
+                           detail=_("Search a network of /%(prefix)d or narrower.")
+                           % {"prefix": NARROWEST[network.version]})
     return network
 
 

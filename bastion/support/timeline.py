@@ -19,6 +19,7 @@ from bastion.audit.models import SecurityEvent
 from bastion.audit.spot_check import check_events
 from bastion.clock import rfc3339
 from bastion.geo import locate
+from bastion.i18n import _
 from bastion.services import Services
 from bastion.support.casework import emails_of, load_case
 from bastion.support.words import (
@@ -117,12 +118,12 @@ def actor_of(event: SecurityEvent, names: dict[str, str]) -> dict[str, Any]:
 def event_words(kind: str, data: dict[str, Any]) -> str:
     """The event's sentence, with its details in words."""
     fields = dict(data)
-    fields["case_kind"] = CASE_KINDS.get(str(data.get("case_kind", "")), "Recovery request")
-    fields["document"] = DOCUMENTS.get(str(data.get("document", "")), "a document")
+    fields["case_kind"] = CASE_KINDS.get(str(data.get("case_kind", "")), _("Recovery request"))
+    fields["document"] = DOCUMENTS.get(str(data.get("document", "")), _("a document"))
     fields["via"] = VIA.get(str(data.get("via", "")), "")
-    fields["until"] = _when(data.get("until")) or "further notice"
-    fields["what"] = OPENED.get(str(data.get("what", "")), "the account")
-    return fill(EVENTS.get(kind, "Other security event"), **fields)
+    fields["until"] = _when(data.get("until")) or _("further notice")
+    fields["what"] = OPENED.get(str(data.get("what", "")), _("the account"))
+    return fill(EVENTS.get(kind, _("Other security event")), **fields)
 
 
 def _when(value: Any) -> str:
@@ -141,5 +142,5 @@ def _entry(event: SecurityEvent, names: dict[str, str], seal: str) -> dict[str, 
             "ip": event.ip, "place": place_words(location.country) if event.ip else None,
             "case_id": (event.data or {}).get("case_id"), "chain_position": event.chain_seq,
             "seal": seal, "seal_words": SEALS[seal], "events": [event.id],
-            **({"documents": [DOCUMENTS_SHORT.get(str(event.data.get("document")), "a document")]}
+            **({"documents": [DOCUMENTS_SHORT.get(str(event.data.get("document")), _("a document"))]}
                if event.kind == "case.document_viewed" else {})}

@@ -20,6 +20,7 @@ from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.help.records import attempt_view
 from bastion.help.references import explain_reference
+from bastion.i18n import _
 from bastion.mfa.registry import METHODS
 from bastion.recovery.evidence import unseal
 from bastion.recovery.models import CaseDocument, RecoveryCase
@@ -32,8 +33,8 @@ from bastion.support.casework import Case
 SEARCH_LIMIT = 20
 
 
-def _not_found(what: str) -> BastionError:
-    return BastionError(Reason.RESOURCE_NOT_FOUND, detail=f"No {what} with this id.")
+def _not_found(detail: str) -> BastionError:
+    return BastionError(Reason.RESOURCE_NOT_FOUND, detail=detail)
 
 
 def search_accounts(services: Services, query: str) -> list[dict[str, Any]]:
@@ -60,7 +61,7 @@ def account_view(services: Services, account_id: str) -> dict[str, Any]:
     with services.db.transaction() as tx:
         account = tx.get(Account, account_id) if len(account_id) <= 64 else None
         if account is None:
-            raise _not_found("account")
+            raise _not_found(_("No account with this id."))
         sessions = tx.execute(select(func.count()).select_from(Session).where(
             Session.account_id == account.id, Session.revoked_at.is_(None), Session.expires_at > now)).scalar_one()
         view = {
@@ -73,7 +74,7 @@ def account_view(services: Services, account_id: str) -> dict[str, Any]:
             "anti_phishing_code_set": account.anti_phishing_code is not None,
             "ip_allowlist": list(account.ip_allowlist),
             # Which exist, never what they are; each with its method's name for people.
-            "factors": [{**entry, "label": method.label} for method in METHODS
+            "factors": [{**entry, "label": _(method.label)} for method in METHODS
                         for entry in method.support_view(tx, account.id)],
             "live_sessions": sessions,
             "devices": [{"id": device.id, "device": device_and_place(device.user_agent, device.last_country),
@@ -97,8 +98,8 @@ def find_reference(services: Services, reference: str) -> dict[str, Any]:
     the attempt or request behind it."""
     explained = explain_reference(services, reference, staff=True)
     reason = explained.reason
-    return {"reference": explained.reference, "code": reason.code, "title": reason.title, "message": reason.message,
-            "steps": list(reason.steps), "help_url": reason.help_url,
+    return {"reference": explained.reference, "code": reason.code, "title": _(reason.title),
+            "message": _(reason.message), "steps": [_(step) for step in reason.steps], "help_url": reason.help_url,
             "occurred_at": rfc3339(explained.occurred_at), "in_effect_until": rfc3339(explained.in_effect_until),
             **(explained.details or {})}
 
@@ -117,10 +118,10 @@ def read_document(services: Services, case_id: str, document_id: str, agent_id: 
     with services.db.transaction() as tx:
         document = tx.get(CaseDocument, document_id) if len(document_id) <= 64 else None
         if document is None or document.case_id != case_id or document.data is None:
-            raise _not_found("document")
+            raise _not_found(_("No document with this id."))
         case = tx.get(RecoveryCase, case_id)
         if case is None:  # the document's own case: the foreign key keeps it
-            raise _not_found("case")
+            raise _not_found(_("No case with this id."))
         if case.account_id == agent_id:
             raise BastionError(Reason.CASE_OWN_ACCOUNT)
         record_event(tx, now, "case.document_viewed", case.account_id, client, actor_id=agent_id, case_id=case_id,

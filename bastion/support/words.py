@@ -9,10 +9,11 @@ that every audit event the code records has them).
 from __future__ import annotations
 
 import string
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bastion.errors import Reason
+from bastion.i18n.times import duration_words, moment_words, parse_moment
 
 CASE_KINDS = {"mfa_reset": "2FA reset", "unfreeze": "Unfreeze", "allowlist_reset": "IP allowlist reset"}
 CASE_STATES = {"awaiting_documents": "Waiting for documents", "in_review": "To review",
@@ -205,16 +206,22 @@ def fill(template: str, **fields: Any) -> str:
 
 
 def when_words(moment: datetime) -> str:
-    """A time as people read it, in UTC: '5 Jan 2026, 09:00 UTC' (the consoles show every time in UTC)."""
-    moment = moment.astimezone(UTC)
-    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+    """A time as people read it, in their zone and language, naming the zone: '5 Jan 2026, 10:00 CET'
+    ('5 Jan 2026, 09:00 UTC' while the reader's zone is not known)."""
+    return moment_words(moment)
+
+
+def _when_text(value: object) -> str:
+    """A time the data holds as RFC 3339, in words (text that is not a time, as it is)."""
+    parsed = parse_moment(str(value))
+    return str(value) if parsed is None else when_words(parsed)
 
 
 def signal_words(item: dict[str, Any]) -> str:
     """A risk signal (bastion.support.signals) as its sentence."""
     fields = dict(item)
     if fields.get("when"):
-        fields["when"] = when_words(datetime.fromisoformat(str(fields["when"]).replace("Z", "+00:00")))
+        fields["when"] = _when_text(fields["when"])
     if fields.get("signals"):
         fields["kinds"] = ", ".join(RISK_SIGNALS.get(name, "other") for name in fields["signals"])
     name = str(item["signal"])
@@ -227,7 +234,7 @@ def match_words(match: dict[str, Any]) -> str:
     fields = dict(match)
     for key in ("at", "last_at"):
         if fields.get(key):
-            fields[key] = when_words(datetime.fromisoformat(str(fields[key]).replace("Z", "+00:00")))
+            fields[key] = _when_text(fields[key])
     fields["kind"] = CASE_KINDS.get(str(match.get("kind", "")), "recovery request")
     what = str(match["what"])
     if match.get("count") == 1 and f"{what}_one" in MATCHES:
@@ -236,12 +243,8 @@ def match_words(match: dict[str, Any]) -> str:
 
 
 def age_words(seconds: int) -> str:
-    """'35 min', '5 h', '3 days'."""
-    if seconds < 3600:
-        return f"{max(seconds // 60, 1)} min"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} days"
+    """'35 min', '5 hr', '3 days': how long ago, short, in the reader's language."""
+    return duration_words(max(seconds, 60), short=True, threshold=1)
 
 
 def status_reason_words(reason: str | None) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_, _
 from bastion.metrics import ADMISSION_REFUSED, publish_admission
 
 log = logging.getLogger("bastion.throttle")
@@ -30,7 +31,7 @@ KNOWN_WAIT = 10.0  # seconds a known device may wait for one of its own slots
 # gives up after this many budgets rather than hold its thread indefinitely.
 PATIENCE_BUDGETS = 3
 RETRY_AFTER = 2
-BUSY = "Sign-in is very busy right now. Please try again in a moment."
+BUSY = N_("Sign-in is very busy right now. Please try again in a moment.")
 # Nice value of the threads that hash for unrecognised devices: a tenth of the CPU weight of an owner's.
 UNKNOWN_NICENESS = 10
 
@@ -233,4 +234,4 @@ class HashGate:
 
 
 def _busy() -> BastionError:
-    return BastionError(Reason.RATE_LIMITED, detail=BUSY, retry_after=RETRY_AFTER)
+    return BastionError(Reason.RATE_LIMITED, detail=_(BUSY), retry_after=RETRY_AFTER)

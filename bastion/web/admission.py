@@ -17,8 +17,10 @@ from contextlib import AbstractContextManager, nullcontext
 
 from starlette.types import Scope, Send
 
+from bastion import i18n
 from bastion.errors import BastionError, Reason, new_reference
 from bastion.help import refusals
+from bastion.i18n import _
 from bastion.services import Services
 from bastion.throttle.admission import BUSY, RETRY_AFTER
 from bastion.web.client import DEVICE_COOKIE, is_signed_device_id
@@ -39,7 +41,7 @@ class Door:
         self.services = services
         self.gate = services.hash_gate
         self._device_uses: OrderedDict[str, tuple[int, int]] = OrderedDict()
-        self._bucket: tuple[int, bytes] | None = None
+        self._bucket: tuple[int, str, dict[str, bytes]] | None = None
 
     def enter(self, scope: Scope) -> AbstractContextManager[None] | None:
         """What the request holds while it runs — its place in the hash queue, or nothing — or
@@ -71,10 +73,14 @@ class Door:
         second = int(time.time())
         if self._bucket is None or self._bucket[0] != second:
             reference = new_reference()
-            error = BastionError(Reason.RATE_LIMITED, retry_after=RETRY_AFTER, detail=BUSY)
-            self._bucket = (second, json.dumps(error.problem(reference)).encode())
+            self._bucket = (second, reference, {})
             asyncio.get_running_loop().run_in_executor(None, self._record, reference, path)
-        body = self._bucket[1]
+        _second, reference, bodies = self._bucket
+        language = i18n.current().tag  # the same refusal, in each language asked for this second
+        body = bodies.get(language)
+        if body is None:
+            error = BastionError(Reason.RATE_LIMITED, retry_after=RETRY_AFTER, detail=_(BUSY))
+            body = bodies[language] = json.dumps(error.problem(reference)).encode()
         await send({"type": "http.response.start", "status": 429,
                     "headers": [*_HEADERS, (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
@@ -94,7 +100,7 @@ def _device_from(scope: Scope) -> str | None:
             return value.decode("latin-1")
         if name == b"cookie":
             for part in value.decode("latin-1").split(";"):
-                key, _, cookie = part.strip().partition("=")
+                key, _equals, cookie = part.strip().partition("=")
                 if key == DEVICE_COOKIE:
                     return cookie
     return None

@@ -28,6 +28,7 @@ from bastion.web.api import (
     me,
     mfa,
     ops_admin,
+    preferences,
     recovery,
     restrictions,
     session_checks,
@@ -103,7 +104,8 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
     # Second factors next: its POST /v1/reauth (password, TOTP or backup code) answers before me.py's.
     app.include_router(mfa.router)
     app.include_router(login_steps.router)
-    for router in (help.router, accounts.router, signin.router, me.router, restrictions.router, recovery.router,
+    for router in (help.router, accounts.router, signin.router, me.router, preferences.router, restrictions.router,
+                   recovery.router,
                    admin.admin_router, support.router, cases.router, audit.router, ops_admin.router, status.router,
                    ops_router, oidc_router, pages_router):
         app.include_router(router)

@@ -1,4 +1,4 @@
-"""Request dependencies: the services, the client, the signed-in session, the service key."""
+"""Request dependencies: the services, the client, the signed-in session (and its account's language), the service key."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from bastion import i18n
+from bastion.accounts.preferences import preferences_of
 from bastion.context import Client
 from bastion.crypto import KeyRing
 from bastion.errors import BastionError, Reason
@@ -78,6 +80,9 @@ def session_from_request(request: Request, csrf_form_value: str | None = None) -
         presented = request.headers.get(CSRF_HEADER) or csrf_form_value or ""
         if not services.keys.verify_mac("csrf", session.id, presented):
             raise BastionError(Reason.CSRF_INVALID)
+    # The rest of the request speaks the account's language (unless this browser chose one) in its zone.
+    saved = preferences_of(services, session.account_id)
+    i18n.prefer(saved.language, saved.time_zone)
     return session
 
 

@@ -1,8 +1,9 @@
 """What every request passes through before the application, in one pure-ASGI layer.
 
-In order: the sign-in door (bastion/web/admission.py: the hash queue's place, or a fast 429),
-the cap on the request body (body_limit.py), the security headers on the answer
-(headers.py) and its latency in the metrics, by route template. One layer rather than four:
+In order: the language and time zone the request is answered in (language.py), the sign-in
+door (bastion/web/admission.py: the hash queue's place, or a fast 429), the cap on the request
+body (body_limit.py), the security headers and the language on the answer (headers.py,
+language.py) and its latency in the metrics, by route template. One layer rather than four:
 every request pays for each layer's call and for each wrapper of `send`, and the session
 checks a platform makes on every request are answered in tens of microseconds.
 """
@@ -13,11 +14,14 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bastion import i18n
 from bastion.metrics import observe_request
 from bastion.services import Services
 from bastion.web.admission import SIGN_IN, SIGN_UP, Door
 from bastion.web.body_limit import limited_receive
+from bastion.web.brand import image_origin
 from bastion.web.headers import security_headers, with_security_headers
+from bastion.web.language import voice_of, with_language
 
 
 class Edge:
@@ -25,22 +29,26 @@ class Edge:
         self.app = app
         self.door = Door(services)
         self.https = services.settings.public_url.startswith("https://")
+        self.image_origin = image_origin(services.settings)
+        self.pseudo = services.settings.pseudo_locale
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        ours = security_headers(scope["path"], self.https)
+        ours = security_headers(scope["path"], self.https, self.image_origin)
         status = 500
 
         async def answer(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = with_security_headers(message.get("headers", []), ours)
+                message["headers"] = with_language(with_security_headers(message.get("headers", []), ours),
+                                                   i18n.current().tag)
             await send(message)
 
+        speaking = i18n.begin(*voice_of(scope, self.pseudo))
         try:
             held = self.door.enter(scope)
             if held is None:
@@ -49,6 +57,7 @@ class Edge:
             with held:
                 await self.app(scope, limited_receive(scope, receive), answer)
         finally:
+            i18n.end(speaking)
             observe_request(scope["method"], _route_of(scope), status, time.perf_counter() - started)
 
 

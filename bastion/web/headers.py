@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from functools import cache
 
-# No inline script or style anywhere: everything is served from /static.
-PAGE_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
+
+def page_csp(image_origin: str = "") -> str:
+    """No inline script or style anywhere: everything is served from /static (and /brand). Images
+    may also come from `image_origin`, the platform's logo elsewhere (BASTION_BRAND_LOGO)."""
+    images = f"'self' data: {image_origin}".rstrip()
+    return (f"default-src 'none'; script-src 'self'; style-src 'self'; img-src {images}; "
+            "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+PAGE_CSP = page_csp()
 _COMMON = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -25,21 +30,21 @@ _COMMON = (
 )
 # RFC 6797: once seen over https, the browser refuses plain http to this host for a year.
 _HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
-_CSP = (b"content-security-policy", PAGE_CSP.encode())
 _NO_STORE = (b"cache-control", b"no-store")
 # The interactive API reference loads its viewer from a CDN; it holds no account data.
 _DOCS_PATHS = ("/docs", "/redoc")
 
 
-def security_headers(path: str, https: bool) -> tuple[tuple[bytes, bytes], ...]:
+def security_headers(path: str, https: bool, image_origin: str = "") -> tuple[tuple[bytes, bytes], ...]:
     """The headers every answer to `path` carries (`https`: the public URL is https — behind a
-    proxy the request itself may arrive as plain http)."""
-    return _headers_for(path.startswith(_DOCS_PATHS), path.startswith("/static/"), https)
+    proxy the request itself may arrive as plain http; `image_origin`: see `page_csp`)."""
+    return _headers_for(path.startswith(_DOCS_PATHS), path.startswith("/static/"), https, image_origin)
 
 
 @cache
-def _headers_for(docs: bool, static: bool, https: bool) -> tuple[tuple[bytes, bytes], ...]:
-    return (*_COMMON, *((_HSTS,) if https else ()), *(() if docs else (_CSP,)), *(() if static else (_NO_STORE,)))
+def _headers_for(docs: bool, static: bool, https: bool, image_origin: str) -> tuple[tuple[bytes, bytes], ...]:
+    csp = () if docs else ((b"content-security-policy", page_csp(image_origin).encode()),)
+    return (*_COMMON, *((_HSTS,) if https else ()), *csp, *(() if static else (_NO_STORE,)))
 
 
 def with_security_headers(headers: list[tuple[bytes, bytes]],

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, StringConstraints, TypeAdapter, ValidationE
 from bastion import errors
 from bastion.clock import client_moment
 from bastion.errors import BastionError
+from bastion.i18n import _
 
 # No control characters: PostgreSQL refuses a NUL in text, and nothing here needs a line break.
 _PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
@@ -56,8 +57,8 @@ def invalid(fields: list[tuple[str, str]], detail: str | None = None) -> Bastion
     (they may be passwords)."""
     named_fields = [{"field": field, "message": message} for field, message in fields]
     if detail is None:
-        named = sorted({field.removeprefix("body.") for field, _ in fields if field})
-        detail = f"Check these fields: {', '.join(named)}." if named else None
+        named = sorted({field.removeprefix("body.") for field, _message in fields if field})
+        detail = _("Check these fields: %(fields)s.") % {"fields": ", ".join(named)} if named else None
     return BastionError(errors.Reason.REQUEST_INVALID, detail=detail, extra={"errors": named_fields})
 
 

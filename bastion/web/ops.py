@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from bastion.crypto import constant_time_equal
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.metrics import render_metrics
 from bastion.web.deps import ServicesDep
 from bastion.web.openapi import problems
@@ -39,14 +40,14 @@ def readyz(services: ServicesDep) -> dict[str, str]:
     try:
         services.db.ping()
     except Exception as error:
-        raise BastionError(Reason.SERVICE_UNAVAILABLE, detail="The database is not reachable.") from error
+        raise BastionError(Reason.SERVICE_UNAVAILABLE, detail=_("The database is not reachable.")) from error
     answer = {"status": "ready", "database": "ok"}
     primary = getattr(services.throttle.store, "primary", None)
     if primary is not None:
         try:
             primary.ping()
         except Exception as error:
-            raise BastionError(Reason.SERVICE_UNAVAILABLE, detail="Redis is not reachable.") from error
+            raise BastionError(Reason.SERVICE_UNAVAILABLE, detail=_("Redis is not reachable.")) from error
         answer["redis"] = "ok"
     return answer
 
@@ -60,9 +61,9 @@ def metrics(request: Request, services: ServicesDep) -> Response:
     token = services.settings.metrics_token
     if token is None:
         raise BastionError(Reason.RESOURCE_NOT_FOUND)
-    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    scheme, _space, presented = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not constant_time_equal(presented.strip(), token.get_secret_value()):
-        raise BastionError(Reason.PERMISSION_DENIED, detail="Metrics are served to scrapers with the metrics token.")
+        raise BastionError(Reason.PERMISSION_DENIED, detail=_("Metrics are served to scrapers with the metrics token."))
     services.hash_gate.publish()
     body, content_type = render_metrics()
     return Response(body, media_type=content_type)

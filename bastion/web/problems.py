@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
+from bastion import i18n
 from bastion.errors import BastionError, Reason, new_reference
 from bastion.logs import scrub_path
 from bastion.store.errors import DATABASE_ERRORS, is_unreachable
@@ -66,13 +67,13 @@ def problem_response(request: Request, error: BastionError) -> Response:
     if error.extra:
         return JSONResponse(error.problem(reference), status_code=error.reason.status,
                             media_type=PROBLEM_JSON, headers=headers)
-    return Response(_problem_json(reference, error.code, error.detail, error.retry_after),
+    return Response(_problem_json(reference, error.code, error.detail, error.retry_after, i18n.current().tag),
                     status_code=error.reason.status, media_type=PROBLEM_JSON, headers=headers)
 
 
 @lru_cache(maxsize=512)
-def _problem_json(reference: str, code: Reason, detail: str | None, retry_after: int | None) -> bytes:
-    """The body, made once for the refusals that share a reference (a flood's, in its second)."""
+def _problem_json(reference: str, code: Reason, detail: str | None, retry_after: int | None, language: str) -> bytes:
+    """The body, made once for the refusals that share a reference (a flood's, in its second) and a language."""
     body = BastionError(code, detail=detail, retry_after=retry_after).problem(reference)
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 

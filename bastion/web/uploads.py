@@ -23,6 +23,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -89,17 +90,17 @@ class _Reader:
         disposition, options = parse_options_header(self.part.headers.get(b"content-disposition", b""))
         name = options.get(b"name")
         if disposition != b"form-data" or name is None:
-            self.refuse("Each part of the form needs a Content-Disposition with its name.")
+            self.refuse(_("Each part of the form needs a Content-Disposition with its name."))
             return
         self.part.name = name.decode("utf-8", "replace")
         self.part.is_file = self.part.name == self.file_field
         if self.part.is_file:
             if self.file_started:
-                self.refuse("Send one file per upload.")
+                self.refuse(_("Send one file per upload."))
             self.file_started = True
             self.before_file = dict(self.fields)
         elif len(self.fields) >= MAX_FIELDS:
-            self.refuse("The form has too many fields.")
+            self.refuse(_("The form has too many fields."))
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self.problem is not None:
@@ -111,7 +112,7 @@ class _Reader:
             self.file += data[start:end]
         else:
             if len(self.part.data) + (end - start) > MAX_FIELD_BYTES:
-                self.refuse(f"The field `{self.part.name[:32]}` is too long.")
+                self.refuse(_("The field `%(field)s` is too long.") % {"field": self.part.name[:32]})
                 return
             self.part.data += data[start:end]
 
@@ -128,7 +129,7 @@ async def small_urlencoded_form(request: Request, limit: int = 8192) -> dict[str
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise BastionError(Reason.REQUEST_INVALID, detail="Send the file with the upload form.")
+            raise BastionError(Reason.REQUEST_INVALID, detail=_("Send the file with the upload form."))
     return {key: values[0] for key, values in parse_qs(body.decode("latin-1"), max_num_fields=MAX_FIELDS).items()}
 
 
@@ -144,12 +145,12 @@ async def read_upload(request: Request, admit: Callable[[dict[str, str]], Awaita
     the request. A file over `max_bytes` is refused (`evidence.too_large`) as soon as it gets there."""
     boundary = multipart_boundary(request)
     if not boundary:
-        raise BastionError(Reason.REQUEST_INVALID, detail="Send the file as multipart/form-data.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("Send the file as multipart/form-data."))
     reader = _Reader(file_field, max_bytes)
     try:
         parser = MultipartParser(boundary, reader.callbacks())
     except (MultipartParseError, ValueError) as error:
-        raise BastionError(Reason.REQUEST_INVALID, detail="The multipart boundary is not valid.") from error
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("The multipart boundary is not valid.")) from error
     admitted = False
     try:
         async for chunk in request.stream():
@@ -163,13 +164,13 @@ async def read_upload(request: Request, admit: Callable[[dict[str, str]], Awaita
                 raise BastionError(Reason.EVIDENCE_TOO_LARGE)
         parser.finalize()
     except MultipartParseError as error:
-        raise BastionError(Reason.REQUEST_INVALID, detail="The multipart body is malformed.") from error
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("The multipart body is malformed.")) from error
     except ClientDisconnect as error:
-        raise BastionError(Reason.REQUEST_INVALID, detail="The upload was cut short.") from error
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("The upload was cut short.")) from error
     if reader.problem is not None:
         raise reader.problem
     if not admitted:
         await admit(dict(reader.fields))
     if reader.file_started and not reader.file_done:
-        raise BastionError(Reason.REQUEST_INVALID, detail="The upload was cut short.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("The upload was cut short."))
     return Upload(reader.fields, bytes(reader.file), reader.file_started)

@@ -74,6 +74,8 @@ def live_site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -
         trusted_proxies="127.0.0.1/32",
         # Every test signs up and signs in from 127.0.0.1: the per-IP limits are not under test here.
         rate_limits="1000/10m/ip,1000/10m/subnet,1000/1h/signup_ip,1000/1h/reset_ip,1000/10m/passkey_ip",
+        # A browser that asks for en-XA gets it (tests/browser/test_pseudo_locale.py); the others, as usual.
+        pseudo_locale=True,
     )
     services = build_services(settings, clock=clock)
     server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port,

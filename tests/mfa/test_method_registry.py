@@ -50,7 +50,7 @@ class PinMethod:
     stands_alone = True
     step_up = True
     amr = "pin"
-    words = MethodWords(lead="Enter your PIN.", switch="Use your PIN", field_label="PIN")
+    words = MethodWords(lead="Enter your PIN.", switch="Use your PIN", named="your PIN", field_label="PIN")
     protected = ()
     enrolled_clause = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.mfa.backup_codes import codes as backup_codes
 from bastion.mfa.flows.notices import record_factor_change
 from bastion.mfa.registry import METHODS
@@ -18,8 +19,8 @@ def regenerate_backup_codes(services: Services, session: SessionInfo, client: Cl
     now = services.clock.now()
     with services.db.transaction() as tx:
         if not METHODS.has_second_factor(tx, session.account_id):
-            raise BastionError(Reason.MFA_METHOD_UNAVAILABLE,
-                               detail="Backup codes stand in for an authenticator app or a passkey: set one up first.")
+            raise BastionError(Reason.MFA_METHOD_UNAVAILABLE, detail=_("Backup codes stand in for an authenticator "
+                                                                     "app or a passkey: set one up first."))
         codes = backup_codes.issue_set(tx, services.keys, session.account_id, now)
         record_factor_change(services, tx, session.account_id, "backup_codes_regenerated", client)
     return codes

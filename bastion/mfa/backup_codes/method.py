@@ -15,6 +15,7 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.crypto.rotation import Protected
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_
 from bastion.mfa.backup_codes import codes
 from bastion.mfa.backup_codes.models import BackupCodeSet
 from bastion.mfa.method import Consume, MethodWords, ProofContext
@@ -72,16 +73,17 @@ class BackupCodeCheck:
 class BackupCodeMethod:
     name = "backup_code"
     path = "backup-code"
-    label = "Backup codes"
+    label = N_("Backup codes")
     proof = "code"
     stands_alone = False
     step_up = True
     amr = "otp"
     words = MethodWords(
-        lead="Enter one of your backup codes. Each works once.",
-        switch="Use a backup code",
-        field_label="Backup code",
-        hint="16 characters, like ABCD-EFGH-JKMN-PQRS; dashes and spaces don't matter.",
+        lead=N_("Enter one of your backup codes. Each works once."),
+        switch=N_("Use a backup code"),
+        named=N_("a backup code"),
+        field_label=N_("Backup code"),
+        hint=N_("16 characters, like ABCD-EFGH-JKMN-PQRS; dashes and spaces don't matter."),
         input={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "maxlength": "64"},
     )
     enrolled_clause = None

@@ -13,19 +13,20 @@ from sqlalchemy.orm import Session as Tx
 from bastion.accounts.security_emails import send_security_email
 from bastion.audit import record_event
 from bastion.context import Client
+from bastion.i18n import N_, _
 from bastion.services import Services
 from bastion.store.types import new_id
 
 # What a factor change email says happened.
 CHANGES = {
-    "totp_enabled": "An authenticator app was set up for two-step sign-in, and new backup codes were made.",
-    "totp_removed": "The authenticator app was removed from two-step sign-in.",
-    "backup_codes_regenerated": "New backup codes were made; the old ones no longer work.",
-    "passkey_added": "A passkey named “{name}” was added.",
-    "passkey_renamed": "A passkey was renamed to “{name}”.",
-    "passkey_removed": "The passkey named “{name}” was removed.",
-    "mfa_disabled": "Two-step sign-in is now off: no authenticator app or passkey is left, so the backup "
-                    "codes were voided too. For your safety, withdrawals are on hold until {hold_until}.",
+    "totp_enabled": N_("An authenticator app was set up for two-step sign-in, and new backup codes were made."),
+    "totp_removed": N_("The authenticator app was removed from two-step sign-in."),
+    "backup_codes_regenerated": N_("New backup codes were made; the old ones no longer work."),
+    "passkey_added": N_("A passkey named “%(name)s” was added."),
+    "passkey_renamed": N_("A passkey was renamed to “%(name)s”."),
+    "passkey_removed": N_("The passkey named “%(name)s” was removed."),
+    "mfa_disabled": N_("Two-step sign-in is now off: no authenticator app or passkey is left, so the backup "
+                       "codes were voided too. For your safety, withdrawals are on hold until %(hold_until)s."),
 }
 
 
@@ -35,5 +36,5 @@ def record_factor_change(services: Services, tx: Tx, account_id: str, change: st
     now = services.clock.now()
     record_event(tx, now, f"mfa.{change}", account_id, client, **details)
     send_security_email(services, tx, account_id, "factor_changed", f"factor_changed/{change}/{new_id()}", client,
-                        change=CHANGES[change].format(name=details.get("name", ""),
-                                                     hold_until=details.get("hold_until", "")))
+                        change=_(CHANGES[change]) % {"name": details.get("name", ""),
+                                                     "hold_until": details.get("hold_until", "")})

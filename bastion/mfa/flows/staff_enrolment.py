@@ -25,6 +25,7 @@ from bastion.audit import record_event
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.guard.tokens import guarded_token
+from bastion.i18n import _
 from bastion.mfa.registry import METHODS
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
@@ -43,11 +44,12 @@ def resend_enrolment_link(services: Services, account_id: str, client: Client | 
     with services.db.transaction() as tx:
         account = get_account(tx, account_id)
         if not is_staff(account):
-            raise BastionError(Reason.REQUEST_INVALID, detail="This account has no support or admin role: it sets up "
-                                                         "two-step sign-in by itself.")
+            raise BastionError(Reason.REQUEST_INVALID, detail=_("This account has no support or admin role: it sets "
+                                                                "up two-step sign-in by itself."))
         if METHODS.has_second_factor(tx, account.id):
-            raise BastionError(Reason.MFA_ALREADY_ENROLLED, detail="This account already has a second factor: it adds "
-                                                              "more from its security settings.")
+            raise BastionError(Reason.MFA_ALREADY_ENROLLED,
+                               detail=_("This account already has a second factor: it adds more from its security "
+                                        "settings."))
         send_enrolment_link(services, tx, account, client, actor_id=actor_id, **audit)
         return account.email
 
@@ -58,8 +60,8 @@ def open_enrolment_link(services: Services, session: SessionInfo, token: str, cl
     until = now + timedelta(minutes=services.settings.staff_enrolment_grant_minutes)
     with guarded_token(services, client), services.db.transaction() as tx:
         if peek_token(tx, now, ENROLMENT_LINK, token) != session.account_id:
-            raise BastionError(Reason.TOKEN_INVALID, detail="This link was sent to another account: sign in as the "
-                                                        "account it was sent to, then open it again.")
+            raise BastionError(Reason.TOKEN_INVALID, detail=_("This link was sent to another account: sign in as the "
+                                                              "account it was sent to, then open it again."))
         consume_token(tx, now, ENROLMENT_LINK, token)
         issue_token(tx, now, session.account_id, GRANT, until - now, origin={"session_id": session.id})
         record_event(tx, now, "staff_enrolment.link_used", session.account_id, client, session_id=session.id)
@@ -83,7 +85,7 @@ def claim_enrolment(tx: Tx, now: datetime, session: SessionInfo) -> None:
 
 def enrolment_unlocked_until(tx: Tx, now: datetime, session: SessionInfo) -> datetime | None:
     """Until when this session may enrol a staff account's first factor (None: no grant)."""
-    return next((expires for _, expires in _grants(tx, now, session)), None)
+    return next((expires for _token_id, expires in _grants(tx, now, session)), None)
 
 
 def _session_grant(tx: Tx, now: datetime, session: SessionInfo) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 from bastion.accounts.repo import get_account
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.mfa.backup_codes import codes as backup_codes
 from bastion.mfa.flows.factor_removal import after_factor_removed
 from bastion.mfa.flows.notices import record_factor_change
@@ -84,7 +85,7 @@ def register_passkey(services: Services, session: SessionInfo, credential: dict[
         first_factor = not METHODS.has_second_factor(tx, session.account_id)
         passkey = passkey_repo.add_passkey(tx, session.account_id, new, name, now)
         if passkey is None:
-            raise BastionError(Reason.PASSKEY_REGISTRATION_FAILED, detail="This passkey is already registered.")
+            raise BastionError(Reason.PASSKEY_REGISTRATION_FAILED, detail=_("This passkey is already registered."))
         codes = None
         if first_factor or backup_codes.active_set(tx, session.account_id) is None:
             codes = backup_codes.issue_set(tx, services.keys, session.account_id, now)
@@ -102,11 +103,11 @@ def rename_passkey(services: Services, session: SessionInfo, passkey_id: str, na
     require_recent_auth(services, session)
     with services.db.transaction() as tx:
         if not passkey_repo.rename_passkey(tx, session.account_id, passkey_id, name):
-            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such passkey on your account.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No such passkey on your account."))
         record_factor_change(services, tx, session.account_id, "passkey_renamed", client, name=name)
         passkey = passkey_repo.get_passkey(tx, session.account_id, passkey_id)
         if passkey is None:  # renamed just above, in this transaction
-            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such passkey on your account.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No such passkey on your account."))
         return PasskeyDetails.of(passkey)
 
 
@@ -115,7 +116,7 @@ def remove_passkey(services: Services, session: SessionInfo, passkey_id: str, cl
     with services.db.transaction() as tx:
         passkey = passkey_repo.get_passkey(tx, session.account_id, passkey_id)
         if passkey is None:
-            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such passkey on your account.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No such passkey on your account."))
         name = passkey.name
         passkey_repo.remove_passkey(tx, session.account_id, passkey_id)
         record_factor_change(services, tx, session.account_id, "passkey_removed", client, name=name)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.clock import rfc3339
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_
 from bastion.mfa.method import Consume, MethodWords, ProofContext
 from bastion.mfa.passkeys import repo, webauthn
 from bastion.mfa.passkeys.assertion import UsedPasskey, advance_counter, alert_cloned, check_assertion
@@ -47,13 +48,13 @@ class PasskeyCheck:
 class PasskeyMethod:
     name = "passkey"
     path = "passkey"
-    label = "Passkeys"
+    label = N_("Passkeys")
     proof = "credential"
     stands_alone = True
     step_up = False
     amr = "hwk"
-    words = MethodWords(lead="Use your passkey: your device asks for its screen lock, fingerprint or face.",
-                        switch="Use a passkey")
+    words = MethodWords(lead=N_("Use your passkey: your device asks for its screen lock, fingerprint or face."),
+                        switch=N_("Use a passkey"), named=N_("a passkey"))
     protected = ()  # public keys: nothing secret to encrypt
     enrolled_clause = select(Passkey.id).where(Passkey.account_id == bindparam("account_id")).exists()
 

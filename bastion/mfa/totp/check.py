@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bastion.errors import BastionError, Reason
+from bastion.i18n import ngettext
 from bastion.mfa.totp import otp as totp
 from bastion.mfa.totp import repo as totp_repo
 from bastion.services import Services
@@ -46,9 +47,15 @@ def match_code(services: Services, credential_id: str, secret: str, code: str, n
 
 
 def clock_skew(drift_seconds: int) -> BastionError:
-    return BastionError(
-        Reason.MFA_CLOCK_SKEW,
-        detail=f"That code is for a different time: your phone's clock is {totp.describe_drift(drift_seconds)} "
-               "— set date and time to automatic, then enter the newest code.",
-        extra={"drift_seconds": drift_seconds},
-    )
+    minutes = totp.drift_minutes(drift_seconds)
+    if drift_seconds < 0:
+        detail = ngettext("That code is for a different time: your phone's clock is about %(num)d minute behind "
+                          "— set date and time to automatic, then enter the newest code.",
+                          "That code is for a different time: your phone's clock is about %(num)d minutes behind "
+                          "— set date and time to automatic, then enter the newest code.", minutes)
+    else:
+        detail = ngettext("That code is for a different time: your phone's clock is about %(num)d minute ahead "
+                          "— set date and time to automatic, then enter the newest code.",
+                          "That code is for a different time: your phone's clock is about %(num)d minutes ahead "
+                          "— set date and time to automatic, then enter the newest code.", minutes)
+    return BastionError(Reason.MFA_CLOCK_SKEW, detail=detail % {"num": minutes}, extra={"drift_seconds": drift_seconds})

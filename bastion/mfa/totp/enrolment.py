@@ -19,6 +19,7 @@ import segno
 from bastion.accounts.repo import get_account
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.mfa.backup_codes import codes as backup_codes
 from bastion.mfa.flows.factor_removal import after_factor_removed
 from bastion.mfa.flows.notices import record_factor_change
@@ -77,7 +78,7 @@ def _present(services: Services, secret: str, email: str) -> TotpSetup:
     uri = totp.provisioning_uri(secret, email, services.settings.totp_issuer)
     buffer = io.BytesIO()
     qr_code(uri).save(buffer, kind="svg", xmldecl=False, scale=5, dark="#000", light="#fff",
-                      title="QR code to scan with your authenticator app")
+                      title=_("QR code to scan with your authenticator app"))
     return TotpSetup(secret=secret, otpauth_uri=uri, qr_svg=buffer.getvalue().decode())
 
 
@@ -107,7 +108,8 @@ def remove_totp(services: Services, session: SessionInfo, client: Client) -> Non
     require_recent_auth(services, session)
     with services.db.transaction() as tx:
         if totp_repo.confirmed_credential(tx, session.account_id) is None:
-            raise BastionError(Reason.MFA_METHOD_UNAVAILABLE, detail="No authenticator app is set up on this account.")
+            raise BastionError(Reason.MFA_METHOD_UNAVAILABLE,
+                               detail=_("No authenticator app is set up on this account."))
         totp_repo.remove(tx, session.account_id)
         record_factor_change(services, tx, session.account_id, "totp_removed", client)
         after_factor_removed(services, tx, session.account_id, client)

@@ -14,6 +14,7 @@ from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.crypto.rotation import Protected
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_
 from bastion.mfa.method import Consume, MethodWords, ProofContext
 from bastion.mfa.totp import repo
 from bastion.mfa.totp.check import ValidCode, check_code
@@ -52,16 +53,17 @@ class TotpCheck:
 class TotpMethod:
     name = "totp"
     path = "totp"
-    label = "Authenticator app"
+    label = N_("Authenticator app")
     proof = "code"
     stands_alone = True
     step_up = True
     amr = "otp"
     words = MethodWords(
-        lead="Enter the 6-digit code from your authenticator app.",
-        switch="Use the authenticator app",
-        field_label="Authenticator code",
-        hint="Code rejected though it looks right? Your phone's clock may be off: we will tell you.",
+        lead=N_("Enter the 6-digit code from your authenticator app."),
+        switch=N_("Use the authenticator app"),
+        named=N_("the authenticator app"),
+        field_label=N_("Authenticator code"),
+        hint=N_("Code rejected though it looks right? Your phone's clock may be off: we will tell you."),
         input={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]{6,7}", "maxlength": "7"},
     )
     enrolled_clause = select(TotpCredential.id).where(TotpCredential.account_id == bindparam("account_id"),

@@ -90,9 +90,14 @@ def find_step(secret: str, code: str, current_step: int, reach: int = DIAGNOSIS_
     return found
 
 
+def drift_minutes(drift_seconds: int) -> int:
+    """A clock's drift in whole minutes (half up), never under one."""
+    return max(1, int(abs(drift_seconds) / 60 + 0.5))
+
+
 def describe_drift(drift_seconds: int) -> str:
     """"about 2 minutes behind" — rounded to whole minutes (half up), never under one."""
-    minutes = max(1, int(abs(drift_seconds) / 60 + 0.5))
+    minutes = drift_minutes(drift_seconds)
     direction = "behind" if drift_seconds < 0 else "ahead"
     return f"about {minutes} minute{'s' if minutes != 1 else ''} {direction}"
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_, _
 from bastion.recovery.cases import (
     CaseStatus,
     add_document,
@@ -38,10 +39,17 @@ class CaseRequestIn(Body):
     password: Password
 
 
+CASE_ACCEPTED = N_("If the details were right, we emailed the account a link to upload identity documents.")
+
+
 class CaseAcceptedOut(BaseModel):
     case_id: str
     status: str = "received"
-    next: str = "If the details were right, we emailed the account a link to upload identity documents."
+    next: str = CASE_ACCEPTED
+
+
+def _accepted(case_id: str) -> CaseAcceptedOut:
+    return CaseAcceptedOut(case_id=case_id, next=_(CASE_ACCEPTED))
 
 
 CaseStatusOut = answer_model(CaseStatus, "CaseStatusOut")
@@ -62,14 +70,14 @@ def start_mfa_reset(body: CaseRequestIn, services: ServicesDep, client: ClientDe
     """Lost authenticator and no backup codes: start a 2FA reset (requirements §16-17).
 
     The same answer for an unknown email, a wrong password or an already open case."""
-    return CaseAcceptedOut(case_id=request_case(services, "mfa_reset", body.email, body.password, client))
+    return _accepted(request_case(services, "mfa_reset", body.email, body.password, client))
 
 
 @router.post("/v1/unfreeze-request", status_code=202, response_model=CaseAcceptedOut,
              responses=problems(422, 429))
 def start_unfreeze(body: CaseRequestIn, services: ServicesDep, client: ClientDep) -> CaseAcceptedOut:
     """Ask for a frozen account to be unfrozen after an identity check (requirements §28)."""
-    return CaseAcceptedOut(case_id=request_case(services, "unfreeze", body.email, body.password, client))
+    return _accepted(request_case(services, "unfreeze", body.email, body.password, client))
 
 
 @router.post("/v1/allowlist-reset-request", status_code=202, response_model=CaseAcceptedOut,
@@ -79,7 +87,7 @@ def start_allowlist_reset(body: CaseRequestIn, services: ServicesDep, client: Cl
 
     Works from any network (sign-in from here is what the allowlist refuses); the same answer for an
     unknown email, a wrong password, an account without an allowlist or an already open case."""
-    return CaseAcceptedOut(case_id=request_case(services, "allowlist_reset", body.email, body.password, client))
+    return _accepted(request_case(services, "allowlist_reset", body.email, body.password, client))
 
 
 @router.get("/v1/recovery-cases/{case_id}", response_model=CaseStatusOut, responses=problems(400, 422, 429))
@@ -127,12 +135,12 @@ async def upload_document(
         token = fields.get("token", "")
         if not token or len(token) > 256:
             raise BastionError(Reason.TOKEN_INVALID,
-                               detail="Send the token of the emailed case link (before the file).")
+                               detail=_("Send the token of the emailed case link (before the file)."))
         await run_in_threadpool(admit_upload, services, case_id, token, client, fields.get("kind"))
 
     upload = await read_upload(request, admit, MAX_BYTES)
     if not upload.has_file:
-        raise BastionError(Reason.REQUEST_INVALID, detail="Send the document in the `file` field.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("Send the document in the `file` field."))
     status = await run_in_threadpool(add_document, services, case_id, x_case_token or upload.fields["token"],
                                      upload.fields.get("kind", ""), upload.file, client)
     return _out(status)

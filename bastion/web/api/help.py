@@ -14,6 +14,7 @@ from bastion.errors import PROBLEM_TYPE_BASE, action_body
 from bastion.help import diagnoses
 from bastion.help.references import Explanation, explain_reference
 from bastion.help.resend import resend_device_code, start_resend_password_reset, start_resend_verification
+from bastion.i18n import _
 from bastion.web.api.schemas import Body, FlowOut, StatusOut
 from bastion.web.deps import ClientDep, ServicesDep
 from bastion.web.inputs import Email, EntityId, RefusalReference
@@ -48,10 +49,10 @@ class ReferenceOut(ReasonOut):
 
 
 def reason_out(reason: ReasonEntry) -> dict[str, Any]:
-    return dict(code=reason.code, type=PROBLEM_TYPE_BASE + reason.code, status=reason.status, title=reason.title,
-                message=reason.message, steps=list(reason.steps),
-                action=action_body(reason.action) if reason.action else None, help_url=reason.help_url,
-                pre_auth=reason.pre_auth)
+    return dict(code=reason.code, type=PROBLEM_TYPE_BASE + reason.code, status=reason.status, title=_(reason.title),
+                message=_(reason.message), steps=[_(step) for step in reason.steps],
+                action=dict(action_body(reason.action), label=_(reason.action.label)) if reason.action else None,
+                help_url=reason.help_url, pre_auth=reason.pre_auth)
 
 
 def reference_out(explanation: Explanation) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.mfa.flows.second_factor import sign_in_with_factor
 from bastion.mfa.passkeys.sign_in import passwordless_options, second_factor_options, sign_in_passwordless
 from bastion.mfa.registry import METHODS
@@ -73,5 +74,5 @@ def second_step(flow_id: FlowId, method: MethodPath, body: SecondStepIn, service
         raise BastionError(Reason.MFA_METHOD_UNAVAILABLE)
     proof = body.credential if factor.proof == "credential" else body.code
     if proof is None:
-        raise BastionError(Reason.REQUEST_INVALID, detail=f"This step takes `{factor.proof}`.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("This step takes `%(field)s`.") % {"field": factor.proof})
     return login_answer(sign_in_with_factor(services, flow_id, factor.name, proof, client))

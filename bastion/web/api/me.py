@@ -13,6 +13,7 @@ from bastion.accounts.settings import set_anti_phishing_code
 from bastion.accounts.words import place_words
 from bastion.errors import BastionError, Reason
 from bastion.geo import locate
+from bastion.i18n import _
 from bastion.risk.device_list import forget_known_device, known_devices
 from bastion.sessions.revocation import list_sessions, revoke_sessions
 from bastion.signin.attempts import list_activity
@@ -52,7 +53,7 @@ def end_session(session_id: EntityId, session: SessionDep, services: ServicesDep
     with services.db.transaction() as tx:
         ended = revoke_sessions(tx, services.clock.now(), session.account_id, "ended_by_owner", only=session_id)
     if not ended:
-        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such active session on your account.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No such active session on your account."))
     return Response(status_code=204)
 
 
@@ -94,7 +95,7 @@ def my_devices(session: SessionDep, services: ServicesDep, client: ClientDep) ->
 def forget_my_device(device_id: EntityId, session: SessionDep, services: ServicesDep, client: ClientDep) -> Response:
     """Forget a device: it is no longer known nor trusted (its next sign-in is a new device's)."""
     if not forget_known_device(services, session.account_id, device_id, client):
-        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such device on your account.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No such device on your account."))
     return Response(status_code=204)
 
 

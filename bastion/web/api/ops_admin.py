@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.ops import announcements, client_versions, maintenance
 from bastion.ops.maintenance_window import Window
 from bastion.web.api.admin import Admin
@@ -65,12 +66,12 @@ def _window(window: Window) -> WindowWithId:
 
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
-        raise BastionError(Reason.REQUEST_INVALID, detail="Times need a time zone, e.g. 2026-12-01T02:00:00Z.")
+        raise BastionError(Reason.REQUEST_INVALID, detail=_("Times need a time zone, e.g. 2026-12-01T02:00:00Z."))
     return moment
 
 
 @router.get("/maintenance", response_model=list[WindowWithId])
-def list_windows(_: Admin, services: ServicesDep) -> list[WindowWithId]:
+def list_windows(_admin: Admin, services: ServicesDep) -> list[WindowWithId]:
     return [_window(window) for window in maintenance.upcoming_windows(services)]
 
 
@@ -92,20 +93,20 @@ def stop(staff: Admin, services: ServicesDep) -> StoppedOut:
 
 
 @router.delete("/maintenance/{window_id}", status_code=204)
-def cancel(window_id: EntityId, _: Admin, services: ServicesDep) -> Response:
+def cancel(window_id: EntityId, _admin: Admin, services: ServicesDep) -> Response:
     if not maintenance.cancel_window(services, window_id):
-        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such maintenance window.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No such maintenance window."))
     return Response(status_code=204)
 
 
 @router.put("/client-versions/{platform}", response_model=ClientVersionOut)
-def put_policy(platform: str, body: PolicyIn, _: Admin, services: ServicesDep) -> BaseModel:
+def put_policy(platform: str, body: PolicyIn, _admin: Admin, services: ServicesDep) -> BaseModel:
     policy = client_versions.set_policy(services, platform, body.minimum, body.recommended, body.update_url)
     return ClientVersionOut.model_validate(policy)
 
 
 @router.post("/announcements", response_model=AnnouncementOut, status_code=201)
-def announce(body: AnnouncementIn, _: Admin, services: ServicesDep) -> AnnouncementOut:
+def announce(body: AnnouncementIn, _admin: Admin, services: ServicesDep) -> AnnouncementOut:
     item = announcements.publish(services, body.kind, body.title, body.body, _aware(body.publish_at),
                                  _aware(body.expires_at))
     return AnnouncementOut(id=item.id, kind=item.kind, title=item.title, body=item.body,
@@ -113,7 +114,7 @@ def announce(body: AnnouncementIn, _: Admin, services: ServicesDep) -> Announcem
 
 
 @router.delete("/announcements/{announcement_id}", status_code=204)
-def withdraw(announcement_id: EntityId, _: Admin, services: ServicesDep) -> Response:
+def withdraw(announcement_id: EntityId, _admin: Admin, services: ServicesDep) -> Response:
     if not announcements.withdraw(services, announcement_id):
-        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such announcement.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No such announcement."))
     return Response(status_code=204)

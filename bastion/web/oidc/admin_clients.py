@@ -10,6 +10,7 @@ from pydantic import StringConstraints
 from starlette.responses import Response
 
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_, _
 from bastion.oidc.clients import (
     NewClient,
     client_view,
@@ -29,7 +30,7 @@ router = APIRouter(prefix="/admin/apps")
 PAGE = "/admin/apps"
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 FormText = Annotated[str, Form()]
-NOTICES = {"deleted": "The app is deleted: its tokens, consents and sign-ins through it ended with it."}
+NOTICES = {"deleted": N_("The app is deleted: its tokens, consents and sign-ins through it ended with it.")}
 
 
 class AppIn(Body):
@@ -94,7 +95,7 @@ def rotate(request: Request, client_id: str, csrf_token: CsrfField = "") -> Resp
 def delete(request: Request, client_id: str, csrf_token: CsrfField = "") -> Response:
     def delete_it(session: SessionInfo) -> Response:
         if not delete_client(request.app.state.services, client_id):
-            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such app, or it is already deleted.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No such app, or it is already deleted."))
         return see_other(f"{PAGE}?done=deleted")
 
     return act(request, csrf_token, PAGE, delete_it, lambda session, error: apps_page(request, session, error), ADMIN)

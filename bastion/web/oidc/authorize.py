@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.mfa.registry import METHODS
 from bastion.oidc import authorize as flow
 from bastion.oidc.authorize import Interaction, Outcome
@@ -92,7 +93,7 @@ def resume(request: Request, request_id: str) -> Response:
 
 def _continue(request: Request, request_id: str, consent: bool | None = None) -> Response:
     services = request.app.state.services
-    browser, _ = _browser(request)
+    browser, _new = _browser(request)
     session = browser_session(request)
     try:
         outcome = flow.resume(provider_for(services), request_id, session, browser, client_from(request),
@@ -123,8 +124,7 @@ def _confirm_page(request: Request, session: SessionInfo, outcome: Interaction, 
                   method: str = "") -> Response:
     methods = list(outcome.methods)
     chosen = METHODS.get(method if method in methods else methods[0])  # None: the password
-    words = {"password": "your password", **{factor.name: factor.words.switch.removeprefix("Use ")
-                                             for factor in METHODS}}
+    words = {"password": _("your password"), **{factor.name: _(factor.words.named) for factor in METHODS}}
     return form_page(request, "oidc/confirm.html", error, client_name=outcome.client_name,
                      request_id=outcome.request_id, methods=methods, chosen=chosen, method_words=words,
                      second_factor=outcome.second_factor, email=session.email,
@@ -169,7 +169,7 @@ def confirm_submit(request: Request, request_id: str, method: FormText = "passwo
 
 def _consent_page(request: Request, session: SessionInfo, outcome: Interaction) -> Response:
     return form_page(request, "oidc/consent.html", client_name=outcome.client_name, request_id=outcome.request_id,
-                     scopes=[(scope, SCOPE_WORDS[scope]) for scope in outcome.scopes if scope in SCOPE_WORDS],
+                     scopes=[(scope, _(SCOPE_WORDS[scope])) for scope in outcome.scopes if scope in SCOPE_WORDS],
                      email=session.email, csrf_token=csrf_token_for(request.app.state.services, session.id))
 
 
@@ -187,7 +187,7 @@ def consent_submit(request: Request, request_id: str, decision: FormText = "",
 def _interaction(request: Request, request_id: str) -> Outcome | Response:
     """Where the waiting request stands now: still a step for the person, or already its answer."""
     services = request.app.state.services
-    browser, _ = _browser(request)
+    browser, _new = _browser(request)
     session = browser_session(request)
     if session is None:
         return _signed_out(request, request_id)

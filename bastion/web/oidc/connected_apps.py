@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_, _
 from bastion.oidc.consent import SCOPE_WORDS, connected_apps, remove_access
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.client import client_from
@@ -18,13 +19,14 @@ from bastion.web.pages.signed_in import PageSession, account_page, act, notice_f
 router = APIRouter(prefix="/security/apps")
 PAGE = "/security/apps"
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
-NOTICES = {"removed": "The app's access is removed: it is signed out and must ask you again."}
+NOTICES = {"removed": N_("The app's access is removed: it is signed out and must ask you again.")}
 
 
 def apps_page(request: Request, session: SessionInfo, error: BastionError | None = None,
               notice: str | None = None) -> Response:
     apps = connected_apps(request.app.state.services, session.account_id)
-    return account_page(request, session, "oidc/connected_apps.html", error, notice, apps=apps, words=SCOPE_WORDS)
+    return account_page(request, session, "oidc/connected_apps.html", error, notice, apps=apps,
+                        words={scope: _(words) for scope, words in SCOPE_WORDS.items()})
 
 
 @router.get("")
@@ -36,7 +38,7 @@ def apps(request: Request, session: PageSession, done: str = "") -> Response:
 def remove(request: Request, client_id: str, csrf_token: CsrfField = "") -> Response:
     def remove_it(session: SessionInfo) -> Response:
         if not remove_access(request.app.state.services, session.account_id, client_id, client_from(request)):
-            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="That app has no access to your account.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("That app has no access to your account."))
         return see_other(f"{PAGE}?done=removed")
 
     return act(request, csrf_token, PAGE, remove_it, lambda session, error: apps_page(request, session, error))

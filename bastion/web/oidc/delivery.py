@@ -16,7 +16,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from bastion.oidc.authorize import ToClient
 from bastion.oidc.protocol import Answer
-from bastion.web.headers import PAGE_CSP
+from bastion.web.brand import image_origin
+from bastion.web.headers import page_csp
 from bastion.web.pages.render import render
 
 # What an authorization response carries (RFC 6749 §4.1.2, §4.1.2.1; RFC 9207): nothing else is re-sent.
@@ -52,6 +53,6 @@ def _form_post(request: Request, location: str, client_name: str) -> Response:
                             fragment="").geturl()
     origin = f"{parts.scheme}://{parts.netloc}"
     response = render(request, "oidc/continue.html", client_name=client_name, location=target, fields=fields)
-    response.headers["content-security-policy"] = PAGE_CSP.replace("form-action 'self'",
-                                                                   f"form-action 'self' {origin}")
+    csp = page_csp(image_origin(request.app.state.services.settings))
+    response.headers["content-security-policy"] = csp.replace("form-action 'self'", f"form-action 'self' {origin}")
     return response

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from bastion.errors import BastionError, Reason
+from bastion.i18n import _
 from bastion.oidc.protocol import ProviderRequest
 from bastion.oidc.server import provider_for
 from bastion.sessions.sign_out import sign_out
@@ -40,14 +41,16 @@ def _validated(request: Request, params: list[tuple[str, str]]) -> Any:
         return provider.validate_endpoint_request("end_session", oauth_request)
     except OAuth2Error as error:
         raise BastionError(Reason.OAUTH_INVALID_REQUEST,
-                           detail=f"The app's sign-out request was refused: {error.description or error.error}.") from None
+                           detail=_("The app's sign-out request was refused: %(reason)s.")
+                           % {"reason": error.description or error.error}) from None
 
 
 def _signed_out(request: Request, redirect_uri: str | None, after_form: bool) -> Response:
     if redirect_uri is None:
         return to_login(request, "signed-out")
     if after_form:  # the page's form-action allows Bastion only, redirects included: move on from a page
-        response = render(request, "oidc/continue.html", client_name="the app", location=redirect_uri, fields=None)
+        response = render(request, "oidc/continue.html", client_name=_("the app"), location=redirect_uri,
+                          fields=None)
     else:
         response = RedirectResponse(redirect_uri, status_code=302)
     response.delete_cookie(SESSION_COOKIE, path="/")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bastion.catalogue import find
+from bastion.i18n import N_, _
 
-OUTCOMES = {"success": "Signed in", "failure": "Refused", "challenge": "Another step asked"}
+OUTCOMES = {"success": N_("Signed in"), "failure": N_("Refused"), "challenge": N_("Another step asked")}
 
 
 def reason_words(code: str | None) -> str:
@@ -12,8 +13,8 @@ def reason_words(code: str | None) -> str:
     if not code:
         return ""
     reason = find(code) or find(code.replace("_", ".", 1))
-    return reason.title if reason else "Other reason"
+    return _(reason.title) if reason else _("Other reason")
 
 
 def outcome_words(outcome: str) -> str:
-    return OUTCOMES.get(outcome, outcome.capitalize())
+    return _(OUTCOMES[outcome]) if outcome in OUTCOMES else outcome.capitalize()

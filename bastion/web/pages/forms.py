@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from bastion.crypto import constant_time_equal
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_, _
 from bastion.web.cookie_round_trip import cookies_refused
 from bastion.web.inputs import invalid
 
@@ -24,12 +25,14 @@ CSRF_COOKIE = "bastion_csrf"
 CSRF_FIELD = "csrf_token"
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_urlsafe(32): 256 bits
 
-FIELD_NAMES = {"email": "email address", "password": "password", "token": "link", "code": "code",
-               "current_password": "current password", "new_password": "new password", "cidrs": "networks",
-               "name": "name", "reason": "reason (at least 3 characters)", "minutes": "duration",
-               "starts_at": "start", "ends_at": "end", "until": "end", "update_url": "update address (https://…)",
-               "minimum": "oldest version", "recommended": "recommended version", "kind": "kind",
-               "title": "title", "body": "text", "publish_at": "publication time", "expires_at": "expiry"}
+# The fields a refusal names, in a person's words (translated where the refusal is made).
+FIELD_NAMES = {"email": N_("email address"), "password": N_("password"), "token": N_("link"), "code": N_("code"),
+               "current_password": N_("current password"), "new_password": N_("new password"),
+               "cidrs": N_("networks"), "name": N_("name"), "reason": N_("reason (at least 3 characters)"),
+               "minutes": N_("duration"), "starts_at": N_("start"), "ends_at": N_("end"), "until": N_("end"),
+               "update_url": N_("update address (https://…)"), "minimum": N_("oldest version"),
+               "recommended": N_("recommended version"), "kind": N_("kind"), "title": N_("title"), "body": N_("text"),
+               "publish_at": N_("publication time"), "expires_at": N_("expiry")}
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -72,6 +75,6 @@ def parse_form(model: type[Model], **values: Any) -> Model:
     except ValidationError as error:
         fields = [(".".join(str(part) for part in item.get("loc", ())), item.get("msg", ""))
                   for item in error.errors()]
-        words = sorted({FIELD_NAMES.get(str(item["loc"][0]), str(item["loc"][0]))
-                        for item in error.errors() if item.get("loc")})
-        raise invalid(fields, f"Check the {', '.join(words)}." if words else None) from None
+        words = sorted({_(FIELD_NAMES[str(item["loc"][0])]) if str(item["loc"][0]) in FIELD_NAMES
+                        else str(item["loc"][0]) for item in error.errors() if item.get("loc")})
+        raise invalid(fields, _("Check the %(fields)s.") % {"fields": ", ".join(words)} if words else None) from None

@@ -23,6 +23,7 @@ from bastion.help import diagnoses
 from bastion.help.guide import BY_SLUG, CASE_REQUEST_FORMS, FORMS, TOPIC_TITLES, TOPICS, Topic
 from bastion.help.references import Explanation, explain_reference
 from bastion.help.resend import resend_device_code, start_resend_password_reset, start_resend_verification
+from bastion.i18n import N_, _
 from bastion.ops.announcements import live_announcements
 from bastion.ops.client_versions import all_policies
 from bastion.recovery.cases import request_case
@@ -38,17 +39,21 @@ FormText = Annotated[str, Form()]
 COOKIE_CHECK = "bastion_cookie_check"
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{22}$")  # token_urlsafe(16)
 SENT = {
-    "verification": ("Check your inbox", "If this address has an account waiting for confirmation, a new "
-                     "confirmation link is on its way. Older links no longer work."),
-    "password_reset": ("Check your inbox", "If this address has an account, a new link to set a password is on "
-                       "its way. It is valid for 30 minutes; older links no longer work."),
-    "mfa_reset": ("Check your inbox", "If the email and password were right, we emailed the account a link to "
-                  "upload your identity documents. Only the newest link works."),
-    "unfreeze": ("Check your inbox", "If the email and password were right and the account is frozen, we emailed "
-                 "it a link to upload your identity documents. Only the newest link works."),
-    "allowlist_reset": ("Check your inbox", "If the email and password were right and the account has an IP "
-                        "allowlist, we emailed it a link to upload your identity documents. Only the newest link "
-                        "works."),
+    "verification": (N_("Check your inbox"),
+                     N_("If this address has an account waiting for confirmation, a new confirmation link is on its "
+                        "way. Older links no longer work.")),
+    "password_reset": (N_("Check your inbox"),
+                       N_("If this address has an account, a new link to set a password is on its way. It is valid "
+                          "for 30 minutes; older links no longer work.")),
+    "mfa_reset": (N_("Check your inbox"),
+                  N_("If the email and password were right, we emailed the account a link to upload your identity "
+                     "documents. Only the newest link works.")),
+    "unfreeze": (N_("Check your inbox"),
+                 N_("If the email and password were right and the account is frozen, we emailed it a link to upload "
+                    "your identity documents. Only the newest link works.")),
+    "allowlist_reset": (N_("Check your inbox"),
+                        N_("If the email and password were right and the account has an IP allowlist, we emailed it "
+                           "a link to upload your identity documents. Only the newest link works.")),
 }
 # Recovery requests from the troubleshooter: the case kind, and the page and section their form is on.
 CASE_FORMS = {"mfa_reset": ("lost-phone", "mfa_reset_form"), "unfreeze": ("restricted", "unfreeze_form"),
@@ -98,7 +103,8 @@ def topic_page(request: Request, slug: str, error: BastionError | None = None, *
     context.setdefault("failed", None)
     return public_form_page(request, "help_topic.html", error, topic=topic, live=_live(request, topic),
                             explanation=explanation, lookup_problem=not_found, reference=reference,
-                            titles=TOPIC_TITLES, forms=FORMS, case_request_forms=CASE_REQUEST_FORMS, **context)
+                            titles={slug: _(title) for slug, title in TOPIC_TITLES.items()}, forms=FORMS,
+                            case_request_forms=CASE_REQUEST_FORMS, **context)
 
 
 @router.get("/browser")
@@ -120,7 +126,7 @@ def browser_page(request: Request, check: str = "") -> Response:
 @router.get("/{slug}")
 def help_topic(request: Request, slug: str) -> Response:
     if slug not in BY_SLUG:
-        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no help page with this name.")
+        raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("There is no help page with this name."))
     return topic_page(request, slug)
 
 
@@ -146,7 +152,7 @@ def _resend(request: Request, kind: str, email: str, csrf_token: str) -> Respons
     except BastionError as error:
         return topic_page(request, "email", error, email=email.strip(), failed=kind)
     title, message = SENT[kind]
-    page = render(request, "help_sent.html", title=title, message=message)
+    page = render(request, "help_sent.html", title=_(title), message=_(message))
     page.background = BackgroundTask(work)  # after the answer: an address with an account takes no longer
     return page
 
@@ -179,7 +185,7 @@ def _request_case(request: Request, kind: str, email: str, password: str, csrf_t
     except BastionError as error:
         return topic_page(request, slug, error, email=email.strip(), failed=form)
     title, message = SENT[kind]
-    return render(request, "help_sent.html", title=title, message=message)
+    return render(request, "help_sent.html", title=_(title), message=_(message))
 
 
 @router.post("/resend-device-code")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
+from bastion.i18n import N_, _
 from bastion.sessions.sign_out import sign_out
 from bastion.sessions.validation import authenticate_session
 from bastion.signin.password import sign_in_with_password
@@ -18,14 +19,15 @@ from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, pub
 from bastion.web.pages.next_step import next_step_response
 from bastion.web.pages.redirects import see_other, to_login
 from bastion.web.pages.signed_in import page_session
-from bastion.web.return_to import after_sign_in
+from bastion.web.return_to import after_sign_in, allowed_return, remember_return_to
 
 router = APIRouter()
 
 FormText = Annotated[str, Form()]
 # Notices after a redirect come from this fixed list: nothing from the address is echoed.
-NOTICES = {"signed-out": "You are signed out.",
-           "staff-enrolment": "Sign in with your password first: you then come back to your staff enrolment link."}
+NOTICES = {"signed-out": N_("You are signed out."),
+           "staff-enrolment": N_("Sign in with your password first: you then come back to your staff enrolment "
+                                 "link.")}
 
 
 def _login_form(request: Request, email: str = "", remember: bool = False,
@@ -45,10 +47,12 @@ def _signed_in(request: Request) -> bool:
 
 
 @router.get("/login")
-def login_page(request: Request, done: str = "") -> Response:
+def login_page(request: Request, done: str = "", return_to: str = "") -> Response:
+    """`return_to`: the platform page to go back to after sign-in (only one of BASTION_RETURN_URLS)."""
     if _signed_in(request):
-        return see_other(after_sign_in(request))
-    return _login_form(request, notice=NOTICES.get(done))
+        origins = request.app.state.services.settings.return_origins
+        return see_other(allowed_return(return_to, origins) or after_sign_in(request))
+    return remember_return_to(request, _login_form(request, notice=_(NOTICES[done]) if done in NOTICES else None), return_to)
 
 
 @router.post("/login")

@@ -14,16 +14,17 @@ from starlette.responses import HTMLResponse, Response
 
 from bastion.config import Settings
 from bastion.errors import BastionError, Reason
-from bastion.notify.outbox import MailboxMessage, find_message, recent_messages
+from bastion.i18n import _
+from bastion.notify.outbox import MailboxMessage, email_logo, find_message, recent_messages
 from bastion.numbers import whole_number
-from bastion.web.headers import PAGE_CSP
+from bastion.urls import exact_origin
+from bastion.web.brand import image_origin
+from bastion.web.headers import page_csp
 from bastion.web.pages.render import refusal_page, render
 
 router = APIRouter(prefix="/dev/mailbox")
 
 SHOWN = 100
-# The message page frames the body from this site; everything else as on every page.
-MESSAGE_PAGE_CSP = PAGE_CSP + "; frame-src 'self'"
 BODY_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
             "base-uri 'none'; frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox")
 # A URL, without the punctuation that usually follows one in a sentence: "(see https://x/y)."
@@ -74,9 +75,11 @@ def mailbox_message(request: Request, message_id: str) -> Response:
         return refused
     message = _message(request, message_id)
     if message is None:
-        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no such message."))
+        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("There is no such message.")))
     response = render(request, "mailbox_message.html", message=message, text=_linked(message.text))
-    response.headers["content-security-policy"] = MESSAGE_PAGE_CSP
+    # The message page frames the body from this site; everything else as on every page.
+    response.headers["content-security-policy"] = page_csp(image_origin(request.app.state.services.settings)) \
+        + "; frame-src 'self'"
     return response
 
 
@@ -86,7 +89,15 @@ def mailbox_message_html(request: Request, message_id: str) -> Response:
         return refused
     message = _message(request, message_id)
     if message is None:
-        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail="There is no such message."))
+        return refusal_page(request, BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("There is no such message.")))
     # Links open in a new, unsandboxed tab: this site's pages refuse to be framed.
     html = message.html.replace("<head>", '<head><base target="_blank">', 1)
-    return HTMLResponse(html, headers={"content-security-policy": BODY_CSP, "x-frame-options": "SAMEORIGIN"})
+    return HTMLResponse(html, headers={"content-security-policy": _body_csp(request), "x-frame-options": "SAMEORIGIN"})
+
+
+def _body_csp(request: Request) -> str:
+    """The email's own images are none, but for the platform's logo (BASTION_BRAND_LOGO)."""
+    settings = request.app.state.services.settings
+    logo = email_logo(settings.brand_logo, settings.public_url)
+    origin = exact_origin(logo) if logo else None
+    return BODY_CSP.replace("img-src data:", f"img-src data: {origin}") if origin else BODY_CSP

@@ -15,7 +15,7 @@ from bastion.web.deps import SESSION_COOKIE
 from bastion.web.pages.forms import public_form_page
 from bastion.web.pages.redirects import see_other
 from bastion.web.pages.staff import console_home
-from bastion.web.return_to import after_sign_in
+from bastion.web.return_to import after_sign_in, forget_return_to
 
 
 def second_step_page(request: Request, flow_id: str, methods: list[str], error: BastionError | None = None,
@@ -52,7 +52,7 @@ def signed_in_response(request: Request, result: Authenticated) -> Response:
     destination = after_sign_in(request)
     if destination == "/":
         destination = console_home(result.account.role_set, result.session.aal)
-    response = see_other(destination)
+    response = forget_return_to(request, see_other(destination))
     max_age = None
     if result.session.remember:
         # "Keep me signed in": survives closing the browser, until the session's absolute expiry.

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_, _
 from bastion.recovery.cases import CaseStatus, add_document, admit_upload, cancel_with_link, case_status, request_case
 from bastion.recovery.evidence import MAX_BYTES
 from bastion.recovery.kinds import document_labels, hold_hours, wait_hours
@@ -31,22 +32,23 @@ router = APIRouter(prefix="/recovery")
 FormText = Annotated[str, Form()]
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 REQUESTS = {
-    "mfa-reset": ("mfa_reset", "Reset two-step sign-in"),
-    "unfreeze": ("unfreeze", "Unfreeze your account"),
-    "allowlist": ("allowlist_reset", "Clear your IP allowlist"),
+    "mfa-reset": ("mfa_reset", N_("Reset two-step sign-in")),
+    "unfreeze": ("unfreeze", N_("Unfreeze your account")),
+    "allowlist": ("allowlist_reset", N_("Clear your IP allowlist")),
 }
 STATUS_WORDS = {
-    "awaiting_documents": "Waiting for your documents", "in_review": "Support is reviewing it",
-    "waiting": "Approved — waiting period", "completed": "Done", "rejected": "Not approved",
-    "cancelled": "Cancelled", "expired": "Closed: documents did not arrive in time",
+    "awaiting_documents": N_("Waiting for your documents"), "in_review": N_("Support is reviewing it"),
+    "waiting": N_("Approved — waiting period"), "completed": N_("Done"), "rejected": N_("Not approved"),
+    "cancelled": N_("Cancelled"), "expired": N_("Closed: documents did not arrive in time"),
 }
-NOTICES = {"uploaded": "Thanks, that document is in."}
+NOTICES = {"uploaded": N_("Thanks, that document is in.")}
 
 
 def _request_form(request: Request, which: str, error: BastionError | None = None, email: str = "") -> Response:
     kind, title = REQUESTS[which]
     settings = request.app.state.services.settings
-    return public_form_page(request, "recovery/request.html", error, which=which, kind=kind, title=title, email=email,
+    return public_form_page(request, "recovery/request.html", error, which=which, kind=kind, title=_(title),
+                            email=email,
                             wait_hours=wait_hours(settings, kind), hold_hours=hold_hours(settings, kind),
                             unfreeze_min_hours=settings.unfreeze_min_hours)
 
@@ -57,14 +59,16 @@ def case_page(request: Request, case_id: str, token: str, status: CaseStatus | N
         case_id, token = valid_id(case_id, "case"), checked(Token, token, "token")
         status = case_status(request.app.state.services, case_id, token, client_from(request))
     return public_form_page(request, "recovery/case.html", error, case=status, case_id=case_id, token=token,
-                            status_words=STATUS_WORDS, kinds=document_labels(status.kind), notice=notice,
+                            status_words={key: _(words) for key, words in STATUS_WORDS.items()},
+                            kinds=document_labels(status.kind), notice=notice,
                             max_mb=MAX_BYTES // (1024 * 1024))
 
 
 @router.get("/case")
 def case(request: Request, case: str = "", token: str = "", done: str = "") -> Response:
     try:
-        return case_page(request, case, parse_form(TokenIn, token=token).token, notice=NOTICES.get(done))
+        notice = NOTICES.get(done)
+        return case_page(request, case, parse_form(TokenIn, token=token).token, notice=_(notice) if notice else None)
     except BastionError as error:
         return refusal_page(request, error)
 
@@ -86,7 +90,7 @@ async def upload(request: Request) -> Response:
     try:
         if multipart_boundary(request) is None:  # not our form, which is multipart: a small form at most
             check_form_csrf(request, (await small_urlencoded_form(request)).get(CSRF_FIELD, ""))
-            raise BastionError(Reason.REQUEST_INVALID, detail="Send the file with the upload form.")
+            raise BastionError(Reason.REQUEST_INVALID, detail=_("Send the file with the upload form."))
         form = await read_upload(request, admit, MAX_BYTES)
         case_id, access = form.fields["case"], form.fields["token"]
         await run_in_threadpool(add_document, services, case_id, access, form.fields.get("kind", ""),
@@ -157,5 +161,5 @@ def request_submit(request: Request, which: str, email: FormText = "", password:
     except BastionError as error:
         return _request_form(request, which, error, email=email.strip())
     # The same page whoever asked: only the account's mailbox learns whether a case was opened.
-    return render(request, "recovery/requested.html", title=REQUESTS[which][1],
+    return render(request, "recovery/requested.html", title=_(REQUESTS[which][1]),
                   mailbox=mailbox_enabled(services.settings))

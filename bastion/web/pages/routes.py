@@ -6,9 +6,11 @@ from fastapi import APIRouter
 
 from bastion.web.pages import (
     admin,
+    brand,
     device_check,
     freeze,
     help,
+    language,
     login,
     mailbox,
     passkey_login,
@@ -24,5 +26,5 @@ from bastion.web.pages import (
 router = APIRouter(include_in_schema=False)
 for pages in (signup.router, login.router, passkey_login.router, second_step.router, device_check.router,
               reset.router, recovery.router, security.router, freeze.router, support.router, admin.router,
-              status.router, mailbox.router, help.router):
+              status.router, mailbox.router, help.router, brand.router, language.router):
     router.include_router(pages)

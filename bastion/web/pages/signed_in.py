@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from bastion.accounts.staff import ADMIN_ROLES, SUPPORT_ROLES, ensure_staff
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_, _
 from bastion.mfa.registry import METHODS
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
@@ -26,34 +27,43 @@ from bastion.web.pages.render import problem_for, refusal_page, render
 
 # The signed-in areas and their pages, in the order their navigation shows them.
 SECURITY_PAGES = (
-    ("/", "Overview"),
-    ("/security/two-factor", "Two-step sign-in"),
-    ("/security/sessions", "Sessions and devices"),
-    ("/security/activity", "Activity"),
-    ("/security/password", "Password"),
-    ("/security/emails", "Emails"),
-    ("/security/allowlist", "IP allowlist"),
-    ("/security/apps", "Connected apps"),
+    ("/", N_("Overview")),
+    ("/security/two-factor", N_("Two-step sign-in")),
+    ("/security/sessions", N_("Sessions and devices")),
+    ("/security/activity", N_("Activity")),
+    ("/security/password", N_("Password")),
+    ("/security/emails", N_("Emails")),
+    ("/security/allowlist", N_("IP allowlist")),
+    ("/security/apps", N_("Connected apps")),
+    ("/security/preferences", N_("Language and time zone")),
 )
-STAFF_AREAS = (("support", "/support", "Support"), ("admin", "/admin", "Admin"))
-SUPPORT_PAGES = (("/support", "Cases"), ("/support/search", "Search"), ("/support/references", "References"))
+STAFF_AREAS = (("support", "/support", N_("Support")), ("admin", "/admin", N_("Admin")))
+SUPPORT_PAGES = (("/support", N_("Cases")), ("/support/search", N_("Search")),
+                 ("/support/references", N_("References")))
 ADMIN_PAGES = (
-    ("/admin/maintenance", "Maintenance"),
-    ("/admin/client-versions", "App versions"),
-    ("/admin/accounts", "Suspensions and bans"),
-    ("/admin/rejection-reasons", "Rejection reasons"),
-    ("/admin/announcements", "Announcements"),
-    ("/admin/service-keys", "Service keys"),
-    ("/admin/apps", "Apps (OpenID)"),
+    ("/admin/maintenance", N_("Maintenance")),
+    ("/admin/client-versions", N_("App versions")),
+    ("/admin/accounts", N_("Suspensions and bans")),
+    ("/admin/rejection-reasons", N_("Rejection reasons")),
+    ("/admin/announcements", N_("Announcements")),
+    ("/admin/service-keys", N_("Service keys")),
+    ("/admin/apps", N_("Apps (OpenID)")),
 )
 SUPPORT = SUPPORT_ROLES
 ADMIN = ADMIN_ROLES
 # Notices after a redirect come from fixed lists: nothing from the address is echoed.
-COMMON_NOTICES = {"confirmed": "Thanks, that's confirmed: you can change your security settings for the next few minutes."}
+COMMON_NOTICES = {"confirmed": N_("Thanks, that's confirmed: you can change your security settings for the next "
+                                  "few minutes.")}
 
 
 def notice_for(done: str, notices: dict[str, str]) -> str | None:
-    return notices.get(done) or COMMON_NOTICES.get(done)
+    notice = notices.get(done) or COMMON_NOTICES.get(done)
+    return _(notice) if notice else None
+
+
+def nav_pages(pages: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """A navigation's pages with their labels in the reader's language."""
+    return [(path, _(label)) for path, label in pages]
 
 
 class PageAnswer(Exception):
@@ -115,8 +125,9 @@ def account_page(request: Request, session: SessionInfo, name: str, error: Basti
         request, name, status_code=error.reason.status if error else 200,
         problem=problem_for(request, error) if error else None, notice=notice, signed_in=True,
         email=session.email, csrf_token=csrf_token_for(services, session.id), path=request.url.path,
-        security_pages=SECURITY_PAGES, support_pages=SUPPORT_PAGES, admin_pages=ADMIN_PAGES,
-        staff_areas=[(path, label) for role, path, label in STAFF_AREAS
+        security_pages=nav_pages(SECURITY_PAGES), support_pages=nav_pages(SUPPORT_PAGES),
+        admin_pages=nav_pages(ADMIN_PAGES),
+        staff_areas=[(path, _(label)) for role, path, label in STAFF_AREAS
                      if role in session.roles or "admin" in session.roles],
         stale=needs_step_up(request, session), **context)
     if error is not None and error.retry_after is not None:
@@ -136,7 +147,7 @@ def act(request: Request, csrf_token: str, back: str, action: Callable[[SessionI
         return refused(session, error)
 
 
-_PAGES = frozenset(path for path, _ in SECURITY_PAGES)
+_PAGES = frozenset(path for path, _label in SECURITY_PAGES)
 
 
 def safe_back(back: str) -> str:

@@ -13,15 +13,16 @@ from starlette.responses import Response
 from bastion.accounts.staff import staff_roles_in_effect
 from bastion.clock import client_moment
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_, _
 from bastion.sessions.tokens import SessionInfo
 from bastion.support import words
 from bastion.support.words import AGENT_REFUSALS
 from bastion.web.inputs import checked
 from bastion.web.pages.display import reason_words
-from bastion.web.pages.signed_in import ADMIN_PAGES, SUPPORT_PAGES, account_page
+from bastion.web.pages.signed_in import ADMIN_PAGES, SUPPORT_PAGES, account_page, nav_pages
 
 T = TypeVar("T")
-AREAS = {"admin": (ADMIN_PAGES, "Admin console"), "support": (SUPPORT_PAGES, "Support console")}
+AREAS = {"admin": (ADMIN_PAGES, N_("Admin console")), "support": (SUPPORT_PAGES, N_("Support console"))}
 
 
 def staff_page(request: Request, session: SessionInfo, name: str, section: str, error: BastionError | None = None,
@@ -29,7 +30,8 @@ def staff_page(request: Request, session: SessionInfo, name: str, section: str, 
     """A console page; `section` is its entry in the console's navigation. A refusal on it is told to
     the agent (staff/_problem.html), not as the account holder's page would tell it."""
     pages, label = AREAS[section.split("/")[1]]
-    return account_page(request, session, name, error, notice, area_pages=pages, area_label=label, section=section,
+    return account_page(request, session, name, error, notice, area_pages=nav_pages(pages), area_label=_(label),
+                        section=section,
                         agent_problem=agent_refusal(error), words=words, reason_words=reason_words,
                         me=session.account_id, **context)
 
@@ -49,7 +51,7 @@ def agent_refusal(error: BastionError | None) -> dict[str, Any] | None:
     if error is None:
         return None
     title, steps = AGENT_REFUSALS.get(error.code, (error.reason.title, ()))
-    return {"title": title, "detail": error.detail or error.reason.message, "steps": list(steps)}
+    return {"title": _(title), "detail": error.detail or _(error.reason.message), "steps": [_(step) for step in steps]}
 
 
 def staff_missing(request: Request, session: SessionInfo, section: str, error: BastionError) -> Response:
@@ -67,14 +69,15 @@ def console_home(roles: frozenset[str], aal: int) -> str:
 
 
 def typed_time(value: str, label: str) -> datetime | None:
-    """A `datetime-local` field, read as UTC (the consoles show every time in UTC); empty is None."""
+    """A `datetime-local` field, read as UTC (its label says so; shown times name their zone); empty is None."""
     value = value.strip()
     if not value:
         return None
     try:
         return client_moment(datetime.fromisoformat(value))
     except ValueError:
-        raise BastionError(Reason.REQUEST_INVALID, detail=f"The {label} is not a date and time.") from None
+        raise BastionError(Reason.REQUEST_INVALID,
+                           detail=_("The %(field)s is not a date and time.") % {"field": _(label)}) from None
 
 
 def time_field(moment: datetime | None) -> str:

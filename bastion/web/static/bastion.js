@@ -5,6 +5,43 @@
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
+  localTimes();
+
+  // Times in the reader's zone. The server shows them in the account's zone, or in UTC (naming it)
+  // while it does not know the reader's: the browser's zone goes into a cookie for the next page,
+  // and this page's times are shown in it right away. Only times the server wrote in UTC change:
+  // the text of a <time> element ending with the page's name for UTC.
+  function localTimes() {
+    var zone;
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (error) { return; }
+    if (!zone || !/^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone)) return;
+    var root = document.documentElement;
+    if (document.cookie.split("; ").indexOf("bastion_tz=" + encodeURIComponent(zone)) < 0) {
+      document.cookie = "bastion_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax" +
+                        (location.protocol === "https:" ? "; secure" : "");
+    }
+    var label = root.dataset.utcLabel;
+    if (root.dataset.zone !== "UTC" || !label || zone === "UTC" || zone === "Etc/UTC") return;
+    var language = root.lang === "en" ? "en-GB" : root.lang;  // as the server writes English times
+    var format;
+    try {
+      format = new Intl.DateTimeFormat(language, {year: "numeric", month: "short", day: "numeric", hour: "2-digit",
+                                                  minute: "2-digit", hourCycle: "h23", timeZoneName: "short"});
+    } catch (error) { return; }
+    document.querySelectorAll("time[datetime]").forEach(function (node) {
+      var text = node.textContent.trim();
+      var moment = new Date(node.getAttribute("datetime"));
+      if (node.children.length || text.slice(-label.length) !== label || isNaN(moment.getTime())) return;
+      node.title = text;  // the UTC time stays one hover away
+      node.textContent = format.format(moment);
+    });
+  }
+
+  // The language menu goes back to this very address: the page names only its path (nothing from
+  // the query is echoed into a page), the script adds the query (bastion/web/pages/language.py checks it).
+  document.querySelectorAll("form.foot-languages input[name=back]").forEach(function (field) {
+    field.value = window.location.pathname + window.location.search;
+  });
 
   var PKC = window.PublicKeyCredential;
   var supported = !!(PKC && PKC.parseCreationOptionsFromJSON && PKC.parseRequestOptionsFromJSON &&

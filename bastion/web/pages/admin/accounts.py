@@ -16,6 +16,7 @@ from bastion.accounts.staff import existing_account_id
 from bastion.accounts.status import reinstate_account, restrict_account
 from bastion.context import Client
 from bastion.errors import BastionError
+from bastion.i18n import N_
 from bastion.mfa.flows.staff_enrolment import resend_enrolment_link
 from bastion.recovery.allowlist_reset import clear_allowlist_by_staff
 from bastion.services import Services
@@ -33,12 +34,12 @@ router = APIRouter(prefix="/admin/accounts")
 PAGE = "/admin/accounts"
 FormText = Annotated[str, Form()]
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
-NOTICES = {"suspended": "The account is suspended and every session has ended.",
-           "banned": "The account is banned until the time shown, and every session has ended.",
-           "reinstated": "The restriction is lifted.",
-           "allowlist-cleared": "The IP allowlist is cleared: sign-in is allowed from any network. We emailed the "
-                                "owner, and withdrawals are held.",
-           "enrolment-link-sent": "We emailed the account a new staff enrolment link; older ones no longer work."}
+NOTICES = {"suspended": N_("The account is suspended and every session has ended."),
+           "banned": N_("The account is banned until the time shown, and every session has ended."),
+           "reinstated": N_("The restriction is lifted."),
+           "allowlist-cleared": N_("The IP allowlist is cleared: sign-in is allowed from any network. We emailed the "
+                                   "owner, and withdrawals are held."),
+           "enrolment-link-sent": N_("We emailed the account a new staff enrolment link; older ones no longer work.")}
 
 
 @router.get("")
@@ -68,7 +69,7 @@ def show(request: Request, session: AdminSession, account_id: str, done: str = "
 def restrict(request: Request, account_id: str, kind: FormText = "", reason: FormText = "", until: FormText = "",
              csrf_token: CsrfField = "") -> Response:
     def restrict_it(session: SessionInfo) -> Response:
-        body = parse_form(RestrictIn, reason=reason, until=typed_time(until, "end"))
+        body = parse_form(RestrictIn, reason=reason, until=typed_time(until, N_("end")))
         services = request.app.state.services
         restrict_account(services, existing_account_id(services, account_id), kind, body.reason, body.until,
                          session.account_id, client_from(request))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
+from bastion.i18n import N_
 from bastion.ops.client_versions import PLATFORMS, all_policies, set_policy
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.ops_admin import PolicyIn
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/admin/client-versions")
 PAGE = "/admin/client-versions"
 FormText = Annotated[str, Form()]
 PLATFORM_WORDS = {"web": "Web", "ios": "iOS", "android": "Android"}
-NOTICES = {"saved": "The version policy is saved; it applies to the next sign-in."}
+NOTICES = {"saved": N_("The version policy is saved; it applies to the next sign-in.")}
 
 
 def versions_page(request: Request, session: SessionInfo, error: BastionError | None = None,

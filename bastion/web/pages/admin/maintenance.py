@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_, _
 from bastion.ops import maintenance
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.ops_admin import ScheduleIn, StartIn
@@ -22,9 +23,9 @@ router = APIRouter(prefix="/admin")
 PAGE = "/admin/maintenance"
 FormText = Annotated[str, Form()]
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
-NOTICES = {"started": "Maintenance has started: sign-in and sign-up answer 503 until it ends.",
-           "scheduled": "The maintenance window is scheduled; the status page shows it.",
-           "stopped": "Maintenance has ended.", "cancelled": "The maintenance window is cancelled."}
+NOTICES = {"started": N_("Maintenance has started: sign-in and sign-up answer 503 until it ends."),
+           "scheduled": N_("The maintenance window is scheduled; the status page shows it."),
+           "stopped": N_("Maintenance has ended."), "cancelled": N_("The maintenance window is cancelled.")}
 
 
 def maintenance_page(request: Request, session: SessionInfo, error: BastionError | None = None,
@@ -69,7 +70,8 @@ def start(request: Request, minutes: FormText = "", message: FormText = "", bloc
 def schedule(request: Request, starts_at: FormText = "", ends_at: FormText = "", message: FormText = "",
              block_sessions: FormText = "", csrf_token: CsrfField = "") -> Response:
     def schedule_it(session: SessionInfo) -> Response:
-        body = parse_form(ScheduleIn, starts_at=typed_time(starts_at, "start"), ends_at=typed_time(ends_at, "end"),
+        body = parse_form(ScheduleIn, starts_at=typed_time(starts_at, N_("start")),
+                          ends_at=typed_time(ends_at, N_("end")),
                           message=message or maintenance.DEFAULT_MESSAGE, block_sessions=block_sessions == "on")
         maintenance.schedule_window(request.app.state.services, body.starts_at, body.ends_at, body.message,
                                     body.block_sessions, session.account_id)
@@ -91,7 +93,7 @@ def stop(request: Request, csrf_token: CsrfField = "") -> Response:
 def cancel(request: Request, window_id: str, csrf_token: CsrfField = "") -> Response:
     def cancel_it(session: SessionInfo) -> Response:
         if not maintenance.cancel_window(request.app.state.services, valid_id(window_id, "window_id")):
-            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such maintenance window.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No such maintenance window."))
         return see_other(f"{PAGE}?done=cancelled")
 
     return act(request, csrf_token, PAGE, cancel_it, _refused(request), ADMIN)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
+from bastion.i18n import N_
 from bastion.recovery.kinds import KINDS
 from bastion.sessions.tokens import SessionInfo
 from bastion.support.rejection_reasons import prepared_reasons, retire_reason, save_reason
@@ -24,8 +25,8 @@ router = APIRouter(prefix="/admin/rejection-reasons")
 PAGE = "/admin/rejection-reasons"
 FormText = Annotated[str, Form()]
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
-NOTICES = {"saved": "The prepared reason is saved; agents see it when they reject a case.",
-           "retired": "The prepared reason is withdrawn."}
+NOTICES = {"saved": N_("The prepared reason is saved; agents see it when they reject a case."),
+           "retired": N_("The prepared reason is withdrawn.")}
 
 
 def reasons_page(request: Request, session: SessionInfo, error: BastionError | None = None,

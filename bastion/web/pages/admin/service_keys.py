@@ -9,6 +9,7 @@ from pydantic import StringConstraints
 from starlette.responses import Response
 
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_, _
 from bastion.sessions.service_keys import create_service_key, list_service_keys, revoke_service_key
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.schemas import Body
@@ -21,7 +22,7 @@ from bastion.web.pages.staff import staff_page
 router = APIRouter(prefix="/admin/service-keys")
 PAGE = "/admin/service-keys"
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
-NOTICES = {"revoked": "The key is revoked: introspection with it is refused from now on."}
+NOTICES = {"revoked": N_("The key is revoked: introspection with it is refused from now on.")}
 
 
 class KeyNameIn(Body):
@@ -54,7 +55,7 @@ def create(request: Request, name: Annotated[str, Form()] = "", csrf_token: Csrf
 def revoke(request: Request, key_id: str, csrf_token: CsrfField = "") -> Response:
     def revoke_it(session: SessionInfo) -> Response:
         if not revoke_service_key(request.app.state.services, valid_id(key_id, "key_id")):
-            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such key, or it is already revoked.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No such key, or it is already revoked."))
         return see_other(f"{PAGE}?done=revoked")
 
     return act(request, csrf_token, PAGE, revoke_it, lambda session, error: keys_page(request, session, error), ADMIN)

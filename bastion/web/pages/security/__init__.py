@@ -9,6 +9,7 @@ from bastion.web.pages.security import (
     overview,
     passkeys,
     password,
+    preferences,
     sessions,
     staff_enrolment,
     step_up,
@@ -17,5 +18,6 @@ from bastion.web.pages.security import (
 
 router = APIRouter()
 for pages in (overview.router, step_up.router, two_factor.router, passkeys.router, sessions.router,
-              activity.router, password.router, emails.router, allowlist.router, staff_enrolment.router):
+              activity.router, password.router, emails.router, allowlist.router, staff_enrolment.router,
+              preferences.router):
     router.include_router(pages)

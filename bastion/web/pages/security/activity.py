@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from bastion.accounts.devices import describe_agent
 from bastion.accounts.words import place_words
+from bastion.i18n import N_, _
 from bastion.numbers import whole_number
 from bastion.signin.attempts import list_activity
 from bastion.web.pages.display import outcome_words, reason_words
@@ -14,8 +15,8 @@ from bastion.web.pages.signed_in import PageSession, account_page
 
 router = APIRouter(prefix="/security")
 PER_PAGE = 20
-METHODS = {"password": "Password", "passkey": "Passkey", "totp": "Authenticator code",
-           "backup_code": "Backup code", "device": "Emailed code"}
+METHODS = {"password": N_("Password"), "passkey": N_("Passkey"), "totp": N_("Authenticator code"),
+           "backup_code": N_("Backup code"), "device": N_("Emailed code")}
 
 
 @router.get("/activity")
@@ -24,9 +25,9 @@ def activity(request: Request, session: PageSession, before: str = "") -> Respon
     page = list_activity(request.app.state.services, session.account_id, cursor, PER_PAGE)
     items = [
         dict(time=item.created_at, outcome=item.outcome, outcome_words=outcome_words(item.outcome),
-             reason=reason_words(item.code), reference=item.reference, ip=item.ip or "unknown",
+             reason=reason_words(item.code), reference=item.reference, ip=item.ip or _("unknown"),
              device=describe_agent(item.user_agent), location=place_words(item.country),
-             method=METHODS.get(item.method or "", ""))
+             method=_(METHODS[item.method]) if item.method in METHODS else "")
         for item in page.items
     ]
     return account_page(request, session, "security/activity.html", activity=items, next_cursor=page.next_cursor,

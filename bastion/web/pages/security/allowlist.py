@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from bastion.accounts.settings import MAX_ALLOWLIST, get_ip_allowlist, set_ip_allowlist
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_, _
 from bastion.sessions.tokens import SessionInfo
 from bastion.signin.gates import ip_allowed
 from bastion.web.api.restrictions import AllowlistIn
@@ -20,7 +21,7 @@ from bastion.web.pages.signed_in import PageSession, account_page, act, notice_f
 
 router = APIRouter(prefix="/security")
 PAGE = "/security/allowlist"
-NOTICES = {"saved": "Your IP allowlist is saved. We emailed you about the change."}
+NOTICES = {"saved": N_("Your IP allowlist is saved. We emailed you about the change.")}
 _SEPARATORS = re.compile(r"[\s,;]+")
 
 
@@ -46,7 +47,8 @@ def save(request: Request, cidrs: Annotated[str, Form()] = "",
     def save_it(session: SessionInfo) -> Response:
         entries = [entry for entry in _SEPARATORS.split(typed) if entry]
         if len(entries) > MAX_ALLOWLIST:
-            raise BastionError(Reason.REQUEST_INVALID, detail=f"At most {MAX_ALLOWLIST} networks.")
+            raise BastionError(Reason.REQUEST_INVALID,
+                               detail=_("At most %(count)d networks.") % {"count": MAX_ALLOWLIST})
         body = parse_form(AllowlistIn, cidrs=entries)
         set_ip_allowlist(request.app.state.services, session, body.cidrs, client_from(request))
         return see_other(f"{PAGE}?done=saved")

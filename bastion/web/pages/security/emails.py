@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from bastion.accounts.settings import has_anti_phishing_code, set_anti_phishing_code
 from bastion.errors import BastionError
+from bastion.i18n import N_, _
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.schemas import AntiPhishingIn
 from bastion.web.client import client_from
@@ -23,22 +24,23 @@ from bastion.web.pages.signed_in import PageSession, account_page, act, notice_f
 
 router = APIRouter(prefix="/security")
 PAGE = "/security/emails"
-NOTICES = {"anti-phishing": "Your anti-phishing code is saved. Look for it at the top of every email from us."}
+NOTICES = {"anti-phishing": N_("Your anti-phishing code is saved. Look for it at the top of every email from us.")}
 ALWAYS_SENT = (
-    "A sign-in from a new device or place",
-    "Your correct password followed by a failed second step",
-    "Sign-in paused after wrong passwords or wrong codes",
-    "An authenticator code used twice",
-    "Your password changed, or a reset requested or completed",
-    "A second factor, passkey or backup codes added, changed, removed or used",
-    "Your anti-phishing code or IP allowlist changed",
-    "Your account frozen or unfrozen, and security holds placed",
+    N_("A sign-in from a new device or place"),
+    N_("Your correct password followed by a failed second step"),
+    N_("Sign-in paused after wrong passwords or wrong codes"),
+    N_("An authenticator code used twice"),
+    N_("Your password changed, or a reset requested or completed"),
+    N_("A second factor, passkey or backup codes added, changed, removed or used"),
+    N_("Your anti-phishing code or IP allowlist changed"),
+    N_("Your account frozen or unfrozen, and security holds placed"),
 )
 
 
 def emails_page(request: Request, session: SessionInfo, error: BastionError | None = None,
                 notice: str | None = None) -> Response:
-    return account_page(request, session, "security/emails.html", error, notice, always_sent=ALWAYS_SENT,
+    return account_page(request, session, "security/emails.html", error, notice,
+                        always_sent=[_(kind) for kind in ALWAYS_SENT],
                         anti_phishing_set=has_anti_phishing_code(request.app.state.services, session.account_id))
 
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from bastion.i18n import _
 from bastion.mfa.passkeys.management import register_passkey, registration_options, remove_passkey, rename_passkey
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.api.mfa_schemas import PasskeyRegisterIn, PasskeyRenameIn
@@ -41,7 +42,8 @@ def creation_options(request: Request) -> Response:
 @router.post("/add")
 def add(request: Request, name: FormText = "", credential: FormText = "", csrf_token: CsrfField = "") -> Response:
     def register(session: SessionInfo) -> Response:
-        body = parse_form(PasskeyRegisterIn, name=name or "Passkey", credential=credential_from(credential, registering=True))
+        body = parse_form(PasskeyRegisterIn, name=name or _("Passkey"),
+                          credential=credential_from(credential, registering=True))
         registered = register_passkey(request.app.state.services, session, body.credential, body.name,
                                       client_from(request))
         if registered.backup_codes:

@@ -11,6 +11,7 @@ from bastion.accounts.devices import describe_agent
 from bastion.accounts.words import place_words
 from bastion.errors import BastionError, Reason
 from bastion.geo import locate
+from bastion.i18n import N_, _
 from bastion.risk.device_list import forget_known_device, known_devices
 from bastion.sessions.revocation import list_sessions, revoke_sessions
 from bastion.sessions.tokens import SessionInfo
@@ -23,8 +24,8 @@ from bastion.web.pages.signed_in import PageSession, account_page, act, notice_f
 router = APIRouter(prefix="/security")
 PAGE = "/security/sessions"
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
-NOTICES = {"ended": "That session has been ended.", "ended-others": "All your other sessions have been ended.",
-           "forgotten": "That device is forgotten: its next sign-in counts as a new device's."}
+NOTICES = {"ended": N_("That session has been ended."), "ended-others": N_("All your other sessions have been ended."),
+           "forgotten": N_("That device is forgotten: its next sign-in counts as a new device's.")}
 
 
 def sessions_page(request: Request, session: SessionInfo, error: BastionError | None = None,
@@ -33,7 +34,7 @@ def sessions_page(request: Request, session: SessionInfo, error: BastionError | 
     sessions = [
         dict(id=item.id, current=item.id == session.id, device=describe_agent(item.user_agent),
              location=place_words(locate(item.ip).country), user_agent=item.user_agent or "",
-             ip=item.ip or "unknown", created_at=item.created_at, last_seen_at=item.last_seen_at,
+             ip=item.ip or _("unknown"), created_at=item.created_at, last_seen_at=item.last_seen_at,
              remember=item.remember)
         for item in list_sessions(services, session.account_id)
     ]
@@ -79,7 +80,7 @@ def forget_device(request: Request, device_id: str, csrf_token: CsrfField = "") 
     def forget(session: SessionInfo) -> Response:
         if not forget_known_device(request.app.state.services, session.account_id, device_id,
                                    client_from(request)):
-            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail="No such device on your account.")
+            raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No such device on your account."))
         return see_other(f"{PAGE}?done=forgotten")
 
     return act(request, csrf_token, PAGE, forget, lambda session, error: sessions_page(request, session, error))

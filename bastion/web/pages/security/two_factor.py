@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from bastion.accounts.repo import get_account
 from bastion.errors import BastionError
+from bastion.i18n import N_, _
 from bastion.mfa.backup_codes.flows import regenerate_backup_codes
 from bastion.mfa.factors import summary
 from bastion.mfa.flows.staff_enrolment import enrolment_unlocked_until, needs_enrolment_link
@@ -27,11 +28,11 @@ router = APIRouter(prefix="/security")
 PAGE = "/security/two-factor"
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 NOTICES = {
-    "totp-removed": "The authenticator app is removed. We emailed you about it.",
-    "passkey-added": "Your passkey is added. Next time, sign in with it — no password needed.",
-    "passkey-renamed": "The passkey is renamed.",
-    "passkey-removed": "The passkey is removed. We emailed you about it.",
-    "staff-enrolment-unlocked": "Your enrolment link is accepted: set up your authenticator app or passkey now.",
+    "totp-removed": N_("The authenticator app is removed. We emailed you about it."),
+    "passkey-added": N_("Your passkey is added. Next time, sign in with it — no password needed."),
+    "passkey-renamed": N_("The passkey is renamed."),
+    "passkey-removed": N_("The passkey is removed. We emailed you about it."),
+    "staff-enrolment-unlocked": N_("Your enrolment link is accepted: set up your authenticator app or passkey now."),
 }
 
 
@@ -69,8 +70,8 @@ def totp_setup_page(request: Request, session: SessionInfo, setup: TotpSetup,
 
 
 def backup_codes_page(request: Request, session: SessionInfo, codes: list[str], reason: str) -> Response:
-    text = "\n".join([f"Backup codes for {session.email}", "Each code works once. Keep them somewhere safe.",
-                      "", *codes, ""])
+    text = "\n".join([_("Backup codes for %(email)s") % {"email": session.email},
+                      _("Each code works once. Keep them somewhere safe."), "", *codes, ""])
     return account_page(request, session, "security/backup_codes.html", codes=codes, reason=reason,
                         download=text)
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError, Reason
+from bastion.i18n import N_
 from bastion.numbers import whole_number
 from bastion.recovery.allowlist_reset import clear_allowlist_by_staff
 from bastion.recovery.password_reset import send_reset_for_support
@@ -36,10 +37,10 @@ ACCOUNTS = "/support/search"
 REFERENCES = "/support/references"
 FormText = Annotated[str, Form()]
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
-NOTICES = {"unlock": "The wrong-password pause on this email is lifted.",
-           "reset": "A password reset link is on its way to the account's email. Support never sets a password.",
-           "clear-allowlist": "The IP allowlist is cleared: sign-in is allowed from any network. We emailed the "
-                              "owner, and withdrawals are held."}
+NOTICES = {"unlock": N_("The wrong-password pause on this email is lifted."),
+           "reset": N_("A password reset link is on its way to the account's email. Support never sets a password."),
+           "clear-allowlist": N_("The IP allowlist is cleared: sign-in is allowed from any network. We emailed the "
+                                 "owner, and withdrawals are held.")}
 ACTIONS = ("unlock", "reset", "clear-allowlist")
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from bastion.errors import BastionError
+from bastion.i18n import N_
 from bastion.sessions.tokens import SessionInfo
 from bastion.support.access import ensure_may_handle_case, record_case_view
 from bastion.support.case_view import case_view
@@ -27,13 +28,13 @@ router = APIRouter(prefix="/support/cases")
 PAGE = "/support"
 FormText = Annotated[str, Form()]
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
-NOTICES = {"claimed": "You are working on this case: nobody else decides it until you release it.",
-           "released": "The case is back in the queue for anyone to take.",
-           "noted": "Your note is added. Only staff can read it.",
-           "in_review": "Your approval is recorded. The case is back in the queue for another agent's approval.",
-           "waiting": "Approved: the waiting period has started and the owner is emailed.",
-           "rejected": "Rejected: the owner is emailed the reason.",
-           "stopped": "Stopped: it will not take effect, and the owner is emailed the reason."}
+NOTICES = {"claimed": N_("You are working on this case: nobody else decides it until you release it."),
+           "released": N_("The case is back in the queue for anyone to take."),
+           "noted": N_("Your note is added. Only staff can read it."),
+           "in_review": N_("Your approval is recorded. The case is back in the queue for another agent's approval."),
+           "waiting": N_("Approved: the waiting period has started and the owner is emailed."),
+           "rejected": N_("Rejected: the owner is emailed the reason."),
+           "stopped": N_("Stopped: it will not take effect, and the owner is emailed the reason.")}
 
 
 def case_page(request: Request, session: SessionInfo, case_id: str, error: BastionError | None = None,
