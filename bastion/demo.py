@@ -1,6 +1,6 @@
 """Demo accounts for `bastion demo` (dev only).
 
-Staff accounts need two-step sign-in (requirements §33), so the demo gives them an authenticator
+Staff accounts need 2FA (requirements §33), so the demo gives them an authenticator
 key that is printed with their password — demo data, never a real secret. A second trader, Bob,
 has lost his phone: his 2FA reset waits in the support queue with generated sample documents.
 """

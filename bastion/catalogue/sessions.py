@@ -41,9 +41,9 @@ ENTRIES = (
                 N_("The service key is missing, unknown or revoked."),
                 (N_("Check the key in your platform's configuration."),
                  N_("Create a new one with `bastion service-key create` if needed.")), action=API_REFERENCE),
-    ReasonEntry(Reason.PERMISSION_MFA_REQUIRED, 403, N_("Two-step sign-in required for staff"),
+    ReasonEntry(Reason.PERMISSION_MFA_REQUIRED, 403, N_("2FA required for staff"),
                 N_("Support and admin work needs a session signed in with a second factor."),
                 (N_("Set up an authenticator app or a passkey in your security center."),
                  N_("Sign out, then sign in again with the second step.")), pre_auth=False,
-                action=Action(N_("Set up two-step sign-in"), "/security", "POST /v1/me/totp/setup")),
+                action=Action(N_("Set up 2FA"), "/security", "POST /v1/me/totp/setup")),
 )

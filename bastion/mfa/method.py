@@ -62,7 +62,7 @@ class SecondFactorMethod(Protocol):
     path: str  # the API's step: POST /v1/login/{flow_id}/{path}
     label: str  # for people: "Authenticator app"
     proof: str  # what a step's body carries: "code" or "credential"
-    stands_alone: bool  # turns two-step sign-in on by itself (backup codes only stand in for one that does)
+    stands_alone: bool  # turns 2FA on by itself (backup codes only stand in for one that does)
     step_up: bool  # may confirm it's you (POST /v1/reauth)
     amr: str  # the authentication method reference (RFC 8176) of a sign-in that used it
     words: MethodWords

@@ -42,7 +42,7 @@ class Registry:
         return next((method for method in self if method.path == path), None)
 
     def enrolled(self, tx: Tx, account_id: str) -> list[str]:
-        """The methods a sign-in of this account may use; empty when two-step sign-in is off.
+        """The methods a sign-in of this account may use; empty when 2FA is off.
 
         Methods that only stand in for another (backup codes) count only beside one that stands alone,
         so they are not even looked up for an account without one (every sign-in asks this).

@@ -26,7 +26,7 @@ FROZEN_VIA = {"self_service": "frozen by the owner in their security settings",
               "case_cancel_link": "frozen by the owner when they cancelled a recovery request",
               "cli": "frozen by an operator"}
 HOLD_KINDS = {"withdrawal": "Withdrawals held"}
-HOLD_REASONS = {"password_reset": "after a password reset", "mfa_disabled": "after two-step sign-in was turned off",
+HOLD_REASONS = {"password_reset": "after a password reset", "mfa_disabled": "after 2FA was turned off",
                 "mfa_reset_completed": "after a 2FA reset through support",
                 "unfreeze_completed": "after an unfreeze", "allowlist_reset_completed": "after an IP allowlist reset",
                 "allowlist_cleared": "after support cleared the IP allowlist"}
@@ -99,7 +99,7 @@ EVENTS = {
     "mfa.passkey_added": "Passkey added",
     "mfa.passkey_renamed": "Passkey renamed",
     "mfa.passkey_removed": "Passkey removed",
-    "mfa.mfa_disabled": "Two-step sign-in turned off",
+    "mfa.mfa_disabled": "2FA turned off",
     "password.changed": "Password changed",
     "password.change_refused": "Password change refused",
     "password_reset.requested": "Password reset link sent",

@@ -158,5 +158,5 @@ def test_consoles_are_closed_to_others(page, site, person) -> None:
     page.get_by_role("heading", name="Account security").wait_for()
     answer = page.goto("/admin/maintenance")
     assert answer.status == 403
-    page.get_by_role("heading", name="Two-step sign-in required for staff").wait_for()
+    page.get_by_role("heading", name="2FA required for staff").wait_for()
     site.audit(page, "staff-needs-2fa")

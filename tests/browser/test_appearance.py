@@ -17,7 +17,7 @@ from tests.browser.test_journey import open_section, sign_in_with_password
 
 PUBLIC = {"login": "/login", "signup": "/signup", "reset-request": "/password-reset", "status": "/status",
           "help": "/help/sign-in", "not-found": "/no-such-page"}
-SECTIONS = ("Two-step sign-in", "Sessions and devices", "Activity")
+SECTIONS = ("2FA", "Sessions and devices", "Activity")
 
 
 @pytest.fixture

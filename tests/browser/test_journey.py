@@ -31,8 +31,8 @@ def test_sign_up_confirm_enable_totp_and_sign_in_with_it(page, site) -> None:
     page.get_by_role("heading", name="Account security").wait_for()
     site.audit(page, "overview")
 
-    # Two-step sign-in: the authenticator app, set up from the key typed in by hand.
-    page.get_by_role("link", name="Turn on two-step sign-in").click()
+    # 2FA: the authenticator app, set up from the key typed in by hand.
+    page.get_by_role("link", name="Turn on 2FA").click()
     site.audit(page, "two-factor-off")
     page.get_by_role("button", name="Set up an authenticator app").click()
     page.get_by_role("heading", name="Set up an authenticator app").wait_for()
@@ -73,7 +73,7 @@ def test_sign_up_confirm_enable_totp_and_sign_in_with_it(page, site) -> None:
     page.get_by_label("Authenticator code").fill(site.totp_code(secret))
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Account security").wait_for()
-    page.get_by_text("Two-step sign-in is on").wait_for()
+    page.get_by_text("2FA is on").wait_for()
 
     open_section(page, "Sessions and devices")
     sessions = page.locator("section", has=page.get_by_role("heading", name="Where you're signed in"))

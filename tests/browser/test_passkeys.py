@@ -15,7 +15,7 @@ def signed_in_with_a_passkey(page, person, name: str = "Laptop"):  # type: ignor
     page.goto("/login")
     sign_in_with_password(page, account["email"])
     page.get_by_role("heading", name="Account security").wait_for()
-    open_section(page, "Two-step sign-in")
+    open_section(page, "2FA")
     page.get_by_label("Name for the new passkey").fill(name)
     page.get_by_role("button", name="Add a passkey").click()
     # The first second factor comes with backup codes, shown once.
@@ -77,16 +77,16 @@ def test_a_passkey_is_the_second_step_after_the_password(page, site, person) -> 
     page.get_by_role("button", name="Use my passkey").click()
     page.get_by_role("heading", name="Account security").wait_for()
 
-    open_section(page, "Two-step sign-in")
+    open_section(page, "2FA")
     page.get_by_role("button", name="Remove the passkey Phone").click()
     page.get_by_text("The passkey is removed.").wait_for()
     assert page.locator(".row.passkey").count() == 0
-    assert "Two-step sign-in is off" in page.locator("main").inner_text()
+    assert "2FA is off" in page.locator("main").inner_text()
 
 
 def test_a_passkey_the_site_no_longer_knows_is_refused_with_its_reason(page, site, person) -> None:
     _account, authenticator = signed_in_with_a_passkey(page, person)
-    open_section(page, "Two-step sign-in")
+    open_section(page, "2FA")
     page.get_by_role("button", name="Remove the passkey Laptop").click()
     page.get_by_text("The passkey is removed.").wait_for()
     authenticator.present(False)

@@ -46,7 +46,7 @@ def test_support_approves_a_2fa_reset(page, other_page, site, person) -> None:
     page.goto("/login")
     sign_in_with_password(page, owner["email"], owner["password"])
     page.get_by_role("heading", name="One more step").wait_for()
-    page.get_by_role("link", name="Ask to reset two-step sign-in").click()
+    page.get_by_role("link", name="Ask to reset 2FA").click()
     site.audit(page, "mfa-reset-request")
     start_the_request(page, site, owner, "mfa-reset-requested", "case-awaiting-documents")
     upload(page, "ID document, front", "front.png", "image/png", image("PNG"))
@@ -108,8 +108,8 @@ def test_support_approves_a_2fa_reset(page, other_page, site, person) -> None:
     sign_in_with_password(page, owner["email"], owner["password"])
     hold = page.locator(".hold")
     hold.wait_for()  # no second step asked: the authenticator app is gone
-    assert "because two-step sign-in was reset through support" in hold.inner_text()
-    assert "Two-step sign-in is off" in page.locator("main").inner_text()
+    assert "because 2FA was reset through support" in hold.inner_text()
+    assert "2FA is off" in page.locator("main").inner_text()
 
 
 def test_the_cancel_link_of_a_case_email_stops_it_and_freezes_the_account(page, site, person) -> None:

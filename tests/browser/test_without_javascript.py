@@ -25,7 +25,7 @@ def test_sign_in_with_a_code_manage_and_sign_out_without_javascript(page_without
     page.get_by_role("heading", name="Account security").wait_for()
     site.next_totp_step()
 
-    open_section(page, "Two-step sign-in")
+    open_section(page, "2FA")
     assert page.get_by_text("Adding a passkey needs JavaScript").is_visible()
     page.get_by_role("button", name="Make new backup codes").click()
     page.get_by_role("heading", name="Save your backup codes").wait_for()

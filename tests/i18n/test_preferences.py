@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bastion import i18n
 from tests.web.test_pages import hidden, sign_in
 
 
@@ -50,7 +51,9 @@ def test_the_security_page_saves_both_and_speaks_the_language_at_once(app_client
     assert saved.status_code == 303 and saved.headers["location"] == "/security/preferences?done=saved"
     assert saved.headers["set-cookie"].startswith("bastion_lang=es;")
     shown = app_client.get(saved.headers["location"])
-    assert shown.headers["content-language"] == "es" and "Saved." in shown.text
+    with i18n.speaking("es"):
+        saved = i18n.gettext("Saved. Pages and emails use your choices from now on.")
+    assert shown.headers["content-language"] == "es" and saved in shown.text and not saved.startswith("Saved.")
     assert '<option value="es" lang="es" translate="no" selected>' in shown.text
     assert "hora de España (Madrid) · Europe/Madrid</option>" in shown.text  # zone names in the page's language
     assert app_client.get("/v1/me/preferences").json() == {"language": "es", "time_zone": "Europe/Madrid"}

@@ -94,7 +94,7 @@ def test_removing_the_only_factor_turns_2fa_off_voids_backup_codes_and_holds_wit
     assert login(account["email"]).json()["status"] == "authenticated"
     changes = [mail["text"] for mail in mailbox.messages(account["email"]) if mail["template"] == "factor_changed"]
     assert any("authenticator app was removed" in text for text in changes)
-    assert any("Two-step sign-in is now off" in text and "withdrawals are on hold until" in text for text in changes)
+    assert any("2FA is now off" in text and "withdrawals are on hold until" in text for text in changes)
     restrictions = app_client.get("/v1/session", headers=account["headers"]).json()["restrictions"]
     assert [(item["kind"], item["reason"]) for item in restrictions] == [("withdrawal", "mfa_disabled")]
     kinds = events(services, account["id"])

@@ -60,7 +60,7 @@ def test_customers_and_staff_without_a_second_factor_are_refused(app_client, acc
     app_client.cookies.clear()
     sign_in(app_client, staff["email"])
     answer = app_client.get("/admin/maintenance")
-    assert answer.status_code == 403 and "Two-step sign-in required for staff" in answer.text
+    assert answer.status_code == 403 and "2FA required for staff" in answer.text
 
 
 def test_support_sees_the_support_console_but_not_the_admin_one(app_client, enrolled, clock) -> None:  # noqa: F811

@@ -1,5 +1,5 @@
 """Backup codes as a second-factor method (requirements §11): they stand in for a real factor and
-never turn two-step sign-in on by themselves."""
+never turn 2FA on by themselves."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What follows the removal of a factor: when none is left, two-step sign-in is off — the backup
+"""What follows the removal of a factor: when none is left, 2FA is off — the backup
 codes are voided and, as after any 2FA removal (docs/design.md), withdrawals are held for 24 h."""
 
 from __future__ import annotations

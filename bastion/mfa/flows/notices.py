@@ -19,13 +19,13 @@ from bastion.store.types import new_id
 
 # What a factor change email says happened.
 CHANGES = {
-    "totp_enabled": N_("An authenticator app was set up for two-step sign-in, and new backup codes were made."),
-    "totp_removed": N_("The authenticator app was removed from two-step sign-in."),
+    "totp_enabled": N_("An authenticator app was set up for 2FA, and new backup codes were made."),
+    "totp_removed": N_("The authenticator app was removed from 2FA."),
     "backup_codes_regenerated": N_("New backup codes were made; the old ones no longer work."),
     "passkey_added": N_("A passkey named “%(name)s” was added."),
     "passkey_renamed": N_("A passkey was renamed to “%(name)s”."),
     "passkey_removed": N_("The passkey named “%(name)s” was removed."),
-    "mfa_disabled": N_("Two-step sign-in is now off: no authenticator app or passkey is left, so the backup "
+    "mfa_disabled": N_("2FA is now off: no authenticator app or passkey is left, so the backup "
                        "codes were voided too. For your safety, withdrawals are on hold until %(hold_until)s."),
 }
 

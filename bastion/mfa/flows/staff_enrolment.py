@@ -45,7 +45,7 @@ def resend_enrolment_link(services: Services, account_id: str, client: Client | 
         account = get_account(tx, account_id)
         if not is_staff(account):
             raise BastionError(Reason.REQUEST_INVALID, detail=_("This account has no support or admin role: it sets "
-                                                                "up two-step sign-in by itself."))
+                                                                "up 2FA by itself."))
         if METHODS.has_second_factor(tx, account.id):
             raise BastionError(Reason.MFA_ALREADY_ENROLLED,
                                detail=_("This account already has a second factor: it adds more from its security "

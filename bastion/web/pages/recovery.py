@@ -32,7 +32,7 @@ router = APIRouter(prefix="/recovery")
 FormText = Annotated[str, Form()]
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 REQUESTS = {
-    "mfa-reset": ("mfa_reset", N_("Reset two-step sign-in")),
+    "mfa-reset": ("mfa_reset", N_("Reset 2FA")),
     "unfreeze": ("unfreeze", N_("Unfreeze your account")),
     "allowlist": ("allowlist_reset", N_("Clear your IP allowlist")),
 }

@@ -28,7 +28,7 @@ from bastion.web.pages.render import problem_for, refusal_page, render
 # The signed-in areas and their pages, in the order their navigation shows them.
 SECURITY_PAGES = (
     ("/", N_("Overview")),
-    ("/security/two-factor", N_("Two-step sign-in")),
+    ("/security/two-factor", N_("2FA")),
     ("/security/sessions", N_("Sessions and devices")),
     ("/security/activity", N_("Activity")),
     ("/security/password", N_("Password")),

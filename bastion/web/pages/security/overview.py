@@ -18,8 +18,8 @@ router = APIRouter()
 HOLD_KINDS = {"withdrawal": N_("Withdrawals paused")}
 HOLD_REASONS = {
     "password_reset": N_("because your password was reset"),
-    "mfa_disabled": N_("because two-step sign-in was turned off"),
-    "mfa_reset_completed": N_("because two-step sign-in was reset through support"),
+    "mfa_disabled": N_("because 2FA was turned off"),
+    "mfa_reset_completed": N_("because 2FA was reset through support"),
     "unfreeze_completed": N_("because your account was unfrozen"),
     "allowlist_reset_completed": N_("because your IP allowlist was cleared at your request"),
     "allowlist_cleared": N_("because support cleared your IP allowlist"),

@@ -1,4 +1,4 @@
-"""Two-step sign-in: the authenticator app (QR code and manual key), backup codes (shown once,
+"""2FA: the authenticator app (QR code and manual key), backup codes (shown once,
 downloadable as text, how many are left), and the passkeys (`passkeys.py`)."""
 
 from __future__ import annotations
