@@ -13,8 +13,8 @@ from bastion.accounts.devices import describe_agent, find_device, forget_device,
 from bastion.accounts.repo import get_account
 from bastion.audit import record_event
 from bastion.context import Client
+from bastion.i18n.places import place_words
 from bastion.risk.trust import fingerprint, is_trusted
-from bastion.risk.words import place_words
 from bastion.services import Services
 
 

@@ -28,12 +28,12 @@ from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import check_password, hash_password
 from bastion.guard.tokens import guarded_token
 from bastion.i18n import _
+from bastion.i18n.places import place_words
 from bastion.notify.outbox import enqueue
 from bastion.onetime import issue_token
 from bastion.ops.client_versions import check_client_version
 from bastion.ops.maintenance import check_maintenance
 from bastion.risk.geo import locate
-from bastion.risk.words import place_words
 from bastion.services import Services
 from bastion.store.changes import rows_changed
 from bastion.store.types import new_id

@@ -7,7 +7,7 @@ from typing import Any
 from bastion.accounts.devices import describe_agent
 from bastion.clock import rfc3339
 from bastion.help.models import Refusal
-from bastion.risk.words import place_words
+from bastion.i18n.places import place_words
 from bastion.signin.models import SignInAttempt
 
 

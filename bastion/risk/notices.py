@@ -17,10 +17,10 @@ from bastion.accounts.status import freeze_link
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.i18n import _
+from bastion.i18n.places import place_words
 from bastion.notify.outbox import enqueue
 from bastion.risk.geo import Location
 from bastion.risk.history import last_success
-from bastion.risk.words import place_words
 from bastion.services import Services
 
 

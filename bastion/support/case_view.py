@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from bastion.accounts.models import Account
 from bastion.clock import rfc3339
+from bastion.i18n.places import place_words
 from bastion.recovery.cases import documents_digest
 from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.recovery.kinds import document_labels
 from bastion.recovery.models import CaseDocument
 from bastion.risk.geo import locate
-from bastion.risk.words import place_words
 from bastion.services import Services
 from bastion.support.casework import approvals_of, case_facts, case_notes, emails_of, explain, load_case
 from bastion.support.queue import deadline

@@ -19,10 +19,10 @@ from bastion.accounts.models import Account
 from bastion.audit.models import SecurityEvent
 from bastion.clock import rfc3339
 from bastion.config import Settings
+from bastion.i18n.places import place_words
 from bastion.recovery.models import RecoveryCase
 from bastion.risk.geo import locate
 from bastion.risk.policy import policy_of
-from bastion.risk.words import place_words
 from bastion.signin.models import SignInAttempt
 
 RECENT = timedelta(days=7)

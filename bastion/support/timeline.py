@@ -18,8 +18,8 @@ from bastion.audit.models import SecurityEvent
 from bastion.audit.spot_check import check_events
 from bastion.clock import rfc3339
 from bastion.i18n import _
+from bastion.i18n.places import place_words
 from bastion.risk.geo import locate
-from bastion.risk.words import place_words
 from bastion.services import Services
 from bastion.support.casework import emails_of, load_case
 from bastion.support.words import (

@@ -13,8 +13,8 @@ from bastion.accounts.password_change import change_password
 from bastion.accounts.settings import set_anti_phishing_code
 from bastion.errors import BastionError, Reason
 from bastion.i18n import _
+from bastion.i18n.places import place_words
 from bastion.risk.geo import locate
-from bastion.risk.words import place_words
 from bastion.sessions.revocation import list_sessions, revoke_sessions
 from bastion.signin.attempts import list_activity
 from bastion.web.api.schemas import (

@@ -7,8 +7,8 @@ from starlette.responses import Response
 
 from bastion.accounts.devices import describe_agent
 from bastion.i18n import N_, _
+from bastion.i18n.places import place_words
 from bastion.numbers import whole_number
-from bastion.risk.words import place_words
 from bastion.signin.attempts import list_activity
 from bastion.web.pages.display import outcome_words, reason_words
 from bastion.web.pages.signed_in import PageSession, account_page

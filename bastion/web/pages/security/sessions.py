@@ -11,8 +11,8 @@ from bastion.accounts.device_list import forget_known_device, known_devices
 from bastion.accounts.devices import describe_agent
 from bastion.errors import BastionError, Reason
 from bastion.i18n import N_, _
+from bastion.i18n.places import place_words
 from bastion.risk.geo import locate
-from bastion.risk.words import place_words
 from bastion.sessions.revocation import list_sessions, revoke_sessions
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.client import client_from
