@@ -17,7 +17,8 @@ from bastion.clock import rfc3339, seconds_until
 from bastion.errors import BastionError, Reason
 from bastion.i18n import _
 from bastion.ops.maintenance_store import SqlWindowStore
-from bastion.ops.maintenance_window import DEFAULT_MESSAGE, Window
+from bastion.ops.maintenance_window import DEFAULT_MESSAGE as DEFAULT_MESSAGE  # re-exported: callers start windows here
+from bastion.ops.maintenance_window import Window
 from bastion.services import Services
 
 _CACHE_SECONDS = 1.0
