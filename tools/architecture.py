@@ -25,7 +25,7 @@ BANDS = ((1, 100), (101, 200), (201, 300), (301, 400), (401, 10**6))
 # Everyone may use these: drawn as a layer of their own, their incoming arrows left out of the picture.
 FOUNDATIONS = ("bastion.config", "bastion.clock", "bastion.errors", "bastion.context", "bastion.logs",
                "bastion.store", "bastion.crypto", "bastion.geo", "bastion.plugs", "bastion.metrics", "bastion.i18n",
-               "bastion.brand", "bastion.urls")
+               "bastion.brand", "bastion.urls", "bastion.agents")
 
 INTRODUCTION = """\
 # Architecture

@@ -45,6 +45,6 @@ def change_password(services: Services, session: SessionInfo, current_password: 
         ended = revoke_sessions(tx, now, account.id, "password_changed", keep=session.id) if end_other_sessions else 0
         record_event(tx, now, "password.changed", account.id, client, session_id=session.id, sessions_ended=ended)
         enqueue(services, tx, "password_changed", account, dedup_key=f"password_changed/{new_id()}", now=now,
-                when=rfc3339(now), ip=client.ip or "unknown", sessions_ended=ended,
+                when=rfc3339(now), ip=client.ip, sessions_ended=ended,
                 freeze_link=freeze_link(services, tx, account.id))
     return ended

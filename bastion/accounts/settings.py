@@ -38,7 +38,7 @@ def set_anti_phishing_code(services: Services, session: SessionInfo, code: str, 
         record_event(tx, now, "anti_phishing_code.changed", account.id, client)
         enqueue(services, tx, "anti_phishing_changed", account,
                 dedup_key=f"anti_phishing_changed/{new_id()}", now=now,
-                when=rfc3339(now), ip=client.ip or "unknown", freeze_link=freeze_link(services, tx, account.id))
+                when=rfc3339(now), ip=client.ip, freeze_link=freeze_link(services, tx, account.id))
 
 
 # Encrypted under the key ring: rotated by `bastion keys rotate` (bastion.protected).
@@ -83,7 +83,7 @@ def set_ip_allowlist(services: Services, session: SessionInfo, cidrs: list[str],
         record_event(tx, now, "ip_allowlist.changed", account.id, client, networks=networks)
         ALLOWLIST_REQUESTS()(tx, now, account.id, client, "changed_by_owner")
         enqueue(services, tx, "ip_allowlist_changed", account, dedup_key=f"ip_allowlist_changed/{new_id()}",
-                now=now, when=rfc3339(now), ip=client.ip or "unknown", cidrs=networks,
+                now=now, when=rfc3339(now), ip=client.ip, cidrs=networks,
                 freeze_link=freeze_link(services, tx, account.id))
     return networks
 

@@ -59,7 +59,7 @@ def freeze_in(services: Services, tx: Tx, account: Account, client: Client, via:
     ended = revoke_sessions(tx, now, account.id, "frozen")
     record_event(tx, now, "account.frozen", account.id, client, via=via, sessions_ended=ended)
     enqueue(services, tx, "account_frozen", account, dedup_key=f"account_frozen/{new_id()}", now=now,
-            when=rfc3339(now), ip=client.ip or "unknown", unfreeze_min_hours=services.settings.unfreeze_min_hours)
+            when=rfc3339(now), ip=client.ip, unfreeze_min_hours=services.settings.unfreeze_min_hours)
 
 
 def restrict_account(services: Services, account_id: str, status: str, reason: str, until: datetime | None,

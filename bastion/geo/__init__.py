@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from bastion.geo.countries import centroid
-
 DATA_FILE = "geoip2fast-asn-ipv6.dat.gz"
 
 
@@ -81,10 +79,3 @@ def _lookup(address: str) -> Location:
 def locate(ip: str | None) -> Location:
     address = public_address(ip)
     return _lookup(address) if address else UNKNOWN
-
-
-def country_name(code: str | None) -> str | None:
-    if not code:
-        return None
-    found = centroid(code)
-    return found.name if found else code

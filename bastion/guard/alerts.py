@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.errors import Reason
-from bastion.i18n import N_, _
+from bastion.i18n import N_
 from bastion.plugs import Plug
 from bastion.services import Services
 from bastion.throttle.rules import FailureOutcome, counter_key
@@ -76,7 +76,7 @@ def second_step_failed(services: Services, account_id: str, code: Reason, client
     with services.db.transaction() as tx:
         record_event(tx, now, "mfa.failed_alert_sent", account_id, client, failures=count, new_place=new_place)
         SECURITY_EMAILS()(services, tx, account_id, "mfa_failed", f"mfa_failed/{account_id}/{now:%Y%m%d%H%M%S}",
-                          client, reason=_(FAILED_SECOND_STEP[code]), count=count, new_place=new_place)
+                          client, reason=FAILED_SECOND_STEP[code], count=count, new_place=new_place)
     return True
 
 

@@ -14,10 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
 from bastion import i18n
+from bastion.agents import describe_agent
 from bastion.brand import LOGO_PATH
 from bastion.crypto import KeyRing
 from bastion.crypto.rotation import Protected
 from bastion.i18n import N_
+from bastion.i18n.places import place_words
 from bastion.i18n.times import duration_words, text_moment_words
 from bastion.metrics import EMAILS
 from bastion.notify.models import OutboxMessage
@@ -65,6 +67,10 @@ _env.globals["brand"] = "Bastion"  # the platform's name, as on the pages (BASTI
 _env.globals["brand_logo"] = None  # an absolute address of its logo, if it has one (BASTION_BRAND_LOGO)
 _env.filters["when"] = text_moment_words
 _env.filters["duration"] = duration_words
+# A device (its user agent) and a place (a country code) in words, in the reader's language: callers
+# pass them as data, since they do not write in the account's language (see enqueue).
+_env.filters["device"] = describe_agent
+_env.filters["place"] = place_words
 
 
 _RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)?")
@@ -153,7 +159,10 @@ def enqueue(
     """Queue one message to the account's address; a repeated dedup_key is sent only once.
 
     Written in the account's saved language and time zone; without them, in those of the request
-    that caused the message (English and UTC outside a request)."""
+    that caused the message (English and UTC outside a request). So the context carries what the
+    message puts in words as data or as N_() constants, never words translated by the caller:
+    times (RFC 3339), a user agent (`| device`), a country code (`| place`), an unknown IP as None
+    (`ip or _("unknown")`), a label (`_(what)`)."""
     settings = services.settings
     with i18n.speaking(account.language or i18n.current().tag, account.time_zone):
         subject, text, html = render(

@@ -152,7 +152,7 @@ def notify_case(services: Services, tx: Tx, case: CaseRef, account: CaseOwner, t
     """Every case email names the step and carries its own cancel link."""
     now = services.clock.now()
     enqueue(services, tx, template, account, dedup_key=f"{template}/{case.id}/{new_id()}", now=now,
-            what=_(KINDS[case.kind]), kind=case.kind, when=rfc3339(now), case_id=case.id,
+            what=KINDS[case.kind], kind=case.kind, when=rfc3339(now), case_id=case.id,
             wait_hours=wait_hours(services.settings, case.kind), hold_hours=hold_hours(services.settings, case.kind),
             cancel_link=cancel_link(services, tx, account.id), **context)
 

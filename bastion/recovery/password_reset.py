@@ -71,7 +71,7 @@ def _send_reset_link(services: Services, tx: Tx, account: Recipient, client: Cli
     record_event(tx, now, "password_reset.requested", account.id, client, **audit)
     enqueue(services, tx, "password_reset", account, dedup_key=f"password_reset/{hash_token(token)[:32]}",
             now=now, link=f"{services.settings.public_url}/password-reset/confirm?token={token}",
-            valid_minutes=int(VALID_FOR.total_seconds() // 60), ip=client.ip or "unknown", when=rfc3339(now))
+            valid_minutes=int(VALID_FOR.total_seconds() // 60), ip=client.ip, when=rfc3339(now))
 
 
 def check_reset_link(services: Services, token: str, client: Client) -> str:
@@ -97,7 +97,7 @@ def confirm_password_reset(services: Services, token: str, new_password: str, cl
         record_event(tx, now, "password_reset.completed", account.id, client, sessions_ended=ended,
                      hold_until=rfc3339(until))
         enqueue(services, tx, "password_reset_done", account, dedup_key=f"password_reset_done/{hash_token(token)[:32]}",
-                now=now, when=rfc3339(now), ip=client.ip or "unknown", hold_until=rfc3339(until),
+                now=now, when=rfc3339(now), ip=client.ip, hold_until=rfc3339(until),
                 freeze_link=freeze_link(services, tx, account.id))
         email = account.email
     clear_pauses(services, email)
