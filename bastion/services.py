@@ -1,21 +1,24 @@
-"""The application's shared parts, built once per process from the settings."""
+"""The application's shared parts, built once per process from the settings (`bastion.startup`)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
-import bastion.schema  # noqa: F401  every feature's tables, before the database is opened
-from bastion.accounts.passwords import Passwords
-from bastion.clock import Clock, SystemClock
+from bastion.clock import Clock
 from bastion.config import ConfigError, Settings
 from bastion.crypto import KeyRing, KeyRingError, generate_key
-from bastion.sessions.cache import SessionCache
+from bastion.crypto.passwords import Passwords
 from bastion.store import Database
+from bastion.store.cache import SessionCache
 from bastion.throttle.admission import HashGate
-from bastion.throttle.factory import build_store
 from bastion.throttle.rules import SignInThrottle
+
+P = TypeVar("P")
 
 
 @dataclass
@@ -28,8 +31,24 @@ class Services:
     throttle: SignInThrottle
     hash_gate: HashGate
     session_cache: SessionCache
+    # Parts a feature builds for itself on first use (`part`), closed with the rest.
+    _parts: dict[Callable[[Services], Any], Any] = field(default_factory=dict, init=False, repr=False)
+    _parts_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def part(self, build: Callable[[Services], P]) -> P:
+        """The one part `build` makes for these services, made on first use: a feature's own
+        process-wide helper (a background writer) that the services below it cannot name."""
+        if build not in self._parts:
+            with self._parts_lock:
+                if build not in self._parts:
+                    self._parts[build] = build(self)
+        return cast(P, self._parts[build])
 
     def close(self) -> None:
+        for part in list(self._parts.values()):
+            close = getattr(part, "close", None)
+            if close is not None:
+                close()
         self.session_cache.close()
         self.hash_gate.close()
         self.db.dispose()
@@ -57,20 +76,3 @@ def _dev_key_file(data_dir: Path) -> str:
         with os.fdopen(fd, "w") as handle:
             handle.write(generate_key() + "\n")
     return path.read_text().strip()
-
-
-def build_services(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
-    database = db or Database(settings.resolved_database_url)
-    return Services(
-        settings=settings,
-        clock=clock or SystemClock(),
-        db=database,
-        keys=load_key_ring(settings),
-        passwords=Passwords(
-            settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
-        ),
-        throttle=SignInThrottle(build_store(settings, database), settings),
-        hash_gate=HashGate(settings.hash_concurrency or os.cpu_count() or 1, settings.signin_queue_seconds),
-        session_cache=SessionCache(database, settings.session_cache_seconds, settings.session_cache_size,
-                                   settings.redis_url),
-    )

@@ -1,7 +1,8 @@
 """The one scheduler of background work, run by `bastion serve` (in a thread) and `bastion worker`.
 
-Each feature declares its periodic jobs in its own `jobs.py` (a tuple of `bastion.periodic.Job`);
-this module only gathers them and runs them in passes. Every job is safe on several nodes at once
+Each feature declares its periodic jobs in its own `jobs.py` (a tuple of `bastion.periodic.Job`),
+and the rows it deletes once expired (`bastion.store.expiry.Expiry`); this module only gathers them
+and runs them in passes. Every job is safe on several nodes at once
 (claims are conditional UPDATEs), so any number of workers may run beside the serving nodes.
 """
 
@@ -11,19 +12,38 @@ import logging
 import threading
 import time
 
+from bastion.accounts.jobs import EXPIRIES as ACCOUNT_EXPIRIES
 from bastion.audit.jobs import JOBS as AUDIT_JOBS
+from bastion.mfa.passkeys.jobs import EXPIRIES as PASSKEY_EXPIRIES
 from bastion.notify.jobs import JOBS as NOTIFY_JOBS
 from bastion.oidc.jobs import JOBS as OIDC_JOBS
-from bastion.ops.jobs import JOBS as OPS_JOBS
 from bastion.periodic import TIDY_EVERY_SECONDS, Job, Phase
 from bastion.recovery.jobs import JOBS as RECOVERY_JOBS
 from bastion.services import Services
+from bastion.sessions.jobs import EXPIRIES as SESSION_EXPIRIES
+from bastion.signin.jobs import EXPIRIES as SIGN_IN_EXPIRIES
+from bastion.store.expiry import Expiry
+from bastion.throttle.jobs import EXPIRIES as THROTTLE_EXPIRIES
 
 log = logging.getLogger("bastion.worker")
 
+EXPIRIES: tuple[Expiry, ...] = (*THROTTLE_EXPIRIES, *PASSKEY_EXPIRIES, *SIGN_IN_EXPIRIES, *ACCOUNT_EXPIRIES,
+                                 *SESSION_EXPIRIES)
+
+
+def sweep_expired(services: Services, expiries: tuple[Expiry, ...] = EXPIRIES) -> dict[str, int]:
+    """Delete what expired long enough ago; returns how many rows of each kind went."""
+    now = services.clock.now()
+    removed: dict[str, int] = {}
+    for expiry in expiries:
+        with services.db.transaction() as tx:
+            removed[expiry.table] = expiry.delete(tx, now - expiry.keep)
+    return removed
+
+
 # Sorted by phase only: jobs of one phase keep the order they are listed in here.
-JOBS: tuple[Job, ...] = tuple(sorted((*OPS_JOBS, *NOTIFY_JOBS, *OIDC_JOBS, *RECOVERY_JOBS, *AUDIT_JOBS),
-                                     key=lambda job: job.phase))
+JOBS: tuple[Job, ...] = tuple(sorted((Job("expired rows", Phase.TIDY, sweep_expired), *NOTIFY_JOBS, *OIDC_JOBS,
+                                      *RECOVERY_JOBS, *AUDIT_JOBS), key=lambda job: job.phase))
 
 
 def run_pass(services: Services, tidy: bool, jobs: tuple[Job, ...] = JOBS) -> None:

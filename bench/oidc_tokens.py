@@ -99,8 +99,8 @@ def seed(env: dict[str, str], codes: int, refreshes: int, access_tokens: int) ->
     from bastion.oidc.clients import NewClient, create_client
     from bastion.oidc.keys import ensure_signing_keys
     from bastion.oidc.models import OidcGrant, OidcToken
-    from bastion.services import build_services
     from bastion.sessions.tokens import issue_session
+    from bastion.startup import build_services
     from bastion.store.types import new_id
 
     services = build_services(load_settings())

@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20000)
     args = parser.parse_args()
 
-    from bastion.risk import geo
+    from bastion import geo
     from bastion.risk.assess import History, assess
     from bastion.risk.policy import DEFAULT_POLICY, RiskPolicy
 
@@ -85,9 +85,9 @@ def stage_on_sqlite(n: int) -> float:
     from bastion.context import Client
     from bastion.crypto import generate_key
     from bastion.risk.stage import RiskStage
-    from bastion.services import build_services
     from bastion.signin.attempts import record_attempt
     from bastion.signin.models import SignInFlow
+    from bastion.startup import build_services
     from bastion.store import Database
 
     with tempfile.TemporaryDirectory() as folder:

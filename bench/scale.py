@@ -123,10 +123,10 @@ def explain(database_url: str, workdir: Path, secret_keys: str) -> list[dict[str
 
     from bastion.config import load_settings
     from bastion.context import Client
-    from bastion.services import build_services
     from bastion.sessions.validation import authenticate_session
     from bastion.signin.attempts import list_activity
     from bastion.signin.password import sign_in_with_password
+    from bastion.startup import build_services
 
     settings = load_settings(env="dev", database_url=database_url, data_dir=workdir / "data",
                              secret_keys=secret_keys, argon2_time_cost=1, argon2_memory_kib=8,

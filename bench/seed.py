@@ -12,9 +12,10 @@ from bastion.accounts.models import Account
 from bastion.config import load_settings
 from bastion.context import Client
 from bastion.crypto import generate_key
-from bastion.services import Services, build_services
+from bastion.services import Services
 from bastion.sessions.service_keys import create_service_key
 from bastion.sessions.tokens import issue_session
+from bastion.startup import build_services
 
 PASSWORD = "violet harbor compass 93 lantern"
 

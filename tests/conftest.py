@@ -27,7 +27,8 @@ from bastion.config import Settings, load_settings
 from bastion.crypto import generate_key
 from bastion.notify.models import OutboxMessage
 from bastion.notify.outbox import message_bodies
-from bastion.services import Services, build_services
+from bastion.services import Services
+from bastion.startup import build_services
 from bastion.store import Database
 from bastion.web.app import create_app
 from tests.security import secret_watch

@@ -94,7 +94,7 @@ def test_clear_allowlist_from_the_command_line_is_audited_and_emailed(cli) -> No
     from bastion.audit.models import SecurityEvent
     from bastion.config import load_settings
     from bastion.notify.models import OutboxMessage
-    from bastion.services import build_services
+    from bastion.startup import build_services
 
     cli("user", "create", "far@example.com", input=f"{DEFAULT_PASSWORD}\n{DEFAULT_PASSWORD}\n")
     services = build_services(load_settings())
@@ -124,7 +124,7 @@ def test_creating_staff_emails_the_enrolment_link_and_an_operator_can_send_a_new
     from bastion.accounts.models import OneTimeToken
     from bastion.config import load_settings
     from bastion.notify.models import OutboxMessage
-    from bastion.services import build_services
+    from bastion.startup import build_services
 
     created = cli("user", "create", "agent2@example.com", "--role", "support",
                   input=f"{DEFAULT_PASSWORD}\n{DEFAULT_PASSWORD}\n")

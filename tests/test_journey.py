@@ -22,8 +22,9 @@ from sqlalchemy import select
 from bastion.clock import MovableClock
 from bastion.config import Settings
 from bastion.notify.models import OutboxMessage
-from bastion.services import Services, build_services
+from bastion.services import Services
 from bastion.sessions.service_keys import create_service_key
+from bastion.startup import build_services
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, link_token
 from tests.notify import SmtpSink, free_port, parts

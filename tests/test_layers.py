@@ -1,9 +1,11 @@
-"""Storage per feature: each feature's tables are its own, and the web layer never touches the database.
+"""Storage per feature, and no cycle between packages.
 
 A feature that has tables declares them in its own `models.py`; only modules inside that package
 import them (`bastion/schema.py` gathers them all, for Alembic and the ORM). Other features go
 through the owning feature's functions. Nothing under `bastion/web` imports SQLAlchemy or a models
-module: routes and pages call the features. The import-linter contracts are a separate check.
+module: routes and pages call the features. No two packages under `bastion/` import each other,
+directly or through others, counting imports made inside functions: a lower feature that needs a
+higher one declares a plug (`bastion/plugs.py`). The import-linter contracts are a separate check.
 """
 
 from __future__ import annotations
@@ -17,45 +19,20 @@ GATHERER = "bastion.schema"
 
 # Cross-feature reads that remain, importer → the models modules it imports. Each entry is a debt:
 # the test below fails on any new one, and on an entry that is no longer needed, so the list only shrinks.
+# Every other feature reads another's rows through the owner's repository (accounts.repo, devices and
+# onetime, signin.attempts, sessions.repo, recovery.repo), typed by a Protocol declared beside the reader.
 KNOWN_CROSS_FEATURE: dict[str, set[str]] = {
-    # The account row (status, roles, security state) is read directly by the features that act on an account.
-    "bastion.guard.alerts": {"bastion.accounts.models"},
-    "bastion.guard.passwords": {"bastion.accounts.models"},
-    "bastion.mfa.stage": {"bastion.accounts.models", "bastion.signin.models"},
-    "bastion.notify.outbox": {"bastion.accounts.models"},
-    "bastion.oidc.access": {"bastion.accounts.models"},
-    "bastion.oidc.grants": {"bastion.accounts.models", "bastion.sessions.models"},
-    "bastion.oidc.people": {"bastion.accounts.models"},
-    "bastion.onetime": {"bastion.accounts.models"},
-    "bastion.protected": {"bastion.accounts.models", "bastion.notify.models", "bastion.oidc.models"},
-    "bastion.recovery.cases": {"bastion.accounts.models"},
-    "bastion.recovery.completion": {"bastion.accounts.models"},
-    "bastion.recovery.kinds": {"bastion.accounts.models"},
-    "bastion.recovery.password_reset": {"bastion.accounts.models"},
-    "bastion.risk.challenge": {"bastion.accounts.models", "bastion.signin.models"},
-    "bastion.risk.history": {"bastion.accounts.models", "bastion.signin.models"},
-    "bastion.risk.notices": {"bastion.accounts.models"},
-    "bastion.risk.stage": {"bastion.accounts.models", "bastion.signin.models"},
-    "bastion.risk.trust": {"bastion.accounts.models"},
-    "bastion.sessions.validation": {"bastion.accounts.models"},
-    "bastion.sessions.holds": {"bastion.recovery.models"},
-    "bastion.help.records": {"bastion.signin.models"},
-    "bastion.signin.continuation": {"bastion.accounts.models"},
-    "bastion.signin.flow": {"bastion.accounts.models", "bastion.sessions.models"},
-    "bastion.signin.gates": {"bastion.accounts.models"},
-    "bastion.mfa.passkeys.sign_in": {"bastion.signin.models"},
-    # The support console reads across features by design: cases, attempts, events, devices, refusals.
-    "bastion.support.case_view": {"bastion.accounts.models", "bastion.recovery.models"},
-    "bastion.support.casework": {"bastion.accounts.models", "bastion.recovery.models"},
-    "bastion.support.decisions": {"bastion.recovery.models"},
+    # The support console's read-only views join what an agent judges a case or an account by, across
+    # the features, in few statements: the queue (cases with their owners' addresses), the search (an
+    # address, a network, a reference, in accounts, sign-ins and cases at once), the risk signals, the
+    # account's facts and the export of its whole record. Its writes (claims, decisions) and its access
+    # rules go through recovery's and the accounts' repositories.
     "bastion.support.export": {"bastion.audit.models", "bastion.recovery.models", "bastion.signin.models"},
     "bastion.support.queue": {"bastion.accounts.models", "bastion.recovery.models"},
     "bastion.support.search": {"bastion.accounts.models", "bastion.recovery.models", "bastion.signin.models"},
     "bastion.support.signals": {"bastion.accounts.models", "bastion.audit.models", "bastion.recovery.models",
                                 "bastion.signin.models"},
     "bastion.support.timeline": {"bastion.audit.models"},
-    "bastion.mfa.flows.staff_enrolment": {"bastion.accounts.models"},
-    "bastion.support.access": {"bastion.accounts.models", "bastion.recovery.models"},
     "bastion.support.views": {"bastion.accounts.models", "bastion.recovery.models",
                               "bastion.sessions.models", "bastion.signin.models"},
 }
@@ -124,6 +101,70 @@ def test_every_known_debt_is_still_there() -> None:
     paid = {importer: sorted(names - found.get(importer, set())) for importer, names in KNOWN_CROSS_FEATURE.items()}
     assert {importer: names for importer, names in paid.items() if names} == {}, (
         "remove the entries that are no longer needed from KNOWN_CROSS_FEATURE")
+
+
+def package_of(module: str) -> str:
+    """The package under bastion/ a module belongs to (bastion.web.pages.login -> bastion.web); a module
+    at the top is its own."""
+    return ".".join(module.split(".")[:2])
+
+
+def package_graph(imports: dict[str, set[str]]) -> dict[str, dict[str, list[str]]]:
+    """Package → the packages it imports → the module imports that make the edge ("a.b → c.d")."""
+    modules = set(imports) - {"bastion"}
+    graph: dict[str, dict[str, list[str]]] = {package_of(module): {} for module in modules}
+    for importer, names in imports.items():
+        here = package_of(importer)
+        for name in sorted(names & modules):
+            there = package_of(name)
+            if there != here:
+                graph[here].setdefault(there, []).append(f"{importer} → {name}")
+    return graph
+
+
+def package_cycles(graph: dict[str, dict[str, list[str]]]) -> list[list[str]]:
+    """Each group of packages that import each other, directly or through others (sorted)."""
+    def reachable(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for there in graph.get(todo.pop(), {}):
+                if there not in seen:
+                    seen.add(there)
+                    todo.append(there)
+        return seen
+
+    reach = {package: reachable(package) for package in graph}
+    groups = {tuple(sorted(other for other in reach[package] if package in reach[other]))
+              for package in graph if package in reach[package]}
+    return sorted(list(group) for group in groups)
+
+
+def describe_cycle(graph: dict[str, dict[str, list[str]]], members: list[str]) -> str:
+    edges = [f"  {source} -> {target}: {', '.join(graph[source][target][:3])}"
+             for source in members for target in sorted(graph[source]) if target in members]
+    return ", ".join(members) + "\n" + "\n".join(edges)
+
+
+def test_a_cycle_between_packages_is_found_through_a_function_level_import() -> None:
+    sources = {
+        "bastion": "",
+        "bastion.first": "from bastion.second.api import go\n",
+        "bastion.second": "",
+        "bastion.second.api": "def go():\n    from bastion.third import value\n    return value\n",
+        "bastion.third": "import bastion.first\nvalue = 1\n",
+        "bastion.fourth": "from bastion import first\n",
+    }
+    graph = package_graph({module: imported_names(source) for module, source in sources.items()})
+    assert graph["bastion.second"] == {"bastion.third": ["bastion.second.api → bastion.third"]}
+    assert package_cycles(graph) == [["bastion.first", "bastion.second", "bastion.third"]]
+
+
+def test_no_two_packages_import_each_other_not_even_through_others() -> None:
+    # Alembic loads the migrations by path, to read every table (bastion.schema): no package imports them.
+    graph = package_graph({module: names for module, names in bastion_imports().items() if ".migrations" not in module})
+    found = package_cycles(graph)
+    assert found == [], "packages that import each other:\n" + "\n".join(describe_cycle(graph, members)
+                                                                           for members in found)
 
 
 def test_the_web_layer_imports_neither_sqlalchemy_nor_any_models() -> None:

@@ -24,7 +24,8 @@ SIZE_LIMIT = 400
 BANDS = ((1, 100), (101, 200), (201, 300), (301, 400), (401, 10**6))
 # Everyone may use these: drawn as a layer of their own, their incoming arrows left out of the picture.
 FOUNDATIONS = ("bastion.config", "bastion.clock", "bastion.errors", "bastion.context", "bastion.logs",
-               "bastion.store", "bastion.crypto")
+               "bastion.store", "bastion.crypto", "bastion.geo", "bastion.plugs", "bastion.metrics", "bastion.i18n",
+               "bastion.brand", "bastion.urls", "bastion.agents")
 
 INTRODUCTION = """\
 # Architecture
@@ -38,15 +39,21 @@ Bastion is one Python package, `bastion/`, in layers. A request enters through t
 which translates HTTP into a call of a feature's flow and the result or reason code back into
 HTTP. Features (`accounts`, `signin`, `mfa`, `risk`, `sessions`, `recovery`, …) hold the rules;
 below them are the shared parts (`services.py`: settings, clock, database, key ring, hasher,
-throttle, session cache, built once per process) and the foundations (`store`, `crypto`,
-`config`, `clock`, `errors`, `context`, `logs`), which import no feature. Background work is one
-scheduler, `bastion.worker`, running the periodic jobs each feature declares in its own `jobs.py`;
-`bastion serve` runs it in a thread and `bastion worker` on its own. The `bastion` command is
-`bastion.cli`, one module per command group.
+throttle, session cache, built once per process by `startup.py`) and the foundations (`store`,
+`crypto`, `config`, `clock`, `errors`, `context`, `logs`, `geo`, `plugs`, `metrics`, the language
+machinery `i18n`, the branding checks `brand`, the origins of URLs `urls`), which import no feature. Background work is one scheduler, `bastion.worker`, running the periodic jobs and
+expiring rows each feature declares in its own `jobs.py`; `bastion serve` runs it in a thread and
+`bastion worker` on its own. The `bastion` command is `bastion.cli`, one module per command group.
+
+The features are in one order too, each importing only those below it, and each runs the
+statements about its own tables. Where a lower feature needs a higher one, it declares what it
+needs and a plug (`bastion.plugs`) that `bastion.startup` connects. Why, the plugs, and what a new
+security hold or second-factor method touches: `docs/design/layers-and-plugs.md`.
 
 The layers are import-linter contracts in `pyproject.toml`, checked by the test suite
 (`tests/test_import_contracts.py`), which also fails on any import cycle between modules,
-counting imports made inside functions (`tools/imports.py` lists them).
+counting imports made inside functions (`tools/imports.py` lists them); `tests/test_layers.py`
+fails on any between packages.
 """
 
 

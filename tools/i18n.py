@@ -32,7 +32,7 @@ def extract(output: Path = TEMPLATE) -> None:
     # babel.cfg's patterns ("bastion/**.py") are relative to the folder scanned: the checkout's root.
     CommandLineInterface().run([
         "pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-o", str(output),
-        "--no-location", "--sort-output", "--project", "Bastion", "-k", "N_", str(ROOT),
+        "--no-location", "--sort-output", "--project", "Bastion", "-k", "N_", "-k", "N_plural:1,2", str(ROOT),
     ])
 
 

@@ -1,1 +1,1 @@
-"""Accounts: sign-up, email verification, password policy, profile settings."""
+"""Accounts: the account and its devices, sign-up, email verification, password policy, profile settings, status."""

@@ -1,22 +1,17 @@
-"""Operator and staff actions on accounts: create, describe, look up. Never shows a secret."""
+"""Operator and staff actions on accounts: create one. Never shows a secret."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from bastion.accounts.models import Account
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, normalize_email
 from bastion.accounts.signup import open_sign_up, sign_up_origin
+from bastion.accounts.staff import is_staff, send_enrolment_link
 from bastion.audit import record_event
-from bastion.clock import rfc3339
 from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import hash_password
 from bastion.i18n import _
-from bastion.mfa.flows.staff_enrolment import is_staff, send_enrolment_link
 from bastion.services import Services
-from bastion.sessions.repo import count_live_sessions
-from bastion.signin.attempts import latest_attempt
 
 ROLES = frozenset({"support", "admin"})
 
@@ -47,23 +42,3 @@ def create_account(services: Services, email: str, password: str, roles: list[st
         if enrolment_link and is_staff(account):
             send_enrolment_link(services, tx, account, by="operator")
         return account.id
-
-
-def describe_account(services: Services, email: str) -> dict[str, Any] | None:
-    now = services.clock.now()
-    with services.db.transaction() as tx:
-        account = find_account_by_email(tx, email)
-        if account is None:
-            return None
-        live_sessions = count_live_sessions(tx, account.id, now)
-        last = latest_attempt(tx, account.id)
-        return {
-            "id": account.id,
-            "email": account.email,
-            "status": account.status,
-            "roles": account.roles or "-",
-            "email confirmed": rfc3339(account.email_verified_at) or "no",
-            "created": rfc3339(account.created_at),
-            "sessions (not expired)": live_sessions,
-            "last sign-in attempt": f"{rfc3339(last.created_at)} {last.outcome} {last.code or ''}" if last else "-",
-        }

@@ -13,20 +13,25 @@ this makes sure of it whichever door opens later.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.models import Account, Device, OneTimeToken
+from bastion.accounts.security_change import security_changed
 from bastion.audit import record_event
 from bastion.context import Client
-from bastion.mfa.registry import METHODS
+from bastion.plugs import Plug
 from bastion.sessions.revocation import revoke_sessions
-from bastion.signin.flow import void_open_flows
 from bastion.store.changes import rows_changed
 
 VERIFY_EMAIL = "verify_email"
+# The second factors are mfa's: (transaction, account id, now) → how many of each method went,
+# as "<method>_removed" (bastion.mfa.registry.Registry.remove_all).
+RemoveSecondFactors = Callable[[Tx, str, datetime], dict[str, int]]
+SECOND_FACTORS: Plug[RemoveSecondFactors] = Plug("removing second factors (bastion.mfa)")
 
 
 def claim_first_confirmation(tx: Tx, account_id: str, now: datetime) -> bool:
@@ -45,8 +50,8 @@ def clear_before_confirmation(tx: Tx, account: Account, now: datetime, client: C
     """After `claim_first_confirmation`: remove everything set up before it, and audit what went."""
     removed = {
         "sessions_ended": revoke_sessions(tx, now, account.id, "email_confirmed"),
-        "sign_ins_ended": void_open_flows(tx, account.id, now),
-        **{f"{method.name}_removed": method.remove_all(tx, account.id, now) for method in METHODS},
+        "sign_ins_ended": security_changed(tx, account.id, now),
+        **SECOND_FACTORS()(tx, account.id, now),
         "devices_forgotten": rows_changed(tx, delete(Device).where(Device.account_id == account.id)),
         "allowlist_cleared": int(bool(account.ip_allowlist)),
         "anti_phishing_cleared": int(account.anti_phishing_code is not None),

@@ -8,70 +8,52 @@ it is then neither known nor trusted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, String, bindparam, case, delete, func, literal, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Label,
+    String,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session as Tx
 from sqlalchemy.orm import make_transient_to_detached
 
 from bastion.accounts.models import Account, Device
+from bastion.agents import ParsedAgent as ParsedAgent
+from bastion.agents import describe_agent as describe_agent
+from bastion.agents import parse_agent as parse_agent
 from bastion.context import Client
-from bastion.i18n import _
-from bastion.risk.geo import locate
+from bastion.geo import locate
 from bastion.store.changes import rows_changed
 from bastion.store.upsert import insert_or_update
 
-_SYSTEM_WORDS = {"Mac OS X": "macOS", "Chrome OS": "ChromeOS"}
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedAgent:
-    browser: str | None
-    os: str | None
-    device_family: str | None
-
-    @property
-    def words(self) -> str | None:
-        """'Chrome on macOS'; None when nothing was recognised."""
-        system = _SYSTEM_WORDS.get(self.os or "", self.os)
-        if self.browser and system:
-            return _("%(browser)s on %(system)s") % {"browser": self.browser, "system": system}
-        return self.browser or system
-
-
-@lru_cache(maxsize=1024)
-def parse_agent(user_agent: str | None) -> ParsedAgent:
-    if not user_agent:
-        return ParsedAgent(None, None, None)
-    from ua_parser import parse
-
-    found = parse(user_agent[:512])
-
-    def known(value: str | None) -> str | None:
-        return value[:64] if value and value != "Other" else None
-
-    return ParsedAgent(known(found.user_agent.family if found.user_agent else None),
-                       known(found.os.family if found.os else None),
-                       known(found.device.family if found.device else None))
-
-
-def describe_agent(user_agent: str | None) -> str:
-    """The device in words for people ('Chrome on macOS'); the agent itself when nothing is recognised."""
-    words = parse_agent(user_agent).words
-    if words:
-        return words
-    if not user_agent:
-        return _("Unknown device")
-    return user_agent[:60] + ("…" if len(user_agent) > 60 else "")
-
-
 # Built once (the sign-in path): building a statement costs more than running it from the compiled cache.
-# THIS_DEVICE: the one condition for "this account's device with this hash" (the risk history uses it too).
+# THIS_DEVICE: the one condition for "this account's device with this hash".
 THIS_DEVICE = (Device.account_id == bindparam("account_id"), Device.device_hash == bindparam("device_hash"))
 _DEVICE = select(Device).where(*THIS_DEVICE)
+_RISK_SIGNALS = (
+    select(Device.id).where(*THIS_DEVICE).scalar_subquery().label("device_id"),
+    select(Device.trusted_until).where(*THIS_DEVICE).scalar_subquery().label("trusted_until"),
+    select(Device.trust_fingerprint).where(*THIS_DEVICE).scalar_subquery().label("trust_fingerprint"),
+    exists().where(Device.account_id == bindparam("account_id")).label("has_devices"),
+)
+
+
+def risk_signals() -> tuple[Label[Any], ...]:
+    """This device (device_id when known, trusted_until, trust_fingerprint) and whether the account
+    has any (has_devices): columns for the risk history's one statement, whose parameters are
+    account_id and device_hash."""
+    return _RISK_SIGNALS
 # The email is looked up from a one-row probe LEFT JOIN accounts, so an unknown email still gets a
 # row and its device look-up (under account id ''). Its row holds stand-in values shaped like an
 # account's (an id, a hash, the usual dates), so decoding it and building the object cost the same.

@@ -46,7 +46,7 @@ class OneTimeToken(Base):
     """Emailed single-use tokens: email confirmation, password reset, freeze and cancel links.
 
     A sign-up's confirmation link carries the password hash that sign-up chose (applied when the
-    link is confirmed, then cleared) and its `origin` in words, for the email.
+    link is confirmed, then cleared) and its `origin` (when, IP, user agent, country), for the email.
     """
 
     __tablename__ = "one_time_tokens"

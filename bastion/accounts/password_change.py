@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.reauthentication import password_proves
-from bastion.accounts.repo import get_account
+from bastion.accounts.repo import get_account, set_password
+from bastion.accounts.security_change import security_changed
 from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
 from bastion.clock import rfc3339
@@ -22,7 +23,6 @@ from bastion.services import Services
 from bastion.sessions.revocation import revoke_sessions
 from bastion.sessions.stepup import mark_reauthenticated
 from bastion.sessions.tokens import SessionInfo
-from bastion.signin.flow import void_open_flows
 from bastion.store.types import new_id
 
 
@@ -39,12 +39,12 @@ def change_password(services: Services, session: SessionInfo, current_password: 
     now = services.clock.now()
     with services.db.transaction() as tx:
         account = get_account(tx, session.account_id)
-        account.password_hash, account.password_changed_at = new_hash, now
-        void_open_flows(tx, account.id, now)
+        set_password(tx, account.id, new_hash, now)
+        security_changed(tx, account.id, now)
         mark_reauthenticated(tx, session.id, now)
         ended = revoke_sessions(tx, now, account.id, "password_changed", keep=session.id) if end_other_sessions else 0
         record_event(tx, now, "password.changed", account.id, client, session_id=session.id, sessions_ended=ended)
         enqueue(services, tx, "password_changed", account, dedup_key=f"password_changed/{new_id()}", now=now,
-                when=rfc3339(now), ip=client.ip or "unknown", sessions_ended=ended,
+                when=rfc3339(now), ip=client.ip, sessions_ended=ended,
                 freeze_link=freeze_link(services, tx, account.id))
     return ended

@@ -1,18 +1,15 @@
-"""Password hashing (argon2id) and the password policy of requirements §7."""
+"""The password policy of requirements §7 (the hashing is `bastion.crypto.passwords`)."""
 
 from __future__ import annotations
 
-import secrets
-import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
 
-from argon2 import PasswordHasher, Type
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from zxcvbn import matching as zxcvbn_matching
 from zxcvbn import zxcvbn
 
+from bastion.crypto.passwords import normalize_password
 from bastion.errors import BastionError, Reason
 from bastion.i18n import _
 
@@ -37,41 +34,6 @@ zxcvbn_matching.enumerate_l33t_subs = _first_l33t_combinations
 # first words an attacker tries against this service; documented in docs/security/asvs.md.
 CONTEXT_WORDS = ("bastion", "exchange", "wallet", "crypto", "bitcoin", "ethereum", "trading", "broker",
                  "password", "passwort", "login", "signin", "security", "withdraw", "deposit", "account")
-
-
-def normalize_password(password: str) -> str:
-    """Any Unicode, compared as NFKC so the same password typed on two keyboards matches."""
-    return unicodedata.normalize("NFKC", password)
-
-
-class Passwords:
-    """argon2id hashing with the configured parameters; unknown accounts cost the same."""
-
-    def __init__(self, time_cost: int, memory_kib: int, parallelism: int) -> None:
-        self._hasher = PasswordHasher(
-            time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
-        )
-        # Verified against when the identifier has no account (requirements §6).
-        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(24))
-
-    def hash(self, password: str) -> str:
-        return self._hasher.hash(normalize_password(password))
-
-    def verify(self, stored_hash: str | None, password: str) -> bool:
-        """True when the password matches; an account without a hash still costs one hash."""
-        try:
-            return self._hasher.verify(stored_hash or self._dummy_hash, normalize_password(password)) and (
-                stored_hash is not None
-            )
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
-
-    def burn(self, password: str) -> None:
-        """Spend the time of one verification, to keep answers indistinguishable."""
-        self.verify(None, password)
-
-    def needs_rehash(self, stored_hash: str) -> bool:
-        return self._hasher.check_needs_rehash(stored_hash)
 
 
 @lru_cache(maxsize=1)

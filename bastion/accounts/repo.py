@@ -1,11 +1,14 @@
-"""Account storage look-ups."""
+"""The accounts' statements: look-ups, and the changes other features ask of an account."""
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import ColumnElement, Connection, FromClause, bindparam, delete, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.models import Account, OneTimeToken
@@ -48,6 +51,49 @@ def lock_account(tx: Tx, account_id: str) -> Account:
     return tx.execute(_LOCKED, {"account_id": account_id}).scalar_one()
 
 
+def roles_of(reader: Tx | Connection, account_id: str) -> str | None:
+    """The account's roles as stored ("" for a customer); None when there is no such account."""
+    return reader.execute(select(Account.roles).where(Account.id == account_id)).scalar_one_or_none()
+
+
+def emails_of(tx: Tx, account_ids: Collection[str]) -> dict[str, str]:
+    """Account ids → email addresses."""
+    return dict(tx.execute(select(Account.id, Account.email).where(Account.id.in_(list(account_ids)))).all())
+
+
+def set_password(tx: Tx, account_id: str, password_hash: str, now: datetime) -> None:
+    """A new password (its hash, computed in the guard's hash gate): a change or a reset."""
+    account = get_account(tx, account_id)
+    account.password_hash, account.password_changed_at = password_hash, now
+
+
+def empty_allowlist(tx: Tx, account_id: str) -> list[str]:
+    """Sign-in is allowed from anywhere again; returns the networks that were on the list."""
+    account = get_account(tx, account_id)
+    removed = list(account.ip_allowlist)
+    account.ip_allowlist = []
+    return removed
+
+
 def delete_expired_tokens(tx: Tx, before: datetime) -> int:
     """Housekeeping: emailed single-use tokens that expired before `before`."""
     return rows_changed(tx, delete(OneTimeToken).where(OneTimeToken.expires_at < before))
+
+
+@dataclass(frozen=True, slots=True)
+class AccountColumns:
+    """The account's columns another feature may read in its own statement, joined by id, where one
+    round trip matters (a session's validation, an OpenID token's). Only read: changes go through
+    the functions above."""
+
+    table: FromClause
+    id: ColumnElement[Any]
+    email: ColumnElement[Any]
+    roles: ColumnElement[Any]
+    status: ColumnElement[Any]
+    email_verified_at: ColumnElement[Any]
+
+
+_ACCOUNTS = Account.__table__
+COLUMNS = AccountColumns(_ACCOUNTS, _ACCOUNTS.c.id, _ACCOUNTS.c.email, _ACCOUNTS.c.roles, _ACCOUNTS.c.status,
+                         _ACCOUNTS.c.email_verified_at)

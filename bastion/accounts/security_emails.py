@@ -11,7 +11,6 @@ from bastion.accounts.repo import get_account
 from bastion.accounts.status import freeze_link
 from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.i18n import _
 from bastion.notify.outbox import enqueue
 from bastion.services import Services
 
@@ -20,5 +19,5 @@ def send_security_email(services: Services, tx: Tx, account_id: str, template: s
                         client: Client, **context: Any) -> None:
     now = services.clock.now()
     enqueue(services, tx, template, get_account(tx, account_id), dedup_key=dedup_key, now=now,
-            when=rfc3339(now), ip=client.ip or _("unknown"), freeze_link=freeze_link(services, tx, account_id),
+            when=rfc3339(now), ip=client.ip, freeze_link=freeze_link(services, tx, account_id),
             **context)

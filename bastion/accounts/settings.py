@@ -6,16 +6,22 @@ Each needs step-up, is recorded, and is notified by email with a "this wasn't me
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from datetime import datetime
 
-from bastion.accounts.allowlist_reset import close_open_request
+from sqlalchemy.orm import Session as Tx
+
+from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account
 from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
+from bastion.crypto.rotation import Protected
 from bastion.errors import BastionError, Reason
 from bastion.i18n import _
 from bastion.notify.outbox import anti_phishing_aad, enqueue
+from bastion.plugs import Plug
 from bastion.services import Services
 from bastion.sessions.stepup import require_recent_auth
 from bastion.sessions.tokens import SessionInfo
@@ -32,7 +38,11 @@ def set_anti_phishing_code(services: Services, session: SessionInfo, code: str, 
         record_event(tx, now, "anti_phishing_code.changed", account.id, client)
         enqueue(services, tx, "anti_phishing_changed", account,
                 dedup_key=f"anti_phishing_changed/{new_id()}", now=now,
-                when=rfc3339(now), ip=client.ip or "unknown", freeze_link=freeze_link(services, tx, account.id))
+                when=rfc3339(now), ip=client.ip, freeze_link=freeze_link(services, tx, account.id))
+
+
+# Encrypted under the key ring: rotated by `bastion keys rotate` (bastion.protected).
+PROTECTED = (Protected("anti-phishing codes", Account, ("anti_phishing_code",), lambda row: anti_phishing_aad(row.id)),)
 
 
 def has_anti_phishing_code(services: Services, account_id: str) -> bool:
@@ -41,6 +51,10 @@ def has_anti_phishing_code(services: Services, account_id: str) -> bool:
 
 
 MAX_ALLOWLIST = 20  # requirements §29
+# The owner's pending allowlist-reset request is done once they set the allowlist themselves: left
+# open, it would clear the new one later. (transaction, now, account id, client, via)
+CloseAllowlistRequest = Callable[[Tx, datetime, str, Client, str], None]
+ALLOWLIST_REQUESTS: Plug[CloseAllowlistRequest] = Plug("closing allowlist-reset requests (bastion.recovery)")
 
 
 def normalize_allowlist(cidrs: list[str]) -> list[str]:
@@ -67,9 +81,9 @@ def set_ip_allowlist(services: Services, session: SessionInfo, cidrs: list[str],
         account = get_account(tx, session.account_id)
         account.ip_allowlist = networks
         record_event(tx, now, "ip_allowlist.changed", account.id, client, networks=networks)
-        close_open_request(tx, now, account.id, client, via="changed_by_owner")
+        ALLOWLIST_REQUESTS()(tx, now, account.id, client, "changed_by_owner")
         enqueue(services, tx, "ip_allowlist_changed", account, dedup_key=f"ip_allowlist_changed/{new_id()}",
-                now=now, when=rfc3339(now), ip=client.ip or "unknown", cidrs=networks,
+                now=now, when=rfc3339(now), ip=client.ip, cidrs=networks,
                 freeze_link=freeze_link(services, tx, account.id))
     return networks
 

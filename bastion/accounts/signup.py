@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.confirmation import VERIFY_EMAIL, claim_first_confirmation, clear_before_confirmation
-from bastion.accounts.devices import describe_agent
 from bastion.accounts.models import Account, OneTimeToken
+from bastion.accounts.onetime import issue_token
 from bastion.accounts.passwords import check_password_policy
 from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
 from bastion.audit import record_event
@@ -25,15 +25,12 @@ from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.crypto import hash_token
 from bastion.errors import BastionError, Reason
+from bastion.geo import locate
 from bastion.guard.passwords import check_password, hash_password
 from bastion.guard.tokens import guarded_token
-from bastion.i18n import _
 from bastion.notify.outbox import enqueue
-from bastion.onetime import issue_token
 from bastion.ops.client_versions import check_client_version
 from bastion.ops.maintenance import check_maintenance
-from bastion.risk.geo import locate
-from bastion.risk.words import place_words
 from bastion.services import Services
 from bastion.store.changes import rows_changed
 from bastion.store.types import new_id
@@ -94,11 +91,13 @@ def _create_or_tell_the_owner(services: Services, email: str, password: str, cli
 
 
 def sign_up_origin(client: Client | None, now: datetime) -> dict[str, Any]:
-    """When and from where, in words, for the email: the person can tell their own sign-up from another."""
+    """When and from where, for the email: the person can tell their own sign-up from another. The
+    device and the country are kept as data (the user agent, the code): the email puts them in words
+    in the language it is written in, which a resent one may not share with the sign-up."""
     if client is None:
         return {"at": rfc3339(now)}
-    return {"at": rfc3339(now), "ip": client.ip or _("unknown"), "device": describe_agent(client.user_agent),
-            "place": place_words(locate(client.ip).country)}
+    return {"at": rfc3339(now), "ip": client.ip, "user_agent": (client.user_agent or "")[:512],
+            "country": locate(client.ip).country}
 
 
 def open_sign_up(services: Services, tx: Tx, account: Account, password_hash: str | None,
@@ -123,9 +122,17 @@ def _email_link(services: Services, tx: Tx, account: Account, token: str, origin
         now=services.clock.now(),
         link=f"{services.settings.public_url}/confirm?token={token}",
         valid_hours=hours,
-        origin={"at": origin.get("at", ""), "ip": origin.get("ip"), "device": origin.get("device", ""),
-                "place": origin.get("place", "")},
+        origin=_origin_for_email(origin),
     )
+
+
+def _origin_for_email(origin: dict[str, Any]) -> dict[str, Any]:
+    """A sign-up's origin as its email reads it: a person's (with an address, maybe not known) or
+    the operator's (a time alone). An origin kept before the device and the country were data holds
+    them in words already (`device`, `place`): they are shown as they are."""
+    return {"at": origin.get("at", ""), "by_person": "ip" in origin, "ip": origin.get("ip"),
+            "user_agent": origin.get("user_agent"), "country": origin.get("country"),
+            "device": origin.get("device"), "place": origin.get("place")}
 
 
 def send_verification_email(services: Services, tx: Tx, account: Account) -> None:

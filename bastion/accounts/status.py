@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.models import Account
+from bastion.accounts.onetime import consume_token, issue_token
 from bastion.accounts.repo import get_account
 from bastion.audit import record_event
 from bastion.clock import rfc3339
@@ -24,9 +25,9 @@ from bastion.errors import BastionError, Reason
 from bastion.guard.tokens import guarded_token
 from bastion.i18n import _
 from bastion.notify.outbox import enqueue
-from bastion.onetime import consume_token, issue_token
 from bastion.services import Services
 from bastion.sessions.revocation import revoke_sessions
+from bastion.store.changes import rows_changed
 from bastion.store.types import new_id
 
 FREEZE_PURPOSE = "freeze"
@@ -58,7 +59,7 @@ def freeze_in(services: Services, tx: Tx, account: Account, client: Client, via:
     ended = revoke_sessions(tx, now, account.id, "frozen")
     record_event(tx, now, "account.frozen", account.id, client, via=via, sessions_ended=ended)
     enqueue(services, tx, "account_frozen", account, dedup_key=f"account_frozen/{new_id()}", now=now,
-            when=rfc3339(now), ip=client.ip or "unknown", unfreeze_min_hours=services.settings.unfreeze_min_hours)
+            when=rfc3339(now), ip=client.ip, unfreeze_min_hours=services.settings.unfreeze_min_hours)
 
 
 def restrict_account(services: Services, account_id: str, status: str, reason: str, until: datetime | None,
@@ -82,6 +83,12 @@ def restrict_account(services: Services, account_id: str, status: str, reason: s
         ended = revoke_sessions(tx, now, account.id, status)
         record_event(tx, now, f"account.{status}", account.id, client, actor_id=actor_id, reason=reason,
                      until=rfc3339(until), sessions_ended=ended)
+
+
+def lift_freeze(tx: Tx, account_id: str, now: datetime) -> int:
+    """An approved unfreeze request takes effect (bastion.recovery); 1 when the account was still frozen."""
+    return rows_changed(tx, update(Account).where(Account.id == account_id, Account.status == "frozen").values(
+        status="active", status_reason=None, status_until=None, status_changed_at=now))
 
 
 def reinstate_account(services: Services, account_id: str, actor_id: str | None, client: Client,

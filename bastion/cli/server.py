@@ -13,7 +13,7 @@ from rich.table import Table
 from bastion.cli.common import console, services_or_exit, settings_or_exit
 from bastion.config import ConfigError
 from bastion.logs import configure_logging
-from bastion.ops.metrics import start_metrics_listener
+from bastion.metrics import start_metrics_listener
 from bastion.ops.serving import uvicorn_options
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -47,10 +47,8 @@ def user_enrolment_link(email: str) -> None:
 @user_app.command("show")
 def user_show(email: str) -> None:
     """Show an account: status, roles, sessions and recent sign-ins (never a secret)."""
-    from bastion.accounts.admin import describe_account
-
     services = services_or_exit()
-    info = describe_account(services, email)
+    info = _describe(services, email)
     if info is None:
         console.print(f"No account with {email}.")
         raise typer.Exit(1)
@@ -58,6 +56,32 @@ def user_show(email: str) -> None:
     for key, value in info.items():
         table.add_row(key, str(value))
     console.print(table)
+
+
+def _describe(services, email: str) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+    """What `show` prints: the account, its live sessions and its last sign-in attempt."""
+    from bastion.accounts.repo import find_account_by_email
+    from bastion.clock import rfc3339
+    from bastion.sessions.repo import count_live_sessions
+    from bastion.signin.attempts import latest_attempt
+
+    now = services.clock.now()
+    with services.db.transaction() as tx:
+        account = find_account_by_email(tx, email)
+        if account is None:
+            return None
+        live_sessions = count_live_sessions(tx, account.id, now)
+        last = latest_attempt(tx, account.id)
+        return {
+            "id": account.id,
+            "email": account.email,
+            "status": account.status,
+            "roles": account.roles or "-",
+            "email confirmed": rfc3339(account.email_verified_at) or "no",
+            "created": rfc3339(account.created_at),
+            "sessions (not expired)": live_sessions,
+            "last sign-in attempt": f"{rfc3339(last.created_at)} {last.outcome} {last.code or ''}" if last else "-",
+        }
 
 
 def _account_id_for(services, email: str) -> str:  # type: ignore[no-untyped-def]
@@ -114,8 +138,8 @@ def user_clear_allowlist(email: str, reason: Annotated[str, typer.Option(help="K
     The owner is emailed with a "this wasn't me" link and withdrawals are held."""
     import getpass
 
-    from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
     from bastion.context import Client
+    from bastion.recovery.allowlist_reset import clear_allowlist_by_staff
 
     services = services_or_exit()
     with refusals_exit():

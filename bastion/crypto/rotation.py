@@ -7,8 +7,8 @@ running service changed meanwhile (and so already wrote under the newest key) is
 It is safe while serving, resumable (run it again after an interruption: it picks up what is
 left) and idempotent. When it reports nothing left, the old key can leave BASTION_SECRET_KEYS.
 
-A feature that adds an encrypted column lists it in `bastion.protected` (a second-factor method, in
-its own `protected`).
+A feature that adds an encrypted column lists it beside the code that encrypts it (a module's
+`PROTECTED`, gathered by `bastion.protected`; a second-factor method, in its own `protected`).
 """
 
 from __future__ import annotations

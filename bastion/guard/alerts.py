@@ -11,20 +11,31 @@ store, so concurrent failures send one email, never one each.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.models import Account
-from bastion.accounts.security_emails import send_security_email
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.errors import Reason
-from bastion.i18n import N_, _
+from bastion.i18n import N_
+from bastion.plugs import Plug
 from bastion.services import Services
 from bastion.throttle.rules import FailureOutcome, counter_key
 
 BURST = timedelta(hours=1)
 ALERT_AFTER = 3
+
+
+class SecurityEmail(Protocol):
+    """Writes a security email to the owner in the caller's transaction (requirements §23)."""
+
+    def __call__(self, services: Services, tx: Tx, account_id: str, template: str, dedup_key: str,
+                 client: Client, **context: Any) -> None: ...
+
+
+# The owner's address and the email's "this wasn't me" link are the accounts' (bastion.accounts.security_emails).
+SECURITY_EMAILS: Plug[SecurityEmail] = Plug("security emails (bastion.accounts)")
 
 # What a "failed second step" email says went wrong.
 FAILED_SECOND_STEP = {
@@ -37,16 +48,16 @@ FAILED_SECOND_STEP = {
 }
 
 
-def password_paused(services: Services, tx: Tx, account: Account, outcome: FailureOutcome, client: Client,
+def password_paused(services: Services, tx: Tx, account_id: str, outcome: FailureOutcome, client: Client,
                     known_device: bool) -> None:
     """The pause starts (or the password is switched off): one email and one event, never one per guess."""
     now = services.clock.now()
-    record_event(tx, now, "signin.paused", account.id, client, consecutive=outcome.consecutive,
+    record_event(tx, now, "signin.paused", account_id, client, consecutive=outcome.consecutive,
                  disabled=outcome.disabled, scope="device" if known_device else "identifier")
-    send_security_email(services, tx, account.id, "sign_in_locked",
-                        f"sign_in_locked/{account.id}/{outcome.consecutive}/{now:%Y%m%d%H}", client,
-                        count=outcome.consecutive, disabled=outcome.disabled,
-                        reset_link=f"{services.settings.public_url}/password-reset")
+    SECURITY_EMAILS()(services, tx, account_id, "sign_in_locked",
+                      f"sign_in_locked/{account_id}/{outcome.consecutive}/{now:%Y%m%d%H}", client,
+                      count=outcome.consecutive, disabled=outcome.disabled,
+                      reset_link=f"{services.settings.public_url}/password-reset")
 
 
 def second_step_failed(services: Services, account_id: str, code: Reason, client: Client, new_place: bool) -> bool:
@@ -64,8 +75,8 @@ def second_step_failed(services: Services, account_id: str, code: Reason, client
         return False
     with services.db.transaction() as tx:
         record_event(tx, now, "mfa.failed_alert_sent", account_id, client, failures=count, new_place=new_place)
-        send_security_email(services, tx, account_id, "mfa_failed", f"mfa_failed/{account_id}/{now:%Y%m%d%H%M%S}",
-                            client, reason=_(FAILED_SECOND_STEP[code]), count=count, new_place=new_place)
+        SECURITY_EMAILS()(services, tx, account_id, "mfa_failed", f"mfa_failed/{account_id}/{now:%Y%m%d%H%M%S}",
+                          client, reason=FAILED_SECOND_STEP[code], count=count, new_place=new_place)
     return True
 
 
@@ -74,5 +85,5 @@ def second_step_paused(services: Services, tx: Tx, account_id: str, code: Reason
     """The account's second step (or its emailed device code) is paused: one email as the pause starts."""
     now = services.clock.now()
     record_event(tx, now, code, account_id, client, seconds=retry_after)
-    send_security_email(services, tx, account_id, "mfa_locked", f"{code}/{account_id}/{now:%Y%m%d%H%M}", client,
-                        seconds=retry_after or 0, device_code=code == Reason.DEVICE_LOCKED)
+    SECURITY_EMAILS()(services, tx, account_id, "mfa_locked", f"{code}/{account_id}/{now:%Y%m%d%H%M}", client,
+                      seconds=retry_after or 0, device_code=code == Reason.DEVICE_LOCKED)

@@ -15,18 +15,44 @@ Every other argon2 computation — a new password's hash — runs in the same ga
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
-from bastion.accounts.devices import account_and_known_device, device_hashes_for_email
-from bastion.accounts.models import Account
+from sqlalchemy.orm import Session as Tx
+
 from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.guard import alerts
+from bastion.plugs import Plug
 from bastion.services import Services
+
+
+class PasswordHolder(Protocol):
+    """The account an identifier names, as far as checking its password goes."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def password_hash(self) -> str | None: ...
+
+
+class PasswordAccounts(Protocol):
+    """What the guard reads of the accounts whose passwords it checks."""
+
+    def account_and_known_device(self, tx: Tx, email: str,
+                                 device_hash: str | None) -> tuple[PasswordHolder | None, bool]:
+        """The account with this email (detached), and whether the device signed in to it before."""
+
+    def device_hashes_for_email(self, tx: Tx, email: str) -> list[str]:
+        """The devices that signed in to the account with this email (none for an unknown email)."""
+
+
+ACCOUNTS: Plug[PasswordAccounts] = Plug("the accounts whose passwords the guard checks (bastion.accounts.devices)")
 
 
 @dataclass(frozen=True, slots=True)
 class PasswordCheck:
-    account: Account | None  # the account the email names (detached), matched or not
+    account: PasswordHolder | None  # the account the email names (detached), matched or not
     known_device: bool
     matched: bool
 
@@ -45,7 +71,7 @@ def check_password(services: Services, identifier: str, password: str, client: C
     if client.device_id is None:
         throttle.check_network(client.ip, now)  # no device that could be known: refused before any look-up
     with services.db.transaction() as tx:
-        account, known = account_and_known_device(tx, identifier, client.device_id)
+        account, known = ACCOUNTS().account_and_known_device(tx, identifier, client.device_id)
     if client.device_id is not None and not known:
         throttle.check_network(client.ip, now)
     throttle.check_identifier(identifier, client.device_id, known, now)
@@ -62,7 +88,7 @@ def check_password(services: Services, identifier: str, password: str, client: C
     outcome = throttle.record_failure(attempt, client.ip, now)
     if account is not None and (outcome.newly_locked or outcome.disabled):
         with services.db.transaction() as tx:
-            alerts.password_paused(services, tx, account, outcome, client, known)
+            alerts.password_paused(services, tx, account.id, outcome, client, known)
     return PasswordCheck(account, known, False)
 
 
@@ -79,7 +105,7 @@ def hash_password(services: Services, password: str, *, known_device: bool, afte
 def _known_devices(services: Services, identifier: str) -> list[str]:
     """The devices that signed in to the account with this email (none for an unknown email)."""
     with services.db.transaction() as tx:
-        return device_hashes_for_email(tx, identifier)
+        return ACCOUNTS().device_hashes_for_email(tx, identifier)
 
 
 def clear_pauses(services: Services, identifier: str) -> None:

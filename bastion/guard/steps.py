@@ -7,19 +7,25 @@ the account's budget, the flow's (docs/design/guard.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session as Tx
 
 from bastion.clock import seconds_until
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.guard import alerts
+from bastion.plugs import Plug
 from bastion.services import Services
-from bastion.signin.flow import void_flow
 from bastion.throttle.rules import counter_key
 
 # How long the doubling remembers earlier pauses without a new one.
 STREAK_MEMORY = timedelta(days=1)
+# A flow whose budget is spent ends; flows are sign-in's. (transaction, flow id, now)
+EndFlow = Callable[[Tx, str, datetime], None]
+FLOWS: Plug[EndFlow] = Plug("ending a sign-in flow (bastion.signin)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +80,7 @@ def admit(services: Services, budget: StepBudget, account_id: str, flow_id: str 
         refusal, newly_paused = BastionError(budget.paused, retry_after=seconds_until(until, now)), streak == 1
     with services.db.transaction() as tx:
         if flow_id and (budget.ends_flow or over_flow is not None):
-            void_flow(tx, flow_id, now)
+            FLOWS()(tx, flow_id, now)
         if newly_paused:
             alerts.second_step_paused(services, tx, account_id, budget.paused, refusal.retry_after, client)
     raise refusal

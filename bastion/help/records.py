@@ -2,16 +2,56 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from bastion.accounts.devices import describe_agent
+from bastion.accounts.words import place_words
 from bastion.clock import rfc3339
 from bastion.help.models import Refusal
-from bastion.risk.words import place_words
-from bastion.signin.models import SignInAttempt
 
 
-def attempt_view(attempt: SignInAttempt) -> dict[str, Any]:
+class AttemptRecord(Protocol):
+    """A sign-in attempt as the sign-in history records it (bastion.signin.attempts)."""
+
+    @property
+    def reference(self) -> str | None: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def identifier(self) -> str: ...
+
+    @property
+    def account_id(self) -> str | None: ...
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def outcome(self) -> str: ...
+
+    @property
+    def code(self) -> str | None: ...
+
+    @property
+    def ip(self) -> str | None: ...
+
+    @property
+    def country(self) -> str | None: ...
+
+    @property
+    def asn_name(self) -> str | None: ...
+
+    @property
+    def user_agent(self) -> str | None: ...
+
+    @property
+    def risk(self) -> dict[str, Any] | None: ...
+
+
+def attempt_view(attempt: AttemptRecord) -> dict[str, Any]:
     return {"reference": attempt.reference, "at": rfc3339(attempt.created_at), "identifier": attempt.identifier,
             "account_id": attempt.account_id, "method": attempt.method, "outcome": attempt.outcome,
             "code": attempt.code, "ip": attempt.ip, "place": place_words(attempt.country),

@@ -20,11 +20,11 @@ from bastion.accounts.repo import find_account_by_email, get_account, normalize_
 from bastion.accounts.signup import send_verification_email
 from bastion.audit import record_event
 from bastion.context import Client
+from bastion.geo import locate
 from bastion.i18n import _
 from bastion.recovery.password_reset import start_password_reset
 from bastion.risk.challenge import STATE as DEVICE_STEP
 from bastion.risk.challenge import issue_challenge
-from bastion.risk.geo import locate
 from bastion.services import Services
 from bastion.signin.continuation import open_flow
 

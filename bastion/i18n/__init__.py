@@ -1,7 +1,8 @@
 """The language a person reads Bastion in.
 
 Code marks what a person reads with `_()` (translated now, in the current language) or `N_()`
-(a constant translated later, where it is shown: catalogue entries, email subjects). Pages and
+(a constant translated later, where it is shown: catalogue entries, email subjects; `N_plural()`
+for one with a count). Pages and
 emails use the same `_()` through Jinja's i18n extension. The current language is a context
 variable, set once per request (or per email) with `speaking()`; reason codes, field names and
 anything a program reads never go through the catalogue. How a request's language is chosen is
@@ -141,6 +142,12 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 def N_(message: str) -> str:
     """Marks a constant for the catalogue; it is translated where it is shown, with `_()`."""
     return message
+
+
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a constant with a count for the catalogue (both forms, as `ngettext` takes them); it is
+    translated where it is shown, with `ngettext(*forms, count)`."""
+    return singular, plural
 
 
 _ = gettext

@@ -7,6 +7,7 @@ below, and its migration. Everything that deals with second factors loops over `
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -66,6 +67,10 @@ class Registry:
             found = {name for (name, _), present in zip(clauses, row, strict=True) if present}
         return found | {method.name for method in methods
                         if method.enrolled_clause is None and method.enrolled(tx, account_id)}
+
+    def remove_all(self, tx: Tx, account_id: str, now: datetime) -> dict[str, int]:
+        """Every method's factors of the account go; how many of each, as "<method>_removed"."""
+        return {f"{method.name}_removed": method.remove_all(tx, account_id, now) for method in self}
 
     def trust_ids(self, tx: Tx, account_id: str) -> list[str]:
         return [f"{method.name}:{one}" for method in self for one in method.trust_ids(tx, account_id)]

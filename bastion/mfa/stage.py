@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.models import Account
 from bastion.errors import Reason
 from bastion.mfa.registry import METHODS
 from bastion.services import Services
-from bastion.signin.flow import Requirement
-from bastion.signin.models import SignInFlow
+from bastion.signin.flow import FlowState, Requirement, SigningIn
 from bastion.signin.visit import Visit
 
 MFA_STAGE = "mfa"
@@ -22,7 +20,7 @@ class MfaStage:
     requirement = "mfa_required"
     waiting_reason = Reason.MFA_REQUIRED
 
-    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
+    def check(self, services: Services, tx: Tx, flow: FlowState, account: SigningIn, visit: Visit) -> Requirement | None:
         methods = METHODS.enrolled(tx, account.id)
         if not methods:
             return None

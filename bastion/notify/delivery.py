@@ -15,10 +15,10 @@ from email.utils import formatdate, make_msgid, parseaddr
 
 from sqlalchemy import or_, select, update
 
+from bastion.metrics import EMAILS
 from bastion.notify.models import OutboxMessage
 from bastion.notify.outbox import message_bodies
 from bastion.notify.transport import Transport
-from bastion.ops.metrics import EMAILS
 from bastion.services import Services
 from bastion.store.changes import rows_changed
 

@@ -7,20 +7,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
 from bastion import i18n
-from bastion.accounts.models import Account
+from bastion.agents import describe_agent
 from bastion.brand import LOGO_PATH
 from bastion.crypto import KeyRing
+from bastion.crypto.rotation import Protected
 from bastion.i18n import N_
+from bastion.i18n.places import place_words
 from bastion.i18n.times import duration_words, text_moment_words
+from bastion.metrics import EMAILS
 from bastion.notify.models import OutboxMessage
-from bastion.ops.metrics import EMAILS
 from bastion.services import Services
 from bastion.store.upsert import insert_ignoring_duplicates
 
@@ -65,6 +67,10 @@ _env.globals["brand"] = "Bastion"  # the platform's name, as on the pages (BASTI
 _env.globals["brand_logo"] = None  # an absolute address of its logo, if it has one (BASTION_BRAND_LOGO)
 _env.filters["when"] = text_moment_words
 _env.filters["duration"] = duration_words
+# A device (its user agent) and a place (a country code) in words, in the reader's language: callers
+# pass them as data, since they do not write in the account's language (see enqueue).
+_env.filters["device"] = describe_agent
+_env.filters["place"] = place_words
 
 
 _RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)?")
@@ -98,7 +104,29 @@ def email_logo(logo: str | None, public_url: str) -> str | None:
     return logo if "://" in logo else public_url + LOGO_PATH
 
 
-def anti_phishing_code(keys: KeyRing, account: Account) -> str | None:
+class Recipient(Protocol):
+    """What a message needs of the account it goes to (an account row of `bastion.accounts`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def anti_phishing_code(self) -> str | None:
+        """Encrypted under the key ring (`anti_phishing_aad`)."""
+
+    @property
+    def language(self) -> str | None:
+        """The language its owner reads Bastion in; None: the request's."""
+
+    @property
+    def time_zone(self) -> str | None:
+        """The zone its owner reads times in; None: the request's."""
+
+
+def anti_phishing_code(keys: KeyRing, account: Recipient) -> str | None:
     if account.anti_phishing_code is None:
         return None
     return keys.decrypt(account.anti_phishing_code, anti_phishing_aad(account.id))
@@ -123,7 +151,7 @@ def enqueue(
     services: Services,
     tx: Tx,
     template: str,
-    account: Account,
+    account: Recipient,
     dedup_key: str,
     now: datetime,
     **context: Any,
@@ -131,7 +159,10 @@ def enqueue(
     """Queue one message to the account's address; a repeated dedup_key is sent only once.
 
     Written in the account's saved language and time zone; without them, in those of the request
-    that caused the message (English and UTC outside a request)."""
+    that caused the message (English and UTC outside a request). So the context carries what the
+    message puts in words as data or as N_() constants, never words translated by the caller:
+    times (RFC 3339), a user agent (`| device`), a country code (`| place`), an unknown IP as None
+    (`ip or _("unknown")`), a label (`_(what)`)."""
     settings = services.settings
     with i18n.speaking(account.language or i18n.current().tag, account.time_zone):
         subject, text, html = render(
@@ -166,6 +197,11 @@ def enqueue(
     )
     if queued:
         EMAILS.labels("queued").inc()
+
+
+# Encrypted under the key ring: rotated by `bastion keys rotate` (bastion.protected).
+PROTECTED = (Protected("email bodies (outbox)", OutboxMessage, ("body_text", "body_html"),
+                       lambda row: f"outbox/{row.dedup_key}"),)
 
 
 def message_bodies(keys: KeyRing, message: OutboxMessage) -> tuple[str, str]:

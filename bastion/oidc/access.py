@@ -2,7 +2,7 @@
 and for revocation (from the database).
 
 A live access token, read with its grant and account (email, and the holds when its scope shows
-them), is kept in the process's session cache (bastion.sessions.cache) under its hash, in the
+them), is kept in the process's session cache (bastion.store.cache) under its hash, in the
 groups of its account, its grant and its client. It is trusted as a cached session is: for the
 cache's TTL (BASTION_SESSION_CACHE_SECONDS, at most 1 s) — read again behind the requests while in
 use — or, with Redis, until another node's change arrives. Everything that could end it names one
@@ -25,11 +25,11 @@ from functools import partial
 
 from sqlalchemy import bindparam, select
 
-from bastion.accounts.models import Account
 from bastion.crypto import hash_token
 from bastion.oidc.clients import client_group
 from bastion.oidc.grants import ACCESS_PREFIX, REFRESH_PREFIX
 from bastion.oidc.models import OidcGrant, OidcToken
+from bastion.oidc.people import ACCOUNT
 from bastion.services import Services
 from bastion.sessions.holds import Restriction, restrictions_of
 
@@ -61,11 +61,11 @@ class TokenInfo:
     holds: tuple[Restriction, ...] = ()  # read only when the scope shows them (`restrictions`)
 
 
-_T, _G, _A = OidcToken.__table__, OidcGrant.__table__, Account.__table__
+_T, _G, _A = OidcToken.__table__, OidcGrant.__table__, ACCOUNT
 _READ = (select(_T.c.token_hash, _T.c.kind, _T.c.scope, _T.c.created_at, _T.c.expires_at, _T.c.used_at,
                 _T.c.revoked_at, _G.c.id, _G.c.client_id, _G.c.account_id, _G.c.session_id, _G.c.acr,
-                _G.c.revoked_at, _A.c.status, _A.c.email, _A.c.email_verified_at)
-         .join_from(_T, _G, _G.c.id == _T.c.grant_id).join(_A, _A.c.id == _G.c.account_id)
+                _G.c.revoked_at, _A.status, _A.email, _A.email_verified_at)
+         .join_from(_T, _G, _G.c.id == _T.c.grant_id).join(_A.table, _A.id == _G.c.account_id)
          .where(_T.c.token_hash.in_(bindparam("hashes", expanding=True))))
 
 

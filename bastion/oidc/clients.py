@@ -25,8 +25,8 @@ from bastion.i18n import N_, _
 from bastion.oidc.backchannel import internal_allowed, is_internal_host
 from bastion.oidc.models import OidcClient
 from bastion.services import Services
-from bastion.sessions.invalidation import sessions_changed
 from bastion.store.changes import rows_changed
+from bastion.store.invalidation import sessions_changed
 
 CLIENT_PREFIX = "app_"
 SECRET_PREFIX = "bcs_"  # noqa: S105 - the visible prefix of every client secret, not a secret
@@ -36,7 +36,7 @@ REDIRECT_ADDRESS = N_("redirect address")  # what a refusal calls the URI it che
 
 
 def client_group(client_id: str) -> str:
-    """What a change to this client is called in the cache's invalidation (bastion.sessions.cache)."""
+    """What a change to this client is called in the cache's invalidation (bastion.store.cache)."""
     return f"oidc-client:{client_id}"
 
 

@@ -16,22 +16,21 @@ from __future__ import annotations
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, FromClause, select, update
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.crypto import hash_token
 from bastion.oidc.models import OidcGrant, OidcToken
-from bastion.oidc.people import Person
+from bastion.oidc.people import ACCOUNT, Person
 from bastion.services import Services
-from bastion.sessions.invalidation import sessions_changed
-from bastion.sessions.models import Session
+from bastion.sessions import repo as sessions
 from bastion.store import Database
 from bastion.store.changes import rows_changed
+from bastion.store.invalidation import sessions_changed
 from bastion.store.types import new_id
 
 ACCESS_PREFIX, REFRESH_PREFIX = "bat_", "brt_"
@@ -103,8 +102,25 @@ class Holder:
     session_ends: datetime | None
 
 
+class SessionColumns(Protocol):
+    """What a grant's holder reads of the session it came from (bastion.sessions.repo)."""
+
+    @property
+    def table(self) -> FromClause: ...
+
+    @property
+    def id(self) -> ColumnElement[Any]: ...
+
+    @property
+    def expires_at(self) -> ColumnElement[Any]: ...
+
+    @property
+    def revoked_at(self) -> ColumnElement[Any]: ...
+
+
+SESSION: SessionColumns = sessions.COLUMNS
 # The account and the session, read with the code or refresh token in one statement.
-_HOLDER = (Account.status, Account.email, Account.email_verified_at, Session.expires_at, Session.revoked_at)
+_HOLDER = (ACCOUNT.status, ACCOUNT.email, ACCOUNT.email_verified_at, SESSION.expires_at, SESSION.revoked_at)
 
 
 def _holder(grant: OidcGrant, status: str, email: str, verified_at: datetime | None, session_ends: datetime | None,
@@ -115,8 +131,8 @@ def _holder(grant: OidcGrant, status: str, email: str, verified_at: datetime | N
 
 def find_code(tx: Tx, now: datetime, code: str, client_id: str, client: Client) -> tuple[OidcGrant, Holder] | None:
     """The grant of an unused, live code issued to this client. A used one revokes its family."""
-    row = tx.execute(select(OidcGrant, *_HOLDER).join(Account, Account.id == OidcGrant.account_id)
-                     .outerjoin(Session, Session.id == OidcGrant.session_id)
+    row = tx.execute(select(OidcGrant, *_HOLDER).join(ACCOUNT.table, ACCOUNT.id == OidcGrant.account_id)
+                     .outerjoin(SESSION.table, SESSION.id == OidcGrant.session_id)
                      .where(OidcGrant.code_hash == hash_token(code))).first()
     if row is None or row[0].client_id != client_id:
         return None
@@ -179,7 +195,8 @@ def find_refresh(tx: Tx, now: datetime, refresh: str, client_id: str, client: Cl
     """The live refresh token for this client; one already rotated revokes its family (reuse)."""
     row = tx.execute(
         select(OidcToken, OidcGrant, *_HOLDER).join(OidcGrant, OidcGrant.id == OidcToken.grant_id)
-        .join(Account, Account.id == OidcGrant.account_id).outerjoin(Session, Session.id == OidcGrant.session_id)
+        .join(ACCOUNT.table, ACCOUNT.id == OidcGrant.account_id)
+        .outerjoin(SESSION.table, SESSION.id == OidcGrant.session_id)
         .where(OidcToken.token_hash == hash_token(refresh), OidcToken.kind == "refresh")
     ).first()
     if row is None or row[1].client_id != client_id:

@@ -18,9 +18,10 @@ from typing import Any, cast
 from joserfc.jwk import ECKey, KeyParameters, KeySet, KeySetSerialization, RSAKey
 from sqlalchemy import bindparam, or_, select, update
 
+from bastion.crypto.rotation import Protected
 from bastion.oidc.models import OidcSigningKey
 from bastion.services import Services
-from bastion.sessions.invalidation import sessions_changed
+from bastion.store.invalidation import sessions_changed
 
 ALGORITHMS = ("RS256", "ES256")
 DEFAULT_ALG = "RS256"
@@ -31,6 +32,10 @@ KEYS_CHANGED = "oidc-signing-keys"  # the cache entry of the keys in use, and th
 
 def _aad(kid: str) -> str:
     return f"oidc_signing_keys/{kid}"
+
+
+# Encrypted under the key ring: rotated by `bastion keys rotate` (bastion.protected).
+PROTECTED = (Protected("OpenID signing keys", OidcSigningKey, ("private_jwk",), lambda row: _aad(row.kid)),)
 
 
 def _generate(alg: str) -> RSAKey | ECKey:
@@ -65,7 +70,7 @@ _PUBLISHED = (select(_KEYS.c.kid, _KEYS.c.alg, _KEYS.c.public_jwk, _KEYS.c.priva
 
 
 class SigningKeys:
-    """The keys of one process. The set in use is an entry of the session cache (bastion.sessions.cache),
+    """The keys of one process. The set in use is an entry of the session cache (bastion.store.cache),
     so it is trusted as a cached session is — for the cache's TTL (at most 1 s), read again behind the
     requests while in use, or with Redis until a change arrives — and a rotation (`KEYS_CHANGED` in its
     transaction) drops it at commit on this node and on every other. Reading the set again is one small

@@ -6,11 +6,35 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from bastion.accounts.models import Account
+from sqlalchemy import ColumnElement, FromClause
+
+from bastion.accounts import repo as accounts
 from bastion.services import Services
 from bastion.sessions.holds import Restriction
+
+
+class AccountColumns(Protocol):
+    """What the provider reads of the account in its own statements (a token's or a grant's holder)."""
+
+    @property
+    def table(self) -> FromClause: ...
+
+    @property
+    def id(self) -> ColumnElement[Any]: ...
+
+    @property
+    def email(self) -> ColumnElement[Any]: ...
+
+    @property
+    def status(self) -> ColumnElement[Any]: ...
+
+    @property
+    def email_verified_at(self) -> ColumnElement[Any]: ...
+
+
+ACCOUNT: AccountColumns = accounts.COLUMNS
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +48,7 @@ class Person:
 def load_person(services: Services, account_id: str) -> Person | None:
     """The account, while it may still sign in (a frozen, suspended or banned account gets nothing)."""
     with services.db.transaction() as tx:
-        account = tx.get(Account, account_id)
+        account = accounts.find_account(tx, account_id)
         if account is None or account.status != "active":
             return None
         return Person(account.id, account.email, account.email_verified_at is not None, account.status)

@@ -1,1 +1,1 @@
-"""Operations: maintenance windows, client-version policy, announcements and status, metrics."""
+"""Operations: maintenance windows, client-version policy, announcements and status."""

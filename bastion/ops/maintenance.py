@@ -17,10 +17,10 @@ from bastion.clock import rfc3339, seconds_until
 from bastion.errors import BastionError, Reason
 from bastion.i18n import _
 from bastion.ops.maintenance_store import SqlWindowStore
+from bastion.ops.maintenance_window import DEFAULT_MESSAGE as DEFAULT_MESSAGE  # re-exported: callers start windows here
 from bastion.ops.maintenance_window import Window
 from bastion.services import Services
 
-DEFAULT_MESSAGE = "We are upgrading our systems."
 _CACHE_SECONDS = 1.0
 
 
@@ -137,7 +137,7 @@ def current_window(services: Services, allow_stale: bool = False) -> Window | No
 
 
 def maintenance_refusal(window: Window, now: datetime) -> BastionError:
-    return BastionError(Reason.SERVICE_MAINTENANCE, detail=window.message,
+    return BastionError(Reason.SERVICE_MAINTENANCE, detail=window.shown_message,
                         retry_after=seconds_until(window.ends_at, now),
                         extra={"maintenance": {"starts_at": rfc3339(window.starts_at),
                                                "ends_at": rfc3339(window.ends_at)}})

@@ -1,1 +1,1 @@
-"""Recovery: password reset and security holds (2FA reset cases come here too)."""
+"""Recovery: password reset, recovery cases (2FA reset, unfreeze, allowlist reset) and their completion."""

@@ -18,12 +18,13 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.models import Account
+from bastion.accounts.onetime import consume_token, issue_token
 from bastion.accounts.repo import get_account, normalize_email
 from bastion.accounts.status import freeze_in
 from bastion.audit import record_event
@@ -36,10 +37,10 @@ from bastion.guard.tokens import guarded_token
 from bastion.i18n import N_, _
 from bastion.mfa.registry import METHODS
 from bastion.notify.outbox import enqueue
-from bastion.onetime import consume_token, issue_token
 from bastion.recovery.evidence import DOCUMENT_KINDS, check_evidence, seal
 from bastion.recovery.kinds import KINDS, hold_hours, wait_hours
 from bastion.recovery.models import CaseDocument, RecoveryCase
+from bastion.recovery.owner import CaseOwner
 from bastion.services import Services
 from bastion.store.changes import rows_changed
 from bastion.store.types import new_id
@@ -91,7 +92,7 @@ def request_case(services: Services, kind: str, email: str, password: str, clien
         return case.id
 
 
-def _case_applies(tx: Tx, kind: str, account: Account) -> bool:
+def _case_applies(tx: Tx, kind: str, account: CaseOwner) -> bool:
     if kind == "unfreeze":
         return account.status == "frozen"
     if kind == "allowlist_reset":
@@ -138,12 +139,20 @@ def cancel_link(services: Services, tx: Tx, account_id: str) -> str:
     return f"{services.settings.public_url}/recovery/cancel?token={token}"
 
 
-def notify_case(services: Services, tx: Tx, case: RecoveryCase, account: Account, template: str,
+class CaseRef(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+
+def notify_case(services: Services, tx: Tx, case: CaseRef, account: CaseOwner, template: str,
                 **context: object) -> None:
     """Every case email names the step and carries its own cancel link."""
     now = services.clock.now()
     enqueue(services, tx, template, account, dedup_key=f"{template}/{case.id}/{new_id()}", now=now,
-            what=_(KINDS[case.kind]), kind=case.kind, when=rfc3339(now), case_id=case.id,
+            what=KINDS[case.kind], kind=case.kind, when=rfc3339(now), case_id=case.id,
             wait_hours=wait_hours(services.settings, case.kind), hold_hours=hold_hours(services.settings, case.kind),
             cancel_link=cancel_link(services, tx, account.id), **context)
 

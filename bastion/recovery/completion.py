@@ -15,19 +15,20 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.allowlist_reset import clear_allowlist_in
-from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account
+from bastion.accounts.security_change import security_changed
+from bastion.accounts.status import lift_freeze
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.mfa.registry import METHODS
+from bastion.recovery.allowlist_reset import clear_allowlist_in
 from bastion.recovery.cases import close_case, notify_case
 from bastion.recovery.kinds import hold_hours
 from bastion.recovery.models import CaseDocument, RecoveryCase
+from bastion.recovery.owner import CaseOwner
 from bastion.services import Services
 from bastion.sessions.holds import WITHDRAWAL, place_hold
 from bastion.sessions.revocation import revoke_sessions
-from bastion.signin.flow import void_open_flows
 from bastion.store.changes import rows_changed
 
 log = logging.getLogger("bastion.recovery")
@@ -76,24 +77,21 @@ def _complete_next(services: Services) -> int | None:
         return 1
 
 
-def _remove_second_factors(services: Services, tx: Tx, account: Account, case: RecoveryCase) -> dict[str, int]:
+def _remove_second_factors(services: Services, tx: Tx, account: CaseOwner, case: RecoveryCase) -> dict[str, int]:
     """Every registered method's credentials go; trusted devices lose their trust with them (their
     fingerprint changes); sessions and sign-ins in progress end now."""
     now = services.clock.now()
-    removed = {f"{method.name}_removed": method.remove_all(tx, account.id, now) for method in METHODS}
+    removed = METHODS.remove_all(tx, account.id, now)
     ended = revoke_sessions(tx, now, account.id, "mfa_reset")
-    void_open_flows(tx, account.id, now)
+    security_changed(tx, account.id, now)
     return {**removed, "sessions_ended": ended}
 
 
-def _unfreeze(services: Services, tx: Tx, account: Account, case: RecoveryCase) -> dict[str, int]:
-    lifted = rows_changed(tx, update(Account).where(Account.id == account.id, Account.status == "frozen").values(
-        status="active", status_reason=None, status_until=None, status_changed_at=services.clock.now()
-    ))
-    return {"unfrozen": lifted}
+def _unfreeze(services: Services, tx: Tx, account: CaseOwner, case: RecoveryCase) -> dict[str, int]:
+    return {"unfrozen": lift_freeze(tx, account.id, services.clock.now())}
 
 
-def _clear_allowlist(services: Services, tx: Tx, account: Account, case: RecoveryCase) -> dict[str, int]:
+def _clear_allowlist(services: Services, tx: Tx, account: CaseOwner, case: RecoveryCase) -> dict[str, int]:
     removed = clear_allowlist_in(tx, services.clock.now(), account, None, via="recovery_case", case_id=case.id)
     return {"networks_removed": len(removed)}
 

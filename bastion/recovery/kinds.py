@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bastion.accounts.models import Account
 from bastion.config import Settings
 from bastion.i18n import N_, _
 from bastion.recovery.evidence import DOCUMENT_KINDS
+from bastion.recovery.owner import CaseOwner
 
 KINDS = {"mfa_reset": N_("2FA reset"), "unfreeze": N_("unfreeze request"), "allowlist_reset": N_("IP allowlist reset")}
 # Binance and Coinbase hold withdrawals 24-48 h after a recovery (requirements §28).
@@ -40,7 +40,7 @@ def hold_hours(settings: Settings, kind: str) -> int:
     return settings.allowlist_reset_hold_hours if kind == "allowlist_reset" else _HOLD_HOURS[kind]
 
 
-def due_at(settings: Settings, kind: str, account: Account, approved_at: datetime) -> datetime:
+def due_at(settings: Settings, kind: str, account: CaseOwner, approved_at: datetime) -> datetime:
     """When an approved case takes effect; an unfreeze not before `unfreeze_min_hours` after the freeze."""
     if kind == "unfreeze":
         earliest = (account.status_changed_at or approved_at) + timedelta(hours=settings.unfreeze_min_hours)

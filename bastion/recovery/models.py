@@ -1,4 +1,4 @@
-"""The recovery feature's tables: security holds, recovery cases and their identity evidence."""
+"""The recovery feature's tables: recovery cases and their identity evidence."""
 
 from __future__ import annotations
 
@@ -9,20 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.store.base import Base
 from bastion.store.types import UTCDateTime, new_id
-
-
-class SecurityHold(Base):
-    """A restriction the platform must respect, e.g. no withdrawals for 24 h after a password reset."""
-
-    __tablename__ = "security_holds"
-    __table_args__ = (Index("ix_security_holds_account_until", "account_id", "until"),)
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(32))
-    reason: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    until: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class RecoveryCase(Base):

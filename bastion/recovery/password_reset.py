@@ -17,9 +17,10 @@ from functools import partial
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.confirmation import claim_first_confirmation, clear_before_confirmation
-from bastion.accounts.models import Account
+from bastion.accounts.onetime import consume_token, issue_token, peek_token
 from bastion.accounts.passwords import check_password_policy
-from bastion.accounts.repo import find_account_by_email, get_account, normalize_email
+from bastion.accounts.repo import find_account_by_email, get_account, normalize_email, set_password
+from bastion.accounts.security_change import security_changed
 from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
 from bastion.clock import rfc3339
@@ -27,12 +28,10 @@ from bastion.context import Client
 from bastion.crypto import hash_token
 from bastion.guard.passwords import clear_pauses, hash_password
 from bastion.guard.tokens import guarded_token
-from bastion.notify.outbox import enqueue
-from bastion.onetime import consume_token, issue_token, peek_token
+from bastion.notify.outbox import Recipient, enqueue
 from bastion.services import Services
 from bastion.sessions.holds import WITHDRAWAL, place_hold
 from bastion.sessions.revocation import revoke_sessions
-from bastion.signin.flow import void_open_flows
 
 PURPOSE = "password_reset"
 VALID_FOR = timedelta(minutes=30)  # OWASP Forgot Password CS
@@ -66,13 +65,13 @@ def send_reset_for_support(services: Services, account_id: str, agent_id: str, r
         _send_reset_link(services, tx, get_account(tx, account_id), client, actor_id=agent_id, reason=reason)
 
 
-def _send_reset_link(services: Services, tx: Tx, account: Account, client: Client, **audit: str) -> None:
+def _send_reset_link(services: Services, tx: Tx, account: Recipient, client: Client, **audit: str) -> None:
     now = services.clock.now()
     token = issue_token(tx, now, account.id, PURPOSE, VALID_FOR)
     record_event(tx, now, "password_reset.requested", account.id, client, **audit)
     enqueue(services, tx, "password_reset", account, dedup_key=f"password_reset/{hash_token(token)[:32]}",
             now=now, link=f"{services.settings.public_url}/password-reset/confirm?token={token}",
-            valid_minutes=int(VALID_FOR.total_seconds() // 60), ip=client.ip or "unknown", when=rfc3339(now))
+            valid_minutes=int(VALID_FOR.total_seconds() // 60), ip=client.ip, when=rfc3339(now))
 
 
 def check_reset_link(services: Services, token: str, client: Client) -> str:
@@ -91,15 +90,14 @@ def confirm_password_reset(services: Services, token: str, new_password: str, cl
         account = get_account(tx, account_id)
         if claim_first_confirmation(tx, account.id, now):  # the link proved the mailbox: its first owner
             clear_before_confirmation(tx, account, now, client, via="password_reset")
-        account.password_hash = password_hash
-        account.password_changed_at = now
+        set_password(tx, account.id, password_hash, now)
         ended = revoke_sessions(tx, now, account.id, "password_reset")
-        void_open_flows(tx, account.id, now)
+        security_changed(tx, account.id, now)
         until = place_hold(tx, now, account.id, WITHDRAWAL, "password_reset", HOLD_FOR)
         record_event(tx, now, "password_reset.completed", account.id, client, sessions_ended=ended,
                      hold_until=rfc3339(until))
         enqueue(services, tx, "password_reset_done", account, dedup_key=f"password_reset_done/{hash_token(token)[:32]}",
-                now=now, when=rfc3339(now), ip=client.ip or "unknown", hold_until=rfc3339(until),
+                now=now, when=rfc3339(now), ip=client.ip, hold_until=rfc3339(until),
                 freeze_link=freeze_link(services, tx, account.id))
         email = account.email
     clear_pauses(services, email)

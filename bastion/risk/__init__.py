@@ -1,1 +1,1 @@
-"""Risk-based sign-in (requirements §18-21): devices, offline geolocation, signals, policy, device verification."""
+"""Risk-based sign-in (requirements §18-21): signals, policy, device verification, trusted devices."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bastion.risk.geo import Location
+from bastion.geo import Location
 from bastion.risk.policy import RiskPolicy
 from bastion.risk.travel import impossible_travel
 

@@ -13,15 +13,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.models import Account
 from bastion.context import Client
 from bastion.crypto import KeyRing, hash_token, new_token
 from bastion.errors import BastionError, Reason
-from bastion.risk.geo import Location
+from bastion.geo import Location
+from bastion.notify.outbox import Recipient
 from bastion.risk.models import DeviceChallenge
 from bastion.risk.notices import send_device_verification
 from bastion.services import Services
-from bastion.signin.models import SignInFlow
+from bastion.signin.flow import FlowState
 from bastion.store.types import new_id
 
 STATE = "device_verification_required"
@@ -37,7 +37,7 @@ def code_matches(keys: KeyRing, challenge_id: str, code: str, stored: str) -> bo
     return keys.verify_mac("device_code", f"{challenge_id}:{code}", stored)
 
 
-def issue_challenge(services: Services, tx: Tx, flow: SignInFlow, account: Account, client: Client,
+def issue_challenge(services: Services, tx: Tx, flow: FlowState, account: Recipient, client: Client,
                     location: Location, now: datetime) -> None:
     tx.execute(update(DeviceChallenge).where(DeviceChallenge.account_id == account.id,
                                              DeviceChallenge.used_at.is_(None)).values(used_at=now))

@@ -12,19 +12,17 @@ from __future__ import annotations
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import remember_device
-from bastion.accounts.models import Account
 from bastion.audit import record_event
 from bastion.errors import BastionError, Reason
+from bastion.geo import locate
 from bastion.risk.assess import assess
 from bastion.risk.challenge import STATE, issue_challenge
-from bastion.risk.geo import locate
 from bastion.risk.history import load_history
 from bastion.risk.notices import send_new_sign_in
 from bastion.risk.policy import failure_velocity, policy_of
 from bastion.risk.trust import trust_device
 from bastion.services import Services
-from bastion.signin.flow import Requirement
-from bastion.signin.models import SignInFlow
+from bastion.signin.flow import FlowState, Requirement, SigningIn
 from bastion.signin.visit import Visit
 
 RISK_STAGE = "risk"
@@ -35,7 +33,7 @@ class RiskStage:
     requirement = STATE
     waiting_reason = Reason.DEVICE_VERIFICATION_REQUIRED
 
-    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
+    def check(self, services: Services, tx: Tx, flow: FlowState, account: SigningIn, visit: Visit) -> Requirement | None:
         client = visit.client
         earlier = flow.facts.get("risk")
         if earlier is not None and earlier.get("passed"):
@@ -67,10 +65,10 @@ class DeviceTrustStage:
     requirement = None
     waiting_reason = None
 
-    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
+    def check(self, services: Services, tx: Tx, flow: FlowState, account: SigningIn, visit: Visit) -> Requirement | None:
         return None
 
-    def completed(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> None:
+    def completed(self, services: Services, tx: Tx, flow: FlowState, account: SigningIn, visit: Visit) -> None:
         now, client = services.clock.now(), visit.client
         remember_device(tx, now, account.id, client)
         if flow.remember and client.device_id:

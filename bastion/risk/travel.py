@@ -3,39 +3,17 @@
 The offline data has countries, not cities, so distance is between country centroids
 (great-circle, haversine). Same country: no signal (a centroid says nothing about travel inside
 a country). Faster than the limit (default 1,000 km/h, about an airliner's cruise) is impossible.
-Centroids: `data/country_centroids.csv`, generated from the PyPI package countryinfo 1.0.1
-(MIT; `CountryInfo(code).latlng()`), 240 ISO 3166-1 alpha-2 codes — regenerate with the loop in
-its header if the package moves.
+The centroids are `bastion.geo.countries`.
 """
 
 from __future__ import annotations
 
-import csv
 import math
-from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from importlib.resources import files
+
+from bastion.geo.countries import centroid
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
-
-
-@dataclass(frozen=True, slots=True)
-class Centroid:
-    lat: float
-    lng: float
-    name: str
-
-
-@cache
-def _centroids() -> dict[str, Centroid]:
-    text = files("bastion.risk").joinpath("data/country_centroids.csv").read_text(encoding="utf-8")
-    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
-    return {row["iso"]: Centroid(float(row["lat"]), float(row["lng"]), row["name"]) for row in rows}
-
-
-def centroid(country: str) -> Centroid | None:
-    return _centroids().get(country.upper())
 
 
 def distance_km(a: str, b: str) -> float | None:

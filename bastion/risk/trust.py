@@ -16,11 +16,20 @@ from typing import Protocol
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import trust_device_until
-from bastion.accounts.models import Account
 from bastion.mfa.registry import METHODS
 
 
-def fingerprint(tx: Tx, account: Account) -> str:
+class Secured(Protocol):
+    """The account a fingerprint is taken of: its password hash, and its factors by id."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def password_hash(self) -> str | None: ...
+
+
+def fingerprint(tx: Tx, account: Secured) -> str:
     factors = METHODS.trust_ids(tx, account.id)
     material = "\n".join([account.password_hash or "", *sorted(factors)])
     return hashlib.sha256(material.encode()).hexdigest()
@@ -41,5 +50,5 @@ def is_trusted(device: TrustState | None, current_fingerprint: str, now: datetim
             and device.trust_fingerprint == current_fingerprint)
 
 
-def trust_device(tx: Tx, account: Account, device_hash: str, now: datetime, days: int) -> None:
+def trust_device(tx: Tx, account: Secured, device_hash: str, now: datetime, days: int) -> None:
     trust_device_until(tx, account.id, device_hash, now + timedelta(days=days), fingerprint(tx, account))

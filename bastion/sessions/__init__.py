@@ -1,1 +1,1 @@
-"""Sessions: tokens, validation (whoami and introspection), revocation, step-up."""
+"""Sessions: tokens, validation (whoami and introspection), revocation, step-up, security holds."""

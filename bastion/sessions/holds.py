@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session as Tx
 
-from bastion.recovery.models import SecurityHold
 from bastion.services import Services
-from bastion.sessions.invalidation import sessions_changed
+from bastion.sessions.models import SecurityHold
+from bastion.store.invalidation import sessions_changed
 
 WITHDRAWAL = "withdrawal"
 

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, update
 
+from bastion.services import Services
 from bastion.sessions.models import Session
 from bastion.store import Database
 
@@ -24,6 +25,15 @@ FLUSH_EVERY = 1.0  # seconds
 _SESSIONS = Session.__table__
 _TOUCH = (update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id"))
           .values(last_seen_at=bindparam("seen_at")))
+
+
+def last_seen_writer(services: Services) -> LastSeenWriter:
+    """The process's writer, started with the first session it hears of and closed with the services."""
+    return services.part(_new_writer)
+
+
+def _new_writer(services: Services) -> LastSeenWriter:
+    return LastSeenWriter(services.db)
 
 
 class LastSeenWriter:

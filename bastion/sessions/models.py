@@ -1,4 +1,5 @@
-"""The sessions feature's tables: signed-in sessions and the services' introspection keys."""
+"""The sessions feature's tables: signed-in sessions, the security holds they report and the services'
+introspection keys."""
 
 from __future__ import annotations
 
@@ -45,3 +46,17 @@ class ServiceKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SecurityHold(Base):
+    """A restriction the platform must respect, e.g. no withdrawals for 24 h after a password reset."""
+
+    __tablename__ = "security_holds"
+    __table_args__ = (Index("ix_security_holds_account_until", "account_id", "until"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)

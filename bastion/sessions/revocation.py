@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
-from bastion.oidc.logout import sessions_ended
+from bastion.plugs import Plug
 from bastion.services import Services
-from bastion.sessions.invalidation import sessions_changed
 from bastion.sessions.models import Session
 from bastion.sessions.tokens import idle_expiry
+from bastion.store.invalidation import sessions_changed
+
+# The apps signed in through ended sessions hear of it (OpenID back-channel logout), in the same
+# transaction: (transaction, now, account id, ended session ids, reason, the session kept).
+SessionsEnded = Callable[[Tx, datetime, str, list[str], str, str | None], None]
+ENDED: Plug[SessionsEnded] = Plug("telling apps of ended sessions (bastion.oidc.logout)")
 
 
 def list_sessions(services: Services, account_id: str) -> list[Session]:
@@ -38,5 +44,5 @@ def revoke_sessions(
     sessions_changed(tx, account_id)
     ended = list(tx.execute(statement.values(revoked_at=now, revoke_reason=reason).returning(Session.id)).scalars())
     # The apps signed in through these sessions hear of it (OpenID back-channel logout), in this transaction.
-    sessions_ended(tx, now, account_id, ended, reason, keep)
+    ENDED()(tx, now, account_id, ended, reason, keep)
     return len(ended)

@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 from bastion.crypto import hash_token, new_token
 from bastion.errors import BastionError, Reason
 from bastion.services import Services
-from bastion.sessions.invalidation import SERVICE_KEYS, service_keys_changed
 from bastion.sessions.models import ServiceKey
 from bastion.store.changes import rows_changed
+from bastion.store.invalidation import SERVICE_KEYS, service_keys_changed
 
 KEY_PREFIX = "bsk_"
 _MARK_USED_EVERY = timedelta(minutes=5)

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.errors import BastionError, Reason
 from bastion.services import Services
-from bastion.sessions.invalidation import sessions_changed
 from bastion.sessions.models import Session
 from bastion.sessions.tokens import SessionInfo
+from bastion.store.invalidation import sessions_changed
 
 
 def require_recent_auth(services: Services, session: SessionInfo) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.orm import Session as Tx
 
@@ -90,5 +91,16 @@ def issue_session(
     return token, session
 
 
-def idle_expiry(session: Session) -> datetime:
+class Expiring(Protocol):
+    @property
+    def expires_at(self) -> datetime: ...
+
+    @property
+    def last_seen_at(self) -> datetime: ...
+
+    @property
+    def idle_seconds(self) -> int: ...
+
+
+def idle_expiry(session: Expiring) -> datetime:
     return min(session.expires_at, session.last_seen_at + timedelta(seconds=session.idle_seconds))

@@ -1,6 +1,6 @@
 """Session validation (requirements §25-27): the live session behind a token, or why not.
 
-Validation is answered from the process's cache (`bastion.sessions.cache`) in the steady
+Validation is answered from the process's cache (`bastion.store.cache`) in the steady
 state: no database round trip. The database is read when the session is not cached (or no
 longer trusted) and when this node believes it idle-expired (another node may have seen it
 since); `last_seen_at` is written behind the requests at most every
@@ -12,22 +12,23 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache, partial
-from typing import Any
+from functools import cache, lru_cache, partial
+from typing import Any, Protocol
 
 import anyio.to_thread
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, FromClause, Select, bindparam, select
 
-from bastion.accounts.models import Account
 from bastion.crypto import hash_token
 from bastion.errors import BastionError, Reason
 from bastion.ops.maintenance import refresh_windows, windows_cached
+from bastion.plugs import Plug
 from bastion.services import Services
-from bastion.sessions.cache import SessionCache
 from bastion.sessions.holds import Restriction, restrictions_of
+from bastion.sessions.last_seen import LastSeenWriter, last_seen_writer
 from bastion.sessions.maintenance import refuse_during_blocking_maintenance
 from bastion.sessions.models import Session
 from bastion.sessions.tokens import SHAPE, SessionInfo, issued_here
+from bastion.store.cache import SessionCache
 
 
 @dataclass(slots=True)
@@ -102,7 +103,7 @@ def _admit(services: Services, known: _Known, now: datetime, on_event_loop: bool
         known.last_seen = now
     if now - known.noted_last_seen >= _seconds(services.settings.session_touch_seconds):
         known.noted_last_seen = now
-        services.session_cache.last_seen.note(known.session.id, now)
+        last_seen_writer(services).note(known.session.id, now)
     return known.view(now)
 
 
@@ -129,18 +130,44 @@ def refresh_sessions(services: Services, token_hashes: list[str]) -> None:
 
 
 _BATCH = 500
-_SESSIONS, _ACCOUNTS = Session.__table__, Account.__table__
+class AccountColumns(Protocol):
+    """What a session carries of its account (its email and roles), joined to the session in one
+    statement, so that a read costs one round trip. The accounts hand over their columns."""
+
+    @property
+    def table(self) -> FromClause: ...
+
+    @property
+    def id(self) -> ColumnElement[Any]: ...
+
+    @property
+    def email(self) -> ColumnElement[Any]: ...
+
+    @property
+    def roles(self) -> ColumnElement[Any]: ...
+
+
+ACCOUNTS: Plug[AccountColumns] = Plug("the account columns a session carries (bastion.accounts.repo)")
+_SESSIONS = Session.__table__
 _BY_TOKEN_HASH = _SESSIONS.c.token_hash.in_(bindparam("token_hashes", expanding=True))
-_READ = (select(_SESSIONS.c.token_hash, _SESSIONS.c.id, _SESSIONS.c.account_id, _SESSIONS.c.created_at,
-                _SESSIONS.c.authenticated_at, _SESSIONS.c.last_seen_at, _SESSIONS.c.idle_seconds,
-                _SESSIONS.c.expires_at, _SESSIONS.c.revoked_at, _SESSIONS.c.aal, _SESSIONS.c.remember,
-                _ACCOUNTS.c.email, _ACCOUNTS.c.roles)
-         .join_from(_SESSIONS, _ACCOUNTS, _ACCOUNTS.c.id == _SESSIONS.c.account_id).where(_BY_TOKEN_HASH))
-# What can change in a live session another node may have touched (its last use is this node's own
-# business until it believes it idle, and then it asks the database anyway).
-_CHANGEABLE = (select(_SESSIONS.c.token_hash, _SESSIONS.c.revoked_at.is_not(None), _SESSIONS.c.authenticated_at,
-                      _SESSIONS.c.aal, _ACCOUNTS.c.email, _ACCOUNTS.c.roles)
-               .join_from(_SESSIONS, _ACCOUNTS, _ACCOUNTS.c.id == _SESSIONS.c.account_id).where(_BY_TOKEN_HASH))
+
+
+@cache
+def _statements() -> tuple[Select[Any], Select[Any]]:
+    """Built once, on first use (after start-up handed over the account's columns): building a statement
+    costs more than running it from SQLAlchemy's compiled cache."""
+    account = ACCOUNTS()
+    read = (select(_SESSIONS.c.token_hash, _SESSIONS.c.id, _SESSIONS.c.account_id, _SESSIONS.c.created_at,
+                   _SESSIONS.c.authenticated_at, _SESSIONS.c.last_seen_at, _SESSIONS.c.idle_seconds,
+                   _SESSIONS.c.expires_at, _SESSIONS.c.revoked_at, _SESSIONS.c.aal, _SESSIONS.c.remember,
+                   account.email, account.roles)
+            .join_from(_SESSIONS, account.table, account.id == _SESSIONS.c.account_id).where(_BY_TOKEN_HASH))
+    # What can change in a live session another node may have touched (its last use is this node's own
+    # business until it believes it idle, and then it asks the database anyway).
+    changeable = (select(_SESSIONS.c.token_hash, _SESSIONS.c.revoked_at.is_not(None), _SESSIONS.c.authenticated_at,
+                         _SESSIONS.c.aal, account.email, account.roles)
+                  .join_from(_SESSIONS, account.table, account.id == _SESSIONS.c.account_id).where(_BY_TOKEN_HASH))
+    return read, changeable
 
 
 def _confirm_unchanged(services: Services, token_hashes: list[str]) -> list[str]:
@@ -156,7 +183,7 @@ def _confirm_unchanged(services: Services, token_hashes: list[str]) -> list[str]
     if not cached:
         return token_hashes
     with services.db.reading() as reader:
-        rows = {row[0]: tuple(row[1:]) for row in reader.execute(_CHANGEABLE, {"token_hashes": list(cached)})}
+        rows = {row[0]: tuple(row[1:]) for row in reader.execute(_statements()[1], {"token_hashes": list(cached)})}
         holds = restrictions_of(reader, {known.session.account_id for known in cached.values()}, now)
     unchanged = []
     for token_hash, known in cached.items():
@@ -173,18 +200,18 @@ def _load(services: Services, token_hashes: list[str]) -> dict[str, _Known | Bas
     """Each session as the database has it, kept in the cache — or the refusal it meets.
     Two statements however many sessions, in a read-only transaction. Rows are unpacked, never
     read by attribute name: that costs more than the rest of a row's work (~2 µs a field)."""
-    cache = services.session_cache
+    cache, writer = services.session_cache, last_seen_writer(services)
     generation, loaded_at = cache.generation, time.monotonic()
     now = services.clock.now()
     with services.db.reading() as reader:
-        rows = {row[0]: tuple(row) for row in reader.execute(_READ, {"token_hashes": token_hashes})}
+        rows = {row[0]: tuple(row) for row in reader.execute(_statements()[0], {"token_hashes": token_hashes})}
         accounts = {row[2] for row in rows.values() if row[8] is None}
         holds = restrictions_of(reader, accounts, now) if accounts else {}
     found: dict[str, _Known | BastionError] = {}
     live = []
     for token_hash in token_hashes:
         row = rows.get(token_hash)
-        known = _known(cache, row, holds, now) if row is not None else BastionError(Reason.SESSION_INVALID)
+        known = _known(cache, writer, row, holds, now) if row is not None else BastionError(Reason.SESSION_INVALID)
         found[token_hash] = known
         if isinstance(known, BastionError):
             cache.forget(token_hash)
@@ -194,14 +221,14 @@ def _load(services: Services, token_hashes: list[str]) -> dict[str, _Known | Bas
     return found
 
 
-def _known(cache: SessionCache, row: tuple[Any, ...], holds: dict[str, list[Restriction]],
-           now: datetime) -> _Known | BastionError:
+def _known(cache: SessionCache, writer: LastSeenWriter, row: tuple[Any, ...],
+           holds: dict[str, list[Restriction]], now: datetime) -> _Known | BastionError:
     (token_hash, session_id, account_id, created_at, authenticated_at, last_seen_at, idle_seconds, expires_at,
      revoked_at, aal, remember, email, roles) = row
     if revoked_at is not None:
         return BastionError(Reason.SESSION_REVOKED)
     # The latest use known here: written, noted but not yet written, or seen by a cached entry.
-    noted = max(last_seen_at, cache.last_seen.pending(session_id) or last_seen_at)
+    noted = max(last_seen_at, writer.pending(session_id) or last_seen_at)
     seen_here: _Known | None = cache.peek(token_hash)
     last_seen = max(noted, seen_here.last_seen) if seen_here is not None else noted
     idle = timedelta(seconds=idle_seconds)

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Label, Row, ScalarSelect, bindparam, func, select
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
-from bastion.ops.metrics import SIGN_IN_ATTEMPTS
-from bastion.risk.geo import locate
+from bastion.errors import Reason
+from bastion.geo import locate
+from bastion.metrics import SIGN_IN_ATTEMPTS
 from bastion.services import Services
 from bastion.signin.models import SignInAttempt
 from bastion.store.rows import append_row
@@ -78,3 +80,45 @@ def latest_attempt(tx: Tx, account_id: str) -> SignInAttempt | None:
 
 def find_attempt_by_reference(tx: Tx, reference: str) -> SignInAttempt | None:
     return tx.execute(select(SignInAttempt).where(SignInAttempt.reference == reference)).scalar_one_or_none()
+
+
+# What the risk signals read of the past sign-ins, built once (the sign-in path): building a
+# statement costs more than running it from the compiled cache.
+_LOCATED_SUCCESS = (SignInAttempt.account_id == bindparam("account_id"), SignInAttempt.outcome == "success",
+                    SignInAttempt.country.is_not(None))
+
+
+def _latest_located(column: QueryableAttribute[Any]) -> ScalarSelect[Any]:
+    return select(column).where(*_LOCATED_SUCCESS).order_by(SignInAttempt.id.desc()).limit(1).scalar_subquery()
+
+
+_RISK_SIGNALS = (
+    _latest_located(SignInAttempt.country).label("previous_country"),
+    _latest_located(SignInAttempt.created_at).label("previous_at"),
+    select(func.count()).select_from(SignInAttempt).where(
+        # Wrong passwords only: second-step failures have their own limits (requirements §10).
+        SignInAttempt.account_id == bindparam("account_id"), SignInAttempt.outcome == "failure",
+        SignInAttempt.code == Reason.CREDENTIALS_INVALID, SignInAttempt.created_at >= bindparam("failures_since"),
+    ).scalar_subquery().label("recent_failures"),
+)
+_COUNTRIES = select(SignInAttempt.country).distinct().where(*_LOCATED_SUCCESS,
+                                                            SignInAttempt.created_at >= bindparam("since"))
+
+
+def risk_signals() -> tuple[Label[Any], ...]:
+    """The last located success (previous_country, previous_at) and the wrong passwords since
+    `failures_since` (recent_failures): columns for the risk history's one statement, whose
+    parameters are account_id and failures_since."""
+    return _RISK_SIGNALS
+
+
+def recent_countries(tx: Tx, account_id: str, since: datetime) -> frozenset[str]:
+    """The countries the account signed in from successfully since then."""
+    return frozenset(country for country in tx.execute(_COUNTRIES, {"account_id": account_id, "since": since})
+                     .scalars() if country is not None)
+
+
+def last_success(tx: Tx, account_id: str) -> SignInAttempt | None:
+    return tx.execute(select(SignInAttempt).where(SignInAttempt.account_id == account_id,
+                                                  SignInAttempt.outcome == "success")
+                      .order_by(SignInAttempt.id.desc()).limit(1)).scalar_one_or_none()

@@ -15,7 +15,6 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import find_device
-from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account, lock_account
 from bastion.context import Client
 from bastion.errors import BastionError, Reason, new_reference
@@ -23,7 +22,7 @@ from bastion.guard import steps as guard
 from bastion.guard.steps import StepBudget
 from bastion.services import Services
 from bastion.signin.attempts import record_attempt
-from bastion.signin.flow import Authenticated, SignInResult, advance_flow, load_open_flow, mark_done
+from bastion.signin.flow import Authenticated, SigningIn, SignInResult, advance_flow, load_open_flow, mark_done
 from bastion.signin.models import SignInFlow
 from bastion.signin.stages import STAGES
 from bastion.signin.visit import Visit, arrive
@@ -70,12 +69,12 @@ class Step(Protocol):
 
 
 def waiting_state(stage_name: str) -> str:
-    return next(stage.requirement for stage in STAGES if stage.name == stage_name and stage.requirement)
+    return next(stage.requirement for stage in STAGES() if stage.name == stage_name and stage.requirement)
 
 
 def open_flow(tx: Tx, flow_id: str, now: datetime, state: str, client: Client) -> SignInFlow:
     """The flow waiting in `state`; only the device that passed the password may go on with it."""
-    flow = load_open_flow(tx, flow_id, now, state, STAGES)
+    flow = load_open_flow(tx, flow_id, now, state, STAGES())
     if flow.device_id is not None and flow.device_id != client.device_id:
         raise BastionError(Reason.FLOW_NOT_FOUND)
     return flow
@@ -113,12 +112,12 @@ def continue_flow(services: Services, flow_id: str, client: Client, step: Step) 
     return result
 
 
-def finish_flow(services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit, stage: str,
+def finish_flow(services: Services, tx: Tx, flow: SignInFlow, account: SigningIn, visit: Visit, stage: str,
                 facts: dict[str, object], consume: Consume, method: str) -> SignInResult:
     """Consume the proof, mark its stage done and advance the flow; record the step in the history."""
     consume(tx)
     mark_done(flow, stage, **facts)
-    result = advance_flow(services, tx, flow, account, visit, STAGES)
+    result = advance_flow(services, tx, flow, account, visit, STAGES())
     authenticated = isinstance(result, Authenticated)
     record_attempt(tx, services.clock.now(), account.email, method, "success" if authenticated else "challenge",
                    visit.client, account_id=account.id, flow_id=flow.id,

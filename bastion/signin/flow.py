@@ -17,17 +17,97 @@ from sqlalchemy import delete, inspect, update
 from sqlalchemy.orm import Session as Tx
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bastion.accounts.models import Account
 from bastion.audit import record_event
+from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.services import Services
-from bastion.sessions.models import Session
 from bastion.sessions.tokens import issue_session
 from bastion.signin.models import SignInFlow
 from bastion.signin.visit import Visit
 from bastion.store.changes import rows_changed
 from bastion.store.rows import add_now
 from bastion.store.types import new_id
+
+
+class SigningIn(Protocol):
+    """The account a sign-in is for, as the flow and its stages read it: an account row of
+    `bastion.accounts`, read locked in the step's transaction (`bastion.accounts.repo.lock_account`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def anti_phishing_code(self) -> str | None: ...
+
+    @property
+    def language(self) -> str | None: ...
+
+    @property
+    def time_zone(self) -> str | None: ...
+
+    @property
+    def password_hash(self) -> str | None: ...
+
+    @property
+    def role_set(self) -> frozenset[str]: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def status_reason(self) -> str | None: ...
+
+    @property
+    def status_until(self) -> datetime | None: ...
+
+    @property
+    def ip_allowlist(self) -> list[str]: ...
+
+    @property
+    def email_verified_at(self) -> datetime | None: ...
+
+    @property
+    def security_changed_at(self) -> datetime | None: ...
+
+
+class FlowState(Protocol):
+    """What a stage or a step reads of the flow it runs in, and the facts it records on it."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def expires_at(self) -> datetime: ...
+
+    @property
+    def remember(self) -> bool: ...
+
+    facts: dict[str, Any]
+
+
+class IssuedSession(Protocol):
+    """The session a completed sign-in issued (`bastion.sessions.tokens.issue_session`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def aal(self) -> int: ...
+
+    @property
+    def remember(self) -> bool: ...
+
+    @property
+    def expires_at(self) -> datetime: ...
+
+    @property
+    def last_seen_at(self) -> datetime: ...
+
+    @property
+    def idle_seconds(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -41,8 +121,8 @@ class Requirement:
 @dataclass(frozen=True)
 class Authenticated:
     token: str
-    session: Session
-    account: Account
+    session: IssuedSession
+    account: SigningIn
     update_available: dict[str, str] | None = None
 
 
@@ -69,30 +149,41 @@ class Stage(Protocol):
     def waiting_reason(self) -> Reason | None:
         """What a step sent to a flow waiting for this stage's requirement is told."""
 
-    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
+    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: SigningIn, visit: Visit) -> Requirement | None:
         """None when satisfied; its Requirement to ask for; raise BastionError to refuse."""
 
 
 class CompletingStage(Stage, Protocol):
     """A stage that also acts once the flow has issued its session (e.g. recording the device)."""
 
-    def completed(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> None:
+    def completed(self, services: Services, tx: Tx, flow: SignInFlow, account: SigningIn, visit: Visit) -> None:
         """Runs in the completing transaction, after the session is issued."""
 
 
-def start_flow(services: Services, account: Account, visit: Visit, remember: bool, done: str) -> SignInFlow:
+def start_flow(services: Services, account: SigningIn, visit: Visit, remember: bool, done: str) -> SignInFlow:
     """A new flow whose first factor (`done`: "password", "passkey") has passed; written by `advance_flow`."""
     now = services.clock.now()
-    client = visit.client
-    return SignInFlow(
-        id=new_id(), account_id=account.id, state="first_factor_passed", created_at=now,
-        expires_at=now + timedelta(minutes=services.settings.flow_ttl_minutes), remember=remember,
-        ip=client.ip, user_agent=(client.user_agent or "")[:512] or None, device_id=client.device_id,
-        facts={"done": [done]},
-    )
+    return _new_flow(visit.client, account.id, "first_factor_passed", now,
+                     now + timedelta(minutes=services.settings.flow_ttl_minutes), remember, [done])
 
 
-def advance_flow(services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit,
+def open_anonymous_flow(tx: Tx, client: Client, state: str, now: datetime, valid_for: timedelta) -> SignInFlow:
+    """A flow written now, before anyone is known, waiting in `state` for a first factor that names
+    its account itself (a discoverable passkey)."""
+    flow = _new_flow(client, None, state, now, now + valid_for, False, [])
+    tx.add(flow)
+    tx.flush()
+    return flow
+
+
+def _new_flow(client: Client, account_id: str | None, state: str, now: datetime, expires_at: datetime,
+              remember: bool, done: list[str]) -> SignInFlow:
+    return SignInFlow(id=new_id(), account_id=account_id, state=state, created_at=now, expires_at=expires_at,
+                      remember=remember, ip=client.ip, user_agent=(client.user_agent or "")[:512] or None,
+                      device_id=client.device_id, facts={"done": done})
+
+
+def advance_flow(services: Services, tx: Tx, flow: SignInFlow, account: SigningIn, visit: Visit,
                  stages: Sequence[Stage]) -> SignInResult:
     """Run the stages not yet done; issue the session when all pass.
 
@@ -178,10 +269,8 @@ def void_flow(tx: Tx, flow_id: str, now: datetime) -> None:
 
 
 def void_open_flows(tx: Tx, account_id: str, now: datetime) -> int:
-    """A security change: every sign-in of the account still in progress ends without a session,
-    and none started before now may finish. Returns how many were open."""
-    tx.execute(update(Account).where(Account.id == account_id).values(security_changed_at=now)
-               .execution_options(synchronize_session=False))
+    """A security change (`bastion.accounts.security_change`): every sign-in of the account still in
+    progress ends without a session. Returns how many were open."""
     return rows_changed(tx, update(SignInFlow).where(SignInFlow.account_id == account_id,
                                                SignInFlow.completed_at.is_(None))
                       .values(state="void", completed_at=now))

@@ -6,11 +6,10 @@ import ipaddress
 
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.models import Account
 from bastion.errors import BastionError, Reason
 from bastion.ops.maintenance import maintenance_refusal
 from bastion.services import Services
-from bastion.signin.flow import Requirement
+from bastion.signin.flow import Requirement, SigningIn
 from bastion.signin.models import SignInFlow
 from bastion.signin.visit import Visit
 
@@ -33,7 +32,7 @@ class ServiceGate:
     requirement = None
     waiting_reason = None
 
-    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
+    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: SigningIn, visit: Visit) -> Requirement | None:
         if visit.window is not None and not account.role_set:
             raise maintenance_refusal(visit.window, services.clock.now())
         return None
@@ -46,7 +45,7 @@ class AccountGate:
     requirement = None
     waiting_reason = None
 
-    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: Account, visit: Visit) -> Requirement | None:
+    def check(self, services: Services, tx: Tx, flow: SignInFlow, account: SigningIn, visit: Visit) -> Requirement | None:
         now = services.clock.now()
         active_restriction = account.status_until is None or account.status_until > now
         if account.status == "frozen":

@@ -38,33 +38,33 @@ def sign_in_with_password(
     try:
         visit = arrive(services, client)
         checked = check_password(services, identifier, password, client)
-        account = checked.account
-        account_id = account.id if account else None
+        found = checked.account
+        account_id = found.id if found else None
         if visit.window is not None and not checked.matched:
             raise maintenance_refusal(visit.window, now)  # as for anyone not staff: see the docstring
     except BastionError as refusal:
         _refuse(services, identifier, account_id, refusal, client)
 
-    if not checked.matched or account is None or account.password_hash is None:
+    if not checked.matched or found is None or found.password_hash is None:
         wrong = BastionError(Reason.CREDENTIALS_INVALID, reference=new_reference())
         with services.db.transaction() as tx:
             record_attempt(tx, now, identifier, "password", "failure", client, account_id=account_id,
                            code=wrong.code, reference=wrong.reference)
         raise wrong
 
-    stored_hash = account.password_hash
+    stored_hash = found.password_hash
     new_hash = (hash_password(services, password, known_device=True)
                 if services.passwords.needs_rehash(stored_hash) else None)
     try:
         with services.db.transaction() as tx:
             # Read again, locked: a freeze, reset or restriction since the hash is seen, or waits.
-            account = lock_account(tx, account.id)
+            account = lock_account(tx, found.id)
             if account.password_hash != stored_hash:
                 raise BastionError(Reason.CREDENTIALS_INVALID)  # the password changed while it was checked
             if new_hash is not None:
                 account.password_hash = new_hash
             flow = start_flow(services, account, visit, remember, "password")
-            result = advance_flow(services, tx, flow, account, visit, STAGES)
+            result = advance_flow(services, tx, flow, account, visit, STAGES())
             record_attempt(tx, now, identifier, "password",
                            "success" if isinstance(result, Authenticated) else "challenge",
                            client, account_id=account.id, flow_id=flow.id,

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import select
-
-from bastion.accounts.models import Account
+from bastion.accounts.repo import roles_of
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.i18n import _
-from bastion.recovery.models import RecoveryCase
+from bastion.recovery.repo import case_account_id
 from bastion.services import Services
 
 MAX_ID = 64  # ids are UUIDs; anything longer names nothing
@@ -26,8 +24,7 @@ def ensure_may_handle(services: Services, agent_id: str, agent_roles: Collection
                       about_a_case: bool = False) -> str:
     """The account's id when this agent may handle it; else the refusal (not found, own, staff)."""
     with services.db.reading() as tx:
-        roles = tx.execute(select(Account.roles).where(Account.id == account_id)).scalar_one_or_none() \
-            if len(account_id) <= MAX_ID else None
+        roles = roles_of(tx, account_id) if len(account_id) <= MAX_ID else None
     if roles is None:
         raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No account with this id."))
     if account_id == agent_id:
@@ -40,8 +37,7 @@ def ensure_may_handle(services: Services, agent_id: str, agent_roles: Collection
 def ensure_may_handle_case(services: Services, agent_id: str, agent_roles: Collection[str], case_id: str) -> str:
     """The case's id when this agent may handle the account it is about (see `ensure_may_handle`)."""
     with services.db.reading() as tx:
-        account_id = tx.execute(select(RecoveryCase.account_id).where(RecoveryCase.id == case_id)) \
-            .scalar_one_or_none() if len(case_id) <= MAX_ID else None
+        account_id = case_account_id(tx, case_id) if len(case_id) <= MAX_ID else None
     if account_id is None:
         raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No case with this id."))
     ensure_may_handle(services, agent_id, agent_roles, account_id, about_a_case=True)
@@ -59,6 +55,6 @@ def record_view(services: Services, agent_id: str, account_id: str | None, what:
 def record_case_view(services: Services, agent_id: str, case_id: str, what: str, client: Client) -> None:
     """`record_view` of a case's page or timeline, on the record of the account the case is about."""
     with services.db.transaction() as tx:
-        account_id = tx.execute(select(RecoveryCase.account_id).where(RecoveryCase.id == case_id)).scalar_one()
+        account_id = case_account_id(tx, case_id)
         record_event(tx, services.clock.now(), "support.viewed", account_id, client, actor_id=agent_id, what=what,
                      case_id=case_id)

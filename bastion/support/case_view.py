@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
-from bastion.accounts.models import Account
+from bastion.accounts.repo import get_account
+from bastion.accounts.words import place_words
 from bastion.clock import rfc3339
+from bastion.geo import locate
 from bastion.recovery.cases import documents_digest
 from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.recovery.kinds import document_labels
-from bastion.recovery.models import CaseDocument
-from bastion.risk.geo import locate
-from bastion.risk.words import place_words
+from bastion.recovery.repo import documents_of
 from bastion.services import Services
 from bastion.support.casework import approvals_of, case_facts, case_notes, emails_of, explain, load_case
 from bastion.support.queue import deadline
@@ -32,11 +30,10 @@ def case_view(services: Services, case_id: str, agent_id: str, admin: bool = Fal
     now = services.clock.now()
     with services.db.transaction() as tx:
         case = load_case(tx, case_id)
-        account = tx.get_one(Account, case.account_id)
+        account = get_account(tx, case.account_id)
         labels = document_labels(case.kind)
         order = list(DOCUMENT_KINDS)
-        documents = sorted(tx.execute(select(CaseDocument).where(CaseDocument.case_id == case.id)).scalars(),
-                           key=lambda document: order.index(document.kind))  # front, back, then the photo
+        documents = sorted(documents_of(tx, case.id), key=lambda document: order.index(document.kind))  # front, back, then the photo
         approvals = approvals_of(tx, case.id)
         facts = case_facts(tx, case, agent_id, admin)
         names = emails_of(tx, [case.claimed_by, case.decided_by, *(agent for agent, _, _ in approvals)])

@@ -12,21 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.models import Account
+from bastion.accounts import repo as accounts
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.i18n import _
+from bastion.recovery import repo as cases
 from bastion.recovery.cases import documents_digest
 from bastion.recovery.evidence import DOCUMENT_KINDS
-from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.services import Services
-from bastion.store.changes import rows_changed
 from bastion.support.models import CaseApproval, CaseNote
 from bastion.support.rules import CaseFacts, NotNow, ensure_allowed, why_not
 from bastion.support.words import CASE_STATES, DOCUMENTS, WHY_NOT, fill, when_words
@@ -34,16 +34,65 @@ from bastion.support.words import CASE_STATES, DOCUMENTS, WHY_NOT, fill, when_wo
 NOTE_MAX = 2000
 
 
-def load_case(tx: Tx, case_id: str) -> RecoveryCase:
-    case = tx.get(RecoveryCase, case_id) if len(case_id) <= 64 else None
+class Case(Protocol):
+    """A recovery case as the console reads it (a row of `bastion.recovery`, read through its repo)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def account_id(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def ip(self) -> str | None: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def submitted_at(self) -> datetime | None: ...
+
+    @property
+    def due_at(self) -> datetime | None: ...
+
+    @property
+    def closed_at(self) -> datetime | None: ...
+
+    @property
+    def decided_at(self) -> datetime | None: ...
+
+    @property
+    def decided_by(self) -> str | None: ...
+
+    @property
+    def decision_reason(self) -> str | None: ...
+
+    @property
+    def claimed_by(self) -> str | None: ...
+
+    @property
+    def claimed_at(self) -> datetime | None: ...
+
+    @property
+    def purged_at(self) -> datetime | None: ...
+
+
+def load_case(tx: Tx, case_id: str) -> Case:
+    case = cases.find_case(tx, case_id) if len(case_id) <= 64 else None
     if case is None:
         raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No case with this id."))
     return case
 
 
-def case_facts(tx: Tx, case: RecoveryCase, agent_id: str, admin: bool = False) -> CaseFacts:
+def case_facts(tx: Tx, case: Case, agent_id: str, admin: bool = False) -> CaseFacts:
     approved_by = frozenset(agent for agent, _reason, _at in approvals_of(tx, case.id))
-    present = set(tx.execute(select(CaseDocument.kind).where(CaseDocument.case_id == case.id)).scalars())
+    present = cases.document_kinds(tx, case.id)
     return CaseFacts(status=case.status, closed=case.closed_at is not None, agent_id=agent_id,
                      agent_is_admin=admin, account_id=case.account_id, claimed_by=case.claimed_by,
                      approved_by=approved_by, missing=tuple(kind for kind in DOCUMENT_KINDS if kind not in present))
@@ -54,10 +103,10 @@ def emails_of(tx: Tx, ids: Iterable[str | None]) -> dict[str, str]:
     wanted = {one for one in ids if one}
     if not wanted:
         return {}
-    return dict(tx.execute(select(Account.id, Account.email).where(Account.id.in_(wanted))).all())
+    return accounts.emails_of(tx, wanted)
 
 
-def explain(tx: Tx, blocked: NotNow, case: RecoveryCase) -> str:
+def explain(tx: Tx, blocked: NotNow, case: Case) -> str:
     """The agent-facing sentence for a reason an action is not available."""
     fields = dict(blocked.fields)
     if "agent" in fields:
@@ -70,7 +119,7 @@ def explain(tx: Tx, blocked: NotNow, case: RecoveryCase) -> str:
     return fill(WHY_NOT[blocked.why], **fields)
 
 
-def check(tx: Tx, action: str, case: RecoveryCase, agent_id: str, admin: bool = False) -> CaseFacts:
+def check(tx: Tx, action: str, case: Case, agent_id: str, admin: bool = False) -> CaseFacts:
     """The facts, after refusing `action` with the agent's words when the rules say not now."""
     facts = case_facts(tx, case, agent_id, admin)
     blocked = why_not(action, facts)
@@ -87,11 +136,7 @@ def claim_case(services: Services, case_id: str, agent_id: str, client: Client) 
         if case.claimed_by == agent_id and case.closed_at is None:
             return
         check(tx, "claim", case, agent_id)
-        taken = rows_changed(tx, update(RecoveryCase).where(
-            RecoveryCase.id == case.id, RecoveryCase.claimed_by.is_(None), RecoveryCase.closed_at.is_(None),
-            RecoveryCase.status.in_(("awaiting_documents", "in_review"))
-        ).values(claimed_by=agent_id, claimed_at=now))
-        if not taken:
+        if not cases.claim_case(tx, case.id, agent_id, now):
             tx.refresh(case)
             check(tx, "claim", case, agent_id)
             raise BastionError(Reason.CASE_CLAIMED, detail=_("Another agent claimed it a moment ago."))
@@ -106,9 +151,7 @@ def release_case(services: Services, case_id: str, agent_id: str, client: Client
         case = load_case(tx, case_id)
         check(tx, "release", case, agent_id, admin)
         holder = case.claimed_by
-        released = rows_changed(tx, update(RecoveryCase).where(RecoveryCase.id == case.id, RecoveryCase.claimed_by == holder)
-                              .values(claimed_by=None, claimed_at=None))
-        if not released:
+        if not cases.release_case(tx, case.id, holder):
             raise BastionError(Reason.CASE_CLAIMED, detail=_("The claim changed a moment ago; reload the case."))
         record_event(tx, now, "case.released", case.account_id, client, actor_id=agent_id, case_id=case.id,
                      case_kind=case.kind, **({"holder": holder} if holder != agent_id else {}))

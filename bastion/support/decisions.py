@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Tx
 
@@ -19,28 +19,18 @@ from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import lift_pause
 from bastion.i18n import N_, _
+from bastion.recovery import repo as cases
 from bastion.recovery.cases import documents_digest, notify_case, open_case_id
 from bastion.recovery.kinds import due_at as case_due_at
-from bastion.recovery.models import RecoveryCase
 from bastion.services import Services
-from bastion.store.changes import rows_changed
-from bastion.support.casework import check, load_case
+from bastion.support.casework import Case, check, load_case
 from bastion.support.models import CaseApproval
 from bastion.support.rejection_reasons import prepared_text
 
 RACED = N_("Another decision on this case came first; reload it.")
 
 
-def _take(tx: Tx, case: RecoveryCase, agent_id: str, states: tuple[str, ...], **values: object) -> bool:
-    """The one statement that decides between agents: the case still in `states`, open, and free
-    or held by this agent. It locks the row until the transaction ends."""
-    return rows_changed(tx, update(RecoveryCase).where(
-        RecoveryCase.id == case.id, RecoveryCase.status.in_(states), RecoveryCase.closed_at.is_(None),
-        or_(RecoveryCase.claimed_by.is_(None), RecoveryCase.claimed_by == agent_id),
-    ).values(claimed_by=None, claimed_at=None, **values)) == 1
-
-
-def _refuse_raced(tx: Tx, action: str, case: RecoveryCase, agent_id: str) -> BastionError:
+def _refuse_raced(tx: Tx, action: str, case: Case, agent_id: str) -> BastionError:
     """After a lost race: the rules' reason as things stand now, or a plain "came first"."""
     tx.refresh(case)
     check(tx, action, case, agent_id)
@@ -57,7 +47,7 @@ def approve_case(services: Services, case_id: str, agent_id: str, reason: str, c
     with services.db.transaction() as tx:
         case = load_case(tx, case_id)
         check(tx, "approve", case, agent_id)
-        if not _take(tx, case, agent_id, ("in_review",)):
+        if not cases.take_case(tx, case.id, agent_id, ("in_review",)):
             raise _refuse_raced(tx, "approve", case, agent_id)
         documents = documents_digest(tx, case.id)  # read after taking the row: no replacement in between
         if seen_documents is not None and not hmac.compare_digest(seen_documents, documents):
@@ -80,8 +70,7 @@ def approve_case(services: Services, case_id: str, agent_id: str, reason: str, c
             return "in_review"
         account = get_account(tx, case.account_id)
         due_at = case_due_at(services.settings, case.kind, account, now)
-        tx.execute(update(RecoveryCase).where(RecoveryCase.id == case.id).values(
-            status="waiting", due_at=due_at, decided_at=now, decided_by=agent_id, decision_reason=reason))
+        cases.start_waiting(tx, case.id, due_at, now, agent_id, reason)
         notify_case(services, tx, case, account, "case_approved", due_at=rfc3339(due_at))
         return "waiting"
 
@@ -103,11 +92,9 @@ def reject_case(services: Services, case_id: str, agent_id: str, reason: str | N
             reason = prepared_text(tx, prepared_reason, case.kind)
         closed = dict(status="rejected", closed_at=now, decided_at=now, decided_by=agent_id, decision_reason=reason)
         if action == "stop":  # never blocked by a claim: the owner's word comes first
-            taken = rows_changed(tx, update(RecoveryCase).where(
-                RecoveryCase.id == case.id, RecoveryCase.status == "waiting", RecoveryCase.closed_at.is_(None)
-            ).values(claimed_by=None, claimed_at=None, **closed)) == 1
+            taken = cases.stop_waiting_case(tx, case.id, **closed)
         else:
-            taken = _take(tx, case, agent_id, ("awaiting_documents", "in_review"), **closed)
+            taken = cases.take_case(tx, case.id, agent_id, cases.UNDER_REVIEW, **closed)
         if not taken:
             raise _refuse_raced(tx, action, case, agent_id)
         extra = {"prepared_reason": prepared_reason} if prepared_reason else {}

@@ -45,13 +45,15 @@ def export_account(services: Services, account_id: str, agent_id: str, reason: s
                                  .order_by(SecurityEvent.id).limit(MAX_ROWS)).scalars())
         names = emails_of(tx, (event.actor_id for event in events))
     checked = check_events(services, events)
+    brand = services.settings.brand_name
     return {
         "format": FORMAT, "exported_at": rfc3339(now), "exported_by": agent_id, "reason": reason,
         "account": {key: value for key, value in facts.items() if key not in ("attempts", "cases")},
         "sign_in_attempts": attempts,
         "recovery_cases": cases,
         "audit_events": [{"id": event.id, "kind": event.kind, "at": rfc3339(event.created_at),
-                          "actor": {key: value for key, value in actor_of(event, names).items() if key != "words"},
+                          "actor": {key: value for key, value in actor_of(event, names, brand).items()
+                                    if key != "words"},
                           "ip": event.ip, "data": event.data, "chain_position": event.chain_seq,
                           "seal": checked.seals[event.id]} for event in events],
         "audit_chain": checked.summary(),

@@ -25,6 +25,7 @@ from bastion.recovery.cases import OPEN_STATES
 from bastion.recovery.kinds import KINDS
 from bastion.recovery.models import RecoveryCase
 from bastion.services import Services
+from bastion.support.casework import Case
 from bastion.support.models import CaseApproval
 
 STATES = ("awaiting_documents", "in_review", "waiting", "completed", "rejected", "cancelled", "expired")
@@ -133,7 +134,7 @@ def queue_counts(tx: Any, agent_id: str) -> dict[str, int]:
     return counts
 
 
-def deadline(services: Services, case: RecoveryCase) -> dict[str, Any] | None:
+def deadline(services: Services, case: Case) -> dict[str, Any] | None:
     """What the case waits for and until when: the documents (then it expires), or taking effect."""
     if case.status == "awaiting_documents":
         return {"kind": "documents_due",

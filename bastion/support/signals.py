@@ -16,14 +16,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.models import Account
+from bastion.accounts.words import place_words
 from bastion.audit.models import SecurityEvent
 from bastion.clock import rfc3339
 from bastion.config import Settings
+from bastion.geo import locate
 from bastion.recovery.models import RecoveryCase
-from bastion.risk.geo import locate
 from bastion.risk.policy import policy_of
-from bastion.risk.words import place_words
 from bastion.signin.models import SignInAttempt
+from bastion.support.casework import Case
 
 RECENT = timedelta(days=7)
 RISKY_WINDOW = timedelta(days=30)
@@ -36,13 +37,13 @@ def _signal(name: str, level: str, **fields: Any) -> dict[str, Any]:
     return {"signal": name, "level": level, **fields}
 
 
-def risk_signals(tx: Tx, settings: Settings, case: RecoveryCase, account: Account, now: datetime) -> list[dict[str, Any]]:
+def risk_signals(tx: Tx, settings: Settings, case: Case, account: Account, now: datetime) -> list[dict[str, Any]]:
     signals = _request_signals(tx, settings, case, account)
     signals += _history_signals(tx, case, account, now)
     return sorted(signals, key=lambda item: item["level"] != "warning")
 
 
-def _request_signals(tx: Tx, settings: Settings, case: RecoveryCase, account: Account) -> list[dict[str, Any]]:
+def _request_signals(tx: Tx, settings: Settings, case: Case, account: Account) -> list[dict[str, Any]]:
     """Where the request came from, against where the account signs in."""
     signals = []
     location = locate(case.ip)
@@ -61,7 +62,7 @@ def _request_signals(tx: Tx, settings: Settings, case: RecoveryCase, account: Ac
     return signals
 
 
-def _history_signals(tx: Tx, case: RecoveryCase, account: Account, now: datetime) -> list[dict[str, Any]]:
+def _history_signals(tx: Tx, case: Case, account: Account, now: datetime) -> list[dict[str, Any]]:
     signals = []
     before = case.created_at
     changed = account.password_changed_at

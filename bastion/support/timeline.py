@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bastion.accounts.words import place_words
 from bastion.audit.models import SecurityEvent
 from bastion.audit.spot_check import check_events
 from bastion.clock import rfc3339
+from bastion.geo import locate
 from bastion.i18n import _
-from bastion.risk.geo import locate
-from bastion.risk.words import place_words
 from bastion.services import Services
 from bastion.support.casework import emails_of, load_case
 from bastion.support.words import (
@@ -77,7 +77,8 @@ def _told(services: Services, events: list[SecurityEvent]) -> Timeline:
     checked = check_events(services, events)
     with services.db.transaction() as tx:
         names = emails_of(tx, (event.actor_id for event in events if event.actor_id != event.account_id))
-    entries = _viewings_together([_entry(event, names, checked.seals[event.id]) for event in events])
+    brand = services.settings.brand_name
+    entries = _viewings_together([_entry(event, names, checked.seals[event.id], brand) for event in events])
     return Timeline(entries, checked.summary())
 
 
@@ -105,13 +106,14 @@ def _viewings_together(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return told
 
 
-def actor_of(event: SecurityEvent, names: dict[str, str]) -> dict[str, Any]:
+def actor_of(event: SecurityEvent, names: dict[str, str], brand: str) -> dict[str, Any]:
+    """Who did it: a staff member (by email), Bastion itself (named `brand`), or the account holder."""
     if event.actor_id and event.actor_id != event.account_id:
         email = names.get(event.actor_id)
-        kind = "staff" if email else "unknown"
-        return {"kind": kind, "id": event.actor_id, "email": email, "words": fill(ACTORS[kind], email=email)}
+        return {"kind": "staff" if email else "unknown", "id": event.actor_id, "email": email,
+                "words": email or ACTORS["unknown"]}
     if event.kind in SYSTEM_EVENTS or event.account_id is None:
-        return {"kind": "system", "id": None, "email": None, "words": ACTORS["system"]}
+        return {"kind": "system", "id": None, "email": None, "words": fill(ACTORS["system"], brand=brand)}
     return {"kind": "owner", "id": event.account_id, "email": None, "words": ACTORS["owner"]}
 
 
@@ -135,12 +137,12 @@ def _when(value: Any) -> str:
         return ""
 
 
-def _entry(event: SecurityEvent, names: dict[str, str], seal: str) -> dict[str, Any]:
+def _entry(event: SecurityEvent, names: dict[str, str], seal: str, brand: str) -> dict[str, Any]:
     location = locate(event.ip)
     return {"id": event.id, "at": rfc3339(event.created_at), "kind": event.kind,
-            "what": event_words(event.kind, event.data or {}), "actor": actor_of(event, names),
+            "what": event_words(event.kind, event.data or {}), "actor": actor_of(event, names, brand),
             "ip": event.ip, "place": place_words(location.country) if event.ip else None,
             "case_id": (event.data or {}).get("case_id"), "chain_position": event.chain_seq,
-            "seal": seal, "seal_words": SEALS[seal], "events": [event.id],
+            "seal": seal, "seal_words": fill(SEALS[seal], brand=brand), "events": [event.id],
             **({"documents": [DOCUMENTS_SHORT.get(str(event.data.get("document")), _("a document"))]}
                if event.kind == "case.document_viewed" else {})}

@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 
 from bastion.accounts.devices import list_devices
 from bastion.accounts.models import Account
+from bastion.accounts.words import device_and_place
 from bastion.audit import record_event
 from bastion.clock import rfc3339
 from bastion.context import Client
@@ -23,11 +24,11 @@ from bastion.i18n import _
 from bastion.mfa.registry import METHODS
 from bastion.recovery.evidence import unseal
 from bastion.recovery.models import CaseDocument, RecoveryCase
-from bastion.risk.words import device_and_place
 from bastion.services import Services
 from bastion.sessions.holds import active_restrictions
 from bastion.sessions.models import Session
 from bastion.signin.models import SignInAttempt
+from bastion.support.casework import Case
 
 SEARCH_LIMIT = 20
 
@@ -103,7 +104,7 @@ def find_reference(services: Services, reference: str) -> dict[str, Any]:
             **(explained.details or {})}
 
 
-def case_summary(case: RecoveryCase) -> dict[str, Any]:
+def case_summary(case: Case) -> dict[str, Any]:
     return {"id": case.id, "account_id": case.account_id, "kind": case.kind, "status": case.status,
             "created_at": rfc3339(case.created_at), "submitted_at": rfc3339(case.submitted_at),
             "due_at": rfc3339(case.due_at), "closed_at": rfc3339(case.closed_at),

@@ -1,197 +1,244 @@
 """The words support agents read, in one place: case kinds and states, account states, holds, what
 each audit event means, risk signals, and why an action is not available now.
 
-Small dictionaries of whole sentences with named fields, so each can be translated as it stands.
-Nothing here is a raw code: every code an agent could meet has its words (tests/support checks
-that every audit event the code records has them).
+Small dictionaries of whole sentences with named fields (`%(reason)s`), so each can be translated
+as it stands. Each is a `Words`: its labels are marked for the catalogue and come out of it in the
+reader's language, so code and templates look them up (`CASE_STATES[status]`) and never translate
+them again. A count is a plural message (`N_plural`, shown with `ngettext`). Nothing here is a raw
+code: every code an agent could meet has its words (tests/support checks that every audit event
+the code records has them).
 """
 
 from __future__ import annotations
 
-import string
+from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bastion.errors import Reason
+from bastion.i18n import N_, N_plural, _, ngettext
 from bastion.i18n.times import duration_words, moment_words, parse_moment
 
-CASE_KINDS = {"mfa_reset": "2FA reset", "unfreeze": "Unfreeze", "allowlist_reset": "IP allowlist reset"}
-CASE_STATES = {"awaiting_documents": "Waiting for documents", "in_review": "To review",
-               "waiting": "Approved, waiting", "completed": "Completed", "rejected": "Rejected",
-               "cancelled": "Cancelled by the owner", "expired": "Expired"}
-ACCOUNT_STATES = {"active": "Active", "frozen": "Frozen", "suspended": "Suspended", "banned": "Banned"}
+K = TypeVar("K")
+
+
+class Words(Mapping[K, str]):
+    """Labels marked with N_(), read in the reader's language: a look-up translates."""
+
+    __slots__ = ("_labels",)
+
+    def __init__(self, labels: dict[K, str]) -> None:
+        self._labels = labels
+
+    def __getitem__(self, key: K) -> str:
+        return _(self._labels[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._labels
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+
+CASE_KINDS = Words({"mfa_reset": N_("2FA reset"), "unfreeze": N_("Unfreeze"),
+                    "allowlist_reset": N_("IP allowlist reset")})
+CASE_STATES = Words({"awaiting_documents": N_("Waiting for documents"), "in_review": N_("To review"),
+                     "waiting": N_("Approved, waiting"), "completed": N_("Completed"), "rejected": N_("Rejected"),
+                     "cancelled": N_("Cancelled by the owner"), "expired": N_("Expired")})
+ACCOUNT_STATES = Words({"active": N_("Active"), "frozen": N_("Frozen"), "suspended": N_("Suspended"),
+                        "banned": N_("Banned")})
+ROLES = Words({"support": N_("Support"), "admin": N_("Admin")})
 # How an owner froze their account (`accounts.status.freeze_in`'s `via`).
-FROZEN_VIA = {"self_service": "frozen by the owner in their security settings",
-              "email_link": "frozen by the owner with the “this wasn't me” link of an email",
-              "case_cancel_link": "frozen by the owner when they cancelled a recovery request",
-              "cli": "frozen by an operator"}
-HOLD_KINDS = {"withdrawal": "Withdrawals held"}
-HOLD_REASONS = {"password_reset": "after a password reset", "mfa_disabled": "after 2FA was turned off",
-                "mfa_reset_completed": "after a 2FA reset through support",
-                "unfreeze_completed": "after an unfreeze", "allowlist_reset_completed": "after an IP allowlist reset",
-                "allowlist_cleared": "after support cleared the IP allowlist"}
-OUTCOMES = {"success": "Signed in", "failure": "Refused", "challenge": "Another step asked"}
-SIGN_IN_STEPS = {"password": "password", "passkey": "passkey", "totp": "authenticator code",
-                 "backup_code": "backup code", "device": "emailed code"}
-ACTORS = {"owner": "the account holder", "system": "Bastion (automatic)", "staff": "{email}",
-          "unknown": "a staff account no longer present"}
-DOCUMENTS = {"id_front": "ID document, front", "id_back": "ID document, back",
-             "selfie": "Photo of the owner holding the ID and a dated note"}
-DOCUMENTS_SHORT = {"id_front": "ID front", "id_back": "ID back", "selfie": "photo with the ID"}
-VIA = {"support_api": "through the support API", "support_console": "in the support console",
-       "admin_console": "in the admin console", "cli": "with the command line", "email_link": "from an email's link",
-       "self_service": "in the security settings", "recovery_case": "by a recovery request",
-       "case_cancel_link": "with a case email's cancel link", "changed_by_owner": "by the owner",
-       "cleared_by_staff": "by staff"}
+FROZEN_VIA = Words({"self_service": N_("frozen by the owner in their security settings"),
+                    "email_link": N_("frozen by the owner with the “this wasn't me” link of an email"),
+                    "case_cancel_link": N_("frozen by the owner when they cancelled a recovery request"),
+                    "cli": N_("frozen by an operator")})
+HOLD_KINDS = Words({"withdrawal": N_("Withdrawals held")})
+HOLD_REASONS = Words({"password_reset": N_("after a password reset"),
+                      "mfa_disabled": N_("after 2FA was turned off"),
+                      "mfa_reset_completed": N_("after a 2FA reset through support"),
+                      "unfreeze_completed": N_("after an unfreeze"),
+                      "allowlist_reset_completed": N_("after an IP allowlist reset"),
+                      "allowlist_cleared": N_("after support cleared the IP allowlist")})
+OUTCOMES = Words({"success": N_("Signed in"), "failure": N_("Refused"), "challenge": N_("Another step asked")})
+SIGN_IN_STEPS = Words({"password": N_("password"), "passkey": N_("passkey"), "totp": N_("authenticator code"),
+                       "backup_code": N_("backup code"), "device": N_("emailed code")})
+# The same steps as a label of their own ("Password step"): a whole phrase, so each language words it.
+STEP_LABELS = Words({"password": N_("Password step"), "passkey": N_("Passkey step"),
+                     "totp": N_("Authenticator code step"), "backup_code": N_("Backup code step"),
+                     "device": N_("Emailed code step")})
+# Who did it; a staff member is named by their email (timeline.actor_of).
+ACTORS = Words({"owner": N_("the account holder"), "system": N_("%(brand)s (automatic)"),
+                "unknown": N_("a staff account no longer present")})
+DOCUMENTS = Words({"id_front": N_("ID document, front"), "id_back": N_("ID document, back"),
+                   "selfie": N_("Photo of the owner holding the ID and a dated note")})
+DOCUMENTS_SHORT = Words({"id_front": N_("ID front"), "id_back": N_("ID back"), "selfie": N_("photo with the ID")})
+VIA = Words({"support_api": N_("through the support API"), "support_console": N_("in the support console"),
+             "admin_console": N_("in the admin console"), "cli": N_("with the command line"),
+             "email_link": N_("from an email's link"), "self_service": N_("in the security settings"),
+             "recovery_case": N_("by a recovery request"), "case_cancel_link": N_("with a case email's cancel link"),
+             "changed_by_owner": N_("by the owner"), "cleared_by_staff": N_("by staff")})
 
 # What each audit event means, for the timelines. Fields come from the event's data, in words.
 # What an agent opened (`support.viewed`), in words.
-OPENED = {"account": "the account's facts", "account_timeline": "the account's timeline", "case": "the case",
-          "case_timeline": "the case's timeline", "search": "a search"}
-EVENTS = {
-    "account.created": "Account created",
-    "account.email_verified": "Email address confirmed",
-    "account.verification_resent": "Confirmation email sent again",
-    "account.frozen": "Account frozen {via}",
-    "account.suspended": "Account suspended: {reason}",
-    "account.banned": "Account banned until {until}: {reason}",
-    "account.reinstated": "Restriction lifted: {reason}",
-    "account.unlocked": "Wrong-password pause lifted: {reason}",
-    "account.exported": "Account record exported: {reason}",
-    "support.viewed": "Opened by support: {what}",
-    "anti_phishing_code.changed": "Anti-phishing code changed",
-    "case.opened": "{case_kind} requested",
-    "case.link_resent": "{case_kind} requested again (new link emailed)",
-    "case.document_added": "Document uploaded: {document}",
-    "case.submitted": "All documents in: ready for review",
-    "case.review_restarted": "Document replaced during review ({document}): earlier approvals no longer count; the "
-                            "claim was dropped",
-    "case.document_viewed": "Document viewed: {document}",
-    "case.documents_viewed": "Documents viewed: {documents}",
-    "case.claimed": "Case claimed",
-    "case.released": "Case released",
-    "case.note_added": "Internal note added",
-    "case.approved": "Approved ({approvals} of {required}): {reason}",
-    "case.rejected": "Rejected: {reason}",
-    "case.stopped": "Stopped before taking effect: {reason}",
-    "case.cancelled": "Cancelled by the owner with the email's cancel link",
-    "case.completed": "{case_kind} took effect",
-    "case.expired": "Closed: the documents did not arrive in time",
-    "case.documents_purged": "Identity documents deleted after the retention period",
-    "device.code_resent": "Device code sent again",
-    "device.forgotten": "Device forgotten",
-    "device.verified": "New device confirmed",
-    "device.locked": "Emailed-code step paused after too many wrong codes",
-    "ip_allowlist.changed": "IP allowlist changed",
-    "ip_allowlist.cleared": "IP allowlist cleared {via}",
-    "maintenance.scheduled": "Maintenance window scheduled",
-    "maintenance.stopped": "Maintenance ended",
-    "mfa.backup_code_used": "Backup code used",
-    "mfa.failed_alert_sent": "Owner warned of failed second steps",
-    "mfa.locked": "Second step paused after too many wrong codes",
-    "mfa.passkey_cloned": "A passkey looked copied and was refused",
-    "mfa.totp_code_reused": "An authenticator code was used twice and refused",
-    "mfa.totp_enabled": "Authenticator app set up",
-    "staff_enrolment.link_sent": "Staff enrolment link emailed",
-    "staff_enrolment.link_used": "Staff enrolment link used to unlock setting up a second factor",
-    "mfa.totp_removed": "Authenticator app removed",
-    "mfa.backup_codes_regenerated": "New backup codes made",
-    "mfa.passkey_added": "Passkey added",
-    "mfa.passkey_renamed": "Passkey renamed",
-    "mfa.passkey_removed": "Passkey removed",
-    "mfa.mfa_disabled": "2FA turned off",
-    "password.changed": "Password changed",
-    "password.change_refused": "Password change refused",
-    "password_reset.requested": "Password reset link sent",
-    "password_reset.completed": "Password reset",
-    "reauth.succeeded": "Identity confirmed for a change",
-    "reauth.failed": "Identity confirmation failed",
-    "risk.assessed": "Sign-in checked for risk",
-    "signin.paused": "Sign-in paused after wrong passwords",
-    "signin.succeeded": "Signed in",
-    "oidc.consent_given": "Let an app sign in with this account",
-    "oidc.access_removed": "Took an app's access away",
-    "oidc.code_reused": "An app's sign-in code was used twice: everything it gave was ended",
-    "oidc.refresh_reused": "An app's old refresh token was used again: the app's access was ended",
-    "oidc.tokens_issued": "An app got access after a sign-in",
-    "oidc.tokens_refreshed": "An app renewed its access",
-    "oidc.token_revoked": "An app gave up its access",
-    "oidc.logout": "Signed out from an app",
-    "session.signed_out": "Signed out",
-    "rejection_reason.saved": "Prepared rejection reason saved: {title}",
-    "rejection_reason.retired": "Prepared rejection reason withdrawn: {title}",
-}
+OPENED = Words({"account": N_("the account's facts"), "account_timeline": N_("the account's timeline"),
+                "case": N_("the case"), "case_timeline": N_("the case's timeline"), "search": N_("a search")})
+EVENTS = Words({
+    "account.created": N_("Account created"),
+    "account.email_verified": N_("Email address confirmed"),
+    "account.verification_resent": N_("Confirmation email sent again"),
+    "account.frozen": N_("Account frozen %(via)s"),
+    "account.suspended": N_("Account suspended: %(reason)s"),
+    "account.banned": N_("Account banned until %(until)s: %(reason)s"),
+    "account.reinstated": N_("Restriction lifted: %(reason)s"),
+    "account.unlocked": N_("Wrong-password pause lifted: %(reason)s"),
+    "account.exported": N_("Account record exported: %(reason)s"),
+    "support.viewed": N_("Opened by support: %(what)s"),
+    "anti_phishing_code.changed": N_("Anti-phishing code changed"),
+    "case.opened": N_("%(case_kind)s requested"),
+    "case.link_resent": N_("%(case_kind)s requested again (new link emailed)"),
+    "case.document_added": N_("Document uploaded: %(document)s"),
+    "case.submitted": N_("All documents in: ready for review"),
+    "case.review_restarted": N_("Document replaced during review (%(document)s): earlier approvals no longer "
+                                "count; the claim was dropped"),
+    "case.document_viewed": N_("Document viewed: %(document)s"),
+    "case.documents_viewed": N_("Documents viewed: %(documents)s"),
+    "case.claimed": N_("Case claimed"),
+    "case.released": N_("Case released"),
+    "case.note_added": N_("Internal note added"),
+    "case.approved": N_("Approved (%(approvals)s of %(required)s): %(reason)s"),
+    "case.rejected": N_("Rejected: %(reason)s"),
+    "case.stopped": N_("Stopped before taking effect: %(reason)s"),
+    "case.cancelled": N_("Cancelled by the owner with the email's cancel link"),
+    "case.completed": N_("%(case_kind)s took effect"),
+    "case.expired": N_("Closed: the documents did not arrive in time"),
+    "case.documents_purged": N_("Identity documents deleted after the retention period"),
+    "device.code_resent": N_("Device code sent again"),
+    "device.forgotten": N_("Device forgotten"),
+    "device.verified": N_("New device confirmed"),
+    "device.locked": N_("Emailed-code step paused after too many wrong codes"),
+    "ip_allowlist.changed": N_("IP allowlist changed"),
+    "ip_allowlist.cleared": N_("IP allowlist cleared %(via)s"),
+    "maintenance.scheduled": N_("Maintenance window scheduled"),
+    "maintenance.stopped": N_("Maintenance ended"),
+    "mfa.backup_code_used": N_("Backup code used"),
+    "mfa.failed_alert_sent": N_("Owner warned of failed second steps"),
+    "mfa.locked": N_("Second step paused after too many wrong codes"),
+    "mfa.passkey_cloned": N_("A passkey looked copied and was refused"),
+    "mfa.totp_code_reused": N_("An authenticator code was used twice and refused"),
+    "mfa.totp_enabled": N_("Authenticator app set up"),
+    "staff_enrolment.link_sent": N_("Staff enrolment link emailed"),
+    "staff_enrolment.link_used": N_("Staff enrolment link used to unlock setting up a second factor"),
+    "mfa.totp_removed": N_("Authenticator app removed"),
+    "mfa.backup_codes_regenerated": N_("New backup codes made"),
+    "mfa.passkey_added": N_("Passkey added"),
+    "mfa.passkey_renamed": N_("Passkey renamed"),
+    "mfa.passkey_removed": N_("Passkey removed"),
+    "mfa.mfa_disabled": N_("2FA turned off"),
+    "password.changed": N_("Password changed"),
+    "password.change_refused": N_("Password change refused"),
+    "password_reset.requested": N_("Password reset link sent"),
+    "password_reset.completed": N_("Password reset"),
+    "reauth.succeeded": N_("Identity confirmed for a change"),
+    "reauth.failed": N_("Identity confirmation failed"),
+    "risk.assessed": N_("Sign-in checked for risk"),
+    "signin.paused": N_("Sign-in paused after wrong passwords"),
+    "signin.succeeded": N_("Signed in"),
+    "oidc.consent_given": N_("Let an app sign in with this account"),
+    "oidc.access_removed": N_("Took an app's access away"),
+    "oidc.code_reused": N_("An app's sign-in code was used twice: everything it gave was ended"),
+    "oidc.refresh_reused": N_("An app's old refresh token was used again: the app's access was ended"),
+    "oidc.tokens_issued": N_("An app got access after a sign-in"),
+    "oidc.tokens_refreshed": N_("An app renewed its access"),
+    "oidc.token_revoked": N_("An app gave up its access"),
+    "oidc.logout": N_("Signed out from an app"),
+    "session.signed_out": N_("Signed out"),
+    "rejection_reason.saved": N_("Prepared rejection reason saved: %(title)s"),
+    "rejection_reason.retired": N_("Prepared rejection reason withdrawn: %(title)s"),
+})
 # Events Bastion records by itself (its scheduler), though they name the account as their actor.
 SYSTEM_EVENTS = frozenset({"case.completed", "case.expired", "case.documents_purged", "mfa.failed_alert_sent"})
 
-# What matched a search (bastion.support.search).
-MATCHES = {
-    "email": "Email address matches",
-    "account_id": "Account id matches",
-    "reference": "The refusal with this reference, {at}",
-    "case": "Recovery request ({kind}) from {ip}, {last_at}",
-    "device": "Device last seen at {ip}, {last_at}",
-    "sign_in": "{count} sign-in attempts from {ip} ({refused} refused), the last {last_at}",
-    "sign_in_one": "One sign-in attempt from {ip} ({refused} refused), {last_at}",
-    "device_sign_in": "{count} sign-in attempts from this device ({refused} refused), the last {last_at}",
-    "device_sign_in_one": "One sign-in attempt from this device ({refused} refused), {last_at}",
+# What matched a search (bastion.support.search); a count of attempts is a plural message.
+MATCHES = Words({
+    "email": N_("Email address matches"),
+    "account_id": N_("Account id matches"),
+    "reference": N_("The refusal with this reference, %(at)s"),
+    "case": N_("Recovery request (%(kind)s) from %(ip)s, %(last_at)s"),
+    "device": N_("Device last seen at %(ip)s, %(last_at)s"),
+})
+COUNTED_MATCHES = {
+    "sign_in": N_plural("One sign-in attempt from %(ip)s (%(refused)s refused), %(last_at)s",
+                        "%(count)s sign-in attempts from %(ip)s (%(refused)s refused), the last %(last_at)s"),
+    "device_sign_in": N_plural("One sign-in attempt from this device (%(refused)s refused), %(last_at)s",
+                               "%(count)s sign-in attempts from this device (%(refused)s refused), the last "
+                               "%(last_at)s"),
 }
-AGES = {24: "over a day", 72: "over 3 days", 168: "over a week"}
+AGES = Words({24: N_("Over a day"), 72: N_("Over 3 days"), 168: N_("Over a week")})
 
 # Audit seals, in words (bastion.audit.spot_check).
-SEALS = {"verified": "Verified in the audit chain", "pending": "Not sealed yet (sealed within a minute)",
-         "changed": "Changed after it was sealed", "forged": "Seal not made with Bastion's key",
-         "unlinked": "Its place in the chain does not match: events around it were removed or moved"}
+SEALS = Words({"verified": N_("Verified in the audit chain"),
+               "pending": N_("Not sealed yet (sealed within a minute)"),
+               "changed": N_("Changed after it was sealed"), "forged": N_("Seal not made with %(brand)s's key"),
+               "unlinked": N_("Its place in the chain does not match: events around it were removed or moved")})
 
-# Risk signals beside a case (bastion.support.signals).
-SIGNALS = {
-    "case_new_country": "Requested from {place}, where the account never signed in",
-    "case_anonymizer": "Requested through an anonymising network ({network})",
-    "case_new_address": "Requested from an address the account never signed in from ({ip})",
-    "recent_password_change": "Password changed {when}, shortly before the request",
-    "recent_factor_change": "Second factors changed {when}, shortly before the request",
-    "recent_failures": "{count} refused sign-ins in the last 7 days",
-    "recent_failures_one": "A refused sign-in in the last 7 days",
-    "risky_sign_ins": "{count} sign-ins with risk signals in the last 30 days: {kinds}",
-    "risky_sign_ins_one": "A sign-in with risk signals in the last 30 days: {kinds}",
-    "previous_refusals": "{count} earlier requests rejected or cancelled by the owner",
-    "previous_refusals_one": "An earlier request was rejected or cancelled by the owner",
-    "new_account": "Account created {when}",
-    "no_sign_in": "The account never signed in",
+# Risk signals beside a case (bastion.support.signals); a count is a plural message.
+SIGNALS = Words({
+    "case_new_country": N_("Requested from %(place)s, where the account never signed in"),
+    "case_anonymizer": N_("Requested through an anonymising network (%(network)s)"),
+    "case_new_address": N_("Requested from an address the account never signed in from (%(ip)s)"),
+    "recent_password_change": N_("Password changed %(when)s, shortly before the request"),
+    "recent_factor_change": N_("Second factors changed %(when)s, shortly before the request"),
+    "new_account": N_("Account created %(when)s"),
+    "no_sign_in": N_("The account never signed in"),
+})
+COUNTED_SIGNALS = {
+    "recent_failures": N_plural("A refused sign-in in the last 7 days",
+                                "%(count)s refused sign-ins in the last 7 days"),
+    "risky_sign_ins": N_plural("A sign-in with risk signals in the last 30 days: %(kinds)s",
+                               "%(count)s sign-ins with risk signals in the last 30 days: %(kinds)s"),
+    "previous_refusals": N_plural("An earlier request was rejected or cancelled by the owner",
+                                  "%(count)s earlier requests rejected or cancelled by the owner"),
 }
-RISK_SIGNALS = {"new_device": "new device", "new_country": "new country", "impossible_travel": "impossible travel",
-                "anonymizer": "anonymising network", "failure_velocity": "many wrong passwords"}
+RISK_SIGNALS = Words({"new_device": N_("new device"), "new_country": N_("new country"),
+                      "impossible_travel": N_("impossible travel"), "anonymizer": N_("anonymising network"),
+                      "failure_velocity": N_("many wrong passwords")})
 
 # Why an action is not available to this agent now (bastion.support.rules).
-WHY_NOT = {
-    "own_account": "This case is about your own account: another agent must handle it.",
-    "closed": "The case is closed ({state}); nothing more can be decided on it.",
-    "claimed_by_other": "{agent} is working on this case. Ask them, or an admin, to release it.",
-    "claimed_by_you": "You are working on this case.",
-    "not_claimed": "Nobody is working on this case.",
-    "not_yours": "{agent} is working on this case; only they or an admin can release it.",
-    "documents_missing": "The owner has not uploaded everything yet (missing: {missing}).",
-    "approved_by_you": "You approved it; another agent must make the next approval.",
-    "approved": "It is approved and takes effect {due}. The owner can still stop it with the cancel link "
-                "in every email about it.",
-    "not_waiting": "Only an approved case that has not taken effect yet can be stopped.",
-    "nothing_to_claim": "Only a case waiting for documents or for review can be claimed.",
-}
+WHY_NOT = Words({
+    "own_account": N_("This case is about your own account: another agent must handle it."),
+    "closed": N_("The case is closed (%(state)s); nothing more can be decided on it."),
+    "claimed_by_other": N_("%(agent)s is working on this case. Ask them, or an admin, to release it."),
+    "claimed_by_you": N_("You are working on this case."),
+    "not_claimed": N_("Nobody is working on this case."),
+    "not_yours": N_("%(agent)s is working on this case; only they or an admin can release it."),
+    "documents_missing": N_("The owner has not uploaded everything yet (missing: %(missing)s)."),
+    "approved_by_you": N_("You approved it; another agent must make the next approval."),
+    "approved": N_("It is approved and takes effect %(due)s. The owner can still stop it with the cancel link "
+                   "in every email about it."),
+    "not_waiting": N_("Only an approved case that has not taken effect yet can be stopped."),
+    "nothing_to_claim": N_("Only a case waiting for documents or for review can be claimed."),
+})
 
-# Refusals on console pages, told to the agent (the catalogue's words are the account holder's).
+# Refusals on console pages, told to the agent (the catalogue's words are the account holder's);
+# translated where they are shown (bastion.web.pages.staff).
 AGENT_REFUSALS = {
-    Reason.CASE_NOT_READY: ("Not possible in this state", ("Read the case's state and the actions it offers.",)),
-    Reason.CASE_CLOSED: ("The case is closed",
-                         ("Nothing more can be decided on it; open the queue for the next one.",)),
-    Reason.CASE_CLAIMED: ("Another agent is working on this case",
-                          ("Pick another case, or ask them (or an admin) to release it.",)),
-    Reason.CASE_ALREADY_APPROVED: ("You approved it already", ("Another agent must make the next approval.",)),
-    Reason.CASE_OWN_ACCOUNT: ("This is your own account's case", ("Another agent must handle it.",)),
-    Reason.CASE_DOCUMENTS_CHANGED: ("The documents changed since you opened the case",
-                                    ("Review the new documents, then decide.",)),
-    Reason.SUPPORT_OWN_ACCOUNT: ("This is your own account", ("Another agent must handle it.",)),
-    Reason.SUPPORT_STAFF_ACCOUNT: ("A staff account: an admin's to handle",
-                                   ("Ask an administrator; support agents handle customers' accounts only.",)),
+    Reason.CASE_NOT_READY: (N_("Not possible in this state"),
+                            (N_("Read the case's state and the actions it offers."),)),
+    Reason.CASE_CLOSED: (N_("The case is closed"),
+                         (N_("Nothing more can be decided on it; open the queue for the next one."),)),
+    Reason.CASE_CLAIMED: (N_("Another agent is working on this case"),
+                          (N_("Pick another case, or ask them (or an admin) to release it."),)),
+    Reason.CASE_ALREADY_APPROVED: (N_("You approved it already"), (N_("Another agent must make the next approval."),)),
+    Reason.CASE_OWN_ACCOUNT: (N_("This is your own account's case"), (N_("Another agent must handle it."),)),
+    Reason.CASE_DOCUMENTS_CHANGED: (N_("The documents changed since you opened the case"),
+                                    (N_("Review the new documents, then decide."),)),
+    Reason.SUPPORT_OWN_ACCOUNT: (N_("This is your own account"), (N_("Another agent must handle it."),)),
+    Reason.SUPPORT_STAFF_ACCOUNT: (N_("A staff account: an admin's to handle"),
+                                   (N_("Ask an administrator; support agents handle customers' accounts only."),)),
 }
 
 
@@ -202,7 +249,12 @@ class _Blank(dict[str, Any]):
 
 def fill(template: str, **fields: Any) -> str:
     """A sentence with its fields; a field the data lacks reads as nothing, never as an error."""
-    return string.Formatter().vformat(template, (), _Blank(fields)).strip().rstrip(":").strip()
+    return (template % _Blank(fields)).strip().rstrip(":\uff1a").strip()  # U+FF1A: the colon Chinese writes
+
+
+def counted(forms: tuple[str, str], count: int, **fields: Any) -> str:
+    """A plural message (`N_plural`) for `count`, with its fields."""
+    return fill(ngettext(*forms, count), count=count, **fields)
 
 
 def when_words(moment: datetime) -> str:
@@ -223,11 +275,11 @@ def signal_words(item: dict[str, Any]) -> str:
     if fields.get("when"):
         fields["when"] = _when_text(fields["when"])
     if fields.get("signals"):
-        fields["kinds"] = ", ".join(RISK_SIGNALS.get(name, "other") for name in fields["signals"])
+        fields["kinds"] = ", ".join(RISK_SIGNALS.get(name, _("other")) for name in fields["signals"])
     name = str(item["signal"])
-    if item.get("count") == 1 and f"{name}_one" in SIGNALS:
-        name = f"{name}_one"
-    return fill(SIGNALS.get(name, "Other signal"), **fields)
+    if name in COUNTED_SIGNALS:
+        return counted(COUNTED_SIGNALS[name], int(fields.pop("count", 0) or 0), **fields)
+    return fill(SIGNALS.get(name, _("Other signal")), **fields)
 
 
 def match_words(match: dict[str, Any]) -> str:
@@ -235,11 +287,11 @@ def match_words(match: dict[str, Any]) -> str:
     for key in ("at", "last_at"):
         if fields.get(key):
             fields[key] = _when_text(fields[key])
-    fields["kind"] = CASE_KINDS.get(str(match.get("kind", "")), "recovery request")
+    fields["kind"] = CASE_KINDS.get(str(match.get("kind", "")), _("recovery request"))
     what = str(match["what"])
-    if match.get("count") == 1 and f"{what}_one" in MATCHES:
-        what = f"{what}_one"
-    return fill(MATCHES.get(what, "Matches"), **fields)
+    if what in COUNTED_MATCHES:
+        return counted(COUNTED_MATCHES[what], int(fields.pop("count", 0) or 0), **fields)
+    return fill(MATCHES.get(what, _("Matches")), **fields)
 
 
 def age_words(seconds: int) -> str:
@@ -252,5 +304,5 @@ def status_reason_words(reason: str | None) -> str:
     if not reason:
         return ""
     if reason.startswith("frozen by the owner (") and reason.endswith(")"):
-        return FROZEN_VIA.get(reason[len("frozen by the owner ("):-1], "frozen by the owner")
+        return FROZEN_VIA.get(reason[len("frozen by the owner ("):-1], _("frozen by the owner"))
     return reason

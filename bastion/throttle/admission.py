@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from bastion.errors import BastionError, Reason
 from bastion.i18n import N_, _
-from bastion.ops.metrics import ADMISSION_REFUSED, publish_admission
+from bastion.metrics import ADMISSION_REFUSED, publish_admission
 
 log = logging.getLogger("bastion.throttle")
 T = TypeVar("T")

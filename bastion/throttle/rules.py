@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from bastion.clock import seconds_until
 from bastion.config import Settings
 from bastion.errors import BastionError, Reason
-from bastion.ops.metrics import LOCKOUTS
+from bastion.metrics import LOCKOUTS
 from bastion.throttle.limits import Limit, parse_duration, parse_limits
 from bastion.throttle.store import CounterStore
 

@@ -15,7 +15,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bastion import i18n
-from bastion.ops.metrics import observe_request
+from bastion.metrics import observe_request
 from bastion.services import Services
 from bastion.web.admission import SIGN_IN, SIGN_UP, Door
 from bastion.web.body_limit import limited_receive

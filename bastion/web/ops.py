@@ -11,7 +11,7 @@ from starlette.responses import Response
 from bastion.crypto import constant_time_equal
 from bastion.errors import BastionError, Reason
 from bastion.i18n import _
-from bastion.ops.metrics import render_metrics
+from bastion.metrics import render_metrics
 from bastion.web.deps import ServicesDep
 from bastion.web.openapi import problems
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bastion.accounts.models import OneTimeToken
+from bastion.accounts.onetime import consume_token, issue_token
 from bastion.errors import BastionError, Reason
-from bastion.onetime import consume_token, issue_token
 
 
 def test_concurrent_consumers_of_one_token_exactly_one_wins(services, account_factory) -> None:

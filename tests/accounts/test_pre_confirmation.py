@@ -26,9 +26,9 @@ from bastion.mfa.totp import otp as totp
 from bastion.mfa.totp import repo as totp_repo
 from bastion.mfa.totp.models import TotpCredential
 from bastion.notify.outbox import anti_phishing_aad
-from bastion.services import build_services
 from bastion.sessions.models import Session
 from bastion.sessions.tokens import issue_session
+from bastion.startup import build_services
 from bastion.web.app import create_app
 from tests.conftest import link_token
 

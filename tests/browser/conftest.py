@@ -26,7 +26,7 @@ import uvicorn
 from bastion.accounts.admin import create_account
 from bastion.clock import MovableClock
 from bastion.config import load_settings
-from bastion.services import build_services
+from bastion.startup import build_services
 from bastion.web.app import create_app
 from tests.browser.axe import axe_source
 from tests.browser.site import CHROMIUM, Site

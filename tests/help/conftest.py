@@ -20,7 +20,8 @@ from fastapi.testclient import TestClient
 from bastion.accounts.admin import create_account
 from bastion.clock import MovableClock
 from bastion.mfa.totp import otp as totp
-from bastion.services import Services, build_services
+from bastion.services import Services
+from bastion.startup import build_services
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, Mailbox, fresh_database, make_staff
 from tests.recovery.conftest import case_link

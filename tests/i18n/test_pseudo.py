@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from bastion import i18n
 from bastion.i18n.pseudo import pseudo
-from bastion.services import build_services
+from bastion.startup import build_services
 from bastion.web.app import create_app
 
 

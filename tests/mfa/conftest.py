@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bastion.mfa.flows.staff_enrolment import LINK_PATH, STAFF_ROLES
+from bastion.accounts.staff import ENROLMENT_LINK_PATH as LINK_PATH
+from bastion.accounts.staff import STAFF_ROLES
 from bastion.mfa.totp import otp as totp
 from tests.conftest import DEFAULT_PASSWORD, link_token
 

@@ -16,7 +16,7 @@ from bastion.cli import app as cli_app
 from bastion.crypto import KeyRing, generate_key, rotation
 from bastion.notify.outbox import anti_phishing_aad
 from bastion.protected import protected_values
-from bastion.services import build_services
+from bastion.startup import build_services
 from bastion.store import Base
 from bastion.web.app import create_app
 from tests.conftest import TEST_KEY, Mailbox, fresh_database

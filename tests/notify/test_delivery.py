@@ -26,7 +26,8 @@ from bastion.notify.delivery import CLAIM_FOR, backoff, deliver_due
 from bastion.notify.models import OutboxMessage
 from bastion.notify.outbox import anti_phishing_aad, enqueue
 from bastion.notify.transport import SmtpTransport
-from bastion.services import Services, build_services
+from bastion.services import Services
+from bastion.startup import build_services
 from tests.conftest import DEFAULT_PASSWORD, link_token
 from tests.notify import SmtpSink, free_port, parts
 

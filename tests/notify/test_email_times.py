@@ -15,13 +15,15 @@ from tests.web.test_pages import csrf_for
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 MOMENT = "2026-01-05T09:00:00Z"
 TEMPLATES = Path(outbox.__file__).with_name("templates")
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
 def sign_in_notice(**extra: object) -> dict[str, object]:
     return dict(public_url="https://id.example.com", email="erin@example.com", anti_phishing_code=None,
-                what="a new device", when=MOMENT, device="Firefox on Linux", location="Germany", ip="203.0.113.9", freeze_link="https://x/f",
-                previous={"when": "2026-01-04T21:30:00Z", "device": "Safari on iPhone", "location": "Germany",
-                          "ip": "203.0.113.7"}, **extra)
+                what="a new device", when=MOMENT, user_agent=FIREFOX, country="DE", ip="203.0.113.9",
+                freeze_link="https://x/f",
+                previous={"when": "2026-01-04T21:30:00Z", "user_agent": FIREFOX, "country": "DE", "ip": "203.0.113.7"},
+                **extra)
 
 
 @pytest.mark.parametrize("language, zone, expected, before", [

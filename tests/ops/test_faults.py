@@ -19,7 +19,7 @@ from bastion.context import Client
 from bastion.crypto import generate_key
 from bastion.notify.delivery import deliver_due
 from bastion.notify.transport import SmtpTransport
-from bastion.services import build_services
+from bastion.startup import build_services
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, PG_ADMIN_DSN, fresh_database
 from tests.live import wait_until_ready

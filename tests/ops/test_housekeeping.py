@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bastion.ops.housekeeping import sweep_expired
 from bastion.sessions.models import Session
 from bastion.signin.models import SignInFlow
 from bastion.throttle.models import ThrottleCounter
+from bastion.worker import sweep_expired
 from tests.conftest import DEFAULT_PASSWORD
 
 

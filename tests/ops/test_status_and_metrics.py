@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from bastion.clock import rfc3339
 from bastion.config import ConfigError
-from bastion.ops.metrics import start_metrics_listener
+from bastion.metrics import start_metrics_listener
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD
 

@@ -13,7 +13,7 @@ from bastion.mfa.totp import otp as totp
 from bastion.mfa.totp import repo as totp_repo
 from bastion.recovery.cases import add_document, request_case
 from bastion.recovery.models import RecoveryCase
-from bastion.services import build_services
+from bastion.startup import build_services
 from bastion.support.casework import claim_case
 from bastion.support.decisions import approve_case, reject_case
 from bastion.support.models import CaseApproval

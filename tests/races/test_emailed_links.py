@@ -13,10 +13,9 @@ from bastion.accounts.signup import sign_up, verify_email
 from bastion.accounts.status import freeze_link, freeze_with_link
 from bastion.audit.models import SecurityEvent
 from bastion.context import Client
-from bastion.recovery.models import SecurityHold
 from bastion.recovery.password_reset import confirm_password_reset, request_password_reset
 from bastion.services import Services
-from bastion.sessions.models import ServiceKey
+from bastion.sessions.models import SecurityHold, ServiceKey
 from bastion.sessions.service_keys import authenticate_service_key, create_service_key, revoke_service_key
 from bastion.throttle.limits import Limit
 from tests.conftest import DEFAULT_PASSWORD, link_token
@@ -83,7 +82,7 @@ def test_service_keys_created_at_once_are_distinct_and_each_revoked_once(service
 def test_a_two_factor_reset_cancel_link_cancels_and_freezes_once(services, account_factory, mailbox) -> None:
     from datetime import timedelta
 
-    from bastion.onetime import issue_token
+    from bastion.accounts.onetime import issue_token
     from bastion.recovery.cases import CANCEL_PURPOSE, cancel_with_link
 
     account = account_factory()
@@ -96,7 +95,7 @@ def test_a_two_factor_reset_cancel_link_cancels_and_freezes_once(services, accou
 
 
 def test_agents_clearing_one_allowlist_at_once_clear_it_once(services, account_factory, mailbox) -> None:
-    from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
+    from bastion.recovery.allowlist_reset import clear_allowlist_by_staff
 
     account = account_factory()
     with services.db.transaction() as tx:

@@ -9,8 +9,8 @@ import pytest
 
 from bastion.context import Client
 from bastion.errors import BastionError
-from bastion.services import build_services
 from bastion.signin.password import sign_in_with_password
+from bastion.startup import build_services
 from bastion.throttle.rules import counter_key
 from tests.throttle.test_store_contract import REDIS_URL, redis_store
 

@@ -167,7 +167,7 @@ def test_nobody_decides_their_own_case(app_client, services, clock, mailbox) -> 
 def test_two_different_agents_must_approve_when_configured(database_url, settings_factory, clock) -> None:
     from fastapi.testclient import TestClient
 
-    from bastion.services import build_services
+    from bastion.startup import build_services
     from bastion.web.app import create_app
     from tests.conftest import Mailbox, make_staff
 

@@ -19,8 +19,9 @@ from bastion.crypto import hash_token, new_token
 from bastion.mfa.totp import otp as totp
 from bastion.mfa.totp import repo as totp_repo
 from bastion.notify.models import OutboxMessage
-from bastion.recovery.models import RecoveryCase, SecurityHold
-from bastion.services import build_services
+from bastion.recovery.models import RecoveryCase
+from bastion.sessions.models import SecurityHold
+from bastion.startup import build_services
 from tests.conftest import DEFAULT_PASSWORD, TEST_KEY, fresh_database
 
 CASES = 40

@@ -13,7 +13,7 @@ from bastion.context import Client
 from bastion.recovery.cases import request_case
 from bastion.recovery.completion import complete_due_cases
 from bastion.recovery.models import RecoveryCase
-from bastion.services import build_services
+from bastion.startup import build_services
 from tests.conftest import DEFAULT_PASSWORD
 from tests.recovery.conftest import case_link, upload_all
 

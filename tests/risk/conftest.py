@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bastion.accounts.admin import create_account
-from bastion.services import Services, build_services
+from bastion.services import Services
+from bastion.startup import build_services
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD
 from tests.notify import SmtpSink, parts

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bastion.config import ConfigError, load_settings
+from bastion.geo import Location
 from bastion.risk.assess import History, assess
-from bastion.risk.geo import Location
 from bastion.risk.policy import DEFAULT_POLICY, RiskPolicy
 from bastion.risk.travel import distance_km, impossible_travel
 from bastion.startup import check_settings

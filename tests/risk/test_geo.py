@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bastion.risk import geo
+from bastion import geo
 from tests.risk.conftest import AWS, DE, GB, JP, US
 
 
@@ -33,7 +33,7 @@ def test_the_database_is_loaded_once_per_process_and_lookups_are_cached() -> Non
 
 
 def test_places_read_as_country_names() -> None:
-    from bastion.risk.words import place_words
+    from bastion.i18n.places import place_words
 
     assert place_words("DE") == "Germany" and place_words("GB") == "United Kingdom"
     assert place_words(None) == "Unknown location"

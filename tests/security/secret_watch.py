@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from bastion.accounts.passwords import Passwords
+from bastion.crypto.passwords import Passwords
 from bastion.logs import DropQueryStrings, JsonFormatter
 from bastion.mfa.backup_codes import codes as backup_codes
 from bastion.mfa.totp import otp as totp

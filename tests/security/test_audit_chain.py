@@ -120,7 +120,7 @@ def test_nobody_can_update_or_delete_an_event_through_the_database_without_disab
 
 
 def test_seals_are_re_signed_after_a_key_rotation(services, settings_factory, database_url, clock) -> None:
-    from bastion.services import build_services
+    from bastion.startup import build_services
 
     write_events(services, 3)
     seal_pending(services)

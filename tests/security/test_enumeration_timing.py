@@ -32,7 +32,8 @@ from bastion.accounts.admin import create_account
 from bastion.clock import MovableClock
 from bastion.config import load_settings
 from bastion.ops.maintenance import start_maintenance
-from bastion.services import Services, build_services
+from bastion.services import Services
+from bastion.startup import build_services
 from bastion.web.app import create_app
 from bastion.web.deps import current_session, safe_session_from_request, service_key
 from tests.conftest import DEFAULT_PASSWORD, TEST_KEY, fresh_database

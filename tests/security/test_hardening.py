@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bastion.context import Client
-from bastion.services import build_services
 from bastion.sessions.tokens import issue_session
+from bastion.startup import build_services
 from bastion.web.app import create_app
 from bastion.web.deps import csrf_token_for
 from tests.conftest import DEFAULT_PASSWORD

@@ -36,8 +36,9 @@ from bastion.clock import MovableClock
 from bastion.context import Client
 from bastion.ops import client_versions
 from bastion.ops.maintenance import start_maintenance, stop_maintenance
-from bastion.services import Services, build_services
+from bastion.services import Services
 from bastion.sessions.tokens import issue_session
+from bastion.startup import build_services
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, fresh_database
 from tests.routes import every_route, query_parameters

@@ -23,8 +23,9 @@ from sqlalchemy import event
 
 from bastion.accounts.status import restrict_account
 from bastion.context import Client
-from bastion.services import Services, build_services
+from bastion.services import Services
 from bastion.sessions.holds import WITHDRAWAL, place_hold
+from bastion.startup import build_services
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, link_token
 

@@ -6,8 +6,9 @@ import time
 
 from sqlalchemy import select
 
-from bastion.sessions.cache import SessionCache
+from bastion.sessions.last_seen import last_seen_writer
 from bastion.sessions.models import Session
+from bastion.store.cache import SessionCache
 from tests.conftest import DEFAULT_PASSWORD
 
 
@@ -22,7 +23,7 @@ def whoami(client, token: str):  # type: ignore[no-untyped-def]
 
 
 def stored_last_seen(services):  # type: ignore[no-untyped-def]
-    services.session_cache.last_seen.flush()
+    last_seen_writer(services).flush()
     with services.db.transaction() as tx:
         return tx.execute(select(Session.last_seen_at)).scalar_one()
 
@@ -137,7 +138,7 @@ def test_a_cache_of_zero_seconds_reads_the_database_every_time(settings_factory,
                                                               account_factory) -> None:
     from fastapi.testclient import TestClient
 
-    from bastion.services import build_services
+    from bastion.startup import build_services
     from bastion.web.app import create_app
 
     services = build_services(settings_factory(database_url=database_url, session_cache_seconds=0), clock=clock)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bastion.accounts.passwords import Passwords
 from bastion.accounts.repo import find_account_by_email
+from bastion.crypto.passwords import Passwords
 from tests.conftest import DEFAULT_PASSWORD
 
 

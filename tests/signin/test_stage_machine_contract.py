@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session as Tx
 import bastion
 from bastion.accounts.models import Account
 from bastion.accounts.repo import get_account
+from bastion.accounts.security_change import security_changed
 from bastion.context import Client
 from bastion.errors import CATALOGUE, BastionError
 from bastion.services import Services
@@ -40,11 +41,10 @@ from bastion.signin.flow import (
     advance_flow,
     mark_done,
     start_flow,
-    void_open_flows,
 )
 from bastion.signin.models import SignInFlow
-from bastion.signin.stages import STAGES
 from bastion.signin.visit import Visit, arrive
+from bastion.startup import SIGN_IN_STAGES as STAGES
 from bastion.web.api.schemas import LoginOut
 from bastion.web.pages.next_step import STEP_PAGES
 
@@ -225,7 +225,7 @@ def test_a_flow_voided_by_a_security_change_never_completes(services, begin, clo
         account_id = tx.get_one(SignInFlow, flow_id).account_id or ""
     clock.advance(seconds=1)
     with services.db.transaction() as tx:
-        assert void_open_flows(tx, account_id, clock.now()) == 1
+        assert security_changed(tx, account_id, clock.now()) == 1
     with pytest.raises(BastionError) as refused:
         advance_again(services, flow_id, stages, done="question")
     assert refused.value.code == "flow.not_found"

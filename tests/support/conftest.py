@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from bastion.services import Services, build_services
+from bastion.services import Services
+from bastion.startup import build_services
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, Mailbox, make_staff
 from tests.mfa.conftest import enrolled, login, signed_in  # noqa: F401 (fixtures used here)

@@ -13,7 +13,7 @@ from bastion.accounts.admin import create_account
 from bastion.accounts.models import Device
 from bastion.mfa.totp import otp as totp
 from bastion.mfa.totp import repo as totp_repo
-from bastion.services import build_services
+from bastion.startup import build_services
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, make_staff
 from tests.support.conftest import open_ready_case

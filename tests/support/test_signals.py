@@ -51,7 +51,7 @@ def signals_of(services, case_id: str) -> dict[str, dict]:  # type: ignore[no-un
 
 def test_a_request_from_a_new_country_after_a_password_change_and_many_refusals(database_url, settings_factory,
                                                                                clock) -> None:
-    from bastion.services import build_services
+    from bastion.startup import build_services
 
     services = build_services(settings_factory(database_url=database_url, risk_anonymizer_cidrs="198.18.0.0/15"),
                               clock=clock)

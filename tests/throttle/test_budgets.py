@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bastion.errors import BastionError
-from bastion.services import build_services
+from bastion.startup import build_services
 
 
 def test_the_first_budget_over_its_limit_refuses_and_the_next_is_not_counted(services, settings_factory,

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from bastion.services import Services, build_services
+from bastion.services import Services
+from bastion.startup import build_services
 from bastion.throttle.admission import HashTime
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD

@@ -28,7 +28,8 @@ from fastapi.testclient import TestClient
 from bastion.accounts.admin import create_account
 from bastion.clock import MovableClock
 from bastion.config import Settings
-from bastion.services import Services, build_services
+from bastion.services import Services
+from bastion.startup import build_services
 from bastion.store import Database
 from bastion.throttle.database import DatabaseStore
 from bastion.throttle.fallback import FallbackStore

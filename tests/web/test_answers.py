@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bastion.accounts.device_list import KnownDevice
 from bastion.ops.client_versions import Policy
 from bastion.recovery.cases import CaseStatus
+from bastion.risk.device_list import KnownDevice
 from bastion.web.api.answers import answer_model
 from bastion.web.api.cases import CaseStatusOut
 from bastion.web.api.schemas import DeviceOut

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from bastion.services import build_services
+from bastion.startup import build_services
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD
 from tests.web.test_pages import csrf_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from bastion.services import build_services
+from bastion.startup import build_services
 from bastion.web.app import create_app
 
 

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bastion import __version__
-from bastion.services import build_services
 from bastion.signin.models import SignInAttempt
+from bastion.startup import build_services
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD, link_token
 

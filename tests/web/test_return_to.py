@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bastion.accounts.admin import create_account
-from bastion.services import build_services
+from bastion.startup import build_services
 from bastion.web.app import create_app
 from bastion.web.return_to import RETURN_TO_COOKIE, allowed_return
 from tests.conftest import DEFAULT_PASSWORD

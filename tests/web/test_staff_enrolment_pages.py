@@ -3,7 +3,7 @@ unlocks setting up the first factor; the security page says in words why a staff
 
 from __future__ import annotations
 
-from bastion.mfa.flows.staff_enrolment import LINK_PATH
+from bastion.accounts.staff import ENROLMENT_LINK_PATH as LINK_PATH
 from tests.mfa.test_staff_enrolment import enrolment_token
 from tests.web.test_pages import REFERENCE, hidden, sign_in
 

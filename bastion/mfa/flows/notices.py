@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.accounts.security_emails import send_security_email
 from bastion.audit import record_event
 from bastion.context import Client
-from bastion.i18n import N_, _
+from bastion.i18n import N_
 from bastion.services import Services
 from bastion.store.types import new_id
 
@@ -36,5 +36,4 @@ def record_factor_change(services: Services, tx: Tx, account_id: str, change: st
     now = services.clock.now()
     record_event(tx, now, f"mfa.{change}", account_id, client, **details)
     send_security_email(services, tx, account_id, "factor_changed", f"factor_changed/{change}/{new_id()}", client,
-                        change=_(CHANGES[change]) % {"name": details.get("name", ""),
-                                                     "hold_until": details.get("hold_until", "")})
+                        change=CHANGES[change], name=details.get("name", ""), hold_until=details.get("hold_until", ""))

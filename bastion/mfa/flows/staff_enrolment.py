@@ -6,7 +6,7 @@ So while an account with a staff role has no second factor, every enrolment flow
 `check_may_enrol` before it shows a secret or a challenge, and `claim_enrolment` in the transaction
 that adds the factor. Both pass only for a session that opened the account's one-time staff
 enrolment link within the last few minutes (a grant bound to that session, used up by the first
-factor). The link is an emailed one-time token like the password-reset link (`bastion.onetime`):
+factor). The link is an emailed one-time token like the password-reset link (`bastion.accounts.onetime`):
 256 bits, stored as a hash, newest only, expiring, consumed with a conditional UPDATE.
 
 Customers, and staff who already have a factor (they add more after a step-up), are not affected.
@@ -16,50 +16,26 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.models import Account, OneTimeToken
+from bastion.accounts.onetime import consume_token, issue_token, live_tokens, peek_token, use_token_once
 from bastion.accounts.repo import get_account
+from bastion.accounts.staff import ENROLMENT_LINK, Staffed, is_staff, send_enrolment_link
 from bastion.audit import record_event
-from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.crypto import hash_token
 from bastion.errors import BastionError, Reason
 from bastion.guard.tokens import guarded_token
 from bastion.i18n import _
 from bastion.mfa.registry import METHODS
-from bastion.notify.outbox import enqueue
-from bastion.onetime import consume_token, issue_token, peek_token
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
-from bastion.store.changes import rows_changed
 
-LINK = "staff_enrolment"
 GRANT = "staff_enrolment_grant"  # the link, opened in one session: not emailed, never presented
-STAFF_ROLES = frozenset({"support", "admin"})
-LINK_PATH = "/security/staff-enrolment"
 
 
-def is_staff(account: Account) -> bool:
-    return bool(STAFF_ROLES & account.role_set)
-
-
-def needs_enrolment_link(tx: Tx, account: Account) -> bool:
+def needs_enrolment_link(tx: Tx, account: Staffed) -> bool:
     """A staff account without a second factor: its first one needs the emailed link."""
     return is_staff(account) and not METHODS.has_second_factor(tx, account.id)
-
-
-def send_enrolment_link(services: Services, tx: Tx, account: Account, client: Client | None = None,
-                        actor_id: str | None = None, **audit: str) -> None:
-    """Email a new link; any older unused one stops working."""
-    now = services.clock.now()
-    hours = services.settings.staff_enrolment_link_hours
-    token = issue_token(tx, now, account.id, LINK, timedelta(hours=hours))
-    record_event(tx, now, "staff_enrolment.link_sent", account.id, client, actor_id=actor_id, **audit)
-    enqueue(services, tx, "staff_enrolment_link", account, dedup_key=f"staff_enrolment/{hash_token(token)[:32]}",
-            now=now, link=f"{services.settings.public_url}{LINK_PATH}?token={token}", valid_hours=hours,
-            when=rfc3339(now))
 
 
 def resend_enrolment_link(services: Services, account_id: str, client: Client | None = None,
@@ -83,10 +59,10 @@ def open_enrolment_link(services: Services, session: SessionInfo, token: str, cl
     now = services.clock.now()
     until = now + timedelta(minutes=services.settings.staff_enrolment_grant_minutes)
     with guarded_token(services, client), services.db.transaction() as tx:
-        if peek_token(tx, now, LINK, token) != session.account_id:
+        if peek_token(tx, now, ENROLMENT_LINK, token) != session.account_id:
             raise BastionError(Reason.TOKEN_INVALID, detail=_("This link was sent to another account: sign in as the "
-                                                        "account it was sent to, then open it again."))
-        consume_token(tx, now, LINK, token)
+                                                              "account it was sent to, then open it again."))
+        consume_token(tx, now, ENROLMENT_LINK, token)
         issue_token(tx, now, session.account_id, GRANT, until - now, origin={"session_id": session.id})
         record_event(tx, now, "staff_enrolment.link_used", session.account_id, client, session_id=session.id)
     return until
@@ -103,10 +79,7 @@ def claim_enrolment(tx: Tx, now: datetime, session: SessionInfo) -> None:
     grant_id = _session_grant(tx, now, session)
     if grant_id is None:
         return
-    used = rows_changed(tx, update(OneTimeToken)
-                      .where(OneTimeToken.id == grant_id, OneTimeToken.used_at.is_(None), OneTimeToken.expires_at > now)
-                      .values(used_at=now))
-    if used != 1:
+    if not use_token_once(tx, grant_id, now):
         raise BastionError(Reason.MFA_STAFF_ENROLMENT_LINK_REQUIRED)
 
 
@@ -126,7 +99,5 @@ def _session_grant(tx: Tx, now: datetime, session: SessionInfo) -> str | None:
 
 
 def _grants(tx: Tx, now: datetime, session: SessionInfo) -> list[tuple[str, datetime]]:
-    rows = tx.execute(select(OneTimeToken.id, OneTimeToken.expires_at, OneTimeToken.origin).where(
-        OneTimeToken.account_id == session.account_id, OneTimeToken.purpose == GRANT,
-        OneTimeToken.used_at.is_(None), OneTimeToken.expires_at > now)).all()
-    return [(row.id, row.expires_at) for row in rows if (row.origin or {}).get("session_id") == session.id]
+    return [(grant_id, expires) for grant_id, expires, origin in live_tokens(tx, session.account_id, GRANT, now)
+            if origin.get("session_id") == session.id]

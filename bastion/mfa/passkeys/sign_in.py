@@ -23,8 +23,7 @@ from bastion.mfa.stage import MFA_STAGE
 from bastion.services import Services
 from bastion.signin.attempts import record_attempt
 from bastion.signin.continuation import finish_flow
-from bastion.signin.flow import SignInResult, load_open_flow, mark_done
-from bastion.signin.models import SignInFlow
+from bastion.signin.flow import FlowState, SignInResult, load_open_flow, mark_done, open_anonymous_flow
 from bastion.signin.stages import STAGES
 from bastion.signin.visit import arrive
 
@@ -39,7 +38,7 @@ def second_factor_options(services: Services, flow_id: str) -> dict[str, Any]:
     now = services.clock.now()
     challenge = passkeys.new_challenge()
     with services.db.transaction() as tx:
-        flow = load_open_flow(tx, flow_id, now, "mfa_required", STAGES)
+        flow = load_open_flow(tx, flow_id, now, "mfa_required", STAGES())
         if "passkey" not in flow.facts.get("methods", []):
             raise BastionError(Reason.MFA_METHOD_UNAVAILABLE)
         allowed = [item.credential_id for item in passkey_repo.list_passkeys(tx, flow.account_id or "")]
@@ -48,7 +47,7 @@ def second_factor_options(services: Services, flow_id: str) -> dict[str, Any]:
     return passkeys.authentication_options(passkeys.relying_party(services.settings), challenge, allowed, False)
 
 
-def passwordless_options(services: Services, client: Client) -> tuple[SignInFlow, dict[str, Any]]:
+def passwordless_options(services: Services, client: Client) -> tuple[FlowState, dict[str, Any]]:
     """A persisted flow waiting for a discoverable credential, and the options for the browser.
 
     Each call writes a flow and a challenge before anyone is known, so it is limited per IP.
@@ -57,12 +56,7 @@ def passwordless_options(services: Services, client: Client) -> tuple[SignInFlow
     services.throttle.spend(now, ("passkey_ip", client.ip or "unknown"))
     challenge = passkeys.new_challenge()
     with services.db.transaction() as tx:
-        flow = SignInFlow(account_id=None, state=PASSWORDLESS_STATE, created_at=now,
-                          expires_at=now + _valid_for(services), remember=False, ip=client.ip,
-                          user_agent=(client.user_agent or "")[:512] or None, device_id=client.device_id,
-                          facts={"done": []})
-        tx.add(flow)
-        tx.flush()
+        flow = open_anonymous_flow(tx, client, PASSWORDLESS_STATE, now, _valid_for(services))
         passkey_repo.store_challenge(tx, passkeys.challenge_hash(challenge), "passwordless", now,
                                      _valid_for(services), flow_id=flow.id)
     return flow, passkeys.authentication_options(passkeys.relying_party(services.settings), challenge, None, True)
@@ -87,7 +81,7 @@ def sign_in_passwordless(services: Services, credential: dict[str, Any], client:
         owner = used
         with services.db.transaction() as tx:
             account = lock_account(tx, used.account_id)  # a freeze or reset meanwhile is seen, or waits
-            flow = load_open_flow(tx, used.challenge_flow_id or "", now, PASSWORDLESS_STATE, STAGES)
+            flow = load_open_flow(tx, used.challenge_flow_id or "", now, PASSWORDLESS_STATE, STAGES())
             flow.account_id, flow.remember = account.id, remember
             mark_done(flow, "passkey", aal=2)  # the first factor, and the second with it
             return finish_flow(services, tx, flow, account, visit, MFA_STAGE, {"mfa_method": "passkey"},

@@ -108,7 +108,7 @@ class DiagnosisOut(BaseModel):
 def _window(window: Any) -> MaintenanceWindowOut | None:
     if window is None:
         return None
-    return MaintenanceWindowOut(starts_at=window.starts_at, ends_at=window.ends_at, message=window.message)
+    return MaintenanceWindowOut(starts_at=window.starts_at, ends_at=window.ends_at, message=window.shown_message)
 
 
 @router.get("/help/diagnosis", response_model=DiagnosisOut)

@@ -7,14 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from bastion.accounts.device_list import forget_known_device, known_devices
 from bastion.accounts.devices import describe_agent
 from bastion.accounts.password_change import change_password
 from bastion.accounts.settings import set_anti_phishing_code
+from bastion.accounts.words import place_words
 from bastion.errors import BastionError, Reason
+from bastion.geo import locate
 from bastion.i18n import _
-from bastion.risk.geo import locate
-from bastion.risk.words import place_words
+from bastion.risk.device_list import forget_known_device, known_devices
 from bastion.sessions.revocation import list_sessions, revoke_sessions
 from bastion.signin.attempts import list_activity
 from bastion.web.api.schemas import (

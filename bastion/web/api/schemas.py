@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from bastion.accounts.device_list import KnownDevice
+from bastion.risk.device_list import KnownDevice
 from bastion.web.api.answers import answer_model
 from bastion.web.inputs import Email, Password, Token
 

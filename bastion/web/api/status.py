@@ -49,7 +49,7 @@ class StatusOut(BaseModel):
 
 def current_status(services: Services) -> StatusOut:
     now = services.clock.now()
-    windows = [WindowOut(starts_at=w.starts_at, ends_at=w.ends_at, message=w.message,
+    windows = [WindowOut(starts_at=w.starts_at, ends_at=w.ends_at, message=w.shown_message,
                          sessions_affected=w.block_sessions) for w in upcoming_windows(services)]
     current = next((w for w in windows if w.starts_at <= now), None)
     upcoming = next((w for w in windows if w.starts_at > now), None)

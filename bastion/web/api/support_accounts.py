@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
+from bastion.recovery.allowlist_reset import clear_allowlist_by_staff
 from bastion.recovery.password_reset import send_reset_for_support
 from bastion.support.access import ensure_may_handle, record_view
 from bastion.support.decisions import approve_unfreeze, unlock_account

@@ -28,8 +28,10 @@
         var gap = (image.offsetWidth - image.offsetHeight) / 2;
         image.style.margin = gap + "px " + (-gap) + "px";
       }
-      state.textContent = (zoom ? "Zoom " + Math.round(scale * 100) + " %" : "Fit to the frame") +
-        (turn ? ", turned " + turn + "°" : "");
+      // The page gives each state's words in its language, with {percent} and {degrees} to fill in.
+      var words = state.dataset;
+      var text = zoom ? (turn ? words.zoomTurned : words.zoom) : (turn ? words.fitTurned : words.fit);
+      state.textContent = text.replace("{percent}", Math.round(scale * 100)).replace("{degrees}", turn);
     }
 
     item.querySelectorAll("[data-act]").forEach(function (button) {

@@ -12,13 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
 from bastion.accounts.staff import existing_account_id
 from bastion.accounts.status import reinstate_account, restrict_account
 from bastion.context import Client
 from bastion.errors import BastionError
 from bastion.i18n import N_
 from bastion.mfa.flows.staff_enrolment import resend_enrolment_link
+from bastion.recovery.allowlist_reset import clear_allowlist_by_staff
 from bastion.services import Services
 from bastion.sessions.tokens import SessionInfo
 from bastion.support.views import account_view, search_accounts

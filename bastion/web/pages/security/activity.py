@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from bastion.accounts.devices import describe_agent
+from bastion.accounts.words import place_words
 from bastion.i18n import N_, _
 from bastion.numbers import whole_number
-from bastion.risk.words import place_words
 from bastion.signin.attempts import list_activity
 from bastion.web.pages.display import outcome_words, reason_words
 from bastion.web.pages.signed_in import PageSession, account_page

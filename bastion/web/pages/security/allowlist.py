@@ -30,7 +30,7 @@ def allowlist_page(request: Request, session: SessionInfo, error: BastionError |
                    notice: str | None = None, typed: str | None = None) -> Response:
     cidrs = get_ip_allowlist(request.app.state.services, session.account_id)
     ip = client_from(request).ip
-    return account_page(request, session, "security/allowlist.html", error, notice, cidrs=cidrs, ip=ip or "unknown",
+    return account_page(request, session, "security/allowlist.html", error, notice, cidrs=cidrs, ip=ip or _("unknown"),
                         here_allowed=ip_allowed(cidrs, ip), typed="\n".join(cidrs) if typed is None else typed,
                         limit=MAX_ALLOWLIST)
 

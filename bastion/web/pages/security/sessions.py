@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from bastion.accounts.device_list import forget_known_device, known_devices
 from bastion.accounts.devices import describe_agent
+from bastion.accounts.words import place_words
 from bastion.errors import BastionError, Reason
+from bastion.geo import locate
 from bastion.i18n import N_, _
-from bastion.risk.geo import locate
-from bastion.risk.words import place_words
+from bastion.risk.device_list import forget_known_device, known_devices
 from bastion.sessions.revocation import list_sessions, revoke_sessions
 from bastion.sessions.tokens import SessionInfo
 from bastion.web.client import client_from

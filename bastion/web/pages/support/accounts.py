@@ -13,10 +13,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from bastion.accounts.allowlist_reset import clear_allowlist_by_staff
 from bastion.errors import BastionError, Reason
 from bastion.i18n import N_
 from bastion.numbers import whole_number
+from bastion.recovery.allowlist_reset import clear_allowlist_by_staff
 from bastion.recovery.password_reset import send_reset_for_support
 from bastion.sessions.tokens import SessionInfo
 from bastion.support.access import ensure_may_handle, record_view

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.models import Account
+from bastion.accounts.repo import empty_allowlist, lock_account
 from bastion.accounts.status import freeze_link
 from bastion.audit import record_event
 from bastion.clock import rfc3339
@@ -23,6 +23,7 @@ from bastion.errors import BastionError, Reason
 from bastion.i18n import _
 from bastion.notify.outbox import enqueue
 from bastion.recovery.cases import OPEN_STATES, close_case, open_case_id
+from bastion.recovery.owner import CaseOwner
 from bastion.services import Services
 from bastion.sessions.holds import WITHDRAWAL, place_hold
 from bastion.store.types import new_id
@@ -30,11 +31,10 @@ from bastion.store.types import new_id
 STAFF_HOLD_REASON = "allowlist_cleared"
 
 
-def clear_allowlist_in(tx: Tx, now: datetime, account: Account, client: Client | None, via: str,
+def clear_allowlist_in(tx: Tx, now: datetime, account: CaseOwner, client: Client | None, via: str,
                        actor_id: str | None = None, **facts: object) -> list[str]:
     """Empty the allowlist in the caller's transaction and record it; returns the networks removed."""
-    removed = list(account.ip_allowlist)
-    account.ip_allowlist = []
+    removed = empty_allowlist(tx, account.id)
     record_event(tx, now, "ip_allowlist.cleared", account.id, client, actor_id=actor_id, via=via,
                  networks_removed=removed, **facts)
     return removed
@@ -53,7 +53,7 @@ def clear_allowlist_by_staff(services: Services, account_id: str, actor_id: str 
                            "it in your security settings, or ask another agent."))
     with services.db.transaction() as tx:
         # Locked: of agents clearing at once, one clears (one email, one hold), the others find nothing.
-        account = tx.get_one(Account, account_id, with_for_update=True)
+        account = lock_account(tx, account_id)
         if not account.ip_allowlist:
             raise BastionError(Reason.REQUEST_INVALID, detail=_("This account has no IP allowlist: sign-in is already "
                                "allowed from any network."))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.accounts.models import OneTimeToken
 from bastion.crypto import hash_token, new_token
 from bastion.errors import BastionError, Reason
+from bastion.store.changes import rows_changed
 
 
 def issue_token(
@@ -90,3 +91,18 @@ def consume_token(tx: Tx, now: datetime, purpose: str, token: str) -> str:
         )
     ).first()
     raise BastionError(Reason.TOKEN_EXPIRED if stale else Reason.TOKEN_INVALID)
+
+
+def live_tokens(tx: Tx, account_id: str, purpose: str, now: datetime) -> list[tuple[str, datetime, dict[str, str]]]:
+    """The account's unused, unexpired tokens for `purpose`, by id: their expiry and origin (for
+    tokens never emailed, such as a grant bound to one session)."""
+    rows = tx.execute(select(OneTimeToken.id, OneTimeToken.expires_at, OneTimeToken.origin).where(
+        OneTimeToken.account_id == account_id, OneTimeToken.purpose == purpose,
+        OneTimeToken.used_at.is_(None), OneTimeToken.expires_at > now)).all()
+    return [(row.id, row.expires_at, row.origin or {}) for row in rows]
+
+
+def use_token_once(tx: Tx, token_id: str, now: datetime) -> bool:
+    """Use a live token found by `live_tokens`: one conditional UPDATE, True for the one caller that did."""
+    return rows_changed(tx, update(OneTimeToken).where(OneTimeToken.id == token_id, OneTimeToken.used_at.is_(None),
+                                                       OneTimeToken.expires_at > now).values(used_at=now)) == 1

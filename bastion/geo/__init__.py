@@ -79,12 +79,3 @@ def _lookup(address: str) -> Location:
 def locate(ip: str | None) -> Location:
     address = public_address(ip)
     return _lookup(address) if address else UNKNOWN
-
-
-def country_name(code: str | None) -> str | None:
-    if not code:
-        return None
-    from bastion.risk.travel import centroid
-
-    found = centroid(code)
-    return found.name if found else code

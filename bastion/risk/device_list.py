@@ -11,10 +11,10 @@ from datetime import datetime
 
 from bastion.accounts.devices import describe_agent, find_device, forget_device, list_devices
 from bastion.accounts.repo import get_account
+from bastion.accounts.words import place_words
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.risk.trust import fingerprint, is_trusted
-from bastion.risk.words import place_words
 from bastion.services import Services
 
 

@@ -2,7 +2,9 @@
 
 A node trusts an entry for at most BASTION_SESSION_CACHE_SECONDS, or while its Redis invalidation
 subscription is live, and reads entries in use again behind the requests (requirements §27). Why
-it is both fast and right: docs/design/session-cache.md.
+it is both fast and right: docs/design/session-cache.md. It sits in the store, beside the database
+whose commits it follows, since the shared services build it and sessions and the OpenID provider
+both keep entries in it.
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session as Tx
 
-from bastion.sessions.invalidation import EVERYTHING, RedisInvalidation, changes_of
-from bastion.sessions.last_seen import LastSeenWriter
-from bastion.store import Database
+from bastion.store.db import Database
+from bastion.store.invalidation import EVERYTHING, RedisInvalidation, changes_of
 
 log = logging.getLogger("bastion.sessions")
 
@@ -56,7 +57,6 @@ class SessionCache:
         # Publish even with the cache off here: other nodes may keep one.
         self._invalidation = RedisInvalidation(redis_url, self.drop) if redis_url else None
         self._listening = False
-        self.last_seen = LastSeenWriter(db)
         db.after_commit(self.on_commit)
 
     @property
@@ -176,7 +176,6 @@ class SessionCache:
         self._stop.set()
         if self._refresher is not None:
             self._refresher.join(timeout=5)
-        self.last_seen.close()
         if self._invalidation is not None:
             self._invalidation.close()
 

@@ -1,14 +1,9 @@
-"""Devices and places in words, for emails, the activity list and the device list."""
+"""Devices and places in words, for the support views."""
 
 from __future__ import annotations
 
 from bastion.accounts.devices import describe_agent
-from bastion.i18n import _
-from bastion.risk.geo import country_name
-
-
-def place_words(country: str | None) -> str:
-    return country_name(country) or _("Unknown location")
+from bastion.i18n.places import place_words as place_words  # one name for a place, wherever it is shown
 
 
 def device_and_place(user_agent: str | None, country: str | None) -> str:
