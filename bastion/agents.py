@@ -6,11 +6,13 @@ same way, in the reader's language.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from bastion.i18n import _
 
+_PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9 _-]{0,31}")
 _SYSTEM_WORDS = {"Mac OS X": "macOS", "Chrome OS": "ChromeOS"}
 
 
@@ -38,18 +40,18 @@ def parse_agent(user_agent: str | None) -> ParsedAgent:
     found = parse(user_agent[:512])
 
     def known(value: str | None) -> str | None:
-        return value[:64] if value and value != "Other" else None
+        # Some of ua-parser's families are captured from the agent's own text (bots, apps): only a
+        # plain name is kept, so no address or message of the sender's reaches a page or an email.
+        return value if value and value != "Other" and _PLAIN_NAME.fullmatch(value) else None
 
+    if found.device and found.device.family == "Spider":  # a bot's name is whatever its sender wrote
+        return ParsedAgent(None, None, "Spider")
     return ParsedAgent(known(found.user_agent.family if found.user_agent else None),
                        known(found.os.family if found.os else None),
                        known(found.device.family if found.device else None))
 
 
 def describe_agent(user_agent: str | None) -> str:
-    """The device in words for people ('Chrome on macOS'); the agent itself when nothing is recognised."""
-    words = parse_agent(user_agent).words
-    if words:
-        return words
-    if not user_agent:
-        return _("Unknown device")
-    return user_agent[:60] + ("…" if len(user_agent) > 60 else "")
+    """The device in words for people ('Chrome on macOS'), or "Unknown device". Never the agent's own
+    text: it is whatever the client sent, and it lands in emails to the account's owner."""
+    return parse_agent(user_agent).words or _("Unknown device")

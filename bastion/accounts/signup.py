@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
+from bastion import i18n
 from bastion.accounts.confirmation import VERIFY_EMAIL, claim_first_confirmation, clear_before_confirmation
 from bastion.accounts.models import Account, OneTimeToken
 from bastion.accounts.onetime import issue_token
@@ -56,10 +57,14 @@ def start_sign_up(services: Services, email: str, password: str, client: Client)
     now = services.clock.now()
     services.throttle.spend(now, ("signup_ip", client.ip or "unknown"), ("signup_identifier", email))
     check_password_policy(password, email)
-    return partial(_create_or_tell_the_owner, services, email, password, client)
+    # The language the person signs up in becomes the account's: its emails are in it from the first
+    # one, and no later request (by someone else) chooses their language (bastion.notify.outbox).
+    language = i18n.current().tag if i18n.current().tag in i18n.LANGUAGES else None
+    return partial(_create_or_tell_the_owner, services, email, password, client, language)
 
 
-def _create_or_tell_the_owner(services: Services, email: str, password: str, client: Client) -> None:
+def _create_or_tell_the_owner(services: Services, email: str, password: str, client: Client,
+                              language: str | None = None) -> None:
     # After the answer: in the shared line, behind owners' known devices, never refused (nothing lost).
     password_hash = hash_password(services, password, known_device=False, after_answer=True)
     now = services.clock.now()
@@ -70,7 +75,7 @@ def _create_or_tell_the_owner(services: Services, email: str, password: str, cli
             tx,
             Account,
             dict(id=account_id, email=email, password_hash=password_hash, status="active",
-                 roles="", created_at=now, password_changed_at=now),
+                 roles="", created_at=now, password_changed_at=now, language=language),
             conflict_column="email",
         )
         account = get_account(tx, account_id) if created else find_account_by_email(tx, email)

@@ -158,13 +158,14 @@ def enqueue(
 ) -> None:
     """Queue one message to the account's address; a repeated dedup_key is sent only once.
 
-    Written in the account's saved language and time zone; without them, in those of the request
-    that caused the message (English and UTC outside a request). So the context carries what the
+    Written in the account's saved language (set at sign-up, changed in the settings) and time zone;
+    without them, in English and UTC — never in the asker's, who may not be the owner. So the context carries what the
     message puts in words as data or as N_() constants, never words translated by the caller:
     times (RFC 3339), a user agent (`| device`), a country code (`| place`), an unknown IP as None
     (`ip or _("unknown")`), a label (`_(what)`)."""
     settings = services.settings
-    with i18n.speaking(account.language or i18n.current().tag, account.time_zone):
+    # Never the asker's: a password reset or a sign-up can be asked by anyone for any address.
+    with i18n.speaking(account.language or i18n.SOURCE, account.time_zone or "UTC"):
         subject, text, html = render(
             template,
             {

@@ -31,14 +31,15 @@ _COMMON = (
 # RFC 6797: once seen over https, the browser refuses plain http to this host for a year.
 _HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 _NO_STORE = (b"cache-control", b"no-store")
-# The interactive API reference loads its viewer from a CDN; it holds no account data.
-_DOCS_PATHS = ("/docs", "/redoc")
+# The interactive API reference loads its viewer from a CDN; it holds no account data. Exact paths:
+# a prefix would lift the policy from any page whose path starts the same ("/docsanything").
+_DOCS_PATHS = frozenset(("/docs", "/docs/oauth2-redirect", "/redoc"))
 
 
 def security_headers(path: str, https: bool, image_origin: str = "") -> tuple[tuple[bytes, bytes], ...]:
     """The headers every answer to `path` carries (`https`: the public URL is https — behind a
     proxy the request itself may arrive as plain http; `image_origin`: see `page_csp`)."""
-    return _headers_for(path.startswith(_DOCS_PATHS), path.startswith("/static/"), https, image_origin)
+    return _headers_for(path in _DOCS_PATHS, path.startswith("/static/"), https, image_origin)
 
 
 @cache

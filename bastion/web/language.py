@@ -20,7 +20,7 @@ from bastion.i18n.negotiation import negotiate, supported, valid_zone
 LANGUAGE_COOKIE = "bastion_lang"  # the language menu's choice (bastion/web/pages/language.py)
 ZONE_COOKIE = "bastion_tz"  # the browser's IANA zone, set by bastion.js
 _OURS = (LANGUAGE_COOKIE.encode() + b"=", ZONE_COOKIE.encode() + b"=")
-_TRANSLATED = (b"text/html", b"application/problem+json")
+_TRANSLATED = (b"text/html", b"application/problem+json", b"application/json")
 _VARY = b"Accept-Language, Cookie"
 
 
@@ -48,7 +48,8 @@ def voice_of(scope: Scope, pseudo: bool = False) -> tuple[str, str | None, bool]
 
 
 def with_language(headers: list[tuple[bytes, bytes]], tag: str) -> list[tuple[bytes, bytes]]:
-    """`headers`, with Content-Language and Vary when the answer is text a person reads (a page or a problem)."""
+    """`headers`, with Content-Language and Vary when the answer may hold words a person reads (a page, a
+    problem, or JSON such as the reasons' help or a request's next step)."""
     for name, value in headers:  # a plain loop: this runs for every answer
         if name == b"content-type":
             if value.startswith(_TRANSLATED):

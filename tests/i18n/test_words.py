@@ -122,3 +122,13 @@ def test_the_email_words_of_a_change_and_a_case_kind_fill_in_there() -> None:
             what=KINDS["mfa_reset"], kind="mfa_reset", case_id="c1", wait_hours=48, hold_hours=48,
             cancel_link="https://x/c"))
         assert "All documents of your 2FA reset arrived on 7 Jan 2026, 09:00 UTC." in text
+
+
+def test_a_device_in_words_never_carries_the_senders_own_text() -> None:
+    from bastion.agents import describe_agent
+
+    for agent in ("Mozilla/5.0 (compatible; Visit https://evil.example/claim)", "Visit evil.example now Bot/1.0",
+                  "Call +1 555 0100 urgently Spider/2", "python-httpx2/2.16.2", "", None):
+        assert describe_agent(agent) == "Unknown device", agent
+    assert describe_agent("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+                          "Chrome/120.0 Safari/537.36") == "Chrome on macOS"
