@@ -85,4 +85,5 @@ def test_pages_and_refusal_pages_say_their_language(app_client) -> None:
         assert answer.headers["content-language"] == "ar" and "Accept-Language" in answer.headers["vary"], path
         assert '<html lang="ar" dir="rtl"' in answer.text, path
     assert "content-language" not in app_client.get("/static/bastion.css").headers
-    assert "content-language" not in app_client.get("/v1/status").headers  # data, in no language
+    # JSON may hold words a person reads (a reason's help, a next step): it says its language too.
+    assert app_client.get("/v1/status", headers={"Accept-Language": "ar"}).headers["content-language"] == "ar"
