@@ -80,6 +80,7 @@ def test_a_brand_colour_keeps_the_pages_readable(browser, live_site, person, acc
             route.fulfill(response=shipped, body=shipped.text() + theme_css(accent))
         page.route("**/static/bastion.css*", with_theme)
         signed_in(page, person)
+        page.wait_for_load_state("load")  # the stylesheet, fetched through the route, has been applied
         (header,) = styles(page, ".top", "backgroundColor")
         assert colour(header) == accent
         name = f"brand-{accent[1:]}-{scheme}"

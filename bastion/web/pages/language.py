@@ -22,6 +22,7 @@ from bastion.errors import BastionError, Reason
 from bastion.i18n import PSEUDO
 from bastion.i18n.negotiation import supported
 from bastion.services import Services
+from bastion.sessions.tokens import SessionInfo
 from bastion.web.cookie_round_trip import from_our_page
 from bastion.web.deps import SESSION_COOKIE, session_from_request
 from bastion.web.language import LANGUAGE_COOKIE
@@ -36,23 +37,31 @@ FormText = Annotated[str, Form()]
 @router.post("/language")
 def choose_language(request: Request, language: FormText = "", back: FormText = "",
                     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
-    if not from_our_page(request):
-        # Only our own pages ask (Fetch Metadata or Origin): another site cannot switch this browser's language.
-        raise BastionError(Reason.CSRF_INVALID)
     services: Services = request.app.state.services
+    session = _signed_in(request, csrf_token)
+    if session is None and not from_our_page(request):
+        # Only our own pages ask (Fetch Metadata or Origin, or the session's CSRF token): another site
+        # cannot switch this browser's language.
+        raise BastionError(Reason.CSRF_INVALID)
     response = see_other(way_back(request, back))
     tag = supported(language, pseudo=services.settings.pseudo_locale)
     if tag is None:
         return response  # nothing Bastion speaks: back to the page as it was
     response.set_cookie(LANGUAGE_COOKIE, tag, max_age=YEAR, path="/", httponly=True, samesite="lax",
                         secure=services.settings.cookie_secure)
-    if csrf_token and request.cookies.get(SESSION_COOKIE) and tag != PSEUDO.tag:
-        try:
-            session = session_from_request(request, csrf_form_value=csrf_token)
-        except BastionError:
-            return response  # signed out meanwhile, or not our form: this browser's choice only
+    if session is not None and tag != PSEUDO.tag:
         save_preferences(services, session.account_id, {"language": tag})
     return response
+
+
+def _signed_in(request: Request, csrf_token: str) -> SessionInfo | None:
+    """The session whose CSRF token the form carries; None signed out (or not our form)."""
+    if not csrf_token or not request.cookies.get(SESSION_COOKIE):
+        return None
+    try:
+        return session_from_request(request, csrf_form_value=csrf_token)
+    except BastionError:
+        return None  # signed out meanwhile, or not our form: this browser's choice only
 
 
 def way_back(request: Request, back: str) -> str:
