@@ -67,6 +67,16 @@ class Site:
         page.set_viewport_size({"width": WIDTHS["desktop"][0], "height": WIDTHS["desktop"][1]})
         self.assert_no_page_errors(page)
 
+    def audit_schemes(self, page: Any, name: str) -> None:
+        """`audit` in the light colour scheme and in the dark one (the system's choice, as the CSS
+        follows it), then light again for the rest of the test."""
+        try:
+            for scheme in ("light", "dark"):
+                page.emulate_media(color_scheme=scheme)
+                self.audit(page, f"{name}-{scheme}")
+        finally:
+            page.emulate_media(color_scheme="light")
+
     def _run_axe(self, page: Any) -> Any:
         """axe's results for the page once it has settled: a page that navigates once more (a form a
         script submits as the page loads) is audited where it lands."""

@@ -8,10 +8,20 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+
 from bastion.ops.maintenance import start_maintenance, stop_maintenance
-from tests.browser.test_journey import open_section, sign_in_with_password
+from tests.browser.speech import LANGUAGES, audit, open_section, say, say_part, sign_in_with_password, speak
 
 WRONG = "not my password, sorry"
+# The pause's step that sends a new device to one used before (the catalogue's words, translated).
+KNOWN_DEVICE_STEP = "Sign in from a device you used before: it is not paused."
+STATUS_STEP = 'Check the <a href="%(href)s">service status</a>: maintenance or an outage may be the cause.'
+
+
+@pytest.fixture(autouse=True, params=LANGUAGES)
+def language(request, site):  # type: ignore[no-untyped-def]
+    yield from speak(request, site)
 
 
 def flow_id(page) -> str:  # type: ignore[no-untyped-def]
@@ -24,37 +34,37 @@ def test_a_wrong_code_offers_the_backup_code_form_of_the_same_sign_in(page, site
     account = person(totp=True)
     page.goto("/login")
     sign_in_with_password(page, account["email"], account["password"])
-    page.get_by_role("heading", name="One more step").wait_for()
+    page.get_by_role("heading", name=say("One more step")).wait_for()
     assert page.url.endswith("/login/second-step")  # a page of its own, reached by a redirect
     started = flow_id(page)
 
-    page.get_by_label("Authenticator code").fill("000000")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label(say("Authenticator code")).fill("000000")
+    page.get_by_role("button", name=say("Sign in")).click()
     alert = page.locator(".alert")
-    alert.get_by_role("heading", name="Code not accepted").wait_for()
-    site.audit(page, "flows-second-step-wrong-code")
-    alert.get_by_role("link", name="Use a backup code instead").click()
-    page.get_by_label("Backup code").wait_for()
+    alert.get_by_role("heading", name=say("Code not accepted")).wait_for()
+    audit(site, page, "flows-second-step-wrong-code")
+    alert.get_by_role("link", name=say("Use a backup code instead")).click()
+    page.get_by_label(say("Backup code")).wait_for()
     assert "/help/" not in page.url and page.url.endswith("/login/second-step?method=backup_code")
     assert flow_id(page) == started  # the same sign-in, not a new one
 
-    page.get_by_label("Backup code").fill("AAAA-BBBB-CCCC-DDDD")
-    page.get_by_role("button", name="Sign in").click()
-    alert.get_by_role("heading", name="Backup code not accepted").wait_for()
-    assert page.get_by_role("button", name="Try again").get_attribute("class") == "primary"
-    reset = alert.get_by_role("link", name="Request a 2FA reset")
+    page.get_by_label(say("Backup code")).fill("AAAA-BBBB-CCCC-DDDD")
+    page.get_by_role("button", name=say("Sign in")).click()
+    alert.get_by_role("heading", name=say("Backup code not accepted")).wait_for()
+    assert page.get_by_role("button", name=say("Try again")).get_attribute("class") == "primary"
+    reset = alert.get_by_role("link", name=say("Request a 2FA reset"))
     assert reset.count() == 1 and "button" not in (reset.get_attribute("class") or "")  # a quiet link, not the main action
-    site.audit(page, "flows-second-step-wrong-backup-code")
+    audit(site, page, "flows-second-step-wrong-backup-code")
 
     # Back goes to the pages of the steps as they were: GETs, no "Confirm form resubmission".
     page.go_back()
-    page.get_by_label("Backup code").wait_for()
+    page.get_by_label(say("Backup code")).wait_for()
     page.go_back()
-    page.get_by_label("Authenticator code").wait_for()
+    page.get_by_label(say("Authenticator code")).wait_for()
     assert flow_id(page) == started
-    page.get_by_label("Authenticator code").fill(site.totp_code(account["secret"]))
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Account security").wait_for()
+    page.get_by_label(say("Authenticator code")).fill(site.totp_code(account["secret"]))
+    page.get_by_role("button", name=say("Sign in")).click()
+    page.get_by_role("heading", name=say("Account security")).wait_for()
     site.next_totp_step()
 
 
@@ -64,76 +74,76 @@ def test_no_backup_code_is_offered_while_the_app_is_set_up(page, site, person) -
     page.goto("/login")
     sign_in_with_password(page, account["email"], account["password"])
     open_section(page, "2FA")
-    page.get_by_role("button", name="Set up an authenticator app").click()
-    page.get_by_role("heading", name="Set up an authenticator app").wait_for()
-    page.get_by_label("6-digit code").fill("000000")
-    page.get_by_role("button", name="Turn on").click()
+    page.get_by_role("button", name=say("Set up an authenticator app")).click()
+    page.get_by_role("heading", name=say("Set up an authenticator app")).wait_for()
+    page.get_by_label(say("6-digit code")).fill("000000")
+    page.get_by_role("button", name=say("Turn on")).click()
     alert = page.locator(".alert")
-    alert.get_by_role("heading", name="Code not accepted").wait_for()
-    assert "backup code" not in alert.inner_text().lower()
-    assert alert.get_by_role("link", name="Use a backup code instead").count() == 0
+    alert.get_by_role("heading", name=say("Code not accepted")).wait_for()
+    assert say("Backup code").lower() not in alert.inner_text().lower()
+    assert alert.get_by_role("link", name=say("Use a backup code instead")).count() == 0
 
 
-def test_results_of_forms_are_pages_that_back_and_reload_return_to(page, site) -> None:
+def test_results_of_forms_are_pages_that_back_and_reload_return_to(page, site, language) -> None:
     """Item 2: Post/Redirect/Get — the result of a form is a GET page; reloading it sends nothing again."""
-    email = "prg-signup@example.com"
+    email = f"prg-signup-{language}@example.com"
     page.goto("/signup")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill("amber walnut cascade 48 ridge")
-    page.get_by_role("button", name="Create account").click()
-    page.get_by_role("heading", name="Check your email").wait_for()
+    page.get_by_label(say("Email address")).fill(email)
+    page.get_by_label(say("Password"), exact=True).fill("amber walnut cascade 48 ridge")
+    page.get_by_role("button", name=say("Create account")).click()
+    page.get_by_role("heading", name=say("Check your email")).wait_for()
     assert page.url.endswith("/signup/sent") and email in page.locator("main").inner_text()
     site.link(email, "/confirm?token=")
     page.reload()
-    page.get_by_role("heading", name="Check your email").wait_for()
+    page.get_by_role("heading", name=say("Check your email")).wait_for()
     assert site.mails_to(email) == 1  # the reload posted nothing
-    site.audit(page, "flows-signup-sent")
+    audit(site, page, "flows-signup-sent")
 
     page.goto("/password-reset")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_role("button", name="Email me a link").click()
-    page.get_by_role("heading", name="Check your email").wait_for()
+    page.get_by_label(say("Email address")).fill(email)
+    page.get_by_role("button", name=say("Email me a link")).click()
+    page.get_by_role("heading", name=say("Check your email")).wait_for()
     assert page.url.endswith("/password-reset/sent")
     page.go_back()
-    page.get_by_role("heading", name="Forgot your password?").wait_for()
+    page.get_by_role("heading", name=say("Forgot your password?")).wait_for()
     page.go_forward()
-    page.get_by_role("heading", name="Check your email").wait_for()
+    page.get_by_role("heading", name=say("Check your email")).wait_for()
 
 
-def test_a_used_reset_link_and_a_second_confirmation_click_say_so_first(page, site, person) -> None:
+def test_a_used_reset_link_and_a_second_confirmation_click_say_so_first(page, site, person, language) -> None:
     """Item 5: a used reset link says so with no form; a confirmation link clicked again says it
     already confirmed the address, with the way to sign in."""
     account = person()
     page.goto("/password-reset")
-    page.get_by_label("Email address").fill(account["email"])
-    page.get_by_role("button", name="Email me a link").click()
-    page.get_by_role("heading", name="Check your email").wait_for()
+    page.get_by_label(say("Email address")).fill(account["email"])
+    page.get_by_role("button", name=say("Email me a link")).click()
+    page.get_by_role("heading", name=say("Check your email")).wait_for()
     link = site.link(account["email"], "/password-reset/confirm?token=")
     page.goto(link)
-    page.get_by_label("New password").fill("harbour quartz lantern 93 pine")
-    page.get_by_role("button", name="Set new password").click()
-    page.get_by_role("heading", name="Password changed").wait_for()
+    page.get_by_label(say("New password")).fill("harbour quartz lantern 93 pine")
+    page.get_by_role("button", name=say("Set new password")).click()
+    page.get_by_role("heading", name=say("Password changed")).wait_for()
     assert page.url.endswith("/password-reset/done")
     page.goto(link)
-    page.get_by_role("heading", name="Link not valid").wait_for()
+    page.get_by_role("heading", name=say("Link not valid")).wait_for()
     assert page.locator("input[type=password]").count() == 0  # nothing to type before being told
-    site.audit(page, "flows-reset-link-used")
+    audit(site, page, "flows-reset-link-used")
 
-    email = "twice-clicked@example.com"
+    email = f"twice-clicked-{language}@example.com"
     page.goto("/signup")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill("velvet orchard summit 27 brook")
-    page.get_by_role("button", name="Create account").click()
+    page.get_by_label(say("Email address")).fill(email)
+    page.get_by_label(say("Password"), exact=True).fill("velvet orchard summit 27 brook")
+    page.get_by_role("button", name=say("Create account")).click()
     confirm = site.link(email, "/confirm?token=")
     page.goto(confirm)
-    page.get_by_role("button", name="Confirm my email").click()
-    page.get_by_role("heading", name="Email confirmed").wait_for()
+    page.get_by_role("button", name=say("Confirm my email")).click()
+    page.get_by_role("heading", name=say("Email confirmed")).wait_for()
     page.goto(confirm)
-    page.get_by_role("heading", name="Already confirmed — sign in").wait_for()
-    assert page.locator(".alert").count() == 0 and "Link not valid" not in page.locator("main").inner_text()
-    site.audit(page, "flows-confirm-again")
-    page.get_by_role("link", name="Sign in", exact=True).click()
-    page.get_by_role("heading", name="Sign in").wait_for()
+    page.get_by_role("heading", name=say("Already confirmed — sign in")).wait_for()
+    assert page.locator(".alert").count() == 0 and say("Link not valid") not in page.locator("main").inner_text()
+    audit(site, page, "flows-confirm-again")
+    page.get_by_role("link", name=say("Sign in"), exact=True).click()
+    page.get_by_role("heading", name=say("Sign in")).wait_for()
 
 
 def test_a_pause_on_a_known_device_does_not_send_it_to_a_device_used_before(page, other_page, site, person) -> None:
@@ -141,21 +151,21 @@ def test_a_pause_on_a_known_device_does_not_send_it_to_a_device_used_before(page
     account = person()
     page.goto("/login")
     sign_in_with_password(page, account["email"], account["password"])
-    page.get_by_role("heading", name="Account security").wait_for()
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", name=say("Account security")).wait_for()
+    page.get_by_role("button", name=say("Sign out")).click()
     for _ in range(6):
         sign_in_with_password(page, account["email"], WRONG)
         page.locator(".alert").wait_for()
-    page.get_by_role("heading", name="Sign-in paused").wait_for()
-    assert "device you used before" not in page.locator(".alert").inner_text()
-    site.audit(page, "flows-paused-known-device")
+    page.get_by_role("heading", name=say("Sign-in paused")).wait_for()
+    assert say(KNOWN_DEVICE_STEP) not in page.locator(".alert").inner_text()
+    audit(site, page, "flows-paused-known-device")
 
     other_page.goto("/login")  # another browser, new to the account: that step is its way in
     for _ in range(6):
         sign_in_with_password(other_page, account["email"], WRONG)
         other_page.locator(".alert").wait_for()
-    other_page.get_by_role("heading", name="Sign-in paused").wait_for()
-    assert "device you used before" in other_page.locator(".alert").inner_text()
+    other_page.get_by_role("heading", name=say("Sign-in paused")).wait_for()
+    assert say(KNOWN_DEVICE_STEP) in other_page.locator(".alert").inner_text()
 
 
 def test_maintenance_is_said_calmly_before_anything_is_typed(page, site) -> None:
@@ -165,11 +175,11 @@ def test_maintenance_is_said_calmly_before_anything_is_typed(page, site) -> None
         for path, name in (("/login", "flows-maintenance-login"), ("/signup", "flows-maintenance-signup")):
             page.goto(path)
             notice = page.locator("#maintenance")
-            assert "Scheduled maintenance until" in notice.inner_text()
+            assert say_part("Scheduled maintenance until %(time)s").search(notice.inner_text())
             assert "We are upgrading the database." in notice.inner_text()
             assert notice.locator("time").get_attribute("datetime")
             assert page.locator(".alert").count() == 0  # calm: not a refusal, no reference
-            site.audit(page, name)
+            audit(site, page, name)
     finally:
         stop_maintenance(site.services)
     page.goto("/login")
@@ -181,10 +191,11 @@ def test_the_contact_page_without_a_support_address_says_what_to_do_instead(page
     page.goto("/help/sign-in/contact")
     reach = page.locator("#reach")
     text = reach.inner_text()
-    assert "What you can do instead" in text and "R-7F3K9Q2M" in text
-    assert reach.get_by_role("link", name="service status").get_attribute("href") == "/status"
-    assert reach.get_by_role("link", name="I forgot my password").count() == 1
-    site.audit(page, "flows-contact")
+    assert say("There is no support contact on this site. What you can do instead:") in text and "R-7F3K9Q2M" in text
+    status = re.search(r">(.+?)</a>", say(STATUS_STEP))  # the link's words within the translated step
+    assert status and reach.get_by_role("link", name=status[1]).get_attribute("href") == "/status"
+    assert reach.get_by_role("link", name=say("I forgot my password")).count() == 1
+    audit(site, page, "flows-contact")
 
 
 def test_fields_a_refusal_is_about_are_marked_and_described(page, site, person) -> None:
@@ -193,12 +204,12 @@ def test_fields_a_refusal_is_about_are_marked_and_described(page, site, person) 
     account = person()
     page.goto("/login")
     sign_in_with_password(page, account["email"], WRONG)
-    page.get_by_role("heading", name="Email or password is not right").wait_for()
-    password = page.get_by_label("Password", exact=True)
+    page.get_by_role("heading", name=say("Email or password is not right")).wait_for()
+    password = page.get_by_label(say("Password"), exact=True)
     assert password.get_attribute("aria-invalid") == "true"
     described = (password.get_attribute("aria-describedby") or "").split()
     assert "problem" in described and page.locator("#problem").get_attribute("role") == "alert"
-    assert page.get_by_label("Email address").get_attribute("aria-invalid") == "true"
+    assert page.get_by_label(say("Email address")).get_attribute("aria-invalid") == "true"
     assert page.locator("#remember").get_attribute("aria-invalid") is None
 
     page.keyboard.press("Tab")  # the keyboard's focus: the focus ring shows
@@ -213,22 +224,22 @@ def test_fields_a_refusal_is_about_are_marked_and_described(page, site, person) 
     rings = [focused["outline"], *re.findall(r"rgba?\([^)]*\)", focused["shadow"])]
     assert max(contrast(ring, focused["background"]) for ring in rings) >= 3, focused
 
-    toggle = page.get_by_role("button", name="Show password")
+    toggle = page.get_by_role("button", name=say("Show password"))
     password.fill("hunter2 secret words")
     toggle.click()
     assert password.get_attribute("type") == "text" and toggle.get_attribute("aria-pressed") == "true"
     toggle.click()
     assert password.get_attribute("type") == "password" and toggle.get_attribute("aria-pressed") == "false"
-    site.audit(page, "flows-login-refused")
+    audit(site, page, "flows-login-refused")
 
     page.goto("/password-reset")
-    page.get_by_label("Email address").fill(account["email"])
-    page.get_by_role("button", name="Email me a link").click()
+    page.get_by_label(say("Email address")).fill(account["email"])
+    page.get_by_role("button", name=say("Email me a link")).click()
     page.goto(site.link(account["email"], "/password-reset/confirm?token="))
     username = page.locator('input[autocomplete="username"]')
     assert username.get_attribute("value") == account["email"] and not username.is_visible()
-    assert page.get_by_role("button", name="Show password").is_visible()
-    site.audit(page, "flows-reset-form")
+    assert page.get_by_role("button", name=say("Show password")).is_visible()
+    audit(site, page, "flows-reset-form")
 
 
 def test_without_a_script_there_is_no_show_password_button_and_the_form_still_works(page_without_script,
@@ -236,9 +247,9 @@ def test_without_a_script_there_is_no_show_password_button_and_the_form_still_wo
     page = page_without_script
     account = person()
     page.goto("/login")
-    assert not page.get_by_role("button", name="Show password").is_visible()
+    assert not page.get_by_role("button", name=say("Show password")).is_visible()
     sign_in_with_password(page, account["email"], account["password"])
-    page.get_by_role("heading", name="Account security").wait_for()
+    page.get_by_role("heading", name=say("Account security")).wait_for()
 
 
 def contrast(one: str, other: str) -> float:
