@@ -54,6 +54,7 @@ class AsgiTimer:
         }
         sent = False
         status, chunks, answered = 0, [], 0.0
+        location: list[str] = []
 
         async def receive() -> dict[str, Any]:
             nonlocal sent
@@ -67,6 +68,7 @@ class AsgiTimer:
             nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
+                location.extend(value.decode() for name, value in message.get("headers", ()) if name == b"location")
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
@@ -78,4 +80,6 @@ class AsgiTimer:
         await self.app(scope, receive, send)  # returns after any background work
         text = b"".join(chunks).decode()
         answer = json.loads(text or "{}") if text[:1] in ("", "{") else {"page": text}
+        if location and not text:  # a form's post answered with a redirect to its result page
+            answer = {"page": f"see {location[0]}"}
         return Timed(status, answer, (answered - started) * 1000)

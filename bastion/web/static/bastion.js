@@ -62,7 +62,7 @@
     box.appendChild(element("h2", problem.title));
     if (problem.detail) box.appendChild(element("p", problem.detail));
     if (problem.help && problem.help.length) {
-      box.appendChild(element("p", "What you can do:")).className = "steps-intro";
+      box.appendChild(element("p", box.dataset.stepsIntro || "")).className = "steps-intro";
       var steps = box.appendChild(element("ol"));
       steps.className = "steps";
       problem.help.forEach(function (step) { steps.appendChild(element("li", step)); });
@@ -216,6 +216,11 @@
   // form's button in view with it, so both stay above the keyboard (the refusal box scrolls away).
   var narrow = window.matchMedia("(max-width: 480px)");
   var pending = null;
+
+  // A refusal's steps fold on a phone (one tap opens them): the box stays short above its form.
+  if (narrow.matches) {
+    document.querySelectorAll(".alert details.steps-fold").forEach(function (fold) { fold.open = false; });
+  }
 
   function keepButtonInView() {
     var field = document.activeElement;
