@@ -21,6 +21,7 @@ import bastion.recovery.models
 import bastion.risk.models
 import bastion.sessions.models
 import bastion.signin.models
+import bastion.store.models
 import bastion.support.models
 import bastion.throttle.models
 from bastion.store.base import Base
@@ -30,6 +31,6 @@ MODELS = (
     bastion.accounts.models, bastion.audit.models, bastion.help.models, bastion.mfa.backup_codes.models,
     bastion.mfa.passkeys.models, bastion.mfa.totp.models, bastion.notify.models, bastion.oidc.models,
     bastion.ops.models, bastion.recovery.models, bastion.risk.models, bastion.sessions.models,
-    bastion.signin.models, bastion.support.models, bastion.throttle.models,
+    bastion.signin.models, bastion.store.models, bastion.support.models, bastion.throttle.models,
 )
 metadata = Base.metadata

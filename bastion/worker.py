@@ -21,6 +21,7 @@ from bastion.periodic import TIDY_EVERY_SECONDS, Job, Phase
 from bastion.recovery.jobs import JOBS as RECOVERY_JOBS
 from bastion.services import Services
 from bastion.sessions.jobs import EXPIRIES as SESSION_EXPIRIES
+from bastion.sessions.jobs import JOBS as SESSION_JOBS
 from bastion.signin.jobs import EXPIRIES as SIGN_IN_EXPIRIES
 from bastion.store.expiry import Expiry
 from bastion.throttle.jobs import EXPIRIES as THROTTLE_EXPIRIES
@@ -43,7 +44,7 @@ def sweep_expired(services: Services, expiries: tuple[Expiry, ...] = EXPIRIES) -
 
 # Sorted by phase only: jobs of one phase keep the order they are listed in here.
 JOBS: tuple[Job, ...] = tuple(sorted((Job("expired rows", Phase.TIDY, sweep_expired), *NOTIFY_JOBS, *OIDC_JOBS,
-                                      *RECOVERY_JOBS, *AUDIT_JOBS), key=lambda job: job.phase))
+                                      *RECOVERY_JOBS, *AUDIT_JOBS, *SESSION_JOBS), key=lambda job: job.phase))
 
 
 def run_pass(services: Services, tidy: bool, jobs: tuple[Job, ...] = JOBS) -> None:

@@ -117,8 +117,8 @@ def prime(base: str, tokens: list[str]) -> None:
 
 
 def measure(args: argparse.Namespace, bases: dict[str, str], files: dict[str, Path], tokens: list[str],
-            server_pid: int, profile: Path | None) -> dict[str, list[dict]]:  # type: ignore[type-arg]
-    """Interleaved rounds over the targets; `bases`: the URL each target is asked at."""
+            pids: dict[str, int], profile: Path | None) -> dict[str, list[dict]]:  # type: ignore[type-arg]
+    """Interleaved rounds over the targets; `bases`: the URL each target is asked at, `pids`: its server."""
     bastion = bases["session"]
     runs: dict[str, list[dict]] = {target: [] for target in TARGETS}  # type: ignore[type-arg]
     prime(bastion, tokens)
@@ -128,10 +128,15 @@ def measure(args: argparse.Namespace, bases: dict[str, str], files: dict[str, Pa
         for target in TARGETS:
             counters = server_counters(bastion)
             before, kinds_before = counters["statements"], counters["by_kind"]
-            profiler = (common.start_profile(server_pid, args.seconds, profile)
+            profiler = (common.start_profile(pids["session"], args.seconds, profile)
                         if profile and target == "session" and round_number == 0 else None)
             meter = common.BusyMeter().start()
+            cpu_before = common.process_cpu_seconds(pids[target])
             result = common.run_wrk(bases[target], files[target], args.seconds, args.connections, cpu=args.load_cpu)
+            # The server's own CPU per answer: what decides its throughput on a core of its own, and
+            # far steadier than req/s when other work shares the machine.
+            result["cpu_us_per_request"] = (1e6 * (common.process_cpu_seconds(pids[target]) - cpu_before)
+                                            / max(1, result["requests"]))
             result["machine_busy"] = meter.stop()
             if profiler is not None:
                 profiler.wait(timeout=60)
@@ -143,7 +148,7 @@ def measure(args: argparse.Namespace, bases: dict[str, str], files: dict[str, Pa
                                             if count != kinds_before.get(kind, 0)}
             runs[target].append(result)
             print(f"round {round_number + 1} {ROUTES[target]}: {result['rps']:.0f} req/s, "
-                  f"p99 {result['latency_ms']['p99']:.2f} ms, non-2xx {result['errors']['status']}, "
+                  f"p99 {result['latency_ms']['p99']:.2f} ms, {result['cpu_us_per_request']:.0f} µs CPU each, non-2xx {result['errors']['status']}, "
                   f"db statements {result['db_statements']} {result['statements_by_kind']}, "
                   f"machine busy {100 * result['machine_busy']:.0f} %", flush=True)
     return runs
@@ -162,12 +167,14 @@ def summarize(runs: dict[str, list[dict]]) -> dict:  # type: ignore[type-arg]
             "socket_errors": sum(sum(v for k, v in result["errors"].items() if k != "status") for result in results),
             "db_statements_per_request": round(sum(r["db_statements"] for r in results) / max(1, requests), 5),
             "machine_busy": round(median([result["machine_busy"] for result in results]), 2),
+            "cpu_us_per_request": round(median([result["cpu_us_per_request"] for result in results]), 1),
         }
     bare = summary["bare"]
     for target in ("stack", "session", "introspect"):
         entry = summary[target]
         entry["throughput_ratio"] = round(entry["rps"] / bare["rps"], 2)
         entry["p99_ratio"] = round(entry["p99_ms"] / bare["p99_ms"], 2)
+        entry["cpu_ratio"] = round(bare["cpu_us_per_request"] / entry["cpu_us_per_request"], 2)
     for target in ("session", "introspect"):
         entry = summary[target]
         entry["met"] = (entry["throughput_ratio"] >= 0.5 and entry["p99_ratio"] <= 2.0
@@ -180,10 +187,10 @@ def render(setup: str, summary: dict, args: argparse.Namespace) -> str:  # type:
     for target in TARGETS:
         entry = summary[target]
         rows.append([ROUTES[target], entry["rps"], entry["p50_ms"], entry["p99_ms"], entry["max_ms"],
-                     entry.get("throughput_ratio", 1), entry.get("p99_ratio", 1),
-                     entry["db_statements_per_request"], entry["non_2xx"] + entry["socket_errors"]])
+                     entry.get("throughput_ratio", 1), entry.get("p99_ratio", 1), entry["cpu_us_per_request"],
+                     entry.get("cpu_ratio", 1), entry["db_statements_per_request"], entry["non_2xx"] + entry["socket_errors"]])
     table = markdown_table(["route", "req/s", "p50 ms", "p99 ms", "max ms", "x bare req/s", "x bare p99",
-                            "SQL statements / request", "errors"], rows)
+                            "server CPU µs / request", "bare CPU / this CPU", "SQL statements / request", "errors"], rows)
     lines = [f"### {setup}: {SETUPS[setup]}", "", table, "",
              f"medians of {args.runs} interleaved rounds of {args.seconds} s, {args.connections} connections, "
              f"{args.sessions} sessions"]
@@ -225,13 +232,15 @@ def seeded_bastion(args: argparse.Namespace, setup: str, workdir: Path) -> Itera
             yield base, seeded, setup_dir, server
 
 
-def measure_setup(args: argparse.Namespace, setup: str, workdir: Path, bare_base: str) -> dict[str, list[dict]]:  # type: ignore[type-arg]
+def measure_setup(args: argparse.Namespace, setup: str, workdir: Path, bare_base: str,
+                  bare_pid: int) -> dict[str, list[dict]]:  # type: ignore[type-arg]
     """Bastion over a fresh database of `setup`, seeded, served and measured beside the bare ceiling."""
     with seeded_bastion(args, setup, workdir) as (base, seeded, setup_dir, server):
         files = request_files(setup_dir, seeded.tokens, seeded.service_key)
         bases = {"bare": bare_base, "stack": base, "session": base, "introspect": base}
         profile = args.profile.with_name(f"{args.profile.stem}-{setup}{args.profile.suffix}") if args.profile else None
-        return measure(args, bases, files, seeded.tokens, server.pid, profile)
+        pids = {"bare": bare_pid, "stack": server.pid, "session": server.pid, "introspect": server.pid}
+        return measure(args, bases, files, seeded.tokens, pids, profile)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -245,9 +254,9 @@ def main(argv: list[str] | None = None) -> int:
                                  args.server_cpu)
     results: dict = {}  # type: ignore[type-arg]
     bare_env = {key: value for key, value in os.environ.items() if not key.startswith("BASTION_")}
-    with common.server_process(bare_command, bare_env, f"{bare_base}/hello", workdir / "bare.log"):
+    with common.server_process(bare_command, bare_env, f"{bare_base}/hello", workdir / "bare.log") as bare:
         for setup in args.setups:
-            runs = measure_setup(args, setup, workdir, bare_base)
+            runs = measure_setup(args, setup, workdir, bare_base, bare.pid)
             results[setup] = {"summary": summarize(runs), "runs": runs}
     for setup in args.setups:
         print()

@@ -21,7 +21,7 @@ def test_every_feature_job_is_scheduled_once_in_phase_order() -> None:
     assert sorted(names) == sorted(set(names))
     assert {"recovery cases due", "outbox delivery", "audit sealing",
             "expired rows", "expired grants and tokens", "stale recovery cases",
-            "identity documents past retention"} == set(names)
+            "identity documents past retention", "cached sessions' change feed"} == set(names)
     assert [job.phase for job in JOBS] == sorted(job.phase for job in JOBS)
     # Mail a case coming due writes leaves in the same pass; sealing sees what the jobs before it recorded.
     assert names.index("recovery cases due") < names.index("outbox delivery") < names.index("audit sealing")

@@ -1,8 +1,8 @@
 """Validated sessions and service keys kept in memory: no database round trip per request.
 
-A node trusts an entry for at most BASTION_SESSION_CACHE_SECONDS, or while its Redis invalidation
-subscription is live, and reads entries in use again behind the requests (requirements §27). Why
-it is both fast and right: docs/design/session-cache.md. It sits in the store, beside the database
+A node trusts an entry for at most BASTION_SESSION_CACHE_SECONDS, or while it hears of every
+change (a live Redis subscription, or on SQLite the database's change feed, change_feed.py), and
+reads entries in use again behind the requests (requirements §27). Why it is both fast and right: docs/design/session-cache.md. It sits in the store, beside the database
 whose commits it follows, since the shared services build it and sessions and the OpenID provider
 both keep entries in it.
 """
@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session as Tx
 
+from bastion.store.change_feed import DatabaseChangeFeed
 from bastion.store.db import Database
 from bastion.store.invalidation import EVERYTHING, RedisInvalidation, changes_of
 
@@ -55,7 +56,12 @@ class SessionCache:
         self._refresh_in_background = refresh_in_background
         self._refresh_failing = False
         # Publish even with the cache off here: other nodes may keep one.
-        self._invalidation = RedisInvalidation(redis_url, self.drop) if redis_url else None
+        self._invalidation: RedisInvalidation | DatabaseChangeFeed | None = None
+        if redis_url:
+            self._invalidation = RedisInvalidation(redis_url, self.drop)
+        elif db.dialect == "sqlite":
+            self._invalidation = DatabaseChangeFeed(db, self.drop)
+            db.before_commit(self._invalidation.record)
         self._listening = False
         db.after_commit(self.on_commit)
 

@@ -115,6 +115,10 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def before_commit(self, callback: Callable[[Session], None]) -> None:
+        """Call `callback(tx)` as each transaction of this handle is about to commit (it may still write)."""
+        event.listen(self._sessions, "before_commit", callback)
+
     def after_commit(self, callback: Callable[[Session], None]) -> None:
         """Call `callback(tx)` once each transaction of this handle has committed."""
         event.listen(self._sessions, "after_commit", callback)

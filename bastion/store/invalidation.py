@@ -41,7 +41,14 @@ def service_keys_changed(tx: Tx) -> None:
 
 
 def changes_of(tx: Tx) -> set[str]:
+    """The transaction's changes, taken (after it commits)."""
     return tx.info.pop(_CHANGED, None) or set()
+
+
+def pending_changes(tx: Tx) -> set[str]:
+    """The transaction's changes so far, left in place (before it commits)."""
+    changes: set[str] = tx.info.get(_CHANGED) or set()
+    return changes
 
 
 class RedisInvalidation:

@@ -96,8 +96,9 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
     for database_error in problems.DATABASE_DOWN:
         app.add_exception_handler(database_error, problems.on_database_error)
     app.add_exception_handler(Exception, problems.on_unexpected_error)
-    # The door, the body cap, security headers and metrics: one pure-ASGI layer every request pays.
-    app.add_middleware(Edge, services=services)
+    # The door, the body cap, security headers and metrics: one pure-ASGI layer every request pays; it
+    # answers the session checks a platform makes on every request itself, before the router.
+    app.add_middleware(Edge, services=services, fast_routes=session_checks.FastChecks(services).routes)
     # The session checks first, as routes of the app itself (no included router to pass through):
     # every request a platform serves leads to one.
     app.router.routes[:0] = session_checks.router.routes

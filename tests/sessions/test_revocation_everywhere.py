@@ -193,7 +193,7 @@ def test_a_new_hold_reaches_the_other_nodes_cached_sessions(node_factory, redis_
     assert [item["reason"] for item in b.whoami(token).json()["restrictions"]] == ["mfa_disabled"]
 
 
-def test_without_redis_a_session_in_use_is_read_again_behind_the_requests(node_factory, account_factory) -> None:
+def test_without_redis_a_session_in_use_never_waits_for_the_database(node_factory, account_factory) -> None:
     a, b = node_factory(), node_factory()
     token = sign_in(a, account_factory()["email"])
     assert b.whoami(token).status_code == 200  # read once, on demand
@@ -208,8 +208,13 @@ def test_without_redis_a_session_in_use_is_read_again_behind_the_requests(node_f
     while time.monotonic() - started < 2.5:  # past two TTLs of steady use
         assert b.whoami(token).status_code == 200
         time.sleep(0.01)
-    # The entry never ran out: the refresher read it again, no request waited for the database.
-    assert readers and set(readers) == {"bastion-session-refresh"}
+    # The entry never ran out: no request waited for the database. On SQLite the refresher read it again
+    # once (it was read before the change feed was followed), then the feed vouched for it
+    # (store/change_feed.py); elsewhere the refresher keeps reading it again.
+    if b.services.db.dialect == "sqlite":
+        assert readers in ([], ["bastion-session-refresh"])
+    else:
+        assert readers and set(readers) == {"bastion-session-refresh"}
     assert a.client.post("/v1/logout", headers=bearer(token)).status_code == 204
     wait_until(lambda: b.whoami(token).status_code == 401, REVOCATION_LIMIT)
     assert b.whoami(token).json()["code"] == "session.revoked"

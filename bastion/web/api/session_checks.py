@@ -1,22 +1,34 @@
 """The two routes behind every request a platform serves: `GET /v1/session` and `POST /v1/introspect`.
 
-Both are `DirectRoute`s (bastion/web/direct.py): documented by their response models, served
-without FastAPI's dependency and model machinery, and answered on the event loop from the
-session cache — a thread and the database only on a cache miss.
+A platform asks one of them for every request its users make, so they must cost little more than
+the web server itself. Most of their requests are answered by `FastChecks`, which the edge
+(bastion/web/edge.py) calls before the router: a live session (from the cache, or the database
+on a thread when it is not cached) at once, a refused session token with the same problem+json
+as everywhere else. What it does not answer itself goes on to the routes, which document both
+and answer the rest the usual way: a service key not yet in memory or refused, an introspection
+body that is not what the contract says (a 422 with its field errors). The routes are
+`DirectRoute`s (bastion/web/direct.py): served without FastAPI's dependency and model machinery,
+on the event loop. Both ways build their answers with the same functions (`whoami_of`,
+`introspection`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter
-from starlette.requests import Request
+from pydantic import ValidationError
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
 
 from bastion.errors import BastionError
+from bastion.services import Services
 from bastion.sessions.holds import Restriction
 from bastion.sessions.service_keys import authenticate_service_key, cached_service_key
+from bastion.sessions.tokens import SessionInfo
 from bastion.sessions.validation import authenticate_session_async
 from bastion.web.api.schemas import IntrospectIn, IntrospectOut, WhoAmIOut
 from bastion.web.deps import csrf_token_for, get_services, safe_session_from_request, service_key_secret
@@ -25,7 +37,7 @@ from bastion.web.openapi import problems
 from bastion.web.problems import problem_response
 
 router = APIRouter(prefix="/v1", route_class=DirectRoute)
-_INACTIVE = {"active": False, "restrictions": []}
+INACTIVE = {"active": False, "restrictions": []}
 
 
 def _restrictions(holds: tuple[Restriction, ...]) -> list[dict[str, Any]]:
@@ -39,14 +51,18 @@ async def whoami(request: Request) -> Response:
         session = await safe_session_from_request(request)
     except BastionError as refused:  # answered here: a flood of made-up tokens skips the exception layers
         return problem_response(request, refused)
-    return json_answer({
+    return json_answer(whoami_of(get_services(request), session))
+
+
+def whoami_of(services: Services, session: SessionInfo) -> dict[str, Any]:
+    return {
         "account": {"id": session.account_id, "email": session.email},
         "session": {"id": session.id, "created_at": session.created_at, "expires_at": session.expires_at,
                     "idle_expires_at": session.idle_expires_at, "authenticated_at": session.authenticated_at,
                     "aal": session.aal},
         "restrictions": _restrictions(session.restrictions),
-        "csrf_token": csrf_token_for(get_services(request), session.id),
-    })
+        "csrf_token": csrf_token_for(services, session.id),
+    }
 
 
 @router.post("/introspect", response_model=IntrospectOut, response_model_exclude_none=True, tags=["platform"],
@@ -61,7 +77,79 @@ async def introspect(request: Request) -> Response:
     try:
         session = await authenticate_session_async(services, body.token)
     except BastionError:
-        return json_answer(_INACTIVE)
-    return json_answer({"active": True, "account_id": session.account_id, "session_id": session.id,
-                        "aal": session.aal, "restrictions": _restrictions(session.restrictions),
-                        "expires_at": session.idle_expires_at})
+        return json_answer(INACTIVE)
+    return json_answer(introspection(session))
+
+
+def introspection(session: SessionInfo) -> dict[str, Any]:
+    return {"active": True, "account_id": session.account_id, "session_id": session.id, "aal": session.aal,
+            "restrictions": _restrictions(session.restrictions), "expires_at": session.idle_expires_at}
+
+
+# None: answered. Otherwise handed on to the routes, with the `receive` to read the request from.
+Outcome = Receive | None
+_LARGEST_INTROSPECTION = 4096  # a token of at most 256 characters, in JSON: anything bigger is refused by the route
+
+
+class FastChecks:
+    """The session checks as the edge answers them (`routes`, by method and path)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.routes: dict[tuple[str, str], Callable[[Scope, Receive, Send], Awaitable[Outcome]]] = {
+            ("GET", "/v1/session"): self.session, ("POST", "/v1/introspect"): self.introspect}
+
+    async def session(self, scope: Scope, receive: Receive, send: Send) -> Outcome:
+        request = Request(scope, receive)
+        try:
+            session = await safe_session_from_request(request)
+        except BastionError as refused:
+            await problem_response(request, refused)(scope, receive, send)
+            return None
+        await json_answer(whoami_of(self.services, session))(scope, receive, send)
+        return None
+
+    async def introspect(self, scope: Scope, receive: Receive, send: Send) -> Outcome:
+        request = Request(scope, receive)
+        try:
+            known_key = cached_service_key(self.services, service_key_secret(request))
+        except BastionError:
+            known_key = None
+        length = _content_length(scope)
+        if known_key is None or length is None or length > _LARGEST_INTROSPECTION:
+            return receive  # the route asks the database for the key, or refuses the request
+        try:
+            body = await read_body(request)
+        except ClientDisconnect:
+            return None
+        try:
+            token = IntrospectIn.model_validate_json(body).token
+        except ValidationError:
+            return _replaying(body, receive)  # the route answers 422 with the field errors
+        try:
+            session = await authenticate_session_async(self.services, token)
+        except BastionError:
+            await json_answer(INACTIVE)(scope, receive, send)
+            return None
+        await json_answer(introspection(session))(scope, receive, send)
+        return None
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The declared length; None for a chunked body or one without a length (the route reads those)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() and len(value) < 12 else None
+        if name == b"transfer-encoding":
+            return None
+    return None
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """`receive` with the body already read handed back first, for the route."""
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replay
