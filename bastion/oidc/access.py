@@ -23,13 +23,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import bindparam, select
-
 from bastion.crypto import hash_token
 from bastion.oidc.clients import client_group
 from bastion.oidc.grants import ACCESS_PREFIX, REFRESH_PREFIX
-from bastion.oidc.models import OidcGrant, OidcToken
-from bastion.oidc.people import ACCOUNT
+from bastion.oidc.repo import grants as repo
 from bastion.services import Services
 from bastion.sessions.holds import Restriction, restrictions_of
 
@@ -61,14 +58,6 @@ class TokenInfo:
     holds: tuple[Restriction, ...] = ()  # read only when the scope shows them (`restrictions`)
 
 
-_T, _G, _A = OidcToken.__table__, OidcGrant.__table__, ACCOUNT
-_READ = (select(_T.c.token_hash, _T.c.kind, _T.c.scope, _T.c.created_at, _T.c.expires_at, _T.c.used_at,
-                _T.c.revoked_at, _G.c.id, _G.c.client_id, _G.c.account_id, _G.c.session_id, _G.c.acr,
-                _G.c.revoked_at, _A.status, _A.email, _A.email_verified_at)
-         .join_from(_T, _G, _G.c.id == _T.c.grant_id).join(_A.table, _A.id == _G.c.account_id)
-         .where(_T.c.token_hash.in_(bindparam("hashes", expanding=True))))
-
-
 def _well_formed(token: str, prefixes: tuple[str, ...] = (ACCESS_PREFIX, REFRESH_PREFIX)) -> bool:
     return isinstance(token, str) and token.startswith(prefixes) and len(token) <= 128
 
@@ -78,7 +67,7 @@ def _read(services: Services, hashes: list[str], now: datetime) -> dict[str, Tok
     read-only transaction, two statements however many tokens."""
     found: dict[str, TokenInfo] = {}
     with services.db.reading() as reader:
-        for row in reader.execute(_READ, {"hashes": hashes}):
+        for row in repo.tokens_with_holders(reader, hashes):
             (token_hash, kind, scope, created_at, expires_at, used_at, revoked_at, grant_id, client_id, account_id,
              session_id, acr, grant_revoked_at, status, email, verified_at) = row
             live = (revoked_at is None and used_at is None and grant_revoked_at is None and now < expires_at

@@ -23,7 +23,6 @@ from authlib.oidc.core.errors import (  # type: ignore[import-untyped]
     RequestNotSupportedError,
     RequestURINotSupportedError,
 )
-from sqlalchemy import update
 
 from bastion.context import Client
 from bastion.crypto import constant_time_equal, hash_token
@@ -35,9 +34,9 @@ from bastion.oidc.consent import consented, save_consent
 from bastion.oidc.models import OidcAuthorizationRequest
 from bastion.oidc.people import load_person
 from bastion.oidc.protocol import Answer, ProviderRequest
+from bastion.oidc.repo import requests as repo
 from bastion.oidc.server import Authorizing, Provider
 from bastion.sessions.tokens import SessionInfo
-from bastion.store.changes import rows_changed
 
 AUTHORIZE_PATH = "/oauth2/authorize"
 PENDING_MINUTES = 30
@@ -220,12 +219,11 @@ def _keep(provider: Provider, request: ProviderRequest, browser: str,
     items = _kept(request)
     # Each waiting request is a stored row: a flood is refused before it is written.
     services.throttle.spend(now, ("oidc_pending_ip", request.bastion_client.ip or "unknown"))
-    row = OidcAuthorizationRequest(id=secrets.token_urlsafe(24), browser_hash=hash_token(browser),
-                                   client_id=request.client.get_client_id(), params={"items": items},
-                                   created_at=now, expires_at=now + timedelta(minutes=PENDING_MINUTES))
+    request_id = secrets.token_urlsafe(24)
     with services.db.transaction() as tx:
-        tx.add(row)
-    return row.id
+        repo.add_waiting_request(tx, request_id, hash_token(browser), request.client.get_client_id(), {"items": items},
+                                 now, now + timedelta(minutes=PENDING_MINUTES))
+    return request_id
 
 
 def is_request_id(value: str) -> bool:
@@ -238,7 +236,7 @@ def _load_pending(provider: Provider, request_id: str, browser: str) -> OidcAuth
         raise BastionError(Reason.OAUTH_REQUEST_EXPIRED)
     services = provider.services
     with services.db.transaction() as tx:
-        row = tx.get(OidcAuthorizationRequest, request_id[:64])
+        row = repo.find_waiting_request(tx, request_id[:64])
     if row is None or row.used_at is not None or not constant_time_equal(hash_token(browser), row.browser_hash):
         raise BastionError(Reason.OAUTH_REQUEST_EXPIRED)
     if services.clock.now() >= row.expires_at:
@@ -250,8 +248,6 @@ def _use_pending(provider: Provider, pending: OidcAuthorizationRequest) -> None:
     """Once answered, a waiting request cannot answer again (a second code from one request)."""
     services = provider.services
     with services.db.transaction() as tx:
-        used = rows_changed(tx, update(OidcAuthorizationRequest)
-                          .where(OidcAuthorizationRequest.id == pending.id, OidcAuthorizationRequest.used_at.is_(None))
-                          .values(used_at=services.clock.now()))
+        used = repo.use_waiting_request(tx, pending.id, services.clock.now())
     if not used:
         raise BastionError(Reason.OAUTH_REQUEST_EXPIRED)

@@ -17,15 +17,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select, update
-
 from bastion.crypto import constant_time_equal, hash_token, new_token
 from bastion.errors import BastionError, Reason
 from bastion.i18n import N_, _
 from bastion.oidc.backchannel import internal_allowed, is_internal_host
 from bastion.oidc.models import OidcClient
+from bastion.oidc.repo import clients as repo
 from bastion.services import Services
-from bastion.store.changes import rows_changed
 from bastion.store.invalidation import sessions_changed
 
 CLIENT_PREFIX = "app_"
@@ -159,18 +157,18 @@ def create_client(services: Services, new: NewClient) -> tuple[OidcClient, str |
                      post_logout_redirect_uris=list(new.post_logout_redirect_uris),
                      backchannel_logout_uri=new.backchannel_logout_uri, created_at=services.clock.now())
     with services.db.transaction() as tx:
-        tx.add(row)
+        repo.add_client(tx, row)
     return row, secret
 
 
 def list_clients(services: Services) -> list[OidcClient]:
     with services.db.transaction() as tx:
-        return list(tx.execute(select(OidcClient).order_by(OidcClient.created_at)).scalars())
+        return repo.all_clients(tx)
 
 
 def find_client(services: Services, client_id: str) -> OidcClient | None:
     with services.db.transaction() as tx:
-        return tx.get(OidcClient, client_id[:64])
+        return repo.find_client(tx, client_id[:64])
 
 
 def get_client(services: Services, client_id: str) -> OidcClient:
@@ -184,9 +182,7 @@ def rotate_client_secret(services: Services, client_id: str) -> str:
     """A new secret for a confidential client; the old one stops working at once."""
     secret = new_token(SECRET_PREFIX)
     with services.db.transaction() as tx:
-        changed = rows_changed(tx, update(OidcClient)
-                               .where(OidcClient.id == client_id[:64], OidcClient.secret_hash.is_not(None))
-                               .values(secret_hash=hash_token(secret), secret_rotated_at=services.clock.now()))
+        changed = repo.replace_secret(tx, client_id[:64], hash_token(secret), services.clock.now())
         sessions_changed(tx, client_group(client_id[:64]))
     if not changed:
         raise BastionError(Reason.RESOURCE_NOT_FOUND,
@@ -198,7 +194,7 @@ def delete_client(services: Services, client_id: str) -> bool:
     """The client and, with it, every grant, token and consent it had (ON DELETE CASCADE)."""
     with services.db.transaction() as tx:
         sessions_changed(tx, client_group(client_id[:64]))
-        return rows_changed(tx, delete(OidcClient).where(OidcClient.id == client_id[:64])) == 1
+        return repo.delete_client(tx, client_id[:64])
 
 
 def client_view(row: OidcClient) -> dict[str, Any]:

@@ -9,17 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.i18n import N_
 from bastion.oidc.grants import revoke_grants
-from bastion.oidc.models import OidcClient, OidcConsent, OidcGrant
+from bastion.oidc.repo import consents as repo
+from bastion.oidc.repo import grants as grant_repo
 from bastion.services import Services
-from bastion.store.changes import rows_changed
-from bastion.store.upsert import insert_or_update
 
 # What each scope lets an app do, in the words of the consent page.
 SCOPE_WORDS = {
@@ -31,18 +29,16 @@ SCOPE_WORDS = {
 
 
 def consented(tx: Tx, account_id: str, client_id: str, scopes: list[str]) -> bool:
-    row = tx.get(OidcConsent, (account_id, client_id))
+    row = repo.find_consent(tx, account_id, client_id)
     return row is not None and set(scopes) <= set(row.scopes)
 
 
 def save_consent(tx: Tx, now: datetime, account_id: str, client_id: str, scopes: list[str],
                  client: Client) -> None:
     """Remember the allowed scopes (with any allowed before)."""
-    row = tx.get(OidcConsent, (account_id, client_id))
+    row = repo.find_consent(tx, account_id, client_id)
     merged = sorted(set(scopes) | set(row.scopes if row else ()))
-    insert_or_update(tx, OidcConsent.__table__, dict(account_id=account_id, client_id=client_id, scopes=merged,
-                                                     created_at=row.created_at if row else now, updated_at=now),
-                     ("account_id", "client_id"), ("scopes", "updated_at"))
+    repo.store_consent(tx, account_id, client_id, merged, row.created_at if row else now, now)
     record_event(tx, now, "oidc.consent_given", account_id, client, client_id=client_id, scopes=merged)
 
 
@@ -56,8 +52,7 @@ class ConnectedApp:
 
 def connected_apps(services: Services, account_id: str) -> list[ConnectedApp]:
     with services.db.transaction() as tx:
-        rows = tx.execute(select(OidcConsent, OidcClient.name).join(OidcClient, OidcClient.id == OidcConsent.client_id)
-                          .where(OidcConsent.account_id == account_id).order_by(OidcConsent.created_at)).all()
+        rows = repo.consents_with_app_names(tx, account_id)
     return [ConnectedApp(consent.client_id, name, tuple(consent.scopes), consent.created_at) for consent, name in rows]
 
 
@@ -65,13 +60,9 @@ def remove_access(services: Services, account_id: str, client_id: str, client: C
     """Forget the consent and end every grant the app holds for this account."""
     now = services.clock.now()
     with services.db.transaction() as tx:
-        removed = rows_changed(tx, delete(OidcConsent).where(OidcConsent.account_id == account_id,
-                                                       OidcConsent.client_id == client_id[:64]))
-        if not removed:
+        if not repo.delete_consent(tx, account_id, client_id[:64]):
             return False
-        grant_ids = list(tx.execute(select(OidcGrant.id).where(OidcGrant.account_id == account_id,
-                                                               OidcGrant.client_id == client_id,
-                                                               OidcGrant.revoked_at.is_(None))).scalars())
+        grant_ids = grant_repo.live_grants_of_app(tx, account_id, client_id)
         revoke_grants(tx, now, "access_removed", grant_ids)
         record_event(tx, now, "oidc.access_removed", account_id, client, client_id=client_id)
     return True

@@ -8,28 +8,29 @@ token presented again after its use revokes the whole family (RFC 6749 §4.1.2, 
 is recorded as a security event.
 
 Whatever ends a grant names it in its transaction (`sessions_changed`), so access tokens validated
-from memory (bastion.oidc.access) are dropped on every node as cached sessions are.
+from memory (bastion.oidc.access) are dropped on every node as cached sessions are. The statements
+are in bastion.oidc.repo.grants.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from functools import partial
+from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.crypto import hash_token
-from bastion.oidc.models import OidcGrant, OidcToken
-from bastion.oidc.people import ACCOUNT, Person
+from bastion.oidc.models import OidcGrant
+from bastion.oidc.people import Person
+from bastion.oidc.repo import grants as repo
 from bastion.services import Services
-from bastion.sessions import repo as sessions
 from bastion.store import Database
-from bastion.store.changes import rows_changed
 from bastion.store.invalidation import sessions_changed
 from bastion.store.types import new_id
 
@@ -89,7 +90,7 @@ def save_code(services: Services, code: str, pending: PendingCode) -> str:
         offline="offline_access" in pending.scope.split(), created_at=now,
         code_expires_at=now + timedelta(seconds=services.settings.oidc_code_seconds))
     with services.db.transaction() as tx:
-        tx.add(grant)
+        repo.add_grant(tx, grant)
     return grant.id
 
 
@@ -102,27 +103,6 @@ class Holder:
     session_ends: datetime | None
 
 
-class SessionColumns(Protocol):
-    """What a grant's holder reads of the session it came from (bastion.sessions.repo)."""
-
-    @property
-    def table(self) -> FromClause: ...
-
-    @property
-    def id(self) -> ColumnElement[Any]: ...
-
-    @property
-    def expires_at(self) -> ColumnElement[Any]: ...
-
-    @property
-    def revoked_at(self) -> ColumnElement[Any]: ...
-
-
-SESSION: SessionColumns = sessions.COLUMNS
-# The account and the session, read with the code or refresh token in one statement.
-_HOLDER = (ACCOUNT.status, ACCOUNT.email, ACCOUNT.email_verified_at, SESSION.expires_at, SESSION.revoked_at)
-
-
 def _holder(grant: OidcGrant, status: str, email: str, verified_at: datetime | None, session_ends: datetime | None,
             session_revoked_at: datetime | None) -> Holder:
     person = Person(grant.account_id, email, verified_at is not None, status) if status == "active" else None
@@ -131,9 +111,7 @@ def _holder(grant: OidcGrant, status: str, email: str, verified_at: datetime | N
 
 def find_code(tx: Tx, now: datetime, code: str, client_id: str, client: Client) -> tuple[OidcGrant, Holder] | None:
     """The grant of an unused, live code issued to this client. A used one revokes its family."""
-    row = tx.execute(select(OidcGrant, *_HOLDER).join(ACCOUNT.table, ACCOUNT.id == OidcGrant.account_id)
-                     .outerjoin(SESSION.table, SESSION.id == OidcGrant.session_id)
-                     .where(OidcGrant.code_hash == hash_token(code))).first()
+    row = repo.code_with_holder(tx, hash_token(code))
     if row is None or row[0].client_id != client_id:
         return None
     grant = row[0]
@@ -159,20 +137,19 @@ def new_tokens(services: Services, grant: OidcGrant, holder: Holder, access: str
 
 def exchange_code(tx: Tx, now: datetime, grant: OidcGrant, tokens: list[dict[str, Any]], client: Client) -> None:
     """Consume the code and store its tokens; `Refused` when another exchange won."""
-    claim = (update(OidcGrant).where(OidcGrant.id == grant.id, OidcGrant.code_used_at.is_(None),
-                                     OidcGrant.revoked_at.is_(None)).values(code_used_at=now))
-    _use_once(tx, now, claim, tokens, grant, "code_reused", client, "oidc.tokens_issued")
+    _use_once(tx, now, partial(repo.claim_code, tx, grant.id, now), tokens, grant, "code_reused", client,
+              "oidc.tokens_issued")
 
 
-def _use_once(tx: Tx, now: datetime, claim: Any, tokens: list[dict[str, Any]], grant: OidcGrant, reuse: str,
-              client: Client, issued: str) -> None:
+def _use_once(tx: Tx, now: datetime, claim: Callable[[], bool], tokens: list[dict[str, Any]], grant: OidcGrant,
+              reuse: str, client: Client, issued: str) -> None:
     """The conditional UPDATE `claim` and, only if it changed a row, the new tokens and their audit event
     (`issued`). A claim that changed nothing was a second use: the family is revoked (committed with the
     refusal) and `Refused` raised."""
     savepoint = tx.begin_nested()
-    if rows_changed(tx, claim):
+    if claim():
         savepoint.commit()
-        tx.execute(OidcToken.__table__.insert(), tokens)
+        repo.add_tokens(tx, tokens)
         record_event(tx, now, issued, grant.account_id, client, client_id=grant.client_id, grant_id=grant.id,
                      scope=tokens[0]["scope"])
         return
@@ -193,12 +170,7 @@ class LiveRefresh:
 
 def find_refresh(tx: Tx, now: datetime, refresh: str, client_id: str, client: Client) -> LiveRefresh | None:
     """The live refresh token for this client; one already rotated revokes its family (reuse)."""
-    row = tx.execute(
-        select(OidcToken, OidcGrant, *_HOLDER).join(OidcGrant, OidcGrant.id == OidcToken.grant_id)
-        .join(ACCOUNT.table, ACCOUNT.id == OidcGrant.account_id)
-        .outerjoin(SESSION.table, SESSION.id == OidcGrant.session_id)
-        .where(OidcToken.token_hash == hash_token(refresh), OidcToken.kind == "refresh")
-    ).first()
+    row = repo.refresh_with_holder(tx, hash_token(refresh))
     if row is None or row[1].client_id != client_id:
         return None
     token, grant = row[0], row[1]
@@ -216,32 +188,24 @@ def find_refresh(tx: Tx, now: datetime, refresh: str, client_id: str, client: Cl
 
 def rotate_refresh(tx: Tx, now: datetime, live: LiveRefresh, tokens: list[dict[str, Any]], client: Client) -> None:
     """Use the refresh token up and store its successors; `Refused` when another rotation won."""
-    claim = (update(OidcToken).where(OidcToken.id == live.token_id, OidcToken.used_at.is_(None),
-                                     OidcToken.revoked_at.is_(None)).values(used_at=now))
-    _use_once(tx, now, claim, tokens, live.grant, "refresh_reused", client, "oidc.tokens_refreshed")
+    _use_once(tx, now, partial(repo.use_refresh_token, tx, live.token_id, now), tokens, live.grant, "refresh_reused",
+              client, "oidc.tokens_refreshed")
 
 
 def revoke_family(tx: Tx, grant: Any, now: datetime, reason: str, client: Client | None = None) -> bool:
     """End a grant (anything with its `id`, `account_id`, `client_id`) and every token of it; a reuse
     is recorded as a security event (once)."""
-    # Tokens before the grant, on every path (a lost claim gives its lock back first: _use_once).
-    tx.execute(update(OidcToken).where(OidcToken.grant_id == grant.id, OidcToken.revoked_at.is_(None))
-               .values(revoked_at=now))
-    ended = rows_changed(tx, update(OidcGrant).where(OidcGrant.id == grant.id, OidcGrant.revoked_at.is_(None))
-                       .values(revoked_at=now, revoke_reason=reason))
+    ended = repo.revoke_family(tx, grant.id, now, reason)
     sessions_changed(tx, grant.id)  # its access tokens cached on any node go at commit
     if ended and reason.endswith("_reused"):
         record_event(tx, now, f"oidc.{reason}", grant.account_id, client, client_id=grant.client_id,
                      grant_id=grant.id)
-    return bool(ended)
+    return ended
 
 
 def revoke_grants(tx: Tx, now: datetime, reason: str, grant_ids: list[str]) -> None:
     if not grant_ids:
         return
-    tx.execute(update(OidcGrant).where(OidcGrant.id.in_(grant_ids), OidcGrant.revoked_at.is_(None))
-               .values(revoked_at=now, revoke_reason=reason))
-    tx.execute(update(OidcToken).where(OidcToken.grant_id.in_(grant_ids), OidcToken.revoked_at.is_(None))
-               .values(revoked_at=now))
+    repo.revoke_grants(tx, grant_ids, now, reason)
     for grant_id in grant_ids:
         sessions_changed(tx, grant_id)

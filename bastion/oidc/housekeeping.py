@@ -6,13 +6,14 @@ used or expired rather than unknown); delivered logout tokens are kept a week fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
-from sqlalchemy import and_, delete, or_
+from sqlalchemy.orm import Session as Tx
 
-from bastion.oidc.models import OidcAuthorizationRequest, OidcGrant, OidcLogoutDelivery, OidcToken
+from bastion.oidc.repo import grants, logouts, requests
 from bastion.services import Services
-from bastion.store.changes import rows_changed
 
 GRACE = timedelta(days=1)
 
@@ -20,17 +21,15 @@ GRACE = timedelta(days=1)
 def sweep_oidc(services: Services) -> dict[str, int]:
     now = services.clock.now()
     gone: dict[str, int] = {}
-    statements = {
-        "oidc_authorization_requests": delete(OidcAuthorizationRequest)
-        .where(OidcAuthorizationRequest.expires_at < now - GRACE),
-        "oidc_tokens": delete(OidcToken).where(OidcToken.expires_at < now - GRACE),
+    sweeps: dict[str, Callable[[Tx], int]] = {
+        "oidc_authorization_requests": partial(requests.delete_expired_requests, before=now - GRACE),
+        "oidc_tokens": partial(grants.delete_expired_tokens, before=now - GRACE),
         # Grants whose code was never exchanged, and revoked ones (their tokens are gone with them).
-        "oidc_grants": delete(OidcGrant).where(or_(
-            and_(OidcGrant.code_used_at.is_(None), OidcGrant.code_expires_at < now - GRACE),
-            OidcGrant.revoked_at < now - timedelta(days=30))),
-        "oidc_logout_deliveries": delete(OidcLogoutDelivery).where(OidcLogoutDelivery.sent_at < now - timedelta(days=7)),
+        "oidc_grants": partial(grants.delete_ended_grants, unexchanged_before=now - GRACE,
+                               revoked_before=now - timedelta(days=30)),
+        "oidc_logout_deliveries": partial(logouts.delete_delivered, before=now - timedelta(days=7)),
     }
-    for name, statement in statements.items():
+    for name, sweep in sweeps.items():
         with services.db.transaction() as tx:
-            gone[name] = rows_changed(tx, statement)
+            gone[name] = sweep(tx)
     return gone

@@ -16,10 +16,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from joserfc.jwk import ECKey, KeyParameters, KeySet, KeySetSerialization, RSAKey
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.orm import Session as Tx
 
 from bastion.crypto.rotation import Protected
 from bastion.oidc.models import OidcSigningKey
+from bastion.oidc.repo import keys as repo
 from bastion.services import Services
 from bastion.store.invalidation import sessions_changed
 
@@ -45,13 +46,11 @@ def _generate(alg: str) -> RSAKey | ECKey:
     return ECKey.generate_key("P-256", parameters=parameters, auto_kid=True)
 
 
-def _add_key(services: Services, tx: Any, alg: str, now: datetime) -> OidcSigningKey:
+def _add_key(services: Services, tx: Tx, alg: str, now: datetime) -> OidcSigningKey:
     key = _generate(alg)
     kid = str(key.kid)
-    row = OidcSigningKey(kid=kid, alg=alg, public_jwk=key.as_dict(private=False), created_at=now,
-                         private_jwk=services.keys.encrypt(json.dumps(key.as_dict(private=True)), _aad(kid)))
-    tx.add(row)
-    return row
+    return repo.add_signing_key(tx, kid, alg, key.as_dict(private=False),
+                                services.keys.encrypt(json.dumps(key.as_dict(private=True)), _aad(kid)), now)
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,11 +61,6 @@ class _Loaded:
 
 
 _FOREVER = datetime.max.replace(tzinfo=UTC)
-_KEYS = OidcSigningKey.__table__
-_PUBLISHED = (select(_KEYS.c.kid, _KEYS.c.alg, _KEYS.c.public_jwk, _KEYS.c.private_jwk, _KEYS.c.retired_at,
-                     _KEYS.c.unpublish_at)
-              .where(or_(_KEYS.c.unpublish_at.is_(None), _KEYS.c.unpublish_at > bindparam("now")))
-              .order_by(_KEYS.c.created_at.desc()))
 
 
 class SigningKeys:
@@ -134,7 +128,7 @@ class SigningKeys:
 
     def _published(self, now: datetime) -> list[Any]:
         with self.services.db.reading() as reader:
-            return list(reader.execute(_PUBLISHED, {"now": now}))
+            return repo.published_keys(reader, now)
 
     def _private_key(self, kid: str, alg: str, encrypted: str) -> RSAKey | ECKey:
         key = self._private.get(kid)
@@ -148,7 +142,7 @@ def ensure_signing_keys(services: Services) -> None:
     """One signing key of each algorithm, made on first use. Two nodes starting at once may each make
     one: both are published and the newest signs, which is harmless."""
     with services.db.transaction() as tx:
-        have = set(tx.execute(select(OidcSigningKey.alg).where(OidcSigningKey.retired_at.is_(None))).scalars())
+        have = repo.signing_algorithms(tx)
         for alg in ALGORITHMS:
             if alg not in have:
                 _add_key(services, tx, alg, services.clock.now())
@@ -160,8 +154,7 @@ def rotate_signing_keys(services: Services) -> list[str]:
     now = services.clock.now()
     lifetime = timedelta(seconds=services.settings.oidc_id_token_seconds) + _PUBLISH_MARGIN
     with services.db.transaction() as tx:
-        tx.execute(update(OidcSigningKey).where(OidcSigningKey.retired_at.is_(None))
-                   .values(retired_at=now, unpublish_at=now + lifetime))
+        repo.retire_signing_keys(tx, now, now + lifetime)
         kids = [_add_key(services, tx, alg, now).kid for alg in ALGORITHMS]
         sessions_changed(tx, KEYS_CHANGED)  # every node signs with the new keys once this commits
     return kids
@@ -169,7 +162,7 @@ def rotate_signing_keys(services: Services) -> list[str]:
 
 def list_signing_keys(services: Services) -> list[OidcSigningKey]:
     with services.db.transaction() as tx:
-        return list(tx.execute(select(OidcSigningKey).order_by(OidcSigningKey.created_at)).scalars())
+        return repo.all_signing_keys(tx)
 
 
 def keys_of(services: Services) -> SigningKeys:

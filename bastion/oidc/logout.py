@@ -19,16 +19,16 @@ import urllib.parse
 from datetime import datetime, timedelta
 
 from joserfc import jwt
-from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.notify.delivery import backoff
 from bastion.oidc.backchannel import internal_allowed, post_all
 from bastion.oidc.grants import revoke_grants
 from bastion.oidc.keys import DEFAULT_ALG, keys_of
-from bastion.oidc.models import OidcClient, OidcGrant, OidcLogoutDelivery
+from bastion.oidc.models import OidcLogoutDelivery
+from bastion.oidc.repo import clients, logouts
+from bastion.oidc.repo import grants as grant_repo
 from bastion.services import Services
-from bastion.store.changes import rows_changed
 
 log = logging.getLogger("bastion.oidc")
 
@@ -44,22 +44,15 @@ def sessions_ended(tx: Tx, now: datetime, account_id: str, session_ids: list[str
     """End what the sessions gave the apps, and queue their logout tokens, in the caller's transaction."""
     if not session_ids and reason not in ACCOUNT_AT_RISK:
         return
-    grants = select(OidcGrant.id).where(OidcGrant.account_id == account_id, OidcGrant.revoked_at.is_(None))
     if reason in ACCOUNT_AT_RISK:
-        grants = grants.where(or_(OidcGrant.session_id.is_(None), OidcGrant.session_id != (keep or "")))
+        grant_ids = grant_repo.live_grants_of_account(tx, account_id, keep)
     else:
-        grants = grants.where(OidcGrant.session_id.in_(session_ids), OidcGrant.offline.is_(False))
-    revoke_grants(tx, now, f"session_{reason}"[:32], list(tx.execute(grants).scalars()))
+        grant_ids = grant_repo.live_online_grants_of_sessions(tx, account_id, session_ids)
+    revoke_grants(tx, now, f"session_{reason}"[:32], grant_ids)
     if not session_ids:
         return
-    signed_in = tx.execute(
-        select(OidcGrant.client_id, OidcGrant.session_id).distinct()
-        .join(OidcClient, OidcClient.id == OidcGrant.client_id)
-        .where(OidcGrant.session_id.in_(session_ids), OidcClient.backchannel_logout_uri.is_not(None))
-    ).all()
-    for client_id, session_id in signed_in:
-        tx.add(OidcLogoutDelivery(client_id=client_id, account_id=account_id, session_id=session_id,
-                                  jti=secrets.token_urlsafe(24), created_at=now, next_attempt_at=now, attempts=0))
+    for client_id, session_id in logouts.apps_to_notify(tx, session_ids):
+        logouts.queue_logout(tx, client_id, account_id, session_id, secrets.token_urlsafe(24), now)
 
 
 def logout_token(services: Services, delivery: OidcLogoutDelivery) -> str:
@@ -76,23 +69,12 @@ def deliver_logout_tokens(services: Services, batch: int = 20) -> int:
     POST within its deadline (bastion.oidc.backchannel); returns how many were delivered."""
     now = services.clock.now()
     with services.db.transaction() as tx:
-        due = list(tx.execute(
-            select(OidcLogoutDelivery.id)
-            .where(OidcLogoutDelivery.sent_at.is_(None), OidcLogoutDelivery.next_attempt_at <= now,
-                   OidcLogoutDelivery.attempts < services.settings.outbox_max_attempts,
-                   or_(OidcLogoutDelivery.locked_until.is_(None), OidcLogoutDelivery.locked_until < now))
-            .order_by(OidcLogoutDelivery.id).limit(batch)).scalars())
+        due = logouts.due_deliveries(tx, now, services.settings.outbox_max_attempts, batch)
     claimed: list[tuple[OidcLogoutDelivery, str | None]] = []
     for delivery_id in due:
         with services.db.transaction() as tx:
-            won = rows_changed(tx, update(OidcLogoutDelivery)
-                             .where(OidcLogoutDelivery.id == delivery_id, OidcLogoutDelivery.sent_at.is_(None),
-                                    or_(OidcLogoutDelivery.locked_until.is_(None),
-                                        OidcLogoutDelivery.locked_until < now))
-                             .values(locked_until=now + CLAIM_FOR))
-            row = tx.get(OidcLogoutDelivery, delivery_id) if won else None
-            uri = tx.execute(select(OidcClient.backchannel_logout_uri)
-                             .where(OidcClient.id == row.client_id)).scalar_one_or_none() if row else None
+            row = logouts.claim_delivery(tx, delivery_id, now, now + CLAIM_FOR)
+            uri = clients.backchannel_uri(tx, row.client_id) if row else None
         if row is not None:
             claimed.append((row, uri))
     posts = [(uri, urllib.parse.urlencode({"logout_token": logout_token(services, row)}).encode())
@@ -111,7 +93,7 @@ def deliver_logout_tokens(services: Services, batch: int = 20) -> int:
             values.update(next_attempt_at=services.clock.now() + backoff(row.attempts + 1),
                           last_error=f"{type(error).__name__}: {error}"[:500])
         with services.db.transaction() as tx:
-            tx.execute(update(OidcLogoutDelivery).where(OidcLogoutDelivery.id == row.id).values(**values))
+            logouts.record_attempt(tx, row.id, values)
     return sent
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
@@ -18,6 +17,7 @@ from bastion.crypto import KeyRing, hash_token, new_token
 from bastion.errors import BastionError, Reason
 from bastion.geo import Location
 from bastion.notify.outbox import Recipient
+from bastion.risk import repo
 from bastion.risk.models import DeviceChallenge
 from bastion.risk.notices import send_device_verification
 from bastion.services import Services
@@ -39,31 +39,24 @@ def code_matches(keys: KeyRing, challenge_id: str, code: str, stored: str) -> bo
 
 def issue_challenge(services: Services, tx: Tx, flow: FlowState, account: Recipient, client: Client,
                     location: Location, now: datetime) -> None:
-    tx.execute(update(DeviceChallenge).where(DeviceChallenge.account_id == account.id,
-                                             DeviceChallenge.used_at.is_(None)).values(used_at=now))
+    repo.void_open_challenges(tx, account.id, now)
     minutes = services.settings.device_verification_minutes
     challenge_id, code, token = new_id(), f"{secrets.randbelow(10**6):06d}", new_token()
-    tx.flush()  # a flow started in this transaction is written before the challenge that refers to it
-    tx.add(DeviceChallenge(id=challenge_id, account_id=account.id, flow_id=flow.id,
-                           code_mac=code_mac(services.keys, challenge_id, code), link_hash=hash_token(token),
-                           attempts=0, created_at=now, expires_at=now + timedelta(minutes=minutes)))
+    repo.add_challenge(tx, challenge_id, account.id, flow.id, code_mac(services.keys, challenge_id, code),
+                       hash_token(token), now, now + timedelta(minutes=minutes))
     send_device_verification(services, tx, account, client, location, now, challenge_id, code,
                              f"{services.settings.public_url}{LINK_PATH}?token={token}", minutes)
 
 
 def open_challenge(tx: Tx, flow_id: str, now: datetime) -> DeviceChallenge:
-    # The open one: issuing a code closes the older ones, which may share its timestamp.
-    challenge = tx.execute(select(DeviceChallenge).where(DeviceChallenge.flow_id == flow_id,
-                                                         DeviceChallenge.used_at.is_(None))
-                           .order_by(DeviceChallenge.created_at.desc()).limit(1)).scalar_one_or_none()
+    challenge = repo.open_challenge_of_flow(tx, flow_id)
     if challenge is None or challenge.expires_at <= now:
         raise BastionError(Reason.DEVICE_VERIFICATION_EXPIRED)
     return challenge
 
 
 def challenge_by_link(tx: Tx, token: str, now: datetime) -> DeviceChallenge:
-    challenge = tx.execute(select(DeviceChallenge).where(DeviceChallenge.link_hash == hash_token(token))
-                           ).scalar_one_or_none()
+    challenge = repo.challenge_by_link_hash(tx, hash_token(token))
     if challenge is None:
         raise BastionError(Reason.TOKEN_INVALID)
     if challenge.used_at is not None or challenge.expires_at <= now:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.audit import record_event
@@ -22,21 +21,17 @@ from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.guard.steps import DEVICE_CODE, StepBudget
 from bastion.guard.tokens import guarded_token
+from bastion.risk import repo
 from bastion.risk.challenge import STATE, challenge_by_link, code_matches, open_challenge
-from bastion.risk.models import DeviceChallenge
 from bastion.risk.stage import RISK_STAGE
 from bastion.services import Services
 from bastion.signin.continuation import Consume, OpenFlow, continue_flow, open_flow
 from bastion.signin.flow import SignInResult, void_flow
-from bastion.store.changes import rows_changed
 
 
 def _use(challenge_id: str, now: datetime) -> Consume:
     def consume(tx: Tx) -> None:
-        used = rows_changed(tx, update(DeviceChallenge)
-                          .where(DeviceChallenge.id == challenge_id, DeviceChallenge.used_at.is_(None))
-                          .values(used_at=now))
-        if used != 1:
+        if not repo.use_challenge(tx, challenge_id, now):
             raise BastionError(Reason.DEVICE_VERIFICATION_EXPIRED)
     return consume
 
@@ -73,13 +68,7 @@ class DeviceCodeStep(_DeviceStep):
         limit = services.settings.device_verification_attempts
         with services.db.transaction() as tx:
             challenge = open_challenge(tx, flow.id, now)
-            counted = tx.execute(
-                update(DeviceChallenge)
-                .where(DeviceChallenge.id == challenge.id, DeviceChallenge.used_at.is_(None),
-                       DeviceChallenge.attempts < limit)
-                .values(attempts=DeviceChallenge.attempts + 1)
-                .returning(DeviceChallenge.attempts)
-            ).scalar_one_or_none()
+            counted = repo.count_attempt(tx, challenge.id, limit)
             challenge_id, expected = challenge.id, challenge.code_mac
         if counted is None:
             # Over the limit: refused unchecked. The flow was voided by the 5th wrong code — or a
