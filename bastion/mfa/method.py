@@ -57,6 +57,26 @@ class MethodWords:
     input: dict[str, str] = field(default_factory=dict)  # the code field's HTML attributes
 
 
+@dataclass(frozen=True, slots=True)
+class EventWords:
+    """One of the method's audit events ("mfa.passkey_added") in words."""
+
+    console: str  # the support console's timeline: "Passkey added"
+    notice: str = ""  # the owner's "factor changed" email, for an event that sends one (mfa/flows/notices.py)
+    changes_factors: bool = False  # counts as a change of second factors beside a support case (a risk signal)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryWords:
+    """How the method reads in an account's history: the owner's activity page, the support console and
+    the security emails look its words up here, so none of them lists the methods."""
+
+    step: str  # a sign-in step on the owner's activity page: "Authenticator code"
+    console_step: str  # in the console's "Refused at the %(step)s step": "authenticator code"
+    console_step_label: str  # a label of its own, a whole phrase so each language words it: "Authenticator code step"
+    events: dict[str, EventWords] = field(default_factory=dict)  # by the audit event's kind
+
+
 class SecondFactorMethod(Protocol):
     name: str  # in a flow's `methods`, the API's answers and the audit log: "totp", "passkey", "backup_code"
     path: str  # the API's step: POST /v1/login/{flow_id}/{path}
@@ -66,6 +86,7 @@ class SecondFactorMethod(Protocol):
     step_up: bool  # may confirm it's you (POST /v1/reauth)
     amr: str  # the authentication method reference (RFC 8176) of a sign-in that used it
     words: MethodWords
+    history: HistoryWords
 
     # Read-only, so that a method may declare a narrower value (no columns, one clause kind).
     @property

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.crypto.rotation import Protected
 from bastion.mfa.backup_codes.method import BackupCodeMethod
-from bastion.mfa.method import SecondFactorMethod
+from bastion.mfa.method import EventWords, SecondFactorMethod
 from bastion.mfa.passkeys.method import PasskeyMethod
 from bastion.mfa.totp.method import TotpMethod
 
@@ -77,6 +77,10 @@ class Registry:
 
     def support_view(self, tx: Tx, account_id: str) -> list[dict[str, Any]]:
         return [entry for method in self for entry in method.support_view(tx, account_id)]
+
+    def events(self) -> dict[str, EventWords]:
+        """Every method's audit events in words, by kind ("mfa.passkey_added")."""
+        return {kind: words for method in self for kind, words in method.history.events.items()}
 
     def protected(self) -> tuple[Protected, ...]:
         return tuple(item for method in self for item in method.protected)

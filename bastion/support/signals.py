@@ -21,6 +21,7 @@ from bastion.audit.models import SecurityEvent
 from bastion.clock import rfc3339
 from bastion.config import Settings
 from bastion.geo import locate
+from bastion.mfa.registry import METHODS
 from bastion.recovery.models import RecoveryCase
 from bastion.risk.policy import policy_of
 from bastion.signin.models import SignInAttempt
@@ -31,6 +32,11 @@ RISKY_WINDOW = timedelta(days=30)
 HISTORY = timedelta(days=180)
 NEW_ACCOUNT = timedelta(days=14)
 TAKEOVER_SIGNALS = ("new_country", "impossible_travel", "anonymizer", "failure_velocity")
+
+
+def factor_changes() -> tuple[str, ...]:
+    """The audit events that change an account's second factors: 2FA turned off, and each method's own."""
+    return ("mfa.mfa_disabled", *(kind for kind, words in METHODS.events().items() if words.changes_factors))
 
 
 def _signal(name: str, level: str, **fields: Any) -> dict[str, Any]:
@@ -69,8 +75,7 @@ def _history_signals(tx: Tx, case: Case, account: Account, now: datetime) -> lis
     if changed and changed - account.created_at > timedelta(minutes=1) and before - RECENT <= changed <= before:
         signals.append(_signal("recent_password_change", "warning", when=rfc3339(changed)))
     factor_change = tx.execute(select(func.max(SecurityEvent.created_at)).where(
-        SecurityEvent.account_id == account.id, SecurityEvent.kind.in_(("mfa.totp_enabled", "mfa.totp_removed", "mfa.passkey_added", "mfa.passkey_removed",
-                                "mfa.mfa_disabled", "mfa.backup_codes_regenerated")),
+        SecurityEvent.account_id == account.id, SecurityEvent.kind.in_(factor_changes()),
         SecurityEvent.created_at >= before - RECENT, SecurityEvent.created_at <= before)).scalar_one()
     if factor_change is not None:
         signals.append(_signal("recent_factor_change", "warning", when=rfc3339(factor_change)))

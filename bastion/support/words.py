@@ -11,36 +11,50 @@ the code records has them).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
 from bastion.errors import Reason
 from bastion.i18n import N_, N_plural, _, ngettext
 from bastion.i18n.times import duration_words, moment_words, parse_moment
+from bastion.mfa.method import SecondFactorMethod
+from bastion.mfa.registry import METHODS
 
 K = TypeVar("K")
 
 
 class Words(Mapping[K, str]):
-    """Labels marked with N_(), read in the reader's language: a look-up translates."""
+    """Labels marked with N_(), read in the reader's language: a look-up translates.
 
-    __slots__ = ("_labels",)
+    `of_method` adds the labels each second-factor method carries (`bastion.mfa.method.HistoryWords`),
+    asked at each look-up, so that a table never names the methods and sees one registered later.
+    """
 
-    def __init__(self, labels: dict[K, str]) -> None:
+    __slots__ = ("_labels", "_of_method")
+
+    def __init__(self, labels: dict[K, str],
+                 of_method: Callable[[SecondFactorMethod], Mapping[K, str]] | None = None) -> None:
         self._labels = labels
+        self._of_method = of_method
+
+    def _methods_labels(self) -> dict[K, str]:
+        if self._of_method is None:
+            return {}
+        return {key: label for method in METHODS for key, label in self._of_method(method).items()}
 
     def __getitem__(self, key: K) -> str:
-        return _(self._labels[key])
+        label = self._labels[key] if key in self._labels else self._methods_labels()[key]
+        return _(label)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._labels
+        return key in self._labels or key in self._methods_labels()
 
     def __iter__(self) -> Iterator[K]:
-        return iter(self._labels)
+        return iter({**self._labels, **self._methods_labels()})
 
     def __len__(self) -> int:
-        return len(self._labels)
+        return len({**self._labels, **self._methods_labels()})
 
 
 CASE_KINDS = Words({"mfa_reset": N_("2FA reset"), "unfreeze": N_("Unfreeze"),
@@ -64,12 +78,12 @@ HOLD_REASONS = Words({"password_reset": N_("after a password reset"),
                       "allowlist_reset_completed": N_("after an IP allowlist reset"),
                       "allowlist_cleared": N_("after support cleared the IP allowlist")})
 OUTCOMES = Words({"success": N_("Signed in"), "failure": N_("Refused"), "challenge": N_("Another step asked")})
-SIGN_IN_STEPS = Words({"password": N_("password"), "passkey": N_("passkey"), "totp": N_("authenticator code"),
-                       "backup_code": N_("backup code"), "device": N_("emailed code")})
+# The steps of a sign-in, in "%(outcome)s at the %(step)s step"; each second-factor method names its own.
+SIGN_IN_STEPS = Words({"password": N_("password"), "device": N_("emailed code")},
+                      lambda method: {method.name: method.history.console_step})
 # The same steps as a label of their own ("Password step"): a whole phrase, so each language words it.
-STEP_LABELS = Words({"password": N_("Password step"), "passkey": N_("Passkey step"),
-                     "totp": N_("Authenticator code step"), "backup_code": N_("Backup code step"),
-                     "device": N_("Emailed code step")})
+STEP_LABELS = Words({"password": N_("Password step"), "device": N_("Emailed code step")},
+                    lambda method: {method.name: method.history.console_step_label})
 # Who did it; a staff member is named by their email (timeline.actor_of).
 ACTORS = Words({"owner": N_("the account holder"), "system": N_("%(brand)s (automatic)"),
                 "unknown": N_("a staff account no longer present")})
@@ -82,10 +96,11 @@ VIA = Words({"support_api": N_("through the support API"), "support_console": N_
              "recovery_case": N_("by a recovery request"), "case_cancel_link": N_("with a case email's cancel link"),
              "changed_by_owner": N_("by the owner"), "cleared_by_staff": N_("by staff")})
 
-# What each audit event means, for the timelines. Fields come from the event's data, in words.
 # What an agent opened (`support.viewed`), in words.
 OPENED = Words({"account": N_("the account's facts"), "account_timeline": N_("the account's timeline"),
                 "case": N_("the case"), "case_timeline": N_("the case's timeline"), "search": N_("a search")})
+# What each audit event means, for the timelines. Fields come from the event's data, in words. Each
+# second-factor method words its own events (`history.events`: "mfa.passkey_added").
 EVENTS = Words({
     "account.created": N_("Account created"),
     "account.email_verified": N_("Email address confirmed"),
@@ -124,19 +139,10 @@ EVENTS = Words({
     "ip_allowlist.cleared": N_("IP allowlist cleared %(via)s"),
     "maintenance.scheduled": N_("Maintenance window scheduled"),
     "maintenance.stopped": N_("Maintenance ended"),
-    "mfa.backup_code_used": N_("Backup code used"),
     "mfa.failed_alert_sent": N_("Owner warned of failed second steps"),
     "mfa.locked": N_("Second step paused after too many wrong codes"),
-    "mfa.passkey_cloned": N_("A passkey looked copied and was refused"),
-    "mfa.totp_code_reused": N_("An authenticator code was used twice and refused"),
-    "mfa.totp_enabled": N_("Authenticator app set up"),
     "staff_enrolment.link_sent": N_("Staff enrolment link emailed"),
     "staff_enrolment.link_used": N_("Staff enrolment link used to unlock setting up a second factor"),
-    "mfa.totp_removed": N_("Authenticator app removed"),
-    "mfa.backup_codes_regenerated": N_("New backup codes made"),
-    "mfa.passkey_added": N_("Passkey added"),
-    "mfa.passkey_renamed": N_("Passkey renamed"),
-    "mfa.passkey_removed": N_("Passkey removed"),
     "mfa.mfa_disabled": N_("2FA turned off"),
     "password.changed": N_("Password changed"),
     "password.change_refused": N_("Password change refused"),
@@ -158,7 +164,7 @@ EVENTS = Words({
     "session.signed_out": N_("Signed out"),
     "rejection_reason.saved": N_("Prepared rejection reason saved: %(title)s"),
     "rejection_reason.retired": N_("Prepared rejection reason withdrawn: %(title)s"),
-})
+}, lambda method: {kind: words.console for kind, words in method.history.events.items()})
 # Events Bastion records by itself (its scheduler), though they name the account as their actor.
 SYSTEM_EVENTS = frozenset({"case.completed", "case.expired", "case.documents_purged", "mfa.failed_alert_sent"})
 

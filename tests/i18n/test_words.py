@@ -10,7 +10,7 @@ from bastion import i18n
 from bastion.accounts.preferences import save_preferences
 from bastion.accounts.repo import get_account
 from bastion.i18n.places import country_words, place_words
-from bastion.mfa.flows.notices import CHANGES
+from bastion.mfa.flows.notices import change_words
 from bastion.notify import outbox
 from bastion.ops.maintenance_window import DEFAULT_MESSAGE, Window
 from bastion.recovery.kinds import KINDS
@@ -110,12 +110,12 @@ def test_the_email_words_of_a_change_and_a_case_kind_fill_in_there() -> None:
     with i18n.speaking("en"):
         _, text, html = outbox.render("factor_changed", dict(
             public_url="https://id.example.com", email="erin@example.com", anti_phishing_code=None, when=moment,
-            ip="203.0.113.9", freeze_link="https://x/f", change=CHANGES["passkey_added"], name="<Work key>",
+            ip="203.0.113.9", freeze_link="https://x/f", change=change_words("passkey_added"), name="<Work key>",
             hold_until=""))
         assert "A passkey named “<Work key>” was added." in text and "“&lt;Work key&gt;”" in html
         _, text, _ = outbox.render("factor_changed", dict(
             public_url="https://id.example.com", email="erin@example.com", anti_phishing_code=None, when=moment,
-            ip=None, freeze_link="https://x/f", change=CHANGES["mfa_disabled"], name="", hold_until=moment))
+            ip=None, freeze_link="https://x/f", change=change_words("mfa_disabled"), name="", hold_until=moment))
         assert "withdrawals are on hold until 7 Jan 2026, 09:00 UTC." in text and "from IP unknown" in text
         _, text, _ = outbox.render("case_submitted", dict(
             public_url="https://id.example.com", email="erin@example.com", anti_phishing_code=None, when=moment,

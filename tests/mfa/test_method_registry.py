@@ -1,6 +1,7 @@
 """A new second-factor method is one package and one registration: a test-only method (a PIN kept in
 memory) works through sign-in, step-up, the trusted-device fingerprint, a completed 2FA reset and
-the support view, with no other module edited — everything loops over the registry."""
+the support view, and its words show on the activity page, in the console and in the security emails,
+with no other module edited — everything loops over the registry."""
 
 from __future__ import annotations
 
@@ -13,14 +14,20 @@ import pytest
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.repo import get_account
+from bastion.context import Client
 from bastion.errors import BastionError, Reason
-from bastion.mfa.method import Consume, MethodWords, ProofContext
+from bastion.mfa.flows.notices import record_factor_change
+from bastion.mfa.method import Consume, EventWords, HistoryWords, MethodWords, ProofContext
 from bastion.mfa.registry import METHODS
 from bastion.recovery.completion import complete_due_cases
 from bastion.risk.trust import fingerprint
+from bastion.support import words
+from bastion.support.signals import factor_changes
+from bastion.support.timeline import event_words
 from bastion.support.views import account_view
 from tests.conftest import DEFAULT_PASSWORD
 from tests.recovery.conftest import case_link, upload_all
+from tests.web.test_pages import at_the_step, hidden, sign_in
 
 PINS: dict[str, str] = {}  # account id → its PIN: the method's own "storage"
 
@@ -51,6 +58,10 @@ class PinMethod:
     step_up = True
     amr = "pin"
     words = MethodWords(lead="Enter your PIN.", switch="Use your PIN", named="your PIN", field_label="PIN")
+    history = HistoryWords(step="PIN", console_step="PIN", console_step_label="PIN step", events={
+        "mfa.test_pin_set": EventWords(console="PIN set", notice="A PIN was set for 2FA.", changes_factors=True),
+        "mfa.test_pin_guessed": EventWords(console="Someone kept guessing the PIN"),
+    })
     protected = ()
     enrolled_clause = None
 
@@ -120,3 +131,36 @@ def test_a_completed_2fa_reset_removes_the_registered_method(pin_method, app_cli
     assert account["id"] not in PINS
     assert app_client.post("/v1/login", json={"email": account["email"],
                                               "password": DEFAULT_PASSWORD}).json()["status"] == "authenticated"
+
+
+def test_a_registered_method_brings_its_words(pin_method, app_client, account_factory, mailbox, services) -> None:
+    account = account_factory()
+    PINS[account["id"]] = "4711"
+    step = at_the_step(app_client, sign_in(app_client, account["email"]))
+    form = {name: hidden(step.text, name) for name in ("csrf_token", "flow_id", "methods")}
+    done = app_client.post("/login/second-step", data={**form, "method": "test_pin", "code": "4711"},
+                           follow_redirects=False)
+    assert done.status_code == 303, done.text
+    assert "<span>PIN</span>" in app_client.get("/security/activity").text  # the step, in the method's words
+
+    with services.db.transaction() as tx:
+        record_factor_change(services, tx, account["id"], "test_pin_set", Client())
+    mail = mailbox.last(account["email"])
+    assert mail["template"] == "factor_changed" and "A PIN was set for 2FA." in mail["text"]
+
+    assert words.SIGN_IN_STEPS["test_pin"] == "PIN" and words.STEP_LABELS["test_pin"] == "PIN step"
+    assert event_words("mfa.test_pin_guessed", {}) == "Someone kept guessing the PIN"
+    assert "mfa.test_pin_set" in words.EVENTS and "mfa.test_pin_set" in factor_changes()
+    assert "mfa.test_pin_guessed" not in factor_changes()
+
+
+def test_the_methods_words_keep_what_the_tables_listed() -> None:
+    """Moving the words onto the methods kept every step, event and factor change the tables named."""
+    assert {"mfa.totp_enabled", "mfa.totp_removed", "mfa.passkey_added", "mfa.passkey_removed", "mfa.mfa_disabled",
+            "mfa.backup_codes_regenerated"} <= set(factor_changes())
+    assert "mfa.passkey_renamed" not in factor_changes() and "mfa.backup_code_used" not in factor_changes()
+    steps = {"password", "passkey", "totp", "backup_code", "device"}
+    assert steps <= set(words.SIGN_IN_STEPS) and steps <= set(words.STEP_LABELS)
+    assert {"mfa.backup_code_used", "mfa.failed_alert_sent", "mfa.locked", "mfa.passkey_cloned", "mfa.totp_code_reused",
+            "mfa.totp_enabled", "mfa.totp_removed", "mfa.backup_codes_regenerated", "mfa.passkey_added",
+            "mfa.passkey_renamed", "mfa.passkey_removed", "mfa.mfa_disabled"} <= set(words.EVENTS)

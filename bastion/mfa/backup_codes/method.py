@@ -18,7 +18,7 @@ from bastion.errors import BastionError, Reason
 from bastion.i18n import N_
 from bastion.mfa.backup_codes import codes
 from bastion.mfa.backup_codes.models import BackupCodeSet
-from bastion.mfa.method import Consume, MethodWords, ProofContext
+from bastion.mfa.method import Consume, EventWords, HistoryWords, MethodWords, ProofContext
 from bastion.services import Services
 from bastion.store.types import new_id
 
@@ -85,6 +85,15 @@ class BackupCodeMethod:
         field_label=N_("Backup code"),
         hint=N_("16 characters, like ABCD-EFGH-JKMN-PQRS; dashes and spaces don't matter."),
         input={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "maxlength": "64"},
+    )
+    history = HistoryWords(
+        step=N_("Backup code"), console_step=N_("backup code"), console_step_label=N_("Backup code step"),
+        events={
+            "mfa.backup_codes_regenerated": EventWords(
+                console=N_("New backup codes made"), changes_factors=True,
+                notice=N_("New backup codes were made; the old ones no longer work.")),
+            "mfa.backup_code_used": EventWords(console=N_("Backup code used")),
+        },
     )
     enrolled_clause = None
     protected = (Protected("backup code keys", BackupCodeSet, ("hash_key",), lambda row: codes.key_aad(row.id)),)

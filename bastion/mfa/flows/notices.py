@@ -14,20 +14,25 @@ from bastion.accounts.security_emails import send_security_email
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.i18n import N_
+from bastion.mfa.registry import METHODS
 from bastion.services import Services
 from bastion.store.types import new_id
 
-# What a factor change email says happened.
+# What a factor change email says happened, besides each method's own changes (its `history.events`).
 CHANGES = {
-    "totp_enabled": N_("An authenticator app was set up for 2FA, and new backup codes were made."),
-    "totp_removed": N_("The authenticator app was removed from 2FA."),
-    "backup_codes_regenerated": N_("New backup codes were made; the old ones no longer work."),
-    "passkey_added": N_("A passkey named “%(name)s” was added."),
-    "passkey_renamed": N_("A passkey was renamed to “%(name)s”."),
-    "passkey_removed": N_("The passkey named “%(name)s” was removed."),
     "mfa_disabled": N_("2FA is now off: no authenticator app or passkey is left, so the backup "
                        "codes were voided too. For your safety, withdrawals are on hold until %(hold_until)s."),
 }
+
+
+def change_words(change: str) -> str:
+    """The email's sentence for a change (`N_()`, translated in the account's language by the email)."""
+    if change in CHANGES:
+        return CHANGES[change]
+    notice = METHODS.events()[f"mfa.{change}"].notice
+    if not notice:
+        raise KeyError(change)  # an event that sends no email: the change was misnamed
+    return notice
 
 
 def record_factor_change(services: Services, tx: Tx, account_id: str, change: str, client: Client,
@@ -36,4 +41,4 @@ def record_factor_change(services: Services, tx: Tx, account_id: str, change: st
     now = services.clock.now()
     record_event(tx, now, f"mfa.{change}", account_id, client, **details)
     send_security_email(services, tx, account_id, "factor_changed", f"factor_changed/{change}/{new_id()}", client,
-                        change=CHANGES[change], name=details.get("name", ""), hold_until=details.get("hold_until", ""))
+                        change=change_words(change), name=details.get("name", ""), hold_until=details.get("hold_until", ""))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.clock import rfc3339
 from bastion.errors import BastionError, Reason
 from bastion.i18n import N_
-from bastion.mfa.method import Consume, MethodWords, ProofContext
+from bastion.mfa.method import Consume, EventWords, HistoryWords, MethodWords, ProofContext
 from bastion.mfa.passkeys import repo, webauthn
 from bastion.mfa.passkeys.assertion import UsedPasskey, advance_counter, alert_cloned, check_assertion
 from bastion.mfa.passkeys.models import Passkey
@@ -55,6 +55,18 @@ class PasskeyMethod:
     amr = "hwk"
     words = MethodWords(lead=N_("Use your passkey: your device asks for its screen lock, fingerprint or face."),
                         switch=N_("Use a passkey"), named=N_("a passkey"))
+    history = HistoryWords(
+        step=N_("Passkey"), console_step=N_("passkey"), console_step_label=N_("Passkey step"),
+        events={
+            "mfa.passkey_added": EventWords(console=N_("Passkey added"), changes_factors=True,
+                                            notice=N_("A passkey named “%(name)s” was added.")),
+            "mfa.passkey_renamed": EventWords(console=N_("Passkey renamed"),
+                                              notice=N_("A passkey was renamed to “%(name)s”.")),
+            "mfa.passkey_removed": EventWords(console=N_("Passkey removed"), changes_factors=True,
+                                              notice=N_("The passkey named “%(name)s” was removed.")),
+            "mfa.passkey_cloned": EventWords(console=N_("A passkey looked copied and was refused")),
+        },
+    )
     protected = ()  # public keys: nothing secret to encrypt
     enrolled_clause = select(Passkey.id).where(Passkey.account_id == bindparam("account_id")).exists()
 

@@ -15,7 +15,7 @@ from bastion.clock import rfc3339
 from bastion.crypto.rotation import Protected
 from bastion.errors import BastionError, Reason
 from bastion.i18n import N_
-from bastion.mfa.method import Consume, MethodWords, ProofContext
+from bastion.mfa.method import Consume, EventWords, HistoryWords, MethodWords, ProofContext
 from bastion.mfa.totp import repo
 from bastion.mfa.totp.check import ValidCode, check_code
 from bastion.mfa.totp.models import TotpCredential
@@ -65,6 +65,18 @@ class TotpMethod:
         field_label=N_("Authenticator code"),
         hint=N_("Code rejected though it looks right? Your phone's clock may be off: we will tell you."),
         input={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]{6,7}", "maxlength": "7"},
+    )
+    history = HistoryWords(
+        step=N_("Authenticator code"), console_step=N_("authenticator code"),
+        console_step_label=N_("Authenticator code step"),
+        events={
+            "mfa.totp_enabled": EventWords(
+                console=N_("Authenticator app set up"), changes_factors=True,
+                notice=N_("An authenticator app was set up for 2FA, and new backup codes were made.")),
+            "mfa.totp_removed": EventWords(console=N_("Authenticator app removed"), changes_factors=True,
+                                           notice=N_("The authenticator app was removed from 2FA.")),
+            "mfa.totp_code_reused": EventWords(console=N_("An authenticator code was used twice and refused")),
+        },
     )
     enrolled_clause = select(TotpCredential.id).where(TotpCredential.account_id == bindparam("account_id"),
                                                       TotpCredential.confirmed_at.is_not(None)).exists()
