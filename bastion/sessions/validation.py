@@ -61,13 +61,25 @@ def authenticate_session(services: Services, token: str) -> SessionInfo:
 
 async def authenticate_session_async(services: Services, token: str) -> SessionInfo:
     """The same answer; the event loop hands over to a thread only when the database must be asked."""
-    token_hash = _token_hash(token)
     if not windows_cached(services):
         await refresh_windows(services)  # about once a second
+    session = session_in_memory(services, token)
+    if session is None:
+        return await anyio.to_thread.run_sync(_from_database, services, _token_hash(token))
+    return session
+
+
+def session_in_memory(services: Services, token: str) -> SessionInfo | None:
+    """The same answer from what this node holds in memory, without a wait: None when the database
+    must be asked (the session is not cached here, or the maintenance windows are due to be read
+    again). For the event loop."""
+    token_hash = _token_hash(token)
     known, now = _cached(services, token_hash)
     if known is None:
         _refuse_unless_issued_here(services, token)
-        return await anyio.to_thread.run_sync(_from_database, services, token_hash)
+        return None
+    if not windows_cached(services):
+        return None
     return _admit(services, known, now, on_event_loop=True)
 
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from bastion import __version__
 from bastion.errors import BastionError
@@ -47,6 +48,17 @@ from bastion.worker import Worker
 STATIC = Path(__file__).with_name("static")
 
 
+class _EdgeOutside(FastAPI):
+    """The edge (bastion/web/edge.py: the door, the body cap, security headers, the language and the
+    metrics; one pure-ASGI layer every request pays) outside every other layer, FastAPI's own included.
+    The session checks it answers itself pass through nothing else, and what those layers answer (an
+    unexpected error's 500) still carries the security headers and has its place in the metrics."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        services: Services = self.state.services
+        return Edge(super().build_middleware_stack(), services, session_checks.FastChecks(services).routes)
+
+
 def create_app(services: Services, deliver_mail: bool = True, serving: bool = False) -> FastAPI:
     """The app over `services`; `deliver_mail` runs the background worker (bastion.worker) in this process;
     `serving`: the process does nothing else (`bastion serve`), so what start-up built can leave the
@@ -79,7 +91,7 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
                 worker.stop()
                 backchannel.stop()
 
-    app = FastAPI(
+    app = _EdgeOutside(
         title="Bastion",
         version=__version__,
         summary="Sign-in security for digital-asset platforms: every refusal has a reason, a reference and a way back in.",
@@ -96,9 +108,6 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
     for database_error in problems.DATABASE_DOWN:
         app.add_exception_handler(database_error, problems.on_database_error)
     app.add_exception_handler(Exception, problems.on_unexpected_error)
-    # The door, the body cap, security headers and metrics: one pure-ASGI layer every request pays; it
-    # answers the session checks a platform makes on every request itself, before the router.
-    app.add_middleware(Edge, services=services, fast_routes=session_checks.FastChecks(services).routes)
     # The session checks first, as routes of the app itself (no included router to pass through):
     # every request a platform serves leads to one.
     app.router.routes[:0] = session_checks.router.routes

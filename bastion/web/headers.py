@@ -52,4 +52,9 @@ def with_security_headers(headers: list[tuple[bytes, bytes]],
                           ours: tuple[tuple[bytes, bytes], ...]) -> list[tuple[bytes, bytes]]:
     """`headers` and ours, except those the answer set itself (e.g. a page's own CSP or caching)."""
     present = {name for name, _ in headers}
-    return [*headers, *(item for item in ours if item[0] not in present)]
+    if present.isdisjoint(_OURS_NAMES):  # the usual case: no answer of its own
+        return [*headers, *ours]
+    return [*headers, *[item for item in ours if item[0] not in present]]
+
+
+_OURS_NAMES = frozenset(name for name, _ in (*_COMMON, _HSTS, _NO_STORE, (b"content-security-policy", b"")))

@@ -50,15 +50,18 @@ def voice_of(scope: Scope, pseudo: bool = False) -> tuple[str, str | None, bool]
 def with_language(headers: list[tuple[bytes, bytes]], tag: str) -> list[tuple[bytes, bytes]]:
     """`headers`, with Content-Language and Vary when the answer may hold words a person reads (a page, a
     problem, or JSON such as the reasons' help or a request's next step)."""
-    for name, value in headers:  # a plain loop: this runs for every answer
+    translated = False
+    vary: bytes | None = None
+    for name, value in headers:  # one plain loop: this runs for every answer
         if name == b"content-type":
-            if value.startswith(_TRANSLATED):
-                break
+            translated = value.startswith(_TRANSLATED)
+        elif name == b"content-language":
             return headers
-    else:
+        elif name == b"vary":
+            vary = value
+    if not translated:
         return headers
-    if any(name == b"content-language" for name, _ in headers):
-        return headers
-    vary = next((value for name, value in headers if name == b"vary"), None)
-    kept = [item for item in headers if item[0] != b"vary"] if vary is not None else headers
-    return [*kept, (b"content-language", tag.encode()), (b"vary", vary + b", " + _VARY if vary else _VARY)]
+    if vary is None:
+        return [*headers, (b"content-language", tag.encode()), (b"vary", _VARY)]
+    kept = [item for item in headers if item[0] != b"vary"]
+    return [*kept, (b"content-language", tag.encode()), (b"vary", vary + b", " + _VARY)]

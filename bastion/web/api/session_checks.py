@@ -2,11 +2,11 @@
 
 A platform asks one of them for every request its users make, so they must cost little more than
 the web server itself. Most of their requests are answered by `FastChecks`, which the edge
-(bastion/web/edge.py) calls before the router: a live session (from the cache, or the database
-on a thread when it is not cached) at once, a refused session token with the same problem+json
-as everywhere else. What it does not answer itself goes on to the routes, which document both
-and answer the rest the usual way: a service key not yet in memory or refused, an introspection
-body that is not what the contract says (a 422 with its field errors). The routes are
+(bastion/web/edge.py) calls before the router, from what this node holds in memory: a cached
+live session at once, a refused token with the same problem+json as everywhere else. What needs
+the database or is not what the contract says goes on to the routes, which document both and
+answer the rest the usual way: a session not cached here, a service key not yet in memory or
+refused, an introspection body that is not what the contract says (a 422 with its field errors). The routes are
 `DirectRoute`s (bastion/web/direct.py): served without FastAPI's dependency and model machinery,
 on the event loop. Both ways build their answers with the same functions (`whoami_of`,
 `introspection`).
@@ -29,9 +29,15 @@ from bastion.services import Services
 from bastion.sessions.holds import Restriction
 from bastion.sessions.service_keys import authenticate_service_key, cached_service_key
 from bastion.sessions.tokens import SessionInfo
-from bastion.sessions.validation import authenticate_session_async
+from bastion.sessions.validation import authenticate_session_async, session_in_memory
 from bastion.web.api.schemas import IntrospectIn, IntrospectOut, WhoAmIOut
-from bastion.web.deps import csrf_token_for, get_services, safe_session_from_request, service_key_secret
+from bastion.web.deps import (
+    csrf_token_for,
+    get_services,
+    presented_token,
+    safe_session_from_request,
+    service_key_secret,
+)
 from bastion.web.direct import DirectRoute, json_answer, parse_body, read_body, request_body_schema
 from bastion.web.openapi import problems
 from bastion.web.problems import problem_response
@@ -98,18 +104,24 @@ class FastChecks:
         self.services = services
         self.routes: dict[tuple[str, str], Callable[[Scope, Receive, Send], Awaitable[Outcome]]] = {
             ("GET", "/v1/session"): self.session, ("POST", "/v1/introspect"): self.introspect}
+        # Each answer names its route as the router would: refusals are recorded and requests measured by it.
+        self._route = {path: route for route in router.routes if (path := getattr(route, "path", None))}
 
     async def session(self, scope: Scope, receive: Receive, send: Send) -> Outcome:
+        scope["route"] = self._route["/v1/session"]
         request = Request(scope, receive)
         try:
-            session = await safe_session_from_request(request)
+            session = session_in_memory(self.services, presented_token(request)[0])
         except BastionError as refused:
             await problem_response(request, refused)(scope, receive, send)
             return None
+        if session is None:
+            return receive  # the route asks the database
         await json_answer(whoami_of(self.services, session))(scope, receive, send)
         return None
 
     async def introspect(self, scope: Scope, receive: Receive, send: Send) -> Outcome:
+        scope["route"] = self._route["/v1/introspect"]
         request = Request(scope, receive)
         try:
             known_key = cached_service_key(self.services, service_key_secret(request))
@@ -127,10 +139,12 @@ class FastChecks:
         except ValidationError:
             return _replaying(body, receive)  # the route answers 422 with the field errors
         try:
-            session = await authenticate_session_async(self.services, token)
+            session = session_in_memory(self.services, token)
         except BastionError:
             await json_answer(INACTIVE)(scope, receive, send)
             return None
+        if session is None:
+            return _replaying(body, receive)  # the route asks the database
         await json_answer(introspection(session))(scope, receive, send)
         return None
 
