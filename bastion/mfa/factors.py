@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session as Tx
 
-from bastion.mfa.backup_codes import codes as backup_codes
-from bastion.mfa.backup_codes.codes import CodeSetStatus
+from bastion.mfa.backup_codes import repo as backup_code_repo
+from bastion.mfa.backup_codes.repo import CodeSetStatus
 from bastion.mfa.passkeys import repo as passkey_repo
 from bastion.mfa.registry import METHODS
 from bastion.mfa.totp import repo as totp_repo
@@ -34,5 +34,5 @@ def summary(tx: Tx, account_id: str) -> MfaSummary:
         totp_confirmed_at=credential.confirmed_at if credential else None,
         totp_last_used_at=credential.last_used_at if credential else None,
         passkeys=passkey_repo.count_passkeys(tx, account_id),
-        backup_codes=backup_codes.status(tx, account_id) if methods else None,
+        backup_codes=backup_code_repo.status(tx, account_id) if methods else None,
     )

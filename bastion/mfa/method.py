@@ -93,8 +93,9 @@ class SecondFactorMethod(Protocol):
     def protected(self) -> tuple[Protected, ...]:
         """Its columns encrypted under the key ring (`bastion keys rotate`)."""
 
-    # Optional: `enrolled` as an EXISTS on the `account_id` bind parameter, so that the registry asks
-    # every method at once in one round trip (every sign-in asks). None: `enrolled` is called.
+    # Optional: `enrolled` as an EXISTS on the `account_id` bind parameter, built by the method's repository,
+    # so that the registry asks every method at once in one round trip (every sign-in asks; `bastion.mfa.repo`
+    # runs it). None: `enrolled` is called.
     @property
     def enrolled_clause(self) -> ColumnElement[bool] | None: ...
 

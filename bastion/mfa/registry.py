@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.crypto.rotation import Protected
+from bastion.mfa import repo
 from bastion.mfa.backup_codes.method import BackupCodeMethod
 from bastion.mfa.method import EventWords, SecondFactorMethod
 from bastion.mfa.passkeys.method import PasskeyMethod
@@ -63,8 +63,8 @@ class Registry:
         clauses = [(method.name, method.enrolled_clause) for method in methods if method.enrolled_clause is not None]
         found: set[str] = set()
         if clauses:
-            row = tx.execute(select(*(clause for _, clause in clauses)), {"account_id": account_id}).one()
-            found = {name for (name, _), present in zip(clauses, row, strict=True) if present}
+            held = repo.clauses_holding(tx, [clause for _, clause in clauses], account_id)
+            found = {name for (name, _), present in zip(clauses, held, strict=True) if present}
         return found | {method.name for method in methods
                         if method.enrolled_clause is None and method.enrolled(tx, account_id)}
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.security_emails import send_security_email
@@ -16,7 +15,7 @@ from bastion.clock import rfc3339
 from bastion.crypto.rotation import Protected
 from bastion.errors import BastionError, Reason
 from bastion.i18n import N_
-from bastion.mfa.backup_codes import codes
+from bastion.mfa.backup_codes import codes, repo
 from bastion.mfa.backup_codes.models import BackupCodeSet
 from bastion.mfa.method import Consume, EventWords, HistoryWords, MethodWords, ProofContext
 from bastion.services import Services
@@ -30,10 +29,10 @@ class TypedCode:
 
 
 def check_backup_code(services: Services, account_id: str, typed: str) -> TypedCode:
-    """The keyed hash to consume (`codes.use_code`); refuses what cannot be a live code."""
+    """The keyed hash to consume (`repo.use_code`); refuses what cannot be a live code."""
     normalized = codes.normalize(typed)
     with services.db.transaction() as tx:
-        code_set = codes.active_set(tx, account_id)
+        code_set = repo.active_set(tx, account_id)
         if code_set is None:
             raise BastionError(Reason.MFA_METHOD_UNAVAILABLE)
         key = codes.set_key(services.keys, code_set)
@@ -44,7 +43,7 @@ def check_backup_code(services: Services, account_id: str, typed: str) -> TypedC
 
 
 def consume_backup_code(tx: Tx, code: TypedCode, now: datetime) -> None:
-    if not codes.use_code(tx, code.set_id, code.mac, now):
+    if not repo.use_code(tx, code.set_id, code.mac, now):
         raise BastionError(Reason.MFA_BACKUP_CODE_INVALID)
 
 
@@ -62,7 +61,7 @@ class BackupCodeCheck:
     def succeeded(self, tx: Tx) -> None:
         """Each use is audited and emailed, with how many are left."""
         context = self.context
-        status = codes.status(tx, context.account_id)
+        status = repo.status(tx, context.account_id)
         remaining = status.remaining if status else 0
         record_event(tx, context.services.clock.now(), "mfa.backup_code_used", context.account_id, context.client,
                      during=context.during, remaining=remaining)
@@ -99,21 +98,20 @@ class BackupCodeMethod:
     protected = (Protected("backup code keys", BackupCodeSet, ("hash_key",), lambda row: codes.key_aad(row.id)),)
 
     def enrolled(self, tx: Tx, account_id: str) -> bool:
-        status = codes.status(tx, account_id)
+        status = repo.status(tx, account_id)
         return status is not None and status.remaining > 0
 
     def trust_ids(self, tx: Tx, account_id: str) -> list[str]:
-        return list(tx.execute(select(BackupCodeSet.id).where(
-            BackupCodeSet.account_id == account_id, BackupCodeSet.voided_at.is_(None))).scalars())
+        return repo.live_set_ids(tx, account_id)
 
     def start_check(self, context: ProofContext, proof: Any) -> BackupCodeCheck:
         return BackupCodeCheck(context, str(proof))
 
     def remove_all(self, tx: Tx, account_id: str, now: datetime) -> int:
-        return codes.void_sets(tx, account_id, now)
+        return repo.void_sets(tx, account_id, now)
 
     def support_view(self, tx: Tx, account_id: str) -> list[dict[str, Any]]:
-        status = codes.status(tx, account_id)
+        status = repo.status(tx, account_id)
         if status is None:
             return []
         return [{"type": "backup_codes", "added_at": rfc3339(status.created_at), "remaining": status.remaining}]

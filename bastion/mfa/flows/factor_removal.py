@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session as Tx
 
 from bastion.clock import rfc3339
 from bastion.context import Client
-from bastion.mfa.backup_codes import codes as backup_codes
+from bastion.mfa.backup_codes import repo as backup_code_repo
 from bastion.mfa.flows.notices import record_factor_change
 from bastion.mfa.registry import METHODS
 from bastion.services import Services
@@ -22,6 +22,6 @@ def after_factor_removed(services: Services, tx: Tx, account_id: str, client: Cl
     if METHODS.has_second_factor(tx, account_id):
         return
     now = services.clock.now()
-    backup_codes.void_sets(tx, account_id, now)
+    backup_code_repo.void_sets(tx, account_id, now)
     until = place_hold(tx, now, account_id, WITHDRAWAL, "mfa_disabled", HOLD_AFTER_DISABLING)
     record_factor_change(services, tx, account_id, "mfa_disabled", client, hold_until=rfc3339(until))

@@ -17,6 +17,7 @@ from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.i18n import _
 from bastion.mfa.backup_codes import codes as backup_codes
+from bastion.mfa.backup_codes import repo as backup_code_repo
 from bastion.mfa.flows.factor_removal import after_factor_removed
 from bastion.mfa.flows.notices import record_factor_change
 from bastion.mfa.flows.staff_enrolment import check_may_enrol, claim_enrolment
@@ -87,7 +88,7 @@ def register_passkey(services: Services, session: SessionInfo, credential: dict[
         if passkey is None:
             raise BastionError(Reason.PASSKEY_REGISTRATION_FAILED, detail=_("This passkey is already registered."))
         codes = None
-        if first_factor or backup_codes.active_set(tx, session.account_id) is None:
+        if first_factor or backup_code_repo.active_set(tx, session.account_id) is None:
             codes = backup_codes.issue_set(tx, services.keys, session.account_id, now)
         record_factor_change(services, tx, session.account_id, "passkey_added", client, name=name)
     return Registered(PasskeyDetails.of(passkey), codes)

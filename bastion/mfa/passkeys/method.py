@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.clock import rfc3339
@@ -14,8 +13,6 @@ from bastion.i18n import N_
 from bastion.mfa.method import Consume, EventWords, HistoryWords, MethodWords, ProofContext
 from bastion.mfa.passkeys import repo, webauthn
 from bastion.mfa.passkeys.assertion import UsedPasskey, advance_counter, alert_cloned, check_assertion
-from bastion.mfa.passkeys.models import Passkey
-from bastion.store.changes import rows_changed
 
 
 class PasskeyCheck:
@@ -68,19 +65,19 @@ class PasskeyMethod:
         },
     )
     protected = ()  # public keys: nothing secret to encrypt
-    enrolled_clause = select(Passkey.id).where(Passkey.account_id == bindparam("account_id")).exists()
+    enrolled_clause = repo.enrolled_clause()
 
     def enrolled(self, tx: Tx, account_id: str) -> bool:
-        return tx.execute(select(Passkey.id).where(Passkey.account_id == account_id).limit(1)).first() is not None
+        return repo.has_passkey(tx, account_id)
 
     def trust_ids(self, tx: Tx, account_id: str) -> list[str]:
-        return list(tx.execute(select(Passkey.id).where(Passkey.account_id == account_id)).scalars())
+        return repo.passkey_ids(tx, account_id)
 
     def start_check(self, context: ProofContext, proof: Any) -> PasskeyCheck:
         return PasskeyCheck(context, proof)
 
     def remove_all(self, tx: Tx, account_id: str, now: datetime) -> int:
-        return rows_changed(tx, delete(Passkey).where(Passkey.account_id == account_id))
+        return repo.remove_all_passkeys(tx, account_id)
 
     def support_view(self, tx: Tx, account_id: str) -> list[dict[str, Any]]:
         return [{"type": "passkey", "name": passkey.name, "added_at": rfc3339(passkey.created_at),

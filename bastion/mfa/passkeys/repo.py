@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.mfa.passkeys.models import Passkey, PasskeyChallenge
@@ -36,6 +36,23 @@ def consume_challenge(tx: Tx, challenge_hash: str, purpose: str, now: datetime) 
     if used != 1:
         return None
     return tx.get(PasskeyChallenge, challenge_hash)
+
+
+_ANY_PASSKEY = select(Passkey.id).where(Passkey.account_id == bindparam("account_id")).exists()
+
+
+def enrolled_clause() -> ColumnElement[bool]:
+    """Whether the account has a passkey, as an EXISTS on the `account_id` parameter: the registry
+    asks every method in one statement (`bastion.mfa.repo`)."""
+    return _ANY_PASSKEY
+
+
+def has_passkey(tx: Tx, account_id: str) -> bool:
+    return tx.execute(select(Passkey.id).where(Passkey.account_id == account_id).limit(1)).first() is not None
+
+
+def passkey_ids(tx: Tx, account_id: str) -> list[str]:
+    return list(tx.execute(select(Passkey.id).where(Passkey.account_id == account_id)).scalars())
 
 
 def list_passkeys(tx: Tx, account_id: str) -> list[Passkey]:
@@ -95,6 +112,10 @@ def rename_passkey(tx: Tx, account_id: str, passkey_id: str, name: str) -> bool:
 def remove_passkey(tx: Tx, account_id: str, passkey_id: str) -> bool:
     return rows_changed(tx, delete(Passkey).where(Passkey.id == passkey_id, Passkey.account_id == account_id)
                       ) == 1
+
+
+def remove_all_passkeys(tx: Tx, account_id: str) -> int:
+    return rows_changed(tx, delete(Passkey).where(Passkey.account_id == account_id))
 
 
 def delete_expired_challenges(tx: Tx, before: datetime) -> int:

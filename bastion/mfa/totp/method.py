@@ -6,7 +6,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.security_emails import send_security_email
@@ -78,16 +77,14 @@ class TotpMethod:
             "mfa.totp_code_reused": EventWords(console=N_("An authenticator code was used twice and refused")),
         },
     )
-    enrolled_clause = select(TotpCredential.id).where(TotpCredential.account_id == bindparam("account_id"),
-                                                      TotpCredential.confirmed_at.is_not(None)).exists()
+    enrolled_clause = repo.enrolled_clause()
     protected = (Protected("TOTP secrets", TotpCredential, ("secret",), lambda row: repo.secret_aad(row.id)),)
 
     def enrolled(self, tx: Tx, account_id: str) -> bool:
         return repo.confirmed_credential(tx, account_id) is not None
 
     def trust_ids(self, tx: Tx, account_id: str) -> list[str]:
-        return list(tx.execute(select(TotpCredential.id).where(
-            TotpCredential.account_id == account_id, TotpCredential.confirmed_at.is_not(None))).scalars())
+        return repo.confirmed_credential_ids(tx, account_id)
 
     def start_check(self, context: ProofContext, proof: Any) -> TotpCheck:
         return TotpCheck(context, str(proof))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as Tx
 
@@ -40,6 +40,21 @@ def find_credential(tx: Tx, account_id: str) -> TotpCredential | None:
 def confirmed_credential(tx: Tx, account_id: str) -> TotpCredential | None:
     credential = find_credential(tx, account_id)
     return credential if credential is not None and credential.confirmed_at is not None else None
+
+
+_CONFIRMED_EXISTS = select(TotpCredential.id).where(TotpCredential.account_id == bindparam("account_id"),
+                                                    TotpCredential.confirmed_at.is_not(None)).exists()
+
+
+def enrolled_clause() -> ColumnElement[bool]:
+    """Whether the account has a confirmed authenticator, as an EXISTS on the `account_id` parameter:
+    the registry asks every method in one statement (`bastion.mfa.repo`)."""
+    return _CONFIRMED_EXISTS
+
+
+def confirmed_credential_ids(tx: Tx, account_id: str) -> list[str]:
+    return list(tx.execute(select(TotpCredential.id).where(
+        TotpCredential.account_id == account_id, TotpCredential.confirmed_at.is_not(None))).scalars())
 
 
 def replace_pending(tx: Tx, keys: KeyRing, account_id: str, secret: str, now: datetime) -> TotpCredential:
