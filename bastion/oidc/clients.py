@@ -23,6 +23,7 @@ from bastion.i18n import N_, _
 from bastion.oidc.backchannel import internal_allowed, is_internal_host
 from bastion.oidc.models import OidcClient
 from bastion.oidc.repo import clients as repo
+from bastion.oidc.repo import grants as grant_repo
 from bastion.services import Services
 from bastion.store.invalidation import sessions_changed
 
@@ -191,9 +192,12 @@ def rotate_client_secret(services: Services, client_id: str) -> str:
 
 
 def delete_client(services: Services, client_id: str) -> bool:
-    """The client and, with it, every grant, token and consent it had (ON DELETE CASCADE)."""
+    """The client and, with it, every grant, token and consent it had."""
     with services.db.transaction() as tx:
         sessions_changed(tx, client_group(client_id[:64]))
+        # Its tokens and grants first, in the lock order of every revocation (bastion.oidc.repo.grants);
+        # the rest goes with the client (ON DELETE CASCADE).
+        grant_repo.delete_grants_of_client(tx, client_id[:64])
         return repo.delete_client(tx, client_id[:64])
 
 

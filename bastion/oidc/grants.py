@@ -154,7 +154,8 @@ def _use_once(tx: Tx, now: datetime, claim: Callable[[], bool], tokens: list[dic
                      scope=tokens[0]["scope"])
         return
     # A lost claim still holds the row's lock (PostgreSQL keeps it when the row no longer matched); give
-    # it back before revoking, so that every revocation takes its rows in one order (revoke_family).
+    # it back before revoking, so that every revocation takes its rows in one order: a grant's tokens,
+    # then the grant (kept where bastion.oidc.repo.grants' docstring says).
     savepoint.rollback()
     revoke_family(tx, grant, now, reuse, client)
     raise Refused()

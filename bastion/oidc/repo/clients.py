@@ -33,7 +33,8 @@ def replace_secret(tx: Tx, client_id: str, secret_hash: str, now: datetime) -> b
 
 
 def delete_client(tx: Tx, client_id: str) -> bool:
-    """The client and, with it, every grant, token and consent it had (ON DELETE CASCADE)."""
+    """The client and, with it, every grant, token and consent it had (ON DELETE CASCADE: its grants
+    and tokens are deleted first, bastion.oidc.repo.grants `delete_grants_of_client`)."""
     return rows_changed(tx, delete(OidcClient).where(OidcClient.id == client_id)) == 1
 
 

@@ -2,6 +2,14 @@
 (conditional UPDATEs whose row count decides), the revocation of whole families, and the reads of
 a code, a refresh token or an access token with its holder in one statement.
 
+Every revocation takes its rows in one order, a grant's tokens before the grant: on PostgreSQL a
+write holds its row locks to the commit, and two revocations of one grant taking them in opposite
+orders (a refresh token's reuse and the end of its session, at the same moment) would each wait for
+the other until one dies of a deadlock (tests/races/test_oidc_revocations.py). The order is kept by
+`revoke_family` (one grant), `revoke_grants` (a list of them) and `delete_grants_of_client` (a
+client's deletion) here, and by bastion.oidc.grants `_use_once`, whose lost claim gives back the
+token's or the code's lock before it revokes.
+
 The holder's columns are handed over by their owners (the account's by bastion.accounts.repo, the
 session's by bastion.sessions.repo), only to be read in the same round trip; every change to those
 rows goes through the owners' functions.
@@ -84,7 +92,7 @@ def add_tokens(tx: Tx, tokens: list[dict[str, Any]]) -> None:
 
 def revoke_family(tx: Tx, grant_id: str, now: datetime, reason: str) -> bool:
     """End the grant and every token of it; False when it had already ended."""
-    # Tokens before the grant, on every path (a lost claim gives its lock back first: grants._use_once).
+    # Its tokens, then the grant: the lock order of every revocation (this module's docstring).
     tx.execute(update(OidcToken).where(OidcToken.grant_id == grant_id, OidcToken.revoked_at.is_(None))
                .values(revoked_at=now))
     return bool(rows_changed(tx, update(OidcGrant).where(OidcGrant.id == grant_id, OidcGrant.revoked_at.is_(None))
@@ -92,11 +100,21 @@ def revoke_family(tx: Tx, grant_id: str, now: datetime, reason: str) -> bool:
 
 
 def revoke_grants(tx: Tx, grant_ids: Collection[str], now: datetime, reason: str) -> None:
-    """End these grants, then every token of them."""
-    tx.execute(update(OidcGrant).where(OidcGrant.id.in_(grant_ids), OidcGrant.revoked_at.is_(None))
-               .values(revoked_at=now, revoke_reason=reason))
+    """End every token of these grants, then the grants."""
+    # Tokens first, as revoke_family: the lock order of every revocation (this module's docstring).
     tx.execute(update(OidcToken).where(OidcToken.grant_id.in_(grant_ids), OidcToken.revoked_at.is_(None))
                .values(revoked_at=now))
+    tx.execute(update(OidcGrant).where(OidcGrant.id.in_(grant_ids), OidcGrant.revoked_at.is_(None))
+               .values(revoked_at=now, revoke_reason=reason))
+
+
+def delete_grants_of_client(tx: Tx, client_id: str) -> None:
+    """Every grant of the client and every token of them, before the client goes: its deletion's
+    cascade would take the grants before their tokens, against the lock order of every revocation
+    (this module's docstring)."""
+    tx.execute(delete(OidcToken).where(OidcToken.grant_id.in_(select(OidcGrant.id)
+                                                              .where(OidcGrant.client_id == client_id))))
+    tx.execute(delete(OidcGrant).where(OidcGrant.client_id == client_id))
 
 
 def live_grants_of_app(tx: Tx, account_id: str, client_id: str) -> list[str]:
