@@ -74,7 +74,7 @@ async def cpu_per_call(calls: list[Call], requests: int) -> float:
     started = time.process_time()
     for index in range(requests):
         status = await calls[index % len(calls)]()
-        if status != 200:
+        if status not in (200, 401):
             raise SystemExit(f"answered {status}")
     return 1e6 * (time.process_time() - started) / requests
 
