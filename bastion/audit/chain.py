@@ -17,24 +17,45 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
-from sqlalchemy import Row, bindparam, select, update
-
-from bastion.audit.models import AuditChainHead, SecurityEvent
+from bastion.audit import repo
 from bastion.crypto import KeyRing
 from bastion.services import Services
 
 GENESIS = "0" * 64
-HEAD_ID = 1
 EVENT_MAC = "audit.event"
 HEAD_MAC = "audit.head"
 
 
-def canonical_content(event: SecurityEvent | Row[Any]) -> str:
-    """Everything an event says, as one canonical JSON text (what its hash covers); `event` may
-    also be a row of its content columns."""
+class EventContent(Protocol):
+    """What an event says: a security event, or a row of its content columns."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def account_id(self) -> str | None: ...
+
+    @property
+    def actor_id(self) -> str | None: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def ip(self) -> str | None: ...
+
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+
+def canonical_content(event: EventContent) -> str:
+    """Everything an event says, as one canonical JSON text (what its hash covers)."""
     return json.dumps(
         {
             "id": event.id,
@@ -49,7 +70,7 @@ def canonical_content(event: SecurityEvent | Row[Any]) -> str:
     )
 
 
-def event_hash(previous_hash: str, event: SecurityEvent | Row[*tuple[Any, ...]]) -> str:
+def event_hash(previous_hash: str, event: EventContent) -> str:
     return hashlib.sha256(f"{previous_hash}\n{canonical_content(event)}".encode()).hexdigest()
 
 
@@ -67,28 +88,18 @@ def seal_pending(services: Services, batch: int = 500) -> int:
             return sealed
 
 
-# Built once: the sealer runs every pass of the background worker, two events for each sign-in.
-_EVENTS = SecurityEvent.__table__
-_UNSEALED = (select(_EVENTS.c.id, _EVENTS.c.account_id, _EVENTS.c.actor_id, _EVENTS.c.kind, _EVENTS.c.created_at,
-                    _EVENTS.c.ip, _EVENTS.c.data)
-             .where(_EVENTS.c.chain_seq.is_(None)).order_by(_EVENTS.c.id).limit(bindparam("batch")))
-_SEAL = (update(_EVENTS).where(_EVENTS.c.id == bindparam("event_id"))
-         .values(chain_seq=bindparam("seq"), chain_prev=bindparam("prev"), chain_hash=bindparam("digest"),
-                 chain_mac=bindparam("mac")))
-
-
 def _seal_batch(services: Services, batch: int) -> int:
     keys = services.keys
     with services.db.transaction() as tx:
-        head = tx.execute(select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).with_for_update()).scalar_one()
+        head = repo.lock_chain_head(tx)
         seals = []
-        for event in tx.execute(_UNSEALED, {"batch": batch}):  # rows with what an event says, nothing more
+        for event in repo.unsealed_events(tx, batch):
             seq, digest = head.seq + 1, event_hash(head.hash, event)
             seals.append({"event_id": event.id, "seq": seq, "prev": head.hash, "digest": digest,
                           "mac": keys.mac(EVENT_MAC, digest)})
             head.seq, head.hash = seq, digest
         if seals:
-            tx.execute(_SEAL, seals)  # one executemany, not an object flushed per event
+            repo.seal_events(tx, seals)  # one executemany, not an object flushed per event
             head.mac = keys.mac(HEAD_MAC, head_message(head.seq, head.hash))
             head.sealed_at = services.clock.now()
         return len(seals)
@@ -103,17 +114,13 @@ def remac_under_current_key(services: Services, batch: int = 1000) -> int:
     renewed, after = 0, 0
     while True:
         with services.db.transaction() as tx:
-            rows = tx.execute(
-                select(SecurityEvent.id, SecurityEvent.chain_hash, SecurityEvent.chain_mac)
-                .where(SecurityEvent.chain_seq.is_not(None), SecurityEvent.id > after)
-                .order_by(SecurityEvent.id).limit(batch)
-            ).all()
+            rows = repo.seals_after(tx, after, batch)
             for row in rows:
                 macs = keys.macs(EVENT_MAC, row.chain_hash)
                 if row.chain_mac != macs[0] and row.chain_mac in macs[1:]:
-                    tx.execute(update(SecurityEvent).where(SecurityEvent.id == row.id).values(chain_mac=macs[0]))
+                    repo.renew_seal_mac(tx, row.id, macs[0])
                     renewed += 1
-            head = tx.get_one(AuditChainHead, HEAD_ID, with_for_update=True)
+            head = repo.lock_chain_head(tx)
             message = head_message(head.seq, head.hash)
             if head.mac is not None and keys.verify_mac(HEAD_MAC, message, head.mac):
                 head.mac = keys.mac(HEAD_MAC, message)

@@ -8,17 +8,32 @@ neighbours and one for the head, whatever the page's length: cheap enough for ev
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select
-
-from bastion.audit.chain import EVENT_MAC, GENESIS, HEAD_ID, HEAD_MAC, event_hash, head_message
-from bastion.audit.models import AuditChainHead, SecurityEvent
+from bastion.audit import repo
+from bastion.audit.chain import EVENT_MAC, GENESIS, HEAD_MAC, EventContent, event_hash, head_message
 from bastion.services import Services
 
 # verified · pending (not sealed yet) · changed · forged · unlinked
 SEAL_STATES = ("verified", "pending", "changed", "forged", "unlinked")
+
+
+class SealedEvent(EventContent, Protocol):
+    """An event with its seal, as the audit log's reads give it (bastion.audit.repo)."""
+
+    @property
+    def chain_seq(self) -> int | None: ...
+
+    @property
+    def chain_prev(self) -> str | None: ...
+
+    @property
+    def chain_hash(self) -> str | None: ...
+
+    @property
+    def chain_mac(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +52,13 @@ class SpotCheck:
         return {"intact": self.intact, "head_intact": self.head_intact, "checked": len(self.seals), **counts}
 
 
-def check_events(services: Services, events: list[SecurityEvent]) -> SpotCheck:
+def check_events(services: Services, events: Sequence[SealedEvent]) -> SpotCheck:
     keys = services.keys
     before = {event.chain_seq - 1 for event in events if event.chain_seq is not None and event.chain_seq > 1}
     with services.db.transaction() as tx:
-        head = tx.get_one(AuditChainHead, HEAD_ID)
+        head = repo.chain_head(tx)
         head_seq, head_hash, head_mac = head.seq, head.hash, head.mac
-        neighbours = dict(tx.execute(select(SecurityEvent.chain_seq, SecurityEvent.chain_hash)
-                                     .where(SecurityEvent.chain_seq.in_(before))).all()) if before else {}
+        neighbours = repo.hashes_at(tx, before) if before else {}
     head_intact = head_seq == 0 or bool(head_mac and keys.verify_mac(HEAD_MAC, head_message(head_seq, head_hash),
                                                                      head_mac))
     seals = {}

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Tx
 
-from bastion.audit.chain import EVENT_MAC, GENESIS, HEAD_ID, HEAD_MAC, event_hash, head_message
-from bastion.audit.models import AuditChainHead, SecurityEvent
+from bastion.audit import repo
+from bastion.audit.chain import EVENT_MAC, GENESIS, HEAD_MAC, event_hash, head_message
+from bastion.audit.models import SecurityEvent
 from bastion.clock import rfc3339
 from bastion.services import Services
 
@@ -53,9 +53,9 @@ def verify_chain(services: Services, batch: int = 2000) -> ChainReport:
     keys = services.keys
     report = ChainReport()
     with services.db.transaction() as tx:
-        head = tx.get_one(AuditChainHead, HEAD_ID)
+        head = repo.chain_head(tx)
         report.head_seq, report.head_hash = head.seq, head.hash
-        report.unsealed = tx.execute(select(func.count()).where(SecurityEvent.chain_seq.is_(None))).scalar_one()
+        report.unsealed = repo.count_unsealed(tx)
         if head.seq and (head.mac is None or not keys.verify_mac(HEAD_MAC, head_message(head.seq, head.hash),
                                                                  head.mac)):
             report.findings.append(Finding("head", None, head.seq, "the chain head's MAC does not match: "
@@ -63,11 +63,7 @@ def verify_chain(services: Services, batch: int = 2000) -> ChainReport:
     previous_hash, previous, expected = GENESIS, "the start of the chain", 1
     while True:
         with services.db.transaction() as tx:
-            events = list(tx.execute(
-                select(SecurityEvent)
-                .where(SecurityEvent.chain_seq >= expected, SecurityEvent.chain_seq <= report.head_seq)
-                .order_by(SecurityEvent.chain_seq).limit(batch)
-            ).scalars())
+            events = repo.events_at_positions(tx, expected, report.head_seq, batch)
             for event in events:
                 _check(services, tx, event, previous_hash, previous, expected, report)
                 # Selected by position, so each has one.
@@ -103,8 +99,7 @@ def _check(services: Services, tx: Tx, event: SecurityEvent, previous_hash: str,
         report.findings.append(Finding("forged", event.id, seq,
                                        f"{_describe(event)} carries a seal not made with Bastion's key"))
     if not gap and event.chain_prev != previous_hash:
-        sealed_after = tx.execute(select(SecurityEvent.id).where(SecurityEvent.chain_hash == event.chain_prev)
-                                  ).scalar_one_or_none()
+        sealed_after = repo.event_with_hash(tx, event.chain_prev)
         after = f"event {sealed_after}" if sealed_after is not None else "an event no longer in the log"
         report.findings.append(Finding(
             "reordered", event.id, seq,
@@ -114,10 +109,8 @@ def _check(services: Services, tx: Tx, event: SecurityEvent, previous_hash: str,
 def _check_beyond_head(services: Services, report: ChainReport) -> None:
     """Positions past the head were never given by the sealer: someone wrote them by hand."""
     with services.db.transaction() as tx:
-        head_now = tx.get_one(AuditChainHead, HEAD_ID).seq  # sealing may have gone on meanwhile
-        strays = tx.execute(select(SecurityEvent.id, SecurityEvent.chain_seq)
-                            .where(SecurityEvent.chain_seq > head_now).order_by(SecurityEvent.chain_seq)
-                            .limit(20)).all()
+        head_now = repo.chain_head(tx).seq  # sealing may have gone on meanwhile
+        strays = repo.positions_beyond(tx, head_now, 20)
     for stray in strays:
         report.findings.append(Finding("reordered", stray.id, stray.chain_seq,
                                        f"event {stray.id} claims position {stray.chain_seq}, past the chain's head"))
