@@ -134,6 +134,22 @@ def list_devices(tx: Tx, account_id: str) -> list[Device]:
                            .order_by(Device.last_seen_at.desc(), Device.id)).scalars())
 
 
+def find_device_by_id(tx: Tx, device_id: str) -> Device | None:
+    return tx.get(Device, device_id)
+
+
+def devices_with_hash(tx: Tx, device_hash: str) -> list[Device]:
+    """This browser or app on every account it signed in to (the same device cookie)."""
+    return list(tx.execute(select(Device).where(Device.device_hash == device_hash)).scalars())
+
+
+def devices_last_seen_from(tx: Tx, address: str, limit: int, prefix: bool = False) -> list[Device]:
+    """Devices last seen at this address, latest first; with `prefix`, at any address that starts
+    with it (a network's leading octets or groups)."""
+    where = Device.last_ip.like(address + "%") if prefix else Device.last_ip == address
+    return list(tx.execute(select(Device).where(where).order_by(Device.last_seen_at.desc()).limit(limit)).scalars())
+
+
 def forget_device(tx: Tx, account_id: str, device_id: str) -> bool:
     """Only this account's devices can match; True when one was forgotten."""
     return rows_changed(tx, delete(Device).where(Device.account_id == account_id, Device.id == device_id)) == 1

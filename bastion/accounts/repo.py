@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, FromClause, bindparam, delete, select
+from sqlalchemy import ColumnElement, Connection, FromClause, bindparam, delete, or_, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.models import Account, OneTimeToken
@@ -61,6 +61,17 @@ def emails_of(tx: Tx, account_ids: Collection[str]) -> dict[str, str]:
     return dict(tx.execute(select(Account.id, Account.email).where(Account.id.in_(list(account_ids)))).all())
 
 
+def find_accounts(tx: Tx, account_ids: Collection[str]) -> list[Account]:
+    return list(tx.execute(select(Account).where(Account.id.in_(list(account_ids)))).scalars())
+
+
+def accounts_matching(tx: Tx, text: str, limit: int) -> list[Account]:
+    """The account with this id, or those whose email address holds `text`, newest first."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return list(tx.execute(select(Account).where(or_(Account.id == text, Account.email.like(pattern, escape="\\")))
+                           .order_by(Account.created_at.desc()).limit(limit)).scalars())
+
+
 def set_password(tx: Tx, account_id: str, password_hash: str, now: datetime) -> None:
     """A new password (its hash, computed in the guard's hash gate): a change or a reset."""
     account = get_account(tx, account_id)
@@ -83,8 +94,8 @@ def delete_expired_tokens(tx: Tx, before: datetime) -> int:
 @dataclass(frozen=True, slots=True)
 class AccountColumns:
     """The account's columns another feature may read in its own statement, joined by id, where one
-    round trip matters (a session's validation, an OpenID token's). Only read: changes go through
-    the functions above."""
+    round trip matters (a session's validation, an OpenID token's, the support queue's page). Only
+    read: changes go through the functions above."""
 
     table: FromClause
     id: ColumnElement[Any]
@@ -93,7 +104,14 @@ class AccountColumns:
     status: ColumnElement[Any]
     email_verified_at: ColumnElement[Any]
 
+    def aliased(self, name: str) -> AccountColumns:
+        """The same columns of the table under another name, to join it twice in one statement (a
+        case's owner and the agent holding it)."""
+        return _columns_of(self.table.alias(name))
 
-_ACCOUNTS = Account.__table__
-COLUMNS = AccountColumns(_ACCOUNTS, _ACCOUNTS.c.id, _ACCOUNTS.c.email, _ACCOUNTS.c.roles, _ACCOUNTS.c.status,
-                         _ACCOUNTS.c.email_verified_at)
+
+def _columns_of(table: FromClause) -> AccountColumns:
+    return AccountColumns(table, table.c.id, table.c.email, table.c.roles, table.c.status, table.c.email_verified_at)
+
+
+COLUMNS = _columns_of(Account.__table__)

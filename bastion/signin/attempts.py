@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import Label, Row, ScalarSelect, bindparam, func, select
+from sqlalchemy import ColumnElement, Label, Row, ScalarSelect, bindparam, func, select
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.orm import Session as Tx
 
@@ -122,3 +123,52 @@ def last_success(tx: Tx, account_id: str) -> SignInAttempt | None:
     return tx.execute(select(SignInAttempt).where(SignInAttempt.account_id == account_id,
                                                   SignInAttempt.outcome == "success")
                       .order_by(SignInAttempt.id.desc()).limit(1)).scalar_one_or_none()
+
+
+# What the support console reads of the sign-in history: an account's attempts (its record and its
+# facts), where attempts came from (the search), and what its risk signals count.
+def account_attempts(tx: Tx, account_id: str, limit: int, newest_first: bool = False) -> list[SignInAttempt]:
+    order = SignInAttempt.id.desc() if newest_first else SignInAttempt.id
+    return list(tx.execute(select(SignInAttempt).where(SignInAttempt.account_id == account_id)
+                           .order_by(order).limit(limit)).scalars())
+
+
+_TRACE = (SignInAttempt.account_id, SignInAttempt.identifier, SignInAttempt.ip, SignInAttempt.outcome,
+          SignInAttempt.created_at)
+Trace: TypeAlias = "Row[str | None, str, str | None, str, datetime]"  # account_id, identifier, ip, outcome, created_at
+
+
+def _traces(tx: Tx, condition: ColumnElement[bool], limit: int) -> Sequence[Trace]:
+    return tx.execute(select(*_TRACE).where(condition).order_by(SignInAttempt.id.desc()).limit(limit)).all()
+
+
+def attempts_from_device(tx: Tx, device_hash: str, limit: int) -> Sequence[Trace]:
+    """The latest attempts from this device, newest first."""
+    return _traces(tx, SignInAttempt.device_id == device_hash, limit)
+
+
+def attempts_from_address(tx: Tx, address: str, limit: int, prefix: bool = False) -> Sequence[Trace]:
+    """The latest attempts from this address, newest first; with `prefix`, from any address that
+    starts with it (a network's leading octets or groups)."""
+    return _traces(tx, SignInAttempt.ip.like(address + "%") if prefix else SignInAttempt.ip == address, limit)
+
+
+def success_places(tx: Tx, account_id: str, limit: int) -> Sequence[Row[str | None, str | None]]:
+    """(country, ip) of the account's latest successful sign-ins, newest first."""
+    return tx.execute(select(SignInAttempt.country, SignInAttempt.ip)
+                      .where(SignInAttempt.account_id == account_id, SignInAttempt.outcome == "success")
+                      .order_by(SignInAttempt.id.desc()).limit(limit)).all()
+
+
+def count_failures_since(tx: Tx, account_id: str, since: datetime) -> int:
+    """The account's refused attempts since then, at any step."""
+    return tx.execute(select(func.count()).select_from(SignInAttempt).where(
+        SignInAttempt.account_id == account_id, SignInAttempt.outcome == "failure",
+        SignInAttempt.created_at >= since)).scalar_one()
+
+
+def risk_records_since(tx: Tx, account_id: str, since: datetime, limit: int) -> list[dict[str, Any] | None]:
+    """The risk records (decision and signals) of the account's assessed attempts since then, newest first."""
+    return list(tx.execute(select(SignInAttempt.risk).where(
+        SignInAttempt.account_id == account_id, SignInAttempt.risk.is_not(None), SignInAttempt.created_at >= since)
+        .order_by(SignInAttempt.id.desc()).limit(limit)).scalars())
