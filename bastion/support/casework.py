@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts import repo as accounts
@@ -27,7 +26,7 @@ from bastion.recovery import repo as cases
 from bastion.recovery.cases import documents_digest
 from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.services import Services
-from bastion.support.models import CaseApproval, CaseNote
+from bastion.support import repo
 from bastion.support.rules import CaseFacts, NotNow, ensure_allowed, why_not
 from bastion.support.words import CASE_STATES, DOCUMENTS, WHY_NOT, fill, when_words
 
@@ -167,16 +166,14 @@ def add_note(services: Services, case_id: str, agent_id: str, text: str, client:
     with services.db.transaction() as tx:
         case = load_case(tx, case_id)
         check(tx, "note", case, agent_id)
-        note = CaseNote(case_id=case.id, author_id=agent_id, body=body, created_at=now)
-        tx.add(note)
-        tx.flush()
+        note_id = repo.add_note(tx, case.id, agent_id, body, now)
         record_event(tx, now, "case.note_added", case.account_id, client, actor_id=agent_id,
-                     case_id=case.id, note_id=note.id)
-        return note.id
+                     case_id=case.id, note_id=note_id)
+        return note_id
 
 
 def case_notes(tx: Tx, case_id: str) -> list[dict[str, object]]:
-    notes = list(tx.execute(select(CaseNote).where(CaseNote.case_id == case_id).order_by(CaseNote.id)).scalars())
+    notes = repo.notes_on(tx, case_id)
     authors = emails_of(tx, (note.author_id for note in notes))
     return [{"id": note.id, "author_id": note.author_id, "author": authors.get(note.author_id), "text": note.body,
              "at": rfc3339(note.created_at)} for note in notes]
@@ -185,7 +182,5 @@ def case_notes(tx: Tx, case_id: str) -> list[dict[str, object]]:
 def approvals_of(tx: Tx, case_id: str) -> list[tuple[str, str, datetime]]:
     """The approvals that count: those given for the case's documents as they stand (a document
     replaced since leaves earlier approvals behind, on the record but not counted)."""
-    return [(row.agent_id, row.reason, row.created_at) for row in tx.execute(
-        select(CaseApproval).where(CaseApproval.case_id == case_id,
-                                   CaseApproval.documents_sha256 == documents_digest(tx, case_id))
-        .order_by(CaseApproval.created_at)).scalars()]
+    return [(approval.agent_id, approval.reason, approval.created_at)
+            for approval in repo.approvals_given(tx, case_id, documents_digest(tx, case_id))]

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hmac
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.repo import get_account
@@ -23,8 +21,8 @@ from bastion.recovery import repo as cases
 from bastion.recovery.cases import documents_digest, notify_case, open_case_id
 from bastion.recovery.kinds import due_at as case_due_at
 from bastion.services import Services
+from bastion.support import repo
 from bastion.support.casework import Case, check, load_case
-from bastion.support.models import CaseApproval
 from bastion.support.rejection_reasons import prepared_text
 
 RACED = N_("Another decision on this case came first; reload it.")
@@ -53,16 +51,10 @@ def approve_case(services: Services, case_id: str, agent_id: str, reason: str, c
         if seen_documents is not None and not hmac.compare_digest(seen_documents, documents):
             raise BastionError(Reason.CASE_DOCUMENTS_CHANGED)
         # This agent's approval of documents since replaced no longer counts: this one takes its place.
-        tx.execute(delete(CaseApproval).where(CaseApproval.case_id == case.id, CaseApproval.agent_id == agent_id,
-                                              CaseApproval.documents_sha256.is_distinct_from(documents)))
-        try:
-            with tx.begin_nested():
-                tx.add(CaseApproval(case_id=case.id, agent_id=agent_id, reason=reason, created_at=now,
-                                    documents_sha256=documents))
-        except IntegrityError:
-            raise BastionError(Reason.CASE_ALREADY_APPROVED) from None
-        approvals = tx.execute(select(func.count()).select_from(CaseApproval).where(
-            CaseApproval.case_id == case.id, CaseApproval.documents_sha256 == documents)).scalar_one()
+        repo.drop_earlier_approval(tx, case.id, agent_id, documents)
+        if not repo.add_approval(tx, case.id, agent_id, reason, now, documents):
+            raise BastionError(Reason.CASE_ALREADY_APPROVED)
+        approvals = repo.count_approvals(tx, case.id, documents)
         record_event(tx, now, "case.approved", case.account_id, client, actor_id=agent_id, case_id=case.id,
                      case_kind=case.kind, reason=reason, approvals=approvals, required=required,
                      documents_sha256=documents)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.audit import record_event
@@ -15,6 +14,7 @@ from bastion.errors import BastionError, Reason
 from bastion.i18n import _
 from bastion.recovery.kinds import KINDS
 from bastion.services import Services
+from bastion.support import repo
 from bastion.support.models import RejectionReason
 
 
@@ -30,8 +30,7 @@ def prepared_reasons(services: Services, kind: str | None = None) -> list[dict[s
 
 
 def reasons_in(tx: Tx, kind: str | None = None) -> list[dict[str, Any]]:
-    reasons = tx.execute(select(RejectionReason).where(RejectionReason.retired_at.is_(None))
-                         .order_by(RejectionReason.title)).scalars()
+    reasons = repo.reasons_in_use(tx)
     return [_view(reason) for reason in reasons if kind is None or not reason.kind_list or kind in reason.kind_list]
 
 
@@ -49,12 +48,10 @@ def save_reason(services: Services, admin_id: str, client: Client, title: str, t
     now = services.clock.now()
     with services.db.transaction() as tx:
         if reason_id is None:
-            reason = RejectionReason(title=title, body=text, kinds=_kinds(kinds), created_at=now, updated_at=now)
-            tx.add(reason)
-            tx.flush()
+            reason = repo.add_reason(tx, title, text, _kinds(kinds), now)
         else:
             reason = _in_use(tx, reason_id)
-            reason.title, reason.body, reason.kinds, reason.updated_at = title, text, _kinds(kinds), now
+            repo.change_reason(reason, title, text, _kinds(kinds), now)
         record_event(tx, now, "rejection_reason.saved", None, client, actor_id=admin_id, reason_id=reason.id,
                      title=title)
         return reason.id
@@ -64,13 +61,13 @@ def retire_reason(services: Services, admin_id: str, client: Client, reason_id: 
     now = services.clock.now()
     with services.db.transaction() as tx:
         reason = _in_use(tx, reason_id)
-        reason.retired_at = now
+        repo.retire_reason(reason, now)
         record_event(tx, now, "rejection_reason.retired", None, client, actor_id=admin_id, reason_id=reason.id,
                      title=reason.title)
 
 
 def _in_use(tx: Tx, reason_id: str) -> RejectionReason:
-    reason = tx.get(RejectionReason, reason_id) if len(reason_id) <= 64 else None
+    reason = repo.find_reason(tx, reason_id) if len(reason_id) <= 64 else None
     if reason is None or reason.retired_at is not None:
         raise BastionError(Reason.RESOURCE_NOT_FOUND, detail=_("No prepared reason with this id."))
     return reason
