@@ -19,24 +19,11 @@ GATHERER = "bastion.schema"
 
 # Cross-feature reads that remain, importer → the models modules it imports. Each entry is a debt:
 # the test below fails on any new one, and on an entry that is no longer needed, so the list only shrinks.
-# Every other feature reads another's rows through the owner's repository (accounts.repo, devices and
-# onetime, signin.attempts, sessions.repo, recovery.repo), typed by a Protocol declared beside the reader.
-KNOWN_CROSS_FEATURE: dict[str, set[str]] = {
-    # The support console's read-only views join what an agent judges a case or an account by, across
-    # the features, in few statements: the queue (cases with their owners' addresses), the search (an
-    # address, a network, a reference, in accounts, sign-ins and cases at once), the risk signals, the
-    # account's facts and the export of its whole record. Its writes (claims, decisions) and its access
-    # rules go through recovery's and the accounts' repositories.
-    "bastion.support.export": {"bastion.audit.models", "bastion.recovery.models", "bastion.signin.models"},
-    "bastion.support.queue": {"bastion.accounts.models", "bastion.recovery.models"},
-    "bastion.support.search": {"bastion.accounts.models", "bastion.recovery.models", "bastion.signin.models"},
-    "bastion.support.signals": {"bastion.accounts.models", "bastion.audit.models", "bastion.recovery.models",
-                                "bastion.signin.models"},
-    "bastion.support.timeline": {"bastion.audit.models"},
-    "bastion.support.views": {"bastion.accounts.models", "bastion.recovery.models",
-                              "bastion.sessions.models", "bastion.signin.models"},
-}
-
+# It is empty: every feature reads another's rows through the owner's repository (accounts.repo, devices
+# and onetime, signin.attempts, sessions.repo, recovery.repo, audit.repo), typed by a Protocol declared
+# beside the reader, or, where one round trip matters, in its own statement over the columns the owner
+# hands over (accounts.repo's and recovery.repo's COLUMNS).
+KNOWN_CROSS_FEATURE: dict[str, set[str]] = {}
 
 def module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.orm import Session as Tx
 
 from bastion.audit import record_event
-from bastion.audit.models import SecurityEvent
+from bastion.audit import repo as audit
 from bastion.audit.spot_check import check_events
 from bastion.clock import rfc3339
 from bastion.context import Client
 from bastion.help.records import attempt_view
-from bastion.recovery.models import CaseDocument, RecoveryCase
+from bastion.recovery import repo as cases
 from bastion.services import Services
-from bastion.signin.models import SignInAttempt
-from bastion.support.casework import approvals_of, case_notes, emails_of
+from bastion.signin import attempts as sign_ins
+from bastion.support.casework import Case, approvals_of, case_notes, emails_of
 from bastion.support.timeline import actor_of
 from bastion.support.views import account_view, case_summary
 
@@ -35,14 +35,9 @@ def export_account(services: Services, account_id: str, agent_id: str, reason: s
     with services.db.transaction() as tx:
         record_event(tx, now, "account.exported", account_id, client, actor_id=agent_id, reason=reason)
     with services.db.transaction() as tx:
-        attempts = [attempt_view(attempt) for attempt in tx.execute(
-            select(SignInAttempt).where(SignInAttempt.account_id == account_id)
-            .order_by(SignInAttempt.id).limit(MAX_ROWS)).scalars()]
-        cases = [_case(tx, case) for case in tx.execute(
-            select(RecoveryCase).where(RecoveryCase.account_id == account_id).order_by(RecoveryCase.created_at)
-        ).scalars()]
-        events = list(tx.execute(select(SecurityEvent).where(SecurityEvent.account_id == account_id)
-                                 .order_by(SecurityEvent.id).limit(MAX_ROWS)).scalars())
+        attempts = [attempt_view(attempt) for attempt in sign_ins.account_attempts(tx, account_id, MAX_ROWS)]
+        recovery_cases = [_case(tx, case) for case in cases.account_cases(tx, account_id)]
+        events = audit.account_events(tx, account_id, MAX_ROWS)
         names = emails_of(tx, (event.actor_id for event in events))
     checked = check_events(services, events)
     brand = services.settings.brand_name
@@ -50,7 +45,7 @@ def export_account(services: Services, account_id: str, agent_id: str, reason: s
         "format": FORMAT, "exported_at": rfc3339(now), "exported_by": agent_id, "reason": reason,
         "account": {key: value for key, value in facts.items() if key not in ("attempts", "cases")},
         "sign_in_attempts": attempts,
-        "recovery_cases": cases,
+        "recovery_cases": recovery_cases,
         "audit_events": [{"id": event.id, "kind": event.kind, "at": rfc3339(event.created_at),
                           "actor": {key: value for key, value in actor_of(event, names, brand).items()
                                     if key != "words"},
@@ -61,10 +56,10 @@ def export_account(services: Services, account_id: str, agent_id: str, reason: s
     }
 
 
-def _case(tx: Any, case: RecoveryCase) -> dict[str, Any]:
+def _case(tx: Tx, case: Case) -> dict[str, Any]:
     approvals = approvals_of(tx, case.id)
     names = emails_of(tx, [case.decided_by, case.claimed_by, *(agent for agent, _, _ in approvals)])
-    documents = tx.execute(select(CaseDocument).where(CaseDocument.case_id == case.id)).scalars()
+    documents = cases.documents_of(tx, case.id)
     return {**case_summary(case), "ip": case.ip, "purged_at": rfc3339(case.purged_at),
             "decided_by": case.decided_by, "decided_by_email": names.get(case.decided_by or ""),
             "approvals": [{"agent_id": agent, "agent_email": names.get(agent), "reason": reason, "at": rfc3339(at)}

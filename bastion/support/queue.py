@@ -4,6 +4,9 @@ Pages are cut by keyset (the last case's opening time and id, in an opaque curso
 that leaves the queue while an agent reads it never makes another one skip a page. Each case
 carries its age and its deadline: when its documents are due (then it expires), or when an
 approved case takes effect.
+
+A page is one statement: recovery and the accounts hand over the columns of their rows it reads
+(the case, its owner's and holder's addresses), and the console counts its own approvals in it.
 """
 
 from __future__ import annotations
@@ -12,26 +15,119 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, FromClause, and_, func, or_, select
+from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.models import Account
+from bastion.accounts import repo as accounts
 from bastion.clock import client_moment, rfc3339
 from bastion.errors import BastionError, Reason
 from bastion.i18n import _
+from bastion.recovery import repo as cases
 from bastion.recovery.cases import OPEN_STATES
 from bastion.recovery.kinds import KINDS
-from bastion.recovery.models import RecoveryCase
 from bastion.services import Services
-from bastion.support.casework import Case
-from bastion.support.models import CaseApproval
+from bastion.support import repo
 
 STATES = ("awaiting_documents", "in_review", "waiting", "completed", "rejected", "cancelled", "expired")
 ASSIGNED = ("me", "unassigned")
 PER_PAGE = 50
 MAX_PER_PAGE = 100
+
+
+class QueuedCase(Protocol):
+    """A case as the queue lists it (a row of `bastion.recovery`, read with `CaseColumns`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def account_id(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def submitted_at(self) -> datetime | None: ...
+
+    @property
+    def due_at(self) -> datetime | None: ...
+
+    @property
+    def closed_at(self) -> datetime | None: ...
+
+    @property
+    def claimed_by(self) -> str | None: ...
+
+    @property
+    def claimed_at(self) -> datetime | None: ...
+
+
+class CaseColumns(Protocol):
+    """What the queue's statement reads of the cases (bastion.recovery.repo), by the names of `QueuedCase`."""
+
+    @property
+    def table(self) -> FromClause: ...
+
+    @property
+    def id(self) -> ColumnElement[Any]: ...
+
+    @property
+    def account_id(self) -> ColumnElement[Any]: ...
+
+    @property
+    def kind(self) -> ColumnElement[Any]: ...
+
+    @property
+    def status(self) -> ColumnElement[Any]: ...
+
+    @property
+    def created_at(self) -> ColumnElement[Any]: ...
+
+    @property
+    def submitted_at(self) -> ColumnElement[Any]: ...
+
+    @property
+    def due_at(self) -> ColumnElement[Any]: ...
+
+    @property
+    def closed_at(self) -> ColumnElement[Any]: ...
+
+    @property
+    def claimed_by(self) -> ColumnElement[Any]: ...
+
+    @property
+    def claimed_at(self) -> ColumnElement[Any]: ...
+
+
+class AccountColumns(Protocol):
+    """What the queue's statement reads of the accounts (bastion.accounts.repo): the case owner's and
+    holder's addresses, the holder's from a second copy of the table."""
+
+    @property
+    def table(self) -> FromClause: ...
+
+    @property
+    def id(self) -> ColumnElement[Any]: ...
+
+    @property
+    def email(self) -> ColumnElement[Any]: ...
+
+    def aliased(self, name: str) -> AccountColumns: ...
+
+
+CASE: CaseColumns = cases.COLUMNS
+OWNER: AccountColumns = accounts.COLUMNS
+HOLDER: AccountColumns = OWNER.aliased("holder")
+_LISTED = (CASE.id, CASE.account_id, CASE.kind, CASE.status, CASE.created_at, CASE.submitted_at, CASE.due_at,
+           CASE.closed_at, CASE.claimed_by, CASE.claimed_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,60 +177,55 @@ def list_cases(services: Services, agent_id: str, wanted: QueueFilter = QueueFil
     now = services.clock.now()
     limit = max(1, min(limit, MAX_PER_PAGE))
     conditions = _conditions(wanted, agent_id, now)
-    order = (RecoveryCase.created_at.desc(), RecoveryCase.id.desc()) if wanted.newest_first else \
-        (RecoveryCase.created_at, RecoveryCase.id)
-    holder = aliased(Account)
-    approvals = (select(func.count()).select_from(CaseApproval).where(CaseApproval.case_id == RecoveryCase.id)
-                 .correlate(RecoveryCase).scalar_subquery())
-    query = (select(RecoveryCase, Account.email, holder.email, approvals)
-             .join(Account, Account.id == RecoveryCase.account_id)
-             .outerjoin(holder, holder.id == RecoveryCase.claimed_by)
+    order = (CASE.created_at.desc(), CASE.id.desc()) if wanted.newest_first else (CASE.created_at, CASE.id)
+    approvals = repo.approvals_counted(CASE.id, CASE.table)
+    query = (select(*_LISTED, OWNER.email.label("owner_email"), HOLDER.email.label("holder_email"),
+                    approvals.label("approvals"))
+             .select_from(CASE.table)
+             .join(OWNER.table, OWNER.id == CASE.account_id)
+             .outerjoin(HOLDER.table, HOLDER.id == CASE.claimed_by)
              .where(*conditions).order_by(*order))
     if cursor:
         at, case_id = _position(cursor)
-        later = or_(RecoveryCase.created_at > at, and_(RecoveryCase.created_at == at, RecoveryCase.id > case_id))
-        earlier = or_(RecoveryCase.created_at < at, and_(RecoveryCase.created_at == at, RecoveryCase.id < case_id))
+        later = or_(CASE.created_at > at, and_(CASE.created_at == at, CASE.id > case_id))
+        earlier = or_(CASE.created_at < at, and_(CASE.created_at == at, CASE.id < case_id))
         query = query.where(earlier if wanted.newest_first else later)
     with services.db.transaction() as tx:
         rows = tx.execute(query.limit(limit + 1)).all()
-        total = tx.execute(select(func.count()).select_from(RecoveryCase).where(*conditions)).scalar_one()
+        total = tx.execute(select(func.count()).select_from(CASE.table).where(*conditions)).scalar_one()
         counts = queue_counts(tx, agent_id)
     more = len(rows) > limit
     rows = rows[:limit]
-    cases = [queue_entry(services, case, email, holder_email, approved, now)
-             for case, email, holder_email, approved in rows]
-    last = rows[-1][0] if rows else None
-    return QueuePage(cases, _cursor(last.created_at, last.id) if more and last else None, total, counts)
+    entries = [queue_entry(services, row, row.owner_email, row.holder_email, row.approvals, now) for row in rows]
+    last = rows[-1] if rows else None
+    return QueuePage(entries, _cursor(last.created_at, last.id) if more and last else None, total, counts)
 
 
 def _conditions(wanted: QueueFilter, agent_id: str, now: datetime) -> list[Any]:
     conditions: list[Any] = []
     if wanted.status:
-        conditions.append(RecoveryCase.status == wanted.status)
+        conditions.append(CASE.status == wanted.status)
     if wanted.kind:
-        conditions.append(RecoveryCase.kind == wanted.kind)
+        conditions.append(CASE.kind == wanted.kind)
     if wanted.assigned == "me":
-        conditions.append(RecoveryCase.claimed_by == agent_id)
+        conditions.append(CASE.claimed_by == agent_id)
     elif wanted.assigned == "unassigned":
-        conditions.extend([RecoveryCase.claimed_by.is_(None), RecoveryCase.closed_at.is_(None)])
+        conditions.extend([CASE.claimed_by.is_(None), CASE.closed_at.is_(None)])
     if wanted.min_age_hours:
-        conditions.append(RecoveryCase.created_at <= now - timedelta(hours=wanted.min_age_hours))
+        conditions.append(CASE.created_at <= now - timedelta(hours=wanted.min_age_hours))
     return conditions
 
 
-def queue_counts(tx: Any, agent_id: str) -> dict[str, int]:
+def queue_counts(tx: Tx, agent_id: str) -> dict[str, int]:
     """Cases in each state, and the open ones held by this agent and by nobody."""
     counts = {state: 0 for state in STATES}
-    counts.update(dict(tx.execute(select(RecoveryCase.status, func.count()).group_by(RecoveryCase.status)).all()))
-    open_cases = select(func.count()).select_from(RecoveryCase).where(RecoveryCase.closed_at.is_(None))
-    counts["mine"] = tx.execute(open_cases.where(RecoveryCase.claimed_by == agent_id)).scalar_one()
-    counts["unassigned"] = tx.execute(open_cases.where(RecoveryCase.claimed_by.is_(None),
-                                                       RecoveryCase.status.in_(("awaiting_documents", "in_review")))
-                                      ).scalar_one()
+    counts.update(cases.count_by_state(tx))
+    counts["mine"] = cases.count_held_by(tx, agent_id)
+    counts["unassigned"] = cases.count_unclaimed(tx)
     return counts
 
 
-def deadline(services: Services, case: Case) -> dict[str, Any] | None:
+def deadline(services: Services, case: QueuedCase) -> dict[str, Any] | None:
     """What the case waits for and until when: the documents (then it expires), or taking effect."""
     if case.status == "awaiting_documents":
         return {"kind": "documents_due",
@@ -144,7 +235,7 @@ def deadline(services: Services, case: Case) -> dict[str, Any] | None:
     return None
 
 
-def queue_entry(services: Services, case: RecoveryCase, email: str | None, holder_email: str | None,
+def queue_entry(services: Services, case: QueuedCase, email: str | None, holder_email: str | None,
                 approvals: int, now: datetime) -> dict[str, Any]:
     return {"id": case.id, "account_id": case.account_id, "email": email, "kind": case.kind, "status": case.status,
             "created_at": rfc3339(case.created_at), "submitted_at": rfc3339(case.submitted_at),

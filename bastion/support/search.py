@@ -12,21 +12,23 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.models import Account, Device
+from bastion.accounts import devices
+from bastion.accounts import repo as accounts
 from bastion.clock import rfc3339
 from bastion.errors import BastionError, Reason
 from bastion.help.references import normalize_reference
 from bastion.i18n import _
-from bastion.recovery.models import RecoveryCase
+from bastion.recovery import repo as cases
 from bastion.services import Services
-from bastion.signin.models import SignInAttempt
-from bastion.support.views import find_reference, search_accounts
+from bastion.signin import attempts as sign_ins
+from bastion.support.views import AccountSummary, find_reference, search_accounts
 
 RESULTS = 50
 SCAN = 2000  # rows read per table for a network (newest first), before grouping by account
@@ -34,6 +36,8 @@ _ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 _REFERENCE = re.compile(r"^\s*r[\s-]", re.IGNORECASE)
 NARROWEST = {4: 8, 6: 32}
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# A sign-in attempt as the search groups it: account_id, identifier, ip, outcome, created_at.
+Trace = tuple[str | None, str, str | None, str, datetime]
 
 
 @dataclass
@@ -86,13 +90,13 @@ def _by_id(services: Services, value: str) -> Found:
     found = Found("id", value)
     matches: dict[str, list[dict[str, Any]]] = defaultdict(list)
     with services.db.transaction() as tx:
-        if tx.get(Account, value) is not None:
+        if accounts.find_account(tx, value) is not None:
             matches[value].append({"what": "account_id"})
-        elif (case := tx.get(RecoveryCase, value)) is not None:
+        elif (case := cases.find_case(tx, value)) is not None:
             found.case_id = case.id
             matches[case.account_id].append({"what": "case", "case_id": case.id, "kind": case.kind, "ip": case.ip,
                                              "last_at": rfc3339(case.created_at)})
-        elif (device := tx.get(Device, value)) is not None:
+        elif (device := devices.find_device_by_id(tx, value)) is not None:
             found.kind = "device"
             _by_device(tx, device.device_hash, matches, found)
     found.accounts = _accounts(services, matches)
@@ -101,10 +105,10 @@ def _by_id(services: Services, value: str) -> Found:
 
 def _by_device(tx: Tx, device_hash: str, matches: dict[str, list[dict[str, Any]]], found: Found) -> None:
     """Every account this browser or app signed in to (the same device cookie), and its attempts."""
-    for device in tx.execute(select(Device).where(Device.device_hash == device_hash)).scalars():
+    for device in devices.devices_with_hash(tx, device_hash):
         matches[device.account_id].append({"what": "device", "last_at": rfc3339(device.last_seen_at),
                                            "ip": device.last_ip})
-    _attempts_into(tx, matches, found, SignInAttempt.device_id == device_hash, "device_sign_in")
+    _attempts_into(matches, found, sign_ins.attempts_from_device(tx, device_hash, SCAN), "device_sign_in")
 
 
 def _by_address(services: Services, query: str, network: Network) -> Found:
@@ -112,18 +116,15 @@ def _by_address(services: Services, query: str, network: Network) -> Found:
     kind, shown = ("ip", str(network.network_address)) if single else ("network", str(network))
     found = Found(kind, shown)
     matches: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    # One address exactly; a network by the text its addresses start with, then each checked.
+    address, prefix = (shown, False) if single else (_prefix(network), True)
     with services.db.transaction() as tx:
-        def where(column: Any) -> Any:
-            return column == shown if single else column.like(_prefix(network) + "%")
-
-        _attempts_into(tx, matches, found, where(SignInAttempt.ip), "sign_in", network)
-        for device in tx.execute(select(Device).where(where(Device.last_ip))
-                                 .order_by(Device.last_seen_at.desc()).limit(SCAN)).scalars():
+        _attempts_into(matches, found, sign_ins.attempts_from_address(tx, address, SCAN, prefix), "sign_in", network)
+        for device in devices.devices_last_seen_from(tx, address, SCAN, prefix):
             if _inside(device.last_ip, network):
                 matches[device.account_id].append({"what": "device", "ip": device.last_ip,
                                                    "last_at": rfc3339(device.last_seen_at)})
-        for case in tx.execute(select(RecoveryCase).where(where(RecoveryCase.ip))
-                               .order_by(RecoveryCase.created_at.desc()).limit(SCAN)).scalars():
+        for case in cases.cases_opened_from(tx, address, SCAN, prefix):
             if _inside(case.ip, network):
                 matches[case.account_id].append({"what": "case", "ip": case.ip, "case_id": case.id,
                                                  "kind": case.kind, "last_at": rfc3339(case.created_at)})
@@ -131,12 +132,9 @@ def _by_address(services: Services, query: str, network: Network) -> Found:
     return found
 
 
-def _attempts_into(tx: Tx, matches: dict[str, list[dict[str, Any]]], found: Found, condition: Any, what: str,
+def _attempts_into(matches: dict[str, list[dict[str, Any]]], found: Found, rows: Sequence[Trace], what: str,
                    network: Network | None = None) -> None:
     """Sign-in attempts, grouped: per account (count, last, how many refused), and per email with no account."""
-    rows = tx.execute(select(SignInAttempt.account_id, SignInAttempt.identifier, SignInAttempt.ip,
-                             SignInAttempt.outcome, SignInAttempt.created_at)
-                      .where(condition).order_by(SignInAttempt.id.desc()).limit(SCAN)).all()
     grouped: dict[tuple[str | None, str], dict[str, Any]] = {}
     for account_id, identifier, ip, outcome, at in rows:
         if network is not None and not _inside(ip, network):
@@ -178,15 +176,13 @@ def _accounts(services: Services, matches: dict[str, list[dict[str, Any]]]) -> l
     if not matches:
         return []
     with services.db.transaction() as tx:
-        accounts = {account.id: account for account in tx.execute(
-            select(Account).where(Account.id.in_(list(matches)[:RESULTS * 4]))).scalars()}
-        counts = dict(tx.execute(select(RecoveryCase.account_id, func.count()).where(
-            RecoveryCase.account_id.in_(list(accounts)), RecoveryCase.closed_at.is_(None))
-            .group_by(RecoveryCase.account_id)).all())
+        found_accounts: dict[str, AccountSummary] = {
+            account.id: account for account in accounts.find_accounts(tx, list(matches)[:RESULTS * 4])}
+        counts = cases.count_open_cases(tx, list(found_accounts))
     found: list[dict[str, Any]] = [
         {"id": account.id, "email": account.email, "status": account.status, "roles": sorted(account.role_set),
          "created_at": rfc3339(account.created_at), "open_cases": counts.get(account.id, 0),
-         "matches": matches[account.id]} for account in accounts.values()]
+         "matches": matches[account.id]} for account in found_accounts.values()]
     found.sort(key=lambda item: max((match.get("last_at") or "" for match in item["matches"]), default=""),
                reverse=True)
     return found[:RESULTS]

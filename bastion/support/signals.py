@@ -10,21 +10,19 @@ context.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Tx
 
-from bastion.accounts.models import Account
 from bastion.accounts.words import place_words
-from bastion.audit.models import SecurityEvent
+from bastion.audit import repo as audit
 from bastion.clock import rfc3339
 from bastion.config import Settings
 from bastion.geo import locate
 from bastion.mfa.registry import METHODS
-from bastion.recovery.models import RecoveryCase
+from bastion.recovery import repo as cases
 from bastion.risk.policy import policy_of
-from bastion.signin.models import SignInAttempt
+from bastion.signin import attempts as sign_ins
 from bastion.support.casework import Case
 
 RECENT = timedelta(days=7)
@@ -39,23 +37,34 @@ def factor_changes() -> tuple[str, ...]:
     return ("mfa.mfa_disabled", *(kind for kind, words in METHODS.events().items() if words.changes_factors))
 
 
+class CaseAccount(Protocol):
+    """The account a case is about, as its signals read it (a row of `bastion.accounts`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def password_changed_at(self) -> datetime | None: ...
+
+
 def _signal(name: str, level: str, **fields: Any) -> dict[str, Any]:
     return {"signal": name, "level": level, **fields}
 
 
-def risk_signals(tx: Tx, settings: Settings, case: Case, account: Account, now: datetime) -> list[dict[str, Any]]:
+def risk_signals(tx: Tx, settings: Settings, case: Case, account: CaseAccount, now: datetime) -> list[dict[str, Any]]:
     signals = _request_signals(tx, settings, case, account)
     signals += _history_signals(tx, case, account, now)
     return sorted(signals, key=lambda item: item["level"] != "warning")
 
 
-def _request_signals(tx: Tx, settings: Settings, case: Case, account: Account) -> list[dict[str, Any]]:
+def _request_signals(tx: Tx, settings: Settings, case: Case, account: CaseAccount) -> list[dict[str, Any]]:
     """Where the request came from, against where the account signs in."""
     signals = []
     location = locate(case.ip)
-    successes = select(SignInAttempt.country, SignInAttempt.ip).where(
-        SignInAttempt.account_id == account.id, SignInAttempt.outcome == "success")
-    seen = tx.execute(successes.order_by(SignInAttempt.id.desc()).limit(500)).all()
+    seen = sign_ins.success_places(tx, account.id, 500)
     countries = {country for country, _ in seen if country}
     if location.country and countries and location.country not in countries:
         signals.append(_signal("case_new_country", "warning", place=place_words(location.country), ip=case.ip))
@@ -68,34 +77,25 @@ def _request_signals(tx: Tx, settings: Settings, case: Case, account: Account) -
     return signals
 
 
-def _history_signals(tx: Tx, case: Case, account: Account, now: datetime) -> list[dict[str, Any]]:
+def _history_signals(tx: Tx, case: Case, account: CaseAccount, now: datetime) -> list[dict[str, Any]]:
     signals = []
     before = case.created_at
     changed = account.password_changed_at
     if changed and changed - account.created_at > timedelta(minutes=1) and before - RECENT <= changed <= before:
         signals.append(_signal("recent_password_change", "warning", when=rfc3339(changed)))
-    factor_change = tx.execute(select(func.max(SecurityEvent.created_at)).where(
-        SecurityEvent.account_id == account.id, SecurityEvent.kind.in_(factor_changes()),
-        SecurityEvent.created_at >= before - RECENT, SecurityEvent.created_at <= before)).scalar_one()
+    factor_change = audit.latest_of_kinds(tx, account.id, factor_changes(), before - RECENT, before)
     if factor_change is not None:
         signals.append(_signal("recent_factor_change", "warning", when=rfc3339(factor_change)))
-    attempts = select(func.count()).select_from(SignInAttempt).where(SignInAttempt.account_id == account.id)
-    failures = tx.execute(attempts.where(SignInAttempt.outcome == "failure",
-                                         SignInAttempt.created_at >= now - RECENT)).scalar_one()
+    failures = sign_ins.count_failures_since(tx, account.id, now - RECENT)
     if failures >= 5:
         signals.append(_signal("recent_failures", "warning", count=failures))
-    risky = [attempt for attempt in tx.execute(
-        select(SignInAttempt.risk).where(SignInAttempt.account_id == account.id, SignInAttempt.risk.is_not(None),
-                                         SignInAttempt.created_at >= now - RISKY_WINDOW)
-        .order_by(SignInAttempt.id.desc()).limit(200)).scalars()
-        if set((attempt or {}).get("signals") or ()) & set(TAKEOVER_SIGNALS)]
+    risky = [attempt for attempt in sign_ins.risk_records_since(tx, account.id, now - RISKY_WINDOW, 200)
+             if attempt and set(attempt.get("signals") or ()) & set(TAKEOVER_SIGNALS)]
     if risky:
         seen_signals = sorted({signal for attempt in risky for signal in attempt.get("signals", ())
                                if signal in TAKEOVER_SIGNALS})
         signals.append(_signal("risky_sign_ins", "warning", count=len(risky), signals=seen_signals))
-    refused = tx.execute(select(func.count()).select_from(RecoveryCase).where(
-        RecoveryCase.account_id == account.id, RecoveryCase.id != case.id,
-        RecoveryCase.status.in_(("rejected", "cancelled")), RecoveryCase.created_at >= now - HISTORY)).scalar_one()
+    refused = cases.count_account_cases(tx, account.id, ("rejected", "cancelled"), now - HISTORY, other_than=case.id)
     if refused:
         signals.append(_signal("previous_refusals", "warning", count=refused))
     if account.created_at >= before - NEW_ACCOUNT:

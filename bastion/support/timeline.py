@@ -8,15 +8,14 @@ never a secret (none is recorded). Where: the address and its country.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import select
+from typing import Any, Protocol
 
 from bastion.accounts.words import place_words
-from bastion.audit.models import SecurityEvent
-from bastion.audit.spot_check import check_events
+from bastion.audit import repo as audit
+from bastion.audit.spot_check import SealedEvent, check_events
 from bastion.clock import rfc3339
 from bastion.geo import locate
 from bastion.i18n import _
@@ -41,6 +40,35 @@ SEAL_ORDER = ("verified", "pending", "unlinked", "forged", "changed")  # from be
 CASE_EVENTS_MAX = 500
 
 
+class Event(Protocol):
+    """A security event as a timeline tells it (read through bastion.audit.repo; the seal check reads
+    the seal too: `SealedEvent`)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def account_id(self) -> str | None: ...
+
+    @property
+    def actor_id(self) -> str | None: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def ip(self) -> str | None: ...
+
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+    @property
+    def chain_seq(self) -> int | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Timeline:
     entries: list[dict[str, Any]]
@@ -51,11 +79,8 @@ class Timeline:
 def account_timeline(services: Services, account_id: str, before: int | None = None,
                      limit: int = PER_PAGE) -> Timeline:
     """The account's events, newest first, a page at a time (`before`: the last id of the page before)."""
-    query = select(SecurityEvent).where(SecurityEvent.account_id == account_id)
-    if before is not None:
-        query = query.where(SecurityEvent.id < before)
     with services.db.transaction() as tx:
-        events = list(tx.execute(query.order_by(SecurityEvent.id.desc()).limit(limit)).scalars())
+        events = audit.events_page(tx, account_id=account_id, before=before, limit=limit)
     timeline = _told(services, events)
     return Timeline(timeline.entries, timeline.chain, events[-1].id if len(events) == limit else None)
 
@@ -64,16 +89,13 @@ def case_timeline(services: Services, case_id: str) -> Timeline:
     """Everything that happened to one case, oldest first."""
     with services.db.transaction() as tx:
         case = load_case(tx, case_id)
-        rows = tx.execute(select(SecurityEvent).where(SecurityEvent.account_id == case.account_id,
-                                                      SecurityEvent.kind.like("case.%")
-                                                      | (SecurityEvent.kind == "support.viewed"),
-                                                      SecurityEvent.created_at >= case.created_at)
-                          .order_by(SecurityEvent.id).limit(CASE_EVENTS_MAX * 4)).scalars()
+        rows = audit.account_events_of_kinds(tx, case.account_id, case.created_at, kinds=("support.viewed",),
+                                             kind_prefixes=("case.",), limit=CASE_EVENTS_MAX * 4)
         events = [event for event in rows if (event.data or {}).get("case_id") == case.id][:CASE_EVENTS_MAX]
     return _told(services, events)
 
 
-def _told(services: Services, events: list[SecurityEvent]) -> Timeline:
+def _told(services: Services, events: Sequence[SealedEvent]) -> Timeline:
     checked = check_events(services, events)
     with services.db.transaction() as tx:
         names = emails_of(tx, (event.actor_id for event in events if event.actor_id != event.account_id))
@@ -106,7 +128,7 @@ def _viewings_together(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return told
 
 
-def actor_of(event: SecurityEvent, names: dict[str, str], brand: str) -> dict[str, Any]:
+def actor_of(event: Event, names: dict[str, str], brand: str) -> dict[str, Any]:
     """Who did it: a staff member (by email), Bastion itself (named `brand`), or the account holder."""
     if event.actor_id and event.actor_id != event.account_id:
         email = names.get(event.actor_id)
@@ -137,7 +159,7 @@ def _when(value: Any) -> str:
         return ""
 
 
-def _entry(event: SecurityEvent, names: dict[str, str], seal: str, brand: str) -> dict[str, Any]:
+def _entry(event: Event, names: dict[str, str], seal: str, brand: str) -> dict[str, Any]:
     location = locate(event.ip)
     return {"id": event.id, "at": rfc3339(event.created_at), "kind": event.kind,
             "what": event_words(event.kind, event.data or {}), "actor": actor_of(event, names, brand),

@@ -7,12 +7,11 @@ column. Reading an identity document is itself an audited action.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select
-
+from bastion.accounts import repo as accounts
 from bastion.accounts.devices import list_devices
-from bastion.accounts.models import Account
 from bastion.accounts.words import device_and_place
 from bastion.audit import record_event
 from bastion.clock import rfc3339
@@ -22,15 +21,60 @@ from bastion.help.records import attempt_view
 from bastion.help.references import explain_reference
 from bastion.i18n import _
 from bastion.mfa.registry import METHODS
+from bastion.recovery import repo as cases
 from bastion.recovery.evidence import unseal
-from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.services import Services
 from bastion.sessions.holds import active_restrictions
-from bastion.sessions.models import Session
-from bastion.signin.models import SignInAttempt
+from bastion.sessions.repo import count_live_sessions
+from bastion.signin import attempts as sign_ins
 from bastion.support.casework import Case
 
 SEARCH_LIMIT = 20
+
+
+class AccountSummary(Protocol):
+    """An account as a search lists it (a row of `bastion.accounts`, read through its repo)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def role_set(self) -> frozenset[str]: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+
+class AccountFacts(AccountSummary, Protocol):
+    """What an agent reads of an account beside its summary: never its password hash, and of its
+    anti-phishing code only whether it is set."""
+
+    @property
+    def status_reason(self) -> str | None: ...
+
+    @property
+    def status_until(self) -> datetime | None: ...
+
+    @property
+    def status_changed_at(self) -> datetime | None: ...
+
+    @property
+    def email_verified_at(self) -> datetime | None: ...
+
+    @property
+    def password_changed_at(self) -> datetime | None: ...
+
+    @property
+    def anti_phishing_code(self) -> str | None: ...
+
+    @property
+    def ip_allowlist(self) -> list[str]: ...
 
 
 def _not_found(detail: str) -> BastionError:
@@ -42,16 +86,11 @@ def search_accounts(services: Services, query: str) -> list[dict[str, Any]]:
     text = query.strip().lower()
     if not text:
         return []
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     with services.db.transaction() as tx:
-        accounts = tx.execute(
-            select(Account).where(or_(Account.id == text, Account.email.like(pattern, escape="\\")))
-            .order_by(Account.created_at.desc()).limit(SEARCH_LIMIT)
-        ).scalars()
-        return [_summary(account) for account in accounts]
+        return [_summary(account) for account in accounts.accounts_matching(tx, text, SEARCH_LIMIT)]
 
 
-def _summary(account: Account) -> dict[str, Any]:
+def _summary(account: AccountSummary) -> dict[str, Any]:
     return {"id": account.id, "email": account.email, "status": account.status,
             "roles": sorted(account.role_set), "created_at": rfc3339(account.created_at)}
 
@@ -59,11 +98,10 @@ def _summary(account: Account) -> dict[str, Any]:
 def account_view(services: Services, account_id: str) -> dict[str, Any]:
     now = services.clock.now()
     with services.db.transaction() as tx:
-        account = tx.get(Account, account_id) if len(account_id) <= 64 else None
+        account: AccountFacts | None = accounts.find_account(tx, account_id) if len(account_id) <= 64 else None
         if account is None:
             raise _not_found(_("No account with this id."))
-        sessions = tx.execute(select(func.count()).select_from(Session).where(
-            Session.account_id == account.id, Session.revoked_at.is_(None), Session.expires_at > now)).scalar_one()
+        sessions = count_live_sessions(tx, account.id, now)
         view = {
             **_summary(account),
             "status_reason": account.status_reason,
@@ -81,12 +119,9 @@ def account_view(services: Services, account_id: str) -> dict[str, Any]:
                          "first_seen_at": rfc3339(device.first_seen_at), "last_seen_at": rfc3339(device.last_seen_at),
                          "last_ip": device.last_ip, "trusted_until": rfc3339(device.trusted_until)}
                         for device in list_devices(tx, account.id)],
-            "attempts": [attempt_view(attempt) for attempt in tx.execute(
-                select(SignInAttempt).where(SignInAttempt.account_id == account.id)
-                .order_by(SignInAttempt.id.desc()).limit(20)).scalars()],
-            "cases": [case_summary(case) for case in tx.execute(
-                select(RecoveryCase).where(RecoveryCase.account_id == account.id)
-                .order_by(RecoveryCase.created_at.desc()).limit(20)).scalars()],
+            "attempts": [attempt_view(attempt)
+                         for attempt in sign_ins.account_attempts(tx, account.id, 20, newest_first=True)],
+            "cases": [case_summary(case) for case in cases.account_cases(tx, account.id, 20, newest_first=True)],
         }
     view["restrictions"] = [{"kind": hold.kind, "reason": hold.reason, "until": rfc3339(hold.until)}
                             for hold in active_restrictions(services, account_id)]
@@ -116,10 +151,10 @@ def read_document(services: Services, case_id: str, document_id: str, agent_id: 
     """The decrypted file for an agent's eyes; who looked, and when, is recorded."""
     now = services.clock.now()
     with services.db.transaction() as tx:
-        document = tx.get(CaseDocument, document_id) if len(document_id) <= 64 else None
+        document = cases.find_document(tx, document_id) if len(document_id) <= 64 else None
         if document is None or document.case_id != case_id or document.data is None:
             raise _not_found(_("No document with this id."))
-        case = tx.get(RecoveryCase, case_id)
+        case = cases.find_case(tx, case_id)
         if case is None:  # the document's own case: the foreign key keeps it
             raise _not_found(_("No case with this id."))
         if case.account_id == agent_id:
