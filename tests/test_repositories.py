@@ -1,11 +1,12 @@
 """A feature's statements live in its repository modules.
 
-In the second factors, the OpenID provider and risk, the flows and methods decide and hold the
-transactions; the SQL statements about the feature's tables are built in its repository: a module
-named `repo.py` or one in a `repo/` package (docs/design/layers-and-plugs.md, "Repositories"). Table
-declarations (`models.py`), the background jobs (`jobs.py`) and migrations are not flows. Any other
-module that calls SQLAlchemy's `select`, `insert`, `update`, `delete` or `text` (or a table's
-`Model.__table__.insert()` and the like) fails here, unless it is listed below with its reason.
+In the second factors, the OpenID provider, risk, the audit log and the support console, the flows
+and methods decide and hold the transactions; the SQL statements about the feature's tables are
+built in its repository: a module named `repo.py` or one in a `repo/` package
+(docs/design/layers-and-plugs.md, "Repositories"). Table declarations (`models.py`), the background
+jobs (`jobs.py`) and migrations are not flows. Any other module that calls SQLAlchemy's `select`,
+`insert`, `update`, `delete` or `text` (or a table's `Model.__table__.insert()` and the like) fails
+here, unless it is listed below with its reason.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
-CHECKED_PACKAGES = ("bastion/mfa", "bastion/oidc", "bastion/risk")
+CHECKED_PACKAGES = ("bastion/mfa", "bastion/oidc", "bastion/risk", "bastion/audit", "bastion/support")
 STATEMENT_BUILDERS = {"select", "insert", "update", "delete", "text"}
 NOT_FLOWS = {"models.py", "jobs.py"}
 
@@ -26,6 +27,9 @@ KNOWN_STATEMENT_BUILDERS: dict[str, str] = {
     # One round trip on every sign-in: the accounts' devices and the sign-in history hand over their
     # columns (`risk_signals`), and the risk history only puts them in one SELECT of no table of its own.
     "bastion/risk/history.py": "puts the columns other features hand over into one statement",
+    # One round trip per page of the case queue: recovery and the accounts hand over their columns, the
+    # console its approval count (support/repo.py), and the queue only puts them in one SELECT.
+    "bastion/support/queue.py": "puts the columns other features hand over into one statement",
 }
 
 
