@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 import anyio.to_thread
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session as Tx
 
 from bastion.audit import record_event
@@ -35,7 +36,7 @@ class WindowStore(Protocol):
 
     def remove(self, tx: Tx, window_id: str) -> bool: ...
 
-    def not_ended(self, tx: Tx, now: datetime) -> list[Window]:
+    def not_ended(self, reader: Tx | Connection, now: datetime) -> list[Window]:
         """The window in progress and those to come, soonest first."""
 
 
@@ -92,8 +93,10 @@ def upcoming_windows(services: Services, allow_stale: bool = False) -> list[Wind
     now = services.clock.now()
     cached = getattr(services, "_maintenance_cache", None)
     if cached is None or (not allow_stale and not _fresh(cached, now)):
-        with services.db.transaction() as tx:
-            cached = (time.monotonic(), now, WINDOWS.not_ended(tx, now))
+        # A read-only unit of work: on SQLite it never queues behind the one writer's lock, so the
+        # session checks that ask for the windows never wait for a long write.
+        with services.db.reading() as reader:
+            cached = (time.monotonic(), now, WINDOWS.not_ended(reader, now))
         services._maintenance_cache = cached  # type: ignore[attr-defined]
     return [window for window in cached[2] if window.ends_at > now]
 

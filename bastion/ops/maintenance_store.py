@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.ops.maintenance_window import Window
@@ -35,7 +35,8 @@ class SqlWindowStore:
     def remove(self, tx: Tx, window_id: str) -> bool:
         return rows_changed(tx, delete(MaintenanceWindow).where(MaintenanceWindow.id == window_id)) == 1
 
-    def not_ended(self, tx: Tx, now: datetime) -> list[Window]:
-        rows = tx.execute(select(MaintenanceWindow).where(MaintenanceWindow.ends_at > now)
-                          .order_by(MaintenanceWindow.starts_at)).scalars()
-        return [_view(row) for row in rows]
+    def not_ended(self, reader: Tx | Connection, now: datetime) -> list[Window]:
+        table = MaintenanceWindow.__table__
+        rows = reader.execute(select(table.c.id, table.c.starts_at, table.c.ends_at, table.c.message,
+                                     table.c.block_sessions).where(table.c.ends_at > now).order_by(table.c.starts_at))
+        return [Window(*row) for row in rows]

@@ -93,13 +93,21 @@ def _service_key_from_database(services: Services, secret: str) -> str:
     cache = services.session_cache
     generation, loaded_at = cache.generation, time.monotonic()
     now = services.clock.now()
-    with services.db.transaction() as tx:
-        key = tx.execute(select(ServiceKey).where(ServiceKey.key_hash == hash_token(secret))).scalar_one_or_none()
-        if key is None or key.revoked_at is not None:
-            raise BastionError(Reason.SERVICE_KEY_INVALID)
-        if key.last_used_at is None or now - key.last_used_at > _MARK_USED_EVERY:
-            key.last_used_at = now
-        known = _KnownKey(key.id, key.last_used_at)
+    keys = ServiceKey.__table__
+    # Read without the write lock: a flood of made-up keys costs an indexed read each, and never
+    # queues behind (or holds up) the one writer on SQLite.
+    with services.db.reading() as reader:
+        row = reader.execute(select(keys.c.id, keys.c.last_used_at)
+                             .where(keys.c.key_hash == hash_token(secret), keys.c.revoked_at.is_(None))).first()
+    if row is None:
+        raise BastionError(Reason.SERVICE_KEY_INVALID)
+    key_id, last_used_at = row
+    if last_used_at is None or now - last_used_at > _MARK_USED_EVERY:
+        with services.db.transaction() as tx:  # noted at most every few minutes, whoever gets there first
+            tx.execute(update(ServiceKey).where(ServiceKey.id == key_id, ServiceKey.revoked_at.is_(None))
+                       .values(last_used_at=now))
+        last_used_at = now
+    known = _KnownKey(key_id, last_used_at)
     cache.put(cache_key, known, (SERVICE_KEYS,), generation, loaded_at, kind=SERVICE_KEYS,
               refresh=partial(refresh_service_keys, services))
     cache.mark_used(cache_key)

@@ -95,12 +95,25 @@ def _refuse_unless_issued_here(services: Services, token: str) -> None:
         raise BastionError(Reason.SESSION_INVALID)
 
 
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """A token the database refused for good (revoked, or never a session here): kept like a session,
+    so that asking again with it costs no database read."""
+
+    reason: Reason
+
+
+_FOR_GOOD = (Reason.SESSION_REVOKED, Reason.SESSION_INVALID)  # an expiry may still move: never kept
+
+
 def _cached(services: Services, token_hash: str) -> tuple[_Known | None, datetime]:
     """The session as this node knows it, or None when the database must be read."""
     now = services.clock.now()
-    known: _Known | None = services.session_cache.get(token_hash)
+    known: _Known | _Refused | None = services.session_cache.get(token_hash)
     if known is None:
         return None, now
+    if isinstance(known, _Refused):
+        raise BastionError(known.reason)
     if now >= known.session.expires_at:
         raise BastionError(Reason.SESSION_EXPIRED)  # the absolute limit never moves
     if now >= known.last_seen + known.idle:
@@ -110,7 +123,8 @@ def _cached(services: Services, token_hash: str) -> tuple[_Known | None, datetim
 
 def _admit(services: Services, known: _Known, now: datetime, on_event_loop: bool = False) -> SessionInfo:
     """The session as it stands now (maintenance permitting), its use noted."""
-    refuse_during_blocking_maintenance(services, known.session.roles, now, allow_stale=on_event_loop)
+    refuse_during_blocking_maintenance(services, known.session.roles, known.session.aal, now,
+                                       allow_stale=on_event_loop)
     if now > known.last_seen:
         known.last_seen = now
     if now - known.noted_last_seen >= _seconds(services.settings.session_touch_seconds):
@@ -190,7 +204,7 @@ def _confirm_unchanged(services: Services, token_hashes: list[str]) -> list[str]
     cached: dict[str, _Known] = {}
     for token_hash in token_hashes:
         known = cache.peek(token_hash)
-        if known is not None:
+        if isinstance(known, _Known):
             cached[token_hash] = known
     if not cached:
         return token_hashes
@@ -220,16 +234,19 @@ def _load(services: Services, token_hashes: list[str]) -> dict[str, _Known | Bas
         accounts = {row[2] for row in rows.values() if row[8] is None}
         holds = restrictions_of(reader, accounts, now) if accounts else {}
     found: dict[str, _Known | BastionError] = {}
-    live = []
+    live, refused = [], []
     for token_hash in token_hashes:
         row = rows.get(token_hash)
         known = _known(cache, writer, row, holds, now) if row is not None else BastionError(Reason.SESSION_INVALID)
         found[token_hash] = known
-        if isinstance(known, BastionError):
-            cache.forget(token_hash)
-        else:
+        if isinstance(known, _Known):
             live.append((token_hash, known, (known.session.account_id, known.session.id)))
+        elif known.code in _FOR_GOOD:
+            refused.append((token_hash, _Refused(known.code), ()))
+        else:
+            cache.forget(token_hash)
     cache.put_many(live, generation, loaded_at, kind="session", refresh=partial(refresh_sessions, services))
+    cache.put_many(refused, generation, loaded_at, kind="refused")
     return found
 
 
@@ -241,8 +258,8 @@ def _known(cache: SessionCache, writer: LastSeenWriter, row: tuple[Any, ...],
         return BastionError(Reason.SESSION_REVOKED)
     # The latest use known here: written, noted but not yet written, or seen by a cached entry.
     noted = max(last_seen_at, writer.pending(session_id) or last_seen_at)
-    seen_here: _Known | None = cache.peek(token_hash)
-    last_seen = max(noted, seen_here.last_seen) if seen_here is not None else noted
+    seen_here = cache.peek(token_hash)
+    last_seen = max(noted, seen_here.last_seen) if isinstance(seen_here, _Known) else noted
     idle = timedelta(seconds=idle_seconds)
     if now >= min(expires_at, last_seen + idle):
         return BastionError(Reason.SESSION_EXPIRED)

@@ -90,9 +90,10 @@ class DatabaseChangeFeed:
                 rows = [(row[0], row[1]) for row in reader.execute(
                     select(_CHANGES.c.id, _CHANGES.c.groups).where(_CHANGES.c.id > self._seen).order_by(_CHANGES.c.id))]
         if self._started_at is None:
-            # Entries read before now are not covered (`covers`): trusted for the TTL and read again
-            # behind the requests as without a feed, and then covered.
-            self._started_at = began
+            # Covered from now on: an entry read after this moment read a database that had every
+            # change up to `_seen` (the snapshot above is older), and the polls bring the later ones.
+            # Entries read before are trusted for the TTL only and read again behind the requests.
+            self._started_at = time.monotonic()
         elif rows and rows[0][0] != self._seen + 1:
             self._on_change({EVERYTHING})  # rows pruned before they were read here
         if rows:

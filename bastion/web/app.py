@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp
 
 from bastion import __version__
@@ -102,6 +103,7 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
     app.state.services = services
     app.state.refusals = RefusalRecorder(services)
     app.add_exception_handler(BastionError, problems.on_bastion_error)
+    app.add_exception_handler(ClientDisconnect, problems.on_client_gone)
     app.add_exception_handler(PageAnswer, on_page_answer)
     app.add_exception_handler(RequestValidationError, problems.on_validation_error)
     app.add_exception_handler(StarletteHTTPException, problems.on_http_error)

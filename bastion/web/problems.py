@@ -82,6 +82,11 @@ def wants_html(request: Request) -> bool:
     return not request.scope["path"].startswith("/v1/") and "text/html" in request.headers.get("accept", "")
 
 
+async def on_client_gone(_request: Request, _error: Exception) -> Response:
+    """The client went away while its body was being read: nobody to answer, nothing to record."""
+    return Response(status_code=400)
+
+
 async def on_bastion_error(request: Request, error: Exception) -> Response:
     if not isinstance(error, BastionError):  # registered for BastionError only
         raise error

@@ -67,6 +67,20 @@ def test_a_window_may_pause_signed_in_sessions_too(app_client, account_factory, 
     assert app_client.get("/v1/session", headers=bearer(admin)).status_code == 200
 
 
+def test_a_staff_session_without_its_second_factor_is_paused_like_everyones(app_client, account_factory,
+                                                                            staff) -> None:
+    # A staff role is in effect only once a second factor was proved (accounts/staff.py): before, the
+    # session is anyone's, and a window that pauses sessions pauses it too.
+    unproved = account_factory(roles=["support"])
+    answer = login(app_client, unproved["email"]).json()
+    assert app_client.get("/v1/session", headers=bearer(answer["session"]["token"])).json()["session"]["aal"] == 1
+    admin = staff("admin")["token"]
+    app_client.post("/v1/admin/maintenance/start", headers=bearer(admin), json={"minutes": 30, "block_sessions": True})
+    paused = app_client.get("/v1/session", headers=bearer(answer["session"]["token"]))
+    assert paused.status_code == 503 and paused.json()["code"] == "service.maintenance"
+    assert app_client.get("/v1/session", headers=bearer(admin)).status_code == 200
+
+
 def test_only_admins_manage_windows_and_bad_windows_are_refused(app_client, clock, staff) -> None:
     support, admin = staff("support")["token"], staff("admin")["token"]
     assert app_client.post("/v1/admin/maintenance/start", headers=bearer(support),

@@ -109,3 +109,30 @@ def test_refusals_from_many_addresses_in_a_second_share_references_past_a_bound(
     assert len(mine) == 3
     clock.advance(seconds=1)
     assert recorder.reference(error, "GET", "/v1/session", "/v1/session", "198.51.100.1", None) not in given
+
+
+def test_a_signed_out_token_is_read_once_then_refused_from_memory(app_client, account_factory, services) -> None:
+    # Anyone can sign up, sign in and out, and then send the dead token in a flood: the database
+    # says it is revoked once, and the refusal is kept (a revocation is for good).
+    account = account_factory()
+    token = app_client.post("/v1/login", json={"email": account["email"], "password": DEFAULT_PASSWORD}
+                            ).json()["session"]["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert app_client.post("/v1/logout", headers=bearer).status_code == 204
+    with statements(services) as sent:
+        codes = [app_client.get("/v1/session", headers=bearer).json()["code"] for _ in range(20)]
+    assert codes == ["session.revoked"] * 20
+    assert len([statement for statement in sent if READS_SESSIONS.search(statement)]) <= 1
+
+
+def test_a_made_up_service_key_is_looked_up_without_taking_the_write_lock(app_client, services) -> None:
+    made_up = {"Authorization": f"Bearer bsk_{new_token()}"}
+    with statements(services) as sent:
+        for _ in range(5):
+            answer = app_client.post("/v1/introspect", headers=made_up, json={"token": "bst_x"})
+            assert answer.status_code == 401 and answer.json()["code"] == "service_key.invalid"
+    # The only write is the refusal's record (one a second for the same refusal from the same address).
+    began_writing = [statement for statement in sent if statement.lstrip().upper().startswith("BEGIN IMMEDIATE")]
+    recorded = [statement for statement in sent if "INSERT INTO refusals" in statement]
+    assert len(recorded) == 1 and len(began_writing) <= len(recorded)
+    assert not [statement for statement in sent if statement.lstrip().upper().startswith("UPDATE")]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bastion.store.cache import SessionCache
 from bastion.store.change_feed import DatabaseChangeFeed, prune
@@ -64,6 +64,25 @@ def test_entries_read_after_the_feed_started_are_trusted_while_it_is_heard(sqlit
     assert not feed.covers(before, after)  # read before the feed started: it may have missed a change
     assert feed.covers(after, after)
     assert not feed.covers(after, after + 1.0)  # the last poll is too old: the TTL alone again
+
+
+def test_an_entry_read_while_the_first_snapshot_was_taken_is_not_covered(sqlite_services) -> None:
+    # A session read (and revoked elsewhere) while the feed took its first look at the newest change
+    # could hide a change the feed counts as seen: only entries read after that look are covered.
+    feed, _ = feed_of(sqlite_services)
+    during: list[float] = []
+
+    def reading_meanwhile(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "cache_changes" in statement:
+            during.append(time.monotonic())
+
+    event.listen(sqlite_services.db.engine, "before_cursor_execute", reading_meanwhile)
+    try:
+        feed.poll()
+    finally:
+        event.remove(sqlite_services.db.engine, "before_cursor_execute", reading_meanwhile)
+    assert during and not feed.covers(during[0], time.monotonic())
+    assert feed.covers(time.monotonic(), time.monotonic())
 
 
 def test_a_follower_that_fell_behind_the_pruning_forgets_everything(sqlite_services) -> None:

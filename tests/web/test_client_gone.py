@@ -1,0 +1,45 @@
+"""A client that goes away while its body is being read gets no answer worth recording: no 500,
+no refusal row, no error in the log."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bastion.help.models import Refusal
+from bastion.sessions.service_keys import create_service_key
+from bastion.web.app import create_app
+
+
+def refusal_rows(services) -> int:  # type: ignore[no-untyped-def]
+    with services.db.reading() as reader:
+        return int(reader.execute(select(func.count()).select_from(Refusal)).scalar_one())
+
+
+def test_a_body_cut_short_is_neither_an_error_nor_a_refusal(services, caplog) -> None:
+    app = create_app(services, deliver_mail=False)
+    key, _ = create_service_key(services, "platform")
+    # Chunked, so the introspection is read by its route rather than answered at the edge.
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "path": "/v1/introspect", "raw_path": b"/v1/introspect", "query_string": b"", "root_path": "",
+             "scheme": "http", "server": ("testserver", 80), "client": ("127.0.0.1", 40000),
+             "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {key}".encode()),
+                         (b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")]}
+    messages = [{"type": "http.request", "body": b'{"tok', "more_body": True}, {"type": "http.disconnect"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    before = refusal_rows(services)
+    with caplog.at_level("ERROR"):
+        asyncio.run(app(scope, receive, send))
+    statuses = [message["status"] for message in sent if message["type"] == "http.response.start"]
+    assert statuses and statuses[0] != 500
+    assert refusal_rows(services) == before
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
