@@ -47,6 +47,17 @@ def reference_for(request: Request, error: BastionError) -> str:
     return reference
 
 
+async def recorded_off_loop(request: Request, error: BastionError) -> BastionError:
+    """`error` with its reference recorded (as `reference_for` records it), any write on a worker
+    thread: for refusals answered on the event loop (the session checks)."""
+    if error.reference is None:
+        route = request.scope.get("route")
+        error.reference = await _recorder(request).reference_off_loop(
+            error, request.method, getattr(route, "path", ""), request.scope["path"], _client_ip(request),
+            getattr(request.state, "account_id", None))
+    return error
+
+
 def _recorder(request: Request) -> RefusalRecorder:
     recorder: RefusalRecorder = request.app.state.refusals
     return recorder

@@ -19,6 +19,8 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+import anyio.to_thread
+
 from bastion.errors import BastionError, new_reference
 from bastion.help import refusals
 from bastion.services import Services
@@ -44,8 +46,23 @@ class RefusalRecorder:
     def reference(self, error: BastionError, method: str, route: str, path: str, ip: str | None,
                   account_id: str | None) -> str:
         """The refusal's reference: recorded now, or one recorded this second for the same refusal."""
+        reference, to_record = self._reference(error, method, route, ip, account_id)
+        return self.record(reference, error, method, path, ip, account_id) if to_record else reference
+
+    async def reference_off_loop(self, error: BastionError, method: str, route: str, path: str, ip: str | None,
+                                 account_id: str | None) -> str:
+        """The same, for the event loop: a record to write is written on a worker thread, so a
+        refusal never holds every other request while the database is busy."""
+        reference, to_record = self._reference(error, method, route, ip, account_id)
+        if not to_record:
+            return reference
+        return await anyio.to_thread.run_sync(self.record, reference, error, method, path, ip, account_id)
+
+    def _reference(self, error: BastionError, method: str, route: str, ip: str | None,
+                   account_id: str | None) -> tuple[str, bool]:
+        """The reference, and whether it is new (to be recorded)."""
         if account_id is not None:
-            return self.record(new_reference(), error, method, path, ip, account_id)
+            return new_reference(), True
         now = self.services.clock.now()
         second = now.replace(microsecond=0)
         with self._lock:
@@ -55,11 +72,11 @@ class RefusalRecorder:
             shared = (error.code, method, route)
             given = self._given.get(own) or (self._given.get(shared) if self._fresh >= FRESH_PER_SECOND else None)
             if given is not None:
-                return given
+                return given, False
             reference = new_reference()
             self._given[own if self._fresh < FRESH_PER_SECOND else shared] = reference
             self._fresh += 1
-        return self.record(reference, error, method, path, ip, None)
+        return reference, True
 
     def record(self, reference: str, error: BastionError, method: str, path: str, ip: str | None,
                 account_id: str | None) -> str:

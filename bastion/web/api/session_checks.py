@@ -40,7 +40,7 @@ from bastion.web.deps import (
 )
 from bastion.web.direct import DirectRoute, json_answer, parse_body, read_body, request_body_schema
 from bastion.web.openapi import problems
-from bastion.web.problems import problem_response
+from bastion.web.problems import problem_response, recorded_off_loop
 
 router = APIRouter(prefix="/v1", route_class=DirectRoute)
 INACTIVE = {"active": False, "restrictions": []}
@@ -56,7 +56,7 @@ async def whoami(request: Request) -> Response:
     try:
         session = await safe_session_from_request(request)
     except BastionError as refused:  # answered here: a flood of made-up tokens skips the exception layers
-        return problem_response(request, refused)
+        return problem_response(request, await recorded_off_loop(request, refused))
     return json_answer(whoami_of(get_services(request), session))
 
 
@@ -113,7 +113,7 @@ class FastChecks:
         try:
             session = session_in_memory(self.services, presented_token(request)[0])
         except BastionError as refused:
-            await problem_response(request, refused)(scope, receive, send)
+            await problem_response(request, await recorded_off_loop(request, refused))(scope, receive, send)
             return None
         if session is None:
             return receive  # the route asks the database
