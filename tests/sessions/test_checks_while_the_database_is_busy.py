@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
