@@ -71,14 +71,12 @@ async def authenticate_session_async(services: Services, token: str) -> SessionI
 
 def session_in_memory(services: Services, token: str) -> SessionInfo | None:
     """The same answer from what this node holds in memory, without a wait: None when the database
-    must be asked (the session is not cached here, or the maintenance windows are due to be read
-    again). For the event loop."""
+    must be asked (the session is not cached here). For the event loop: the maintenance windows
+    are taken as last read, at most one renewal late (`refresh_windows` renews them)."""
     token_hash = _token_hash(token)
     known, now = _cached(services, token_hash)
     if known is None:
         _refuse_unless_issued_here(services, token)
-        return None
-    if not windows_cached(services):
         return None
     return _admit(services, known, now, on_event_loop=True)
 

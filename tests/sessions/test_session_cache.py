@@ -147,3 +147,35 @@ def test_a_cache_of_zero_seconds_reads_the_database_every_time(settings_factory,
         assert whoami(client, token).status_code == 200
         assert services.session_cache.status()["entries"] == 0
     services.close()
+
+
+def test_a_check_made_while_another_renews_the_maintenance_windows_reads_no_session(app_client, account_factory,
+                                                                                    services) -> None:
+    # Once a second the windows are read again, by one request at a time; the requests meanwhile take
+    # the list as it was (at most one renewal late). They used to read their session from the database:
+    # at 64 connections, about sixty reads a second on the embedded default.
+    import asyncio
+    import threading
+
+    from sqlalchemy import event
+
+    from bastion.sessions.validation import authenticate_session_async
+
+    token = sign_in(app_client, account_factory())
+    assert whoami(app_client, token).status_code == 200  # cached
+    cached = services._maintenance_cache
+    services._maintenance_cache = (time.monotonic() - 60, cached[1], cached[2])  # due to be read again
+    renewal = services.__dict__.setdefault("_maintenance_renewal", threading.Lock())
+    reads: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "FROM sessions" in statement:
+            reads.append(statement)
+
+    event.listen(services.db.engine, "before_cursor_execute", note)
+    try:
+        with renewal:  # another request is renewing them
+            session = asyncio.run(authenticate_session_async(services, token))
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", note)
+    assert session.email and reads == []
