@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -15,6 +17,8 @@ from bastion.services import Services
 from bastion.sessions.models import ServiceKey
 from bastion.store.changes import rows_changed
 from bastion.store.invalidation import SERVICE_KEYS, service_keys_changed
+
+log = logging.getLogger("bastion.sessions")
 
 KEY_PREFIX = "bsk_"
 _MARK_USED_EVERY = timedelta(minutes=5)
@@ -66,11 +70,30 @@ def authenticate_service_key(services: Services, secret: str) -> str:
 
 
 def cached_service_key(services: Services, secret: str) -> str | None:
-    """The key's id from memory (`service_key.invalid` if malformed), or None when the database must be asked."""
-    known: _KnownKey | None = services.session_cache.get(_cache_key(secret))
-    if known is None or services.clock.now() - known.last_used_at > _MARK_USED_EVERY:
+    """The key's id from memory (`service_key.invalid` if malformed), or None when the database must
+    be asked. Its last use is noted every few minutes behind the request, never on its way."""
+    cache_key = _cache_key(secret)
+    known: _KnownKey | None = services.session_cache.get(cache_key)
+    if known is None:
         return None
+    now = services.clock.now()
+    if now - known.last_used_at > _MARK_USED_EVERY:
+        # Noted once: the entry says so at once, and one thread writes it when the database lets it.
+        services.session_cache.replace(cache_key, _KnownKey(known.id, now))
+        _NOTING.submit(_note_use, services, known.id, now)
     return known.id
+
+
+def _note_use(services: Services, key_id: str, now: datetime) -> None:
+    try:
+        with services.db.transaction() as tx:
+            tx.execute(update(ServiceKey).where(ServiceKey.id == key_id, ServiceKey.revoked_at.is_(None))
+                       .values(last_used_at=now))
+    except Exception as error:  # bookkeeping: the next use notes it again
+        log.warning("could not note a service key's use", extra={"error": type(error).__name__})
+
+
+_NOTING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bastion-service-key-use")
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,14 @@ class SessionCache:
             return entry.value
         return None
 
+    def replace(self, key: str, value: Any) -> None:
+        """The entry under `key` (if any) with a new value, as read and grouped before: what this
+        node itself did to it (a service key's use noted)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                entry.value = value
+
     def peek(self, key: str) -> Any | None:
         """The value stored under `key`, trusted or not (what this node last saw)."""
         entry = self._entries.get(key)

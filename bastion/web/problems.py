@@ -26,12 +26,6 @@ PROBLEM_JSON = "application/problem+json"
 _STATUS_CODES = {404: Reason.RESOURCE_NOT_FOUND, 405: Reason.REQUEST_METHOD_NOT_ALLOWED, 413: Reason.REQUEST_TOO_LARGE}
 
 
-def record_refusal(request: Request, error: BastionError, reference: str) -> None:
-    """This refusal on its own row, with its own reference (best effort)."""
-    _recorder(request).record(reference, error, request.method, request.url.path, _client_ip(request),
-                              getattr(request.state, "account_id", None))
-
-
 def reference_for(request: Request, error: BastionError) -> str:
     """The refusal's reference: the domain's, or recorded now (or this second: bastion.web.refusals); logged."""
     reference = error.reference
@@ -49,7 +43,8 @@ def reference_for(request: Request, error: BastionError) -> str:
 
 async def recorded_off_loop(request: Request, error: BastionError) -> BastionError:
     """`error` with its reference recorded (as `reference_for` records it), any write on a worker
-    thread: for refusals answered on the event loop (the session checks)."""
+    thread: for refusals answered on the event loop (the exception handlers, the session checks),
+    so that a refusal made while the database is busy never holds the other requests."""
     if error.reference is None:
         route = request.scope.get("route")
         error.reference = await _recorder(request).reference_off_loop(
@@ -101,7 +96,7 @@ async def on_client_gone(_request: Request, _error: Exception) -> Response:
 async def on_bastion_error(request: Request, error: Exception) -> Response:
     if not isinstance(error, BastionError):  # registered for BastionError only
         raise error
-    return problem_response(request, error)
+    return problem_response(request, await recorded_off_loop(request, error))
 
 
 async def on_validation_error(request: Request, error: Exception) -> Response:
@@ -109,14 +104,14 @@ async def on_validation_error(request: Request, error: Exception) -> Response:
         raise error
     # Field locations and messages only: the submitted values may be passwords.
     fields = [(".".join(str(part) for part in item.get("loc", ())), item.get("msg", "")) for item in error.errors()]
-    return problem_response(request, invalid(fields))
+    return problem_response(request, await recorded_off_loop(request, invalid(fields)))
 
 
 async def on_http_error(request: Request, error: Exception) -> Response:
     if not isinstance(error, StarletteHTTPException):  # registered for HTTPException only
         raise error
     code = getattr(error, "reason_code", None) or _STATUS_CODES.get(error.status_code, Reason.REQUEST_INVALID)
-    return problem_response(request, BastionError(code))
+    return problem_response(request, await recorded_off_loop(request, BastionError(code)))
 
 
 DATABASE_DOWN = DATABASE_ERRORS
@@ -127,7 +122,8 @@ async def on_database_error(request: Request, error: Exception) -> Response:
     if not is_unreachable(error):
         return await on_unexpected_error(request, error)
     log.warning("database unavailable", extra={"path": request.url.path, "error": type(error).__name__})
-    return problem_response(request, BastionError(Reason.SERVICE_UNAVAILABLE, retry_after=5))
+    return problem_response(request, await recorded_off_loop(request, BastionError(Reason.SERVICE_UNAVAILABLE,
+                                                                                   retry_after=5)))
 
 
 async def on_unexpected_error(request: Request, error: Exception) -> Response:
@@ -135,7 +131,8 @@ async def on_unexpected_error(request: Request, error: Exception) -> Response:
     log.error("unexpected error", exc_info=error, extra={"reference": reference, "path": request.url.path})
     problem = BastionError(Reason.INTERNAL_ERROR, reference=reference)
     # Recorded too, so the reference the person quotes finds the moment (the trace is in the log).
-    record_refusal(request, problem, reference)
+    await _recorder(request).record_off_loop(reference, problem, request.method, request.url.path,
+                                             _client_ip(request), getattr(request.state, "account_id", None))
     if wants_html(request):
         return render_problem_page(request, problem, reference)
     return JSONResponse(problem.problem(reference), status_code=500, media_type=PROBLEM_JSON)

@@ -19,6 +19,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+import anyio
 import anyio.to_thread
 
 from bastion.errors import BastionError, new_reference
@@ -28,6 +29,7 @@ from bastion.services import Services
 log = logging.getLogger("bastion.web")
 
 FRESH_PER_SECOND = 20  # refusals a second recorded each with their own address
+RECORDING_THREADS = 2
 
 
 class RefusalRecorder:
@@ -37,6 +39,7 @@ class RefusalRecorder:
         self._second: datetime | None = None
         self._given: dict[tuple[str, ...], str] = {}
         self._fresh = 0
+        self._recording = anyio.CapacityLimiter(RECORDING_THREADS)
 
     @cached_property
     def trusted_proxies(self) -> Any:
@@ -56,7 +59,14 @@ class RefusalRecorder:
         reference, to_record = self._reference(error, method, route, ip, account_id)
         if not to_record:
             return reference
-        return await anyio.to_thread.run_sync(self.record, reference, error, method, path, ip, account_id)
+        return await self.record_off_loop(reference, error, method, path, ip, account_id)
+
+    async def record_off_loop(self, reference: str, error: BastionError, method: str, path: str, ip: str | None,
+                              account_id: str | None) -> str:
+        """`record` on a worker thread, RECORDING_THREADS at a time: while a long write holds the
+        database, waiting records hold that many pooled connections, never the pool."""
+        return await anyio.to_thread.run_sync(self.record, reference, error, method, path, ip, account_id,
+                                              limiter=self._recording)
 
     def _reference(self, error: BastionError, method: str, route: str, ip: str | None,
                    account_id: str | None) -> tuple[str, bool]:
