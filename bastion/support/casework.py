@@ -27,41 +27,19 @@ from bastion.recovery.cases import documents_digest
 from bastion.recovery.evidence import DOCUMENT_KINDS
 from bastion.services import Services
 from bastion.support import repo
+from bastion.support.queue import QueuedCase
 from bastion.support.rules import CaseFacts, NotNow, ensure_allowed, why_not
 from bastion.support.words import CASE_STATES, DOCUMENTS, WHY_NOT, fill, when_words
 
 NOTE_MAX = 2000
 
 
-class Case(Protocol):
-    """A recovery case as the console reads it (a row of `bastion.recovery`, read through its repo)."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def account_id(self) -> str: ...
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def status(self) -> str: ...
+class Case(QueuedCase, Protocol):
+    """A recovery case as the console reads it (a row of `bastion.recovery`, read through its repo):
+    what the queue lists of it, and where it came from and how it was decided."""
 
     @property
     def ip(self) -> str | None: ...
-
-    @property
-    def created_at(self) -> datetime: ...
-
-    @property
-    def submitted_at(self) -> datetime | None: ...
-
-    @property
-    def due_at(self) -> datetime | None: ...
-
-    @property
-    def closed_at(self) -> datetime | None: ...
 
     @property
     def decided_at(self) -> datetime | None: ...
@@ -71,12 +49,6 @@ class Case(Protocol):
 
     @property
     def decision_reason(self) -> str | None: ...
-
-    @property
-    def claimed_by(self) -> str | None: ...
-
-    @property
-    def claimed_at(self) -> datetime | None: ...
 
     @property
     def purged_at(self) -> datetime | None: ...
