@@ -83,7 +83,9 @@ class Ask:
 
     form: bool = False
     fields: dict[str, str] = field(default_factory=dict)
-    existing: str = "known"  # "waiting": accounts not confirmed yet (those a new confirmation link is for)
+    # "waiting": accounts not confirmed yet (those a new confirmation link is for); "taken": accounts
+    # no other route asks (each sign-up counts against its address, as the other sign-up route has)
+    existing: str = "known"
     paths: tuple[str, ...] = ()  # for a route with a path parameter: the pages it serves
     # Resends count a cooldown per address: the existing addresses' counters may already exist (an
     # earlier route shares the key) where each unknown one is new, a difference of the test's making.
@@ -100,7 +102,7 @@ WITH_PASSWORD = {"password": WRONG}
 TIMED: dict[tuple[str, str], Ask] = {
     ("POST", "/v1/login"): Ask(fields=WITH_PASSWORD),
     ("POST", "/login"): Ask(form=True, fields=WITH_PASSWORD),
-    ("POST", "/v1/accounts"): Ask(fields={"password": DEFAULT_PASSWORD}, takes_address=True),
+    ("POST", "/v1/accounts"): Ask(fields={"password": DEFAULT_PASSWORD}, existing="taken", takes_address=True),
     ("POST", "/signup"): Ask(form=True, fields={"password": DEFAULT_PASSWORD}, takes_address=True),
     ("POST", "/v1/password-reset"): Ask(),
     ("POST", "/password-reset"): Ask(form=True),
@@ -151,6 +153,7 @@ def timer(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     def known(services: Services, number: int) -> None:
         create_account(services, f"known{number}@example.com", DEFAULT_PASSWORD, roles=[], verified=True)
         create_account(services, f"waiting{number}@example.com", DEFAULT_PASSWORD, roles=[], verified=False)
+        create_account(services, f"taken{number}@example.com", DEFAULT_PASSWORD, roles=[], verified=True)
 
     with served(request, tmp_path_factory.mktemp("timing"), known) as timer:
         yield timer
