@@ -1,8 +1,9 @@
 """Admission control for password hashing: one queue per process, judged by its expected wait.
 
 Known devices have slots of their own and go first; other work is admitted while its expected wait
-fits in BASTION_SIGNIN_QUEUE_SECONDS, else it gets a fast 429 `rate_limited`. The reasoning:
-docs/design/sign-in-admission.md.
+fits in BASTION_SIGNIN_QUEUE_SECONDS, else it gets a fast 429 `rate_limited`. Work done after its
+answer (a sign-up's hash) goes after the people still waiting for theirs, until it has waited
+AFTER_ANSWER_PATIENCE. The reasoning: docs/design/sign-in-admission.md.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bastion.errors import BastionError, Reason
 from bastion.i18n import N_, _
@@ -31,6 +32,9 @@ KNOWN_WAIT = 10.0  # seconds a known device may wait for one of its own slots
 # gives up after this many budgets rather than hold its thread indefinitely.
 PATIENCE_BUDGETS = 3
 RETRY_AFTER = 2
+# Work after its answer waits behind people at most this long, then goes before those who came later:
+# under a flood, a sign-up's confirmation email is late, never lost.
+AFTER_ANSWER_PATIENCE = 30.0
 BUSY = N_("Sign-in is very busy right now. Please try again in a moment.")
 # Nice value of the threads that hash for unrecognised devices: a tenth of the CPU weight of an owner's.
 UNKNOWN_NICENESS = 10
@@ -81,8 +85,9 @@ class HashGate:
         self._cond = threading.Condition()
         self._running = {True: 0, False: 0}
         self._known_waiting = 0
-        self._line: deque[object] = deque()  # unrecognised devices' and after-answer work, in arrival order
-        self._reserved = 0
+        self._line: deque[object] = deque()  # people on unrecognised devices, in arrival order
+        self._later: deque[tuple[object, float]] = deque()  # after-answer work and when it queued, in order
+        self._reserved = {False: 0, True: 0}  # places taken at the door: people's, after-answer work's
         self.admitted = 0
         self.refused: Counter[str] = Counter()
         self._unknown_threads = ThreadPoolExecutor(self.concurrency, thread_name_prefix="hash-unknown-device",
@@ -97,7 +102,7 @@ class HashGate:
             if self._expected_wait() > self.budget:
                 self._count_refusal("wait_over_budget")
                 return None
-            self._reserved += 1
+            self._reserved[after_answer] += 1
             self._publish()
             return Place(after_answer)
 
@@ -142,7 +147,7 @@ class HashGate:
     def state(self) -> dict[str, float]:
         """For operators: what waits, what runs, and what an unrecognised device would wait now."""
         with self._cond:
-            return {"queued": self._reserved + self._known_waiting + len(self._line),
+            return {"queued": self._queued(),
                     "running": self._running[True] + self._running[False],
                     "expected_wait_seconds": round(self._expected_wait(), 4),
                     "hash_seconds": round(self.hash_time.seconds, 4), "budget_seconds": self.budget}
@@ -168,8 +173,11 @@ class HashGate:
                 raise _busy()
             if known:
                 self._wait_for_own_slot()
+            elif after_answer:
+                self._wait_in_line(self._later, (object(), self._clock()), None)
             else:
-                self._wait_in_line(None if after_answer else self._clock() + PATIENCE_BUDGETS * self.budget)
+                turn = object()
+                self._wait_in_line(self._line, turn, self._clock() + PATIENCE_BUDGETS * self.budget)
             self._running[known] += 1
             self.admitted += 1
             self._publish()
@@ -184,27 +192,37 @@ class HashGate:
         finally:
             self._known_waiting -= 1
 
-    def _wait_in_line(self, deadline: float | None) -> None:
-        turn = object()
-        self._line.append(turn)
+    def _wait_in_line(self, line: deque[Any], entry: Any, deadline: float | None) -> None:
+        """Wait in `line` (people's or after-answer work's) until `entry` is the next to hash and a core is free."""
+        line.append(entry)
         self._publish()
         try:
-            while not (self._line[0] is turn and self._known_waiting == 0
+            while not (self._next_in_line() is entry and self._known_waiting == 0
                        and self._running[True] + self._running[False] < self.concurrency):
                 self._wait_until(deadline, "wait_exceeded")
         finally:
-            self._line.remove(turn)
+            line.remove(entry)
             self._cond.notify_all()  # the next in line may be free to go
 
+    def _next_in_line(self) -> object | None:
+        """After-answer work that has waited its patience, else the first person, else after-answer work."""
+        if self._later and (not self._line or self._aged(self._later[0])):
+            return self._later[0]
+        return self._line[0] if self._line else None
+
+    def _aged(self, entry: tuple[object, float]) -> bool:
+        return self._clock() - entry[1] >= AFTER_ANSWER_PATIENCE
+
     def _wait_until(self, deadline: float | None, reason: str) -> None:
-        if deadline is None:
-            self._cond.wait()
-            return
-        remaining = deadline - self._clock()
-        if remaining <= 0:
-            self._count_refusal(reason)
-            raise _busy()
-        self._cond.wait(remaining)
+        # While after-answer work waits behind people, look again now and then: it may come of age.
+        timeout = min(1.0, AFTER_ANSWER_PATIENCE) if self._later and self._line else None
+        if deadline is not None:
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                self._count_refusal(reason)
+                raise _busy()
+            timeout = remaining if timeout is None else min(timeout, remaining)
+        self._cond.wait(timeout)
 
     def _timed(self, hash_work: Callable[[], T]) -> T:
         started = self._clock()
@@ -216,11 +234,21 @@ class HashGate:
     def _take(self, place: Place) -> None:
         if place.pending:
             place.pending = False
-            self._reserved -= 1
+            self._reserved[place.after_answer] -= 1
             self._publish()
 
+    def _queued(self) -> int:
+        return self._reserved[False] + self._reserved[True] + self._known_waiting + len(self._line) + len(self._later)
+
     def _expected_wait(self) -> float:
-        ahead = (self._reserved + self._known_waiting + len(self._line)
+        """For a person arriving now: what runs, and what would go before them — known devices, the
+        people ahead, and after-answer work come of age (the rest waits behind them)."""
+        aged = 0
+        for entry in self._later:
+            if not self._aged(entry):
+                break
+            aged += 1
+        ahead = (self._reserved[False] + self._known_waiting + len(self._line) + aged
                  + self._running[True] + self._running[False])
         return expected_wait(ahead, self.concurrency, self.hash_time.seconds)
 
@@ -229,7 +257,7 @@ class HashGate:
         ADMISSION_REFUSED.labels(reason).inc()
 
     def _publish(self) -> None:
-        publish_admission(self._reserved + self._known_waiting + len(self._line),
+        publish_admission(self._queued(),
                           self._running[True] + self._running[False], self._expected_wait(), self.hash_time.seconds)
 
 

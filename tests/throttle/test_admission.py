@@ -9,7 +9,7 @@ import time
 import pytest
 
 from bastion.errors import BastionError, Reason
-from bastion.throttle.admission import HashGate, HashTime, expected_wait
+from bastion.throttle.admission import AFTER_ANSWER_PATIENCE, HashGate, HashTime, expected_wait
 
 
 def fixed(seconds: float) -> HashTime:
@@ -186,4 +186,52 @@ def test_unknown_devices_hash_on_lower_priority_threads_and_known_ones_on_their_
     other_thread, other_nice = gate.run(False, where)
     assert own_thread == caller and other_thread != caller
     assert other_nice > own_nice  # Linux: the nice value of that one thread
+    gate.close()
+
+
+def test_work_after_its_answer_never_lengthens_the_wait_of_the_people_still_waiting() -> None:
+    """Issue 19: a sign-up's hash is in the same queue but never blocks the door for the next person."""
+    gate = HashGate(concurrency=1, budget_seconds=2.0, hash_time=fixed(0.5))
+    sign_ups = [gate.reserve(after_answer=True) for _ in range(10)]
+    assert all(place is not None for place in sign_ups)
+    assert gate.state()["expected_wait_seconds"] == 0 and gate.state()["queued"] == 10
+    assert sum(gate.reserve() is not None for _ in range(100)) == 5  # as on an empty queue: waits 0 .. 2 s
+    gate.close()
+
+
+def test_people_go_before_earlier_work_after_its_answer_until_it_has_waited_its_patience() -> None:
+    now = [0.0]
+    gate = HashGate(concurrency=1, budget_seconds=60.0, hash_time=fixed(0.01), clock=lambda: now[0])
+    release, entered = threading.Event(), threading.Event()
+    busy = hold_hash(gate, False, release, entered)
+    entered.wait(2)
+    order: list[str] = []
+
+    def queue(name: str, after_answer: bool) -> threading.Thread:
+        thread = threading.Thread(target=gate.run, args=(False, lambda: order.append(name)),
+                                  kwargs={"after_answer": after_answer})
+        thread.start()
+        time.sleep(0.05)
+        return thread
+
+    waiting = [queue("sign-up", True), queue("person", False)]
+    release.set()
+    for thread in (busy, *waiting):
+        thread.join(5)
+    assert order == ["person", "sign-up"]
+
+    order.clear()
+    release.clear()
+    entered.clear()
+    busy = hold_hash(gate, False, release, entered)
+    entered.wait(2)
+    waiting = [queue("sign-up", True)]
+    now[0] += AFTER_ANSWER_PATIENCE  # it has waited long enough: it goes before those who come now…
+    waiting.append(queue("person", False))
+    # …and those who come later count it ahead of them: the hash running, the sign-up, the person
+    assert gate.state()["expected_wait_seconds"] == pytest.approx(0.03)
+    release.set()
+    for thread in (busy, *waiting):
+        thread.join(5)
+    assert order == ["sign-up", "person"]
     gate.close()

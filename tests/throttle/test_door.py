@@ -71,15 +71,21 @@ def test_unknown_devices_beyond_the_budget_get_a_fast_429_and_signed_devices_pas
     asyncio.run(run())
 
 
-def test_sign_ups_take_places_in_the_same_queue(services) -> None:
+def test_sign_ups_take_places_in_the_same_queue_but_never_block_the_door_for_people(services) -> None:
+    """A sign-up's hash runs after its answer, behind the people still waiting for theirs (issue 19)."""
     async def run() -> None:
         app = SlowApp()
         door = door_over(app, services, places=2)
-        waiting = [asyncio.create_task(call(door, scope(path=path))) for path in ("/v1/accounts", "/signup")]
+        sign_ups = [asyncio.create_task(call(door, scope(path=path))) for path in ("/v1/accounts", "/signup")]
         await asyncio.sleep(0)
-        assert await call(door, scope()) == 429
+        assert services.hash_gate.state()["queued"] == 2
+        people = [asyncio.create_task(call(door, scope())) for _ in range(2)]  # as many as an empty queue takes
+        await asyncio.sleep(0)
+        assert app.entered == 4
+        assert await call(door, scope()) == 429  # beyond the people's budget: a flood, and then
+        assert await call(door, scope(path="/v1/accounts")) == 429  # sign-ups are refused too
         app.release.set()
-        assert [await task for task in waiting] == [200, 200]
+        assert [await task for task in (*sign_ups, *people)] == [200, 200, 200, 200]
         assert await call(door, scope()) == 200
 
     asyncio.run(run())
