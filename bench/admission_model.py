@@ -8,7 +8,8 @@ the hashes ahead beyond the free cores, at the hash time) fits `--budget`, then 
 `--concurrency` cores as the gate orders them: people in arrival order, a sign-up's hash (after
 its answer) behind them until it has waited `AFTER_ANSWER_PATIENCE`. Each takes one hash plus
 the sign-in's other work (`--beside`, a share of the hash the queue cannot see). Reported: the
-share of people refused, their p99 of waiting + serving, and how long sign-ups' hashes waited.
+share of people refused, their p99 of waiting + serving, the share of sign-ups refused (judged
+by everything queued, their own line too) and how long their hashes waited.
 A model, not a measurement: it tells what the rule itself costs, apart from the machine
 (bench/legit_load.py measures the server).
 
@@ -61,6 +62,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
 @dataclass
 class Point:
     refused: float  # share of the people refused
+    sign_ups_refused: float
     p99: float  # seconds from a person's arrival to their answer
     sign_up_p99: float  # seconds from a sign-up's answer to its hash done (nobody waits for it)
 
@@ -75,7 +77,7 @@ def simulate(level: int, beside: float, concurrency: int, hash_seconds: float, b
     people: deque[float] = deque()  # arrival times of those waiting
     later: deque[float] = deque()
     done: list[float] = []  # when each running hash ends (a heap)
-    refused = 0
+    refused = {False: 0, True: 0}  # by "is a sign-up"
     times: dict[bool, list[float]] = {False: [], True: []}  # by "is a sign-up"
 
     def start_next(now: float) -> None:
@@ -94,16 +96,18 @@ def simulate(level: int, beside: float, concurrency: int, hash_seconds: float, b
     for _ in range(arrivals):
         now += rng.expovariate(rate)
         run_until(now)
-        aged = sum(1 for arrived in later if now - arrived >= AFTER_ANSWER_PATIENCE)
         sign_up = rng.random() < sign_up_share
-        if expected_wait(len(done) + len(people) + aged, concurrency, hash_seconds) > budget:
-            refused += not sign_up
+        # A person is judged by what goes before them; a sign-up by everything queued.
+        ahead = len(later) if sign_up else sum(1 for arrived in later if now - arrived >= AFTER_ANSWER_PATIENCE)
+        if expected_wait(len(done) + len(people) + ahead, concurrency, hash_seconds) > budget:
+            refused[sign_up] += 1
             continue
         (later if sign_up else people).append(now)
         start_next(now)
     run_until(float("inf"))
-    turned_away = refused / max(1, refused + len(times[False]))
-    return Point(turned_away, percentile(times[False], 99), percentile(times[True], 99) if times[True] else 0.0)
+    return Point(refused[False] / max(1, refused[False] + len(times[False])),
+                 refused[True] / max(1, refused[True] + len(times[True])),
+                 percentile(times[False], 99), percentile(times[True], 99) if times[True] else 0.0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,9 +119,9 @@ def main(argv: list[str] | None = None) -> int:
                 point = simulate(level, beside, cores, args.hash_ms / 1000, args.budget, args.arrivals, args.seed,
                                  args.signup_share)
                 rows.append([f"{100 * beside:g} %", cores, f"{level} %", f"{100 * point.refused:.3f} %",
-                             f"{point.p99:.2f}", f"{point.sign_up_p99:.2f}"])
+                             f"{point.p99:.2f}", f"{100 * point.sign_ups_refused:.3f} %", f"{point.sign_up_p99:.2f}"])
     print(markdown_table(["beside the hash", "cores", "load (of raw)", "people refused", "people's p99 s",
-                          "sign-up hash p99 s"], rows))
+                          "sign-ups refused", "sign-up hash p99 s"], rows))
     print(f"\n{args.arrivals:,} Poisson arrivals a point ({100 * args.signup_share:g} % sign-ups), "
           f"hash {args.hash_ms:g} ms, budget {args.budget:g} s")
     return 0

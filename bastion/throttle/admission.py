@@ -97,9 +97,11 @@ class HashGate:
 
     def reserve(self, after_answer: bool = False) -> Place | None:
         """A place for a request from an unrecognised device, or None (counted as refused) when
-        the wait it can expect is over the budget."""
+        the wait it can expect is over the budget. Work after its answer is judged by everything
+        queued, its own line too: however many sign-ups come, they never hold more than a budget
+        of work (nor of threads), and a flood of them is refused like any other."""
         with self._cond:
-            if self._expected_wait() > self.budget:
+            if self._expected_wait(everything=after_answer) > self.budget:
                 self._count_refusal("wait_over_budget")
                 return None
             self._reserved[after_answer] += 1
@@ -240,16 +242,19 @@ class HashGate:
     def _queued(self) -> int:
         return self._reserved[False] + self._reserved[True] + self._known_waiting + len(self._line) + len(self._later)
 
-    def _expected_wait(self) -> float:
+    def _expected_wait(self, everything: bool = False) -> float:
         """For a person arriving now: what runs, and what would go before them — known devices, the
-        people ahead, and after-answer work come of age (the rest waits behind them)."""
-        aged = 0
-        for entry in self._later:
-            if not self._aged(entry):
-                break
-            aged += 1
-        ahead = (self._reserved[False] + self._known_waiting + len(self._line) + aged
-                 + self._running[True] + self._running[False])
+        people ahead, and after-answer work come of age (the rest waits behind them). `everything`:
+        all that is queued, after-answer work too."""
+        if everything:
+            ahead = self._queued()
+        else:
+            ahead = self._reserved[False] + self._known_waiting + len(self._line)
+            for entry in self._later:
+                if not self._aged(entry):
+                    break
+                ahead += 1
+        ahead += self._running[True] + self._running[False]
         return expected_wait(ahead, self.concurrency, self.hash_time.seconds)
 
     def _count_refusal(self, reason: str) -> None:
