@@ -111,7 +111,10 @@ async def on_http_error(request: Request, error: Exception) -> Response:
     if not isinstance(error, StarletteHTTPException):  # registered for HTTPException only
         raise error
     code = getattr(error, "reason_code", None) or _STATUS_CODES.get(error.status_code, Reason.REQUEST_INVALID)
-    return problem_response(request, await recorded_off_loop(request, BastionError(code)))
+    response = problem_response(request, await recorded_off_loop(request, BastionError(code)))
+    if error.headers:  # the router's Allow on a 405 (RFC 9110 §15.5.6)
+        response.headers.update(error.headers)
+    return response
 
 
 DATABASE_DOWN = DATABASE_ERRORS

@@ -89,7 +89,9 @@ def test_validation_errors_never_echo_the_submitted_values(app_client) -> None:
 
 
 def test_wrong_method_and_unknown_route_are_problems(app_client) -> None:
-    assert app_client.get("/v1/login").json()["code"] == "request.method_not_allowed"
+    wrong_method = app_client.get("/v1/login")
+    assert wrong_method.json()["code"] == "request.method_not_allowed"
+    assert wrong_method.headers["allow"] == "POST"  # what would be allowed (RFC 9110 §15.5.6)
     assert app_client.get("/v1/does-not-exist").json()["code"] == "resource.not_found"
 
 
