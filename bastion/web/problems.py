@@ -70,11 +70,22 @@ def problem_response(request: Request, error: BastionError) -> Response:
     if wants_html(request):
         return render_problem_page(request, error, reference)
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
+    challenge = _BEARER_CHALLENGES.get(error.code)
+    if challenge is not None:
+        headers = {**(headers or {}), "WWW-Authenticate": challenge}
     if error.extra:
         return JSONResponse(error.problem(reference), status_code=error.reason.status,
                             media_type=PROBLEM_JSON, headers=headers)
     return Response(_problem_json(reference, error.code, error.detail, error.retry_after, i18n.current().tag),
                     status_code=error.reason.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+# A session token is a bearer token: a 401 for it says how to authenticate (RFC 6750 §3, RFC 9110 §15.5.2).
+_BEARER_CHALLENGES = {
+    Reason.SESSION_REQUIRED: 'Bearer realm="bastion"',
+    **{code: 'Bearer realm="bastion", error="invalid_token"'
+       for code in (Reason.SESSION_INVALID, Reason.SESSION_EXPIRED, Reason.SESSION_REVOKED)},
+}
 
 
 @lru_cache(maxsize=512)

@@ -114,6 +114,9 @@ def test_missing_or_unknown_tokens_are_refused_clearly(app_client, header, code)
     answer = app_client.get("/v1/session", headers=headers)
     assert answer.status_code == 401
     assert answer.json()["code"] == code
+    # How to authenticate, and for a token that was sent, that it is not valid (RFC 6750 §3).
+    assert answer.headers["www-authenticate"] == (
+        'Bearer realm="bastion"' if code == "session.required" else 'Bearer realm="bastion", error="invalid_token"')
 
 
 def test_cookie_sessions_need_the_csrf_token_on_unsafe_requests(app_client, account_factory) -> None:
