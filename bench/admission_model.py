@@ -9,7 +9,8 @@ the hashes ahead beyond the free cores, at the hash time) fits `--budget`, then 
 its answer) behind them until it has waited `AFTER_ANSWER_PATIENCE`. Each takes one hash plus
 the sign-in's other work (`--beside`, a share of the hash the queue cannot see). Reported: the
 share of people refused, their p99 of waiting + serving, the share of sign-ups refused (judged
-by everything queued, their own line too) and how long their hashes waited.
+by everything queued, their own line too, against `AFTER_ANSWER_BUDGETS` budgets) and how long
+their hashes waited.
 A model, not a measurement: it tells what the rule itself costs, apart from the machine
 (bench/legit_load.py measures the server).
 
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 import common  # noqa: F401 — puts the project on sys.path
 from common import markdown_table, percentile
 
-from bastion.throttle.admission import AFTER_ANSWER_PATIENCE, expected_wait
+from bastion.throttle.admission import AFTER_ANSWER_BUDGETS, AFTER_ANSWER_PATIENCE, expected_wait
 
 
 def options(argv: list[str] | None = None) -> argparse.Namespace:
@@ -99,7 +100,8 @@ def simulate(level: int, beside: float, concurrency: int, hash_seconds: float, b
         sign_up = rng.random() < sign_up_share
         # A person is judged by what goes before them; a sign-up by everything queued.
         ahead = len(later) if sign_up else sum(1 for arrived in later if now - arrived >= AFTER_ANSWER_PATIENCE)
-        if expected_wait(len(done) + len(people) + ahead, concurrency, hash_seconds) > budget:
+        limit = budget * (AFTER_ANSWER_BUDGETS if sign_up else 1)
+        if expected_wait(len(done) + len(people) + ahead, concurrency, hash_seconds) > limit:
             refused[sign_up] += 1
             continue
         (later if sign_up else people).append(now)

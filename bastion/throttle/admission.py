@@ -35,6 +35,9 @@ RETRY_AFTER = 2
 # Work after its answer waits behind people at most this long, then goes before those who came later:
 # under a flood, a sign-up's confirmation email is late, never lost.
 AFTER_ANSWER_PATIENCE = 30.0
+# A sign-up is admitted while everything queued fits this many budgets: nobody waits for its hash,
+# and the bound is on the work (and threads) it holds, not on anyone's wait.
+AFTER_ANSWER_BUDGETS = 2
 BUSY = N_("Sign-in is very busy right now. Please try again in a moment.")
 # Nice value of the threads that hash for unrecognised devices: a tenth of the CPU weight of an owner's.
 UNKNOWN_NICENESS = 10
@@ -98,10 +101,11 @@ class HashGate:
     def reserve(self, after_answer: bool = False) -> Place | None:
         """A place for a request from an unrecognised device, or None (counted as refused) when
         the wait it can expect is over the budget. Work after its answer is judged by everything
-        queued, its own line too: however many sign-ups come, they never hold more than a budget
-        of work (nor of threads), and a flood of them is refused like any other."""
+        queued, its own line too, against AFTER_ANSWER_BUDGETS budgets: however many sign-ups come,
+        they never hold more work (nor threads) than that, and a flood of them is refused like any other."""
+        limit = self.budget * (AFTER_ANSWER_BUDGETS if after_answer else 1)
         with self._cond:
-            if self._expected_wait(everything=after_answer) > self.budget:
+            if self._expected_wait(everything=after_answer) > limit:
                 self._count_refusal("wait_over_budget")
                 return None
             self._reserved[after_answer] += 1
