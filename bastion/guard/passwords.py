@@ -75,8 +75,7 @@ def check_password(services: Services, identifier: str, password: str, client: C
         account, known = ACCOUNTS().account_and_known_device(reader, identifier, client.device_id)
     if client.device_id is not None and not known:
         throttle.check_network(client.ip, now)
-    throttle.check_identifier(identifier, client.device_id, known, now)
-    attempt = throttle.begin_attempt(identifier, client.device_id, known, now)  # counted before the hash
+    attempt = throttle.begin_attempt(identifier, client.device_id, known, now)  # paused? else counted, before the hash
     stored = against if against is not None else account.password_hash if account else None
     try:
         matched = services.hash_gate.run(known, lambda: services.passwords.verify(stored, password))
