@@ -32,6 +32,7 @@ from bastion.signin.attempts import record_attempt
 from bastion.signin.flow import Authenticated, SignInResult, Stage, advance_flow, start_flow
 from bastion.signin.stages import STAGES
 from bastion.signin.visit import Visit, arrive
+from bastion.store.together import written_together
 
 
 def sign_in_with_password(
@@ -71,12 +72,13 @@ def sign_in_with_password(
                 replace_password_hash(tx, account.id, new_hash)
                 account = replace(account, password_hash=new_hash)
             flow = start_flow(services, account, visit, remember, "password")
-            result = advance_flow(services, tx, flow, account, visit, stages)
-            record_attempt(tx, now, identifier, "password",
-                           "success" if isinstance(result, Authenticated) else "challenge",
-                           client, account_id=account.id, flow_id=flow.id,
-                           code=None if isinstance(result, Authenticated) else result.requirement.status,
-                           risk=flow.facts.get("risk"))
+            with written_together(tx):  # the flow, session, device, events and attempt: one statement
+                result = advance_flow(services, tx, flow, account, visit, stages)
+                record_attempt(tx, now, identifier, "password",
+                               "success" if isinstance(result, Authenticated) else "challenge",
+                               client, account_id=account.id, flow_id=flow.id,
+                               code=None if isinstance(result, Authenticated) else result.requirement.status,
+                               risk=flow.facts.get("risk"))
             return result
     except BastionError as refusal:
         # Refused after the first factor (e.g. frozen, email not confirmed): the flow is rolled back.

@@ -109,11 +109,32 @@ def _sqlite_engine(url: str, **options: Any) -> Engine:
     return engine
 
 
+# tx.info key: a callable that sends the rows a transaction holds back (`bastion.store.rows.written_together`).
+SEND_HELD_ROWS = "bastion.send_held_rows"
+
+
+class _Transaction(Session):
+    """A Session that sends the rows it holds back before any statement or flush of its own, so that
+    nothing it runs reads or writes around them."""
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        send = self.info.get(SEND_HELD_ROWS)
+        if send is not None:
+            send(self)
+        return super().execute(*args, **kwargs)
+
+    def flush(self, objects: Any = None) -> None:
+        send = self.info.get(SEND_HELD_ROWS)
+        if send is not None:
+            send(self)
+        super().flush(objects)
+
+
 class Database:
     def __init__(self, url: str, **options: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **options)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, class_=_Transaction)
 
     @property
     def dialect(self) -> str:
