@@ -92,8 +92,9 @@ def lock_account_reading(tx: Tx, account_id: str, reads: tuple[Label[Any], ...] 
                          parameters: Mapping[str, Any] | None = None) -> tuple[LockedAccount, Row[Any]]:
     """`lock_account` in Core, with other look-ups in the same statement: `reads`, labelled columns
     (built once: the statement is cached by them) on the `account_id` parameter and `parameters`.
-    The account's values, and the whole row (its `reads` by label)."""
-    row = tx.execute(_locking_with(reads), {**(parameters or {}), "account_id": account_id}).one()
+    The account's values, and the whole row (its `reads` by label). Sent on the transaction's
+    connection: a Core statement needs none of the ORM's execute (nor its autoflush)."""
+    row = tx.connection().execute(_locking_with(reads), {**(parameters or {}), "account_id": account_id}).one()
     return LockedAccount(*row[:len(LOCKED_COLUMNS)]), row
 
 
