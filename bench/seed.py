@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import common  # noqa: F401 — puts the project on sys.path
+from sqlalchemy import update
 
 from bastion.accounts.models import Account
 from bastion.config import load_settings
 from bastion.context import Client
 from bastion.crypto import generate_key
 from bastion.services import Services
+from bastion.sessions.models import Session as SessionRow
 from bastion.sessions.service_keys import create_service_key
 from bastion.sessions.tokens import issue_session
 from bastion.startup import build_services
@@ -61,7 +63,8 @@ def seed_accounts(services: Services, count: int, tag: str, password_hash: str |
                 seeded.emails.append(account.email)
                 if sessions:
                     token, session = issue_session(services, tx, account.id, client, remember=False)
-                    session.last_seen_at = now - timedelta(seconds=random.uniform(0, touch))
+                    tx.execute(update(SessionRow).where(SessionRow.id == session.id)
+                               .values(last_seen_at=now - timedelta(seconds=random.uniform(0, touch))))
                     seeded.tokens.append(token)
     if sessions:
         seeded.service_key, _ = create_service_key(services, "bench")

@@ -8,12 +8,12 @@ it is then neither known nor trusted.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Column,
-    ColumnElement,
+    Connection,
     Label,
     String,
     bindparam,
@@ -26,7 +26,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session as Tx
-from sqlalchemy.orm import make_transient_to_detached
 
 from bastion.accounts.models import Account, Device
 from bastion.agents import ParsedAgent as ParsedAgent
@@ -56,43 +55,39 @@ def risk_signals() -> tuple[Label[Any], ...]:
     return _RISK_SIGNALS
 # The email is looked up from a one-row probe LEFT JOIN accounts, so an unknown email still gets a
 # row and its device look-up (under account id ''). Its row holds stand-in values shaped like an
-# account's (an id, a hash, the usual dates), so decoding it and building the object cost the same.
+# account's (an id, a hash), so decoding it and building the answer cost the same.
 _PROBE = select(bindparam("email", type_=String).label("email")).subquery("probe")
-_WHEN = datetime(2000, 1, 1, tzinfo=UTC)
-_STAND_IN: dict[str, object] = {
-    "id": "00000000-0000-4000-8000-000000000000", "email_verified_at": _WHEN, "status": "active",
-    "password_hash": "$argon2id$v=19$m=19456,t=8,p=1$" + "A" * 22 + "$" + "A" * 43,
-    "ip_allowlist": [], "roles": "", "created_at": _WHEN, "password_changed_at": _WHEN,
-}
 _UNKNOWN = Account.id.is_(None)
-_ACCOUNT_COLUMNS = tuple(Account.__table__.c)
-
-
-def _shown(column: Column[Any]) -> ColumnElement[Any]:
-    stand_in = _PROBE.c.email if column.key == "email" else (
-        literal(_STAND_IN[column.key], column.type) if column.key in _STAND_IN else None)
-    return column if stand_in is None else case((_UNKNOWN, stand_in), else_=column).label(column.key)
-
-
+_STAND_IN_ID = "00000000-0000-4000-8000-000000000000"
+_STAND_IN_HASH = "$argon2id$v=19$m=19456,t=8,p=1$" + "A" * 22 + "$" + "A" * 43
 _ACCOUNT_AND_DEVICE = select(
-    *(_shown(column) for column in _ACCOUNT_COLUMNS),
+    case((_UNKNOWN, literal(_STAND_IN_ID)), else_=Account.id).label("id"),
+    case((_UNKNOWN, literal(_STAND_IN_HASH)), else_=Account.password_hash).label("password_hash"),
     _UNKNOWN.label("unknown"),
     select(Device.id).where(Device.account_id == func.coalesce(Account.id, ""),
                             Device.device_hash == bindparam("device_hash")).exists().label("known_device"),
 ).select_from(_PROBE).outerjoin(Account, Account.email == _PROBE.c.email)
 
 
-def account_and_known_device(tx: Tx, email: str, device_hash: str | None) -> tuple[Account | None, bool]:
+@dataclass(frozen=True, slots=True)
+class PasswordOwner:
+    """What a password check needs of the account an email names: which one, and its hash."""
+
+    id: str
+    password_hash: str | None
+
+
+def account_and_known_device(reader: Connection, email: str,
+                             device_hash: str | None) -> tuple[PasswordOwner | None, bool]:
     """The account behind a normalised email, and whether this device signed in to it before.
 
-    One statement, one row and one object built from it whether the email is known or not, so
-    time cannot tell the two apart (requirements §6). The account comes back detached, as if read
-    in a finished transaction: add it to another to change it.
+    One statement, one row and one answer built from it whether the email is known or not, so
+    time cannot tell the two apart (requirements §6). It stands alone (`Database.reading_alone`):
+    the sign-in reads the account again, locked, once the password matched.
     """
-    row = tx.execute(_ACCOUNT_AND_DEVICE, {"email": email, "device_hash": device_hash or ""}).one()
-    account = Account(**{column.key: row[index] for index, column in enumerate(_ACCOUNT_COLUMNS)})
-    make_transient_to_detached(account)
-    return (None, False) if row.unknown else (account, bool(row.known_device))
+    row = reader.execute(_ACCOUNT_AND_DEVICE, {"email": email, "device_hash": device_hash or ""}).one()
+    owner = PasswordOwner(row.id, row.password_hash)
+    return (None, False) if row.unknown else (owner, bool(row.known_device))
 
 
 def find_device(tx: Tx, account_id: str, device_hash: str | None) -> Device | None:

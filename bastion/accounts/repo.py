@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, FromClause, bindparam, delete, or_, select
+from sqlalchemy import ColumnElement, Connection, FromClause, Label, Row, Select, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.models import Account, OneTimeToken
@@ -49,6 +50,58 @@ def lock_account(tx: Tx, account_id: str) -> Account:
     commit and then ends the session it made. (SQLite's transactions are serial anyway.)
     """
     return tx.execute(_LOCKED, {"account_id": account_id}).scalar_one()
+
+
+@dataclass(frozen=True, slots=True)
+class LockedAccount:
+    """The account's row as `lock_account_reading` read it: its values, no ORM object to build or track.
+    Changes go through the functions of this module (e.g. `replace_password_hash`)."""
+
+    id: str
+    email: str
+    password_hash: str | None
+    email_verified_at: datetime | None
+    status: str
+    status_reason: str | None
+    status_until: datetime | None
+    status_changed_at: datetime | None
+    ip_allowlist: list[str]
+    roles: str
+    anti_phishing_code: str | None
+    created_at: datetime
+    password_changed_at: datetime | None
+    security_changed_at: datetime | None
+    language: str | None
+    time_zone: str | None
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(role for role in self.roles.split(",") if role)
+
+
+# Built from the row by position: the fields are the table's columns, in its order (a test holds them so).
+LOCKED_COLUMNS = tuple(Account.__table__.c)
+
+
+@cache
+def _locking_with(reads: tuple[Label[Any], ...]) -> Select[Any]:
+    return select(*LOCKED_COLUMNS, *reads).where(Account.id == bindparam("account_id")).with_for_update()
+
+
+def lock_account_reading(tx: Tx, account_id: str, reads: tuple[Label[Any], ...] = (),
+                         parameters: Mapping[str, Any] | None = None) -> tuple[LockedAccount, Row[Any]]:
+    """`lock_account` in Core, with other look-ups in the same statement: `reads`, labelled columns
+    (built once: the statement is cached by them) on the `account_id` parameter and `parameters`.
+    The account's values, and the whole row (its `reads` by label). Sent on the transaction's
+    connection: a Core statement needs none of the ORM's execute (nor its autoflush)."""
+    row = tx.connection().execute(_locking_with(reads), {**(parameters or {}), "account_id": account_id}).one()
+    return LockedAccount(*row[:len(LOCKED_COLUMNS)]), row
+
+
+def replace_password_hash(tx: Tx, account_id: str, password_hash: str) -> None:
+    """The same password's hash at today's parameters (a rehash at sign-in: not a password change)."""
+    table = Account.__table__
+    tx.execute(update(table).where(table.c.id == account_id).values(password_hash=password_hash))
 
 
 def roles_of(reader: Tx | Connection, account_id: str) -> str | None:

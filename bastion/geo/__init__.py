@@ -47,8 +47,10 @@ def database() -> Any:
     return _database
 
 
+@lru_cache(maxsize=4096)
 def public_address(ip: str | None) -> str | None:
-    """The address in canonical form when it is a public unicast one, else None."""
+    """The address in canonical form when it is a public unicast one, else None (remembered: a
+    sign-in locates its address for the risk check, the device and the attempt)."""
     if not ip:
         return None
     try:

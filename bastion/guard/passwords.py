@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session as Tx
 
 from bastion.context import Client
@@ -39,9 +40,9 @@ class PasswordHolder(Protocol):
 class PasswordAccounts(Protocol):
     """What the guard reads of the accounts whose passwords it checks."""
 
-    def account_and_known_device(self, tx: Tx, email: str,
+    def account_and_known_device(self, reader: Connection, email: str,
                                  device_hash: str | None) -> tuple[PasswordHolder | None, bool]:
-        """The account with this email (detached), and whether the device signed in to it before."""
+        """The account with this email, and whether the device signed in to it before (one statement)."""
 
     def device_hashes_for_email(self, tx: Tx, email: str) -> list[str]:
         """The devices that signed in to the account with this email (none for an unknown email)."""
@@ -52,7 +53,7 @@ ACCOUNTS: Plug[PasswordAccounts] = Plug("the accounts whose passwords the guard 
 
 @dataclass(frozen=True, slots=True)
 class PasswordCheck:
-    account: PasswordHolder | None  # the account the email names (detached), matched or not
+    account: PasswordHolder | None  # the account the email names, matched or not
     known_device: bool
     matched: bool
 
@@ -70,12 +71,11 @@ def check_password(services: Services, identifier: str, password: str, client: C
     throttle = services.throttle
     if client.device_id is None:
         throttle.check_network(client.ip, now)  # no device that could be known: refused before any look-up
-    with services.db.transaction() as tx:
-        account, known = ACCOUNTS().account_and_known_device(tx, identifier, client.device_id)
+    with services.db.reading_alone() as reader:  # one statement: no BEGIN/COMMIT around it
+        account, known = ACCOUNTS().account_and_known_device(reader, identifier, client.device_id)
     if client.device_id is not None and not known:
         throttle.check_network(client.ip, now)
-    throttle.check_identifier(identifier, client.device_id, known, now)
-    attempt = throttle.begin_attempt(identifier, client.device_id, known, now)  # counted before the hash
+    attempt = throttle.begin_attempt(identifier, client.device_id, known, now)  # paused? else counted, before the hash
     stored = against if against is not None else account.password_hash if account else None
     try:
         matched = services.hash_gate.run(known, lambda: services.passwords.verify(stored, password))

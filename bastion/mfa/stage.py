@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Label
 from sqlalchemy.orm import Session as Tx
 
 from bastion.errors import Reason
@@ -20,8 +24,11 @@ class MfaStage:
     requirement = "mfa_required"
     waiting_reason = Reason.MFA_REQUIRED
 
+    def reads(self, services: Services, visit: Visit, now: datetime) -> tuple[tuple[Label[Any], ...], dict[str, Any]]:
+        return METHODS.enrolled_reads(), {}
+
     def check(self, services: Services, tx: Tx, flow: FlowState, account: SigningIn, visit: Visit) -> Requirement | None:
-        methods = METHODS.enrolled(tx, account.id)
+        methods = METHODS.enrolled(tx, account.id, visit.looked_up)
         if not methods:
             return None
         flow.facts = {**flow.facts, "methods": methods}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Label, select
+from sqlalchemy import Label, Row, select
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts import devices
@@ -37,13 +37,21 @@ ATTEMPTS: Attempts = attempts
 # One round trip: this device (known? trusted until, for which factors?), whether the account has
 # any device, the last located success, and the wrong passwords since `failures_since`. Built once
 # (the sign-in path): building a statement costs more than running it from the compiled cache.
-_PAST = select(*DEVICES.risk_signals(), *ATTEMPTS.risk_signals())
+PAST_SIGNALS = (*DEVICES.risk_signals(), *ATTEMPTS.risk_signals())
+_PAST = select(*PAST_SIGNALS)
+
+
+def past_parameters(device_hash: str | None, now: datetime, failure_window: timedelta) -> dict[str, Any]:
+    """The parameters of `PAST_SIGNALS` besides account_id."""
+    return {"device_hash": device_hash, "failures_since": now - failure_window}
 
 
 def load_history(tx: Tx, account: Secured, device_hash: str | None, now: datetime, country_days: int,
-                 failure_window: timedelta) -> History:
-    past = tx.execute(_PAST, {"account_id": account.id, "device_hash": device_hash,
-                              "failures_since": now - failure_window}).one()
+                 failure_window: timedelta, past: Row[Any] | None = None) -> History:
+    """`past`: `PAST_SIGNALS` as read already (with the account's lock); else read here."""
+    if past is None:
+        past = tx.execute(_PAST, {"account_id": account.id,
+                                  **past_parameters(device_hash, now, failure_window)}).one()
     previous_country, previous_at = past.previous_country, past.previous_at
     countries: frozenset[str] = frozenset()
     if previous_country is not None:

@@ -9,6 +9,10 @@ policy: docs/design/risk-before-second-factor.md.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Label
 from sqlalchemy.orm import Session as Tx
 
 from bastion.accounts.devices import remember_device
@@ -17,7 +21,7 @@ from bastion.errors import BastionError, Reason
 from bastion.geo import locate
 from bastion.risk.assess import assess
 from bastion.risk.challenge import STATE, issue_challenge
-from bastion.risk.history import load_history
+from bastion.risk.history import PAST_SIGNALS, load_history, past_parameters
 from bastion.risk.notices import send_new_sign_in
 from bastion.risk.policy import failure_velocity, policy_of
 from bastion.risk.trust import trust_device
@@ -33,6 +37,10 @@ class RiskStage:
     requirement = STATE
     waiting_reason = Reason.DEVICE_VERIFICATION_REQUIRED
 
+    def reads(self, services: Services, visit: Visit, now: datetime) -> tuple[tuple[Label[Any], ...], dict[str, Any]]:
+        _, window = failure_velocity(services.settings.risk_failure_velocity)
+        return PAST_SIGNALS, past_parameters(visit.client.device_id, now, window)
+
     def check(self, services: Services, tx: Tx, flow: FlowState, account: SigningIn, visit: Visit) -> Requirement | None:
         client = visit.client
         earlier = flow.facts.get("risk")
@@ -42,7 +50,8 @@ class RiskStage:
         now = services.clock.now()
         location = locate(client.ip)
         limit, window = failure_velocity(settings.risk_failure_velocity)
-        history = load_history(tx, account, client.device_id, now, settings.risk_new_country_days, window)
+        history = load_history(tx, account, client.device_id, now, settings.risk_new_country_days, window,
+                               visit.looked_up)
         assessment = assess(policy_of(settings), location, client.ip, client.device_id, history, now,
                             settings.risk_max_speed_kmh, limit)
         record = {**assessment.record(), "trusted_device": history.device_trusted}

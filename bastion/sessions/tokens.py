@@ -22,7 +22,7 @@ from bastion.crypto import KeyRing, constant_time_equal, hash_token, new_token
 from bastion.services import Services
 from bastion.sessions.holds import Restriction
 from bastion.sessions.models import Session
-from bastion.store.rows import add_now
+from bastion.store.rows import append_row
 from bastion.store.types import new_id
 
 TOKEN_PREFIX = "bst_"  # noqa: S105 - the visible prefix of every session token, not a secret
@@ -65,29 +65,37 @@ def _lifetimes(services: Services, remember: bool) -> tuple[timedelta, timedelta
     return timedelta(minutes=settings.session_idle_minutes), timedelta(hours=settings.session_absolute_hours)
 
 
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """A session as `issue_session` wrote it: its row's values, no ORM object to build or track."""
+
+    id: str
+    account_id: str
+    created_at: datetime
+    last_seen_at: datetime
+    idle_seconds: int
+    expires_at: datetime
+    aal: int
+    remember: bool
+
+
+_SESSIONS = Session.__table__
+
+
 def issue_session(
     services: Services, tx: Tx, account_id: str, client: Client, remember: bool, aal: int = 1
-) -> tuple[str, Session]:
+) -> tuple[str, NewSession]:
     """A new session, with a new token (never reused across sign-ins)."""
     now = services.clock.now()
     idle, absolute = _lifetimes(services, remember)
     token = signed_session_token(services.keys, new_token())
-    session = Session(
-        id=new_id(),
-        account_id=account_id,
-        token_hash=hash_token(token),
-        created_at=now,
-        authenticated_at=now,
-        last_seen_at=now,
-        idle_seconds=int(idle.total_seconds()),
-        expires_at=now + absolute,
-        aal=aal,
-        remember=remember,
-        ip=client.ip,
-        user_agent=(client.user_agent or "")[:512] or None,
-        device_id=client.device_id,
-    )
-    add_now(tx, session)
+    session = NewSession(new_id(), account_id, now, now, int(idle.total_seconds()), now + absolute, aal, remember)
+    append_row(tx, _SESSIONS, {
+        "id": session.id, "account_id": account_id, "token_hash": hash_token(token), "created_at": now,
+        "authenticated_at": now, "last_seen_at": now, "idle_seconds": session.idle_seconds,
+        "expires_at": session.expires_at, "aal": aal, "remember": remember, "ip": client.ip,
+        "user_agent": (client.user_agent or "")[:512] or None, "device_id": client.device_id,
+    })
     return token, session
 
 

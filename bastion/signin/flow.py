@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, inspect, update
+from sqlalchemy import Label, delete, inspect, update
 from sqlalchemy.orm import Session as Tx
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -151,6 +151,15 @@ class Stage(Protocol):
 
     def check(self, services: Services, tx: Tx, flow: SignInFlow, account: SigningIn, visit: Visit) -> Requirement | None:
         """None when satisfied; its Requirement to ask for; raise BastionError to refuse."""
+
+
+class ReadingStage(Stage, Protocol):
+    """A stage whose look-ups can ride along the statement that locks the account: one round trip for
+    the account and every stage's reads (`bastion.signin.password`)."""
+
+    def reads(self, services: Services, visit: Visit, now: datetime) -> tuple[tuple[Label[Any], ...], dict[str, Any]]:
+        """Its labelled columns (the same objects each time: the statement is cached by them) on the
+        `account_id` parameter and the parameters returned; `check` then finds them in `visit.looked_up`."""
 
 
 class CompletingStage(Stage, Protocol):

@@ -14,9 +14,14 @@ staff address answers like any other, and staff passwords are guessed no faster 
 
 from __future__ import annotations
 
-from typing import NoReturn
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, NoReturn
 
-from bastion.accounts.repo import lock_account, normalize_email
+from sqlalchemy import Label
+from sqlalchemy.orm import Session as Tx
+
+from bastion.accounts.repo import LockedAccount, lock_account_reading, normalize_email, replace_password_hash
 from bastion.audit import record_event
 from bastion.context import Client
 from bastion.errors import BastionError, Reason, new_reference
@@ -24,9 +29,10 @@ from bastion.guard.passwords import check_password, hash_password
 from bastion.ops.maintenance import maintenance_refusal
 from bastion.services import Services
 from bastion.signin.attempts import record_attempt
-from bastion.signin.flow import Authenticated, SignInResult, advance_flow, start_flow
+from bastion.signin.flow import Authenticated, SignInResult, Stage, advance_flow, start_flow
 from bastion.signin.stages import STAGES
-from bastion.signin.visit import arrive
+from bastion.signin.visit import Visit, arrive
+from bastion.store.together import written_together
 
 
 def sign_in_with_password(
@@ -57,23 +63,42 @@ def sign_in_with_password(
                 if services.passwords.needs_rehash(stored_hash) else None)
     try:
         with services.db.transaction() as tx:
+            stages = STAGES()
             # Read again, locked: a freeze, reset or restriction since the hash is seen, or waits.
-            account = lock_account(tx, found.id)
+            account, visit = _lock_with_stage_reads(services, tx, found.id, visit, stages)
             if account.password_hash != stored_hash:
                 raise BastionError(Reason.CREDENTIALS_INVALID)  # the password changed while it was checked
             if new_hash is not None:
-                account.password_hash = new_hash
+                replace_password_hash(tx, account.id, new_hash)
+                account = replace(account, password_hash=new_hash)
             flow = start_flow(services, account, visit, remember, "password")
-            result = advance_flow(services, tx, flow, account, visit, STAGES())
-            record_attempt(tx, now, identifier, "password",
-                           "success" if isinstance(result, Authenticated) else "challenge",
-                           client, account_id=account.id, flow_id=flow.id,
-                           code=None if isinstance(result, Authenticated) else result.requirement.status,
-                           risk=flow.facts.get("risk"))
+            with written_together(tx):  # the flow, session, device, events and attempt: one statement
+                result = advance_flow(services, tx, flow, account, visit, stages)
+                record_attempt(tx, now, identifier, "password",
+                               "success" if isinstance(result, Authenticated) else "challenge",
+                               client, account_id=account.id, flow_id=flow.id,
+                               code=None if isinstance(result, Authenticated) else result.requirement.status,
+                               risk=flow.facts.get("risk"))
             return result
     except BastionError as refusal:
         # Refused after the first factor (e.g. frozen, email not confirmed): the flow is rolled back.
         _refuse(services, identifier, account_id, refusal, client)
+
+
+def _lock_with_stage_reads(services: Services, tx: Tx, account_id: str, visit: Visit,
+                           stages: Sequence[Stage]) -> tuple[LockedAccount, Visit]:
+    """The account, locked, and what the stages read (`ReadingStage`) in the same statement."""
+    now = services.clock.now()
+    columns: list[Label[Any]] = []
+    parameters: dict[str, Any] = {}
+    for stage in stages:
+        reads = getattr(stage, "reads", None)
+        if reads is not None:
+            stage_columns, stage_parameters = reads(services, visit, now)
+            columns += stage_columns
+            parameters.update(stage_parameters)
+    account, row = lock_account_reading(tx, account_id, tuple(columns), parameters)
+    return account, replace(visit, looked_up=row)
 
 
 def _refuse(services: Services, identifier: str, account_id: str | None, refusal: BastionError,

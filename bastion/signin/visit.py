@@ -9,6 +9,9 @@ the maintenance window is judged by the service gate stage once the account is k
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row
 
 from bastion.context import Client
 from bastion.ops.client_versions import check_client_version
@@ -22,6 +25,8 @@ class Visit:
     client: Client
     window: Window | None  # the maintenance window in progress, if any
     update_available: dict[str, str] | None  # below the recommended app version
+    # What the stages read with the account's lock (`ReadingStage`), when the sign-in read it so.
+    looked_up: Row[Any] | None = None
 
 
 def arrive(services: Services, client: Client) -> Visit:

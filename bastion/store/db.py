@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _READ_ONLY = "bastion_read_only"
+_ALONE = "bastion_alone"
 
 
 # A pooled connection idle longer than this is pinged (one round trip) before it is handed out.
@@ -94,7 +95,10 @@ def _sqlite_engine(url: str, **options: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        if connection.get_execution_options().get(_READ_ONLY):
+        options = connection.get_execution_options()
+        if options.get(_ALONE):
+            return  # each statement its own transaction (the connection's autocommit)
+        if options.get(_READ_ONLY):
             # Reads only: with WAL they run beside the writer, so they need not wait for it.
             connection.exec_driver_sql("BEGIN")
             return
@@ -105,11 +109,32 @@ def _sqlite_engine(url: str, **options: Any) -> Engine:
     return engine
 
 
+# tx.info key: a callable that sends the rows a transaction holds back (`bastion.store.rows.written_together`).
+SEND_HELD_ROWS = "bastion.send_held_rows"
+
+
+class _Transaction(Session):
+    """A Session that sends the rows it holds back before any statement or flush of its own, so that
+    nothing it runs reads or writes around them."""
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        send = self.info.get(SEND_HELD_ROWS)
+        if send is not None:
+            send(self)
+        return super().execute(*args, **kwargs)
+
+    def flush(self, objects: Any = None) -> None:
+        send = self.info.get(SEND_HELD_ROWS)
+        if send is not None:
+            send(self)
+        super().flush(objects)
+
+
 class Database:
     def __init__(self, url: str, **options: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **options)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, class_=_Transaction)
 
     @property
     def dialect(self) -> str:
@@ -134,6 +159,15 @@ class Database:
         """A unit of work that only reads (SQLAlchemy Core): on SQLite it never queues for the one
         writer's lock, which every `transaction()` takes up front."""
         with self.engine.connect().execution_options(**{_READ_ONLY: True}) as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def reading_alone(self) -> Iterator[Connection]:
+        """Reads that each stand alone (SQLAlchemy Core): every statement is its own transaction, with
+        no BEGIN and COMMIT round trips around it — for one statement whose answer needs no other's
+        snapshot (the sign-in's read before its hash). Like `reading`, never queues for SQLite's writer."""
+        options = {_ALONE: True} if self.dialect == "sqlite" else {"isolation_level": "AUTOCOMMIT"}
+        with self.engine.connect().execution_options(**options) as connection:
             yield connection
 
     def upgrade(self) -> None:

@@ -3,7 +3,8 @@
 The ORM's unit of work costs more Python than the INSERT it sends (it sorts, batches and asks
 for generated keys); on the sign-in path that work shares the core with the password hash
 (issue 10, benchmark 2). Rows whose key is set in Python go through `add_now`, which keeps the
-object usable as if it had been read; log rows nobody reads back go through `append_row`.
+object usable as if it had been read; log rows nobody reads back go through `append_row`. Inside
+`bastion.store.together.written_together` both hold their rows back, to be sent with the others.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from sqlalchemy import Insert, Table, insert, inspect
 from sqlalchemy.orm import DeclarativeBase, make_transient_to_detached
 from sqlalchemy.orm import Session as Tx
 
+from bastion.store.together import HeldRow, held
+
 
 @cache
 def _insert(table: Table) -> Insert:
@@ -23,7 +26,9 @@ def _insert(table: Table) -> Insert:
 
 def append_row(tx: Tx, table: Table, values: dict[str, Any]) -> None:
     """INSERT one row now, in `tx`, without an object or a generated key read back."""
-    tx.execute(_insert(table), values)
+    statement = _insert(table)
+    if not held(tx, HeldRow(statement, table, values)):
+        tx.execute(statement, values)
 
 
 def add_now(tx: Tx, row: DeclarativeBase) -> None:
@@ -41,6 +46,8 @@ def add_now(tx: Tx, row: DeclarativeBase) -> None:
             value = None if default is None else default.arg if default.is_scalar else default.arg(None)
             setattr(row, prop.key, value)
         values[column.key] = row.__dict__[prop.key]
-    tx.execute(_insert(mapper.local_table), values)
+    statement, table = _insert(mapper.local_table), mapper.local_table
+    if not held(tx, HeldRow(statement, table, values)):  # type: ignore[arg-type]
+        tx.execute(statement, values)
     make_transient_to_detached(row)
     tx.add(row)

@@ -9,6 +9,8 @@ from sqlalchemy import Column, Insert, Table, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bastion.store.together import HeldRow, held
+
 
 def _insert(tx: Session, model: type, values: dict[str, Any]) -> Any:
     dialect = postgresql if tx.get_bind().dialect.name == "postgresql" else sqlite
@@ -31,7 +33,8 @@ def insert_or_update(tx: Session, table: Table, values: dict[str, Any], conflict
                      update_columns: tuple[str, ...]) -> None:
     """Insert one row, or copy its `update_columns` onto the row that already holds its unique column(s)."""
     statement = _upsert(tx.get_bind().dialect.name, table, conflict_columns, update_columns)
-    tx.execute(statement, values)
+    if not held(tx, HeldRow(statement, table, values, conflict_columns, update_columns)):
+        tx.execute(statement, values)
 
 
 @cache

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session as Tx
 from bastion.store import Database
 from bastion.store.changes import rows_changed
 from bastion.throttle.models import ThrottleCounter
+from bastion.throttle.store import Counted, increment_unless_held_in_steps
 
 _HOLD = "h|"
 
@@ -43,6 +44,10 @@ class DatabaseStore:
         )
         with self.db.transaction() as tx:
             return tx.execute(statement).scalar_one()
+
+    def increment_unless_held(self, key: str, window: timedelta, now: datetime, sliding: bool = False,
+                              refuse_from: int | None = None) -> Counted:
+        return increment_unless_held_in_steps(self, key, window, now, sliding, refuse_from)
 
     def count(self, key: str, now: datetime) -> int:
         with self.db.transaction() as tx:

@@ -25,6 +25,7 @@ import redis
 
 from bastion.throttle.database import DatabaseStore
 from bastion.throttle.redis_store import RedisStore
+from bastion.throttle.store import Counted, increment_unless_held_in_steps
 
 log = logging.getLogger("bastion.throttle")
 T = TypeVar("T")
@@ -81,6 +82,13 @@ class FallbackStore:
             return value + self.fallback.count(key, now) if self.recently_degraded else value
 
         return self._run(primary, lambda: self.fallback.increment(key, window, now, sliding))
+
+    def increment_unless_held(self, key: str, window: timedelta, now: datetime, sliding: bool = False,
+                              refuse_from: int | None = None) -> Counted:
+        if self.recently_degraded:  # both stores' counts and holds count: step by step, as above and below
+            return increment_unless_held_in_steps(self, key, window, now, sliding, refuse_from)
+        return self._run(lambda: self.primary.increment_unless_held(key, window, now, sliding, refuse_from),
+                         lambda: self.fallback.increment_unless_held(key, window, now, sliding, refuse_from))
 
     def count(self, key: str, now: datetime) -> int:
         def primary() -> int:

@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import redis
 
+from bastion.throttle.store import Counted
+
 _GC_MARGIN_MS = 24 * 3600 * 1000
 
-_INCREMENT = """
-local now = tonumber(ARGV[1])
+# Adds one to the counter KEYS[1] (ARGV: now, window, sliding, GC margin); `count` is the new value.
+_BUMP = """
 local window = tonumber(ARGV[2])
 local expires = tonumber(redis.call('HGET', KEYS[1], 'e') or '0')
 local count
@@ -26,8 +28,22 @@ else
   if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'e', now + window) end
 end
 redis.call('PEXPIRE', KEYS[1], window + tonumber(ARGV[4]))
-return count
 """
+_INCREMENT = "local now = tonumber(ARGV[1])" + _BUMP + "return count"
+
+# The same unless the count already reached ARGV[5] (0: no such limit) or the hold KEYS[2] is in
+# force: {the new count, or -1 when not counted; the hold's end in ms, or 0}.
+_INCREMENT_UNLESS_HELD = """
+local now = tonumber(ARGV[1])
+local current = 0
+if tonumber(redis.call('HGET', KEYS[1], 'e') or '0') > now then
+  current = tonumber(redis.call('HGET', KEYS[1], 'c') or '0')
+end
+local refuse_from = tonumber(ARGV[5])
+if refuse_from > 0 and current >= refuse_from then return {-1, 0} end
+local held = tonumber(redis.call('GET', KEYS[2]) or '0')
+if held > now then return {-1, held} end
+""" + _BUMP + "return {count, 0}"
 
 _COUNT = """
 local expires = tonumber(redis.call('HGET', KEYS[1], 'e') or '0')
@@ -76,11 +92,20 @@ class RedisStore:
         self._hold = self.client.register_script(_HOLD)
         self._decrement = self.client.register_script(_DECREMENT)
         self._claim = self.client.register_script(_CLAIM)
+        self._increment_unless_held = self.client.register_script(_INCREMENT_UNLESS_HELD)
 
     def increment(self, key: str, window: timedelta, now: datetime, sliding: bool = False) -> int:
         window_ms = int(window.total_seconds() * 1000)
         return int(self._increment(keys=[self.prefix + "c:" + key],
                                    args=[_ms(now), window_ms, "1" if sliding else "0", _GC_MARGIN_MS]))
+
+    def increment_unless_held(self, key: str, window: timedelta, now: datetime, sliding: bool = False,
+                              refuse_from: int | None = None) -> Counted:
+        window_ms = int(window.total_seconds() * 1000)
+        count, held = self._increment_unless_held(
+            keys=[self.prefix + "c:" + key, self.prefix + "h:" + key],
+            args=[_ms(now), window_ms, "1" if sliding else "0", _GC_MARGIN_MS, refuse_from or 0])
+        return Counted(None if count < 0 else count, datetime.fromtimestamp(held / 1000, UTC) if held else None)
 
     def count(self, key: str, now: datetime) -> int:
         return int(self._count(keys=[self.prefix + "c:" + key], args=[_ms(now)]))

@@ -92,17 +92,6 @@ class SignInThrottle:
         if until is not None:
             raise BastionError(Reason.IP_THROTTLED, retry_after=seconds_until(until, now))
 
-    def check_identifier(self, identifier: str, device_id: str | None, known_device: bool, now: datetime) -> None:
-        known = bool(known_device and device_id)
-        if known and device_id:
-            until = self.store.held_until(self.device_key(identifier, device_id), now)
-        else:
-            if self.store.count(self.identifier_key(identifier), now) >= self.disable_after:
-                raise BastionError(Reason.ACCOUNT_PASSWORD_DISABLED)
-            until = self.store.held_until(self.identifier_key(identifier), now)
-        if until is not None:
-            raise BastionError(Reason.ACCOUNT_LOCKED, retry_after=seconds_until(until, now), record=_known(known))
-
     # When pauses end (support and the troubleshooter) -----------------------
     def network_held_until(self, ip: str | None, now: datetime) -> datetime | None:
         """The end of the later of the IP's and the subnet's holds, if either is held now (one look-up)."""
@@ -125,12 +114,21 @@ class SignInThrottle:
     # Outcomes ---------------------------------------------------------------
     def begin_attempt(self, identifier: str, device_id: str | None, known_device: bool,
                       now: datetime) -> PendingAttempt:
-        """After `check_identifier`, before the hash: count the attempt as if it failed (a success takes it
-        back). From the threshold on, the attempt holds the pause while it is checked — or, when another
-        attempt holds it, is refused and not counted."""
-        known = known_device and device_id is not None
+        """Before the hash: refuse while the identifier (or, on a device that signed in to the account
+        before, that device's own counter) is paused or switched off; otherwise count the attempt as
+        if it failed (a success takes it back) — checked and counted in one step. From the threshold
+        on, the attempt holds the pause while it is checked — or, when another attempt holds it, is
+        refused and not counted."""
+        known = bool(known_device and device_id)
         key = self.device_key(identifier, device_id) if known and device_id else self.identifier_key(identifier)
-        consecutive = self.store.increment(key, CONSECUTIVE_MEMORY, now, sliding=True)
+        counted = self.store.increment_unless_held(key, CONSECUTIVE_MEMORY, now, sliding=True,
+                                                   refuse_from=None if known else self.disable_after)
+        if counted.count is None:
+            if counted.held_until is None:
+                raise BastionError(Reason.ACCOUNT_PASSWORD_DISABLED)
+            raise BastionError(Reason.ACCOUNT_LOCKED, retry_after=seconds_until(counted.held_until, now),
+                               record=_known(known))
+        consecutive = counted.count
         if consecutive >= self.lock_after and not self.store.claim_hold(key, now + self.delay_after(consecutive),
                                                                         now):
             self.store.decrement(key, now)

@@ -9,6 +9,9 @@ Primitives, each atomic in every backend:
   latest end of those on several keys, in one look-up: one round trip for the IP and its subnet).
   `claim_hold(key, until, now)` places one only where none is in force, and says whether it did:
   of concurrent claimants exactly one wins.
+- `increment_unless_held(key, window, now, sliding, refuse_from)`: `increment`, unless the key is
+  held or its count already reached `refuse_from` — checked and counted in one atomic step (one
+  round trip for a password attempt's pause check and its count).
 
 Time is always passed in (the injected clock), never read from the backend, so tests
 move time instead of sleeping and every backend agrees on when things expire.
@@ -18,8 +21,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """What `increment_unless_held` did: `count`, the new count, when it counted; when it did not,
+    None, and `held_until`, the end of the hold in force — or None: the count had reached `refuse_from`."""
+
+    count: int | None
+    held_until: datetime | None = None
 
 
 class CounterStore(Protocol):
@@ -39,6 +52,21 @@ class CounterStore(Protocol):
 
     def held_until(self, key: str, now: datetime, *, also: Sequence[str] = ()) -> datetime | None: ...
 
+    def increment_unless_held(self, key: str, window: timedelta, now: datetime, sliding: bool = False,
+                              refuse_from: int | None = None) -> Counted: ...
+
+
+def increment_unless_held_in_steps(store: CounterStore, key: str, window: timedelta, now: datetime, sliding: bool,
+                                   refuse_from: int | None) -> Counted:
+    """`increment_unless_held` from the other primitives, one after another (for a store whose
+    round trips are not what counts, or that must combine two stores' answers)."""
+    if refuse_from is not None and store.count(key, now) >= refuse_from:
+        return Counted(None)
+    until = store.held_until(key, now)
+    if until is not None:
+        return Counted(None, until)
+    return Counted(store.increment(key, window, now, sliding))
+
 
 class MemoryStore:
     """One process only: the embedded default without Redis."""
@@ -52,14 +80,29 @@ class MemoryStore:
 
     def increment(self, key: str, window: timedelta, now: datetime, sliding: bool = False) -> int:
         with self._lock:
+            return self._increment(key, window, now, sliding)
+
+    def increment_unless_held(self, key: str, window: timedelta, now: datetime, sliding: bool = False,
+                              refuse_from: int | None = None) -> Counted:
+        with self._lock:
             count, expires = self._counters.get(key, (0, now))
-            if expires <= now:
-                count, expires = 0, now + window
-            count += 1
-            self._counters[key] = (count, now + window if sliding else expires)
-            if len(self._counters) > 100_000:
-                self._sweep(now)
-            return count
+            current = count if expires > now else 0
+            if refuse_from is not None and current >= refuse_from:
+                return Counted(None)
+            until = self._holds.get(key)
+            if until is not None and until > now:
+                return Counted(None, until)
+            return Counted(self._increment(key, window, now, sliding))
+
+    def _increment(self, key: str, window: timedelta, now: datetime, sliding: bool) -> int:
+        count, expires = self._counters.get(key, (0, now))
+        if expires <= now:
+            count, expires = 0, now + window
+        count += 1
+        self._counters[key] = (count, now + window if sliding else expires)
+        if len(self._counters) > 100_000:
+            self._sweep(now)
+        return count
 
     def count(self, key: str, now: datetime) -> int:
         with self._lock:

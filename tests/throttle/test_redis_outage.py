@@ -151,7 +151,7 @@ class Node:
 
 def _count_redis_calls(monkeypatch: pytest.MonkeyPatch, store: FallbackStore, probe: Probe) -> None:
     primary = store.primary
-    for name in ("increment", "count", "reset", "hold", "held_until"):
+    for name in ("increment", "increment_unless_held", "count", "reset", "hold", "held_until"):
         real = getattr(primary, name)
 
         def counted(*args, _real=real, **kwargs):  # type: ignore[no-untyped-def]
@@ -296,6 +296,10 @@ class FlakyRedis(MemoryStore):
     def count(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         self._check()
         return super().count(*args, **kwargs)
+
+    def increment_unless_held(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self._check()
+        return super().increment_unless_held(*args, **kwargs)
 
     def reset(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         self._check()

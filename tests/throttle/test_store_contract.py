@@ -144,3 +144,21 @@ def test_of_fifty_concurrent_claims_exactly_one_wins(store: CounterStore, clock:
     with ThreadPoolExecutor(max_workers=16) as pool:
         won = list(pool.map(lambda _: store.claim_hold("claim", now + timedelta(seconds=30), now), range(50)))
     assert won.count(True) == 1
+
+
+def test_a_count_unless_held_counts_only_where_no_hold_and_no_limit_stands(store: CounterStore,
+                                                                           clock: MovableClock) -> None:
+    now, window = clock.now(), timedelta(minutes=10)
+    assert store.increment_unless_held("u", window, now).count == 1
+    assert store.increment_unless_held("u", window, now, refuse_from=3).count == 2
+    assert store.increment_unless_held("u", window, now, refuse_from=3).count == 3
+    refused = store.increment_unless_held("u", window, now, refuse_from=3)
+    assert refused.count is None and refused.held_until is None  # the limit reached: not counted
+    store.hold("u", now + timedelta(minutes=1), now)
+    held = store.increment_unless_held("u", window, now)
+    assert held.count is None and held.held_until == now + timedelta(minutes=1)
+    assert store.count("u", now) == 3
+    clock.advance(minutes=2)  # the hold ended; the count still stands
+    assert store.increment_unless_held("u", window, clock.now()).count == 4
+    clock.advance(minutes=20)  # the window ended: counted afresh
+    assert store.increment_unless_held("u", window, clock.now(), sliding=True).count == 1

@@ -1,0 +1,164 @@
+"""Rows a unit of work writes, held back and sent together: on PostgreSQL in one statement.
+
+A completed sign-in writes five or six rows to five tables (its flow, its session, the device, its
+events, its attempt), each an INSERT of its own: a round trip each, and each one's Python work
+beside the password hash on the same core (issue 19). Inside `written_together(tx)`, `append_row`,
+`add_now` and `insert_or_update` hold their rows back; they go when the block ends — or before
+any other statement or flush the transaction runs (`bastion.store.db`), so nothing reads or
+writes around them. On PostgreSQL they go as one statement: one INSERT per table in a WITH
+chain, each table's rows as one JSON parameter (`json_populate_recordset`: the values are
+converted as the columns' own types convert them, and a table's rows keep their order); on
+SQLite, where a statement costs no round trip, each table's rows go as one INSERT.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Executable, Table, TextClause, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session as Tx
+
+from bastion.store.db import SEND_HELD_ROWS
+
+_HELD = "bastion.held_rows"
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRow:
+    statement: Executable  # what writes it alone (its values as parameters)
+    table: Table
+    values: dict[str, Any]
+    conflict_columns: tuple[str, ...] = ()  # an upsert: on these, copy `update_columns` onto the row
+    update_columns: tuple[str, ...] = ()
+
+
+@contextmanager
+def written_together(tx: Tx) -> Iterator[None]:
+    """Rows written inside the block are held back and sent together when it ends (dropped if it raises)."""
+    tx.info[_HELD] = []
+    try:
+        yield
+        _send(tx)
+    finally:
+        tx.info.pop(_HELD, None)
+        tx.info.pop(SEND_HELD_ROWS, None)
+
+
+def held(tx: Tx, row: HeldRow) -> bool:
+    """Hold `row` back when `tx` is inside `written_together`; False (write it now) when not, or when
+    its table has a default only the database computes."""
+    rows: list[HeldRow] | None = tx.info.get(_HELD)
+    defaults = _python_defaults(row.table)
+    if rows is None or defaults is None:
+        return False
+    if tx.autoflush and (tx.new or tx.dirty or tx.deleted):
+        # Its INSERT would first flush the ORM's pending changes: the rows held so far go, then those
+        # changes and this row as ever — every row keeps its place among the transaction's writes.
+        _send(tx)
+        return False
+    missing = [(key, default) for key, default in defaults if key not in row.values]
+    if missing:  # computed now, as the INSERT would have: every row of a shape names the same columns
+        values = {**row.values, **{key: default.arg if default.is_scalar else default.arg(None)
+                                   for key, default in missing}}
+        row = HeldRow(row.statement, row.table, values, row.conflict_columns, row.update_columns)
+    rows.append(row)
+    tx.info[SEND_HELD_ROWS] = _send
+    return True
+
+
+@cache
+def _python_defaults(table: Table) -> tuple[tuple[str, Any], ...] | None:
+    """The table's column defaults computed in Python; None when one is computed by the database."""
+    defaults = [(column.key, column.default) for column in table.c if column.default is not None]
+    if any(not (default.is_scalar or default.is_callable) for _, default in defaults):
+        return None
+    return tuple(defaults)
+
+
+def _send(tx: Tx) -> None:
+    rows: list[HeldRow] = tx.info.get(_HELD) or []
+    tx.info.pop(SEND_HELD_ROWS, None)
+    if not rows:
+        return
+    batch, rows[:] = list(rows), []
+    groups = _grouped(batch)
+    dialect = tx.get_bind().dialect
+    # On the transaction's connection, not through the ORM: held rows were written, as far as the caller
+    # knows, before the ORM objects still pending (e.g. a device challenge naming the flow held here),
+    # which follow at the next flush as before — and the ORM's execute costs more Python besides.
+    connection = tx.connection()
+    if dialect.name == "postgresql" and len(groups) > 1:
+        parameters = _as_json(dialect, groups)
+        if parameters is not None:
+            connection.execute(_chained(dialect, tuple(_shape(group) for group in groups)), parameters)
+            return
+    for group in groups:
+        connection.execute(group[0].statement, group[0].values if len(group) == 1 else [row.values for row in group])
+
+
+def _shape(group: list[HeldRow]) -> tuple[Table, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    first = group[0]
+    return first.table, tuple(first.values), first.conflict_columns, first.update_columns
+
+
+def _grouped(rows: list[HeldRow]) -> list[list[HeldRow]]:
+    """Rows of one shape (table, columns) together, in the order each shape first came; an upsert
+    alone (two in one statement could meet the same row)."""
+    groups: dict[tuple[Any, ...], list[HeldRow]] = {}
+    for index, row in enumerate(rows):
+        groups.setdefault((_shape([row]), index if row.conflict_columns else None), []).append(row)
+    return list(groups.values())
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, date):  # datetimes too: naive UTC once the column's type has converted them
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _as_json(dialect: Dialect, groups: list[list[HeldRow]]) -> dict[str, str] | None:
+    """Each group's rows as one JSON array, converted by the columns' types; None when a value has
+    no JSON form (then the rows go one statement per table)."""
+    parameters = {}
+    for index, group in enumerate(groups):
+        converters = _converters(dialect, group[0].table)
+        converted = [{key: (convert(value) if (convert := converters[key]) else value)
+                      for key, value in row.values.items()} for row in group]
+        try:
+            parameters[f"rows{index}"] = json.dumps(converted, default=_plain)
+        except (TypeError, ValueError):
+            return None
+    return parameters
+
+
+@cache
+def _converters(dialect: Dialect, table: Table) -> dict[str, Any]:
+    return {column.key: column.type.bind_processor(dialect) for column in table.c}
+
+
+@cache
+def _chained(dialect: Dialect, shapes: tuple[tuple[Table, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...]
+             ) -> TextClause:
+    """One INSERT per shape, in a WITH chain (built once per combination)."""
+    quote = dialect.identifier_preparer.quote
+    inserts = []
+    for index, (table, keys, conflict, update) in enumerate(shapes):
+        name = dialect.identifier_preparer.format_table(table)
+        columns = ", ".join(quote(key) for key in keys)
+        # Names quoted by the dialect, values only as parameters.
+        insert = (f"INSERT INTO {name} ({columns}) SELECT {columns} "  # noqa: S608
+                  f"FROM json_populate_recordset(CAST(NULL AS {name}), CAST(:rows{index} AS json))")
+        if conflict:
+            insert += (f" ON CONFLICT ({', '.join(quote(key) for key in conflict)}) DO UPDATE SET "
+                       + ", ".join(f"{quote(key)} = excluded.{quote(key)}" for key in update))
+        inserts.append(insert)
+    *first, last = inserts
+    return text("WITH " + ", ".join(f"written{index} AS ({insert})" for index, insert in enumerate(first))
+                + " " + last)

@@ -1,0 +1,83 @@
+"""Rows held back and sent together (bastion/store/together.py) are the rows written one by one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event, select
+
+from bastion.accounts.devices import list_devices, remember_device
+from bastion.audit.models import SecurityEvent
+from bastion.context import Client
+from bastion.sessions.models import Session
+from bastion.sessions.tokens import issue_session
+from bastion.store.rows import append_row
+from bastion.store.together import written_together
+
+CLIENT = Client(ip="192.0.2.7", user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0 “quoted” é", device_id="d" * 64)
+
+
+def _write(services: Any, tx: Any, account_id: str, tag: str) -> str:
+    now = services.clock.now()
+    append_row(tx, SecurityEvent.__table__, {"account_id": account_id, "actor_id": account_id, "kind": f"{tag}.first",
+                                             "created_at": now, "ip": CLIENT.ip, "data": {"b": [1, None], "a": "é"}})
+    _, session = issue_session(services, tx, account_id, CLIENT, remember=True, aal=2)
+    remember_device(tx, now, account_id, CLIENT)
+    append_row(tx, SecurityEvent.__table__, {"account_id": account_id, "actor_id": None, "kind": f"{tag}.second",
+                                             "created_at": now + timedelta(microseconds=1), "ip": None, "data": {}})
+    return session.id
+
+
+def _rows(services: Any, account_id: str, session_id: str, tag: str) -> tuple[Any, ...]:
+    with services.db.transaction() as tx:
+        events = [(e.kind.split(".")[1], e.actor_id == account_id, e.created_at, e.ip, e.data) for e in tx.execute(
+            select(SecurityEvent).where(SecurityEvent.account_id == account_id, SecurityEvent.kind.like(f"{tag}.%"))
+            .order_by(SecurityEvent.id)).scalars()]
+        session = tx.get_one(Session, session_id)
+        kept = (session.account_id == account_id, session.created_at, session.expires_at, session.idle_seconds, session.aal,
+                session.remember, session.ip, session.user_agent, session.device_id, session.revoked_at)
+        devices = [(d.device_hash, d.first_seen_at, d.last_seen_at, d.last_ip, d.user_agent, d.browser, d.os,
+                    d.device_family, d.last_country, d.trusted_until) for d in list_devices(tx, account_id)]
+        return events, kept, devices
+
+
+def test_rows_written_together_are_the_rows_written_alone(services, account_factory) -> None:
+    alone, together = account_factory()["id"], account_factory()["id"]
+    with services.db.transaction() as tx:
+        alone_session = _write(services, tx, alone, "alone")
+    sent: list[str] = []
+    event.listen(services.db.engine, "before_cursor_execute",
+                 lambda *args: sent.append(args[2]) if args[2].startswith(("INSERT", "WITH")) else None)
+    with services.db.transaction() as tx, written_together(tx):
+        together_session = _write(services, tx, together, "together")
+        assert sent == []  # held back until the block ends
+    assert len(sent) == (1 if services.db.dialect == "postgresql" else 3)  # events in one INSERT on SQLite
+    assert _rows(services, alone, alone_session, "alone") == _rows(services, together, together_session, "together")
+    with services.db.transaction() as tx, written_together(tx):  # the device again: its upsert updates it
+        _write(services, tx, together, "again")
+    assert len(_rows(services, together, together_session, "again")[2]) == 1
+
+
+def test_a_statement_run_meanwhile_sees_the_rows_held_so_far(services, account_factory) -> None:
+    account_id = account_factory()["id"]
+    with services.db.transaction() as tx, written_together(tx):
+        session_id = _write(services, tx, account_id, "held")
+        seen = tx.execute(select(SecurityEvent.kind).where(SecurityEvent.account_id == account_id,
+                                                           SecurityEvent.kind.like("held.%"))
+                          .order_by(SecurityEvent.id)).scalars().all()
+        assert seen == ["held.first", "held.second"]
+        assert tx.execute(select(Session.id).where(Session.id == session_id)).scalar_one() == session_id
+
+
+def test_nothing_held_is_written_when_the_block_raises(services, account_factory) -> None:
+    account_id = account_factory()["id"]
+    with services.db.transaction() as tx:
+        try:
+            with written_together(tx):
+                _write(services, tx, account_id, "dropped")
+                raise RuntimeError("refused")
+        except RuntimeError:
+            pass
+    with services.db.transaction() as tx:
+        assert tx.execute(select(SecurityEvent.id).where(SecurityEvent.kind == "dropped.first")).first() is None
