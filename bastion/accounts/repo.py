@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, FromClause, Label, Row, Select, bindparam, delete, or_, select, update
@@ -83,19 +83,39 @@ class LockedAccount:
 LOCKED_COLUMNS = tuple(Account.__table__.c)
 
 
-@cache
-def _locking_with(reads: tuple[Label[Any], ...]) -> Select[Any]:
-    return select(*LOCKED_COLUMNS, *reads).where(Account.id == bindparam("account_id")).with_for_update()
+_LOCKING = select(*LOCKED_COLUMNS).where(Account.id == bindparam("account_id")).with_for_update()
+
+
+@lru_cache(maxsize=8)  # one entry per set of stages' look-ups: a handful
+def _locking_with(reads: tuple[Label[Any], ...]) -> tuple[Select[Any], Select[Any]]:
+    """The lock with the look-ups, if the row is free now; the look-ups alone, for after a wait."""
+    together = (select(*LOCKED_COLUMNS, *reads).where(Account.id == bindparam("account_id"))
+                .with_for_update(skip_locked=True))
+    return together, select(*reads)
 
 
 def lock_account_reading(tx: Tx, account_id: str, reads: tuple[Label[Any], ...] = (),
                          parameters: Mapping[str, Any] | None = None) -> tuple[LockedAccount, Row[Any]]:
     """`lock_account` in Core, with other look-ups in the same statement: `reads`, labelled columns
     (built once: the statement is cached by them) on the `account_id` parameter and `parameters`.
-    The account's values, and the whole row (its `reads` by label). Sent on the transaction's
-    connection: a Core statement needs none of the ORM's execute (nor its autoflush)."""
-    row = tx.connection().execute(_locking_with(reads), {**(parameters or {}), "account_id": account_id}).one()
-    return LockedAccount(*row[:len(LOCKED_COLUMNS)]), row
+    The account's values, and a row holding the `reads` by label. Sent on the transaction's
+    connection: a Core statement needs none of the ORM's execute (nor its autoflush).
+
+    Together only when the row is free (SKIP LOCKED): a statement that waits for a lock on
+    PostgreSQL sees the row as the holder left it but its look-ups as they were before the wait
+    (one snapshot a statement), and would miss what that holder wrote (another sign-in's history,
+    a second factor removed). After a wait, the look-ups are read again, on their own."""
+    values = {**(parameters or {}), "account_id": account_id}
+    connection = tx.connection()
+    if not reads:
+        alone_row = connection.execute(_LOCKING, values).one()
+        return LockedAccount(*alone_row), alone_row
+    together, alone = _locking_with(reads)
+    row = connection.execute(together, values).one_or_none()
+    if row is not None:
+        return LockedAccount(*row[:len(LOCKED_COLUMNS)]), row
+    account = LockedAccount(*connection.execute(_LOCKING, values).one())  # waits for the holder
+    return account, connection.execute(alone, values).one()
 
 
 def replace_password_hash(tx: Tx, account_id: str, password_hash: str) -> None:

@@ -72,7 +72,7 @@ def sign_in_with_password(
                 replace_password_hash(tx, account.id, new_hash)
                 account = replace(account, password_hash=new_hash)
             flow = start_flow(services, account, visit, remember, "password")
-            with written_together(tx):  # the flow, session, device, events and attempt: one statement
+            with written_together(tx):  # the flow, session, device, events and attempt: sent together
                 result = advance_flow(services, tx, flow, account, visit, stages)
                 record_attempt(tx, now, identifier, "password",
                                "success" if isinstance(result, Authenticated) else "challenge",

@@ -109,7 +109,7 @@ def _sqlite_engine(url: str, **options: Any) -> Engine:
     return engine
 
 
-# tx.info key: a callable that sends the rows a transaction holds back (`bastion.store.rows.written_together`).
+# tx.info key: a callable that sends the rows a transaction holds back (`bastion.store.together.written_together`).
 SEND_HELD_ROWS = "bastion.send_held_rows"
 
 

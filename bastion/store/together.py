@@ -41,7 +41,11 @@ class HeldRow:
 
 @contextmanager
 def written_together(tx: Tx) -> Iterator[None]:
-    """Rows written inside the block are held back and sent together when it ends (dropped if it raises)."""
+    """Rows written inside the block are held back and sent together when it ends (dropped if it
+    raises). Inside another such block, its rows join the outer one's."""
+    if _HELD in tx.info:
+        yield
+        return
     tx.info[_HELD] = []
     try:
         yield

@@ -1,6 +1,6 @@
 """The counter store every throttle rule is built on, and its in-process implementation.
 
-Primitives, each atomic in every backend:
+Primitives, each atomic in every backend (but the last: see it):
 - `increment(key, window, now, sliding)`: add one to a counter and return the new
   value. A fixed window starts at the first hit; a sliding one restarts at each hit
   (used for "consecutive failures", which last until a success or a long quiet spell).
@@ -10,8 +10,10 @@ Primitives, each atomic in every backend:
   `claim_hold(key, until, now)` places one only where none is in force, and says whether it did:
   of concurrent claimants exactly one wins.
 - `increment_unless_held(key, window, now, sliding, refuse_from)`: `increment`, unless the key is
-  held or its count already reached `refuse_from` — checked and counted in one atomic step (one
-  round trip for a password attempt's pause check and its count).
+  held or its count already reached `refuse_from` — checked and counted in one atomic step in
+  memory and on Redis (one round trip for a password attempt's pause check and its count); the
+  database store and the fallback take the steps one after another, as the callers did before
+  (`increment_unless_held_in_steps`).
 
 Time is always passed in (the injected clock), never read from the backend, so tests
 move time instead of sleeping and every backend agrees on when things expire.

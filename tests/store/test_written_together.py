@@ -81,3 +81,20 @@ def test_nothing_held_is_written_when_the_block_raises(services, account_factory
             pass
     with services.db.transaction() as tx:
         assert tx.execute(select(SecurityEvent.id).where(SecurityEvent.kind == "dropped.first")).first() is None
+
+
+def test_a_block_inside_another_holds_its_rows_with_the_outer_ones(services, account_factory) -> None:
+    """Nesting never drops the outer block's rows: the inner one's join them, and all go at the end."""
+    account_id = account_factory()["id"]
+    with services.db.transaction() as tx, written_together(tx):
+        append_row(tx, SecurityEvent.__table__, {"account_id": account_id, "actor_id": None, "kind": "nested.outer",
+                                                 "created_at": services.clock.now(), "ip": None, "data": {}})
+        with written_together(tx):
+            append_row(tx, SecurityEvent.__table__, {"account_id": account_id, "actor_id": None,
+                                                     "kind": "nested.inner", "created_at": services.clock.now(),
+                                                     "ip": None, "data": {}})
+    with services.db.transaction() as tx:
+        kinds = tx.execute(select(SecurityEvent.kind).where(SecurityEvent.account_id == account_id,
+                                                            SecurityEvent.kind.like("nested.%"))
+                           .order_by(SecurityEvent.id)).scalars().all()
+    assert kinds == ["nested.outer", "nested.inner"]
