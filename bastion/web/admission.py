@@ -1,9 +1,9 @@
 """Sign-in admission at the door: nobody waits past the queue's budget, and devices Bastion
 recognises go first.
 
-The first thing the edge runs on the password endpoints: a signed device identifier passes (at
-most `PER_DEVICE_PER_MINUTE` a minute), any other request takes a place in the hash queue or gets
-a prebuilt 429 at once (docs/design/sign-in-admission.md).
+The first thing the edge runs on the password endpoints: a sign-in with a signed device identifier
+passes (at most `PER_DEVICE_PER_MINUTE` a minute), any other request — every sign-up among them —
+takes a place in the hash queue or gets a prebuilt 429 at once (docs/design/sign-in-admission.md).
 """
 
 from __future__ import annotations
@@ -47,9 +47,14 @@ class Door:
         """What the request holds while it runs — its place in the hash queue, or nothing — or
         None when it is to be refused."""
         path = scope["path"]
-        if scope["method"] != "POST" or (path not in SIGN_IN and path not in SIGN_UP) or self._recognised(scope):
+        if scope["method"] != "POST" or (path not in SIGN_IN and path not in SIGN_UP):
             return _NOTHING
-        place = self.gate.reserve(after_answer=path in SIGN_UP)
+        # A sign-up is a new account's work whatever device sends it: its hash, after the answer, is
+        # never refused, so it is judged here or nowhere.
+        sign_up = path in SIGN_UP
+        if not sign_up and self._recognised(scope):
+            return _NOTHING
+        place = self.gate.reserve(after_answer=sign_up)
         return None if place is None else self.gate.holding(place)
 
     def _recognised(self, scope: Scope) -> bool:

@@ -91,6 +91,24 @@ def test_sign_ups_take_places_in_the_same_queue_but_never_block_the_door_for_peo
     asyncio.run(run())
 
 
+def test_a_sign_up_takes_a_place_whatever_device_sends_it(services) -> None:
+    """A signed device identifier lets a sign-in pass, never a sign-up: its hash runs after its answer
+    and is never refused, so one let past the door would wait (and hold a thread) without bound."""
+    async def run() -> None:
+        app = SlowApp()
+        door = door_over(app, services, places=2)
+        device = [(b"x-device-id", sign_device_id(services.keys, "someone-s-own-device").encode())]
+        admitted = [asyncio.create_task(call(door, scope(device, path="/v1/accounts"))) for _ in range(3)]
+        await asyncio.sleep(0)
+        assert app.entered == 3 and services.hash_gate.state()["queued"] == 3  # two budgets: waits 0, 1, 2 s
+        assert await call(door, scope(device, path="/v1/accounts")) == 429
+        assert await call(door, scope(device, path="/signup")) == 429
+        app.release.set()
+        assert [await task for task in admitted] == [200, 200, 200]
+
+    asyncio.run(run())
+
+
 def test_the_doors_fast_refusal_is_a_problem_with_the_security_headers(services) -> None:
     async def run() -> None:
         app = SlowApp()
