@@ -182,8 +182,7 @@ class HashGate:
             elif after_answer:
                 self._wait_in_line(self._later, (object(), self._clock()), None)
             else:
-                turn = object()
-                self._wait_in_line(self._line, turn, self._clock() + PATIENCE_BUDGETS * self.budget)
+                self._wait_in_line(self._line, object(), self._clock() + PATIENCE_BUDGETS * self.budget)
             self._running[known] += 1
             self.admitted += 1
             self._publish()
@@ -221,7 +220,7 @@ class HashGate:
 
     def _wait_until(self, deadline: float | None, reason: str) -> None:
         # While after-answer work waits behind people, look again now and then: it may come of age.
-        timeout = min(1.0, AFTER_ANSWER_PATIENCE) if self._later and self._line else None
+        timeout = 1.0 if self._later and self._line else None
         if deadline is not None:
             remaining = deadline - self._clock()
             if remaining <= 0:
