@@ -16,7 +16,7 @@ from sqlalchemy import Insert, Table, insert, inspect
 from sqlalchemy.orm import DeclarativeBase, make_transient_to_detached
 from sqlalchemy.orm import Session as Tx
 
-from bastion.store.together import HeldRow, held
+from bastion.store.together import HeldRow, held, python_default
 
 
 @cache
@@ -43,7 +43,7 @@ def add_now(tx: Tx, row: DeclarativeBase) -> None:
         column = prop.columns[0]
         if prop.key not in row.__dict__:
             default = column.default
-            value = None if default is None else default.arg if default.is_scalar else default.arg(None)
+            value = None if default is None else python_default(default)
             setattr(row, prop.key, value)
         values[column.key] = row.__dict__[prop.key]
     statement, table = _insert(mapper.local_table), mapper.local_table

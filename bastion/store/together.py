@@ -69,12 +69,16 @@ def held(tx: Tx, row: HeldRow) -> bool:
         return False
     missing = [(key, default) for key, default in defaults if key not in row.values]
     if missing:  # computed now, as the INSERT would have: every row of a shape names the same columns
-        values = {**row.values, **{key: default.arg if default.is_scalar else default.arg(None)
-                                   for key, default in missing}}
+        values = {**row.values, **{key: python_default(default) for key, default in missing}}
         row = HeldRow(row.statement, row.table, values, row.conflict_columns, row.update_columns)
     rows.append(row)
     tx.info[SEND_HELD_ROWS] = _send
     return True
+
+
+def python_default(default: Any) -> Any:
+    """The value a column's Python-side default gives a row, as an INSERT would compute it."""
+    return default.arg if default.is_scalar else default.arg(None)
 
 
 @cache
