@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from bastion.errors import BastionError, Reason
 from bastion.i18n import N_, _
@@ -38,6 +38,10 @@ AFTER_ANSWER_PATIENCE = 30.0
 # A sign-up is admitted while everything queued fits this many budgets: nobody waits for its hash,
 # and the bound is on the work (and threads) it holds, not on anyone's wait.
 AFTER_ANSWER_BUDGETS = 2
+# Sync routes run on this many threads (bastion/web/app.py); what waits for a hash holds one of
+# them, so the queue never holds more than half: however fast the hash, the rest keep serving.
+WORKER_THREADS = 100
+QUEUED_LIMIT = WORKER_THREADS // 2
 BUSY = N_("Sign-in is very busy right now. Please try again in a moment.")
 # Nice value of the threads that hash for unrecognised devices: a tenth of the CPU weight of an owner's.
 UNKNOWN_NICENESS = 10
@@ -75,21 +79,31 @@ class Place:
     pending: bool = True  # counted as queued until its first hash starts or the request ends
 
 
+@dataclass(eq=False)
+class _Turn:
+    """One waiter in a line, woken alone when it is its turn (never the whole line at every hash)."""
+
+    wake: threading.Condition
+    queued_at: float
+
+
 _place: ContextVar[Place | None] = ContextVar("bastion_hash_place", default=None)
 
 
 class HashGate:
     def __init__(self, concurrency: int, budget_seconds: float, hash_time: HashTime | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, queued_limit: int = QUEUED_LIMIT) -> None:
         self.concurrency = max(1, concurrency)
         self.budget = budget_seconds
         self.hash_time = hash_time or HashTime()
+        self.queued_limit = queued_limit
         self._clock = clock
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._own_slot = threading.Condition(self._lock)  # known devices waiting for one of their slots
         self._running = {True: 0, False: 0}
         self._known_waiting = 0
-        self._line: deque[object] = deque()  # people on unrecognised devices, in arrival order
-        self._later: deque[tuple[object, float]] = deque()  # after-answer work and when it queued, in order
+        self._line: deque[_Turn] = deque()  # people on unrecognised devices, in arrival order
+        self._later: deque[_Turn] = deque()  # after-answer work, in arrival order
         self._reserved = {False: 0, True: 0}  # places taken at the door: people's, after-answer work's
         self.admitted = 0
         self.refused: Counter[str] = Counter()
@@ -104,7 +118,10 @@ class HashGate:
         queued, its own line too, against AFTER_ANSWER_BUDGETS budgets: however many sign-ups come,
         they never hold more work (nor threads) than that, and a flood of them is refused like any other."""
         limit = self.budget * (AFTER_ANSWER_BUDGETS if after_answer else 1)
-        with self._cond:
+        with self._lock:
+            if self._queued() >= self.queued_limit:
+                self._count_refusal("queue_full")
+                return None
             if self._expected_wait(everything=after_answer) > limit:
                 self._count_refusal("wait_over_budget")
                 return None
@@ -121,11 +138,11 @@ class HashGate:
             yield
         finally:
             _place.reset(token)
-            with self._cond:
+            with self._lock:
                 self._take(place)
 
     def count_refusal(self, reason: str) -> None:
-        with self._cond:
+        with self._lock:
             self._count_refusal(reason)
 
     # The hash ----------------------------------------------------------------------------------
@@ -141,10 +158,10 @@ class HashGate:
                 return self._timed(hash_work)
             return self._unknown_threads.submit(self._timed, hash_work).result()
         finally:
-            with self._cond:
+            with self._lock:
                 self._running[known] -= 1
                 self._publish()
-                self._cond.notify_all()
+                self._wake_next()
 
     def measure(self, hash_work: Callable[[], object]) -> None:
         """Time one hash outside the queue (at start-up), so the first estimates are this machine's."""
@@ -152,7 +169,7 @@ class HashGate:
 
     def state(self) -> dict[str, float]:
         """For operators: what waits, what runs, and what an unrecognised device would wait now."""
-        with self._cond:
+        with self._lock:
             return {"queued": self._queued(),
                     "running": self._running[True] + self._running[False],
                     "expected_wait_seconds": round(self._expected_wait(), 4),
@@ -160,7 +177,7 @@ class HashGate:
 
     def publish(self) -> None:
         """This queue's state into the process's metrics (they follow every change; a scrape asks too)."""
-        with self._cond:
+        with self._lock:
             self._publish()
 
     def close(self) -> None:
@@ -169,23 +186,28 @@ class HashGate:
     def _enter(self, known: bool, after_answer: bool) -> bool:
         """Admitted to run (the lane it runs in: known or not), or refused."""
         place = _place.get()
-        with self._cond:
+        with self._lock:
             if place is not None:
                 self._take(place)  # admitted at the door: judged once
                 if place.after_answer:
                     known, after_answer = False, True
-            elif not known and not after_answer and self._expected_wait() > self.budget:
-                self._count_refusal("wait_over_budget")
-                raise _busy()
+            elif not known and not after_answer:
+                if self._queued() >= self.queued_limit:
+                    self._count_refusal("queue_full")
+                    raise _busy()
+                if self._expected_wait() > self.budget:
+                    self._count_refusal("wait_over_budget")
+                    raise _busy()
             if known:
                 self._wait_for_own_slot()
             elif after_answer:
-                self._wait_in_line(self._later, (object(), self._clock()), None)
+                self._wait_in_line(self._later, None)
             else:
-                self._wait_in_line(self._line, object(), self._clock() + PATIENCE_BUDGETS * self.budget)
+                self._wait_in_line(self._line, self._clock() + PATIENCE_BUDGETS * self.budget)
             self._running[known] += 1
             self.admitted += 1
             self._publish()
+            self._wake_next()  # with cores to spare, the next may go too
             return known
 
     def _wait_for_own_slot(self) -> None:
@@ -193,46 +215,60 @@ class HashGate:
         self._known_waiting += 1
         try:
             while self._running[True] >= self.concurrency:
-                self._wait_until(deadline, "known_wait_exceeded")
+                self._wait_until(self._own_slot, deadline, "known_wait_exceeded")
         finally:
             self._known_waiting -= 1
+            self._wake_next()  # gone (its turn or its patience): the line may move
 
-    def _wait_in_line(self, line: deque[Any], entry: Any, deadline: float | None) -> None:
-        """Wait in `line` (people's or after-answer work's) until `entry` is the next to hash and a core is free."""
-        line.append(entry)
+    def _wait_in_line(self, line: deque[_Turn], deadline: float | None) -> None:
+        """Wait in `line` (people's or after-answer work's) until this turn is the next to hash and a core is free."""
+        turn = _Turn(threading.Condition(self._lock), self._clock())
+        line.append(turn)
         self._publish()
         try:
-            while not (self._next_in_line() is entry and self._known_waiting == 0
-                       and self._running[True] + self._running[False] < self.concurrency):
-                self._wait_until(deadline, "wait_exceeded")
+            while not (self._next_in_line() is turn and self._may_start_next()):
+                self._wake_next()  # woken for a turn no longer its own (work behind came of age): pass it on
+                self._wait_until(turn.wake, deadline, "wait_exceeded")
         finally:
-            line.remove(entry)
-            self._cond.notify_all()  # the next in line may be free to go
+            line.remove(turn)
+            self._wake_next()  # the next in line may be free to go
 
-    def _next_in_line(self) -> object | None:
+    def _may_start_next(self) -> bool:
+        return self._known_waiting == 0 and self._running[True] + self._running[False] < self.concurrency
+
+    def _next_in_line(self) -> _Turn | None:
         """After-answer work that has waited its patience, else the first person, else after-answer work."""
         if self._later and (not self._line or self._aged(self._later[0])):
             return self._later[0]
         return self._line[0] if self._line else None
 
-    def _aged(self, entry: tuple[object, float]) -> bool:
-        return self._clock() - entry[1] >= AFTER_ANSWER_PATIENCE
+    def _wake_next(self) -> None:
+        """Wake the one waiter that may go now, if any: at every hash's end, waking them all would
+        cost each a thread switch (and, under a flood, a line's length of them per hash)."""
+        if self._known_waiting:
+            if self._running[True] < self.concurrency:
+                self._own_slot.notify()
+        elif self._may_start_next():
+            turn = self._next_in_line()
+            if turn is not None:
+                turn.wake.notify()
 
-    def _wait_until(self, deadline: float | None, reason: str) -> None:
-        # While after-answer work waits behind people, look again now and then: it may come of age.
-        timeout = 1.0 if self._later and self._line else None
+    def _aged(self, turn: _Turn) -> bool:
+        return self._clock() - turn.queued_at >= AFTER_ANSWER_PATIENCE
+
+    def _wait_until(self, wake: threading.Condition, deadline: float | None, reason: str) -> None:
+        timeout = None
         if deadline is not None:
-            remaining = deadline - self._clock()
-            if remaining <= 0:
+            timeout = deadline - self._clock()
+            if timeout <= 0:
                 self._count_refusal(reason)
                 raise _busy()
-            timeout = remaining if timeout is None else min(timeout, remaining)
-        self._cond.wait(timeout)
+        wake.wait(timeout)
 
     def _timed(self, hash_work: Callable[[], T]) -> T:
         started = self._clock()
         result = hash_work()
-        with self._cond:
+        with self._lock:
             self.hash_time.observe(self._clock() - started)
         return result
 

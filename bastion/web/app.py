@@ -19,6 +19,7 @@ from bastion import __version__
 from bastion.errors import BastionError
 from bastion.oidc.logout import BackchannelWorker
 from bastion.services import Services
+from bastion.throttle.admission import WORKER_THREADS
 from bastion.web import problems
 from bastion.web.api import (
     accounts,
@@ -68,8 +69,8 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Sync routes run in threads; requests waiting for their hash hold one, so leave room for
-        # the rest (the admission queue bounds how long they wait).
-        anyio.to_thread.current_default_thread_limiter().total_tokens = 100
+        # the rest (the admission queue bounds how long they wait, and how many).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         worker = Worker(services) if deliver_mail else None
         # Apps' back-channel logouts on their own thread: a slow app never holds up mail or sealing.
         backchannel = BackchannelWorker(services) if deliver_mail else None

@@ -236,3 +236,44 @@ def test_people_go_before_earlier_work_after_its_answer_until_it_has_waited_its_
         thread.join(5)
     assert order == ["sign-up", "person"]
     gate.close()
+
+
+def test_the_queue_never_holds_more_than_its_limit_however_fast_the_hash() -> None:
+    """What waits holds a worker thread: a fast hash would let the time budget admit more than the pool."""
+    gate = HashGate(concurrency=1, budget_seconds=1000.0, hash_time=fixed(0.001), queued_limit=3)
+    assert sum(gate.reserve() is not None for _ in range(10)) == 3
+    assert gate.reserve(after_answer=True) is None
+    with pytest.raises(BastionError):
+        gate.run(False, lambda: None)  # an unrecognised device without a place: judged by the same limit
+    assert gate.refused["queue_full"] == 9
+    assert gate.run(True, lambda: "owner") == "owner"  # a known device keeps its own way in
+    gate.close()
+
+
+def test_a_long_mixed_queue_is_served_whole_each_line_in_its_order() -> None:
+    """Each waiter is woken alone when its turn comes: none is left behind, and no line jumps its order."""
+    gate = HashGate(concurrency=1, budget_seconds=100.0, hash_time=fixed(0.001))
+    release, entered = threading.Event(), threading.Event()
+    busy = [hold_hash(gate, True, release, entered)]
+    entered.wait(2)
+    served: list[tuple[str, int]] = []
+    kinds = {"known": {"known_device": True}, "person": {"known_device": False},
+             "sign-up": {"known_device": False, "after_answer": True}}
+    waiters = []
+    for number in range(36):
+        kind = list(kinds)[number % 3]
+        options = kinds[kind]
+        waiter = threading.Thread(target=gate.run, args=(options["known_device"], lambda k=kind, n=number: served.append((k, n))),
+                                  kwargs={"after_answer": options.get("after_answer", False)})
+        waiter.start()
+        waiters.append(waiter)
+        while gate.state()["queued"] < number + 1:  # in its line before the next one comes
+            time.sleep(0.001)
+    release.set()
+    for thread in (*busy, *waiters):
+        thread.join(5)
+    assert len(served) == 36 and gate.state()["queued"] == 0 and gate.state()["running"] == 0
+    for kind in ("person", "sign-up"):
+        numbers = [number for name, number in served if name == kind]
+        assert numbers == sorted(numbers)
+    gate.close()
