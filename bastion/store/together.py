@@ -4,11 +4,18 @@ A completed sign-in writes five or six rows to five tables (its flow, its sessio
 events, its attempt), each an INSERT of its own: a round trip each, and each one's Python work
 beside the password hash on the same core (issue 19). Inside `written_together(tx)`, `append_row`,
 `add_now` and `insert_or_update` hold their rows back; they go when the block ends — or before
-any other statement or flush the transaction runs (`bastion.store.db`), so nothing reads or
-writes around them. On PostgreSQL they go as one statement: one INSERT per table in a WITH
-chain, each table's rows as one JSON parameter (`json_populate_recordset`: the values are
-converted as the columns' own types convert them, and a table's rows keep their order); on
-SQLite, where a statement costs no round trip, each table's rows go as one INSERT.
+any other statement the transaction's connection runs, whoever runs it (the ORM, Core, raw SQL, a
+flush, a SAVEPOINT: `bastion.store.db`), so nothing reads or writes around them. The rows keep
+the transaction's meaning:
+
+- Inside a savepoint nothing is held: its rows are written at once, so rolling it back takes
+  exactly them and a failure shows where the savepoint is there to catch it (the rows held
+  before it go ahead of its SAVEPOINT). Holding them and dropping them on a rollback would keep
+  the failure for later, outside the savepoint.
+- On PostgreSQL they go as one statement: one INSERT per table in a WITH chain, each table's
+  rows as one JSON parameter (`json_populate_recordset`: the values are converted as the
+  columns' own types convert them, and a table's rows keep their order); on SQLite, where a
+  statement costs no round trip, each table's rows go as one INSERT.
 """
 
 from __future__ import annotations
@@ -22,12 +29,12 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Executable, Table, TextClause, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session as Tx
 
-from bastion.store.db import SEND_HELD_ROWS
+from bastion.store.db import HELD_ROWS
 
-_HELD = "bastion.held_rows"
+_HELD = "bastion.written_together"  # tx.info: the open block's `_Held`
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,22 @@ class HeldRow:
     update_columns: tuple[str, ...] = ()
 
 
+class _Held:
+    """The rows a block holds back, and the transaction's connection, which sends them first
+    (`bastion.store.db.HELD_ROWS`) once they are named to it."""
+
+    __slots__ = ("connection", "rows")
+
+    def __init__(self) -> None:
+        self.rows: list[HeldRow] = []
+        self.connection: Connection | None = None
+
+    def send(self, connection: Connection) -> None:
+        rows, self.rows = self.rows, []  # emptied first: the statements below pass the same hook
+        if rows:
+            _send(connection, rows)
+
+
 @contextmanager
 def written_together(tx: Tx) -> Iterator[None]:
     """Rows written inside the block are held back and sent together when it ends (dropped if it
@@ -46,33 +69,39 @@ def written_together(tx: Tx) -> Iterator[None]:
     if _HELD in tx.info:
         yield
         return
-    tx.info[_HELD] = []
+    block = tx.info[_HELD] = _Held()
     try:
         yield
-        _send(tx)
+        if block.connection is not None:
+            block.send(block.connection)
     finally:
+        block.rows = []
         tx.info.pop(_HELD, None)
-        tx.info.pop(SEND_HELD_ROWS, None)
 
 
 def held(tx: Tx, row: HeldRow) -> bool:
-    """Hold `row` back when `tx` is inside `written_together`; False (write it now) when not, or when
-    its table has a default only the database computes."""
-    rows: list[HeldRow] | None = tx.info.get(_HELD)
+    """Hold `row` back when `tx` is inside `written_together`; False (write it now) when not, inside a
+    savepoint, or when its table has a default only the database computes."""
+    block: _Held | None = tx.info.get(_HELD)
     defaults = _python_defaults(row.table)
-    if rows is None or defaults is None:
+    if block is None or defaults is None:
+        return False
+    if block.connection is None:
+        block.connection = tx.connection().execution_options(**{HELD_ROWS: block})
+    if tx.in_nested_transaction() or block.connection.in_nested_transaction():  # the Session's or the connection's
+        # A savepoint is there to catch a statement's failure where it happens, and rolling it back takes
+        # exactly the rows written inside it: those go now, as without the block (the rows held before
+        # it went ahead of its SAVEPOINT, as before any statement).
         return False
     if tx.autoflush and (tx.new or tx.dirty or tx.deleted):
         # Its INSERT would first flush the ORM's pending changes: the rows held so far go, then those
         # changes and this row as ever — every row keeps its place among the transaction's writes.
-        _send(tx)
         return False
     missing = [(key, default) for key, default in defaults if key not in row.values]
     if missing:  # computed now, as the INSERT would have: every row of a shape names the same columns
         values = {**row.values, **{key: python_default(default) for key, default in missing}}
         row = HeldRow(row.statement, row.table, values, row.conflict_columns, row.update_columns)
-    rows.append(row)
-    tx.info[SEND_HELD_ROWS] = _send
+    block.rows.append(row)
     return True
 
 
@@ -90,18 +119,12 @@ def _python_defaults(table: Table) -> tuple[tuple[str, Any], ...] | None:
     return tuple(defaults)
 
 
-def _send(tx: Tx) -> None:
-    rows: list[HeldRow] = tx.info.get(_HELD) or []
-    tx.info.pop(SEND_HELD_ROWS, None)
-    if not rows:
-        return
-    batch, rows[:] = list(rows), []
-    groups = _grouped(batch)
-    dialect = tx.get_bind().dialect
+def _send(connection: Connection, rows: list[HeldRow]) -> None:
     # On the transaction's connection, not through the ORM: held rows were written, as far as the caller
     # knows, before the ORM objects still pending (e.g. a device challenge naming the flow held here),
     # which follow at the next flush as before — and the ORM's execute costs more Python besides.
-    connection = tx.connection()
+    dialect = connection.dialect
+    groups = _grouped(rows)
     if dialect.name == "postgresql" and len(groups) > 1:
         parameters = _as_json(dialect, groups)
         if parameters is not None:
