@@ -13,6 +13,7 @@ from sqlalchemy import event, select
 from bastion.accounts.devices import list_devices, remember_device
 from bastion.audit.models import SecurityEvent
 from bastion.context import Client
+from bastion.risk.models import DeviceChallenge
 from bastion.sessions.models import Session
 from bastion.sessions.tokens import issue_session
 from bastion.signin.models import SignInFlow
@@ -169,3 +170,44 @@ def test_every_read_in_the_transaction_sees_the_rows_held_so_far(services, accou
         with nullcontext() if autoflush else tx.no_autoflush:
             assert _read_back(path)(tx, session.id, flow) == "read.back"
 
+
+def test_a_row_naming_a_row_of_a_table_first_held_later_is_written_after_it(services, account_factory) -> None:
+    """Challenge, flow, challenge naming that flow: a table's rows go together only where none of them
+    would then come before a row it names (SQLite checks each row as it goes in)."""
+    account_id = account_factory()["id"]
+    now = services.clock.now()
+
+    def challenge(flow_id: str, tag: str) -> None:
+        append_row(tx, DeviceChallenge.__table__, {"id": f"challenge-{tag}", "account_id": account_id,
+                                                   "flow_id": flow_id, "code_mac": tag, "link_hash": tag,
+                                                   "attempts": 0, "created_at": now, "expires_at": now,
+                                                   "used_at": None})
+
+    def flow() -> str:
+        row = SignInFlow(account_id=account_id, state="started", created_at=now, expires_at=now)
+        add_now(tx, row)
+        return row.id
+
+    with services.db.transaction() as tx:
+        earlier = flow()
+    with services.db.transaction() as tx, written_together(tx):
+        challenge(earlier, "a")
+        later = flow()
+        challenge(later, "b")
+        challenge(earlier, "c")
+    with services.db.transaction() as tx:
+        written = tx.execute(select(DeviceChallenge.id, DeviceChallenge.flow_id).order_by(DeviceChallenge.code_mac))
+        assert written.all() == [("challenge-a", earlier), ("challenge-b", later), ("challenge-c", earlier)]
+
+
+def test_a_row_upserted_twice_ends_as_the_second_left_it(services, account_factory) -> None:
+    """Two statements of one chain cannot meet the same row (PostgreSQL runs them on one snapshot)."""
+    account_id = account_factory()["id"]
+    first = services.clock.now()
+    with services.db.transaction() as tx, written_together(tx):
+        remember_device(tx, first, account_id, CLIENT)
+        _event(services, tx, account_id, "held.between")
+        remember_device(tx, first + timedelta(seconds=1), account_id, CLIENT)
+    with services.db.transaction() as tx:
+        devices = [(device.first_seen_at, device.last_seen_at) for device in list_devices(tx, account_id)]
+    assert devices == [(first, first + timedelta(seconds=1))]
