@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
@@ -109,32 +109,34 @@ def _sqlite_engine(url: str, **options: Any) -> Engine:
     return engine
 
 
-# tx.info key: a callable that sends the rows a transaction holds back (`bastion.store.together.written_together`).
-SEND_HELD_ROWS = "bastion.send_held_rows"
+# Execution option of a transaction's connection: the rows it holds back (`bastion.store.together`).
+HELD_ROWS = "bastion.held_rows"
 
 
-class _Transaction(Session):
-    """A Session that sends the rows it holds back before any statement or flush of its own, so that
-    nothing it runs reads or writes around them."""
+class HeldRows(Protocol):
+    def send(self, connection: Connection) -> None: ...
 
-    def execute(self, *args: Any, **kwargs: Any) -> Any:
-        send = self.info.get(SEND_HELD_ROWS)
-        if send is not None:
-            send(self)
-        return super().execute(*args, **kwargs)
 
-    def flush(self, objects: Any = None) -> None:
-        send = self.info.get(SEND_HELD_ROWS)
-        if send is not None:
-            send(self)
-        super().flush(objects)
+def _send_held_rows_first(engine: Engine) -> None:
+    """A connection that holds rows back sends them before any statement it runs — the ORM's, Core's,
+    raw SQL, a flush's, a SAVEPOINT — so nothing in its transaction reads or writes around them.
+    Hooked where every statement passes on its way to the driver: not on the Session's `execute()` and
+    `flush()` (`scalar()` skips the one, and the other too without autoflush; the connection's own
+    statements skip both), nor on `before_execute` (`exec_driver_sql` skips it)."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _send_first(connection: Connection, *_args: Any) -> None:
+        held: HeldRows | None = connection.get_execution_options().get(HELD_ROWS)
+        if held is not None:
+            held.send(connection)
 
 
 class Database:
     def __init__(self, url: str, **options: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **options)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False, class_=_Transaction)
+        _send_held_rows_first(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
