@@ -17,6 +17,7 @@ from bastion.clock import seconds_until
 from bastion.config import Settings
 from bastion.errors import BastionError, Reason
 from bastion.metrics import LOCKOUTS
+from bastion.throttle.held_networks import HeldNetworks
 from bastion.throttle.limits import Limit, parse_duration, parse_limits
 from bastion.throttle.store import CounterStore
 
@@ -31,6 +32,11 @@ def subnet_of(ip: str) -> str | None:
         return None
     prefix = 24 if address.version == 4 else 56  # requirements §1
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def network_held(until: datetime, now: datetime) -> BastionError:
+    """The refusal of a request from a network on hold until `until`, wherever it is refused."""
+    return BastionError(Reason.IP_THROTTLED, retry_after=seconds_until(until, now))
 
 
 def _known(device: bool) -> dict[str, bool]:
@@ -70,6 +76,8 @@ class SignInThrottle:
         self.max_delay = parse_duration(settings.lockout_max_delay)
         self.ip_lockout = parse_duration(settings.ip_lockout)
         self.disable_after = settings.password_disable_after
+        # The holds this process has met, for the sign-in door (bastion/web/admission.py).
+        self.held_networks = HeldNetworks()
 
     # Keys -------------------------------------------------------------------
     @staticmethod
@@ -90,13 +98,27 @@ class SignInThrottle:
     def check_network(self, ip: str | None, now: datetime) -> None:
         until = self.network_held_until(ip, now)
         if until is not None:
-            raise BastionError(Reason.IP_THROTTLED, retry_after=seconds_until(until, now))
+            raise network_held(until, now)
+
+    def remembered_network_hold(self, ip: str | None, now: datetime) -> datetime | None:
+        """The end of the IP's or its subnet's hold as this process last met it, without asking the
+        store (the door's question: it runs on the event loop for every sign-in)."""
+        if not self.held_networks or not ip:
+            return None
+        return self.held_networks.held_until(self.network_keys(ip), now)
 
     # When pauses end (support and the troubleshooter) -----------------------
     def network_held_until(self, ip: str | None, now: datetime) -> datetime | None:
         """The end of the later of the IP's and the subnet's holds, if either is held now (one look-up)."""
         keys = self.network_keys(ip)
-        return self.store.held_until(keys[0], now, also=keys[1:]) if keys else None
+        if not keys:
+            return None
+        until = self.store.held_until(keys[0], now, also=keys[1:])
+        if until is None:
+            self.held_networks.forget(*keys)  # ended, or lifted in the store
+        else:
+            self.held_networks.learn(keys[0], until, now)
+        return until
 
     @staticmethod
     def network_keys(ip: str | None) -> list[str]:
@@ -156,8 +178,10 @@ class SignInThrottle:
             if value is None:
                 continue
             limit = self.limits[kind]
-            if self.store.increment(counter_key(kind, value), limit.window, now) >= limit.count:
-                self.store.hold(counter_key(kind, value), now + self.ip_lockout, now)
+            key = counter_key(kind, value)
+            if self.store.increment(key, limit.window, now) >= limit.count:
+                self.store.hold(key, now + self.ip_lockout, now)
+                self.held_networks.learn(key, now + self.ip_lockout, now)
                 LOCKOUTS.labels(kind).inc()
 
     def record_success(self, identifier: str, device_id: str | None) -> None:

@@ -4,6 +4,8 @@ recognises go first.
 The first thing the edge runs on the password endpoints: a sign-in with a signed device identifier
 passes (at most `PER_DEVICE_PER_MINUTE` a minute), any other request — every sign-up among them —
 takes a place in the hash queue or gets a prebuilt 429 at once (docs/design/sign-in-admission.md).
+Before that, a sign-in the route would refuse for its network's hold (`ip.throttled`) is refused
+here, as the route answers it, without taking a place: a held attacker never crowds out the others.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 
-from starlette.types import Scope, Send
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from bastion import i18n
 from bastion.errors import BastionError, Reason, new_reference
@@ -23,7 +27,8 @@ from bastion.help import refusals
 from bastion.i18n import _
 from bastion.services import Services
 from bastion.throttle.admission import BUSY, RETRY_AFTER
-from bastion.web.client import DEVICE_COOKIE, is_signed_device_id
+from bastion.throttle.rules import network_held
+from bastion.web.client import DEVICE_COOKIE, client_from, is_signed_device_id
 
 log = logging.getLogger("bastion.admission")
 
@@ -33,35 +38,69 @@ PER_DEVICE_PER_MINUTE = 120
 _HEADERS = [(b"content-type", b"application/problem+json"), (b"retry-after", str(RETRY_AFTER).encode())]
 _NOTHING = nullcontext()
 
+# A refusal at the door: it answers the request itself.
+Refused = Callable[[Scope, Receive, Send], Awaitable[None]]
+# How a sign-in route answers a refusal the door makes for it, as it answers its own (bastion/web/app.py).
+RouteAnswer = Callable[[Request, BastionError], Awaitable[Response]]
+
 
 class Door:
     """Run by the edge (bastion/web/edge.py) for every request, before anything else."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, route_answers: Mapping[str, RouteAnswer] | None = None) -> None:
         self.services = services
         self.gate = services.hash_gate
+        self.route_answers = dict(route_answers or {})
         self._device_uses: OrderedDict[str, tuple[int, int]] = OrderedDict()
         self._bucket: tuple[int, str, dict[str, bytes]] | None = None
 
-    def enter(self, scope: Scope) -> AbstractContextManager[None] | None:
-        """What the request holds while it runs — its place in the hash queue, or nothing — or
-        None when it is to be refused."""
+    def enter(self, scope: Scope) -> AbstractContextManager[None] | Refused:
+        """What the request holds while it runs — its place in the hash queue, or nothing — or,
+        when it is to be refused, the refusal that answers it."""
         path = scope["path"]
         if scope["method"] != "POST" or (path not in SIGN_IN and path not in SIGN_UP):
             return _NOTHING
         # A sign-up is a new account's work whatever device sends it: its hash, after the answer, is
-        # never refused, so it is judged here or nowhere.
+        # never refused, so it is judged here or nowhere. (No network hold refuses a sign-up.)
         sign_up = path in SIGN_UP
-        if not sign_up and self._recognised(scope):
-            return _NOTHING
+        if not sign_up:
+            held = self._held_network(scope)
+            if held is not None:
+                return held
+            if self._recognised(scope):
+                return _NOTHING
         place = self.gate.reserve(after_answer=sign_up)
-        return None if place is None else self.gate.holding(place)
+        return self._refuse_busy if place is None else self.gate.holding(place)
+
+    def _held_network(self, scope: Scope) -> Refused | None:
+        """The route's own `ip.throttled` when it would surely give it: the network is held (as this
+        process last met the hold) and the request names no device — a device the account knows is
+        let through a network's hold — nor an app version, judged before anything else (requirements
+        §32). Nothing the route would let through is refused here."""
+        route_answer = self.route_answers.get(scope["path"])
+        if route_answer is None or not self.services.throttle.held_networks:
+            return None
+        client = client_from(Request(scope))  # read as the route reads it: its address, device and version
+        if client.device_id is not None or (client.platform and client.version):
+            return None
+        now = self.services.clock.now()
+        until = self.services.throttle.remembered_network_hold(client.ip, now)
+        if until is None:
+            return None
+        self.gate.count_refusal("network_held")
+        refusal = network_held(until, now)
+
+        async def refuse(scope: Scope, receive: Receive, send: Send) -> None:
+            response = await route_answer(Request(scope, receive), refusal)
+            await response(scope, receive, send)
+
+        return refuse
 
     def _recognised(self, scope: Scope) -> bool:
         device = _device_from(scope)
         if device is None or not is_signed_device_id(self.services.keys, device):
             return False
-        minute = int(time.monotonic() // 60)
+        minute = int(self.services.clock.now().timestamp() // 60)
         start, count = self._device_uses.get(device, (minute, 0))
         count = count + 1 if start == minute else 1
         self._device_uses[device] = (minute, count)
@@ -73,9 +112,10 @@ class Door:
             return False
         return True
 
-    async def refuse(self, path: str, send: Send) -> None:
+    async def _refuse_busy(self, scope: Scope, _receive: Receive, send: Send) -> None:
         """A prebuilt 429: no body read, no thread, no database row (one a second, for the reference)."""
-        second = int(time.time())
+        path = scope["path"]
+        second = int(self.services.clock.now().timestamp())
         if self._bucket is None or self._bucket[0] != second:
             reference = new_reference()
             self._bucket = (second, reference, {})

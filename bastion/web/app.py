@@ -42,6 +42,7 @@ from bastion.web.api import (
 from bastion.web.edge import Edge
 from bastion.web.oidc.routes import router as oidc_router
 from bastion.web.ops import router as ops_router
+from bastion.web.pages import login as login_page
 from bastion.web.pages import router as pages_router
 from bastion.web.pages.signed_in import PageAnswer, on_page_answer
 from bastion.web.refusals import RefusalRecorder
@@ -58,7 +59,12 @@ class _EdgeOutside(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         services: Services = self.state.services
-        return Edge(super().build_middleware_stack(), services, session_checks.FastChecks(services).routes)
+        return Edge(super().build_middleware_stack(), services, session_checks.FastChecks(services).routes,
+                    DOOR_ANSWERS)
+
+
+# How each sign-in route answers the refusal the door makes for it (a held network's): as it answers its own.
+DOOR_ANSWERS = {"/v1/login": problems.answer_refusal, "/login": login_page.refused_unread}
 
 
 def create_app(services: Services, deliver_mail: bool = True, serving: bool = False) -> FastAPI:

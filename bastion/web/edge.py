@@ -1,7 +1,8 @@
 """What every request passes through before the application, in one pure-ASGI layer.
 
 In order: the language and time zone the request is answered in (language.py), the sign-in
-door (bastion/web/admission.py: the hash queue's place, or a fast 429), the cap on the request
+door (bastion/web/admission.py: the hash queue's place, a fast 429, or a held network's refusal as
+its route answers it: `door_answers`), the cap on the request
 body (body_limit.py), the security headers and the language on the answer (headers.py,
 language.py) and its latency in the metrics, by route template. One layer rather than four:
 every request pays for each layer's call and for each wrapper of `send`. The session checks a
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bastion import i18n
 from bastion.metrics import observe_request
 from bastion.services import Services
-from bastion.web.admission import SIGN_IN, SIGN_UP, Door
+from bastion.web.admission import SIGN_IN, SIGN_UP, Door, RouteAnswer
 from bastion.web.body_limit import limited_receive
 from bastion.web.brand import image_origin
 from bastion.web.headers import security_headers, with_security_headers
@@ -31,9 +33,11 @@ FastRoute = Callable[[Scope, Receive, Send], Awaitable[Receive | None]]
 
 class Edge:
     def __init__(self, app: ASGIApp, services: Services,
-                 fast_routes: Mapping[tuple[str, str], FastRoute] | None = None) -> None:
+                 fast_routes: Mapping[tuple[str, str], FastRoute] | None = None,
+                 door_answers: Mapping[str, RouteAnswer] | None = None) -> None:
+        """`door_answers`: how each sign-in route answers a refusal the door makes for it (by path)."""
         self.app = app
-        self.door = Door(services)
+        self.door = Door(services, door_answers)
         self.fast = fast_routes or {}
         self.https = services.settings.public_url.startswith("https://")
         self.image_origin = image_origin(services.settings)
@@ -58,8 +62,8 @@ class Edge:
         speaking = i18n.begin(*voice_of(scope, self.pseudo))
         try:
             held = self.door.enter(scope)
-            if held is None:
-                await self.door.refuse(scope["path"], answer)
+            if not isinstance(held, AbstractContextManager):  # refused at the door
+                await held(scope, receive, answer)
                 return
             fast = self.fast.get((scope["method"], scope["path"]))
             if fast is not None:

@@ -107,6 +107,11 @@ async def on_client_gone(_request: Request, _error: Exception) -> Response:
 async def on_bastion_error(request: Request, error: Exception) -> Response:
     if not isinstance(error, BastionError):  # registered for BastionError only
         raise error
+    return await answer_refusal(request, error)
+
+
+async def answer_refusal(request: Request, error: BastionError) -> Response:
+    """The answer to a refusal on the event loop: recorded off it, then problem+json (or the page)."""
     return problem_response(request, await recorded_off_loop(request, error))
 
 

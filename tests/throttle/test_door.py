@@ -150,6 +150,22 @@ def test_one_device_identifier_cannot_be_used_to_flood(services) -> None:
     asyncio.run(run())
 
 
+def test_a_devices_minute_is_the_services_clocks(services, clock) -> None:  # type: ignore[no-untyped-def]
+    async def run() -> None:
+        app = SlowApp()
+        app.release.set()
+        door = door_over(app, services, places=1)
+        assert services.hash_gate.reserve() is not None  # the queue is full for unknown devices
+        device = [(b"x-device-id", sign_device_id(services.keys, "busy-device").encode())]
+        for _ in range(PER_DEVICE_PER_MINUTE):
+            await call(door, scope(device))
+        assert await call(door, scope(device)) == 429
+        clock.advance(minutes=1)
+        assert await call(door, scope(device)) == 200  # a new minute
+
+    asyncio.run(run())
+
+
 def test_device_identifiers_are_signed_with_the_key_ring(services) -> None:
     device = sign_device_id(services.keys, "abc")
     assert is_signed_device_id(services.keys, device)

@@ -22,6 +22,7 @@ from bastion.web.pages.forms import CSRF_FIELD, check_form_csrf, parse_form, pub
 from bastion.web.pages.next_step import next_step_response
 from bastion.web.pages.redirects import see_other, to_login
 from bastion.web.pages.signed_in import page_session
+from bastion.web.problems import recorded_off_loop
 from bastion.web.return_to import after_sign_in, allowed_return, remember_return_to
 
 router = APIRouter()
@@ -76,13 +77,22 @@ def login_submit(request: Request, email: FormText = "", password: FormText = ""
         result = sign_in_with_password(services, body.email, body.password, client_from(request, device),
                                        remember=keep)
     except BastionError as error:
-        typed_email = email.strip()[:1024]
-        return refused_at(request, "/login", error, partial(_login_form, request, typed_email, keep, error),
-                          {"email": typed_email, "remember": keep})
+        return _refused(request, error, email.strip()[:1024], keep)
     response = next_step_response(request, result)
     # The next step must come from this browser: it keeps the device identifier the flow is bound to.
     set_device_cookie(request, response, device)
     return response
+
+
+def _refused(request: Request, error: BastionError, typed_email: str, keep: bool) -> Response:
+    return refused_at(request, "/login", error, partial(_login_form, request, typed_email, keep, error),
+                      {"email": typed_email, "remember": keep})
+
+
+async def refused_unread(request: Request, error: BastionError) -> Response:
+    """The form's answer to a refusal made before it was read (the door's, for a held network):
+    `login_submit`'s, without what was typed, which was never read."""
+    return _refused(request, await recorded_off_loop(request, error), "", False)
 
 
 @router.post("/logout")
