@@ -81,6 +81,7 @@ class Reason(StrEnum):
     HELP_REFERENCE_NOT_FOUND = "help.reference_not_found"
     REQUEST_INVALID = "request.invalid"
     REQUEST_TOO_LARGE = "request.too_large"
+    REQUEST_TIMEOUT = "request.timeout"
     RESOURCE_NOT_FOUND = "resource.not_found"
     REQUEST_METHOD_NOT_ALLOWED = "request.method_not_allowed"
     INTERNAL_ERROR = "internal.error"

@@ -5,20 +5,30 @@ JSON requests are small; only evidence uploads may be large. The cap is checked 
 body without a length cannot grow past it either. Going over raises an HTTPException that
 the app answers as problem+json (`request.too_large`, or `evidence.too_large` for uploads).
 The edge (bastion/web/edge.py) hands the application `limited_receive(scope, receive)`.
+
+A request that would take a place in the sign-in queue is read whole first (`whole_body`), within
+`WHOLE_BODY_SECONDS`: a place is held only by a request that has arrived, so a body trickled in a
+byte at a time holds a connection, never a place that a person arriving meanwhile would need.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import Message, Receive, Scope
 
-from bastion.errors import Reason
+from bastion.errors import BastionError, Reason
 from bastion.numbers import whole_number
 
 DEFAULT_LIMIT = 1024 * 1024
 UPLOAD_LIMIT = 10 * 1024 * 1024 + 64 * 1024  # one 10 MB file and its form fields
 DOCUMENTS_PAGE = "/recovery/case/documents"  # the page's form: the three identity documents at once
 DOCUMENTS_PAGE_LIMIT = 3 * 10 * 1024 * 1024 + 64 * 1024
+# A sign-in or sign-up is well under a kilobyte: on any connection that can sign in at all it
+# arrives in far less than this.
+WHOLE_BODY_SECONDS = 10.0
 
 
 class BodyTooLarge(HTTPException):
@@ -62,3 +72,35 @@ def limited_receive(scope: Scope, receive: Receive) -> Receive:
         return message
 
     return limited
+
+
+async def whole_body(scope: Scope, receive: Receive, seconds: float = WHOLE_BODY_SECONDS) -> bytes:
+    """The request's body read to its end within `seconds`, capped as `limited_receive` caps it.
+
+    Raises `request.timeout` when it is not all there in time, `request.too_large` past the cap,
+    and ClientDisconnect when the client goes first."""
+    receive_capped = limited_receive(scope, receive)
+    chunks: list[bytes] = []
+    try:
+        async with asyncio.timeout(seconds):
+            while True:
+                message = await receive_capped()
+                if message["type"] == "http.disconnect":
+                    raise ClientDisconnect()
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return b"".join(chunks)
+    except TimeoutError:
+        raise BastionError(Reason.REQUEST_TIMEOUT) from None
+    except BodyTooLarge as too_large:
+        raise BastionError(too_large.reason_code) from None
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """`receive` with the body already read handed back first, for the route."""
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replay

@@ -22,7 +22,7 @@ from fastapi import APIRouter
 from pydantic_core import from_json
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from bastion.errors import BastionError
 from bastion.ops.maintenance import windows_cached
@@ -32,6 +32,7 @@ from bastion.sessions.service_keys import authenticate_service_key, cached_servi
 from bastion.sessions.tokens import SessionInfo
 from bastion.sessions.validation import authenticate_session_async, session_in_memory
 from bastion.web.api.schemas import IntrospectIn, IntrospectOut, WhoAmIOut
+from bastion.web.body_limit import replaying
 from bastion.web.deps import (
     csrf_token_for,
     get_services,
@@ -141,14 +142,14 @@ class FastChecks:
             return receive  # the route meets the same end and answers it as every route does
         token = _token_in(body)
         if token is None:
-            return _replaying(body, receive)  # the route answers 422 with the field errors
+            return replaying(body, receive)  # the route answers 422 with the field errors
         try:
             session = session_in_memory(self.services, token)
         except BastionError:
             await json_answer(INACTIVE)(scope, receive, send)
             return None
         if session is None:
-            return _replaying(body, receive)  # the route asks the database
+            return replaying(body, receive)  # the route asks the database
         await json_answer(introspection(session))(scope, receive, send)
         return None
 
@@ -176,12 +177,3 @@ def _content_length(scope: Scope) -> int | None:
             return None
     return None
 
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """`receive` with the body already read handed back first, for the route."""
-    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
-
-    async def replay() -> Message:
-        return pending.pop() if pending else await receive()
-
-    return replay
