@@ -117,17 +117,26 @@ class HashGate:
         the wait it can expect is over the budget. Work after its answer is judged by everything
         queued, its own line too, against AFTER_ANSWER_BUDGETS budgets: however many sign-ups come,
         they never hold more work (nor threads) than that, and a flood of them is refused like any other."""
-        limit = self.budget * (AFTER_ANSWER_BUDGETS if after_answer else 1)
         with self._lock:
-            if self._queued() >= self.queued_limit:
-                self._count_refusal("queue_full")
-                return None
-            if self._expected_wait(everything=after_answer) > limit:
-                self._count_refusal("wait_over_budget")
+            reason = self._refusal(after_answer)
+            if reason is not None:
+                self._count_refusal(reason)
                 return None
             self._reserved[after_answer] += 1
             self._publish()
             return Place(after_answer)
+
+    def refusal(self, after_answer: bool = False) -> str | None:
+        """Why `reserve` would refuse now (not counted), or None: the door asks before it reads a body."""
+        with self._lock:
+            return self._refusal(after_answer)
+
+    def _refusal(self, after_answer: bool) -> str | None:
+        if self._queued() >= self.queued_limit:
+            return "queue_full"
+        if self._expected_wait(everything=after_answer) > self.budget * (AFTER_ANSWER_BUDGETS if after_answer else 1):
+            return "wait_over_budget"
+        return None
 
     @contextmanager
     def holding(self, place: Place) -> Iterator[None]:

@@ -6,6 +6,8 @@ passes (at most `PER_DEVICE_PER_MINUTE` a minute), any other request — every s
 takes a place in the hash queue or gets a prebuilt 429 at once (docs/design/sign-in-admission.md).
 Before that, a sign-in the route would refuse for its network's hold (`ip.throttled`) is refused
 here, as the route answers it, without taking a place: a held attacker never crowds out the others.
+A request takes its place only once its body has arrived whole (the edge reads it: `take_place`):
+one trickled in a byte at a time holds a connection, never a place a person arriving meanwhile needs.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ SIGN_UP = frozenset({"/v1/accounts", "/signup"})  # the hash runs after the answ
 PER_DEVICE_PER_MINUTE = 120
 _HEADERS = [(b"content-type", b"application/problem+json"), (b"retry-after", str(RETRY_AFTER).encode())]
 _NOTHING = nullcontext()
+# `enter`'s answer for a request that is to take a place in the queue once its body has arrived (`take_place`).
+TAKES_A_PLACE = nullcontext()
+# A sign-in or sign-up is well under a kilobyte: on any connection that can sign in at all it
+# arrives in far less than this.
+WHOLE_BODY_SECONDS = 10.0
 
 # A refusal at the door: it answers the request itself.
 Refused = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -51,12 +58,13 @@ class Door:
         self.services = services
         self.gate = services.hash_gate
         self.route_answers = dict(route_answers or {})
+        self.body_seconds = WHOLE_BODY_SECONDS  # how long a body that is to take a place may take to arrive
         self._device_uses: OrderedDict[str, tuple[int, int]] = OrderedDict()
         self._bucket: tuple[int, str, dict[str, bytes]] | None = None
 
     def enter(self, scope: Scope) -> AbstractContextManager[None] | Refused:
-        """What the request holds while it runs — its place in the hash queue, or nothing — or,
-        when it is to be refused, the refusal that answers it."""
+        """What the request holds while it runs — nothing, or TAKES_A_PLACE: its place in the hash
+        queue, to be taken by `take_place` — or, when it is to be refused, the refusal that answers it."""
         path = scope["path"]
         if scope["method"] != "POST" or (path not in SIGN_IN and path not in SIGN_UP):
             return _NOTHING
@@ -69,8 +77,34 @@ class Door:
                 return held
             if self._recognised(scope):
                 return _NOTHING
-        place = self.gate.reserve(after_answer=sign_up)
+        return TAKES_A_PLACE
+
+    def refused_when_full(self, scope: Scope) -> Refused | None:
+        """The fast 429 when the queue has no room now (counted): asked before a body is read, so a
+        flood is refused unread."""
+        reason = self.gate.refusal(after_answer=scope["path"] in SIGN_UP)
+        if reason is None:
+            return None
+        self.gate.count_refusal(reason)
+        return self._refuse_busy
+
+    def take_place(self, scope: Scope) -> AbstractContextManager[None] | Refused:
+        """For a request `enter` found TAKES_A_PLACE, its body arrived whole: its place in the queue
+        (judged again: others came while it arrived), or the fast 429."""
+        place = self.gate.reserve(after_answer=scope["path"] in SIGN_UP)
         return self._refuse_busy if place is None else self.gate.holding(place)
+
+    def refusal(self, error: BastionError) -> Refused:
+        """`error` answered as the request's route answers its refusals (a problem+json without one)."""
+        async def refuse(scope: Scope, receive: Receive, send: Send) -> None:
+            route_answer = self.route_answers.get(scope["path"])
+            if route_answer is None:
+                await self._answer_problem(error, scope, send)
+                return
+            response = await route_answer(Request(scope, receive), error)
+            await response(scope, receive, send)
+
+        return refuse
 
     def _held_network(self, scope: Scope) -> Refused | None:
         """The route's own `ip.throttled` when it would surely give it: the network is held (as this
@@ -88,13 +122,7 @@ class Door:
         if until is None:
             return None
         self.gate.count_refusal("network_held")
-        refusal = network_held(until, now)
-
-        async def refuse(scope: Scope, receive: Receive, send: Send) -> None:
-            response = await route_answer(Request(scope, receive), refusal)
-            await response(scope, receive, send)
-
-        return refuse
+        return self.refusal(network_held(until, now))
 
     def _recognised(self, scope: Scope) -> bool:
         device = _device_from(scope)
@@ -113,7 +141,8 @@ class Door:
         return True
 
     async def _refuse_busy(self, scope: Scope, _receive: Receive, send: Send) -> None:
-        """A prebuilt 429: no body read, no thread, no database row (one a second, for the reference)."""
+        """A prebuilt 429: no thread, no database row (one a second, for the reference), and, under a
+        flood, no body read."""
         path = scope["path"]
         second = int(self.services.clock.now().timestamp())
         if self._bucket is None or self._bucket[0] != second:
@@ -130,12 +159,20 @@ class Door:
                     "headers": [*_HEADERS, (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
-    def _record(self, reference: str, path: str) -> None:
+    async def _answer_problem(self, error: BastionError, scope: Scope, send: Send) -> None:
+        reference = new_reference()
+        asyncio.get_running_loop().run_in_executor(None, self._record, reference, scope["path"], error.code, error.reason.status)
+        body = json.dumps(error.problem(reference)).encode()
+        await send({"type": "http.response.start", "status": error.reason.status,
+                    "headers": [_HEADERS[0], (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    def _record(self, reference: str, path: str, code: Reason = Reason.RATE_LIMITED, status: int = 429) -> None:
         try:
-            refusals.record_refusal(self.services, reference=reference, code=Reason.RATE_LIMITED, status=429,
+            refusals.record_refusal(self.services, reference=reference, code=code, status=status,
                                     account_id=None, method="POST", path=path, ip=None)
         except Exception:
-            log.exception("could not record the overload refusal", extra={"reference": reference})
+            log.exception("could not record the door's refusal", extra={"reference": reference})
 
 
 def _device_from(scope: Scope) -> str | None:

@@ -63,8 +63,10 @@ class _EdgeOutside(FastAPI):
                     DOOR_ANSWERS)
 
 
-# How each sign-in route answers the refusal the door makes for it (a held network's): as it answers its own.
-DOOR_ANSWERS = {"/v1/login": problems.answer_refusal, "/login": login_page.refused_unread}
+# How each route behind the door answers the refusals the door makes for it (a held network's, a body too
+# slow or too large): as it answers its own.
+DOOR_ANSWERS = {"/v1/login": problems.answer_refusal, "/login": login_page.refused_unread,
+                "/v1/accounts": problems.answer_refusal, "/signup": problems.answer_refusal}
 
 
 def create_app(services: Services, deliver_mail: bool = True, serving: bool = False) -> FastAPI:

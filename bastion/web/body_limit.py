@@ -6,9 +6,9 @@ body without a length cannot grow past it either. Going over raises an HTTPExcep
 the app answers as problem+json (`request.too_large`, or `evidence.too_large` for uploads).
 The edge (bastion/web/edge.py) hands the application `limited_receive(scope, receive)`.
 
-A request that would take a place in the sign-in queue is read whole first (`whole_body`), within
-`WHOLE_BODY_SECONDS`: a place is held only by a request that has arrived, so a body trickled in a
-byte at a time holds a connection, never a place that a person arriving meanwhile would need.
+A request that would take a place in the sign-in queue is read whole first (`whole_body`, by the
+edge, within the door's deadline): a place is held only by a request that has arrived, so a body
+trickled in a byte at a time holds a connection, never a place a person arriving meanwhile needs.
 """
 
 from __future__ import annotations
@@ -26,9 +26,6 @@ DEFAULT_LIMIT = 1024 * 1024
 UPLOAD_LIMIT = 10 * 1024 * 1024 + 64 * 1024  # one 10 MB file and its form fields
 DOCUMENTS_PAGE = "/recovery/case/documents"  # the page's form: the three identity documents at once
 DOCUMENTS_PAGE_LIMIT = 3 * 10 * 1024 * 1024 + 64 * 1024
-# A sign-in or sign-up is well under a kilobyte: on any connection that can sign in at all it
-# arrives in far less than this.
-WHOLE_BODY_SECONDS = 10.0
 
 
 class BodyTooLarge(HTTPException):
@@ -74,12 +71,14 @@ def limited_receive(scope: Scope, receive: Receive) -> Receive:
     return limited
 
 
-async def whole_body(scope: Scope, receive: Receive, seconds: float = WHOLE_BODY_SECONDS) -> bytes:
+async def whole_body(scope: Scope, receive: Receive, seconds: float) -> bytes:
     """The request's body read to its end within `seconds`, capped as `limited_receive` caps it.
 
     Raises `request.timeout` when it is not all there in time, `request.too_large` past the cap,
     and ClientDisconnect when the client goes first."""
     receive_capped = limited_receive(scope, receive)
+    if receive_capped is receive:
+        return b""  # no Content-Length nor Transfer-Encoding: no body (RFC 9112 §6.3)
     chunks: list[bytes] = []
     try:
         async with asyncio.timeout(seconds):

@@ -16,13 +16,15 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bastion import i18n
+from bastion.errors import BastionError
 from bastion.metrics import observe_request
 from bastion.services import Services
-from bastion.web.admission import SIGN_IN, SIGN_UP, Door, RouteAnswer
-from bastion.web.body_limit import limited_receive
+from bastion.web.admission import SIGN_IN, SIGN_UP, TAKES_A_PLACE, Door, Refused, RouteAnswer
+from bastion.web.body_limit import limited_receive, replaying, whole_body
 from bastion.web.brand import image_origin
 from bastion.web.headers import security_headers, with_security_headers
 from bastion.web.language import voice_of, with_language
@@ -62,6 +64,11 @@ class Edge:
         speaking = i18n.begin(*voice_of(scope, self.pseudo))
         try:
             held = self.door.enter(scope)
+            if held is TAKES_A_PLACE:
+                try:
+                    held, receive = await self._take_place(scope, receive)
+                except ClientDisconnect:
+                    return  # gone before its body arrived: nobody to answer
             if not isinstance(held, AbstractContextManager):  # refused at the door
                 await held(scope, receive, answer)
                 return
@@ -76,6 +83,20 @@ class Edge:
         finally:
             i18n.end(speaking)
             observe_request(scope["method"], _route_of(scope), status, time.perf_counter() - started)
+
+
+    async def _take_place(self, scope: Scope, receive: Receive) -> tuple[AbstractContextManager[None] | Refused, Receive]:
+        """A place in the queue, taken once the request's body has arrived whole (within the door's
+        `body_seconds`), and the `receive` that hands the route that body — or the refusal: the queue
+        full (asked first, so a flood is refused unread), the body too slow or too large."""
+        full = self.door.refused_when_full(scope)
+        if full is not None:
+            return full, receive
+        try:
+            body = await whole_body(scope, receive, self.door.body_seconds)
+        except BastionError as refused:
+            return self.door.refusal(refused), receive
+        return self.door.take_place(scope), replaying(body, receive)
 
 
 def _route_of(scope: Scope) -> str:

@@ -9,11 +9,15 @@ give the reason instead: there is no existing/unknown pair to compare.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+
+import httpx2 as httpx
 
 from bastion.accounts.status import restrict_account
 from bastion.context import Client
@@ -135,6 +139,36 @@ def _(lab: Lab, email: str) -> Any:
 @row("request.too_large", BY_EMAIL)
 def _(lab: Lab, email: str) -> Any:
     return lab.client.post("/v1/login", json={"email": email, "password": "x" * (2 * 1024 * 1024)})
+
+
+@row("request.timeout", BY_EMAIL)
+def _(lab: Lab, email: str) -> Any:
+    """A sign-in whose body stops arriving after its first bytes (the test client sends bodies whole:
+    the app is called as the server calls it)."""
+    lab.client.get("/v1/help/reasons")  # the app's layers built, its edge among them
+    edge = lab.client.app.middleware_stack  # type: ignore[attr-defined]
+    edge.door.body_seconds = 0.05
+    body = json.dumps({"email": email, "password": WRONG}).encode()
+    chunks = [body[:7]]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "path": "/v1/login",
+             "raw_path": b"/v1/login", "query_string": b"", "root_path": "", "scheme": "http",
+             "server": ("testserver", 80), "client": (HOME_IP, 40000),
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                         (b"content-length", str(len(body)).encode())]}
+    messages: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if chunks:
+            return {"type": "http.request", "body": chunks.pop(), "more_body": True}
+        await asyncio.Event().wait()  # the rest never comes
+        raise AssertionError
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    asyncio.run(lab.client.app(scope, receive, send))
+    return httpx.Response(messages[0]["status"], headers=messages[0]["headers"],
+                          content=b"".join(message.get("body", b"") for message in messages[1:]))
 
 
 @row("passkey.invalid", BY_EMAIL)
