@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx2 as httpx
 
@@ -21,3 +25,26 @@ def wait_until_ready(base_url: str, process: subprocess.Popen, timeout: float = 
             pass
         assert time.monotonic() < deadline, f"{base_url} not ready within {timeout} s"
         time.sleep(0.2)
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[int]:
+    """`app` served by uvicorn on a thread of this process, as `bastion serve` serves it; the port."""
+    import uvicorn
+
+    from tests.notify import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none",
+                                          lifespan="on"))
+    thread = threading.Thread(target=server.run, name="uvicorn-in-tests", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(10)

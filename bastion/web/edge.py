@@ -49,6 +49,10 @@ class Edge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["method"] == "HEAD":
+            # A GET's answer without its body (RFC 9110 §9.3.2: a server supports HEAD wherever it
+            # supports GET); the server itself leaves the body out of a HEAD's answer.
+            scope = {**scope, "method": "GET"}
         started = time.perf_counter()
         ours = security_headers(scope["path"], self.https, self.image_origin)
         status = 500

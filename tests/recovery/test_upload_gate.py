@@ -6,8 +6,6 @@ while the 10 MB it announced are still to come."""
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tests.conftest import DEFAULT_PASSWORD
 from tests.help.conftest import lab_factory  # noqa: F401 (fixture)
-from tests.notify import free_port
+from tests.live import serving
 from tests.recovery.conftest import case_link, png, upload, upload_all
 from tests.web.test_pages import hidden
 
@@ -164,22 +162,10 @@ def test_uploads_are_limited_per_case_and_per_ip(lab_factory) -> None:  # noqa: 
 
 @pytest.fixture
 def live_server(services) -> Iterator[int]:  # type: ignore[no-untyped-def]
-    import uvicorn
-
     from bastion.web.app import create_app
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(services, deliver_mail=False), host="127.0.0.1", port=port,
-                                           log_level="warning", ws="none", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="uvicorn-uploads", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield port
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(services, deliver_mail=False)) as port:
+        yield port
 
 
 def answer_before_the_body(port: int, head: bytes, first_part: bytes = b"") -> bytes:
