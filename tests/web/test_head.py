@@ -29,4 +29,4 @@ def test_head_answers_as_get_does_without_the_body(services) -> None:  # type: i
             status_line, _, headers = headed.partition(b"\r\n")
             assert status_line == got_head.split(b"\r\n")[0]  # 200 for the pages, 401 without a session
             assert headers.endswith(b"\r\n\r\n")  # the head, and nothing after it
-            assert got_body and b"content-length: %d" % len(got_body) in headers.lower() or b"chunked" in headers
+            assert got_body and (b"content-length: %d" % len(got_body) in headers.lower() or b"chunked" in headers)
