@@ -42,6 +42,12 @@ AFTER_ANSWER_BUDGETS = 2
 # them, so the queue never holds more than half: however fast the hash, the rest keep serving.
 WORKER_THREADS = 100
 QUEUED_LIMIT = WORKER_THREADS // 2
+# Known devices waiting at once, beyond which one more is refused at once: a person has a sign-in or
+# two in flight, so more is a flood, however its devices were come by (an attacker's own accounts).
+KNOWN_WAITING_LIMIT = QUEUED_LIMIT // 2
+# Hashes known devices may start in a row while someone waits in line; then the next in line goes,
+# so a stream of known devices (an attacker's own) slows the people down but never stops them.
+KNOWN_IN_A_ROW = 4
 BUSY = N_("Sign-in is very busy right now. Please try again in a moment.")
 # Nice value of the threads that hash for unrecognised devices: a tenth of the CPU weight of an owner's.
 UNKNOWN_NICENESS = 10
@@ -102,6 +108,7 @@ class HashGate:
         self._own_slot = threading.Condition(self._lock)  # known devices waiting for one of their slots
         self._running = {True: 0, False: 0}
         self._known_waiting = 0
+        self._known_in_a_row = 0  # known devices' hashes started since the line last moved, while it waited
         self._line: deque[_Turn] = deque()  # people on unrecognised devices, in arrival order
         self._later: deque[_Turn] = deque()  # after-answer work, in arrival order
         self._reserved = {False: 0, True: 0}  # places taken at the door: people's, after-answer work's
@@ -208,12 +215,16 @@ class HashGate:
                     self._count_refusal("wait_over_budget")
                     raise _busy()
             if known:
+                if self._known_waiting >= KNOWN_WAITING_LIMIT:
+                    self._count_refusal("known_queue_full")
+                    raise _busy()
                 self._wait_for_own_slot()
             elif after_answer:
                 self._wait_in_line(self._later, None)
             else:
                 self._wait_in_line(self._line, self._clock() + PATIENCE_BUDGETS * self.budget)
             self._running[known] += 1
+            self._known_in_a_row = self._known_in_a_row + 1 if known and self._next_in_line() else 0
             self.admitted += 1
             self._publish()
             self._wake_next()  # with cores to spare, the next may go too
@@ -223,7 +234,7 @@ class HashGate:
         deadline = self._clock() + KNOWN_WAIT
         self._known_waiting += 1
         try:
-            while self._running[True] >= self.concurrency:
+            while self._running[True] >= self.concurrency or self._lines_turn():
                 self._wait_until(self._own_slot, deadline, "known_wait_exceeded")
         finally:
             self._known_waiting -= 1
@@ -243,7 +254,12 @@ class HashGate:
             self._wake_next()  # the next in line may be free to go
 
     def _may_start_next(self) -> bool:
-        return self._known_waiting == 0 and self._running[True] + self._running[False] < self.concurrency
+        return ((self._known_waiting == 0 or self._lines_turn())
+                and self._running[True] + self._running[False] < self.concurrency)
+
+    def _lines_turn(self) -> bool:
+        """Known devices have had KNOWN_IN_A_ROW hashes while someone waited in line: the line's turn."""
+        return self._known_in_a_row >= KNOWN_IN_A_ROW and self._next_in_line() is not None
 
     def _next_in_line(self) -> _Turn | None:
         """After-answer work that has waited its patience, else the first person, else after-answer work."""
@@ -254,7 +270,7 @@ class HashGate:
     def _wake_next(self) -> None:
         """Wake the one waiter that may go now, if any: at every hash's end, waking them all would
         cost each a thread switch (and, under a flood, a line's length of them per hash)."""
-        if self._known_waiting:
+        if self._known_waiting and not self._lines_turn():
             if self._running[True] < self.concurrency:
                 self._own_slot.notify()
         elif self._may_start_next():

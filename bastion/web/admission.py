@@ -15,9 +15,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -37,6 +37,10 @@ log = logging.getLogger("bastion.admission")
 SIGN_IN = frozenset({"/v1/login", "/login"})
 SIGN_UP = frozenset({"/v1/accounts", "/signup"})  # the hash runs after the answer
 PER_DEVICE_PER_MINUTE = 120
+# Sign-ins in flight at once from one recognised device: a person has one, two with an impatient
+# second tap; more queue with the unrecognised (an attacker's own devices, sent in bursts, would
+# otherwise hold a thread each while they wait for the known devices' slots).
+PER_DEVICE_IN_FLIGHT = 2
 _HEADERS = [(b"content-type", b"application/problem+json"), (b"retry-after", str(RETRY_AFTER).encode())]
 _NOTHING = nullcontext()
 # `enter`'s answer for a request that is to take a place in the queue once its body has arrived (`take_place`).
@@ -60,6 +64,7 @@ class Door:
         self.route_answers = dict(route_answers or {})
         self.body_seconds = WHOLE_BODY_SECONDS  # how long a body that is to take a place may take to arrive
         self._device_uses: OrderedDict[str, tuple[int, int]] = OrderedDict()
+        self._in_flight: Counter[str] = Counter()  # recognised devices' sign-ins still running
         self._bucket: tuple[int, str, dict[str, bytes]] | None = None
 
     def enter(self, scope: Scope) -> AbstractContextManager[None] | Refused:
@@ -75,8 +80,9 @@ class Door:
             held = self._held_network(scope)
             if held is not None:
                 return held
-            if self._recognised(scope):
-                return _NOTHING
+            device = self._recognised(scope)
+            if device is not None:
+                return self._flying(device)
         return TAKES_A_PLACE
 
     def refused_when_full(self, scope: Scope) -> Refused | None:
@@ -124,10 +130,12 @@ class Door:
         self.gate.count_refusal("network_held")
         return self.refusal(network_held(until, now))
 
-    def _recognised(self, scope: Scope) -> bool:
+    def _recognised(self, scope: Scope) -> str | None:
+        """The request's device identifier when Bastion signed it and the device is within its
+        allowances (a minute's sign-ins, those in flight); else None: it queues with the rest."""
         device = _device_from(scope)
         if device is None or not is_signed_device_id(self.services.keys, device):
-            return False
+            return None
         minute = int(self.services.clock.now().timestamp() // 60)
         start, count = self._device_uses.get(device, (minute, 0))
         count = count + 1 if start == minute else 1
@@ -137,8 +145,22 @@ class Door:
             self._device_uses.popitem(last=False)
         if count > PER_DEVICE_PER_MINUTE:
             self.gate.count_refusal("device_over_limit")  # it queues with the unrecognised ones
-            return False
-        return True
+            return None
+        if self._in_flight[device] >= PER_DEVICE_IN_FLIGHT:
+            self.gate.count_refusal("device_in_flight")  # so does this one
+            return None
+        return device
+
+    @contextmanager
+    def _flying(self, device: str) -> Iterator[None]:
+        """Counted in flight while it runs (the door and the edge run on the event loop: no lock)."""
+        self._in_flight[device] += 1
+        try:
+            yield
+        finally:
+            self._in_flight[device] -= 1
+            if not self._in_flight[device]:
+                del self._in_flight[device]
 
     async def _refuse_busy(self, scope: Scope, _receive: Receive, send: Send) -> None:
         """A prebuilt 429: no thread, no database row (one a second, for the reference), and, under a

@@ -99,8 +99,22 @@ class Edge:
         try:
             body = await whole_body(scope, receive, self.door.body_seconds)
         except BastionError as refused:
-            return self.door.refusal(refused), receive
+            return _closing(self.door.refusal(refused)), receive
         return self.door.take_place(scope), replaying(body, receive)
+
+
+def _closing(refuse: Refused) -> Refused:
+    """`refuse`, its answer closing the connection: the rest of a body not read would be taken for
+    the next request on it."""
+    async def refusing(scope: Scope, receive: Receive, send: Send) -> None:
+        async def closing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
+            await send(message)
+
+        await refuse(scope, receive, closing)
+
+    return refusing
 
 
 def _route_of(scope: Scope) -> str:

@@ -9,7 +9,14 @@ import time
 import pytest
 
 from bastion.errors import BastionError, Reason
-from bastion.throttle.admission import AFTER_ANSWER_PATIENCE, HashGate, HashTime, expected_wait
+from bastion.throttle.admission import (
+    AFTER_ANSWER_PATIENCE,
+    KNOWN_IN_A_ROW,
+    KNOWN_WAITING_LIMIT,
+    HashGate,
+    HashTime,
+    expected_wait,
+)
 
 
 def fixed(seconds: float) -> HashTime:
@@ -276,4 +283,46 @@ def test_a_long_mixed_queue_is_served_whole_each_line_in_its_order() -> None:
     for kind in ("person", "sign-up"):
         numbers = [number for name, number in served if name == kind]
         assert numbers == sorted(numbers)
+    gate.close()
+
+
+def test_known_devices_waiting_beyond_their_limit_are_refused_at_once() -> None:
+    """However the devices were come by (an attacker's own accounts), their waiters never take every thread."""
+    gate = HashGate(concurrency=1, budget_seconds=10.0, hash_time=fixed(0.01))
+    release, entered = threading.Event(), threading.Event()
+    busy = hold_hash(gate, True, release, entered)
+    entered.wait(2)
+    waiters = [threading.Thread(target=gate.run, args=(True, lambda: None)) for _ in range(KNOWN_WAITING_LIMIT)]
+    for waiter in waiters:
+        waiter.start()
+    while gate.state()["queued"] < KNOWN_WAITING_LIMIT:
+        time.sleep(0.001)
+    with pytest.raises(BastionError):
+        gate.run(True, lambda: None)
+    assert gate.refused["known_queue_full"] == 1
+    release.set()
+    for thread in (busy, *waiters):
+        thread.join(5)
+    assert gate.admitted == KNOWN_WAITING_LIMIT + 1
+    gate.close()
+
+
+def test_a_stream_of_known_devices_slows_the_line_but_never_stops_it() -> None:
+    gate = HashGate(concurrency=1, budget_seconds=100.0, hash_time=fixed(0.001))
+    release, entered = threading.Event(), threading.Event()
+    busy = hold_hash(gate, True, release, entered)
+    entered.wait(2)
+    order: list[str] = []
+    waiters = []
+    for number, (name, known) in enumerate([("person", False)] + [("known", True)] * (2 * KNOWN_IN_A_ROW)):
+        waiter = threading.Thread(target=gate.run, args=(known, lambda n=name: order.append(n)))
+        waiter.start()
+        waiters.append(waiter)
+        while gate.state()["queued"] < number + 1:
+            time.sleep(0.001)
+    release.set()
+    for thread in (busy, *waiters):
+        thread.join(5)
+    assert order.index("person") == KNOWN_IN_A_ROW  # after KNOWN_IN_A_ROW known devices, however many more wait
+    assert len(order) == 1 + 2 * KNOWN_IN_A_ROW
     gate.close()

@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from bastion.throttle.admission import HashGate, HashTime
-from bastion.web.admission import PER_DEVICE_PER_MINUTE
+from bastion.web.admission import PER_DEVICE_IN_FLIGHT, PER_DEVICE_PER_MINUTE
 from bastion.web.client import is_signed_device_id, sign_device_id
 from bastion.web.edge import Edge
 
@@ -171,3 +171,26 @@ def test_device_identifiers_are_signed_with_the_key_ring(services) -> None:
     assert is_signed_device_id(services.keys, device)
     assert not is_signed_device_id(services.keys, device[:-1] + ("0" if device[-1] != "0" else "1"))
     assert not is_signed_device_id(services.keys, "legit-device-1")
+
+
+def test_a_device_with_two_sign_ins_in_flight_queues_its_third_with_the_unrecognised(services) -> None:
+    async def run() -> None:
+        app = SlowApp()
+        door = door_over(app, services, places=2)
+        device = [(b"x-device-id", sign_device_id(services.keys, "impatient-device").encode())]
+        own_way = [asyncio.create_task(call(door, scope(device))) for _ in range(PER_DEVICE_IN_FLIGHT)]
+        await asyncio.sleep(0)
+        assert app.entered == PER_DEVICE_IN_FLIGHT and services.hash_gate.state()["queued"] == 0
+        queued = [asyncio.create_task(call(door, scope(device))) for _ in range(2)]
+        await asyncio.sleep(0)
+        assert services.hash_gate.state()["queued"] == 2  # the two places of the queue
+        assert await call(door, scope(device)) == 429
+        assert services.hash_gate.refused["device_in_flight"] == 3
+        app.release.set()
+        assert [await task for task in (*own_way, *queued)] == [200] * 4
+        passing = asyncio.create_task(call(door, scope(device)))  # none in flight now: its own way again
+        await asyncio.sleep(0)
+        assert services.hash_gate.state()["queued"] == 0
+        assert await passing == 200
+
+    asyncio.run(run())

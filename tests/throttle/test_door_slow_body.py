@@ -53,8 +53,8 @@ def login_scope(services: Services, ip: str = "198.51.100.7") -> dict[str, Any]:
             "app": create_app(services, deliver_mail=False)}
 
 
-async def ask(edge: Edge, scope: dict[str, Any], chunks: list[bytes], stall: asyncio.Event | None = None
-              ) -> tuple[int, bytes]:
+async def ask(edge: Edge, scope: dict[str, Any], chunks: list[bytes], stall: asyncio.Event | None = None,
+              headers: dict[bytes, bytes] | None = None) -> tuple[int, bytes]:
     """The request, its body sent as `chunks`; with `stall`, the last chunk waits for it."""
     messages: list[Any] = []
 
@@ -69,6 +69,8 @@ async def ask(edge: Edge, scope: dict[str, Any], chunks: list[bytes], stall: asy
         messages.append(message)
 
     await edge(scope, receive, send)
+    if headers is not None:
+        headers.update(messages[0]["headers"])
     return messages[0]["status"], b"".join(message.get("body", b"") for message in messages[1:])
 
 
@@ -97,7 +99,9 @@ def test_a_body_that_does_not_arrive_in_time_is_refused_with_request_timeout(ser
         app = EchoApp()
         edge = edge_over(services, app, places=2)
         edge.door.body_seconds = 0.05
-        status, body = await ask(edge, login_scope(services), [BODY[:5], BODY[5:]], asyncio.Event())
+        headers: dict[bytes, bytes] = {}
+        status, body = await ask(edge, login_scope(services), [BODY[:5], BODY[5:]], asyncio.Event(), headers)
+        assert headers[b"connection"] == b"close"  # the rest of the body would be read as the next request
         problem = json.loads(body)
         assert status == 408 and problem["code"] == "request.timeout" and problem["reference"].startswith("R-")
         assert problem["help"]  # the steps to take
