@@ -26,6 +26,11 @@ DEFAULT_LIMIT = 1024 * 1024
 UPLOAD_LIMIT = 10 * 1024 * 1024 + 64 * 1024  # one 10 MB file and its form fields
 DOCUMENTS_PAGE = "/recovery/case/documents"  # the page's form: the three identity documents at once
 DOCUMENTS_PAGE_LIMIT = 3 * 10 * 1024 * 1024 + 64 * 1024
+# How long a whole body may take to arrive, from the first read (about 35 KB/s at each cap): a
+# body held open holds its bytes in memory, and many of them, the server's memory.
+DEFAULT_SECONDS = 30.0
+UPLOAD_SECONDS = 300.0
+DOCUMENTS_PAGE_SECONDS = 900.0
 
 
 class BodyTooLarge(HTTPException):
@@ -34,16 +39,24 @@ class BodyTooLarge(HTTPException):
         self.reason_code = reason_code
 
 
-def _limit_for(path: str) -> tuple[int, Reason]:
+class BodyTooSlow(HTTPException):
+    def __init__(self) -> None:
+        # The rest of the body, unread, would be taken for the next request on the connection.
+        super().__init__(status_code=408, headers={"Connection": "close"})
+        self.reason_code = Reason.REQUEST_TIMEOUT
+
+
+def _limit_for(path: str) -> tuple[int, Reason, float]:
     if path == DOCUMENTS_PAGE:
-        return DOCUMENTS_PAGE_LIMIT, Reason.EVIDENCE_TOO_LARGE
+        return DOCUMENTS_PAGE_LIMIT, Reason.EVIDENCE_TOO_LARGE, DOCUMENTS_PAGE_SECONDS
     if path.endswith("/documents"):
-        return UPLOAD_LIMIT, Reason.EVIDENCE_TOO_LARGE
-    return DEFAULT_LIMIT, Reason.REQUEST_TOO_LARGE
+        return UPLOAD_LIMIT, Reason.EVIDENCE_TOO_LARGE, UPLOAD_SECONDS
+    return DEFAULT_LIMIT, Reason.REQUEST_TOO_LARGE, DEFAULT_SECONDS
 
 
 def limited_receive(scope: Scope, receive: Receive) -> Receive:
-    """`receive`, capped. A request with neither `Content-Length` nor `Transfer-Encoding` has no
+    """`receive`, capped in size and in time (the whole body within its seconds, else 408
+    `request.timeout`). A request with neither `Content-Length` nor `Transfer-Encoding` has no
     body (RFC 9112 §6.3): it is handed on as it is, at no cost."""
     declared: bytes | None = None
     has_body = False
@@ -54,18 +67,29 @@ def limited_receive(scope: Scope, receive: Receive) -> Receive:
             has_body = True
     if not has_body:
         return receive
-    limit, code = _limit_for(scope["path"])
+    limit, code, seconds = _limit_for(scope["path"])
     received = 0
+    deadline: float | None = None
+    arrived = False  # once the body is whole, later reads (a wait for the client to leave) are not timed
 
     async def limited() -> Message:
-        nonlocal received
+        nonlocal received, deadline, arrived
+        if arrived:
+            return await receive()
         if declared is not None and (whole_number(declared.decode("latin-1"), maximum=2**63) or 0) > limit:
             raise BodyTooLarge(code)
-        message = await receive()
+        if deadline is None:
+            deadline = asyncio.get_running_loop().time() + seconds
+        try:
+            async with asyncio.timeout_at(deadline):
+                message = await receive()
+        except TimeoutError:
+            raise BodyTooSlow() from None
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
             if received > limit:
                 raise BodyTooLarge(code)
+            arrived = not message.get("more_body", False)
         return message
 
     return limited
@@ -89,7 +113,7 @@ async def whole_body(scope: Scope, receive: Receive, seconds: float) -> bytes:
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
                     return b"".join(chunks)
-    except TimeoutError:
+    except (TimeoutError, BodyTooSlow):
         raise BastionError(Reason.REQUEST_TIMEOUT) from None
     except BodyTooLarge as too_large:
         raise BastionError(too_large.reason_code) from None

@@ -314,8 +314,12 @@ def test_a_stream_of_known_devices_slows_the_line_but_never_stops_it() -> None:
     entered.wait(2)
     order: list[str] = []
     waiters = []
+    def hashed(name: str, seconds: float) -> None:
+        time.sleep(seconds)  # a known device's hash takes a while; the person's is told at once
+        order.append(name)
+
     for number, (name, known) in enumerate([("person", False)] + [("known", True)] * (2 * KNOWN_IN_A_ROW)):
-        waiter = threading.Thread(target=gate.run, args=(known, lambda n=name: order.append(n)))
+        waiter = threading.Thread(target=gate.run, args=(known, lambda n=name, k=known: hashed(n, 0.02 * k)))
         waiter.start()
         waiters.append(waiter)
         while gate.state()["queued"] < number + 1:

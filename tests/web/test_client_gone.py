@@ -43,3 +43,32 @@ def test_a_body_cut_short_is_neither_an_error_nor_a_refusal(services, caplog) ->
     assert statuses and statuses[0] != 500
     assert refusal_rows(services) == before
     assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
+def test_a_body_that_stops_arriving_is_answered_408_and_the_connection_closed(services, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every route, not only those behind the sign-in door: a body held open holds its bytes in memory."""
+    monkeypatch.setattr("bastion.web.body_limit.DEFAULT_SECONDS", 0.05)
+    app = create_app(services, deliver_mail=False)
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "path": "/v1/password-reset", "raw_path": b"/v1/password-reset", "query_string": b"", "root_path": "",
+             "scheme": "http", "server": ("testserver", 80), "client": ("127.0.0.1", 40000),
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                         (b"content-length", b"1000")]}
+    first = [{"type": "http.request", "body": b'{"email": "someone@', "more_body": True}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if first:
+            return first.pop()
+        await asyncio.Event().wait()  # the rest never comes
+        raise AssertionError
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    before = refusal_rows(services)
+    asyncio.run(app(scope, receive, send))
+    headers = dict(sent[0]["headers"])
+    assert sent[0]["status"] == 408 and headers[b"connection"] == b"close"
+    assert b'"request.timeout"' in b"".join(message.get("body", b"") for message in sent[1:])
+    assert refusal_rows(services) == before + 1  # a refusal like any other: support can look it up
