@@ -28,15 +28,15 @@ def wait_until_ready(base_url: str, process: subprocess.Popen, timeout: float = 
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[int]:
-    """`app` served by uvicorn on a thread of this process, as `bastion serve` serves it; the port."""
+def serving(app: Any, **options: Any) -> Iterator[int]:
+    """`app` served by uvicorn on a thread of this process (with uvicorn `options`); the port."""
     import uvicorn
 
     from tests.notify import free_port
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none",
-                                          lifespan="on"))
+                                          lifespan="on", **options))
     thread = threading.Thread(target=server.run, name="uvicorn-in-tests", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -307,18 +307,20 @@ class HashGate:
         return self._reserved[False] + self._reserved[True] + self._known_waiting + len(self._line) + len(self._later)
 
     def _expected_wait(self, everything: bool = False) -> float:
-        """For a person arriving now: what runs, and what would go before them — known devices, the
-        people ahead, and after-answer work come of age (the rest waits behind them). `everything`:
-        all that is queued, after-answer work too."""
+        """For a person arriving now: what runs, and what would go before them — the people ahead,
+        after-answer work come of age (the rest waits behind them), and known devices, of which at
+        most KNOWN_IN_A_ROW go before each of those and before the newcomer. `everything`: all that
+        is queued, after-answer work too."""
         if everything:
-            ahead = self._queued()
+            others = self._queued() - self._known_waiting
         else:
-            ahead = self._reserved[False] + self._known_waiting + len(self._line)
+            others = self._reserved[False] + len(self._line)
             for entry in self._later:
                 if not self._aged(entry):
                     break
-                ahead += 1
-        ahead += self._running[True] + self._running[False]
+                others += 1
+        known = min(self._known_waiting, (others + 1) * KNOWN_IN_A_ROW)
+        ahead = others + known + self._running[True] + self._running[False]
         return expected_wait(ahead, self.concurrency, self.hash_time.seconds)
 
     def _count_refusal(self, reason: str) -> None:

@@ -330,3 +330,22 @@ def test_a_stream_of_known_devices_slows_the_line_but_never_stops_it() -> None:
     assert order.index("person") == KNOWN_IN_A_ROW  # after KNOWN_IN_A_ROW known devices, however many more wait
     assert len(order) == 1 + 2 * KNOWN_IN_A_ROW
     gate.close()
+
+
+def test_a_person_is_admitted_while_known_devices_wait_since_they_go_before_only_a_few() -> None:
+    gate = HashGate(concurrency=1, budget_seconds=2.0, hash_time=fixed(0.3))
+    release, entered = threading.Event(), threading.Event()
+    busy = hold_hash(gate, True, release, entered)
+    entered.wait(2)
+    waiters = [threading.Thread(target=gate.run, args=(True, lambda: None)) for _ in range(20)]
+    for waiter in waiters:
+        waiter.start()
+    while gate.state()["queued"] < 20:
+        time.sleep(0.001)
+    # Before the newcomer: the hash running and KNOWN_IN_A_ROW known devices, not all twenty.
+    assert gate.state()["expected_wait_seconds"] == pytest.approx((1 + KNOWN_IN_A_ROW) * 0.3)
+    assert gate.reserve() is not None
+    release.set()
+    for thread in (busy, *waiters):
+        thread.join(5)
+    gate.close()
