@@ -105,7 +105,7 @@ class HashGate:
         self.queued_limit = queued_limit
         self._clock = clock
         self._lock = threading.Lock()
-        self._own_slot = threading.Condition(self._lock)  # known devices waiting for one of their slots
+        self._known: deque[_Turn] = deque()  # known devices waiting for one of their slots, in arrival order
         self._running = {True: 0, False: 0}
         self._known_waiting = 0
         self._known_in_a_row = 0  # known devices' hashes started since the line last moved, while it waited
@@ -231,14 +231,24 @@ class HashGate:
             return known
 
     def _wait_for_own_slot(self) -> None:
+        """Wait, in arrival order, for one of the known devices' slots: a newcomer never takes the
+        slot of one woken for it (a turn kept in a condition's own queue would go to its back)."""
         deadline = self._clock() + KNOWN_WAIT
+        turn = _Turn(threading.Condition(self._lock), self._clock())
+        self._known.append(turn)
         self._known_waiting += 1
         try:
-            while self._running[True] >= self.concurrency or self._lines_turn():
-                self._wait_until(self._own_slot, deadline, "known_wait_exceeded")
-        finally:
-            self._known_waiting -= 1
-            self._wake_next()  # gone (its turn or its patience): the line may move
+            while not (self._known[0] is turn and self._running[True] < self.concurrency and not self._lines_turn()):
+                self._wait_until(turn.wake, deadline, "known_wait_exceeded")
+        except BaseException:
+            self._leave_known(turn)
+            self._wake_next()  # gone at its patience's end: the next may go
+            raise
+        self._leave_known(turn)  # its turn: `_enter` wakes the next once it runs
+
+    def _leave_known(self, turn: _Turn) -> None:
+        self._known.remove(turn)
+        self._known_waiting -= 1
 
     def _wait_in_line(self, line: deque[_Turn], deadline: float | None) -> None:
         """Wait in `line` (people's or after-answer work's) until this turn is the next to hash and a core is free."""
@@ -270,9 +280,9 @@ class HashGate:
     def _wake_next(self) -> None:
         """Wake the one waiter that may go now, if any: at every hash's end, waking them all would
         cost each a thread switch (and, under a flood, a line's length of them per hash)."""
-        if self._known_waiting and not self._lines_turn():
+        if self._known and not self._lines_turn():
             if self._running[True] < self.concurrency:
-                self._own_slot.notify()
+                self._known[0].wake.notify()
         elif self._may_start_next():
             turn = self._next_in_line()
             if turn is not None:

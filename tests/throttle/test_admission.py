@@ -349,3 +349,24 @@ def test_a_person_is_admitted_while_known_devices_wait_since_they_go_before_only
     for thread in (busy, *waiters):
         thread.join(5)
     gate.close()
+
+
+def test_known_devices_are_served_in_arrival_order() -> None:
+    """Each is woken for its own turn and keeps its place: none waits while later ones go."""
+    gate = HashGate(concurrency=1, budget_seconds=10.0, hash_time=fixed(0.01))
+    release, entered = threading.Event(), threading.Event()
+    busy = hold_hash(gate, True, release, entered)
+    entered.wait(2)
+    order: list[int] = []
+    waiters = []
+    for number in range(8):
+        waiter = threading.Thread(target=gate.run, args=(True, lambda n=number: order.append(n)))
+        waiter.start()
+        waiters.append(waiter)
+        while gate.state()["queued"] < number + 1:
+            time.sleep(0.001)
+    release.set()
+    for thread in (busy, *waiters):
+        thread.join(5)
+    assert order == list(range(8))
+    gate.close()
