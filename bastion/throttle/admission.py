@@ -107,7 +107,6 @@ class HashGate:
         self._lock = threading.Lock()
         self._known: deque[_Turn] = deque()  # known devices waiting for one of their slots, in arrival order
         self._running = {True: 0, False: 0}
-        self._known_waiting = 0
         self._known_in_a_row = 0  # known devices' hashes started since the line last moved, while it waited
         self._line: deque[_Turn] = deque()  # people on unrecognised devices, in arrival order
         self._later: deque[_Turn] = deque()  # after-answer work, in arrival order
@@ -215,7 +214,7 @@ class HashGate:
                     self._count_refusal("wait_over_budget")
                     raise _busy()
             if known:
-                if self._known_waiting >= KNOWN_WAITING_LIMIT:
+                if len(self._known) >= KNOWN_WAITING_LIMIT:
                     self._count_refusal("known_queue_full")
                     raise _busy()
                 self._wait_for_own_slot()
@@ -236,19 +235,14 @@ class HashGate:
         deadline = self._clock() + KNOWN_WAIT
         turn = _Turn(threading.Condition(self._lock), self._clock())
         self._known.append(turn)
-        self._known_waiting += 1
         try:
             while not (self._known[0] is turn and self._running[True] < self.concurrency and not self._lines_turn()):
                 self._wait_until(turn.wake, deadline, "known_wait_exceeded")
         except BaseException:
-            self._leave_known(turn)
+            self._known.remove(turn)
             self._wake_next()  # gone at its patience's end: the next may go
             raise
-        self._leave_known(turn)  # its turn: `_enter` wakes the next once it runs
-
-    def _leave_known(self, turn: _Turn) -> None:
-        self._known.remove(turn)
-        self._known_waiting -= 1
+        self._known.remove(turn)  # its turn: `_enter` wakes the next once it runs
 
     def _wait_in_line(self, line: deque[_Turn], deadline: float | None) -> None:
         """Wait in `line` (people's or after-answer work's) until this turn is the next to hash and a core is free."""
@@ -264,7 +258,7 @@ class HashGate:
             self._wake_next()  # the next in line may be free to go
 
     def _may_start_next(self) -> bool:
-        return ((self._known_waiting == 0 or self._lines_turn())
+        return ((not self._known or self._lines_turn())
                 and self._running[True] + self._running[False] < self.concurrency)
 
     def _lines_turn(self) -> bool:
@@ -314,7 +308,7 @@ class HashGate:
             self._publish()
 
     def _queued(self) -> int:
-        return self._reserved[False] + self._reserved[True] + self._known_waiting + len(self._line) + len(self._later)
+        return self._reserved[False] + self._reserved[True] + len(self._known) + len(self._line) + len(self._later)
 
     def _expected_wait(self, everything: bool = False) -> float:
         """For a person arriving now: what runs, and what would go before them — the people ahead,
@@ -322,14 +316,14 @@ class HashGate:
         most KNOWN_IN_A_ROW go before each of those and before the newcomer. `everything`: all that
         is queued, after-answer work too."""
         if everything:
-            others = self._queued() - self._known_waiting
+            others = self._queued() - len(self._known)
         else:
             others = self._reserved[False] + len(self._line)
             for entry in self._later:
                 if not self._aged(entry):
                     break
                 others += 1
-        known = min(self._known_waiting, (others + 1) * KNOWN_IN_A_ROW)
+        known = min(len(self._known), (others + 1) * KNOWN_IN_A_ROW)
         ahead = others + known + self._running[True] + self._running[False]
         return expected_wait(ahead, self.concurrency, self.hash_time.seconds)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,19 @@ def hold_hash(gate: HashGate, known: bool, release: threading.Event, entered: th
     thread = threading.Thread(target=run)
     thread.start()
     return thread
+
+
+def queue_in_order(gate: HashGate, calls: list[tuple[Any, ...]], **options: Any) -> list[threading.Thread]:
+    """A thread per `gate.run(*call, **options)`, each started once the one before is queued."""
+    waiters = []
+    for call in calls:
+        queued = gate.state()["queued"]
+        waiter = threading.Thread(target=gate.run, args=call, kwargs=options)
+        waiter.start()
+        waiters.append(waiter)
+        while gate.state()["queued"] <= queued:  # in its line before the next one comes
+            time.sleep(0.001)
+    return waiters
 
 
 @pytest.mark.parametrize("ahead, concurrency, seconds, wait", [
@@ -270,12 +284,8 @@ def test_a_long_mixed_queue_is_served_whole_each_line_in_its_order() -> None:
     for number in range(36):
         kind = list(kinds)[number % 3]
         options = kinds[kind]
-        waiter = threading.Thread(target=gate.run, args=(options["known_device"], lambda k=kind, n=number: served.append((k, n))),
-                                  kwargs={"after_answer": options.get("after_answer", False)})
-        waiter.start()
-        waiters.append(waiter)
-        while gate.state()["queued"] < number + 1:  # in its line before the next one comes
-            time.sleep(0.001)
+        waiters += queue_in_order(gate, [(options["known_device"], lambda k=kind, n=number: served.append((k, n)))],
+                                  after_answer=options.get("after_answer", False))
     release.set()
     for thread in (*busy, *waiters):
         thread.join(5)
@@ -292,11 +302,7 @@ def test_known_devices_waiting_beyond_their_limit_are_refused_at_once() -> None:
     release, entered = threading.Event(), threading.Event()
     busy = hold_hash(gate, True, release, entered)
     entered.wait(2)
-    waiters = [threading.Thread(target=gate.run, args=(True, lambda: None)) for _ in range(KNOWN_WAITING_LIMIT)]
-    for waiter in waiters:
-        waiter.start()
-    while gate.state()["queued"] < KNOWN_WAITING_LIMIT:
-        time.sleep(0.001)
+    waiters = queue_in_order(gate, [(True, lambda: None)] * KNOWN_WAITING_LIMIT)
     with pytest.raises(BastionError):
         gate.run(True, lambda: None)
     assert gate.refused["known_queue_full"] == 1
@@ -313,17 +319,13 @@ def test_a_stream_of_known_devices_slows_the_line_but_never_stops_it() -> None:
     busy = hold_hash(gate, True, release, entered)
     entered.wait(2)
     order: list[str] = []
-    waiters = []
+
     def hashed(name: str, seconds: float) -> None:
         time.sleep(seconds)  # a known device's hash takes a while; the person's is told at once
         order.append(name)
 
-    for number, (name, known) in enumerate([("person", False)] + [("known", True)] * (2 * KNOWN_IN_A_ROW)):
-        waiter = threading.Thread(target=gate.run, args=(known, lambda n=name, k=known: hashed(n, 0.02 * k)))
-        waiter.start()
-        waiters.append(waiter)
-        while gate.state()["queued"] < number + 1:
-            time.sleep(0.001)
+    people = [("person", False)] + [("known", True)] * (2 * KNOWN_IN_A_ROW)
+    waiters = queue_in_order(gate, [(known, lambda n=name, k=known: hashed(n, 0.02 * k)) for name, known in people])
     release.set()
     for thread in (busy, *waiters):
         thread.join(5)
@@ -337,11 +339,7 @@ def test_a_person_is_admitted_while_known_devices_wait_since_they_go_before_only
     release, entered = threading.Event(), threading.Event()
     busy = hold_hash(gate, True, release, entered)
     entered.wait(2)
-    waiters = [threading.Thread(target=gate.run, args=(True, lambda: None)) for _ in range(20)]
-    for waiter in waiters:
-        waiter.start()
-    while gate.state()["queued"] < 20:
-        time.sleep(0.001)
+    waiters = queue_in_order(gate, [(True, lambda: None)] * 20)
     # Before the newcomer: the hash running and KNOWN_IN_A_ROW known devices, not all twenty.
     assert gate.state()["expected_wait_seconds"] == pytest.approx((1 + KNOWN_IN_A_ROW) * 0.3)
     assert gate.reserve() is not None
@@ -358,13 +356,7 @@ def test_known_devices_are_served_in_arrival_order() -> None:
     busy = hold_hash(gate, True, release, entered)
     entered.wait(2)
     order: list[int] = []
-    waiters = []
-    for number in range(8):
-        waiter = threading.Thread(target=gate.run, args=(True, lambda n=number: order.append(n)))
-        waiter.start()
-        waiters.append(waiter)
-        while gate.state()["queued"] < number + 1:
-            time.sleep(0.001)
+    waiters = queue_in_order(gate, [(True, lambda n=number: order.append(n)) for number in range(8)])
     release.set()
     for thread in (busy, *waiters):
         thread.join(5)
