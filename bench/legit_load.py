@@ -70,6 +70,8 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--argon2-memory-kib", type=int, default=defaults["argon2_memory_kib"].default)
     parser.add_argument("--queue-seconds", type=float, default=None,
                         help="BASTION_SIGNIN_QUEUE_SECONDS of the server (default: the server's)")
+    parser.add_argument("--hash-concurrency", type=int, default=None,
+                        help="BASTION_HASH_CONCURRENCY of each worker (default: the cores shared between them)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5",
                         help="Redis of the production setup; this database number is FLUSHDB-ed before and after")
     parser.add_argument("--pg-admin-dsn", default=common.DEFAULT_PG_ADMIN,
@@ -222,6 +224,8 @@ def server_env(args: argparse.Namespace, database_url: str, workdir: Path, redis
         env["BASTION_REDIS_URL"] = redis_url
     if args.queue_seconds is not None:
         env["BASTION_SIGNIN_QUEUE_SECONDS"] = str(args.queue_seconds)
+    if args.hash_concurrency is not None:
+        env["BASTION_HASH_CONCURRENCY"] = str(args.hash_concurrency)
     return env
 
 

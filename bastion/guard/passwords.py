@@ -78,7 +78,8 @@ def check_password(services: Services, identifier: str, password: str, client: C
     attempt = throttle.begin_attempt(identifier, client.device_id, known, now)  # paused? else counted, before the hash
     stored = against if against is not None else account.password_hash if account else None
     try:
-        matched = services.hash_gate.run(known, lambda: services.passwords.verify(stored, password))
+        matched = services.hash_gate.run(known, lambda: services.passwords.verify(stored, password),
+                                         account=account.id if account else None)
     except BastionError:
         services.throttle.store.decrement(attempt.key, now)  # turned away unchecked (a busy hash gate)
         raise

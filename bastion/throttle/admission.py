@@ -48,6 +48,11 @@ KNOWN_WAITING_LIMIT = QUEUED_LIMIT // 2
 # Hashes known devices may start in a row while someone waits in line; then the next in line goes,
 # so a stream of known devices (an attacker's own) slows the people down but never stops them.
 KNOWN_IN_A_ROW = 4
+# Known-device hashes one account may have waiting or running at once; its next queues with the
+# unrecognised devices' (served while there is room). A person signs in from a device or two at a
+# time; an account of the attacker's own, whatever number of device identifiers it collected,
+# holds no more of the known devices' places than that.
+KNOWN_PER_ACCOUNT = 2
 BUSY = N_("Sign-in is very busy right now. Please try again in a moment.")
 # Nice value of the threads that hash for unrecognised devices: a tenth of the CPU weight of an owner's.
 UNKNOWN_NICENESS = 10
@@ -106,6 +111,7 @@ class HashGate:
         self._clock = clock
         self._lock = threading.Lock()
         self._known: deque[_Turn] = deque()  # known devices waiting for one of their slots, in arrival order
+        self._known_of: Counter[str] = Counter()  # per account: its known devices' hashes waiting or running
         self._running = {True: 0, False: 0}
         self._known_in_a_row = 0  # known devices' hashes started since the line last moved, while it waited
         self._line: deque[_Turn] = deque()  # people on unrecognised devices, in arrival order
@@ -162,12 +168,14 @@ class HashGate:
 
     # The hash ----------------------------------------------------------------------------------
 
-    def run(self, known_device: bool, hash_work: Callable[[], T], after_answer: bool = False) -> T:
+    def run(self, known_device: bool, hash_work: Callable[[], T], after_answer: bool = False,
+            account: str | None = None) -> T:
         """`hash_work` once its turn comes: on the calling thread for a known device, else on a
         low-priority one. `after_answer`: the answer has gone already, so never refuse it. A
         request the door placed as a sign-up waits in the queue, never refused, whatever the
-        caller says of the device: the door let it in as an unrecognised visitor's."""
-        known = self._enter(known_device, after_answer)
+        caller says of the device: the door let it in as an unrecognised visitor's. `account`: the
+        account a known device signs in to, held to KNOWN_PER_ACCOUNT of the known devices' places."""
+        known = self._enter(known_device, after_answer, account)
         try:
             if known:
                 return self._timed(hash_work)
@@ -175,6 +183,8 @@ class HashGate:
         finally:
             with self._lock:
                 self._running[known] -= 1
+                if known:
+                    self._leave_account(account)
                 self._publish()
                 self._wake_next()
 
@@ -198,7 +208,7 @@ class HashGate:
     def close(self) -> None:
         self._unknown_threads.shutdown(wait=False)
 
-    def _enter(self, known: bool, after_answer: bool) -> bool:
+    def _enter(self, known: bool, after_answer: bool, account: str | None) -> bool:
         """Admitted to run (the lane it runs in: known or not), or refused."""
         place = _place.get()
         with self._lock:
@@ -206,7 +216,10 @@ class HashGate:
                 self._take(place)  # admitted at the door: judged once
                 if place.after_answer:
                     known, after_answer = False, True
-            elif not known and not after_answer:
+            elif known and account is not None and self._known_of[account] >= KNOWN_PER_ACCOUNT:
+                self._count_refusal("account_in_flight")  # not refused: it queues with the unrecognised
+                known = False
+            if place is None and not known and not after_answer:
                 if self._queued() >= self.queued_limit:
                     self._count_refusal("queue_full")
                     raise _busy()
@@ -217,7 +230,13 @@ class HashGate:
                 if len(self._known) >= KNOWN_WAITING_LIMIT:
                     self._count_refusal("known_queue_full")
                     raise _busy()
-                self._wait_for_own_slot()
+                if account is not None:
+                    self._known_of[account] += 1
+                try:
+                    self._wait_for_own_slot()
+                except BaseException:
+                    self._leave_account(account)
+                    raise
             elif after_answer:
                 self._wait_in_line(self._later, None)
             else:
@@ -228,6 +247,12 @@ class HashGate:
             self._publish()
             self._wake_next()  # with cores to spare, the next may go too
             return known
+
+    def _leave_account(self, account: str | None) -> None:
+        if account is not None:
+            self._known_of[account] -= 1
+            if not self._known_of[account]:
+                del self._known_of[account]
 
     def _wait_for_own_slot(self) -> None:
         """Wait, in arrival order, for one of the known devices' slots: a newcomer never takes the

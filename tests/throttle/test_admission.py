@@ -13,6 +13,7 @@ from bastion.errors import BastionError, Reason
 from bastion.throttle.admission import (
     AFTER_ANSWER_PATIENCE,
     KNOWN_IN_A_ROW,
+    KNOWN_PER_ACCOUNT,
     KNOWN_WAITING_LIMIT,
     HashGate,
     HashTime,
@@ -361,4 +362,46 @@ def test_known_devices_are_served_in_arrival_order() -> None:
     for thread in (busy, *waiters):
         thread.join(5)
     assert order == list(range(8))
+    gate.close()
+
+
+def test_an_accounts_known_devices_take_only_their_share_of_the_known_places() -> None:
+    """An account of the attacker's own, however many device identifiers it collected: its next
+    known device is judged with the unrecognised (refused here, over the budget) while the owner's
+    known device on another account still takes a known place and goes first."""
+    gate = HashGate(concurrency=1, budget_seconds=0.05, hash_time=fixed(0.1))
+    release, entered = threading.Event(), threading.Event()
+    busy = threading.Thread(target=gate.run, args=(True, lambda: (entered.set(), release.wait(5))),
+                            kwargs={"account": "attacker"})
+    busy.start()
+    entered.wait(2)
+    waiters = queue_in_order(gate, [(True, lambda: None)] * (KNOWN_PER_ACCOUNT - 1), account="attacker")
+    with pytest.raises(BastionError):
+        gate.run(True, lambda: None, account="attacker")
+    assert gate.refused == {"account_in_flight": 1, "wait_over_budget": 1}
+    owners = queue_in_order(gate, [(True, lambda: None)], account="owner")
+    release.set()
+    for thread in (busy, *waiters, *owners):
+        thread.join(5)
+    assert gate.admitted == KNOWN_PER_ACCOUNT + 1
+    gate.run(True, lambda: None, account="attacker")  # none in flight now: a known place again
+    assert gate.refused["account_in_flight"] == 1
+    gate.close()
+
+
+def test_an_accounts_known_device_beyond_its_share_is_served_in_line_when_there_is_room() -> None:
+    """A person signing in from three devices at once: the third waits with the unrecognised, and is let in."""
+    gate = HashGate(concurrency=1, budget_seconds=10.0, hash_time=fixed(0.01))
+    release, entered = threading.Event(), threading.Event()
+    busy = threading.Thread(target=gate.run, args=(True, lambda: (entered.set(), release.wait(5))),
+                            kwargs={"account": "person"})
+    busy.start()
+    entered.wait(2)
+    order: list[int] = []
+    waiters = queue_in_order(gate, [(True, lambda n=number: order.append(n)) for number in range(3)], account="person")
+    assert gate.state()["queued"] == 3 and gate.refused == {"account_in_flight": 2}
+    release.set()
+    for thread in (busy, *waiters):
+        thread.join(5)
+    assert sorted(order) == [0, 1, 2] and gate.admitted == 4
     gate.close()

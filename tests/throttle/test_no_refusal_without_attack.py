@@ -21,6 +21,7 @@ from bastion.services import Services
 from bastion.startup import build_services
 from bastion.throttle.admission import HashTime
 from bastion.web.app import create_app
+from bastion.web.client import sign_device_id
 from tests.conftest import DEFAULT_PASSWORD
 
 
@@ -90,3 +91,27 @@ def test_twelve_sign_ups_four_a_second_are_all_accepted(proxied, mailbox) -> Non
     assert services.hash_gate.refused == {}
     assert max(peaks) >= 2  # a sign-up's hash found another's still queued or running
     assert all(mailbox.messages(f"new{number}@example.com") for number in range(12))  # every account was made
+
+
+def test_a_person_signing_in_from_three_known_devices_at_once_is_let_in_on_each(proxied, account_factory) -> None:
+    """Known devices of one account take at most two of the known devices' places at once; the
+    third waits with the unrecognised, and with no attack on it is let in too."""
+    services, client = proxied
+    email = account_factory()["email"]
+    devices = [sign_device_id(services.keys, f"own-device-{number}") for number in range(3)]
+    for device in devices:  # each signs in once: from now on a device the account knows
+        assert client.post("/v1/login", json={"email": email, "password": DEFAULT_PASSWORD},
+                           headers={"X-Device-Id": device}).status_code == 200
+    peaks: list[int] = []
+    slowed(services, "verify", 0.3, peaks)
+    start = threading.Barrier(len(devices))
+
+    def sign_in(device: str) -> int:
+        start.wait()
+        return client.post("/v1/login", json={"email": email, "password": DEFAULT_PASSWORD},
+                           headers={"X-Device-Id": device}).status_code
+
+    with ThreadPoolExecutor(len(devices)) as pool:
+        statuses = list(pool.map(sign_in, devices))
+    assert statuses == [200] * 3
+    assert services.hash_gate.refused == {"account_in_flight": 1}  # not refused: queued with the unrecognised
