@@ -22,7 +22,10 @@ from starlette.types import Message, Receive, Scope
 from bastion.errors import BastionError, Reason
 from bastion.numbers import whole_number
 
-DEFAULT_LIMIT = 1024 * 1024
+# The largest JSON body a route reads is a passkey's attestation, a few kilobytes; every field
+# else is under 5,000 characters. What each connection may hold while its body arrives is
+# what a thousand slow connections hold in the server's memory (1 MiB each: 1.7 GB).
+DEFAULT_LIMIT = 64 * 1024
 UPLOAD_LIMIT = 10 * 1024 * 1024 + 64 * 1024  # one 10 MB file and its form fields
 DOCUMENTS_PAGE = "/recovery/case/documents"  # the page's form: the three identity documents at once
 DOCUMENTS_PAGE_LIMIT = 3 * 10 * 1024 * 1024 + 64 * 1024

@@ -124,3 +124,16 @@ def test_oauth_pages_refuse_any_request_id_with_a_page(app_client, request_id) -
     for path in ("/oauth2/confirm/", "/oauth2/authorize/resume/"):
         answer = app_client.get(path + quote(request_id, safe=""), follow_redirects=False)
         assert answer.status_code < 500, answer.text
+
+
+@pytest.mark.parametrize("path", ["/v1/login", "/v1/accounts", "/v1/me/passkeys"])
+def test_a_json_body_over_64_kib_is_refused_and_a_passkeys_fits(app_client, path) -> None:
+    """A thousand slow connections hold what their bodies may grow to: JSON is capped at 64 KiB,
+    far above the largest a route reads (a passkey's attestation, a few kilobytes)."""
+    over = app_client.post(path, content=json.dumps({"email": "a@example.com", "password": "x" * 70_000}),
+                           headers={"Content-Type": "application/json"})
+    assert over.status_code == 413 and over.json()["code"] == "request.too_large"
+    attestation = {"id": "a" * 64, "rawId": "a" * 64, "type": "public-key",
+                   "response": {"clientDataJSON": "e" * 400, "attestationObject": "o" * 20_000}}
+    fits = app_client.post(path, json={"email": "a@example.com", "password": "p", "credential": attestation})
+    assert fits.status_code != 413
