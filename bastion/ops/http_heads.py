@@ -1,4 +1,4 @@
-"""uvicorn's HTTP/1.1 protocol (httptools), with a bound on a request's head.
+"""uvicorn's HTTP/1.1 protocol (httptools), with bounds on a request's head and on an idle connection.
 
 The parser keeps no limit of its own on the request line and headers, and it builds a long
 header value by copying it again at every piece that arrives: one connection sending one header
@@ -6,24 +6,48 @@ of a couple of hundred megabytes held the event loop, and so every route, for a 
 past `HEAD_LIMIT` bytes is answered 431 and the connection closed, before the parser has seen
 more than that. It is answered as uvicorn answers a request it cannot parse (plain text, no
 reference): the application never saw it.
+
+Nor does uvicorn time a connection until its first answer: one opened and left silent, or sent
+half a head, was held for good, and a few thousand of them use up the process's file
+descriptors, after which nobody can connect. A head must now arrive whole within `HEAD_SECONDS`
+of the connection's opening (or of a later request's first byte); else the connection is
+closed. And a request answered before its body arrived whole (a refusal that never reads it)
+has its connection closed with the answer: the rest of the body, trickled a byte at a time,
+kept it open past every other deadline.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 # Far more than any browser or app sends (cookies included); common proxies allow 8-32 KiB.
 HEAD_LIMIT = 64 * 1024
+# A head is a few hundred bytes, sent at once; a browser's connection opened ahead of need is
+# opened again when needed. (Proxies wait 20-60 s.)
+HEAD_SECONDS = 20.0
 _TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
               b"content-length: 32\r\nconnection: close\r\n\r\nRequest header fields too large.")
 
 
 class BoundedHeads(HttpToolsProtocol):
     """Counts the bytes of each request's head as they arrive (from the request's first byte until
-    its headers are complete); past HEAD_LIMIT, answers 431 and closes."""
+    its headers are complete); past HEAD_LIMIT, answers 431 and closes. Closes a connection whose
+    head takes longer than `head_seconds`, and one answered before its request arrived whole."""
 
+    head_seconds = HEAD_SECONDS
     _head_bytes = 0
     _in_head = True
+    _head_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._await_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._head_arrived()
+        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         # While in a head, the parser is fed no more than the head may still take: the bytes after
@@ -43,8 +67,31 @@ class BoundedHeads(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         self._in_head, self._head_bytes = True, 0
+        self._await_head()
         super().on_message_begin()
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._head_arrived()
         super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        # With no request queued behind it, the cycle answered is the last one begun: a body
+        # still to come (`more_body`) would be read and thrown away for as long as it trickles.
+        if not self.pipeline and self.cycle is not None and self.cycle.more_body:
+            self.transport.close()
+        super().on_response_complete()
+
+    def _await_head(self) -> None:
+        if self._head_deadline is None:
+            self._head_deadline = self.loop.call_later(self.head_seconds, self._head_too_slow)
+
+    def _head_arrived(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _head_too_slow(self) -> None:
+        self._head_deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()

@@ -34,3 +34,48 @@ def test_a_head_past_the_limit_is_answered_431_and_an_ordinary_one_is_served(ser
         twice = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-A: " + b"c" * (HEAD_LIMIT // 2) + b"\r\n\r\n"
         answer = exchange(port, twice + twice.replace(b"HTTP/1.1\r\n", b"HTTP/1.1\r\nConnection: close\r\n", 1))
         assert answer.count(b"HTTP/1.1 200 ") == 2
+
+
+class QuickHeads(BoundedHeads):
+    head_seconds = 0.5
+
+
+def closed_within(connection: socket.socket, seconds: float) -> bytes | None:
+    """What the server sent before closing the connection within `seconds`; None if it is still open."""
+    connection.settimeout(seconds)
+    received = b""
+    try:
+        while chunk := connection.recv(65536):
+            received += chunk
+    except TimeoutError:
+        return None
+    except ConnectionResetError:
+        pass
+    return received
+
+
+def test_a_connection_whose_head_does_not_arrive_in_time_is_closed(services) -> None:  # type: ignore[no-untyped-def]
+    """Silent connections, or half heads, held for good would use up the file descriptors."""
+    with serving(create_app(services, deliver_mail=False), http=QuickHeads) as port:
+        silent = socket.create_connection(("127.0.0.1", port))
+        half = socket.create_connection(("127.0.0.1", port))
+        half.sendall(b"GET /healthz HTTP/1.1\r\nHost: local")
+        assert closed_within(silent, 5) == b"" and closed_within(half, 5) == b""
+        with socket.create_connection(("127.0.0.1", port)) as prompt:  # a head sent at once: served
+            prompt.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            assert (closed_within(prompt, 5) or b"").startswith(b"HTTP/1.1 200 ")
+        silent.close()
+        half.close()
+
+
+def test_a_request_answered_before_its_body_arrived_whole_has_its_connection_closed(services) -> None:  # type: ignore[no-untyped-def]
+    """Else the rest of the body, a byte at a time, keeps it open past every deadline (keep-alive's
+    included: each byte restarts it)."""
+    with serving(create_app(services, deliver_mail=False), http=QuickHeads) as port:
+        with socket.create_connection(("127.0.0.1", port)) as early:
+            early.sendall(b"POST /healthz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\nabc")
+            answer = closed_within(early, 3)  # uvicorn's keep-alive alone would hold it 5 s, or for good
+            assert answer is not None and answer.startswith(b"HTTP/1.1 405 ")
+        with socket.create_connection(("127.0.0.1", port)) as whole:  # a request that arrived whole: kept alive
+            whole.sendall(b"POST /healthz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\n\r\nabc")
+            assert closed_within(whole, 1) is None
