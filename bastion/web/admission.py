@@ -19,6 +19,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -30,7 +31,7 @@ from bastion.i18n import _
 from bastion.services import Services
 from bastion.throttle.admission import BUSY, RETRY_AFTER
 from bastion.throttle.rules import network_held
-from bastion.web.client import DEVICE_COOKIE, client_from, is_signed_device_id
+from bastion.web.client import client_from, signed_device_id
 
 log = logging.getLogger("bastion.admission")
 
@@ -115,8 +116,9 @@ class Door:
     def _held_network(self, scope: Scope) -> Refused | None:
         """The route's own `ip.throttled` when it would surely give it: the network is held (as this
         process last met the hold) and the request names no device — a device the account knows is
-        let through a network's hold — nor an app version, judged before anything else (requirements
-        §32). Nothing the route would let through is refused here."""
+        let through a network's hold, and only an identifier Bastion signed is a device — nor an app
+        version, judged before anything else (requirements §32). Nothing the route would let through
+        is refused here."""
         route_answer = self.route_answers.get(scope["path"])
         if route_answer is None or not self.services.throttle.held_networks:
             return None
@@ -133,8 +135,8 @@ class Door:
     def _recognised(self, scope: Scope) -> str | None:
         """The request's device identifier when Bastion signed it and the device is within its
         allowances (a minute's sign-ins, those in flight); else None: it queues with the rest."""
-        device = _device_from(scope)
-        if device is None or not is_signed_device_id(self.services.keys, device):
+        device = signed_device_id(self.services.keys, Headers(scope=scope))
+        if device is None:
             return None
         minute = int(self.services.clock.now().timestamp() // 60)
         start, count = self._device_uses.get(device, (minute, 0))
@@ -195,16 +197,3 @@ class Door:
                                     account_id=None, method="POST", path=path, ip=None)
         except Exception:
             log.exception("could not record the door's refusal", extra={"reference": reference})
-
-
-def _device_from(scope: Scope) -> str | None:
-    headers: list[tuple[bytes, bytes]] = scope["headers"]
-    for name, value in headers:
-        if name == b"x-device-id":
-            return value.decode("latin-1")
-        if name == b"cookie":
-            for part in value.decode("latin-1").split(";"):
-                key, _equals, cookie = part.strip().partition("=")
-                if key == DEVICE_COOKIE:
-                    return cookie
-    return None

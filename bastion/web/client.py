@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 
 from fastapi import Request
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 from starlette.responses import Response
 
 from bastion.context import Client
@@ -56,30 +58,42 @@ def is_signed_device_id(keys: KeyRing, value: str) -> bool:
         constant_time_equal(mac, candidate[:32]) for candidate in keys.macs("device", random_part))
 
 
+def signed_device_id(keys: KeyRing, headers: Headers) -> str | None:
+    """The request's device identifier: the first of those it sent (`X-Device-Id`, then the device
+    cookie) that Bastion signed. One it did not sign is as none — no device an account can come to
+    know — so its sender is issued a signed one (requirements §18). Read from the headers alone: the
+    sign-in door (bastion/web/admission.py) asks it before the request is one."""
+    header = headers.get("x-device-id")
+    if header and is_signed_device_id(keys, header):
+        return header
+    cookie = cookie_parser(headers.get("cookie", "")).get(DEVICE_COOKIE)
+    return cookie if cookie and is_signed_device_id(keys, cookie) else None
+
+
 def _bounded(value: str | None, limit: int) -> str | None:
     return value[:limit] if value else None
 
 
-def _device_key(raw: str | None) -> str | None:
+def _device_key(device: str | None) -> str | None:
     """Devices are known by a hash of their identifier (requirements §18), never the identifier."""
-    return hash_token(raw[:256]) if raw else None
+    return hash_token(device) if device else None
 
 
 def client_from(request: Request, new_device: str | None = None) -> Client:
-    """`new_device`: a device identifier just made for a browser that had none."""
+    """`new_device`: a device identifier just made for a client that had no signed one."""
     settings = request.app.state.services.settings
     return Client(
         ip=client_ip(request, settings.trusted_proxy_networks),
         user_agent=_bounded(request.headers.get("user-agent"), 512),
-        device_id=_device_key(request.headers.get("x-device-id") or request.cookies.get(DEVICE_COOKIE) or new_device),
+        device_id=_device_key(signed_device_id(request.app.state.services.keys, request.headers) or new_device),
         platform=_bounded(request.headers.get("x-client-platform"), 16),
         version=_bounded(request.headers.get("x-client-version"), 32),
     )
 
 
 def new_device_id(request: Request) -> str | None:
-    """A fresh, signed device identifier when the client has none yet (requirements §4, §18)."""
-    if request.headers.get("x-device-id") or request.cookies.get(DEVICE_COOKIE):
+    """A fresh, signed device identifier when the client has no signed one yet (requirements §4, §18)."""
+    if signed_device_id(request.app.state.services.keys, request.headers) is not None:
         return None
     return sign_device_id(request.app.state.services.keys, new_token())
 

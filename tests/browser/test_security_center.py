@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx2 as httpx
 
+from bastion.web.client import sign_device_id
 from tests.browser.test_journey import open_section, sign_in_with_password
 from tests.conftest import DEFAULT_PASSWORD
 
@@ -94,7 +95,7 @@ def test_ending_a_session_elsewhere_and_forgetting_a_device(page, site, person) 
     account = signed_in(page, person)
     httpx.post(f"{site.base_url}/v1/login", json={"email": account["email"], "password": DEFAULT_PASSWORD},
                headers={"user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0",
-                        "x-device-id": "the-office-pc"})
+                        "x-device-id": sign_device_id(site.services.keys, "the-office-pc")})
     open_section(page, "Sessions and devices")
     page.get_by_role("button", name="End the session on Firefox on Windows, IP 127.0.0.1").click()
     page.get_by_text("That session has been ended.").wait_for()

@@ -123,7 +123,7 @@ def mfa_page_step(lab: Lab, victim: dict[str, Any]) -> Any:
     flow = lab.mfa_flow(victim)
     return form(lab, "/login/second-step", {"flow_id": flow, "method": "totp", "methods": "totp,backup_code",
                                              "code": wrong_code(lab, victim)}, page="/login",
-                headers={"X-Device-Id": "laptop"})
+                headers={"X-Device-Id": lab.device_id("laptop")})
 
 
 def device_step(lab: Lab, victim: dict[str, Any], page: bool = False) -> Any:
@@ -135,7 +135,7 @@ def device_step(lab: Lab, victim: dict[str, Any], page: bool = False) -> Any:
     wrong = "000000" if lab.device_code(victim["email"]) != "000000" else "111111"
     if page:
         answer = form(lab, "/login/device-code", {"flow_id": flow, "code": wrong}, page="/login",
-                      headers={"X-Device-Id": "phone"})
+                      headers={"X-Device-Id": lab.device_id("phone")})
     else:
         answer = lab.step(flow, "device", wrong, device="phone")
     victim["device_over"] = answer.status_code != 401  # anything but "wrong code" ends this sign-in

@@ -72,7 +72,7 @@ def test_the_device_code_cannot_be_guessed_by_restarting_the_sign_in(any_lab: La
         for _ in range(4):
             codes.append(lab.step(flow, "device", wrong, device="phone").json()["code"])
         resent = lab.client.post(f"/v1/login/{flow}/device/resend", headers={"X-Forwarded-For": HOME_IP,
-                                                                           "X-Device-Id": "phone"})
+                                                                           "X-Device-Id": lab.device_id("phone")})
         lab.clock.advance(minutes=1)  # past the resend's cooldown
         if resent.status_code == 202:
             codes.append(lab.step(flow, "device", wrong, device="phone").json()["code"])

@@ -23,6 +23,7 @@ from bastion.mfa.totp import otp as totp
 from bastion.services import Services
 from bastion.startup import build_services
 from bastion.web.app import create_app
+from bastion.web.client import sign_device_id
 from tests.conftest import DEFAULT_PASSWORD, Mailbox, fresh_database, make_staff
 from tests.recovery.conftest import case_link
 
@@ -55,9 +56,13 @@ class Lab:
                                     verified=options.pop("verified", True))
         return {"id": account_id, "email": address}
 
+    def device_id(self, name: str) -> str:
+        """The identifier of the device called `name`, as Bastion issues it (one it did not sign is no device)."""
+        return sign_device_id(self.services.keys, name)
+
     def login(self, email: str, password: str = DEFAULT_PASSWORD, ip: str = HOME_IP, device: str | None = "laptop",
               headers: dict[str, str] | None = None) -> Any:
-        sent = {"X-Forwarded-For": ip, **({"X-Device-Id": device} if device else {}), **(headers or {})}
+        sent = {"X-Forwarded-For": ip, **({"X-Device-Id": self.device_id(device)} if device else {}), **(headers or {})}
         return self.client.post("/v1/login", json={"email": email, "password": password}, headers=sent)
 
     def signed_in(self, **options: Any) -> dict[str, Any]:
@@ -101,7 +106,7 @@ class Lab:
 
     def step(self, flow_id: str, kind: str, code: str, device: str = "laptop") -> Any:
         return self.client.post(f"/v1/login/{flow_id}/{kind}", json={"code": code},
-                                headers={"X-Forwarded-For": HOME_IP, "X-Device-Id": device})
+                                headers={"X-Forwarded-For": HOME_IP, "X-Device-Id": self.device_id(device)})
 
     def device_flow(self, account: dict[str, Any]) -> str:
         """A sign-in from a second device, waiting for the emailed code (the first device is the baseline)."""

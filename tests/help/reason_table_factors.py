@@ -147,7 +147,7 @@ def _with_passkey(lab: Lab) -> tuple[dict[str, Any], SoftAuthenticator]:
 def _passwordless(lab: Lab, authenticator: SoftAuthenticator, **options: Any) -> Any:
     challenge = lab.client.post("/v1/login/passkey/options").json()["publicKey"]
     return lab.client.post("/v1/login/passkey", json={"credential": authenticator.get(challenge, **options)},
-                           headers={"X-Forwarded-For": HOME_IP, "X-Device-Id": "laptop"})
+                           headers={"X-Forwarded-For": HOME_IP, "X-Device-Id": lab.device_id("laptop")})
 
 
 @row("passkey.user_not_verified")

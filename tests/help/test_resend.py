@@ -81,10 +81,11 @@ def test_a_new_device_code_replaces_the_old_one_and_only_the_device_that_asked_m
     account = any_lab.account()
     flow = any_lab.device_flow(account)
     old = any_lab.device_code(account["email"])
-    elsewhere = any_lab.client.post(f"/v1/login/{flow}/device/resend", headers={"X-Device-Id": "intruder"})
+    elsewhere = any_lab.client.post(f"/v1/login/{flow}/device/resend",
+                                    headers={"X-Device-Id": any_lab.device_id("intruder")})
     assert elsewhere.status_code == 404 and elsewhere.json()["code"] == "flow.not_found"
     resent = any_lab.client.post(f"/v1/login/{flow}/device/resend",
-                                 headers={"X-Device-Id": "phone", "X-Forwarded-For": HOME_IP})
+                                 headers={"X-Device-Id": any_lab.device_id("phone"), "X-Forwarded-For": HOME_IP})
     assert resent.status_code == 202, resent.text
     body = resent.json()
     assert body["status"] == "device_code_sent" and body["flow"]["id"] == flow
@@ -99,13 +100,14 @@ def test_a_new_device_code_replaces_the_old_one_and_only_the_device_that_asked_m
 def test_device_codes_cool_down_and_a_flow_waiting_for_the_second_step_says_so(lab: Lab) -> None:
     account = lab.account()
     flow = lab.device_flow(account)
-    headers = {"X-Device-Id": "phone"}
+    headers = {"X-Device-Id": lab.device_id("phone")}
     assert lab.client.post(f"/v1/login/{flow}/device/resend", headers=headers).status_code == 202
     held = lab.client.post(f"/v1/login/{flow}/device/resend", headers=headers)
     assert held.status_code == 429 and held.json()["code"] == "rate_limited"
     enrolled = lab.enrolled()
     waiting_for_code = lab.mfa_flow(enrolled)
-    answer = lab.client.post(f"/v1/login/{waiting_for_code}/device/resend", headers={"X-Device-Id": "laptop"})
+    answer = lab.client.post(f"/v1/login/{waiting_for_code}/device/resend",
+                             headers={"X-Device-Id": lab.device_id("laptop")})
     assert answer.status_code == 401 and answer.json()["code"] == "mfa.required"
 
 

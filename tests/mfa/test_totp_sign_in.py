@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from bastion.audit.models import SecurityEvent
 from bastion.signin.models import SignInAttempt
+from bastion.web.client import sign_device_id
 from tests.mfa.conftest import bearer, code_at
 
 
@@ -143,12 +144,14 @@ def test_accounts_without_a_second_factor_sign_in_with_the_password_alone(login,
     assert answer["status"] == "authenticated"
 
 
-def test_only_the_device_that_passed_the_password_may_finish(app_client, enrolled, clock) -> None:
+def test_only_the_device_that_passed_the_password_may_finish(app_client, enrolled, clock, services) -> None:
     account = enrolled()
+    phone = {"X-Device-Id": sign_device_id(services.keys, "phone-of-the-owner")}
     flow = app_client.post("/v1/login", json={"email": account["email"], "password": account["password"]},
-                           headers={"X-Device-Id": "phone-of-the-owner"}).json()["flow"]["id"]
+                           headers=phone).json()["flow"]["id"]
     code = code_at(account["secret"], clock)
-    elsewhere = app_client.post(f"/v1/login/{flow}/totp", json={"code": code}, headers={"X-Device-Id": "another"})
+    elsewhere = app_client.post(f"/v1/login/{flow}/totp", json={"code": code},
+                                headers={"X-Device-Id": sign_device_id(services.keys, "another")})
     assert elsewhere.status_code == 404 and elsewhere.json()["code"] == "flow.not_found"
-    same = app_client.post(f"/v1/login/{flow}/totp", json={"code": code}, headers={"X-Device-Id": "phone-of-the-owner"})
+    same = app_client.post(f"/v1/login/{flow}/totp", json={"code": code}, headers=phone)
     assert same.json()["status"] == "authenticated"

@@ -31,7 +31,7 @@ def test_fifty_concurrent_wrong_step_up_passwords_are_counted_exactly_fifty(room
     lab = roomy_lab
     owner = lab.signed_in()  # from the device "laptop": a known device, with its own counter
     session = authenticate_session(lab.services, owner["token"])
-    client = Client(ip=HOME_IP, device_id=hash_token("laptop"))
+    client = Client(ip=HOME_IP, device_id=hash_token(lab.device_id("laptop")))
     outcomes = race(lambda _: reauthenticate_with_password(lab.services, session, WRONG, client), range(RACERS))
     assert outcomes == {"reauth.failed": RACERS}, outcomes
     counted = lab.services.throttle.store.count(lab.services.throttle.device_key(owner["email"], client.device_id),
@@ -45,7 +45,7 @@ def test_fifty_concurrent_device_codes_across_two_sign_ins_are_counted_once_each
     flows = [lab.device_flow(owner), lab.device_flow(owner)]  # the first one's code is replaced by the second's
     right = lab.device_code(owner["email"])
     wrong = "000000" if right != "000000" else "111111"
-    client = Client(ip=HOME_IP, device_id=hash_token("phone"))
+    client = Client(ip=HOME_IP, device_id=hash_token(lab.device_id("phone")))
     outcomes = race(lambda index: verify_device_code(lab.services, flows[index % 2], wrong, client), range(RACERS))
     assert set(outcomes) <= {"device.code_invalid", "device.attempts_exceeded", "device.verification_expired",
                              "device.locked", "flow.not_found"}, outcomes

@@ -14,6 +14,7 @@ from bastion.accounts.admin import create_account
 from bastion.services import Services
 from bastion.startup import build_services
 from bastion.web.app import create_app
+from bastion.web.client import sign_device_id
 from tests.conftest import DEFAULT_PASSWORD
 from tests.notify import SmtpSink, parts
 
@@ -37,18 +38,22 @@ class Risky:
     services: Services
     smtp: SmtpSink
 
+    def device_id(self, name: str) -> str:
+        """The identifier of the device called `name`, as Bastion issues it (one it did not sign is no device)."""
+        return sign_device_id(self.services.keys, name)
+
     def login(self, email: str, ip: str, device: str | None = "laptop", remember: bool = False,
               password: str = DEFAULT_PASSWORD) -> Any:
         headers = {"X-Forwarded-For": ip, "User-Agent": MAC_CHROME}
         if device:
-            headers["X-Device-Id"] = device
+            headers["X-Device-Id"] = self.device_id(device)
         return self.client.post("/v1/login", json={"email": email, "password": password,
                                                    "remember_device": remember}, headers=headers)
 
     def device_code(self, flow_id: str, code: str, ip: str, device: str | None = "laptop") -> Any:
         headers = {"X-Forwarded-For": ip, "User-Agent": MAC_CHROME}
         if device:
-            headers["X-Device-Id"] = device
+            headers["X-Device-Id"] = self.device_id(device)
         return self.client.post(f"/v1/login/{flow_id}/device", json={"code": code}, headers=headers)
 
     def mails(self, to: str, count: int) -> list[tuple[str, str, str]]:

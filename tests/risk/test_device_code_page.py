@@ -11,7 +11,7 @@ from tests.risk.conftest import DE, GB, Risky
 def test_the_emailed_code_finishes_a_browser_sign_in_from_a_new_country(risky: Risky, person, clock) -> None:  # type: ignore[no-untyped-def]
     assert risky.login(person["email"], GB).json()["status"] == "authenticated"
     clock.advance(hours=12)
-    headers = {"X-Forwarded-For": DE, "X-Device-Id": "laptop"}
+    headers = {"X-Forwarded-For": DE, "X-Device-Id": risky.device_id("laptop")}
     client = risky.client
     client.get("/login", headers=headers)
     answer = client.post("/login", headers=headers, follow_redirects=False,

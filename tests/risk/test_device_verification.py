@@ -7,7 +7,8 @@ import re
 
 from bastion.context import Client
 from bastion.recovery.password_reset import confirm_password_reset, request_password_reset
-from tests.conftest import link_token
+from bastion.web.client import is_signed_device_id
+from tests.conftest import DEFAULT_PASSWORD, link_token
 from tests.risk.conftest import DE, GB, MAC_CHROME, Risky
 from tests.risk.test_risk_sign_in import new_person, status
 
@@ -74,7 +75,7 @@ def test_five_wrong_codes_void_the_flow(risky: Risky, clock) -> None:  # type: i
 def test_the_link_shows_a_button_and_only_the_post_signs_in(risky: Risky, clock) -> None:  # type: ignore[no-untyped-def]
     email, _ = ask_from_germany(risky, clock)
     _, token, _ = risky.verification_mail(email, 1)
-    browser = {"X-Forwarded-For": DE, "User-Agent": MAC_CHROME, "X-Device-Id": "laptop"}
+    browser = {"X-Forwarded-For": DE, "User-Agent": MAC_CHROME, "X-Device-Id": risky.device_id("laptop")}
     page = risky.client.get(f"/login/device?token={token}", headers=browser)
     assert page.status_code == 200 and "continue signing in" in page.text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
@@ -103,7 +104,7 @@ def test_remember_device_trusts_it_until_the_password_changes(risky: Risky, cloc
     code, _, _ = risky.verification_mail(email, 1)
     token = risky.device_code(flow, code, DE).json()["session"]["token"]
     devices = risky.client.get("/v1/me/devices", headers={"Authorization": f"Bearer {token}",
-                                                          "X-Device-Id": "laptop"}).json()["devices"]
+                                                          "X-Device-Id": risky.device_id("laptop")}).json()["devices"]
     assert devices[0]["trusted_until"] is not None and devices[0]["location"] == "Germany"
     # Trusted: back in the UK, then Germany again a day later, no question asked (GB and DE both seen).
     clock.advance(days=1)
@@ -125,7 +126,7 @@ def test_devices_are_listed_in_words_and_can_be_forgotten(risky: Risky, clock) -
     email = new_person(risky)
     token = risky.login(email, GB, device="laptop").json()["session"]["token"]
     risky.login(email, GB, device="phone")
-    auth = {"Authorization": f"Bearer {token}", "X-Device-Id": "laptop"}
+    auth = {"Authorization": f"Bearer {token}", "X-Device-Id": risky.device_id("laptop")}
     devices = risky.client.get("/v1/me/devices", headers=auth).json()["devices"]
     assert {item["device"] for item in devices} == {"Chrome on macOS"}
     assert {item["location"] for item in devices} == {"United Kingdom"} and devices[0]["last_ip"] == GB
@@ -133,6 +134,27 @@ def test_devices_are_listed_in_words_and_can_be_forgotten(risky: Risky, clock) -
     assert risky.client.delete(f"/v1/me/devices/{phone['id']}", headers=auth).status_code == 204
     assert risky.client.delete(f"/v1/me/devices/{phone['id']}", headers=auth).status_code == 404
     assert len(risky.client.get("/v1/me/devices", headers=auth).json()["devices"]) == 1
+
+
+def test_an_identifier_bastion_did_not_sign_is_no_device_and_is_answered_a_signed_one(risky: Risky) -> None:
+    """Requirements §18: a made-up identifier is as none — each sign-in sending it is answered a fresh signed
+    one, and the account never comes to know the made-up one."""
+    email = new_person(risky)
+    made_up = {"X-Forwarded-For": GB, "User-Agent": MAC_CHROME, "X-Device-Id": "laptop"}
+    sign_ins = []
+    for _ in range(2):
+        risky.client.cookies.clear()  # an app: it keeps no cookie, only the identifier it sends
+        sign_ins.append(risky.client.post("/v1/login", json={"email": email, "password": DEFAULT_PASSWORD},
+                                          headers=made_up).json())
+    issued = [answer.get("device_id") for answer in sign_ins]
+    assert all(device and is_signed_device_id(risky.services.keys, device) for device in issued), sign_ins
+    assert issued[0] != issued[1]  # the second sign-in was no known device either
+    auth = {"Authorization": f"Bearer {sign_ins[1]['session']['token']}"}
+    risky.client.cookies.clear()
+    as_made_up = risky.client.get("/v1/me/devices", headers={**made_up, **auth}).json()["devices"]
+    assert len(as_made_up) == 2 and not any(item["current"] for item in as_made_up)
+    as_issued = risky.client.get("/v1/me/devices", headers={**auth, "X-Device-Id": issued[1]}).json()["devices"]
+    assert [item["current"] for item in as_issued].count(True) == 1
 
 
 def test_a_new_device_sign_in_emails_the_owner_with_the_previous_sign_in(risky: Risky, clock) -> None:  # type: ignore[no-untyped-def]
@@ -173,5 +195,6 @@ def test_device_verification_comes_before_the_second_factor(risky: Risky, clock)
     second = risky.device_code(flow, code, DE)
     assert status(second) == "mfa_required" and second.json()["flow"]["id"] == flow
     done = risky.client.post(f"/v1/login/{flow}/totp", json={"code": code_at(setup["secret"], clock)},
-                             headers={"X-Forwarded-For": DE, "User-Agent": MAC_CHROME, "X-Device-Id": "laptop"})
+                             headers={"X-Forwarded-For": DE, "User-Agent": MAC_CHROME,
+                                      "X-Device-Id": risky.device_id("laptop")})
     assert status(done) == "authenticated"

@@ -15,6 +15,7 @@ from bastion.mfa.totp import otp as totp
 from bastion.mfa.totp import repo as totp_repo
 from bastion.startup import build_services
 from bastion.web.app import create_app
+from bastion.web.client import sign_device_id
 from tests.conftest import DEFAULT_PASSWORD, make_staff
 from tests.support.conftest import open_ready_case
 
@@ -37,8 +38,9 @@ def find(client, agent, query):  # type: ignore[no-untyped-def]
 
 
 def sign_in(client, email, password=DEFAULT_PASSWORD, ip="145.53.10.7", device="laptop-1"):  # type: ignore[no-untyped-def]
+    device_id = sign_device_id(client.app.state.services.keys, device)
     return client.post("/v1/login", json={"email": email, "password": password},
-                       headers={"X-Forwarded-For": ip, "X-Device-Id": device})
+                       headers={"X-Forwarded-For": ip, "X-Device-Id": device_id})
 
 
 def test_by_email_account_id_and_reference(app_client, account_factory, staff) -> None:

@@ -151,15 +151,14 @@ def test_when_the_hold_ends_the_network_takes_places_again(services: Services, c
 
 
 def test_a_sign_in_the_route_may_let_through_passes_the_door_of_a_held_network(services: Services) -> None:
-    """A device the account knows is not held with its network, signed or not, header or cookie; an app's
-    version is judged before the network (requirements §32); no hold refuses a sign-up."""
+    """A device the account knows is not held with its network, header or cookie; an app's version is
+    judged before the network (requirements §32); no hold refuses a sign-up."""
     async def run() -> None:
         door = Door(services)
         hold(services, HELD)
-        signed = sign_device_id(services.keys, "owners-phone")
-        passing = [door.scope(HELD, headers=[(b"x-device-id", b"legit-device-1")]),
-                   door.scope(HELD, headers=[(b"x-device-id", signed.encode())]),
-                   door.scope(HELD, "/login", headers=[(b"cookie", b"a=b; bastion_device=laptop")]),
+        phone, laptop = sign_device_id(services.keys, "owners-phone"), sign_device_id(services.keys, "laptop")
+        passing = [door.scope(HELD, headers=[(b"x-device-id", phone.encode())]),
+                   door.scope(HELD, "/login", headers=[(b"cookie", f"a=b; bastion_device={laptop}".encode())]),
                    door.scope(HELD, headers=[(b"x-client-platform", b"ios"), (b"x-client-version", b"1.0.0")]),
                    door.scope(HELD, "/v1/accounts"), door.scope(HELD, "/signup")]
         admitted = [door.admitted(request_scope) for request_scope in passing]
@@ -168,6 +167,27 @@ def test_a_sign_in_the_route_may_let_through_passes_the_door_of_a_held_network(s
         assert services.hash_gate.refused["network_held"] == 0
         door.app.release.set()
         await asyncio.gather(*admitted)
+
+    asyncio.run(run())
+
+
+def test_an_identifier_bastion_did_not_sign_is_refused_at_the_door_of_a_held_network(services: Services) -> None:
+    """Only an identifier Bastion signed names a device (requirements §18): the route takes a made-up or
+    forged one for none and refuses it for the network's hold, so the door refuses it first — once these
+    passed, and each cost a thread and a database read before the same refusal."""
+    async def run() -> None:
+        door = Door(services)
+        hold(services, HELD)
+        signed = sign_device_id(services.keys, "owners-phone")
+        forged = signed[:-1] + ("0" if signed[-1] != "0" else "1")
+        for made_up in (b"legit-device-1", forged.encode()):
+            status, _headers, body = await door.answer(door.scope(HELD, headers=[(b"x-device-id", made_up)]))
+            assert status == 429 and json.loads(body)["code"] == "ip.throttled"
+        cookie = door.scope(HELD, "/login", headers=[(b"cookie", b"a=b; bastion_device=laptop")])
+        status, headers, _body = await door.answer(cookie)
+        assert status == 303 and headers[b"location"] == b"/login"  # the page's refusal, shown on the page
+        assert door.app.entered == 0 and door.queued == 0
+        assert services.hash_gate.refused["network_held"] == 3
 
     asyncio.run(run())
 
@@ -243,13 +263,30 @@ def test_a_known_device_signs_in_from_a_held_network(services: Services, held_cl
                                                      account_factory) -> None:  # type: ignore[no-untyped-def]
     owner = account_factory()
     sign_in = {"email": owner["email"], "password": owner["password"]}
-    assert held_client.post("/v1/login", json=sign_in, headers={"X-Device-Id": "desk"}).json()["status"] == \
-        "authenticated"
+    desk = {"X-Device-Id": sign_device_id(services.keys, "desk")}
+    assert held_client.post("/v1/login", json=sign_in, headers=desk).json()["status"] == "authenticated"
     hold(services, HELD)
     assert held_client.post("/v1/login", json=sign_in).json()["code"] == "ip.throttled"
     assert services.hash_gate.refused["network_held"] == 1
-    assert held_client.post("/v1/login", json=sign_in, headers={"X-Device-Id": "desk"}).json()["status"] == \
-        "authenticated"
+    assert held_client.post("/v1/login", json=sign_in, headers=desk).json()["status"] == "authenticated"
+
+
+def test_a_made_up_identifier_is_no_known_device_and_is_refused_at_a_held_networks_door(
+        services: Services, held_client: TestClient, account_factory) -> None:  # type: ignore[no-untyped-def]
+    """The owner's app once sent a made-up identifier: it was answered a signed one, and the made-up one
+    never became a device the account knows, so from a held network it is refused, at the door."""
+    owner = account_factory()
+    sign_in = {"email": owner["email"], "password": owner["password"]}
+    made_up = {"X-Device-Id": "desk"}
+    first = held_client.post("/v1/login", json=sign_in, headers=made_up).json()
+    assert first["status"] == "authenticated" and first["device_id"] != "desk"
+    held_client.cookies.clear()  # an app: it keeps no cookie, only the identifier it sends
+    hold(services, HELD)
+    refused = held_client.post("/v1/login", json=sign_in, headers=made_up)
+    assert refused.status_code == 429 and refused.json()["code"] == "ip.throttled"
+    assert services.hash_gate.refused["network_held"] == 1  # at the door
+    issued = {"X-Device-Id": first["device_id"]}
+    assert held_client.post("/v1/login", json=sign_in, headers=issued).json()["status"] == "authenticated"
 
 
 def test_what_a_process_remembers_of_holds_ends_with_them_and_is_bounded(clock) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from bastion.services import Services
 from bastion.startup import build_services
 from bastion.web.app import create_app
+from bastion.web.client import sign_device_id
 from tests.conftest import DEFAULT_PASSWORD
 
 WRONG = "definitely not the password"
@@ -25,7 +26,7 @@ class Proxied:
               device: str | None = None):  # type: ignore[no-untyped-def]
         headers = {"X-Forwarded-For": ip}
         if device:
-            headers["X-Device-Id"] = device
+            headers["X-Device-Id"] = sign_device_id(self.services.keys, device)
         return self.client.post("/v1/login", json={"email": email, "password": password}, headers=headers)
 
 

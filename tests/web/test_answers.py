@@ -15,6 +15,7 @@ from bastion.web.api.answers import answer_model
 from bastion.web.api.cases import CaseStatusOut
 from bastion.web.api.schemas import DeviceOut
 from bastion.web.api.status import ClientVersionOut
+from bastion.web.client import sign_device_id
 from tests.conftest import DEFAULT_PASSWORD
 
 
@@ -49,9 +50,9 @@ def test_the_api_answers_follow_the_domain_records(record: type, model: type) ->
     assert list(model.model_fields) == [item.name for item in dataclasses.fields(record)]
 
 
-def test_the_device_list_answers_every_field_of_the_record(app_client, account_factory) -> None:
+def test_the_device_list_answers_every_field_of_the_record(app_client, account_factory, services) -> None:
     account = account_factory()
     token = app_client.post("/v1/login", json={"email": account["email"], "password": DEFAULT_PASSWORD},
-                            headers={"X-Device-Id": "laptop"}).json()["session"]["token"]
+                            headers={"X-Device-Id": sign_device_id(services.keys, "laptop")}).json()["session"]["token"]
     devices = app_client.get("/v1/me/devices", headers={"Authorization": f"Bearer {token}"}).json()["devices"]
     assert devices and all(list(item) == [f.name for f in dataclasses.fields(KnownDevice)] for item in devices)

@@ -39,7 +39,8 @@ def login_answer(result: SignInResult) -> LoginOut:
 def login(body: LoginIn, request: Request, response: Response, services: ServicesDep) -> LoginOut:
     """Sign in with email and password. Answers the session, or the next step the flow requires.
 
-    Apps send `X-Device-Id`; a browser without a `bastion_device` cookie gets one with the answer.
+    Apps send `X-Device-Id`, browsers the `bastion_device` cookie; a client sending no identifier
+    Bastion signed is answered a new one (`device_id`, and the cookie).
     """
     device = new_device_id(request)
     result = sign_in_with_password(services, body.email, body.password, client_from(request, device),
