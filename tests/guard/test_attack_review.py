@@ -21,8 +21,8 @@ def _during_the_hash(lab: Lab, monkeypatch: pytest.MonkeyPatch, change: Callable
     gate = lab.services.hash_gate
     run = gate.run
 
-    def hashing_then_change(known: bool, work: Callable[[], Any]) -> Any:
-        result = run(known, work)
+    def hashing_then_change(known: bool, work: Callable[[], Any], **options: Any) -> Any:
+        result = run(known, work, **options)
         monkeypatch.setattr(gate, "run", run)  # once
         change()
         return result
