@@ -26,9 +26,10 @@ def fixed(seconds: float) -> HashTime:
     return HashTime(initial=seconds, weight=0.0)
 
 
-def hold_hash(gate: HashGate, known: bool, release: threading.Event, entered: threading.Event) -> threading.Thread:
+def hold_hash(gate: HashGate, known: bool, release: threading.Event, entered: threading.Event,
+              **options: Any) -> threading.Thread:
     def run() -> None:
-        gate.run(known, lambda: (entered.set(), release.wait(5)))
+        gate.run(known, lambda: (entered.set(), release.wait(5)), **options)
 
     thread = threading.Thread(target=run)
     thread.start()
@@ -376,9 +377,7 @@ def test_an_accounts_known_devices_take_only_their_share_of_the_known_places() -
     known device on another account still takes a known place and goes first."""
     gate = HashGate(concurrency=1, budget_seconds=0.05, hash_time=fixed(0.1))
     release, entered = threading.Event(), threading.Event()
-    busy = threading.Thread(target=gate.run, args=(True, lambda: (entered.set(), release.wait(5))),
-                            kwargs={"account": "attacker"})
-    busy.start()
+    busy = hold_hash(gate, True, release, entered, account="attacker")
     entered.wait(2)
     waiters = queue_in_order(gate, [(True, lambda: None)] * (KNOWN_PER_ACCOUNT - 1), account="attacker")
     with pytest.raises(BastionError):
@@ -398,9 +397,7 @@ def test_an_accounts_known_device_beyond_its_share_is_served_in_line_when_there_
     """A person signing in from three devices at once: the third waits with the unrecognised, and is let in."""
     gate = HashGate(concurrency=1, budget_seconds=10.0, hash_time=fixed(0.01))
     release, entered = threading.Event(), threading.Event()
-    busy = threading.Thread(target=gate.run, args=(True, lambda: (entered.set(), release.wait(5))),
-                            kwargs={"account": "person"})
-    busy.start()
+    busy = hold_hash(gate, True, release, entered, account="person")
     entered.wait(2)
     order: list[int] = []
     waiters = queue_in_order(gate, [(True, lambda n=number: order.append(n)) for number in range(3)], account="person")
