@@ -42,9 +42,13 @@ AFTER_ANSWER_BUDGETS = 2
 # them, so the queue never holds more than half: however fast the hash, the rest keep serving.
 WORKER_THREADS = 100
 QUEUED_LIMIT = WORKER_THREADS // 2
-# Known devices waiting at once, beyond which one more is refused at once: a person has a sign-in or
-# two in flight, so more is a flood, however its devices were come by (an attacker's own accounts).
+# Known devices waiting at once, beyond which only an account with none in flight gets one more
+# known place (a person has a sign-in or two in flight, so more is a flood, however its devices
+# were come by: an attacker's own accounts); the rest queue with the unrecognised. Up to the
+# ceiling, an owner is never turned away by a dozen accounts the attacker made; past it, nobody
+# more waits as known, and the line keeps a quarter of the places.
 KNOWN_WAITING_LIMIT = QUEUED_LIMIT // 2
+KNOWN_WAITING_CEILING = QUEUED_LIMIT * 3 // 4
 # Hashes known devices may start in a row while someone waits in line; then the next in line goes,
 # so a stream of known devices (an attacker's own) slows the people down but never stops them.
 KNOWN_IN_A_ROW = 4
@@ -223,6 +227,9 @@ class HashGate:
             elif known and account is not None and self._known_of[account] >= KNOWN_PER_ACCOUNT:
                 self._count_refusal("account_in_flight")  # not refused: it queues with the unrecognised
                 known = False
+            elif known and self._known_lane_full(account):
+                self._count_refusal("known_queue_full")  # so does this one
+                known = False
             if place is None and not known and not after_answer:
                 if self._queued() >= self.queued_limit:
                     self._count_refusal("queue_full")
@@ -231,9 +238,6 @@ class HashGate:
                     self._count_refusal("wait_over_budget")
                     raise _busy()
             if known:
-                if len(self._known) >= KNOWN_WAITING_LIMIT:
-                    self._count_refusal("known_queue_full")
-                    raise _busy()
                 if account is not None:
                     self._known_of[account] += 1
                 try:
@@ -251,6 +255,12 @@ class HashGate:
             self._publish()
             self._wake_next()  # with cores to spare, the next may go too
             return known
+
+    def _known_lane_full(self, account: str | None) -> bool:
+        waiting = len(self._known)
+        if waiting >= KNOWN_WAITING_CEILING:
+            return True
+        return waiting >= KNOWN_WAITING_LIMIT and (account is None or self._known_of[account] > 0)
 
     def _leave_account(self, account: str | None) -> None:
         if account is not None:

@@ -14,6 +14,7 @@ from bastion.throttle.admission import (
     AFTER_ANSWER_PATIENCE,
     KNOWN_IN_A_ROW,
     KNOWN_PER_ACCOUNT,
+    KNOWN_WAITING_CEILING,
     KNOWN_WAITING_LIMIT,
     HashGate,
     HashTime,
@@ -303,20 +304,32 @@ def test_a_long_mixed_queue_is_served_whole_each_line_in_its_order() -> None:
     gate.close()
 
 
-def test_known_devices_waiting_beyond_their_limit_are_refused_at_once() -> None:
-    """However the devices were come by (an attacker's own accounts), their waiters never take every thread."""
-    gate = HashGate(concurrency=1, budget_seconds=10.0, hash_time=fixed(0.01))
+def test_known_devices_waiting_beyond_their_limit_queue_with_the_unrecognised() -> None:
+    """However the devices were come by (an attacker's own accounts), their waiters never take every
+    thread: past the limit a known device queues with the unrecognised (refused here, over the
+    budget), unless its account has none in flight — an owner, up to the ceiling."""
+    gate = HashGate(concurrency=1, budget_seconds=0.05, hash_time=fixed(0.1))
     release, entered = threading.Event(), threading.Event()
-    busy = hold_hash(gate, True, release, entered)
+    busy = hold_hash(gate, True, release, entered, account="attacker-0")
     entered.wait(2)
-    waiters = queue_in_order(gate, [(True, lambda: None)] * KNOWN_WAITING_LIMIT)
+    waiters: list[threading.Thread] = []
+    for number in range(KNOWN_WAITING_LIMIT):  # the attacker's accounts, one sign-in each
+        waiters += queue_in_order(gate, [(True, lambda: None)], account=f"attacker-{number}")
+    with pytest.raises(BastionError):  # a second from one of them: with the unrecognised, over the budget
+        gate.run(True, lambda: None, account="attacker-1")
+    assert gate.refused == {"known_queue_full": 1, "wait_over_budget": 1}
+    gate.refused.clear()
+    owners = [f"owner-{number}" for number in range(KNOWN_WAITING_CEILING - KNOWN_WAITING_LIMIT)]
+    for owner in owners:  # none in flight: a known place each, up to the ceiling
+        waiters += queue_in_order(gate, [(True, lambda: None)], account=owner)
+    assert gate.refused == {}
     with pytest.raises(BastionError):
-        gate.run(True, lambda: None)
-    assert gate.refused["known_queue_full"] == 1
+        gate.run(True, lambda: None, account="one-owner-too-many")
+    assert gate.refused == {"known_queue_full": 1, "wait_over_budget": 1}
     release.set()
     for thread in (busy, *waiters):
         thread.join(5)
-    assert gate.admitted == KNOWN_WAITING_LIMIT + 1
+    assert gate.admitted == 1 + len(waiters)
     gate.close()
 
 
