@@ -14,11 +14,19 @@ of the connection's opening (or of a later request's first byte); else the conne
 closed. And a request answered before its body arrived whole (a refusal that never reads it)
 has its connection closed with the answer: the rest of the body, trickled a byte at a time,
 kept it open past every other deadline.
+
+And one address holds at most `CONNECTIONS_PER_ADDRESS` connections at once (an IPv6 address:
+its /64): an attacker's thousands of slow uploads from one address used up the file descriptors,
+and then nobody could connect. The next one is answered 503 and closed at once. The proxies
+BASTION_TRUSTED_PROXIES names are not counted: everyone's connections come through them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+from collections import Counter
+from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -27,6 +35,10 @@ HEAD_LIMIT = 64 * 1024
 # A head is a few hundred bytes, sent at once; a browser's connection opened ahead of need is
 # opened again when needed. (Proxies wait 20-60 s.)
 HEAD_SECONDS = 20.0
+# A browser opens six at most; a few hundred people behind one carrier's address still fit.
+CONNECTIONS_PER_ADDRESS = 256
+_TOO_MANY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\nretry-after: 5\r\n"
+             b"content-length: 39\r\nconnection: close\r\n\r\nToo many connections from this address.")
 _TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
               b"content-length: 32\r\nconnection: close\r\n\r\nRequest header fields too large.")
 
@@ -37,15 +49,30 @@ class BoundedHeads(HttpToolsProtocol):
     head takes longer than `head_seconds`, and one answered before its request arrived whole."""
 
     head_seconds = HEAD_SECONDS
+    connections_per_address = CONNECTIONS_PER_ADDRESS
+    _open: ClassVar[Counter[str]] = Counter()  # this process's connections, per counted address
+    _address: str | None = None
     _head_bytes = 0
     _in_head = True
     _head_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._address = _counted_address(self.client, self.app)
+        if self._address is not None:
+            self._open[self._address] += 1
+            if self._open[self._address] > self.connections_per_address:
+                transport.write(_TOO_MANY)
+                transport.close()
+                return
         self._await_head()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._address is not None:
+            self._open[self._address] -= 1
+            if not self._open[self._address]:
+                del self._open[self._address]
+            self._address = None
         self._head_arrived()
         super().connection_lost(exc)
 
@@ -95,3 +122,31 @@ class BoundedHeads(HttpToolsProtocol):
         self._head_deadline = None
         if not self.transport.is_closing():
             self.transport.close()
+
+
+def _counted_address(client: tuple[str, int] | None, app: Any) -> str | None:
+    """The address a connection counts against (an IPv6 one's /64), or None for a trusted proxy
+    (the app's own BASTION_TRUSTED_PROXIES) or a peer without an address (a Unix socket)."""
+    if not client:
+        return None
+    try:
+        address = ipaddress.ip_address(client[0])
+    except ValueError:
+        return None
+    services = _services_of(app)
+    trusted = services.settings.trusted_proxy_networks if services is not None else []
+    if any(address in network for network in trusted):
+        return None
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _services_of(app: Any) -> Any:
+    """Bastion's services, from the app uvicorn serves (through the middleware it may wrap it in)."""
+    for _ in range(4):
+        services = getattr(getattr(app, "state", None), "services", None)
+        if services is not None:
+            return services
+        app = getattr(app, "app", None)
+    return None

@@ -34,6 +34,12 @@ DOCUMENTS_PAGE_LIMIT = 3 * 10 * 1024 * 1024 + 64 * 1024
 DEFAULT_SECONDS = 30.0
 UPLOAD_SECONDS = 300.0
 DOCUMENTS_PAGE_SECONDS = 900.0
+# Within those, a body must keep coming: after its first BODY_GRACE_SECONDS, at least
+# MIN_BODY_RATE bytes a second on average (a slow phone sends tens of kilobytes). A byte every
+# ten seconds held an upload's connection for its fifteen minutes: thousands of them, from one
+# address, used up the server's file descriptors.
+BODY_GRACE_SECONDS = 10.0
+MIN_BODY_RATE = 1024
 
 
 class BodyTooLarge(HTTPException):
@@ -58,8 +64,8 @@ def _limit_for(path: str) -> tuple[int, Reason, float]:
 
 
 def limited_receive(scope: Scope, receive: Receive) -> Receive:
-    """`receive`, capped in size and in time (the whole body within its seconds, else 408
-    `request.timeout`). A request with neither `Content-Length` nor `Transfer-Encoding` has no
+    """`receive`, capped in size and in time (the whole body within its seconds, and never long
+    below MIN_BODY_RATE, else 408 `request.timeout`). A request with neither `Content-Length` nor `Transfer-Encoding` has no
     body (RFC 9112 §6.3): it is handed on as it is, at no cost."""
     declared: bytes | None = None
     has_body = False
@@ -72,17 +78,19 @@ def limited_receive(scope: Scope, receive: Receive) -> Receive:
         return receive
     limit, code, seconds = _limit_for(scope["path"])
     received = 0
-    deadline: float | None = None
+    started: float | None = None
     arrived = False  # once the body is whole, later reads (a wait for the client to leave) are not timed
 
     async def limited() -> Message:
-        nonlocal received, deadline, arrived
+        nonlocal received, started, arrived
         if arrived:
             return await receive()
         if declared is not None and (whole_number(declared.decode("latin-1"), maximum=2**63) or 0) > limit:
             raise BodyTooLarge(code)
-        if deadline is None:
-            deadline = asyncio.get_running_loop().time() + seconds
+        if started is None:
+            started = asyncio.get_running_loop().time()
+        # The whole body's deadline, or sooner the moment what has arrived falls below the minimum rate.
+        deadline = min(started + seconds, started + BODY_GRACE_SECONDS + received / MIN_BODY_RATE)
         try:
             async with asyncio.timeout_at(deadline):
                 message = await receive()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import time
 
 from bastion.ops.http_heads import HEAD_LIMIT, BoundedHeads
 from bastion.ops.serving import uvicorn_options
+from bastion.startup import build_services
 from bastion.web.app import create_app
 from tests.live import serving
 
@@ -79,3 +81,40 @@ def test_a_request_answered_before_its_body_arrived_whole_has_its_connection_clo
         with socket.create_connection(("127.0.0.1", port)) as whole:  # a request that arrived whole: kept alive
             whole.sendall(b"POST /healthz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\n\r\nabc")
             assert closed_within(whole, 1) is None
+
+
+class FewConnections(QuickHeads):
+    connections_per_address = 3
+
+
+def test_one_address_holds_a_bounded_number_of_connections(services) -> None:  # type: ignore[no-untyped-def]
+    """Thousands of slow connections from one address used up the file descriptors: nobody could connect."""
+    with serving(create_app(services, deliver_mail=False), http=FewConnections, timeout_keep_alive=30) as port:
+        held = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+        for connection in held:  # each served, and kept alive
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            assert connection.recv(65536).startswith(b"HTTP/1.1 200 ")
+        with socket.create_connection(("127.0.0.1", port)) as one_too_many:
+            answer = closed_within(one_too_many, 5)
+            assert answer is not None and answer.startswith(b"HTTP/1.1 503 ") and b"retry-after: 5" in answer
+        held.pop().close()
+        time.sleep(0.2)  # the server sees it go
+        with socket.create_connection(("127.0.0.1", port)) as again:
+            again.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            assert (closed_within(again, 5) or b"").startswith(b"HTTP/1.1 200 ")
+        for connection in held:
+            connection.close()
+
+
+def test_a_trusted_proxys_connections_are_not_counted(database_url, settings_factory) -> None:  # type: ignore[no-untyped-def]
+    """Everyone's connections come through it."""
+    services = build_services(settings_factory(database_url=database_url, trusted_proxies="127.0.0.1/32"))
+    try:
+        with serving(create_app(services, deliver_mail=False), http=FewConnections) as port:
+            held = [socket.create_connection(("127.0.0.1", port)) for _ in range(5)]  # at once
+            for connection in held:
+                connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                assert (closed_within(connection, 5) or b"").startswith(b"HTTP/1.1 200 ")
+                connection.close()
+    finally:
+        services.close()

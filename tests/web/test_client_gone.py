@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bastion.help.models import Refusal
 from bastion.sessions.service_keys import create_service_key
 from bastion.web.app import create_app
+from bastion.web.body_limit import DOCUMENTS_PAGE, BodyTooSlow, limited_receive
 
 
 def refusal_rows(services) -> int:  # type: ignore[no-untyped-def]
@@ -72,3 +74,29 @@ def test_a_body_that_stops_arriving_is_answered_408_and_the_connection_closed(se
     assert sent[0]["status"] == 408 and headers[b"connection"] == b"close"
     assert b'"request.timeout"' in b"".join(message.get("body", b"") for message in sent[1:])
     assert refusal_rows(services) == before + 1  # a refusal like any other: support can look it up
+
+
+def test_a_body_trickled_below_the_minimum_rate_is_refused_long_before_its_deadline(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An upload's deadline is fifteen minutes: a byte every ten seconds held its connection for all
+    of them. After the grace, a body keeps coming at the minimum rate, or is refused; one that does passes."""
+    monkeypatch.setattr("bastion.web.body_limit.BODY_GRACE_SECONDS", 0.2)
+    monkeypatch.setattr("bastion.web.body_limit.MIN_BODY_RATE", 100)
+    scope = {"path": DOCUMENTS_PAGE, "headers": [(b"content-length", b"300")]}
+
+    def arriving(piece: int, every: float) -> Any:
+        async def receive() -> dict[str, Any]:
+            await asyncio.sleep(every)
+            return {"type": "http.request", "body": b"x" * piece, "more_body": True}
+
+        return receive
+
+    async def read(receive: Any, pieces: int) -> float:
+        started = asyncio.get_running_loop().time()
+        capped = limited_receive(scope, receive)
+        for _ in range(pieces):
+            await capped()
+        return asyncio.get_running_loop().time() - started
+
+    with pytest.raises(BodyTooSlow):
+        asyncio.run(read(arriving(1, 0.05), 100))  # 20 bytes a second: refused soon after the grace
+    assert asyncio.run(read(arriving(20, 0.05), 12)) < 1  # 400 bytes a second: read on
