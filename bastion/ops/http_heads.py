@@ -18,13 +18,17 @@ kept it open past every other deadline.
 And one address holds at most `CONNECTIONS_PER_ADDRESS` connections at once (an IPv6 address:
 its /64): an attacker's thousands of slow uploads from one address used up the file descriptors,
 and then nobody could connect. The next one is answered 503 and closed at once. The proxies
-BASTION_TRUSTED_PROXIES names are not counted: everyone's connections come through them.
+BASTION_TRUSTED_PROXIES names are not counted: everyone's connections come through them. From
+many addresses, silent connections still filled every descriptor; so once the connections reach
+the process's descriptor limit less `DESCRIPTOR_RESERVE`, each new one closes the oldest still
+waiting for its head: a person's head follows its connection at once, an attacker's never does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import resource
 from collections import Counter
 from typing import Any, ClassVar
 
@@ -35,6 +39,8 @@ HEAD_LIMIT = 64 * 1024
 # A head is a few hundred bytes, sent at once; a browser's connection opened ahead of need is
 # opened again when needed. (Proxies wait 20-60 s.)
 HEAD_SECONDS = 20.0
+# Descriptors kept for what the process opens itself (database, files, logs), whatever connects.
+DESCRIPTOR_RESERVE = 1024
 # A browser opens six at most; a few hundred people behind one carrier's address still fit.
 CONNECTIONS_PER_ADDRESS = 256
 _TOO_MANY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\nretry-after: 5\r\n"
@@ -50,7 +56,10 @@ class BoundedHeads(HttpToolsProtocol):
 
     head_seconds = HEAD_SECONDS
     connections_per_address = CONNECTIONS_PER_ADDRESS
+    connection_ceiling = max(64, resource.getrlimit(resource.RLIMIT_NOFILE)[0] - DESCRIPTOR_RESERVE)
     _open: ClassVar[Counter[str]] = Counter()  # this process's connections, per counted address
+    # This process's connections still waiting for a head, oldest first (a dict keeps their order).
+    _awaiting: ClassVar[dict[BoundedHeads, None]] = {}
     _address: str | None = None
     _head_bytes = 0
     _in_head = True
@@ -65,6 +74,10 @@ class BoundedHeads(HttpToolsProtocol):
                 transport.write(_TOO_MANY)
                 transport.close()
                 return
+        if len(self.connections) > self.connection_ceiling:
+            oldest = next((waiting for waiting in self._awaiting if waiting is not self), None)
+            if oldest is not None:
+                oldest._head_too_slow()
         self._await_head()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -112,14 +125,16 @@ class BoundedHeads(HttpToolsProtocol):
     def _await_head(self) -> None:
         if self._head_deadline is None:
             self._head_deadline = self.loop.call_later(self.head_seconds, self._head_too_slow)
+            self._awaiting[self] = None
 
     def _head_arrived(self) -> None:
         if self._head_deadline is not None:
             self._head_deadline.cancel()
             self._head_deadline = None
+            self._awaiting.pop(self, None)
 
     def _head_too_slow(self) -> None:
-        self._head_deadline = None
+        self._head_arrived()
         if not self.transport.is_closing():
             self.transport.close()
 

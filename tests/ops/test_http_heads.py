@@ -118,3 +118,23 @@ def test_a_trusted_proxys_connections_are_not_counted(database_url, settings_fac
                 connection.close()
     finally:
         services.close()
+
+
+class Crowded(BoundedHeads):
+    connection_ceiling = 3
+
+
+def test_at_the_descriptor_ceiling_a_new_connection_closes_the_oldest_still_silent(services) -> None:  # type: ignore[no-untyped-def]
+    """Silent connections from many addresses filled every descriptor: nobody could connect."""
+    with serving(create_app(services, deliver_mail=False), http=Crowded) as port:
+        silent = []
+        for _ in range(3):
+            silent.append(socket.create_connection(("127.0.0.1", port)))
+            time.sleep(0.1)  # each accepted in turn: the first is the oldest
+        with socket.create_connection(("127.0.0.1", port)) as person:
+            person.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            assert (closed_within(person, 5) or b"").startswith(b"HTTP/1.1 200 ")
+        assert closed_within(silent[0], 2) == b""
+        assert closed_within(silent[1], 0.3) is None and closed_within(silent[2], 0.3) is None
+        for connection in silent:
+            connection.close()
