@@ -187,8 +187,10 @@ class Door:
         reference = new_reference()
         asyncio.get_running_loop().run_in_executor(None, self._record, reference, scope["path"], error.code, error.reason.status)
         body = json.dumps(error.problem(reference)).encode()
-        await send({"type": "http.response.start", "status": error.reason.status,
-                    "headers": [_HEADERS[0], (b"content-length", str(len(body)).encode())]})
+        headers = [_HEADERS[0], (b"content-length", str(len(body)).encode())]
+        if error.retry_after is not None:
+            headers.append((b"retry-after", str(error.retry_after).encode()))
+        await send({"type": "http.response.start", "status": error.reason.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     def _record(self, reference: str, path: str, code: Reason = Reason.RATE_LIMITED, status: int = 429) -> None:

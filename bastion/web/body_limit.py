@@ -55,10 +55,15 @@ class BodyTooSlow(HTTPException):
         self.reason_code = Reason.REQUEST_TIMEOUT
 
 
+def is_upload(path: str) -> bool:
+    """Identity documents: the only bodies allowed to be large, and to take minutes."""
+    return path.endswith("/documents")
+
+
 def _limit_for(path: str) -> tuple[int, Reason, float]:
     if path == DOCUMENTS_PAGE:
         return DOCUMENTS_PAGE_LIMIT, Reason.EVIDENCE_TOO_LARGE, DOCUMENTS_PAGE_SECONDS
-    if path.endswith("/documents"):
+    if is_upload(path):
         return UPLOAD_LIMIT, Reason.EVIDENCE_TOO_LARGE, UPLOAD_SECONDS
     return DEFAULT_LIMIT, Reason.REQUEST_TOO_LARGE, DEFAULT_SECONDS
 
