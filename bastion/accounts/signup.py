@@ -27,7 +27,7 @@ from bastion.context import Client
 from bastion.crypto import hash_token
 from bastion.errors import BastionError, Reason
 from bastion.geo import locate
-from bastion.guard.passwords import check_password, hash_password
+from bastion.guard.passwords import check_password, clear_pauses, hash_password
 from bastion.guard.tokens import guarded_token
 from bastion.notify.outbox import enqueue
 from bastion.ops.client_versions import check_client_version
@@ -234,7 +234,11 @@ def verify_email(services: Services, token: str, client: Client, password: str |
             account.password_hash = carried.password_hash
             account.password_changed_at = now
         clear_before_confirmation(tx, account, now, client, via="link")
-        return account.id
+        confirmed = account.id
+    # The link proved the mailbox, as a password reset does: wrong passwords sent for the address
+    # before its account existed (an attacker's, to lock it out in advance) pause it no more.
+    clear_pauses(services, email)
+    return confirmed
 
 
 def _open_link(tx: Tx, token: str, now: datetime) -> OneTimeToken:

@@ -92,3 +92,17 @@ def test_the_sign_up_limit_is_counted_before_the_strength_check(app_client) -> N
                for n in range(21)]
     assert [answer.status_code for answer in answers[:20]] == [422] * 20
     assert answers[20].status_code == 429 and answers[20].json()["code"] == "rate_limited"
+
+
+def test_wrong_passwords_sent_before_an_address_was_signed_up_do_not_lock_its_new_account(app_client, mailbox) -> None:
+    """An attacker could pause an address in advance; the confirmation link proves the mailbox, as a
+    password reset does, and ends the pause."""
+    for _ in range(6):
+        app_client.post("/v1/login", json={"email": "future@example.com", "password": "a guess 1 of many"})
+    assert app_client.post("/v1/login", json={"email": "future@example.com", "password": DEFAULT_PASSWORD}
+                           ).json()["code"] == "account.locked"
+    sign_up(app_client, "future@example.com")
+    token = link_token(mailbox.last("future@example.com")["text"])
+    assert app_client.post("/v1/accounts/verify-email", json={"token": token}).status_code == 200
+    signed_in = app_client.post("/v1/login", json={"email": "future@example.com", "password": DEFAULT_PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text
