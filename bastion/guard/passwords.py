@@ -65,7 +65,7 @@ def check_password(services: Services, identifier: str, password: str, client: C
     such as one sign-up of an address signed up twice).
 
     Raises `ip.throttled`, `account.locked` or `account.password_disabled` before any hash when
-    a budget is spent; otherwise answers whether it matched, having counted the outcome.
+    a budget is spent, and `rate_limited` when the hash queue has no room for it; otherwise answers whether it matched, having counted the outcome.
     """
     now = services.clock.now()
     throttle = services.throttle
@@ -75,6 +75,7 @@ def check_password(services: Services, identifier: str, password: str, client: C
         account, known = ACCOUNTS().account_and_known_device(reader, identifier, client.device_id)
     if client.device_id is not None and not known:
         throttle.check_network(client.ip, now)
+    services.hash_gate.check_room(known)  # a flood refused before its attempt is counted
     attempt = throttle.begin_attempt(identifier, client.device_id, known, now)  # paused? else counted, before the hash
     stored = against if against is not None else account.password_hash if account else None
     try:

@@ -195,6 +195,15 @@ class HashGate:
                 self._publish()
                 self._wake_next()
 
+    def check_room(self, known_device: bool) -> None:
+        """Refuse now (`rate_limited`) what `run` would refuse for want of room, before the caller
+        does any work for it: a flood of device identifiers no account knows is then turned away
+        without a write each (a sign-in attempt counted, then taken back)."""
+        if known_device or _place.get() is not None:
+            return
+        with self._lock:
+            self._refuse_if_full()
+
     def measure(self, hash_work: Callable[[], object]) -> None:
         """Time one hash outside the queue (at start-up), so the first estimates are this machine's."""
         self._timed(hash_work)
@@ -231,12 +240,7 @@ class HashGate:
                 self._count_refusal("known_queue_full")  # so does this one
                 known = False
             if place is None and not known and not after_answer:
-                if self._queued() >= self.queued_limit:
-                    self._count_refusal("queue_full")
-                    raise _busy()
-                if self._expected_wait() > self.budget:
-                    self._count_refusal("wait_over_budget")
-                    raise _busy()
+                self._refuse_if_full()
             if known:
                 if account is not None:
                     self._known_of[account] += 1
@@ -255,6 +259,15 @@ class HashGate:
             self._publish()
             self._wake_next()  # with cores to spare, the next may go too
             return known
+
+    def _refuse_if_full(self) -> None:
+        """For an unrecognised device without a place from the door: the queue full, or its wait over budget."""
+        if self._queued() >= self.queued_limit:
+            self._count_refusal("queue_full")
+            raise _busy()
+        if self._expected_wait() > self.budget:
+            self._count_refusal("wait_over_budget")
+            raise _busy()
 
     def _known_lane_full(self, account: str | None) -> bool:
         waiting = len(self._known)

@@ -115,3 +115,22 @@ def test_a_person_signing_in_from_three_known_devices_at_once_is_let_in_on_each(
         statuses = list(pool.map(sign_in, devices))
     assert statuses == [200] * 3
     assert services.hash_gate.refused == {"account_in_flight": 1}  # not refused: queued with the unrecognised
+
+
+def test_when_the_queue_has_no_room_an_unrecognised_device_is_refused_before_any_write(proxied, account_factory) -> None:
+    """A flood of device identifiers no account knows passes the door as signed; the route turns each
+    away before counting its attempt (a write, then another to take it back)."""
+    services, client = proxied
+    email = account_factory()["email"]
+    services.hash_gate.budget = -1.0  # no room for anyone without a place
+    writes: list[str] = []
+    store = services.throttle.store
+    for name in ("increment_unless_held", "decrement"):
+        real = getattr(store, name)
+        setattr(store, name, lambda *args, _real=real, _name=name, **options: (writes.append(_name),
+                                                                              _real(*args, **options))[1])
+    answer = client.post("/v1/login", json={"email": email, "password": DEFAULT_PASSWORD},
+                         headers={"X-Device-Id": sign_device_id(services.keys, "minted-elsewhere"),
+                                  "X-Forwarded-For": "198.51.100.77"})
+    assert answer.status_code == 429 and answer.json()["code"] == "rate_limited"
+    assert writes == [] and services.hash_gate.refused["wait_over_budget"] == 1
