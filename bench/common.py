@@ -297,12 +297,6 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def process_minor_faults(pid: int) -> int:
-    """Pages a process (all its threads) has faulted in so far without reading the disk: memory
-    mapped afresh, e.g. a hash's megabytes taken from a malloc arena not used for a while."""
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
-
-
 def processes_cpu_seconds(name: str) -> float:
     """The same, summed over every process of that name (e.g. all of PostgreSQL's backends)."""
     total = 0.0

@@ -107,24 +107,21 @@ def devices_for(base: str, emails: list[str], password: str) -> list[str]:
 
 def sign_in_run(args: argparse.Namespace, base: str, requests: Path, server_pid: int,
                 profile: Path | None) -> tuple[dict, list[float], list[float]]:  # type: ignore[type-arg]
-    """wrk signing in for `--seconds` with the probe running: wrk's result, per sign-in [server
-    process's CPU ms, PostgreSQL's CPU ms, the server's page faults], and the probe's latencies."""
+    """wrk signing in for `--seconds` with the probe running: wrk's result, CPU ms per sign-in
+    [server process, PostgreSQL], and the probe's latencies."""
     probe = Probe(base)
     probe.thread.start()
     profiler = common.start_profile(server_pid, args.seconds, profile) if profile else None
-    before = (common.process_cpu_seconds(server_pid), common.processes_cpu_seconds("postgres"),
-              common.process_minor_faults(server_pid))
+    before = common.process_cpu_seconds(server_pid), common.processes_cpu_seconds("postgres")
     result = common.run_wrk(base, requests, args.seconds, args.connections, cpu=args.load_cpu, timeout_s=30)
-    after = (common.process_cpu_seconds(server_pid), common.processes_cpu_seconds("postgres"),
-             common.process_minor_faults(server_pid))
+    after = common.process_cpu_seconds(server_pid), common.processes_cpu_seconds("postgres")
     common.wait_for_server_idle(server_pid)  # the sign-ins wrk left in flight are nobody's measurement
     signed_in = max(1.0, result["rps"] * args.seconds)
     probe.stop.set()
     probe.thread.join(timeout=30)
     if profiler is not None:
         profiler.wait(timeout=60)
-    cpu_ms = [1000 * (b - a) / signed_in for a, b in zip(before[:2], after[:2], strict=True)]
-    return result, [*cpu_ms, (after[2] - before[2]) / signed_in], probe.latencies
+    return result, [1000 * (b - a) / signed_in for a, b in zip(before, after, strict=True)], probe.latencies
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     stored = PasswordHasher(time_cost=args.argon2_time_cost, memory_cost=args.argon2_memory_kib,
                             parallelism=args.argon2_parallelism, type=Type.ID).hash(PASSWORD)
     raws, rounds, probe_latencies = [], [], []
-    cpu_ms: list[list[float]] = []  # per sign-in: [server process, PostgreSQL, the server's page faults]
+    cpu_ms: list[list[float]] = []  # per sign-in: [server process, PostgreSQL]
     with common.scratch_database(args.pg_admin_dsn, keep=args.keep) as database_url:
         env = {**os.environ, "BASTION_ENV": "dev", "BASTION_DATA_DIR": str(workdir / "data"),
                "BASTION_DATABASE_URL": database_url, "BASTION_SECRET_KEYS": secret_keys,
@@ -183,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
                 probe_latencies += latencies
                 print(f"round {round_number + 1}: raw {raws[-1]:.2f} verifications/s, sign-ins {result['rps']:.2f}/s "
                       f"(ratio {result['rps'] / raws[-1]:.3f}), non-2xx {result['errors']['status']}, CPU per sign-in: "
-                      f"server {cpu[0]:.1f} ms, PostgreSQL {cpu[1]:.1f} ms; page faults {cpu[2]:.0f}", flush=True)
+                      f"server {cpu[0]:.1f} ms, PostgreSQL {cpu[1]:.1f} ms", flush=True)
             busy = meter.stop()
     raw = median(raws)
     result = {"rps": median([r["rps"] for r in rounds]),
@@ -206,7 +203,6 @@ def main(argv: list[str] | None = None) -> int:
         # CPU per sign-in, the hash included (its share: hash_ms), and what PostgreSQL spent on it.
         "cpu_ms_per_sign_in": {"server": round(median([c[0] for c in cpu_ms]), 1),
                                "postgres": round(median([c[1] for c in cpu_ms]), 1)},
-        "page_faults_per_sign_in": round(median([c[2] for c in cpu_ms])),
         "machine_busy": round(busy, 2),
         "raw_runs": raws,
         "sign_in_runs": [r["rps"] for r in rounds],
@@ -238,7 +234,6 @@ def render(summary: dict, args: argparse.Namespace) -> str:  # type: ignore[type
          f"{probe['count']} probes; one hash: {summary['hash_ms']} ms: {verdict(summary['loop_met'])}"],
         ["CPU per sign-in: server process / PostgreSQL", f"{summary['cpu_ms_per_sign_in']['server']} / "
          f"{summary['cpu_ms_per_sign_in']['postgres']} ms", f"one hash: {summary['hash_ms']} ms"],
-        ["the server's page faults per sign-in", summary["page_faults_per_sign_in"], "memory mapped afresh"],
         ["raw runs / sign-in runs", " / ".join(str(round(x, 2)) for x in summary["raw_runs"]),
          " / ".join(str(round(x, 2)) for x in summary["sign_in_runs"])],
     ]

@@ -123,10 +123,6 @@ class HashGate:
         self._reserved = {False: 0, True: 0}  # places taken at the door: people's, after-answer work's
         self.admitted = 0
         self.refused: Counter[str] = Counter()
-        # Hashes run on the gate's own threads, as many as the slots: argon2's memory (7-64 MiB a
-        # hash) is then taken again from the same few malloc arenas, already mapped. Hashed on the
-        # hundred request threads, each hash faulted in about a megabyte afresh and took 7 % more CPU.
-        self._known_threads = ThreadPoolExecutor(self.concurrency, thread_name_prefix="hash-known-device")
         self._unknown_threads = ThreadPoolExecutor(self.concurrency, thread_name_prefix="hash-unknown-device",
                                                    initializer=_lower_priority)
 
@@ -178,15 +174,16 @@ class HashGate:
 
     def run(self, known_device: bool, hash_work: Callable[[], T], after_answer: bool = False,
             account: str | None = None) -> T:
-        """`hash_work` once its turn comes, on one of the gate's threads: a low-priority one for an
-        unrecognised device. `after_answer`: the answer has gone already, so never refuse it. A
+        """`hash_work` once its turn comes: on the calling thread for a known device, else on a
+        low-priority one. `after_answer`: the answer has gone already, so never refuse it. A
         request the door placed as a sign-up waits in the queue, never refused, whatever the
         caller says of the device: the door let it in as an unrecognised visitor's. `account`: the
         account a known device signs in to, held to KNOWN_PER_ACCOUNT of the known devices' places."""
         known = self._enter(known_device, after_answer, account)
         try:
-            threads = self._known_threads if known else self._unknown_threads
-            return threads.submit(self._timed, hash_work).result()
+            if known:
+                return self._timed(hash_work)
+            return self._unknown_threads.submit(self._timed, hash_work).result()
         finally:
             with self._lock:
                 self._running[known] -= 1
@@ -222,7 +219,6 @@ class HashGate:
             self._publish()
 
     def close(self) -> None:
-        self._known_threads.shutdown(wait=False)
         self._unknown_threads.shutdown(wait=False)
 
     def _enter(self, known: bool, after_answer: bool, account: str | None) -> bool:
