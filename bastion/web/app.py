@@ -41,6 +41,7 @@ from bastion.web.api import (
 )
 from bastion.web.edge import Edge
 from bastion.web.oidc.routes import router as oidc_router
+from bastion.web.openapi import serve_rendered_schema
 from bastion.web.ops import router as ops_router
 from bastion.web.pages import login as login_page
 from bastion.web.pages import router as pages_router
@@ -131,6 +132,7 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
                    ops_router, oidc_router, pages_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    serve_rendered_schema(app)
     return app
 
 
