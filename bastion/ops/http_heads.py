@@ -22,6 +22,11 @@ BASTION_TRUSTED_PROXIES names are not counted: everyone's connections come throu
 many addresses, silent connections still filled every descriptor; so once the connections reach
 the process's descriptor limit less `DESCRIPTOR_RESERVE`, each new one closes the oldest still
 waiting for its head: a person's head follows its connection at once, an attacker's never does.
+
+Answers a client never reads wait in the process's memory (the 600 KB schema, asked for on
+thousands of connections with tiny receive windows, grew the server by 3.5 GB and stalled it). An
+answer whose sending has been stalled for `WRITE_STALL_SECONDS` is dropped with its connection,
+and so is the longest stalled once `STALLED_LIMIT` are.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ HEAD_LIMIT = 64 * 1024
 HEAD_SECONDS = 20.0
 # Descriptors kept for what the process opens itself (database, files, logs), whatever connects.
 DESCRIPTOR_RESERVE = 1024
+# A reader this slow (under 64 KiB in 30 s) reads no page; a few hundred slow readers at once fit.
+WRITE_STALL_SECONDS = 30.0
+STALLED_LIMIT = 512
 # A browser opens six at most; a few hundred people behind one carrier's address still fit.
 CONNECTIONS_PER_ADDRESS = 256
 _TOO_MANY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\nretry-after: 5\r\n"
@@ -60,6 +68,11 @@ class BoundedHeads(HttpToolsProtocol):
     _open: ClassVar[Counter[str]] = Counter()  # this process's connections, per counted address
     # This process's connections still waiting for a head, oldest first (a dict keeps their order).
     _awaiting: ClassVar[dict[BoundedHeads, None]] = {}
+    write_stall_seconds = WRITE_STALL_SECONDS
+    stalled_limit = STALLED_LIMIT
+    # This process's connections whose answers wait for their reader, longest stalled first.
+    _stalled: ClassVar[dict[BoundedHeads, None]] = {}
+    _write_deadline: asyncio.TimerHandle | None = None
     _address: str | None = None
     _head_bytes = 0
     _in_head = True
@@ -80,7 +93,20 @@ class BoundedHeads(HttpToolsProtocol):
                 oldest._head_too_slow()
         self._await_head()
 
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._write_deadline is None:
+            self._write_deadline = self.loop.call_later(self.write_stall_seconds, self._drop_answer)
+            self._stalled[self] = None
+            if len(self._stalled) > self.stalled_limit:
+                next(iter(self._stalled))._drop_answer()
+
+    def resume_writing(self) -> None:
+        self._writing_again()
+        super().resume_writing()
+
     def connection_lost(self, exc: Exception | None) -> None:
+        self._writing_again()
         if self._address is not None:
             self._open[self._address] -= 1
             if not self._open[self._address]:
@@ -121,6 +147,16 @@ class BoundedHeads(HttpToolsProtocol):
         if not self.pipeline and self.cycle is not None and self.cycle.more_body:
             self.transport.close()
         super().on_response_complete()
+
+    def _writing_again(self) -> None:
+        if self._write_deadline is not None:
+            self._write_deadline.cancel()
+            self._write_deadline = None
+            self._stalled.pop(self, None)
+
+    def _drop_answer(self) -> None:
+        self._writing_again()
+        self.transport.abort()  # what is still buffered goes; nobody was reading it
 
     def _await_head(self) -> None:
         if self._head_deadline is None:

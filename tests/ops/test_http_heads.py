@@ -138,3 +138,50 @@ def test_at_the_descriptor_ceiling_a_new_connection_closes_the_oldest_still_sile
         assert closed_within(silent[1], 0.3) is None and closed_within(silent[2], 0.3) is None
         for connection in silent:
             connection.close()
+
+
+class QuickToDrop(BoundedHeads):
+    write_stall_seconds = 0.5
+
+    def connection_made(self, transport) -> None:  # type: ignore[no-untyped-def]
+        # As under an attack's load, when the kernel's TCP memory is spent: its buffer stays small,
+        # and the answer waits in the process's memory.
+        transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        super().connection_made(transport)
+
+
+def test_an_answer_nobody_reads_is_dropped_with_its_connection(services) -> None:  # type: ignore[no-untyped-def]
+    """Thousands of connections asking for the 600 KB schema with tiny receive windows, never
+    reading, grew the server by 3.5 GB: each answer waited in its memory."""
+    with serving(create_app(services, deliver_mail=False), http=QuickToDrop) as port:
+        whole = exchange(port, b"GET /openapi.json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        assert whole.startswith(b"HTTP/1.1 200 ") and len(whole) > 300_000
+        with socket.socket() as reader:
+            reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            reader.connect(("127.0.0.1", port))
+            reader.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            time.sleep(2)  # reading nothing, long past the stall's limit
+            received = closed_within(reader, 5)
+        assert received is not None and len(received) < len(whole)
+
+
+class OneStalled(QuickToDrop):
+    write_stall_seconds = 30.0
+    stalled_limit = 1
+
+
+def test_past_the_stalled_limit_the_longest_stalled_answer_is_dropped(services) -> None:  # type: ignore[no-untyped-def]
+    with serving(create_app(services, deliver_mail=False), http=OneStalled) as port:
+        readers = []
+        for _ in range(2):
+            reader = socket.socket()
+            reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            reader.connect(("127.0.0.1", port))
+            reader.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            readers.append(reader)
+            time.sleep(0.5)  # stalled, in this order
+        first, second = (closed_within(reader, 3) for reader in readers)
+        assert first is not None and len(first) < 300_000  # dropped for the second
+        assert second is not None and len(second) > 600_000  # read to its end
+        for reader in readers:
+            reader.close()
