@@ -37,7 +37,8 @@ def test_a_waiting_request_keeps_only_the_parameters_it_understands(
         register: Callable[..., RelyingParty], browser: Browser, services: Services) -> None:
     rp = register()
     start = rp.start()
-    form = [*parse_qsl(urlsplit(start.url).query), *((f"junk{number}", "x" * 2000) for number in range(50))]
+    # 50 KB of parameters nobody asked for (bodies stop at 64 KiB: request.too_large).
+    form = [*parse_qsl(urlsplit(start.url).query), *((f"junk{number}", "x" * 2000) for number in range(25))]
     answer = browser.client.post("/oauth2/authorize", content=urlencode(form), follow_redirects=False,
                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert answer.status_code == 303 and answer.headers["location"] == "/login"

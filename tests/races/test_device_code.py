@@ -22,7 +22,8 @@ RACERS = 20
 
 
 def race(risky: Risky, flow: str, codes: list[str]) -> Counter[str]:
-    client = Client(ip=DE, user_agent=MAC_CHROME, device_id=hash_token("laptop"), platform=None, version=None)
+    client = Client(ip=DE, user_agent=MAC_CHROME, device_id=hash_token(risky.device_id("laptop")), platform=None,
+                    version=None)
     start = threading.Barrier(len(codes))
 
     def run(code: str) -> str:
