@@ -35,6 +35,7 @@ import asyncio
 import ipaddress
 import resource
 from collections import Counter
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -57,6 +58,29 @@ _TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: te
               b"content-length: 32\r\nconnection: close\r\n\r\nRequest header fields too large.")
 
 
+class _Deadlines:
+    """A process's connections each under one deadline (a head to arrive, an answer to be read),
+    oldest first: past a bound, the oldest goes first."""
+
+    def __init__(self) -> None:
+        self._timers: dict[BoundedHeads, asyncio.TimerHandle] = {}  # a dict keeps arrival order
+
+    def __len__(self) -> int:
+        return len(self._timers)
+
+    def start(self, connection: BoundedHeads, seconds: float, expired: Callable[[], None]) -> None:
+        if connection not in self._timers:
+            self._timers[connection] = connection.loop.call_later(seconds, expired)
+
+    def stop(self, connection: BoundedHeads) -> None:
+        timer = self._timers.pop(connection, None)
+        if timer is not None:
+            timer.cancel()
+
+    def oldest(self, but: BoundedHeads | None) -> BoundedHeads | None:
+        return next((connection for connection in self._timers if connection is not but), None)
+
+
 class BoundedHeads(HttpToolsProtocol):
     """Counts the bytes of each request's head as they arrive (from the request's first byte until
     its headers are complete); past HEAD_LIMIT, answers 431 and closes. Closes a connection whose
@@ -67,16 +91,14 @@ class BoundedHeads(HttpToolsProtocol):
     connection_ceiling = max(64, resource.getrlimit(resource.RLIMIT_NOFILE)[0] - DESCRIPTOR_RESERVE)
     _open: ClassVar[Counter[str]] = Counter()  # this process's connections, per counted address
     # This process's connections still waiting for a head, oldest first (a dict keeps their order).
-    _awaiting: ClassVar[dict[BoundedHeads, None]] = {}
+    _awaiting: ClassVar[_Deadlines] = _Deadlines()
     write_stall_seconds = WRITE_STALL_SECONDS
     stalled_limit = STALLED_LIMIT
     # This process's connections whose answers wait for their reader, longest stalled first.
-    _stalled: ClassVar[dict[BoundedHeads, None]] = {}
-    _write_deadline: asyncio.TimerHandle | None = None
+    _stalled: ClassVar[_Deadlines] = _Deadlines()
     _address: str | None = None
     _head_bytes = 0
     _in_head = True
-    _head_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -88,18 +110,18 @@ class BoundedHeads(HttpToolsProtocol):
                 transport.close()
                 return
         if len(self.connections) > self.connection_ceiling:
-            oldest = next((waiting for waiting in self._awaiting if waiting is not self), None)
+            oldest = self._awaiting.oldest(but=self)
             if oldest is not None:
                 oldest._head_too_slow()
         self._await_head()
 
     def pause_writing(self) -> None:
         super().pause_writing()
-        if self._write_deadline is None:
-            self._write_deadline = self.loop.call_later(self.write_stall_seconds, self._drop_answer)
-            self._stalled[self] = None
-            if len(self._stalled) > self.stalled_limit:
-                next(iter(self._stalled))._drop_answer()
+        self._stalled.start(self, self.write_stall_seconds, self._drop_answer)
+        if len(self._stalled) > self.stalled_limit:
+            longest = self._stalled.oldest(but=None)
+            if longest is not None:
+                longest._drop_answer()
 
     def resume_writing(self) -> None:
         self._writing_again()
@@ -149,25 +171,17 @@ class BoundedHeads(HttpToolsProtocol):
         super().on_response_complete()
 
     def _writing_again(self) -> None:
-        if self._write_deadline is not None:
-            self._write_deadline.cancel()
-            self._write_deadline = None
-            self._stalled.pop(self, None)
+        self._stalled.stop(self)
 
     def _drop_answer(self) -> None:
         self._writing_again()
         self.transport.abort()  # what is still buffered goes; nobody was reading it
 
     def _await_head(self) -> None:
-        if self._head_deadline is None:
-            self._head_deadline = self.loop.call_later(self.head_seconds, self._head_too_slow)
-            self._awaiting[self] = None
+        self._awaiting.start(self, self.head_seconds, self._head_too_slow)
 
     def _head_arrived(self) -> None:
-        if self._head_deadline is not None:
-            self._head_deadline.cancel()
-            self._head_deadline = None
-            self._awaiting.pop(self, None)
+        self._awaiting.stop(self)
 
     def _head_too_slow(self) -> None:
         self._head_arrived()
