@@ -27,14 +27,18 @@ def fixed(seconds: float) -> HashTime:
     return HashTime(initial=seconds, weight=0.0)
 
 
-def hold_hash(gate: HashGate, known: bool, release: threading.Event, entered: threading.Event,
-              **options: Any) -> threading.Thread:
+def hold_hash(gate: HashGate, known: bool, **options: Any) -> tuple[threading.Thread, threading.Event]:
+    """A hash running in `gate` (`gate.run(known, ..., **options)`) until the event returned is set;
+    returns once it runs."""
+    release, entered = threading.Event(), threading.Event()
+
     def run() -> None:
         gate.run(known, lambda: (entered.set(), release.wait(5)), **options)
 
     thread = threading.Thread(target=run)
     thread.start()
-    return thread
+    entered.wait(2)
+    return thread, release
 
 
 def queue_in_order(gate: HashGate, calls: list[tuple[Any, ...]], **options: Any) -> list[threading.Thread]:
@@ -105,9 +109,7 @@ def test_the_hash_time_is_measured_with_the_injected_clock() -> None:
 
 def test_an_unrecognised_device_without_a_place_is_refused_at_once_when_over_budget() -> None:
     gate = HashGate(concurrency=1, budget_seconds=0.5, hash_time=fixed(1.0))
-    release, entered = threading.Event(), threading.Event()
-    busy = hold_hash(gate, False, release, entered)
-    entered.wait(2)
+    busy, release = hold_hash(gate, False)
     started = time.monotonic()
     with pytest.raises(BastionError) as refused:
         gate.run(False, lambda: None)
@@ -136,9 +138,7 @@ def test_a_place_taken_at_the_door_is_not_judged_again_and_after_answer_work_is_
 
 def test_known_devices_are_admitted_before_waiting_unknown_ones() -> None:
     gate = HashGate(concurrency=1, budget_seconds=10.0, hash_time=fixed(0.01))
-    release, entered = threading.Event(), threading.Event()
-    busy = hold_hash(gate, False, release, entered)
-    entered.wait(2)
+    busy, release = hold_hash(gate, False)
     order: list[str] = []
 
     def waiter(name: str, known: bool) -> None:
@@ -159,9 +159,7 @@ def test_known_devices_are_admitted_before_waiting_unknown_ones() -> None:
 
 def test_unrecognised_devices_are_served_in_arrival_order() -> None:
     gate = HashGate(concurrency=1, budget_seconds=10.0, hash_time=fixed(0.01))
-    release, entered = threading.Event(), threading.Event()
-    busy = hold_hash(gate, False, release, entered)
-    entered.wait(2)
+    busy, release = hold_hash(gate, False)
     order: list[int] = []
     waiters = []
     for number in range(5):
@@ -227,9 +225,7 @@ def test_work_after_its_answer_never_lengthens_the_wait_of_the_people_still_wait
 def test_people_go_before_earlier_work_after_its_answer_until_it_has_waited_its_patience() -> None:
     now = [0.0]
     gate = HashGate(concurrency=1, budget_seconds=60.0, hash_time=fixed(0.01), clock=lambda: now[0])
-    release, entered = threading.Event(), threading.Event()
-    busy = hold_hash(gate, False, release, entered)
-    entered.wait(2)
+    busy, release = hold_hash(gate, False)
     order: list[str] = []
 
     def queue(name: str, after_answer: bool) -> threading.Thread:
@@ -246,10 +242,7 @@ def test_people_go_before_earlier_work_after_its_answer_until_it_has_waited_its_
     assert order == ["person", "sign-up"]
 
     order.clear()
-    release.clear()
-    entered.clear()
-    busy = hold_hash(gate, False, release, entered)
-    entered.wait(2)
+    busy, release = hold_hash(gate, False)
     waiting = [queue("sign-up", True)]
     now[0] += AFTER_ANSWER_PATIENCE  # it has waited long enough: it goes before those who come now…
     waiting.append(queue("person", False))
@@ -277,9 +270,8 @@ def test_the_queue_never_holds_more_than_its_limit_however_fast_the_hash() -> No
 def test_a_long_mixed_queue_is_served_whole_each_line_in_its_order() -> None:
     """Each waiter is woken alone when its turn comes: none is left behind, and no line jumps its order."""
     gate = HashGate(concurrency=1, budget_seconds=100.0, hash_time=fixed(0.001))
-    release, entered = threading.Event(), threading.Event()
-    busy = [hold_hash(gate, True, release, entered)]
-    entered.wait(2)
+    held, release = hold_hash(gate, True)
+    busy = [held]
     served: list[tuple[str, int]] = []
     kinds = {"known": {"known_device": True}, "person": {"known_device": False},
              "sign-up": {"known_device": False, "after_answer": True}}
@@ -304,9 +296,7 @@ def test_known_devices_waiting_beyond_their_limit_queue_with_the_unrecognised() 
     thread: past the limit a known device queues with the unrecognised (refused here, over the
     budget), unless its account has none in flight — an owner, up to the ceiling."""
     gate = HashGate(concurrency=1, budget_seconds=0.05, hash_time=fixed(0.1))
-    release, entered = threading.Event(), threading.Event()
-    busy = hold_hash(gate, True, release, entered, account="attacker-0")
-    entered.wait(2)
+    busy, release = hold_hash(gate, True, account="attacker-0")
     waiters: list[threading.Thread] = []
     for number in range(KNOWN_WAITING_LIMIT):  # the attacker's accounts, one sign-in each
         waiters += queue_in_order(gate, [(True, lambda: None)], account=f"attacker-{number}")
@@ -330,9 +320,7 @@ def test_known_devices_waiting_beyond_their_limit_queue_with_the_unrecognised() 
 
 def test_a_stream_of_known_devices_slows_the_line_but_never_stops_it() -> None:
     gate = HashGate(concurrency=1, budget_seconds=100.0, hash_time=fixed(0.001))
-    release, entered = threading.Event(), threading.Event()
-    busy = hold_hash(gate, True, release, entered)
-    entered.wait(2)
+    busy, release = hold_hash(gate, True)
     order: list[str] = []
 
     def hashed(name: str, seconds: float) -> None:
@@ -351,9 +339,7 @@ def test_a_stream_of_known_devices_slows_the_line_but_never_stops_it() -> None:
 
 def test_a_person_is_admitted_while_known_devices_wait_since_they_go_before_only_a_few() -> None:
     gate = HashGate(concurrency=1, budget_seconds=2.0, hash_time=fixed(0.3))
-    release, entered = threading.Event(), threading.Event()
-    busy = hold_hash(gate, True, release, entered)
-    entered.wait(2)
+    busy, release = hold_hash(gate, True)
     waiters = queue_in_order(gate, [(True, lambda: None)] * 20)
     # Before the newcomer: the hash running and KNOWN_IN_A_ROW known devices, not all twenty.
     assert gate.state()["expected_wait_seconds"] == pytest.approx((1 + KNOWN_IN_A_ROW) * 0.3)
@@ -367,9 +353,7 @@ def test_a_person_is_admitted_while_known_devices_wait_since_they_go_before_only
 def test_known_devices_are_served_in_arrival_order() -> None:
     """Each is woken for its own turn and keeps its place: none waits while later ones go."""
     gate = HashGate(concurrency=1, budget_seconds=10.0, hash_time=fixed(0.01))
-    release, entered = threading.Event(), threading.Event()
-    busy = hold_hash(gate, True, release, entered)
-    entered.wait(2)
+    busy, release = hold_hash(gate, True)
     order: list[int] = []
     waiters = queue_in_order(gate, [(True, lambda n=number: order.append(n)) for number in range(8)])
     release.set()
@@ -384,9 +368,7 @@ def test_an_accounts_known_devices_take_only_their_share_of_the_known_places() -
     known device is judged with the unrecognised (refused here, over the budget) while the owner's
     known device on another account still takes a known place and goes first."""
     gate = HashGate(concurrency=1, budget_seconds=0.05, hash_time=fixed(0.1))
-    release, entered = threading.Event(), threading.Event()
-    busy = hold_hash(gate, True, release, entered, account="attacker")
-    entered.wait(2)
+    busy, release = hold_hash(gate, True, account="attacker")
     waiters = queue_in_order(gate, [(True, lambda: None)] * (KNOWN_PER_ACCOUNT - 1), account="attacker")
     with pytest.raises(BastionError):
         gate.run(True, lambda: None, account="attacker")
@@ -404,9 +386,7 @@ def test_an_accounts_known_devices_take_only_their_share_of_the_known_places() -
 def test_an_accounts_known_device_beyond_its_share_is_served_in_line_when_there_is_room() -> None:
     """A person signing in from three devices at once: the third waits with the unrecognised, and is let in."""
     gate = HashGate(concurrency=1, budget_seconds=10.0, hash_time=fixed(0.01))
-    release, entered = threading.Event(), threading.Event()
-    busy = hold_hash(gate, True, release, entered, account="person")
-    entered.wait(2)
+    busy, release = hold_hash(gate, True, account="person")
     order: list[int] = []
     waiters = queue_in_order(gate, [(True, lambda n=number: order.append(n)) for number in range(3)], account="person")
     assert gate.state()["queued"] == 3 and gate.refused == {"account_in_flight": 2}
