@@ -337,8 +337,9 @@ class Settings(BaseSettings):
     def return_origins(self) -> frozenset[str]:
         return frozenset(origin for item in _split(self.return_urls) if (origin := exact_origin(item)))
 
-    @property
+    @cached_property
     def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        # Parsed once: every request's address (`client_ip`) and every connection's count ask for it.
         return [ipaddress.ip_network(item, strict=False) for item in _split(self.trusted_proxies)]
 
     @property

@@ -65,7 +65,8 @@ def check_password(services: Services, identifier: str, password: str, client: C
     such as one sign-up of an address signed up twice).
 
     Raises `ip.throttled`, `account.locked` or `account.password_disabled` before any hash when
-    a budget is spent, and `rate_limited` when the hash queue has no room for it; otherwise answers whether it matched, having counted the outcome.
+    a budget is spent, and `rate_limited` when the hash queue has no room for it; otherwise
+    answers whether it matched, having counted the outcome.
     """
     now = services.clock.now()
     throttle = services.throttle

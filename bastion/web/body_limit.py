@@ -70,8 +70,8 @@ def _limit_for(path: str) -> tuple[int, Reason, float]:
 
 def limited_receive(scope: Scope, receive: Receive) -> Receive:
     """`receive`, capped in size and in time (the whole body within its seconds, and never long
-    below MIN_BODY_RATE, else 408 `request.timeout`). A request with neither `Content-Length` nor `Transfer-Encoding` has no
-    body (RFC 9112 §6.3): it is handed on as it is, at no cost."""
+    below MIN_BODY_RATE, else 408 `request.timeout`). A request with neither `Content-Length` nor
+    `Transfer-Encoding` has no body (RFC 9112 §6.3): it is handed on as it is, at no cost."""
     declared: bytes | None = None
     has_body = False
     for name, value in scope["headers"]:
