@@ -8,7 +8,7 @@ Bastion's stack, `GET /v1/session` and `POST /v1/introspect` over an embedded da
 SQLite file) with `--sessions` live sessions. What uvicorn itself costs per request (parsing,
 the socket) is the same for both and is not in these figures, so the ratios here are harsher
 than those of bench/session_validation.py; CPU time is also far steadier than req/s on a busy
-machine. `--profile FILE` writes cProfile's statistics of the `GET /v1/session` calls.
+machine. `--profile FILE` writes cProfile's statistics of the `GET /v1/session` calls (`--profile-target` another's).
 
     .venv/bin/python bench/asgi_cost.py
     .venv/bin/python bench/asgi_cost.py --requests 5000 --profile /tmp/session.prof
@@ -40,7 +40,8 @@ def options() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=20000, help="calls per round and target")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--sessions", type=int, default=1000)
-    parser.add_argument("--profile", type=Path, help="cProfile statistics of the GET /v1/session calls")
+    parser.add_argument("--profile", type=Path, help="cProfile statistics of the calls of --profile-target")
+    parser.add_argument("--profile-target", choices=("bare", "stack", "session", "introspect"), default="session")
     parser.add_argument("--json", type=Path)
     return parser.parse_args()
 
@@ -120,7 +121,7 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
-            await cpu_per_call(targets["session"], args.requests)
+            await cpu_per_call(targets[args.profile_target], args.requests)
             profiler.disable()
             profiler.dump_stats(args.profile)
     return {target: min(values) for target, values in results.items()}

@@ -132,9 +132,12 @@ def plain_dsn(database_url: str) -> str:
     return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def serve_as_bastion_serves(factory: Callable[[], object], description: str, default_port: int) -> None:
+def serve_as_bastion_serves(factory: Callable[[], object], description: str, default_port: int,
+                            bastion_protocol: bool = True) -> None:
     """Serve the app `factory` makes with uvicorn and the options of `bastion serve --workers 1`
-    (`--host`, `--port` from the command line): the benchmarks' servers all serve alike."""
+    (`--host`, `--port` from the command line): the benchmarks' servers all serve alike.
+    `bastion_protocol=False`: with uvicorn's own HTTP protocol (httptools) rather than Bastion's
+    subclass of it (bastion/ops/http_heads.py): the bare ceiling runs no code of Bastion's."""
     import uvicorn
 
     from bastion.cli import serve_options
@@ -143,7 +146,10 @@ def serve_as_bastion_serves(factory: Callable[[], object], description: str, def
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=default_port)
     args = parser.parse_args()
-    uvicorn.run(factory, factory=True, host=args.host, port=args.port, **serve_options(workers=1))
+    options = serve_options(workers=1)
+    if not bastion_protocol:
+        options["http"] = "httptools"
+    uvicorn.run(factory, factory=True, host=args.host, port=args.port, **options)
 
 
 # Load -------------------------------------------------------------------------------------

@@ -62,8 +62,8 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quiet-wait", type=float, default=30.0,
                         help="first wait up to this many seconds for the machine to be >= 85 %% idle")
     parser.add_argument("--profile", type=Path,
-                        help="also record a py-spy profile of the server during the first GET /v1/session run "
-                             "(collapsed stacks: speedscope and flamegraph.pl read them)")
+                        help="also record a py-spy profile of each target's server during its first run, one file "
+                             "each (NAME-SETUP-TARGET.txt; collapsed stacks: speedscope and flamegraph.pl read them)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the database and the server log")
     args = parser.parse_args(argv)
@@ -128,8 +128,9 @@ def measure(args: argparse.Namespace, bases: dict[str, str], files: dict[str, Pa
         for target in TARGETS:
             counters = server_counters(bastion)
             before, kinds_before = counters["statements"], counters["by_kind"]
-            profiler = (common.start_profile(pids["session"], args.seconds, profile)
-                        if profile and target == "session" and round_number == 0 else None)
+            profiler = (common.start_profile(pids[target], args.seconds,
+                                             profile.with_name(f"{profile.stem}-{target}{profile.suffix}"))
+                        if profile and round_number == 0 else None)
             meter = common.BusyMeter().start()
             cpu_before = common.process_cpu_seconds(pids[target])
             result = common.run_wrk(bases[target], files[target], args.seconds, args.connections, cpu=args.load_cpu)

@@ -27,6 +27,10 @@ Answers a client never reads wait in the process's memory (the 600 KB schema, as
 thousands of connections with tiny receive windows, grew the server by 3.5 GB and stalled it). An
 answer whose sending has been stalled for `WRITE_STALL_SECONDS` is dropped with its connection,
 and so is the longest stalled once `STALLED_LIMIT` are.
+
+An answer's head and its body go to the socket in one write (`_JoinedWrites`), not two: each
+write is a system call, and on loopback or a busy host a wake-up of the reader; the head waits
+only for the body's first piece (or the answer's end).
 """
 
 from __future__ import annotations
@@ -81,6 +85,46 @@ class _Deadlines:
         return next((connection for connection in self._timers if connection is not but), None)
 
 
+class _JoinedWrites:
+    """The connection's transport as its requests' cycles write to it: the first write of each
+    answer (its head, written as the answer starts) is held and goes out with the next (the
+    body's first piece), or alone when the answer ends without one (a HEAD's) or the connection
+    closes. An interim `100 Continue` goes at once: the client waits for it to send the body."""
+
+    __slots__ = ("awaiting_head", "held", "transport")
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        self.held: bytes | None = None
+        self.awaiting_head = True
+
+    def write(self, data: bytes) -> None:
+        if self.held is not None:
+            data, self.held = self.held + data, None
+        elif self.awaiting_head and data != _CONTINUE:
+            self.awaiting_head = False
+            self.held = data
+            return
+        self.transport.write(data)
+
+    def answer_ended(self) -> None:
+        """The answer is sent whole (what is held goes now); the next write is the next answer's head."""
+        if self.held is not None:
+            data, self.held = self.held, None
+            self.transport.write(data)
+        self.awaiting_head = True
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    def close(self) -> None:
+        self.answer_ended()
+        self.transport.close()
+
+
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"  # what uvicorn writes, as the cycle reads a body
+
+
 class BoundedHeads(HttpToolsProtocol):
     """Counts the bytes of each request's head as they arrive (from the request's first byte until
     its headers are complete); past HEAD_LIMIT, answers 431 and closes. Closes a connection whose
@@ -99,9 +143,11 @@ class BoundedHeads(HttpToolsProtocol):
     _address: str | None = None
     _head_bytes = 0
     _in_head = True
+    _joined: _JoinedWrites
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._joined = _JoinedWrites(transport)
         self._address = _counted_address(self.client, self.app)
         if self._address is not None:
             self._open[self._address] += 1
@@ -152,18 +198,22 @@ class BoundedHeads(HttpToolsProtocol):
             super().data_received(piece)
         if data and not self.transport.is_closing():
             super().data_received(data)
+        if self._in_head:
+            self._await_head()  # a head begun and not complete (timed from here, once): most arrive whole
 
     def on_message_begin(self) -> None:
         self._in_head, self._head_bytes = True, 0
-        self._await_head()
         super().on_message_begin()
 
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_arrived()
         super().on_headers_complete()
+        if self.cycle is not None:
+            self.cycle.transport = self._joined  # type: ignore[assignment]  # the same three calls it makes
 
     def on_response_complete(self) -> None:
+        self._joined.answer_ended()
         # With no request queued behind it, the cycle answered is the last one begun: a body
         # still to come (`more_body`) would be read and thrown away for as long as it trickles.
         if not self.pipeline and self.cycle is not None and self.cycle.more_body:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
+from typing import ClassVar
 
 from bastion.ops.http_heads import HEAD_LIMIT, BoundedHeads
 from bastion.ops.serving import uvicorn_options
@@ -66,6 +67,11 @@ def test_a_connection_whose_head_does_not_arrive_in_time_is_closed(services) -> 
         with socket.create_connection(("127.0.0.1", port)) as prompt:  # a head sent at once: served
             prompt.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
             assert (closed_within(prompt, 5) or b"").startswith(b"HTTP/1.1 200 ")
+        with socket.create_connection(("127.0.0.1", port)) as kept:  # served, then half a second head
+            kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            assert kept.recv(65536).startswith(b"HTTP/1.1 200 ")
+            kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: local")  # (data stops keep-alive's own timer)
+            assert closed_within(kept, 3) == b""
         silent.close()
         half.close()
 
@@ -196,3 +202,53 @@ def test_past_the_stalled_limit_the_longest_stalled_answer_is_dropped(services) 
         assert second is not None and len(second) > 600_000  # read to its end
         for reader in readers:
             reader.close()
+
+
+class _Recording:
+    """The transport, each write kept."""
+
+    def __init__(self, transport, writes: list[bytes]) -> None:  # type: ignore[no-untyped-def]
+        self.transport, self.writes = transport, writes
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+        self.transport.write(data)
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+class RecordedWrites(BoundedHeads):
+    writes: ClassVar[list[bytes]] = []
+
+    def connection_made(self, transport) -> None:  # type: ignore[no-untyped-def]
+        super().connection_made(transport)
+        self._joined.transport = _Recording(transport, self.writes)  # type: ignore[assignment]
+
+
+def test_an_answer_goes_to_the_socket_in_one_write(services) -> None:  # type: ignore[no-untyped-def]
+    """Head and body written apart cost two system calls, and on loopback two wake-ups of the reader."""
+    writes = RecordedWrites.writes
+    writes.clear()
+    with serving(create_app(services, deliver_mail=False), http=RecordedWrites) as port:
+        get = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        answer = exchange(port, get + get.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+        assert answer.count(b"HTTP/1.1 200 ") == 2 and len(writes) == 2  # each answer whole, in one write
+        assert all(write.startswith(b"HTTP/1.1 200 ") and write.endswith(b"}") for write in writes)
+
+        writes.clear()  # a HEAD's answer has no body: its head goes when it ends
+        answer = exchange(port, b"HEAD /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"\r\n\r\n") and writes == [answer]
+
+        writes.clear()  # an interim 100 Continue goes at once: the client sends its body only then
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+            client.sendall(b"POST /v1/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                           b"Expect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n")
+            first = client.recv(65536)
+            assert first == b"HTTP/1.1 100 Continue\r\n\r\n", first
+            client.sendall(b"{}")
+            assert (closed_within(client, 10) or b"").startswith(b"HTTP/1.1 422 ")
+        assert writes[0] == b"HTTP/1.1 100 Continue\r\n\r\n" and len(writes) == 2
