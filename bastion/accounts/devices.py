@@ -64,8 +64,9 @@ _ACCOUNT_AND_DEVICE = select(
     case((_UNKNOWN, literal(_STAND_IN_ID)), else_=Account.id).label("id"),
     case((_UNKNOWN, literal(_STAND_IN_HASH)), else_=Account.password_hash).label("password_hash"),
     _UNKNOWN.label("unknown"),
-    select(Device.id).where(Device.account_id == func.coalesce(Account.id, ""),
-                            Device.device_hash == bindparam("device_hash")).exists().label("known_device"),
+    select(Device.first_seen_at).where(Device.account_id == func.coalesce(Account.id, ""),
+                                       Device.device_hash == bindparam("device_hash"))
+    .scalar_subquery().label("device_since"),
 ).select_from(_PROBE).outerjoin(Account, Account.email == _PROBE.c.email)
 
 
@@ -77,9 +78,10 @@ class PasswordOwner:
     password_hash: str | None
 
 
-def account_and_known_device(reader: Connection, email: str,
-                             device_hash: str | None) -> tuple[PasswordOwner | None, bool]:
-    """The account behind a normalised email, and whether this device signed in to it before.
+def account_and_device_since(reader: Connection, email: str,
+                             device_hash: str | None) -> tuple[PasswordOwner | None, datetime | None]:
+    """The account behind a normalised email, and when this device first signed in to it (None:
+    never, or no such account).
 
     One statement, one row and one answer built from it whether the email is known or not, so
     time cannot tell the two apart (requirements §6). It stands alone (`Database.reading_alone`):
@@ -87,7 +89,7 @@ def account_and_known_device(reader: Connection, email: str,
     """
     row = reader.execute(_ACCOUNT_AND_DEVICE, {"email": email, "device_hash": device_hash or ""}).one()
     owner = PasswordOwner(row.id, row.password_hash)
-    return (None, False) if row.unknown else (owner, bool(row.known_device))
+    return (None, None) if row.unknown else (owner, row.device_since)
 
 
 def find_device(tx: Tx, account_id: str, device_hash: str | None) -> Device | None:

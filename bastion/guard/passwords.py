@@ -15,6 +15,7 @@ Every other argon2 computation — a new password's hash — runs in the same ga
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import Connection
@@ -25,6 +26,7 @@ from bastion.errors import BastionError
 from bastion.guard import alerts
 from bastion.plugs import Plug
 from bastion.services import Services
+from bastion.throttle.admission import ESTABLISHED_DEVICE_DAYS
 
 
 class PasswordHolder(Protocol):
@@ -40,14 +42,15 @@ class PasswordHolder(Protocol):
 class PasswordAccounts(Protocol):
     """What the guard reads of the accounts whose passwords it checks."""
 
-    def account_and_known_device(self, reader: Connection, email: str,
-                                 device_hash: str | None) -> tuple[PasswordHolder | None, bool]:
-        """The account with this email, and whether the device signed in to it before (one statement)."""
+    def account_and_device_since(self, reader: Connection, email: str,
+                                 device_hash: str | None) -> tuple[PasswordHolder | None, datetime | None]:
+        """The account with this email, and when the device first signed in to it (None: never; one statement)."""
 
     def device_hashes_for_email(self, tx: Tx, email: str) -> list[str]:
         """The devices that signed in to the account with this email (none for an unknown email)."""
 
 
+ESTABLISHED_AGE = timedelta(days=ESTABLISHED_DEVICE_DAYS)
 ACCOUNTS: Plug[PasswordAccounts] = Plug("the accounts whose passwords the guard checks (bastion.accounts.devices)")
 
 
@@ -73,7 +76,8 @@ def check_password(services: Services, identifier: str, password: str, client: C
     if client.device_id is None:
         throttle.check_network(client.ip, now)  # no device that could be known: refused before any look-up
     with services.db.reading_alone() as reader:  # one statement: no BEGIN/COMMIT around it
-        account, known = ACCOUNTS().account_and_known_device(reader, identifier, client.device_id)
+        account, device_since = ACCOUNTS().account_and_device_since(reader, identifier, client.device_id)
+    known = device_since is not None
     if client.device_id is not None and not known:
         throttle.check_network(client.ip, now)
     services.hash_gate.check_room(known)  # a flood refused before its attempt is counted
@@ -81,7 +85,8 @@ def check_password(services: Services, identifier: str, password: str, client: C
     stored = against if against is not None else account.password_hash if account else None
     try:
         matched = services.hash_gate.run(known, lambda: services.passwords.verify(stored, password),
-                                         account=account.id if account else None)
+                                         account=account.id if account else None,
+                                         established=device_since is not None and device_since <= now - ESTABLISHED_AGE)
     except BastionError:
         services.throttle.store.decrement(attempt.key, now)  # turned away unchecked (a busy hash gate)
         raise

@@ -23,6 +23,7 @@ from typing import TypeVar
 from bastion.errors import BastionError, Reason
 from bastion.i18n import N_, _
 from bastion.metrics import ADMISSION_REFUSED, publish_admission
+from bastion.throttle.hash_time import HashTime, expected_wait
 
 log = logging.getLogger("bastion.throttle")
 T = TypeVar("T")
@@ -57,6 +58,11 @@ KNOWN_IN_A_ROW = 4
 # time; an account of the attacker's own, whatever number of device identifiers it collected,
 # holds no more of the known devices' places than that.
 KNOWN_PER_ACCOUNT = 2
+# A device that first signed in to its account this long ago is established: under a flood its
+# sign-ins wait as known past the ceiling (up to the queue's own limit), ahead of devices more
+# recent. An attacker's accounts made for the flood, and the devices they collected for them, are
+# recent: to stand with an owner's phone they must have been signed in to a week before.
+ESTABLISHED_DEVICE_DAYS = 7
 BUSY = N_("Sign-in is very busy right now. Please try again in a moment.")
 # Nice value of the threads that hash for unrecognised devices: a tenth of the CPU weight of an owner's.
 UNKNOWN_NICENESS = 10
@@ -67,23 +73,6 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), UNKNOWN_NICENESS)
     except (AttributeError, OSError) as error:  # not Linux, or not allowed: same priority as the rest
         log.info("hash threads for unknown devices keep the normal priority", extra={"error": str(error)})
-
-
-def expected_wait(ahead: int, concurrency: int, hash_seconds: float) -> float:
-    """Seconds before work arriving now starts hashing: the hashes ahead of it (running, waiting or
-    admitted on their way) beyond the free cores, `concurrency` at a time."""
-    return max(0, ahead + 1 - concurrency) * hash_seconds / concurrency
-
-
-class HashTime:
-    """The measured time of one hash: an exponentially weighted moving average of those done."""
-
-    def __init__(self, initial: float = 0.1, weight: float = 0.2) -> None:
-        self.seconds = initial
-        self.weight = weight
-
-    def observe(self, seconds: float) -> None:
-        self.seconds += self.weight * (seconds - self.seconds)
 
 
 @dataclass(eq=False)
@@ -100,6 +89,7 @@ class _Turn:
 
     wake: threading.Condition
     queued_at: float
+    established: bool = False  # a known device's: see ESTABLISHED_DEVICE_DAYS
 
 
 _place: ContextVar[Place | None] = ContextVar("bastion_hash_place", default=None)
@@ -173,13 +163,14 @@ class HashGate:
     # The hash ----------------------------------------------------------------------------------
 
     def run(self, known_device: bool, hash_work: Callable[[], T], after_answer: bool = False,
-            account: str | None = None) -> T:
+            account: str | None = None, established: bool = False) -> T:
         """`hash_work` once its turn comes: on the calling thread for a known device, else on a
         low-priority one. `after_answer`: the answer has gone already, so never refuse it. A
         request the door placed as a sign-up waits in the queue, never refused, whatever the
         caller says of the device: the door let it in as an unrecognised visitor's. `account`: the
-        account a known device signs in to, held to KNOWN_PER_ACCOUNT of the known devices' places."""
-        known = self._enter(known_device, after_answer, account)
+        account a known device signs in to, held to KNOWN_PER_ACCOUNT of the known devices' places;
+        `established`: the known device first signed in to it ESTABLISHED_DEVICE_DAYS ago or more."""
+        known = self._enter(known_device, after_answer, account, established)
         try:
             if known:
                 return self._timed(hash_work)
@@ -221,7 +212,7 @@ class HashGate:
     def close(self) -> None:
         self._unknown_threads.shutdown(wait=False)
 
-    def _enter(self, known: bool, after_answer: bool, account: str | None) -> bool:
+    def _enter(self, known: bool, after_answer: bool, account: str | None, established: bool = False) -> bool:
         """Admitted to run (the lane it runs in: known or not), or refused."""
         place = _place.get()
         with self._lock:
@@ -232,7 +223,7 @@ class HashGate:
             elif known and account is not None and self._known_of[account] >= KNOWN_PER_ACCOUNT:
                 self._count_refusal("account_in_flight")  # not refused: it queues with the unrecognised
                 known = False
-            elif known and self._known_lane_full(account):
+            elif known and self._known_lane_full(account, established):
                 self._count_refusal("known_queue_full")  # so does this one
                 known = False
             if place is None and not known and not after_answer:
@@ -241,7 +232,7 @@ class HashGate:
                 if account is not None:
                     self._known_of[account] += 1
                 try:
-                    self._wait_for_own_slot()
+                    self._wait_for_own_slot(established)
                 except BaseException:
                     self._leave_account(account)
                     raise
@@ -265,8 +256,10 @@ class HashGate:
             self._count_refusal("wait_over_budget")
             raise _busy()
 
-    def _known_lane_full(self, account: str | None) -> bool:
+    def _known_lane_full(self, account: str | None, established: bool) -> bool:
         waiting = len(self._known)
+        if established:  # its account has at most one other in flight (KNOWN_PER_ACCOUNT)
+            return waiting >= self.queued_limit
         if waiting >= KNOWN_WAITING_CEILING:
             return True
         return waiting >= KNOWN_WAITING_LIMIT and (account is None or self._known_of[account] > 0)
@@ -277,12 +270,17 @@ class HashGate:
             if not self._known_of[account]:
                 del self._known_of[account]
 
-    def _wait_for_own_slot(self) -> None:
+    def _wait_for_own_slot(self, established: bool) -> None:
         """Wait, in arrival order, for one of the known devices' slots: a newcomer never takes the
-        slot of one woken for it (a turn kept in a condition's own queue would go to its back)."""
+        slot of one woken for it (a turn kept in a condition's own queue would go to its back) —
+        but an established device's turn goes ahead of every more recent one's."""
         deadline = self._clock() + KNOWN_WAIT
-        turn = _Turn(threading.Condition(self._lock), self._clock())
-        self._known.append(turn)
+        turn = _Turn(threading.Condition(self._lock), self._clock(), established)
+        if established:
+            self._known.insert(next((index for index, waiting in enumerate(self._known) if not waiting.established),
+                                    len(self._known)), turn)
+        else:
+            self._known.append(turn)
         try:
             while not (self._known[0] is turn and self._running[True] < self.concurrency and not self._lines_turn()):
                 self._wait_until(turn.wake, deadline, "known_wait_exceeded")

@@ -395,3 +395,42 @@ def test_an_accounts_known_device_beyond_its_share_is_served_in_line_when_there_
         thread.join(5)
     assert sorted(order) == [0, 1, 2] and gate.admitted == 4
     gate.close()
+
+
+def test_an_established_device_waits_as_known_past_the_ceiling_and_goes_before_recent_ones() -> None:
+    """Sixty accounts of the attacker's own, each with a sign-in in flight, filled every known place:
+    the owner's phone, signed in to its account for weeks, queued with the unrecognised and was
+    refused. Devices a week old or more still wait as known (to the queue's limit), first."""
+    gate = HashGate(concurrency=1, budget_seconds=0.05, hash_time=fixed(0.1))
+    busy, release = hold_hash(gate, True, account="attacker-0")
+    order: list[str] = []
+    waiters: list[threading.Thread] = []
+    for number in range(KNOWN_WAITING_CEILING):  # the attacker's recent accounts fill the known places
+        waiters += queue_in_order(gate, [(True, lambda n=number: order.append(f"attacker-{n}"))],
+                                  account=f"attacker-{number + 1}")
+    with pytest.raises(BastionError):  # a recent device of yet another account: with the unrecognised, refused
+        gate.run(True, lambda: None, account="recent-owner")
+    assert gate.refused == {"known_queue_full": 1, "wait_over_budget": 1}
+    owners = [queue_in_order(gate, [(True, lambda n=number: order.append(f"owner-{n}"))], account=f"owner-{number}",
+                             established=True) for number in range(2)]
+    assert gate.refused == {"known_queue_full": 1, "wait_over_budget": 1}  # no more refusals
+    release.set()
+    for thread in (busy, *waiters, *(thread for threads in owners for thread in threads)):
+        thread.join(5)
+    assert order[:2] == ["owner-0", "owner-1"] and len(order) == KNOWN_WAITING_CEILING + 2
+    gate.close()
+
+
+def test_established_devices_never_hold_more_than_the_queues_limit() -> None:
+    gate = HashGate(concurrency=1, budget_seconds=0.05, hash_time=fixed(0.1), queued_limit=6)
+    busy, release = hold_hash(gate, True, account="busy")
+    waiters = []
+    for number in range(6):
+        waiters += queue_in_order(gate, [(True, lambda: None)], account=f"owner-{number}", established=True)
+    with pytest.raises(BastionError):
+        gate.run(True, lambda: None, account="one-too-many", established=True)
+    assert gate.refused["known_queue_full"] == 1
+    release.set()
+    for thread in (busy, *waiters):
+        thread.join(5)
+    gate.close()

@@ -134,3 +134,32 @@ def test_when_the_queue_has_no_room_an_unrecognised_device_is_refused_before_any
                                   "X-Forwarded-For": "198.51.100.77"})
     assert answer.status_code == 429 and answer.json()["code"] == "rate_limited"
     assert writes == [] and services.hash_gate.refused["wait_over_budget"] == 1
+
+
+def test_a_device_signed_in_to_its_account_a_week_ago_is_established_in_the_hash_queue(proxied, account_factory,
+                                                                                       clock) -> None:
+    """Under a flood of the attacker's own recent accounts, an owner's device that has signed in
+    for a week or more keeps a known place (bastion/throttle/admission.py, ESTABLISHED_DEVICE_DAYS)."""
+    services, client = proxied
+    email = account_factory()["email"]
+    device = sign_device_id(services.keys, "owner-phone")
+    seen: list[dict[str, Any]] = []
+    real_run = services.hash_gate.run
+
+    def run(known: bool, work: Callable[[], Any], **options: Any) -> Any:
+        seen.append({"known": known, **options})
+        return real_run(known, work, **options)
+
+    services.hash_gate.run = run  # type: ignore[method-assign]
+
+    def sign_in() -> tuple[bool, bool]:
+        answer = client.post("/v1/login", json={"email": email, "password": DEFAULT_PASSWORD},
+                             headers={"X-Device-Id": device})
+        assert answer.status_code == 200
+        return seen[-1]["known"], seen[-1]["established"]
+
+    assert sign_in() == (False, False)  # its first sign-in: from now on a device the account knows
+    clock.advance(days=6, hours=23)
+    assert sign_in() == (True, False)  # not yet a week
+    clock.advance(hours=2)
+    assert sign_in() == (True, True)
