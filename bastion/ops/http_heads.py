@@ -199,7 +199,9 @@ class BoundedHeads(HttpToolsProtocol):
         if data and not self.transport.is_closing():
             super().data_received(data)
         if self._in_head:
-            self._await_head()  # a head begun and not complete (timed from here, once): most arrive whole
+            # A head awaited and not complete, timed from here (once): most arrive whole. Any byte
+            # stops keep-alive's timer, so an empty line sent after an answer held the connection for good.
+            self._await_head()
 
     def on_message_begin(self) -> None:
         self._in_head, self._head_bytes = True, 0
@@ -214,6 +216,8 @@ class BoundedHeads(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         self._joined.answer_ended()
+        if not self.pipeline:  # the next head is awaited (a queued request's has arrived)
+            self._in_head, self._head_bytes = True, 0
         # With no request queued behind it, the cycle answered is the last one begun: a body
         # still to come (`more_body`) would be read and thrown away for as long as it trickles.
         if not self.pipeline and self.cycle is not None and self.cycle.more_body:

@@ -72,6 +72,11 @@ def test_a_connection_whose_head_does_not_arrive_in_time_is_closed(services) -> 
             assert kept.recv(65536).startswith(b"HTTP/1.1 200 ")
             kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: local")  # (data stops keep-alive's own timer)
             assert closed_within(kept, 3) == b""
+        with socket.create_connection(("127.0.0.1", port)) as blank:  # served, then an empty line, then nothing
+            blank.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            assert blank.recv(65536).startswith(b"HTTP/1.1 200 ")
+            blank.sendall(b"\r\n")  # no request begun, and keep-alive's timer stopped: it was held for good
+            assert closed_within(blank, 3) == b""
         silent.close()
         half.close()
 
