@@ -10,7 +10,7 @@ reference): the application never saw it.
 Nor does uvicorn time a connection until its first answer: one opened and left silent, or sent
 half a head, was held for good, and a few thousand of them use up the process's file
 descriptors, after which nobody can connect. A head must now arrive whole within `HEAD_SECONDS`
-of the connection's opening (or of a later request's first byte); else the connection is
+of the connection's opening (or of the first byte sent after an answer); else the connection is
 closed. And a request answered before its body arrived whole (a refusal that never reads it)
 has its connection closed with the answer: the rest of the body, trickled a byte at a time,
 kept it open past every other deadline.

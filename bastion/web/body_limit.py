@@ -14,6 +14,7 @@ trickled in a byte at a time holds a connection, never a place a person arriving
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from fastapi import HTTPException
 from starlette.requests import ClientDisconnect
@@ -68,10 +69,31 @@ def _limit_for(path: str) -> tuple[int, Reason, float]:
     return DEFAULT_LIMIT, Reason.REQUEST_TOO_LARGE, DEFAULT_SECONDS
 
 
-def limited_receive(scope: Scope, receive: Receive) -> Receive:
+@dataclass(eq=False)
+class BodyProgress:
+    """How far a body has come, kept as it arrives, for whoever may cut it off (`cut_off`: its
+    request is answered 408 `request.timeout`, at once if it is waiting for more)."""
+
+    started: float  # when it began, by its keeper's clock
+    received: int = 0
+    arrived: bool = False  # whole: nothing more to wait for
+    cut: bool = False
+    _waiting: asyncio.Timeout | None = None
+
+    def rate(self, now: float) -> float:
+        return self.received / max(now - self.started, 1e-9)
+
+    def cut_off(self) -> None:
+        self.cut = True
+        if self._waiting is not None:
+            self._waiting.reschedule(asyncio.get_running_loop().time())
+
+
+def limited_receive(scope: Scope, receive: Receive, progress: BodyProgress | None = None) -> Receive:
     """`receive`, capped in size and in time (the whole body within its seconds, and never long
     below MIN_BODY_RATE, else 408 `request.timeout`). A request with neither `Content-Length` nor
-    `Transfer-Encoding` has no body (RFC 9112 §6.3): it is handed on as it is, at no cost."""
+    `Transfer-Encoding` has no body (RFC 9112 §6.3): it is handed on as it is, at no cost.
+    `progress`: kept up to date, and its `cut_off` honoured."""
     declared: bytes | None = None
     has_body = False
     for name, value in scope["headers"]:
@@ -90,6 +112,8 @@ def limited_receive(scope: Scope, receive: Receive) -> Receive:
         nonlocal received, started, arrived
         if arrived:
             return await receive()
+        if progress is not None and progress.cut:
+            raise BodyTooSlow()
         if declared is not None and (whole_number(declared.decode("latin-1"), maximum=2**63) or 0) > limit:
             raise BodyTooLarge(code)
         if started is None:
@@ -97,15 +121,22 @@ def limited_receive(scope: Scope, receive: Receive) -> Receive:
         # The whole body's deadline, or sooner the moment what has arrived falls below the minimum rate.
         deadline = min(started + seconds, started + BODY_GRACE_SECONDS + received / MIN_BODY_RATE)
         try:
-            async with asyncio.timeout_at(deadline):
+            async with asyncio.timeout_at(deadline) as waiting:
+                if progress is not None:
+                    progress._waiting = waiting
                 message = await receive()
         except TimeoutError:
             raise BodyTooSlow() from None
+        finally:
+            if progress is not None:
+                progress._waiting = None
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
             if received > limit:
                 raise BodyTooLarge(code)
             arrived = not message.get("more_body", False)
+            if progress is not None:
+                progress.received, progress.arrived = received, arrived
         return message
 
     return limited

@@ -25,7 +25,14 @@ from bastion.errors import BastionError, Reason
 from bastion.metrics import observe_request
 from bastion.services import Services
 from bastion.web.admission import SIGN_IN, SIGN_UP, TAKES_A_PLACE, Door, Refused, RouteAnswer
-from bastion.web.body_limit import is_upload, limited_receive, replaying, whole_body
+from bastion.web.body_limit import (
+    BODY_GRACE_SECONDS,
+    BodyProgress,
+    is_upload,
+    limited_receive,
+    replaying,
+    whole_body,
+)
 from bastion.web.brand import image_origin
 from bastion.web.client import client_ip
 from bastion.web.headers import security_headers, with_security_headers
@@ -39,6 +46,11 @@ FastRoute = Callable[[Scope, Receive, Send], Awaitable[Receive | None]]
 UPLOADS_IN_FLIGHT = 16
 UPLOADS_PER_ADDRESS = 2
 UPLOADS_RETRY_AFTER = 30
+# With every place taken, a new upload takes the place of the slowest one past its first
+# BODY_GRACE_SECONDS if that one arrives under this rate (it is answered 408 `request.timeout`):
+# a phone on a poor mobile link sends 50-100 KB/s. Places held with an attacker's own recovery
+# cases, each trickled at the 1 KiB/s every body must keep, turned everyone's documents away.
+UPLOAD_EVICTABLE_RATE = 16 * 1024
 
 
 class Edge:
@@ -54,6 +66,8 @@ class Edge:
         self.pseudo = services.settings.pseudo_locale
         self.trusted_proxies = services.settings.trusted_proxy_networks
         self._uploads: Counter[str | None] = Counter()  # in flight, per address
+        self._upload_addresses: dict[BodyProgress, str | None] = {}  # each upload in flight, and its address
+        self.clock: Callable[[], float] = time.monotonic  # the uploads' rates (tests move it)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,11 +100,13 @@ class Edge:
             if not isinstance(held, AbstractContextManager):  # refused at the door
                 await held(scope, receive, answer)
                 return
+            progress = None
             if scope["method"] == "POST" and is_upload(scope["path"]):
-                held = self._upload_place(scope, held)
-                if not isinstance(held, AbstractContextManager):
-                    await held(scope, receive, answer)
+                placed = self._upload_place(scope, held)
+                if not isinstance(placed, tuple):
+                    await placed(scope, receive, answer)
                     return
+                held, progress = placed
             fast = self.fast.get((scope["method"], scope["path"]))
             if fast is not None:
                 handed_on = await fast(scope, receive, answer)
@@ -98,7 +114,7 @@ class Edge:
                     return
                 receive = handed_on  # to the route, with what was read of the body
             with held:
-                await self.app(scope, limited_receive(scope, receive), answer)
+                await self.app(scope, limited_receive(scope, receive, progress), answer)
         finally:
             i18n.end(speaking)
             observe_request(scope["method"], _route_of(scope), status, time.perf_counter() - started)
@@ -118,24 +134,48 @@ class Edge:
         return self.door.take_place(scope), replaying(body, receive)
 
 
-    def _upload_place(self, scope: Scope, held: AbstractContextManager[None]) -> AbstractContextManager[None] | Refused:
-        """The upload's place among those in flight (with what the request already holds), or a
-        429 `rate_limited` that closes the connection, the body unread."""
+    def _upload_place(self, scope: Scope, held: AbstractContextManager[None]
+                      ) -> tuple[AbstractContextManager[None], BodyProgress] | Refused:
+        """The upload's place among those in flight (with what the request already holds) and its
+        progress, or a 429 `rate_limited` that closes the connection, the body unread."""
         address = client_ip(Request(scope), self.trusted_proxies)
-        if self._uploads.total() >= UPLOADS_IN_FLIGHT or self._uploads[address] >= UPLOADS_PER_ADDRESS:
+        if self._uploads[address] >= UPLOADS_PER_ADDRESS or (
+                self._uploads.total() >= UPLOADS_IN_FLIGHT and not self._cut_off_slowest_upload()):
             return _closing(self.door.refusal(BastionError(Reason.RATE_LIMITED, retry_after=UPLOADS_RETRY_AFTER)))
-        return self._uploading(address, held)
+        progress = BodyProgress(self.clock())
+        return self._uploading(address, progress, held), progress
+
+    def _cut_off_slowest_upload(self) -> bool:
+        """Give the place of the slowest upload under UPLOAD_EVICTABLE_RATE (past its grace) to a newcomer."""
+        now = self.clock()
+        slow = [progress for progress in self._upload_addresses
+                if not progress.arrived and now - progress.started >= BODY_GRACE_SECONDS
+                and progress.rate(now) < UPLOAD_EVICTABLE_RATE]
+        if not slow:
+            return False
+        slowest = min(slow, key=lambda progress: progress.rate(now))
+        self._leave(slowest)
+        slowest.cut_off()
+        return True
 
     @contextmanager
-    def _uploading(self, address: str | None, held: AbstractContextManager[None]) -> Iterator[None]:
+    def _uploading(self, address: str | None, progress: BodyProgress,
+                   held: AbstractContextManager[None]) -> Iterator[None]:
         self._uploads[address] += 1
+        self._upload_addresses[progress] = address
         try:
             with held:
                 yield
         finally:
-            self._uploads[address] -= 1
-            if not self._uploads[address]:
-                del self._uploads[address]
+            self._leave(progress)
+
+    def _leave(self, progress: BodyProgress) -> None:
+        if progress not in self._upload_addresses:
+            return  # cut off: its place went to another
+        address = self._upload_addresses.pop(progress)
+        self._uploads[address] -= 1
+        if not self._uploads[address]:
+            del self._uploads[address]
 
 
 def _closing(refuse: Refused) -> Refused:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bastion.web.edge import UPLOADS_IN_FLIGHT, UPLOADS_PER_ADDRESS, Edge
+from fastapi import HTTPException
+
+from bastion.web.body_limit import BODY_GRACE_SECONDS
+from bastion.web.edge import UPLOAD_EVICTABLE_RATE, UPLOADS_IN_FLIGHT, UPLOADS_PER_ADDRESS, Edge
 from tests.throttle.test_door import SlowApp
 
 UPLOAD = "/v1/mfa-reset/some-case/documents"
@@ -50,5 +53,79 @@ def test_uploads_in_flight_are_bounded_per_address_and_in_all(services) -> None:
         await asyncio.sleep(0)
         assert app.entered == UPLOADS_IN_FLIGHT + 1
         assert (await later)[0] == 200
+
+    asyncio.run(run())
+
+
+class ReadingApp:
+    """Stands for the documents route: reads the body to its end, then answers; 408 when the edge
+    cuts the body off (bastion/web/body_limit.py raises it from `receive`)."""
+
+    def __init__(self) -> None:
+        self.entered = 0
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        self.entered += 1
+        status = 200
+        try:
+            while (await receive()).get("more_body"):
+                pass
+        except HTTPException as refused:
+            status = refused.status_code
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+
+async def trickled(edge: Edge, address: str, first: bytes, more: asyncio.Event) -> int:
+    """An upload whose first `first` bytes arrive at once and the rest only once `more` is set."""
+    chunks = [first]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if chunks:
+            return {"type": "http.request", "body": chunks.pop(), "more_body": True}
+        await more.wait()
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await edge(upload_from(address), receive, send)
+    return int(sent[0]["status"])
+
+
+def test_with_every_place_taken_a_new_upload_takes_the_place_of_the_slowest_trickle(services) -> None:  # type: ignore[no-untyped-def]
+    """The places held with an attacker's own recovery cases, each body trickled at the 1 KiB/s all
+    bodies must keep, turned everyone's documents away. Once past its grace, an upload under
+    UPLOAD_EVICTABLE_RATE gives its place to a newcomer; one arriving faster keeps it."""
+    async def run() -> None:
+        now = [0.0]
+        edge = Edge(ReadingApp(), services=services)
+        edge.clock = lambda: now[0]
+        never = asyncio.Event()
+        slow = [asyncio.create_task(trickled(edge, f"198.51.100.{number}", b"x" * (1024 * (number + 1)), never))
+                for number in range(UPLOADS_IN_FLIGHT)]
+        await asyncio.sleep(0.01)
+        now[0] = 9.0  # within their grace: no place for a newcomer
+        person = asyncio.Event()
+        assert await trickled(edge, "203.0.113.9", b"y" * 100, person) == 429
+        now[0] = BODY_GRACE_SECONDS + 1
+        arriving = asyncio.create_task(trickled(edge, "203.0.113.9", b"y" * 100, person))
+        await asyncio.sleep(0.01)
+        assert slow[0].done() and await slow[0] == 408  # the slowest, cut off at once
+        assert not any(task.done() for task in slow[1:])
+        person.set()
+        assert await arriving == 200
+
+        fast = Edge(ReadingApp(), services=services)  # places held by uploads arriving fast: kept
+        fast.clock = lambda: now[0]
+        now[0] = 0.0
+        quick = [asyncio.create_task(trickled(fast, f"198.51.100.{number}", b"x" * (UPLOAD_EVICTABLE_RATE * 20), never))
+                 for number in range(UPLOADS_IN_FLIGHT)]
+        await asyncio.sleep(0.01)
+        now[0] = BODY_GRACE_SECONDS + 1
+        assert await trickled(fast, "203.0.113.9", b"y", person) == 429
+        for task in (*slow[1:], *quick):
+            task.cancel()
 
     asyncio.run(run())
