@@ -35,8 +35,8 @@ def serving(app: Any, **options: Any) -> Iterator[int]:
     from tests.notify import free_port
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none",
-                                          lifespan="on", **options))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                          lifespan="on", **{"ws": "none", **options}))
     thread = threading.Thread(target=server.run, name="uvicorn-in-tests", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -56,6 +56,11 @@ WRITE_STALL_SECONDS = 30.0
 STALLED_LIMIT = 512
 # A browser opens six at most; a few hundred people behind one carrier's address still fit.
 CONNECTIONS_PER_ADDRESS = 256
+# Requests one connection may have queued behind the one being answered (browsers pipeline none):
+# 600,000 sent down one connection were parsed into as many waiting requests, 1.1 GB, and held
+# everyone's answers up to 4 s. Past it, the rest is not read: the queued ones are answered and
+# the connection closed (a client retries what was not answered).
+PIPELINE_LIMIT = 32
 _TOO_MANY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\nretry-after: 5\r\n"
              b"content-length: 39\r\nconnection: close\r\n\r\nToo many connections from this address.")
 _TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
@@ -99,6 +104,8 @@ class _JoinedWrites:
         self.awaiting_head = True
 
     def write(self, data: bytes) -> None:
+        if self.transport.is_closing():
+            return  # dropped (an unread answer, `_drop_answer`): nobody to write to
         if self.held is not None:
             data, self.held = self.held + data, None
         elif self.awaiting_head and data != _CONTINUE:
@@ -111,7 +118,8 @@ class _JoinedWrites:
         """The answer is sent whole (what is held goes now); the next write is the next answer's head."""
         if self.held is not None:
             data, self.held = self.held, None
-            self.transport.write(data)
+            if not self.transport.is_closing():
+                self.transport.write(data)
         self.awaiting_head = True
 
     def is_closing(self) -> bool:
@@ -143,6 +151,7 @@ class BoundedHeads(HttpToolsProtocol):
     _address: str | None = None
     _head_bytes = 0
     _in_head = True
+    _overflowed = False  # past PIPELINE_LIMIT: nothing more is read
     _joined: _JoinedWrites
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -184,6 +193,8 @@ class BoundedHeads(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._overflowed:
+            return
         # While in a head, the parser is fed no more than the head may still take: the bytes after
         # it (a body, the next request) are fed once the head is complete.
         while data and self._in_head and not self.transport.is_closing():
@@ -204,20 +215,27 @@ class BoundedHeads(HttpToolsProtocol):
             self._await_head()
 
     def on_message_begin(self) -> None:
-        self._in_head, self._head_bytes = True, 0
+        # Not counted again from 0: the bytes of this read were counted as they were fed.
+        self._in_head = True
         super().on_message_begin()
 
     def on_headers_complete(self) -> None:
-        self._in_head = False
+        self._in_head, self._head_bytes = False, 0
         self._head_arrived()
         super().on_headers_complete()
         if self.cycle is not None:
             self.cycle.transport = self._joined  # type: ignore[assignment]  # the same three calls it makes
+        if len(self.pipeline) > PIPELINE_LIMIT:
+            self.pipeline.popleft()  # this one, queued last: not answered
+            self._overflowed = True
+            self.flow.pause_reading()
 
     def on_response_complete(self) -> None:
         self._joined.answer_ended()
         if not self.pipeline:  # the next head is awaited (a queued request's has arrived)
             self._in_head, self._head_bytes = True, 0
+            if self._overflowed:
+                self.transport.close()  # the queued ones answered; the rest was never read
         # With no request queued behind it, the cycle answered is the last one begun: a body
         # still to come (`more_body`) would be read and thrown away for as long as it trickles.
         if not self.pipeline and self.cycle is not None and self.cycle.more_body:

@@ -16,5 +16,7 @@ from bastion.ops.http_heads import BoundedHeads
 
 
 def uvicorn_options(settings: Settings, workers: int = 1) -> dict[str, Any]:
+    # No WebSocket route exists: an upgrade handed to uvicorn's WebSocket protocol left this
+    # protocol's per-address count behind (256 refused upgrades shut their address out for good).
     return dict(workers=workers, log_config=None, proxy_headers=False, timeout_graceful_shutdown=20,
-                access_log=settings.access_log, http=BoundedHeads)
+                access_log=settings.access_log, http=BoundedHeads, ws="none")

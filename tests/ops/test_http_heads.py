@@ -7,7 +7,7 @@ import socket
 import time
 from typing import ClassVar
 
-from bastion.ops.http_heads import HEAD_LIMIT, BoundedHeads
+from bastion.ops.http_heads import HEAD_LIMIT, PIPELINE_LIMIT, BoundedHeads
 from bastion.ops.serving import uvicorn_options
 from bastion.startup import build_services
 from bastion.web.app import create_app
@@ -37,6 +37,25 @@ def test_a_head_past_the_limit_is_answered_431_and_an_ordinary_one_is_served(ser
         twice = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-A: " + b"c" * (HEAD_LIMIT // 2) + b"\r\n\r\n"
         answer = exchange(port, twice + twice.replace(b"HTTP/1.1\r\n", b"HTTP/1.1\r\nConnection: close\r\n", 1))
         assert answer.count(b"HTTP/1.1 200 ") == 2
+        # A head's bytes counted from its first, even when they come in pieces: 40 KiB and 40 KiB is past the limit.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as pieces:
+            pieces.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-A: " + b"d" * (40 * 1024))
+            time.sleep(0.2)
+            with contextlib.suppress(OSError):
+                pieces.sendall(b"e" * (40 * 1024) + b"\r\n\r\n")
+            assert (closed_within(pieces, 5) or b"").startswith(b"HTTP/1.1 431 ")
+
+
+def test_a_connection_queues_a_bounded_number_of_pipelined_requests(services) -> None:  # type: ignore[no-untyped-def]
+    """600,000 requests sent down one connection were parsed into as many waiting requests: 1.1 GB,
+    and everyone's answers held up to 4 s. Past PIPELINE_LIMIT the rest is not read: those queued
+    are answered, then the connection is closed."""
+    with serving(create_app(services, deliver_mail=False), http=BoundedHeads) as port:
+        few = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n" * 5
+        assert exchange(port, few + b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                        ).count(b"HTTP/1.1 200 ") == 6
+        many = exchange(port, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n" * 500)  # closed by the server
+        assert PIPELINE_LIMIT < many.count(b"HTTP/1.1 200 ") < 2 * PIPELINE_LIMIT
 
 
 class QuickHeads(BoundedHeads):
@@ -126,6 +145,23 @@ def test_one_address_holds_a_bounded_number_of_connections(services) -> None:  #
             assert (closed_within(again, 5) or b"").startswith(b"HTTP/1.1 200 ")
         for connection in held:
             connection.close()
+
+
+def test_an_upgrade_request_leaves_its_connection_counted_as_any_other(services) -> None:  # type: ignore[no-untyped-def]
+    """Handed to uvicorn's WebSocket protocol (there is no WebSocket route), a connection was never
+    uncounted: 256 refused upgrades shut their address out until a restart."""
+    ws = uvicorn_options(services.settings)["ws"]
+    with serving(create_app(services, deliver_mail=False), http=FewConnections, ws=ws) as port:
+        for _ in range(2 * FewConnections.connections_per_address):
+            with socket.create_connection(("127.0.0.1", port)) as upgrade:
+                upgrade.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                                b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                b"Sec-WebSocket-Version: 13\r\n\r\n")
+                upgrade.recv(65536)
+        time.sleep(0.2)  # the server sees them go
+        with socket.create_connection(("127.0.0.1", port)) as after:
+            after.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            assert (closed_within(after, 5) or b"").startswith(b"HTTP/1.1 200 ")
 
 
 def test_a_trusted_proxys_connections_are_not_counted(database_url, settings_factory) -> None:  # type: ignore[no-untyped-def]
@@ -257,3 +293,22 @@ def test_an_answer_goes_to_the_socket_in_one_write(services) -> None:  # type: i
             client.sendall(b"{}")
             assert (closed_within(client, 10) or b"").startswith(b"HTTP/1.1 422 ")
         assert writes[0] == b"HTTP/1.1 100 Continue\r\n\r\n" and len(writes) == 2
+
+
+class _Closing:
+    def is_closing(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> None:
+        raise RuntimeError("the handler is closed")  # as uvloop's aborted transport answers
+
+
+def test_an_answer_written_after_its_connection_was_dropped_is_let_go() -> None:
+    """A connection whose answer went unread is aborted (`_drop_answer`) while its request still
+    runs: the rest of that answer is nobody's, and writing it raised from the application."""
+    from bastion.ops.http_heads import _JoinedWrites
+
+    joined = _JoinedWrites(_Closing())  # type: ignore[arg-type]
+    joined.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    joined.write(b"{}")
+    joined.answer_ended()
