@@ -230,6 +230,11 @@ class BoundedHeads(HttpToolsProtocol):
             self._overflowed = True
             self.flow.pause_reading()
 
+    def _unsupported_upgrade_warning(self) -> None:
+        # uvicorn's two warnings advise installing a WebSocket library: there is no WebSocket route
+        # (bastion/ops/serving.py), and an upgrade asked for is answered as the plain request it also is.
+        self.logger.info("upgrade request answered as plain HTTP")
+
     def on_response_complete(self) -> None:
         self._joined.answer_ended()
         if not self.pipeline:  # the next head is awaited (a queued request's has arrived)

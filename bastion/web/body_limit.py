@@ -14,6 +14,7 @@ trickled in a byte at a time holds a connection, never a place a person arriving
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import HTTPException
@@ -41,6 +42,9 @@ DOCUMENTS_PAGE_SECONDS = 900.0
 # address, used up the server's file descriptors.
 BODY_GRACE_SECONDS = 10.0
 MIN_BODY_RATE = 1024
+# Nor does a body pause longer than this between two of its pieces: megabytes sent at once bought
+# minutes of silence under the average alone, and a place among the uploads all the while.
+BODY_STALL_SECONDS = 20.0
 
 
 class BodyTooLarge(HTTPException):
@@ -74,11 +78,16 @@ class BodyProgress:
     """How far a body has come, kept as it arrives, for whoever may cut it off (`cut_off`: its
     request is answered 408 `request.timeout`, at once if it is waiting for more)."""
 
-    started: float  # when it began, by its keeper's clock
+    clock: Callable[[], float]  # its keeper's
+    started: float
     received: int = 0
+    last: float = 0.0  # when its latest piece came (or it began)
     arrived: bool = False  # whole: nothing more to wait for
     cut: bool = False
     _waiting: asyncio.Timeout | None = None
+
+    def __post_init__(self) -> None:
+        self.last = self.started
 
     def rate(self, now: float) -> float:
         return self.received / max(now - self.started, 1e-9)
@@ -118,8 +127,11 @@ def limited_receive(scope: Scope, receive: Receive, progress: BodyProgress | Non
             raise BodyTooLarge(code)
         if started is None:
             started = asyncio.get_running_loop().time()
-        # The whole body's deadline, or sooner the moment what has arrived falls below the minimum rate.
-        deadline = min(started + seconds, started + BODY_GRACE_SECONDS + received / MIN_BODY_RATE)
+        # The whole body's deadline, or sooner the moment what has arrived falls below the minimum
+        # rate, or the piece awaited is BODY_STALL_SECONDS late.
+        now = asyncio.get_running_loop().time()
+        deadline = min(started + seconds, started + BODY_GRACE_SECONDS + received / MIN_BODY_RATE,
+                       now + BODY_STALL_SECONDS)
         try:
             async with asyncio.timeout_at(deadline) as waiting:
                 if progress is not None:
@@ -137,6 +149,7 @@ def limited_receive(scope: Scope, receive: Receive, progress: BodyProgress | Non
             arrived = not message.get("more_body", False)
             if progress is not None:
                 progress.received, progress.arrived = received, arrived
+                progress.last = progress.clock()
         return message
 
     return limited

@@ -51,6 +51,9 @@ UPLOADS_RETRY_AFTER = 30
 # a phone on a poor mobile link sends 50-100 KB/s. Places held with an attacker's own recovery
 # cases, each trickled at the 1 KiB/s every body must keep, turned everyone's documents away.
 UPLOAD_EVICTABLE_RATE = 16 * 1024
+# And one whose body has paused this long goes first, whatever its average: megabytes sent at once
+# then silence kept an average above the rate for minutes.
+UPLOAD_IDLE_SECONDS = 5.0
 
 
 class Edge:
@@ -142,18 +145,19 @@ class Edge:
         if self._uploads[address] >= UPLOADS_PER_ADDRESS or (
                 self._uploads.total() >= UPLOADS_IN_FLIGHT and not self._cut_off_slowest_upload()):
             return _closing(self.door.refusal(BastionError(Reason.RATE_LIMITED, retry_after=UPLOADS_RETRY_AFTER)))
-        progress = BodyProgress(self.clock())
+        progress = BodyProgress(self.clock, self.clock())
         return self._uploading(address, progress, held), progress
 
     def _cut_off_slowest_upload(self) -> bool:
-        """Give the place of the slowest upload under UPLOAD_EVICTABLE_RATE (past its grace) to a newcomer."""
+        """Give the place of an upload past its grace to a newcomer: of those paused UPLOAD_IDLE_SECONDS
+        or arriving under UPLOAD_EVICTABLE_RATE, a paused one first, then the slowest."""
         now = self.clock()
         slow = [progress for progress in self._upload_addresses
                 if not progress.arrived and now - progress.started >= BODY_GRACE_SECONDS
-                and progress.rate(now) < UPLOAD_EVICTABLE_RATE]
+                and (now - progress.last >= UPLOAD_IDLE_SECONDS or progress.rate(now) < UPLOAD_EVICTABLE_RATE)]
         if not slow:
             return False
-        slowest = min(slow, key=lambda progress: progress.rate(now))
+        slowest = min(slow, key=lambda progress: (now - progress.last < UPLOAD_IDLE_SECONDS, progress.rate(now)))
         self._leave(slowest)
         slowest.cut_off()
         return True

@@ -32,6 +32,12 @@ if TYPE_CHECKING:
 
 MAX_FIELDS = 8
 MAX_FIELD_BYTES = 1024  # a case id, a token, a kind, a CSRF token
+# The fields `admit` checks come first, so a file's part begins within the form's first bytes;
+# and after the form's end come at most a line or two. A body that kept coming without either
+# (the closing boundary then megabytes of filler) was never checked, and held one of the upload
+# places (bastion/web/edge.py) for its five minutes without any case.
+FILE_BEGINS_WITHIN = 64 * 1024
+AFTER_THE_END = 1024
 
 
 @dataclass
@@ -71,6 +77,7 @@ class _Reader:
         self.file_started = self.file_done = False
         self.before_file: dict[str, str] = {}  # the fields sent before the file: what `admit` sees
         self.too_large = False
+        self.ended = False  # the closing boundary came: nothing more is the form's
         self.problem: BastionError | None = None
 
     def callbacks(self) -> MultipartCallbacks:
@@ -78,7 +85,7 @@ class _Reader:
             "on_part_begin": self.on_part_begin, "on_header_field": self.on_header_field,
             "on_header_value": self.on_header_value, "on_header_end": self.on_header_end,
             "on_headers_finished": self.on_headers_finished, "on_part_data": self.on_part_data,
-            "on_part_end": self.on_part_end,
+            "on_part_end": self.on_part_end, "on_end": self.on_end,
         }
 
     def refuse(self, detail: str) -> None:
@@ -129,6 +136,9 @@ class _Reader:
                 return
             self.part.data += data[start:end]
 
+    def on_end(self) -> None:
+        self.ended = True
+
     def on_part_end(self) -> None:
         if self.part.is_file:
             self.file_done = True
@@ -166,9 +176,13 @@ async def read_upload(request: Request, admit: Callable[[dict[str, str]], Awaita
     except (MultipartParseError, ValueError) as error:
         raise BastionError(Reason.REQUEST_INVALID, detail=_("The multipart boundary is not valid.")) from error
     admitted = False
+    received = after_end = 0
     try:
         async for chunk in request.stream():
+            if reader.ended:
+                after_end += len(chunk)
             parser.write(chunk)
+            received += len(chunk)
             if reader.problem is not None:
                 raise reader.problem
             if reader.file_started and not admitted:
@@ -176,6 +190,9 @@ async def read_upload(request: Request, admit: Callable[[dict[str, str]], Awaita
                 admitted = True
             if reader.too_large:
                 raise BastionError(Reason.EVIDENCE_TOO_LARGE)
+            if (not admitted and received > FILE_BEGINS_WITHIN) or after_end > AFTER_THE_END:
+                raise BastionError(Reason.REQUEST_INVALID, detail=_(
+                    "Send the form's fields, then its file, and nothing after the form's end."))
         parser.finalize()
     except MultipartParseError as error:
         raise BastionError(Reason.REQUEST_INVALID, detail=_("The multipart body is malformed.")) from error

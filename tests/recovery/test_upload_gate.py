@@ -198,3 +198,21 @@ def test_a_live_server_answers_a_wrong_link_while_the_10_mb_are_still_to_come(li
             f"Content-Type: {FORM['Content-Type']}\r\nContent-Length: {announced}\r\n\r\n").encode()
     answer = answer_before_the_body(live_server, head, first_part)
     assert answer.startswith(b"HTTP/1.1 400") and b"Link not valid" in answer, answer[:400]
+
+
+@pytest.mark.parametrize("shape", ["filler after the form's end", "filler before the form"])
+def test_a_body_that_never_reaches_a_file_is_refused_within_its_first_bytes(app_client, open_case, shape) -> None:
+    """The case is checked when the file's part begins: a body that never began one (the closing
+    boundary, then megabytes of filler) was read to its end unchecked, holding an upload place."""
+    case_id, _token = open_case
+    filler = b"f" * (5 * 64 * 1024)
+    pieces = [filler[start:start + 16384] for start in range(0, len(filler), 16384)]
+    if shape == "filler after the form's end":
+        chunks = [f"--{BOUNDARY}--\r\n".encode(), *pieces]
+    else:  # a preamble, which the parser skips
+        chunks = [*pieces, b"\r\n" + multipart({"kind": "id_front"}, png())]
+    watch = BodyWatch(app_client.app, chunks)
+    answer = TestClient(watch, raise_server_exceptions=False).post(
+        f"/v1/mfa-reset/{case_id}/documents", headers=FORM, content=b"served by the watch")
+    assert answer.status_code == 422 and answer.json()["code"] == "request.invalid"
+    assert watch.asked < len(chunks) // 2  # refused long before the filler's end

@@ -100,3 +100,24 @@ def test_a_body_trickled_below_the_minimum_rate_is_refused_long_before_its_deadl
     with pytest.raises(BodyTooSlow):
         asyncio.run(read(arriving(1, 0.05), 100))  # 20 bytes a second: refused soon after the grace
     assert asyncio.run(read(arriving(20, 0.05), 12)) < 1  # 400 bytes a second: read on
+
+
+def test_a_body_that_pauses_too_long_between_pieces_is_refused_whatever_came_before(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Megabytes sent at once bought minutes of silence under the average rate alone (and a place
+    among the uploads all the while)."""
+    monkeypatch.setattr("bastion.web.body_limit.BODY_STALL_SECONDS", 0.2)
+    scope = {"path": DOCUMENTS_PAGE, "headers": [(b"content-length", b"5000000")]}
+    pieces = [0.0, 0.1, 0.5]  # how long each piece takes to come: the third, too long
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(pieces.pop(0))
+        return {"type": "http.request", "body": b"x" * 1_000_000, "more_body": True}
+
+    async def read() -> None:
+        capped = limited_receive(scope, receive)
+        for _ in range(3):
+            await capped()
+
+    with pytest.raises(BodyTooSlow):
+        asyncio.run(read())
+    assert pieces == []  # the first two were read

@@ -76,14 +76,19 @@ class ReadingApp:
         await send({"type": "http.response.body", "body": b"{}"})
 
 
-async def trickled(edge: Edge, address: str, first: bytes, more: asyncio.Event) -> int:
-    """An upload whose first `first` bytes arrive at once and the rest only once `more` is set."""
-    chunks = [first]
+async def trickled(edge: Edge, address: str, first: bytes, more: asyncio.Event,
+                   then: tuple[asyncio.Event, bytes] | None = None) -> int:
+    """An upload whose first `first` bytes arrive at once, `then`'s bytes once its event is set,
+    and its end only once `more` is set."""
+    pieces: list[tuple[asyncio.Event | None, bytes]] = [(None, first), *([then] if then else [])]
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
-        if chunks:
-            return {"type": "http.request", "body": chunks.pop(), "more_body": True}
+        if pieces:
+            event, body = pieces.pop(0)
+            if event is not None:
+                await event.wait()
+            return {"type": "http.request", "body": body, "more_body": True}
         await more.wait()
         return {"type": "http.request", "body": b"", "more_body": False}
 
@@ -97,7 +102,8 @@ async def trickled(edge: Edge, address: str, first: bytes, more: asyncio.Event) 
 def test_with_every_place_taken_a_new_upload_takes_the_place_of_the_slowest_trickle(services) -> None:  # type: ignore[no-untyped-def]
     """The places held with an attacker's own recovery cases, each body trickled at the 1 KiB/s all
     bodies must keep, turned everyone's documents away. Once past its grace, an upload under
-    UPLOAD_EVICTABLE_RATE gives its place to a newcomer; one arriving faster keeps it."""
+    UPLOAD_EVICTABLE_RATE, or paused UPLOAD_IDLE_SECONDS, gives its place to a newcomer; one
+    arriving faster keeps it."""
     async def run() -> None:
         now = [0.0]
         edge = Edge(ReadingApp(), services=services)
@@ -117,15 +123,23 @@ def test_with_every_place_taken_a_new_upload_takes_the_place_of_the_slowest_tric
         person.set()
         assert await arriving == 200
 
-        fast = Edge(ReadingApp(), services=services)  # places held by uploads arriving fast: kept
-        fast.clock = lambda: now[0]
+        fast = Edge(ReadingApp(), services=services)  # places held by uploads arriving fast: kept,
+        fast.clock = lambda: now[0]  # unless one has paused: it goes first, whatever its average
         now[0] = 0.0
-        quick = [asyncio.create_task(trickled(fast, f"198.51.100.{number}", b"x" * (UPLOAD_EVICTABLE_RATE * 20), never))
+        still_coming = asyncio.Event()
+        piece = b"x" * (UPLOAD_EVICTABLE_RATE * 20)
+        quick = [asyncio.create_task(trickled(fast, f"198.51.100.{number}", piece, never,
+                                              then=(still_coming, piece) if number else None))
                  for number in range(UPLOADS_IN_FLIGHT)]
         await asyncio.sleep(0.01)
         now[0] = BODY_GRACE_SECONDS + 1
-        assert await trickled(fast, "203.0.113.9", b"y", person) == 429
-        for task in (*slow[1:], *quick):
+        still_coming.set()  # every one's next piece comes but the first one's
+        await asyncio.sleep(0.01)
+        arriving = asyncio.create_task(trickled(fast, "203.0.113.9", b"y", never))
+        await asyncio.sleep(0.01)
+        assert await quick[0] == 408 and not any(task.done() for task in quick[1:])
+        assert await trickled(fast, "203.0.113.10", b"y", never) == 429  # the rest arrive fast: kept
+        for task in (*slow[1:], *quick[1:], arriving):
             task.cancel()
 
     asyncio.run(run())
