@@ -83,6 +83,7 @@ class Edge:
         started = time.perf_counter()
         ours = security_headers(scope["path"], self.https, self.image_origin)
         status = 500
+        progress: BodyProgress | None = None  # an upload's, while it holds a place
 
         async def answer(message: Message) -> None:
             nonlocal status
@@ -90,6 +91,10 @@ class Edge:
                 status = message["status"]
                 message["headers"] = with_language(with_security_headers(message.get("headers", []), ours),
                                                    i18n.current().tag)
+                if progress is not None:
+                    # Received and done with: its answer may wait for a reader that never reads
+                    # (earlier answers left unread), and must not hold the place meanwhile.
+                    self._leave(progress)
             await send(message)
 
         speaking = i18n.begin(*voice_of(scope, self.pseudo))
@@ -103,7 +108,6 @@ class Edge:
             if not isinstance(held, AbstractContextManager):  # refused at the door
                 await held(scope, receive, answer)
                 return
-            progress = None
             if scope["method"] == "POST" and is_upload(scope["path"]):
                 placed = self._upload_place(scope, held)
                 if not isinstance(placed, tuple):

@@ -143,3 +143,38 @@ def test_with_every_place_taken_a_new_upload_takes_the_place_of_the_slowest_tric
             task.cancel()
 
     asyncio.run(run())
+
+
+def test_an_upload_whose_answer_waits_for_its_reader_holds_no_place(services) -> None:  # type: ignore[no-untyped-def]
+    """Answers left unread earlier on the connection (pipelined, a tiny receive window) kept each
+    upload's answer waiting, and its place with it: 16 connections held every place for 200 B/s."""
+    async def run() -> None:
+        app = ReadingApp()
+        edge = Edge(app, services=services)
+        reader_reads = asyncio.Event()
+
+        statuses: list[int] = []
+
+        async def small(address: str, reads: asyncio.Event) -> None:
+            async def receive() -> dict[str, Any]:
+                return {"type": "http.request", "body": b"csrf_token=x", "more_body": False}
+
+            async def send(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    statuses.append(message["status"])
+                await reads.wait()  # the connection's earlier answers may still be unread
+
+            await edge(upload_from(address), receive, send)
+
+        waiting = [asyncio.create_task(small(f"198.51.100.{number // 2}", reader_reads))
+                   for number in range(UPLOADS_IN_FLIGHT)]
+        await asyncio.sleep(0.01)
+        assert app.entered == UPLOADS_IN_FLIGHT and not any(task.done() for task in waiting)
+        reads_at_once = asyncio.Event()
+        reads_at_once.set()
+        await small("203.0.113.9", reads_at_once)  # a place was free
+        assert app.entered == UPLOADS_IN_FLIGHT + 1 and 429 not in statuses
+        reader_reads.set()
+        await asyncio.gather(*waiting)
+
+    asyncio.run(run())
