@@ -14,6 +14,7 @@ trickled in a byte at a time holds a connection, never a place a person arriving
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,12 +46,23 @@ MIN_BODY_RATE = 1024
 # Nor does a body pause longer than this between two of its pieces: megabytes sent at once bought
 # minutes of silence under the average alone, and a place among the uploads all the while.
 BODY_STALL_SECONDS = 20.0
+# An upload's first bytes are its form's fields, its case checked before its file begins
+# (bastion/web/uploads.py); only a body past them needs one of the scarce upload places
+# (bastion/web/edge.py), so no place is held by a request whose case was never checked.
+UPLOAD_PLACE_AFTER = 64 * 1024
 
 
 class BodyTooLarge(HTTPException):
     def __init__(self, reason_code: Reason) -> None:
         super().__init__(status_code=413)
         self.reason_code = reason_code
+
+
+class UploadsBusy(HTTPException):
+    def __init__(self, retry_after: int) -> None:
+        # The rest of the body, unread, would be taken for the next request on the connection.
+        super().__init__(status_code=429, headers={"Retry-After": str(retry_after), "Connection": "close"})
+        self.reason_code = Reason.RATE_LIMITED
 
 
 class BodyTooSlow(HTTPException):
@@ -75,11 +87,14 @@ def _limit_for(path: str) -> tuple[int, Reason, float]:
 
 @dataclass(eq=False)
 class BodyProgress:
-    """How far a body has come, kept as it arrives, for whoever may cut it off (`cut_off`: its
-    request is answered 408 `request.timeout`, at once if it is waiting for more)."""
+    """How far an upload's body has come, kept as it arrives, for its keeper: who gives it a place
+    once past UPLOAD_PLACE_AFTER (`claim`: raises UploadsBusy when there is none) and may cut it
+    off (`cut_off`: its request is answered 408 `request.timeout`, at once if it is waiting for more)."""
 
     clock: Callable[[], float]  # its keeper's
     started: float
+    claim: Callable[[BodyProgress], None]
+    placed: bool = False
     received: int = 0
     last: float = 0.0  # when its latest piece came (or it began)
     arrived: bool = False  # whole: nothing more to wait for
@@ -95,7 +110,8 @@ class BodyProgress:
     def cut_off(self) -> None:
         self.cut = True
         if self._waiting is not None:
-            self._waiting.reschedule(asyncio.get_running_loop().time())
+            with contextlib.suppress(RuntimeError):  # already expiring: it raises all the same
+                self._waiting.reschedule(asyncio.get_running_loop().time())
 
 
 def limited_receive(scope: Scope, receive: Receive, progress: BodyProgress | None = None) -> Receive:
@@ -150,6 +166,8 @@ def limited_receive(scope: Scope, receive: Receive, progress: BodyProgress | Non
             if progress is not None:
                 progress.received, progress.arrived = received, arrived
                 progress.last = progress.clock()
+                if not progress.placed and received > UPLOAD_PLACE_AFTER:
+                    progress.claim(progress)
         return message
 
     return limited

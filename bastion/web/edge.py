@@ -21,13 +21,14 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bastion import i18n
-from bastion.errors import BastionError, Reason
+from bastion.errors import BastionError
 from bastion.metrics import observe_request
 from bastion.services import Services
 from bastion.web.admission import SIGN_IN, SIGN_UP, TAKES_A_PLACE, Door, Refused, RouteAnswer
 from bastion.web.body_limit import (
     BODY_GRACE_SECONDS,
     BodyProgress,
+    UploadsBusy,
     is_upload,
     limited_receive,
     replaying,
@@ -42,7 +43,10 @@ from bastion.web.language import voice_of, with_language
 FastRoute = Callable[[Scope, Receive, Send], Awaitable[Receive | None]]
 # Identity documents being received at once, by the process and from one address: a person sends
 # theirs one at a time, and each upload holds its buffers until it is answered. Bursts of uploads
-# that never finished, from 80 addresses, grew the server from 1.7 to 4.5 GB and stalled it.
+# that never finished, from 80 addresses, grew the server from 1.7 to 4.5 GB and stalled it. A
+# place is taken once the body passes its form's fields (UPLOAD_PLACE_AFTER, its case checked by
+# then) and given back as the answer starts: headers alone, sent and never followed by a body,
+# held every place for 200 bytes a second.
 UPLOADS_IN_FLIGHT = 16
 UPLOADS_PER_ADDRESS = 2
 UPLOADS_RETRY_AFTER = 30
@@ -109,11 +113,8 @@ class Edge:
                 await held(scope, receive, answer)
                 return
             if scope["method"] == "POST" and is_upload(scope["path"]):
-                placed = self._upload_place(scope, held)
-                if not isinstance(placed, tuple):
-                    await placed(scope, receive, answer)
-                    return
-                held, progress = placed
+                progress = BodyProgress(self.clock, self.clock(), self._claim_upload_place(scope))
+                held = self._uploading(progress, held)
             fast = self.fast.get((scope["method"], scope["path"]))
             if fast is not None:
                 handed_on = await fast(scope, receive, answer)
@@ -141,16 +142,20 @@ class Edge:
         return self.door.take_place(scope), replaying(body, receive)
 
 
-    def _upload_place(self, scope: Scope, held: AbstractContextManager[None]
-                      ) -> tuple[AbstractContextManager[None], BodyProgress] | Refused:
-        """The upload's place among those in flight (with what the request already holds) and its
-        progress, or a 429 `rate_limited` that closes the connection, the body unread."""
+    def _claim_upload_place(self, scope: Scope) -> Callable[[BodyProgress], None]:
+        """How an upload takes its place among those in flight, once its body passes its form's
+        fields (`UPLOAD_PLACE_AFTER`): or is refused 429 `rate_limited`, its connection closed."""
         address = client_ip(Request(scope), self.trusted_proxies)
-        if self._uploads[address] >= UPLOADS_PER_ADDRESS or (
-                self._uploads.total() >= UPLOADS_IN_FLIGHT and not self._cut_off_slowest_upload()):
-            return _closing(self.door.refusal(BastionError(Reason.RATE_LIMITED, retry_after=UPLOADS_RETRY_AFTER)))
-        progress = BodyProgress(self.clock, self.clock())
-        return self._uploading(address, progress, held), progress
+
+        def claim(progress: BodyProgress) -> None:
+            if self._uploads[address] >= UPLOADS_PER_ADDRESS or (
+                    self._uploads.total() >= UPLOADS_IN_FLIGHT and not self._cut_off_slowest_upload()):
+                raise UploadsBusy(UPLOADS_RETRY_AFTER)
+            self._uploads[address] += 1
+            self._upload_addresses[progress] = address
+            progress.placed = True
+
+        return claim
 
     def _cut_off_slowest_upload(self) -> bool:
         """Give the place of an upload past its grace to a newcomer: of those paused UPLOAD_IDLE_SECONDS
@@ -167,10 +172,7 @@ class Edge:
         return True
 
     @contextmanager
-    def _uploading(self, address: str | None, progress: BodyProgress,
-                   held: AbstractContextManager[None]) -> Iterator[None]:
-        self._uploads[address] += 1
-        self._upload_addresses[progress] = address
+    def _uploading(self, progress: BodyProgress, held: AbstractContextManager[None]) -> Iterator[None]:
         try:
             with held:
                 yield

@@ -26,6 +26,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from bastion.errors import BastionError, Reason
 from bastion.i18n import _
+from bastion.web.body_limit import UPLOAD_PLACE_AFTER
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -36,7 +37,7 @@ MAX_FIELD_BYTES = 1024  # a case id, a token, a kind, a CSRF token
 # and after the form's end come at most a line or two. A body that kept coming without either
 # (the closing boundary then megabytes of filler) was never checked, and held one of the upload
 # places (bastion/web/edge.py) for its five minutes without any case.
-FILE_BEGINS_WITHIN = 64 * 1024
+FILE_BEGINS_WITHIN = UPLOAD_PLACE_AFTER  # past it an upload holds a place: its case checked by then
 AFTER_THE_END = 1024
 
 
