@@ -137,8 +137,13 @@ def limited_receive(scope: Scope, receive: Receive, progress: BodyProgress | Non
         nonlocal received, started, arrived
         if arrived:
             return await receive()
-        if progress is not None and progress.cut:
-            raise BodyTooSlow()
+        if progress is not None:
+            if progress.cut:
+                raise BodyTooSlow()
+            if not progress.placed and received > UPLOAD_PLACE_AFTER:
+                # More is asked for past the form's fields, which the route has read: its case was
+                # checked on them (a place claimed as they arrived was held by unchecked requests).
+                progress.claim(progress)
         if declared is not None and (whole_number(declared.decode("latin-1"), maximum=2**63) or 0) > limit:
             raise BodyTooLarge(code)
         if started is None:
@@ -166,8 +171,6 @@ def limited_receive(scope: Scope, receive: Receive, progress: BodyProgress | Non
             if progress is not None:
                 progress.received, progress.arrived = received, arrived
                 progress.last = progress.clock()
-                if not progress.placed and received > UPLOAD_PLACE_AFTER:
-                    progress.claim(progress)
         return message
 
     return limited
