@@ -3,7 +3,7 @@
 Every crafted file (nasty_files.py: most of them just under 10 MB, each aimed at one check) and
 every file in corpus/ (among them what the fuzzer found) goes through the checks; each must be
 answered — accepted or refused with an `evidence.*` reason — within `CPU_BOUND` seconds of CPU
-(`time.process_time`). The bound is on work, not speed: the checks' own budget is half of it and
+(`time.thread_time` of the thread that checks it). The bound is on work, not speed: the checks' own budget is half of it and
 the worst file here costs a few tenths of that.
 """
 
