@@ -63,8 +63,12 @@ class DatabaseStore:
                        .values(count=table.c.count - 1))
 
     def reset(self, *keys: str) -> None:
-        names = [*keys, *(_HOLD + key for key in keys)]
+        names = sorted([*keys, *(_HOLD + key for key in keys)])
         with self.db.transaction() as tx:
+            # Rows locked in one order (PostgreSQL): a DELETE of several keys locks them in whatever
+            # order its scan meets them, and two resets of overlapping keys at once deadlocked.
+            tx.execute(select(ThrottleCounter.key).where(ThrottleCounter.key.in_(names))
+                       .order_by(ThrottleCounter.key).with_for_update())
             tx.execute(delete(ThrottleCounter).where(ThrottleCounter.key.in_(names)))
 
     def hold(self, key: str, until: datetime, now: datetime) -> None:

@@ -164,11 +164,15 @@ def test_an_upgrade_request_leaves_its_connection_counted_as_any_other(services)
             assert (closed_within(after, 5) or b"").startswith(b"HTTP/1.1 200 ")
 
 
+class FewPatientConnections(FewConnections):
+    head_seconds = 10.0  # the connections opened at once wait their turn to send their heads
+
+
 def test_a_trusted_proxys_connections_are_not_counted(database_url, settings_factory) -> None:  # type: ignore[no-untyped-def]
     """Everyone's connections come through it."""
     services = build_services(settings_factory(database_url=database_url, trusted_proxies="127.0.0.1/32"))
     try:
-        with serving(create_app(services, deliver_mail=False), http=FewConnections) as port:
+        with serving(create_app(services, deliver_mail=False), http=FewPatientConnections) as port:
             held = [socket.create_connection(("127.0.0.1", port)) for _ in range(5)]  # at once
             for connection in held:
                 connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
