@@ -146,11 +146,11 @@ def limited_receive(scope: Scope, receive: Receive, progress: BodyProgress | Non
                 progress.claim(progress)
         if declared is not None and (whole_number(declared.decode("latin-1"), maximum=2**63) or 0) > limit:
             raise BodyTooLarge(code)
+        now = asyncio.get_running_loop().time()
         if started is None:
-            started = asyncio.get_running_loop().time()
+            started = now
         # The whole body's deadline, or sooner the moment what has arrived falls below the minimum
         # rate, or the piece awaited is BODY_STALL_SECONDS late.
-        now = asyncio.get_running_loop().time()
         deadline = min(started + seconds, started + BODY_GRACE_SECONDS + received / MIN_BODY_RATE,
                        now + BODY_STALL_SECONDS)
         try:

@@ -13,7 +13,6 @@ session checks' own, bastion/web/api/session_checks.py).
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 
@@ -72,8 +71,7 @@ class Edge:
         self.image_origin = image_origin(services.settings)
         self.pseudo = services.settings.pseudo_locale
         self.trusted_proxies = services.settings.trusted_proxy_networks
-        self._uploads: Counter[str | None] = Counter()  # in flight, per address
-        self._upload_addresses: dict[BodyProgress, str | None] = {}  # each upload in flight, and its address
+        self._upload_addresses: dict[BodyProgress, str | None] = {}  # each upload holding a place, and its address
         self.clock: Callable[[], float] = time.monotonic  # the uploads' rates (tests move it)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -148,10 +146,10 @@ class Edge:
         address = client_ip(Request(scope), self.trusted_proxies)
 
         def claim(progress: BodyProgress) -> None:
-            if self._uploads[address] >= UPLOADS_PER_ADDRESS or (
-                    self._uploads.total() >= UPLOADS_IN_FLIGHT and not self._cut_off_slowest_upload()):
+            from_there = sum(1 for holder in self._upload_addresses.values() if holder == address)
+            if from_there >= UPLOADS_PER_ADDRESS or (
+                    len(self._upload_addresses) >= UPLOADS_IN_FLIGHT and not self._cut_off_slowest_upload()):
                 raise UploadsBusy(UPLOADS_RETRY_AFTER)
-            self._uploads[address] += 1
             self._upload_addresses[progress] = address
             progress.placed = True
 
@@ -180,12 +178,7 @@ class Edge:
             self._leave(progress)
 
     def _leave(self, progress: BodyProgress) -> None:
-        if progress not in self._upload_addresses:
-            return  # cut off: its place went to another
-        address = self._upload_addresses.pop(progress)
-        self._uploads[address] -= 1
-        if not self._uploads[address]:
-            del self._uploads[address]
+        self._upload_addresses.pop(progress, None)  # (cut off already: its place went to another)
 
 
 def _closing(refuse: Refused) -> Refused:
