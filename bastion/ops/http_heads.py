@@ -30,7 +30,10 @@ and so is the longest stalled once `STALLED_LIMIT` are.
 
 An answer's head and its body go to the socket in one write (`_JoinedWrites`), not two: each
 write is a system call, and on loopback or a busy host a wake-up of the reader; the head waits
-only for the body's first piece (or the answer's end).
+only for the body's first piece (or the answer's end). And the headers every answer carries (the
+security headers, bastion/web/headers.py) come rendered once, through the `FIXED_HEADERS`
+extension, and join the head as they are: uvicorn checks each header of each answer with two
+regular expressions, ~0.5 µs a header, and these are a dozen long constants.
 """
 
 from __future__ import annotations
@@ -61,6 +64,9 @@ CONNECTIONS_PER_ADDRESS = 256
 # everyone's answers up to 4 s. Past it, the rest is not read: the queued ones are answered and
 # the connection closed (a client retries what was not answered).
 PIPELINE_LIMIT = 32
+# The ASGI extension (in `scope["extensions"]`) whose "add" takes an answer's fixed headers, rendered
+# (`name: value\r\n` each, checked where they were rendered), to be written with that answer's head.
+FIXED_HEADERS = "bastion.fixed_headers"
 _TOO_MANY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\nretry-after: 5\r\n"
              b"content-length: 39\r\nconnection: close\r\n\r\nToo many connections from this address.")
 _TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
@@ -94,14 +100,20 @@ class _JoinedWrites:
     """The connection's transport as its requests' cycles write to it: the first write of each
     answer (its head, written as the answer starts) is held and goes out with the next (the
     body's first piece), or alone when the answer ends without one (a HEAD's) or the connection
-    closes. An interim `100 Continue` goes at once: the client waits for it to send the body."""
+    closes. An interim `100 Continue` goes at once: the client waits for it to send the body.
+    The answer's fixed headers (`add_fixed`) end its head."""
 
-    __slots__ = ("awaiting_head", "held", "transport")
+    __slots__ = ("awaiting_head", "fixed", "held", "transport")
 
     def __init__(self, transport: asyncio.Transport) -> None:
         self.transport = transport
         self.held: bytes | None = None
         self.awaiting_head = True
+        self.fixed = b""
+
+    def add_fixed(self, rendered: bytes) -> None:
+        """Headers for the answer about to start (`FIXED_HEADERS`)."""
+        self.fixed = rendered
 
     def write(self, data: bytes) -> None:
         if self.transport.is_closing():
@@ -110,6 +122,8 @@ class _JoinedWrites:
             data, self.held = self.held + data, None
         elif self.awaiting_head and data != _CONTINUE:
             self.awaiting_head = False
+            if self.fixed:  # before the blank line that ends the head
+                data, self.fixed = data[:-2] + self.fixed + data[-2:], b""
             self.held = data
             return
         self.transport.write(data)
@@ -120,7 +134,7 @@ class _JoinedWrites:
             data, self.held = self.held, None
             if not self.transport.is_closing():
                 self.transport.write(data)
-        self.awaiting_head = True
+        self.awaiting_head, self.fixed = True, b""
 
     def is_closing(self) -> bool:
         return self.transport.is_closing()
@@ -225,6 +239,7 @@ class BoundedHeads(HttpToolsProtocol):
         super().on_headers_complete()
         if self.cycle is not None:
             self.cycle.transport = self._joined  # type: ignore[assignment]  # the same three calls it makes
+            self.scope["extensions"] = {FIXED_HEADERS: {"add": self._joined.add_fixed}}
         if len(self.pipeline) > PIPELINE_LIMIT:
             self.pipeline.popleft()  # this one, queued last: not answered
             self._overflowed = True

@@ -54,10 +54,17 @@ def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization")
     if header is None:
         return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_of(header)
+    if token is None:
         raise BastionError(Reason.SESSION_INVALID)
-    return token.strip()
+    return token
+
+
+def bearer_of(header: str) -> str | None:
+    """The credential of an `Authorization: Bearer …` header; None for any other."""
+    scheme, _, credential = header.partition(" ")
+    credential = credential.strip()
+    return credential if credential and scheme.lower() == "bearer" else None
 
 
 def presented_token(request: Request) -> tuple[str, bool]:
@@ -99,11 +106,10 @@ def current_session(request: Request) -> SessionInfo:
 
 
 def service_key_secret(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    secret = bearer_of(request.headers.get("authorization", ""))
+    if secret is None:
         raise BastionError(Reason.SERVICE_KEY_INVALID)
-    return secret.strip()
+    return secret
 
 
 def service_key(request: Request) -> str:

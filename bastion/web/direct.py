@@ -20,6 +20,7 @@ from pydantic_core import to_json
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import request_response
+from starlette.types import Receive
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -50,12 +51,12 @@ class _JSONAnswer(Response):
         self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
 
 
-async def read_body(request: Request) -> bytes:
+async def read_body(receive: Receive) -> bytes:
     """The request's body, as `request.body()` reads it but without its stream machinery: one
     message in the usual case. (The edge caps its size.)"""
     chunks = []
     while True:
-        message = await request.receive()
+        message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnect()
         chunks.append(message.get("body", b""))

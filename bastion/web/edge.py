@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bastion import i18n
 from bastion.errors import BastionError
 from bastion.metrics import observe_request
+from bastion.ops.http_heads import FIXED_HEADERS
 from bastion.services import Services
 from bastion.web.admission import SIGN_IN, SIGN_UP, TAKES_A_PLACE, Door, Refused, RouteAnswer
 from bastion.web.body_limit import (
@@ -35,7 +36,7 @@ from bastion.web.body_limit import (
 )
 from bastion.web.brand import image_origin
 from bastion.web.client import client_ip
-from bastion.web.headers import security_headers, with_security_headers
+from bastion.web.headers import rendered, security_headers, sets_none_of_ours, with_security_headers
 from bastion.web.language import voice_of, with_language
 
 # Answers a request before the router; or hands it on, with the `receive` to read it from.
@@ -84,6 +85,8 @@ class Edge:
             scope = {**scope, "method": "GET"}
         started = time.perf_counter()
         ours = security_headers(scope["path"], self.https, self.image_origin)
+        # Served by `bastion serve`: the protocol takes them rendered once (bastion/ops/http_heads.py).
+        add_fixed = scope.get("extensions", {}).get(FIXED_HEADERS, {}).get("add")
         status = 500
         progress: BodyProgress | None = None  # an upload's, while it holds a place
 
@@ -91,8 +94,12 @@ class Edge:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = with_language(with_security_headers(message.get("headers", []), ours),
-                                                   i18n.current().tag)
+                headers = message.get("headers", [])
+                if add_fixed is not None and sets_none_of_ours(headers):
+                    add_fixed(rendered(ours))
+                else:
+                    headers = with_security_headers(headers, ours)
+                message["headers"] = with_language(headers, i18n.current().tag)
                 if progress is not None:
                     # Received and done with: its answer may wait for a reader that never reads
                     # (earlier answers left unread), and must not hold the place meanwhile.

@@ -1,11 +1,14 @@
 """Security headers on every answer; a strict Content-Security-Policy on pages; HSTS over https.
 
 Computed once per kind of path (`security_headers`), added to each answer by the edge
-(bastion/web/edge.py) unless the answer set its own (`with_security_headers`).
+(bastion/web/edge.py) unless the answer set its own (`with_security_headers`). Served by `bastion
+serve`, they go to the protocol rendered once (`rendered`, bastion/ops/http_heads.py's
+`FIXED_HEADERS`) rather than as headers it checks again for every answer.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 
@@ -58,3 +61,23 @@ def with_security_headers(headers: list[tuple[bytes, bytes]],
 
 
 _OURS_NAMES = frozenset(name for name, _ in (*_COMMON, _HSTS, _NO_STORE, (b"content-security-policy", b"")))
+
+
+def sets_none_of_ours(headers: list[tuple[bytes, bytes]]) -> bool:
+    """The answer set none of the security headers itself (the usual case): ours go whole."""
+    return _OURS_NAMES.isdisjoint(name for name, _ in headers)
+
+
+# What HTTP allows in a header's name (a token, RFC 9110 §5.6.2) and value (visible characters,
+# spaces and tabs): a header rendered here is written as it is.
+_NAME = re.compile(rb"[!#$%&'*+.^_`|~0-9a-z-]+")
+_VALUE = re.compile(rb"[\t\x20-\x7e]*")
+
+
+@cache
+def rendered(headers: tuple[tuple[bytes, bytes], ...]) -> bytes:
+    """`headers` as they are written in an answer's head (`security_headers`' tuples: a few, cached)."""
+    for name, value in headers:
+        if not (_NAME.fullmatch(name) and _VALUE.fullmatch(value)):
+            raise ValueError(f"not a header HTTP allows: {name!r}")
+    return b"".join(name + b": " + value + b"\r\n" for name, value in headers)

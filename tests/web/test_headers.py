@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from bastion.ops.http_heads import BoundedHeads
 from bastion.startup import build_services
 from bastion.web.app import create_app
+from bastion.web.headers import rendered, security_headers
+from tests.live import serving
 
 
 def test_every_answer_has_the_security_headers(app_client) -> None:
@@ -17,6 +20,34 @@ def test_every_answer_has_the_security_headers(app_client) -> None:
         assert "strict-transport-security" not in headers  # http://testserver
     page = app_client.get("/login").headers
     assert "frame-ancestors 'none'" in page["content-security-policy"] and page["cache-control"] == "no-store"
+
+
+def test_served_as_bastion_serves_each_answer_carries_each_security_header_once(services) -> None:  # type: ignore[no-untyped-def]
+    """`bastion serve`'s protocol writes the security headers rendered once (the FIXED_HEADERS
+    extension); an answer that sets one of its own (a page's CSP and caching) keeps its own."""
+    import httpx2 as httpx
+
+    with serving(create_app(services, deliver_mail=False), http=BoundedHeads) as port, \
+            httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+        for method, path in (("GET", "/v1/session"), ("GET", "/v1/status"), ("HEAD", "/v1/status"),
+                             ("POST", "/v1/introspect"), ("GET", "/login"), ("GET", "/static/bastion.css")):
+            answer = client.request(method, path)
+            names = [name.lower() for name, _ in answer.headers.raw]
+            expected = dict(security_headers(path, False))
+            for name, value in expected.items():
+                assert names.count(name) == 1, (path, name)
+                if name != b"content-security-policy" or path != "/login":
+                    assert answer.headers[name.decode()] == value.decode(), (path, name)
+            assert names.count(b"content-type") <= 1 and b"x-frame-options" in names
+        page = client.get("/login").headers
+        assert "frame-ancestors 'none'" in page["content-security-policy"] and page["cache-control"] == "no-store"
+
+
+def test_only_what_http_allows_is_rendered() -> None:
+    assert rendered(((b"x-a", b"b c\t"),)) == b"x-a: b c\t\r\n"
+    for bad in (((b"x-a", b"b\r\nset-cookie: c=d"),), ((b"x a", b"b"),), ((b"X-A", b"b"),), ((b"x-a", b"\x00"),)):
+        with pytest.raises(ValueError):
+            rendered(bad)
 
 
 def test_hsts_when_the_public_url_is_https(database_url, settings_factory, clock) -> None:

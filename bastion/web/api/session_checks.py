@@ -34,6 +34,7 @@ from bastion.sessions.validation import authenticate_session_async, session_in_m
 from bastion.web.api.schemas import IntrospectIn, IntrospectOut, WhoAmIOut
 from bastion.web.body_limit import replaying
 from bastion.web.deps import (
+    bearer_of,
     csrf_token_for,
     get_services,
     presented_token,
@@ -81,7 +82,7 @@ async def introspect(request: Request) -> Response:
     secret = service_key_secret(request)
     if cached_service_key(services, secret) is None:
         await anyio.to_thread.run_sync(authenticate_service_key, services, secret)
-    body = parse_body(IntrospectIn, await read_body(request))  # bounded by the edge (body_limit.py)
+    body = parse_body(IntrospectIn, await read_body(request.receive))  # bounded by the edge (body_limit.py)
     try:
         session = await authenticate_session_async(services, body.token)
     except BastionError:
@@ -128,16 +129,15 @@ class FastChecks:
         scope["route"] = self._route["/v1/introspect"]
         if not windows_cached(self.services):
             return receive
-        request = Request(scope, receive)
+        secret, length = _key_and_length(scope)
         try:
-            known_key = cached_service_key(self.services, service_key_secret(request))
+            known_key = cached_service_key(self.services, secret) if secret is not None else None
         except BastionError:
             known_key = None
-        length = _content_length(scope)
         if known_key is None or length is None or length > _LARGEST_INTROSPECTION:
             return receive  # the route asks the database for the key, or refuses the request
         try:
-            body = await read_body(request)
+            body = await read_body(receive)
         except ClientDisconnect:
             return receive  # the route meets the same end and answers it as every route does
         token = _token_in(body)
@@ -168,12 +168,22 @@ def _token_in(body: bytes) -> str | None:
 _LONGEST_TOKEN = IntrospectIn.model_fields["token"].metadata[0].max_length
 
 
-def _content_length(scope: Scope) -> int | None:
-    """The declared length; None for a chunked body or one without a length (the route reads those)."""
+def _key_and_length(scope: Scope) -> tuple[str | None, int | None]:
+    """From one pass over the headers: the service key presented as `service_key_secret` reads it
+    (None: none or not a Bearer one), and the body's declared length (None: chunked, or no length;
+    the route reads those)."""
+    authorization: bytes | None = None
+    length: int | None = None
+    chunked = False
     for name, value in scope["headers"]:
-        if name == b"content-length":
-            return int(value) if value.isdigit() and len(value) < 12 else None
-        if name == b"transfer-encoding":
-            return None
-    return None
+        if name == b"authorization":
+            if authorization is None:
+                authorization = value
+        elif name == b"content-length":
+            if length is None:
+                length = int(value) if value.isdigit() and len(value) < 12 else -1
+        elif name == b"transfer-encoding":
+            chunked = True
+    secret = bearer_of(authorization.decode("latin-1")) if authorization is not None else None
+    return secret, (None if chunked or length is None or length < 0 else length)
 
