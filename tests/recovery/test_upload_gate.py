@@ -216,3 +216,35 @@ def test_a_body_that_never_reaches_a_file_is_refused_within_its_first_bytes(app_
         f"/v1/mfa-reset/{case_id}/documents", headers=FORM, content=b"served by the watch")
     assert answer.status_code == 422 and answer.json()["code"] == "request.invalid"
     assert watch.asked < len(chunks) // 2  # refused long before the filler's end
+
+
+def test_a_form_refused_for_its_fields_is_parsed_no_further_than_a_piece_past_its_problem(
+        app_client, open_case, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """64 KiB of tiny parts, read at once and parsed whole, cost the parser 11 ms before the form was
+    refused (too many fields): parsed a piece at a time until admitted, it stops within a piece."""
+    from bastion.web import uploads
+
+    began = []
+    real = uploads._Reader.on_part_begin
+    monkeypatch.setattr(uploads._Reader, "on_part_begin", lambda reader: (began.append(1), real(reader))[1])
+    case_id, _token = open_case
+    part = f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx\r\n".encode()
+    tiny_parts = part * (64 * 1024 // len(part))
+    answer = app_client.post(f"/v1/mfa-reset/{case_id}/documents", headers=FORM, content=tiny_parts)
+    assert answer.status_code in (400, 422) and answer.json()["code"] == "request.invalid"
+    assert len(began) <= uploads.PARSED_BEFORE_ADMISSION // len(part) + 1 < len(tiny_parts) // len(part) // 10
+
+
+def test_an_upload_refused_for_its_form_spends_its_address_budget_all_the_same(lab_factory) -> None:  # noqa: F811
+    """Forms refused before their case was checked (too many fields) spent nothing: anyone could send
+    them without end, each costing the parser milliseconds."""
+    lab = lab_factory(rate_limits="2/1h/upload_ip")
+    case_id, token = lab.open_case(lab.enrolled())
+    too_many = multipart({f"f{index}": "x" for index in range(12)}, png())
+    for _ in range(2):
+        refused = lab.client.post(f"/v1/mfa-reset/{case_id}/documents", headers=FORM, content=too_many)
+        assert refused.json()["code"] == "request.invalid"
+    answer = upload(lab.client, case_id, token, "id_front", png())
+    assert answer.status_code == 429 and answer.json()["code"] == "rate_limited"
+    page = lab.client.post("/recovery/case/documents", headers=FORM, content=too_many)
+    assert "rate" in page.text.lower() or page.status_code == 429

@@ -22,6 +22,7 @@ from bastion.recovery.cases import (
     case_status,
     check_document_kind,
     request_case,
+    spend_upload_attempt,
 )
 from bastion.recovery.evidence import DOCUMENT_KINDS, MAX_BYTES
 from bastion.web.api.answers import answer_model
@@ -124,6 +125,7 @@ async def upload_document(
 
     The case link and the case's state are checked before the file is read: with `X-Case-Token`,
     before any of the body; with the `token` field, when the file's part begins (send it first)."""
+    await run_in_threadpool(spend_upload_attempt, services, client)
     if x_case_token:
         await run_in_threadpool(admit_upload, services, case_id, x_case_token, client)
 

@@ -18,7 +18,15 @@ from bastion.context import Client
 from bastion.errors import BastionError, Reason
 from bastion.i18n import N_, _
 from bastion.notify.outbox import SUBJECTS
-from bastion.recovery.cases import CaseStatus, add_document, admit_upload, cancel_with_link, case_status, request_case
+from bastion.recovery.cases import (
+    CaseStatus,
+    add_document,
+    admit_upload,
+    cancel_with_link,
+    case_status,
+    request_case,
+    spend_upload_attempt,
+)
 from bastion.recovery.evidence import DOCUMENT_KINDS, MAX_BYTES
 from bastion.recovery.kinds import KINDS, document_labels, hold_hours, wait_hours
 from bastion.services import Services
@@ -99,6 +107,7 @@ async def upload(request: Request) -> Response:
                                 fields.get("kind"))
 
     try:
+        await run_in_threadpool(spend_upload_attempt, services, client)
         if multipart_boundary(request) is None:  # not our form, which is multipart: a small form at most
             check_form_csrf(request, (await small_urlencoded_form(request)).get(CSRF_FIELD, ""))
             raise BastionError(Reason.REQUEST_INVALID, detail=_("Send the file with the upload form."))
