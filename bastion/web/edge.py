@@ -117,7 +117,7 @@ class Edge:
             if not isinstance(held, AbstractContextManager):  # refused at the door
                 await held(scope, receive, answer)
                 return
-            if scope["method"] == "POST" and is_upload(scope["path"]):
+            if is_upload(scope["method"], scope["path"]):
                 progress = BodyProgress(self.clock, self.clock(), self._claim_upload_place(scope))
                 held = self._uploading(progress, held)
             fast = self.fast.get((scope["method"], scope["path"]))

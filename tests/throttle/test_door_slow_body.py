@@ -126,7 +126,7 @@ def test_a_flood_is_refused_before_its_body_is_read(services: Services) -> None:
 
 
 def test_a_whole_body_is_capped_and_a_client_gone_is_no_body() -> None:
-    scope = {"path": "/v1/login", "headers": [(b"transfer-encoding", b"chunked")]}
+    scope = {"method": "POST", "path": "/v1/login", "headers": [(b"transfer-encoding", b"chunked")]}
 
     def receiving(*messages: dict[str, Any]) -> Any:
         pending = list(messages)
@@ -143,4 +143,4 @@ def test_a_whole_body_is_capped_and_a_client_gone_is_no_body() -> None:
     with pytest.raises(ClientDisconnect):
         asyncio.run(whole_body(scope, receiving({"type": "http.request", "body": b"{", "more_body": True},
                                                 {"type": "http.disconnect"}), 1.0))
-    assert asyncio.run(whole_body({"path": "/v1/login", "headers": []}, receiving(), 1.0)) == b""
+    assert asyncio.run(whole_body({"method": "POST", "path": "/v1/login", "headers": []}, receiving(), 1.0)) == b""

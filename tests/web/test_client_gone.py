@@ -81,7 +81,7 @@ def test_a_body_trickled_below_the_minimum_rate_is_refused_long_before_its_deadl
     of them. After the grace, a body keeps coming at the minimum rate, or is refused; one that does passes."""
     monkeypatch.setattr("bastion.web.body_limit.BODY_GRACE_SECONDS", 0.2)
     monkeypatch.setattr("bastion.web.body_limit.MIN_BODY_RATE", 100)
-    scope = {"path": DOCUMENTS_PAGE, "headers": [(b"content-length", b"300")]}
+    scope = {"method": "POST", "path": DOCUMENTS_PAGE, "headers": [(b"content-length", b"300")]}
 
     def arriving(piece: int, every: float) -> Any:
         async def receive() -> dict[str, Any]:
@@ -106,7 +106,7 @@ def test_a_body_that_pauses_too_long_between_pieces_is_refused_whatever_came_bef
     """Megabytes sent at once bought minutes of silence under the average rate alone (and a place
     among the uploads all the while)."""
     monkeypatch.setattr("bastion.web.body_limit.BODY_STALL_SECONDS", 0.2)
-    scope = {"path": DOCUMENTS_PAGE, "headers": [(b"content-length", b"5000000")]}
+    scope = {"method": "POST", "path": DOCUMENTS_PAGE, "headers": [(b"content-length", b"5000000")]}
     pieces = [0.0, 0.1, 0.5]  # how long each piece takes to come: the third, too long
 
     async def receive() -> dict[str, Any]:
