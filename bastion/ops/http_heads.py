@@ -67,9 +67,13 @@ PIPELINE_LIMIT = 32
 # The ASGI extension (in `scope["extensions"]`) whose "add" takes an answer's fixed headers, rendered
 # (`name: value\r\n` each, checked where they were rendered), to be written with that answer's head.
 FIXED_HEADERS = "bastion.fixed_headers"
-_TOO_MANY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\nretry-after: 5\r\n"
+# The protocol's own plain-text answers (503, 431 and the 400 for what the parser refuses) carry the
+# security headers that matter for a text no page shows: not sniffed, not cached, not framed.
+_PLAIN = (b"content-type: text/plain; charset=utf-8\r\nx-content-type-options: nosniff\r\ncache-control: no-store\r\n"
+          b"x-frame-options: DENY\r\ncontent-security-policy: default-src 'none'; frame-ancestors 'none'\r\n")
+_TOO_MANY = (b"HTTP/1.1 503 Service Unavailable\r\n" + _PLAIN + b"retry-after: 5\r\n"
              b"content-length: 39\r\nconnection: close\r\n\r\nToo many connections from this address.")
-_TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
+_TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\n" + _PLAIN +
               b"content-length: 32\r\nconnection: close\r\n\r\nRequest header fields too large.")
 
 
@@ -244,6 +248,13 @@ class BoundedHeads(HttpToolsProtocol):
             self.pipeline.popleft()  # this one, queued last: not answered
             self._overflowed = True
             self.flow.pause_reading()
+
+    def send_400_response(self, msg: str) -> None:
+        # What the parser refuses, answered as the 431 and the 503 are (uvicorn's carries no security header).
+        body = msg.encode("ascii")
+        self.transport.write(b"HTTP/1.1 400 Bad Request\r\n" + _PLAIN + b"content-length: %d\r\nconnection: close\r\n\r\n"
+                             % len(body) + body)
+        self.transport.close()
 
     def _unsupported_upgrade_warning(self) -> None:
         # uvicorn's two warnings advise installing a WebSocket library: there is no WebSocket route
