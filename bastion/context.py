@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 
@@ -12,3 +13,17 @@ class Client:
     device_id: str | None = None
     platform: str | None = None
     version: str | None = None
+
+
+def host_of(ip: str) -> str:
+    """What one host holds of the address space: an IPv4 address, or an IPv6 address's /64 (a host
+    is commonly given a whole /64 and may send from any address in it). Anything else as it is."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)

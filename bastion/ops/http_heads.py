@@ -47,6 +47,8 @@ from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from bastion.context import host_of
+
 # Far more than any browser or app sends (cookies included); common proxies allow 8-32 KiB.
 HEAD_LIMIT = 64 * 1024
 # A head is a few hundred bytes, sent at once; a browser's connection opened ahead of need is
@@ -305,9 +307,7 @@ def _counted_address(client: tuple[str, int] | None, app: Any) -> str | None:
     trusted = services.settings.trusted_proxy_networks if services is not None else []
     if any(address in network for network in trusted):
         return None
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
+    return host_of(str(address))
 
 
 def _services_of(app: Any) -> Any:

@@ -29,7 +29,7 @@ from bastion.accounts.repo import get_account, normalize_email
 from bastion.accounts.status import freeze_in
 from bastion.audit import record_event
 from bastion.clock import rfc3339
-from bastion.context import Client
+from bastion.context import Client, host_of
 from bastion.crypto import hash_token, new_token
 from bastion.errors import BastionError, Reason
 from bastion.guard.passwords import check_password
@@ -169,8 +169,8 @@ def _case_for_access(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:
 def spend_upload_attempt(services: Services, client: Client) -> None:
     """Every upload attempt spends its address's upload budget before any of its body is read: a
     form refused for its own fields (64 KiB of tiny parts cost the parser 11 ms) never reached
-    `admit_upload`, and cost its sender nothing."""
-    services.throttle.spend(services.clock.now(), ("upload_ip", client.ip or "unknown"))
+    `admit_upload`, and cost its sender nothing. An IPv6 host's budget is its /64's (`host_of`)."""
+    services.throttle.spend(services.clock.now(), ("upload_ip", host_of(client.ip or "unknown")))
 
 
 def admit_upload(services: Services, case_id: str, access_token: str, client: Client,

@@ -20,6 +20,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bastion import i18n
+from bastion.context import host_of
 from bastion.errors import BastionError
 from bastion.metrics import observe_request
 from bastion.ops.http_heads import FIXED_HEADERS
@@ -150,7 +151,8 @@ class Edge:
     def _claim_upload_place(self, scope: Scope) -> Callable[[BodyProgress], None]:
         """How an upload takes its place among those in flight, once its body passes its form's
         fields (`UPLOAD_PLACE_AFTER`): or is refused 429 `rate_limited`, its connection closed."""
-        address = client_ip(Request(scope), self.trusted_proxies)
+        ip = client_ip(Request(scope), self.trusted_proxies)
+        address = host_of(ip) if ip is not None else None  # an IPv6 host's places are its /64's
 
         def claim(progress: BodyProgress) -> None:
             from_there = sum(1 for holder in self._upload_addresses.values() if holder == address)

@@ -152,6 +152,27 @@ class _Reader:
             self.fields[self.part.name] = self.part.data.decode("utf-8", "replace")
 
 
+class _Delimiters:
+    """The form's delimiters counted as the body arrives, with a C scan ahead of the parser: past
+    one for each part the form may have (and its end, and a preamble's), the body is malformed.
+    RFC 2046 §5.1.1 forbids a part to hold its form's delimiter at a line's start; a file made of
+    near-delimiters (CRLF, "--", the boundary, one byte more) made the parser handle each match in
+    Python: 4.4 s of the event loop for a form of three 10 MB files."""
+
+    def __init__(self, boundary: bytes, parts: int) -> None:
+        self.delimiter = b"\r\n--" + boundary
+        self.allowed = parts + 2
+        self.seen = 0
+        self.tail = b""  # the end of what came before: a delimiter may arrive split
+
+    def count(self, piece: bytes) -> None:
+        window = self.tail + piece
+        self.seen += window.count(self.delimiter)
+        self.tail = window[-(len(self.delimiter) - 1):]
+        if self.seen > self.allowed:
+            raise BastionError(Reason.REQUEST_INVALID, detail=_("The multipart body is malformed."))
+
+
 async def small_urlencoded_form(request: Request, limit: int = 8192) -> dict[str, str]:
     """A form posted urlencoded (not our upload form): its fields, reading at most `limit` bytes."""
     body = bytearray()
@@ -183,6 +204,7 @@ async def read_upload(request: Request, admit: Callable[[dict[str, str]], Awaita
         raise BastionError(Reason.REQUEST_INVALID, detail=_("The multipart boundary is not valid.")) from error
     admitted = False
     received = after_end = 0
+    delimiters = _Delimiters(boundary, MAX_FIELDS + len(file_fields))
     try:
         async for chunk in request.stream():
             while chunk:
@@ -192,6 +214,7 @@ async def read_upload(request: Request, admit: Callable[[dict[str, str]], Awaita
                 piece, chunk = chunk[:size], chunk[size:]
                 if reader.ended:
                     after_end += len(piece)
+                delimiters.count(piece)
                 parser.write(piece)
                 received += len(piece)
                 if reader.problem is not None:
