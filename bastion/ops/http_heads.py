@@ -73,10 +73,16 @@ FIXED_HEADERS = "bastion.fixed_headers"
 # security headers that matter for a text no page shows: not sniffed, not cached, not framed.
 _PLAIN = (b"content-type: text/plain; charset=utf-8\r\nx-content-type-options: nosniff\r\ncache-control: no-store\r\n"
           b"x-frame-options: DENY\r\ncontent-security-policy: default-src 'none'; frame-ancestors 'none'\r\n")
-_TOO_MANY = (b"HTTP/1.1 503 Service Unavailable\r\n" + _PLAIN + b"retry-after: 5\r\n"
-             b"content-length: 39\r\nconnection: close\r\n\r\nToo many connections from this address.")
-_TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\n" + _PLAIN +
-              b"content-length: 32\r\nconnection: close\r\n\r\nRequest header fields too large.")
+
+
+def _plain_answer(status: bytes, text: bytes, extra: bytes = b"") -> bytes:
+    """One of the protocol's own answers: `text`, the connection closed after it."""
+    return (b"HTTP/1.1 " + status + b"\r\n" + _PLAIN + extra
+            + b"content-length: %d\r\nconnection: close\r\n\r\n" % len(text) + text)
+
+
+_TOO_MANY = _plain_answer(b"503 Service Unavailable", b"Too many connections from this address.", b"retry-after: 5\r\n")
+_TOO_LARGE = _plain_answer(b"431 Request Header Fields Too Large", b"Request header fields too large.")
 
 
 class _Deadlines:
@@ -253,9 +259,7 @@ class BoundedHeads(HttpToolsProtocol):
 
     def send_400_response(self, msg: str) -> None:
         # What the parser refuses, answered as the 431 and the 503 are (uvicorn's carries no security header).
-        body = msg.encode("ascii")
-        self.transport.write(b"HTTP/1.1 400 Bad Request\r\n" + _PLAIN + b"content-length: %d\r\nconnection: close\r\n\r\n"
-                             % len(body) + body)
+        self.transport.write(_plain_answer(b"400 Bad Request", msg.encode("ascii")))
         self.transport.close()
 
     def _unsupported_upgrade_warning(self) -> None:

@@ -54,9 +54,9 @@ def _headers_for(docs: bool, static: bool, https: bool, image_origin: str) -> tu
 def with_security_headers(headers: list[tuple[bytes, bytes]],
                           ours: tuple[tuple[bytes, bytes], ...]) -> list[tuple[bytes, bytes]]:
     """`headers` and ours, except those the answer set itself (e.g. a page's own CSP or caching)."""
-    present = {name for name, _ in headers}
-    if present.isdisjoint(_OURS_NAMES):  # the usual case: no answer of its own
+    if sets_none_of_ours(headers):
         return [*headers, *ours]
+    present = {name for name, _ in headers}
     return [*headers, *[item for item in ours if item[0] not in present]]
 
 
