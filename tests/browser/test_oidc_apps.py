@@ -8,7 +8,7 @@ from __future__ import annotations
 from tests.browser.relying_party import LoopbackApp
 from tests.browser.test_admin_console import open_console_page, sign_in_with_totp
 from tests.browser.test_journey import open_section, sign_in_with_password
-from tests.browser.test_passkeys import sign_out, signed_in_with_a_passkey
+from tests.browser.test_passkeys import autofill_asked, sign_out, signed_in_with_a_passkey
 
 
 def test_an_app_signs_in_through_bastion_with_an_authenticator_code(page, site, person) -> None:
@@ -31,6 +31,7 @@ def test_an_app_signs_in_through_bastion_with_a_passkey(page, site, person) -> N
     with LoopbackApp(site, "Wallet", first_party=True).serving() as app:
         page.goto(f"{app.base}/start")
         page.get_by_role("heading", name="Sign in").wait_for()
+        autofill_asked(page)
         authenticator.present(True)
         page.get_by_role("button", name="Sign in with a passkey").click()
         page.get_by_role("heading", name="Signed in to the app").wait_for()

@@ -30,6 +30,12 @@ def sign_out(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_url("**/login?done=signed-out")
 
 
+def autofill_asked(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the sign-in page's autofill request is with the browser: an authenticator made
+    present before that would answer it at once and sign in before any button is pressed."""
+    page.locator('form[data-autofill="asked"]').wait_for(state="attached")
+
+
 def test_a_passkey_signs_in_from_the_autofill_or_the_button_without_a_password(page, site, person) -> None:
     account, authenticator = signed_in_with_a_passkey(page, person)
     passkeys = page.locator(".row.passkey")
@@ -59,6 +65,7 @@ def test_a_passkey_signs_in_from_the_autofill_or_the_button_without_a_password(p
     sign_out(page)
     assert page.get_by_label("Email address").get_attribute("autocomplete") == "username webauthn"
     site.audit(page, "login-with-passkey")
+    autofill_asked(page)
     authenticator.present(True)
     page.get_by_role("button", name="Sign in with a passkey").click()
     page.get_by_role("heading", name="Account security").wait_for()
@@ -93,6 +100,7 @@ def test_a_passkey_the_site_no_longer_knows_is_refused_with_its_reason(page, sit
     sign_out(page)
 
     assert authenticator.credentials()  # the authenticator still holds it; the site no longer does
+    autofill_asked(page)
     authenticator.present(True)
     page.get_by_role("button", name="Sign in with a passkey").click()
     page.get_by_role("heading", name="Passkey not accepted").wait_for()

@@ -117,7 +117,10 @@
       }
       var request = {publicKey: PKC.parseRequestOptionsFromJSON(publicKey), mediation: mediation};
       if (signal) request.signal = signal;
-      return navigator.credentials.get(request);
+      var answer = navigator.credentials.get(request);
+      // Marked once the browser holds the autofill request: what waits on it (a test) can tell.
+      if (mediation === "conditional") form.dataset.autofill = "asked";
+      return answer;
     });
   }
 
