@@ -38,6 +38,7 @@ from bastion.i18n import N_, _
 from bastion.mfa.registry import METHODS
 from bastion.notify.outbox import enqueue
 from bastion.recovery.evidence import DOCUMENT_KINDS, check_evidence, seal
+from bastion.recovery.evidence_formats import WorkBudget
 from bastion.recovery.kinds import KINDS, hold_hours, wait_hours
 from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.recovery.owner import CaseOwner
@@ -194,15 +195,16 @@ def check_document_kind(kind: str) -> None:
 
 
 def add_document(services: Services, case_id: str, access_token: str, kind: str, content: bytes,
-                 client: Client) -> CaseStatus:
+                 client: Client, budget: WorkBudget | None = None) -> CaseStatus:
     """Store one piece of evidence (replacing an earlier one of that kind); all three → in review.
 
     The web layer calls `admit_upload` before it reads the file; the link and the case's state are
-    checked again here, before the file's check and in the transaction that stores it."""
+    checked again here, before the file's check and in the transaction that stores it. The files
+    of one request share one `budget` of CPU for their checks."""
     check_document_kind(kind)
     with guarded_token(services, client), services.db.transaction() as tx:
         _case_open_for_documents(tx, case_id, access_token)
-    evidence = check_evidence(content)
+    evidence = check_evidence(content, budget)
     now = services.clock.now()
     with services.db.transaction() as tx:
         case = _case_open_for_documents(tx, case_id, access_token)

@@ -4,9 +4,9 @@ A file is accepted only when its bytes are a JPEG, a PNG or a PDF — the name a
 type mean nothing. Anyone holding a case link may upload, so a file's check is bounded like a
 request (issue 18): every check is one forward pass over the bytes, the things it walks are
 counted against hard caps (segments, chunks, PDF objects and streams, pixels, inflated bytes),
-and a file that would need more than `CHECK_CPU_SECONDS` of CPU is refused as too complex. The
-walks are in evidence_formats.py. Accepted files are stored AES-GCM encrypted, bound to their
-case and kind.
+and a file that would need more than `CHECK_CPU_SECONDS` of CPU is refused as too complex (a
+request's files share one such budget). The walks are in evidence_formats.py. Accepted files are
+stored AES-GCM encrypted, bound to their case and kind.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ class Evidence:
 
 
 def check_evidence(content: bytes, budget: WorkBudget | None = None) -> Evidence:
-    """The file's real type, or a refusal that says what is wrong with it."""
+    """The file's real type, or a refusal that says what is wrong with it. Checks that share
+    `budget` (a request's files) share its CPU; without one, the file has CHECK_CPU_SECONDS."""
     if not content:
         raise BastionError(Reason.EVIDENCE_EMPTY)
     if len(content) > MAX_BYTES:
@@ -48,8 +49,9 @@ def check_evidence(content: bytes, budget: WorkBudget | None = None) -> Evidence
     budget = budget or WorkBudget(CHECK_CPU_SECONDS)
     for signature, content_type, check in FORMATS:
         if content.startswith(signature):
-            check(content, budget)
-            budget.spend()
+            with budget.counting():
+                check(content, budget)
+                budget.spend()
             return Evidence(content_type, len(content), hashlib.sha256(content).hexdigest())
     raise BastionError(Reason.EVIDENCE_UNSUPPORTED_TYPE)
 

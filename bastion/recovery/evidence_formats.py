@@ -17,7 +17,8 @@ import io
 import struct
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from PIL import Image, UnidentifiedImageError
 
@@ -40,13 +41,25 @@ MAX_PDF_KEYWORDS = 100_000  # "obj" and "stream" met, objects' headers and ends 
 
 
 class WorkBudget:
-    """The CPU one file's check may spend: this thread's CPU time, so a busy server refuses nothing more."""
+    """The CPU checks may spend: the checking thread's CPU time, so a busy server refuses nothing
+    more. One budget may serve several checks one after another, each on any thread (a form's three
+    files): what each spent is taken from what is left for the next."""
 
     def __init__(self, seconds: float) -> None:
-        self.deadline = time.thread_time() + seconds
+        self.left = seconds
+        self._since = time.thread_time()
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        """One check, on this thread."""
+        self._since = time.thread_time()
+        try:
+            yield
+        finally:
+            self.left -= time.thread_time() - self._since
 
     def spend(self) -> None:
-        if time.thread_time() > self.deadline:
+        if time.thread_time() - self._since > self.left:
             raise BastionError(Reason.EVIDENCE_TOO_COMPLEX)
 
 

@@ -76,6 +76,21 @@ def test_a_check_that_runs_out_of_its_cpu_budget_is_refused_as_too_complex() -> 
     assert refused.value.code == Reason.EVIDENCE_TOO_COMPLEX
 
 
+def test_checks_that_share_a_budget_share_its_cpu() -> None:
+    """A form's three files are checked under one budget, one after another and on any thread:
+    what the first spent is not there for the next (each had its own: three times the CPU)."""
+    budget = WorkBudget(0.01)
+    with budget.counting():
+        started = time.thread_time()
+        while time.thread_time() - started < 0.012:
+            pass
+    assert budget.left < 0
+    with pytest.raises(BastionError) as refused:
+        check_evidence(jpeg(), budget)
+    assert refused.value.code == Reason.EVIDENCE_TOO_COMPLEX
+    assert check_evidence(jpeg(), WorkBudget(0.01)).content_type == "image/jpeg"  # alone, it fits
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.sampled_from(seeds()), st.binary(min_size=2, max_size=2048)))
 def test_fuzzed_files_get_an_answer_or_a_reason_within_the_bound(data: bytes) -> None:

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from bastion.accounts.signup import confirmation_link_state
 from bastion.context import Client
 from bastion.errors import BastionError, Reason
+from bastion.recovery import cases
 from tests.conftest import DEFAULT_PASSWORD, link_token
 from tests.mfa.conftest import code_at, enrolled, login, signed_in  # noqa: F401 (fixtures)
 from tests.recovery.conftest import case_link, jpeg, pdf, png
@@ -130,7 +131,11 @@ def test_only_the_link_that_confirmed_says_so(app_client, mailbox, services, clo
             raise AssertionError("a replaced link was not refused")
 
 
-def test_the_three_documents_go_in_one_form(app_client, enrolled, mailbox) -> None:  # noqa: F811
+def test_the_three_documents_go_in_one_form(app_client, enrolled, mailbox, monkeypatch) -> None:  # noqa: F811
+    budgets = []
+    checked = cases.check_evidence
+    monkeypatch.setattr(cases, "check_evidence", lambda content, budget=None: (budgets.append(budget),
+                                                                                checked(content, budget))[1])
     owner = enrolled()
     app_client.post("/recovery/mfa-reset", data={"email": owner["email"], "password": owner["password"],
                                                  "csrf_token": csrf_for(app_client, "/recovery/mfa-reset")})
@@ -149,6 +154,8 @@ def test_the_three_documents_go_in_one_form(app_client, enrolled, mailbox) -> No
         "id_back": ("back.jpg", jpeg(), "image/jpeg"), "selfie": ("me.pdf", pdf(), "application/pdf"),
         "id_front": ("", b"", "application/octet-stream")})  # a field left empty: skipped
     assert done.status_code == 303 and "done=uploaded" in done.headers["location"]
+    # The form's files share one CPU budget for their checks, not one each.
+    assert len(budgets) == 4 and budgets[0] is budgets[1] is not None and budgets[2] is budgets[3] is not budgets[0]
     assert "Support is reviewing it" in app_client.get(done.headers["location"]).text
     assert len([m for m in mailbox.messages(owner["email"]) if m["template"] == "case_submitted"]) == 1
 

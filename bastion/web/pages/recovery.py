@@ -27,7 +27,8 @@ from bastion.recovery.cases import (
     request_case,
     spend_upload_attempt,
 )
-from bastion.recovery.evidence import DOCUMENT_KINDS, MAX_BYTES
+from bastion.recovery.evidence import CHECK_CPU_SECONDS, DOCUMENT_KINDS, MAX_BYTES
+from bastion.recovery.evidence_formats import WorkBudget
 from bastion.recovery.kinds import KINDS, document_labels, hold_hours, wait_hours
 from bastion.services import Services
 from bastion.web.api.cases import CaseRequestIn
@@ -117,8 +118,9 @@ async def upload(request: Request) -> Response:
                   for field, content in form.files.items() if content or field == "file"]
         if not chosen:
             raise BastionError(Reason.REQUEST_INVALID, detail=_("Choose at least one file to upload."))
+        budget = WorkBudget(CHECK_CPU_SECONDS)  # the form's files share one check's CPU, not one each
         for kind, content in chosen:
-            await run_in_threadpool(_add, services, case_id, access, kind, content, client)
+            await run_in_threadpool(_add, services, case_id, access, kind, content, client, budget)
     except BastionError as error:
         try:
             return await run_in_threadpool(case_page, request, seen.get("case", ""), seen.get("token", ""), None,
@@ -129,10 +131,11 @@ async def upload(request: Request) -> Response:
     return see_other(f"/recovery/case?case={case_id}&token={access}&done=uploaded")
 
 
-def _add(services: Services, case_id: str, access: str, kind: str, content: bytes, client: Client) -> None:
+def _add(services: Services, case_id: str, access: str, kind: str, content: bytes, client: Client,
+         budget: WorkBudget) -> None:
     """One document of the form; a refusal names which one, since the form sends three."""
     try:
-        add_document(services, case_id, access, kind, content, client)
+        add_document(services, case_id, access, kind, content, client, budget)
     except BastionError as refusal:
         if kind in DOCUMENT_KINDS and refusal.code.startswith("evidence."):
             refusal.detail = _("%(document)s: %(problem)s") % {
