@@ -66,10 +66,13 @@ class DatabaseStore:
         names = sorted([*keys, *(_HOLD + key for key in keys)])
         with self.db.transaction() as tx:
             # Rows locked in one order (PostgreSQL): a DELETE of several keys locks them in whatever
-            # order its scan meets them, and two resets of overlapping keys at once deadlocked.
-            tx.execute(select(ThrottleCounter.key).where(ThrottleCounter.key.in_(names))
-                       .order_by(ThrottleCounter.key).with_for_update())
-            tx.execute(delete(ThrottleCounter).where(ThrottleCounter.key.in_(names)))
+            # order its scan meets them, and two resets of overlapping keys at once deadlocked. Only
+            # the rows locked are deleted: a key counted again after the lock (a row the lock never
+            # saw) was deleted in the scan's order all the same, and three resets deadlocked.
+            locked = tx.execute(select(ThrottleCounter.key).where(ThrottleCounter.key.in_(names))
+                                .order_by(ThrottleCounter.key).with_for_update()).scalars().all()
+            if locked:
+                tx.execute(delete(ThrottleCounter).where(ThrottleCounter.key.in_(locked)))
 
     def hold(self, key: str, until: datetime, now: datetime) -> None:
         table = ThrottleCounter.__table__
