@@ -158,9 +158,9 @@ def notify_case(services: Services, tx: Tx, case: CaseRef, account: CaseOwner, t
             cancel_link=cancel_link(services, tx, account.id), **context)
 
 
-def _case_for_access(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:
-    case = tx.execute(select(RecoveryCase).where(RecoveryCase.access_hash == hash_token(access_token))
-                      ).scalar_one_or_none()
+def _case_for_access(tx: Tx, case_id: str, access_token: str, locked: bool = False) -> RecoveryCase:
+    query = select(RecoveryCase).where(RecoveryCase.access_hash == hash_token(access_token))
+    case = tx.execute(query.with_for_update() if locked else query).scalar_one_or_none()
     if case is None or not hmac.compare_digest(case.id.encode(), case_id.encode()):
         raise BastionError(Reason.TOKEN_INVALID,
                            detail=_("This case link is not valid; use the newest email about it."))
@@ -207,7 +207,9 @@ def add_document(services: Services, case_id: str, access_token: str, kind: str,
     evidence = check_evidence(content, budget)
     now = services.clock.now()
     with services.db.transaction() as tx:
-        case = _case_open_for_documents(tx, case_id, access_token)
+        # Locked: two uploads of one kind at once each found no earlier file and both inserted one
+        # (a unique violation, a 500 on PostgreSQL); and only one of them may move the case on.
+        case = _case_open_for_documents(tx, case_id, access_token, locked=True)
         replaced = 0
         for old in tx.execute(select(CaseDocument).where(CaseDocument.case_id == case.id,
                                                          CaseDocument.kind == kind)).scalars():
@@ -242,8 +244,8 @@ def documents_digest(tx: Tx, case_id: str) -> str:
     return hashlib.sha256("\n".join(sorted(f"{kind}:{sha}" for kind, sha in rows)).encode()).hexdigest()
 
 
-def _case_open_for_documents(tx: Tx, case_id: str, access_token: str) -> RecoveryCase:
-    case = _case_for_access(tx, case_id, access_token)
+def _case_open_for_documents(tx: Tx, case_id: str, access_token: str, locked: bool = False) -> RecoveryCase:
+    case = _case_for_access(tx, case_id, access_token, locked)
     if case.closed_at is not None:
         raise BastionError(Reason.CASE_CLOSED)
     if case.status not in ("awaiting_documents", "in_review"):

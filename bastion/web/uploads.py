@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs
 
+import anyio.to_thread
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
@@ -31,6 +32,8 @@ from bastion.web.body_limit import UPLOAD_PLACE_AFTER
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
+T = TypeVar("T")
+
 MAX_FIELDS = 8
 MAX_FIELD_BYTES = 1024  # a case id, a token, a kind, a CSRF token
 # The fields `admit` checks come first, so a file's part begins within the form's first bytes;
@@ -41,6 +44,9 @@ FILE_BEGINS_WITHIN = UPLOAD_PLACE_AFTER  # past it an upload holds a place: its 
 AFTER_THE_END = 1024
 # The fields and their parts' headers fit in a few of these.
 PARSED_BEFORE_ADMISSION = 4096
+# Files checked at once by one worker; the rest wait on the event loop. Each check took a thread of
+# the pool every synchronous route shares: 25 at once held /healthz and sign-ins for 3 s (attack round 9).
+FILE_CHECKS = 2
 
 
 @dataclass
@@ -149,6 +155,8 @@ class _Reader:
         if self.part.is_file:
             self.file_done = True
         elif self.part.name and self.problem is None:
+            if self.part.name in self.fields:  # sent again after the file, it would name another case than the one admitted
+                self.refuse(_("Send each field of the form once."))
             self.fields[self.part.name] = self.part.data.decode("utf-8", "replace")
 
 
@@ -194,6 +202,11 @@ class _Delimiters:
     @staticmethod
     def _malformed() -> None:
         raise BastionError(Reason.REQUEST_INVALID, detail=_("The multipart body is malformed."))
+
+
+async def with_file_checks(request: Request, check: Callable[..., T], *args: Any) -> T:
+    """`check(*args)`, which checks and stores an uploaded file, on a worker thread, FILE_CHECKS at a time."""
+    return await anyio.to_thread.run_sync(check, *args, limiter=request.app.state.file_checks)
 
 
 async def small_urlencoded_form(request: Request, limit: int = 8192) -> dict[str, str]:

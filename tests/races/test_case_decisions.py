@@ -12,7 +12,7 @@ from bastion.context import Client
 from bastion.mfa.totp import otp as totp
 from bastion.mfa.totp import repo as totp_repo
 from bastion.recovery.cases import add_document, request_case
-from bastion.recovery.models import RecoveryCase
+from bastion.recovery.models import CaseDocument, RecoveryCase
 from bastion.startup import build_services
 from bastion.support.casework import claim_case
 from bastion.support.decisions import approve_case, reject_case
@@ -113,3 +113,19 @@ def test_second_approvals_and_rejections_racing_decide_the_case_once(database_ur
         assert counted == (2 if outcomes["waiting"] else 1)
     finally:
         services.close()
+
+
+def test_the_same_document_uploaded_twelve_times_at_once_is_stored_once(services) -> None:
+    """Each upload replaces the kind's earlier file: at once, each found none and inserted its own
+    (a unique violation: a 500 on PostgreSQL). The case's row is locked first: one file is left."""
+    account_id = create_account(services, "uploader@example.com", DEFAULT_PASSWORD, roles=[], verified=True)
+    with services.db.transaction() as tx:
+        totp_repo.enrol_confirmed(tx, services.keys, account_id, totp.new_secret(), services.clock.now())
+    case_id = request_case(services, "mfa_reset", "uploader@example.com", DEFAULT_PASSWORD, Client(ip="192.0.2.1"))
+    _, token = case_link(Mailbox(services), "uploader@example.com")
+    outcomes = race(lambda _: add_document(services, case_id, token, "id_front", png(), Client(ip="192.0.2.1")),
+                    range(AGENTS))
+    assert outcomes == {"ok": AGENTS}, outcomes
+    with services.db.transaction() as tx:
+        stored = tx.execute(select(func.count()).select_from(CaseDocument).where(CaseDocument.case_id == case_id))
+        assert stored.scalar_one() == 1

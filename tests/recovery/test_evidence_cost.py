@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+import tracemalloc
 import zlib
 from pathlib import Path
 
@@ -74,6 +75,21 @@ def test_a_check_that_runs_out_of_its_cpu_budget_is_refused_as_too_complex() -> 
     with pytest.raises(BastionError) as refused:
         check_evidence(pdf(zlib.compress(bytes(1000)), flate=True), WorkBudget(-1.0))
     assert refused.value.code == Reason.EVIDENCE_TOO_COMPLEX
+
+
+def test_a_small_file_that_inflates_to_the_limit_is_never_held_inflated() -> None:
+    """64 KB of deflated zeros inflate to 63 MB: counted a piece at a time, not held whole (it held
+    64 MB a request, and small uploads take no upload place: 25 at once took the server to 1.8 GB)."""
+    bomb = pdf(zlib.compress(bytes(63 * 1024 * 1024), 9), flate=True)
+    assert len(bomb) < 70_000
+    tracemalloc.start()
+    try:
+        outcome = check_one(bomb)  # within the inflate budget (or its CPU's, tracemalloc slowing it)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert outcome in ("application/pdf", "evidence.too_complex"), outcome
+    assert peak < 4 * 1024 * 1024, peak
 
 
 def test_checks_that_share_a_budget_share_its_cpu() -> None:

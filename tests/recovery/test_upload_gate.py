@@ -5,13 +5,19 @@ while the 10 MB it announced are still to come."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import threading
+import time
 from collections.abc import Iterator
 
+import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bastion.web.api import cases as api_cases
+from bastion.web.uploads import FILE_CHECKS
 from tests.conftest import DEFAULT_PASSWORD
 from tests.help.conftest import lab_factory  # noqa: F401 (fixture)
 from tests.live import serving
@@ -123,6 +129,57 @@ def test_the_page_checks_the_case_link_before_the_file_arrives(app_client, open_
     done = app_client.post("/recovery/case/documents", headers=FORM, content=multipart(fields, png()),
                            follow_redirects=False)
     assert done.status_code == 303 and "done=uploaded" in done.headers["location"]
+
+
+def test_fields_sent_again_after_the_file_are_refused(app_client, open_case, enrolled, mailbox) -> None:
+    """The case and link admitted are those sent before the file: sent again after it, they named
+    another case, which got the file while the first spent its upload allowance (attack round 9)."""
+    case_id, token = open_case
+    other = enrolled()
+    app_client.post("/v1/mfa-reset", json={"email": other["email"], "password": DEFAULT_PASSWORD})
+    other_case, other_token = case_link(mailbox, other["email"])
+    page = app_client.get(f"/recovery/case?case={case_id}&token={token}")
+    fields = {"csrf_token": hidden(page.text), "case": case_id, "token": token, "kind": "id_front"}
+    body = multipart(fields, png()).replace(f"--{BOUNDARY}--".encode(),
+                                            multipart({"case": other_case, "token": other_token}))
+    answer = app_client.post("/recovery/case/documents", headers=FORM, content=body, follow_redirects=False)
+    assert answer.status_code == 422 and "Send each field of the form once" in answer.text
+    assert "Received" not in app_client.get(f"/recovery/case?case={other_case}&token={other_token}").text
+    api = multipart({"kind": "id_front"}, png()).replace(f"--{BOUNDARY}--".encode(), multipart({"kind": "selfie"}))
+    refused = app_client.post(f"/v1/mfa-reset/{case_id}/documents", headers={**FORM, "X-Case-Token": token},
+                              content=api)
+    assert refused.json()["code"] == "request.invalid" and "once" in refused.json()["detail"]
+
+
+def test_files_are_checked_a_few_at_a_time_off_the_shared_thread_pool(app_client, open_case, monkeypatch) -> None:
+    """Uploads arriving together wait on the event loop for one of FILE_CHECKS places, rather than
+    each taking a thread of the pool every synchronous route shares (attack round 9)."""
+    case_id, token = open_case
+    running, most = [0], [0]
+    lock = threading.Lock()
+    stored = api_cases.add_document
+
+    def slow_check(*args):  # type: ignore[no-untyped-def]
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return stored(*args)
+
+    monkeypatch.setattr(api_cases, "add_document", slow_check)
+
+    async def together() -> list[int]:
+        transport = httpx.ASGITransport(app=app_client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            answers = await asyncio.gather(*(client.post(
+                f"/v1/mfa-reset/{case_id}/documents", headers={**FORM, "X-Case-Token": token},
+                content=multipart({"kind": kind}, png())) for kind in ("id_front", "id_back", "selfie") * 2))
+        return [answer.status_code for answer in answers]
+
+    assert asyncio.run(together()) == [201] * 6
+    assert most[0] == FILE_CHECKS
 
 
 def test_malformed_forms_are_refused_with_a_reason(app_client, open_case) -> None:

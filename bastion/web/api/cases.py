@@ -30,7 +30,7 @@ from bastion.web.api.schemas import Body, TokenIn
 from bastion.web.deps import ClientDep, ServicesDep
 from bastion.web.inputs import Email, EntityId, Password, Token
 from bastion.web.openapi import problems
-from bastion.web.uploads import read_upload
+from bastion.web.uploads import read_upload, with_file_checks
 
 router = APIRouter(tags=["recovery"])
 
@@ -143,8 +143,8 @@ async def upload_document(
     upload = await read_upload(request, admit, MAX_BYTES)
     if not upload.has_file:
         raise BastionError(Reason.REQUEST_INVALID, detail=_("Send the document in the `file` field."))
-    status = await run_in_threadpool(add_document, services, case_id, x_case_token or upload.fields["token"],
-                                     upload.fields.get("kind", ""), upload.file, client)
+    status = await with_file_checks(request, add_document, services, case_id, x_case_token or upload.fields["token"],
+                                    upload.fields.get("kind", ""), upload.file, client)
     return _out(status)
 
 

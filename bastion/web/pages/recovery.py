@@ -40,7 +40,7 @@ from bastion.web.pages.mailbox import mailbox_enabled
 from bastion.web.pages.memo import Memo
 from bastion.web.pages.redirects import see_other
 from bastion.web.pages.render import refusal_page, render
-from bastion.web.uploads import multipart_boundary, read_upload, small_urlencoded_form
+from bastion.web.uploads import multipart_boundary, read_upload, small_urlencoded_form, with_file_checks
 
 router = APIRouter(prefix="/recovery")
 FormText = Annotated[str, Form()]
@@ -120,7 +120,7 @@ async def upload(request: Request) -> Response:
             raise BastionError(Reason.REQUEST_INVALID, detail=_("Choose at least one file to upload."))
         budget = WorkBudget(CHECK_CPU_SECONDS)  # the form's files share one check's CPU, not one each
         for kind, content in chosen:
-            await run_in_threadpool(_add, services, case_id, access, kind, content, client, budget)
+            await with_file_checks(request, _add, services, case_id, access, kind, content, client, budget)
     except BastionError as error:
         try:
             return await run_in_threadpool(case_page, request, seen.get("case", ""), seen.get("token", ""), None,
