@@ -9,20 +9,23 @@ import pytest
 from sqlalchemy import select
 
 from bastion.crypto.keyring import KeyRingError
-from bastion.recovery.evidence import MAX_BYTES, unseal
+from bastion.errors import BastionError, Reason
+from bastion.recovery import evidence_formats
+from bastion.recovery.evidence import MAX_BYTES, check_evidence, unseal
 from bastion.recovery.models import CaseDocument
 from tests.conftest import DEFAULT_PASSWORD
 from tests.recovery.conftest import case_link, jpeg, pdf, png, upload
 
 
-def png_declaring(width: int, height: int) -> bytes:
-    """A tiny, well-formed PNG whose header claims a huge image (a decompression bomb's shape)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+def chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
+
+def png_declaring(width: int, height: int, image_data: bool = True) -> bytes:
+    """A tiny, well-formed PNG whose header claims a huge image (a decompression bomb's shape)."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-            + chunk(b"IEND", b""))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + (chunk(b"IDAT", zlib.compress(b"\0" * 64)) if image_data else b"") + chunk(b"IEND", b""))
 
 
 @pytest.fixture
@@ -47,6 +50,11 @@ REFUSED = [
     ("PNG declaring 20000x20000 pixels", png_declaring(20000, 20000), "id.png", "image/png", 422,
      "evidence.unreadable"),
     ("PNG cut short", png()[:40], "id.png", "image/png", 422, "evidence.unreadable"),
+    # Pillow's verify raised an IndexError on it: a 500 (attack round 10).
+    ("PNG without image data", png_declaring(10, 10, image_data=False), "id.png", "image/png", 422,
+     "evidence.unreadable"),
+    ("PNG whose header chunk is not first", png()[:8] + chunk(b"tEXt", b"a\0b") + png()[8:], "id.png", "image/png",
+     422, "evidence.unreadable"),
     ("PDF cut short", pdf()[:60], "id.pdf", "application/pdf", 422, "evidence.unreadable"),
 ]
 
@@ -61,6 +69,17 @@ def test_malformed_uploads_are_refused_clearly_and_nothing_is_stored(app_client,
     assert body["code"] == code and body["reference"].startswith("R-") and body["help"]
     with services.db.transaction() as tx:
         assert tx.execute(select(CaseDocument)).first() is None
+
+
+def test_whatever_pillow_raises_on_a_file_is_a_refusal(monkeypatch) -> None:
+    """Pillow parses bytes anyone with a case link sends; what it raises is the file's problem."""
+    def broken(*_args: object, **_options: object) -> None:
+        raise KeyError("tile")
+
+    monkeypatch.setattr(evidence_formats.Image, "open", broken)
+    with pytest.raises(BastionError) as refused:
+        check_evidence(png())
+    assert refused.value.code == Reason.EVIDENCE_UNREADABLE
 
 
 def test_bad_kind_and_bad_token_are_refused(app_client, open_case) -> None:
