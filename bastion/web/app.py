@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import anyio
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -48,7 +47,7 @@ from bastion.web.pages import login as login_page
 from bastion.web.pages import router as pages_router
 from bastion.web.pages.signed_in import PageAnswer, on_page_answer
 from bastion.web.refusals import RefusalRecorder
-from bastion.web.uploads import FILE_CHECKS
+from bastion.web.uploads import FileChecks
 from bastion.worker import Worker
 
 STATIC = Path(__file__).with_name("static")
@@ -114,7 +113,7 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
     )
     app.state.services = services
     app.state.refusals = RefusalRecorder(services)
-    app.state.file_checks = anyio.CapacityLimiter(FILE_CHECKS)
+    app.state.file_checks = FileChecks()
     app.add_exception_handler(BastionError, problems.on_bastion_error)
     app.add_exception_handler(ClientDisconnect, problems.on_client_gone)
     app.add_exception_handler(PageAnswer, on_page_answer)

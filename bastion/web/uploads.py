@@ -15,6 +15,7 @@ each is held to `max_bytes`, and `admit` runs once, when the first file begins.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,6 +26,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
+from bastion.context import host_of
 from bastion.errors import BastionError, Reason
 from bastion.i18n import _
 from bastion.web.body_limit import UPLOAD_PLACE_AFTER
@@ -47,6 +49,10 @@ PARSED_BEFORE_ADMISSION = 4096
 # Files checked at once by one worker; the rest wait on the event loop. Each check took a thread of
 # the pool every synchronous route shares: 25 at once held /healthz and sign-ins for 3 s (attack round 9).
 FILE_CHECKS = 2
+# Checks waiting or running for one host, as its upload places (bastion/web/edge.py): files under
+# 64 KiB take no place, and 26 sent at once from one address made others' uploads wait 2 s (round 10).
+CHECKS_PER_HOST = 2
+CHECKS_RETRY_AFTER = 5
 
 
 @dataclass
@@ -204,9 +210,31 @@ class _Delimiters:
         raise BastionError(Reason.REQUEST_INVALID, detail=_("The multipart body is malformed."))
 
 
-async def with_file_checks(request: Request, check: Callable[..., T], *args: Any) -> T:
-    """`check(*args)`, which checks and stores an uploaded file, on a worker thread, FILE_CHECKS at a time."""
-    return await anyio.to_thread.run_sync(check, *args, limiter=request.app.state.file_checks)
+class FileChecks:
+    """Uploaded files checked FILE_CHECKS at a time by this worker, CHECKS_PER_HOST from one host.
+    Used on the event loop only (its counts need no lock)."""
+
+    def __init__(self) -> None:
+        self.places = anyio.CapacityLimiter(FILE_CHECKS)
+        self.by_host: Counter[str] = Counter()
+
+    async def run(self, ip: str | None, check: Callable[..., T], *args: Any) -> T:
+        host = host_of(ip) if ip else "unknown"
+        if self.by_host[host] >= CHECKS_PER_HOST:
+            raise BastionError(Reason.RATE_LIMITED, retry_after=CHECKS_RETRY_AFTER)
+        self.by_host[host] += 1
+        try:
+            return await anyio.to_thread.run_sync(check, *args, limiter=self.places)
+        finally:
+            self.by_host[host] -= 1
+            if not self.by_host[host]:
+                del self.by_host[host]
+
+
+async def with_file_checks(request: Request, ip: str | None, check: Callable[..., T], *args: Any) -> T:
+    """`check(*args)`, which checks and stores a file uploaded from `ip`, as `FileChecks` allows."""
+    checks: FileChecks = request.app.state.file_checks
+    return await checks.run(ip, check, *args)
 
 
 async def small_urlencoded_form(request: Request, limit: int = 8192) -> dict[str, str]:

@@ -143,8 +143,9 @@ async def upload_document(
     upload = await read_upload(request, admit, MAX_BYTES)
     if not upload.has_file:
         raise BastionError(Reason.REQUEST_INVALID, detail=_("Send the document in the `file` field."))
-    status = await with_file_checks(request, add_document, services, case_id, x_case_token or upload.fields["token"],
-                                    upload.fields.get("kind", ""), upload.file, client)
+    status = await with_file_checks(request, client.ip, add_document, services, case_id,
+                                    x_case_token or upload.fields["token"], upload.fields.get("kind", ""), upload.file,
+                                    client)
     return _out(status)
 
 

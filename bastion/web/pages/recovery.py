@@ -120,7 +120,7 @@ async def upload(request: Request) -> Response:
             raise BastionError(Reason.REQUEST_INVALID, detail=_("Choose at least one file to upload."))
         budget = WorkBudget(CHECK_CPU_SECONDS)  # the form's files share one check's CPU, not one each
         for kind, content in chosen:
-            await with_file_checks(request, _add, services, case_id, access, kind, content, client, budget)
+            await with_file_checks(request, client.ip, _add, services, case_id, access, kind, content, client, budget)
     except BastionError as error:
         try:
             return await run_in_threadpool(case_page, request, seen.get("case", ""), seen.get("token", ""), None,
