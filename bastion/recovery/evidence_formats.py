@@ -207,6 +207,7 @@ def _walk_png(content: bytes, budget: WorkBudget) -> None:
     size = len(content)
     position = 8  # after the signature
     seen: dict[bytes, int] = {}
+    image_data = False
     for _ in range(MAX_PNG_CHUNKS):
         budget.spend()
         if position + 12 > size:
@@ -218,10 +219,9 @@ def _walk_png(content: bytes, budget: WorkBudget) -> None:
         position += 12 + length
         if position > size:
             raise _unreadable()
-        if kind == b"IDAT":
-            seen[kind] = 1
+        image_data = image_data or kind == b"IDAT"
         if kind == b"IEND":
-            if b"IDAT" not in seen:
+            if not image_data:
                 raise _unreadable()
             return
         if kind in MAX_PNG_CHUNKS_OF:
