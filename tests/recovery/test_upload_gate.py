@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-import time
 import tracemalloc
 from collections.abc import Iterator
 
@@ -22,6 +20,7 @@ from bastion.web.api import cases as api_cases
 from bastion.web.uploads import FILE_CHECKS, _Reader
 from tests.conftest import DEFAULT_PASSWORD
 from tests.help.conftest import lab_factory  # noqa: F401 (fixture)
+from tests.in_flight import InFlight
 from tests.live import serving
 from tests.recovery.conftest import case_link, png, upload, upload_all
 from tests.web.test_pages import hidden
@@ -159,17 +158,11 @@ def test_files_are_checked_a_few_at_a_time_off_the_shared_thread_pool(app_client
     has at most CHECKS_PER_HOST waiting or running: small files take no upload place, and 26 from one
     address made others wait (round 10)."""
     case_id, token = open_case
-    running, most = [0], [0]
-    lock = threading.Lock()
+    in_flight = InFlight()
     stored = api_cases.add_document
 
     def slow_check(*args):  # type: ignore[no-untyped-def]
-        with lock:
-            running[0] += 1
-            most[0] = max(most[0], running[0])
-        time.sleep(0.2)
-        with lock:
-            running[0] -= 1
+        in_flight.hold(0.2)
         return stored(*args)
 
     monkeypatch.setattr(api_cases, "add_document", slow_check)
@@ -189,7 +182,7 @@ def test_files_are_checked_a_few_at_a_time_off_the_shared_thread_pool(app_client
 
     statuses = asyncio.run(together())
     assert sorted(statuses) == [201] * 6 + [429] * 2, statuses  # the first host's third and fourth
-    assert most[0] == FILE_CHECKS
+    assert in_flight.most == FILE_CHECKS
 
 
 def test_a_forms_files_are_held_twice_one_at_a_time_at_most() -> None:

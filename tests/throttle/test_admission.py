@@ -20,6 +20,7 @@ from bastion.throttle.admission import (
     HashTime,
     expected_wait,
 )
+from tests.in_flight import InFlight
 
 
 def fixed(seconds: float) -> HashTime:
@@ -176,22 +177,13 @@ def test_unrecognised_devices_are_served_in_arrival_order() -> None:
 
 def test_never_more_hashes_in_flight_than_the_concurrency() -> None:
     gate = HashGate(concurrency=2, budget_seconds=10.0, hash_time=fixed(0.01))
-    in_flight, peak, lock = [0], [0], threading.Lock()
-
-    def work() -> None:
-        with lock:
-            in_flight[0] += 1
-            peak[0] = max(peak[0], in_flight[0])
-        time.sleep(0.01)
-        with lock:
-            in_flight[0] -= 1
-
-    threads = [threading.Thread(target=gate.run, args=(False, work)) for _ in range(20)]
+    in_flight = InFlight()
+    threads = [threading.Thread(target=gate.run, args=(False, lambda: in_flight.hold(0.01))) for _ in range(20)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(5)
-    assert peak[0] == 2 and gate.admitted == 20
+    assert in_flight.most == 2 and gate.admitted == 20
     assert gate.state()["queued"] == 0 and gate.state()["running"] == 0
     gate.close()
 
