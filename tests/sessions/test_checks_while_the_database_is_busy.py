@@ -1,11 +1,15 @@
 """The session checks answered from memory never wait for the database's write lock: not for the
-maintenance windows' read, not for a refusal's record (written on a worker thread)."""
+maintenance windows' read, not for a refusal's record (written on a worker thread).
+
+Each check must be answered while another connection holds the lock: waiting for it would take
+SQLite's busy timeout (`BUSY_TIMEOUT`, 30 s), so `ANSWERED_WITHIN` (well below it) tells the two
+apart without timing anything: a starved test machine once took 3.25 s to answer, the lock held.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from typing import Any
 
 import pytest
@@ -13,6 +17,8 @@ import pytest
 from tests.conftest import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+BUSY_TIMEOUT = 30  # bastion/store/db.py
+ANSWERED_WITHIN = BUSY_TIMEOUT / 3
 
 
 def call(app: Any, token: str, method: str = "GET", path: str = "/v1/session", body: bytes = b"") -> Any:
@@ -57,25 +63,22 @@ def test_a_refusal_recorded_while_a_long_write_runs_holds_up_no_other_check(app_
     app = app_client.app
     method, path, bearer, body = REFUSED_ELSEWHERE[refused]
 
-    async def scenario() -> tuple[int, float, int]:
-        blocker = sqlite3.connect(database_url.split("///", 1)[1], isolation_level=None, timeout=30)
+    async def scenario() -> tuple[int, int]:
+        blocker = sqlite3.connect(database_url.split("///", 1)[1], isolation_level=None, timeout=BUSY_TIMEOUT)
         # (A refusal recorded on the event loop used to wait here for the lock, up to its 30 s busy
         # timeout, and every other request with it.)
         blocker.execute("BEGIN IMMEDIATE")  # a long write elsewhere: a sweep, a backup, a migration
         try:
-            started = time.monotonic()
             waiting = [asyncio.ensure_future(call(app, bearer, method, path, body)) for _ in range(6)]
             await asyncio.sleep(0.05)  # the refusals are waiting to record themselves
-            live = await asyncio.wait_for(call(app, token), timeout=5)
-            waited = time.monotonic() - started
+            live = await asyncio.wait_for(call(app, token), timeout=ANSWERED_WITHIN)  # the lock still held
         finally:
             blocker.execute("ROLLBACK")
             blocker.close()
-        return live, waited, (await asyncio.gather(*waiting))[0]
+        return live, (await asyncio.gather(*waiting))[0]
 
-    live, waited, status = asyncio.run(scenario())
+    live, status = asyncio.run(scenario())
     assert live == 200 and status >= 400
-    assert waited < 1.0
 
 
 def test_a_service_key_due_for_its_use_to_be_noted_answers_while_a_long_write_runs(app_client, account_factory,
@@ -92,16 +95,14 @@ def test_a_service_key_due_for_its_use_to_be_noted_answers_while_a_long_write_ru
                            ).json()["active"] is True
     clock.advance(seconds=6 * 60)  # past the five minutes: its use is to be noted again
 
-    async def scenario() -> tuple[int, float]:
-        blocker = sqlite3.connect(database_url.split("///", 1)[1], isolation_level=None, timeout=30)
+    async def scenario() -> int:
+        blocker = sqlite3.connect(database_url.split("///", 1)[1], isolation_level=None, timeout=BUSY_TIMEOUT)
         blocker.execute("BEGIN IMMEDIATE")
         try:
-            started = time.monotonic()
-            status = await asyncio.wait_for(call(app_client.app, key, "POST", "/v1/introspect", body), timeout=5)
-            return status, time.monotonic() - started
+            return await asyncio.wait_for(call(app_client.app, key, "POST", "/v1/introspect", body),
+                                          timeout=ANSWERED_WITHIN)  # the lock still held
         finally:
             blocker.execute("ROLLBACK")
             blocker.close()
 
-    status, waited = asyncio.run(scenario())
-    assert status == 200 and waited < 1.0
+    assert asyncio.run(scenario()) == 200
