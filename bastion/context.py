@@ -22,6 +22,11 @@ def host_of(ip: str) -> str:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return ip
+    return host_of_address(address)
+
+
+def host_of_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """`host_of` for an address already parsed."""
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)

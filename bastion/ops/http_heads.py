@@ -47,7 +47,7 @@ from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from bastion.context import host_of
+from bastion.context import host_of_address
 
 # Far more than any browser or app sends (cookies included); common proxies allow 8-32 KiB.
 HEAD_LIMIT = 64 * 1024
@@ -311,7 +311,7 @@ def _counted_address(client: tuple[str, int] | None, app: Any) -> str | None:
     trusted = services.settings.trusted_proxy_networks if services is not None else []
     if any(address in network for network in trusted):
         return None
-    return host_of(str(address))
+    return host_of_address(address)
 
 
 def _services_of(app: Any) -> Any:

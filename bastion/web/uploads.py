@@ -202,18 +202,18 @@ class _Delimiters:
             if ending not in (b"\r\n", b"--"):
                 if after + len(following) < len(window) or len(following) == self.PADDING + 2 \
                         or not (b"\r\n".startswith(ending) or b"--".startswith(ending)):
-                    self._malformed()
+                    raise _malformed()
                 keep_from = at  # what follows it is still to come: checked with the next piece
                 break
             self.seen += 1
             if self.seen > self.allowed:
-                self._malformed()
+                raise _malformed()
             at = window.find(self.delimiter, after)
         self.tail = window[keep_from:]
 
-    @staticmethod
-    def _malformed() -> None:
-        raise BastionError(Reason.REQUEST_INVALID, detail=_("The multipart body is malformed."))
+
+def _malformed() -> BastionError:
+    return BastionError(Reason.REQUEST_INVALID, detail=_("The multipart body is malformed."))
 
 
 class FileChecks:
@@ -299,7 +299,7 @@ async def read_upload(request: Request, admit: Callable[[dict[str, str]], Awaita
                         "Send the form's fields, then its file, and nothing after the form's end."))
         parser.finalize()
     except MultipartParseError as error:
-        raise BastionError(Reason.REQUEST_INVALID, detail=_("The multipart body is malformed.")) from error
+        raise _malformed() from error
     except ClientDisconnect as error:
         raise BastionError(Reason.REQUEST_INVALID, detail=_("The upload was cut short.")) from error
     if reader.problem is not None:
