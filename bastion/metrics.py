@@ -54,6 +54,10 @@ ADMISSION_EXPECTED_WAIT = Gauge("bastion_admission_expected_wait_seconds",
                                 multiprocess_mode="livemax")
 ADMISSION_HASH_SECONDS = Gauge("bastion_admission_hash_seconds", "Measured time of one password hash (EWMA)",
                                multiprocess_mode="livemax")
+# A hash's CPU beside its wall time: wall well above CPU means hashes wait for the cores (too few,
+# or shared); CPU above the start-up measurement means other work on the core slows the hash itself.
+PASSWORD_HASHES = Counter("bastion_password_hashes", "Password hashes computed (verifications and new hashes)")
+PASSWORD_HASH_CPU = Counter("bastion_password_hash_cpu_seconds", "CPU time of the threads computing password hashes")
 ADMISSION_REFUSED = Counter("bastion_admission_refused", "Password work refused by the admission queue, by reason",
                             ["reason"])
 
@@ -63,6 +67,11 @@ def publish_admission(queued: int, running: int, expected_wait: float, hash_seco
     ADMISSION_RUNNING.set(running)
     ADMISSION_EXPECTED_WAIT.set(expected_wait)
     ADMISSION_HASH_SECONDS.set(hash_seconds)
+
+
+def count_hash(cpu_seconds: float) -> None:
+    PASSWORD_HASHES.inc()
+    PASSWORD_HASH_CPU.inc(cpu_seconds)
 
 
 def metrics_registry() -> Any:

@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -31,6 +32,8 @@ BIN = Path(sys.executable).with_name("bastion")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 DEFAULT_PG_ADMIN = os.environ.get("BASTION_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REQUESTS_LUA = BENCH / "wrk" / "requests.lua"
+# The servers' /metrics are read with a token of this run (BASTION_METRICS_TOKEN): never served without one.
+METRICS_TOKEN = secrets.token_hex(32)
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -150,6 +153,18 @@ def serve_as_bastion_serves(factory: Callable[[], object], description: str, def
     if not bastion_protocol:
         options["http"] = "httptools"
     uvicorn.run(factory, factory=True, host=args.host, port=args.port, **options)
+
+
+def server_metrics(base: str, prefix: str) -> dict[str, float]:
+    """The lines of the server's /metrics whose names start with `prefix` (all workers in
+    multiprocess mode); the server runs with BASTION_METRICS_TOKEN=METRICS_TOKEN."""
+    text = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10).text
+    found = {}
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            name, _, value = line.rpartition(" ")
+            found[name] = float(value)
+    return found
 
 
 # Load -------------------------------------------------------------------------------------

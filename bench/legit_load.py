@@ -26,7 +26,6 @@ import contextlib
 import json
 import os
 import random
-import secrets
 import shutil
 import sys
 import tempfile
@@ -47,8 +46,6 @@ from bastion.crypto import generate_key
 
 SETUPS = {"embedded": "SQLite, no Redis", "production": "PostgreSQL + Redis"}
 TIMEOUT = 30.0  # seconds a person waits for an answer before it counts as failed
-# The server's /metrics are read with a token of this run (BASTION_METRICS_TOKEN): never served without one.
-METRICS_TOKEN = secrets.token_hex(32)
 REFUSALS_UP_TO_75 = 0
 REFUSED_SHARE_AT_90 = 0.005
 P99_AT_90 = 2.0
@@ -217,7 +214,7 @@ def server_env(args: argparse.Namespace, database_url: str, workdir: Path, redis
            "BASTION_TRUSTED_PROXIES": "127.0.0.1/32", "BASTION_LOG_LEVEL": "WARNING",
            "BASTION_ARGON2_TIME_COST": str(args.argon2_time_cost),
            "BASTION_ARGON2_MEMORY_KIB": str(args.argon2_memory_kib), "BASTION_ARGON2_PARALLELISM": "1",
-           "BASTION_METRICS_TOKEN": METRICS_TOKEN}
+           "BASTION_METRICS_TOKEN": common.METRICS_TOKEN}
     for name in ("BASTION_REDIS_URL", "BASTION_HASH_CONCURRENCY", "BASTION_SIGNIN_QUEUE_SECONDS"):
         env.pop(name, None)
     if redis_url is not None:
@@ -265,11 +262,11 @@ def measure(args: argparse.Namespace, setup: str, workers: int, workdir: Path) -
                     raw = common.raw_verifications(args.argon2_time_cost, args.argon2_memory_kib, 1,
                                                    args.raw_seconds, cpus)
                     rate = raw * level / 100
-                    busy, before = common.BusyMeter().start(), admission_metrics(base)
+                    busy, before = common.BusyMeter().start(), common.server_metrics(base, "bastion_admission")
                     answers = asyncio.run(offer(people, rate, args.seconds, args.seed + number))
                     entry = summarize_level(level, rate, args.seconds, answers)
                     entry["machine_busy"] = round(busy.stop(), 2)
-                    after = admission_metrics(base)
+                    after = common.server_metrics(base, "bastion_admission")
                     # What the server's queue saw: its measured hash time, and why it refused.
                     entry["server_hash_ms"] = round(1000 * after.get("bastion_admission_hash_seconds", 0.0), 1)
                     entry["server_refusals"] = {name.split('"')[1]: int(value - before.get(name, 0.0))
@@ -292,17 +289,6 @@ def measure(args: argparse.Namespace, setup: str, workers: int, workdir: Path) -
             if not args.keep:
                 store.flushdb()
             store.close()
-
-
-def admission_metrics(base: str) -> dict[str, float]:
-    """The `bastion_admission_*` lines of the server's /metrics (all workers: multiprocess mode)."""
-    text = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10).text
-    found = {}
-    for line in text.splitlines():
-        if line.startswith("bastion_admission"):
-            name, _, value = line.rpartition(" ")
-            found[name] = float(value)
-    return found
 
 
 def render(results: list[dict]) -> str:  # type: ignore[type-arg]

@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from bastion.errors import BastionError, Reason
 from bastion.i18n import N_, _
-from bastion.metrics import ADMISSION_REFUSED, publish_admission
+from bastion.metrics import ADMISSION_REFUSED, count_hash, publish_admission
 from bastion.throttle.hash_time import HashTime, expected_wait
 
 log = logging.getLogger("bastion.throttle")
@@ -341,8 +341,9 @@ class HashGate:
         wake.wait(timeout)
 
     def _timed(self, hash_work: Callable[[], T]) -> T:
-        started = self._clock()
+        started, cpu_started = self._clock(), time.thread_time()
         result = hash_work()
+        count_hash(time.thread_time() - cpu_started)
         with self._lock:
             self.hash_time.observe(self._clock() - started)
         return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import httpx2 as httpx
@@ -97,6 +98,24 @@ def test_metrics_show_the_hash_queue(scraped) -> None:
     concurrency = services.hash_gate.concurrency
     assert float(lines["bastion_admission_expected_wait_seconds"]) == (queued + 1 - concurrency) * 0.25 / concurrency
     assert float(lines['bastion_admission_refused_total{reason="wait_over_budget"}']) >= 1
+
+
+def test_metrics_count_each_hash_and_the_cpu_it_took(scraped) -> None:
+    """Wall time far above CPU time: hashes wait for the cores; CPU above the measurement at
+    start-up: other work on the core slows the hash (bench/password_signin.py reads both)."""
+    services = scraped
+    with TestClient(create_app(services, deliver_mail=False)) as client:
+        def hashing() -> tuple[float, float]:
+            text = client.get("/metrics", headers=SCRAPER).text
+            lines = dict(line.rsplit(" ", 1) for line in text.splitlines() if line.startswith("bastion_password_hash"))
+            return float(lines["bastion_password_hashes_total"]), float(lines["bastion_password_hash_cpu_seconds_total"])
+
+        before = hashing()
+        services.hash_gate.run(True, lambda: sum(range(200_000)))  # CPU-bound work standing in for a hash
+        services.hash_gate.run(False, lambda: time.sleep(0.2))  # a wait: no CPU to count
+        after = hashing()
+    assert after[0] == before[0] + 2
+    assert 0 < after[1] - before[1] < 0.2  # the sleep's 0.2 s were not CPU
 
 
 def test_without_a_metrics_token_the_app_serves_no_metrics_even_to_loopback(services) -> None:
