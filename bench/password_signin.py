@@ -4,13 +4,15 @@
 Both in one process pinned to one core, at the configured argon2 parameters (Bastion's
 defaults unless `--argon2-*` say otherwise), in `--runs` interleaved rounds:
 1. raw: a process on that core verifies the password for `--seconds` — verifications/s;
-2. sign-in: the server (`bench/hello_server.py`, i.e. `bastion serve --workers 1`, PostgreSQL
+2. ceiling: the same requests to a bare Starlette route in its own process on that core that
+   verifies the password and answers (`bench/bare_hash.py`) — what no sign-in can beat;
+3. sign-in: the server (`bench/hello_server.py`, i.e. `bastion serve --workers 1`, PostgreSQL
    and Redis) on that core, wrk on the other signing `--accounts` accounts in from their known
    devices with the right password over `--connections` connections — authenticated sign-ins/s.
 While wrk runs, a probe asks `GET /bench/hello` (served on the event loop) every 50 ms: if a
-hash ever blocked the event loop, the probe would wait for a whole hash. Each round pairs the
-two runs (in alternating order: the core's speed drifts on a VM); the ratio reported is the
-median of the rounds' ratios.
+hash ever blocked the event loop, the probe would wait for a whole hash. Each round runs the
+three side by side (in alternating order: the core's speed drifts on a VM); the ratios reported
+are the medians of the rounds' ratios.
 
     .venv/bin/python bench/password_signin.py               # 5 rounds of 10 s + 10 s
     .venv/bin/python bench/password_signin.py --seconds 5 --runs 1
@@ -115,6 +117,17 @@ def hashing(base: str) -> tuple[float, float]:
     return found.get("bastion_password_hashes_total", 0.0), found.get("bastion_password_hash_cpu_seconds_total", 0.0)
 
 
+def ceiling_run(args: argparse.Namespace, base: str, requests: Path, server_pid: int) -> tuple[float, float]:
+    """wrk signing in to the bare route: answers/s and its server's CPU ms per answer."""
+    before = common.process_cpu_seconds(server_pid)
+    result = common.run_wrk(base, requests, args.seconds, args.connections, cpu=args.load_cpu, timeout_s=30)
+    cpu = common.process_cpu_seconds(server_pid) - before
+    common.wait_for_server_idle(server_pid)
+    if result["errors"]["status"]:
+        raise SystemExit(f"the bare route refused {result['errors']['status']} sign-ins")
+    return result["rps"], 1000 * cpu / max(1.0, result["rps"] * args.seconds)
+
+
 def sign_in_run(args: argparse.Namespace, base: str, requests: Path, server_pid: int,
                 profile: Path | None) -> tuple[dict, list[float], list[float]]:  # type: ignore[type-arg]
     """wrk signing in for `--seconds` with the probe running: wrk's result, CPU ms per sign-in
@@ -153,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     stored = PasswordHasher(time_cost=args.argon2_time_cost, memory_cost=args.argon2_memory_kib,
                             parallelism=args.argon2_parallelism, type=Type.ID).hash(PASSWORD)
     raws, rounds, probe_latencies = [], [], []
+    ceilings: list[tuple[float, float]] = []  # per round: the bare route's answers/s, its CPU ms per answer
     cpu_ms: list[list[float]] = []  # per sign-in: [server process, PostgreSQL, the server's hash]
     with common.scratch_database(args.pg_admin_dsn, keep=args.keep) as database_url:
         env = {**os.environ, "BASTION_ENV": "dev", "BASTION_DATA_DIR": str(workdir / "data"),
@@ -172,31 +186,43 @@ def main(argv: list[str] | None = None) -> int:
         base = f"http://127.0.0.1:{port}"
         command = common.pinned([sys.executable, str(ROOT / "bench" / "hello_server.py"), "--port", str(port)],
                                 args.server_cpu)
-        with common.server_process(command, env, f"{base}/bench/hello", workdir / "server.log") as server:
+        bare_base = f"http://127.0.0.1:{common.free_port()}"
+        bare_command = common.pinned([
+            sys.executable, str(ROOT / "bench" / "bare_hash.py"), "--port", bare_base.rsplit(":", 1)[1],
+            "--password", PASSWORD, "--argon2-time-cost", str(args.argon2_time_cost),
+            "--argon2-memory-kib", str(args.argon2_memory_kib), "--argon2-parallelism", str(args.argon2_parallelism)],
+            args.server_cpu)
+        with common.server_process(command, env, f"{base}/bench/hello", workdir / "server.log") as server, \
+                common.server_process(bare_command, env, f"{bare_base}/hello", workdir / "bare.log") as bare:
             devices = devices_for(base, seeded.emails, PASSWORD)
             requests = common.write_requests(workdir / "signin.txt", [
                 ("POST", "/v1/login", {"Content-Type": "application/json", "X-Device-Id": device},
                  json.dumps({"email": email, "password": PASSWORD})) for email, device in zip(seeded.emails, devices, strict=True)])
-            common.run_wrk(base, requests, 3, args.connections, cpu=args.load_cpu, timeout_s=30)  # warm-up
-            common.wait_for_server_idle(server.pid)
+            for url, pid in ((base, server.pid), (bare_base, bare.pid)):
+                common.run_wrk(url, requests, 3, args.connections, cpu=args.load_cpu, timeout_s=30)  # warm-up
+                common.wait_for_server_idle(pid)
             meter = common.BusyMeter().start()
             for round_number in range(args.runs):
                 # The core's speed drifts over tens of seconds on a VM: each round pairs a raw run with a
                 # sign-in run right next to it, in alternating order, and the ratio is taken per round.
                 profile = args.profile if round_number == 0 else None
                 if round_number % 2:
+                    ceilings.append(ceiling_run(args, bare_base, requests, bare.pid))
                     signed = sign_in_run(args, base, requests, server.pid, profile)
-                    raws.append(raw_verifications(args))  # the server idles meanwhile
+                    raws.append(raw_verifications(args))  # the servers idle meanwhile
                 else:
                     raws.append(raw_verifications(args))
                     signed = sign_in_run(args, base, requests, server.pid, profile)
+                    ceilings.append(ceiling_run(args, bare_base, requests, bare.pid))
                 result, cpu, latencies = signed
                 rounds.append(result)
                 cpu_ms.append(cpu)
                 probe_latencies += latencies
                 print(f"round {round_number + 1}: raw {raws[-1]:.2f} verifications/s, sign-ins {result['rps']:.2f}/s "
                       f"(ratio {result['rps'] / raws[-1]:.3f}), non-2xx {result['errors']['status']}, CPU per sign-in: "
-                      f"server {cpu[0]:.1f} ms (its hash {cpu[2]:.1f} ms), PostgreSQL {cpu[1]:.1f} ms", flush=True)
+                      f"server {cpu[0]:.1f} ms (its hash {cpu[2]:.1f} ms), PostgreSQL {cpu[1]:.1f} ms; bare route "
+                      f"{ceilings[-1][0]:.2f}/s (ratio {ceilings[-1][0] / raws[-1]:.3f}), {ceilings[-1][1]:.1f} ms",
+                      flush=True)
             busy = meter.stop()
     raw = median(raws)
     result = {"rps": median([r["rps"] for r in rounds]),
@@ -212,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         "non_2xx": result["errors"]["status"],
         "ratio": round(median([r["rps"] / x for r, x in zip(rounds, raws, strict=True)]), 3),
         "ratio_of_medians": round(result["rps"] / raw, 3),
+        # The bare route (bench/bare_hash.py): its answers / raw verifications, and sign-ins / its answers.
+        "ceiling_ratio": round(median([c[0] / x for c, x in zip(ceilings, raws, strict=True)]), 3),
+        "of_ceiling": round(median([r["rps"] / c[0] for r, c in zip(rounds, ceilings, strict=True)]), 3),
+        "ceiling_cpu_ms": round(median([c[1] for c in ceilings]), 2),
         "sign_in_latency_ms": result["latency_ms"],
         "probe_ms": {"count": len(probe_latencies), "p50": round(percentile(probe_latencies, 50), 2),
                      "p99": round(percentile(probe_latencies, 99), 2),
@@ -248,6 +278,9 @@ def render(summary: dict, args: argparse.Namespace) -> str:  # type: ignore[type
          f"non-2xx {summary['non_2xx']}"],
         ["sign-ins / verifications (median of the rounds' ratios)", summary["ratio"],
          f"target >= 0.9: {verdict(summary['throughput_met'])}; ratio of the medians {summary['ratio_of_medians']}"],
+        ["bare route verifying the password / verifications (the ceiling)", summary["ceiling_ratio"],
+         f"sign-ins / the bare route's answers: {summary['of_ceiling']}; its CPU per answer "
+         f"{summary['ceiling_cpu_ms']} ms"],
         ["sign-in latency p50 / p99", f"{summary['sign_in_latency_ms']['p50']:.0f} / "
          f"{summary['sign_in_latency_ms']['p99']:.0f} ms", f"{args.connections} in flight"],
         ["event loop probe during sign-ins p50 / p99 / max", f"{probe['p50']} / {probe['p99']} / {probe['max']} ms",
