@@ -51,6 +51,9 @@ BODY_STALL_SECONDS = 20.0
 # (bastion/web/uploads.py); only a body past them needs one of the scarce upload places
 # (bastion/web/edge.py), so no place is held by a request whose case was never checked.
 UPLOAD_PLACE_AFTER = 64 * 1024
+# Uploads past that point one host may have in flight at once (the edge's upload places), and file
+# checks it may have waiting or running (bastion/web/uploads.py): a person sends one document at a time.
+UPLOADS_PER_ADDRESS = 2
 
 
 class BodyTooLarge(HTTPException):

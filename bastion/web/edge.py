@@ -28,6 +28,7 @@ from bastion.services import Services
 from bastion.web.admission import SIGN_IN, SIGN_UP, TAKES_A_PLACE, Door, Refused, RouteAnswer
 from bastion.web.body_limit import (
     BODY_GRACE_SECONDS,
+    UPLOADS_PER_ADDRESS,
     BodyProgress,
     UploadsBusy,
     is_upload,
@@ -49,7 +50,6 @@ FastRoute = Callable[[Scope, Receive, Send], Awaitable[Receive | None]]
 # then) and given back as the answer starts: headers alone, sent and never followed by a body,
 # held every place for 200 bytes a second.
 UPLOADS_IN_FLIGHT = 16
-UPLOADS_PER_ADDRESS = 2
 UPLOADS_RETRY_AFTER = 30
 # With every place taken, a new upload takes the place of the slowest one past its first
 # BODY_GRACE_SECONDS if that one arrives under this rate (it is answered 408 `request.timeout`):

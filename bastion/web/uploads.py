@@ -29,7 +29,7 @@ from starlette.requests import ClientDisconnect, Request
 from bastion.context import host_of
 from bastion.errors import BastionError, Reason
 from bastion.i18n import _
-from bastion.web.body_limit import UPLOAD_PLACE_AFTER
+from bastion.web.body_limit import UPLOAD_PLACE_AFTER, UPLOADS_PER_ADDRESS
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -51,7 +51,7 @@ PARSED_BEFORE_ADMISSION = 4096
 FILE_CHECKS = 2
 # Checks waiting or running for one host, as its upload places (bastion/web/edge.py): files under
 # 64 KiB take no place, and 26 sent at once from one address made others' uploads wait 2 s (round 10).
-CHECKS_PER_HOST = 2
+CHECKS_PER_HOST = UPLOADS_PER_ADDRESS
 CHECKS_RETRY_AFTER = 5
 
 
