@@ -47,6 +47,7 @@ from bastion.web.pages import login as login_page
 from bastion.web.pages import router as pages_router
 from bastion.web.pages.signed_in import PageAnswer, on_page_answer
 from bastion.web.refusals import RefusalRecorder
+from bastion.web.rendering import compile_every_template
 from bastion.web.uploads import FileChecks
 from bastion.worker import Worker
 
@@ -93,6 +94,7 @@ def create_app(services: Services, deliver_mail: bool = True, serving: bool = Fa
             await anyio.to_thread.run_sync(services.hash_gate.measure,
                                            lambda: services.passwords.hash("hash-time-measure"))
             await _match_every_route(app)
+            await anyio.to_thread.run_sync(compile_every_template, app.state)
             # A full collection walks every object start-up made (~170,000: 50-100 ms, a pause in
             # some request's answer); frozen, they are never walked again.
             gc.collect()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 
@@ -76,7 +77,11 @@ def _versioned(path: str, content: bytes) -> str:
 
 def look(request: Request) -> Look:
     """This application's look, read from its settings at the first request that needs it."""
-    state = request.app.state
+    return look_of(request.app.state)
+
+
+def look_of(state: Any) -> Look:
+    """The look of the application whose `app.state` this is."""
     found: Look | None = getattr(state, "look", None)
     if found is None:
         found = state.look = Look.of(state.services.settings)

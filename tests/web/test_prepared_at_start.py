@@ -1,6 +1,6 @@
-"""FastAPI prepares an included router's routes when a request first reaches it, on the event loop:
-the first requests after start held every answer for ~60 ms. A served app prepares them all at
-start-up (`bastion.web.app._match_every_route`, in its lifespan)."""
+"""What the first requests after start used to prepare, prepared by a served app's lifespan instead:
+FastAPI's included routers (prepared on the event loop when a request first reached them: every
+answer held ~60 ms) and the pages' templates (each compiled at its first render)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from fastapi.routing import _IncludedRouter  # the private type whose preparatio
 from starlette.routing import BaseRoute
 
 from bastion.web.app import _match_every_route, create_app
+from bastion.web.brand import look_of
+from bastion.web.rendering import _templates, compile_every_template, templates_for
 
 
 def included(routes: Iterable[BaseRoute]) -> Iterator[_IncludedRouter]:
@@ -30,3 +32,17 @@ def test_every_included_router_is_prepared_before_the_first_request(services) ->
     routers = list(included(app.router.routes))
     assert len(routers) >= 15  # the API's, the pages', OpenID's: if FastAPI stops including this way, look again
     assert all(router._effective_candidates_version is not None for router in routers)
+
+
+def test_every_template_is_compiled_before_the_first_page(services) -> None:
+    _templates.cache_clear()  # a new look's templates, as in a new process (other tests rendered pages)
+    app = create_app(services, deliver_mail=False)
+    env = templates_for(look_of(app.state)).env
+    names = env.list_templates()
+    assert names and env.cache is not None
+    assert not {name for (_loader, name) in env.cache} >= set(names)
+
+    compile_every_template(app.state)
+
+    compiled = {name for (_loader, name) in env.cache}
+    assert compiled >= set(names)
