@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+
 def create():  # type: ignore[no-untyped-def]
     from argon2 import PasswordHasher, Type
     from argon2.exceptions import VerifyMismatchError

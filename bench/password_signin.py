@@ -203,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
                 common.wait_for_server_idle(pid)
             meter = common.BusyMeter().start()
             for round_number in range(args.runs):
-                # The core's speed drifts over tens of seconds on a VM: each round pairs a raw run with a
-                # sign-in run right next to it, in alternating order, and the ratio is taken per round.
+                # The core's speed drifts over tens of seconds on a VM: each round runs the raw hash, the
+                # sign-ins and the bare route right next to each other, in alternating order, and the
+                # ratios are taken per round.
                 profile = args.profile if round_number == 0 else None
                 if round_number % 2:
                     ceilings.append(ceiling_run(args, bare_base, requests, bare.pid))

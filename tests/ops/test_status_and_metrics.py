@@ -45,6 +45,13 @@ METRICS_TOKEN = "m" * 40
 SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
+def scrape(client: TestClient, prefix: str) -> dict[str, float]:
+    """The metrics whose lines start with `prefix`, by name (labels included)."""
+    text = client.get("/metrics", headers=SCRAPER).text
+    return {name: float(value) for name, value in (line.rsplit(" ", 1) for line in text.splitlines()
+                                                   if line.startswith(prefix))}
+
+
 @pytest.fixture
 def scraped(services, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """The services with a metrics token set, as BASTION_METRICS_TOKEN would."""
@@ -90,14 +97,13 @@ def test_metrics_show_the_hash_queue(scraped) -> None:
     with TestClient(create_app(services, deliver_mail=False)) as client:
         while services.hash_gate.reserve() is not None:  # sign-ins on their way fill it past the budget
             pass
-        text = client.get("/metrics", headers=SCRAPER).text
-    lines = dict(line.rsplit(" ", 1) for line in text.splitlines() if line.startswith("bastion_admission"))
-    queued = float(lines["bastion_admission_queued"])
-    assert queued >= 3 and float(lines["bastion_admission_running"]) == 0
-    assert float(lines["bastion_admission_hash_seconds"]) == 0.25
+        lines = scrape(client, "bastion_admission")
+    queued = lines["bastion_admission_queued"]
+    assert queued >= 3 and lines["bastion_admission_running"] == 0
+    assert lines["bastion_admission_hash_seconds"] == 0.25
     concurrency = services.hash_gate.concurrency
-    assert float(lines["bastion_admission_expected_wait_seconds"]) == (queued + 1 - concurrency) * 0.25 / concurrency
-    assert float(lines['bastion_admission_refused_total{reason="wait_over_budget"}']) >= 1
+    assert lines["bastion_admission_expected_wait_seconds"] == (queued + 1 - concurrency) * 0.25 / concurrency
+    assert lines['bastion_admission_refused_total{reason="wait_over_budget"}'] >= 1
 
 
 def test_metrics_count_each_hash_and_the_cpu_it_took(scraped) -> None:
@@ -106,9 +112,8 @@ def test_metrics_count_each_hash_and_the_cpu_it_took(scraped) -> None:
     services = scraped
     with TestClient(create_app(services, deliver_mail=False)) as client:
         def hashing() -> tuple[float, float]:
-            text = client.get("/metrics", headers=SCRAPER).text
-            lines = dict(line.rsplit(" ", 1) for line in text.splitlines() if line.startswith("bastion_password_hash"))
-            return float(lines["bastion_password_hashes_total"]), float(lines["bastion_password_hash_cpu_seconds_total"])
+            lines = scrape(client, "bastion_password_hash")
+            return lines["bastion_password_hashes_total"], lines["bastion_password_hash_cpu_seconds_total"]
 
         before = hashing()
         services.hash_gate.run(True, lambda: sum(range(200_000)))  # CPU-bound work standing in for a hash
