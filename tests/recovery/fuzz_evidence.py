@@ -52,6 +52,19 @@ def shape(data: bytes) -> bytes:
 
 def check_one(content: bytes) -> str:
     """The outcome for one file; raises Finding when the check broke a promise."""
+    outcome, spent = _checked(content)
+    if spent > CPU_BOUND:
+        # The checks are deterministic: a file that costs more does so every time. A thread whose
+        # virtual core the host held still, its clock running, does not (1.93 s once, for a file
+        # that costs 0.07 s): the same file checked again tells them apart.
+        _, again = _checked(content)
+        if again > CPU_BOUND:
+            raise Finding(f"{spent:.2f} s and {again:.2f} s of CPU for {len(content)} bytes")
+    return outcome
+
+
+def _checked(content: bytes) -> tuple[str, float]:
+    """The outcome for one file and the CPU it cost; raises Finding for any other outcome."""
     # This thread's CPU, as the checks' own budget counts it: the process's also held, on a busy
     # run, the background threads of the services other tests left in this worker (1.68 s, once).
     started = time.thread_time()
@@ -63,10 +76,7 @@ def check_one(content: bytes) -> str:
         outcome = refusal.code
     except Exception as error:  # anything else is what the fuzzer looks for
         raise Finding(f"{type(error).__name__}: {error}") from error
-    spent = time.thread_time() - started
-    if spent > CPU_BOUND:
-        raise Finding(f"{spent:.2f} s of CPU for {len(content)} bytes")
-    return outcome
+    return outcome, time.thread_time() - started
 
 
 def save(content: bytes, why: str) -> Path:
