@@ -9,6 +9,7 @@ Waits are polls with a deadline; nothing sleeps a fixed time.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -195,6 +196,27 @@ def test_a_new_hold_reaches_the_other_nodes_cached_sessions(node_factory, redis_
     assert [item["reason"] for item in b.whoami(token).json()["restrictions"]] == ["mfa_disabled"]
 
 
+@contextlib.contextmanager
+def held_longest() -> Iterator[list[float]]:
+    """The longest this process was held from running a thread that wakes every 5 ms (seconds)."""
+    longest = [0.0]
+    done = threading.Event()
+
+    def watch() -> None:
+        last = time.monotonic()
+        while not done.wait(0.005):
+            now = time.monotonic()
+            longest[0] = max(longest[0], now - last - 0.005)
+            last = now
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield longest
+    finally:
+        done.set()
+        watcher.join()
+
+
 def test_without_redis_a_session_in_use_never_waits_for_the_database(node_factory, account_factory) -> None:
     a, b = node_factory(), node_factory()
     token = sign_in(a, account_factory()["email"])
@@ -206,17 +228,23 @@ def test_without_redis_a_session_in_use_never_waits_for_the_database(node_factor
         if "FROM sessions" in statement:
             readers.append(threading.current_thread().name)
 
-    started = time.monotonic()
-    while time.monotonic() - started < 2.5:  # past two TTLs of steady use
-        assert b.whoami(token).status_code == 200
-        time.sleep(0.01)
+    with held_longest() as held:
+        started = time.monotonic()
+        while time.monotonic() - started < 2.5:  # past two TTLs of steady use
+            assert b.whoami(token).status_code == 200
+            time.sleep(0.01)
     # The entry never ran out: no request waited for the database. On SQLite the refresher read it again
     # once (it was read before the change feed was followed), then the feed vouched for it
-    # (store/change_feed.py); elsewhere the refresher keeps reading it again.
+    # (store/change_feed.py); elsewhere the refresher keeps reading it again. A request may read it
+    # itself only when the host held this process for a quarter of the TTL or more, longer than the
+    # threads that keep it fresh may wait (the cache then rightly stops trusting it): once at most.
+    on_requests = [name for name in readers if name != "bastion-session-refresh"]
+    assert not on_requests or (len(on_requests) == 1 and held[0] >= 0.25), (readers, held)
+    refreshes = len(readers) - len(on_requests)
     if b.services.db.dialect == "sqlite":
-        assert readers in ([], ["bastion-session-refresh"])
+        assert refreshes <= 1, readers
     else:
-        assert readers and set(readers) == {"bastion-session-refresh"}
+        assert refreshes >= 1, readers
     assert a.client.post("/v1/logout", headers=bearer(token)).status_code == 204
     wait_until(lambda: b.whoami(token).status_code == 401, REVOCATION_LIMIT)
     assert b.whoami(token).json()["code"] == "session.revoked"
