@@ -39,7 +39,7 @@ from bastion.web.body_limit import (
 from bastion.web.brand import image_origin
 from bastion.web.client import client_ip
 from bastion.web.headers import rendered, security_headers, sets_none_of_ours, with_security_headers
-from bastion.web.language import voice_of, with_language
+from bastion.web.language import rendered_language, voice_of, with_language
 
 # Answers a request before the router; or hands it on, with the `receive` to read it from.
 FastRoute = Callable[[Scope, Receive, Send], Awaitable[Receive | None]]
@@ -96,11 +96,12 @@ class Edge:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = message.get("headers", [])
-                if add_fixed is not None and sets_none_of_ours(headers):
-                    add_fixed(rendered(ours))
+                tag = i18n.current().tag
+                if add_fixed is not None and sets_none_of_ours(headers) and \
+                        (language := rendered_language(headers, tag)) is not None:
+                    add_fixed(rendered(ours) + language)
                 else:
-                    headers = with_security_headers(headers, ours)
-                message["headers"] = with_language(headers, i18n.current().tag)
+                    message["headers"] = with_language(with_security_headers(headers, ours), tag)
                 if progress is not None:
                     # Received and done with: its answer may wait for a reader that never reads
                     # (earlier answers left unread), and must not hold the place meanwhile.

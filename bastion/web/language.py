@@ -9,6 +9,7 @@ holds one of ours, and Accept-Language headers are negotiated once each (lru_cac
 
 from __future__ import annotations
 
+from functools import cache
 from urllib.parse import parse_qsl, unquote
 
 from starlette.requests import cookie_parser
@@ -50,18 +51,40 @@ def voice_of(scope: Scope, pseudo: bool = False) -> tuple[str, str | None, bool]
 def with_language(headers: list[tuple[bytes, bytes]], tag: str) -> list[tuple[bytes, bytes]]:
     """`headers`, with Content-Language and Vary when the answer may hold words a person reads (a page, a
     problem, or JSON such as the reasons' help or a request's next step)."""
-    translated = False
-    vary: bytes | None = None
-    for name, value in headers:  # one plain loop: this runs for every answer
-        if name == b"content-type":
-            translated = value.startswith(_TRANSLATED)
-        elif name == b"content-language":
-            return headers
-        elif name == b"vary":
-            vary = value
+    translated, vary = _language_of(headers)
     if not translated:
         return headers
     if vary is None:
         return [*headers, (b"content-language", tag.encode()), (b"vary", _VARY)]
     kept = [item for item in headers if item[0] != b"vary"]
     return [*kept, (b"content-language", tag.encode()), (b"vary", vary + b", " + _VARY)]
+
+
+def rendered_language(headers: list[tuple[bytes, bytes]], tag: str) -> bytes | None:
+    """What `with_language` adds, rendered as written in the answer's head (b"": nothing), for the
+    protocol's fixed headers (bastion/ops/http_heads.py) rather than headers it checks again; None
+    when the answer's own Vary must be extended (`with_language` does that)."""
+    translated, vary = _language_of(headers)
+    if not translated:
+        return b""
+    return _rendered(tag) if vary is None else None
+
+
+def _language_of(headers: list[tuple[bytes, bytes]]) -> tuple[bool, bytes | None]:
+    """Whether the answer's words are to be labelled (a translated type, no Content-Language of its
+    own), and its own Vary. One plain loop: this runs for every answer."""
+    translated = False
+    vary: bytes | None = None
+    for name, value in headers:
+        if name == b"content-type":
+            translated = value.startswith(_TRANSLATED)
+        elif name == b"content-language":
+            return False, None
+        elif name == b"vary":
+            vary = value
+    return translated, vary
+
+
+@cache
+def _rendered(tag: str) -> bytes:
+    return b"content-language: " + tag.encode() + b"\r\nvary: " + _VARY + b"\r\n"

@@ -9,6 +9,7 @@ from bastion.ops.http_heads import BoundedHeads
 from bastion.startup import build_services
 from bastion.web.app import create_app
 from bastion.web.headers import rendered, security_headers
+from bastion.web.language import rendered_language, with_language
 from tests.live import serving
 
 
@@ -39,8 +40,27 @@ def test_served_as_bastion_serves_each_answer_carries_each_security_header_once(
                 if name != b"content-security-policy" or path != "/login":
                     assert answer.headers[name.decode()] == value.decode(), (path, name)
             assert names.count(b"content-type") <= 1 and b"x-frame-options" in names
+            # The language goes with them, rendered once too, where the answer holds words a person reads.
+            labelled = path != "/static/bastion.css"
+            assert names.count(b"content-language") == names.count(b"vary") == labelled, (path, names)
+            if labelled:
+                assert answer.headers["content-language"] == "en", path
+                assert answer.headers["vary"] == "Accept-Language, Cookie", path
+        spanish = client.get("/v1/session", headers={"Accept-Language": "es"})
+        assert spanish.headers["content-language"] == "es" and spanish.json()["code"] == "session.required"
         page = client.get("/login").headers
         assert "frame-ancestors 'none'" in page["content-security-policy"] and page["cache-control"] == "no-store"
+
+
+def test_the_language_rendered_for_the_head_is_what_the_headers_would_carry() -> None:
+    json_answer = [(b"content-length", b"2"), (b"content-type", b"application/json")]
+    assert rendered_language(json_answer, "fr") == b"content-language: fr\r\nvary: Accept-Language, Cookie\r\n"
+    assert with_language(json_answer, "fr")[2:] == [(b"content-language", b"fr"), (b"vary", b"Accept-Language, Cookie")]
+    assert rendered_language([(b"content-type", b"text/css")], "fr") == b""  # no words to label
+    assert rendered_language([*json_answer, (b"content-language", b"de")], "fr") == b""  # its own
+    own_vary = [*json_answer, (b"vary", b"Origin")]
+    assert rendered_language(own_vary, "fr") is None  # extended as a header, not rendered beside it
+    assert (b"vary", b"Origin, Accept-Language, Cookie") in with_language(own_vary, "fr")
 
 
 def test_only_what_http_allows_is_rendered() -> None:
