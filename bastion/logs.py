@@ -60,7 +60,9 @@ class DropQueryStrings(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO") -> None:
+def configure_logging(level: str = "INFO", access_log: bool = False) -> None:
+    """Every logger's lines as JSON on stderr, at `level`; uvicorn's one line per request only with
+    `access_log` (BASTION_ACCESS_LOG): its own setting is undone when the app's factory calls this."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(DropQueryStrings())
@@ -71,4 +73,4 @@ def configure_logging(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers[:] = []
-        logger.propagate = True
+        logger.propagate = access_log or name != "uvicorn.access"

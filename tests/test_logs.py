@@ -32,3 +32,28 @@ def test_log_paths_hide_sign_in_flow_ids() -> None:
 
     assert scrub_path("/v1/login/3f2a-flow-id/totp?x=1") == "/v1/login/{flow}/totp"
     assert scrub_path("/v1/login/passkey/options") == "/v1/login/passkey/options"
+
+
+def test_requests_are_logged_one_line_each_only_when_the_access_log_is_on() -> None:
+    """`bastion serve` hands uvicorn BASTION_ACCESS_LOG, then the app's factory configures the logs: it
+    wrote a line per request (at INFO) with the access log off, as uvicorn's protocol logs whenever its
+    logger has a handler, its parents' included."""
+    from uvicorn.config import Config
+
+    from bastion.logs import configure_logging
+
+    names = ("", "uvicorn", "uvicorn.error", "uvicorn.access")
+    kept = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).propagate,
+                   logging.getLogger(name).level) for name in names}
+    try:
+        for access_log in (False, True):
+            Config("bastion.web.app:create_app_from_env", factory=True, access_log=access_log,
+                   log_config=None).configure_logging()
+            configure_logging("INFO", access_log)  # as the factory does, after
+            assert logging.getLogger("uvicorn.access").hasHandlers() is access_log
+            assert logging.getLogger("uvicorn.error").hasHandlers()
+    finally:
+        for name, (handlers, propagate, level) in kept.items():
+            logger = logging.getLogger(name)
+            logger.handlers[:], logger.propagate = handlers, propagate
+            logger.setLevel(level)

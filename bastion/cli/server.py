@@ -46,7 +46,7 @@ def usable_cores() -> int:
 def serve_options(workers: int) -> dict[str, Any]:
     """uvicorn's options and the environment of `bastion serve` (the benchmarks serve the same way)."""
     settings = settings_or_exit()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.access_log)
     if settings.hash_concurrency == 0:
         # Share the cores between the worker processes rather than give each all of them.
         os.environ["BASTION_HASH_CONCURRENCY"] = str(max(1, usable_cores() // workers))

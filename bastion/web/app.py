@@ -167,5 +167,5 @@ def create_app_from_env() -> FastAPI:
 
     use_one_malloc_arena()  # before any worker thread allocates
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.access_log)
     return create_app(start_services(settings), serving=True)
