@@ -28,12 +28,19 @@ thousands of connections with tiny receive windows, grew the server by 3.5 GB an
 answer whose sending has been stalled for `WRITE_STALL_SECONDS` is dropped with its connection,
 and so is the longest stalled once `STALLED_LIMIT` are.
 
-An answer's head and its body go to the socket in one write (`_JoinedWrites`), not two: each
-write is a system call, and on loopback or a busy host a wake-up of the reader; the head waits
-only for the body's first piece (or the answer's end). And the headers every answer carries (the
-security headers, bastion/web/headers.py) come rendered once, through the `FIXED_HEADERS`
-extension, and join the head as they are: uvicorn checks each header of each answer with two
-regular expressions, ~0.5 µs a header, and these are a dozen long constants.
+An answer's head and its body go to the socket in one write (bastion/ops/joined_writes.py), not
+two. And the headers every answer carries (the security headers, bastion/web/headers.py, and the
+language) come rendered once, through the `FIXED_HEADERS` extension, and join the head as they
+are: uvicorn checks each header of each answer with two regular expressions, ~0.5 µs a header,
+and these are a dozen long constants.
+
+The session checks a platform makes for each of its own requests are answered before they are
+ASGI requests when the app can answer them from memory (`ANSWERS_AT_ONCE`): no request cycle, no
+task, no header checked again, one write. uvicorn's part of a request cost as much as the whole
+check (a 200 from memory went from 75 to 47 µs of the server's CPU). Only a request nothing before
+it is still being answered on its connection, whole, without what HTTP makes special (`Expect`,
+`Connection: close`, HTTP/1.0, an upgrade, a paused writer, the access log); anything else, and
+whatever the app will not answer at once, becomes an ASGI request as it would have.
 """
 
 from __future__ import annotations
@@ -42,12 +49,13 @@ import asyncio
 import ipaddress
 import resource
 from collections import Counter
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Protocol
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from bastion.context import host_of_address
+from bastion.ops.joined_writes import JoinedWrites
 
 # Far more than any browser or app sends (cookies included); common proxies allow 8-32 KiB.
 HEAD_LIMIT = 64 * 1024
@@ -69,6 +77,18 @@ PIPELINE_LIMIT = 32
 # The ASGI extension (in `scope["extensions"]`) whose "add" takes an answer's fixed headers, rendered
 # (`name: value\r\n` each, checked where they were rendered), to be written with that answer's head.
 FIXED_HEADERS = "bastion.fixed_headers"
+# The app's attribute holding what it answers before a request is an ASGI one (`AnswersAtOnce`).
+ANSWERS_AT_ONCE = "answers_at_once"
+
+
+class AnswersAtOnce(Protocol):
+    """bastion/web/edge.py's `Edge`, as the protocol sees it."""
+
+    at_once: Mapping[tuple[bytes, bytes], object]  # the (method, raw path) pairs it may answer
+    largest_body_at_once: int
+
+    def answer_at_once(self, scope: dict[str, Any], body: bytes) -> bytes | None:
+        """The head's fields after the date and server's, and the body, of a 200; None: the usual way."""
 # The protocol's own plain-text answers (503, 431 and the 400 for what the parser refuses) carry the
 # security headers that matter for a text no page shows: not sniffed, not cached, not framed.
 _PLAIN = (b"content-type: text/plain; charset=utf-8\r\nx-content-type-options: nosniff\r\ncache-control: no-store\r\n"
@@ -108,57 +128,6 @@ class _Deadlines:
         return next((connection for connection in self._timers if connection is not but), None)
 
 
-class _JoinedWrites:
-    """The connection's transport as its requests' cycles write to it: the first write of each
-    answer (its head, written as the answer starts) is held and goes out with the next (the
-    body's first piece), or alone when the answer ends without one (a HEAD's) or the connection
-    closes. An interim `100 Continue` goes at once: the client waits for it to send the body.
-    The answer's fixed headers (`add_fixed`) end its head."""
-
-    __slots__ = ("awaiting_head", "fixed", "held", "transport")
-
-    def __init__(self, transport: asyncio.Transport) -> None:
-        self.transport = transport
-        self.held: bytes | None = None
-        self.awaiting_head = True
-        self.fixed = b""
-
-    def add_fixed(self, rendered: bytes) -> None:
-        """Headers for the answer about to start (`FIXED_HEADERS`)."""
-        self.fixed = rendered
-
-    def write(self, data: bytes) -> None:
-        if self.transport.is_closing():
-            return  # dropped (an unread answer, `_drop_answer`): nobody to write to
-        if self.held is not None:
-            data, self.held = self.held + data, None
-        elif self.awaiting_head and data != _CONTINUE:
-            self.awaiting_head = False
-            if self.fixed:  # before the blank line that ends the head
-                data, self.fixed = data[:-2] + self.fixed + data[-2:], b""
-            self.held = data
-            return
-        self.transport.write(data)
-
-    def answer_ended(self) -> None:
-        """The answer is sent whole (what is held goes now); the next write is the next answer's head."""
-        if self.held is not None:
-            data, self.held = self.held, None
-            if not self.transport.is_closing():
-                self.transport.write(data)
-        self.awaiting_head, self.fixed = True, b""
-
-    def is_closing(self) -> bool:
-        return self.transport.is_closing()
-
-    def close(self) -> None:
-        self.answer_ended()
-        self.transport.close()
-
-
-_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"  # what uvicorn writes, as the cycle reads a body
-
-
 class BoundedHeads(HttpToolsProtocol):
     """Counts the bytes of each request's head as they arrive (from the request's first byte until
     its headers are complete); past HEAD_LIMIT, answers 431 and closes. Closes a connection whose
@@ -178,11 +147,14 @@ class BoundedHeads(HttpToolsProtocol):
     _head_bytes = 0
     _in_head = True
     _overflowed = False  # past PIPELINE_LIMIT: nothing more is read
-    _joined: _JoinedWrites
+    _joined: JoinedWrites
+    _answers: AnswersAtOnce | None = None  # the app's `ANSWERS_AT_ONCE`, once found
+    _at_once: bytes | None = None  # the body so far of a request to be answered at once
+    _defaults: ClassVar[tuple[list[tuple[bytes, bytes]] | None, bytes]] = (None, b"")  # uvicorn's, rendered
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._joined = _JoinedWrites(transport)
+        self._joined = JoinedWrites(transport)
         self._address = _counted_address(self.client, self.app)
         if self._address is not None:
             self._open[self._address] += 1
@@ -235,9 +207,10 @@ class BoundedHeads(HttpToolsProtocol):
             super().data_received(piece)
         if data and not self.transport.is_closing():
             super().data_received(data)
-        if self._in_head:
-            # A head awaited and not complete, timed from here (once): most arrive whole. Any byte
+        if self._in_head and self._head_bytes:
+            # A head begun and not complete, timed from here (once): most arrive whole. Any byte
             # stops keep-alive's timer, so an empty line sent after an answer held the connection for good.
+            # (A request answered at once leaves none begun: keep-alive's timer runs.)
             self._await_head()
 
     def on_message_begin(self) -> None:
@@ -248,6 +221,69 @@ class BoundedHeads(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head, self._head_bytes = False, 0
         self._head_arrived()
+        if self._may_answer_at_once():
+            self._at_once = b""  # its body is gathered, then it is answered (`on_message_complete`)
+            return
+        self._start_cycle()
+
+    def on_body(self, body: bytes) -> None:
+        if self._at_once is None:
+            super().on_body(body)
+            return
+        self._at_once += body
+        if self._answers is None or len(self._at_once) > self._answers.largest_body_at_once:
+            self._take_the_usual_way()
+
+    def on_message_complete(self) -> None:
+        if self._at_once is not None:
+            answer = self._answer_at_once()
+            if answer is not None:
+                self._at_once = None
+                self.transport.write(answer)
+                self.on_response_complete()
+                return
+            self._take_the_usual_way()
+        super().on_message_complete()
+
+    def _may_answer_at_once(self) -> bool:
+        """A request the app may answer before it is an ASGI request (`ANSWERS_AT_ONCE`): nothing before
+        it still being answered on this connection, and nothing of HTTP's the usual way must handle."""
+        answers = self._answers
+        if answers is None:
+            answers = self._answers = _answers_of(self.app)  # built by the app's first request
+            if answers is None:
+                return False
+        return ((self.parser.get_method(), self.url) in answers.at_once and not self.pipeline
+                and (self.cycle is None or self.cycle.response_complete) and not self.expect_100_continue
+                and self.parser.get_http_version() == "1.1" and self.parser.should_keep_alive()
+                and not self.parser.should_upgrade() and not self.flow.write_paused and not self.access_log
+                and self.limit_concurrency is None)
+
+    def _answer_at_once(self) -> bytes | None:
+        answers, body, scope = self._answers, self._at_once, self.scope
+        if answers is None or body is None:
+            return None
+        scope["method"] = self.parser.get_method().decode("ascii")
+        scope["path"], scope["raw_path"], scope["query_string"] = self.url.decode("ascii"), self.url, b""
+        try:
+            rest = answers.answer_at_once(scope, body)  # type: ignore[arg-type]  # uvicorn's typed dict
+        except Exception:  # the usual way meets it again, and answers it as every error is answered
+            rest = None
+        if rest is None:
+            return None
+        defaults = self.server_state.default_headers  # (a new list each second: the date)
+        if defaults is not BoundedHeads._defaults[0]:
+            BoundedHeads._defaults = (defaults, b"".join(name + b": " + value + b"\r\n" for name, value in defaults))
+        return b"HTTP/1.1 200 OK\r\n" + BoundedHeads._defaults[1] + rest
+
+    def _take_the_usual_way(self) -> None:
+        """The request held for `_answer_at_once` becomes an ASGI request after all, with what arrived of its body."""
+        body, self._at_once = self._at_once, None
+        self._start_cycle()
+        if body:
+            super().on_body(body)
+
+    def _start_cycle(self) -> None:
         super().on_headers_complete()
         if self.cycle is not None:
             self.cycle.transport = self._joined  # type: ignore[assignment]  # the same three calls it makes
@@ -316,9 +352,17 @@ def _counted_address(client: tuple[str, int] | None, app: Any) -> str | None:
 
 def _services_of(app: Any) -> Any:
     """Bastion's services, from the app uvicorn serves (through the middleware it may wrap it in)."""
+    return _through_wrappers(app, lambda app: getattr(getattr(app, "state", None), "services", None))
+
+
+def _answers_of(app: Any) -> Any:
+    return _through_wrappers(app, lambda app: getattr(app, ANSWERS_AT_ONCE, None))
+
+
+def _through_wrappers(app: Any, find: Callable[[Any], Any]) -> Any:
     for _ in range(4):
-        services = getattr(getattr(app, "state", None), "services", None)
-        if services is not None:
-            return services
+        found = find(app)
+        if found is not None:
+            return found
         app = getattr(app, "app", None)
     return None

@@ -62,8 +62,16 @@ class _EdgeOutside(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         services: Services = self.state.services
-        return Edge(super().build_middleware_stack(), services, session_checks.FastChecks(services).routes,
-                    DOOR_ANSWERS)
+        checks = session_checks.FastChecks(services)
+        return Edge(super().build_middleware_stack(), services, checks.routes, DOOR_ANSWERS, checks.at_once,
+                    checks.largest_body)
+
+    @property
+    def answers_at_once(self) -> Edge | None:
+        """What the protocol answers before a request is one (bastion/ops/http_heads.py): the edge,
+        once built (by the first request, or at start-up)."""
+        stack = self.middleware_stack
+        return stack if isinstance(stack, Edge) else None
 
 
 # How each route behind the door answers the refusals the door makes for it (a held network's, a body too

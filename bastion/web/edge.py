@@ -43,6 +43,9 @@ from bastion.web.language import rendered_language, voice_of, with_language
 
 # Answers a request before the router; or hands it on, with the `receive` to read it from.
 FastRoute = Callable[[Scope, Receive, Send], Awaitable[Receive | None]]
+# A 200's JSON body from what this node holds in memory, for a request's scope and whole body; or
+# None: the request is to take the usual way (`Edge.answer_at_once`).
+AtOnce = Callable[[Scope, bytes], bytes | None]
 # Identity documents being received at once, by the process and from one address: a person sends
 # theirs one at a time, and each upload holds its buffers until it is answered. Bursts of uploads
 # that never finished, from 80 addresses, grew the server from 1.7 to 4.5 GB and stalled it. A
@@ -64,11 +67,17 @@ UPLOAD_IDLE_SECONDS = 5.0
 class Edge:
     def __init__(self, app: ASGIApp, services: Services,
                  fast_routes: Mapping[tuple[str, str], FastRoute] | None = None,
-                 door_answers: Mapping[str, RouteAnswer] | None = None) -> None:
-        """`door_answers`: how each sign-in route answers a refusal the door makes for it (by path)."""
+                 door_answers: Mapping[str, RouteAnswer] | None = None,
+                 at_once: Mapping[tuple[bytes, bytes], tuple[str, AtOnce]] | None = None,
+                 largest_body_at_once: int = 0) -> None:
+        """`door_answers`: how each sign-in route answers a refusal the door makes for it (by path);
+        `at_once`: what `answer_at_once` answers (by method and raw path: the route's template, and how)."""
         self.app = app
         self.door = Door(services, door_answers)
         self.fast = fast_routes or {}
+        self.at_once = at_once or {}
+        self._fixed_at_once: dict[tuple[str, str], bytes] = {}
+        self.largest_body_at_once = largest_body_at_once
         self.https = services.settings.public_url.startswith("https://")
         self.image_origin = image_origin(services.settings)
         self.pseudo = services.settings.pseudo_locale
@@ -135,6 +144,31 @@ class Edge:
             observe_request(scope["method"], _route_of(scope), status, time.perf_counter() - started)
 
 
+    def answer_at_once(self, scope: Scope, body: bytes) -> bytes | None:
+        """For the protocol (bastion/ops/http_heads.py): a request of `at_once`, its head and whole body
+        arrived, answered 200 before it is an ASGI request. The head's fields after the protocol's own,
+        then the body, as the edge and the route would have answered it (the same headers, the language,
+        the metrics); None: it takes the usual way."""
+        started = time.perf_counter()
+        route, answer = self.at_once[(scope["method"].encode(), scope["raw_path"])]
+        content = answer(scope, body)
+        if content is None:
+            return None
+        fixed = self._fixed_at_once.get((route, voice_of(scope, self.pseudo)[0]))
+        if fixed is None:
+            fixed = self._fixed_for(route, voice_of(scope, self.pseudo)[0])
+        head = b"content-length: %d\r\ncontent-type: application/json\r\n%s\r\n" % (len(content), fixed)
+        observe_request(scope["method"], route, 200, time.perf_counter() - started)
+        return head + content
+
+    def _fixed_for(self, route: str, tag: str) -> bytes:
+        """The security headers and the language of an answer at once: a session check holds no words
+        (ids and times), so it is only labelled with the language the usual way would speak."""
+        label = rendered_language([_JSON], tag if i18n.known(tag) else i18n.SOURCE)
+        fixed = rendered(security_headers(route, self.https, self.image_origin)) + (label or b"")
+        self._fixed_at_once[(route, tag)] = fixed  # a few routes, the shipped languages
+        return fixed
+
     async def _take_place(self, scope: Scope, receive: Receive) -> tuple[AbstractContextManager[None] | Refused, Receive]:
         """A place in the queue, taken once the request's body has arrived whole (within the door's
         `body_seconds`), and the `receive` that hands the route that body — or the refusal: the queue
@@ -189,6 +223,9 @@ class Edge:
 
     def _leave(self, progress: BodyProgress) -> None:
         self._upload_addresses.pop(progress, None)  # (cut off already: its place went to another)
+
+
+_JSON = (b"content-type", b"application/json")
 
 
 def _closing(refuse: Refused) -> Refused:

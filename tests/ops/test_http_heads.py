@@ -318,9 +318,9 @@ class _Closing:
 def test_an_answer_written_after_its_connection_was_dropped_is_let_go() -> None:
     """A connection whose answer went unread is aborted (`_drop_answer`) while its request still
     runs: the rest of that answer is nobody's, and writing it raised from the application."""
-    from bastion.ops.http_heads import _JoinedWrites
+    from bastion.ops.joined_writes import JoinedWrites
 
-    joined = _JoinedWrites(_Closing())  # type: ignore[arg-type]
+    joined = JoinedWrites(_Closing())  # type: ignore[arg-type]
     joined.write(b"HTTP/1.1 200 OK\r\n\r\n")
     joined.write(b"{}")
     joined.answer_ended()

@@ -10,6 +10,12 @@ refused, an introspection body that is not what the contract says (a 422 with it
 `DirectRoute`s (bastion/web/direct.py): served without FastAPI's dependency and model machinery,
 on the event loop. Both ways build their answers with the same functions (`whoami_of`,
 `introspection`).
+
+Served by `bastion serve`, a check answered 200 from memory does not even become an ASGI request:
+the protocol hands its head and body to `FastChecks.at_once` as they arrive, and writes the answer
+the edge renders (`Edge.answer_at_once`, bastion/ops/http_heads.py's `answers_at_once`). uvicorn's
+request cycle, its task and its checks of each header cost as much as the check itself; anything
+else (a refusal, a session to read, a body to refuse) takes the usual way, from its start.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter
-from pydantic_core import from_json
+from pydantic_core import from_json, to_json
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -42,6 +48,7 @@ from bastion.web.deps import (
     service_key_secret,
 )
 from bastion.web.direct import DirectRoute, json_answer, parse_body, read_body, request_body_schema
+from bastion.web.edge import AtOnce
 from bastion.web.openapi import problems
 from bastion.web.problems import problem_response, recorded_off_loop
 
@@ -101,12 +108,18 @@ _LARGEST_INTROSPECTION = 4096  # a token of at most 256 characters, in JSON: any
 
 
 class FastChecks:
-    """The session checks as the edge answers them (`routes`, by method and path)."""
+    """The session checks as the edge answers them (`routes`, by method and path), and those it
+    answers before they are requests (`at_once`, by method and raw path, bodies of at most `largest_body`)."""
+
+    largest_body = _LARGEST_INTROSPECTION
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self.routes: dict[tuple[str, str], Callable[[Scope, Receive, Send], Awaitable[Outcome]]] = {
             ("GET", "/v1/session"): self.session, ("POST", "/v1/introspect"): self.introspect}
+        self.at_once: dict[tuple[bytes, bytes], tuple[str, AtOnce]] = {
+            (b"GET", b"/v1/session"): ("/v1/session", self.session_at_once),
+            (b"POST", b"/v1/introspect"): ("/v1/introspect", self.introspection_at_once)}
         # Each answer names its route as the router would: refusals are recorded and requests measured by it.
         self._route = {path: route for route in router.routes if (path := getattr(route, "path", None))}
 
@@ -125,33 +138,55 @@ class FastChecks:
         await json_answer(whoami_of(self.services, session))(scope, receive, send)
         return None
 
+    def session_at_once(self, scope: Scope, _body: bytes) -> bytes | None:
+        if not windows_cached(self.services):
+            return None
+        try:
+            session = session_in_memory(self.services, presented_token(Request(scope))[0])
+        except BastionError:
+            return None  # answered, and recorded, the usual way
+        return None if session is None else to_json(whoami_of(self.services, session))
+
     async def introspect(self, scope: Scope, receive: Receive, send: Send) -> Outcome:
         scope["route"] = self._route["/v1/introspect"]
         if not windows_cached(self.services):
             return receive
         secret, length = _key_and_length(scope)
-        try:
-            known_key = cached_service_key(self.services, secret) if secret is not None else None
-        except BastionError:
-            known_key = None
-        if known_key is None or length is None or length > _LARGEST_INTROSPECTION:
+        if not self._key_known(secret) or length is None or length > _LARGEST_INTROSPECTION:
             return receive  # the route asks the database for the key, or refuses the request
         try:
             body = await read_body(receive)
         except ClientDisconnect:
             return receive  # the route meets the same end and answers it as every route does
+        content = self._introspection(body)
+        if content is None:
+            return replaying(body, receive)  # the route answers 422 with the field errors, or asks the database
+        await json_answer(content)(scope, receive, send)
+        return None
+
+    def introspection_at_once(self, scope: Scope, body: bytes) -> bytes | None:
+        if not windows_cached(self.services) or not self._key_known(_key_and_length(scope)[0]):
+            return None
+        content = self._introspection(body)
+        return None if content is None else to_json(content)
+
+    def _key_known(self, secret: str | None) -> bool:
+        try:
+            return secret is not None and cached_service_key(self.services, secret) is not None
+        except BastionError:
+            return False
+
+    def _introspection(self, body: bytes) -> dict[str, Any] | None:
+        """The answer to an introspection body from memory; None when the route is to answer it (a body
+        the contract does not take, or a session to read)."""
         token = _token_in(body)
         if token is None:
-            return replaying(body, receive)  # the route answers 422 with the field errors
+            return None
         try:
             session = session_in_memory(self.services, token)
         except BastionError:
-            await json_answer(INACTIVE)(scope, receive, send)
-            return None
-        if session is None:
-            return replaying(body, receive)  # the route asks the database
-        await json_answer(introspection(session))(scope, receive, send)
-        return None
+            return INACTIVE
+        return None if session is None else introspection(session)
 
 
 def _token_in(body: bytes) -> str | None:
