@@ -8,7 +8,9 @@ Bastion's stack, `GET /v1/session` and `POST /v1/introspect` over an embedded da
 SQLite file) with `--sessions` live sessions. What uvicorn itself costs per request (parsing,
 the socket) is the same for both and is not in these figures, so the ratios here are harsher
 than those of bench/session_validation.py; CPU time is also far steadier than req/s on a busy
-machine. `--profile FILE` writes cProfile's statistics of the `GET /v1/session` calls (`--profile-target` another's).
+machine. Also measured: the same two checks as `bastion serve`'s protocol hands them to the app
+before they are ASGI requests (`session at once`, `introspect at once`, bastion/ops/http_heads.py):
+there the protocol's part is smaller too. `--profile FILE` writes cProfile's statistics of the `GET /v1/session` calls (`--profile-target` another's).
 
     .venv/bin/python bench/asgi_cost.py
     .venv/bin/python bench/asgi_cost.py --requests 5000 --profile /tmp/session.prof
@@ -41,7 +43,8 @@ def options() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--profile", type=Path, help="cProfile statistics of the calls of --profile-target")
-    parser.add_argument("--profile-target", choices=("bare", "stack", "session", "introspect"), default="session")
+    parser.add_argument("--profile-target", default="session",
+                        choices=("bare", "stack", "session", "introspect", "session at once", "introspect at once"))
     parser.add_argument("--json", type=Path)
     return parser.parse_args()
 
@@ -67,6 +70,19 @@ def caller(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]],
 
         await app(dict(base_scope, state={}), receive, send)
         return status
+
+    return call
+
+
+def at_once(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> Call:
+    """One request as the protocol hands it to the app before it is an ASGI one (bastion/ops/http_heads.py)."""
+    answers = app.answers_at_once
+    scope = {"type": "http", "http_version": "1.1", "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 40000),
+             "scheme": "http", "root_path": "", "headers": [(b"host", b"127.0.0.1:8000"), *headers], "state": {},
+             "method": method, "path": path, "raw_path": path.encode(), "query_string": b""}
+
+    async def call() -> int:
+        return 200 if answers.answer_at_once(dict(scope), body) is not None else 0
 
     return call
 
@@ -114,6 +130,13 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:
     async with app.router.lifespan_context(app):
         for calls in targets.values():  # every session cached, every code path warm
             await cpu_per_call(calls, max(len(calls), 2000))
+        # What `bastion serve`'s protocol calls for the checks it answers before they are ASGI requests.
+        targets["session at once"] = [at_once(app, "GET", "/v1/session", [(b"authorization", f"Bearer {token}".encode())])
+                                      for token in tokens]
+        targets["introspect at once"] = [
+            at_once(app, "POST", "/v1/introspect", [(b"authorization", f"Bearer {service_key}".encode()),
+                                                    (b"content-type", b"application/json")], body)
+            for body in (json.dumps({"token": token}).encode() for token in tokens)]
         results: dict[str, list[float]] = {target: [] for target in targets}
         for _ in range(args.rounds):
             for target, calls in targets.items():

@@ -207,6 +207,13 @@ class BoundedHeads(HttpToolsProtocol):
             super().data_received(piece)
         if data and not self.transport.is_closing():
             super().data_received(data)
+        if self._at_once is not None:
+            # Its body did not come with its head: the usual way times it (the edge's body deadlines),
+            # where a body trickled here would hold the connection past every deadline.
+            if self.transport.is_closing():
+                self._at_once = None
+            else:
+                self._take_the_usual_way()
         if self._in_head and self._head_bytes:
             # A head begun and not complete, timed from here (once): most arrive whole. Any byte
             # stops keep-alive's timer, so an empty line sent after an answer held the connection for good.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -144,3 +145,21 @@ def _count(client: Any) -> float:
 
     return REGISTRY.get_sample_value("bastion_request_seconds_count",
                                      {"method": "GET", "route": "/v1/session", "status": "2xx"}) or 0.0
+
+
+def test_a_body_that_does_not_come_with_its_head_takes_the_usual_way(services, token) -> None:  # type: ignore[no-untyped-def]
+    """Held for an answer at once, a body trickled a byte at a time escaped every body deadline: the
+    request is handed to the usual way (and its deadlines) when its head's read ends without it."""
+    key, _ = create_service_key(services, "platform")
+    request = introspect(key, token)
+    head, _, body = request.partition(b"\r\n\r\n")
+    with served(services) as port:
+        exchange(port, request)  # the session and the key read, the usual way
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(head + b"\r\n\r\n")
+            time.sleep(0.2)  # (read apart from the head)
+            connection.sendall(body)
+            answer = connection.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 200 ") and b'"active":true' in answer
+        assert Counted.at_once == []
+        assert exchange(port, request)[0].startswith(b"HTTP/1.1 200 ") and len(Counted.at_once) == 1
