@@ -143,7 +143,6 @@ class Edge:
             i18n.end(speaking)
             observe_request(scope["method"], _route_of(scope), status, time.perf_counter() - started)
 
-
     def answer_at_once(self, scope: Scope, body: bytes) -> bytes | None:
         """For the protocol (bastion/ops/http_heads.py): a request of `at_once`, its head and whole body
         arrived, answered 200 before it is an ASGI request. The head's fields after the protocol's own,
@@ -154,9 +153,8 @@ class Edge:
         content = answer(scope, body)
         if content is None:
             return None
-        fixed = self._fixed_at_once.get((route, voice_of(scope, self.pseudo)[0]))
-        if fixed is None:
-            fixed = self._fixed_for(route, voice_of(scope, self.pseudo)[0])
+        tag = voice_of(scope, self.pseudo)[0]
+        fixed = self._fixed_at_once.get((route, tag)) or self._fixed_for(route, tag)
         head = b"content-length: %d\r\ncontent-type: application/json\r\n%s\r\n" % (len(content), fixed)
         observe_request(scope["method"], route, 200, time.perf_counter() - started)
         return head + content
