@@ -150,6 +150,7 @@ class BoundedHeads(HttpToolsProtocol):
     _joined: JoinedWrites
     _answers: AnswersAtOnce | None = None  # the app's `ANSWERS_AT_ONCE`, once found
     _at_once: bytes | None = None  # the body so far of a request to be answered at once
+    _answered_at_once = 0  # in the current read
     _defaults: ClassVar[tuple[list[tuple[bytes, bytes]] | None, bytes]] = (None, b"")  # uvicorn's, rendered
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -193,6 +194,7 @@ class BoundedHeads(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._overflowed:
             return
+        self._answered_at_once = 0
         # While in a head, the parser is fed no more than the head may still take: the bytes after
         # it (a body, the next request) are fed once the head is complete.
         while data and self._in_head and not self.transport.is_closing():
@@ -233,6 +235,12 @@ class BoundedHeads(HttpToolsProtocol):
             return
         self._start_cycle()
 
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # Fields after a chunked body (trailers) are not the request's headers: ASGI has no place for them,
+        # and as headers they carried credentials a proxy checking headers never saw (RFC 9110 §6.5.1).
+        if self._in_head:
+            super().on_header(name, value)
+
     def on_body(self, body: bytes) -> None:
         if self._at_once is None:
             super().on_body(body)
@@ -246,6 +254,7 @@ class BoundedHeads(HttpToolsProtocol):
             answer = self._answer_at_once()
             if answer is not None:
                 self._at_once = None
+                self._answered_at_once += 1
                 self.transport.write(answer)
                 self.on_response_complete()
                 return
@@ -261,6 +270,7 @@ class BoundedHeads(HttpToolsProtocol):
             if answers is None:
                 return False
         return ((self.parser.get_method(), self.url) in answers.at_once and not self.pipeline
+                and self._answered_at_once < PIPELINE_LIMIT  # a read's worth: then queued, and bounded, the usual way
                 and (self.cycle is None or self.cycle.response_complete) and not self.expect_100_continue
                 and self.parser.get_http_version() == "1.1" and self.parser.should_keep_alive()
                 and not self.parser.should_upgrade() and not self.flow.write_paused and not self.access_log

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from bastion.ops.http_heads import BoundedHeads
+from bastion.ops.http_heads import PIPELINE_LIMIT, BoundedHeads
 from bastion.sessions.service_keys import create_service_key
 from bastion.web.app import create_app
 from tests.conftest import DEFAULT_PASSWORD
@@ -163,3 +163,34 @@ def test_a_body_that_does_not_come_with_its_head_takes_the_usual_way(services, t
         assert answer.startswith(b"HTTP/1.1 200 ") and b'"active":true' in answer
         assert Counted.at_once == []
         assert exchange(port, request)[0].startswith(b"HTTP/1.1 200 ") and len(Counted.at_once) == 1
+
+
+def test_a_connection_pipelining_checks_is_bounded_as_any_other(services, token) -> None:  # type: ignore[no-untyped-def]
+    """A thousand checks sent down one connection were answered in one go, holding every other answer:
+    a read's first PIPELINE_LIMIT are answered at once, the rest queued the usual way, and bounded."""
+    with served(services) as port:
+        exchange(port, get(token))
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(get(token) * 400)
+            received = b""
+            while chunk := connection.recv(65536):  # until the server closes it
+                received += chunk
+        answered = received.count(b"HTTP/1.1 200 OK")
+        assert PIPELINE_LIMIT < answered <= 3 * PIPELINE_LIMIT + 1, answered  # then closed, as the usual way does
+        assert len(Counted.at_once) <= 2 * PIPELINE_LIMIT
+
+
+def test_fields_after_a_chunked_body_are_not_headers(services, token) -> None:  # type: ignore[no-untyped-def]
+    """Credentials in a chunked body's trailer section were taken for the request's own."""
+    key, _ = create_service_key(services, "platform")
+    body = json.dumps({"token": token}).encode()
+    trailed = (b"POST /v1/introspect HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"Transfer-Encoding: chunked\r\nTrailer: Authorization\r\n\r\n" + b"%x\r\n" % len(body) + body +
+               b"\r\n0\r\nAuthorization: Bearer " + key.encode() + b"\r\n\r\n")
+    session = (b"GET /v1/session HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"0\r\nAuthorization: Bearer " + token.encode() + b"\r\n\r\n")
+    with served(services) as port:
+        exchange(port, introspect(key, token), get(token))
+        for request in (trailed, session):
+            assert exchange(port, request)[0].startswith(b"HTTP/1.1 401 "), request[:30]
+        assert len(Counted.at_once) == 0
