@@ -232,14 +232,12 @@ class BoundedHeads(HttpToolsProtocol):
         self._head_arrived()
         if self._may_answer_at_once():
             self._at_once = b""  # its body is gathered, then it is answered (`on_message_complete`)
-            return
-        self._start_cycle()
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        # Fields after a chunked body (trailers) are not the request's headers: ASGI has no place for them,
-        # and as headers they carried credentials a proxy checking headers never saw (RFC 9110 §6.5.1).
-        if self._in_head:
-            super().on_header(name, value)
+        else:
+            self._start_cycle()
+        # Fields after a chunked body (trailers) land apart from the request's headers (uvicorn added them):
+        # ASGI has no place for them, and there they carried credentials a proxy checking headers never
+        # saw (RFC 9110 §6.5.1).
+        self.headers = []
 
     def on_body(self, body: bytes) -> None:
         if self._at_once is None:
