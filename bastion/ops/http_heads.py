@@ -89,10 +89,14 @@ class AnswersAtOnce(Protocol):
 
     def answer_at_once(self, scope: dict[str, Any], body: bytes) -> bytes | None:
         """The head's fields after the date and server's, and the body, of a 200; None: the usual way."""
+
+
 # The protocol's own plain-text answers (503, 431 and the 400 for what the parser refuses) carry the
-# security headers that matter for a text no page shows: not sniffed, not cached, not framed.
+# security headers that matter for a text no page shows: not sniffed, not cached, not framed, no
+# referrer; and the language of their words.
 _PLAIN = (b"content-type: text/plain; charset=utf-8\r\nx-content-type-options: nosniff\r\ncache-control: no-store\r\n"
-          b"x-frame-options: DENY\r\ncontent-security-policy: default-src 'none'; frame-ancestors 'none'\r\n")
+          b"x-frame-options: DENY\r\ncontent-security-policy: default-src 'none'; frame-ancestors 'none'\r\n"
+          b"referrer-policy: no-referrer\r\ncontent-language: en\r\n")
 
 
 def _plain_answer(status: bytes, text: bytes, extra: bytes = b"") -> bytes:

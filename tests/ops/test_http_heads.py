@@ -31,6 +31,7 @@ def test_a_head_past_the_limit_is_answered_431_and_an_ordinary_one_is_served(ser
         endless = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Filler: " + b"a" * (HEAD_LIMIT * 4)
         too_large = exchange(port, endless)
         assert too_large.startswith(b"HTTP/1.1 431 ") and b"\r\nx-content-type-options: nosniff\r\n" in too_large
+        assert b"\r\nreferrer-policy: no-referrer\r\n" in too_large and b"\r\ncontent-language: en\r\n" in too_large
         garbage = exchange(port, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGARBAGE\r\n\r\n")
         assert b"HTTP/1.1 400 " in garbage, garbage  # what the parser refuses, as uvicorn answers it
         assert b"\r\ncache-control: no-store\r\n" in garbage and garbage.endswith(b"Invalid HTTP request received.")
