@@ -94,8 +94,7 @@ def speaking(tag: str, zone: str | None = None, chosen: bool = False) -> Iterato
 def begin(tag: str, zone: str | None = None, chosen: bool = False) -> Token[_Voice]:
     """`speaking()` without the block, for the edge (a generator-based block costs every request
     more than the rest of this); `end(token)` when the request is answered."""
-    return _voice.set(_Voice(tag if tag in LANGUAGES or tag == PSEUDO.tag else SOURCE, zone or _voice.get().zone,
-                             chosen))
+    return _voice.set(_Voice(tag if known(tag) else SOURCE, zone or _voice.get().zone, chosen))
 
 
 def end(token: Token[_Voice]) -> None:

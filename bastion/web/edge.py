@@ -39,7 +39,7 @@ from bastion.web.body_limit import (
 from bastion.web.brand import image_origin
 from bastion.web.client import client_ip
 from bastion.web.headers import rendered, security_headers, sets_none_of_ours, with_security_headers
-from bastion.web.language import rendered_language, voice_of, with_language
+from bastion.web.language import language_label, rendered_language, voice_of, with_language
 
 # Answers a request before the router; or hands it on, with the `receive` to read it from.
 FastRoute = Callable[[Scope, Receive, Send], Awaitable[Receive | None]]
@@ -162,8 +162,8 @@ class Edge:
     def _fixed_for(self, route: str, tag: str) -> bytes:
         """The security headers and the language of an answer at once: a session check holds no words
         (ids and times), so it is only labelled with the language the usual way would speak."""
-        label = rendered_language([_JSON], tag if i18n.known(tag) else i18n.SOURCE)
-        fixed = rendered(security_headers(route, self.https, self.image_origin)) + (label or b"")
+        label = language_label(tag if i18n.known(tag) else i18n.SOURCE)
+        fixed = rendered(security_headers(route, self.https, self.image_origin)) + label
         self._fixed_at_once[(route, tag)] = fixed  # a few routes, the shipped languages
         return fixed
 
@@ -221,9 +221,6 @@ class Edge:
 
     def _leave(self, progress: BodyProgress) -> None:
         self._upload_addresses.pop(progress, None)  # (cut off already: its place went to another)
-
-
-_JSON = (b"content-type", b"application/json")
 
 
 def _closing(refuse: Refused) -> Refused:

@@ -67,7 +67,7 @@ def rendered_language(headers: list[tuple[bytes, bytes]], tag: str) -> bytes | N
     translated, vary = _language_of(headers)
     if not translated:
         return b""
-    return _rendered(tag) if vary is None else None
+    return language_label(tag) if vary is None else None
 
 
 def _language_of(headers: list[tuple[bytes, bytes]]) -> tuple[bool, bytes | None]:
@@ -86,5 +86,6 @@ def _language_of(headers: list[tuple[bytes, bytes]]) -> tuple[bool, bytes | None
 
 
 @cache
-def _rendered(tag: str) -> bytes:
+def language_label(tag: str) -> bytes:
+    """Content-Language and Vary for words in `tag` (a shipped language's), as written in an answer's head."""
     return b"content-language: " + tag.encode() + b"\r\nvary: " + _VARY + b"\r\n"
